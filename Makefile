@@ -1,0 +1,84 @@
+# criu — checkpoint/restore in userspace.
+#
+#   make            build criu/criu
+#   make test       install missing packages, build, run unit + end-to-end tests
+#   make demo       install missing packages, build, walk through the external
+#                   bind mount scenario
+#   make bench      mount dump benchmarks (1,000 and 10,000 mounts)
+#   make fuzz       build the libFuzzer targets and run each briefly
+#   make check-asan run the tests with AddressSanitizer/UBSan
+
+CC       ?= gcc
+PKGS     := libprotobuf-c libarchive libcap
+CFLAGS   ?= -O2 -g
+CFLAGS   += -Wall -Wextra -Werror -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE \
+	    -Icriu/include -Iinclude -Iimages $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lprotobuf-c -larchive -lcap)
+VERSION  := 0.1
+
+PROTOS   := $(wildcard images/*.proto)
+PB_SRCS  := $(PROTOS:.proto=.pb-c.c)
+PB_HDRS  := $(PROTOS:.proto=.pb-c.h)
+PB_OBJS  := $(PROTOS:.proto=.pb-c.o)
+
+LIB_SRCS := $(filter-out criu/crtools.c,$(wildcard criu/*.c))
+LIB_OBJS := $(LIB_SRCS:.c=.o) $(PB_OBJS)
+UNIT_SRCS := $(wildcard test/unit/test-*.c)
+UNIT_BINS := $(UNIT_SRCS:.c=.bin)
+
+all: criu/criu
+
+images/%.pb-c.c images/%.pb-c.h: images/%.proto
+	protoc-c --proto_path=images --c_out=images $<
+
+images/%.pb-c.o: images/%.pb-c.c
+	$(CC) $(CFLAGS) -Wno-error -c -o $@ $<
+
+# Every object depends on the generated headers being present.
+criu/%.o: criu/%.c $(PB_HDRS)
+	$(CC) $(CFLAGS) -DCRIU_VERSION=\"$(VERSION)\" -MMD -MP -c -o $@ $<
+
+criu/libcriu.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+criu/criu: criu/crtools.o criu/libcriu.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+test/unit/%.bin: test/unit/%.c test/unit/unit.h criu/libcriu.a
+	$(CC) $(CFLAGS) -Itest/unit -o $@ $< criu/libcriu.a $(LDLIBS)
+
+unit: $(UNIT_BINS)
+
+deps:
+	@bash scripts/install-deps.sh
+
+test: deps
+	$(MAKE) all unit
+	bash test/run.sh
+
+demo: deps
+	$(MAKE) all
+	bash scripts/demo.sh
+
+bench: deps
+	$(MAKE) all
+	bash scripts/bench.sh
+
+fuzz: deps
+	bash test/fuzz/run.sh
+
+check-asan: deps
+	$(MAKE) clean
+	$(MAKE) all unit CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
+		LDLIBS="-fsanitize=address,undefined $(LDLIBS)"
+	ASAN_OPTIONS=detect_leaks=1 bash test/run.sh
+
+format:
+	clang-format -i criu/*.c criu/include/*.h test/unit/*.c test/unit/*.h test/fuzz/*.c
+
+clean:
+	rm -f criu/*.o criu/*.d criu/libcriu.a criu/criu images/*.pb-c.* test/unit/*.bin test/fuzz/*.fuzz
+
+.PHONY: all unit deps test demo bench fuzz check-asan format clean
+.SECONDARY: $(PB_SRCS) $(PB_HDRS)
+-include $(wildcard criu/*.d)

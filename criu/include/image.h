@@ -1,0 +1,88 @@
+/*
+ * Image files in CRIU's "images v1.1" format:
+ *   u32 IMG_COMMON magic (0x54564319), u32 type magic   -- inventory.img has only its own magic
+ *   then entries: u32 little-endian byte count, then that many bytes of packed protobuf.
+ * Raw payload images (tmpfs archives, pages) have no header and no framing.
+ *
+ * Writers write to a temporary name in the images directory and rename into
+ * place on commit, so a failed dump never leaves a valid-looking image behind.
+ * Readers reject a wrong magic, a truncated entry or an absurd size with an
+ * error naming the file and the byte offset.
+ */
+#ifndef CRIU_IMAGE_H
+#define CRIU_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <protobuf-c/protobuf-c.h>
+
+#define IMG_COMMON_MAGIC 0x54564319U
+#define IMG_MAX_ENTRY	 (16U << 20) /* larger entries are rejected as corrupt */
+
+enum img_type {
+	IMG_INVENTORY,
+	IMG_MNTS,      /* mountpoints-%u.img, mnt_entry */
+	IMG_TMPFS_DEV, /* tmpfs-dev-%u.tar.gz.img, raw gzip'd tar */
+	IMG_NR,
+	IMG_ANY = -1, /* for img_reader_open: accept any known type */
+};
+
+struct img_type_desc {
+	enum img_type type;
+	const char *name;     /* short name, e.g. "MNTS" */
+	const char *name_fmt; /* file name pattern with one %u (or none) */
+	uint32_t magic;	      /* the type's own magic; 0 for raw images */
+	bool no_common;	      /* inventory: only its own magic, no IMG_COMMON */
+	const ProtobufCMessageDescriptor *pb; /* NULL for raw images */
+};
+
+const struct img_type_desc *img_desc(enum img_type type);
+/* Identifies an image by its file name (pattern match on name_fmt). */
+const struct img_type_desc *img_desc_by_filename(const char *basename);
+
+struct img_writer {
+	int dirfd; /* not owned */
+	int fd;
+	enum img_type type;
+	uint64_t off;
+	char name[256];
+	char tmpname[280];
+};
+
+/* Creates `<name>` (from name_fmt and id) as a temporary file in dirfd and
+ * writes the header. */
+int img_writer_open(struct img_writer *w, int dirfd, enum img_type type, unsigned id);
+int img_write_entry(struct img_writer *w, const ProtobufCMessage *msg);
+int img_write_raw(struct img_writer *w, const void *buf, size_t len);
+/* fsyncs, renames the temporary file to its final name, closes. */
+int img_writer_commit(struct img_writer *w);
+/* Closes and unlinks the temporary file; safe to call twice or after commit. */
+void img_writer_abort(struct img_writer *w);
+
+struct img_reader {
+	int fd;
+	const struct img_type_desc *desc;
+	uint64_t off;
+	uint64_t size;
+	char path[512]; /* for error messages */
+};
+
+/* Opens `name` relative to dirfd (or absolute), checks the magics against
+ * `expect` (IMG_ANY: identify it by magic). -EINVAL with an error printed when
+ * the file is not the expected image. */
+int img_reader_open(struct img_reader *r, int dirfd, const char *name, enum img_type expect);
+/* Same from an in-memory buffer (fuzzing, tests); the buffer must outlive r. */
+int img_reader_open_mem(struct img_reader *r, const void *buf, size_t len, const char *label, enum img_type expect);
+/* Reads the next entry: 1 and *msg set (free with protobuf_c_message_free_unpacked),
+ * 0 at a clean end of file, <0 on a truncated/oversized/undecodable entry. */
+int img_read_entry(struct img_reader *r, ProtobufCMessage **msg);
+void img_reader_close(struct img_reader *r);
+
+/* `criu show`: prints every entry of the image at `path`, one line per entry,
+ * "name: value" pairs separated by spaces; `fields` is NULL (all set fields)
+ * or "a,b,c". Returns 0, or <0 after printing an error. */
+int show_image(const char *path, const char *fields, FILE *out);
+
+#endif

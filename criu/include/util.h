@@ -1,0 +1,73 @@
+/* Small helpers: cleanup attributes and ownership hand-over, as crun does. */
+#ifndef CRIU_UTIL_H
+#define CRIU_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <stdio.h>
+#include <dirent.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+static inline void closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+static inline void fclosep(FILE **f)
+{
+	if (*f)
+		fclose(*f);
+}
+static inline void closedirp(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
+
+#define _cleanup_free_	   __attribute__((cleanup(freep)))
+#define _cleanup_close_	   __attribute__((cleanup(closep)))
+#define _cleanup_fclose_   __attribute__((cleanup(fclosep)))
+#define _cleanup_closedir_ __attribute__((cleanup(closedirp)))
+
+static inline void *steal_ptr_impl(void *pp)
+{
+	void **p = pp;
+	void *v = *p;
+	*p = NULL;
+	return v;
+}
+#define steal_pointer(pp) steal_ptr_impl(pp)
+
+static inline int steal_fd(int *fd)
+{
+	int v = *fd;
+	*fd = -1;
+	return v;
+}
+
+/* Kernel-internal device encoding, as CRIU images store st_dev (MKKDEV). */
+#define KDEV_MINORBITS 20
+#define KDEV_MAKE(ma, mi) ((uint32_t)(((ma) << KDEV_MINORBITS) | (mi)))
+#define KDEV_MAJOR(d)	  ((d) >> KDEV_MINORBITS)
+#define KDEV_MINOR(d)	  ((d) & ((1U << KDEV_MINORBITS) - 1))
+
+void *xmalloc(size_t n);
+void *xzalloc(size_t n);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+/* Reads a whole file (any length) into a NUL-terminated buffer. */
+int read_file_at(int dirfd, const char *path, char **buf, size_t *len);
+/* Is `path` equal to `prefix` or below it ("/a/b" is below "/a", "/ab" is not)? */
+bool path_is_under(const char *path, const char *prefix);
+/* The part of `path` below `prefix` without leading '/', "" when equal. */
+const char *path_below(const char *path, const char *prefix);
+
+#endif

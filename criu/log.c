@@ -1,0 +1,69 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+#include "log.h"
+
+static int log_level = DEFAULT_LOGLEVEL;
+static FILE *log_file; /* NULL: log to stderr */
+
+int log_init(int level, const char *path)
+{
+	log_level = level;
+	if (log_file) {
+		fclose(log_file);
+		log_file = NULL;
+	}
+	if (!path || !strcmp(path, "-"))
+		return 0;
+	log_file = fopen(path, "we");
+	if (!log_file) {
+		fprintf(stderr, "Error: can't open log file %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	setvbuf(log_file, NULL, _IOLBF, 0);
+	return 0;
+}
+
+void log_fini(void)
+{
+	if (log_file)
+		fclose(log_file);
+	log_file = NULL;
+}
+
+int log_get_level(void)
+{
+	return log_level;
+}
+
+void print_on_level(int level, const char *fmt, ...)
+{
+	int saved_errno = errno;
+	va_list ap;
+
+	if (level == LOG_MSG) {
+		va_start(ap, fmt);
+		vfprintf(stdout, fmt, ap);
+		va_end(ap);
+		errno = saved_errno;
+		return;
+	}
+	if (level > log_level && level != LOG_ERROR) {
+		errno = saved_errno;
+		return;
+	}
+	if (log_file) {
+		va_start(ap, fmt);
+		vfprintf(log_file, fmt, ap);
+		va_end(ap);
+	}
+	if (!log_file || level == LOG_ERROR) {
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+	}
+	errno = saved_errno;
+}

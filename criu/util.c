@@ -1,0 +1,97 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+
+#include "util.h"
+#include "log.h"
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p) {
+		fprintf(stderr, "Error: out of memory allocating %zu bytes\n", n);
+		abort();
+	}
+	return p;
+}
+
+void *xzalloc(size_t n)
+{
+	void *p = xmalloc(n);
+	memset(p, 0, n);
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p) {
+		fprintf(stderr, "Error: out of memory allocating %zu bytes\n", n);
+		abort();
+	}
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	return memcpy(xmalloc(n), s, n);
+}
+
+int read_file_at(int dirfd, const char *path, char **buf, size_t *len)
+{
+	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	size_t cap = 65536, n = 0;
+	char *b;
+
+	if (fd < 0)
+		return -errno;
+	b = xmalloc(cap);
+	for (;;) {
+		ssize_t r;
+
+		if (cap - n < 4096) {
+			cap *= 2;
+			b = xrealloc(b, cap);
+		}
+		r = read(fd, b + n, cap - n - 1);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			int err = -errno;
+			free(b);
+			return err;
+		}
+		if (r == 0)
+			break;
+		n += r;
+	}
+	b[n] = '\0';
+	*buf = b;
+	if (len)
+		*len = n;
+	return 0;
+}
+
+bool path_is_under(const char *path, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	if (n == 1 && prefix[0] == '/')
+		return path[0] == '/';
+	if (strncmp(path, prefix, n))
+		return false;
+	return path[n] == '\0' || path[n] == '/';
+}
+
+const char *path_below(const char *path, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	if (n == 1 && prefix[0] == '/')
+		n = 0;
+	path += n;
+	while (*path == '/')
+		path++;
+	return path;
+}

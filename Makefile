@@ -26,7 +26,10 @@ LIB_OBJS := $(LIB_SRCS:.c=.o) $(PB_OBJS)
 UNIT_SRCS := $(wildcard test/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRCS:.c=.bin)
 
-all: criu/criu
+all: criu/criu test/helpers/mkmounts
+
+test/helpers/%: test/helpers/%.c
+	$(CC) $(CFLAGS) -o $@ $<
 
 images/%.pb-c.c images/%.pb-c.h: images/%.proto
 	protoc-c --proto_path=images --c_out=images $<
@@ -77,7 +80,7 @@ format:
 	clang-format -i criu/*.c criu/include/*.h test/unit/*.c test/unit/*.h test/fuzz/*.c
 
 clean:
-	rm -f criu/*.o criu/*.d criu/libcriu.a criu/criu images/*.pb-c.* test/unit/*.bin test/fuzz/*.fuzz
+	rm -f test/helpers/mkmounts criu/*.o criu/*.d criu/libcriu.a criu/criu images/*.pb-c.* test/unit/*.bin test/fuzz/*.fuzz
 
 .PHONY: all unit deps test demo bench fuzz check-asan format clean
 .SECONDARY: $(PB_SRCS) $(PB_HDRS)

@@ -95,3 +95,12 @@ const char *path_below(const char *path, const char *prefix)
 		path++;
 	return path;
 }
+
+size_t path_parent_len(const char *path, size_t len)
+{
+	while (len > 1 && path[len - 1] != '/')
+		len--;
+	if (len > 1)
+		len--;
+	return len;
+}

@@ -67,6 +67,11 @@ struct img_reader {
 	uint64_t off;
 	uint64_t size;
 	char path[512]; /* for error messages */
+	/* Protobuf images are parsed from memory: the whole file (read at open,
+	 * owned) or the caller's buffer. Raw images keep fd open at offset 0
+	 * instead (buf is NULL unless opened from memory). */
+	const uint8_t *buf;
+	void *owned;
 };
 
 /* Opens `name` relative to dirfd (or absolute), checks the magics against
@@ -84,5 +89,9 @@ void img_reader_close(struct img_reader *r);
  * "name: value" pairs separated by spaces; `fields` is NULL (all set fields)
  * or "a,b,c". Returns 0, or <0 after printing an error. */
 int show_image(const char *path, const char *fields, FILE *out);
+/* One entry as `criu show` prints it, without the newline: all set fields
+ * (fields == NULL) or the comma-separated selection. Returns 0, or <0 after
+ * printing an error (unknown field name, output error). */
+int show_entry(FILE *out, const ProtobufCMessage *msg, const char *fields);
 
 #endif

@@ -116,12 +116,12 @@ static inline int unit_golden(const char *golden_path, const char *got)
 	}
 	char *want = unit_slurp(golden_path, NULL);
 	if (!want) {
-		snprintf(unit_fail_msg, sizeof(unit_fail_msg), "missing golden file %s", golden_path);
+		snprintf(unit_fail_msg, sizeof(unit_fail_msg), "missing golden file %.400s", golden_path);
 		return 1;
 	}
 	int r = strcmp(want, got) != 0;
 	if (r)
-		snprintf(unit_fail_msg, sizeof(unit_fail_msg), "output differs from %s (rerun with UNIT_UPDATE_GOLDEN=1 and diff)",
+		snprintf(unit_fail_msg, sizeof(unit_fail_msg), "output differs from %.400s (rerun with UNIT_UPDATE_GOLDEN=1 and diff)",
 			 golden_path);
 	free(want);
 	return r;

@@ -1,0 +1,67 @@
+/* main(): parse the command line, set up logging, dispatch the command. */
+#include <stdio.h>
+#include <string.h>
+
+#include "crtools.h"
+#include "dump.h"
+#include "image.h"
+#include "log.h"
+#include "options.h"
+#include "util.h"
+
+static int setup_log(const struct options *o)
+{
+	_cleanup_free_ char *path = NULL;
+
+	if (!o->log_file)
+		return log_init(o->verbosity, NULL);
+	if (o->log_file[0] == '/' || !strcmp(o->log_file, "-"))
+		return log_init(o->verbosity, o->log_file);
+	/* relative log files live in the images directory, as upstream */
+	if (open_images_dir(o->imgs_dir, o->cmd == CMD_DUMP) < 0)
+		return -1;
+	path = xmalloc(strlen(o->imgs_dir) + strlen(o->log_file) + 2);
+	sprintf(path, "%s/%s", o->imgs_dir, o->log_file);
+	return log_init(o->verbosity, path);
+}
+
+int cr_show(const struct options *o)
+{
+	return show_image(o->show_file, o->show_fields, stdout);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	int ret;
+
+	ret = parse_options(argc, argv, &o);
+	if (ret) {
+		options_free(&o);
+		return ret > 0 ? 0 : 1;
+	}
+	if (setup_log(&o)) {
+		options_free(&o);
+		return 1;
+	}
+
+	switch (o.cmd) {
+	case CMD_DUMP:
+		ret = cr_dump(&o);
+		break;
+	case CMD_RESTORE:
+		ret = cr_restore(&o);
+		break;
+	case CMD_SHOW:
+		ret = cr_show(&o);
+		break;
+	case CMD_CHECK:
+		ret = cr_check(&o);
+		break;
+	default:
+		ret = -1;
+	}
+	options_free(&o);
+	log_fini();
+	return ret ? 1 : 0;
+}

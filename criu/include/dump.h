@@ -1,0 +1,32 @@
+/* `criu dump`: the stages of a dump and the images they leave pending. */
+#ifndef CRIU_DUMP_H
+#define CRIU_DUMP_H
+
+#include <sys/types.h>
+
+#include "image.h"
+#include "options.h"
+
+/*
+ * Images written by the stages of one dump. They stay under temporary names
+ * until every stage has succeeded; then all are committed, inventory.img last,
+ * so a failed dump never leaves a valid-looking images directory.
+ */
+struct dump_ctx {
+	const struct options *opts;
+	pid_t pid;
+	int imgs_dirfd;
+	struct img_writer **pending;
+	size_t nr_pending;
+	unsigned mnt_ns_id; /* 0: the task shares criu's mount namespace */
+};
+
+/* Opens a new pending image (owned by the context). */
+struct img_writer *dump_new_image(struct dump_ctx *d, enum img_type type, unsigned id);
+
+int cr_dump(const struct options *o);
+
+/* The mount stage (mount-dump.c). */
+int dump_mounts(struct dump_ctx *d);
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * The command line, parsed once into one struct options that is passed
+ * explicitly to whoever needs it (no process-wide global).
+ */
+#ifndef CRIU_OPTIONS_H
+#define CRIU_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+enum criu_cmd {
+	CMD_NONE,
+	CMD_DUMP,
+	CMD_RESTORE,
+	CMD_SHOW,
+	CMD_CHECK,
+};
+
+/* One --external mnt[KEY]:VAL or --ext-mount-map KEY:VAL pair. */
+struct ext_mount_opt {
+	char *key;
+	char *val;
+	const char *spelling; /* how the user wrote it, for error messages */
+	bool used;	      /* matched a mount (typo detection) */
+};
+
+/* Another --external resource (dev[], net[], tty[] ...), kept for later stages. */
+struct external_opt {
+	char *kind; /* "dev", "net", ... */
+	char *key;
+	char *val; /* may be NULL */
+};
+
+struct options {
+	enum criu_cmd cmd;
+	char *imgs_dir;	 /* -D, default "." */
+	pid_t tree_pid;	 /* -t */
+	char *log_file;	 /* -o, relative to imgs_dir unless absolute */
+	int verbosity;	 /* -v, 0..4 */
+	char *root;	 /* -r/--root */
+	bool leave_running;
+	bool restore_detached;
+	bool shell_job;
+	char *pidfile;
+	unsigned timeout;
+
+	/* External mounts. */
+	struct ext_mount_opt *ext_mounts;
+	size_t nr_ext_mounts;
+	bool ext_mounts_auto;	       /* mnt[] or --ext-mount-map auto */
+	bool enable_external_sharing;  /* mnt[]:s, --enable-external-sharing */
+	bool enable_external_masters;  /* mnt[]:m, --enable-external-masters */
+
+	struct external_opt *externals;
+	size_t nr_externals;
+
+	/* show */
+	char *show_file;   /* -f */
+	char *show_fields; /* -F */
+
+	/* check */
+	char *feature;
+};
+
+/* Parses argv into `o`. Returns 0, 1 when the command is already done
+ * (--help/--version printed), or -1 after printing a clear error. */
+int parse_options(int argc, char **argv, struct options *o);
+void options_free(struct options *o);
+
+/* Parses one --external value into `o` (exposed for unit tests). */
+int parse_external(struct options *o, const char *arg);
+int parse_ext_mount_map(struct options *o, const char *arg);
+
+#endif

@@ -1,0 +1,110 @@
+# Shared helpers for end-to-end tests. Each test script sources this file.
+#
+# Every test runs inside its own private mount namespace ("the sandbox",
+# entered by re-executing the script under unshare), which stands in for the
+# host: host directories, shared host mounts and the containers' mounts are
+# all made there, so nothing a test does is visible outside and everything
+# goes away with the sandbox, even when a test fails half-way.
+#
+# Output protocol (counted by test/run.sh): "ok NAME", "not ok NAME: why",
+# "skip NAME: why".
+
+set -u
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CRIU=${CRIU:-$TOP/criu/criu}
+FAILED=0
+
+if [ -z "${CRIU_E2E_SANDBOX:-}" ]; then
+	export CRIU_E2E_SANDBOX=1
+	exec unshare --mount --propagation private -- "$BASH" "$0" "$@"
+fi
+
+WORK=$(mktemp -d /tmp/criu-e2e.XXXXXX)
+# The sandbox's own tmpfs, so that host paths of the tests live on a
+# filesystem the test owns.
+mount -t tmpfs -o mode=755 criu-e2e "$WORK"
+CONTAINERS=()
+
+cleanup() {
+	local p
+	for p in "${CONTAINERS[@]}"; do
+		kill -KILL "$p" 2>/dev/null
+	done
+	for p in "${CONTAINERS[@]}"; do
+		while kill -0 "$p" 2>/dev/null; do sleep 0.05; done
+	done
+	umount -R "$WORK" 2>/dev/null
+	rmdir "$WORK" 2>/dev/null
+}
+trap cleanup EXIT
+
+ok() { echo "ok $1"; }
+fail() {
+	echo "not ok $1: $2"
+	FAILED=1
+}
+skip() { echo "skip $1: $2"; }
+
+# make_rootfs DIR: a minimal root from Debian's busybox-static.
+make_rootfs() {
+	local d=$1
+	mkdir -p "$d"/{bin,proc,sys,dev,tmp,etc,oldroot}
+	cp /bin/busybox "$d/bin/busybox"
+	for c in sh sleep cat echo ls mount umount mkdir chroot pivot_root kill true seq; do
+		ln -sf busybox "$d/bin/$c"
+	done
+}
+
+# start_container ROOTFS SETUP [PROGRAM]
+# Starts a container: new mount, pid, uts and ipc namespaces; runs SETUP
+# (bash, with $ROOT set, before the root switch: make mounts below $ROOT
+# there), then bind-mounts ROOTFS onto itself, pivot_roots into it and runs
+# PROGRAM (busybox sh; default: sleep forever). The sandbox is private, so
+# the container's copies of its mounts are private too, except mounts a test
+# made shared on purpose. Prints the PID (as seen from
+# the sandbox) of the container's init, whose root is ROOTFS.
+start_container() {
+	local root=$1 setup=$2 prog=${3:-"while :; do sleep 1; done"}
+	ROOT=$root unshare --mount --pid --uts --ipc --fork --propagation unchanged -- bash -c '
+		set -e
+		mount --bind "$ROOT" "$ROOT"
+		'"$setup"'
+		cd "$ROOT"
+		pivot_root . oldroot
+		umount -l /oldroot
+		exec /bin/sh -c "$0"
+	' "$prog" >"$WORK/container.log" 2>&1 &
+	local ushare=$!
+	local child=""
+	for _ in $(seq 1 200); do
+		child=$(cat /proc/$ushare/task/$ushare/children 2>/dev/null | awk '{print $1}')
+		if [ -n "$child" ] && [ "$(readlink /proc/$child/root 2>/dev/null)" = "/" ] &&
+		   [ "$(readlink /proc/$child/exe 2>/dev/null)" = "/bin/busybox" ]; then
+			break
+		fi
+		sleep 0.05
+	done
+	CONTAINERS+=("$ushare")
+	[ -n "$child" ] || { echo "container did not start: $(cat "$WORK/container.log")" >&2; return 1; }
+	echo "$child"
+}
+
+# Runs criu, capturing stdout+stderr in $OUT and the exit code in $RC.
+run_criu() {
+	OUT=$("$CRIU" "$@" 2>&1)
+	RC=$?
+}
+
+# expect NAME CONDITION-DESCRIPTION COMMAND...: ok if COMMAND succeeds.
+expect() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else fail "$name" "command failed: $* ; criu said: ${OUT:-}"; fi
+}
+
+not() { ! "$@"; }
+contains() { grep -qF -- "$2" <<<"$1"; }
+
+finish() {
+	exit $FAILED
+}

@@ -10,10 +10,12 @@
 
 CC       ?= gcc
 PKGS     := libprotobuf-c libarchive libcap
+# CFLAGS/LDLIBS may be set on the command line (e.g. sanitizers); the flags
+# the build needs are added on top with override.
 CFLAGS   ?= -O2 -g
-CFLAGS   += -Wall -Wextra -Werror -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE \
+override CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE \
 	    -Icriu/include -Iinclude -Iimages $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lprotobuf-c -larchive -lcap)
+override LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lprotobuf-c -larchive -lcap)
 VERSION  := 0.1
 
 PROTOS   := $(wildcard images/*.proto)
@@ -73,14 +75,14 @@ fuzz: deps
 check-asan: deps
 	$(MAKE) clean
 	$(MAKE) all unit CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
-		LDLIBS="-fsanitize=address,undefined $(LDLIBS)"
+		LDLIBS="-fsanitize=address,undefined"
 	ASAN_OPTIONS=detect_leaks=1 bash test/run.sh
 
 format:
 	clang-format -i criu/*.c criu/include/*.h test/unit/*.c test/unit/*.h test/fuzz/*.c
 
 clean:
-	rm -f test/helpers/mkmounts criu/*.o criu/*.d criu/libcriu.a criu/criu images/*.pb-c.* test/unit/*.bin test/fuzz/*.fuzz
+	rm -f test/helpers/mkmounts criu/*.o criu/*.a criu/*.d criu/libcriu.a criu/criu images/*.pb-c.* test/unit/*.bin test/fuzz/*.fuzz
 
 .PHONY: all unit deps test demo bench fuzz check-asan format clean
 .SECONDARY: $(PB_SRCS) $(PB_HDRS)

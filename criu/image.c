@@ -25,6 +25,7 @@
 
 #define IMG_SERVICE_MAGIC 0x55105940U /* CRIU's other common magic, for service images */
 
+/* clang-format off */
 static const struct img_type_desc img_types[IMG_NR] = {
 	[IMG_INVENTORY] = {
 		.type = IMG_INVENTORY,
@@ -47,6 +48,7 @@ static const struct img_type_desc img_types[IMG_NR] = {
 		.name_fmt = "tmpfs-dev-%u.tar.gz.img",
 	},
 };
+/* clang-format on */
 
 const struct img_type_desc *img_desc(enum img_type type)
 {
@@ -561,7 +563,7 @@ static bool explain_unpack_failure(const ProtobufCMessageDescriptor *d, const ui
 			}
 		}
 		continue;
-truncated:
+	truncated:
 		snprintf(why, whylen, "field %" PRIu64 " at byte %zu runs past the end of the entry", key >> 3,
 			 base + start);
 		goto out;

@@ -36,6 +36,7 @@ enum {
 	F_SB_OPTS,
 };
 
+/* clang-format off */
 static const char *const field_names[] = {
 	[F_MNT_ID] = "mount ID",
 	[F_PARENT_ID] = "parent ID",
@@ -49,6 +50,7 @@ static const char *const field_names[] = {
 	[F_SOURCE] = "mount source",
 	[F_SB_OPTS] = "super options",
 };
+/* clang-format on */
 
 /* A span of the input; not NUL-terminated. */
 struct span {
@@ -107,12 +109,19 @@ static void excerpt(struct span v, char out[static EXCERPT_MAX + 4])
 	out[i] = '\0';
 }
 
-static int fail_field(const struct line_ctx *ctx, int field, const char *why, struct span v)
+/* "field N (name): [part: ]why: "excerpt of v"" */
+static int fail_part(const struct line_ctx *ctx, int field, const char *part, const char *why, struct span v)
 {
 	char ex[EXCERPT_MAX + 4];
 
 	excerpt(v, ex);
-	return fail(ctx, "field %d (%s): %s: \"%s\"", field, field_names[field], why, ex);
+	return fail(ctx, "field %d (%s): %s%s%s: \"%s\"", field, field_names[field], part ? part : "", part ? ": " : "",
+		    why, ex);
+}
+
+static int fail_field(const struct line_ctx *ctx, int field, const char *why, struct span v)
+{
+	return fail_part(ctx, field, NULL, why, v);
 }
 
 static int fail_missing(const struct line_ctx *ctx, int field)
@@ -277,7 +286,7 @@ static int take_string(const struct line_ctx *ctx, int field, struct span v, boo
 	}
 	why = unescape_span(*out, v.s, v.len, &bad);
 	if (why) {
-		struct span at = { v.s + bad, v.len - bad };
+		struct span at = {v.s + bad, v.len - bad};
 
 		return fail_field(ctx, field, why, at);
 	}
@@ -380,8 +389,8 @@ int mountinfo_parse_optional(struct mountinfo_entry *e)
 /* Parses one non-empty line (without its '\n') into `e`. */
 static int parse_line(const struct line_ctx *ctx, const char *line, size_t len, struct mountinfo_entry *e)
 {
-	struct cursor c = { .pos = line, .eol = line + len, .more = true };
-	struct span f, dev, minor, opt_first = { NULL, 0 };
+	struct cursor c = {.pos = line, .eol = line + len, .more = true};
+	struct span f, dev, minor, opt_first = {NULL, 0};
 	const char *colon, *nul, *why;
 	struct span bad_tag;
 	size_t opt_len;
@@ -418,10 +427,10 @@ static int parse_line(const struct line_ctx *ctx, const char *line, size_t len, 
 	minor.len = dev.len - f.len - 1;
 	why = parse_u32(f, &e->major);
 	if (why)
-		return fail(ctx, "field %d (%s): major: %s", F_DEV, field_names[F_DEV], why);
+		return fail_part(ctx, F_DEV, "major", why, dev);
 	why = parse_u32(minor, &e->minor);
 	if (why)
-		return fail(ctx, "field %d (%s): minor: %s", F_DEV, field_names[F_DEV], why);
+		return fail_part(ctx, F_DEV, "minor", why, dev);
 
 	/* (4) root: the path inside the filesystem that is mounted, escaped.
 	 * Usually starts with '/', but not always (nsfs: "net:[4026531840]"). */
@@ -462,7 +471,7 @@ static int parse_line(const struct line_ctx *ctx, const char *line, size_t len, 
 			opt_first = f;
 	}
 	opt_len = opt_first.s ? (size_t)(f.s - 1 - opt_first.s) : 0;
-	e->optional = dup_span((struct span){ opt_first.s ? opt_first.s : "", opt_len });
+	e->optional = dup_span((struct span){opt_first.s ? opt_first.s : "", opt_len});
 	if (parse_optional(e, &why, &bad_tag))
 		return fail_field(ctx, F_OPTIONAL, why, bad_tag);
 
@@ -517,7 +526,7 @@ static void table_append(struct mountinfo_table *t, const struct mountinfo_entry
 
 int mountinfo_parse(const char *buf, size_t len, struct mountinfo_table *t, struct mountinfo_error *err)
 {
-	struct line_ctx ctx = { .lineno = 0, .err = err };
+	struct line_ctx ctx = {.lineno = 0, .err = err};
 	const char *p, *end;
 
 	if (err) {
@@ -532,7 +541,7 @@ int mountinfo_parse(const char *buf, size_t len, struct mountinfo_table *t, stru
 	while (p < end) {
 		const char *nl = memchr(p, '\n', end - p);
 		const char *eol = nl ? nl : end;
-		struct mountinfo_entry e = { 0 };
+		struct mountinfo_entry e = {0};
 		int ret;
 
 		ctx.lineno++;

@@ -30,19 +30,24 @@
  * dumped tree are left untouched (O_NOATIME).
  *
  * Directories are archived with one open descriptor per level of depth.
- * Returns 0, or -errno after a pr_err naming the path that failed.
+ * Returns 0, or -errno after a pr_err naming the path that failed; the
+ * contents of `out_fd` are then garbage.
  */
 int tmpfs_archive_dir(int root_fd, int out_fd);
 
 /*
- * Extracts an archive written by tmpfs_archive_dir (or by tar(1): plain or
- * gzip'd ustar, pax or GNU tar) from `in_fd` into the directory `root_fd`.
+ * Extracts an archive written by tmpfs_archive_dir (or by tar(1), as upstream
+ * CRIU does: ustar, pax or GNU tar, plain or in one gzip member) from `in_fd`
+ * into the directory `root_fd`. The gzip CRC and length are checked at the end
+ * (libarchive doesn't): a corrupted image is an error, though what was
+ * extracted before the check stays. Other compressions, a multi-member gzip
+ * stream and bytes after the gzip trailer are refused.
  *
- * The archive is untrusted: an absolute name, a ".." component, a symlink
- * or a magic link anywhere in a name or in a hard link's target fails the
- * extraction, so nothing is ever created, changed or linked outside
- * `root_fd`. An existing non-directory in the way of an entry is replaced
- * (the name is unlinked, never followed); an existing directory is reused
+ * The archive is untrusted: an absolute name, a ".." component, or a
+ * symlink among the directories of a name or of a hard link's target fails
+ * the extraction, so nothing is ever created, changed or linked outside
+ * `root_fd`. An existing non-directory at an entry's name (a symlink too)
+ * is replaced: unlinked, never followed; an existing directory is reused
  * for a directory entry and is an error for any other entry.
  *
  * Restores modes, owners, atime/mtime (of directories after their contents),

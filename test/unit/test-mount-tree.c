@@ -53,7 +53,7 @@ static void append_log(char **out, const char *logpath)
 {
 	char *log = unit_slurp(logpath, NULL);
 	size_t n = strlen(*out) + (log ? strlen(log) : 0) + 64;
-	char *res = malloc(n);
+	char *res = xmalloc(n);
 	char *w = res + sprintf(res, "%s-- messages --\n", *out);
 
 	for (char *p = log; p && *p;) {
@@ -107,7 +107,7 @@ static int run_fixture(const char *name)
 
 	out = mount_tree_format(&t);
 	{
-		char *res = malloc(strlen(out) + 64);
+		char *res = xmalloc(strlen(out) + 64);
 		sprintf(res, "%serrors: %d\n", out, errors);
 		free(out);
 		out = res;
@@ -192,7 +192,7 @@ static int test_tree_errors(void)
 static int test_ten_thousand(void)
 {
 	size_t cap = 10001 * 96, len = 0;
-	char *buf = malloc(cap);
+	char *buf = xmalloc(cap);
 	struct mount_tree t = {};
 	struct options o;
 	char *argv[] = { "criu", "dump", "-t", "1", NULL };

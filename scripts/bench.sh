@@ -11,10 +11,12 @@ if [ -z "${CRIU_BENCH_SANDBOX:-}" ]; then
 fi
 WORK=$(mktemp -d /tmp/criu-bench.XXXXXX)
 mount -t tmpfs bench "$WORK"
-PIDS=()
+PIDLIST=$WORK.pids
+: >"$PIDLIST"
 cleanup() {
-	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	wait 2>/dev/null
+	for p in $(cat "$PIDLIST"); do kill -KILL "$p" 2>/dev/null; done
+	for p in $(cat "$PIDLIST"); do while kill -0 "$p" 2>/dev/null; do sleep 0.05; done; done
+	rm -f "$PIDLIST"
 	umount -R "$WORK" 2>/dev/null
 	rmdir "$WORK"
 }
@@ -35,14 +37,15 @@ start() {
 		'"$TOP"'/test/helpers/mkmounts "$ROOT/data" "$ROOT/m" '"$((n * 9 / 10))"' > '"$WORK"'/kernel'"$n"'.a
 		'"$TOP"'/test/helpers/mkmounts '"$WORK"'/vol'"$n"' "$ROOT/e" '"$((n / 10))"' > '"$WORK"'/kernel'"$n"'.b
 		cd "$ROOT"; pivot_root . oldroot; umount -l /oldroot
-		exec /bin/sh -c "while :; do sleep 1; done"' &
-	PIDS+=($!)
+		exec /bin/sh -c "while :; do sleep 1; done"' >/dev/null 2>&1 &
 	local u=$!
+	echo "$u" >>"$PIDLIST"
 	for _ in $(seq 1 400); do
 		c=$(awk '{print $1}' /proc/$u/task/$u/children 2>/dev/null)
 		[ -n "$c" ] && [ "$(readlink /proc/$c/exe)" = /bin/busybox ] && break
 		sleep 0.05
 	done
+	echo "$c" >>"$PIDLIST"
 	echo "$c"
 }
 

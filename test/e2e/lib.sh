@@ -23,16 +23,20 @@ WORK=$(mktemp -d /tmp/criu-e2e.XXXXXX)
 # The sandbox's own tmpfs, so that host paths of the tests live on a
 # filesystem the test owns.
 mount -t tmpfs -o mode=755 criu-e2e "$WORK"
-CONTAINERS=()
+# PIDs of every process a test started that may outlive it (unshare and the
+# container init it forked), one per line. A file, because start_container
+# runs in a command substitution, whose variables die with it.
+PIDLIST=$(mktemp /tmp/criu-e2e-pids.XXXXXX)
 
 cleanup() {
-	local p
-	for p in "${CONTAINERS[@]}"; do
-		kill -KILL "$p" 2>/dev/null
-	done
-	for p in "${CONTAINERS[@]}"; do
+	local p pids
+	pids=$(cat "$PIDLIST")
+	# the init of a pid namespace takes every task of it along when killed
+	for p in $pids; do kill -KILL "$p" 2>/dev/null; done
+	for p in $pids; do
 		while kill -0 "$p" 2>/dev/null; do sleep 0.05; done
 	done
+	rm -f "$PIDLIST"
 	umount -R "$WORK" 2>/dev/null
 	rmdir "$WORK" 2>/dev/null
 }
@@ -76,6 +80,7 @@ start_container() {
 	' "$prog" >"$WORK/container.log" 2>&1 &
 	local ushare=$!
 	local child=""
+	echo "$ushare" >>"$PIDLIST"
 	for _ in $(seq 1 200); do
 		child=$(cat /proc/$ushare/task/$ushare/children 2>/dev/null | awk '{print $1}')
 		if [ -n "$child" ] && [ "$(readlink /proc/$child/root 2>/dev/null)" = "/" ] &&
@@ -84,7 +89,7 @@ start_container() {
 		fi
 		sleep 0.05
 	done
-	CONTAINERS+=("$ushare")
+	[ -n "$child" ] && echo "$child" >>"$PIDLIST"
 	[ -n "$child" ] || { echo "container did not start: $(cat "$WORK/container.log")" >&2; return 1; }
 	echo "$child"
 }

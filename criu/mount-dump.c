@@ -117,7 +117,7 @@ static int verify_auto_host_paths(const struct dump_ctx *d, const struct mount_t
 	return errors ? -EINVAL : 0;
 }
 
-static void fill_entry(MntEntry *e, const struct mount *m, char **opts_rest)
+static void fill_entry(MntEntry *e, const struct mount *m, char **opts_rest, char **namebuf)
 {
 	const struct mountinfo_entry *mi = m->mi;
 	unsigned long flags = mnt_opts_to_flags(mi->mnt_opts);
@@ -148,6 +148,20 @@ static void fill_entry(MntEntry *e, const struct mount *m, char **opts_rest)
 		e->has_deleted = true;
 		e->deleted = true;
 	}
+	if (m->kind == MNT_BIND) {
+		const struct mount *ext = mount_named_external_origin(m);
+		const char *sub;
+
+		if (!ext)
+			return;
+		/* "NAME/sub": a path below the host path mapped to NAME */
+		sub = path_below(m->mi->root, ext->mi->root);
+		*namebuf = xmalloc(strlen(ext->ext_key) + strlen(sub) + 2);
+		sprintf(*namebuf, "%s%s%s", ext->ext_key, *sub ? "/" : "", sub);
+		e->ext_key = (char *)ext->ext_key;
+		e->root = *namebuf;
+		return;
+	}
 	if (m->kind != MNT_EXTERNAL)
 		return;
 	if (m->ext_auto) {
@@ -171,10 +185,10 @@ static int write_mount_image(struct dump_ctx *d, const struct mount_tree *t)
 		return -EIO;
 	for_each_mount(t, m) {
 		MntEntry e = MNT_ENTRY__INIT;
-		_cleanup_free_ char *rest = NULL;
+		_cleanup_free_ char *rest = NULL, *name = NULL;
 		int ret;
 
-		fill_entry(&e, m, &rest);
+		fill_entry(&e, m, &rest, &name);
 		ret = img_write_entry(w, &e.base);
 		if (ret)
 			return ret;

@@ -203,3 +203,10 @@ int mount_classify(struct mount_tree *t, const struct options *o, const struct m
 	}
 	return errors + check_propagation(t, o);
 }
+
+const struct mount *mount_named_external_origin(const struct mount *m)
+{
+	while (m->kind == MNT_BIND && m->bind_source)
+		m = m->bind_source;
+	return m->kind == MNT_EXTERNAL && !m->ext_auto ? m : NULL;
+}

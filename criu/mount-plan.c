@@ -1,0 +1,316 @@
+/*
+ * Decide: for every mount of the image, how it is made on restore (from
+ * --root, a new virtual fs, a bind of another mount, or a host path), which
+ * host path each external name maps to, and an order in which every mount
+ * comes after its parent and after the mount it is bound from. Pure except
+ * for stat() of host paths when asked to check them.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#define LOG_PREFIX "mnt: "
+#include "fs.h"
+#include "log.h"
+#include "mount-external.h"
+#include "mount-restore.h"
+#include "util.h"
+
+static bool is_autodetected(const MntEntry *e)
+{
+	/* older versions of ours wrote CRIU:AUTODETECTED */
+	return e->ext_key && (!strcmp(e->ext_key, AUTODETECTED_MOUNT) || !strcmp(e->ext_key, "CRIU:AUTODETECTED"));
+}
+
+/* The external name of an entry, or NULL: ext_key, or (very old images)
+ * the name in root with ext_mount set. `sub` gets the path below it. */
+static const char *external_name(const MntEntry *e, const char **sub)
+{
+	const char *name = NULL;
+	size_t n;
+
+	*sub = "";
+	if (e->ext_key && *e->ext_key && !is_autodetected(e))
+		name = e->ext_key;
+	else if (e->has_ext_mount && e->ext_mount)
+		name = e->root;
+	if (!name)
+		return NULL;
+	n = strlen(name);
+	if (!strncmp(e->root, name, n) && e->root[n] == '/')
+		*sub = e->root + n + 1;
+	return name;
+}
+
+static void index_sources(struct mount_plan *p)
+{
+	const char *sub;
+
+	p->keys = xzalloc(p->nr * sizeof(char *));
+	for (size_t i = 0; i < p->nr; i++) {
+		struct rmount *m = &p->mounts[i];
+		char *key;
+
+		if (external_name(m->e, &sub))
+			continue; /* its root is a name, not a path */
+		key = xmalloc(strlen(m->e->root) + 16);
+		sprintf(key, "%x:%s", m->e->root_dev, m->e->root);
+		if (hmap_get_str(&p->by_sb_root, key)) {
+			free(key);
+			continue;
+		}
+		hmap_put_str(&p->by_sb_root, key, m);
+		p->keys[p->nr_keys++] = key;
+	}
+}
+
+static struct rmount *find_source(struct mount_plan *p, struct rmount *m)
+{
+	const char *root = m->e->root;
+	size_t len = strlen(root);
+	char buf[16 + 4096];
+	int n = snprintf(buf, 16, "%x:", m->e->root_dev);
+
+	if (len >= sizeof(buf) - n)
+		return NULL;
+	for (;;) {
+		memcpy(buf + n, root, len);
+		buf[n + len] = '\0';
+		struct rmount *s = hmap_get_str(&p->by_sb_root, buf);
+		if (s && s != m) {
+			m->source_rel = xstrdup(path_below(root, s->e->root));
+			return s;
+		}
+		if (len <= 1)
+			return NULL;
+		len = path_parent_len(root, len);
+	}
+}
+
+static const struct ext_mount_opt *find_mapping(const struct options *o, const char *name, bool *used)
+{
+	for (size_t i = 0; i < o->nr_ext_mounts; i++) {
+		if (!strcmp(o->ext_mounts[i].key, name)) {
+			used[i] = true;
+			return &o->ext_mounts[i];
+		}
+	}
+	return NULL;
+}
+
+static int plan_external(struct rmount *m, const struct options *o, bool *used)
+{
+	const char *sub, *name = external_name(m->e, &sub);
+	const struct ext_mount_opt *map;
+
+	m->kind = RM_EXTERNAL;
+	if (!name) {
+		/* autodetected: the image holds the host path, which we only
+		 * trust when the user allows autodetected mounts on restore */
+		if (!o->ext_mounts_auto) {
+			pr_err("%u:%s was autodetected at dump (host path %s); restore binds it only when allowed\n",
+			       m->e->mnt_id, m->mountpoint, m->e->source);
+			pr_hint("add --external mnt[] (or --ext-mount-map auto) to let restore bind it, or map it: --external mnt[%s]:<host path> is not possible for autodetected mounts, so re-dump with a name\n",
+				m->mountpoint);
+			return 1;
+		}
+		if (!m->e->source || m->e->source[0] != '/') {
+			pr_err("%u:%s: autodetected mount without a host path in the image\n", m->e->mnt_id,
+			       m->mountpoint);
+			return 1;
+		}
+		m->host_path = xstrdup(m->e->source);
+		return 0;
+	}
+	m->ext_name = name;
+	map = find_mapping(o, name, used);
+	if (!map) {
+		pr_err("No mapping for %u:%s mountpoint (name '%s'): add --external mnt[%s]:<host path>\n",
+		       m->e->mnt_id, m->mountpoint, name, name);
+		return 1;
+	}
+	m->host_path = xmalloc(strlen(map->val) + strlen(sub) + 2);
+	sprintf(m->host_path, "%s%s%s", map->val, *sub ? "/" : "", sub);
+	return 0;
+}
+
+static int check_host_path(struct rmount *m)
+{
+	struct stat st;
+
+	if (stat(m->host_path, &st)) {
+		pr_err("%u:%s: host path %s%s%s%s does not exist: %s\n", m->e->mnt_id, m->mountpoint, m->host_path,
+		       m->ext_name ? " (for '" : "", m->ext_name ? m->ext_name : "", m->ext_name ? "')" : "",
+		       strerror(errno));
+		pr_hint("%s\n", m->ext_name ? "map the name to an existing path with --external mnt[NAME]:PATH"
+					    : "the host path recorded at dump is gone; re-create it or re-dump");
+		return 1;
+	}
+	m->host_is_dir = S_ISDIR(st.st_mode);
+	return 0;
+}
+
+static int classify(struct mount_plan *p, const struct options *o, bool check_host)
+{
+	bool *used = xzalloc((o->nr_ext_mounts + 1) * sizeof(bool));
+	int errors = 0;
+
+	index_sources(p);
+	for (size_t i = 0; i < p->nr; i++) {
+		struct rmount *m = &p->mounts[i];
+		const char *sub;
+
+		if (m == p->root) {
+			m->kind = RM_ROOT;
+			continue;
+		}
+		if (is_autodetected(m->e) || external_name(m->e, &sub)) {
+			int err = plan_external(m, o, used);
+			if (!err && check_host)
+				err = check_host_path(m);
+			errors += err;
+			continue;
+		}
+		m->source = find_source(p, m);
+		if (m->source) {
+			m->kind = RM_BIND;
+			continue;
+		}
+		if (m->fs->fresh && !strcmp(m->e->root, "/")) {
+			m->kind = RM_FRESH;
+			continue;
+		}
+		pr_err("image entry %u:%s (%s, root %s) can't be restored: it is neither external, nor a bind of another mount, nor a virtual filesystem\n",
+		       m->e->mnt_id, m->mountpoint, m->e->fsname ? m->e->fsname : m->fs->name, m->e->root);
+		errors++;
+	}
+	for (size_t i = 0; i < o->nr_ext_mounts; i++) {
+		if (used[i])
+			continue;
+		pr_err("'%s': no mount in the image is named '%s'\n", o->ext_mounts[i].spelling, o->ext_mounts[i].key);
+		pr_hint("on restore the key is the name given at dump (mnt[/bar]:NAME); `criu show -f mountpoints-N.img -F mountpoint,ext_key` lists them\n");
+		errors++;
+	}
+	for (size_t i = 0; i < o->nr_ext_mounts; i++) {
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(o->ext_mounts[i].key, o->ext_mounts[j].key))
+				continue;
+			pr_err("name '%s' is mapped twice: '%s' and '%s'\n", o->ext_mounts[i].key,
+			       o->ext_mounts[j].spelling, o->ext_mounts[i].spelling);
+			errors++;
+		}
+	}
+	free(used);
+	return errors;
+}
+
+static void push(struct rmount **stack, size_t *sp, struct rmount *m)
+{
+	stack[(*sp)++] = m;
+}
+
+/*
+ * Depth-first, so that everything below a mount is made before a mount that
+ * covers it (an overmount is pushed first among its siblings, popped last);
+ * a bind waits for its source.
+ */
+static int order_plan(struct mount_plan *p)
+{
+	struct rmount **stack = xmalloc((p->nr + 1) * sizeof(*stack));
+	struct rmount **kids = xmalloc((p->nr + 1) * sizeof(*kids));
+	size_t sp = 0, n = 0;
+
+	for (size_t i = 0; i < p->nr; i++) {
+		struct rmount *m = &p->mounts[i];
+
+		m->pending = m->parent ? 1 : 0;
+		if (m->source && m->source != m->parent) {
+			m->pending++;
+			m->next_binder = m->source->first_binder;
+			m->source->first_binder = m;
+		}
+	}
+	p->order = xmalloc((p->nr + 1) * sizeof(*p->order));
+	push(stack, &sp, p->root);
+	while (sp) {
+		struct rmount *m = stack[--sp], *over = NULL;
+		size_t nk = 0;
+
+		p->order[n++] = m;
+		for (struct rmount *b = m->first_binder; b; b = b->next_binder)
+			if (--b->pending == 0)
+				push(stack, &sp, b);
+		for (struct rmount *c = m->first_child; c; c = c->next_sibling) {
+			if (!strcmp(c->mountpoint, m->mountpoint) && !over)
+				over = c;
+			else
+				kids[nk++] = c;
+		}
+		if (over && --over->pending == 0)
+			push(stack, &sp, over);
+		while (nk--)
+			if (--kids[nk]->pending == 0)
+				push(stack, &sp, kids[nk]);
+	}
+	free(stack);
+	free(kids);
+	if (n != p->nr) {
+		pr_err("image is inconsistent: %zu mounts can't be ordered (their sources form a loop)\n", p->nr - n);
+		return 1;
+	}
+	return 0;
+}
+
+int mount_plan_decide(struct mount_plan *p, const struct options *o, bool check_host)
+{
+	int errors = classify(p, o, check_host);
+
+	if (!errors)
+		errors = order_plan(p);
+	for (size_t i = 0; i < p->nr; i++) {
+		struct rmount *m = &p->mounts[i];
+
+		m->keep_fd = (m->e->has_shared_id && m->e->shared_id) || (m->e->has_master_id && m->e->master_id) ||
+			     (m->e->flags & MS_UNBINDABLE) || m->first_binder;
+	}
+	return errors;
+}
+
+static const char *kind_name(enum rmount_kind k)
+{
+	static const char *names[] = { "root", "fresh", "bind", "external" };
+	return names[k];
+}
+
+char *mount_plan_format(const struct mount_plan *p)
+{
+	size_t cap = 256 + p->nr * 128, len = 0;
+	char *buf = xmalloc(cap);
+
+	buf[0] = '\0';
+	for (size_t i = 0; p->order && i < p->nr; i++) {
+		const struct rmount *m = p->order[i];
+		char line[8192];
+		int n = snprintf(line, sizeof(line), "%u %s %s", m->e->mnt_id, m->mountpoint, kind_name(m->kind));
+
+		if (m->kind == RM_BIND)
+			n += snprintf(line + n, sizeof(line) - n, " from=%u rel=%s", m->source->e->mnt_id,
+				      *m->source_rel ? m->source_rel : ".");
+		if (m->kind == RM_EXTERNAL)
+			n += snprintf(line + n, sizeof(line) - n, " host=%s%s", m->host_path,
+				      m->ext_name ? "" : " (autodetected)");
+		if (m->kind == RM_FRESH)
+			n += snprintf(line + n, sizeof(line) - n, " fs=%s", m->fs->name);
+		n += snprintf(line + n, sizeof(line) - n, "\n");
+		if (len + n + 1 > cap) {
+			cap = (cap + n) * 2;
+			buf = xrealloc(buf, cap);
+		}
+		memcpy(buf + len, line, n + 1);
+		len += n;
+	}
+	return buf;
+}

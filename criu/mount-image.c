@@ -185,5 +185,6 @@ void mount_plan_free(struct mount_plan *p)
 	free(p->order);
 	hmap_free(&p->by_id);
 	hmap_free(&p->by_sb_root);
+	hmap_free(&p->group_sizes);
 	memset(p, 0, sizeof(*p));
 }

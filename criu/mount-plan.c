@@ -272,10 +272,20 @@ int mount_plan_decide(struct mount_plan *p, const struct options *o, bool check_
 		errors = order_plan(p);
 	for (size_t i = 0; i < p->nr; i++) {
 		struct rmount *m = &p->mounts[i];
+		uintptr_t n;
 
+		if (m->e->has_shared_id && m->e->shared_id) {
+			n = (uintptr_t)hmap_get_int(&p->group_sizes, m->e->shared_id);
+			hmap_put_int(&p->group_sizes, m->e->shared_id, (void *)(n + 1));
+		}
 		m->keep_fd = (m->e->has_shared_id && m->e->shared_id) || (m->e->has_master_id && m->e->master_id) ||
-			     (m->e->flags & MS_UNBINDABLE) || m->first_binder;
+			     (m->e->flags & MS_UNBINDABLE);
 	}
+	/* a source is cloned after it is attached, by binders that may come
+	 * long after it in the order */
+	for (size_t i = 0; i < p->nr; i++)
+		if (p->mounts[i].source)
+			p->mounts[i].source->keep_fd = true;
 	return errors;
 }
 

@@ -1,10 +1,232 @@
-/* `criu restore`: not implemented yet; says so instead of pretending. */
+/*
+ * `criu restore`: reads the images, decides, then builds the tree in new
+ * namespaces.
+ *
+ * The process engine is not there yet: images from a mounts-only dump hold no
+ * process tree, so the restored mount namespace is held by a placeholder task
+ * (pid 1 of a new pid namespace) that waits until it is killed.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
 #define LOG_PREFIX "restore: "
 #include "crtools.h"
+#include "image.h"
+#include "inventory.pb-c.h"
 #include "log.h"
+#include "mount-restore.h"
+#include "syscalls.h"
+#include "util.h"
+
+#define IMAGES_VERSION 2
+
+static int read_inventory(int dirfd, const char *dir, InventoryEntry **inv)
+{
+	struct img_reader r;
+	ProtobufCMessage *msg = NULL;
+	int ret;
+
+	if (faccessat(dirfd, "inventory.img", F_OK, 0)) {
+		pr_err("%s has no inventory.img: it is not a complete images directory\n", dir);
+		pr_hint("was the dump successful? criu dump writes inventory.img last\n");
+		return -ENOENT;
+	}
+	ret = img_reader_open(&r, dirfd, "inventory.img", IMG_INVENTORY);
+	if (ret)
+		return ret;
+	ret = img_read_entry(&r, &msg);
+	img_reader_close(&r);
+	if (ret <= 0) {
+		if (ret == 0)
+			pr_err("%s/inventory.img has no entry\n", dir);
+		return -EINVAL;
+	}
+	*inv = (InventoryEntry *)msg;
+	if ((*inv)->img_version != IMAGES_VERSION) {
+		pr_err("%s/inventory.img: images version %u is not supported (expected %u)\n", dir,
+		       (*inv)->img_version, IMAGES_VERSION);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The mount namespace's id: from the inventory when it says, else the one
+ * mountpoints-N.img in the directory. 0: no mount image. */
+static int find_mount_image(int dirfd, const InventoryEntry *inv, unsigned *ns_id)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	unsigned found = 0, n = 0, id;
+	int fd;
+
+	if (inv->root_ids && inv->root_ids->has_mnt_ns_id) {
+		*ns_id = inv->root_ids->mnt_ns_id;
+		return 0;
+	}
+	fd = dup(dirfd);
+	d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char tail;
+		if (sscanf(de->d_name, "mountpoints-%u.im%c", &id, &tail) == 2 && tail == 'g') {
+			found = id;
+			n++;
+		}
+	}
+	if (n > 1) {
+		pr_err("several mount images and no inventory entry saying which is the root's\n");
+		return -EINVAL;
+	}
+	*ns_id = found;
+	return 0;
+}
+
+static int write_pidfile(const char *path, pid_t pid)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f || fprintf(f, "%d", pid) < 0 || fclose(f)) {
+		pr_perror("can't write pidfile %s", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* In the child: pid 1 of the new namespaces. */
+static int restore_child(struct mount_plan *p, struct restore_mnt_ctx *c, int status_fd)
+{
+	int ret = mount_restore_build(p, c);
+
+	mount_restore_release(p, c);
+	close(c->imgs_dirfd);
+	if (write(status_fd, &ret, sizeof(ret)) != sizeof(ret) || ret)
+		_exit(1);
+	close(status_fd);
+	/* placeholder: hold the namespaces until killed */
+	prctl(PR_SET_NAME, "criu-placeholder");
+	for (;;)
+		pause();
+}
 
 int cr_restore(const struct options *o)
 {
-	pr_err("restore is not implemented yet in this version (images in %s are left untouched)\n", o->imgs_dir);
-	return -1;
+	struct mount_plan plan = {};
+	struct restore_mnt_ctx c = { .imgs_dirfd = -1, .root_fd = -1 };
+	InventoryEntry *inv = NULL;
+	char root_path[PATH_MAX];
+	unsigned ns_id = 0;
+	int pipefd[2] = { -1, -1 }, status = -1, ret;
+	pid_t pid = -1;
+
+	c.imgs_dirfd = open_images_dir(o->imgs_dir, false);
+	if (c.imgs_dirfd < 0)
+		return -1;
+	ret = read_inventory(c.imgs_dirfd, o->imgs_dir, &inv);
+	if (!ret)
+		ret = find_mount_image(c.imgs_dirfd, inv, &ns_id);
+	if (ret)
+		goto out;
+	if (!ns_id) {
+		pr_err("%s holds no mount namespace and no process tree: nothing to restore\n", o->imgs_dir);
+		ret = -EINVAL;
+		goto out;
+	}
+	if (!o->root) {
+		pr_err("restoring a mount namespace needs the container's root filesystem\n");
+		pr_hint("add --root ROOTFS (the directory the container's / comes from)\n");
+		ret = -EINVAL;
+		goto out;
+	}
+	if (!realpath(o->root, root_path)) {
+		pr_perror("--root %s", o->root);
+		ret = -errno;
+		goto out;
+	}
+	c.root_path = root_path;
+
+	ret = mount_image_read(c.imgs_dirfd, ns_id, &plan);
+	if (ret)
+		goto out;
+	if (mount_plan_decide(&plan, o, true)) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (log_get_level() >= LOG_DEBUG) {
+		_cleanup_free_ char *s = mount_plan_format(&plan);
+		pr_debug("restore plan:\n%s", s);
+	}
+	ret = mount_restore_prepare(&plan, &c, o);
+	if (ret)
+		goto out;
+
+	if (pipe2(pipefd, O_CLOEXEC)) {
+		ret = -errno;
+		goto out;
+	}
+	struct clone_args args = {
+		.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC,
+		.exit_signal = SIGCHLD,
+	};
+	pid = sys_clone3(&args);
+	if (pid < 0) {
+		pr_perror("can't create the new namespaces");
+		ret = -errno;
+		goto out;
+	}
+	if (pid == 0) {
+		close(pipefd[0]);
+		restore_child(&plan, &c, pipefd[1]);
+	}
+	close(pipefd[1]);
+	pipefd[1] = -1;
+	if (read(pipefd[0], &status, sizeof(status)) != sizeof(status) || status) {
+		/* the child is gone or going: its namespace and mounts with it */
+		waitpid(pid, NULL, 0);
+		pr_err("restore failed; nothing was left mounted on the host\n");
+		ret = -1;
+		goto out;
+	}
+	pr_warn("images hold no process tree (mounts-only dump): the mount namespace is held by placeholder task %d\n",
+		pid);
+	if (o->pidfile && write_pidfile(o->pidfile, pid)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		ret = -1;
+		goto out;
+	}
+	mount_restore_release(&plan, &c);
+	if (o->restore_detached) {
+		pr_msg("Restored: root task %d\n", pid);
+		ret = 0;
+		goto out;
+	}
+	/* as upstream without -d: wait for the root task, exit with its status */
+	if (waitpid(pid, &status, 0) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	ret = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	ret = ret ? -1 : 0;
+out:
+	if (pipefd[0] >= 0)
+		close(pipefd[0]);
+	if (pipefd[1] >= 0)
+		close(pipefd[1]);
+	mount_restore_release(&plan, &c);
+	mount_plan_free(&plan);
+	if (inv)
+		inventory_entry__free_unpacked(inv, NULL);
+	if (c.imgs_dirfd >= 0)
+		close(c.imgs_dirfd);
+	return ret ? -1 : 0;
 }

@@ -54,6 +54,7 @@ struct mount_plan {
 	struct hmap by_sb_root; /* "dev:root" -> first mount with that root */
 	char **keys;
 	size_t nr_keys;
+	struct hmap group_sizes; /* shared_id -> number of mounts in that peer group */
 	unsigned ns_id;
 };
 

@@ -103,7 +103,7 @@ static int write_pidfile(const char *path, pid_t pid)
 }
 
 /* In the child: pid 1 of the new namespaces. */
-static int restore_child(struct mount_plan *p, struct restore_mnt_ctx *c, int status_fd)
+static int restore_child(struct mount_plan *p, struct restore_mnt_ctx *c, int status_fd, int null)
 {
 	int ret = mount_restore_build(p, c);
 
@@ -112,7 +112,14 @@ static int restore_child(struct mount_plan *p, struct restore_mnt_ctx *c, int st
 	if (write(status_fd, &ret, sizeof(ret)) != sizeof(ret) || ret)
 		_exit(1);
 	close(status_fd);
-	/* placeholder: hold the namespaces until killed */
+	/* placeholder: hold the namespaces until killed, detached from criu's
+	 * stdio so that whoever reads criu's output sees it end */
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+	}
+	close_range(3, ~0U, 0);
 	prctl(PR_SET_NAME, "criu-placeholder");
 	for (;;)
 		pause();
@@ -126,6 +133,7 @@ int cr_restore(const struct options *o)
 	char root_path[PATH_MAX];
 	unsigned ns_id = 0;
 	int pipefd[2] = { -1, -1 }, status = -1, ret;
+	_cleanup_close_ int null = -1;
 	pid_t pid = -1;
 
 	c.imgs_dirfd = open_images_dir(o->imgs_dir, false);
@@ -169,6 +177,8 @@ int cr_restore(const struct options *o)
 	if (ret)
 		goto out;
 
+	/* opened here: after the pivot, the container may have no /dev/null */
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (pipe2(pipefd, O_CLOEXEC)) {
 		ret = -errno;
 		goto out;
@@ -185,7 +195,7 @@ int cr_restore(const struct options *o)
 	}
 	if (pid == 0) {
 		close(pipefd[0]);
-		restore_child(&plan, &c, pipefd[1]);
+		restore_child(&plan, &c, pipefd[1], null);
 	}
 	close(pipefd[1]);
 	pipefd[1] = -1;

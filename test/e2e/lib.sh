@@ -113,3 +113,36 @@ contains() { grep -qF -- "$2" <<<"$1"; }
 finish() {
 	exit $FAILED
 }
+
+# restore_ns IMGDIR ARGS...: runs criu restore -d with a pidfile; on success
+# sets RPID to the task holding the restored namespaces (killed at cleanup).
+restore_ns() {
+	local img=$1
+	shift
+	rm -f "$WORK/rpid"
+	run_criu restore -D "$img" -d --pidfile "$WORK/rpid" "$@"
+	RPID=$(cat "$WORK/rpid" 2>/dev/null)
+	[ -n "$RPID" ] && echo "$RPID" >>"$PIDLIST"
+	[ "$RC" -eq 0 ] && [ -n "$RPID" ]
+}
+
+# Kills a container or restored task (the init of its pid namespace) and
+# waits until it is gone.
+stop_task() {
+	kill -KILL "$1" 2>/dev/null
+	while kill -0 "$1" 2>/dev/null; do sleep 0.05; done
+}
+
+# same_mounts NAME DUMPED_MOUNTINFO_FILE PID [OLD=NEW...]: the restored
+# namespace of PID has the same tree, roots, flags and propagation.
+same_mounts() {
+	local name=$1 before=$2 pid=$3 diff
+	shift 3
+	diff=$(python3 "$TOP/test/e2e/mntcmp.py" "$before" /proc/$pid/mountinfo "$@" 2>&1)
+	if [ $? -eq 0 ]; then ok "$name"; else fail "$name" "$diff"; fi
+}
+
+# The sandbox's ("host's") own mountinfo, without mount ids of nothing: used
+# to prove a failed restore left nothing mounted.
+host_mounts() { cut -d' ' -f1-10 /proc/self/mountinfo; }
+placeholders() { pgrep -c -f criu-placeholder || true; }

@@ -90,15 +90,20 @@ static struct rmount *find_source(struct mount_plan *p, struct rmount *m)
 	}
 }
 
+/* The first mapping of `name`; every mapping of it counts as used (a name
+ * mapped twice is reported as such, not as unused). */
 static const struct ext_mount_opt *find_mapping(const struct options *o, const char *name, bool *used)
 {
+	const struct ext_mount_opt *found = NULL;
+
 	for (size_t i = 0; i < o->nr_ext_mounts; i++) {
-		if (!strcmp(o->ext_mounts[i].key, name)) {
-			used[i] = true;
-			return &o->ext_mounts[i];
-		}
+		if (strcmp(o->ext_mounts[i].key, name))
+			continue;
+		used[i] = true;
+		if (!found)
+			found = &o->ext_mounts[i];
 	}
-	return NULL;
+	return found;
 }
 
 static int plan_external(struct rmount *m, const struct options *o, bool *used)
@@ -113,8 +118,7 @@ static int plan_external(struct rmount *m, const struct options *o, bool *used)
 		if (!o->ext_mounts_auto) {
 			pr_err("%u:%s was autodetected at dump (host path %s); restore binds it only when allowed\n",
 			       m->e->mnt_id, m->mountpoint, m->e->source);
-			pr_hint("add --external mnt[] (or --ext-mount-map auto) to let restore bind it, or map it: --external mnt[%s]:<host path> is not possible for autodetected mounts, so re-dump with a name\n",
-				m->mountpoint);
+			pr_hint("add --external mnt[] (or --ext-mount-map auto) to let restore bind it from that host path\n");
 			return 1;
 		}
 		if (!m->e->source || m->e->source[0] != '/') {

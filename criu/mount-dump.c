@@ -19,6 +19,7 @@
 #include "mnt.pb-c.h"
 #include "mount-external.h"
 #include "mount-tree.h"
+#include "syscalls.h"
 #include "util.h"
 
 static int read_mount_tree(pid_t pid, struct mount_tree *t)
@@ -70,14 +71,25 @@ static int task_has_own_mntns(pid_t pid, bool *own)
 	return 0;
 }
 
-/* Opens a mountpoint of the task's namespace through /proc/PID/root, without
- * following symlinks of the container out of it. */
+/*
+ * Opens a mountpoint of the task's namespace through /proc/PID/root. The
+ * walk is confined to the task's root and follows no symlinks, so a
+ * container that swaps a directory for a symlink can't point us at a host
+ * file (callers also check the mount id of what they got).
+ */
 static int open_in_task_root(pid_t pid, const char *mountpoint, int flags)
 {
-	char path[PATH_MAX + 64];
+	char path[64];
+	_cleanup_close_ int root = -1;
 
-	snprintf(path, sizeof(path), "/proc/%d/root%s", pid, mountpoint);
-	return open(path, flags | O_CLOEXEC | O_NOFOLLOW);
+	snprintf(path, sizeof(path), "/proc/%d/root", pid);
+	root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return -1;
+	if (!strcmp(mountpoint, "/"))
+		return openat(root, ".", flags | O_CLOEXEC);
+	return sys_openat2(root, mountpoint + 1, flags | O_CLOEXEC | O_NOFOLLOW,
+			   RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 }
 
 static bool is_mount_root_fd(int fd, const struct mount *m)

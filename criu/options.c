@@ -315,6 +315,33 @@ static int parse_one(struct options *o, int c, const char *arg)
 	return -1;
 }
 
+/* getopt says only "something was wrong"; say what, naming the option. */
+static void report_bad_option(const char *arg, int opt)
+{
+	if (arg && !strncmp(arg, "--", 2)) {
+		size_t n = strcspn(arg + 2, "=");
+
+		for (const struct option *l = long_opts; l->name; l++) {
+			if (strlen(l->name) != n || strncmp(l->name, arg + 2, n))
+				continue;
+			if (arg[2 + n] == '=' && l->has_arg == no_argument)
+				pr_err("option --%s takes no value: %s\n", l->name, arg);
+			else
+				pr_err("option --%s needs a value\n", l->name);
+			pr_hint("run 'criu --help' for the list of options\n");
+			return;
+		}
+		pr_err("unknown option %.*s\n", (int)(n + 2), arg);
+	} else if (opt > 0 && opt < 128 && strchr(short_opts, opt)) {
+		pr_err("option -%c needs a value\n", opt);
+	} else if (opt > 0 && opt < 128) {
+		pr_err("unknown option -%c\n", opt);
+	} else {
+		pr_err("unknown option %s\n", arg ? arg : "?");
+	}
+	pr_hint("run 'criu --help' for the list of options\n");
+}
+
 int parse_options(int argc, char **argv, struct options *o)
 {
 	int c, idx;
@@ -322,7 +349,7 @@ int parse_options(int argc, char **argv, struct options *o)
 	memset(o, 0, sizeof(*o));
 	o->verbosity = DEFAULT_LOGLEVEL;
 	o->timeout = 10;
-	optind = 1;
+	optind = 0; /* 0, not 1: also forgets a half-parsed option group of a previous call */
 	opterr = 0;
 
 	while ((c = getopt_long(argc, argv, short_opts, long_opts, &idx)) != -1) {
@@ -335,16 +362,7 @@ int parse_options(int argc, char **argv, struct options *o)
 			return 1;
 		}
 		if (c == '?' || c == ':') {
-			const char *bad = argv[optind - 1];
-			if (optopt && strchr(short_opts, optopt))
-				pr_err("option -%c needs a value\n", optopt);
-			else if (optopt)
-				pr_err("unknown option -%c\n", optopt);
-			else if (bad && strchr(bad, '='))
-				pr_err("bad option %s\n", bad);
-			else
-				pr_err("unknown option or missing value: %s\n", bad ? bad : "?");
-			pr_hint("run 'criu --help' for the list of options\n");
+			report_bad_option(argv[optind - 1], optopt);
 			return -1;
 		}
 		if (parse_one(o, c, optarg))

@@ -9,13 +9,13 @@
 #   make check-asan run the tests with AddressSanitizer/UBSan
 
 CC       ?= gcc
-PKGS     := libprotobuf-c libarchive libcap
+PKGS     := libprotobuf-c libarchive libcap zlib
 # CFLAGS/LDLIBS may be set on the command line (e.g. sanitizers); the flags
 # the build needs are added on top with override.
 CFLAGS   ?= -O2 -g
 override CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE \
 	    -Icriu/include -Iinclude -Iimages $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-override LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lprotobuf-c -larchive -lcap)
+override LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lprotobuf-c -larchive -lcap -lz)
 VERSION  := 0.1
 
 PROTOS   := $(wildcard images/*.proto)

@@ -25,6 +25,7 @@
 #include <linux/openat2.h>
 
 #include <archive.h>
+#include <zlib.h>
 #include <archive_entry.h>
 
 #include "fs-tmpfs.h"
@@ -1195,29 +1196,17 @@ struct stream {
 	char *in, *out;		/* IO_CHUNK each */
 	unsigned char tail[8];	/* the last bytes read from fd: a gzip trailer */
 	uint64_t nr_in, nr_out; /* bytes read from fd, decompressed bytes */
-	uint32_t crc;
-	uint32_t crc_table[256];
+	uLong crc; /* zlib's crc32, the checksum gzip uses */
 };
 
 static void crc32_init(struct stream *s)
 {
-	for (uint32_t i = 0; i < 256; i++) {
-		uint32_t c = i;
-
-		for (int k = 0; k < 8; k++)
-			c = c & 1 ? 0xedb88320 ^ (c >> 1) : c >> 1;
-		s->crc_table[i] = c;
-	}
-	s->crc = 0xffffffff;
+	s->crc = crc32(0L, Z_NULL, 0);
 }
 
 static void crc32_update(struct stream *s, const unsigned char *p, size_t n)
 {
-	uint32_t c = s->crc;
-
-	while (n--)
-		c = s->crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
-	s->crc = c;
+	s->crc = crc32_z(s->crc, p, n);
 }
 
 static la_ssize_t stream_read_fd(struct archive *a, void *data, const void **buf)
@@ -1313,7 +1302,7 @@ static int stream_verify(struct stream *s)
 		return 0;
 	crc = s->tail[0] | s->tail[1] << 8 | s->tail[2] << 16 | (uint32_t)s->tail[3] << 24;
 	isize = s->tail[4] | s->tail[5] << 8 | s->tail[6] << 16 | (uint32_t)s->tail[7] << 24;
-	if (s->nr_in < 18 || crc != ~s->crc || isize != (uint32_t)s->nr_out) {
+	if (s->nr_in < 18 || crc != (uint32_t)s->crc || isize != (uint32_t)s->nr_out) {
 		pr_err("The image is corrupted: gzip CRC or length mismatch (or a multi-member gzip stream)\n");
 		return -EBADMSG;
 	}

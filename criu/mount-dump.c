@@ -46,6 +46,11 @@ static int read_mount_tree(pid_t pid, struct mount_tree *t)
 		mountinfo_table_free(&table);
 		return ret;
 	}
+	if (pid && table.nr == 0) {
+		pr_err("no mount is visible from the root of task %d: its root directory is not a mount point\n", pid);
+		pr_hint("bind-mount the container root onto itself before chroot (mount --bind ROOT ROOT), or use pivot_root\n");
+		return -EINVAL;
+	}
 	ret = mount_tree_build(t, &table);
 	if (ret)
 		mountinfo_table_free(&table);

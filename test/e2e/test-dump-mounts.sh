@@ -119,7 +119,32 @@ expect own-ns-succeeds [ "$RC" -eq 0 ]
 expect own-ns-no-mount-image [ -z "$(ls "$img"/mountpoints-*.img 2>/dev/null)" ]
 kill "$own"
 
-# 8. Log file relative to the images dir, verbosity.
+# 8. The seed's own setup: chroot into a bind of the root (not pivot_root);
+#    and chroot into a plain directory, which has no root mount to dump.
+unshare -m --propagation private bash -c "mount --bind $ROOTFS $ROOTFS; mount --bind $WORK/foo $ROOTFS/bar;
+	exec chroot $ROOTFS /bin/sh -c 'while :; do sleep 1; done'" >/dev/null 2>&1 &
+chrooted=$!
+disown
+echo "$chrooted" >>"$PIDLIST"
+for _ in $(seq 1 100); do [ "$(readlink /proc/$chrooted/exe)" = /bin/busybox ] && break; sleep 0.05; done
+rm -rf "$img"
+run_criu dump -t "$chrooted" -D "$img"
+expect chroot-unmapped-message contains "$OUT" ":/bar doesn't have a proper root mount"
+run_criu dump -t "$chrooted" -D "$img" --external 'mnt[/bar]:barmount'
+expect chroot-mapped-succeeds [ "$RC" -eq 0 ]
+mkdir -p "$WORK/plain"
+make_rootfs "$WORK/plain"
+unshare -m --propagation private chroot "$WORK/plain" /bin/sh -c 'while :; do sleep 1; done' >/dev/null 2>&1 &
+plain=$!
+disown
+echo "$plain" >>"$PIDLIST"
+for _ in $(seq 1 100); do [ "$(readlink /proc/$plain/exe)" = /bin/busybox ] && break; sleep 0.05; done
+rm -rf "$img"
+run_criu dump -t "$plain" -D "$img"
+expect chroot-plain-dir-refused [ "$RC" -eq 1 ]
+expect chroot-plain-dir-hint contains "$OUT" "mount --bind ROOT ROOT"
+
+# 9. Log file relative to the images dir, verbosity.
 rm -rf "$img"
 run_criu dump -t "$pid" -D "$img" --external 'mnt[/bar]:barmount' -v4 -o dump.log
 expect log-file-in-imgs-dir grep -q "dumped .* mounts" "$img/dump.log"

@@ -16,22 +16,7 @@
 /* A clean absolute path: no "." or ".." components, no empty ones. */
 static bool path_is_clean(const char *p)
 {
-	if (p[0] != '/')
-		return false;
-	if (!strcmp(p, "/"))
-		return true;
-	for (const char *c = p + 1;;) {
-		size_t n = strcspn(c, "/");
-
-		if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
-			return false;
-		c += n;
-		if (!*c)
-			return true;
-		c++;
-		if (!*c)
-			return false; /* trailing slash */
-	}
+	return p[0] == '/' && (!p[1] || relpath_is_clean(p + 1));
 }
 
 /* Upstream CRIU writes some mountpoints as "./x"; ours are "/x". */
@@ -121,6 +106,7 @@ int mount_plan_from_entries(struct mount_plan *p, MntEntry **entries, size_t nr)
 	for (size_t i = 0; i < nr; i++) {
 		p->mounts[i].e = entries[i];
 		p->mounts[i].fd = -1;
+		p->mounts[i].group_fd = -1;
 	}
 	free(entries);
 	if (!nr) {
@@ -176,6 +162,9 @@ void mount_plan_free(struct mount_plan *p)
 			close(m->fd);
 		free(m->source_rel);
 		free(m->host_path);
+		free(m->host_base);
+		if (m->group_fd >= 0)
+			close(m->group_fd);
 		mnt_entry__free_unpacked(m->e, NULL);
 	}
 	for (size_t i = 0; i < p->nr_keys; i++)

@@ -6,6 +6,7 @@
  * for stat() of host paths when asked to check them.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "log.h"
 #include "mount-external.h"
 #include "mount-restore.h"
+#include "syscalls.h"
 #include "util.h"
 
 static bool is_autodetected(const MntEntry *e)
@@ -136,19 +138,48 @@ static int plan_external(struct rmount *m, const struct options *o, bool *used)
 		       m->e->mnt_id, m->mountpoint, name, name);
 		return 1;
 	}
+	if (*sub && !relpath_is_clean(sub)) {
+		pr_err("image entry %u:%s: '%s' is not a clean path below the name '%s'\n", m->e->mnt_id, m->mountpoint,
+		       m->e->root, name);
+		pr_hint("the image is damaged or crafted; restore only images written by criu dump\n");
+		return 1;
+	}
+	m->host_base = xstrdup(map->val);
+	m->host_sub = sub;
 	m->host_path = xmalloc(strlen(map->val) + strlen(sub) + 2);
 	sprintf(m->host_path, "%s%s%s", map->val, *sub ? "/" : "", sub);
 	return 0;
 }
 
+int rmount_open_host(const struct rmount *m)
+{
+	_cleanup_close_ int base = -1;
+	int fd;
+
+	if (!m->ext_name) {
+		fd = sys_openat2(AT_FDCWD, m->host_path, O_PATH | O_CLOEXEC, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+		return fd < 0 ? -errno : fd;
+	}
+	/* the mapped path is the user's own: symlinks in it are theirs to use */
+	base = open(m->host_base, O_PATH | O_CLOEXEC);
+	if (base < 0 || !*m->host_sub)
+		return base < 0 ? -errno : steal_fd(&base);
+	fd = sys_openat2(base, m->host_sub, O_PATH | O_CLOEXEC,
+			 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+	return fd < 0 ? -errno : fd;
+}
+
 static int check_host_path(struct rmount *m)
 {
 	struct stat st;
+	_cleanup_close_ int fd = rmount_open_host(m);
 
-	if (stat(m->host_path, &st)) {
-		pr_err("%u:%s: host path %s%s%s%s does not exist: %s\n", m->e->mnt_id, m->mountpoint, m->host_path,
+	if (fd < 0 || fstat(fd, &st)) {
+		int err = fd < 0 ? -fd : errno;
+
+		pr_err("%u:%s: host path %s%s%s%s %s: %s\n", m->e->mnt_id, m->mountpoint, m->host_path,
 		       m->ext_name ? " (for '" : "", m->ext_name ? m->ext_name : "", m->ext_name ? "')" : "",
-		       strerror(errno));
+		       err == ELOOP ? "goes through a symlink" : "does not exist", strerror(err));
 		pr_hint("%s\n", m->ext_name ? "map the name to an existing path with --external mnt[NAME]:PATH"
 					    : "the host path recorded at dump is gone; re-create it or re-dump");
 		return 1;

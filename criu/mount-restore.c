@@ -79,22 +79,49 @@ static bool group_is_internal(const struct mount_plan *p, const struct rmount *m
 }
 
 /*
- * A clone of a host path shares the host mount's propagation. Keep that only
- * where the dumped mount had it (shared with, or a slave of, a group outside
- * the container); otherwise make it private before anything is mounted on it.
+ * A clone of a host path shares the host mount's propagation. A slave of the
+ * host stays a slave (it receives, never sends). Everything else is made
+ * private before anything is mounted on it, so nothing we mount can reach
+ * the host; a mount that was a peer of a host group keeps a second clone in
+ * that group (group_fd) and joins it only once the namespace is complete.
  */
 static int set_external_propagation(const struct mount_plan *p, struct rmount *m)
 {
 	unsigned long prop = MS_PRIVATE;
 
-	if (has_shared(m) && !group_is_internal(p, m, m->e->shared_id))
-		return 0; /* a peer of the host group, as it was */
+	if (has_shared(m) && !group_is_internal(p, m, m->e->shared_id)) {
+		m->group_fd = sys_open_tree(m->fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+		if (m->group_fd < 0) {
+			pr_perror("%u:%s: can't clone %s", m->e->mnt_id, m->mountpoint, m->host_path);
+			return -errno;
+		}
+	}
 	if (has_master(m) && !group_is_internal(p, m, m->e->master_id))
 		prop = MS_SLAVE;
 	if (mount_set_propagation(m->fd, prop)) {
 		pr_perror("%u:%s: can't set propagation of the clone of %s", m->e->mnt_id, m->mountpoint,
 			  m->host_path);
 		return -errno;
+	}
+	return 0;
+}
+
+/* The last step: mounts that were peers of a host group join it again. */
+static int rejoin_host_groups(struct mount_plan *p)
+{
+	for (size_t i = 0; i < p->nr; i++) {
+		struct rmount *m = &p->mounts[i];
+
+		if (m->group_fd < 0)
+			continue;
+		if (sys_move_mount(m->group_fd, "", m->fd, "",
+				   MOVE_MOUNT_SET_GROUP | MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)) {
+			pr_perror("%u:%s: can't rejoin the host's peer group of %s", m->e->mnt_id, m->mountpoint,
+				  m->host_path);
+			return -errno;
+		}
+		close(m->group_fd);
+		m->group_fd = -1;
 	}
 	return 0;
 }
@@ -153,10 +180,12 @@ int mount_restore_prepare(struct mount_plan *p, struct restore_mnt_ctx *c, const
 			if (ret)
 				return ret;
 		}
-		/* a host path from the image (autodetected) is taken literally */
-		m->fd = sys_open_tree(AT_FDCWD, m->host_path,
-				      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (m->ext_name ? 0 : AT_SYMLINK_NOFOLLOW));
-		if (m->fd < 0) {
+		_cleanup_close_ int src = rmount_open_host(m);
+
+		if (src >= 0)
+			m->fd = sys_open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+		if (src < 0 || m->fd < 0) {
+			errno = src < 0 ? -src : errno;
 			pr_perror("%u:%s: can't clone host path %s", m->e->mnt_id, m->mountpoint, m->host_path);
 			return -errno;
 		}
@@ -178,7 +207,10 @@ void mount_restore_release(struct mount_plan *p, struct restore_mnt_ctx *c)
 	for (size_t i = 0; i < p->nr; i++) {
 		if (p->mounts[i].fd >= 0)
 			close(p->mounts[i].fd);
+		if (p->mounts[i].group_fd >= 0)
+			close(p->mounts[i].group_fd);
 		p->mounts[i].fd = -1;
+		p->mounts[i].group_fd = -1;
 	}
 	if (c->root_fd >= 0)
 		close(c->root_fd);
@@ -348,25 +380,38 @@ static int make_bind(const struct rmount *m)
 	return mfd < 0 ? -errno : mfd;
 }
 
-/* Creates a missing mountpoint (and its missing parents) inside the root. */
+/* Creates a missing mountpoint (and its missing parents) inside the root,
+ * one component at a time, never through a symlink. */
 static int create_mountpoint(const struct rmount *m, bool dir)
 {
 	_cleanup_free_ char *path = xstrdup(m->mountpoint + 1);
-	char *slash = path;
+	_cleanup_close_ int dfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	char *comp = path, *slash;
+	int r;
 
-	while ((slash = strchr(slash, '/'))) {
+	while (dfd >= 0 && (slash = strchr(comp, '/'))) {
+		int next;
+
 		*slash = '\0';
-		if (mkdir(path, 0755) && errno != EEXIST)
-			break;
-		*slash++ = '/';
+		if (mkdirat(dfd, comp, 0755) && errno != EEXIST)
+			goto fail;
+		next = sys_openat2(dfd, comp, O_PATH | O_DIRECTORY | O_CLOEXEC,
+				   RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+		if (next < 0)
+			goto fail;
+		close(dfd);
+		dfd = next;
+		comp = slash + 1;
 	}
-	if (dir ? mkdir(path, 0755) : mknod(path, S_IFREG | 0644, 0)) {
-		if (errno != EEXIST) {
-			pr_perror("%u:%s: can't create the mountpoint", m->e->mnt_id, m->mountpoint);
-			return -errno;
-		}
-	}
+	if (dfd < 0)
+		goto fail;
+	r = dir ? mkdirat(dfd, comp, 0755) : mknodat(dfd, comp, S_IFREG | 0644, 0);
+	if (r && errno != EEXIST)
+		goto fail;
 	return 0;
+fail:
+	pr_perror("%u:%s: can't create the mountpoint", m->e->mnt_id, m->mountpoint);
+	return -errno;
 }
 
 static int open_target(const struct rmount *m, int mfd)
@@ -655,6 +700,8 @@ int mount_restore_build(struct mount_plan *p, struct restore_mnt_ctx *c)
 	ret = restore_propagation(p);
 	if (!ret)
 		ret = restore_readonly(p);
+	if (!ret)
+		ret = rejoin_host_groups(p);
 	if (!ret)
 		pr_info("restored %zu mounts\n", p->nr);
 	return ret;

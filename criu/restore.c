@@ -120,7 +120,7 @@ static int restore_child(struct mount_plan *p, struct restore_mnt_ctx *c, int st
 		dup2(null, 2);
 	}
 	close_range(3, ~0U, 0);
-	prctl(PR_SET_NAME, "criu-placeholder");
+	prctl(PR_SET_NAME, "criu-nsholder");
 	for (;;)
 		pause();
 }

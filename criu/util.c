@@ -104,3 +104,19 @@ size_t path_parent_len(const char *path, size_t len)
 		len--;
 	return len;
 }
+
+bool relpath_is_clean(const char *path)
+{
+	if (!*path || *path == '/')
+		return false;
+	for (const char *c = path;;) {
+		size_t n = strcspn(c, "/");
+
+		if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+		c += n;
+		if (!*c)
+			return true;
+		c++;
+	}
+}

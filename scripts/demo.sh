@@ -1,12 +1,17 @@
 #!/bin/bash
-# make demo: a narrated walk through the external bind mount scenario.
+# make demo: a narrated walk through the external bind mount scenario, dump
+# and restore.
 #
 # A container (new mount, pid, uts and ipc namespaces, pivot_root into a
 # busybox root) has /bar bind-mounted from a host directory outside its
 # root. The demo shows what criu dump says about it without a mapping, dumps
 # it with --external mnt[/bar]:barmount, shows the image with criu show and
 # crit, dumps it again with autodetection, and checks that the container
-# kept running. Every command is printed before it runs.
+# kept running. Then it stops the container and restores its mounts with
+# --external mnt[barmount]:<a second host directory>: /bar of the restored
+# namespace shows that directory, the host's mountinfo is unchanged, and a
+# restore without the mapping is refused without leaving anything behind.
+# Every command is printed before it runs.
 #
 # Everything happens inside a private mount namespace (the sandbox, entered
 # by re-executing this script under unshare), so no mount is visible outside,
@@ -44,17 +49,33 @@ fi
 # ------------------------------------------------------------ sandbox
 
 WORK=$(mktemp -d /tmp/criu-demo.XXXXXX)
-# The processes the demo started (the container's unshare and its init).
+# The processes the demo started (the container's unshare and its init, the
+# task holding the restored namespace).
 PIDS=()
+
+# gone PID: true once PID has exited (a zombie waiting to be reaped counts).
+gone() {
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 0
+	[ -z "$st" ] || [ "${st%% *}" = Z ]
+}
+
+# wait_gone PID: waits up to 10 s for PID to exit and, if its parent is
+# around to do it, to be reaped (a detached restored task is reaped by init).
+wait_gone() {
+	for _ in $(seq 1 200); do
+		[ -e "/proc/$1" ] || return 0
+		sleep 0.05
+	done
+	gone "$1"
+}
 
 cleanup() {
 	local p
 	trap '' INT TERM HUP # a second Ctrl-C must not cut the cleanup short
 	# The init of a pid namespace takes every task of it along when killed.
 	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do
-		while kill -0 "$p" 2>/dev/null; do sleep 0.05; done
-	done
+	for p in "${PIDS[@]}"; do wait_gone "$p"; done
 	umount -R "$WORK" 2>/dev/null
 	rmdir "$WORK" 2>/dev/null
 }
@@ -64,6 +85,7 @@ trap 'exit 130' INT TERM HUP
 mount -t tmpfs -o mode=755 criu-demo "$WORK"
 
 HOSTDIR=$WORK/foo  # the host directory, "/foo" of the story
+HOSTDIR2=$WORK/foo2 # another host directory, mapped to /bar on restore
 ROOTFS=$WORK/root  # the container's root filesystem
 IMG=$WORK/img      # images of the mapped dump
 IMG_AUTO=$WORK/img-auto
@@ -302,43 +324,118 @@ step_still_running() {
 }
 
 # ------------------------------------------------------------ restore
-# >>> RESTORE STEPS GO HERE <<<
 # The second half of the scenario: the container is gone, and
-#   criu restore ... --external mnt[barmount]:/foo
-# brings it back with the host directory bind-mounted at /bar. Until restore
-# exists, step_restore only checks that criu says so. The restored tree is
-# detached (-d) and its root task's PID, from --pidfile, joins PIDS so that
-# the cleanup kills it too.
+#   criu restore ... --external mnt[barmount]:HOSTPATH
+# brings its mounts back with HOSTPATH bind-mounted at /bar. The demo maps
+# the name to a second host directory, so that what /bar shows is visibly
+# decided by the mapping and not by the image. The restored namespace is
+# detached (-d); the PID of the task holding it, from --pidfile, joins PIDS so
+# that the cleanup kills it too.
 RESTORED_PID=
 
-step_restore() {
-	step "Restore with --external mnt[barmount]:$HOSTDIR"
-	say "On restore the key is the name from the image and the value the host path to bind-mount at the mountpoint. Stop the container first, as dump itself will once the process engine exists."
+# Mountinfo of the demo's own namespace (the "host" of the story) before the
+# restores, to show that they add nothing to it.
+HOST_MOUNTINFO=$WORK/host-mountinfo.before
+
+# The processes whose command line names the demo's directory: criu runs and
+# the tasks they left (the restored namespace's holder keeps criu's command
+# line). Other criu runs on the machine are not the demo's business.
+demo_tasks() { pgrep -f -- "$WORK" | sort -n | tr '\n' ' '; }
+
+step_stop_container() {
+	step "The container stops"
+	say "Once the process engine exists, dump will stop the container itself. Until then the demo kills it: its namespaces, and the mounts in them, go away with it. From now on only the images remember /bar."
 	run kill -KILL "$PID"
-	while kill -0 "$PID" 2>/dev/null; do sleep 0.05; done
-	run "$CRIU" restore -D "$IMG" --root "$ROOTFS" --external "mnt[barmount]:$HOSTDIR" \
+	wait_gone "$PID" || die "the container's init did not exit"
+	gone "$PID" || die "the container's init is still there"
+	good "the container is gone"
+	cp /proc/self/mountinfo "$HOST_MOUNTINFO"
+}
+
+step_other_host_dir() {
+	step "Another host directory"
+	say "On restore, the name in the image is mapped to a host path again, and it need not be the one used at dump: another host, another volume. The demo uses a second directory with a different message, so that we can tell which one /bar shows."
+	run mkdir -p "$HOSTDIR2"
+	runsh "echo 'hello from the second host directory' > $HOSTDIR2/message"
+	run ls -l "$HOSTDIR2"
+}
+
+step_restore() {
+	step "Restore with --external mnt[barmount]:$HOSTDIR2"
+	say "On restore the key is the name from the image and the value the host path to bind-mount at the mountpoint. --root is the directory the container's / comes from; -d returns once the namespace is built, and --pidfile says which task holds it."
+	run "$CRIU" restore -D "$IMG" --root "$ROOTFS" --external "mnt[barmount]:$HOSTDIR2" \
 		-d --pidfile "$WORK/restored.pid"
 	if [ -s "$WORK/restored.pid" ]; then
 		RESTORED_PID=$(cat "$WORK/restored.pid")
 		PIDS+=("$RESTORED_PID")
 	fi
-	if [ "$RC" -ne 0 ] && has "not implemented"; then
-		good "restore comes with a later version: this one reports that it is not implemented"
-		return 0
-	fi
 	[ "$RC" -eq 0 ] || die "criu restore failed"
 	[ -n "$RESTORED_PID" ] || die "criu restore wrote no pidfile"
-	good "restored; the root task is PID $RESTORED_PID here"
+	has "Restored: root task $RESTORED_PID" || die "criu did not report the restored task"
+	good "restored; the namespace is held by PID $RESTORED_PID here"
+	say "The warning is expected: the images hold no processes (dump saved only the mounts), so the restored namespaces are held by a placeholder task, pid 1 of new pid, uts and ipc namespaces, until the process engine can put the container's own processes there."
+	run grep -E '^(Name|State|NSpid):' "/proc/$RESTORED_PID/status"
+	[ "$(awk '/^NSpid:/ {print $NF}' "/proc/$RESTORED_PID/status")" = 1 ] ||
+		die "the placeholder is not pid 1 of a new pid namespace"
 }
 
 step_restored_mounts() {
-	[ -n "$RESTORED_PID" ] || return 0 # restore is not implemented yet
-	step "The restored container sees the host directory at /bar again"
-	run grep -E '^[0-9]+ [0-9]+ [0-9]+:[0-9]+ [^ ]+ (/|/bar) ' "/proc/$RESTORED_PID/mountinfo"
-	has " /bar " || die "no /bar in the restored container's mountinfo"
+	step "/bar in the restored namespace shows the mapped directory"
+	run grep -E '^[0-9]+ [0-9]+ [0-9]+:[0-9]+ [^ ]+ /bar ' "/proc/$RESTORED_PID/mountinfo"
+	has " /bar " || die "no /bar in the restored namespace's mountinfo"
+	local root
+	root=$(awk '$5 == "/bar" {print $4}' "/proc/$RESTORED_PID/mountinfo")
+	[ "$root" = "/${HOSTDIR2##*/}" ] || die "/bar shows $root, expected /${HOSTDIR2##*/}"
+	say "Field 4 is now $root: the second directory of the demo's tmpfs, where the dumped container had /${HOSTDIR##*/}."
+	run ls -l "/proc/$RESTORED_PID/root/bar"
 	run cat "/proc/$RESTORED_PID/root/bar/message"
-	has "hello from the host" || die "/bar of the restored container does not show $HOSTDIR"
-	good "/bar is $HOSTDIR again"
+	has "hello from the second host directory" || die "/bar of the restored namespace does not show $HOSTDIR2"
+	[ ! -e "/proc/$RESTORED_PID/root/bar/seen" ] || die "/bar shows the first host directory"
+	run grep -E '^[0-9]+ [0-9]+ [0-9]+:[0-9]+ [^ ]+ (/|/proc) ' "/proc/$RESTORED_PID/mountinfo"
+	has " / " || die "no / in the restored namespace"
+	has " /proc " || die "no /proc in the restored namespace"
+	good "/bar is $HOSTDIR2 (no 'seen' file: that one is in $HOSTDIR); / and a fresh /proc are back too"
+}
+
+step_host_unchanged() {
+	step "The host's mounts did not change"
+	say "criu builds the namespace from detached copies of the host paths, made private before the new namespace exists, and turns the new namespace into a slave of its own: nothing it mounts there shows on the host. Compare criu's own mountinfo with the copy taken before the restore:"
+	run diff "$HOST_MOUNTINFO" /proc/self/mountinfo
+	[ "$RC" -eq 0 ] || die "the host's mountinfo changed during the restore"
+	good "identical: $(wc -l <"$HOST_MOUNTINFO") mounts before, the same after"
+}
+
+step_restore_error() {
+	step "A restore error: no mapping for the name"
+	say "The image names barmount but does not say where it comes from on this host; criu will not guess. Restore without --external:"
+	local tasks_before
+	tasks_before=$(demo_tasks)
+	run "$CRIU" restore -D "$IMG" --root "$ROOTFS" -d --pidfile "$WORK/failed.pid"
+	if [ -s "$WORK/failed.pid" ]; then
+		PIDS+=("$(cat "$WORK/failed.pid")")
+		die "the restore without a mapping succeeded"
+	fi
+	[ "$RC" -ne 0 ] || die "the restore without a mapping succeeded"
+	local want="No mapping for $BAR_ID:/bar mountpoint (name 'barmount'): add --external mnt[barmount]:<host path>"
+	has "$want" || die "expected the message '$want'"
+	good "refused, naming the mount, its name and the option to add"
+	say "It was refused before anything was made: no task, no namespace, no mount. The demo's tasks are still only the first restore's placeholder, and the host's mountinfo is still the copy from before both restores:"
+	run pgrep -l -f -- "$WORK"
+	[ "$(demo_tasks)" = "$tasks_before" ] || die "the failed restore left a task behind: $(demo_tasks)"
+	[ "$tasks_before" = "$RESTORED_PID " ] || die "unexpected tasks: $tasks_before"
+	run diff "$HOST_MOUNTINFO" /proc/self/mountinfo
+	[ "$RC" -eq 0 ] || die "the failed restore changed the host's mountinfo"
+	good "nothing was left behind"
+}
+
+step_stop_restored() {
+	step "Stop the restored namespace"
+	say "Killing the task that holds it takes the namespace and every mount in it along."
+	run kill -KILL "$RESTORED_PID"
+	wait_gone "$RESTORED_PID" || die "the placeholder did not exit"
+	run diff "$HOST_MOUNTINFO" /proc/self/mountinfo
+	[ "$RC" -eq 0 ] || die "the host's mountinfo changed"
+	good "gone, and the host is as it was"
 }
 
 STEPS=(
@@ -354,11 +451,16 @@ STEPS=(
 	step_legacy_map
 	step_dump_auto
 	step_still_running
+	step_stop_container
+	step_other_host_dir
 	step_restore
 	step_restored_mounts
+	step_host_unchanged
+	step_restore_error
+	step_stop_restored
 )
 
-printf '%sExternal bind mounts: the dump half of the scenario%s\n' "$BOLD" "$OFF"
+printf '%sExternal bind mounts: dump and restore%s\n' "$BOLD" "$OFF"
 say "criu is $CRIU; everything below runs in a private mount namespace with its files in $WORK, removed at the end."
 for s in "${STEPS[@]}"; do
 	"$s"

@@ -35,7 +35,10 @@ struct rmount {
 	struct rmount *source;	  /* RM_BIND: the mount whose root contains ours */
 	char *source_rel;	  /* RM_BIND: our root below the source's root ("" = same) */
 	const char *ext_name;	  /* RM_EXTERNAL: the name in the image (NULL: autodetected) */
-	char *host_path;	  /* RM_EXTERNAL: what to bind */
+	char *host_path;	  /* RM_EXTERNAL: what to bind (for messages) */
+	char *host_base;	  /* RM_EXTERNAL, named: the path the name is mapped to */
+	const char *host_sub;	  /* RM_EXTERNAL, named: the path below it from the image, "" if none */
+	int group_fd;		  /* RM_EXTERNAL shared with the host: a clone kept in the host's peer group */
 	bool host_is_dir;	  /* RM_EXTERNAL: type of host_path (checked before acting) */
 
 	/* Restore order and act-time state. */
@@ -69,6 +72,11 @@ void mount_plan_free(struct mount_plan *p);
  * mounts. Prints every problem with its fix; returns their number. Checks
  * host paths (existence, file vs directory) only when `check_host` is set. */
 int mount_plan_decide(struct mount_plan *p, const struct options *o, bool check_host);
+
+/* Opens (O_PATH) what an external mount binds: a named one's image-given
+ * sub path strictly below the mapped host path, never through a symlink; an
+ * autodetected one's recorded host path, without symlinks. -errno on error. */
+int rmount_open_host(const struct rmount *m);
 
 /* A text form of the plan, for golden tests and -v4 logs. */
 char *mount_plan_format(const struct mount_plan *p);

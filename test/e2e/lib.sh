@@ -145,4 +145,5 @@ same_mounts() {
 # The sandbox's ("host's") own mountinfo, without mount ids of nothing: used
 # to prove a failed restore left nothing mounted.
 host_mounts() { cut -d' ' -f1-10 /proc/self/mountinfo; }
-placeholders() { pgrep -c -f criu-placeholder || true; }
+# the placeholder renames itself (comm), its command line stays criu's
+placeholders() { pgrep -c -x criu-nsholder || true; }

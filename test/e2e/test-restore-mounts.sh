@@ -127,6 +127,7 @@ MIXED='
 	mount --bind '"$WORK"'/foo "$ROOT/ro"
 	mount -o remount,bind,ro "$ROOT/ro"
 '
+MIXED_IMG=""
 if dump_container mixed "$MIXED" --external 'mnt[/etc/hosts]:hosts' --external 'mnt[/bar]:barmount' \
 	--external 'mnt[/ro]:romount'; then
 	run_criu show -f "$(ls "$img"/mountpoints-*.img)" -F mountpoint,root,ext_key
@@ -134,7 +135,7 @@ if dump_container mixed "$MIXED" --external 'mnt[/etc/hosts]:hosts' --external '
 	expect subdir-no-host-path not grep -qaF "$WORK/foo" "$(ls "$img"/mountpoints-*.img)"
 	restore_ns "$img" --root "$ROOTFS" --external "mnt[hosts]:$WORK/hosts2" \
 		--external "mnt[barmount]:$WORK/foo2" --external "mnt[romount]:$WORK/foo2"
-	expect mixed-restored [ "$RC" -eq 0 ]
+	expect mixed-restored [ "$RC" -eq 0 ] && MIXED_IMG=$img
 	same_mounts mixed-same-tree "$WORK/mixed.mi" "$RPID" "/foo=/foo2" "/hosts=/hosts2"
 	expect file-bind-content [ "$(cat /proc/$RPID/root/etc/hosts)" = "10.0.0.1 other" ]
 	expect subdir-of-external [ "$(cat /proc/$RPID/root/sub/file)" = foo2-sub ]
@@ -144,6 +145,31 @@ if dump_container mixed "$MIXED" --external 'mnt[/etc/hosts]:hosts' --external '
 		--external "mnt[barmount]:$WORK/foo2" --external "mnt[romount]:$WORK/foo2"
 	expect dir-for-file-fails [ "$RC" -eq 1 ]
 	expect dir-for-file-message contains "$OUT" "is a directory, but the mountpoint is a file"
+fi
+
+# 4b. Crafted images can't reach outside the mapped host path: a ".." in the
+#     path below a name, or a symlink the container planted in its volume.
+if [ -n "$MIXED_IMG" ] && mimg=$(ls "$img"/mountpoints-*.img 2>/dev/null); then
+	mkdir -p "$WORK/secret"
+	echo secret >"$WORK/secret/file"
+	ln -sfn "$WORK/secret" "$WORK/foo2/evil"
+	for bad in "barmount/../secret" "barmount/evil"; do
+		crit decode -i "$mimg" |
+			python3 -c "import json,sys; d=json.load(sys.stdin)
+for e in d['entries']:
+    if e['mountpoint'] == '/sub': e['root'] = sys.argv[1]
+json.dump(d, sys.stdout)" "$bad" | crit encode -o "$WORK/crafted.img"
+		rm -rf "$WORK/img-crafted"
+		cp -a "$img" "$WORK/img-crafted"
+		cp "$WORK/crafted.img" "$WORK/img-crafted/$(basename "$mimg")"
+		before=$(host_mounts)
+		restore_ns "$WORK/img-crafted" --root "$ROOTFS" --external "mnt[hosts]:$WORK/hosts2" \
+			--external "mnt[barmount]:$WORK/foo2" --external "mnt[romount]:$WORK/foo2"
+		expect "crafted-${bad//[\/.]/_}-refused" [ "$RC" -eq 1 ]
+		expect "crafted-${bad//[\/.]/_}-host-untouched" [ "$(host_mounts)" = "$before" ]
+		[ "$RC" -eq 0 ] && stop_task "$RPID"
+	done
+	rm -f "$WORK/foo2/evil"
 fi
 
 # 5. Overmounts: /o covered by a second bind, with a mount hidden under it.
@@ -184,6 +210,24 @@ if dump_container sharing "$SHARING" --external 'mnt[]:m'; then
 	umount "$WORK/shared/hostnew"
 	nsenter -m -t "$RPID" mount -t tmpfs back /vol 2>/dev/null
 	expect slave-does-not-send not grep -q "back" <(grep " $WORK/shared" /proc/self/mountinfo)
+	stop_task "$RPID"
+fi
+
+# 6b. An external mount shared with the host (dumped with mnt[]:s): nothing
+#     made during restore reaches the host; afterwards it is a peer again.
+SHAREDEXT='
+	mount --bind '"$WORK"'/shared "$ROOT/vol"
+'
+if dump_container sharedext "$SHAREDEXT" --external 'mnt[]:s'; then
+	before=$(host_mounts)
+	restore_ns "$img" --root "$ROOTFS" --external 'mnt[]'
+	expect shared-ext-restored [ "$RC" -eq 0 ]
+	expect shared-ext-host-untouched [ "$(host_mounts)" = "$before" ]
+	same_mounts shared-ext-same-tree "$WORK/sharedext.mi" "$RPID"
+	mkdir -p "$WORK/shared/fromhost"
+	mount -t tmpfs fromhost "$WORK/shared/fromhost"
+	expect shared-ext-receives grep -q " /vol/fromhost " /proc/$RPID/mountinfo
+	umount "$WORK/shared/fromhost"
 	stop_task "$RPID"
 fi
 

@@ -153,6 +153,20 @@ static int test_subdir_of_named(void)
 	return 0;
 }
 
+/* A crafted sub path can't climb out of the mapped host path. */
+static int test_named_dotdot(void)
+{
+	static const char *bad[] = { "1 0 / /c 3 ext4", "2 1 /x barmount/../../etc 3 ext4 ext=barmount", NULL };
+	static const char *dot[] = { "1 0 / /c 3 ext4", "2 1 /x barmount/./a 3 ext4 ext=barmount", NULL };
+	char *got;
+
+	CHECK(plan(bad, "--external mnt[barmount]:/srv", &got) == 1);
+	free(got);
+	CHECK(plan(dot, "--external mnt[barmount]:/srv", &got) == 1);
+	free(got);
+	return 0;
+}
+
 static int test_autodetected(void)
 {
 	static const char *a[] = { "1 0 / /c 3 ext4", "2 1 /bar /foo 3 ext4 auto=/host/foo", "3 1 /baz /foo/x 3 ext4", NULL };
@@ -208,6 +222,7 @@ static const struct unit_case cases[] = {
 	{ "plan-old-ext-mount", test_old_ext_mount },
 	{ "plan-upstream-dot-mountpoints", test_dot_mountpoints },
 	{ "plan-subdir-of-named-external", test_subdir_of_named },
+	{ "plan-named-sub-path-escape", test_named_dotdot },
 	{ "plan-autodetected", test_autodetected },
 	{ "plan-order", test_order },
 	{ "plan-malformed-images", test_malformed },

@@ -49,7 +49,7 @@ criu/libcriu.a: $(LIB_OBJS)
 criu/criu: criu/crtools.o criu/libcriu.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-test/unit/%.bin: test/unit/%.c test/unit/unit.h criu/libcriu.a
+test/unit/%.bin: test/unit/%.c $(wildcard test/unit/*.h) criu/libcriu.a
 	$(CC) $(CFLAGS) -Itest/unit -o $@ $< criu/libcriu.a $(LDLIBS)
 
 unit: $(UNIT_BINS)

@@ -18,8 +18,11 @@ static int setup_log(const struct options *o)
 	if (o->log_file[0] == '/' || !strcmp(o->log_file, "-"))
 		return log_init(o->verbosity, o->log_file);
 	/* relative log files live in the images directory, as upstream */
-	if (open_images_dir(o->imgs_dir, o->cmd == CMD_DUMP) < 0)
+	int dirfd = open_images_dir(o->imgs_dir, o->cmd == CMD_DUMP);
+
+	if (dirfd < 0)
 		return -1;
+	close(dirfd);
 	path = xmalloc(strlen(o->imgs_dir) + strlen(o->log_file) + 2);
 	sprintf(path, "%s/%s", o->imgs_dir, o->log_file);
 	return log_init(o->verbosity, path);

@@ -2,6 +2,7 @@
  * `criu dump -t PID`: runs the dump stages in order and commits their images
  * only when every stage succeeded.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #define LOG_PREFIX "dump: "
 #include "crtools.h"
 #include "dump.h"
+#include "hashmap.h"
 #include "inventory.pb-c.h"
 #include "log.h"
 #include "util.h"
@@ -47,8 +49,52 @@ static int write_inventory(struct dump_ctx *d)
 	return img_write_entry(w, &inv.base);
 }
 
+/*
+ * Before the new images go in place: the old inventory goes first (should a
+ * rename fail half-way, the directory then holds no valid-looking set), then
+ * every image of an earlier dump that this one does not replace, so that old
+ * and new images never mix.
+ */
+static int remove_stale_images(struct dump_ctx *d)
+{
+	_cleanup_closedir_ DIR *dir = NULL;
+	struct hmap ours;
+	struct dirent *de;
+	int fd, ret = 0;
+
+	if (unlinkat(d->imgs_dirfd, "inventory.img", 0) && errno != ENOENT) {
+		pr_perror("can't remove the old inventory.img");
+		return -errno;
+	}
+	fd = openat(d->imgs_dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dir = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!dir) {
+		if (fd >= 0)
+			close(fd);
+		pr_perror("can't list the images directory");
+		return -errno;
+	}
+	hmap_init(&ours);
+	for (size_t i = 0; i < d->nr_pending; i++)
+		hmap_put_str(&ours, d->pending[i]->name, d->pending[i]);
+	while ((de = readdir(dir))) {
+		if (!img_desc_by_filename(de->d_name) || hmap_get_str(&ours, de->d_name))
+			continue;
+		if (unlinkat(d->imgs_dirfd, de->d_name, 0) && errno != ENOENT) {
+			pr_perror("can't remove stale image %s", de->d_name);
+			ret = -errno;
+			break;
+		}
+		pr_info("removed %s of an earlier dump\n", de->d_name);
+	}
+	hmap_free(&ours);
+	return ret;
+}
+
 static void release_images(struct dump_ctx *d, bool commit, int *ret)
 {
+	if (commit && !*ret)
+		*ret = remove_stale_images(d);
 	for (size_t i = 0; i < d->nr_pending; i++) {
 		if (commit && !*ret)
 			*ret = img_writer_commit(d->pending[i]);
@@ -58,20 +104,6 @@ static void release_images(struct dump_ctx *d, bool commit, int *ret)
 	free(d->pending);
 	d->pending = NULL;
 	d->nr_pending = 0;
-}
-
-int open_images_dir(const char *dir, bool create)
-{
-	int fd;
-
-	if (create && mkdir(dir, 0700) && errno != EEXIST) {
-		pr_perror("can't create images directory %s", dir);
-		return -1;
-	}
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		pr_perror("can't open images directory %s", dir);
-	return fd;
 }
 
 int cr_dump(const struct options *o)

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sched.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #define LOG_PREFIX "mnt: "
 #include "dump.h"
@@ -82,19 +84,27 @@ static int task_has_own_mntns(pid_t pid, bool *own)
  * container that swaps a directory for a symlink can't point us at a host
  * file (callers also check the mount id of what they got).
  */
-static int open_in_task_root(pid_t pid, const char *mountpoint, int flags)
+static int open_task_root(pid_t pid)
 {
 	char path[64];
-	_cleanup_close_ int root = -1;
 
 	snprintf(path, sizeof(path), "/proc/%d/root", pid);
-	root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0)
-		return -1;
+	return open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+static int open_in_root(int root, const char *mountpoint, int flags)
+{
 	if (!strcmp(mountpoint, "/"))
 		return openat(root, ".", flags | O_CLOEXEC);
 	return sys_openat2(root, mountpoint + 1, flags | O_CLOEXEC | O_NOFOLLOW,
 			   RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+}
+
+static int open_in_task_root(pid_t pid, const char *mountpoint, int flags)
+{
+	_cleanup_close_ int root = open_task_root(pid);
+
+	return root < 0 ? -1 : open_in_root(root, mountpoint, flags);
 }
 
 static bool is_mount_root_fd(int fd, const struct mount *m)
@@ -156,6 +166,9 @@ static void fill_entry(MntEntry *e, const struct mount *m, char **opts_rest, cha
 	if (mi->shared_id) {
 		e->has_shared_id = true;
 		e->shared_id = mi->shared_id;
+		/* is the peer group the container's own, or the host's too? */
+		e->has_internal_sharing = true;
+		e->internal_sharing = !m->shared_outside;
 	}
 	if (mi->master_id) {
 		e->has_master_id = true;
@@ -213,27 +226,95 @@ static int write_mount_image(struct dump_ctx *d, const struct mount_tree *t)
 	return 0;
 }
 
-/* One archive per tmpfs superblock, read through a mount of its root. */
+/*
+ * The root of a mount alone, without the mounts below it: a detached,
+ * non-recursive clone, so files hidden under submounts are seen (and saved)
+ * as they are.
+ */
+static int open_mount_alone(int root, const struct mount *m)
+{
+	_cleanup_close_ int path = open_in_root(root, m->mi->mountpoint, O_PATH | O_DIRECTORY);
+	_cleanup_close_ int clone = -1;
+
+	if (path < 0) {
+		pr_perror("%u:%s: can't reach this %s mount to save its contents", m->mi->mnt_id, m->mi->mountpoint,
+			  m->mi->fstype);
+		return -1;
+	}
+	if (!is_mount_root_fd(path, m)) {
+		pr_err("%u:%s: can't reach this %s mount to save its contents: it is overmounted\n", m->mi->mnt_id,
+		       m->mi->mountpoint, m->mi->fstype);
+		pr_hint("saving the contents of hidden tmpfs mounts is not supported yet\n");
+		return -1;
+	}
+	clone = sys_open_tree(path, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	if (clone < 0 && errno == EINVAL && m->mi->unbindable) {
+		/* an unbindable mount can't be cloned: read it in place, where
+		 * files under its submounts can't be seen */
+		if (m->first_child)
+			pr_warn("%u:%s is unbindable: files hidden under its submounts are not saved\n", m->mi->mnt_id,
+				m->mi->mountpoint);
+		return openat(path, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (clone < 0) {
+		pr_perror("%u:%s: can't clone the mount", m->mi->mnt_id, m->mi->mountpoint);
+		return -1;
+	}
+	return openat(clone, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/*
+ * The kernel clones only mounts of the caller's own namespace, so the
+ * archive is made by a child that joins the task's mount namespace; it
+ * writes straight into the image's file.
+ */
+static int archive_in_task_ns(pid_t pid, const struct mount *m, int out_fd)
+{
+	char path[64];
+	_cleanup_close_ int nsfd = -1, root = open_task_root(pid);
+	int status;
+	pid_t child;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", pid);
+	nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0 || root < 0) {
+		pr_perror("can't open the mount namespace or root of task %d", pid);
+		return -errno;
+	}
+	child = fork();
+	if (child < 0) {
+		pr_perror("fork");
+		return -errno;
+	}
+	if (child == 0) {
+		int fd;
+
+		if (setns(nsfd, CLONE_NEWNS)) {
+			pr_perror("can't enter the mount namespace of task %d", pid);
+			_exit(1);
+		}
+		/* the root was opened before: after setns, /proc may be another one */
+		fd = open_mount_alone(root, m);
+		_exit(fd < 0 || tmpfs_archive_dir(fd, out_fd) ? 1 : 0);
+	}
+	if (waitpid(child, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+		return -EIO;
+	return 0;
+}
+
+/* One archive per tmpfs superblock, read through a clone of its root mount. */
 static int dump_tmpfs_contents(struct dump_ctx *d, const struct mount_tree *t)
 {
 	for_each_mount(t, m) {
-		_cleanup_close_ int fd = -1;
 		struct img_writer *w;
 		int ret;
 
 		if (!m->fs->has_contents || m->kind != MNT_FRESH)
 			continue; /* binds share the superblock of the mount they come from */
-		fd = open_in_task_root(d->pid, m->mi->mountpoint, O_RDONLY | O_DIRECTORY);
-		if (fd < 0 || !is_mount_root_fd(fd, m)) {
-			pr_err("%u:%s: can't reach this %s mount to save its contents (it is overmounted)\n",
-			       m->mi->mnt_id, m->mi->mountpoint, m->mi->fstype);
-			pr_hint("saving the contents of hidden tmpfs mounts is not supported yet\n");
-			return -EINVAL;
-		}
 		w = dump_new_image(d, IMG_TMPFS_DEV, m->s_dev);
 		if (!w)
 			return -EIO;
-		ret = tmpfs_archive_dir(fd, w->fd);
+		ret = archive_in_task_ns(d->pid, m, w->fd);
 		if (ret)
 			return ret;
 		pr_info("saved contents of %u:%s\n", m->mi->mnt_id, m->mi->mountpoint);
@@ -258,12 +339,12 @@ int dump_mounts(struct dump_ctx *d)
 	ret = read_mount_tree(d->pid, &t);
 	if (ret)
 		goto out;
-	if (d->opts->ext_mounts_auto) {
-		ret = read_mount_tree(0, &host);
-		if (ret)
-			goto out;
-	}
-	if (mount_classify(&t, d->opts, d->opts->ext_mounts_auto ? &host : NULL)) {
+	/* criu's own namespace: where autodetected mounts come from, and which
+	 * peer groups reach outside the container */
+	ret = read_mount_tree(0, &host);
+	if (ret)
+		goto out;
+	if (mount_classify(&t, d->opts, &host)) {
 		ret = -EINVAL;
 		goto out;
 	}

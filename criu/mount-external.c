@@ -144,7 +144,7 @@ static int check_propagation(const struct mount_tree *t, const struct options *o
 
 		if (explicit_ext)
 			continue; /* the user named it: its host mount brings its propagation */
-		if (m->kind == MNT_EXTERNAL && m->mi->shared_id && !o->enable_external_sharing) {
+		if (m->kind == MNT_EXTERNAL && m->shared_outside && !o->enable_external_sharing) {
 			pr_err("%u:%s is an external mount shared with the host (shared:%u)\n", m->mi->mnt_id,
 			       m->mi->mountpoint, m->mi->shared_id);
 			pr_hint("add --external mnt[]:s (or --enable-external-sharing) to dump it as shared\n");
@@ -153,7 +153,7 @@ static int check_propagation(const struct mount_tree *t, const struct options *o
 		if (m->master_outside && !o->enable_external_masters) {
 			pr_err("%u:%s is a slave of mount group %u, which is outside the container\n", m->mi->mnt_id,
 			       m->mi->mountpoint, m->mi->master_id);
-			pr_hint("add --external mnt[]:m (or --enable-external-masters) to dump it as a slave of the host mount\n");
+			pr_hint("add --enable-external-masters (or --external mnt[]:m, which also turns on autodetection) to dump it as a slave of the host mount\n");
 			errors++;
 		}
 	}
@@ -164,11 +164,25 @@ int mount_classify(struct mount_tree *t, const struct options *o, const struct m
 {
 	int errors = match_explicit(t, o);
 
+	/* A peer group with members on the host propagates to and from it. Without
+	 * the host's mountinfo (tests), any group of an external mount counts. */
+	for_each_mount(t, m) {
+		if (m->mi->shared_id)
+			m->shared_outside = host ? hmap_get_int(&host->by_peer_group, m->mi->shared_id) != NULL : true;
+	}
+
 	for_each_mount(t, m) {
 		struct mount *src;
 
 		if (m == t->root) {
 			m->kind = MNT_ROOT;
+			continue;
+		}
+		if (m->root_deleted) {
+			pr_err("%u:%s: the directory it was bound from (%s) has been deleted, so it can't be restored\n",
+			       m->mi->mnt_id, m->mi->mountpoint, m->mi->root);
+			pr_hint("unmount it in the container, or re-create the mount from an existing directory\n");
+			errors++;
 			continue;
 		}
 		if (m->kind == MNT_EXTERNAL)

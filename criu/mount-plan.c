@@ -73,11 +73,9 @@ static struct rmount *find_source(struct mount_plan *p, struct rmount *m)
 {
 	const char *root = m->e->root;
 	size_t len = strlen(root);
-	char buf[16 + 4096];
+	_cleanup_free_ char *buf = xmalloc(len + 16);
 	int n = snprintf(buf, 16, "%x:", m->e->root_dev);
 
-	if (len >= sizeof(buf) - n)
-		return NULL;
 	for (;;) {
 		memcpy(buf + n, root, len);
 		buf[n + len] = '\0';
@@ -92,23 +90,35 @@ static struct rmount *find_source(struct mount_plan *p, struct rmount *m)
 	}
 }
 
-/* The first mapping of `name`; every mapping of it counts as used (a name
- * mapped twice is reported as such, not as unused). */
-static const struct ext_mount_opt *find_mapping(const struct options *o, const char *name, bool *used)
-{
-	const struct ext_mount_opt *found = NULL;
+/* --external mappings by name: name -> index + 1 of its first mapping. Every
+ * mapping of a name counts as used (a name mapped twice is reported as such,
+ * not as unused). */
+struct mappings {
+	const struct options *o;
+	struct hmap by_name;
+	bool *used;
+};
 
-	for (size_t i = 0; i < o->nr_ext_mounts; i++) {
-		if (strcmp(o->ext_mounts[i].key, name))
-			continue;
-		used[i] = true;
-		if (!found)
-			found = &o->ext_mounts[i];
-	}
-	return found;
+static void mappings_init(struct mappings *mp, const struct options *o)
+{
+	mp->o = o;
+	hmap_init(&mp->by_name);
+	mp->used = xzalloc((o->nr_ext_mounts + 1) * sizeof(bool));
+	for (size_t i = o->nr_ext_mounts; i-- > 0;)
+		hmap_put_str(&mp->by_name, o->ext_mounts[i].key, (void *)(uintptr_t)(i + 1));
 }
 
-static int plan_external(struct rmount *m, const struct options *o, bool *used)
+static const struct ext_mount_opt *find_mapping(struct mappings *mp, const char *name)
+{
+	uintptr_t idx = (uintptr_t)hmap_get_str(&mp->by_name, name);
+
+	if (!idx)
+		return NULL;
+	mp->used[idx - 1] = true;
+	return &mp->o->ext_mounts[idx - 1];
+}
+
+static int plan_external(struct rmount *m, const struct options *o, struct mappings *mp)
 {
 	const char *sub, *name = external_name(m->e, &sub);
 	const struct ext_mount_opt *map;
@@ -132,7 +142,7 @@ static int plan_external(struct rmount *m, const struct options *o, bool *used)
 		return 0;
 	}
 	m->ext_name = name;
-	map = find_mapping(o, name, used);
+	map = find_mapping(mp, name);
 	if (!map) {
 		pr_err("No mapping for %u:%s mountpoint (name '%s'): add --external mnt[%s]:<host path>\n",
 		       m->e->mnt_id, m->mountpoint, name, name);
@@ -190,8 +200,10 @@ static int check_host_path(struct rmount *m)
 
 static int classify(struct mount_plan *p, const struct options *o, bool check_host)
 {
-	bool *used = xzalloc((o->nr_ext_mounts + 1) * sizeof(bool));
+	struct mappings mp;
 	int errors = 0;
+
+	mappings_init(&mp, o);
 
 	index_sources(p);
 	for (size_t i = 0; i < p->nr; i++) {
@@ -203,7 +215,7 @@ static int classify(struct mount_plan *p, const struct options *o, bool check_ho
 			continue;
 		}
 		if (is_autodetected(m->e) || external_name(m->e, &sub)) {
-			int err = plan_external(m, o, used);
+			int err = plan_external(m, o, &mp);
 			if (!err && check_host)
 				err = check_host_path(m);
 			errors += err;
@@ -223,22 +235,24 @@ static int classify(struct mount_plan *p, const struct options *o, bool check_ho
 		errors++;
 	}
 	for (size_t i = 0; i < o->nr_ext_mounts; i++) {
-		if (used[i])
+		const struct ext_mount_opt *e = &o->ext_mounts[i];
+		uintptr_t first = (uintptr_t)hmap_get_str(&mp.by_name, e->key);
+
+		if (first != i + 1) {
+			/* a later mapping of a name already mapped */
+			pr_err("name '%s' is mapped twice: '%s' and '%s'\n", e->key, o->ext_mounts[first - 1].spelling,
+			       e->spelling);
+			errors++;
 			continue;
-		pr_err("'%s': no mount in the image is named '%s'\n", o->ext_mounts[i].spelling, o->ext_mounts[i].key);
+		}
+		if (mp.used[i])
+			continue;
+		pr_err("'%s': no mount in the image is named '%s'\n", e->spelling, e->key);
 		pr_hint("on restore the key is the name given at dump (mnt[/bar]:NAME); `criu show -f mountpoints-N.img -F mountpoint,ext_key` lists them\n");
 		errors++;
 	}
-	for (size_t i = 0; i < o->nr_ext_mounts; i++) {
-		for (size_t j = 0; j < i; j++) {
-			if (strcmp(o->ext_mounts[i].key, o->ext_mounts[j].key))
-				continue;
-			pr_err("name '%s' is mapped twice: '%s' and '%s'\n", o->ext_mounts[i].key,
-			       o->ext_mounts[j].spelling, o->ext_mounts[i].spelling);
-			errors++;
-		}
-	}
-	free(used);
+	free(mp.used);
+	hmap_free(&mp.by_name);
 	return errors;
 }
 
@@ -299,6 +313,46 @@ static int order_plan(struct mount_plan *p)
 	return 0;
 }
 
+/*
+ * Which peer groups are the host's (dump says so in internal_sharing; for
+ * images without it, a group of one external mount is taken to be the
+ * host's), which masters are outside the image, and which member leads each
+ * internal group (the widest root: MOVE_MOUNT_SET_GROUP needs the source's
+ * root to contain the target's).
+ */
+static void decide_propagation(struct mount_plan *p)
+{
+	struct hmap leaders;
+
+	hmap_init(&leaders);
+	for (size_t i = 0; i < p->nr; i++) {
+		struct rmount *m = &p->mounts[i];
+		uintptr_t size;
+
+		if (m->e->has_master_id && m->e->master_id)
+			m->master_outside = !hmap_get_int(&p->group_sizes, m->e->master_id);
+		if (!m->e->has_shared_id || !m->e->shared_id)
+			continue;
+		size = (uintptr_t)hmap_get_int(&p->group_sizes, m->e->shared_id);
+		if (m->e->has_internal_sharing)
+			m->host_group = !m->e->internal_sharing;
+		else
+			m->host_group = size == 1 && m->kind == RM_EXTERNAL;
+		if (m->host_group)
+			continue;
+		struct rmount *cur = hmap_get_int(&leaders, m->e->shared_id);
+		if (!cur || strlen(m->e->root) < strlen(cur->e->root))
+			hmap_put_int(&leaders, m->e->shared_id, m);
+	}
+	for (size_t i = 0; i < p->nr; i++) {
+		struct rmount *m = &p->mounts[i];
+
+		if (m->e->has_shared_id && m->e->shared_id && !m->host_group)
+			m->group_leader = hmap_get_int(&leaders, m->e->shared_id) == m;
+	}
+	hmap_free(&leaders);
+}
+
 int mount_plan_decide(struct mount_plan *p, const struct options *o, bool check_host)
 {
 	int errors = classify(p, o, check_host);
@@ -316,6 +370,7 @@ int mount_plan_decide(struct mount_plan *p, const struct options *o, bool check_
 		m->keep_fd = (m->e->has_shared_id && m->e->shared_id) || (m->e->has_master_id && m->e->master_id) ||
 			     (m->e->flags & MS_UNBINDABLE);
 	}
+	decide_propagation(p);
 	/* a source is cloned after it is attached, by binders that may come
 	 * long after it in the order */
 	for (size_t i = 0; i < p->nr; i++)

@@ -69,47 +69,57 @@ static int ensure_fd_limit(const struct mount_plan *p)
 	return 0;
 }
 
-/* Is some other mount of the image in peer group `id` (or, for a master
- * id, is that group in the image at all)? */
-static bool group_is_internal(const struct mount_plan *p, const struct rmount *m, uint32_t id)
+/*
+ * The propagation a clone starts with, before it is attached. A clone shares
+ * the propagation of what it was cloned from; whatever is not meant to stay
+ * a slave of the host is made private before anything is mounted below it,
+ * so nothing we mount can reach the host. Peers (of the host or of an
+ * internal group) join their groups only once the namespace is complete;
+ * MOVE_MOUNT_SET_GROUP then also copies the group's master.
+ */
+static unsigned long initial_propagation(const struct rmount *m)
 {
-	uintptr_t n = (uintptr_t)hmap_get_int(&p->group_sizes, id);
-
-	return n > ((has_shared(m) && m->e->shared_id == id) ? 1 : 0);
+	if (has_shared(m) && m->host_group)
+		return MS_PRIVATE;
+	if (m->master_outside && (!has_shared(m) || m->group_leader))
+		return MS_SLAVE; /* receives from the host, never sends */
+	return MS_PRIVATE;
 }
 
-/*
- * A clone of a host path shares the host mount's propagation. A slave of the
- * host stays a slave (it receives, never sends). Everything else is made
- * private before anything is mounted on it, so nothing we mount can reach
- * the host; a mount that was a peer of a host group keeps a second clone in
- * that group (group_fd) and joins it only once the namespace is complete.
- */
-static int set_external_propagation(const struct mount_plan *p, struct rmount *m)
+static int set_initial_propagation(struct rmount *m, int fd)
 {
-	unsigned long prop = MS_PRIVATE;
+	if (mount_set_propagation(fd, initial_propagation(m))) {
+		pr_perror("%u:%s: can't set the propagation of its clone", m->e->mnt_id, m->mountpoint);
+		return -errno;
+	}
+	return 0;
+}
 
-	if (has_shared(m) && !group_is_internal(p, m, m->e->shared_id)) {
+/* An external mount that was a peer of a host group keeps a second clone in
+ * that group (group_fd) to rejoin it at the end. */
+static int set_external_propagation(struct rmount *m)
+{
+	if (has_shared(m) && m->host_group) {
 		m->group_fd = sys_open_tree(m->fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 		if (m->group_fd < 0) {
 			pr_perror("%u:%s: can't clone %s", m->e->mnt_id, m->mountpoint, m->host_path);
 			return -errno;
 		}
 	}
-	if (has_master(m) && !group_is_internal(p, m, m->e->master_id))
-		prop = MS_SLAVE;
-	if (mount_set_propagation(m->fd, prop)) {
-		pr_perror("%u:%s: can't set propagation of the clone of %s", m->e->mnt_id, m->mountpoint,
-			  m->host_path);
-		return -errno;
-	}
-	return 0;
+	return set_initial_propagation(m, m->fd);
 }
 
-/* The last step: mounts that were peers of a host group join it again. */
+static int set_group(struct rmount *from, struct rmount *to);
+
+/* The last step: mounts that were peers of a host group join it again,
+ * externals through their kept clone, binds of them from a rejoined peer. */
 static int rejoin_host_groups(struct mount_plan *p)
 {
-	for (size_t i = 0; i < p->nr; i++) {
+	struct hmap rejoined;
+	int ret = 0;
+
+	hmap_init(&rejoined);
+	for (size_t i = 0; i < p->nr && !ret; i++) {
 		struct rmount *m = &p->mounts[i];
 
 		if (m->group_fd < 0)
@@ -118,12 +128,30 @@ static int rejoin_host_groups(struct mount_plan *p)
 				   MOVE_MOUNT_SET_GROUP | MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)) {
 			pr_perror("%u:%s: can't rejoin the host's peer group of %s", m->e->mnt_id, m->mountpoint,
 				  m->host_path);
-			return -errno;
+			ret = -errno;
+			break;
 		}
 		close(m->group_fd);
 		m->group_fd = -1;
+		m->host_rejoined = true;
+		if (!hmap_get_int(&rejoined, m->e->shared_id))
+			hmap_put_int(&rejoined, m->e->shared_id, m);
 	}
-	return 0;
+	for (size_t i = 0; i < p->nr && !ret; i++) {
+		struct rmount *m = &p->mounts[i], *peer;
+
+		if (!has_shared(m) || !m->host_group || m->host_rejoined)
+			continue;
+		peer = hmap_get_int(&rejoined, m->e->shared_id);
+		if (!peer) {
+			pr_warn("%u:%s was a peer of host group %u, but no external mount of that group was restored; restored as private\n",
+				m->e->mnt_id, m->mountpoint, m->e->shared_id);
+			continue;
+		}
+		ret = set_group(peer, m);
+	}
+	hmap_free(&rejoined);
+	return ret;
 }
 
 /* A file mapped where the mountpoint is a directory (or the reverse) is an
@@ -189,7 +217,7 @@ int mount_restore_prepare(struct mount_plan *p, struct restore_mnt_ctx *c, const
 			pr_perror("%u:%s: can't clone host path %s", m->e->mnt_id, m->mountpoint, m->host_path);
 			return -errno;
 		}
-		ret = set_external_propagation(p, m);
+		ret = set_external_propagation(m);
 		if (ret)
 			return ret;
 	}
@@ -304,6 +332,44 @@ static int restore_contents(const struct rmount *m, int mfd, int imgs_dirfd)
 	return tmpfs_extract_dir(in, dir);
 }
 
+/* Superblock flags (sync, dirsync, lazytime, mand, and ro unless deferred)
+ * are fsconfig flags of the new superblock. */
+static int set_sb_flags(int fsfd, const struct rmount *m, bool with_ro)
+{
+	static const struct {
+		unsigned long flag;
+		const char *name;
+	} names[] = {
+		{ MS_RDONLY, "ro" }, { MS_SYNCHRONOUS, "sync" }, { MS_DIRSYNC, "dirsync" },
+		{ MS_LAZYTIME, "lazytime" }, { MS_MANDLOCK, "mand" },
+	};
+
+	if (!m->e->has_sb_flags)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		if (!(m->e->sb_flags & names[i].flag) || (names[i].flag == MS_RDONLY && !with_ro))
+			continue;
+		if (sys_fsconfig(fsfd, FSCONFIG_SET_FLAG, names[i].name, NULL, 0)) {
+			pr_perror("%u:%s: can't set superblock flag %s", m->e->mnt_id, m->mountpoint, names[i].name);
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+/* A read-only tmpfs is filled first, then its superblock turned read-only. */
+static int reconfigure_readonly(const struct rmount *m, int mfd)
+{
+	_cleanup_close_ int fsfd = sys_fspick(mfd, "", FSPICK_EMPTY_PATH | FSPICK_CLOEXEC);
+
+	if (fsfd < 0 || sys_fsconfig(fsfd, FSCONFIG_SET_FLAG, "ro", NULL, 0) ||
+	    sys_fsconfig(fsfd, FSCONFIG_CMD_RECONFIGURE, NULL, NULL, 0)) {
+		pr_perror("%u:%s: can't make the superblock read-only", m->e->mnt_id, m->mountpoint);
+		return -errno;
+	}
+	return 0;
+}
+
 static int make_fresh(const struct rmount *m, int imgs_dirfd)
 {
 	_cleanup_close_ int fsfd = -1;
@@ -323,11 +389,10 @@ static int make_fresh(const struct rmount *m, int imgs_dirfd)
 	ret = config_options(fsfd, m, m->e->options);
 	if (ret)
 		return ret;
-	if (m->e->has_sb_flags && (m->e->sb_flags & MS_RDONLY) && !m->fs->has_contents &&
-	    sys_fsconfig(fsfd, FSCONFIG_SET_FLAG, "ro", NULL, 0)) {
-		pr_perror("%u:%s: can't make the %s superblock read-only", m->e->mnt_id, m->mountpoint, fsname);
-		return -errno;
-	}
+	/* a filesystem we fill (tmpfs) is made read-only once it is filled */
+	ret = set_sb_flags(fsfd, m, !m->fs->has_contents);
+	if (ret)
+		return ret;
 	if (sys_fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0)) {
 		pr_perror("%u:%s: can't create the %s superblock (options '%s')", m->e->mnt_id, m->mountpoint, fsname,
 			  m->e->options ? m->e->options : "");
@@ -340,12 +405,48 @@ static int make_fresh(const struct rmount *m, int imgs_dirfd)
 	}
 	if (m->fs->has_contents) {
 		ret = restore_contents(m, mfd, imgs_dirfd);
+		if (!ret && m->e->has_sb_flags && (m->e->sb_flags & MS_RDONLY))
+			ret = reconfigure_readonly(m, mfd);
 		if (ret) {
 			close(mfd);
 			return ret;
 		}
 	}
 	return mfd;
+}
+
+/* Opens `rel` below `dfd` without symlinks or crossing mounts, in steps
+ * shorter than PATH_MAX (a mount's root can be longer than that). */
+static int open_below(int dfd, const char *rel)
+{
+	const unsigned long how = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+	_cleanup_free_ char *copy = xstrdup(rel);
+	char *p = copy;
+	int fd = dup(dfd);
+
+	while (fd >= 0 && *p) {
+		size_t n = strlen(p);
+		char *cut = NULL;
+		int next;
+
+		if (n >= PATH_MAX - 1) {
+			/* the last '/' that leaves a piece shorter than PATH_MAX */
+			for (size_t i = PATH_MAX - 2; i > 0 && !cut; i--)
+				if (p[i] == '/')
+					cut = p + i;
+			if (!cut) {
+				close(fd);
+				errno = ENAMETOOLONG;
+				return -1;
+			}
+			*cut = '\0';
+		}
+		next = sys_openat2(fd, p, O_PATH | O_CLOEXEC, how);
+		close(fd);
+		fd = next;
+		p = cut ? cut + 1 : p + n;
+	}
+	return fd;
 }
 
 /* A clone of the source mount alone (no submounts), then of the path below
@@ -364,20 +465,28 @@ static int make_bind(const struct rmount *m)
 		pr_perror("%u:%s: can't clone source mount %u", m->e->mnt_id, m->mountpoint, m->source->e->mnt_id);
 		return -errno;
 	}
-	if (!*m->source_rel)
+	if (!*m->source_rel) {
+		if (set_initial_propagation((struct rmount *)m, whole))
+			return -errno;
 		return steal_fd(&whole);
-	sub = sys_openat2(whole, m->source_rel, O_PATH | O_CLOEXEC,
-			  RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
+	}
+	sub = open_below(whole, m->source_rel);
 	if (sub < 0) {
 		pr_perror("%u:%s: %s not found in source mount %u", m->e->mnt_id, m->mountpoint, m->source_rel,
 			  m->source->e->mnt_id);
 		return -errno;
 	}
 	mfd = sys_open_tree(sub, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-	if (mfd < 0)
+	if (mfd < 0) {
 		pr_perror("%u:%s: can't clone %s of mount %u", m->e->mnt_id, m->mountpoint, m->source_rel,
 			  m->source->e->mnt_id);
-	return mfd < 0 ? -errno : mfd;
+		return -errno;
+	}
+	if (set_initial_propagation((struct rmount *)m, mfd)) {
+		close(mfd);
+		return -errno;
+	}
+	return mfd;
 }
 
 /* Creates a missing mountpoint (and its missing parents) inside the root,
@@ -574,7 +683,8 @@ static int make_slave_of(struct groups *gs, struct rmount *m)
 		return 0;
 	master = hmap_get_int(&gs->by_id, m->e->master_id);
 	if (!master) {
-		if (m->kind != RM_EXTERNAL)
+		/* externals and binds keep a host master through their clone */
+		if (m->kind == RM_ROOT || m->kind == RM_FRESH)
 			pr_warn("%u:%s was a slave of peer group %u outside the container; restored as private\n",
 				m->e->mnt_id, m->mountpoint, m->e->master_id);
 		return 0; /* external: its clone already is a slave of the host mount */
@@ -605,7 +715,7 @@ static void collect_groups(struct mount_plan *p, struct groups *gs)
 			struct rmount *m = &p->mounts[i];
 			struct peer_group *g;
 
-			if (!has_shared(m) || (m->kind == RM_EXTERNAL && !group_is_internal(p, m, m->e->shared_id)))
+			if (!has_shared(m) || m->host_group)
 				continue;
 			g = hmap_get_int(&gs->by_id, m->e->shared_id);
 			if (!g) {
@@ -623,7 +733,7 @@ static void collect_groups(struct mount_plan *p, struct groups *gs)
 				g->nr = 0;
 			}
 			g->members[g->nr++] = m;
-			if (!g->leader || strlen(m->e->root) < strlen(g->leader->e->root))
+			if (m->group_leader)
 				g->leader = m;
 		}
 	}

@@ -252,6 +252,11 @@ int mount_tree_build(struct mount_tree *t, struct mountinfo_table *table)
 			e->mountpoint[mplen - 9] = '\0';
 			m->deleted = true;
 		}
+		size_t rlen = strlen(e->root);
+		if (rlen > 9 && !strcmp(e->root + rlen - 9, "//deleted")) {
+			e->root[rlen - 9] = '\0';
+			m->root_deleted = true;
+		}
 		if (hmap_put_int(&t->by_id, e->mnt_id, m)) {
 			pr_err("mountinfo lists mount id %u twice\n", e->mnt_id);
 			return -EINVAL;

@@ -74,8 +74,11 @@ static int find_mount_image(int dirfd, const InventoryEntry *inv, unsigned *ns_i
 	}
 	fd = dup(dirfd);
 	d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d)
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
 		return -errno;
+	}
 	while ((de = readdir(d))) {
 		char tail;
 		if (sscanf(de->d_name, "mountpoints-%u.im%c", &id, &tail) == 2 && tail == 'g') {
@@ -206,14 +209,14 @@ int cr_restore(const struct options *o)
 		ret = -1;
 		goto out;
 	}
-	pr_warn("images hold no process tree (mounts-only dump): the mount namespace is held by placeholder task %d\n",
-		pid);
 	if (o->pidfile && write_pidfile(o->pidfile, pid)) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		ret = -1;
 		goto out;
 	}
+	pr_warn("images hold no process tree (mounts-only dump): the mount namespace is held by placeholder task %d\n",
+		pid);
 	mount_restore_release(&plan, &c);
 	if (o->restore_detached) {
 		pr_msg("Restored: root task %d\n", pid);

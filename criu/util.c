@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #include "util.h"
@@ -120,3 +121,18 @@ bool relpath_is_clean(const char *path)
 		c++;
 	}
 }
+
+int open_images_dir(const char *dir, bool create)
+{
+	int fd;
+
+	if (create && mkdir(dir, 0700) && errno != EEXIST) {
+		print_on_level(LOG_ERROR, "Error: can't create images directory %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		print_on_level(LOG_ERROR, "Error: can't open images directory %s: %s\n", dir, strerror(errno));
+	return fd;
+}
+

@@ -39,6 +39,12 @@ struct rmount {
 	char *host_base;	  /* RM_EXTERNAL, named: the path the name is mapped to */
 	const char *host_sub;	  /* RM_EXTERNAL, named: the path below it from the image, "" if none */
 	int group_fd;		  /* RM_EXTERNAL shared with the host: a clone kept in the host's peer group */
+
+	/* Propagation, decided from the image. */
+	bool host_group;     /* its peer group is the host's (internal_sharing unset) */
+	bool group_leader;   /* the member of its internal peer group with the widest root */
+	bool master_outside; /* a slave of a peer group that is not in the image */
+	bool host_rejoined;  /* act: has joined its host peer group again */
 	bool host_is_dir;	  /* RM_EXTERNAL: type of host_path (checked before acting) */
 
 	/* Restore order and act-time state. */

@@ -28,7 +28,8 @@ struct mount {
 	struct mountinfo_entry *mi; /* owned by the tree's table */
 	uint32_t s_dev;		    /* kernel-encoded st_dev (KDEV_MAKE) */
 	const struct fs_ops *fs;
-	bool deleted; /* mountpoint was "//deleted" */
+	bool deleted;	   /* mountpoint was "//deleted" */
+	bool root_deleted; /* root was "//deleted": the directory it binds is gone */
 
 	struct mount *parent;
 	struct mount *first_child; /* children in mountinfo order */
@@ -48,6 +49,7 @@ struct mount {
 	bool ext_auto;		     /* MNT_EXTERNAL: autodetected */
 	char *ext_host_path;	     /* MNT_EXTERNAL, autodetected: where it is on the host */
 	bool master_outside;	     /* master_id names no peer group of the namespace */
+	bool shared_outside;	     /* its peer group has members in criu's namespace (the host) */
 };
 
 struct mount_tree {

@@ -38,6 +38,11 @@ static inline int sys_fsmount(int fd, unsigned flags, unsigned attr_flags)
 	return syscall(SYS_fsmount, fd, flags, attr_flags);
 }
 
+static inline int sys_fspick(int dfd, const char *path, unsigned flags)
+{
+	return syscall(SYS_fspick, dfd, path, flags);
+}
+
 static inline int sys_mount_setattr(int dfd, const char *path, unsigned flags, struct mount_attr *attr)
 {
 	return syscall(SYS_mount_setattr, dfd, path, flags, attr, sizeof(*attr));

@@ -67,6 +67,8 @@ char *xstrdup(const char *s);
 int read_file_at(int dirfd, const char *path, char **buf, size_t *len);
 /* Is `path` equal to `prefix` or below it ("/a/b" is below "/a", "/ab" is not)? */
 bool path_is_under(const char *path, const char *prefix);
+/* Opens (and with `create`, makes) the images directory; -1 after an error. */
+int open_images_dir(const char *dir, bool create);
 /* A relative path with no "", "." or ".." components ("a/b", not "a/../b"). */
 bool relpath_is_clean(const char *path);
 /* Length of the parent directory of the first `len` bytes of an absolute

@@ -18,7 +18,7 @@ cd "$(dirname "$0")/../.."
 
 CC=${FUZZ_CC:-clang}
 FUZZ_TIME=${FUZZ_TIME:-20}
-pkgs=(libprotobuf-c libarchive libcap)
+pkgs=(libprotobuf-c libarchive libcap zlib)
 read -ra pkg_cflags <<<"$(pkg-config --cflags "${pkgs[@]}")"
 read -ra libs <<<"$(pkg-config --libs "${pkgs[@]}")"
 read -ra extra_args <<<"${FUZZ_ARGS:-}"

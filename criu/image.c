@@ -22,8 +22,32 @@
 
 #include "inventory.pb-c.h"
 #include "mnt.pb-c.h"
+#include "core.pb-c.h"
+#include "mm.pb-c.h"
+#include "pagemap.pb-c.h"
+#include "pstree.pb-c.h"
+#include "fdinfo.pb-c.h"
+#include "fs.pb-c.h"
+#include "pipe.pb-c.h"
+#include "pipe-data.pb-c.h"
+#include "fifo.pb-c.h"
+#include "sa.pb-c.h"
+#include "creds.pb-c.h"
+#include "utsns.pb-c.h"
+#include "ipc-var.pb-c.h"
+#include "timer.pb-c.h"
 
 #define IMG_SERVICE_MAGIC 0x55105940U /* CRIU's other common magic, for service images */
+
+/* A pipe_data_entry is followed by the `bytes` bytes that were in the pipe. */
+static uint64_t pipe_data_payload_len(const ProtobufCMessage *msg)
+{
+	return ((const PipeDataEntry *)msg)->bytes;
+}
+
+/* A protobuf image (or, with magic 0 and pb NULL, a raw one) of type IMG_<t>. */
+#define IMG_ROW(t, fmt, m, desc, ...)                                                                                  \
+	[IMG_##t] = {.type = IMG_##t, .name = #t, .name_fmt = fmt, .magic = m, .pb = desc, ##__VA_ARGS__}
 
 /* clang-format off */
 static const struct img_type_desc img_types[IMG_NR] = {
@@ -47,6 +71,27 @@ static const struct img_type_desc img_types[IMG_NR] = {
 		.name = "TMPFS_DEV",
 		.name_fmt = "tmpfs-dev-%u.tar.gz.img",
 	},
+	IMG_ROW(PSTREE, "pstree.img", 0x50273030U, &pstree_entry__descriptor),
+	IMG_ROW(CORE, "core-%u.img", 0x55053847U, &core_entry__descriptor),
+	IMG_ROW(MM, "mm-%u.img", 0x57492820U, &mm_entry__descriptor),
+	IMG_ROW(PAGEMAP, "pagemap-%u.img", 0x56084025U, &pagemap_entry__descriptor,
+		.pb_head = &pagemap_head__descriptor),
+	IMG_ROW(PAGES, "pages-%u.img", 0, NULL),
+	IMG_ROW(FILES, "files.img", 0x56303138U, &file_entry__descriptor),
+	IMG_ROW(FDINFO, "fdinfo-%u.img", 0x56213732U, &fdinfo_entry__descriptor),
+	IMG_ROW(FS, "fs-%u.img", 0x51403912U, &fs_entry__descriptor),
+	IMG_ROW(IDS, "ids-%u.img", 0x54432030U, &task_kobj_ids_entry__descriptor),
+	IMG_ROW(PIPES, "pipes.img", 0x56513555U, &pipe_entry__descriptor),
+	IMG_ROW(PIPES_DATA, "pipes-data.img", 0x56453709U, &pipe_data_entry__descriptor,
+		.payload_len = pipe_data_payload_len),
+	IMG_ROW(FIFO, "fifo.img", 0x58364939U, &fifo_entry__descriptor),
+	IMG_ROW(FIFO_DATA, "fifo-data.img", 0x59333054U, &pipe_data_entry__descriptor,
+		.payload_len = pipe_data_payload_len),
+	IMG_ROW(SIGACT, "sigacts-%u.img", 0x55344201U, &sa_entry__descriptor),
+	IMG_ROW(CREDS, "creds-%u.img", 0x54023547U, &creds_entry__descriptor),
+	IMG_ROW(UTSNS, "utsns-%u.img", 0x54473203U, &utsns_entry__descriptor),
+	IMG_ROW(IPC_VAR, "ipcns-var-%u.img", 0x53115007U, &ipc_var_entry__descriptor),
+	IMG_ROW(ITIMERS, "itimers-%u.img", 0x57464056U, &itimer_entry__descriptor),
 };
 /* clang-format on */
 
@@ -205,9 +250,16 @@ int img_writer_open(struct img_writer *w, int dirfd, enum img_type type, unsigne
 	return 0;
 }
 
+/* The type the next entry of `w` must have. */
+static const ProtobufCMessageDescriptor *next_entry_type(const struct img_type_desc *d, uint64_t nr_entries)
+{
+	return d->pb_head && nr_entries == 0 ? d->pb_head : d->pb;
+}
+
 int img_write_entry(struct img_writer *w, const ProtobufCMessage *msg)
 {
 	const struct img_type_desc *d = img_desc(w->type);
+	const ProtobufCMessageDescriptor *want;
 	uint8_t *buf;
 	size_t len;
 	int ret;
@@ -220,8 +272,17 @@ int img_write_entry(struct img_writer *w, const ProtobufCMessage *msg)
 		pr_err("%s: %s is a raw image, it has no entries\n", w->name, d->name);
 		return -EINVAL;
 	}
-	if (msg->descriptor != d->pb) {
-		pr_err("%s: can't write a %s into a %s image\n", w->name, msg->descriptor->name, d->name);
+	want = next_entry_type(d, w->nr_entries);
+	if (msg->descriptor != want) {
+		if (d->pb_head)
+			pr_err("%s: can't write a %s into a %s image as entry %" PRIu64 ", expected a %s\n", w->name,
+			       msg->descriptor->name, d->name, w->nr_entries, want->name);
+		else
+			pr_err("%s: can't write a %s into a %s image\n", w->name, msg->descriptor->name, d->name);
+		return -EINVAL;
+	}
+	if (w->payload_due) {
+		pr_err("%s: %" PRIu64 " bytes of the previous entry's payload are missing\n", w->name, w->payload_due);
 		return -EINVAL;
 	}
 	len = protobuf_c_message_get_packed_size(msg);
@@ -233,7 +294,7 @@ int img_write_entry(struct img_writer *w, const ProtobufCMessage *msg)
 	put_le32(buf, (uint32_t)len);
 	if (protobuf_c_message_pack(msg, buf + 4) != len) {
 		free(buf);
-		pr_err("%s: packing a %s entry failed\n", w->name, d->pb->name);
+		pr_err("%s: packing a %s entry failed\n", w->name, msg->descriptor->name);
 		return -EINVAL;
 	}
 	ret = write_all(w->fd, buf, 4 + len);
@@ -244,16 +305,25 @@ int img_write_entry(struct img_writer *w, const ProtobufCMessage *msg)
 		return ret;
 	}
 	w->off += 4 + len;
+	w->nr_entries++;
+	if (d->payload_len && msg->descriptor == d->pb)
+		w->payload_due = d->payload_len(msg);
 	return 0;
 }
 
 int img_write_raw(struct img_writer *w, const void *buf, size_t len)
 {
+	const struct img_type_desc *d = img_desc(w->type);
 	int ret;
 
 	if (w->fd < 0) {
 		pr_err("%s: writing to a closed image\n", w->name);
 		return -EBADF;
+	}
+	if (d && d->payload_len && len > w->payload_due) {
+		pr_err("%s: %zu bytes of payload where the entry announced %" PRIu64 "\n", w->name, len,
+		       w->payload_due);
+		return -EINVAL;
 	}
 	ret = write_all(w->fd, buf, len);
 	if (ret < 0) {
@@ -262,7 +332,29 @@ int img_write_raw(struct img_writer *w, const void *buf, size_t len)
 		return ret;
 	}
 	w->off += len;
+	if (d && d->payload_len)
+		w->payload_due -= len;
 	return 0;
+}
+
+int img_write_entry_payload(struct img_writer *w, const ProtobufCMessage *msg, const void *data, size_t len)
+{
+	const struct img_type_desc *d = img_desc(w->type);
+	int ret;
+
+	if (!d || !d->payload_len) {
+		pr_err("%s: %s entries have no payload\n", w->name, d ? d->name : "?");
+		return -EINVAL;
+	}
+	if (msg->descriptor == d->pb && d->payload_len(msg) != len) {
+		pr_err("%s: the entry announces %" PRIu64 " bytes of payload, %zu given\n", w->name,
+		       d->payload_len(msg), len);
+		return -EINVAL;
+	}
+	ret = img_write_entry(w, msg);
+	if (ret < 0)
+		return ret;
+	return img_write_raw(w, data, len);
 }
 
 int img_writer_commit(struct img_writer *w)
@@ -272,6 +364,11 @@ int img_writer_commit(struct img_writer *w)
 	if (w->fd < 0) {
 		pr_err("%s: committing a closed image\n", w->name);
 		return -EBADF;
+	}
+	if (w->payload_due) {
+		pr_err("%s: %" PRIu64 " bytes of the last entry's payload are missing\n", w->name, w->payload_due);
+		img_writer_abort(w);
+		return -EINVAL;
 	}
 	if (fsync(w->fd) < 0) {
 		ret = -errno;
@@ -581,8 +678,26 @@ out:
 	return found;
 }
 
+/* Checks and skips the payload that follows entry `m` (pipes-data). */
+static int skip_payload(struct img_reader *r, const ProtobufCMessage *m)
+{
+	uint64_t want = r->desc->payload_len(m), left = r->size - r->off;
+
+	if (want > left) {
+		pr_err("%s: truncated payload at offset %" PRIu64 ": the entry announces %" PRIu64 " bytes, %" PRIu64
+		       " left\n",
+		       r->path, r->off, want, left);
+		return -EINVAL;
+	}
+	r->payload = r->buf + r->off;
+	r->payload_len = (size_t)want;
+	r->off += want;
+	return 0;
+}
+
 int img_read_entry(struct img_reader *r, ProtobufCMessage **msg)
 {
+	const ProtobufCMessageDescriptor *type;
 	ProtobufCMessage *m;
 	uint64_t left;
 	uint32_t len;
@@ -596,6 +711,8 @@ int img_read_entry(struct img_reader *r, ProtobufCMessage **msg)
 		pr_err("%s: %s is a raw image, it has no entries\n", r->path, r->desc->name);
 		return -EINVAL;
 	}
+	r->payload = NULL;
+	r->payload_len = 0;
 	if (r->off >= r->size)
 		return 0;
 	left = r->size - r->off;
@@ -616,16 +733,22 @@ int img_read_entry(struct img_reader *r, ProtobufCMessage **msg)
 		       r->off, len, left);
 		return -EINVAL;
 	}
-	m = protobuf_c_message_unpack(r->desc->pb, NULL, len, r->buf + r->off + 4);
+	type = next_entry_type(r->desc, r->nr_entries);
+	m = protobuf_c_message_unpack(type, NULL, len, r->buf + r->off + 4);
 	if (!m) {
 		char why[256];
 
-		explain_unpack_failure(r->desc->pb, r->buf + r->off + 4, len, 0, 0, why, sizeof(why));
-		pr_err("%s: can't decode the %s entry at offset %" PRIu64 " (%u bytes): %s\n", r->path,
-		       r->desc->pb->name, r->off, len, why);
+		explain_unpack_failure(type, r->buf + r->off + 4, len, 0, 0, why, sizeof(why));
+		pr_err("%s: can't decode the %s entry at offset %" PRIu64 " (%u bytes): %s\n", r->path, type->name,
+		       r->off, len, why);
 		return -EINVAL;
 	}
 	r->off += 4 + (uint64_t)len;
+	if (r->desc->payload_len && type == r->desc->pb && skip_payload(r, m) < 0) {
+		protobuf_c_message_free_unpacked(m, NULL);
+		return -EINVAL;
+	}
+	r->nr_entries++;
 	*msg = m;
 	return 1;
 }
@@ -640,4 +763,7 @@ void img_reader_close(struct img_reader *r)
 	r->buf = NULL;
 	r->desc = NULL;
 	r->off = r->size = 0;
+	r->nr_entries = 0;
+	r->payload = NULL;
+	r->payload_len = 0;
 }

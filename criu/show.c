@@ -346,7 +346,10 @@ int show_image(const char *path, const char *fields, FILE *out)
 	if (ret < 0)
 		goto out;
 	while ((ret = img_read_entry(&r, &msg)) > 0) {
-		print_message(out, msg, sel, nsel);
+		/* a head entry of another type (pagemap_head) is shown whole */
+		bool selected = msg->descriptor == r.desc->pb;
+
+		print_message(out, msg, selected ? sel : NULL, selected ? nsel : 0);
 		fputc('\n', out);
 		protobuf_c_message_free_unpacked(msg, NULL);
 	}

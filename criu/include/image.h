@@ -25,6 +25,25 @@ enum img_type {
 	IMG_INVENTORY,
 	IMG_MNTS,      /* mountpoints-%u.img, mnt_entry */
 	IMG_TMPFS_DEV, /* tmpfs-dev-%u.tar.gz.img, raw gzip'd tar */
+	/* The process engine's images (file names and magics as upstream's). */
+	IMG_PSTREE,	/* pstree.img, pstree_entry per task */
+	IMG_CORE,	/* core-<tid>.img, one core_entry */
+	IMG_MM,		/* mm-<pid>.img, one mm_entry */
+	IMG_PAGEMAP,	/* pagemap-<pid>.img, a pagemap_head, then pagemap_entry */
+	IMG_PAGES,	/* pages-<pages_id>.img, raw pages */
+	IMG_FILES,	/* files.img, file_entry per open file */
+	IMG_FDINFO,	/* fdinfo-<files id>.img, fdinfo_entry per descriptor */
+	IMG_FS,		/* fs-<pid>.img, one fs_entry */
+	IMG_IDS,	/* ids-<pid>.img, one task_kobj_ids_entry */
+	IMG_PIPES,	/* pipes.img, pipe_entry (older images; files.img now) */
+	IMG_PIPES_DATA, /* pipes-data.img, pipe_data_entry, each followed by its bytes */
+	IMG_FIFO,	/* fifo.img, fifo_entry (older images; files.img now) */
+	IMG_FIFO_DATA,	/* fifo-data.img, like pipes-data.img */
+	IMG_SIGACT,	/* sigacts-<pid>.img, sa_entry per signal (older images) */
+	IMG_CREDS,	/* creds-<pid>.img, one creds_entry (older images) */
+	IMG_UTSNS,	/* utsns-<ns id>.img, one utsns_entry */
+	IMG_IPC_VAR,	/* ipcns-var-<ns id>.img, one ipc_var_entry */
+	IMG_ITIMERS,	/* itimers-<pid>.img, three itimer_entry (older images) */
 	IMG_NR,
 	IMG_ANY = -1, /* for img_reader_open: accept any known type */
 };
@@ -36,6 +55,11 @@ struct img_type_desc {
 	uint32_t magic;	      /* the type's own magic; 0 for raw images */
 	bool no_common;	      /* inventory: only its own magic, no IMG_COMMON */
 	const ProtobufCMessageDescriptor *pb; /* NULL for raw images */
+	/* The type of the first entry when it differs from pb (pagemap's head). */
+	const ProtobufCMessageDescriptor *pb_head;
+	/* Bytes of raw data that follow an entry in the file, outside the
+	 * protobuf framing (pipes-data: pipe_data_entry.bytes); NULL if none. */
+	uint64_t (*payload_len)(const ProtobufCMessage *msg);
 };
 
 const struct img_type_desc *img_desc(enum img_type type);
@@ -49,13 +73,20 @@ struct img_writer {
 	uint64_t off;
 	char name[256];
 	char tmpname[280];
+	uint64_t nr_entries;  /* entries written so far */
+	uint64_t payload_due; /* payload bytes the last entry announced, not yet written */
 };
 
 /* Creates `<name>` (from name_fmt and id) as a temporary file in dirfd and
  * writes the header. */
 int img_writer_open(struct img_writer *w, int dirfd, enum img_type type, unsigned id);
+/* In an image with a head type (pagemap), the first entry must be the head
+ * and the others must not. In an image with payloads (pipes-data), the
+ * entry's payload must be written (img_write_raw) before the next entry. */
 int img_write_entry(struct img_writer *w, const ProtobufCMessage *msg);
 int img_write_raw(struct img_writer *w, const void *buf, size_t len);
+/* An entry and the payload it announces, which must be exactly `len` bytes. */
+int img_write_entry_payload(struct img_writer *w, const ProtobufCMessage *msg, const void *data, size_t len);
 /* fsyncs, renames the temporary file to its final name, closes. */
 int img_writer_commit(struct img_writer *w);
 /* Closes and unlinks the temporary file; safe to call twice or after commit. */
@@ -72,6 +103,11 @@ struct img_reader {
 	 * instead (buf is NULL unless opened from memory). */
 	const uint8_t *buf;
 	void *owned;
+	uint64_t nr_entries; /* entries read so far */
+	/* The payload of the entry read last (pipes-data), in buf; NULL/0 when
+	 * the type has none. Valid until the reader is closed. */
+	const uint8_t *payload;
+	size_t payload_len;
 };
 
 /* Opens `name` relative to dirfd (or absolute), checks the magics against
@@ -81,7 +117,10 @@ int img_reader_open(struct img_reader *r, int dirfd, const char *name, enum img_
 /* Same from an in-memory buffer (fuzzing, tests); the buffer must outlive r. */
 int img_reader_open_mem(struct img_reader *r, const void *buf, size_t len, const char *label, enum img_type expect);
 /* Reads the next entry: 1 and *msg set (free with protobuf_c_message_free_unpacked),
- * 0 at a clean end of file, <0 on a truncated/oversized/undecodable entry. */
+ * 0 at a clean end of file, <0 on a truncated/oversized/undecodable entry.
+ * The first entry of a pagemap image is a pagemap_head (desc->pb_head); an
+ * entry's payload, if the type has one, is checked and skipped, and
+ * r->payload points to it. */
 int img_read_entry(struct img_reader *r, ProtobufCMessage **msg);
 void img_reader_close(struct img_reader *r);
 

@@ -28,10 +28,18 @@ LIB_OBJS := $(LIB_SRCS:.c=.o) $(PB_OBJS)
 UNIT_SRCS := $(wildcard test/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRCS:.c=.bin)
 
-all: criu/criu test/helpers/mkmounts
+HELPER_SRCS := $(wildcard test/helpers/*.c)
+HELPER_BINS := $(HELPER_SRCS:.c=)
+
+all: criu/criu $(HELPER_BINS)
+
+# Test workloads: dynamically linked unless their name says -static (those
+# run inside busybox roots without a libc).
+test/helpers/%-static: test/helpers/%-static.c
+	$(CC) $(CFLAGS) -static -o $@ $< -lpthread
 
 test/helpers/%: test/helpers/%.c
-	$(CC) $(CFLAGS) -o $@ $<
+	$(CC) $(CFLAGS) -o $@ $< -lpthread
 
 images/%.pb-c.c images/%.pb-c.h: images/%.proto
 	protoc-c --proto_path=images --c_out=images $<
@@ -82,7 +90,7 @@ format:
 	clang-format -i criu/*.c criu/include/*.h test/unit/*.c test/unit/*.h test/fuzz/*.c
 
 clean:
-	rm -f test/helpers/mkmounts criu/*.o criu/*.a criu/*.d criu/libcriu.a criu/criu images/*.pb-c.* test/unit/*.bin test/fuzz/*.fuzz
+	rm -f $(HELPER_BINS) criu/*.o criu/*.a criu/*.d criu/libcriu.a criu/criu images/*.pb-c.* test/unit/*.bin test/fuzz/*.fuzz
 
 .PHONY: all unit deps test demo bench fuzz check-asan format clean
 .SECONDARY: $(PB_SRCS) $(PB_HDRS)

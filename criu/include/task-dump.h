@@ -1,0 +1,192 @@
+/*
+ * Dumping a seized process tree into CRIU-format images, with no code
+ * loaded into the tasks: /proc, ptrace regsets and queues, kcmp(2),
+ * pidfd_getfd(2), process_vm_readv(2), and single injected syscalls for
+ * what only a task can tell (signal handlers, itimers, sigaltstack...).
+ *
+ * Images written for the tree (names use pids as the tree's own pid
+ * namespace sees them, "virtual" pids, as upstream does):
+ *   pstree.img                 one pstree_entry per process, parents first
+ *   core-<tid>.img             per thread: registers, FPU, thread state; the
+ *                              leader's also holds the process-wide state
+ *                              (sigactions, itimers, rlimits, shared queue)
+ *   ids-<pid>.img              task_kobj_ids_entry (also in the leader's core)
+ *   mm-<pid>.img               mm_entry with every VMA
+ *   pagemap-<pid>.img          pagemap_head{pages_id}, then pagemap_entry runs
+ *   pages-<pages_id>.img       the contents of those runs, in order
+ *   fs-<pid>.img               cwd, root (file ids) and umask
+ *   fdinfo-<files_id>.img      one fdinfo_entry per descriptor, per fd table
+ *   files.img                  one file_entry per open file (fds, mapped
+ *                              files, executables, cwd and root directories)
+ *   pipes-data.img fifo-data.img  what was queued in pipes and FIFOs
+ *
+ * Zombies get a pstree entry and a core with task_state TASK_DEAD.
+ *
+ * The images are pending writers of the dump_ctx: the caller commits them
+ * (or aborts them all) once every stage succeeded. The tasks are only read:
+ * after release_tree() they go on exactly as before.
+ */
+#ifndef CRIU_TASK_DUMP_H
+#define CRIU_TASK_DUMP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core.pb-c.h"
+#include "dump.h"
+#include "hashmap.h"
+#include "proc-status.h"
+#include "seize.h"
+
+struct task_dump_opts {
+	/* Find the pages to dump by reading /proc/PID/pagemap entries rather
+	 * than with the PAGEMAP_SCAN ioctl (the fallback for kernels < 6.7;
+	 * tests use it to check both ways agree). */
+	bool no_pagemap_scan;
+};
+
+struct task_dump_stats {
+	size_t nr_processes, nr_threads, nr_zombies;
+	size_t nr_files; /* file_entry records written to files.img */
+	uint64_t pages_bytes;  /* memory copied into pages images */
+	uint64_t pages_ns;     /* wall time spent finding and copying it */
+};
+
+/*
+ * Writes the images of every task of `t` (seized with seize_tree) into
+ * pending images of `d`. Returns 0, or -errno after printing why (a kind
+ * of state we can't dump yet gives -EOPNOTSUPP and names the task and the
+ * object). The tasks stay seized; the caller releases them.
+ */
+int dump_task_tree(struct dump_ctx *d, struct seized_tree *t);
+/* The same with options (NULL: defaults) and statistics (may be NULL). */
+int dump_task_tree_opts(struct dump_ctx *d, struct seized_tree *t, const struct task_dump_opts *opts,
+			struct task_dump_stats *stats);
+
+/*
+ * The registers as core images hold them: a syscall the thread was stopped
+ * in (rax = -ERESTART*) is recorded as about to be made again (rax = its
+ * number, rip back on the `syscall` instruction), as upstream does; one
+ * that would restart through restart_syscall() fails with EINTR instead.
+ */
+void task_regs_for_image(struct user_regs_struct *r);
+
+/* ------------------------------------------------------------------------
+ * Shared by task-dump*.c only.
+ */
+
+/* CRIU's task states (core_entry.tc.task_state). */
+#define TASK_STATE_ALIVE   0x01
+#define TASK_STATE_DEAD	   0x02
+#define TASK_STATE_STOPPED 0x03
+
+/* Namespaces in task_kobj_ids_entry order. */
+enum td_ns {
+	TD_NS_PID,
+	TD_NS_NET,
+	TD_NS_IPC,
+	TD_NS_UTS,
+	TD_NS_MNT,
+	TD_NS_USER,
+	TD_NS_CGROUP,
+	TD_NS_TIME,
+	TD_NR_NS,
+};
+
+/* The fields of /proc/PID/stat we use (numbers as in proc(5)). */
+struct td_stat {
+	char state;		 /* (3) */
+	uint32_t flags;		 /* (9) PF_* */
+	uint64_t start_code;	 /* (26) */
+	uint64_t end_code;	 /* (27) */
+	uint64_t start_stack;	 /* (28) */
+	uint64_t start_data;	 /* (45) */
+	uint64_t end_data;	 /* (46) */
+	uint64_t start_brk;	 /* (47) */
+	uint64_t arg_start;	 /* (48) */
+	uint64_t arg_end;	 /* (49) */
+	uint64_t env_start;	 /* (50) */
+	uint64_t env_end;	 /* (51) */
+	int32_t exit_code;	 /* (52) */
+};
+/* Parses /proc/PID/stat text; -EINVAL if it is not in the expected shape. */
+int td_parse_stat(const char *buf, size_t len, struct td_stat *st);
+
+/* What injected syscalls told about a process (task-dump-core.c). */
+struct td_misc {
+	uint64_t brk;
+	int dumpable;
+	int thp_disabled;
+	int child_subreaper;
+};
+
+struct td_proc {
+	pid_t pid;		   /* in criu's pid namespace */
+	pid_t vpid, vppid, vpgid, vsid; /* in the tree's own; vppid 0 for the root */
+	bool zombie;
+	struct seized_thread **threads; /* leader first; none for a zombie */
+	pid_t *vtids;
+	size_t nr_threads;
+	struct proc_status status; /* the leader's /proc/PID/status */
+	struct td_stat stat;	   /* the leader's /proc/PID/stat */
+	uint32_t vm_id, files_id, fs_id, sighand_id;
+	uint32_t ns_id[TD_NR_NS]; /* 0: that namespace type does not exist here */
+	bool writes_fdinfo;	  /* first process of its fd table */
+	struct td_misc misc;
+};
+
+struct td_ctx {
+	struct dump_ctx *d;
+	struct task_dump_opts opts;
+	struct task_dump_stats *stats;
+	struct td_proc *procs;
+	size_t nr_procs;
+	struct hmap by_pid; /* real pid -> struct td_proc * */
+	uint64_t self_mnt_ns; /* inode of criu's own mount namespace */
+
+	/* task-dump-files.c */
+	struct img_writer *files_img;
+	struct img_writer *pipes_data_img, *fifo_data_img;
+	uint32_t next_file_id;
+	struct hmap reg_files;	/* path-less files (mappings, exe, cwd, root): key -> id */
+	char **reg_keys;	/* the keys of reg_files, owned */
+	size_t nr_reg_keys;
+	struct hmap open_files; /* st_ino ^ st_dev -> struct td_open_file list */
+	struct hmap pipes;	/* pipe inode -> non-NULL once its data is saved */
+
+	/* task-dump-mm.c */
+	uint32_t next_pages_id;
+	uint64_t zero_pfn; /* the shared zero page's PFN, 0 if unknown */
+};
+
+/* /proc/PID/status, or with tid /proc/PID/task/TID/status. */
+int td_read_status(pid_t pid, pid_t tid, struct proc_status *st);
+/* The ids of p's kernel objects and namespaces. */
+void td_fill_ids(const struct td_proc *p, TaskKobjIdsEntry *ids);
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t td_now_ns(void);
+/* Virtual pid of a real one of the tree, or 0. */
+pid_t td_vpid(const struct td_ctx *c, pid_t real);
+
+/* task-dump-core.c: injected queries, then core-<tid>.img per thread. */
+int td_dump_cores(struct td_ctx *c, struct td_proc *p);
+int td_dump_zombie_core(struct td_ctx *c, struct td_proc *p);
+
+/* task-dump-mm.c: mm-, pagemap- and pages- images of a live process. */
+int td_dump_mm(struct td_ctx *c, struct td_proc *p);
+
+/* task-dump-files.c */
+int td_files_init(struct td_ctx *c);
+void td_files_fini(struct td_ctx *c);
+/* fdinfo-<files_id>.img and the files behind it. */
+int td_dump_fds(struct td_ctx *c, struct td_proc *p);
+/*
+ * The id of a file_entry (written on first use) for the file /proc/PID/
+ * `link` points to ("exe", "cwd", "root", "map_files/START-END"), opened
+ * with `flags`; -errno on failure, after printing why.
+ */
+int64_t td_dump_path_file(struct td_ctx *c, struct td_proc *p, const char *link, uint32_t flags);
+
+#endif

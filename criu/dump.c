@@ -8,7 +8,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <signal.h>
+#include <sched.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #define LOG_PREFIX "dump: "
 #include "crtools.h"
@@ -16,7 +22,10 @@
 #include "hashmap.h"
 #include "inventory.pb-c.h"
 #include "log.h"
+#include "seize.h"
+#include "task-dump.h"
 #include "util.h"
+#include "utsns.pb-c.h"
 
 /* CRTOOLS_IMAGES_V1_1 */
 #define IMAGES_VERSION 2
@@ -106,6 +115,68 @@ static void release_images(struct dump_ctx *d, bool commit, int *ret)
 	d->nr_pending = 0;
 }
 
+/*
+ * The host and domain name of the task's UTS namespace, when it has its
+ * own: read by a short-lived child that joins it (uname(2) has no pid).
+ */
+static int write_utsns(struct dump_ctx *d)
+{
+	UtsnsEntry e = UTSNS_ENTRY__INIT;
+	struct utsname u;
+	struct stat a, b;
+	char path[64];
+	int fds[2], status;
+	pid_t child;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/uts", d->pid);
+	if (stat(path, &a) || stat("/proc/self/ns/uts", &b) || a.st_ino == b.st_ino)
+		return 0; /* ours: nothing of its own to restore */
+	if (pipe(fds))
+		return -errno;
+	child = fork();
+	if (child == 0) {
+		int fd = open(path, O_RDONLY);
+
+		close(fds[0]);
+		if (fd < 0 || setns(fd, CLONE_NEWUTS) || uname(&u) || write(fds[1], &u, sizeof(u)) != sizeof(u))
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	status = child > 0 && read(fds[0], &u, sizeof(u)) == sizeof(u) ? 0 : -1;
+	close(fds[0]);
+	if (child > 0)
+		waitpid(child, NULL, 0);
+	if (status) {
+		pr_err("can't read the host name of task %d's UTS namespace\n", d->pid);
+		return -EIO;
+	}
+	e.nodename = u.nodename;
+	e.domainname = u.domainname;
+	{
+		struct img_writer *w = dump_new_image(d, IMG_UTSNS, 1);
+
+		return w ? img_write_entry(w, &e.base) : -EIO;
+	}
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* After a successful dump without -R: the tree goes, as upstream. */
+static void kill_tree(struct seized_tree *t)
+{
+	for (size_t i = 0; i < t->nr_threads; i++)
+		if (t->threads[i].tid == t->threads[i].pid)
+			kill(t->threads[i].pid, SIGKILL);
+	release_tree(t);
+}
+
 int cr_dump(const struct options *o)
 {
 	struct dump_ctx d = {
@@ -113,6 +184,9 @@ int cr_dump(const struct options *o)
 		.pid = o->tree_pid,
 		.mnt_ns_id = 1,
 	};
+	struct seized_tree tree = {0};
+	struct task_dump_stats st = {0};
+	uint64_t t0;
 	int ret;
 
 	d.imgs_dirfd = open_images_dir(o->imgs_dir, true);
@@ -123,19 +197,36 @@ int cr_dump(const struct options *o)
 		close(d.imgs_dirfd);
 		return -1;
 	}
-
+	t0 = now_ns();
+	ret = seize_tree(d.pid, &tree);
+	if (ret) {
+		pr_err("can't freeze the tree of task %d: %s\n", d.pid, strerror(-ret));
+		close(d.imgs_dirfd);
+		return -1;
+	}
 	ret = dump_mounts(&d);
+	if (!ret)
+		ret = dump_task_tree_opts(&d, &tree, NULL, &st);
+	if (!ret)
+		ret = write_utsns(&d);
 	if (!ret)
 		ret = write_inventory(&d); /* last: it marks a complete images dir */
 	/* inventory is the last pending image, so it is renamed into place last */
 	release_images(&d, true, &ret);
 	close(d.imgs_dirfd);
+	if (ret || o->leave_running)
+		release_tree(&tree);
+	else
+		kill_tree(&tree);
+	pr_info("tasks frozen for %.3f s; %zu processes, %zu threads, %llu MiB of memory in %.3f s\n",
+		(now_ns() - t0) / 1e9, st.nr_processes, st.nr_threads, (unsigned long long)(st.pages_bytes >> 20),
+		st.pages_ns / 1e9);
 	if (ret) {
 		pr_err("dump of task %d failed; nothing was written to %s, the task keeps running\n", d.pid,
 		       o->imgs_dir);
 		return -1;
 	}
-	pr_warn("process state is not dumped yet (only mounts): task %d keeps running\n", d.pid);
-	pr_msg("Dumped the mounts of task %d to %s\n", d.pid, o->imgs_dir);
+	pr_msg("Dumped task %d (%zu processes) to %s%s\n", d.pid, st.nr_processes, o->imgs_dir,
+	       o->leave_running ? "; it keeps running" : "");
 	return 0;
 }

@@ -8,6 +8,7 @@
 
 static int log_level = DEFAULT_LOGLEVEL;
 static FILE *log_file; /* NULL: log to stderr */
+static FILE *err_file; /* NULL: stderr */
 
 int log_init(int level, const char *path)
 {
@@ -62,8 +63,29 @@ void print_on_level(int level, const char *fmt, ...)
 	}
 	if (!log_file || level == LOG_ERROR) {
 		va_start(ap, fmt);
-		vfprintf(stderr, fmt, ap);
+		vfprintf(err_file ? err_file : stderr, fmt, ap);
 		va_end(ap);
 	}
 	errno = saved_errno;
+}
+
+int log_move_fds(int log_fd, int err_fd)
+{
+	FILE *f;
+
+	fflush(NULL);
+	if (log_file) {
+		if (dup2(fileno(log_file), log_fd) < 0 || !(f = fdopen(log_fd, "w")))
+			return -errno;
+		fclose(log_file);
+		setvbuf(f, NULL, _IOLBF, 0);
+		log_file = f;
+	}
+	if (dup2(STDERR_FILENO, err_fd) < 0 || !(f = fdopen(err_fd, "w")))
+		return -errno;
+	setvbuf(f, NULL, _IONBF, 0);
+	if (err_file)
+		fclose(err_file);
+	err_file = f;
+	return 0;
 }

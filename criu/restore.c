@@ -24,6 +24,7 @@
 #include "inventory.pb-c.h"
 #include "log.h"
 #include "mount-restore.h"
+#include "restore-tasks.h"
 #include "syscalls.h"
 #include "util.h"
 
@@ -106,14 +107,20 @@ static int write_pidfile(const char *path, pid_t pid)
 }
 
 /* In the child: pid 1 of the new namespaces. */
-static int restore_child(struct mount_plan *p, struct restore_mnt_ctx *c, int status_fd, int null)
+static int restore_child(struct mount_plan *p, struct restore_mnt_ctx *c, struct rtree *tree, int status_fd,
+			 int null)
 {
 	int ret = mount_restore_build(p, c);
 
 	mount_restore_release(p, c);
-	close(c->imgs_dirfd);
 	if (write(status_fd, &ret, sizeof(ret)) != sizeof(ret) || ret)
 		_exit(1);
+	if (tree->nr) {
+		tree->imgs_dirfd = c->imgs_dirfd;
+		rtree_fork_root(tree, status_fd); /* returns only on failure */
+		_exit(1);
+	}
+	close(c->imgs_dirfd);
 	close(status_fd);
 	/* placeholder: hold the namespaces until killed, detached from criu's
 	 * stdio so that whoever reads criu's output sees it end */
@@ -131,6 +138,8 @@ static int restore_child(struct mount_plan *p, struct restore_mnt_ctx *c, int st
 int cr_restore(const struct options *o)
 {
 	struct mount_plan plan = {};
+	struct rtree tree = {};
+	uint64_t frozen_ns = 0;
 	struct restore_mnt_ctx c = { .imgs_dirfd = -1, .root_fd = -1 };
 	InventoryEntry *inv = NULL;
 	char root_path[PATH_MAX];
@@ -165,6 +174,16 @@ int cr_restore(const struct options *o)
 	}
 	c.root_path = root_path;
 
+	ret = rtree_read(c.imgs_dirfd, &tree);
+	if (ret)
+		goto out;
+	if (tree.nr && tree.procs[0].vpid != 1) {
+		pr_err("the root task of the images is pid %d of its pid namespace; only trees whose root is pid 1 "
+		       "of their own pid namespace (containers) can be restored\n",
+		       tree.procs[0].vpid);
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
 	ret = mount_image_read(c.imgs_dirfd, ns_id, &plan);
 	if (ret)
 		goto out;
@@ -180,6 +199,10 @@ int cr_restore(const struct options *o)
 	if (ret)
 		goto out;
 
+	if (tree.nr && rtree_open_host_devices(&tree)) {
+		ret = -1;
+		goto out;
+	}
 	/* opened here: after the pivot, the container may have no /dev/null */
 	null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (pipe2(pipefd, O_CLOEXEC)) {
@@ -198,7 +221,7 @@ int cr_restore(const struct options *o)
 	}
 	if (pid == 0) {
 		close(pipefd[0]);
-		restore_child(&plan, &c, pipefd[1], null);
+		restore_child(&plan, &c, &tree, pipefd[1], null);
 	}
 	close(pipefd[1]);
 	pipefd[1] = -1;
@@ -209,14 +232,25 @@ int cr_restore(const struct options *o)
 		ret = -1;
 		goto out;
 	}
+	if (tree.nr && rtree_restore(&tree, pid, pipefd[0], &frozen_ns)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		pr_err("restore failed; the restored tasks were killed and nothing was left mounted on the host\n");
+		ret = -1;
+		goto out;
+	}
+	if (tree.nr)
+		pr_info("restored %zu processes; memory: %llu MiB in %.3f s; tasks frozen for %.3f s\n", tree.nr,
+			(unsigned long long)(tree.pages_bytes >> 20), tree.pages_ns / 1e9, frozen_ns / 1e9);
 	if (o->pidfile && write_pidfile(o->pidfile, pid)) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		ret = -1;
 		goto out;
 	}
-	pr_warn("images hold no process tree (mounts-only dump): the mount namespace is held by placeholder task %d\n",
-		pid);
+	if (!tree.nr)
+		pr_warn("images hold no process tree (mounts-only dump): the mount namespace is held by placeholder task %d\n",
+			pid);
 	mount_restore_release(&plan, &c);
 	if (o->restore_detached) {
 		pr_msg("Restored: root task %d\n", pid);
@@ -237,6 +271,7 @@ out:
 		close(pipefd[1]);
 	mount_restore_release(&plan, &c);
 	mount_plan_free(&plan);
+	rtree_free(&tree);
 	if (inv)
 		inventory_entry__free_unpacked(inv, NULL);
 	if (c.imgs_dirfd >= 0)

@@ -285,6 +285,21 @@ static int same_file_at(pid_t pid, const char *name, const struct stat *st, bool
 }
 
 /*
+ * /dev/null, /dev/zero...: containers get them from the host (a bind mount
+ * or criu's stdio), so they are recorded by name whatever path led to them.
+ */
+static bool memory_device_name(const struct stat *st, char *out, size_t size)
+{
+	static const char *const names[] = {[3] = "null", [5] = "zero", [7] = "full", [8] = "random", [9] = "urandom"};
+	unsigned int mi = minor(st->st_rdev);
+
+	if (!S_ISCHR(st->st_mode) || major(st->st_rdev) != 1 || mi >= ARRAY_SIZE(names) || !names[mi])
+		return false;
+	snprintf(out, size, "/dev/%s", names[mi]);
+	return true;
+}
+
+/*
  * The path of the file `st` that the kernel printed as `link` (`what`
  * names it in errors), as the task sees it and checked.
  */
@@ -298,6 +313,8 @@ static int task_path(pid_t pid, const char *what, const char *link, const struct
 		pr_err("process %d: %s is the deleted file %s, which can't be dumped yet\n", pid, what, link);
 		return -EOPNOTSUPP;
 	}
+	if (memory_device_name(st, out, size))
+		return 0; /* the same device everywhere: restore opens it on the host */
 	ret = task_root(pid, root, sizeof(root));
 	if (ret < 0)
 		return ret;

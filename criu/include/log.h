@@ -22,6 +22,9 @@ enum log_level {
 int log_init(int level, const char *path);
 void log_fini(void);
 int log_get_level(void);
+/* Moves the log and the error stream to these fd numbers (restored tasks
+ * need the low ones). */
+int log_move_fds(int log_fd, int err_fd);
 void print_on_level(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #ifndef LOG_PREFIX

@@ -73,10 +73,11 @@ start_container() {
 		set -e
 		mount --bind "$ROOT" "$ROOT"
 		'"$setup"'
+		exec 3<>/dev/null
 		cd "$ROOT"
 		pivot_root . oldroot
 		umount -l /oldroot
-		exec /bin/sh -c "$0"
+		exec /bin/sh -c "$0" <&3 >&3 2>&3 3>&-
 	' "$prog" >"$WORK/container.log" 2>&1 &
 	local ushare=$!
 	local child=""
@@ -147,3 +148,90 @@ same_mounts() {
 host_mounts() { cut -d' ' -f1-10 /proc/self/mountinfo; }
 # the placeholder renames itself (comm), its command line stays criu's
 placeholders() { pgrep -c -x criu-nsholder || true; }
+
+# --- process checkpoint/restore helpers ---
+
+# wait_until SECONDS COMMAND...: polls COMMAND every 50 ms; fails on timeout.
+wait_until() {
+	local t=$1 i
+	shift
+	for ((i = 0; i < t * 20; i++)); do
+		"$@" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# host_lib_setup ROOTFS: prepares ROOTFS for dynamically linked programs and
+# prints a start_container SETUP snippet binding the host's /usr (and /lib,
+# /lib64 when they are directories) read-only into it. Symlinks such as a
+# merged /lib -> usr/lib are copied as symlinks. The binds are external
+# mounts: dump and restore them with --external 'mnt[]'.
+host_lib_setup() {
+	local root=$1 d
+	for d in usr lib lib64; do
+		[ -e "/$d" ] || continue
+		if [ -L "/$d" ]; then
+			ln -sfn "$(readlink "/$d")" "$root/$d"
+		else
+			mkdir -p "$root/$d"
+			echo "mount --bind /$d \"\$ROOT/$d\"; mount -o remount,bind,ro \"\$ROOT/$d\""
+		fi
+	done
+}
+
+# tree_pids PID: PID and all its descendants (host pids), one a line.
+tree_pids() {
+	local p c
+	for p in "$@"; do
+		echo "$p"
+		for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do tree_pids "$c"; done
+	done
+}
+
+# gone PID...: none of the PIDs exists (zombies count as gone only once reaped).
+gone() {
+	local p
+	for p in "$@"; do [ -e "/proc/$p" ] && return 1; done
+	return 0
+}
+
+# proc_snapshot PID FILE [--ignore-comm NAME...]: a snapshot of the tree of
+# PID (test/e2e/procsnap.py) taken twice in a row until two agree, so that a
+# transient state (an fd open for a moment) is not what gets compared.
+proc_snapshot() {
+	local pid=$1 file=$2 i s same
+	shift 2
+	python3 "$TOP/test/e2e/procsnap.py" snap "$pid" "$file" "$@" || return 1
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		sleep 0.05
+		python3 "$TOP/test/e2e/procsnap.py" snap "$pid" "$file.2" "$@" || return 1
+		same=1
+		for s in tree status maps fds; do
+			python3 "$TOP/test/e2e/procsnap.py" cmp "$file" "$file.2" $s >/dev/null || { same=0; break; }
+		done
+		mv "$file.2" "$file"
+		[ $same = 1 ] && return 0
+	done
+	return 0
+}
+
+# same_procs NAME BEFORE AFTER SECTION: ok when the two snapshots agree on
+# SECTION (tree, status, maps or fds); else the differences are the why.
+same_procs() {
+	local diff
+	diff=$(python3 "$TOP/test/e2e/procsnap.py" cmp "$2" "$3" "$4" 2>&1)
+	if [ $? -eq 0 ]; then ok "$1"; else fail "$1" "$diff"; fi
+}
+
+# snap_host VPID SNAPSHOT: the host pid of the process VPID of a snapshot.
+snap_host() { python3 "$TOP/test/e2e/procsnap.py" host "$1" "$2"; }
+
+# leftover_tasks DIR: pids of processes whose root is DIR or below it.
+leftover_tasks() {
+	local p r
+	for p in /proc/[0-9]*; do
+		r=$(readlink "$p/root" 2>/dev/null) || continue
+		case "$r" in "$1" | "$1"/*) echo "${p#/proc/}" ;; esac
+	done
+}

@@ -1,0 +1,147 @@
+/*
+ * The process half of `criu restore`:
+ *   parse   (restore-images.c)  pstree, core, mm, pagemap, files, fdinfo, fs
+ *                               images -> struct rtree, validated
+ *   act     (restore-fork.c)    in the new namespaces, plain C: fork the tree
+ *                               with clone3(set_tid), threads, descriptors,
+ *                               cwd/root/umask; every task then waits
+ *           (restore-mm.c)      from criu, by injected syscalls: replace each
+ *                               address space with the dumped one
+ *           (restore-core.c)    the rest of each task's state, registers
+ *                               last, then every task is released together
+ *
+ * File descriptors inside the restored tasks, while they are set up:
+ *   [0, fd_base)                        the dumped descriptors
+ *   fd_base + file index                every open file of the tree, opened
+ *                                       once by the root before it forks (so
+ *                                       that descriptors shared after fork
+ *                                       share one open file description)
+ *   fd_base + nr_files + RFD_*          per task: sync pipe, pages, exe
+ *   fd_base + nr_files + RFD_MAP + i    the file of mapping i of the task
+ * Everything from fd_base up is closed by the last injected syscall.
+ */
+#ifndef CRIU_RESTORE_TASKS_H
+#define CRIU_RESTORE_TASKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core.pb-c.h"
+#include "fdinfo.pb-c.h"
+#include "fs.pb-c.h"
+#include "hashmap.h"
+#include "mm.pb-c.h"
+#include "pagemap.pb-c.h"
+#include "pstree.pb-c.h"
+#include "seize.h"
+
+enum {
+	RFD_READY, /* write end of the pipe tasks report readiness on */
+	RFD_PAGES, /* pages-<id>.img */
+	RFD_EXE,   /* the executable, for PR_SET_MM_MAP */
+	RFD_LOG,   /* criu's log, moved out of the way */
+	RFD_ERR,   /* criu's stderr, likewise */
+	RFD_IMGS,  /* the images directory */
+	RFD_MAP,   /* first mapping file */
+};
+
+struct rfile {
+	FileEntry *fe;
+	int table_fd; /* fd_base + index */
+	int host_fd;  /* a memory device (/dev/null...) criu opened on the host, or -1 */
+	/* pipes: data to queue, from pipes-data.img (not owned) */
+	const uint8_t *data;
+	size_t data_len;
+	uint32_t pipe_size;
+	struct rfile *peer; /* the other end of the same pipe, if in the tree */
+};
+
+struct rthread {
+	pid_t vtid;
+	CoreEntry *core;
+	struct seized_thread *st; /* once seized */
+};
+
+struct rproc {
+	PstreeEntry *pe;
+	pid_t vpid, vppid, vpgid, vsid;
+	bool zombie;
+	bool new_session; /* calls setsid() */
+	bool new_pgrp;	  /* calls setpgid(0, 0) */
+	CoreEntry *core;  /* the leader's (threads[0].core) */
+	struct rthread *threads;
+	size_t nr_threads;
+	MmEntry *mm;
+	uint32_t pages_id;
+	PagemapEntry **pagemap;
+	size_t nr_pagemap;
+	FdinfoEntry **fds;
+	size_t nr_fds;
+	FsEntry *fs;
+	const char *cwd, *root; /* paths from fs-<pid>.img */
+	TaskKobjIdsEntry *ids;
+	struct rproc *parent;
+	struct rproc **children;
+	size_t nr_children;
+	pid_t host_pid; /* as criu sees it, once seized */
+	uint64_t scratch; /* a page criu mapped in it for syscall arguments */
+};
+
+struct rtree {
+	struct rproc *procs; /* pstree order: parents first */
+	size_t nr;
+	struct hmap by_vpid;
+	struct rfile *files;
+	size_t nr_files;
+	struct hmap file_by_id;
+	void *pipes_data; /* the raw reader of pipes-data.img, owned */
+	int fd_base;
+	int imgs_dirfd; /* not owned */
+	char *nodename, *domainname; /* utsns-1.img, NULL if none */
+	uint64_t pages_bytes, pages_ns; /* statistics of restore-mm.c */
+	/* cleanup */
+	ProtobufCMessage **msgs;
+	size_t nr_msgs;
+};
+
+/* parse: reads and validates every process image in dirfd; 0 if there is
+ * no pstree.img (a mounts-only dump, t->nr == 0). */
+int rtree_read(int dirfd, struct rtree *t);
+void rtree_free(struct rtree *t);
+/* act, before the namespaces exist: opens on the host the memory devices
+ * (/dev/null, /dev/zero...) the tasks use, at fds above every one the
+ * tasks need, so that containers without their own still get them. */
+int rtree_open_host_devices(struct rtree *t);
+struct rproc *rtree_proc(const struct rtree *t, pid_t vpid);
+struct rfile *rtree_file(const struct rtree *t, uint32_t id);
+/* The task-side fd numbers of the layout above. */
+static inline int rtree_task_fd(const struct rtree *t, int which)
+{
+	return t->fd_base + (int)t->nr_files + which;
+}
+
+/* act, in the new namespaces: called by the root task (pid 1, already in
+ * the restored mount namespace). Forks the whole tree; each task reports on
+ * its ready pipe and waits to be seized. Returns only on failure. */
+void rtree_fork_root(struct rtree *t, int ready_fd);
+
+/* act, from criu: waits for the forked tree (root: its host pid), seizes
+ * it, restores every task and releases them. On failure the tree is left
+ * seized for the caller to kill. */
+int rtree_restore(struct rtree *t, pid_t root, int ready_fd, uint64_t *frozen_ns);
+
+/* act, from criu: every task of the tree has been seized. */
+#define RSCRATCH_SIZE 8192
+/* One injected syscall; an error (-errno from the kernel too) is printed
+ * with `what`. *out may be NULL. */
+int rsys(struct seized_thread *t, const char *what, long nr, long a1, long a2, long a3, long a4, long a5, long a6,
+	 long *out);
+uint64_t rnow_ns(void);
+int restore_mm(struct rtree *t, struct rproc *p);
+int restore_core(struct rtree *t, struct rproc *p);
+/* Last injection of a process (closes criu's fds), then registers. */
+int restore_finish(struct rtree *t, struct rproc *p);
+
+#endif

@@ -1,0 +1,408 @@
+/*
+ * Restore, act step from criu: the state of core-<tid>.img put back into
+ * a seized task whose memory restore-mm.c has already replaced, by
+ * injected syscalls (their arguments in the scratch page it mapped):
+ *
+ *   process: signal handlers, itimers, rlimits, personality, subreaper,
+ *            process group, the shared queue of pending signals;
+ *   thread:  clear_child_tid, robust futex list, alternate signal stack,
+ *            name, parent-death signal, nice, rseq area, credentials and
+ *            capabilities, its own pending signals;
+ *   last:    criu's descriptors closed, the scratch page unmapped, then
+ *            registers, FPU/XSAVE state and blocked signals set through
+ *            ptrace: once released the task runs on from where it was.
+ *
+ * Limits are set from inside the task with prlimit64(0, ...): criu needs
+ * no CAP_SYS_RESOURCE for limits the task may set itself; raising a hard
+ * limit above criu's own then fails with a warning, not an error.
+ */
+#define LOG_PREFIX "restore: "
+
+#include <elf.h>
+#include <errno.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+#include <cpuid.h>
+
+#include "inject.h"
+#include "log.h"
+#include "restore-tasks.h"
+#include "util.h"
+
+#define SIG_MAX 64
+#define XSAVE_HDR_OFF 512
+enum { XF_YMM = 2, XF_OPMASK = 5, XF_ZMM_HI256 = 6, XF_HI16_ZMM = 7, XF_PKRU = 9 };
+
+struct k_sigaction {
+	uint64_t handler, flags, restorer, mask;
+};
+
+/* ------------------------------------------------------------------------
+ * The process
+ */
+
+static int restore_sigactions(struct rproc *p, struct seized_thread *st)
+{
+	const TaskCoreEntry *tc = p->core->tc;
+	int sig = 0, ret = 0;
+
+	for (size_t i = 0; !ret && i < tc->n_sigactions; i++) {
+		const SaEntry *sa = tc->sigactions[i];
+		struct k_sigaction ka = {sa->sigaction, sa->flags, sa->restorer, sa->mask};
+
+		/* entries for 1..64 but SIGKILL and SIGSTOP, in order */
+		do
+			sig++;
+		while (sig == SIGKILL || sig == SIGSTOP);
+		if (sig > SIG_MAX)
+			break;
+		if (!ka.handler && !ka.flags && !ka.mask)
+			continue; /* SIG_DFL: what the task has already */
+		ret = remote_write(st->pid, p->scratch, &ka, sizeof(ka));
+		if (!ret)
+			ret = rsys(st, "rt_sigaction", __NR_rt_sigaction, sig, (long)p->scratch, 0, 8, 0, 0, NULL);
+	}
+	return ret;
+}
+
+static int restore_itimers(struct rproc *p, struct seized_thread *st)
+{
+	const TaskTimersEntry *tm = p->core->tc->timers;
+	const ItimerEntry *it[3];
+	int ret = 0;
+
+	if (!tm)
+		return 0;
+	it[ITIMER_REAL] = tm->real;
+	it[ITIMER_VIRTUAL] = tm->virt;
+	it[ITIMER_PROF] = tm->prof;
+	for (int k = 0; !ret && k < 3; k++) {
+		struct itimerval v;
+
+		if (!it[k] || (!it[k]->vsec && !it[k]->vusec))
+			continue;
+		v.it_interval.tv_sec = (time_t)it[k]->isec;
+		v.it_interval.tv_usec = (suseconds_t)it[k]->iusec;
+		v.it_value.tv_sec = (time_t)it[k]->vsec;
+		v.it_value.tv_usec = (suseconds_t)it[k]->vusec;
+		ret = remote_write(st->pid, p->scratch, &v, sizeof(v));
+		if (!ret)
+			ret = rsys(st, "setitimer", __NR_setitimer, k, (long)p->scratch, 0, 0, 0, 0, NULL);
+	}
+	return ret;
+}
+
+static int restore_rlimits(struct rproc *p, struct seized_thread *st)
+{
+	const TaskRlimitsEntry *rl = p->core->tc->rlimits;
+
+	for (size_t i = 0; rl && i < rl->n_rlimits && i < RLIM_NLIMITS; i++) {
+		struct rlimit cur, want = {rl->rlimits[i]->cur, rl->rlimits[i]->max};
+		long ret;
+		int err;
+
+		/* criu's own limits are the task's now (it was forked from criu) */
+		if (!getrlimit((int)i, &cur) && cur.rlim_cur == want.rlim_cur && cur.rlim_max == want.rlim_max)
+			continue;
+		err = remote_write(st->pid, p->scratch, &want, sizeof(want));
+		if (!err)
+			err = (int)inject_syscall(st, __NR_prlimit64, 0, (long)i, (long)p->scratch, 0, 0, 0, &ret);
+		if (err)
+			return err;
+		if (ret == -EPERM)
+			pr_warn("process %d: limit %zu can't be raised to %llu/%llu without CAP_SYS_RESOURCE; kept %llu/%llu\n",
+				p->vpid, i, (unsigned long long)want.rlim_cur, (unsigned long long)want.rlim_max,
+				(unsigned long long)cur.rlim_cur, (unsigned long long)cur.rlim_max);
+		else if (ret < 0) {
+			pr_err("process %d: can't set limit %zu: %s\n", p->vpid, i, strerror((int)-ret));
+			return (int)ret;
+		}
+	}
+	return 0;
+}
+
+static int queue_signals(struct rproc *p, struct seized_thread *st, const SignalQueueEntry *q, pid_t vtid)
+{
+	for (size_t i = 0; q && i < q->n_signals; i++) {
+		const SiginfoEntry *e = q->signals[i];
+		siginfo_t si;
+		int ret;
+
+		if (e->siginfo.len != sizeof(si)) {
+			pr_err("process %d: a pending signal's siginfo is %zu bytes, not %zu\n", p->vpid,
+			       e->siginfo.len, sizeof(si));
+			return -EINVAL;
+		}
+		memcpy(&si, e->siginfo.data, sizeof(si));
+		ret = remote_write(st->pid, p->scratch, &si, sizeof(si));
+		if (!ret && vtid)
+			ret = rsys(st, "rt_tgsigqueueinfo", __NR_rt_tgsigqueueinfo, p->vpid, vtid, si.si_signo,
+				   (long)p->scratch, 0, 0, NULL);
+		else if (!ret)
+			ret = rsys(st, "rt_sigqueueinfo", __NR_rt_sigqueueinfo, p->vpid, si.si_signo, (long)p->scratch,
+				   0, 0, 0, NULL);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Threads
+ */
+
+static int restore_creds(struct rproc *p, struct seized_thread *st, const CredsEntry *c)
+{
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct data[2];
+	int ret = 0;
+
+	if (!c)
+		return 0;
+	if (c->n_groups) {
+		ret = remote_write(st->pid, p->scratch, c->groups, c->n_groups * sizeof(uint32_t));
+		if (!ret)
+			ret = rsys(st, "setgroups", __NR_setgroups, (long)c->n_groups, (long)p->scratch, 0, 0, 0, 0,
+				   NULL);
+	}
+	if (!ret)
+		ret = rsys(st, "setresgid", __NR_setresgid, c->gid, c->egid, c->sgid, 0, 0, 0, NULL);
+	/* keep the permitted set across the uid change; capset sets it below */
+	if (!ret)
+		ret = rsys(st, "prctl(PR_SET_KEEPCAPS)", __NR_prctl, PR_SET_KEEPCAPS, 1, 0, 0, 0, 0, NULL);
+	if (!ret)
+		ret = rsys(st, "setresuid", __NR_setresuid, c->uid, c->euid, c->suid, 0, 0, 0, NULL);
+	if (!ret)
+		ret = rsys(st, "setfsuid", __NR_setfsuid, c->fsuid, 0, 0, 0, 0, 0, NULL);
+	if (!ret)
+		ret = rsys(st, "setfsgid", __NR_setfsgid, c->fsgid, 0, 0, 0, 0, 0, NULL);
+	if (!ret)
+		ret = rsys(st, "prctl(PR_SET_KEEPCAPS)", __NR_prctl, PR_SET_KEEPCAPS, 0, 0, 0, 0, 0, NULL);
+	if (!ret && c->n_cap_eff >= 2 && c->n_cap_prm >= 2 && c->n_cap_inh >= 2) {
+		for (int k = 0; k < 2; k++) {
+			data[k].effective = c->cap_eff[k];
+			data[k].permitted = c->cap_prm[k];
+			data[k].inheritable = c->cap_inh[k];
+		}
+		ret = remote_write(st->pid, p->scratch, &hdr, sizeof(hdr));
+		if (!ret)
+			ret = remote_write(st->pid, p->scratch + 64, data, sizeof(data));
+		if (!ret)
+			ret = rsys(st, "capset", __NR_capset, (long)p->scratch, (long)p->scratch + 64, 0, 0, 0, 0,
+				   NULL);
+	}
+	return ret;
+}
+
+static int restore_thread(struct rproc *p, struct rthread *th)
+{
+	struct seized_thread *st = th->st;
+	const CoreEntry *c = th->core;
+	const ThreadCoreEntry *tc = c->thread_core;
+	int ret;
+
+	ret = rsys(st, "set_tid_address", __NR_set_tid_address, (long)c->thread_info->clear_tid_addr, 0, 0, 0, 0,
+		   0, NULL);
+	if (!ret && tc->futex_rla)
+		ret = rsys(st, "set_robust_list", __NR_set_robust_list, (long)tc->futex_rla, tc->futex_rla_len, 0, 0,
+			   0, 0, NULL);
+	if (!ret && tc->sas && tc->sas->ss_sp) {
+		stack_t ss = {(void *)(uintptr_t)tc->sas->ss_sp, (int)tc->sas->ss_flags, tc->sas->ss_size};
+
+		ret = remote_write(st->pid, p->scratch, &ss, sizeof(ss));
+		if (!ret)
+			ret = rsys(st, "sigaltstack", __NR_sigaltstack, (long)p->scratch, 0, 0, 0, 0, 0, NULL);
+	}
+	if (!ret && tc->comm) {
+		char comm[16] = {0};
+
+		strncpy(comm, tc->comm, sizeof(comm) - 1);
+		ret = remote_write(st->pid, p->scratch, comm, sizeof(comm));
+		if (!ret)
+			ret = rsys(st, "prctl(PR_SET_NAME)", __NR_prctl, PR_SET_NAME, (long)p->scratch, 0, 0, 0, 0,
+				   NULL);
+	}
+	if (!ret && tc->has_pdeath_sig && tc->pdeath_sig)
+		ret = rsys(st, "prctl(PR_SET_PDEATHSIG)", __NR_prctl, PR_SET_PDEATHSIG, tc->pdeath_sig, 0, 0, 0, 0,
+			   NULL);
+	if (!ret && tc->has_sched_nice && tc->sched_nice)
+		ret = rsys(st, "setpriority", __NR_setpriority, PRIO_PROCESS, 0, tc->sched_nice, 0, 0, 0, NULL);
+	if (!ret && tc->rseq_entry && tc->rseq_entry->rseq_abi_pointer)
+		ret = rsys(st, "rseq", __NR_rseq, (long)tc->rseq_entry->rseq_abi_pointer,
+			   tc->rseq_entry->rseq_abi_size, 0, tc->rseq_entry->signature, 0, 0, NULL);
+	if (!ret)
+		ret = queue_signals(p, st, tc->signals_p, th->vtid);
+	return ret;
+}
+
+int restore_core(struct rtree *t, struct rproc *p)
+{
+	struct seized_thread *st = p->threads[0].st;
+	const TaskCoreEntry *tc = p->core->tc;
+	int ret;
+
+	ret = restore_sigactions(p, st);
+	if (!ret)
+		ret = restore_itimers(p, st);
+	if (!ret)
+		ret = restore_rlimits(p, st);
+	if (!ret && tc->personality != 0)
+		ret = rsys(st, "personality", __NR_personality, tc->personality, 0, 0, 0, 0, 0, NULL);
+	if (!ret && tc->has_child_subreaper && tc->child_subreaper)
+		ret = rsys(st, "prctl(PR_SET_CHILD_SUBREAPER)", __NR_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0, 0,
+			   NULL);
+	if (!ret && !p->new_session && !p->new_pgrp && p->vpgid && p->vpgid != p->vpid &&
+	    (!p->parent || p->parent->vpgid != p->vpgid))
+		ret = rsys(st, "setpgid", __NR_setpgid, 0, p->vpgid, 0, 0, 0, 0, NULL);
+	if (!ret)
+		ret = queue_signals(p, st, tc->signals_s, 0);
+	for (size_t i = 0; !ret && i < p->nr_threads; i++)
+		ret = restore_thread(p, &p->threads[i]);
+	if (ret)
+		pr_err("process %d: its state could not be restored\n", p->vpid);
+	return ret;
+}
+
+/* ------------------------------------------------------------------------
+ * Registers
+ */
+
+static void gpregs_from_image(const UserX86RegsEntry *g, struct user_regs_struct *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->r15 = g->r15;
+	r->r14 = g->r14;
+	r->r13 = g->r13;
+	r->r12 = g->r12;
+	r->rbp = g->bp;
+	r->rbx = g->bx;
+	r->r11 = g->r11;
+	r->r10 = g->r10;
+	r->r9 = g->r9;
+	r->r8 = g->r8;
+	r->rax = g->ax;
+	r->rcx = g->cx;
+	r->rdx = g->dx;
+	r->rsi = g->si;
+	r->rdi = g->di;
+	r->orig_rax = (unsigned long long)-1; /* no syscall to restart: the image already rewound it */
+	r->rip = g->ip;
+	r->cs = g->cs;
+	r->eflags = g->flags;
+	r->rsp = g->sp;
+	r->ss = g->ss;
+	r->fs_base = g->fs_base;
+	r->gs_base = g->gs_base;
+	r->ds = g->ds;
+	r->es = g->es;
+	r->fs = g->fs;
+	r->gs = g->gs;
+}
+
+/* Copies an XSAVE component from the image if this CPU lays it out there. */
+static void xsave_put(void *buf, size_t len, int feature, const void *src, size_t bytes, uint64_t *bv)
+{
+	unsigned int size, off, ecx, edx;
+
+	if (!src || !bytes)
+		return;
+	__cpuid_count(0xd, feature, size, off, ecx, edx);
+	if (!off || off + bytes > len || bytes > size)
+		return;
+	memcpy((char *)buf + off, src, bytes);
+	*bv |= 1ULL << feature;
+}
+
+static int set_fpu(struct seized_thread *st, const UserX86FpregsEntry *f)
+{
+	_cleanup_free_ void *buf = NULL;
+	struct user_fpregs_struct *fx;
+	struct iovec iov;
+	uint64_t bv = 0x3; /* x87, SSE */
+	size_t len;
+	int ret = get_xsave(st, &buf, &len);
+
+	if (ret)
+		return ret;
+	if (len < XSAVE_HDR_OFF + 64)
+		return -EINVAL;
+	fx = buf;
+	fx->cwd = (unsigned short)f->cwd;
+	fx->swd = (unsigned short)f->swd;
+	fx->ftw = (unsigned short)f->twd;
+	fx->fop = (unsigned short)f->fop;
+	fx->rip = f->rip;
+	fx->rdp = f->rdp;
+	fx->mxcsr = f->mxcsr;
+	fx->mxcr_mask = f->mxcsr_mask;
+	if (f->n_st_space == 32)
+		memcpy(fx->st_space, f->st_space, sizeof(fx->st_space));
+	if (f->n_xmm_space == 64)
+		memcpy(fx->xmm_space, f->xmm_space, sizeof(fx->xmm_space));
+	/* the extended components: only those the image holds, the others
+	 * in their initial state */
+	memset((char *)buf + XSAVE_HDR_OFF, 0, 64);
+	memset((char *)buf + XSAVE_HDR_OFF + 64, 0, len - XSAVE_HDR_OFF - 64);
+	if (f->xsave) {
+		const UserX86XsaveEntry *x = f->xsave;
+
+		xsave_put(buf, len, XF_YMM, x->ymmh_space, x->n_ymmh_space * 4, &bv);
+		xsave_put(buf, len, XF_OPMASK, x->opmask_reg, x->n_opmask_reg * 8, &bv);
+		xsave_put(buf, len, XF_ZMM_HI256, x->zmm_upper, x->n_zmm_upper * 8, &bv);
+		xsave_put(buf, len, XF_HI16_ZMM, x->hi16_zmm, x->n_hi16_zmm * 8, &bv);
+		xsave_put(buf, len, XF_PKRU, x->pkru, x->n_pkru * 4, &bv);
+		bv &= x->xstate_bv | 0x3;
+	}
+	memcpy((char *)buf + XSAVE_HDR_OFF, &bv, sizeof(bv));
+	iov.iov_base = buf;
+	iov.iov_len = len;
+	if (ptrace(PTRACE_SETREGSET, st->tid, (void *)NT_X86_XSTATE, &iov)) {
+		pr_perror("can't set the FPU state of thread %d", st->tid);
+		return -errno;
+	}
+	return 0;
+}
+
+static int set_thread_regs(struct rthread *th)
+{
+	const CoreEntry *c = th->core;
+	struct user_regs_struct r;
+	int ret;
+
+	gpregs_from_image(c->thread_info->gpregs, &r);
+	ret = set_fpu(th->st, c->thread_info->fpregs);
+	if (!ret)
+		ret = set_regs(th->st, &r);
+	if (!ret && c->thread_core->has_blk_sigset)
+		ret = set_sigmask(th->st, c->thread_core->blk_sigset);
+	if (ret)
+		pr_err("thread %d: can't set its registers: %s\n", th->vtid, strerror(-ret));
+	return ret;
+}
+
+int restore_finish(struct rtree *t, struct rproc *p)
+{
+	struct seized_thread *st = p->threads[0].st;
+	int ret = 0;
+
+	/* credentials last: they may take away what the steps above needed */
+	for (size_t i = 0; !ret && i < p->nr_threads; i++)
+		ret = restore_creds(p, p->threads[i].st, p->threads[i].core->thread_core->creds);
+	if (!ret)
+		ret = rsys(st, "close_range", __NR_close_range, t->fd_base, ~0U, 0, 0, 0, 0, NULL);
+	if (!ret && p->scratch)
+		ret = rsys(st, "munmap", __NR_munmap, (long)p->scratch, RSCRATCH_SIZE, 0, 0, 0, 0, NULL);
+	p->scratch = 0;
+	for (size_t i = 0; !ret && i < p->nr_threads; i++)
+		ret = set_thread_regs(&p->threads[i]);
+	return ret;
+}

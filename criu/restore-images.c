@@ -1,0 +1,550 @@
+/*
+ * Restore, parse step: the process images of a dump -> struct rtree.
+ *
+ * Everything a later step relies on is checked here, before any task or
+ * namespace exists: pids unique and in range, parents before children and
+ * inside the tree, every thread's core present and of this architecture,
+ * every descriptor naming a file of files.img, fd numbers in range. An
+ * image that fails a check is rejected with the file and what is wrong.
+ */
+#define LOG_PREFIX "restore: "
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "image.h"
+#include "log.h"
+#include "pipe-data.pb-c.h"
+#include "restore-tasks.h"
+#include "util.h"
+#include "utsns.pb-c.h"
+
+#define MAX_PID	    (4 << 20) /* PID_MAX_LIMIT */
+#define MAX_FD	    (1 << 20) /* fs.nr_open's default */
+#define TASK_STATE_ALIVE   0x01
+#define TASK_STATE_DEAD	   0x02
+#define TASK_STATE_STOPPED 0x03
+
+static void keep_msg(struct rtree *t, ProtobufCMessage *m)
+{
+	t->msgs = xrealloc(t->msgs, (t->nr_msgs + 1) * sizeof(*t->msgs));
+	t->msgs[t->nr_msgs++] = m;
+}
+
+static void image_name(enum img_type type, unsigned id, char *buf, size_t len)
+{
+	snprintf(buf, len, img_desc(type)->name_fmt, id);
+}
+
+/*
+ * Every entry of an image; *msgs is malloc'd, the entries are kept by the
+ * tree. A missing file gives -ENOENT (printed only when `required`).
+ */
+static int read_all(struct rtree *t, enum img_type type, unsigned id, bool required, ProtobufCMessage ***msgs,
+		    size_t *nr)
+{
+	struct img_reader r;
+	ProtobufCMessage *m;
+	char name[64];
+	int ret;
+
+	*msgs = NULL;
+	*nr = 0;
+	image_name(type, id, name, sizeof(name));
+	if (faccessat(t->imgs_dirfd, name, F_OK, 0)) {
+		if (required)
+			pr_err("%s is missing from the images directory\n", name);
+		return -ENOENT;
+	}
+	ret = img_reader_open(&r, t->imgs_dirfd, name, type);
+	if (ret)
+		return ret;
+	while ((ret = img_read_entry(&r, &m)) > 0) {
+		keep_msg(t, m);
+		*msgs = xrealloc(*msgs, (*nr + 1) * sizeof(**msgs));
+		(*msgs)[(*nr)++] = m;
+	}
+	img_reader_close(&r);
+	return ret;
+}
+
+/* An image that holds exactly one entry. */
+static int read_one(struct rtree *t, enum img_type type, unsigned id, ProtobufCMessage **msg)
+{
+	_cleanup_free_ ProtobufCMessage **v = NULL;
+	char name[64];
+	size_t n;
+	int ret = read_all(t, type, id, true, &v, &n);
+
+	if (ret)
+		return ret;
+	if (n != 1) {
+		image_name(type, id, name, sizeof(name));
+		pr_err("%s holds %zu entries, expected one\n", name, n);
+		return -EINVAL;
+	}
+	*msg = v[0];
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Files
+ */
+
+static int read_files(struct rtree *t)
+{
+	_cleanup_free_ ProtobufCMessage **v = NULL;
+	size_t n;
+	int ret = read_all(t, IMG_FILES, 0, false, &v, &n);
+
+	if (ret == -ENOENT)
+		return 0;
+	if (ret)
+		return ret;
+	t->files = xzalloc((n ? n : 1) * sizeof(*t->files));
+	for (size_t i = 0; i < n; i++) {
+		FileEntry *fe = (FileEntry *)v[i];
+
+		if (hmap_get_int(&t->file_by_id, fe->id)) {
+			pr_err("files.img: file id %u appears twice\n", fe->id);
+			return -EINVAL;
+		}
+		if ((fe->type == FD_TYPES__REG && !fe->reg) || (fe->type == FD_TYPES__PIPE && !fe->pipe) ||
+		    (fe->type == FD_TYPES__FIFO && (!fe->fifo || !fe->reg))) {
+			pr_err("files.img: file %u of type %d lacks its description\n", fe->id, fe->type);
+			return -EINVAL;
+		}
+		t->files[i].fe = fe;
+		t->files[i].table_fd = -1;
+		t->files[i].host_fd = -1;
+		hmap_put_int(&t->file_by_id, fe->id, &t->files[i]);
+	}
+	t->nr_files = n;
+	return 0;
+}
+
+/* Pairs pipe ends and gives each pipe its queued data. */
+static int read_pipe_data(struct rtree *t)
+{
+	struct hmap by_pipe; /* pipe_id -> first end */
+	struct img_reader *r = xzalloc(sizeof(*r));
+	ProtobufCMessage *m;
+	int ret = 0;
+
+	hmap_init(&by_pipe);
+	for (size_t i = 0; i < t->nr_files; i++) {
+		struct rfile *f = &t->files[i], *other;
+
+		if (f->fe->type != FD_TYPES__PIPE)
+			continue;
+		other = hmap_get_int(&by_pipe, f->fe->pipe->pipe_id);
+		if (other && !other->peer) {
+			other->peer = f;
+			f->peer = other;
+		} else if (!other) {
+			hmap_put_int(&by_pipe, f->fe->pipe->pipe_id, f);
+		}
+	}
+	if (faccessat(t->imgs_dirfd, "pipes-data.img", F_OK, 0))
+		goto out;
+	ret = img_reader_open(r, t->imgs_dirfd, "pipes-data.img", IMG_PIPES_DATA);
+	if (ret)
+		goto out;
+	t->pipes_data = r;
+	while ((ret = img_read_entry(r, &m)) > 0) {
+		PipeDataEntry *pd = (PipeDataEntry *)m;
+		struct rfile *f = hmap_get_int(&by_pipe, pd->pipe_id);
+
+		keep_msg(t, m);
+		if (!f) {
+			pr_err("pipes-data.img: data for pipe %u, which no descriptor uses\n", pd->pipe_id);
+			ret = -EINVAL;
+			break;
+		}
+		f->data = r->payload;
+		f->data_len = r->payload_len;
+		f->pipe_size = pd->has_size ? pd->size : 0;
+		if (f->peer) {
+			f->peer->data = f->data;
+			f->peer->data_len = f->data_len;
+			f->peer->pipe_size = f->pipe_size;
+		}
+	}
+out:
+	if (!t->pipes_data)
+		free(r);
+	hmap_free(&by_pipe);
+	return ret < 0 ? ret : 0;
+}
+
+static const char *path_file(struct rtree *t, uint32_t id, const char *img, const char *what)
+{
+	struct rfile *f = rtree_file(t, id);
+
+	if (!f || f->fe->type != FD_TYPES__REG) {
+		pr_err("%s: %s is file %u, which files.img does not describe\n", img, what, id);
+		return NULL;
+	}
+	return f->fe->reg->name;
+}
+
+/* ------------------------------------------------------------------------
+ * Processes
+ */
+
+static int check_core(const CoreEntry *c, const char *name, bool leader)
+{
+	if (c->mtype != CORE_ENTRY__MARCH__X86_64) {
+		pr_err("%s: architecture %d; only x86_64 images can be restored\n", name, c->mtype);
+		return -EINVAL;
+	}
+	if (leader && !c->tc) {
+		pr_err("%s: the task's core is missing\n", name);
+		return -EINVAL;
+	}
+	if (c->tc && c->tc->task_state == TASK_STATE_DEAD)
+		return 0;
+	if (!c->thread_info || !c->thread_info->gpregs || !c->thread_info->fpregs || !c->thread_core) {
+		pr_err("%s: registers or thread state missing\n", name);
+		return -EINVAL;
+	}
+	if (c->thread_info->gpregs->has_mode && c->thread_info->gpregs->mode != USER_X86_REGS_MODE__NATIVE) {
+		pr_err("%s: a 32-bit task; not supported\n", name);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static int read_threads(struct rtree *t, struct rproc *p)
+{
+	char name[64];
+	int ret;
+
+	p->nr_threads = p->pe->n_threads;
+	p->threads = xzalloc(p->nr_threads * sizeof(*p->threads));
+	for (size_t i = 0; i < p->nr_threads; i++) {
+		ProtobufCMessage *m;
+
+		p->threads[i].vtid = (pid_t)p->pe->threads[i];
+		image_name(IMG_CORE, (unsigned)p->threads[i].vtid, name, sizeof(name));
+		ret = read_one(t, IMG_CORE, (unsigned)p->threads[i].vtid, &m);
+		if (!ret)
+			ret = check_core((CoreEntry *)m, name, i == 0);
+		if (ret)
+			return ret;
+		p->threads[i].core = (CoreEntry *)m;
+	}
+	p->core = p->threads[0].core;
+	p->zombie = p->core->tc->task_state == TASK_STATE_DEAD;
+	if (p->core->tc->task_state != TASK_STATE_ALIVE && !p->zombie) {
+		pr_err("process %d was stopped (SIGSTOP) when dumped; restoring stopped tasks is not supported yet\n",
+		       p->vpid);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static int read_pagemap(struct rtree *t, struct rproc *p)
+{
+	_cleanup_free_ ProtobufCMessage **v = NULL;
+	size_t n;
+	int ret = read_all(t, IMG_PAGEMAP, (unsigned)p->vpid, true, &v, &n);
+
+	if (ret)
+		return ret;
+	if (!n) {
+		pr_err("pagemap-%d.img has no head\n", p->vpid);
+		return -EINVAL;
+	}
+	p->pages_id = ((PagemapHead *)v[0])->pages_id;
+	p->nr_pagemap = n - 1;
+	p->pagemap = xzalloc(n * sizeof(*p->pagemap));
+	for (size_t i = 1; i < n; i++) {
+		PagemapEntry *pe = (PagemapEntry *)v[i];
+
+		if ((pe->vaddr & 4095) || !pe->nr_pages || pe->vaddr + (uint64_t)pe->nr_pages * 4096 < pe->vaddr) {
+			pr_err("pagemap-%d.img: bad run at %#llx of %u pages\n", p->vpid,
+			       (unsigned long long)pe->vaddr, pe->nr_pages);
+			return -EINVAL;
+		}
+		if (pe->has_in_parent && pe->in_parent) {
+			pr_err("pagemap-%d.img: pages in a parent (pre-dump) image; not supported\n", p->vpid);
+			return -EOPNOTSUPP;
+		}
+		p->pagemap[i - 1] = pe;
+	}
+	return 0;
+}
+
+static int check_mm(const struct rproc *p)
+{
+	uint64_t prev_end = 0;
+
+	for (size_t i = 0; i < p->mm->n_vmas; i++) {
+		const VmaEntry *v = p->mm->vmas[i];
+
+		if (v->start >= v->end || (v->start & 4095) || (v->end & 4095) || v->start < prev_end) {
+			pr_err("mm-%d.img: area %zu [%#llx, %#llx) is malformed or out of order\n", p->vpid, i,
+			       (unsigned long long)v->start, (unsigned long long)v->end);
+			return -EINVAL;
+		}
+		prev_end = v->end;
+	}
+	return 0;
+}
+
+static int read_fds(struct rtree *t, struct rproc *p, int *max_fd)
+{
+	ProtobufCMessage **v = NULL;
+	int ret;
+
+	ret = read_all(t, IMG_FDINFO, p->ids->files_id, false, &v, &p->nr_fds);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret)
+		return ret;
+	p->fds = (FdinfoEntry **)v;
+	for (size_t i = 0; i < p->nr_fds; i++) {
+		FdinfoEntry *fd = p->fds[i];
+
+		if (!rtree_file(t, fd->id)) {
+			pr_err("fdinfo-%u.img: fd %u is file %u, which files.img does not describe\n",
+			       p->ids->files_id, fd->fd, fd->id);
+			return -EINVAL;
+		}
+		if (fd->fd >= MAX_FD) {
+			pr_err("fdinfo-%u.img: fd %u is out of range\n", p->ids->files_id, fd->fd);
+			return -EINVAL;
+		}
+		if ((int)fd->fd > *max_fd)
+			*max_fd = (int)fd->fd;
+	}
+	return 0;
+}
+
+static int read_proc(struct rtree *t, struct rproc *p, int *max_fd)
+{
+	ProtobufCMessage *m;
+	char name[64];
+	int ret;
+
+	ret = read_threads(t, p);
+	if (ret || p->zombie)
+		return ret;
+	ret = read_one(t, IMG_IDS, (unsigned)p->vpid, &m);
+	if (ret)
+		return ret;
+	p->ids = (TaskKobjIdsEntry *)m;
+	ret = read_one(t, IMG_MM, (unsigned)p->vpid, &m);
+	if (ret)
+		return ret;
+	p->mm = (MmEntry *)m;
+	ret = check_mm(p);
+	if (!ret)
+		ret = read_pagemap(t, p);
+	if (!ret)
+		ret = read_fds(t, p, max_fd);
+	if (!ret)
+		ret = read_one(t, IMG_FS, (unsigned)p->vpid, &m);
+	if (ret)
+		return ret;
+	p->fs = (FsEntry *)m;
+	image_name(IMG_FS, (unsigned)p->vpid, name, sizeof(name));
+	p->cwd = path_file(t, p->fs->cwd_id, name, "cwd");
+	p->root = path_file(t, p->fs->root_id, name, "root");
+	return p->cwd && p->root ? 0 : -EINVAL;
+}
+
+/* Parents before children, all inside the tree; sessions as fork gives them. */
+static int link_tree(struct rtree *t)
+{
+	for (size_t i = 0; i < t->nr; i++) {
+		struct rproc *p = &t->procs[i];
+
+		if (i == 0) {
+			if (p->vppid) {
+				/* the root's parent is outside the tree: fine */
+			}
+			p->new_session = p->vsid == p->vpid;
+			p->new_pgrp = !p->new_session && p->vpgid == p->vpid;
+			continue;
+		}
+		p->parent = rtree_proc(t, p->vppid);
+		if (!p->parent || p->parent >= p) {
+			pr_err("pstree.img: process %d: parent %d is not before it in the tree\n", p->vpid, p->vppid);
+			return -EINVAL;
+		}
+		p->parent->children = xrealloc(p->parent->children,
+					       (p->parent->nr_children + 1) * sizeof(*p->parent->children));
+		p->parent->children[p->parent->nr_children++] = p;
+		p->new_session = p->vsid == p->vpid;
+		if (!p->new_session && p->vsid != p->parent->vsid) {
+			pr_err("process %d: its session %d is neither its own nor its parent's; such trees can't be "
+			       "restored yet\n",
+			       p->vpid, p->vsid);
+			return -EOPNOTSUPP;
+		}
+		p->new_pgrp = !p->new_session && p->vpgid == p->vpid;
+	}
+	return 0;
+}
+
+static int read_pstree(struct rtree *t)
+{
+	_cleanup_free_ ProtobufCMessage **v = NULL;
+	size_t n;
+	int ret = read_all(t, IMG_PSTREE, 0, false, &v, &n);
+
+	if (ret)
+		return ret;
+	if (!n) {
+		pr_err("pstree.img is empty\n");
+		return -EINVAL;
+	}
+	t->procs = xzalloc(n * sizeof(*t->procs));
+	t->nr = n;
+	for (size_t i = 0; i < n; i++) {
+		struct rproc *p = &t->procs[i];
+
+		p->pe = (PstreeEntry *)v[i];
+		p->vpid = (pid_t)p->pe->pid;
+		p->vppid = (pid_t)p->pe->ppid;
+		p->vpgid = (pid_t)p->pe->pgid;
+		p->vsid = (pid_t)p->pe->sid;
+		if (p->vpid <= 0 || p->vpid >= MAX_PID || !p->pe->n_threads || p->pe->threads[0] != p->pe->pid) {
+			pr_err("pstree.img: entry %zu (pid %d) is malformed\n", i, p->vpid);
+			return -EINVAL;
+		}
+		for (size_t k = 0; k < p->pe->n_threads; k++) {
+			if (!p->pe->threads[k] || p->pe->threads[k] >= MAX_PID) {
+				pr_err("pstree.img: process %d: thread id %u out of range\n", p->vpid,
+				       p->pe->threads[k]);
+				return -EINVAL;
+			}
+		}
+		if (hmap_get_int(&t->by_vpid, (uint64_t)p->vpid)) {
+			pr_err("pstree.img: pid %d appears twice\n", p->vpid);
+			return -EINVAL;
+		}
+		hmap_put_int(&t->by_vpid, (uint64_t)p->vpid, p);
+	}
+	return 0;
+}
+
+int rtree_read(int dirfd, struct rtree *t)
+{
+	int max_fd = 2, ret;
+
+	memset(t, 0, sizeof(*t));
+	t->imgs_dirfd = dirfd;
+	hmap_init(&t->by_vpid);
+	hmap_init(&t->file_by_id);
+	if (faccessat(dirfd, "pstree.img", F_OK, 0))
+		return 0; /* mounts only */
+	ret = read_pstree(t);
+	if (!ret)
+		ret = link_tree(t);
+	if (!ret)
+		ret = read_files(t);
+	if (!ret)
+		ret = read_pipe_data(t);
+	for (size_t i = 0; !ret && i < t->nr; i++)
+		ret = read_proc(t, &t->procs[i], &max_fd);
+	if (!ret && !faccessat(dirfd, "utsns-1.img", F_OK, 0)) {
+		ProtobufCMessage *m;
+
+		ret = read_one(t, IMG_UTSNS, 1, &m);
+		if (!ret) {
+			t->nodename = ((UtsnsEntry *)m)->nodename;
+			t->domainname = ((UtsnsEntry *)m)->domainname;
+		}
+	}
+	if (ret)
+		return ret;
+	t->fd_base = max_fd + 1;
+	for (size_t i = 0; i < t->nr_files; i++)
+		t->files[i].table_fd = t->fd_base + (int)i;
+	return 0;
+}
+
+struct rproc *rtree_proc(const struct rtree *t, pid_t vpid)
+{
+	return hmap_get_int(&t->by_vpid, (uint64_t)vpid);
+}
+
+struct rfile *rtree_file(const struct rtree *t, uint32_t id)
+{
+	return hmap_get_int(&t->file_by_id, id);
+}
+
+static bool is_memory_device(const RegFileEntry *r)
+{
+	static const char *const names[] = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"};
+
+	if (!r->has_mode || !S_ISCHR(r->mode))
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (!strcmp(r->name, names[i]))
+			return true;
+	return false;
+}
+
+int rtree_open_host_devices(struct rtree *t)
+{
+	int above = rtree_task_fd(t, RFD_MAP) + 64;
+
+	for (size_t i = 0; i < t->nr; i++)
+		if (t->procs[i].mm && (int)t->procs[i].mm->n_vmas + rtree_task_fd(t, RFD_MAP) + 64 > above)
+			above = (int)t->procs[i].mm->n_vmas + rtree_task_fd(t, RFD_MAP) + 64;
+	for (size_t i = 0; i < t->nr_files; i++) {
+		struct rfile *f = &t->files[i];
+		int flags, fd;
+
+		if (f->fe->type != FD_TYPES__REG || !is_memory_device(f->fe->reg))
+			continue;
+		flags = (int)(f->fe->reg->flags & (O_ACCMODE | O_APPEND | O_NONBLOCK));
+		fd = open(f->fe->reg->name, flags | O_CLOEXEC);
+		if (fd < 0) {
+			pr_perror("can't open %s", f->fe->reg->name);
+			return -errno;
+		}
+		f->host_fd = fcntl(fd, F_DUPFD, above);
+		close(fd);
+		if (f->host_fd < 0) {
+			pr_perror("can't move the descriptor of %s above %d", f->fe->reg->name, above);
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+void rtree_free(struct rtree *t)
+{
+	for (size_t i = 0; i < t->nr_files; i++)
+		if (t->files[i].host_fd >= 0)
+			close(t->files[i].host_fd);
+	for (size_t i = 0; i < t->nr; i++) {
+		free(t->procs[i].threads);
+		free(t->procs[i].pagemap);
+		free(t->procs[i].fds);
+		free(t->procs[i].children);
+	}
+	free(t->procs);
+	free(t->files);
+	for (size_t i = 0; i < t->nr_msgs; i++)
+		protobuf_c_message_free_unpacked(t->msgs[i], NULL);
+	free(t->msgs);
+	if (t->pipes_data) {
+		img_reader_close(t->pipes_data);
+		free(t->pipes_data);
+	}
+	hmap_free(&t->by_vpid);
+	hmap_free(&t->file_by_id);
+	memset(t, 0, sizeof(*t));
+}

@@ -1,0 +1,153 @@
+/*
+ * Restore, act step from criu once the tree is forked (restore-fork.c):
+ * wait until every task reports ready, seize them all, find each thread's
+ * dumped id (the last NSpid), replace every address space and state, then
+ * release every thread together, as close to at once as ptrace allows.
+ */
+#define LOG_PREFIX "restore: "
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proc-status.h"
+#include "restore-tasks.h"
+#include "seize.h"
+#include "util.h"
+
+#define READY_TIMEOUT_MS 60000
+
+static int wait_ready(struct rtree *t, int ready_fd)
+{
+	size_t want = 0, got = 0;
+
+	for (size_t i = 0; i < t->nr; i++)
+		want += !t->procs[i].zombie;
+	while (got < want) {
+		struct pollfd pfd = {.fd = ready_fd, .events = POLLIN};
+		int32_t v;
+		int n = poll(&pfd, 1, READY_TIMEOUT_MS);
+
+		if (n == 0) {
+			pr_err("%zu of %zu processes did not come up within %d s\n", want - got, want,
+			       READY_TIMEOUT_MS / 1000);
+			return -ETIMEDOUT;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || read(ready_fd, &v, sizeof(v)) != sizeof(v)) {
+			pr_err("the restored tree died while being set up (see the errors above)\n");
+			return -EIO;
+		}
+		if (v < 0) {
+			pr_err("process %d failed to set itself up (see the errors above)\n", -v);
+			return -EIO;
+		}
+		got++;
+	}
+	return 0;
+}
+
+static int vtid_of(pid_t tid, pid_t *vtid)
+{
+	_cleanup_free_ char *buf = NULL;
+	struct proc_parse_error perr;
+	struct proc_status st;
+	char path[64];
+	size_t len;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	ret = read_file_at(AT_FDCWD, path, &buf, &len);
+	if (ret < 0)
+		return ret;
+	ret = proc_status_parse(buf, len, &st, &perr);
+	if (!ret && !st.nspid.nr)
+		ret = -EINVAL;
+	if (!ret)
+		*vtid = (pid_t)st.nspid.ids[st.nspid.nr - 1];
+	proc_status_free(&st);
+	return ret;
+}
+
+/* Every seized thread to its rthread; every rthread must have one. */
+static int match_threads(struct rtree *t, struct seized_tree *s)
+{
+	struct hmap by_vtid;
+	int ret = 0;
+
+	hmap_init(&by_vtid);
+	for (size_t i = 0; i < t->nr; i++)
+		for (size_t k = 0; !t->procs[i].zombie && k < t->procs[i].nr_threads; k++)
+			hmap_put_int(&by_vtid, (uint64_t)t->procs[i].threads[k].vtid, &t->procs[i].threads[k]);
+	for (size_t i = 0; !ret && i < s->nr_threads; i++) {
+		struct rthread *th;
+		pid_t vtid;
+
+		ret = vtid_of(s->threads[i].tid, &vtid);
+		th = ret ? NULL : hmap_get_int(&by_vtid, (uint64_t)vtid);
+		if (!th) {
+			pr_err("restored task %d is not one of the images\n", s->threads[i].tid);
+			ret = -EINVAL;
+			break;
+		}
+		th->st = &s->threads[i];
+	}
+	for (size_t i = 0; !ret && i < t->nr; i++) {
+		struct rproc *p = &t->procs[i];
+
+		for (size_t k = 0; !p->zombie && k < p->nr_threads; k++) {
+			if (!p->threads[k].st) {
+				pr_err("thread %d of process %d was not found after fork\n", p->threads[k].vtid, p->vpid);
+				ret = -ESRCH;
+				break;
+			}
+		}
+		if (!ret && !p->zombie)
+			p->host_pid = p->threads[0].st->pid;
+	}
+	hmap_free(&by_vtid);
+	return ret;
+}
+
+int rtree_restore(struct rtree *t, pid_t root, int ready_fd, uint64_t *frozen_ns)
+{
+	struct seized_tree s = {0};
+	uint64_t t0;
+	int ret;
+
+	ret = wait_ready(t, ready_fd);
+	if (ret)
+		return ret;
+	t0 = rnow_ns();
+	ret = seize_tree(root, &s);
+	if (!ret)
+		ret = match_threads(t, &s);
+	for (size_t i = 0; !ret && i < t->nr; i++)
+		if (!t->procs[i].zombie)
+			ret = restore_mm(t, &t->procs[i]);
+	for (size_t i = 0; !ret && i < t->nr; i++)
+		if (!t->procs[i].zombie)
+			ret = restore_core(t, &t->procs[i]);
+	for (size_t i = 0; !ret && i < t->nr; i++)
+		if (!t->procs[i].zombie)
+			ret = restore_finish(t, &t->procs[i]);
+	if (ret) {
+		/* the caller kills the tree; detaching first would let it run */
+		free(s.threads);
+		free(s.zombies);
+		return ret;
+	}
+	/* all at once: nothing else between the detaches */
+	for (size_t i = 0; i < s.nr_threads; i++)
+		release_task(&s.threads[i]);
+	release_tree(&s);
+	if (frozen_ns)
+		*frozen_ns = rnow_ns() - t0;
+	return 0;
+}

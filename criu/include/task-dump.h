@@ -39,6 +39,7 @@
 #include "hashmap.h"
 #include "proc-status.h"
 #include "seize.h"
+#include "vma.pb-c.h"
 
 struct task_dump_opts {
 	/* Find the pages to dump by reading /proc/PID/pagemap entries rather
@@ -176,6 +177,15 @@ int td_dump_zombie_core(struct td_ctx *c, struct td_proc *p);
 
 /* task-dump-mm.c: mm-, pagemap- and pages- images of a live process. */
 int td_dump_mm(struct td_ctx *c, struct td_proc *p);
+struct proc_maps_entry;
+/*
+ * The pure part, for tests: fills v (start, end, pgoff, prot, flags, status,
+ * fd = -1, madv; shmid for anonymous shared memory, files get theirs later)
+ * from a line of /proc/PID/maps and the VmFlags of its /proc/PID/smaps
+ * entry ("rd wr mr ...", NULL if unknown). 0, or -EOPNOTSUPP with *why
+ * saying what the area is that we can't restore.
+ */
+int td_vma_classify(const struct proc_maps_entry *e, const char *vmflags, VmaEntry *v, const char **why);
 
 /* task-dump-files.c */
 int td_files_init(struct td_ctx *c);

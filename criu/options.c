@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -31,6 +32,8 @@ static const char usage_text[] =
 	"  -R, --leave-running      keep the tree running after dump\n"
 	"  -d, --restore-detached   detach from the restored tree\n"
 	"  -j, --shell-job          the tree was started from a shell\n"
+	"      --inherit-fd fd[N]:RES  restore: criu's own fd N stands for the dumped file RES\n"
+	"                           (e.g. pipe:[1234] or a path), one outside the tree\n"
 	"  --pidfile FILE           write the root task's PID to FILE\n"
 	"  --timeout N              seconds to wait for the tree to freeze\n"
 	"  --external mnt[KEY]:VAL  dump: KEY is a mountpoint in the container, VAL a name for it\n"
@@ -54,6 +57,7 @@ enum {
 	OPT_ENABLE_EXT_SHARING,
 	OPT_ENABLE_EXT_MASTERS,
 	OPT_FEATURE,
+	OPT_INHERIT_FD,
 };
 
 static const struct option long_opts[] = {
@@ -77,6 +81,7 @@ static const struct option long_opts[] = {
 	{ "enable-external-sharing", no_argument, NULL, OPT_ENABLE_EXT_SHARING },
 	{ "enable-external-masters", no_argument, NULL, OPT_ENABLE_EXT_MASTERS },
 	{ "feature", required_argument, NULL, OPT_FEATURE },
+	{ "inherit-fd", required_argument, NULL, OPT_INHERIT_FD },
 	{},
 };
 
@@ -108,6 +113,31 @@ static void add_ext_mount(struct options *o, const char *key, size_t keylen, con
 	m->val = xstrdup(val);
 	m->spelling = spelling;
 	m->used = false;
+}
+
+/* --inherit-fd fd[N]:RES, as upstream: N is a descriptor criu itself has. */
+int parse_inherit_fd(struct options *o, const char *arg)
+{
+	unsigned long fd;
+	const char *close_br = strstr(arg, "]:");
+	char num[16];
+
+	if (strncmp(arg, "fd[", 3) || !close_br || close_br - arg - 3 <= 0 || close_br - arg - 3 >= (long)sizeof(num) ||
+	    !close_br[2]) {
+		pr_err("bad --inherit-fd '%s': expected fd[N]:RESOURCE, e.g. fd[3]:pipe:[1234]\n", arg);
+		return -1;
+	}
+	memcpy(num, arg + 3, (size_t)(close_br - arg - 3));
+	num[close_br - arg - 3] = '\0';
+	if (parse_uint(num, 0, INT_MAX, &fd) || fcntl((int)fd, F_GETFD) < 0) {
+		pr_err("bad --inherit-fd '%s': %s is not a descriptor criu was started with\n", arg, num);
+		return -1;
+	}
+	o->inherit_fds = xrealloc(o->inherit_fds, (o->nr_inherit_fds + 1) * sizeof(*o->inherit_fds));
+	o->inherit_fds[o->nr_inherit_fds].fd = (int)fd;
+	o->inherit_fds[o->nr_inherit_fds].res = xstrdup(close_br + 2);
+	o->nr_inherit_fds++;
+	return 0;
 }
 
 /* "s", "m", "sm", "ms": upstream reads only the first letter; we honour all. */
@@ -289,6 +319,8 @@ static int parse_one(struct options *o, int c, const char *arg)
 		return 0;
 	case OPT_EXTERNAL:
 		return parse_external(o, arg);
+	case OPT_INHERIT_FD:
+		return parse_inherit_fd(o, arg);
 	case OPT_PIDFILE:
 		free(o->pidfile);
 		o->pidfile = xstrdup(arg);
@@ -424,6 +456,9 @@ void options_free(struct options *o)
 		free(o->externals[i].val);
 	}
 	free(o->externals);
+	for (size_t i = 0; i < o->nr_inherit_fds; i++)
+		free(o->inherit_fds[i].res);
+	free(o->inherit_fds);
 	free(o->imgs_dir);
 	free(o->log_file);
 	free(o->root);

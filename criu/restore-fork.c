@@ -67,8 +67,6 @@ static int open_reg(struct rfile *f)
 	int flags = (int)(r->flags & ~(uint32_t)(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_CLOEXEC));
 	int fd;
 
-	if (f->host_fd >= 0)
-		return move_fd(f->host_fd, f->table_fd);
 	fd = open(r->name, flags | O_CLOEXEC);
 
 	if (fd < 0) {
@@ -110,10 +108,11 @@ static int open_pipe(struct rfile *f)
 	int fds[2], ret = 0;
 	struct rfile *ends[2] = {NULL, NULL};
 
-	if (f->peer && f->peer->table_fd < f->table_fd)
+	if (f->peer && f->peer->host_fd < 0 && f->peer->table_fd < f->table_fd)
 		return 0; /* made with its peer */
 	for (struct rfile *e = f; e; e = e == f ? f->peer : NULL)
-		ends[(e->fe->pipe->flags & O_ACCMODE) == O_WRONLY] = e;
+		if (e->host_fd < 0)
+			ends[(e->fe->pipe->flags & O_ACCMODE) == O_WRONLY] = e;
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return -errno;
 	ret = fill_pipe(f, fds[1]);

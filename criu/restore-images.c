@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "options.h"
 #include <unistd.h>
 
 #include "image.h"
@@ -495,7 +496,29 @@ static bool is_memory_device(const RegFileEntry *r)
 	return false;
 }
 
-int rtree_open_host_devices(struct rtree *t)
+/* What --inherit-fd calls a file: pipe:[ID] for a pipe, else its path. */
+static void resource_name(const struct rfile *f, char *buf, size_t len)
+{
+	if (f->fe->type == FD_TYPES__PIPE)
+		snprintf(buf, len, "pipe:[%u]", f->fe->pipe->pipe_id);
+	else if (f->fe->reg)
+		snprintf(buf, len, "%s", f->fe->reg->name);
+	else
+		buf[0] = '\0';
+}
+
+static int inherited_fd(const struct options *o, const struct rfile *f)
+{
+	char name[PATH_MAX];
+
+	resource_name(f, name, sizeof(name));
+	for (size_t i = 0; name[0] && i < o->nr_inherit_fds; i++)
+		if (!strcmp(o->inherit_fds[i].res, name))
+			return o->inherit_fds[i].fd;
+	return -1;
+}
+
+int rtree_open_host_files(struct rtree *t, const struct options *o)
 {
 	int above = rtree_task_fd(t, RFD_MAP) + 64;
 
@@ -504,8 +527,15 @@ int rtree_open_host_devices(struct rtree *t)
 			above = (int)t->procs[i].mm->n_vmas + rtree_task_fd(t, RFD_MAP) + 64;
 	for (size_t i = 0; i < t->nr_files; i++) {
 		struct rfile *f = &t->files[i];
-		int flags, fd;
+		int flags, fd = inherited_fd(o, f);
 
+		if (fd >= 0) {
+			pr_info("file %u is criu's fd %d (--inherit-fd)\n", f->fe->id, fd);
+			f->host_fd = fcntl(fd, F_DUPFD, above);
+			if (f->host_fd < 0)
+				return -errno;
+			continue;
+		}
 		if (f->fe->type != FD_TYPES__REG || !is_memory_device(f->fe->reg))
 			continue;
 		flags = (int)(f->fe->reg->flags & (O_ACCMODE | O_APPEND | O_NONBLOCK));

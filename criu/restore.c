@@ -199,7 +199,7 @@ int cr_restore(const struct options *o)
 	if (ret)
 		goto out;
 
-	if (tree.nr && rtree_open_host_devices(&tree)) {
+	if (tree.nr && rtree_open_host_files(&tree, o)) {
 		ret = -1;
 		goto out;
 	}

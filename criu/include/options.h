@@ -55,6 +55,13 @@ struct options {
 	struct external_opt *externals;
 	size_t nr_externals;
 
+	/* --inherit-fd fd[N]:RES (restore) */
+	struct inherit_fd_opt {
+		int fd;
+		char *res; /* "pipe:[ID]", a path... */
+	} *inherit_fds;
+	size_t nr_inherit_fds;
+
 	/* show */
 	char *show_file;   /* -f */
 	char *show_fields; /* -F */
@@ -71,5 +78,6 @@ void options_free(struct options *o);
 /* Parses one --external value into `o` (exposed for unit tests). */
 int parse_external(struct options *o, const char *arg);
 int parse_ext_mount_map(struct options *o, const char *arg);
+int parse_inherit_fd(struct options *o, const char *arg);
 
 #endif

@@ -110,10 +110,12 @@ struct rtree {
  * no pstree.img (a mounts-only dump, t->nr == 0). */
 int rtree_read(int dirfd, struct rtree *t);
 void rtree_free(struct rtree *t);
-/* act, before the namespaces exist: opens on the host the memory devices
- * (/dev/null, /dev/zero...) the tasks use, at fds above every one the
- * tasks need, so that containers without their own still get them. */
-int rtree_open_host_devices(struct rtree *t);
+/* act, before the namespaces exist: the files that come from the host,
+ * at fds above every one the tasks need: those --inherit-fd names (criu's
+ * own descriptors), and the memory devices (/dev/null, /dev/zero...), so
+ * that containers without their own still get them. */
+struct options;
+int rtree_open_host_files(struct rtree *t, const struct options *o);
 struct rproc *rtree_proc(const struct rtree *t, pid_t vpid);
 struct rfile *rtree_file(const struct rtree *t, uint32_t id);
 /* The task-side fd numbers of the layout above. */

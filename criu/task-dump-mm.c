@@ -347,10 +347,13 @@ static int collect_vmas(struct td_ctx *c, struct td_proc *p, const struct td_sma
 			       e->end, e->path, why);
 			return ret;
 		}
-		if (vmas[i].status & VMA_ANON_SHARED)
-			pr_warn("process %d: area %" PRIx64 "-%" PRIx64
-				" is shared anonymous memory; its contents are not saved yet\n",
-				p->pid, e->start, e->end);
+		if (vmas[i].status & VMA_ANON_SHARED) {
+			/* restoring it as zeroes would corrupt the task silently */
+			pr_err("process %d: area %" PRIx64 "-%" PRIx64
+			       " is shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS), which can't be dumped yet\n",
+			       p->pid, e->start, e->end);
+			return -EOPNOTSUPP;
+		}
 		if (vmas[i].status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)) {
 			ret = vma_file(c, p, &vmas[i]);
 			if (ret)

@@ -4,12 +4,15 @@
  * lists (both with PAGEMAP_SCAN and from /proc/PID/pagemap entries, which
  * must agree), what the pages image holds, what mm-<pid>.img says about the
  * areas, and that upstream's crit decodes the images. The child is seized,
- * released and killed by every case, also when it fails.
+ * released and killed by every case, also when it fails. The child sends
+ * its addresses back through a pipe: a MAP_SHARED|MAP_ANONYMOUS page would
+ * make td_dump_mm refuse it (shared anon memory is not supported).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/ipc.h>
@@ -133,12 +136,12 @@ enum {
 #define THP_SIZE (2UL << 20)
 
 struct areas {
-	uint64_t a, b, x, none, file, zero, thp, shared, big;
+	uint64_t a, b, x, none, file, zero, thp, big;
 	uint64_t big_len;
-	volatile int ready;
 	char path[64];
 };
-static struct areas *sh;
+/* Set by the parent before fork, filled in by the child, sent back. */
+static struct areas areas, *sh = &areas;
 
 static uint64_t pattern(uint64_t addr)
 {
@@ -205,9 +208,6 @@ static void child_areas(void)
 	for (unsigned i = 0; i < THP_SIZE / PG; i += 64)
 		(void)*(volatile char *)(p + i * PG);
 	sh->thp = (uintptr_t)p;
-	p = map(S_PAGES * PG, PROT_READ | PROT_WRITE, MAP_SHARED);
-	fill((uintptr_t)p, S_PAGES * PG);
-	sh->shared = (uintptr_t)p;
 }
 
 static void child_big(void)
@@ -229,22 +229,12 @@ static void child_sysv(void)
 		_exit(4);
 }
 
-static pid_t spawn(void (*fn)(void))
+/* A shared anonymous area: td_dump_mm refuses it. */
+static void child_shared(void)
 {
-	pid_t pid;
+	char *p = map(S_PAGES * PG, PROT_READ | PROT_WRITE, MAP_SHARED);
 
-	sh->ready = 0;
-	pid = fork();
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		fn();
-		sh->ready = 1;
-		for (;;)
-			pause();
-	}
-	for (int i = 0; pid > 0 && i < 10000 && !sh->ready; i++)
-		usleep(1000);
-	return pid > 0 && sh->ready ? pid : -1;
+	fill((uintptr_t)p, S_PAGES * PG);
 }
 
 static void kill_child(pid_t *pid)
@@ -253,6 +243,46 @@ static void kill_child(pid_t *pid)
 		kill(*pid, SIGKILL);
 		waitpid(*pid, NULL, 0);
 	}
+}
+
+/* Fork a child that runs fn, then sends *sh back through a pipe. */
+static pid_t spawn(void (*fn)(void))
+{
+	struct pollfd pfd = {.events = POLLIN};
+	struct areas got;
+	size_t off = 0;
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(p[0]);
+		fn();
+		if (write(p[1], sh, sizeof(*sh)) != (ssize_t)sizeof(*sh))
+			_exit(5);
+		close(p[1]);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	pfd.fd = p[0];
+	while (pid > 0 && off < sizeof(got) && poll(&pfd, 1, 10000) > 0) {
+		ssize_t n = read(p[0], (char *)&got + off, sizeof(got) - off);
+
+		if (n <= 0)
+			break;
+		off += n;
+	}
+	close(p[0]);
+	if (pid > 0 && off == sizeof(got)) {
+		*sh = got;
+		return pid;
+	}
+	kill_child(&pid);
+	return -1;
 }
 
 /* ------------------------------------------------------------ dumping it */
@@ -453,8 +483,7 @@ static int check_runs(const struct images *im)
 		CHECK(im->runs[i].vaddr != im->runs[i - 1].vaddr + im->runs[i - 1].nr * PG);
 	if (check_area(im, sh->a, A_PAGES, ~0ULL, "anon") || check_area(im, sh->b, B_PAGES, b, "sparse") ||
 	    check_area(im, sh->x, X_PAGES, 0xff, "split") || check_area(im, sh->none, N_PAGES, 1 << 2, "prot_none") ||
-	    check_area(im, sh->file, F_PAGES, 1 << 1, "file") || check_area(im, sh->zero, Z_PAGES, 0, "zero") ||
-	    check_area(im, sh->shared, S_PAGES, 0, "shared"))
+	    check_area(im, sh->file, F_PAGES, 1 << 1, "file") || check_area(im, sh->zero, Z_PAGES, 0, "zero"))
 		return 1;
 	for (uint64_t a = sh->thp; a < sh->thp + THP_SIZE; a += PG)
 		CHECK(!dumped(im, a));
@@ -526,8 +555,6 @@ static int check_vmas(pid_t pid, const struct images *im)
 	CHECK((v = find_vma(im, sh->none)) && (v->status & VMA_FORCE_READ) && v->prot == 0);
 	CHECK((v = find_vma(im, sh->file)) && v->status == (VMA_AREA_REGULAR | VMA_FILE_PRIVATE) && v->shmid > 0 &&
 	      v->flags == MAP_PRIVATE && v->has_fdflags && v->fdflags == O_RDWR);
-	CHECK((v = find_vma(im, sh->shared)) && v->status == (VMA_AREA_REGULAR | VMA_ANON_SHARED) &&
-	      v->flags == (MAP_SHARED | MAP_ANONYMOUS) && v->shmid > 0);
 	CHECK((v = find_vma(im, (uintptr_t)__builtin_frame_address(0))) && (v->status & VMA_AREA_STACK) &&
 	      (v->flags & MAP_GROWSDOWN));
 	CHECK(!read_stat(pid, &st));
@@ -637,6 +664,21 @@ static int test_sysv_unsupported(void)
 	return ret;
 }
 
+static int test_shared_anon_unsupported(void)
+{
+	struct seized_tree tree = {0};
+	struct dump d = {.dirfd = -1};
+	int dret = 0, ret = 1;
+	pid_t pid = spawn(child_shared);
+
+	if (pid > 0 && !seize_tree(pid, &tree) && !dump_mm(pid, false, &d, &dret))
+		ret = dret != -EOPNOTSUPP;
+	release_tree(&tree);
+	kill_child(&pid);
+	dump_clean(&d);
+	return ret;
+}
+
 static uint64_t vm_hwm_kb(void)
 {
 	char *s = unit_slurp("/proc/self/status", NULL), *p = s ? strstr(s, "VmHWM:") : NULL;
@@ -690,15 +732,13 @@ static const struct unit_case cases[] = {
 	{"classify_vmas", test_classify},
 	{"dump_child_memory", test_dump_child},
 	{"sysv_shm_unsupported", test_sysv_unsupported},
+	{"shared_anon_unsupported", test_shared_anon_unsupported},
 	{"dump_512mib", test_big},
 	{},
 };
 
 int main(void)
 {
-	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (sh == MAP_FAILED)
-		return 1;
 	log_init(LOG_ERROR, NULL);
 	if (geteuid() != 0) {
 		printf("skip all: needs root\n");

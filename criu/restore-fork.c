@@ -328,6 +328,15 @@ static void zombie_exit(struct rproc *p)
 {
 	int status = (int)p->core->tc->exit_code;
 	struct rlimit none = {0, 0};
+	sigset_t mask;
+
+	/* what /proc shows of a zombie: its name and blocked signals */
+	prctl(PR_SET_NAME, p->core->tc->comm);
+	sigemptyset(&mask);
+	for (int sig = 1; sig <= 64; sig++)
+		if (p->core->tc->blk_sigset & (1ULL << (sig - 1)))
+			sigaddset(&mask, sig);
+	sigprocmask(SIG_SETMASK, &mask, NULL);
 
 	if (WIFSIGNALED(status)) {
 		sigset_t all;

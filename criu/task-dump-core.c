@@ -759,6 +759,7 @@ int td_dump_zombie_core(struct td_ctx *c, struct td_proc *p)
 
 	m->tc.task_state = TASK_STATE_DEAD;
 	m->tc.exit_code = (uint32_t)p->stat.exit_code;
+	m->tc.blk_sigset = p->status.sig_blocked;
 	m->tc.comm = p->status.name;
 	m->core.tc = &m->tc;
 	w = dump_new_image(c->d, IMG_CORE, (unsigned)p->vpid);

@@ -72,7 +72,7 @@ y"
 	mount -t tmpfs t4 "$ROOT/back\\z"
 	mount --bind '"$WORK"'/esc-host "$ROOT/ext sp"'; then
 	rm -rf "$img"
-	run_criu dump -t "$CPID" -D "$img" --external 'mnt[/ext sp]:ext name'
+	run_criu dump -R -t "$CPID" -D "$img" --external 'mnt[/ext sp]:ext name'
 	expect esc-dump [ "$RC" -eq 0 ]
 	run_criu show -f "$img/mountpoints-1.img" -F mountpoint,root
 	expect esc-show-unescaped contains "$OUT" 'mountpoint: /ext sp root: ext name'
@@ -113,10 +113,10 @@ RUNC='
 '
 if ct runc "$RUNC"; then
 	rm -rf "$img" "$img-auto"
-	run_criu dump -t "$CPID" -D "$img" --external 'mnt[/etc/hosts]:hosts' --external 'mnt[/etc/resolv.conf]:resolv' \
+	run_criu dump -R -t "$CPID" -D "$img" --external 'mnt[/etc/hosts]:hosts' --external 'mnt[/etc/resolv.conf]:resolv' \
 		--external 'mnt[/dev/null]:null' --external 'mnt[/dev/zero]:zero' --external 'mnt[/proc/keys]:keys'
 	expect runc-named-dump [ "$RC" -eq 0 ]
-	run_criu dump -t "$CPID" -D "$img-auto" --external 'mnt[]'
+	run_criu dump -R -t "$CPID" -D "$img-auto" --external 'mnt[]'
 	expect runc-auto-dump [ "$RC" -eq 0 ]
 	stop_task "$CPID"
 	before=$(host_mounts)
@@ -158,10 +158,10 @@ MIXED='
 '
 if ct mixed "$MIXED"; then
 	rm -rf "$img" "$img-auto"
-	run_criu dump -t "$CPID" -D "$img" --external 'mnt[/bar]:outer' --external 'mnt[/bar/in]:inner' \
+	run_criu dump -R -t "$CPID" -D "$img" --external 'mnt[/bar]:outer' --external 'mnt[/bar/in]:inner' \
 		--external 'mnt[/vol]:vol'
 	expect mixed-dump [ "$RC" -eq 0 ]
-	run_criu dump -t "$CPID" -D "$img-auto" --external 'mnt[]'
+	run_criu dump -R -t "$CPID" -D "$img-auto" --external 'mnt[]'
 	expect mixed-auto-dump [ "$RC" -eq 0 ]
 	stop_task "$CPID"
 	before=$(host_mounts)
@@ -187,7 +187,7 @@ inner" ]
 		--external "mnt[vol]:$WORK/hvol"
 	r1=$RPID
 	rm -rf "$img-again"
-	run_criu dump -t "$r1" -D "$img-again" --external 'mnt[/bar]:outer' --external 'mnt[/bar/in]:inner' \
+	run_criu dump -R -t "$r1" -D "$img-again" --external 'mnt[/bar]:outer' --external 'mnt[/bar/in]:inner' \
 		--external 'mnt[/vol]:vol'
 	expect redump-restored [ "$RC" -eq 0 ]
 	stop_task "$r1"
@@ -207,7 +207,7 @@ if ct sb '
 	mount -t tmpfs -o sync,dirsync nd "$ROOT/nd"
 	mount -t proc proc "$ROOT/proc"; mount -t tmpfs -o ro mask "$ROOT/proc/acpi"'; then
 	rm -rf "$img"
-	run_criu dump -t "$CPID" -D "$img"
+	run_criu dump -R -t "$CPID" -D "$img"
 	expect sb-dump [ "$RC" -eq 0 ]
 	stop_task "$CPID"
 	restore_ns "$img" --root "$ROOTFS"
@@ -227,7 +227,7 @@ mkdir -p "$ROOTFS/ovt"
 if ct ovt 'mount -t tmpfs low "$ROOT/ovt"; echo x >"$ROOT/ovt/f"; mount -t tmpfs high "$ROOT/ovt"'; then
 	rm -rf "$img"
 	before=$(host_mounts)
-	run_criu dump -t "$CPID" -D "$img"
+	run_criu dump -R -t "$CPID" -D "$img"
 	expect overmounted-tmpfs-refused [ "$RC" -eq 1 ]
 	expect overmounted-tmpfs-message contains "$OUT" ":/ovt: can't reach this tmpfs mount"
 	expect overmounted-tmpfs-no-images [ -z "$(ls -A "$img" 2>/dev/null)" ]
@@ -246,7 +246,7 @@ if ct hidden '
 	mount -t tmpfs run "$ROOT/run"; mkdir -m 0710 "$ROOT/run/secrets"; echo under >"$ROOT/run/secrets/hidden"
 	mount -t tmpfs sec "$ROOT/run/secrets"; echo top >"$ROOT/run/secrets/visible"'; then
 	rm -rf "$img"
-	run_criu dump -t "$CPID" -D "$img"
+	run_criu dump -R -t "$CPID" -D "$img"
 	expect hidden-dump [ "$RC" -eq 0 ]
 	stop_task "$CPID"
 	restore_ns "$img" --root "$ROOTFS"
@@ -269,7 +269,7 @@ mkdir -p "$ROOTFS/data/gone" "$ROOTFS/bind"
 if ct deleted 'mount --bind "$ROOT/data/gone" "$ROOT/bind"'; then
 	rmdir "$ROOTFS/data/gone"
 	rm -rf "$img"
-	run_criu dump -t "$CPID" -D "$img"
+	run_criu dump -R -t "$CPID" -D "$img"
 	stop_task "$CPID"
 	if [ "$RC" -eq 0 ]; then
 		restore_ns "$img" --root "$ROOTFS"
@@ -297,7 +297,7 @@ if libc.mount(b".", (sys.argv[1] + "/lbind").encode(), None, 4096, None):
 EOF
 if ct longroot 'python3 '"$WORK"'/longbind.py "$ROOT" '"$long"; then
 	rm -rf "$img"
-	run_criu dump -t "$CPID" -D "$img"
+	run_criu dump -R -t "$CPID" -D "$img"
 	dumped=$RC
 	stop_task "$CPID"
 	if [ "$dumped" -eq 0 ]; then
@@ -317,19 +317,19 @@ rm -rf "$ROOTFS/xxxxxxxxxx"* 2>/dev/null
 mkdir -p "$ROOTFS/st"
 if ct stale 'mount -t tmpfs oldct "$ROOT/st"'; then
 	rm -rf "$img"
-	run_criu dump -t "$CPID" -D "$img"
+	run_criu dump -R -t "$CPID" -D "$img"
 	old_sum=$(cat "$img"/* | md5sum)
 	# (b) a failed dump into it leaves the previous set as it was
-	run_criu dump -t "$CPID" -D "$img" --external 'mnt[/nonexistent]:x'
+	run_criu dump -R -t "$CPID" -D "$img" --external 'mnt[/nonexistent]:x'
 	expect stale-failed-dump-fails [ "$RC" -eq 1 ]
 	expect stale-failed-dump-keeps-old-set [ "$(cat "$img"/* | md5sum)" = "$old_sum" ]
 	# (c) dumping the same container twice into one directory
-	run_criu dump -t "$CPID" -D "$img"
+	run_criu dump -R -t "$CPID" -D "$img"
 	expect dump-twice-same-dir cond '[ "$RC" -eq 0 ] && [ -z "$(ls -A "$img" | grep "\.tmp\.")" ]'
 	stop_task "$CPID"
 	sleep 1000 &
 	own=$!
-	run_criu dump -t "$own" -D "$img"
+	run_criu dump -R -t "$own" -D "$img"
 	kill "$own"
 	if [ "$RC" -eq 0 ]; then
 		restore_ns "$img" --root "$ROOTFS"
@@ -344,12 +344,12 @@ fi
 mkdir -p "$ROOTFS/sa" "$ROOTFS/sb"
 if ct commitA 'mount -t tmpfs A "$ROOT/sa"'; then
 	rm -rf "$img"
-	run_criu dump -t "$CPID" -D "$img"
+	run_criu dump -R -t "$CPID" -D "$img"
 	stop_task "$CPID"
 	a_sum=$(md5sum <"$img/mountpoints-1.img")
 	if chattr +i "$img/inventory.img" 2>/dev/null; then
 		if ct commitB 'mount -t tmpfs B "$ROOT/sb"'; then
-			run_criu dump -t "$CPID" -D "$img"
+			run_criu dump -R -t "$CPID" -D "$img"
 			chattr -i "$img/inventory.img"
 			expect partial-commit-fails [ "$RC" -eq 1 ]
 			expect partial-commit-no-mixed-set cond '[ ! -e "$img/inventory.img" ] ||
@@ -374,7 +374,7 @@ if ct rv '
 	mount -t tmpfs deep "$ROOT/rvt/deep"
 	mount --bind '"$WORK"'/rvfile "$ROOT/etc/rvfile"'; then
 	rm -rf "$img"
-	run_criu dump -t "$CPID" -D "$img" --external 'mnt[/rvbar]:rv' --external 'mnt[/etc/rvfile]:rvfile'
+	run_criu dump -R -t "$CPID" -D "$img" --external 'mnt[/rvbar]:rv' --external 'mnt[/etc/rvfile]:rvfile'
 	stop_task "$CPID"
 	before=$(host_mounts)
 	ln -sfn root "$WORK/rootlink"
@@ -415,13 +415,13 @@ fi
 
 ############################################################################
 # 11. Command line and image garbage.
-run_criu dump -t 1 --external 'mnt[]:smx'
+run_criu dump -R -t 1 --external 'mnt[]:smx'
 expect opt-bad-auto-flag cond '[ "$RC" -eq 1 ] && contains "$OUT" "unknown flag '\''x'\''"'
 run_criu -v9 check
 expect opt-verbosity-range cond '[ "$RC" -eq 1 ] && contains "$OUT" "bad verbosity '\''9'\''"'
 run_criu --no-such-option check
 expect opt-unknown cond '[ "$RC" -eq 1 ] && contains "$OUT" "unknown option --no-such-option"'
-run_criu dump -D "$WORK/x"
+run_criu dump -R -D "$WORK/x"
 expect opt-dump-needs-pid cond '[ "$RC" -eq 1 ] && contains "$OUT" "add -t PID"'
 run_criu restore -D "$WORK/nonexistent-dir"
 expect opt-restore-missing-dir cond '[ "$RC" -eq 1 ] && [ ! -e "$WORK/nonexistent-dir" ]'
@@ -440,7 +440,7 @@ run_criu show -f "$WORK"
 expect show-directory-rejected [ "$RC" -eq 1 ]
 if ct showct 'mount -t tmpfs s "$ROOT/tmp"; echo x >"$ROOT/tmp/x"'; then
 	rm -rf "$img"
-	run_criu dump -t "$CPID" -D "$img"
+	run_criu dump -R -t "$CPID" -D "$img"
 	run_criu show -f "$img/inventory.img"
 	expect show-inventory cond '[ "$RC" -eq 0 ] && contains "$OUT" "img_version: 0x2"'
 	run_criu show -f "$img/$(tmpfs_img "$CPID" /tmp)"
@@ -464,7 +464,7 @@ if ct shvol 'mount --bind '"$WORK"'/sh1 "$ROOT/vol"' \
 	"$(loop 'mount -t tmpfs inner /vol/sub; mount -t tmpfs t2 /t2')" && wait_mp "$CPID" /t2; then
 	cp /proc/$CPID/mountinfo "$WORK/shvol.mi"
 	rm -rf "$img"
-	run_criu dump -t "$CPID" -D "$img" --external 'mnt[/vol]:vol'
+	run_criu dump -R -t "$CPID" -D "$img" --external 'mnt[/vol]:vol'
 	expect shared-volume-dump [ "$RC" -eq 0 ]
 	t2img=$(tmpfs_img "$CPID" /t2)
 	stop_task "$CPID"
@@ -496,8 +496,8 @@ mount --bind "$WORK/sh4" "$WORK/sh4"
 mount --make-shared "$WORK/sh4"
 if ct sh4 'mount --bind '"$WORK"'/sh4 "$ROOT/vol"; mount --bind "$ROOT/vol" "$ROOT/vol2"'; then
 	rm -rf "$img" "$img-auto"
-	run_criu dump -t "$CPID" -D "$img" --external 'mnt[/vol]:vol'
-	run_criu dump -t "$CPID" -D "$img-auto" --external 'mnt[]:s'
+	run_criu dump -R -t "$CPID" -D "$img" --external 'mnt[/vol]:vol'
+	run_criu dump -R -t "$CPID" -D "$img-auto" --external 'mnt[]:s'
 	expect shared-two-binds-dump [ "$RC" -eq 0 ]
 	stop_task "$CPID"
 	for d in "$img" "$img-auto"; do
@@ -527,9 +527,9 @@ if ct slsh 'mount --bind '"$WORK"'/sh2 "$ROOT/vol"; mount --make-slave "$ROOT/vo
 	"$(loop 'mount --make-shared /vol; touch /vol/ready')" && wait_file "$WORK/sh2/ready"; then
 	cp /proc/$CPID/mountinfo "$WORK/slsh.mi"
 	rm -rf "$img" "$img-auto"
-	run_criu dump -t "$CPID" -D "$img" --external 'mnt[/vol]:vol'
+	run_criu dump -R -t "$CPID" -D "$img" --external 'mnt[/vol]:vol'
 	expect slave-shared-dump [ "$RC" -eq 0 ]
-	run_criu dump -t "$CPID" -D "$img-auto" --external 'mnt[]:sm'
+	run_criu dump -R -t "$CPID" -D "$img-auto" --external 'mnt[]:sm'
 	expect slave-shared-auto-dump [ "$RC" -eq 0 ]
 	stop_task "$CPID"
 	for d in "$img" "$img-auto"; do
@@ -556,7 +556,7 @@ if ct slsh2 'mount --bind '"$WORK"'/sh2 "$ROOT/vol"; mount --make-slave "$ROOT/v
 	"$(loop 'mount --make-shared /vol; mount --bind /vol /vol2')" && wait_mp "$CPID" /vol2; then
 	cp /proc/$CPID/mountinfo "$WORK/slsh2.mi"
 	rm -rf "$img"
-	run_criu dump -t "$CPID" -D "$img" --external 'mnt[]:sm'
+	run_criu dump -R -t "$CPID" -D "$img" --external 'mnt[]:sm'
 	expect slave-shared-two-binds-dump [ "$RC" -eq 0 ]
 	stop_task "$CPID"
 	restore_ns "$img" --root "$ROOTFS" --external 'mnt[]'
@@ -573,7 +573,7 @@ if ct rshared '
 	mount -t tmpfs peer "$ROOT/pa"; mount --make-shared "$ROOT/pa"; mount --bind "$ROOT/pa" "$ROOT/pb"
 	mount -t proc proc "$ROOT/proc"'; then
 	rm -rf "$img"
-	run_criu dump -t "$CPID" -D "$img" --external 'mnt[/vol]:vol'
+	run_criu dump -R -t "$CPID" -D "$img" --external 'mnt[/vol]:vol'
 	stop_task "$CPID"
 	mount --make-rshared "$WORK"
 	mount --bind "$WORK/sh3" "$WORK/sh3"

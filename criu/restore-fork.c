@@ -172,7 +172,12 @@ static int open_file_table(struct rtree *t)
 
 		if (!used[i])
 			continue;
-
+		if (f->host_fd >= 0) {
+			ret = move_fd(f->host_fd, f->table_fd);
+			if (ret)
+				return ret;
+			continue;
+		}
 		switch (f->fe->type) {
 		case FD_TYPES__REG:
 			ret = open_reg(f);

@@ -5,12 +5,14 @@
 # A container (new mount, pid, uts and ipc namespaces, pivot_root into a
 # busybox root) has /bar bind-mounted from a host directory outside its
 # root. The demo shows what criu dump says about it without a mapping, dumps
-# it with --external mnt[/bar]:barmount, shows the image with criu show and
-# crit, dumps it again with autodetection, and checks that the container
-# kept running. Then it stops the container and restores its mounts with
-# --external mnt[barmount]:<a second host directory>: /bar of the restored
-# namespace shows that directory, the host's mountinfo is unchanged, and a
-# restore without the mapping is refused without leaving anything behind.
+# it with the older --ext-mount-map and with autodetection while it keeps
+# running (-R), then checkpoints it for good with --external
+# mnt[/bar]:barmount (the container is gone afterwards), shows the image with
+# criu show and crit, and restores it with --external mnt[barmount]:<a second
+# host directory>: the container's own program comes back, goes on counting
+# from where it stopped and now reads the second directory at /bar; the
+# host's mountinfo is unchanged, and a restore without the mapping is refused
+# without leaving anything behind.
 # Every command is printed before it runs.
 #
 # Everything happens inside a private mount namespace (the sandbox, entered
@@ -181,10 +183,11 @@ CONTAINER_SETUP='set -e
 mount --bind "$ROOT" "$ROOT"             # the root must be a mount point
 mount --bind "$HOSTDIR" "$ROOT/bar"      # the volume: root outside the container
 mount -t proc proc "$ROOT/proc"
+exec 3<>/dev/null                        # stdio for the container, as runtimes give one
 cd "$ROOT"
 pivot_root . oldroot
 umount -l /oldroot                       # the host is out of sight now
-exec /bin/sh -c "$PROGRAM"'
+exec /bin/sh -c "$PROGRAM" <&3 >&3 2>&3 3>&-'
 
 step_start_container() {
 	step "Start the container"
@@ -254,9 +257,10 @@ step_dump_typo() {
 step_dump_mapped() {
 	step "Dump with --external mnt[/bar]:barmount"
 	say "On dump, the key is the mountpoint inside the container and the value an arbitrary name that goes into the image in place of the host root."
+	COUNT_BEFORE=$(cut -d' ' -f1 "$HOSTDIR/seen")
 	run "$CRIU" dump -t "$PID" -D "$IMG" --external 'mnt[/bar]:barmount'
 	[ "$RC" -eq 0 ] || die "criu dump --external mnt[/bar]:barmount failed"
-	run ls -l "$IMG"
+	run ls "$IMG"
 	MNT_IMG=$(find "$IMG" -name 'mountpoints-*.img' | head -n 1)
 	[ -n "$MNT_IMG" ] || die "no mountpoints-N.img in $IMG"
 	[ -f "$IMG/inventory.img" ] || die "no inventory.img in $IMG"
@@ -287,7 +291,8 @@ step_crit() {
 
 step_legacy_map() {
 	step "The older spelling, --ext-mount-map /bar:barmount, does the same"
-	run "$CRIU" dump -t "$PID" -D "$WORK/img-legacy" --ext-mount-map /bar:barmount
+	say "-R (--leave-running) keeps the container running after this dump; without it criu dump ends the tree once its images are safely written."
+	run "$CRIU" dump -R -t "$PID" -D "$WORK/img-legacy" --ext-mount-map /bar:barmount
 	[ "$RC" -eq 0 ] || die "criu dump --ext-mount-map failed"
 	run "$CRIU" show -f "$(ls "$WORK"/img-legacy/mountpoints-*.img)" -F root,mountpoint
 	has "root: barmount mountpoint: /bar" || die "the legacy spelling wrote a different image"
@@ -296,7 +301,7 @@ step_legacy_map() {
 step_dump_auto() {
 	step "Autodetection: --external mnt[]"
 	say "Without a map, criu finds where each external mount comes from on the host and stores that path, so that restore can bind it back without being told."
-	run "$CRIU" dump -t "$PID" -D "$IMG_AUTO" --external 'mnt[]'
+	run "$CRIU" dump -R -t "$PID" -D "$IMG_AUTO" --external 'mnt[]'
 	[ "$RC" -eq 0 ] || die "criu dump --external mnt[] failed"
 	local img
 	img=$(find "$IMG_AUTO" -name 'mountpoints-*.img' | head -n 1)
@@ -311,7 +316,7 @@ step_dump_auto() {
 
 step_still_running() {
 	step "The container kept running"
-	say "The process engine is not implemented yet, so dump saves the mounts and leaves the task running; it never stops or damages it."
+	say "Both dumps froze the whole tree for a moment (ptrace, nothing injected) and released it exactly as it was."
 	local before
 	before=$(cut -d' ' -f1 "$HOSTDIR/seen")
 	sleep 1
@@ -343,12 +348,11 @@ HOST_MOUNTINFO=$WORK/host-mountinfo.before
 demo_tasks() { pgrep -f -- "$WORK" | sort -n | tr '\n' ' '; }
 
 step_stop_container() {
-	step "The container stops"
-	say "Once the process engine exists, dump will stop the container itself. Until then the demo kills it: its namespaces, and the mounts in them, go away with it. From now on only the images remember /bar."
-	run kill -KILL "$PID"
-	wait_gone "$PID" || die "the container's init did not exit"
+	step "The checkpointed container is gone"
+	say "Without -R, criu dump ends the tree once every image is written: the container's processes, its namespaces and the mounts in them are gone. From now on only the images remember them: the program's memory, registers and descriptors, and /bar."
+	wait_gone "$PID" || die "the container's init did not exit after the dump"
 	gone "$PID" || die "the container's init is still there"
-	good "the container is gone"
+	good "the container is gone; its counter stopped at $(cut -d' ' -f1 "$HOSTDIR/seen")"
 	cp /proc/self/mountinfo "$HOST_MOUNTINFO"
 }
 
@@ -373,10 +377,28 @@ step_restore() {
 	[ -n "$RESTORED_PID" ] || die "criu restore wrote no pidfile"
 	has "Restored: root task $RESTORED_PID" || die "criu did not report the restored task"
 	good "restored; the namespace is held by PID $RESTORED_PID here"
-	say "The warning is expected: the images hold no processes (dump saved only the mounts), so the restored namespaces are held by a placeholder task, pid 1 of new pid, uts and ipc namespaces, until the process engine can put the container's own processes there."
+	say "The container's own init is back: the same program, pid 1 of new pid, uts and ipc namespaces, with its memory, registers and descriptors as they were."
 	run grep -E '^(Name|State|NSpid):' "/proc/$RESTORED_PID/status"
 	[ "$(awk '/^NSpid:/ {print $NF}' "/proc/$RESTORED_PID/status")" = 1 ] ||
-		die "the placeholder is not pid 1 of a new pid namespace"
+		die "the restored init is not pid 1 of a new pid namespace"
+	runsh "tr '\\0' ' ' </proc/$RESTORED_PID/cmdline; echo"
+	has "while :" || die "the restored task is not the container's program"
+}
+
+step_goes_on() {
+	step "The program goes on where it stopped, reading the new /bar"
+	say "It was dumped with its counter at $COUNT_BEFORE. It writes /bar/seen, which is now in $HOSTDIR2:"
+	for _ in $(seq 1 50); do
+		[ -s "$HOSTDIR2/seen" ] && break
+		sleep 0.1
+	done
+	sleep 0.5
+	run cat "$HOSTDIR2/seen"
+	has "hello from the second host directory" || die "the restored program does not read the mapped /bar"
+	local n=${OUT%% *}
+	[ "$n" -gt "$COUNT_BEFORE" ] 2>/dev/null || die "the counter did not go on from $COUNT_BEFORE (now $n)"
+	[ "$n" -lt $((COUNT_BEFORE + 100)) ] || die "the counter restarted or jumped: $n"
+	good "counter $COUNT_BEFORE at dump, $n now: the same process going on, reading /bar from $HOSTDIR2"
 }
 
 step_restored_mounts() {
@@ -390,11 +412,10 @@ step_restored_mounts() {
 	run ls -l "/proc/$RESTORED_PID/root/bar"
 	run cat "/proc/$RESTORED_PID/root/bar/message"
 	has "hello from the second host directory" || die "/bar of the restored namespace does not show $HOSTDIR2"
-	[ ! -e "/proc/$RESTORED_PID/root/bar/seen" ] || die "/bar shows the first host directory"
 	run grep -E '^[0-9]+ [0-9]+ [0-9]+:[0-9]+ [^ ]+ (/|/proc) ' "/proc/$RESTORED_PID/mountinfo"
 	has " / " || die "no / in the restored namespace"
 	has " /proc " || die "no /proc in the restored namespace"
-	good "/bar is $HOSTDIR2 (no 'seen' file: that one is in $HOSTDIR); / and a fresh /proc are back too"
+	good "/bar is $HOSTDIR2 ; / and a fresh /proc are back too"
 }
 
 step_host_unchanged() {
@@ -419,10 +440,9 @@ step_restore_error() {
 	local want="No mapping for $BAR_ID:/bar mountpoint (name 'barmount'): add --external mnt[barmount]:<host path>"
 	has "$want" || die "expected the message '$want'"
 	good "refused, naming the mount, its name and the option to add"
-	say "It was refused before anything was made: no task, no namespace, no mount. The demo's tasks are still only the first restore's placeholder, and the host's mountinfo is still the copy from before both restores:"
-	run pgrep -l -f -- "$WORK"
+	say "It was refused before anything was made: no task, no namespace, no mount. The demo's tasks are as before, the restored container still runs, and the host's mountinfo is still the copy from before both restores:"
 	[ "$(demo_tasks)" = "$tasks_before" ] || die "the failed restore left a task behind: $(demo_tasks)"
-	[ "$tasks_before" = "$RESTORED_PID " ] || die "unexpected tasks: $tasks_before"
+	kill -0 "$RESTORED_PID" || die "the restored container died"
 	run diff "$HOST_MOUNTINFO" /proc/self/mountinfo
 	[ "$RC" -eq 0 ] || die "the failed restore changed the host's mountinfo"
 	good "nothing was left behind"
@@ -430,9 +450,9 @@ step_restore_error() {
 
 step_stop_restored() {
 	step "Stop the restored namespace"
-	say "Killing the task that holds it takes the namespace and every mount in it along."
+	say "Killing its init takes the namespace and every mount in it along."
 	run kill -KILL "$RESTORED_PID"
-	wait_gone "$RESTORED_PID" || die "the placeholder did not exit"
+	wait_gone "$RESTORED_PID" || die "the restored init did not exit"
 	run diff "$HOST_MOUNTINFO" /proc/self/mountinfo
 	[ "$RC" -eq 0 ] || die "the host's mountinfo changed"
 	good "gone, and the host is as it was"
@@ -445,22 +465,23 @@ STEPS=(
 	step_mountinfo
 	step_dump_unmapped
 	step_dump_typo
-	step_dump_mapped
-	step_show
-	step_crit
 	step_legacy_map
 	step_dump_auto
 	step_still_running
+	step_dump_mapped
+	step_show
+	step_crit
 	step_stop_container
 	step_other_host_dir
 	step_restore
+	step_goes_on
 	step_restored_mounts
 	step_host_unchanged
 	step_restore_error
 	step_stop_restored
 )
 
-printf '%sExternal bind mounts: dump and restore%s\n' "$BOLD" "$OFF"
+printf '%sExternal bind mounts: checkpoint a container, restore it with another volume%s\n' "$BOLD" "$OFF"
 say "criu is $CRIU; everything below runs in a private mount namespace with its files in $WORK, removed at the end."
 for s in "${STEPS[@]}"; do
 	"$s"

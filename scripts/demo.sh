@@ -376,7 +376,7 @@ step_restore() {
 	[ "$RC" -eq 0 ] || die "criu restore failed"
 	[ -n "$RESTORED_PID" ] || die "criu restore wrote no pidfile"
 	has "Restored: root task $RESTORED_PID" || die "criu did not report the restored task"
-	good "restored; the namespace is held by PID $RESTORED_PID here"
+	good "restored; the container's init is PID $RESTORED_PID here"
 	say "The container's own init is back: the same program, pid 1 of new pid, uts and ipc namespaces, with its memory, registers and descriptors as they were."
 	run grep -E '^(Name|State|NSpid):' "/proc/$RESTORED_PID/status"
 	[ "$(awk '/^NSpid:/ {print $NF}' "/proc/$RESTORED_PID/status")" = 1 ] ||

@@ -1,8 +1,11 @@
 #!/bin/bash
-# make bench: time criu on containers with 1,000 and 10,000 mounts.
+# make bench: time criu on containers with 1,000 and 10,000 mounts, and on
+# a process with 1 GiB of memory.
+# Usage: scripts/bench.sh [mounts] [process]   (default: both sections)
 # Everything runs in a private mount namespace (the sandbox) that dies with
-# the script. Figures are the median of 5 runs.
+# the script. Mount figures are the median of 5 runs.
 set -u
+SECTIONS=${*:-mounts process}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 CRIU=$TOP/criu/criu
 if [ -z "${CRIU_BENCH_SANDBOX:-}" ]; then
@@ -17,6 +20,7 @@ cleanup() {
 	for p in $(cat "$PIDLIST"); do kill -KILL "$p" 2>/dev/null; done
 	for p in $(cat "$PIDLIST"); do while kill -0 "$p" 2>/dev/null; do sleep 0.05; done; done
 	rm -f "$PIDLIST"
+	for d in "${IMGDIRS[@]}"; do rm -rf "$d"; done
 	umount -R "$WORK" 2>/dev/null
 	rmdir "$WORK"
 }
@@ -33,6 +37,7 @@ start() {
 	ln -sf busybox "$root/bin/sh"
 	for c in sleep umount mount; do ln -sf busybox "$root/bin/$c"; done
 	ROOT=$root unshare --mount --pid --fork -- bash -c '
+		for fd in /proc/self/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
 		mount --bind "$ROOT" "$ROOT"
 		'"$TOP"'/test/helpers/mkmounts "$ROOT/data" "$ROOT/m" '"$((n * 9 / 10))"' > '"$WORK"'/kernel'"$n"'.a
 		'"$TOP"'/test/helpers/mkmounts '"$WORK"'/vol'"$n"' "$ROOT/e" '"$((n / 10))"' > '"$WORK"'/kernel'"$n"'.b
@@ -49,35 +54,164 @@ start() {
 	echo "$c"
 }
 
-printf "%-8s %-14s %-14s %-14s %s\n" mounts "criu dump" "criu restore" "kernel mounts" "(mounts only; median of 5)"
-declare -A T R K
-for n in 1000 10000; do
-	pid=$(start $n)
-	for i in 1 2 3 4 5; do
-		rm -rf "$WORK/img"
+bench_mounts() {
+	printf "%-8s %-14s %-14s %-14s %s\n" mounts "criu dump" "criu restore" "kernel mounts" "(mounts only; median of 5)"
+	declare -A T R K
+	for n in 1000 10000; do
+		pid=$(start $n)
+		for i in 1 2 3 4 5; do
+			rm -rf "$WORK/img"
+			a=$(now)
+			"$CRIU" dump -R -t "$pid" -D "$WORK/img" --external 'mnt[]' >/dev/null 2>&1 || { echo "dump failed"; exit 1; }
+			b=$(now)
+			echo "$b - $a" | bc -l
+		done | median >"$WORK/t$n"
+		T[$n]=$(cat "$WORK/t$n")
+		for i in 1 2 3 4 5; do
+			rm -f "$WORK/rpid"
+			a=$(now)
+			"$CRIU" restore -D "$WORK/img" --root "$WORK/root$n" --external 'mnt[]' -d --pidfile "$WORK/rpid" \
+				>/dev/null 2>&1 || { echo "restore failed" >&2; break; }
+			b=$(now)
+			echo "$b - $a" | bc -l
+			r=$(cat "$WORK/rpid")
+			kill -KILL "$r"
+			while kill -0 "$r" 2>/dev/null; do sleep 0.01; done
+		done | median >"$WORK/r$n"
+		R[$n]=$(cat "$WORK/r$n")
+		K[$n]=$(echo "$(cat $WORK/kernel$n.a) + $(cat $WORK/kernel$n.b)" | bc -l)
+		printf "%-8s %-14s %-14s %-14s\n" "$n" "$(printf '%.3f s' "${T[$n]}")" "$(printf '%.3f s' "${R[$n]}")" \
+			"$(printf '%.3f s' "${K[$n]}")"
+	done
+	printf "dump    10000/1000: %.1fx (linear: 10x; target <= 12x); target < 0.3 s for 10,000 (upstream ~12 s)\n" \
+		"$(echo "${T[10000]} / ${T[1000]}" | bc -l)"
+	printf "restore 10000/1000: %.1fx; restore / bare kernel loop at 10,000: %.2fx (target <= 1.5x; upstream ~7 s vs 1.5 s)\n" \
+		"$(echo "${R[10000]} / ${R[1000]}" | bc -l)" "$(echo "${R[10000]} / ${K[10000]}" | bc -l)"
+}
+
+# --- process: 1 GiB of touched anonymous memory (test/helpers/memtest-static)
+# dumped to /dev/shm and to disk (/var/tmp: page cache included, no sync),
+# then restored. Reports MB/s of memory, the frozen time criu logs, and
+# criu's peak RSS.
+MEM_MB=1024
+IMGDIRS=()
+
+# peak_rss OUTFILE CMD...: runs CMD; OUTFILE gets its peak RSS in KiB (GNU
+# time -v when installed, else VmHWM polled every 10 ms: a lower bound).
+peak_rss() {
+	local out=$1 p hwm=0 h rc
+	shift
+	if [ -x /usr/bin/time ]; then
+		/usr/bin/time -v -o "$out.time" "$@"
+		rc=$?
+		awk -F': ' '/Maximum resident set size/ {print $2}' "$out.time" >"$out"
+		return $rc
+	fi
+	"$@" &
+	p=$!
+	while kill -0 "$p" 2>/dev/null; do
+		h=$(awk '/^VmHWM:/ {print $2}' /proc/$p/status 2>/dev/null)
+		[ -n "$h" ] && [ "$h" -gt "$hwm" ] && hwm=$h
+		sleep 0.01
+	done
+	wait "$p"
+	rc=$?
+	echo "$hwm" >"$out"
+	return $rc
+}
+
+start_memtest() {
+	local root=$WORK/proot c u
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,dev,out,oldroot}
+	cp /bin/busybox "$root/bin/"
+	ln -sf busybox "$root/bin/sh"
+	mknod -m 666 "$root/dev/null" c 1 3
+	cp "$TOP/test/helpers/memtest-static" "$root/memtest"
+	ROOT=$root unshare --mount --pid --uts --ipc --fork -- bash -c '
+		for fd in /proc/self/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
+		mount --bind "$ROOT" "$ROOT"
+		cd "$ROOT"; pivot_root . oldroot; /bin/busybox umount -l /oldroot
+		exec /bin/sh -c "exec </dev/null >/dev/null 2>&1; /memtest /out '"$MEM_MB"' 0 0 & wait"' \
+		</dev/null >/dev/null 2>&1 &
+	u=$!
+	echo "$u" >>"$PIDLIST"
+	for _ in $(seq 1 400); do
+		c=$(awk '{print $1}' /proc/$u/task/$u/children 2>/dev/null)
+		[ -n "$c" ] && [ "$(readlink /proc/$c/exe)" = /bin/busybox ] && break
+		sleep 0.05
+	done
+	echo "$c" >>"$PIDLIST"
+	for _ in $(seq 1 600); do
+		[ -s "$root/out/ready" ] && break
+		sleep 0.05
+	done
+	[ -s "$root/out/ready" ] || { echo "memtest did not start" >&2; return 1; }
+	echo "$c"
+}
+
+bench_process() {
+	local store dir pid a b t r rss rrss frozen size res rpid
+	if [ ! -x "$TOP/test/helpers/memtest-static" ]; then
+		echo "process: test/helpers/memtest-static missing (make all)"
+		return 1
+	fi
+	echo
+	printf "%-9s %-18s %-14s %-12s %-20s %-12s %s\n" images "dump" "frozen" "dump RSS" "restore" "restore RSS" \
+		"(process with $MEM_MB MiB of touched memory; one run each)"
+	for store in /dev/shm /var/tmp; do
+		dir=$(mktemp -d "$store/criu-bench.XXXXXX")
+		IMGDIRS+=("$dir")
+		pid=$(start_memtest) || return 1
 		a=$(now)
-		"$CRIU" dump -t "$pid" -D "$WORK/img" --external 'mnt[]' >/dev/null 2>&1 || { echo "dump failed"; exit 1; }
+		peak_rss "$WORK/rss" "$CRIU" dump -t "$pid" -D "$dir" -v4 -o "$dir/dump.log" >/dev/null 2>&1
+		r=$?
 		b=$(now)
-		echo "$b - $a" | bc -l
-	done | median >"$WORK/t$n"
-	T[$n]=$(cat "$WORK/t$n")
-	for i in 1 2 3 4 5; do
+		if [ $r -ne 0 ]; then
+			echo "$store: dump failed: $(tail -n 3 "$dir/dump.log" | tr '\n' ' ')"
+			kill -KILL "$pid" 2>/dev/null
+			continue
+		fi
+		t=$(echo "$b - $a" | bc -l)
+		rss=$(cat "$WORK/rss")
+		# "frozen for X s" when criu logs it, else the whole dump
+		frozen=$(grep -io 'frozen for [0-9.]* s' "$dir/dump.log" | tail -1 | awk '{print $3}')
+		[ -n "$frozen" ] && frozen="$(printf '%.3f s' "$frozen")" || frozen="(dump) $(printf '%.3f s' "$t")"
+		size=$(du -sm "$dir" | awk '{print $1}')
+		while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
 		rm -f "$WORK/rpid"
 		a=$(now)
-		"$CRIU" restore -D "$WORK/img" --root "$WORK/root$n" --external 'mnt[]' -d --pidfile "$WORK/rpid" \
-			>/dev/null 2>&1 || { echo "restore failed" >&2; break; }
+		peak_rss "$WORK/rrss" "$CRIU" restore -D "$dir" --root "$WORK/proot" -d --pidfile "$WORK/rpid" \
+			-v4 -o "$dir/restore.log" >/dev/null 2>&1
+		r=$?
 		b=$(now)
-		echo "$b - $a" | bc -l
-		r=$(cat "$WORK/rpid")
-		kill -KILL "$r"
-		while kill -0 "$r" 2>/dev/null; do sleep 0.01; done
-	done | median >"$WORK/r$n"
-	R[$n]=$(cat "$WORK/r$n")
-	K[$n]=$(echo "$(cat $WORK/kernel$n.a) + $(cat $WORK/kernel$n.b)" | bc -l)
-	printf "%-8s %-14s %-14s %-14s\n" "$n" "$(printf '%.3f s' "${T[$n]}")" "$(printf '%.3f s' "${R[$n]}")" \
-		"$(printf '%.3f s' "${K[$n]}")"
+		rpid=$(cat "$WORK/rpid" 2>/dev/null)
+		[ -n "$rpid" ] && echo "$rpid" >>"$PIDLIST"
+		if [ $r -ne 0 ] || [ -z "$rpid" ]; then
+			res="failed: $(tail -n 2 "$dir/restore.log" | tr '\n' ' ')"
+		else
+			touch "$WORK/proot/out/trigger"
+			for _ in $(seq 1 200); do
+				grep -q "^round 1:" "$WORK/proot/out/result" 2>/dev/null && break
+				sleep 0.05
+			done
+			rt=$(echo "$b - $a" | bc -l)
+			res="$(printf '%.3f s %5.0f MB/s' "$rt" "$(echo "$MEM_MB / $rt" | bc -l)")"
+			grep -q "verified OK" "$WORK/proot/out/result" 2>/dev/null || res="$res (memory NOT verified)"
+		fi
+		rrss=$(cat "$WORK/rrss" 2>/dev/null)
+		printf "%-9s %-18s %-14s %-12s %-20s %-12s %s\n" "$store" \
+			"$(printf '%.3f s %5.0f MB/s' "$t" "$(echo "$MEM_MB / $t" | bc -l)")" "$frozen" \
+			"$((rss / 1024)) MiB" "$res" "$((${rrss:-0} / 1024)) MiB" "images $size MiB"
+		[ -n "$rpid" ] && { kill -KILL "$rpid" 2>/dev/null; while kill -0 "$rpid" 2>/dev/null; do sleep 0.05; done; }
+		rm -rf "$dir"
+	done
+}
+
+for section in $SECTIONS; do
+	case $section in
+	mounts) bench_mounts ;;
+	process) bench_process ;;
+	*) echo "unknown section $section (mounts, process)" >&2; exit 2 ;;
+	esac
 done
-printf "dump    10000/1000: %.1fx (linear: 10x; target <= 12x); target < 0.3 s for 10,000 (upstream ~12 s)\n" \
-	"$(echo "${T[10000]} / ${T[1000]}" | bc -l)"
-printf "restore 10000/1000: %.1fx; restore / bare kernel loop at 10,000: %.2fx (target <= 1.5x; upstream ~7 s vs 1.5 s)\n" \
-	"$(echo "${R[10000]} / ${R[1000]}" | bc -l)" "$(echo "${R[10000]} / ${K[10000]}" | bc -l)"

@@ -424,12 +424,18 @@ static int requeue_signals(struct injection *in)
 		       strerror(-err));
 		return err;
 	}
-	for (size_t i = 0; i < in->nr_stash; i++) {
+	/* the ids as the thread itself sees them: it may be in a pid namespace */
+	long vpid = 0, vtid = 0;
+
+	err = run_syscall6(in, __NR_getpid, 0, 0, 0, 0, 0, 0, &vpid);
+	if (!err)
+		err = run_syscall6(in, __NR_gettid, 0, 0, 0, 0, 0, 0, &vtid);
+	for (size_t i = 0; !err && i < in->nr_stash; i++) {
 		const siginfo_t *si = &in->stash[i];
 
 		err = remote_write(t->pid, (uint64_t)page, si, sizeof(*si));
 		if (!err)
-			err = run_syscall6(in, __NR_rt_tgsigqueueinfo, t->pid, t->tid, si->si_signo, page, 0, 0, &ret);
+			err = run_syscall6(in, __NR_rt_tgsigqueueinfo, vpid, vtid, si->si_signo, page, 0, 0, &ret);
 		if (!err && ret < 0)
 			err = (int)ret;
 		if (err) {

@@ -129,7 +129,11 @@ int parse_inherit_fd(struct options *o, const char *arg)
 	}
 	memcpy(num, arg + 3, (size_t)(close_br - arg - 3));
 	num[close_br - arg - 3] = '\0';
-	if (parse_uint(num, 0, INT_MAX, &fd) || fcntl((int)fd, F_GETFD) < 0) {
+	if (parse_uint(num, 0, INT_MAX, &fd)) {
+		pr_err("bad --inherit-fd '%s': '%s' is not a descriptor number; expected fd[N]:RESOURCE\n", arg, num);
+		return -1;
+	}
+	if (fcntl((int)fd, F_GETFD) < 0) {
 		pr_err("bad --inherit-fd '%s': %s is not a descriptor criu was started with\n", arg, num);
 		return -1;
 	}

@@ -131,7 +131,7 @@ static int open_pipe(struct rfile *f)
 
 static int open_fifo(struct rfile *f)
 {
-	const RegFileEntry *r = f->fe->reg;
+	const RegFileEntry *r = f->fifo_reg;
 	int keep = open(r->name, O_RDWR | O_NONBLOCK | O_CLOEXEC), fd, ret;
 
 	if (keep < 0) {

@@ -117,7 +117,7 @@ static int read_files(struct rtree *t)
 			return -EINVAL;
 		}
 		if ((fe->type == FD_TYPES__REG && !fe->reg) || (fe->type == FD_TYPES__PIPE && !fe->pipe) ||
-		    (fe->type == FD_TYPES__FIFO && (!fe->fifo || !fe->reg))) {
+		    (fe->type == FD_TYPES__FIFO && !fe->fifo)) {
 			pr_err("files.img: file %u of type %d lacks its description\n", fe->id, fe->type);
 			return -EINVAL;
 		}
@@ -127,7 +127,53 @@ static int read_files(struct rtree *t)
 		hmap_put_int(&t->file_by_id, fe->id, &t->files[i]);
 	}
 	t->nr_files = n;
+	for (size_t i = 0; i < n; i++) {
+		struct rfile *f = &t->files[i], *r;
+
+		if (f->fe->type != FD_TYPES__FIFO)
+			continue;
+		r = f->fe->fifo->has_regf_id ? rtree_file(t, f->fe->fifo->regf_id) : NULL;
+		if (!r || r->fe->type != FD_TYPES__REG) {
+			pr_err("files.img: FIFO %u names no path entry\n", f->fe->id);
+			return -EINVAL;
+		}
+		f->fifo_reg = r->fe->reg;
+	}
 	return 0;
+}
+
+/* What was queued in FIFOs: given to the first descriptor of each. */
+static int read_fifo_data(struct rtree *t)
+{
+	struct img_reader *r;
+	ProtobufCMessage *m;
+	int ret;
+
+	if (faccessat(t->imgs_dirfd, "fifo-data.img", F_OK, 0))
+		return 0;
+	r = xzalloc(sizeof(*r));
+	ret = img_reader_open(r, t->imgs_dirfd, "fifo-data.img", IMG_FIFO_DATA);
+	if (ret) {
+		free(r);
+		return ret;
+	}
+	t->fifo_data = r;
+	while ((ret = img_read_entry(r, &m)) > 0) {
+		PipeDataEntry *pd = (PipeDataEntry *)m;
+		struct rfile *f = NULL;
+
+		keep_msg(t, m);
+		for (size_t i = 0; !f && i < t->nr_files; i++)
+			if (t->files[i].fe->type == FD_TYPES__FIFO && t->files[i].fe->fifo->pipe_id == pd->pipe_id)
+				f = &t->files[i];
+		if (!f) {
+			pr_err("fifo-data.img: data for FIFO %u, which no descriptor uses\n", pd->pipe_id);
+			return -EINVAL;
+		}
+		f->data = r->payload;
+		f->data_len = r->payload_len;
+	}
+	return ret < 0 ? ret : 0;
 }
 
 /* Pairs pipe ends and gives each pipe its queued data. */
@@ -152,7 +198,8 @@ static int read_pipe_data(struct rtree *t)
 			hmap_put_int(&by_pipe, f->fe->pipe->pipe_id, f);
 		}
 	}
-	if (faccessat(t->imgs_dirfd, "pipes-data.img", F_OK, 0))
+	ret = read_fifo_data(t);
+	if (ret || faccessat(t->imgs_dirfd, "pipes-data.img", F_OK, 0))
 		goto out;
 	ret = img_reader_open(r, t->imgs_dirfd, "pipes-data.img", IMG_PIPES_DATA);
 	if (ret)
@@ -503,6 +550,8 @@ static void resource_name(const struct rfile *f, char *buf, size_t len)
 		snprintf(buf, len, "pipe:[%u]", f->fe->pipe->pipe_id);
 	else if (f->fe->reg)
 		snprintf(buf, len, "%s", f->fe->reg->name);
+	else if (f->fifo_reg)
+		snprintf(buf, len, "%s", f->fifo_reg->name);
 	else
 		buf[0] = '\0';
 }
@@ -573,6 +622,10 @@ void rtree_free(struct rtree *t)
 	if (t->pipes_data) {
 		img_reader_close(t->pipes_data);
 		free(t->pipes_data);
+	}
+	if (t->fifo_data) {
+		img_reader_close(t->fifo_data);
+		free(t->fifo_data);
 	}
 	hmap_free(&t->by_vpid);
 	hmap_free(&t->file_by_id);

@@ -56,6 +56,7 @@ struct rfile {
 	size_t data_len;
 	uint32_t pipe_size;
 	struct rfile *peer; /* the other end of the same pipe, if in the tree */
+	const RegFileEntry *fifo_reg; /* FIFOs: the path entry fifo.regf_id names */
 };
 
 struct rthread {
@@ -97,6 +98,7 @@ struct rtree {
 	size_t nr_files;
 	struct hmap file_by_id;
 	void *pipes_data; /* the raw reader of pipes-data.img, owned */
+	void *fifo_data;  /* likewise for fifo-data.img */
 	int fd_base;
 	int imgs_dirfd; /* not owned */
 	char *nodename, *domainname; /* utsns-1.img, NULL if none */

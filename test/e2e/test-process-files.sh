@@ -1,0 +1,36 @@
+#!/bin/bash
+# End-to-end: descriptors that need more than a path across dump/restore:
+# a FIFO with data queued in it; --inherit-fd values.
+. "$(dirname "$0")/lib.sh"
+
+R=$WORK/root
+make_rootfs "$R"
+ln -sf busybox "$R/bin/usleep"
+ln -sf busybox "$R/bin/mkfifo"
+mknod -m 666 "$R/dev/null" c 1 3
+CLEAN='for fd in /proc/self/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done; export PATH=/bin:$PATH'
+
+# 1. A FIFO holding data: after restore the task reads what was queued.
+PROG='exec </dev/null >/dev/null 2>&1; mkfifo /tmp/f; exec 5<>/tmp/f; echo queued-data >&5; : >/tmp/ready
+	while :; do if [ -e /tmp/go ]; then read line <&5; echo "$line" >/tmp/got; rm /tmp/go; fi; usleep 50000; done'
+if CPID=$(start_container "$R" "$CLEAN" "$PROG"); then
+	for _ in $(seq 100); do [ -e "$R/tmp/ready" ] && break; sleep 0.05; done
+	run_criu dump -t "$CPID" -D "$WORK/img1"
+	expect fifo-dump [ "$RC" -eq 0 ]
+	stop_task "$CPID"
+	restore_ns "$WORK/img1" --root "$R"
+	expect fifo-restore [ "$RC" -eq 0 ]
+	touch "$R/tmp/go"
+	for _ in $(seq 100); do [ -s "$R/tmp/got" ] && break; sleep 0.05; done
+	expect fifo-data-kept [ "$(cat "$R/tmp/got" 2>/dev/null)" = queued-data ]
+	[ -n "$RPID" ] && stop_task "$RPID"
+else
+	fail fifo-start "container did not start"
+fi
+
+# 2. --inherit-fd values are checked before anything is done.
+run_criu restore -D "$WORK/img1" --root "$R" --inherit-fd 'fd[x]:pipe:[1]'
+expect inherit-fd-bad-value contains "$OUT" "expected fd[N]:RESOURCE"
+run_criu restore -D "$WORK/img1" --root "$R" --inherit-fd 'fd[987]:pipe:[1]'
+expect inherit-fd-not-open contains "$OUT" "is not a descriptor criu was started with"
+finish

@@ -260,8 +260,8 @@ int restore_core(struct rtree *t, struct rproc *p)
 	if (!ret && tc->has_child_subreaper && tc->child_subreaper)
 		ret = rsys(st, "prctl(PR_SET_CHILD_SUBREAPER)", __NR_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0, 0,
 			   NULL);
-	if (!ret && !p->new_session && !p->new_pgrp && p->vpgid && p->vpgid != p->vpid &&
-	    (!p->parent || p->parent->vpgid != p->vpgid))
+	/* what fork gave may not be it: the parent's own setpgid comes later */
+	if (!ret && !p->new_session && !p->new_pgrp && p->vpgid && p->vpgid != p->vpid)
 		ret = rsys(st, "setpgid", __NR_setpgid, 0, p->vpgid, 0, 0, 0, 0, NULL);
 	if (!ret)
 		ret = queue_signals(p, st, tc->signals_s, 0);

@@ -18,6 +18,7 @@
 #include "proc-status.h"
 #include "restore-tasks.h"
 #include "seize.h"
+#include "task-dump.h"
 #include "util.h"
 
 #define READY_TIMEOUT_MS 60000
@@ -55,18 +56,9 @@ static int wait_ready(struct rtree *t, int ready_fd)
 
 static int vtid_of(pid_t tid, pid_t *vtid)
 {
-	_cleanup_free_ char *buf = NULL;
-	struct proc_parse_error perr;
-	struct proc_status st;
-	char path[64];
-	size_t len;
-	int ret;
+	struct proc_status st = {0};
+	int ret = td_read_status(tid, 0, &st);
 
-	snprintf(path, sizeof(path), "/proc/%d/status", tid);
-	ret = read_file_at(AT_FDCWD, path, &buf, &len);
-	if (ret < 0)
-		return ret;
-	ret = proc_status_parse(buf, len, &st, &perr);
 	if (!ret && !st.nspid.nr)
 		ret = -EINVAL;
 	if (!ret)

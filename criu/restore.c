@@ -157,7 +157,9 @@ int cr_restore(const struct options *o)
 	if (ret)
 		goto out;
 	if (!ns_id) {
-		pr_err("%s holds no mount namespace and no process tree: nothing to restore\n", o->imgs_dir);
+		pr_err("%s holds no mount image (mountpoints-N.img): only trees dumped in a mount namespace of their "
+		       "own can be restored\n",
+		       o->imgs_dir);
 		ret = -EINVAL;
 		goto out;
 	}

@@ -304,12 +304,20 @@ cycle pipetree 0 "" "$REDIR"'/pipetree /out & wait'
 
 # 6. dump -R: the tree keeps running, untouched, and the images restore.
 R=$(proc_root leave)
-# the tree's pids but its short-lived usleep children, sorted
-lasting_pids() {
+# the tree's pids but its short-lived usleep children, sorted. A child
+# caught between fork and exec still says "sh", so a pid counts only if
+# two samples 50 ms apart both see it and neither sees it as usleep.
+lasting_sample() {
 	local p
 	for p in $(tree_pids "$1"); do
 		[ "$(cat /proc/$p/comm 2>/dev/null)" = usleep ] || echo "$p"
 	done | sort
+}
+lasting_pids() {
+	local a
+	a=$(lasting_sample "$1")
+	sleep 0.05
+	comm -12 <(echo "$a") <(lasting_sample "$1")
 }
 stopped_or_traced() {
 	local p

@@ -211,9 +211,11 @@ int cr_dump(const struct options *o)
 		ret = write_utsns(&d);
 	if (!ret)
 		ret = write_inventory(&d); /* last: it marks a complete images dir */
+	pr_debug("dump: images written after %.3f s\n", (now_ns() - t0) / 1e9);
 	/* inventory is the last pending image, so it is renamed into place last */
 	release_images(&d, true, &ret);
 	close(d.imgs_dirfd);
+	pr_debug("dump: images committed after %.3f s\n", (now_ns() - t0) / 1e9);
 	if (ret || o->leave_running)
 		release_tree(&tree);
 	else

@@ -337,6 +337,36 @@ int img_write_raw(struct img_writer *w, const void *buf, size_t len)
 	return 0;
 }
 
+int img_splice_raw(struct img_writer *w, int pipe_fd, size_t len)
+{
+	const struct img_type_desc *d = img_desc(w->type);
+
+	if (w->fd < 0) {
+		pr_err("%s: writing to a closed image\n", w->name);
+		return -EBADF;
+	}
+	if (d && d->payload_len) {
+		pr_err("%s: payloads are written with img_write_raw\n", w->name);
+		return -EINVAL;
+	}
+	while (len) {
+		ssize_t n = splice(pipe_fd, NULL, w->fd, NULL, len, SPLICE_F_MOVE);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int err = n < 0 ? errno : EIO;
+
+			pr_err("%s: can't move %zu bytes from a pipe at offset %" PRIu64 ": %s\n", w->name, len,
+			       w->off, n < 0 ? strerror(err) : "the pipe ran dry");
+			return -err;
+		}
+		w->off += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int img_write_entry_payload(struct img_writer *w, const ProtobufCMessage *msg, const void *data, size_t len)
 {
 	const struct img_type_desc *d = img_desc(w->type);

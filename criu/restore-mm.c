@@ -11,9 +11,8 @@
  *      current kernel must lay them out alike: same sizes, same order);
  *   3. munmap everything else;
  *   4. mmap every dumped area at its address, private ones writable;
- *   5. read every dumped page straight from pages-N.img into place with an
- *      injected pread64() on the descriptor the task opened (restore-fork.c):
- *      the kernel copies page cache to the task's memory, one copy in all;
+ *   5. fill them with the dumped pages (restore-pages.c: the task preads
+ *      pages-N.img into place, a criu thread writes alongside);
  *   6. mprotect the areas that were not writable, apply madvise bits;
  *   7. prctl(PR_SET_MM_MAP): code, data, brk, stack, args, env, auxv, exe.
  */
@@ -37,7 +36,6 @@
 #include "vma-status.h"
 
 #define PAGE	       4096ULL
-#define MAX_RW	       0x7ffff000ULL /* the most one read(2) transfers */
 #define RSEQ_UNREGISTER 1
 #define NR_SPECIAL     4
 
@@ -280,36 +278,6 @@ static int check_runs(const struct rproc *p)
 			}
 		}
 	}
-	return 0;
-}
-
-static int fill_pages(struct rtree *t, struct rproc *p, struct seized_thread *st, uint64_t *bytes)
-{
-	uint64_t off = 0;
-	int fd = rtree_task_fd(t, RFD_PAGES);
-
-	for (size_t i = 0; i < p->nr_pagemap; i++) {
-		uint64_t addr = p->pagemap[i]->vaddr, left = p->pagemap[i]->nr_pages * PAGE;
-
-		while (left) {
-			uint64_t n = left < MAX_RW ? left : MAX_RW;
-			long got;
-			int ret = rsys(st, "pread64 of pages", __NR_pread64, fd, (long)addr, (long)n, (long)off, 0, 0,
-				       &got);
-
-			if (!ret && got <= 0) {
-				pr_err("process %d: pages-%u.img ends at %llu, before the pages of %#llx\n", p->vpid,
-				       p->pages_id, (unsigned long long)off, (unsigned long long)addr);
-				ret = -EINVAL;
-			}
-			if (ret)
-				return ret;
-			addr += (uint64_t)got;
-			off += (uint64_t)got;
-			left -= (uint64_t)got;
-		}
-	}
-	*bytes += off;
 	return 0;
 }
 

@@ -11,9 +11,10 @@
  * - decide: which pages to save, from the PAGEMAP_SCAN ioctl (kernel >= 6.7)
  *   or from /proc/PID/pagemap entries; both skip pages that are not there,
  *   page-cache pages, and the shared zero page;
- * - act: copy those pages with process_vm_readv(2) in large batches into a
- *   reused buffer (/proc/PID/mem for what it can't read: PROT_NONE areas),
- *   streamed to the pages image, so memory use does not grow with the task.
+ * - act: copy those pages in large batches, streamed to the pages image so
+ *   memory use does not grow with the task (page-copy.c: the task vmsplices
+ *   them into a pipe we splice from; process_vm_readv through a buffer when
+ *   it can't).
  */
 #define LOG_PREFIX "task-dump: "
 
@@ -33,6 +34,7 @@
 
 #include "log.h"
 #include "mm.pb-c.h"
+#include "page-copy.h"
 #include "pagemap.pb-c.h"
 #include "proc-maps.h"
 #include "task-dump.h"
@@ -80,8 +82,6 @@ struct pm_scan_arg {
 #define PAGE_IS_GUARD (1 << 8)
 #endif
 
-#define COPY_BUF_SIZE (8U << 20) /* bytes copied per batch */
-#define COPY_IOVS     1024U	 /* remote iovecs per batch (IOV_MAX) */
 #define SCAN_REGIONS  512U	 /* page_region per PAGEMAP_SCAN call */
 #define PME_BATCH     4096U	 /* pagemap entries per pread */
 
@@ -411,120 +411,12 @@ static int write_mm(struct td_ctx *c, struct td_proc *p, VmaEntry **vmas, size_t
 }
 
 /* ------------------------------------------------------------------------
- * Copying pages: batches of remote ranges read into one buffer
- */
-
-struct copier {
-	pid_t pid;
-	int mem_fd; /* /proc/PID/mem, opened on first need */
-	struct img_writer *w;
-	char *buf;
-	size_t used;
-	struct iovec remote[COPY_IOVS];
-	size_t nr;
-};
-
-static int mem_pread(struct copier *cp, char *dst, const struct iovec *r)
-{
-	char path[64];
-
-	if (cp->mem_fd < 0) {
-		snprintf(path, sizeof(path), "/proc/%d/mem", cp->pid);
-		cp->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (cp->mem_fd < 0) {
-			pr_perror("can't open %s", path);
-			return -errno;
-		}
-	}
-	for (size_t done = 0; done < r->iov_len;) {
-		ssize_t n = pread(cp->mem_fd, dst + done, r->iov_len - done, (off_t)(uintptr_t)r->iov_base + done);
-
-		if (n <= 0) {
-			if (n < 0 && errno == EINTR)
-				continue;
-			pr_err("process %d: can't read memory at %p: %s\n", cp->pid, (char *)r->iov_base + done,
-			       n ? strerror(errno) : "end of file");
-			return n ? -errno : -EIO;
-		}
-		done += (size_t)n;
-	}
-	return 0;
-}
-
-/* Reads the batch: process_vm_readv, and /proc/PID/mem for a range it stops at. */
-static int copier_read(struct copier *cp)
-{
-	size_t i = 0, pos = 0;
-	int ret;
-
-	while (i < cp->nr) {
-		struct iovec l = {.iov_base = cp->buf + pos, .iov_len = cp->used - pos};
-		ssize_t n = process_vm_readv(cp->pid, &l, 1, &cp->remote[i], cp->nr - i, 0);
-		size_t got = n > 0 ? (size_t)n : 0;
-
-		pos += got;
-		while (i < cp->nr && got >= cp->remote[i].iov_len)
-			got -= cp->remote[i++].iov_len;
-		if (i == cp->nr)
-			break;
-		cp->remote[i].iov_base = (char *)cp->remote[i].iov_base + got;
-		cp->remote[i].iov_len -= got;
-		ret = mem_pread(cp, cp->buf + pos, &cp->remote[i]);
-		if (ret)
-			return ret;
-		pos += cp->remote[i++].iov_len;
-	}
-	return 0;
-}
-
-static int copier_flush(struct copier *cp)
-{
-	int ret = 0;
-
-	if (cp->nr)
-		ret = copier_read(cp);
-	if (!ret && cp->used)
-		ret = img_write_raw(cp->w, cp->buf, cp->used);
-	cp->nr = 0;
-	cp->used = 0;
-	return ret;
-}
-
-static int copier_add(struct copier *cp, uint64_t addr, uint64_t len)
-{
-	int ret;
-
-	while (len) {
-		struct iovec *last = cp->nr ? &cp->remote[cp->nr - 1] : NULL;
-		size_t n;
-
-		bool extends = last && (uintptr_t)last->iov_base + last->iov_len == addr;
-
-		if (cp->used == COPY_BUF_SIZE || (cp->nr == COPY_IOVS && !extends)) {
-			ret = copier_flush(cp);
-			if (ret)
-				return ret;
-			extends = false;
-		}
-		n = COPY_BUF_SIZE - cp->used < len ? COPY_BUF_SIZE - cp->used : (size_t)len;
-		if (extends)
-			last->iov_len += n;
-		else
-			cp->remote[cp->nr++] = (struct iovec){.iov_base = (void *)(uintptr_t)addr, .iov_len = n};
-		cp->used += n;
-		addr += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/* ------------------------------------------------------------------------
  * Runs of pages: merged, then a pagemap_entry and their contents
  */
 
 struct runs {
 	struct img_writer *pagemap;
-	struct copier cp;
+	struct page_copier cp;
 	uint64_t start, nr_pages; /* the run being extended */
 };
 
@@ -541,7 +433,7 @@ static int run_flush(struct runs *r)
 	pe.flags = PE_PRESENT;
 	ret = img_write_entry(r->pagemap, &pe.base);
 	if (!ret)
-		ret = copier_add(&r->cp, r->start, r->nr_pages * PAGE_SZ);
+		ret = pc_add(&r->cp, r->start, r->nr_pages * PAGE_SZ);
 	r->nr_pages = 0;
 	return ret;
 }
@@ -751,6 +643,7 @@ static int open_pages_images(struct td_ctx *c, struct td_proc *p, struct runs *r
 {
 	PagemapHead head = PAGEMAP_HEAD__INIT;
 	uint32_t pages_id = ++c->next_pages_id;
+	struct img_writer *pages;
 
 	r->pagemap = dump_new_image(c->d, IMG_PAGEMAP, (unsigned)p->vpid);
 	if (!r->pagemap)
@@ -758,41 +651,40 @@ static int open_pages_images(struct td_ctx *c, struct td_proc *p, struct runs *r
 	head.pages_id = pages_id;
 	if (img_write_entry(r->pagemap, &head.base))
 		return -EIO;
-	r->cp.w = dump_new_image(c->d, IMG_PAGES, pages_id);
-	return r->cp.w ? 0 : -EIO;
+	pages = dump_new_image(c->d, IMG_PAGES, pages_id);
+	if (!pages)
+		return -EIO;
+	return pc_open(&r->cp, p->pid, p->nr_threads ? p->threads[0] : NULL, pages, !c->opts.no_vmsplice);
 }
 
 static int dump_pages(struct td_ctx *c, struct td_proc *p, VmaEntry *vmas, size_t nr)
 {
-	struct runs r = {.cp = {.pid = p->pid, .mem_fd = -1}};
+	struct runs r = {0};
 	_cleanup_close_ int pm_fd = -1;
 	uint64_t t0 = td_now_ns();
 	char path[64];
-	int ret;
+	int ret, ret2;
 
-	ret = open_pages_images(c, p, &r);
-	if (ret)
-		return ret;
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", p->pid);
 	pm_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (pm_fd < 0) {
 		pr_perror("can't open %s", path);
 		return -errno;
 	}
-	r.cp.buf = xmalloc(COPY_BUF_SIZE);
+	ret = open_pages_images(c, p, &r);
+	if (ret)
+		return ret;
 	ret = scan_vmas(c, p, pm_fd, vmas, nr, &r);
 	if (!ret)
 		ret = run_flush(&r);
 	if (!ret)
-		ret = copier_flush(&r.cp);
+		ret = pc_flush(&r.cp);
 	if (!ret && c->stats) {
 		c->stats->pages_bytes += r.cp.w->off;
 		c->stats->pages_ns += td_now_ns() - t0;
 	}
-	free(r.cp.buf);
-	if (r.cp.mem_fd >= 0)
-		close(r.cp.mem_fd);
-	return ret;
+	ret2 = pc_close(&r.cp);
+	return ret ? ret : ret2;
 }
 
 int td_dump_mm(struct td_ctx *c, struct td_proc *p)

@@ -204,7 +204,7 @@ bench_process() {
 			"$(printf '%.3f s %5.0f MB/s' "$t" "$(echo "$MEM_MB / $t" | bc -l)")" "$frozen" \
 			"$((rss / 1024)) MiB" "$res" "$((${rrss:-0} / 1024)) MiB" "images $size MiB"
 		[ -n "$rpid" ] && { kill -KILL "$rpid" 2>/dev/null; while kill -0 "$rpid" 2>/dev/null; do sleep 0.05; done; }
-		rm -rf "$dir"
+		[ -n "${BENCH_KEEP:-}" ] && for l in "$dir"/*.log; do cp "$l" "$BENCH_KEEP/$(basename "$store").$(basename "$l")"; done; rm -rf "$dir"
 	done
 }
 

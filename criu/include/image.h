@@ -85,6 +85,8 @@ int img_writer_open(struct img_writer *w, int dirfd, enum img_type type, unsigne
  * entry's payload must be written (img_write_raw) before the next entry. */
 int img_write_entry(struct img_writer *w, const ProtobufCMessage *msg);
 int img_write_raw(struct img_writer *w, const void *buf, size_t len);
+/* Moves `len` bytes from the pipe `pipe_fd` into a raw image (splice(2)). */
+int img_splice_raw(struct img_writer *w, int pipe_fd, size_t len);
 /* An entry and the payload it announces, which must be exactly `len` bytes. */
 int img_write_entry_payload(struct img_writer *w, const ProtobufCMessage *msg, const void *data, size_t len);
 /* fsyncs, renames the temporary file to its final name, closes. */

@@ -144,6 +144,8 @@ int rsys(struct seized_thread *t, const char *what, long nr, long a1, long a2, l
 	 long *out);
 uint64_t rnow_ns(void);
 int restore_mm(struct rtree *t, struct rproc *p);
+/* restore-pages.c: p's dumped pages into its mapped areas; adds to *bytes. */
+int fill_pages(struct rtree *t, struct rproc *p, struct seized_thread *st, uint64_t *bytes);
 int restore_core(struct rtree *t, struct rproc *p);
 /* Last injection of a process (closes criu's fds), then registers. */
 int restore_finish(struct rtree *t, struct rproc *p);

@@ -46,6 +46,9 @@ struct task_dump_opts {
 	 * than with the PAGEMAP_SCAN ioctl (the fallback for kernels < 6.7;
 	 * tests use it to check both ways agree). */
 	bool no_pagemap_scan;
+	/* Copy pages with process_vm_readv through a buffer rather than
+	 * having the task vmsplice them (page-copy.h; tests compare both). */
+	bool no_vmsplice;
 };
 
 struct task_dump_stats {

@@ -341,10 +341,14 @@ static uint64_t self_mnt_ns(void)
 	return stat("/proc/self/ns/mnt", &st) ? 0 : st.st_ino;
 }
 
-/* td_dump_mm of the seized `pid` into a fresh directory, images committed. */
-static int dump_mm(pid_t pid, bool no_scan, struct dump *dp, int *dump_ret)
+/*
+ * td_dump_mm of the seized `pid` into a fresh directory, images committed.
+ * `no_scan` also copies the pages through a buffer rather than vmsplice.
+ */
+static int dump_mm(pid_t pid, struct seized_tree *tree, bool no_scan, struct dump *dp, int *dump_ret)
 {
-	struct td_proc p = {.pid = pid, .vpid = pid};
+	struct seized_thread *leader = tree->nr_threads ? &tree->threads[0] : NULL;
+	struct td_proc p = {.pid = pid, .vpid = pid, .threads = &leader, .nr_threads = leader ? 1 : 0};
 	struct td_ctx c = {.d = &dp->d, .stats = &dp->stats, .procs = &p, .nr_procs = 1};
 	uint64_t t0;
 
@@ -361,6 +365,7 @@ static int dump_mm(pid_t pid, bool no_scan, struct dump *dp, int *dump_ret)
 	if (dp->dirfd < 0 || read_stat(pid, &p.stat))
 		return -1;
 	c.opts.no_pagemap_scan = no_scan;
+	c.opts.no_vmsplice = no_scan;
 	c.self_mnt_ns = self_mnt_ns();
 	hmap_init(&c.by_pid);
 	hmap_put_int(&c.by_pid, (uint64_t)pid, &p);
@@ -576,6 +581,29 @@ static int crit_decodes(const struct dump *dp, const char *name)
 	return system(cmd);
 }
 
+/* /proc/PID/maps as text, or the names in /proc/PID/fd, one a line. */
+static char *proc_text(pid_t pid, const char *what)
+{
+	char path[64], *out = NULL;
+	size_t len = 0;
+	struct dirent *de;
+	DIR *d;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, what);
+	if (strcmp(what, "fd"))
+		return unit_slurp(path, NULL);
+	d = opendir(path);
+	f = d ? open_memstream(&out, &len) : NULL;
+	while (f && (de = readdir(d)))
+		fprintf(f, "%s\n", de->d_name);
+	if (f)
+		fclose(f);
+	if (d)
+		closedir(d);
+	return out;
+}
+
 static bool same_runs(const struct images *x, const struct images *y)
 {
 	return x->nr_runs == y->nr_runs && !memcmp(x->runs, y->runs, x->nr_runs * sizeof(*x->runs));
@@ -591,11 +619,11 @@ static bool same_file(const struct dump *x, const struct dump *y, const char *na
 	return system(cmd) == 0;
 }
 
-static int check_dump(pid_t pid, bool no_scan, struct dump *dp, struct images *im)
+static int check_dump(pid_t pid, struct seized_tree *tree, bool no_scan, struct dump *dp, struct images *im)
 {
 	int dret = -1;
 
-	CHECK(dump_mm(pid, no_scan, dp, &dret) == 0 && dret == 0);
+	CHECK(dump_mm(pid, tree, no_scan, dp, &dret) == 0 && dret == 0);
 	CHECK(read_images(dp, pid, im) == 0);
 	if (check_runs(im) || check_pages(dp, pid, im) || check_vmas(pid, im))
 		return 1;
@@ -609,6 +637,7 @@ static int test_dump_child(void)
 	struct dump d1 = {.dirfd = -1}, d2 = {.dirfd = -1};
 	struct images i1 = {0}, i2 = {0};
 	struct seized_tree tree = {0};
+	char *maps0 = NULL, *maps1 = NULL, *fds0 = NULL, *fds1 = NULL;
 	int fd, ret = 1;
 	pid_t pid;
 
@@ -625,11 +654,22 @@ static int test_dump_child(void)
 		snprintf(unit_fail_msg, sizeof(unit_fail_msg), "can't start or seize the child");
 		goto out;
 	}
-	if (check_dump(pid, false, &d1, &i1) || check_dump(pid, true, &d2, &i2))
+	maps0 = proc_text(pid, "maps");
+	fds0 = proc_text(pid, "fd");
+	if (check_dump(pid, &tree, false, &d1, &i1) || check_dump(pid, &tree, true, &d2, &i2))
 		goto out;
 	snprintf(name, sizeof(name), "pages-%u.img", i1.pages_id);
 	if (!same_runs(&i1, &i2) || !same_file(&d1, &d2, name)) {
-		snprintf(unit_fail_msg, sizeof(unit_fail_msg), "PAGEMAP_SCAN and pagemap entries disagree");
+		snprintf(unit_fail_msg, sizeof(unit_fail_msg),
+			 "PAGEMAP_SCAN + vmsplice and pagemap entries + buffer disagree");
+		goto out;
+	}
+	/* vmsplice's pipe end and scratch area are gone from the child */
+	maps1 = proc_text(pid, "maps");
+	fds1 = proc_text(pid, "fd");
+	if (!maps0 || !fds0 || !maps1 || !fds1 || strcmp(maps0, maps1) || strcmp(fds0, fds1)) {
+		snprintf(unit_fail_msg, sizeof(unit_fail_msg), "the child's maps or fds changed: %s / %s",
+			 fds0 ? fds0 : "?", fds1 ? fds1 : "?");
 		goto out;
 	}
 	snprintf(name, sizeof(name), "mm-%d.img", pid);
@@ -646,6 +686,10 @@ out:
 	dump_clean(&d1);
 	dump_clean(&d2);
 	unlink(sh->path);
+	free(maps0);
+	free(maps1);
+	free(fds0);
+	free(fds1);
 	return ret;
 }
 
@@ -656,7 +700,7 @@ static int test_sysv_unsupported(void)
 	int dret = 0, ret = 1;
 	pid_t pid = spawn(child_sysv);
 
-	if (pid > 0 && !seize_tree(pid, &tree) && !dump_mm(pid, false, &d, &dret))
+	if (pid > 0 && !seize_tree(pid, &tree) && !dump_mm(pid, &tree, false, &d, &dret))
 		ret = dret != -EOPNOTSUPP;
 	release_tree(&tree);
 	kill_child(&pid);
@@ -671,7 +715,7 @@ static int test_shared_anon_unsupported(void)
 	int dret = 0, ret = 1;
 	pid_t pid = spawn(child_shared);
 
-	if (pid > 0 && !seize_tree(pid, &tree) && !dump_mm(pid, false, &d, &dret))
+	if (pid > 0 && !seize_tree(pid, &tree) && !dump_mm(pid, &tree, false, &d, &dret))
 		ret = dret != -EOPNOTSUPP;
 	release_tree(&tree);
 	kill_child(&pid);
@@ -701,7 +745,7 @@ static int test_big(void)
 	pid = spawn(child_big);
 	/* Three passes: the first one over fresh memory is slow on some VMs. */
 	for (int pass = 0, no_scan = 0; pass < 3; no_scan = ++pass % 2) {
-		if (pid < 0 || (!pass && seize_tree(pid, &tree)) || dump_mm(pid, no_scan, &d, &dret) || dret ||
+		if (pid < 0 || (!pass && seize_tree(pid, &tree)) || dump_mm(pid, &tree, no_scan, &d, &dret) || dret ||
 		    read_images(&d, pid, &im))
 			goto out;
 		if (!dumped(&im, sh->big) || !dumped(&im, sh->big + sh->big_len - PG) ||

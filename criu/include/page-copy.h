@@ -1,0 +1,72 @@
+/*
+ * Copying a seized process's pages into a pages image, the "act" step of
+ * the memory dump (task-dump-mm.c decides which pages).
+ *
+ * Two ways, chosen per process when the copier opens:
+ * - splice (the default): the process itself is made to run vmsplice(2)
+ *   (one injected syscall per batch) into a pipe whose read end we hold;
+ *   vmsplice only takes references to its pages, and splice(2) moves them
+ *   from the pipe into the image file: the one copy is the kernel's, into
+ *   the image's page cache. The pipe's write end and a small scratch area
+ *   for the iovec array live in the process during the dump only.
+ * - buffer: process_vm_readv(2) into a reused buffer, then write(2): two
+ *   copies. Used when the process has no seized thread to inject into, when
+ *   it can't get a pipe (fd limit, seccomp), and for the ranges vmsplice
+ *   refuses (PROT_NONE areas: read through /proc/PID/mem).
+ *
+ * Either way memory use is bounded by one batch, whatever the process size.
+ */
+#ifndef CRIU_PAGE_COPY_H
+#define CRIU_PAGE_COPY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "image.h"
+#include "seize.h"
+
+#define PC_BUF_SIZE (8U << 20) /* bytes per batch at most */
+#define PC_IOVS	    1024U      /* remote ranges per batch (IOV_MAX) */
+
+struct page_copier {
+	pid_t pid;
+	struct img_writer *w;
+	struct iovec remote[PC_IOVS]; /* the batch: ranges of the process */
+	size_t nr;
+	size_t used;  /* bytes in the batch */
+	size_t limit; /* bytes a batch may hold */
+
+	/* buffer way */
+	int mem_fd; /* /proc/PID/mem, opened on first need */
+	char *buf;  /* PC_BUF_SIZE, allocated on first need */
+
+	/* splice way: t is NULL when it is not in use */
+	struct seized_thread *t;
+	int pipe_rd;	  /* our read end */
+	int remote_wr;	  /* the write end, a descriptor of the process */
+	uint64_t scratch; /* the iovec array, in the process */
+
+	uint64_t spliced, copied; /* bytes each way */
+};
+
+/*
+ * Prepares copying from the process of seized thread `t` (NULL: buffer way
+ * only) into `w`. With `splice` false, or when the process can't take part,
+ * the buffer way is used. 0 or -errno.
+ */
+int pc_open(struct page_copier *pc, pid_t pid, struct seized_thread *t, struct img_writer *w, bool splice);
+/* Queues `len` bytes at `addr` of the process; copies full batches. */
+int pc_add(struct page_copier *pc, uint64_t addr, uint64_t len);
+/* Copies what is queued. */
+int pc_flush(struct page_copier *pc);
+/*
+ * Takes back from the process what pc_open put there (its pipe end, the
+ * scratch area) and frees the rest; always to be called. -errno if the
+ * process could not be cleaned up.
+ */
+int pc_close(struct page_copier *pc);
+
+#endif

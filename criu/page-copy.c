@@ -1,0 +1,311 @@
+/*
+ * Copying a seized process's pages into a pages image: see page-copy.h.
+ */
+#define LOG_PREFIX "page-copy: "
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "inject.h"
+#include "log.h"
+#include "page-copy.h"
+#include "util.h"
+
+#define SCRATCH_SIZE (PC_IOVS * sizeof(struct iovec))
+
+/* ------------------------------------------------------------------------
+ * The buffer way
+ */
+
+static int mem_pread(struct page_copier *pc, char *dst, const struct iovec *r)
+{
+	char path[64];
+
+	if (pc->mem_fd < 0) {
+		snprintf(path, sizeof(path), "/proc/%d/mem", pc->pid);
+		pc->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (pc->mem_fd < 0) {
+			pr_perror("can't open %s", path);
+			return -errno;
+		}
+	}
+	for (size_t done = 0; done < r->iov_len;) {
+		ssize_t n = pread(pc->mem_fd, dst + done, r->iov_len - done, (off_t)(uintptr_t)r->iov_base + done);
+
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			pr_err("process %d: can't read memory at %p: %s\n", pc->pid, (char *)r->iov_base + done,
+			       n ? strerror(errno) : "end of file");
+			return n ? -errno : -EIO;
+		}
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Reads ranges `r[0..nr)` (modified) into the buffer, then writes them:
+ * process_vm_readv, and /proc/PID/mem for a range it stops at.
+ */
+static int copy_buffered(struct page_copier *pc, struct iovec *r, size_t nr)
+{
+	size_t i = 0, pos = 0, total = 0;
+	int ret;
+
+	for (size_t k = 0; k < nr; k++)
+		total += r[k].iov_len;
+	if (!pc->buf)
+		pc->buf = xmalloc(PC_BUF_SIZE);
+	while (i < nr) {
+		struct iovec l = {.iov_base = pc->buf + pos, .iov_len = total - pos};
+		ssize_t n = process_vm_readv(pc->pid, &l, 1, &r[i], nr - i, 0);
+		size_t got = n > 0 ? (size_t)n : 0;
+
+		pos += got;
+		while (i < nr && got >= r[i].iov_len)
+			got -= r[i++].iov_len;
+		if (i == nr)
+			break;
+		r[i].iov_base = (char *)r[i].iov_base + got;
+		r[i].iov_len -= got;
+		ret = mem_pread(pc, pc->buf + pos, &r[i]);
+		if (ret)
+			return ret;
+		pos += r[i++].iov_len;
+	}
+	pc->copied += total;
+	return total ? img_write_raw(pc->w, pc->buf, total) : 0;
+}
+
+/* ------------------------------------------------------------------------
+ * The splice way
+ */
+
+static int remote_close(struct seized_thread *t, int fd)
+{
+	long ret;
+	int err = (int)inject_syscall(t, SYS_close, fd, 0, 0, 0, 0, 0, &ret);
+
+	if (!err && ret < 0)
+		err = (int)ret;
+	if (err)
+		pr_err("process %d: can't close the pipe end %d we opened in it: %s\n", t->pid, fd, strerror(-err));
+	return err;
+}
+
+/* The largest pipe the kernel lets us have, up to a whole batch. */
+static size_t grow_pipe(int fd)
+{
+	static const int sizes[] = {PC_BUF_SIZE, 4 << 20, 2 << 20, 1 << 20, 512 << 10, 256 << 10};
+	int got;
+
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++)
+		if (fcntl(fd, F_SETPIPE_SZ, sizes[i]) >= 0)
+			break;
+	got = fcntl(fd, F_GETPIPE_SZ);
+	return got > 0 ? (size_t)got : 0;
+}
+
+/*
+ * A pipe in the process (its write end stays there; we take a copy of the
+ * read end and close the process's), and the scratch area for iovecs.
+ * 0; -EAGAIN with everything undone when the process can't take part (the
+ * buffer way then); another -errno when it died or could not be cleaned up.
+ */
+static int splice_open(struct page_copier *pc, struct seized_thread *t)
+{
+	int fds[2] = {-1, -1}, pidfd, err, hard = 0;
+	long ret;
+
+	err = inject_mmap(t, 0, SCRATCH_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0,
+			  &pc->scratch);
+	if (err) {
+		pr_info("process %d: no scratch area for vmsplice (%s): copying through a buffer\n", pc->pid,
+			strerror(-err));
+		pc->scratch = 0;
+		return err == -ESRCH ? err : -EAGAIN;
+	}
+	err = (int)inject_syscall(t, SYS_pipe2, (long)pc->scratch, O_CLOEXEC, 0, 0, 0, 0, &ret);
+	if (err == -ESRCH)
+		return err;
+	if (!err && ret < 0)
+		err = (int)ret;
+	if (!err)
+		err = remote_read(t->pid, pc->scratch, fds, sizeof(fds));
+	if (err) {
+		pr_info("process %d: can't make a pipe in it (%s): copying through a buffer\n", pc->pid,
+			strerror(-err));
+		fds[0] = fds[1] = -1;
+		goto undo;
+	}
+	pidfd = (int)syscall(SYS_pidfd_open, t->pid, 0);
+	pc->pipe_rd = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, fds[0], 0);
+	if (pc->pipe_rd < 0)
+		pr_info("process %d: can't take its pipe's read end: %m: copying through a buffer\n", pc->pid);
+	if (pidfd >= 0)
+		close(pidfd);
+	hard = remote_close(t, fds[0]);
+	fds[0] = -1;
+	if (hard || pc->pipe_rd < 0)
+		goto undo;
+	pc->limit = grow_pipe(pc->pipe_rd);
+	if (pc->limit < 4096)
+		goto undo;
+	pc->remote_wr = fds[1];
+	pc->t = t;
+	pr_debug("process %d: pages go through a %zu KiB pipe (fd %d in it)\n", pc->pid, pc->limit >> 10, fds[1]);
+	return 0;
+undo:
+	if (pc->pipe_rd >= 0)
+		close(pc->pipe_rd);
+	pc->pipe_rd = -1;
+	if (fds[1] >= 0 && remote_close(t, fds[1]))
+		hard = hard ? hard : -EIO;
+	if (inject_munmap(t, pc->scratch, SCRATCH_SIZE)) {
+		pr_err("process %d: can't unmap the scratch area at %#llx\n", pc->pid,
+		       (unsigned long long)pc->scratch);
+		hard = hard ? hard : -EIO;
+	}
+	pc->scratch = 0;
+	return hard ? hard : -EAGAIN;
+}
+
+/* Drops the first `n` bytes of ranges r[*i..nr). */
+static void advance(struct iovec *r, size_t nr, size_t *i, size_t n)
+{
+	while (*i < nr && n >= r[*i].iov_len)
+		n -= r[(*i)++].iov_len;
+	if (*i < nr && n) {
+		r[*i].iov_base = (char *)r[*i].iov_base + n;
+		r[*i].iov_len -= n;
+	}
+}
+
+/*
+ * The batch through the pipe: the process vmsplices its ranges in, we
+ * splice them into the image. A range vmsplice refuses (an area it may not
+ * read, EFAULT) and whatever follows it in the batch go the buffer way.
+ */
+static int copy_spliced(struct page_copier *pc, struct iovec *r, size_t nr)
+{
+	size_t i = 0;
+
+	while (i < nr) {
+		long n;
+		int err = remote_write(pc->pid, pc->scratch, &r[i], (nr - i) * sizeof(*r));
+
+		if (!err)
+			err = (int)inject_syscall(pc->t, SYS_vmsplice, pc->remote_wr, (long)pc->scratch, (long)(nr - i),
+						  SPLICE_F_NONBLOCK, 0, 0, &n);
+		if (err)
+			return err;
+		if (n <= 0) {
+			if (n != -EFAULT)
+				pr_debug("process %d: vmsplice at %p gave %ld: copying through a buffer\n", pc->pid,
+					 r[i].iov_base, n);
+			return copy_buffered(pc, &r[i], nr - i);
+		}
+		err = img_splice_raw(pc->w, pc->pipe_rd, (size_t)n);
+		if (err)
+			return err;
+		pc->spliced += (uint64_t)n;
+		advance(r, nr, &i, (size_t)n);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * The copier
+ */
+
+int pc_open(struct page_copier *pc, pid_t pid, struct seized_thread *t, struct img_writer *w, bool splice)
+{
+	int err;
+
+	memset(pc, 0, sizeof(*pc));
+	pc->pid = pid;
+	pc->w = w;
+	pc->mem_fd = -1;
+	pc->pipe_rd = -1;
+	pc->remote_wr = -1;
+	pc->limit = PC_BUF_SIZE;
+	if (!splice || !t)
+		return 0;
+	err = splice_open(pc, t);
+	if (err == -EAGAIN) {
+		pc->limit = PC_BUF_SIZE;
+		return 0;
+	}
+	return err;
+}
+
+int pc_flush(struct page_copier *pc)
+{
+	int ret = 0;
+
+	if (pc->nr)
+		ret = pc->t ? copy_spliced(pc, pc->remote, pc->nr) : copy_buffered(pc, pc->remote, pc->nr);
+	pc->nr = 0;
+	pc->used = 0;
+	return ret;
+}
+
+int pc_add(struct page_copier *pc, uint64_t addr, uint64_t len)
+{
+	int ret;
+
+	while (len) {
+		struct iovec *last = pc->nr ? &pc->remote[pc->nr - 1] : NULL;
+		bool extends = last && (uintptr_t)last->iov_base + last->iov_len == addr;
+		size_t n;
+
+		if (pc->used == pc->limit || (pc->nr == PC_IOVS && !extends)) {
+			ret = pc_flush(pc);
+			if (ret)
+				return ret;
+			extends = false;
+		}
+		n = pc->limit - pc->used < len ? pc->limit - pc->used : (size_t)len;
+		if (extends)
+			last->iov_len += n;
+		else
+			pc->remote[pc->nr++] = (struct iovec){.iov_base = (void *)(uintptr_t)addr, .iov_len = n};
+		pc->used += n;
+		addr += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int pc_close(struct page_copier *pc)
+{
+	int err = 0;
+
+	if (pc->t) {
+		err = remote_close(pc->t, pc->remote_wr);
+		if (inject_munmap(pc->t, pc->scratch, SCRATCH_SIZE)) {
+			pr_err("process %d: can't unmap the scratch area at %#llx\n", pc->pid,
+			       (unsigned long long)pc->scratch);
+			err = err ? err : -EIO;
+		}
+		pc->t = NULL;
+	}
+	if (pc->pipe_rd >= 0)
+		close(pc->pipe_rd);
+	if (pc->mem_fd >= 0)
+		close(pc->mem_fd);
+	free(pc->buf);
+	pc->pipe_rd = pc->mem_fd = -1;
+	pc->buf = NULL;
+	if (pc->spliced || pc->copied)
+		pr_debug("process %d: %llu KiB of pages spliced, %llu KiB copied through a buffer\n", pc->pid,
+			 (unsigned long long)(pc->spliced >> 10), (unsigned long long)(pc->copied >> 10));
+	return err;
+}

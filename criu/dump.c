@@ -206,7 +206,7 @@ int cr_dump(const struct options *o)
 	}
 	ret = dump_mounts(&d);
 	if (!ret)
-		ret = dump_task_tree_opts(&d, &tree, NULL, &st);
+		ret = dump_task_tree_opts(&d, &tree, &(struct task_dump_opts){.shell_job = o->shell_job}, &st);
 	if (!ret)
 		ret = write_utsns(&d);
 	if (!ret)

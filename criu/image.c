@@ -28,6 +28,7 @@
 #include "pstree.pb-c.h"
 #include "fdinfo.pb-c.h"
 #include "fs.pb-c.h"
+#include "tty.pb-c.h"
 #include "pipe.pb-c.h"
 #include "pipe-data.pb-c.h"
 #include "fifo.pb-c.h"
@@ -92,6 +93,7 @@ static const struct img_type_desc img_types[IMG_NR] = {
 	IMG_ROW(UTSNS, "utsns-%u.img", 0x54473203U, &utsns_entry__descriptor),
 	IMG_ROW(IPC_VAR, "ipcns-var-%u.img", 0x53115007U, &ipc_var_entry__descriptor),
 	IMG_ROW(ITIMERS, "itimers-%u.img", 0x57464056U, &itimer_entry__descriptor),
+	IMG_ROW(TTY_INFO, "tty-info.img", 0x59453036U, &tty_info_entry__descriptor),
 };
 /* clang-format on */
 

@@ -98,6 +98,57 @@ static int read_one(struct rtree *t, enum img_type type, unsigned id, ProtobufCM
  * Files
  */
 
+/*
+ * tty-info.img: the terminals the TTY files of files.img name. Only those a
+ * shell job has (a pty slave, /dev/tty) can be restored: -j connects them
+ * to criu's own terminal.
+ */
+static int read_ttys(struct rtree *t)
+{
+	_cleanup_free_ ProtobufCMessage **v = NULL;
+	struct hmap by_id;
+	bool any = false;
+	size_t n = 0;
+	int ret = 0;
+
+	for (size_t i = 0; i < t->nr_files; i++)
+		any = any || t->files[i].fe->type == FD_TYPES__TTY;
+	if (!any)
+		return 0;
+	ret = read_all(t, IMG_TTY_INFO, 0, true, &v, &n);
+	if (ret)
+		return ret;
+	hmap_init(&by_id);
+	for (size_t i = 0; !ret && i < n; i++) {
+		TtyInfoEntry *ti = (TtyInfoEntry *)v[i];
+
+		if (ti->type != TTY_TYPE__PTY && ti->type != TTY_TYPE__CTTY) {
+			pr_err("tty-info.img: terminal %u is of type %d; only a shell job's terminal (a pty slave or /dev/tty) can be restored\n",
+			       ti->id, ti->type);
+			ret = -EOPNOTSUPP;
+		} else if (!ti->id || hmap_get_int(&by_id, ti->id)) {
+			pr_err("tty-info.img: terminal id %u is %s\n", ti->id, ti->id ? "used twice" : "0");
+			ret = -EINVAL;
+		} else {
+			hmap_put_int(&by_id, ti->id, ti);
+		}
+	}
+	for (size_t i = 0; !ret && i < t->nr_files; i++) {
+		struct rfile *f = &t->files[i];
+
+		if (f->fe->type != FD_TYPES__TTY)
+			continue;
+		f->tty = hmap_get_int(&by_id, f->fe->tty->tty_info_id);
+		if (!f->tty) {
+			pr_err("files.img: terminal file %u names terminal %u, which tty-info.img lacks\n", f->fe->id,
+			       f->fe->tty->tty_info_id);
+			ret = -EINVAL;
+		}
+	}
+	hmap_free(&by_id);
+	return ret;
+}
+
 static int read_files(struct rtree *t)
 {
 	_cleanup_free_ ProtobufCMessage **v = NULL;
@@ -117,7 +168,7 @@ static int read_files(struct rtree *t)
 			return -EINVAL;
 		}
 		if ((fe->type == FD_TYPES__REG && !fe->reg) || (fe->type == FD_TYPES__PIPE && !fe->pipe) ||
-		    (fe->type == FD_TYPES__FIFO && !fe->fifo)) {
+		    (fe->type == FD_TYPES__FIFO && !fe->fifo) || (fe->type == FD_TYPES__TTY && !fe->tty)) {
 			pr_err("files.img: file %u of type %d lacks its description\n", fe->id, fe->type);
 			return -EINVAL;
 		}
@@ -139,7 +190,7 @@ static int read_files(struct rtree *t)
 		}
 		f->fifo_reg = r->fe->reg;
 	}
-	return 0;
+	return read_ttys(t);
 }
 
 /* What was queued in FIFOs: given to the first descriptor of each. */
@@ -548,6 +599,8 @@ static void resource_name(const struct rfile *f, char *buf, size_t len)
 {
 	if (f->fe->type == FD_TYPES__PIPE)
 		snprintf(buf, len, "pipe:[%u]", f->fe->pipe->pipe_id);
+	else if (f->tty)
+		snprintf(buf, len, "tty[%x:%x]", f->tty->rdev, f->tty->has_dev ? f->tty->dev : 0);
 	else if (f->fe->reg)
 		snprintf(buf, len, "%s", f->fe->reg->name);
 	else if (f->fifo_reg)
@@ -567,6 +620,43 @@ static int inherited_fd(const struct options *o, const struct rfile *f)
 	return -1;
 }
 
+/*
+ * A terminal file of a shell job (-j): a new open file of criu's own
+ * terminal, its standard input's (or /dev/tty, criu's controlling
+ * terminal, for a /dev/tty file), with the dumped flags.
+ */
+static int open_shell_tty(const struct rfile *f, const struct options *o, int above)
+{
+	const char *path = f->tty->type == TTY_TYPE__CTTY ? "/dev/tty" : "/proc/self/fd/0";
+	int flags = (int)(f->fe->tty->flags & (O_ACCMODE | O_APPEND | O_NONBLOCK)), fd, moved;
+	char res[64];
+
+	resource_name(f, res, sizeof(res));
+	if (!o->shell_job) {
+		pr_err("file %u is a terminal (%s) of a shell job: restore with -j/--shell-job to connect it to criu's terminal, or give it with --inherit-fd fd[N]:%s\n",
+		       f->fe->id, f->tty->type == TTY_TYPE__CTTY ? "/dev/tty" : "a pty slave", res);
+		return -EOPNOTSUPP;
+	}
+	if (f->tty->type == TTY_TYPE__PTY && !isatty(0)) {
+		pr_err("-j: criu's standard input is not a terminal; run criu restore -j from the terminal the job is to use (or give the terminal with --inherit-fd fd[N]:%s)\n",
+		       res);
+		return -ENOTTY;
+	}
+	fd = open(path, flags | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		pr_perror("-j: can't open criu's terminal (%s) for file %u", path, f->fe->id);
+		return -errno;
+	}
+	moved = fcntl(fd, F_DUPFD_CLOEXEC, above);
+	close(fd);
+	if (moved < 0) {
+		pr_perror("can't move the terminal's descriptor above %d", above);
+		return -errno;
+	}
+	pr_info("file %u (terminal %s) is criu's terminal\n", f->fe->id, res);
+	return moved;
+}
+
 int rtree_open_host_files(struct rtree *t, const struct options *o)
 {
 	int above = rtree_task_fd(t, RFD_MAP) + 64;
@@ -583,6 +673,12 @@ int rtree_open_host_files(struct rtree *t, const struct options *o)
 			f->host_fd = fcntl(fd, F_DUPFD, above);
 			if (f->host_fd < 0)
 				return -errno;
+			continue;
+		}
+		if (f->fe->type == FD_TYPES__TTY) {
+			f->host_fd = open_shell_tty(f, o, above);
+			if (f->host_fd < 0)
+				return f->host_fd;
 			continue;
 		}
 		if (f->fe->type != FD_TYPES__REG || !is_memory_device(f->fe->reg))

@@ -111,6 +111,8 @@ static FdTypes classify_fd(const char *link, const struct stat *st, uint32_t fla
 		return FD_TYPES__REG;
 	else if (fmt == S_IFIFO)
 		return FD_TYPES__FIFO;
+	else if (td_is_tty(st))
+		return FD_TYPES__TTY;
 	else if (fmt == S_IFCHR)
 		snprintf(kind, size, "character device %u:%u (%s)", major(st->st_rdev), minor(st->st_rdev), link);
 	else if (fmt == S_IFBLK)
@@ -616,6 +618,11 @@ static int dump_file(struct td_ctx *c, struct td_proc *p, const struct td_fd *f,
 		return dump_pipe(c, f, id, &fown);
 	case FD_TYPES__FIFO:
 		return dump_fifo(c, p, f, id, &fown);
+	case FD_TYPES__TTY: {
+		struct td_tty_fd t = {.fd = f->fd, .lfd = f->lfd, .flags = f->fi.flags, .st = &f->st, .link = f->link};
+
+		return td_dump_tty(c, p, &t, id, &fown);
+	}
 	default:
 		return dump_reg_fd(c, p, f, id, &fown);
 	}
@@ -696,6 +703,8 @@ int td_files_init(struct td_ctx *c)
 	hmap_init(&c->reg_files);
 	hmap_init(&c->open_files);
 	hmap_init(&c->pipes);
+	hmap_init(&c->ttys);
+	c->tty_info_img = NULL;
 	c->reg_keys = NULL;
 	c->nr_reg_keys = 0;
 	c->next_file_id = 0;
@@ -719,13 +728,14 @@ void td_files_fini(struct td_ctx *c)
 	hmap_free(&c->open_files);
 	hmap_free(&c->reg_files);
 	hmap_free(&c->pipes);
+	hmap_free(&c->ttys);
 	for (size_t i = 0; i < c->nr_reg_keys; i++)
 		free(c->reg_keys[i]);
 	free(c->reg_keys);
 	c->reg_keys = NULL;
 	c->nr_reg_keys = 0;
 	/* The images belong to c->d. */
-	c->files_img = c->pipes_data_img = c->fifo_data_img = NULL;
+	c->files_img = c->pipes_data_img = c->fifo_data_img = c->tty_info_img = NULL;
 }
 
 int td_dump_fds(struct td_ctx *c, struct td_proc *p)

@@ -36,6 +36,7 @@
 #include "pagemap.pb-c.h"
 #include "pstree.pb-c.h"
 #include "seize.h"
+#include "tty.pb-c.h"
 
 enum {
 	RFD_READY, /* write end of the pipe tasks report readiness on */
@@ -57,6 +58,7 @@ struct rfile {
 	uint32_t pipe_size;
 	struct rfile *peer; /* the other end of the same pipe, if in the tree */
 	const RegFileEntry *fifo_reg; /* FIFOs: the path entry fifo.regf_id names */
+	const TtyInfoEntry *tty;      /* terminals: its tty-info.img entry */
 };
 
 struct rthread {

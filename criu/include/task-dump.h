@@ -32,10 +32,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "core.pb-c.h"
 #include "dump.h"
+#include "fown.pb-c.h"
 #include "hashmap.h"
 #include "proc-status.h"
 #include "seize.h"
@@ -49,6 +51,8 @@ struct task_dump_opts {
 	/* Copy pages with process_vm_readv through a buffer rather than
 	 * having the task vmsplice them (page-copy.h; tests compare both). */
 	bool no_vmsplice;
+	/* -j: terminals are the user's, restore connects them to its own. */
+	bool shell_job;
 };
 
 struct task_dump_stats {
@@ -159,6 +163,8 @@ struct td_ctx {
 	size_t nr_reg_keys;
 	struct hmap open_files; /* st_ino ^ st_dev -> struct td_open_file list */
 	struct hmap pipes;	/* pipe inode -> non-NULL once its data is saved */
+	struct img_writer *tty_info_img; /* task-dump-tty.c, on first need */
+	struct hmap ttys;		 /* st_rdev -> tty_info_entry id */
 
 	/* task-dump-mm.c */
 	uint32_t next_pages_id;
@@ -200,6 +206,17 @@ int td_dump_fds(struct td_ctx *c, struct td_proc *p);
  * `link` points to ("exe", "cwd", "root", "map_files/START-END"), opened
  * with `flags`; -errno on failure, after printing why.
  */
+/* task-dump-tty.c: terminals (-j). */
+struct td_tty_fd {
+	int fd;		      /* the task's */
+	int lfd;	      /* our copy of it */
+	uint32_t flags;	      /* its open flags */
+	const struct stat *st;
+	const char *link;     /* what /proc/PID/fd/N says */
+};
+bool td_is_tty(const struct stat *st);
+int td_dump_tty(struct td_ctx *c, struct td_proc *p, const struct td_tty_fd *f, uint32_t id, FownEntry *fown);
+
 int64_t td_dump_path_file(struct td_ctx *c, struct td_proc *p, const char *link, uint32_t flags);
 
 #endif

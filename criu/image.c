@@ -226,7 +226,7 @@ int img_writer_open(struct img_writer *w, int dirfd, enum img_type type, unsigne
 		return -ENAMETOOLONG;
 	}
 
-	w->fd = openat(dirfd, w->tmpname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	w->fd = openat(dirfd, w->tmpname, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (w->fd < 0) {
 		ret = -errno;
 		pr_perror("can't create %s", w->tmpname);

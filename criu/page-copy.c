@@ -5,10 +5,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -23,19 +26,26 @@
  * The buffer way
  */
 
-static int mem_pread(struct page_copier *pc, char *dst, const struct iovec *r)
+static int open_mem(struct page_copier *pc)
 {
 	char path[64];
 
+	if (pc->mem_fd >= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/mem", pc->pid);
+	pc->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (pc->mem_fd < 0) {
-		snprintf(path, sizeof(path), "/proc/%d/mem", pc->pid);
-		pc->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (pc->mem_fd < 0) {
-			pr_perror("can't open %s", path);
-			return -errno;
-		}
+		pr_perror("can't open %s", path);
+		return -errno;
 	}
-	for (size_t done = 0; done < r->iov_len;) {
+	return 0;
+}
+
+static int mem_pread(struct page_copier *pc, char *dst, const struct iovec *r)
+{
+	int ret = open_mem(pc);
+
+	for (size_t done = 0; !ret && done < r->iov_len;) {
 		ssize_t n = pread(pc->mem_fd, dst + done, r->iov_len - done, (off_t)(uintptr_t)r->iov_base + done);
 
 		if (n <= 0) {
@@ -47,24 +57,20 @@ static int mem_pread(struct page_copier *pc, char *dst, const struct iovec *r)
 		}
 		done += (size_t)n;
 	}
-	return 0;
+	return ret;
 }
 
 /*
- * Reads ranges `r[0..nr)` (modified) into the buffer, then writes them:
+ * Reads ranges `r[0..nr)` (modified), `total` bytes, into `dst`:
  * process_vm_readv, and /proc/PID/mem for a range it stops at.
  */
-static int copy_buffered(struct page_copier *pc, struct iovec *r, size_t nr)
+static int read_ranges(struct page_copier *pc, char *dst, struct iovec *r, size_t nr, size_t total)
 {
-	size_t i = 0, pos = 0, total = 0;
+	size_t i = 0, pos = 0;
 	int ret;
 
-	for (size_t k = 0; k < nr; k++)
-		total += r[k].iov_len;
-	if (!pc->buf)
-		pc->buf = xmalloc(PC_BUF_SIZE);
 	while (i < nr) {
-		struct iovec l = {.iov_base = pc->buf + pos, .iov_len = total - pos};
+		struct iovec l = {.iov_base = dst + pos, .iov_len = total - pos};
 		ssize_t n = process_vm_readv(pc->pid, &l, 1, &r[i], nr - i, 0);
 		size_t got = n > 0 ? (size_t)n : 0;
 
@@ -75,13 +81,162 @@ static int copy_buffered(struct page_copier *pc, struct iovec *r, size_t nr)
 			break;
 		r[i].iov_base = (char *)r[i].iov_base + got;
 		r[i].iov_len -= got;
-		ret = mem_pread(pc, pc->buf + pos, &r[i]);
+		ret = mem_pread(pc, dst + pos, &r[i]);
 		if (ret)
 			return ret;
 		pos += r[i++].iov_len;
 	}
+	return 0;
+}
+
+static size_t ranges_len(const struct iovec *r, size_t nr)
+{
+	size_t total = 0;
+
+	for (size_t k = 0; k < nr; k++)
+		total += r[k].iov_len;
+	return total;
+}
+
+/* The ranges through the buffer into the image. */
+static int copy_buffered(struct page_copier *pc, struct iovec *r, size_t nr)
+{
+	size_t total = ranges_len(r, nr);
+	int ret;
+
+	if (!pc->buf)
+		pc->buf = xmalloc(PC_BUF_SIZE);
+	ret = read_ranges(pc, pc->buf, r, nr, total);
 	pc->copied += total;
-	return total ? img_write_raw(pc->w, pc->buf, total) : 0;
+	return !ret && total ? img_write_raw(pc->w, pc->buf, total) : ret;
+}
+
+/* ------------------------------------------------------------------------
+ * The mapped way: batches queued to worker threads
+ */
+
+static void *worker_main(void *arg)
+{
+	struct page_copier *pc = arg;
+	struct pc_workers *wk = pc->wk;
+	struct pc_batch b;
+	int err = 0;
+
+	for (;;) {
+		char *win;
+
+		pthread_mutex_lock(&wk->lock);
+		while (wk->queued == 0 && !wk->done && !wk->err)
+			pthread_cond_wait(&wk->cond, &wk->lock);
+		if (wk->queued == 0 || wk->err) {
+			pthread_mutex_unlock(&wk->lock);
+			break;
+		}
+		b = wk->ring[wk->first];
+		wk->first = (wk->first + 1) % PC_RING;
+		wk->queued--;
+		pthread_cond_broadcast(&wk->cond);
+		pthread_mutex_unlock(&wk->lock);
+
+		win = mmap(NULL, b.len, PROT_READ | PROT_WRITE, MAP_SHARED, pc->w->fd, (off_t)b.off);
+		if (win == MAP_FAILED) {
+			err = -errno;
+			pr_perror("%s: can't map %llu bytes at offset %llu", pc->w->name, (unsigned long long)b.len,
+				  (unsigned long long)b.off);
+		} else {
+			err = read_ranges(pc, win, b.remote, b.nr, b.len);
+			munmap(win, b.len);
+		}
+		if (err) {
+			pthread_mutex_lock(&wk->lock);
+			wk->err = err;
+			pthread_cond_broadcast(&wk->cond);
+			pthread_mutex_unlock(&wk->lock);
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* The image on tmpfs and CPUs to spare: start the workers, or say no. */
+static bool mapped_open(struct page_copier *pc, int nr_threads)
+{
+	struct pc_workers *wk;
+	struct statfs sfs;
+
+	if (nr_threads < 2 || fstatfs(pc->w->fd, &sfs) || sfs.f_type != TMPFS_MAGIC || open_mem(pc))
+		return false;
+	wk = xzalloc(sizeof(*wk));
+	pthread_mutex_init(&wk->lock, NULL);
+	pthread_cond_init(&wk->cond, NULL);
+	pc->wk = wk;
+	for (int i = 0; i < nr_threads && i < PC_MAX_THREADS; i++) {
+		if (pthread_create(&wk->th[i], NULL, worker_main, pc))
+			break;
+		wk->nr_threads++;
+	}
+	if (!wk->nr_threads) {
+		pthread_mutex_destroy(&wk->lock);
+		pthread_cond_destroy(&wk->cond);
+		free(wk);
+		pc->wk = NULL;
+		return false;
+	}
+	pr_debug("process %d: pages copied by %d threads into the mapped image\n", pc->pid, wk->nr_threads);
+	return true;
+}
+
+/* The batch to the workers: the image grows to hold it first. */
+static int mapped_queue(struct page_copier *pc)
+{
+	struct pc_workers *wk = pc->wk;
+	struct pc_batch *b;
+	int err;
+
+	if (ftruncate(pc->w->fd, (off_t)(pc->w->off + pc->used)) < 0) {
+		pr_perror("%s: can't grow it to %llu bytes", pc->w->name,
+			  (unsigned long long)(pc->w->off + pc->used));
+		return -errno;
+	}
+	pthread_mutex_lock(&wk->lock);
+	while (wk->queued == PC_RING && !wk->err)
+		pthread_cond_wait(&wk->cond, &wk->lock);
+	err = wk->err;
+	if (!err) {
+		b = &wk->ring[(wk->first + wk->queued) % PC_RING];
+		memcpy(b->remote, pc->remote, pc->nr * sizeof(*pc->remote));
+		b->nr = pc->nr;
+		b->off = pc->w->off;
+		b->len = pc->used;
+		wk->queued++;
+		pthread_cond_broadcast(&wk->cond);
+	}
+	pthread_mutex_unlock(&wk->lock);
+	if (!err) {
+		pc->w->off += pc->used;
+		pc->copied += pc->used;
+	}
+	return err;
+}
+
+/* Waits for the workers to finish what is queued; their error, if any. */
+static int mapped_close(struct page_copier *pc)
+{
+	struct pc_workers *wk = pc->wk;
+	int err;
+
+	pthread_mutex_lock(&wk->lock);
+	wk->done = true;
+	pthread_cond_broadcast(&wk->cond);
+	pthread_mutex_unlock(&wk->lock);
+	for (int i = 0; i < wk->nr_threads; i++)
+		pthread_join(wk->th[i], NULL);
+	err = wk->err;
+	pthread_mutex_destroy(&wk->lock);
+	pthread_cond_destroy(&wk->cond);
+	free(wk);
+	pc->wk = NULL;
+	return err;
 }
 
 /* ------------------------------------------------------------------------
@@ -225,7 +380,8 @@ static int copy_spliced(struct page_copier *pc, struct iovec *r, size_t nr)
  * The copier
  */
 
-int pc_open(struct page_copier *pc, pid_t pid, struct seized_thread *t, struct img_writer *w, bool splice)
+int pc_open(struct page_copier *pc, pid_t pid, struct seized_thread *t, struct img_writer *w,
+	    const struct pc_opts *o)
 {
 	int err;
 
@@ -236,7 +392,9 @@ int pc_open(struct page_copier *pc, pid_t pid, struct seized_thread *t, struct i
 	pc->pipe_rd = -1;
 	pc->remote_wr = -1;
 	pc->limit = PC_BUF_SIZE;
-	if (!splice || !t)
+	if (o->threads > 1 && mapped_open(pc, o->threads))
+		return 0;
+	if (o->no_vmsplice || !t)
 		return 0;
 	err = splice_open(pc, t);
 	if (err == -EAGAIN) {
@@ -246,14 +404,33 @@ int pc_open(struct page_copier *pc, pid_t pid, struct seized_thread *t, struct i
 	return err;
 }
 
-int pc_flush(struct page_copier *pc)
+/* The batch, whichever way. */
+static int batch_flush(struct page_copier *pc)
 {
 	int ret = 0;
 
-	if (pc->nr)
-		ret = pc->t ? copy_spliced(pc, pc->remote, pc->nr) : copy_buffered(pc, pc->remote, pc->nr);
+	if (!pc->nr)
+		return 0;
+	if (pc->wk)
+		ret = mapped_queue(pc);
+	else if (pc->t)
+		ret = copy_spliced(pc, pc->remote, pc->nr);
+	else
+		ret = copy_buffered(pc, pc->remote, pc->nr);
 	pc->nr = 0;
 	pc->used = 0;
+	return ret;
+}
+
+int pc_flush(struct page_copier *pc)
+{
+	int ret = batch_flush(pc);
+
+	if (pc->wk) {
+		int err = mapped_close(pc);
+
+		ret = ret ? ret : err;
+	}
 	return ret;
 }
 
@@ -267,7 +444,7 @@ int pc_add(struct page_copier *pc, uint64_t addr, uint64_t len)
 		size_t n;
 
 		if (pc->used == pc->limit || (pc->nr == PC_IOVS && !extends)) {
-			ret = pc_flush(pc);
+			ret = batch_flush(pc);
 			if (ret)
 				return ret;
 			extends = false;
@@ -288,6 +465,8 @@ int pc_close(struct page_copier *pc)
 {
 	int err = 0;
 
+	if (pc->wk)
+		mapped_close(pc); /* a failed dump: its error was already told */
 	if (pc->t) {
 		err = remote_close(pc->t, pc->remote_wr);
 		if (inject_munmap(pc->t, pc->scratch, SCRATCH_SIZE)) {
@@ -305,7 +484,7 @@ int pc_close(struct page_copier *pc)
 	pc->pipe_rd = pc->mem_fd = -1;
 	pc->buf = NULL;
 	if (pc->spliced || pc->copied)
-		pr_debug("process %d: %llu KiB of pages spliced, %llu KiB copied through a buffer\n", pc->pid,
+		pr_debug("process %d: %llu KiB of pages spliced, %llu KiB copied\n", pc->pid,
 			 (unsigned long long)(pc->spliced >> 10), (unsigned long long)(pc->copied >> 10));
 	return err;
 }

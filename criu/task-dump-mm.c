@@ -654,7 +654,9 @@ static int open_pages_images(struct td_ctx *c, struct td_proc *p, struct runs *r
 	pages = dump_new_image(c->d, IMG_PAGES, pages_id);
 	if (!pages)
 		return -EIO;
-	return pc_open(&r->cp, p->pid, p->nr_threads ? p->threads[0] : NULL, pages, !c->opts.no_vmsplice);
+	return pc_open(&r->cp, p->pid, p->nr_threads ? p->threads[0] : NULL, pages,
+		       &(struct pc_opts){.threads = c->opts.no_threads ? 1 : (int)sysconf(_SC_NPROCESSORS_ONLN),
+					 .no_vmsplice = c->opts.no_vmsplice});
 }
 
 static int dump_pages(struct td_ctx *c, struct td_proc *p, VmaEntry *vmas, size_t nr)

@@ -2,8 +2,14 @@
  * Copying a seized process's pages into a pages image, the "act" step of
  * the memory dump (task-dump-mm.c decides which pages).
  *
- * Two ways, chosen per process when the copier opens:
- * - splice (the default): the process itself is made to run vmsplice(2)
+ * Three ways, chosen per process when the copier opens:
+ * - mapped, when the image is on tmpfs and there are CPUs to spare: batches
+ *   go to worker threads that map their part of the image and
+ *   process_vm_readv(2) straight into it. Writes to one file are serialized
+ *   by its inode lock, page faults on a shared mapping are not, so several
+ *   CPUs allocate and fill the image's pages at once (the cost that
+ *   dominates in a VM); the image grows (ftruncate) before each batch.
+ * - splice: the process itself is made to run vmsplice(2)
  *   (one injected syscall per batch) into a pipe whose read end we hold;
  *   vmsplice only takes references to its pages, and splice(2) moves them
  *   from the pipe into the image file: the one copy is the kernel's, into
@@ -19,6 +25,7 @@
 #ifndef CRIU_PAGE_COPY_H
 #define CRIU_PAGE_COPY_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,8 +35,32 @@
 #include "image.h"
 #include "seize.h"
 
-#define PC_BUF_SIZE (8U << 20) /* bytes per batch at most */
-#define PC_IOVS	    1024U      /* remote ranges per batch (IOV_MAX) */
+#define PC_BUF_SIZE	(8U << 20) /* bytes per batch at most */
+#define PC_IOVS		1024U	   /* remote ranges per batch (IOV_MAX) */
+#define PC_RING		4U	   /* batches queued to the workers */
+#define PC_MAX_THREADS	4
+
+struct pc_opts {
+	int threads;	  /* workers for the mapped way; < 2: none */
+	bool no_vmsplice; /* the buffer way rather than splice */
+};
+
+struct pc_batch {
+	struct iovec remote[PC_IOVS];
+	size_t nr;
+	uint64_t off, len; /* where in the image */
+};
+
+struct pc_workers {
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* the ring changed, or an error, or done */
+	struct pc_batch ring[PC_RING];
+	size_t first, queued;
+	bool done;
+	int err;
+	pthread_t th[PC_MAX_THREADS];
+	int nr_threads;
+};
 
 struct page_copier {
 	pid_t pid;
@@ -49,18 +80,21 @@ struct page_copier {
 	int remote_wr;	  /* the write end, a descriptor of the process */
 	uint64_t scratch; /* the iovec array, in the process */
 
+	/* mapped way: NULL when it is not in use */
+	struct pc_workers *wk;
+
 	uint64_t spliced, copied; /* bytes each way */
 };
 
 /*
- * Prepares copying from the process of seized thread `t` (NULL: buffer way
- * only) into `w`. With `splice` false, or when the process can't take part,
- * the buffer way is used. 0 or -errno.
+ * Prepares copying from the process of seized thread `t` (NULL: no splice)
+ * into `w`, the way `o` and the image allow. 0 or -errno.
  */
-int pc_open(struct page_copier *pc, pid_t pid, struct seized_thread *t, struct img_writer *w, bool splice);
+int pc_open(struct page_copier *pc, pid_t pid, struct seized_thread *t, struct img_writer *w,
+	    const struct pc_opts *o);
 /* Queues `len` bytes at `addr` of the process; copies full batches. */
 int pc_add(struct page_copier *pc, uint64_t addr, uint64_t len);
-/* Copies what is queued. */
+/* Copies what is queued and waits until every byte is in the image. */
 int pc_flush(struct page_copier *pc);
 /*
  * Takes back from the process what pc_open put there (its pipe end, the

@@ -51,6 +51,9 @@ struct task_dump_opts {
 	/* Copy pages with process_vm_readv through a buffer rather than
 	 * having the task vmsplice them (page-copy.h; tests compare both). */
 	bool no_vmsplice;
+	/* Copy pages in criu's main thread only (page-copy.h's mapped way
+	 * uses worker threads when the images are on tmpfs). */
+	bool no_threads;
 	/* -j: terminals are the user's, restore connects them to its own. */
 	bool shell_job;
 };

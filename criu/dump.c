@@ -186,7 +186,7 @@ int cr_dump(const struct options *o)
 	};
 	struct seized_tree tree = {0};
 	struct task_dump_stats st = {0};
-	uint64_t t0;
+	uint64_t t0, frozen_ns = 0;
 	int ret;
 
 	d.imgs_dirfd = open_images_dir(o->imgs_dir, true);
@@ -211,18 +211,28 @@ int cr_dump(const struct options *o)
 		ret = write_utsns(&d);
 	if (!ret)
 		ret = write_inventory(&d); /* last: it marks a complete images dir */
-	pr_debug("dump: images written after %.3f s\n", (now_ns() - t0) / 1e9);
+	/*
+	 * Every byte is written (to the page cache at least): a tree that is
+	 * to run on (-R, or a failed dump) goes now, not after the fsyncs.
+	 * One that is to be killed waits until its images are safe.
+	 */
+	if (ret || o->leave_running) {
+		release_tree(&tree);
+		frozen_ns = now_ns() - t0;
+	}
 	/* inventory is the last pending image, so it is renamed into place last */
 	release_images(&d, true, &ret);
 	close(d.imgs_dirfd);
-	pr_debug("dump: images committed after %.3f s\n", (now_ns() - t0) / 1e9);
-	if (ret || o->leave_running)
-		release_tree(&tree);
-	else
-		kill_tree(&tree);
-	pr_info("tasks frozen for %.3f s; %zu processes, %zu threads, %llu MiB of memory in %.3f s\n",
-		(now_ns() - t0) / 1e9, st.nr_processes, st.nr_threads, (unsigned long long)(st.pages_bytes >> 20),
-		st.pages_ns / 1e9);
+	if (!frozen_ns) {
+		if (ret)
+			release_tree(&tree); /* the commit failed: it runs on */
+		else
+			kill_tree(&tree);
+		frozen_ns = now_ns() - t0;
+	}
+	pr_info("tasks frozen for %.3f s; %zu processes, %zu threads, %llu MiB of memory in %.3f s; %.3f s in all\n",
+		frozen_ns / 1e9, st.nr_processes, st.nr_threads, (unsigned long long)(st.pages_bytes >> 20),
+		st.pages_ns / 1e9, (now_ns() - t0) / 1e9);
 	if (ret) {
 		pr_err("dump of task %d failed; nothing was written to %s, the task keeps running\n", d.pid,
 		       o->imgs_dir);

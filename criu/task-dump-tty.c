@@ -56,7 +56,7 @@ static TtyType tty_type(const struct stat *st, char *kind, size_t size)
 	if (ma == TTYAUX_MAJOR && mi == 0)
 		return TTY_TYPE__CTTY;
 	if (ma == TTYAUX_MAJOR && mi == 2)
-		snprintf(kind, size, "pty master (/dev/ptmx)");
+		snprintf(kind, size, "pty master");
 	else if (ma == TTYAUX_MAJOR)
 		snprintf(kind, size, "console %u:%u", ma, mi);
 	else if (mi < 64)

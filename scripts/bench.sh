@@ -150,8 +150,20 @@ start_memtest() {
 	echo "$c"
 }
 
+# baseline DIR: MB/s of dd writing $MEM_MB MiB of zeroes into a new file
+# in DIR, fsync'd as dump's images are: what one writer gets on this
+# machine, fresh pages and all (in a VM, touching memory the host has taken
+# back costs far more than copying it).
+baseline() {
+	local out
+	out=$(dd if=/dev/zero of="$1/baseline" bs=8M count=$((MEM_MB / 8)) conv=fsync 2>&1 | tail -n 1)
+	rm -f "$1/baseline"
+	awk -v mb="$MEM_MB" '{for (i = 1; i < NF; i++) if ($(i + 1) == "s,") t = $i} END {if (t > 0) printf "%.0f", mb * 1048576 / t / 1e6}' <<<"$out"
+}
+
 bench_process() {
 	local store dir pid a b t r rss rrss frozen size res rpid
+	declare -A BASE
 	if [ ! -x "$TOP/test/helpers/memtest-static" ]; then
 		echo "process: test/helpers/memtest-static missing (make all)"
 		return 1
@@ -162,6 +174,7 @@ bench_process() {
 	for store in /dev/shm /var/tmp; do
 		dir=$(mktemp -d "$store/criu-bench.XXXXXX")
 		IMGDIRS+=("$dir")
+		BASE[$store]=$(baseline "$dir")
 		pid=$(start_memtest) || return 1
 		a=$(now)
 		peak_rss "$WORK/rss" "$CRIU" dump -t "$pid" -D "$dir" -v4 -o "$dir/dump.log" >/dev/null 2>&1
@@ -204,8 +217,10 @@ bench_process() {
 			"$(printf '%.3f s %5.0f MB/s' "$t" "$(echo "$MEM_MB / $t" | bc -l)")" "$frozen" \
 			"$((rss / 1024)) MiB" "$res" "$((${rrss:-0} / 1024)) MiB" "images $size MiB"
 		[ -n "$rpid" ] && { kill -KILL "$rpid" 2>/dev/null; while kill -0 "$rpid" 2>/dev/null; do sleep 0.05; done; }
+		echo "          (machine: dd writes $MEM_MB MiB into a new file there at ${BASE[$store]:-?} MB/s)"
 		[ -n "${BENCH_KEEP:-}" ] && for l in "$dir"/*.log; do cp "$l" "$BENCH_KEEP/$(basename "$store").$(basename "$l")"; done; rm -rf "$dir"
 	done
+	echo "targets: dump >= 1500 MB/s to /dev/shm, restore >= 2000 MB/s, criu's RSS < 64 MiB (upstream dumps ~200 MB/s to disk)"
 }
 
 for section in $SECTIONS; do

@@ -1,6 +1,7 @@
 #!/bin/bash
 # End-to-end: descriptors that need more than a path across dump/restore:
-# a FIFO with data queued in it; --inherit-fd values.
+# a FIFO with data queued in it; files held open on an external bind mount,
+# which reopen through the mapping given at restore; --inherit-fd values.
 . "$(dirname "$0")/lib.sh"
 
 R=$WORK/root
@@ -28,7 +29,40 @@ else
 	fail fifo-start "container did not start"
 fi
 
-# 2. --inherit-fd values are checked before anything is done.
+# 2. Files held open on an external bind mount (/bar, a host directory): a
+#    reader part-way through a file and an appender. Restored with /bar
+#    mapped to another host directory, both are that directory's files, the
+#    reader at the same offset.
+A=$WORK/vol-a
+B=$WORK/vol-b
+mkdir -p "$A" "$B" "$R/bar"
+printf 'first\nA-second\n' >"$A/data"
+printf 'first\nB-second\n' >"$B/data"
+: >"$A/log"
+: >"$B/log"
+PROG='exec </dev/null >/dev/null 2>&1; exec 6</bar/data 7>>/bar/log; read first <&6; echo "before $first" >&7
+	: >/tmp/ready2
+	while :; do if [ -e /tmp/go2 ]; then rm /tmp/go2; read next <&6; echo "after $next" >&7; fi; usleep 50000; done'
+if CPID=$(start_container "$R" "$CLEAN"'
+	mount --bind '"$A"' "$ROOT/bar"' "$PROG"); then
+	for _ in $(seq 100); do [ -e "$R/tmp/ready2" ] && break; sleep 0.05; done
+	run_criu dump -t "$CPID" -D "$WORK/img2" --external 'mnt[/bar]:barmount'
+	expect ext-fds-dump [ "$RC" -eq 0 ]
+	stop_task "$CPID"
+	restore_ns "$WORK/img2" --root "$R" --external "mnt[barmount]:$B"
+	expect ext-fds-restore [ "$RC" -eq 0 ]
+	if [ -n "$RPID" ]; then
+		touch "$R/tmp/go2"
+		for _ in $(seq 100); do [ -s "$B/log" ] && break; sleep 0.05; done
+		expect ext-fds-append-to-new-source grep -qx "after B-second" "$B/log"
+		expect ext-fds-old-source-untouched [ "$(cat "$A/log")" = "before first" ]
+		stop_task "$RPID"
+	fi
+else
+	fail ext-fds-start "container did not start"
+fi
+
+# 3. --inherit-fd values are checked before anything is done.
 run_criu restore -D "$WORK/img1" --root "$R" --inherit-fd 'fd[x]:pipe:[1]'
 expect inherit-fd-bad-value contains "$OUT" "expected fd[N]:RESOURCE"
 run_criu restore -D "$WORK/img1" --root "$R" --inherit-fd 'fd[987]:pipe:[1]'

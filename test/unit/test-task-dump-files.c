@@ -689,7 +689,7 @@ static int test_pty(void)
 		unit_skip_reason = "no /dev/ptmx";
 		return UNIT_SKIP;
 	}
-	return expect_refused(3, "character device 5:2");
+	return expect_refused(3, "pty master (/dev/ptmx)");
 }
 
 static const struct unit_case cases[] = {

@@ -19,6 +19,7 @@
 #define LOG_PREFIX "dump: "
 #include "crtools.h"
 #include "dump.h"
+#include "ipc-ns.h"
 #include "hashmap.h"
 #include "inventory.pb-c.h"
 #include "log.h"
@@ -160,6 +161,38 @@ static int write_utsns(struct dump_ctx *d)
 	}
 }
 
+/*
+ * The settings of the task's IPC namespace, when it has its own; one that
+ * holds System V objects is refused, as they are not saved yet.
+ */
+static int write_ipcns(struct dump_ctx *d)
+{
+	IpcVarEntry e = IPC_VAR_ENTRY__INIT;
+	struct ipc_vars v;
+	struct stat a, b;
+	char path[64];
+	uint32_t sem[4];
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", d->pid);
+	if (stat(path, &a) || stat("/proc/self/ns/ipc", &b) || a.st_ino == b.st_ino)
+		return 0; /* ours: restore gives the tree a fresh one */
+	ret = ipc_vars_of_task(d->pid, &v);
+	if (ret)
+		return ret;
+	if (v.nr_shm > 0 || v.nr_sem > 0 || v.nr_msg > 0) {
+		pr_err("the IPC namespace of task %d holds System V objects (%d shared memory segments, %d semaphore sets, %d message queues), which can't be dumped yet\n",
+		       d->pid, v.nr_shm > 0 ? v.nr_shm : 0, v.nr_sem > 0 ? v.nr_sem : 0, v.nr_msg > 0 ? v.nr_msg : 0);
+		return -EOPNOTSUPP;
+	}
+	ipc_vars_to_entry(&v, &e, sem);
+	{
+		struct img_writer *w = dump_new_image(d, IMG_IPC_VAR, 1);
+
+		return w ? img_write_entry(w, &e.base) : -EIO;
+	}
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -209,6 +242,8 @@ int cr_dump(const struct options *o)
 		ret = dump_task_tree_opts(&d, &tree, &(struct task_dump_opts){.shell_job = o->shell_job}, &st);
 	if (!ret)
 		ret = write_utsns(&d);
+	if (!ret)
+		ret = write_ipcns(&d);
 	if (!ret)
 		ret = write_inventory(&d); /* last: it marks a complete images dir */
 	/*

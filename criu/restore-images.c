@@ -564,6 +564,18 @@ int rtree_read(int dirfd, struct rtree *t)
 			t->domainname = ((UtsnsEntry *)m)->domainname;
 		}
 	}
+	if (!ret && !faccessat(dirfd, "ipcns-var-1.img", F_OK, 0)) {
+		ProtobufCMessage *m;
+
+		ret = read_one(t, IMG_IPC_VAR, 1, &m);
+		if (!ret && ((IpcVarEntry *)m)->n_sem_ctls != 4) {
+			pr_err("ipcns-var-1.img: kernel.sem has %zu numbers, expected 4\n",
+			       ((IpcVarEntry *)m)->n_sem_ctls);
+			ret = -EINVAL;
+		}
+		if (!ret)
+			t->ipc_var = (IpcVarEntry *)m;
+	}
 	if (ret)
 		return ret;
 	t->fd_base = max_fd + 1;

@@ -22,6 +22,7 @@
 #include "crtools.h"
 #include "image.h"
 #include "inventory.pb-c.h"
+#include "ipc-ns.h"
 #include "log.h"
 #include "mount-restore.h"
 #include "restore-tasks.h"
@@ -110,7 +111,11 @@ static int write_pidfile(const char *path, pid_t pid)
 static int restore_child(struct mount_plan *p, struct restore_mnt_ctx *c, struct rtree *tree, int status_fd,
 			 int null)
 {
-	int ret = mount_restore_build(p, c);
+	/* first, while the host's /proc is still there to write them through */
+	int ret = tree->ipc_var ? ipc_vars_apply(tree->ipc_var) : 0;
+
+	if (!ret)
+		ret = mount_restore_build(p, c);
 
 	mount_restore_release(p, c);
 	if (write(status_fd, &ret, sizeof(ret)) != sizeof(ret) || ret)

@@ -347,6 +347,33 @@ static int ns_inode(pid_t pid, const char *name, uint64_t *ino)
 	return 0;
 }
 
+/*
+ * Restore recreates the mount, pid, uts and ipc namespaces of the root;
+ * the others it shares with criu. A root with one of those of its own
+ * would come back in criu's: refused.
+ */
+static int check_shared_ns(const struct td_proc *root)
+{
+	static const int shared[] = {TD_NS_NET, TD_NS_USER, TD_NS_CGROUP, TD_NS_TIME};
+	static const char *const what[] = {"network", "user", "cgroup", "time"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(shared); i++) {
+		uint64_t theirs = 0, ours = 0;
+		int ret = ns_inode(root->pid, ns_names[shared[i]], &theirs);
+
+		if (!ret)
+			ret = ns_inode(getpid(), ns_names[shared[i]], &ours);
+		if (ret)
+			return ret;
+		if (theirs != ours) {
+			pr_err("process %d has a %s namespace of its own; only mount, pid, uts and ipc namespaces are recreated, so it can't be dumped yet\n",
+			       root->pid, what[i]);
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
+}
+
 static int assign_ids(struct td_ctx *c)
 {
 	struct kcmp_set sets[4] = {{.type = KCMP_VM}, {.type = KCMP_FILES}, {.type = KCMP_FS}, {.type = KCMP_SIGHAND}};
@@ -381,6 +408,12 @@ static int assign_ids(struct td_ctx *c)
 				p->ns_id[k] = ++ns_next[k];
 				hmap_put_int(&ns[k], ino, (void *)(uintptr_t)p->ns_id[k]);
 			}
+			/* restore recreates the root's namespaces only */
+			if (p->ns_id[k] != 1) {
+				pr_err("process %d (%d in the tree) is in a %s namespace of its own, not the root's: nested namespaces can't be dumped yet\n",
+				       p->pid, p->vpid, ns_names[k]);
+				ret = -EOPNOTSUPP;
+			}
 		}
 	}
 	for (int k = 0; k < 4; k++) {
@@ -389,7 +422,7 @@ static int assign_ids(struct td_ctx *c)
 	}
 	for (int k = 0; k < TD_NR_NS; k++)
 		hmap_free(&ns[k]);
-	return ret;
+	return ret ? ret : check_shared_ns(&c->procs[0]);
 }
 
 /* ------------------------------------------------------------------------

@@ -32,6 +32,7 @@
 #include "fdinfo.pb-c.h"
 #include "fs.pb-c.h"
 #include "hashmap.h"
+#include "ipc-var.pb-c.h"
 #include "mm.pb-c.h"
 #include "pagemap.pb-c.h"
 #include "pstree.pb-c.h"
@@ -104,6 +105,7 @@ struct rtree {
 	int fd_base;
 	int imgs_dirfd; /* not owned */
 	char *nodename, *domainname; /* utsns-1.img, NULL if none */
+	IpcVarEntry *ipc_var;	     /* ipcns-var-1.img, NULL if none */
 	uint64_t pages_bytes, pages_ns; /* statistics of restore-mm.c */
 	/* cleanup */
 	ProtobufCMessage **msgs;

@@ -67,9 +67,10 @@ make_rootfs() {
 # the container's copies of its mounts are private too, except mounts a test
 # made shared on purpose. Prints the PID (as seen from
 # the sandbox) of the container's init, whose root is ROOTFS.
+# UNSHARE_EXTRA: more unshare(1) options (e.g. --net).
 start_container() {
 	local root=$1 setup=$2 prog=${3:-"while :; do sleep 1; done"}
-	ROOT=$root unshare --mount --pid --uts --ipc --fork --propagation unchanged -- bash -c '
+	ROOT=$root unshare ${UNSHARE_EXTRA:-} --mount --pid --uts --ipc --fork --propagation unchanged -- bash -c '
 		set -e
 		mount --bind "$ROOT" "$ROOT"
 		'"$setup"'

@@ -20,6 +20,7 @@
 #include "crtools.h"
 #include "dump.h"
 #include "ipc-ns.h"
+#include "net-ns.h"
 #include "hashmap.h"
 #include "inventory.pb-c.h"
 #include "log.h"
@@ -193,6 +194,22 @@ static int write_ipcns(struct dump_ctx *d)
 	}
 }
 
+/* A network namespace of the task's own, if it holds nothing but lo. */
+static int write_netns(struct dump_ctx *d)
+{
+	NetDeviceEntry lo = NET_DEVICE_ENTRY__INIT;
+	bool own;
+	int ret = netns_of_task(d->pid, &own, &lo);
+
+	if (ret || !own)
+		return ret;
+	{
+		struct img_writer *w = dump_new_image(d, IMG_NETDEV, 1);
+
+		return w ? img_write_entry(w, &lo.base) : -EIO;
+	}
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -244,6 +261,8 @@ int cr_dump(const struct options *o)
 		ret = write_utsns(&d);
 	if (!ret)
 		ret = write_ipcns(&d);
+	if (!ret)
+		ret = write_netns(&d);
 	if (!ret)
 		ret = write_inventory(&d); /* last: it marks a complete images dir */
 	/*

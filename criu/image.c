@@ -29,6 +29,7 @@
 #include "fdinfo.pb-c.h"
 #include "fs.pb-c.h"
 #include "tty.pb-c.h"
+#include "netdev.pb-c.h"
 #include "pipe.pb-c.h"
 #include "pipe-data.pb-c.h"
 #include "fifo.pb-c.h"
@@ -94,6 +95,7 @@ static const struct img_type_desc img_types[IMG_NR] = {
 	IMG_ROW(IPC_VAR, "ipcns-var-%u.img", 0x53115007U, &ipc_var_entry__descriptor),
 	IMG_ROW(ITIMERS, "itimers-%u.img", 0x57464056U, &itimer_entry__descriptor),
 	IMG_ROW(TTY_INFO, "tty-info.img", 0x59453036U, &tty_info_entry__descriptor),
+	IMG_ROW(NETDEV, "netdev-%u.img", 0x57373951U, &net_device_entry__descriptor),
 };
 /* clang-format on */
 

@@ -21,6 +21,7 @@
 
 #include "image.h"
 #include "log.h"
+#include "net-ns.h"
 #include "pipe-data.pb-c.h"
 #include "restore-tasks.h"
 #include "util.h"
@@ -575,6 +576,16 @@ int rtree_read(int dirfd, struct rtree *t)
 		}
 		if (!ret)
 			t->ipc_var = (IpcVarEntry *)m;
+	}
+	if (!ret && !faccessat(dirfd, "netdev-1.img", F_OK, 0)) {
+		_cleanup_free_ ProtobufCMessage **v = NULL;
+		size_t n;
+
+		ret = read_all(t, IMG_NETDEV, 1, true, &v, &n);
+		if (!ret)
+			ret = netns_check_image((const NetDeviceEntry *const *)v, n);
+		if (!ret)
+			t->netdev = (NetDeviceEntry *)v[0];
 	}
 	if (ret)
 		return ret;

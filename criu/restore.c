@@ -23,6 +23,7 @@
 #include "image.h"
 #include "inventory.pb-c.h"
 #include "ipc-ns.h"
+#include "net-ns.h"
 #include "log.h"
 #include "mount-restore.h"
 #include "restore-tasks.h"
@@ -113,6 +114,9 @@ static int restore_child(struct mount_plan *p, struct restore_mnt_ctx *c, struct
 {
 	/* first, while the host's /proc is still there to write them through */
 	int ret = tree->ipc_var ? ipc_vars_apply(tree->ipc_var) : 0;
+
+	if (!ret && tree->netdev)
+		ret = netns_apply(tree->netdev);
 
 	if (!ret)
 		ret = mount_restore_build(p, c);
@@ -217,7 +221,7 @@ int cr_restore(const struct options *o)
 		goto out;
 	}
 	struct clone_args args = {
-		.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC,
+		.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | (tree.netdev ? CLONE_NEWNET : 0),
 		.exit_signal = SIGCHLD,
 	};
 	pid = sys_clone3(&args);

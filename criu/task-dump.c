@@ -348,14 +348,15 @@ static int ns_inode(pid_t pid, const char *name, uint64_t *ino)
 }
 
 /*
- * Restore recreates the mount, pid, uts and ipc namespaces of the root;
- * the others it shares with criu. A root with one of those of its own
- * would come back in criu's: refused.
+ * Restore recreates the mount, pid, uts and ipc namespaces of the root,
+ * and a network namespace that holds nothing but lo (net-ns.c); the others
+ * it shares with criu. A root with one of those of its own would come back
+ * in criu's: refused.
  */
 static int check_shared_ns(const struct td_proc *root)
 {
-	static const int shared[] = {TD_NS_NET, TD_NS_USER, TD_NS_CGROUP, TD_NS_TIME};
-	static const char *const what[] = {"network", "user", "cgroup", "time"};
+	static const int shared[] = {TD_NS_USER, TD_NS_CGROUP, TD_NS_TIME};
+	static const char *const what[] = {"user", "cgroup", "time"};
 
 	for (size_t i = 0; i < ARRAY_SIZE(shared); i++) {
 		uint64_t theirs = 0, ours = 0;
@@ -366,7 +367,7 @@ static int check_shared_ns(const struct td_proc *root)
 		if (ret)
 			return ret;
 		if (theirs != ours) {
-			pr_err("process %d has a %s namespace of its own; only mount, pid, uts and ipc namespaces are recreated, so it can't be dumped yet\n",
+			pr_err("process %d has a %s namespace of its own; only mount, pid, uts, ipc and (empty) network namespaces are recreated, so it can't be dumped yet\n",
 			       root->pid, what[i]);
 			return -EOPNOTSUPP;
 		}

@@ -33,6 +33,7 @@
 #include "fs.pb-c.h"
 #include "hashmap.h"
 #include "ipc-var.pb-c.h"
+#include "netdev.pb-c.h"
 #include "mm.pb-c.h"
 #include "pagemap.pb-c.h"
 #include "pstree.pb-c.h"
@@ -106,6 +107,7 @@ struct rtree {
 	int imgs_dirfd; /* not owned */
 	char *nodename, *domainname; /* utsns-1.img, NULL if none */
 	IpcVarEntry *ipc_var;	     /* ipcns-var-1.img, NULL if none */
+	NetDeviceEntry *netdev;	     /* netdev-1.img's lo: a network namespace of its own */
 	uint64_t pages_bytes, pages_ns; /* statistics of restore-mm.c */
 	/* cleanup */
 	ProtobufCMessage **msgs;

@@ -1,9 +1,11 @@
 #!/bin/bash
 # End-to-end: the namespaces around the tree. The IPC namespace's settings
 # (kernel.sem, kernel.shm*, kernel.msg*, fs.mqueue.*) come back in the
-# restored one; what can't be recreated is refused at dump, with the tree
-# left running: System V objects in the IPC namespace, a network namespace
-# of the container's own, a process of the tree in a namespace of its own.
+# restored one, and a network namespace of the container's own holding only
+# lo comes back with lo as it was; what can't be recreated is refused at
+# dump, with the tree left running: System V objects in the IPC namespace,
+# a network namespace with more than lo, a process of the tree in a
+# namespace of its own.
 . "$(dirname "$0")/lib.sh"
 
 R=$WORK/root
@@ -71,11 +73,36 @@ else
 	fail sysv-start "container did not start"
 fi
 
-# 3. A network namespace of the container's own.
-if CPID=$(UNSHARE_EXTRA=--net start_container "$R" "$CLEAN" "$QUIET"'while :; do sleep 1; done'); then
-	refused netns "has a network namespace of its own"
+# 3. A network namespace of the container's own with nothing but lo (up):
+#    restored as a new one, lo up; one with more in it is refused.
+link_of() { nsenter --net --target "$1" ip -o link show lo 2>/dev/null; }
+if CPID=$(UNSHARE_EXTRA=--net start_container "$R" "$CLEAN"'
+	ip link set lo up' "$QUIET"'while :; do sleep 1; done'); then
+	run_criu dump -t "$CPID" -D "$WORK/img-net"
+	expect netns-dump [ "$RC" -eq 0 ]
+	expect netns-image [ -s "$WORK/img-net/netdev-1.img" ]
+	if command -v crit >/dev/null; then
+		expect netns-crit contains "$(crit decode -i "$WORK/img-net/netdev-1.img" 2>&1)" '"type": "LOOPBACK"'
+	fi
+	stop_task "$CPID"
+	restore_ns "$WORK/img-net" --root "$R"
+	if [ "$RC" -eq 0 ]; then
+		ok netns-restore
+		expect netns-own [ "$(readlink /proc/"$RPID"/ns/net)" != "$(readlink /proc/self/ns/net)" ]
+		expect netns-lo-up contains "$(link_of "$RPID")" "LOOPBACK,UP"
+		expect netns-only-lo [ "$(nsenter --net --target "$RPID" ip -o link | wc -l)" = 1 ]
+		stop_task "$RPID"
+	else
+		fail netns-restore "$OUT"
+	fi
 else
 	fail netns-start "container did not start"
+fi
+if CPID=$(UNSHARE_EXTRA=--net start_container "$R" "$CLEAN"'
+	ip link add v0 type veth peer name v1' "$QUIET"'while :; do sleep 1; done'); then
+	refused netns-veth "has a network namespace of its own with device v"
+else
+	fail netns-veth-start "container did not start"
 fi
 
 # 4. A process of the tree in a UTS namespace of its own.

@@ -20,6 +20,8 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
@@ -160,15 +162,57 @@ static int queue_signals(struct rproc *p, struct seized_thread *st, const Signal
  * Threads
  */
 
+/* The highest capability this kernel knows (/proc/sys/kernel/cap_last_cap). */
+static int cap_last_cap(void)
+{
+	static int last = -1;
+	char buf[16];
+	FILE *f;
+
+	if (last >= 0)
+		return last;
+	f = fopen("/proc/sys/kernel/cap_last_cap", "re");
+	last = f && fgets(buf, sizeof(buf), f) ? atoi(buf) : CAP_LAST_CAP;
+	if (f)
+		fclose(f);
+	return last;
+}
+
+/*
+ * The bounding set first, while the task still has CAP_SETPCAP: every
+ * capability the dumped one lacked is dropped (a runtime's restrictions
+ * stay); then the securebits, which setresuid below obeys.
+ */
+static int restore_bset_secbits(struct seized_thread *st, const CredsEntry *c)
+{
+	int ret = 0;
+
+	if (c->n_cap_bnd >= 2) {
+		uint64_t bnd = (uint64_t)c->cap_bnd[1] << 32 | c->cap_bnd[0];
+
+		for (int cap = 0; !ret && cap <= cap_last_cap(); cap++)
+			if (!(bnd & (1ULL << cap)))
+				ret = rsys(st, "prctl(PR_CAPBSET_DROP)", __NR_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0, 0,
+					   NULL);
+	}
+	if (!ret && c->secbits)
+		ret = rsys(st, "prctl(PR_SET_SECUREBITS)", __NR_prctl, PR_SET_SECUREBITS, c->secbits, 0, 0, 0, 0,
+			   NULL);
+	return ret;
+}
+
 static int restore_creds(struct rproc *p, struct seized_thread *st, const CredsEntry *c)
 {
 	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct data[2];
+	/* SECBIT_KEEP_CAPS_LOCKED: keepcaps is what the securebits say */
+	bool keep_locked = c && (c->secbits & (1U << 5));
 	int ret = 0;
 
 	if (!c)
 		return 0;
-	if (c->n_groups) {
+	ret = restore_bset_secbits(st, c);
+	if (!ret && c->n_groups) {
 		ret = remote_write(st->pid, p->scratch, c->groups, c->n_groups * sizeof(uint32_t));
 		if (!ret)
 			ret = rsys(st, "setgroups", __NR_setgroups, (long)c->n_groups, (long)p->scratch, 0, 0, 0, 0,
@@ -177,7 +221,7 @@ static int restore_creds(struct rproc *p, struct seized_thread *st, const CredsE
 	if (!ret)
 		ret = rsys(st, "setresgid", __NR_setresgid, c->gid, c->egid, c->sgid, 0, 0, 0, NULL);
 	/* keep the permitted set across the uid change; capset sets it below */
-	if (!ret)
+	if (!ret && !keep_locked)
 		ret = rsys(st, "prctl(PR_SET_KEEPCAPS)", __NR_prctl, PR_SET_KEEPCAPS, 1, 0, 0, 0, 0, NULL);
 	if (!ret)
 		ret = rsys(st, "setresuid", __NR_setresuid, c->uid, c->euid, c->suid, 0, 0, 0, NULL);
@@ -185,8 +229,10 @@ static int restore_creds(struct rproc *p, struct seized_thread *st, const CredsE
 		ret = rsys(st, "setfsuid", __NR_setfsuid, c->fsuid, 0, 0, 0, 0, 0, NULL);
 	if (!ret)
 		ret = rsys(st, "setfsgid", __NR_setfsgid, c->fsgid, 0, 0, 0, 0, 0, NULL);
-	if (!ret)
-		ret = rsys(st, "prctl(PR_SET_KEEPCAPS)", __NR_prctl, PR_SET_KEEPCAPS, 0, 0, 0, 0, 0, NULL);
+	/* back to what the securebits say (SECBIT_KEEP_CAPS, 1 << 4) */
+	if (!ret && !keep_locked)
+		ret = rsys(st, "prctl(PR_SET_KEEPCAPS)", __NR_prctl, PR_SET_KEEPCAPS, (c->secbits >> 4) & 1, 0, 0,
+			   0, 0, NULL);
 	if (!ret && c->n_cap_eff >= 2 && c->n_cap_prm >= 2 && c->n_cap_inh >= 2) {
 		for (int k = 0; k < 2; k++) {
 			data[k].effective = c->cap_eff[k];
@@ -236,12 +282,49 @@ static int restore_thread(struct rproc *p, struct rthread *th)
 			   NULL);
 	if (!ret && tc->has_sched_nice && tc->sched_nice)
 		ret = rsys(st, "setpriority", __NR_setpriority, PRIO_PROCESS, 0, tc->sched_nice, 0, 0, 0, NULL);
+	if (!ret && tc->has_sched_policy && tc->sched_policy != SCHED_OTHER) {
+		struct sched_param sp = {.sched_priority = tc->has_sched_prio ? (int)tc->sched_prio : 0};
+
+		ret = remote_write(st->pid, p->scratch, &sp, sizeof(sp));
+		if (!ret)
+			ret = rsys(st, "sched_setscheduler", __NR_sched_setscheduler, 0, tc->sched_policy,
+				   (long)p->scratch, 0, 0, 0, NULL);
+	}
 	if (!ret && tc->rseq_entry && tc->rseq_entry->rseq_abi_pointer)
 		ret = rsys(st, "rseq", __NR_rseq, (long)tc->rseq_entry->rseq_abi_pointer,
 			   tc->rseq_entry->rseq_abi_size, 0, tc->rseq_entry->signature, 0, 0, NULL);
 	if (!ret)
 		ret = queue_signals(p, st, tc->signals_p, th->vtid);
 	return ret;
+}
+
+/*
+ * Writes `val` to /proc/PID/NAME. Lowering oom_score_adj takes
+ * CAP_SYS_RESOURCE, setting loginuid CAP_AUDIT_CONTROL (and a loginuid
+ * not set yet): without them the task keeps what it inherited, with a
+ * warning, as for limits.
+ */
+static void write_proc_value(pid_t pid, const char *name, long long val)
+{
+	char path[64], buf[32];
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
+	n = snprintf(buf, sizeof(buf), "%lld", val);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, buf, (size_t)n) != n)
+		pr_warn("process %d: can't set its %s to %lld (%m); it keeps the one it inherited\n", pid, name,
+			val);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void restore_proc_values(struct rproc *p, const TaskCoreEntry *tc)
+{
+	if (tc->has_oom_score_adj && tc->oom_score_adj)
+		write_proc_value(p->host_pid, "oom_score_adj", tc->oom_score_adj);
+	if (tc->has_loginuid && tc->loginuid != UINT32_MAX)
+		write_proc_value(p->host_pid, "loginuid", (long long)tc->loginuid);
 }
 
 int restore_core(struct rtree *t, struct rproc *p)
@@ -265,6 +348,8 @@ int restore_core(struct rtree *t, struct rproc *p)
 		ret = rsys(st, "setpgid", __NR_setpgid, 0, p->vpgid, 0, 0, 0, 0, NULL);
 	if (!ret)
 		ret = queue_signals(p, st, tc->signals_s, 0);
+	if (!ret)
+		restore_proc_values(p, tc);
 	for (size_t i = 0; !ret && i < p->nr_threads; i++)
 		ret = restore_thread(p, &p->threads[i]);
 	if (ret)

@@ -260,6 +260,12 @@ static int check_seccomp(struct thread_state *ts)
 		pr_err("thread %d has seccomp filters; not supported yet\n", ts->t->tid);
 		return -EOPNOTSUPP;
 	}
+	/* the images have no field for it: restored without, it would be lost */
+	if (ts->status.no_new_privs) {
+		pr_err("thread %d has no_new_privs set (PR_SET_NO_NEW_PRIVS), which can't be dumped yet\n",
+		       ts->t->tid);
+		return -EOPNOTSUPP;
+	}
 	if (mode && !ts->t->seccomp_suspended) {
 		pr_err("thread %d is in seccomp strict mode and seccomp can't be suspended "
 		       "(needs CAP_SYS_ADMIN): syscalls can't be injected\n",

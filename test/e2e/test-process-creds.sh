@@ -1,0 +1,83 @@
+#!/bin/bash
+# End-to-end: what a container runtime sets on a container's processes
+# comes back: a reduced capability bounding set, securebits, the scheduling
+# policy, oom_score_adj (test/helpers/credhold-static takes them on and
+# reports what it has from inside). no_new_privs, which the images have no
+# field for, is refused at dump.
+. "$(dirname "$0")/lib.sh"
+
+H=$TOP/test/helpers
+if [ ! -x "$H/credhold-static" ]; then
+	fail helpers-built "$H/credhold-static is missing: run make all"
+	finish
+fi
+R=$WORK/root
+make_rootfs "$R"
+mknod -m 666 "$R/dev/null" c 1 3
+mkdir -p "$R/out"
+cp "$H/credhold-static" "$R/credhold"
+CLEAN='for fd in /proc/self/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done; export PATH=/bin:$PATH'
+QUIET='exec </dev/null >/dev/null 2>&1; '
+
+child_of() { awk '{print $1}' /proc/"$1"/task/"$1"/children 2>/dev/null; }
+status_field() { awk -v f="$2:" '$1 == f {print $2}' /proc/"$1"/status 2>/dev/null; }
+policy_of() { awk '{sub(/.*\) /, ""); print $(41 - 2)}' /proc/"$1"/stat 2>/dev/null; }
+# what the helper says of itself, without its running count
+state() { sed 's/^count [0-9]* //' "$R/out/state" 2>/dev/null; }
+count() { awk '{print $2}' "$R/out/state" 2>/dev/null; }
+snapshot() {
+	echo "bnd $(status_field "$1" CapBnd) eff $(status_field "$1" CapEff) policy $(policy_of "$1")" \
+		"oom $(cat /proc/"$1"/oom_score_adj 2>/dev/null) state $(state)"
+}
+
+# 1. Bounding set without CAP_SYS_ADMIN (21) and CAP_NET_ADMIN (12),
+#    SECBIT_NOROOT (1), SCHED_BATCH (3), oom_score_adj 300.
+SETUP=$CLEAN'
+	echo 300 >/proc/self/oom_score_adj'
+if CPID=$(start_container "$R" "$SETUP" "$QUIET"'/credhold /out/state -b 21 -b 12 -s 1 -p batch & wait'); then
+	wait_until 5 [ -s "$R/out/state" ]
+	K=$(child_of "$CPID")
+	before=$(snapshot "$K")
+	expect creds-set [ "$(status_field "$K" CapBnd)" != "$(status_field $$ CapBnd)" ]
+	expect creds-state-set contains "$before" "secbits 1 keepcaps 0 nnp 0 policy 3"
+	run_criu dump -t "$CPID" -D "$WORK/img" -v4 -o "$WORK/dump.log"
+	expect creds-dump [ "$RC" -eq 0 ]
+	stop_task "$CPID"
+	restore_ns "$WORK/img" --root "$R" -v4 -o "$WORK/restore.log"
+	if [ "$RC" -eq 0 ]; then
+		ok creds-restore
+		K2=$(child_of "$RPID")
+		c=$(count)
+		wait_until 3 eval '[ "$(count)" != "$c" ]'
+		after=$(snapshot "$K2")
+		if [ "$after" = "$before" ]; then
+			ok creds-same
+		else
+			fail creds-same "before: $before; after: $after"
+		fi
+		expect creds-root-oom [ "$(cat /proc/"$RPID"/oom_score_adj)" = 300 ]
+		stop_task "$RPID"
+	else
+		fail creds-restore "$OUT; $(tail -n 3 "$WORK/restore.log")"
+	fi
+else
+	fail creds-start "container did not start"
+fi
+
+# 2. no_new_privs: refused, the tree left running.
+rm -f "$R/out/state"
+if CPID=$(start_container "$R" "$CLEAN" "$QUIET"'/credhold /out/state -n & wait'); then
+	wait_until 5 [ -s "$R/out/state" ]
+	run_criu dump -t "$CPID" -D "$WORK/img-nnp"
+	expect nnp-refused [ "$RC" -ne 0 ]
+	expect nnp-message contains "$OUT" "no_new_privs"
+	c=$(count)
+	expect nnp-still-running wait_until 3 eval '[ "$(count)" != "$c" ]'
+	stop_task "$CPID"
+else
+	fail nnp-start "container did not start"
+fi
+
+left=$(leftover_tasks "$WORK")
+if [ -z "$left" ]; then ok no-leftover-tasks; else fail no-leftover-tasks "still running: $(echo $left)"; fi
+finish

@@ -188,6 +188,13 @@ static int open_file_table(struct rtree *t)
 		case FD_TYPES__FIFO:
 			ret = open_fifo(f);
 			break;
+		case FD_TYPES__EVENTFD:
+		case FD_TYPES__SIGNALFD:
+		case FD_TYPES__TIMERFD:
+		case FD_TYPES__EVENTPOLL:
+			ret = rtree_open_anon(f);
+			ret = ret < 0 ? ret : move_fd(ret, f->table_fd);
+			break;
 		default:
 			pr_err("file %u: type %d can't be restored\n", f->fe->id, f->fe->type);
 			ret = -EOPNOTSUPP;
@@ -404,7 +411,8 @@ static void run_task(struct rtree *t, struct rproc *p)
 	else if (p->new_pgrp && setpgid(0, 0) < 0)
 		pr_perror("process %d: setpgid", p->vpid);
 	prctl(PR_SET_PDEATHSIG, 0);
-	if (fork_children(t, p) || make_threads(p) || install_fds(t, p) || open_mm_fds(t, p) || enter_fs(p))
+	if (fork_children(t, p) || make_threads(p) || install_fds(t, p) || rtree_register_epolls(t, p) ||
+	    open_mm_fds(t, p) || enter_fs(p))
 		task_fail(t, p);
 	if (write(rtree_task_fd(t, RFD_READY), &v, sizeof(v)) != sizeof(v))
 		_exit(1);

@@ -169,7 +169,9 @@ static int read_files(struct rtree *t)
 			return -EINVAL;
 		}
 		if ((fe->type == FD_TYPES__REG && !fe->reg) || (fe->type == FD_TYPES__PIPE && !fe->pipe) ||
-		    (fe->type == FD_TYPES__FIFO && !fe->fifo) || (fe->type == FD_TYPES__TTY && !fe->tty)) {
+		    (fe->type == FD_TYPES__FIFO && !fe->fifo) || (fe->type == FD_TYPES__TTY && !fe->tty) ||
+		    (fe->type == FD_TYPES__EVENTFD && !fe->efd) || (fe->type == FD_TYPES__SIGNALFD && !fe->sgfd) ||
+		    (fe->type == FD_TYPES__TIMERFD && !fe->tfd) || (fe->type == FD_TYPES__EVENTPOLL && !fe->epfd)) {
 			pr_err("files.img: file %u of type %d lacks its description\n", fe->id, fe->type);
 			return -EINVAL;
 		}
@@ -428,6 +430,51 @@ static int read_fds(struct rtree *t, struct rproc *p, int *max_fd)
 	return 0;
 }
 
+/*
+ * Each epoll's owner: the first process, in pstree order, that has it; it
+ * registers the watched fds, each of which must be one of its own.
+ */
+static int link_epolls(struct rtree *t)
+{
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < t->nr; i++) {
+		struct rproc *p = &t->procs[i];
+		struct hmap fds;
+		bool any = false;
+
+		for (size_t k = 0; k < p->nr_fds; k++) {
+			struct rfile *f = rtree_file(t, p->fds[k]->id);
+
+			if (f->fe->type == FD_TYPES__EVENTPOLL && !f->epoll_owner) {
+				f->epoll_owner = p;
+				f->epoll_fd = (int)p->fds[k]->fd;
+				any = true;
+			}
+		}
+		if (!any)
+			continue;
+		hmap_init(&fds);
+		for (size_t k = 0; k < p->nr_fds; k++)
+			hmap_put_int(&fds, p->fds[k]->fd, p->fds[k]);
+		for (size_t k = 0; !ret && k < p->nr_fds; k++) {
+			struct rfile *f = rtree_file(t, p->fds[k]->id);
+			const EventpollFileEntry *ep = f->fe->epfd;
+
+			if (f->fe->type != FD_TYPES__EVENTPOLL || f->epoll_owner != p || f->epoll_fd != (int)p->fds[k]->fd)
+				continue;
+			for (size_t j = 0; !ret && j < ep->n_tfd; j++)
+				if (!hmap_get_int(&fds, ep->tfd[j]->tfd)) {
+					pr_err("files.img: epoll %u watches fd %u, which process %d (its first holder) does not have\n",
+					       f->fe->id, ep->tfd[j]->tfd, p->vpid);
+					ret = -EINVAL;
+				}
+		}
+		hmap_free(&fds);
+	}
+	return ret;
+}
+
 static int read_proc(struct rtree *t, struct rproc *p, int *max_fd)
 {
 	ProtobufCMessage *m;
@@ -556,6 +603,8 @@ int rtree_read(int dirfd, struct rtree *t)
 		ret = read_pipe_data(t);
 	for (size_t i = 0; !ret && i < t->nr; i++)
 		ret = read_proc(t, &t->procs[i], &max_fd);
+	if (!ret)
+		ret = link_epolls(t);
 	if (!ret && !faccessat(dirfd, "utsns-1.img", F_OK, 0)) {
 		ProtobufCMessage *m;
 

@@ -95,8 +95,20 @@ static FdTypes classify_fd(const char *link, const struct stat *st, uint32_t fla
 
 	if (str_starts(link, "socket:[") || fmt == S_IFSOCK)
 		snprintf(kind, size, "socket");
-	else if (str_starts(link, "anon_inode:"))
+	else if (str_starts(link, "anon_inode:")) {
+		static const struct {
+			const char *name;
+			FdTypes type;
+		} anon[] = {{"eventfd", FD_TYPES__EVENTFD},
+			    {"signalfd", FD_TYPES__SIGNALFD},
+			    {"timerfd", FD_TYPES__TIMERFD},
+			    {"eventpoll", FD_TYPES__EVENTPOLL}};
+
 		anon_kind(link, kind, size);
+		for (size_t i = 0; i < ARRAY_SIZE(anon); i++)
+			if (!strcmp(kind, anon[i].name))
+				return anon[i].type;
+	}
 	else if (str_starts(link, "pipe:[") && fmt == S_IFIFO)
 		return FD_TYPES__PIPE;
 	else if (link[0] != '/')
@@ -618,6 +630,14 @@ static int dump_file(struct td_ctx *c, struct td_proc *p, const struct td_fd *f,
 		return dump_pipe(c, f, id, &fown);
 	case FD_TYPES__FIFO:
 		return dump_fifo(c, p, f, id, &fown);
+	case FD_TYPES__EVENTFD:
+	case FD_TYPES__SIGNALFD:
+	case FD_TYPES__TIMERFD:
+	case FD_TYPES__EVENTPOLL: {
+		struct td_anon_fd a = {.fd = f->fd, .fi = &f->fi, .fown = &fown};
+
+		return td_dump_anon(c, p, &a, type, id);
+	}
 	case FD_TYPES__TTY: {
 		struct td_tty_fd t = {.fd = f->fd, .lfd = f->lfd, .flags = f->fi.flags, .st = &f->st, .link = f->link};
 

@@ -61,6 +61,9 @@ struct rfile {
 	struct rfile *peer; /* the other end of the same pipe, if in the tree */
 	const RegFileEntry *fifo_reg; /* FIFOs: the path entry fifo.regf_id names */
 	const TtyInfoEntry *tty;      /* terminals: its tty-info.img entry */
+	/* epoll: the process that registers its watched fds, at its fd */
+	struct rproc *epoll_owner;
+	int epoll_fd;
 };
 
 struct rthread {
@@ -150,6 +153,10 @@ int rsys(struct seized_thread *t, const char *what, long nr, long a1, long a2, l
 	 long *out);
 uint64_t rnow_ns(void);
 int restore_mm(struct rtree *t, struct rproc *p);
+/* restore-anon.c: an eventfd, signalfd, timerfd or epoll file (a new fd). */
+int rtree_open_anon(const struct rfile *f);
+/* restore-anon.c: the fds p's epolls watch, once p's fds are in place. */
+int rtree_register_epolls(struct rtree *t, struct rproc *p);
 /* restore-pages.c: p's dumped pages into its mapped areas; adds to *bytes. */
 int fill_pages(struct rtree *t, struct rproc *p, struct seized_thread *st, uint64_t *bytes);
 int restore_core(struct rtree *t, struct rproc *p);

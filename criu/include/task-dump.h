@@ -218,6 +218,16 @@ struct td_tty_fd {
 	const char *link;     /* what /proc/PID/fd/N says */
 };
 bool td_is_tty(const struct stat *st);
+
+/* task-dump-anon.c: eventfd, signalfd, timerfd, epoll. */
+struct proc_fdinfo;
+struct td_anon_fd {
+	int fd;				/* the task's */
+	const struct proc_fdinfo *fi;	/* its fdinfo */
+	FownEntry *fown;
+};
+/* `type`: FD_TYPES__EVENTFD, __SIGNALFD, __TIMERFD or __EVENTPOLL. */
+int td_dump_anon(struct td_ctx *c, struct td_proc *p, const struct td_anon_fd *f, int type, uint32_t id);
 int td_dump_tty(struct td_ctx *c, struct td_proc *p, const struct td_tty_fd *f, uint32_t id, FownEntry *fown);
 
 int64_t td_dump_path_file(struct td_ctx *c, struct td_proc *p, const char *link, uint32_t flags);

@@ -1,7 +1,8 @@
 #!/bin/bash
 # End-to-end: descriptors that need more than a path across dump/restore:
 # a FIFO with data queued in it; files held open on an external bind mount,
-# which reopen through the mapping given at restore; --inherit-fd values.
+# which reopen through the mapping given at restore; eventfd, signalfd,
+# timerfd and epoll; --inherit-fd values.
 . "$(dirname "$0")/lib.sh"
 
 R=$WORK/root
@@ -62,7 +63,49 @@ else
 	fail ext-fds-start "container did not start"
 fi
 
-# 3. --inherit-fd values are checked before anything is done.
+# 3. eventfd, signalfd, timerfd and epoll (test/helpers/anonfds-static):
+#    after restore the eventfd counter, the pending signal behind the
+#    signalfd, a running timer and the epoll's registrations are there.
+if [ -x "$TOP/test/helpers/anonfds-static" ]; then
+	cp "$TOP/test/helpers/anonfds-static" "$R/anonfds"
+	mkdir -p "$R/out3"
+	ANON_WANT='epoll 1 2 3
+eventfd 7
+signalfd 10
+timerfd OK'
+	if CPID=$(start_container "$R" "$CLEAN" 'exec </dev/null >/dev/null 2>&1; /anonfds /out3 & wait'); then
+		for _ in $(seq 100); do [ -e "$R/out3/ready" ] && break; sleep 0.05; done
+		run_criu dump -t "$CPID" -D "$WORK/img3" -v4 -o "$WORK/dump3.log"
+		expect anon-dump [ "$RC" -eq 0 ]
+		if command -v crit >/dev/null; then
+			files=$(crit decode -i "$WORK/img3/files.img" 2>&1)
+			for k in EVENTFD SIGNALFD TIMERFD EVENTPOLL; do
+				expect "anon-crit-$k" contains "$files" "\"type\": \"$k\""
+			done
+		fi
+		stop_task "$CPID"
+		restore_ns "$WORK/img3" --root "$R" -v4 -o "$WORK/restore3.log"
+		if [ "$RC" -eq 0 ]; then
+			ok anon-restore
+			touch "$R/out3/go"
+			for _ in $(seq 100); do [ -s "$R/out3/result" ] && break; sleep 0.05; done
+			if [ "$(cat "$R/out3/result" 2>/dev/null)" = "$ANON_WANT" ]; then
+				ok anon-state-kept
+			else
+				fail anon-state-kept "got: $(tr '\n' ';' <"$R/out3/result" 2>/dev/null)"
+			fi
+			stop_task "$RPID"
+		else
+			fail anon-restore "$OUT; $(tail -n 3 "$WORK/restore3.log")"
+		fi
+	else
+		fail anon-start "container did not start"
+	fi
+else
+	fail anon-helper "test/helpers/anonfds-static is missing: run make all"
+fi
+
+# 4. --inherit-fd values are checked before anything is done.
 run_criu restore -D "$WORK/img1" --root "$R" --inherit-fd 'fd[x]:pipe:[1]'
 expect inherit-fd-bad-value contains "$OUT" "expected fd[N]:RESOURCE"
 run_criu restore -D "$WORK/img1" --root "$R" --inherit-fd 'fd[987]:pipe:[1]'

@@ -13,7 +13,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
-#include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -528,7 +528,7 @@ static void child_lonely(void)
 		socketpair(AF_UNIX, SOCK_STREAM, 0, sp);
 		break;
 	case 1:
-		eventfd(0, 0);
+		inotify_init1(0);
 		break;
 	case 2:
 		open(shm->data, O_RDONLY);
@@ -668,9 +668,9 @@ static int test_socket(void)
 	return expect_refused(0, "socket");
 }
 
-static int test_eventfd(void)
+static int test_inotify(void)
 {
-	return expect_refused(1, "eventfd");
+	return expect_refused(1, "inotify");
 }
 
 static int test_deleted(void)
@@ -695,7 +695,7 @@ static int test_pty(void)
 static const struct unit_case cases[] = {
 	{"task_dump_files_tree", test_tree},
 	{"task_dump_files_socket", test_socket},
-	{"task_dump_files_eventfd", test_eventfd},
+	{"task_dump_files_inotify", test_inotify},
 	{"task_dump_files_deleted", test_deleted},
 	{"task_dump_files_pty", test_pty},
 	{"task_dump_files_chroot", test_chroot},

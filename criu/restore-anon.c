@@ -1,0 +1,131 @@
+/*
+ * Restore, in the new namespaces: the anon-inode files of the file table
+ * (eventfd, signalfd, timerfd, epoll), made by the root before it forks,
+ * and the descriptors each epoll watches, registered once every descriptor
+ * of its owner (the first process with it, in pstree order) is in place.
+ */
+#define LOG_PREFIX "restore: "
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "restore-tasks.h"
+#include "util.h"
+
+#ifndef TFD_IOC_SET_TICKS
+#define TFD_IOC_SET_TICKS _IOW('T', 0, uint64_t)
+#endif
+
+static int open_eventfd(const EventfdFileEntry *e)
+{
+	int fd = eventfd(0, (int)(e->flags & EFD_NONBLOCK) | EFD_CLOEXEC);
+
+	if (fd < 0) {
+		pr_perror("eventfd %u", e->id);
+		return -errno;
+	}
+	if (e->counter && write(fd, &e->counter, sizeof(e->counter)) != sizeof(e->counter)) {
+		pr_perror("eventfd %u: can't set its counter to %llu", e->id, (unsigned long long)e->counter);
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
+static int open_signalfd(const SignalfdEntry *e)
+{
+	sigset_t mask;
+	int fd;
+
+	sigemptyset(&mask);
+	for (int sig = 1; sig <= 64; sig++)
+		if (e->sigmask & (1ULL << (sig - 1)))
+			sigaddset(&mask, sig);
+	fd = signalfd(-1, &mask, (int)(e->flags & SFD_NONBLOCK) | SFD_CLOEXEC);
+	if (fd < 0) {
+		pr_perror("signalfd %u", e->id);
+		return -errno;
+	}
+	return fd;
+}
+
+/* Armed for the time that was left (relative: the clock moved on meanwhile). */
+static int open_timerfd(const TimerfdEntry *e)
+{
+	struct itimerspec its = {
+		.it_value = {(time_t)e->vsec, (long)e->vnsec},
+		.it_interval = {(time_t)e->isec, (long)e->insec},
+	};
+	int fd = timerfd_create((int)e->clockid, (int)(e->flags & TFD_NONBLOCK) | TFD_CLOEXEC);
+
+	if (fd < 0) {
+		pr_perror("timerfd %u (clock %u)", e->id, e->clockid);
+		return -errno;
+	}
+	if ((e->vsec || e->vnsec) && timerfd_settime(fd, 0, &its, NULL) < 0) {
+		pr_perror("timerfd %u: can't arm it", e->id);
+		close(fd);
+		return -EINVAL;
+	}
+	if (e->ticks && ioctl(fd, TFD_IOC_SET_TICKS, &e->ticks) < 0) {
+		pr_perror("timerfd %u: can't give it back %llu expirations (TFD_IOC_SET_TICKS)", e->id,
+			  (unsigned long long)e->ticks);
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
+int rtree_open_anon(const struct rfile *f)
+{
+	const FileEntry *fe = f->fe;
+	int fd;
+
+	switch (fe->type) {
+	case FD_TYPES__EVENTFD:
+		return open_eventfd(fe->efd);
+	case FD_TYPES__SIGNALFD:
+		return open_signalfd(fe->sgfd);
+	case FD_TYPES__TIMERFD:
+		return open_timerfd(fe->tfd);
+	case FD_TYPES__EVENTPOLL:
+		fd = epoll_create1(EPOLL_CLOEXEC);
+		if (fd < 0)
+			pr_perror("epoll %u", fe->id);
+		return fd < 0 ? -errno : fd;
+	default:
+		return -EINVAL;
+	}
+}
+
+int rtree_register_epolls(struct rtree *t, struct rproc *p)
+{
+	for (size_t i = 0; i < p->nr_fds; i++) {
+		struct rfile *f = rtree_file(t, p->fds[i]->id);
+		const EventpollFileEntry *ep;
+
+		if (f->fe->type != FD_TYPES__EVENTPOLL || f->epoll_owner != p || f->epoll_fd != (int)p->fds[i]->fd)
+			continue;
+		ep = f->fe->epfd;
+		for (size_t k = 0; k < ep->n_tfd; k++) {
+			struct epoll_event ev = {.events = ep->tfd[k]->events, .data.u64 = ep->tfd[k]->data};
+
+			if (epoll_ctl(f->epoll_fd, EPOLL_CTL_ADD, (int)ep->tfd[k]->tfd, &ev) < 0) {
+				pr_perror("process %d: epoll fd %d can't watch fd %u again", p->vpid, f->epoll_fd,
+					  ep->tfd[k]->tfd);
+				return -errno;
+			}
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,135 @@
+/*
+ * Unit tests for the kind-specific fdinfo parsers (criu/fdinfo-anon.c):
+ * eventfd, signalfd, timerfd and epoll fixtures captured from a process,
+ * exact values; malformed lines refused with a message.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "unit-proc.h"
+#include "fdinfo-anon.h"
+
+static int parse_fixture(const char *name, struct proc_fdinfo *fi)
+{
+	struct proc_parse_error err = {0};
+	size_t len;
+	char *buf = unit_slurp(name, &len);
+	int ret;
+
+	if (!buf)
+		return -ENOENT;
+	ret = proc_fdinfo_parse(buf, len, fi, &err);
+	free(buf);
+	return ret;
+}
+
+/* An fdinfo of the four common lines and `extra`. */
+static int parse_text(const char *extra, struct proc_fdinfo *fi)
+{
+	char buf[512];
+	int n = snprintf(buf, sizeof(buf), "pos:\t0\nflags:\t02\nmnt_id:\t17\nino:\t1038\n%s", extra);
+
+	return proc_fdinfo_parse(buf, (size_t)n, fi, NULL);
+}
+
+static int test_eventfd(void)
+{
+	struct proc_fdinfo fi;
+	struct fdinfo_eventfd e;
+	struct proc_parse_error err = {0};
+
+	CHECK(!parse_fixture(PROC_FIXTURES "eventfd.fdinfo", &fi));
+	CHECK(!fdinfo_eventfd(&fi, &e, &err) && e.count == 7 && !e.semaphore);
+	proc_fdinfo_free(&fi);
+	CHECK(!parse_text("eventfd-count: fffffffffffffffe\neventfd-semaphore: 1\n", &fi));
+	CHECK(!fdinfo_eventfd(&fi, &e, &err) && e.count == 0xfffffffffffffffeULL && e.semaphore);
+	proc_fdinfo_free(&fi);
+	CHECK(!parse_text("eventfd-count: zz\n", &fi));
+	CHECK(fdinfo_eventfd(&fi, &e, &err) == -EINVAL && strstr(err.msg, "not a number"));
+	proc_fdinfo_free(&fi);
+	CHECK(!parse_text("", &fi));
+	CHECK(fdinfo_eventfd(&fi, &e, &err) == -EINVAL && strstr(err.msg, "eventfd-count"));
+	proc_fdinfo_free(&fi);
+	return 0;
+}
+
+static int test_signalfd(void)
+{
+	struct proc_fdinfo fi;
+	struct proc_parse_error err = {0};
+	uint64_t mask = 0;
+
+	CHECK(!parse_fixture(PROC_FIXTURES "signalfd.fdinfo", &fi));
+	CHECK(!fdinfo_signalfd(&fi, &mask, &err) && mask == 0x4200);
+	proc_fdinfo_free(&fi);
+	CHECK(!parse_text("sigmask:\t00000000000042x0\n", &fi));
+	CHECK(fdinfo_signalfd(&fi, &mask, &err) == -EINVAL);
+	proc_fdinfo_free(&fi);
+	return 0;
+}
+
+static int test_timerfd(void)
+{
+	struct proc_fdinfo fi;
+	struct fdinfo_timerfd t;
+	struct proc_parse_error err = {0};
+
+	CHECK(!parse_fixture(PROC_FIXTURES "timerfd.fdinfo", &fi));
+	CHECK(!fdinfo_timerfd(&fi, &t, &err));
+	CHECK(t.clockid == 1 && t.ticks == 0 && t.settime_flags == 0);
+	CHECK(t.vsec == 87 && t.vnsec == 61787761 && t.isec == 5 && t.insec == 0);
+	proc_fdinfo_free(&fi);
+	CHECK(!parse_text("clockid: 0\nticks: 3\nsettime flags: 03\nit_value: (1, 2)\nit_interval: (0, 1000000000)\n",
+			  &fi));
+	CHECK(fdinfo_timerfd(&fi, &t, &err) == -EINVAL && strstr(err.msg, "nanoseconds"));
+	proc_fdinfo_free(&fi);
+	CHECK(!parse_text("clockid: 0\nticks: 3\nsettime flags: 03\nit_value: 1, 2\nit_interval: (0, 0)\n", &fi));
+	CHECK(fdinfo_timerfd(&fi, &t, &err) == -EINVAL && strstr(err.msg, "it_value"));
+	proc_fdinfo_free(&fi);
+	CHECK(!parse_text("clockid: 0\nticks: 3\nsettime flags: 01\nit_value: (1, 2)\nit_interval: (0, 5)\n", &fi));
+	CHECK(!fdinfo_timerfd(&fi, &t, &err) && t.ticks == 3 && t.settime_flags == 1 && t.vnsec == 2);
+	proc_fdinfo_free(&fi);
+	return 0;
+}
+
+static int test_epoll(void)
+{
+	struct proc_fdinfo fi;
+	struct proc_parse_error err = {0};
+	struct fdinfo_epoll_tfd *t = NULL;
+	size_t n = 0;
+
+	CHECK(!parse_fixture(PROC_FIXTURES "epoll.fdinfo", &fi));
+	CHECK(!fdinfo_epoll(&fi, &t, &n, &err) && n == 1);
+	CHECK(t[0].tfd == 6 && t[0].events == 0x19 && t[0].data == 0x1234 && t[0].ino == 0x2bb43 && t[0].sdev == 0xf);
+	free(t);
+	proc_fdinfo_free(&fi);
+	CHECK(!parse_text("tfd:        5 events: 80000019 data:                5  pos:0 ino:37828 sdev:f\n"
+			  "tfd:        3 events:       19 data: ffffffffffffffff  pos:0 ino:40e sdev:10\n",
+			  &fi));
+	CHECK(!fdinfo_epoll(&fi, &t, &n, &err) && n == 2);
+	CHECK(t[0].events == 0x80000019 && t[1].tfd == 3 && t[1].data == UINT64_MAX);
+	free(t);
+	proc_fdinfo_free(&fi);
+	CHECK(!parse_text("", &fi));
+	CHECK(!fdinfo_epoll(&fi, &t, &n, &err) && n == 0 && !t);
+	proc_fdinfo_free(&fi);
+	CHECK(!parse_text("tfd: x events: 19\n", &fi));
+	CHECK(fdinfo_epoll(&fi, &t, &n, &err) == -EINVAL && !t && n == 0 && strstr(err.msg, "epoll line"));
+	proc_fdinfo_free(&fi);
+	return 0;
+}
+
+static const struct unit_case cases[] = {
+	{"fdinfo_eventfd", test_eventfd},
+	{"fdinfo_signalfd", test_signalfd},
+	{"fdinfo_timerfd", test_timerfd},
+	{"fdinfo_epoll", test_epoll},
+	{},
+};
+
+int main(void)
+{
+	return unit_run(cases);
+}

@@ -344,10 +344,11 @@ static int read_threads(struct rtree *t, struct rproc *p)
 	}
 	p->core = p->threads[0].core;
 	p->zombie = p->core->tc->task_state == TASK_STATE_DEAD;
-	if (p->core->tc->task_state != TASK_STATE_ALIVE && !p->zombie) {
-		pr_err("process %d was stopped (SIGSTOP) when dumped; restoring stopped tasks is not supported yet\n",
-		       p->vpid);
-		return -EOPNOTSUPP;
+	p->stopped = p->core->tc->task_state == TASK_STATE_STOPPED;
+	if (p->core->tc->task_state != TASK_STATE_ALIVE && !p->zombie && !p->stopped) {
+		pr_err("process %d: task_state %u in its core; only alive, stopped and dead (zombie) tasks can be restored\n",
+		       p->vpid, p->core->tc->task_state);
+		return -EINVAL;
 	}
 	return 0;
 }

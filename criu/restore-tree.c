@@ -135,6 +135,21 @@ int rtree_restore(struct rtree *t, pid_t root, int ready_fd, uint64_t *frozen_ns
 		free(s.zombies);
 		return ret;
 	}
+	/*
+	 * A process dumped in a group stop gets SIGSTOP now, pending while it
+	 * is traced: the first thing it does once detached is to stop again,
+	 * before any of its own instructions runs.
+	 */
+	for (size_t i = 0; !ret && i < t->nr; i++)
+		if (t->procs[i].stopped && kill(t->procs[i].host_pid, SIGSTOP)) {
+			pr_perror("process %d: can't stop it again", t->procs[i].vpid);
+			ret = -errno;
+		}
+	if (ret) {
+		free(s.threads);
+		free(s.zombies);
+		return ret;
+	}
 	/* all at once: nothing else between the detaches */
 	for (size_t i = 0; i < s.nr_threads; i++)
 		release_task(&s.threads[i]);

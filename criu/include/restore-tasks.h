@@ -76,6 +76,7 @@ struct rproc {
 	PstreeEntry *pe;
 	pid_t vpid, vppid, vpgid, vsid;
 	bool zombie;
+	bool stopped;	  /* in a group stop when dumped: stopped again at release */
 	bool new_session; /* calls setsid() */
 	bool new_pgrp;	  /* calls setpgid(0, 0) */
 	CoreEntry *core;  /* the leader's (threads[0].core) */

@@ -3,7 +3,7 @@
 # comes back: a reduced capability bounding set, securebits, the scheduling
 # policy, oom_score_adj (test/helpers/credhold-static takes them on and
 # reports what it has from inside). no_new_privs, which the images have no
-# field for, is refused at dump.
+# field for, is refused at dump. A process dumped stopped comes back stopped.
 . "$(dirname "$0")/lib.sh"
 
 H=$TOP/test/helpers
@@ -76,6 +76,35 @@ if CPID=$(start_container "$R" "$CLEAN" "$QUIET"'/credhold /out/state -n & wait'
 	stop_task "$CPID"
 else
 	fail nnp-start "container did not start"
+fi
+
+# 3. A process stopped (SIGSTOP) when dumped comes back stopped, before
+#    running any of its code; SIGCONT lets it go on.
+rm -f "$R/out/state"
+if CPID=$(start_container "$R" "$CLEAN" "$QUIET"'/credhold /out/state & wait'); then
+	wait_until 5 [ -s "$R/out/state" ]
+	K=$(child_of "$CPID")
+	kill -STOP "$K"
+	wait_until 3 eval 'grep -q "^State:[[:space:]]*T" /proc/$K/status'
+	run_criu dump -t "$CPID" -D "$WORK/img-stop"
+	expect stopped-dump [ "$RC" -eq 0 ]
+	stop_task "$CPID"
+	c=$(count)
+	restore_ns "$WORK/img-stop" --root "$R"
+	if [ "$RC" -eq 0 ]; then
+		ok stopped-restore
+		K2=$(child_of "$RPID")
+		expect stopped-restored-stopped grep -q "^State:[[:space:]]*T" /proc/"$K2"/status
+		sleep 0.5
+		expect stopped-does-not-run [ "$(count)" = "$c" ]
+		kill -CONT "$K2"
+		expect stopped-continues wait_until 3 eval '[ "$(count)" != "$c" ]'
+		stop_task "$RPID"
+	else
+		fail stopped-restore "$OUT"
+	fi
+else
+	fail stopped-start "container did not start"
 fi
 
 left=$(leftover_tasks "$WORK")

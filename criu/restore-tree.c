@@ -126,6 +126,8 @@ int rtree_restore(struct rtree *t, pid_t root, int ready_fd, uint64_t *frozen_ns
 	for (size_t i = 0; !ret && i < t->nr; i++)
 		if (!t->procs[i].zombie)
 			ret = restore_core(t, &t->procs[i]);
+	if (!ret)
+		ret = rtree_restore_fowns(t);
 	for (size_t i = 0; !ret && i < t->nr; i++)
 		if (!t->procs[i].zombie)
 			ret = restore_finish(t, &t->procs[i]);

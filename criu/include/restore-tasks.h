@@ -156,6 +156,8 @@ uint64_t rnow_ns(void);
 int restore_mm(struct rtree *t, struct rproc *p);
 /* restore-anon.c: an eventfd, signalfd, timerfd or epoll file (a new fd). */
 int rtree_open_anon(const struct rfile *f);
+/* restore-fown.c: F_SETOWN_EX/F_SETSIG of every file that had an owner. */
+int rtree_restore_fowns(struct rtree *t);
 /* restore-anon.c: the fds p's epolls watch, once p's fds are in place. */
 int rtree_register_epolls(struct rtree *t, struct rproc *p);
 /* restore-pages.c: p's dumped pages into its mapped areas; adds to *bytes. */

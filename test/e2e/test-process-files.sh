@@ -65,14 +65,16 @@ fi
 
 # 3. eventfd, signalfd, timerfd and epoll (test/helpers/anonfds-static):
 #    after restore the eventfd counter, the pending signal behind the
-#    signalfd, a running timer and the epoll's registrations are there.
+#    signalfd, a running timer and the epoll's registrations are there; so
+#    is the owner (F_SETOWN, F_SETSIG) of a pipe.
 if [ -x "$TOP/test/helpers/anonfds-static" ]; then
 	cp "$TOP/test/helpers/anonfds-static" "$R/anonfds"
 	mkdir -p "$R/out3"
 	ANON_WANT='epoll 1 2 3
 eventfd 7
 signalfd 10
-timerfd OK'
+timerfd OK
+fown self 12'
 	if CPID=$(start_container "$R" "$CLEAN" 'exec </dev/null >/dev/null 2>&1; /anonfds /out3 & wait'); then
 		for _ in $(seq 100); do [ -e "$R/out3/ready" ] && break; sleep 0.05; done
 		run_criu dump -t "$CPID" -D "$WORK/img3" -v4 -o "$WORK/dump3.log"

@@ -9,6 +9,7 @@
  *   eventfd N         read from the eventfd
  *   signalfd SIG      the signal read from the signalfd
  *   timerfd OK|NONE   whether the timer expired at least once by then
+ *   fown self|PID SIG the pipe's owner (F_SETOWN to itself) and F_SETSIG
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -55,6 +56,8 @@ int main(int argc, char **argv)
 		return perror("setup"), 1;
 	if (write(p[1], "abc", 3) != 3)
 		return 1;
+	if (fcntl(p[0], F_SETOWN, getpid()) || fcntl(p[0], F_SETSIG, SIGUSR2))
+		return perror("F_SETOWN"), 1;
 	raise(SIGUSR1);
 	ev.events = EPOLLIN;
 	ev.data.u64 = 1;
@@ -87,6 +90,11 @@ int main(int argc, char **argv)
 	fprintf(f, "eventfd %lld\n", read(efd, &v, sizeof(v)) == sizeof(v) ? (long long)v : -1LL);
 	fprintf(f, "signalfd %d\n", read(sfd, &si, sizeof(si)) == sizeof(si) ? (int)si.ssi_signo : -1);
 	fprintf(f, "timerfd %s\n", read(tfd, &v, sizeof(v)) == sizeof(v) && v > 0 ? "OK" : "NONE");
+	n = fcntl(p[0], F_GETOWN);
+	if (n == getpid())
+		fprintf(f, "fown self %d\n", fcntl(p[0], F_GETSIG));
+	else
+		fprintf(f, "fown %d %d\n", n, fcntl(p[0], F_GETSIG));
 	fclose(f);
 	snprintf(path, sizeof(path), "%s/result", argv[1]);
 	rename(tmp, path);

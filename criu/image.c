@@ -30,6 +30,7 @@
 #include "fs.pb-c.h"
 #include "tty.pb-c.h"
 #include "netdev.pb-c.h"
+#include "seccomp.pb-c.h"
 #include "pipe.pb-c.h"
 #include "pipe-data.pb-c.h"
 #include "fifo.pb-c.h"
@@ -96,6 +97,7 @@ static const struct img_type_desc img_types[IMG_NR] = {
 	IMG_ROW(ITIMERS, "itimers-%u.img", 0x57464056U, &itimer_entry__descriptor),
 	IMG_ROW(TTY_INFO, "tty-info.img", 0x59453036U, &tty_info_entry__descriptor),
 	IMG_ROW(NETDEV, "netdev-%u.img", 0x57373951U, &net_device_entry__descriptor),
+	IMG_ROW(SECCOMP, "seccomp.img", 0x64413049U, &seccomp_entry__descriptor),
 };
 /* clang-format on */
 

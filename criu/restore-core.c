@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
@@ -474,11 +475,77 @@ static int set_thread_regs(struct rthread *th)
 	return ret;
 }
 
+/*
+ * A thread's seccomp state, while it is still root (installing a filter
+ * takes CAP_SYS_ADMIN or no_new_privs): its filters oldest first, or
+ * strict mode. criu seized it with PTRACE_O_SUSPEND_SECCOMP, so they don't
+ * apply to the syscalls injected after them, only once it is released.
+ */
+static int restore_seccomp(struct rtree *t, struct rproc *p, struct rthread *th)
+{
+	const ThreadCoreEntry *tc = th->core->thread_core;
+	uint32_t chain[64], n = 0, mode = tc->has_seccomp_mode ? tc->seccomp_mode : 0;
+	struct seized_thread *st = th->st;
+	int ret = 0;
+
+	if (!mode)
+		return 0;
+	if (!st->seccomp_suspended) {
+		pr_err("thread %d: its seccomp %s can't be restored: criu could not suspend seccomp while restoring (PTRACE_O_SUSPEND_SECCOMP needs CAP_SYS_ADMIN)\n",
+		       th->vtid, mode == 2 ? "filters" : "strict mode");
+		return -EPERM;
+	}
+	if (mode == 1)
+		return rsys(st, "prctl(PR_SET_SECCOMP, strict)", __NR_prctl, PR_SET_SECCOMP, 1, 0, 0, 0, 0, NULL);
+	for (uint32_t i = tc->seccomp_filter;; i = t->seccomp->seccomp_filters[i]->prev) {
+		if (n == ARRAY_SIZE(chain)) {
+			pr_err("thread %d: more than %zu seccomp filters\n", th->vtid, ARRAY_SIZE(chain));
+			return -EOPNOTSUPP;
+		}
+		chain[n++] = i;
+		if (!t->seccomp->seccomp_filters[i]->has_prev)
+			break;
+	}
+	while (!ret && n--) {
+		const SeccompFilter *f = t->seccomp->seccomp_filters[chain[n]];
+		size_t need = 16 + f->filter.len;
+		struct {
+			uint16_t len;
+			uint16_t pad[3];
+			uint64_t filter;
+		} prog;
+		uint64_t area = p->scratch;
+
+		if (need > RSCRATCH_SIZE) {
+			ret = inject_mmap(st, 0, need, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, &area);
+			if (ret) {
+				pr_err("thread %d: no room for a seccomp filter of %zu bytes: %s\n", th->vtid,
+				       f->filter.len, strerror(-ret));
+				return ret;
+			}
+		}
+		memset(&prog, 0, sizeof(prog));
+		prog.len = (uint16_t)(f->filter.len / 8);
+		prog.filter = area + 16;
+		ret = remote_write(st->pid, area, &prog, sizeof(prog));
+		if (!ret)
+			ret = remote_write(st->pid, area + 16, f->filter.data, f->filter.len);
+		if (!ret)
+			ret = rsys(st, "seccomp(SECCOMP_SET_MODE_FILTER)", __NR_seccomp, 1 /* SET_MODE_FILTER */,
+				   f->has_flags ? f->flags : 0, (long)area, 0, 0, 0, NULL);
+		if (area != p->scratch && inject_munmap(st, area, need) && !ret)
+			ret = -EIO;
+	}
+	return ret;
+}
+
 int restore_finish(struct rtree *t, struct rproc *p)
 {
 	struct seized_thread *st = p->threads[0].st;
 	int ret = 0;
 
+	for (size_t i = 0; !ret && i < p->nr_threads; i++)
+		ret = restore_seccomp(t, p, &p->threads[i]);
 	/* credentials last: they may take away what the steps above needed */
 	for (size_t i = 0; !ret && i < p->nr_threads; i++)
 		ret = restore_creds(p, p->threads[i].st, p->threads[i].core->thread_core->creds);

@@ -432,6 +432,61 @@ static int read_fds(struct rtree *t, struct rproc *p, int *max_fd)
 }
 
 /*
+ * seccomp.img, when there is one: every filter a program of whole
+ * instructions, each `prev` an earlier entry (so chains end); every thread
+ * in filter mode naming one. Strict mode needs no image.
+ */
+static int read_seccomp(struct rtree *t)
+{
+	bool any = false;
+	int ret;
+
+	for (size_t i = 0; i < t->nr; i++)
+		for (size_t k = 0; !t->procs[i].zombie && k < t->procs[i].nr_threads; k++) {
+			const ThreadCoreEntry *tc = t->procs[i].threads[k].core->thread_core;
+			uint32_t mode = tc->has_seccomp_mode ? tc->seccomp_mode : 0;
+
+			if (mode > 2) {
+				pr_err("core-%d.img: seccomp mode %u is none of disabled, strict, filter\n",
+				       t->procs[i].threads[k].vtid, mode);
+				return -EINVAL;
+			}
+			any = any || mode == 2;
+		}
+	if (!any)
+		return 0;
+	{
+		ProtobufCMessage *m;
+
+		ret = read_one(t, IMG_SECCOMP, 0, &m);
+		if (ret)
+			return ret;
+		t->seccomp = (SeccompEntry *)m;
+	}
+	for (size_t i = 0; i < t->seccomp->n_seccomp_filters; i++) {
+		const SeccompFilter *f = t->seccomp->seccomp_filters[i];
+
+		if (!f->filter.len || f->filter.len % 8 || f->filter.len > 4096 * 8 || (f->has_prev && f->prev >= i)) {
+			pr_err("seccomp.img: filter %zu: %zu bytes%s; expected whole instructions (8 bytes each, at most 4096) after an earlier filter\n",
+			       i, f->filter.len, f->has_prev && f->prev >= i ? ", after a later filter" : "");
+			return -EINVAL;
+		}
+	}
+	for (size_t i = 0; i < t->nr; i++)
+		for (size_t k = 0; !t->procs[i].zombie && k < t->procs[i].nr_threads; k++) {
+			const ThreadCoreEntry *tc = t->procs[i].threads[k].core->thread_core;
+
+			if (tc->has_seccomp_mode && tc->seccomp_mode == 2 &&
+			    (!tc->has_seccomp_filter || tc->seccomp_filter >= t->seccomp->n_seccomp_filters)) {
+				pr_err("core-%d.img: seccomp filter %u, which seccomp.img does not have\n",
+				       t->procs[i].threads[k].vtid, tc->seccomp_filter);
+				return -EINVAL;
+			}
+		}
+	return 0;
+}
+
+/*
  * Each epoll's owner: the first process, in pstree order, that has it; it
  * registers the watched fds, each of which must be one of its own.
  */
@@ -606,6 +661,8 @@ int rtree_read(int dirfd, struct rtree *t)
 		ret = read_proc(t, &t->procs[i], &max_fd);
 	if (!ret)
 		ret = link_epolls(t);
+	if (!ret)
+		ret = read_seccomp(t);
 	if (!ret && !faccessat(dirfd, "utsns-1.img", F_OK, 0)) {
 		ProtobufCMessage *m;
 

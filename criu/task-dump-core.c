@@ -78,6 +78,7 @@ struct thread_state {
 	struct user_desc tls[TLS_ENTRIES];
 	bool has_tls;
 	struct proc_status status;
+	uint32_t seccomp_filter; /* its newest filter in seccomp.img */
 };
 
 /* What the process as a whole told us. */
@@ -256,10 +257,6 @@ static int check_seccomp(struct thread_state *ts)
 {
 	uint32_t mode = ts->status.seccomp;
 
-	if (mode == 2) {
-		pr_err("thread %d has seccomp filters; not supported yet\n", ts->t->tid);
-		return -EOPNOTSUPP;
-	}
 	/* the images have no field for it: restored without, it would be lost */
 	if (ts->status.no_new_privs) {
 		pr_err("thread %d has no_new_privs set (PR_SET_NO_NEW_PRIVS), which can't be dumped yet\n",
@@ -267,9 +264,9 @@ static int check_seccomp(struct thread_state *ts)
 		return -EOPNOTSUPP;
 	}
 	if (mode && !ts->t->seccomp_suspended) {
-		pr_err("thread %d is in seccomp strict mode and seccomp can't be suspended "
+		pr_err("thread %d is in seccomp mode %u and seccomp can't be suspended "
 		       "(needs CAP_SYS_ADMIN): syscalls can't be injected\n",
-		       ts->t->tid);
+		       ts->t->tid, mode);
 		return -EPERM;
 	}
 	return 0;
@@ -603,6 +600,8 @@ static void fill_thread_core(struct core_msg *m, const struct thread_state *ts)
 	if (ts->status.seccomp) {
 		tc->has_seccomp_mode = true;
 		tc->seccomp_mode = (SeccompMode)ts->status.seccomp;
+		tc->has_seccomp_filter = ts->status.seccomp == 2 /* SECCOMP_MODE_FILTER */;
+		tc->seccomp_filter = ts->seccomp_filter;
 	}
 	tc->comm = ts->status.name;
 	if (ts->rseq.rseq_abi_pointer) {
@@ -744,6 +743,9 @@ int td_dump_cores(struct td_ctx *c, struct td_proc *p)
 		ret = run_queries(p, ps, ts);
 	for (size_t i = 0; !ret && i < p->nr_threads; i++)
 		ret = read_thread_late(&ts[i]);
+	for (size_t i = 0; !ret && i < p->nr_threads; i++)
+		if (ts[i].status.seccomp == 2 /* SECCOMP_MODE_FILTER */)
+			ret = td_seccomp_thread(c, ts[i].t->tid, &ts[i].seccomp_filter);
 	for (size_t i = 0; !ret && i < p->nr_threads; i++)
 		ret = write_core(c, p, ps, &ts[i], i == 0);
 	for (size_t i = 0; i < p->nr_threads; i++) {

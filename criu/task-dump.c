@@ -538,6 +538,7 @@ static int dump_process(struct td_ctx *c, struct td_proc *p)
 static void ctx_free(struct td_ctx *c)
 {
 	td_files_fini(c);
+	td_seccomp_fini(c);
 	for (size_t i = 0; i < c->nr_procs; i++) {
 		free(c->procs[i].threads);
 		free(c->procs[i].vtids);
@@ -593,6 +594,8 @@ int dump_task_tree_opts(struct dump_ctx *d, struct seized_tree *t, const struct 
 	}
 	if (!ret)
 		ret = write_pstree(&c);
+	if (!ret)
+		ret = td_seccomp_write(&c);
 	ctx_free(&c);
 	return ret;
 }

@@ -46,6 +46,7 @@ enum img_type {
 	IMG_ITIMERS,	/* itimers-<pid>.img, three itimer_entry (older images) */
 	IMG_TTY_INFO,	/* tty-info.img, tty_info_entry per terminal */
 	IMG_NETDEV,	/* netdev-<ns id>.img, net_device_entry per device */
+	IMG_SECCOMP,	/* seccomp.img, one seccomp_entry with every filter */
 	IMG_NR,
 	IMG_ANY = -1, /* for img_reader_open: accept any known type */
 };

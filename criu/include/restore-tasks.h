@@ -34,6 +34,7 @@
 #include "hashmap.h"
 #include "ipc-var.pb-c.h"
 #include "netdev.pb-c.h"
+#include "seccomp.pb-c.h"
 #include "mm.pb-c.h"
 #include "pagemap.pb-c.h"
 #include "pstree.pb-c.h"
@@ -112,6 +113,7 @@ struct rtree {
 	char *nodename, *domainname; /* utsns-1.img, NULL if none */
 	IpcVarEntry *ipc_var;	     /* ipcns-var-1.img, NULL if none */
 	NetDeviceEntry *netdev;	     /* netdev-1.img's lo: a network namespace of its own */
+	SeccompEntry *seccomp;	     /* seccomp.img, NULL if none */
 	uint64_t pages_bytes, pages_ns; /* statistics of restore-mm.c */
 	/* cleanup */
 	ProtobufCMessage **msgs;

@@ -169,6 +169,9 @@ struct td_ctx {
 	struct img_writer *tty_info_img; /* task-dump-tty.c, on first need */
 	struct hmap ttys;		 /* st_rdev -> tty_info_entry id */
 
+	/* task-dump-seccomp.c */
+	struct td_seccomp *seccomp;
+
 	/* task-dump-mm.c */
 	uint32_t next_pages_id;
 	uint64_t zero_pfn; /* the shared zero page's PFN, 0 if unknown */
@@ -209,6 +212,12 @@ int td_dump_fds(struct td_ctx *c, struct td_proc *p);
  * `link` points to ("exe", "cwd", "root", "map_files/START-END"), opened
  * with `flags`; -errno on failure, after printing why.
  */
+/* task-dump-seccomp.c: the filters of a thread in seccomp.img (*newest:
+ * the index of its newest), written once every thread is read. */
+int td_seccomp_thread(struct td_ctx *c, pid_t tid, uint32_t *newest);
+int td_seccomp_write(struct td_ctx *c);
+void td_seccomp_fini(struct td_ctx *c);
+
 /* task-dump-tty.c: terminals (-j). */
 struct td_tty_fd {
 	int fd;		      /* the task's */

@@ -4,13 +4,16 @@
 # policy, oom_score_adj (test/helpers/credhold-static takes them on and
 # reports what it has from inside). no_new_privs, which the images have no
 # field for, is refused at dump. A process dumped stopped comes back stopped.
+# seccomp filters (test/helpers/seccomp-static) come back and still work.
 . "$(dirname "$0")/lib.sh"
 
 H=$TOP/test/helpers
-if [ ! -x "$H/credhold-static" ]; then
-	fail helpers-built "$H/credhold-static is missing: run make all"
-	finish
-fi
+for b in credhold-static seccomp-static; do
+	if [ ! -x "$H/$b" ]; then
+		fail helpers-built "$H/$b is missing: run make all"
+		finish
+	fi
+done
 R=$WORK/root
 make_rootfs "$R"
 mknod -m 666 "$R/dev/null" c 1 3
@@ -105,6 +108,60 @@ if CPID=$(start_container "$R" "$CLEAN" "$QUIET"'/credhold /out/state & wait'); 
 	fi
 else
 	fail stopped-start "container did not start"
+fi
+
+# 4. seccomp filters, different in two threads: the same ones after restore
+#    (what they make mkdir/rmdir return, /proc's Seccomp fields).
+cp "$H/seccomp-static" "$R/seccomp"
+rm -f "$R/out/state"
+SECCOMP_WANT="main mkdir 1 rmdir 2 thread mkdir 1 rmdir 13"
+seccomp_state() { sed 's/^count [0-9]* //' "$R/out/state" 2>/dev/null; }
+seccomp_proc() {
+	local t
+	for t in $(ls /proc/"$1"/task | sort -n); do
+		grep -E '^Seccomp(_filters)?:' /proc/"$1"/task/"$t"/status | tr -s ' \t' ' ' | tr '\n' ' '
+	done
+}
+if CPID=$(start_container "$R" "$CLEAN" "$QUIET"'/seccomp /out/state & wait'); then
+	wait_until 5 eval '[ "$(seccomp_state)" = "$SECCOMP_WANT" ]'
+	K=$(child_of "$CPID")
+	expect seccomp-set [ "$(seccomp_state)" = "$SECCOMP_WANT" ]
+	sp_before=$(seccomp_proc "$K")
+	run_criu dump -t "$CPID" -D "$WORK/img-seccomp" -v4 -o "$WORK/dump-seccomp.log"
+	expect seccomp-dump [ "$RC" -eq 0 ]
+	expect seccomp-image [ -s "$WORK/img-seccomp/seccomp.img" ]
+	if command -v crit >/dev/null; then
+		# two filters: mkdir's, shared, and the thread's rmdir one after it
+		n=$(crit decode -i "$WORK/img-seccomp/seccomp.img" 2>&1 | grep -o '"filter"' | wc -l)
+		if [ "$n" = 2 ]; then
+			ok seccomp-forest
+		else
+			fail seccomp-forest "$n filters: $(crit decode -i "$WORK/img-seccomp/seccomp.img" 2>&1 | head -c 600)"
+		fi
+	fi
+	stop_task "$CPID"
+	restore_ns "$WORK/img-seccomp" --root "$R" -v4 -o "$WORK/restore-seccomp.log"
+	if [ "$RC" -eq 0 ]; then
+		ok seccomp-restore
+		K2=$(child_of "$RPID")
+		c=$(count)
+		wait_until 3 eval '[ "$(count)" != "$c" ]'
+		if [ "$(seccomp_state)" = "$SECCOMP_WANT" ]; then
+			ok seccomp-filters-work
+		else
+			fail seccomp-filters-work "restored: $(seccomp_state)"
+		fi
+		if [ "$(seccomp_proc "$K2")" = "$sp_before" ]; then
+			ok seccomp-proc-same
+		else
+			fail seccomp-proc-same "before: $sp_before; after: $(seccomp_proc "$K2")"
+		fi
+		stop_task "$RPID"
+	else
+		fail seccomp-restore "$OUT; $(tail -n 3 "$WORK/restore-seccomp.log")"
+	fi
+else
+	fail seccomp-start "container did not start"
 fi
 
 left=$(leftover_tasks "$WORK")

@@ -181,9 +181,14 @@ static int write_ipcns(struct dump_ctx *d)
 	ret = ipc_vars_of_task(d->pid, &v);
 	if (ret)
 		return ret;
-	if (v.nr_shm > 0 || v.nr_sem > 0 || v.nr_msg > 0) {
-		pr_err("the IPC namespace of task %d holds System V objects (%d shared memory segments, %d semaphore sets, %d message queues), which can't be dumped yet\n",
-		       d->pid, v.nr_shm > 0 ? v.nr_shm : 0, v.nr_sem > 0 ? v.nr_sem : 0, v.nr_msg > 0 ? v.nr_msg : 0);
+	if (v.nr_shm < 0 || v.nr_sem < 0 || v.nr_msg < 0 || v.nr_mq < 0) {
+		pr_err("can't tell whether the IPC namespace of task %d holds objects (/proc/sysvipc, mqueue): %s\n",
+		       d->pid, strerror(-(v.nr_shm < 0 ? v.nr_shm : v.nr_sem < 0 ? v.nr_sem : v.nr_msg < 0 ? v.nr_msg : v.nr_mq)));
+		return -EIO;
+	}
+	if (v.nr_shm || v.nr_sem || v.nr_msg || v.nr_mq) {
+		pr_err("the IPC namespace of task %d holds IPC objects (%d System V shared memory segments, %d semaphore sets, %d message queues; %d POSIX message queues), which can't be dumped yet\n",
+		       d->pid, v.nr_shm, v.nr_sem, v.nr_msg, v.nr_mq);
 		return -EOPNOTSUPP;
 	}
 	ipc_vars_to_entry(&v, &e, sem);

@@ -58,6 +58,7 @@ int fdinfo_eventfd(const struct proc_fdinfo *fi, struct fdinfo_eventfd *e, struc
 	if (ret < 0)
 		return ret;
 	e->semaphore = sem != 0;
+	e->mode_known = ret == 0;
 	return 0;
 }
 

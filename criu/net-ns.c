@@ -74,7 +74,7 @@ static void probe(struct net_report *r)
 		r->err = -errno;
 		return;
 	}
-	for (i = ifs; i->if_index; i++)
+	for (i = ifs; i->if_index && len < sizeof(r->why) - IFNAMSIZ - 16; i++)
 		if (strcmp(i->if_name, "lo"))
 			len += (size_t)snprintf(r->why + len, sizeof(r->why) - len, "%s%s", len ? ", " : "device ",
 						i->if_name);

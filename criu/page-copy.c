@@ -146,6 +146,15 @@ static void *worker_main(void *arg)
 		} else {
 			err = read_ranges(pc, win, b.remote, b.nr, b.len);
 			munmap(win, b.len);
+			if (err == -EFAULT) {
+				struct statfs sfs;
+
+				/* the kernel's copy into a full tmpfs faults, no SIGBUS */
+				if (!fstatfs(pc->w->fd, &sfs) && (uint64_t)sfs.f_bavail * sfs.f_bsize < b.len) {
+					pr_err("%s: no space left on the images' filesystem\n", pc->w->name);
+					err = -ENOSPC;
+				}
+			}
 		}
 		if (err) {
 			pthread_mutex_lock(&wk->lock);

@@ -14,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -44,14 +45,10 @@ static int open_eventfd(const EventfdFileEntry *e)
 
 static int open_signalfd(const SignalfdEntry *e)
 {
-	sigset_t mask;
-	int fd;
+	/* the kernel's 64-bit mask as such: glibc's sigaddset refuses 32, 33 */
+	uint64_t mask = e->sigmask;
+	int fd = (int)syscall(SYS_signalfd4, -1, &mask, sizeof(mask), (int)(e->flags & SFD_NONBLOCK) | SFD_CLOEXEC);
 
-	sigemptyset(&mask);
-	for (int sig = 1; sig <= 64; sig++)
-		if (e->sigmask & (1ULL << (sig - 1)))
-			sigaddset(&mask, sig);
-	fd = signalfd(-1, &mask, (int)(e->flags & SFD_NONBLOCK) | SFD_CLOEXEC);
 	if (fd < 0) {
 		pr_perror("signalfd %u", e->id);
 		return -errno;
@@ -72,7 +69,10 @@ static int open_timerfd(const TimerfdEntry *e)
 		pr_perror("timerfd %u (clock %u)", e->id, e->clockid);
 		return -errno;
 	}
-	if ((e->vsec || e->vnsec) && timerfd_settime(fd, 0, &its, NULL) < 0) {
+	/* a periodic timer that expired unread shows no time left: next period */
+	if (!e->vsec && !e->vnsec)
+		its.it_value = its.it_interval;
+	if ((its.it_value.tv_sec || its.it_value.tv_nsec) && timerfd_settime(fd, 0, &its, NULL) < 0) {
 		pr_perror("timerfd %u: can't arm it", e->id);
 		close(fd);
 		return -EINVAL;

@@ -179,41 +179,40 @@ static int cap_last_cap(void)
 	return last;
 }
 
-/*
- * The bounding set first, while the task still has CAP_SETPCAP: every
- * capability the dumped one lacked is dropped (a runtime's restrictions
- * stay); then the securebits, which setresuid below obeys.
- */
-static int restore_bset_secbits(struct seized_thread *st, const CredsEntry *c)
+#define SECBIT_NO_SETUID_FIXUP_BIT (1U << 2)
+#define SECBIT_ALL_LOCKS		0xaaU /* the *_LOCKED bits: 1 << 1, 3, 5, 7 */
+
+static int set_secbits(struct seized_thread *st, uint32_t bits)
 {
-	int ret = 0;
-
-	if (c->n_cap_bnd >= 2) {
-		uint64_t bnd = (uint64_t)c->cap_bnd[1] << 32 | c->cap_bnd[0];
-
-		for (int cap = 0; !ret && cap <= cap_last_cap(); cap++)
-			if (!(bnd & (1ULL << cap)))
-				ret = rsys(st, "prctl(PR_CAPBSET_DROP)", __NR_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0, 0,
-					   NULL);
-	}
-	if (!ret && c->secbits)
-		ret = rsys(st, "prctl(PR_SET_SECUREBITS)", __NR_prctl, PR_SET_SECUREBITS, c->secbits, 0, 0, 0, 0,
-			   NULL);
-	return ret;
+	return rsys(st, "prctl(PR_SET_SECUREBITS)", __NR_prctl, PR_SET_SECUREBITS, bits, 0, 0, 0, 0, NULL);
 }
 
+/*
+ * A thread's credentials, in an order that works for every combination:
+ *   1. the bounding set, while it still has CAP_SETPCAP: every capability
+ *      the dumped thread lacked is dropped (a runtime's restrictions stay);
+ *   2. the securebits without their locks, plus SECBIT_NO_SETUID_FIXUP, so
+ *      that the uid and fsuid changes clear no capability;
+ *   3. groups, gids, uids, fs ids;
+ *   4. the dumped securebits, locks and all (CAP_SETPCAP is still there);
+ *   5. capset: the dumped sets, last.
+ */
 static int restore_creds(struct rproc *p, struct seized_thread *st, const CredsEntry *c)
 {
 	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct data[2];
-	/* SECBIT_KEEP_CAPS_LOCKED: keepcaps is what the securebits say */
-	bool keep_locked = c && (c->secbits & (1U << 5));
+	uint64_t bnd;
 	int ret = 0;
 
 	if (!c)
 		return 0;
-	ret = restore_bset_secbits(st, c);
-	if (!ret && c->n_groups) {
+	bnd = (uint64_t)c->cap_bnd[1] << 32 | c->cap_bnd[0];
+	for (int cap = 0; !ret && cap <= cap_last_cap(); cap++)
+		if (!(bnd & (1ULL << cap)))
+			ret = rsys(st, "prctl(PR_CAPBSET_DROP)", __NR_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0, 0, NULL);
+	if (!ret)
+		ret = set_secbits(st, (c->secbits & ~SECBIT_ALL_LOCKS) | SECBIT_NO_SETUID_FIXUP_BIT);
+	if (!ret) {
 		ret = remote_write(st->pid, p->scratch, c->groups, c->n_groups * sizeof(uint32_t));
 		if (!ret)
 			ret = rsys(st, "setgroups", __NR_setgroups, (long)c->n_groups, (long)p->scratch, 0, 0, 0, 0,
@@ -221,20 +220,15 @@ static int restore_creds(struct rproc *p, struct seized_thread *st, const CredsE
 	}
 	if (!ret)
 		ret = rsys(st, "setresgid", __NR_setresgid, c->gid, c->egid, c->sgid, 0, 0, 0, NULL);
-	/* keep the permitted set across the uid change; capset sets it below */
-	if (!ret && !keep_locked)
-		ret = rsys(st, "prctl(PR_SET_KEEPCAPS)", __NR_prctl, PR_SET_KEEPCAPS, 1, 0, 0, 0, 0, NULL);
 	if (!ret)
 		ret = rsys(st, "setresuid", __NR_setresuid, c->uid, c->euid, c->suid, 0, 0, 0, NULL);
 	if (!ret)
+		ret = rsys(st, "setfsgid", __NR_setfsgid, c->fsgid, 0, 0, 0, 0, 0, NULL);
+	if (!ret)
 		ret = rsys(st, "setfsuid", __NR_setfsuid, c->fsuid, 0, 0, 0, 0, 0, NULL);
 	if (!ret)
-		ret = rsys(st, "setfsgid", __NR_setfsgid, c->fsgid, 0, 0, 0, 0, 0, NULL);
-	/* back to what the securebits say (SECBIT_KEEP_CAPS, 1 << 4) */
-	if (!ret && !keep_locked)
-		ret = rsys(st, "prctl(PR_SET_KEEPCAPS)", __NR_prctl, PR_SET_KEEPCAPS, (c->secbits >> 4) & 1, 0, 0,
-			   0, 0, NULL);
-	if (!ret && c->n_cap_eff >= 2 && c->n_cap_prm >= 2 && c->n_cap_inh >= 2) {
+		ret = set_secbits(st, c->secbits);
+	if (!ret) {
 		for (int k = 0; k < 2; k++) {
 			data[k].effective = c->cap_eff[k];
 			data[k].permitted = c->cap_prm[k];
@@ -281,9 +275,10 @@ static int restore_thread(struct rproc *p, struct rthread *th)
 	if (!ret && tc->has_pdeath_sig && tc->pdeath_sig)
 		ret = rsys(st, "prctl(PR_SET_PDEATHSIG)", __NR_prctl, PR_SET_PDEATHSIG, tc->pdeath_sig, 0, 0, 0, 0,
 			   NULL);
-	if (!ret && tc->has_sched_nice && tc->sched_nice)
+	/* always: what the task inherited from criu need not be it */
+	if (!ret && tc->has_sched_nice)
 		ret = rsys(st, "setpriority", __NR_setpriority, PRIO_PROCESS, 0, tc->sched_nice, 0, 0, 0, NULL);
-	if (!ret && tc->has_sched_policy && tc->sched_policy != SCHED_OTHER) {
+	if (!ret && tc->has_sched_policy) {
 		struct sched_param sp = {.sched_priority = tc->has_sched_prio ? (int)tc->sched_prio : 0};
 
 		ret = remote_write(st->pid, p->scratch, &sp, sizeof(sp));
@@ -301,9 +296,9 @@ static int restore_thread(struct rproc *p, struct rthread *th)
 
 /*
  * Writes `val` to /proc/PID/NAME. Lowering oom_score_adj takes
- * CAP_SYS_RESOURCE, setting loginuid CAP_AUDIT_CONTROL (and a loginuid
- * not set yet): without them the task keeps what it inherited, with a
- * warning, as for limits.
+ * CAP_SYS_RESOURCE: without it the task keeps what it inherited, with a
+ * warning, as for limits. (loginuid can only be written by the task
+ * itself: restore-fork.c does it.)
  */
 static void write_proc_value(pid_t pid, const char *name, long long val)
 {
@@ -320,12 +315,25 @@ static void write_proc_value(pid_t pid, const char *name, long long val)
 		close(fd);
 }
 
+/* oom_score_adj always: criu's own (a runtime's -998, say) is no default */
 static void restore_proc_values(struct rproc *p, const TaskCoreEntry *tc)
 {
-	if (tc->has_oom_score_adj && tc->oom_score_adj)
-		write_proc_value(p->host_pid, "oom_score_adj", tc->oom_score_adj);
-	if (tc->has_loginuid && tc->loginuid != UINT32_MAX)
-		write_proc_value(p->host_pid, "loginuid", (long long)tc->loginuid);
+	char path[64], buf[32];
+	int fd;
+
+	if (!tc->has_oom_score_adj)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", p->host_pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+
+		close(fd);
+		buf[n > 0 ? n : 0] = '\0';
+		if (n > 0 && atoi(buf) == tc->oom_score_adj)
+			return;
+	}
+	write_proc_value(p->host_pid, "oom_score_adj", tc->oom_score_adj);
 }
 
 int restore_core(struct rtree *t, struct rproc *p)

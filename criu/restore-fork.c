@@ -396,6 +396,31 @@ static int fork_children(struct rtree *t, struct rproc *p)
 	return 0;
 }
 
+/*
+ * The loginuid, which only a task can set for itself (and with
+ * CAP_AUDIT_CONTROL): through the host's /proc, as the new namespace may
+ * have none. A failure only warns: the task keeps criu's.
+ */
+static void restore_loginuid(struct rtree *t, struct rproc *p)
+{
+	const TaskCoreEntry *tc = p->core->tc;
+	char buf[16];
+	int fd, n;
+
+	if (!tc->has_loginuid)
+		return;
+	fd = openat(rtree_task_fd(t, RFD_PROC), "self/loginuid", O_RDWR | O_CLOEXEC);
+	if (fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0 && strtoul(buf, NULL, 10) == tc->loginuid) {
+		close(fd);
+		return;
+	}
+	n = snprintf(buf, sizeof(buf), "%u", tc->loginuid);
+	if (fd < 0 || pwrite(fd, buf, (size_t)n, 0) != n)
+		pr_warn("process %d: can't set its loginuid to %u (%m); it keeps criu's\n", p->vpid, tc->loginuid);
+	if (fd >= 0)
+		close(fd);
+}
+
 static void run_task(struct rtree *t, struct rproc *p)
 {
 	int32_t v = p->vpid;
@@ -411,6 +436,7 @@ static void run_task(struct rtree *t, struct rproc *p)
 	else if (p->new_pgrp && setpgid(0, 0) < 0)
 		pr_perror("process %d: setpgid", p->vpid);
 	prctl(PR_SET_PDEATHSIG, 0);
+	restore_loginuid(t, p);
 	if (fork_children(t, p) || make_threads(p) || install_fds(t, p) || rtree_register_epolls(t, p) ||
 	    open_mm_fds(t, p) || enter_fs(p))
 		task_fail(t, p);
@@ -427,6 +453,9 @@ static int move_criu_fds(struct rtree *t, int ready_fd)
 
 	if (!ret && dup2(t->imgs_dirfd, rtree_task_fd(t, RFD_IMGS)) < 0)
 		ret = -errno;
+	if (!ret && move_fd(t->host_proc_fd, rtree_task_fd(t, RFD_PROC)))
+		ret = -errno;
+	t->host_proc_fd = rtree_task_fd(t, RFD_PROC);
 	if (!ret)
 		ret = log_move_fds(rtree_task_fd(t, RFD_LOG), rtree_task_fd(t, RFD_ERR));
 	if (ret)

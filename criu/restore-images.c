@@ -21,6 +21,8 @@
 
 #include "image.h"
 #include "log.h"
+#include <sys/ioctl.h>
+#include <termios.h>
 #include "net-ns.h"
 #include "pipe-data.pb-c.h"
 #include "restore-tasks.h"
@@ -319,6 +321,16 @@ static int check_core(const CoreEntry *c, const char *name, bool leader)
 	if (c->thread_info->gpregs->has_mode && c->thread_info->gpregs->mode != USER_X86_REGS_MODE__NATIVE) {
 		pr_err("%s: a 32-bit task; not supported\n", name);
 		return -EOPNOTSUPP;
+	}
+	/* a thread without its credentials would keep criu's, all of them */
+	{
+		const CredsEntry *cr = c->thread_core->creds;
+
+		if (!cr || cr->n_cap_inh != 2 || cr->n_cap_prm != 2 || cr->n_cap_eff != 2 || cr->n_cap_bnd != 2 ||
+		    cr->n_groups > 65536) {
+			pr_err("%s: credentials missing or malformed (each capability set must be 2 words)\n", name);
+			return -EINVAL;
+		}
 	}
 	return 0;
 }
@@ -646,6 +658,7 @@ int rtree_read(int dirfd, struct rtree *t)
 
 	memset(t, 0, sizeof(*t));
 	t->imgs_dirfd = dirfd;
+	t->host_proc_fd = -1;
 	hmap_init(&t->by_vpid);
 	hmap_init(&t->file_by_id);
 	if (faccessat(dirfd, "pstree.img", F_OK, 0))
@@ -751,6 +764,38 @@ static int inherited_fd(const struct options *o, const struct rfile *f)
 }
 
 /*
+ * The dumped terminal's modes and window size onto criu's terminal, as
+ * upstream does for a shell job: a full-screen program restored there
+ * finds the terminal as it left it. Failures only warn.
+ */
+static void apply_tty_params(int fd, const TtyInfoEntry *ti)
+{
+	const TermiosEntry *te = ti->termios;
+	struct termios t;
+
+	if (te && !tcgetattr(fd, &t)) {
+		t.c_iflag = te->c_iflag;
+		t.c_oflag = te->c_oflag;
+		t.c_cflag = te->c_cflag;
+		t.c_lflag = te->c_lflag;
+		t.c_line = (cc_t)te->c_line;
+		for (size_t i = 0; i < te->n_c_cc && i < NCCS; i++)
+			t.c_cc[i] = (cc_t)te->c_cc[i];
+		cfsetispeed(&t, te->c_ispeed);
+		cfsetospeed(&t, te->c_ospeed);
+		if (tcsetattr(fd, TCSANOW, &t))
+			pr_warn("-j: can't set the terminal's modes: %m\n");
+	}
+	if (ti->winsize) {
+		struct winsize w = {(unsigned short)ti->winsize->ws_row, (unsigned short)ti->winsize->ws_col,
+				    (unsigned short)ti->winsize->ws_xpixel, (unsigned short)ti->winsize->ws_ypixel};
+
+		if (ioctl(fd, TIOCSWINSZ, &w))
+			pr_warn("-j: can't set the terminal's window size: %m\n");
+	}
+}
+
+/*
  * A terminal file of a shell job (-j): a new open file of criu's own
  * terminal, its standard input's (or /dev/tty, criu's controlling
  * terminal, for a /dev/tty file), with the dumped flags.
@@ -777,6 +822,7 @@ static int open_shell_tty(const struct rfile *f, const struct options *o, int ab
 		pr_perror("-j: can't open criu's terminal (%s) for file %u", path, f->fe->id);
 		return -errno;
 	}
+	apply_tty_params(fd, f->tty);
 	moved = fcntl(fd, F_DUPFD_CLOEXEC, above);
 	close(fd);
 	if (moved < 0) {
@@ -794,6 +840,17 @@ int rtree_open_host_files(struct rtree *t, const struct options *o)
 	for (size_t i = 0; i < t->nr; i++)
 		if (t->procs[i].mm && (int)t->procs[i].mm->n_vmas + rtree_task_fd(t, RFD_MAP) + 64 > above)
 			above = (int)t->procs[i].mm->n_vmas + rtree_task_fd(t, RFD_MAP) + 64;
+	{
+		int fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+		t->host_proc_fd = fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, above);
+		if (fd >= 0)
+			close(fd);
+		if (t->host_proc_fd < 0) {
+			pr_perror("can't open the host's /proc");
+			return -errno;
+		}
+	}
 	for (size_t i = 0; i < t->nr_files; i++) {
 		struct rfile *f = &t->files[i];
 		int flags, fd = inherited_fd(o, f);
@@ -831,6 +888,8 @@ int rtree_open_host_files(struct rtree *t, const struct options *o)
 
 void rtree_free(struct rtree *t)
 {
+	if (t->host_proc_fd >= 0)
+		close(t->host_proc_fd);
 	for (size_t i = 0; i < t->nr_files; i++)
 		if (t->files[i].host_fd >= 0)
 			close(t->files[i].host_fd);

@@ -147,7 +147,7 @@ static int restore_child(struct mount_plan *p, struct restore_mnt_ctx *c, struct
 int cr_restore(const struct options *o)
 {
 	struct mount_plan plan = {};
-	struct rtree tree = {};
+	struct rtree tree = {.host_proc_fd = -1};
 	uint64_t frozen_ns = 0;
 	struct restore_mnt_ctx c = { .imgs_dirfd = -1, .root_fd = -1 };
 	InventoryEntry *inv = NULL;
@@ -221,7 +221,14 @@ int cr_restore(const struct options *o)
 		goto out;
 	}
 	struct clone_args args = {
-		.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | (tree.netdev ? CLONE_NEWNET : 0),
+		/*
+		 * A UTS or IPC namespace of the tree's own is recreated (dump
+		 * saved one only then); a tree that shared criu's comes back in
+		 * criu's, like a network namespace. Mounts-only images keep the
+		 * placeholder in new ones.
+		 */
+		.flags = CLONE_NEWNS | CLONE_NEWPID | (!tree.nr || tree.nodename ? CLONE_NEWUTS : 0) |
+			 (!tree.nr || tree.ipc_var ? CLONE_NEWIPC : 0) | (tree.netdev ? CLONE_NEWNET : 0),
 		.exit_signal = SIGCHLD,
 	};
 	pid = sys_clone3(&args);

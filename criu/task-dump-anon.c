@@ -19,7 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/kcmp.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "fdinfo-anon.h"
 #include "fdinfo.pb-c.h"
@@ -42,14 +45,18 @@ static int write_entry(struct td_ctx *c, FileEntry *fe)
 	return ret;
 }
 
-/* Does fd `tfd` of `pid` lead to the inode `ino`? */
-static bool same_inode(pid_t pid, int tfd, uint64_t ino)
+/*
+ * Is the `toff`-th file epoll `efd` of `pid` watches as fd `tfd` the one at
+ * fd `tfd` now? kcmp(KCMP_EPOLL_TFD) says; every anon-inode file shares
+ * one inode, so an inode check could not.
+ */
+static bool same_target(pid_t pid, int efd, int tfd, uint32_t toff)
 {
-	char path[64];
-	struct stat st;
+	struct {
+		uint32_t efd, tfd, toff;
+	} slot = {(uint32_t)efd, (uint32_t)tfd, toff};
 
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, tfd);
-	return !stat(path, &st) && (uint64_t)st.st_ino == ino;
+	return syscall(SYS_kcmp, pid, pid, KCMP_EPOLL_TFD, tfd, &slot) == 0;
 }
 
 static int dump_epoll(struct td_ctx *c, struct td_proc *p, const struct td_anon_fd *f, FileEntry *fe)
@@ -66,7 +73,11 @@ static int dump_epoll(struct td_ctx *c, struct td_proc *p, const struct td_anon_
 	te = xzalloc((n ? n : 1) * sizeof(*te));
 	tp = xzalloc((n ? n : 1) * sizeof(*tp));
 	for (size_t i = 0; i < n; i++) {
-		if (!same_inode(p->pid, tfds[i].tfd, tfds[i].ino)) {
+		uint32_t toff = 0;
+
+		for (size_t k = 0; k < i; k++)
+			toff += tfds[k].tfd == tfds[i].tfd;
+		if (!same_target(p->pid, f->fd, tfds[i].tfd, toff)) {
 			pr_err("process %d: epoll fd %d watches fd %d, which is not open in it as that file now (added by another process, or closed); not supported\n",
 			       p->pid, f->fd, tfds[i].tfd);
 			return -EOPNOTSUPP;
@@ -108,6 +119,9 @@ int td_dump_anon(struct td_ctx *c, struct td_proc *p, const struct td_anon_fd *f
 
 		if (fdinfo_eventfd(f->fi, &v, &e))
 			return parse_failed(p->pid, f->fd, "eventfd", &e);
+		if (!v.mode_known)
+			pr_warn("process %d: this kernel does not tell whether eventfd %d is in semaphore mode; it is restored as a counter\n",
+				p->pid, f->fd);
 		if (v.semaphore) {
 			pr_err("process %d: fd %d is an eventfd in semaphore mode, which can't be dumped yet\n", p->pid,
 			       f->fd);

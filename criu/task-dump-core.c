@@ -257,10 +257,15 @@ static int check_seccomp(struct thread_state *ts)
 {
 	uint32_t mode = ts->status.seccomp;
 
-	/* the images have no field for it: restored without, it would be lost */
+	/* the images have no field for these: restored without, they'd be lost */
 	if (ts->status.no_new_privs) {
 		pr_err("thread %d has no_new_privs set (PR_SET_NO_NEW_PRIVS), which can't be dumped yet\n",
 		       ts->t->tid);
+		return -EOPNOTSUPP;
+	}
+	if (ts->status.cap_amb) {
+		pr_err("thread %d has ambient capabilities (CapAmb %016llx), which can't be dumped yet\n", ts->t->tid,
+		       (unsigned long long)ts->status.cap_amb);
 		return -EOPNOTSUPP;
 	}
 	if (mode && !ts->t->seccomp_suspended) {

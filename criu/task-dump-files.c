@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -630,9 +631,31 @@ static int dump_file(struct td_ctx *c, struct td_proc *p, const struct td_fd *f,
 		return dump_pipe(c, f, id, &fown);
 	case FD_TYPES__FIFO:
 		return dump_fifo(c, p, f, id, &fown);
+	case FD_TYPES__TIMERFD: {
+		/*
+		 * A periodic timer that expired unread waits for a read to be
+		 * moved on, and fdinfo shows no time left meanwhile:
+		 * timerfd_gettime() moves it on as a read would (counting what
+		 * expired) without taking the count; then fdinfo again.
+		 */
+		struct td_anon_fd a = {.fd = f->fd, .fown = &fown};
+		struct proc_fdinfo fi;
+		struct itimerspec cur;
+
+		memset(&fi, 0, sizeof(fi));
+		if (timerfd_gettime(f->lfd, &cur) < 0) {
+			pr_perror("process %d: timerfd_gettime on fd %d", p->pid, f->fd);
+			return -errno;
+		}
+		ret = read_fdinfo(p->pid, f->fd, &fi);
+		a.fi = &fi;
+		if (!ret)
+			ret = td_dump_anon(c, p, &a, type, id);
+		proc_fdinfo_free(&fi);
+		return ret;
+	}
 	case FD_TYPES__EVENTFD:
 	case FD_TYPES__SIGNALFD:
-	case FD_TYPES__TIMERFD:
 	case FD_TYPES__EVENTPOLL: {
 		struct td_anon_fd a = {.fd = f->fd, .fi = &f->fi, .fown = &fown};
 

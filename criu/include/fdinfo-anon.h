@@ -22,6 +22,7 @@
 struct fdinfo_eventfd {
 	uint64_t count;
 	bool semaphore;
+	bool mode_known; /* kernels before 6.6 do not print eventfd-semaphore */
 };
 
 struct fdinfo_timerfd {

@@ -48,6 +48,7 @@ enum {
 	RFD_LOG,   /* criu's log, moved out of the way */
 	RFD_ERR,   /* criu's stderr, likewise */
 	RFD_IMGS,  /* the images directory */
+	RFD_PROC,  /* the host's /proc, where each task finds its own loginuid */
 	RFD_MAP,   /* first mapping file */
 };
 
@@ -110,6 +111,7 @@ struct rtree {
 	void *fifo_data;  /* likewise for fifo-data.img */
 	int fd_base;
 	int imgs_dirfd; /* not owned */
+	int host_proc_fd; /* the host's /proc (O_PATH), -1 until opened */
 	char *nodename, *domainname; /* utsns-1.img, NULL if none */
 	IpcVarEntry *ipc_var;	     /* ipcns-var-1.img, NULL if none */
 	NetDeviceEntry *netdev;	     /* netdev-1.img's lo: a network namespace of its own */

@@ -68,9 +68,25 @@ if ! command -v ipcmk >/dev/null; then
 	skip sysv-refused "no ipcmk (util-linux) to make a segment"
 elif CPID=$(start_container "$R" "$CLEAN"'
 	ipcmk -M 4096 >/dev/null' "$QUIET"'while :; do sleep 1; done'); then
-	refused sysv "holds System V objects (1 shared memory segments"
+	refused sysv "holds IPC objects (1 System V shared memory segments"
 else
 	fail sysv-start "container did not start"
+fi
+
+# 2b. A POSIX message queue in it (made with mq_open through python's ctypes).
+MQ='import ctypes, os; rt = ctypes.CDLL("librt.so.1", use_errno=True); rt.mq_open.restype = ctypes.c_int
+fd = rt.mq_open(b"/criu-e2e-q", os.O_CREAT | os.O_RDWR, 0o600, None)
+raise SystemExit(0 if fd >= 0 else 1)'
+# (the probe in an IPC namespace of its own, which goes with it)
+if ! unshare --ipc python3 -c "$MQ" 2>/dev/null; then
+	skip mqueue-refused "can't make a POSIX message queue here"
+else
+	if CPID=$(start_container "$R" "$CLEAN"'
+		python3 -c '"'$MQ'"' >/dev/null' "$QUIET"'while :; do sleep 1; done'); then
+		refused mqueue "1 POSIX message queues"
+	else
+		fail mqueue-start "container did not start"
+	fi
 fi
 
 # 3. A network namespace of the container's own with nothing but lo (up):

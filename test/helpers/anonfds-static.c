@@ -8,11 +8,13 @@
  *   epoll DATA...     what one epoll_wait reports ready (sorted)
  *   eventfd N         read from the eventfd
  *   signalfd SIG      the signal read from the signalfd
- *   timerfd OK|NONE   whether the timer expired at least once by then
+ *   timerfd OK|NONE   whether the timer expired by then, and again 250 ms
+ *                     after that read (a periodic timer goes on firing)
  *   fown self|PID SIG the pipe's owner (F_SETOWN to itself) and F_SETSIG
  */
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,7 +91,15 @@ int main(int argc, char **argv)
 	fprintf(f, "\n");
 	fprintf(f, "eventfd %lld\n", read(efd, &v, sizeof(v)) == sizeof(v) ? (long long)v : -1LL);
 	fprintf(f, "signalfd %d\n", read(sfd, &si, sizeof(si)) == sizeof(si) ? (int)si.ssi_signo : -1);
-	fprintf(f, "timerfd %s\n", read(tfd, &v, sizeof(v)) == sizeof(v) && v > 0 ? "OK" : "NONE");
+	{
+		struct timespec quarter = {0, 250000000};
+		uint64_t v2 = 0;
+		bool first = read(tfd, &v, sizeof(v)) == sizeof(v) && v > 0;
+
+		nanosleep(&quarter, NULL);
+		fprintf(f, "timerfd %s\n",
+			first && read(tfd, &v2, sizeof(v2)) == sizeof(v2) && v2 > 0 ? "OK" : "NONE");
+	}
 	n = fcntl(p[0], F_GETOWN);
 	if (n == getpid())
 		fprintf(f, "fown self %d\n", fcntl(p[0], F_GETSIG));

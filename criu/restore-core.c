@@ -272,7 +272,7 @@ static int restore_thread(struct rproc *p, struct rthread *th)
 			ret = rsys(st, "prctl(PR_SET_NAME)", __NR_prctl, PR_SET_NAME, (long)p->scratch, 0, 0, 0, 0,
 				   NULL);
 	}
-	if (!ret && tc->has_pdeath_sig && tc->pdeath_sig)
+	if (!ret && tc->has_pdeath_sig)
 		ret = rsys(st, "prctl(PR_SET_PDEATHSIG)", __NR_prctl, PR_SET_PDEATHSIG, tc->pdeath_sig, 0, 0, 0, 0,
 			   NULL);
 	/* always: what the task inherited from criu need not be it */

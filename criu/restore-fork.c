@@ -435,7 +435,12 @@ static void run_task(struct rtree *t, struct rproc *p)
 		pr_perror("process %d: setsid", p->vpid);
 	else if (p->new_pgrp && setpgid(0, 0) < 0)
 		pr_perror("process %d: setpgid", p->vpid);
-	prctl(PR_SET_PDEATHSIG, 0);
+	/*
+	 * In a pid namespace of its own the tree dies with its init if the
+	 * restore fails; in criu's, each task dies with its parent instead
+	 * (criu for the root) until restore_thread() sets the dumped signal.
+	 */
+	prctl(PR_SET_PDEATHSIG, t->host_mode ? SIGKILL : 0);
 	restore_loginuid(t, p);
 	if (fork_children(t, p) || make_threads(p) || install_fds(t, p) || rtree_register_epolls(t, p) ||
 	    open_mm_fds(t, p) || enter_fs(p))

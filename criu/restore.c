@@ -108,9 +108,13 @@ static int write_pidfile(const char *path, pid_t pid)
 	return 0;
 }
 
-/* In the child: pid 1 of the new namespaces. */
+/*
+ * In the child: pid 1 of the new namespaces, or (host mode: a tree dumped
+ * from criu's own pid and mount namespaces) the root task itself, with its
+ * dumped pid.
+ */
 static int restore_child(struct mount_plan *p, struct restore_mnt_ctx *c, struct rtree *tree, int status_fd,
-			 int null)
+			 int null, bool host)
 {
 	/* first, while the host's /proc is still there to write them through */
 	int ret = tree->ipc_var ? ipc_vars_apply(tree->ipc_var) : 0;
@@ -118,10 +122,11 @@ static int restore_child(struct mount_plan *p, struct restore_mnt_ctx *c, struct
 	if (!ret && tree->netdev)
 		ret = netns_apply(tree->netdev);
 
-	if (!ret)
+	if (!ret && !host)
 		ret = mount_restore_build(p, c);
 
-	mount_restore_release(p, c);
+	if (!host)
+		mount_restore_release(p, c);
 	if (write(status_fd, &ret, sizeof(ret)) != sizeof(ret) || ret)
 		_exit(1);
 	if (tree->nr) {
@@ -154,6 +159,7 @@ int cr_restore(const struct options *o)
 	char root_path[PATH_MAX];
 	unsigned ns_id = 0;
 	int pipefd[2] = { -1, -1 }, status = -1, ret;
+	bool host = false;
 	_cleanup_close_ int null = -1;
 	pid_t pid = -1;
 
@@ -165,12 +171,35 @@ int cr_restore(const struct options *o)
 		ret = find_mount_image(c.imgs_dirfd, inv, &ns_id);
 	if (ret)
 		goto out;
-	if (!ns_id) {
-		pr_err("%s holds no mount image (mountpoints-N.img): only trees dumped in a mount namespace of their "
-		       "own can be restored\n",
+	ret = rtree_read(c.imgs_dirfd, &tree);
+	if (ret)
+		goto out;
+	/*
+	 * No mount image: the tree shared criu's mount namespace when it was
+	 * dumped (a process started from a shell, say). It comes back in ours,
+	 * with its pids in ours: host mode.
+	 */
+	host = !ns_id;
+	if (host && !tree.nr) {
+		pr_err("%s holds neither a mount image (mountpoints-N.img) nor a process tree (pstree.img): nothing to restore\n",
 		       o->imgs_dir);
 		ret = -EINVAL;
 		goto out;
+	}
+	if (host && tree.procs[0].vpid == 1) {
+		pr_err("the root task of the images was pid 1 of its own pid namespace but shared its mount namespace; only containers (both of their own) or trees of neither can be restored\n");
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
+	if (host && o->root) {
+		pr_err("--root is for container images; these hold a tree that shared the host's mount namespace\n");
+		pr_hint("drop --root: the tree comes back with the host's files, as it had them\n");
+		ret = -EINVAL;
+		goto out;
+	}
+	if (host) {
+		pr_info("no mount image: restoring the tree in criu's pid and mount namespaces, with its pids\n");
+		goto prepared;
 	}
 	if (!o->root) {
 		pr_err("restoring a mount namespace needs the container's root filesystem\n");
@@ -185,9 +214,6 @@ int cr_restore(const struct options *o)
 	}
 	c.root_path = root_path;
 
-	ret = rtree_read(c.imgs_dirfd, &tree);
-	if (ret)
-		goto out;
 	if (tree.nr && tree.procs[0].vpid != 1) {
 		pr_err("the root task of the images is pid %d of its pid namespace; only trees whose root is pid 1 "
 		       "of their own pid namespace (containers) can be restored\n",
@@ -209,7 +235,7 @@ int cr_restore(const struct options *o)
 	ret = mount_restore_prepare(&plan, &c, o);
 	if (ret)
 		goto out;
-
+prepared:
 	if (tree.nr && rtree_open_host_files(&tree, o)) {
 		ret = -1;
 		goto out;
@@ -227,11 +253,23 @@ int cr_restore(const struct options *o)
 		 * criu's, like a network namespace. Mounts-only images keep the
 		 * placeholder in new ones.
 		 */
-		.flags = CLONE_NEWNS | CLONE_NEWPID | (!tree.nr || tree.nodename ? CLONE_NEWUTS : 0) |
+		.flags = (host ? 0 : CLONE_NEWNS | CLONE_NEWPID) | (!tree.nr || tree.nodename ? CLONE_NEWUTS : 0) |
 			 (!tree.nr || tree.ipc_var ? CLONE_NEWIPC : 0) | (tree.netdev ? CLONE_NEWNET : 0),
 		.exit_signal = SIGCHLD,
 	};
+	pid_t root_tid = host ? tree.procs[0].vpid : 0;
+
+	if (host) {
+		args.set_tid = (uint64_t)(uintptr_t)&root_tid;
+		args.set_tid_size = 1;
+	}
 	pid = sys_clone3(&args);
+	if (pid < 0 && host && errno == EEXIST) {
+		pr_err("pid %d, the root task's, is in use here; a tree restored in the host's pid namespace needs its pids free\n",
+		       root_tid);
+		ret = -EEXIST;
+		goto out;
+	}
 	if (pid < 0) {
 		pr_perror("can't create the new namespaces");
 		ret = -errno;
@@ -239,7 +277,8 @@ int cr_restore(const struct options *o)
 	}
 	if (pid == 0) {
 		close(pipefd[0]);
-		restore_child(&plan, &c, &tree, pipefd[1], null);
+		tree.host_mode = host;
+		restore_child(&plan, &c, &tree, pipefd[1], null, host);
 	}
 	close(pipefd[1]);
 	pipefd[1] = -1;

@@ -112,6 +112,7 @@ struct rtree {
 	int fd_base;
 	int imgs_dirfd; /* not owned */
 	int host_proc_fd; /* the host's /proc (O_PATH), -1 until opened */
+	bool host_mode;	  /* restored in criu's own pid namespace, not a new one */
 	char *nodename, *domainname; /* utsns-1.img, NULL if none */
 	IpcVarEntry *ipc_var;	     /* ipcns-var-1.img, NULL if none */
 	NetDeviceEntry *netdev;	     /* netdev-1.img's lo: a network namespace of its own */

@@ -5,7 +5,8 @@
  * lo's own addresses, no routes) in a child that joins it, and saves lo's
  * flags and MTU as netdev-1.img; restore creates a new network namespace
  * and sets lo the same way. Anything more (other devices, addresses,
- * routes) is refused: it would come back missing.
+ * IPv4 routes) is refused: it would come back missing. IPv6 routes, rules,
+ * firewall rules and net.* sysctls are neither checked nor restored.
  */
 #define LOG_PREFIX "net: "
 

@@ -31,6 +31,7 @@
 #include "tty.pb-c.h"
 #include "netdev.pb-c.h"
 #include "seccomp.pb-c.h"
+#include "sk-packet.pb-c.h"
 #include "pipe.pb-c.h"
 #include "pipe-data.pb-c.h"
 #include "fifo.pb-c.h"
@@ -46,6 +47,11 @@
 static uint64_t pipe_data_payload_len(const ProtobufCMessage *msg)
 {
 	return ((const PipeDataEntry *)msg)->bytes;
+}
+
+static uint64_t sk_packet_payload_len(const ProtobufCMessage *msg)
+{
+	return ((const SkPacketEntry *)msg)->length;
 }
 
 /* A protobuf image (or, with magic 0 and pb NULL, a raw one) of type IMG_<t>. */
@@ -98,6 +104,8 @@ static const struct img_type_desc img_types[IMG_NR] = {
 	IMG_ROW(TTY_INFO, "tty-info.img", 0x59453036U, &tty_info_entry__descriptor),
 	IMG_ROW(NETDEV, "netdev-%u.img", 0x57373951U, &net_device_entry__descriptor),
 	IMG_ROW(SECCOMP, "seccomp.img", 0x64413049U, &seccomp_entry__descriptor),
+	IMG_ROW(SK_QUEUES, "sk-queues.img", 0x56264026U, &sk_packet_entry__descriptor,
+		.payload_len = sk_packet_payload_len),
 };
 /* clang-format on */
 

@@ -188,6 +188,9 @@ static int open_file_table(struct rtree *t)
 		case FD_TYPES__FIFO:
 			ret = open_fifo(f);
 			break;
+		case FD_TYPES__UNIXSK:
+			ret = rtree_open_unix(f);
+			break;
 		case FD_TYPES__EVENTFD:
 		case FD_TYPES__SIGNALFD:
 		case FD_TYPES__TIMERFD:

@@ -36,6 +36,8 @@ static const FownEntry *file_fown(const FileEntry *fe)
 		return fe->tfd ? fe->tfd->fown : NULL;
 	case FD_TYPES__EVENTPOLL:
 		return fe->epfd ? fe->epfd->fown : NULL;
+	case FD_TYPES__UNIXSK:
+		return fe->usk ? fe->usk->fown : NULL;
 	default:
 		return NULL;
 	}

@@ -173,7 +173,8 @@ static int read_files(struct rtree *t)
 		if ((fe->type == FD_TYPES__REG && !fe->reg) || (fe->type == FD_TYPES__PIPE && !fe->pipe) ||
 		    (fe->type == FD_TYPES__FIFO && !fe->fifo) || (fe->type == FD_TYPES__TTY && !fe->tty) ||
 		    (fe->type == FD_TYPES__EVENTFD && !fe->efd) || (fe->type == FD_TYPES__SIGNALFD && !fe->sgfd) ||
-		    (fe->type == FD_TYPES__TIMERFD && !fe->tfd) || (fe->type == FD_TYPES__EVENTPOLL && !fe->epfd)) {
+		    (fe->type == FD_TYPES__TIMERFD && !fe->tfd) || (fe->type == FD_TYPES__EVENTPOLL && !fe->epfd) ||
+		    (fe->type == FD_TYPES__UNIXSK && (!fe->usk || !fe->usk->opts))) {
 			pr_err("files.img: file %u of type %d lacks its description\n", fe->id, fe->type);
 			return -EINVAL;
 		}
@@ -195,7 +196,8 @@ static int read_files(struct rtree *t)
 		}
 		f->fifo_reg = r->fe->reg;
 	}
-	return read_ttys(t);
+	ret = read_ttys(t);
+	return ret ? ret : rtree_link_unix(t);
 }
 
 /* What was queued in FIFOs: given to the first descriptor of each. */
@@ -888,6 +890,7 @@ int rtree_open_host_files(struct rtree *t, const struct options *o)
 
 void rtree_free(struct rtree *t)
 {
+	rtree_free_unix(t);
 	if (t->host_proc_fd >= 0)
 		close(t->host_proc_fd);
 	for (size_t i = 0; i < t->nr_files; i++)

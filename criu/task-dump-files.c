@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
@@ -95,7 +96,7 @@ static FdTypes classify_fd(const char *link, const struct stat *st, uint32_t fla
 	mode_t fmt = st->st_mode & S_IFMT;
 
 	if (str_starts(link, "socket:[") || fmt == S_IFSOCK)
-		snprintf(kind, size, "socket");
+		return FD_TYPES__UNIXSK; /* the family is checked on our copy */
 	else if (str_starts(link, "anon_inode:")) {
 		static const struct {
 			const char *name;
@@ -661,6 +662,23 @@ static int dump_file(struct td_ctx *c, struct td_proc *p, const struct td_fd *f,
 
 		return td_dump_anon(c, p, &a, type, id);
 	}
+	case FD_TYPES__UNIXSK: {
+		struct td_sock_fd s = {.fd = f->fd, .lfd = f->lfd, .flags = f->fi.flags, .ino = f->st.st_ino};
+		int family = 0;
+		socklen_t l = sizeof(family);
+
+		if (getsockopt(f->lfd, SOL_SOCKET, SO_DOMAIN, &family, &l) < 0) {
+			pr_perror("process %d: can't tell the family of socket fd %d", p->pid, f->fd);
+			return -errno;
+		}
+		if (family != AF_UNIX) {
+			pr_err("process %d: fd %d is a socket of family %d (%s), which can't be dumped yet\n", p->pid,
+			       f->fd, family, family == AF_INET ? "AF_INET" : family == AF_INET6 ? "AF_INET6" :
+					      family == AF_NETLINK ? "AF_NETLINK" : family == AF_PACKET ? "AF_PACKET" : "?");
+			return -EOPNOTSUPP;
+		}
+		return td_dump_unix(c, p, &s, id, &fown);
+	}
 	case FD_TYPES__TTY: {
 		struct td_tty_fd t = {.fd = f->fd, .lfd = f->lfd, .flags = f->fi.flags, .st = &f->st, .link = f->link};
 
@@ -747,6 +765,9 @@ int td_files_init(struct td_ctx *c)
 	hmap_init(&c->open_files);
 	hmap_init(&c->pipes);
 	hmap_init(&c->ttys);
+	hmap_init(&c->unix_socks);
+	c->unix_nl = -1;
+	c->sk_queues_img = NULL;
 	c->tty_info_img = NULL;
 	c->reg_keys = NULL;
 	c->nr_reg_keys = 0;
@@ -772,6 +793,7 @@ void td_files_fini(struct td_ctx *c)
 	hmap_free(&c->reg_files);
 	hmap_free(&c->pipes);
 	hmap_free(&c->ttys);
+	td_unix_fini(c);
 	for (size_t i = 0; i < c->nr_reg_keys; i++)
 		free(c->reg_keys[i]);
 	free(c->reg_keys);

@@ -47,6 +47,7 @@ enum img_type {
 	IMG_TTY_INFO,	/* tty-info.img, tty_info_entry per terminal */
 	IMG_NETDEV,	/* netdev-<ns id>.img, net_device_entry per device */
 	IMG_SECCOMP,	/* seccomp.img, one seccomp_entry with every filter */
+	IMG_SK_QUEUES,	/* sk-queues.img, sk_packet_entry per packet, each followed by its bytes */
 	IMG_NR,
 	IMG_ANY = -1, /* for img_reader_open: accept any known type */
 };

@@ -63,6 +63,12 @@ struct rfile {
 	struct rfile *peer; /* the other end of the same pipe, if in the tree */
 	const RegFileEntry *fifo_reg; /* FIFOs: the path entry fifo.regf_id names */
 	const TtyInfoEntry *tty;      /* terminals: its tty-info.img entry */
+	/* unix sockets (restore-unix.c): the other end of a pair, the packets
+	 * to queue to this one, and whether the pair was made */
+	struct rfile *sk_peer;
+	struct sk_packet *sk_packets;
+	size_t nr_sk_packets;
+	bool sk_made;
 	/* epoll: the process that registers its watched fds, at its fd */
 	struct rproc *epoll_owner;
 	int epoll_fd;
@@ -161,6 +167,10 @@ uint64_t rnow_ns(void);
 int restore_mm(struct rtree *t, struct rproc *p);
 /* restore-anon.c: an eventfd, signalfd, timerfd or epoll file (a new fd). */
 int rtree_open_anon(const struct rfile *f);
+/* restore-unix.c: unix socket pairs and queues (parse), sockets (act). */
+int rtree_link_unix(struct rtree *t);
+void rtree_free_unix(struct rtree *t);
+int rtree_open_unix(struct rfile *f);
 /* restore-fown.c: F_SETOWN_EX/F_SETSIG of every file that had an owner. */
 int rtree_restore_fowns(struct rtree *t);
 /* restore-anon.c: the fds p's epolls watch, once p's fds are in place. */

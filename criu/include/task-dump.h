@@ -167,6 +167,10 @@ struct td_ctx {
 	struct hmap open_files; /* st_ino ^ st_dev -> struct td_open_file list */
 	struct hmap pipes;	/* pipe inode -> non-NULL once its data is saved */
 	struct img_writer *tty_info_img; /* task-dump-tty.c, on first need */
+	/* task-dump-unix.c */
+	struct hmap unix_socks;		  /* socket inode -> struct td_unix */
+	int unix_nl;			  /* sock_diag socket, -1 until needed */
+	struct img_writer *sk_queues_img; /* on first need */
 	struct hmap ttys;		 /* st_rdev -> tty_info_entry id */
 
 	/* task-dump-seccomp.c */
@@ -217,6 +221,16 @@ int td_dump_fds(struct td_ctx *c, struct td_proc *p);
 int td_seccomp_thread(struct td_ctx *c, pid_t tid, uint32_t *newest);
 int td_seccomp_write(struct td_ctx *c);
 void td_seccomp_fini(struct td_ctx *c);
+
+/* task-dump-unix.c: unix sockets; the peers are checked once all are in. */
+struct td_sock_fd {
+	int fd, lfd;
+	uint32_t flags;
+	uint64_t ino;
+};
+int td_dump_unix(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f, uint32_t id, FownEntry *fown);
+int td_unix_check_peers(struct td_ctx *c);
+void td_unix_fini(struct td_ctx *c);
 
 /* task-dump-tty.c: terminals (-j). */
 struct td_tty_fd {

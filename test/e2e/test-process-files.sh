@@ -2,7 +2,7 @@
 # End-to-end: descriptors that need more than a path across dump/restore:
 # a FIFO with data queued in it; files held open on an external bind mount,
 # which reopen through the mapping given at restore; eventfd, signalfd,
-# timerfd and epoll; --inherit-fd values.
+# timerfd and epoll; unix sockets; --inherit-fd values.
 . "$(dirname "$0")/lib.sh"
 
 R=$WORK/root
@@ -107,7 +107,48 @@ else
 	fail anon-helper "test/helpers/anonfds-static is missing: run make all"
 fi
 
-# 4. --inherit-fd values are checked before anything is done.
+# 4. unix sockets (test/helpers/unixsk-static): a stream pair split between
+#    two processes with bytes queued both ways, seqpacket and datagram pairs
+#    with messages queued, listeners on a path and an abstract name.
+if [ -x "$TOP/test/helpers/unixsk-static" ]; then
+	cp "$TOP/test/helpers/unixsk-static" "$R/unixsk"
+	mkdir -p "$R/out4"
+	UNIX_WANT='stream stream-data
+seqpacket m1 m22
+dgram d1
+listen ok ok'
+	if CPID=$(start_container "$R" "$CLEAN" 'exec </dev/null >/dev/null 2>&1; /unixsk /out4 & wait'); then
+		for _ in $(seq 100); do [ -e "$R/out4/ready" ] && break; sleep 0.05; done
+		run_criu dump -t "$CPID" -D "$WORK/img4" -v4 -o "$WORK/dump4.log"
+		if [ "$RC" -eq 0 ]; then ok unix-dump; else fail unix-dump "$OUT; $(tail -n 3 "$WORK/dump4.log")"; fi
+		if command -v crit >/dev/null; then
+			expect unix-crit-files contains "$(crit decode -i "$WORK/img4/files.img" 2>&1)" '"type": "UNIXSK"'
+			expect unix-crit-queues contains "$(crit decode -i "$WORK/img4/sk-queues.img" 2>&1)" '"id_for"'
+		fi
+		stop_task "$CPID"
+		restore_ns "$WORK/img4" --root "$R" -v4 -o "$WORK/restore4.log"
+		if [ "$RC" -eq 0 ]; then
+			ok unix-restore
+			touch "$R/out4/go"
+			for _ in $(seq 100); do [ -s "$R/out4/result" ] && [ -s "$R/out4/child" ] && break; sleep 0.05; done
+			if [ "$(cat "$R/out4/result" 2>/dev/null)" = "$UNIX_WANT" ]; then
+				ok unix-state-kept
+			else
+				fail unix-state-kept "got: $(tr '\n' ';' <"$R/out4/result" 2>/dev/null)"
+			fi
+			expect unix-pair-across-processes [ "$(cat "$R/out4/child" 2>/dev/null)" = "back back" ]
+			stop_task "$RPID"
+		else
+			fail unix-restore "$OUT; $(tail -n 3 "$WORK/restore4.log")"
+		fi
+	else
+		fail unix-start "container did not start"
+	fi
+else
+	fail unix-helper "test/helpers/unixsk-static is missing: run make all"
+fi
+
+# 5. --inherit-fd values are checked before anything is done.
 run_criu restore -D "$WORK/img1" --root "$R" --inherit-fd 'fd[x]:pipe:[1]'
 expect inherit-fd-bad-value contains "$OUT" "expected fd[N]:RESOURCE"
 run_criu restore -D "$WORK/img1" --root "$R" --inherit-fd 'fd[987]:pipe:[1]'

@@ -1,0 +1,252 @@
+/*
+ * Restore: unix sockets (task-dump-unix.c says which can be dumped).
+ * Parse: every connected socket's peer is a socket of the images connected
+ * back, of its type; sk-queues.img's packets belong to such pairs.
+ * Act, by the root in the new namespaces before it forks (the file table):
+ * a pair is made with socketpair(2) and each side's queued packets sent to
+ * it from the other; a listening socket is bound (a stale socket file at
+ * its path, the dumped socket's, is removed first) and listens; an
+ * unconnected one is made, and bound if it was.
+ */
+#define LOG_PREFIX "restore: "
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "image.h"
+#include "log.h"
+#include "restore-tasks.h"
+#include "sk-packet.pb-c.h"
+#include "util.h"
+
+#define TCP_ESTABLISHED 1
+#define TCP_CLOSE	7
+#define TCP_LISTEN	10
+
+struct sk_packet {
+	uint8_t *data;
+	size_t len;
+};
+
+static int read_queues(struct rtree *t)
+{
+	struct img_reader r;
+	ProtobufCMessage *m;
+	int ret;
+
+	if (faccessat(t->imgs_dirfd, "sk-queues.img", F_OK, 0))
+		return 0;
+	ret = img_reader_open(&r, t->imgs_dirfd, "sk-queues.img", IMG_SK_QUEUES);
+	if (ret)
+		return ret;
+	while ((ret = img_read_entry(&r, &m)) > 0) {
+		SkPacketEntry *e = (SkPacketEntry *)m;
+		struct rfile *f = rtree_file(t, e->id_for);
+		struct sk_packet *pk;
+
+		if (!f || f->fe->type != FD_TYPES__UNIXSK || !f->sk_peer) {
+			pr_err("sk-queues.img: data for socket %u, which is no connected unix socket of files.img\n",
+			       e->id_for);
+			protobuf_c_message_free_unpacked(m, NULL);
+			ret = -EINVAL;
+			break;
+		}
+		f->sk_packets = xrealloc(f->sk_packets, (f->nr_sk_packets + 1) * sizeof(*f->sk_packets));
+		pk = &f->sk_packets[f->nr_sk_packets++];
+		pk->len = r.payload_len;
+		pk->data = xmalloc(pk->len ? pk->len : 1);
+		memcpy(pk->data, r.payload, pk->len);
+		protobuf_c_message_free_unpacked(m, NULL);
+	}
+	img_reader_close(&r);
+	return ret < 0 ? ret : 0;
+}
+
+int rtree_link_unix(struct rtree *t)
+{
+	struct hmap by_ino;
+	int ret = 0;
+
+	hmap_init(&by_ino);
+	for (size_t i = 0; i < t->nr_files; i++) {
+		struct rfile *f = &t->files[i];
+		const UnixSkEntry *u;
+
+		if (f->fe->type != FD_TYPES__UNIXSK)
+			continue;
+		u = f->fe->usk;
+		if ((u->type != SOCK_STREAM && u->type != SOCK_DGRAM && u->type != SOCK_SEQPACKET) ||
+		    (u->state != TCP_ESTABLISHED && u->state != TCP_CLOSE && u->state != TCP_LISTEN) ||
+		    u->name.len > sizeof(((struct sockaddr_un *)0)->sun_path) || (u->state == TCP_LISTEN && !u->name.len) ||
+		    (u->name.len && u->name.data[0] != '\0' && u->name.data[0] != '/') ||
+		    (u->name.len && u->name.data[0] == '/' &&
+		     strnlen((const char *)u->name.data, u->name.len) < u->name.len &&
+		     memchr(u->name.data, '\0', u->name.len) != u->name.data + u->name.len - 1)) {
+			pr_err("files.img: unix socket %u: type %u, state %u or name (%zu bytes) that can't be restored\n",
+			       f->fe->id, u->type, u->state, u->name.len);
+			ret = -EINVAL;
+			break;
+		}
+		hmap_put_int(&by_ino, u->ino, f);
+	}
+	for (size_t i = 0; !ret && i < t->nr_files; i++) {
+		struct rfile *f = &t->files[i], *p;
+
+		if (f->fe->type != FD_TYPES__UNIXSK || !f->fe->usk->peer)
+			continue;
+		p = hmap_get_int(&by_ino, f->fe->usk->peer);
+		if (!p || p == f || p->fe->usk->peer != f->fe->usk->ino || p->fe->usk->type != f->fe->usk->type) {
+			pr_err("files.img: unix socket %u is connected to socket:[%u], which is not a socket of the images connected back to it\n",
+			       f->fe->id, f->fe->usk->peer);
+			ret = -EINVAL;
+			break;
+		}
+		f->sk_peer = p;
+	}
+	hmap_free(&by_ino);
+	return ret ? ret : read_queues(t);
+}
+
+void rtree_free_unix(struct rtree *t)
+{
+	for (size_t i = 0; i < t->nr_files; i++) {
+		for (size_t k = 0; k < t->files[i].nr_sk_packets; k++)
+			free(t->files[i].sk_packets[k].data);
+		free(t->files[i].sk_packets);
+	}
+}
+
+static void set_opts(int fd, const SkOptsEntry *o)
+{
+	struct timeval snd = {(time_t)o->so_snd_tmo_sec, (suseconds_t)o->so_snd_tmo_usec};
+	struct timeval rcv = {(time_t)o->so_rcv_tmo_sec, (suseconds_t)o->so_rcv_tmo_usec};
+	/* the kernel doubles what it is given, and showed the doubled size */
+	int sndbuf = (int)(o->so_sndbuf / 2), rcvbuf = (int)(o->so_rcvbuf / 2), passcred = o->so_passcred;
+
+	if (sndbuf && setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)))
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	if (rcvbuf && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof(snd));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof(rcv));
+	if (o->has_so_passcred)
+		setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &passcred, sizeof(passcred));
+}
+
+/* f's queued packets, sent to it through its peer's end `from`. */
+static int refill(const struct rfile *f, int from)
+{
+	for (size_t i = 0; i < f->nr_sk_packets; i++) {
+		const struct sk_packet *pk = &f->sk_packets[i];
+		size_t off = 0;
+
+		do {
+			ssize_t n = send(from, pk->data + off, pk->len - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+			if (n < 0) {
+				pr_perror("unix socket %u: can't queue %zu bytes again", f->fe->id, pk->len);
+				return -errno;
+			}
+			off += (size_t)n;
+		} while (off < pk->len && f->fe->usk->type == SOCK_STREAM);
+	}
+	return 0;
+}
+
+static int finish(const struct rfile *f, int fd)
+{
+	const UnixSkEntry *u = f->fe->usk;
+	int how = u->has_shutdown ? (int)u->shutdown : 0;
+
+	/* SK_SHUTDOWN READ 1, WRITE 2, BOTH 3; shutdown(2) wants 0, 1, 2 */
+	if (how && shutdown(fd, how - 1) < 0 && errno != ENOTCONN) {
+		pr_perror("unix socket %u: shutdown", f->fe->id);
+		return -errno;
+	}
+	if (fcntl(fd, F_SETFL, u->flags & O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Binds to the dumped name; a socket file left at the path is removed. */
+static int bind_name(const struct rfile *f, int fd)
+{
+	const UnixSkEntry *u = f->fe->usk;
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct stat st;
+
+	memcpy(sa.sun_path, u->name.data, u->name.len);
+	if (u->name.data[0] == '/') {
+		if (!lstat(sa.sun_path, &st) && !S_ISSOCK(st.st_mode)) {
+			pr_err("unix socket %u: %s exists and is no socket; it can't be bound there\n", f->fe->id,
+			       sa.sun_path);
+			return -EEXIST;
+		}
+		if (!lstat(sa.sun_path, &st))
+			unlink(sa.sun_path);
+	}
+	if (bind(fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + u->name.len)) < 0) {
+		pr_perror("unix socket %u: can't bind to %s%.*s", f->fe->id, u->name.data[0] ? "" : "@",
+			  (int)u->name.len - (u->name.data[0] ? 0 : 1), (const char *)u->name.data + (u->name.data[0] ? 0 : 1));
+		return -errno;
+	}
+	return 0;
+}
+
+int rtree_open_unix(struct rfile *f)
+{
+	const UnixSkEntry *u = f->fe->usk;
+	int sv[2] = {-1, -1}, ret = 0;
+
+	if (f->sk_peer) {
+		if (f->sk_peer->sk_made)
+			return 0; /* made with its peer */
+		if (socketpair(AF_UNIX, (int)u->type | SOCK_CLOEXEC, 0, sv) < 0) {
+			pr_perror("unix socket %u: socketpair", f->fe->id);
+			return -errno;
+		}
+		set_opts(sv[0], u->opts);
+		set_opts(sv[1], f->sk_peer->fe->usk->opts);
+		ret = refill(f, sv[1]);
+		if (!ret)
+			ret = refill(f->sk_peer, sv[0]);
+		if (!ret)
+			ret = finish(f, sv[0]);
+		if (!ret)
+			ret = finish(f->sk_peer, sv[1]);
+		if (!ret && dup2(sv[0], f->table_fd) < 0)
+			ret = -errno;
+		if (!ret && dup2(sv[1], f->sk_peer->table_fd) < 0)
+			ret = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		f->sk_made = !ret;
+		return ret;
+	}
+	sv[0] = socket(AF_UNIX, (int)u->type | SOCK_CLOEXEC, 0);
+	if (sv[0] < 0) {
+		pr_perror("unix socket %u", f->fe->id);
+		return -errno;
+	}
+	set_opts(sv[0], u->opts);
+	if (u->name.len)
+		ret = bind_name(f, sv[0]);
+	if (!ret && u->state == TCP_LISTEN && listen(sv[0], u->backlog ? (int)u->backlog : 128) < 0) {
+		pr_perror("unix socket %u: listen", f->fe->id);
+		ret = -errno;
+	}
+	if (!ret)
+		ret = finish(f, sv[0]);
+	if (!ret && dup2(sv[0], f->table_fd) < 0)
+		ret = -errno;
+	close(sv[0]);
+	return ret;
+}

@@ -272,9 +272,6 @@ static int restore_thread(struct rproc *p, struct rthread *th)
 			ret = rsys(st, "prctl(PR_SET_NAME)", __NR_prctl, PR_SET_NAME, (long)p->scratch, 0, 0, 0, 0,
 				   NULL);
 	}
-	if (!ret && tc->has_pdeath_sig)
-		ret = rsys(st, "prctl(PR_SET_PDEATHSIG)", __NR_prctl, PR_SET_PDEATHSIG, tc->pdeath_sig, 0, 0, 0, 0,
-			   NULL);
 	/* always: what the task inherited from criu need not be it */
 	if (!ret && tc->has_sched_nice)
 		ret = rsys(st, "setpriority", __NR_setpriority, PRIO_PROCESS, 0, tc->sched_nice, 0, 0, 0, NULL);
@@ -538,9 +535,16 @@ static int restore_seccomp(struct rtree *t, struct rproc *p, struct rthread *th)
 		ret = remote_write(st->pid, area, &prog, sizeof(prog));
 		if (!ret)
 			ret = remote_write(st->pid, area + 16, f->filter.data, f->filter.len);
-		if (!ret)
+		if (!ret) {
+			long got = 0;
+
 			ret = rsys(st, "seccomp(SECCOMP_SET_MODE_FILTER)", __NR_seccomp, 1 /* SET_MODE_FILTER */,
-				   f->has_flags ? f->flags : 0, (long)area, 0, 0, 0, NULL);
+				   f->has_flags ? f->flags : 0, (long)area, 0, 0, 0, &got);
+			if (!ret && got) {
+				pr_err("thread %d: seccomp(SECCOMP_SET_MODE_FILTER) gave %ld\n", th->vtid, got);
+				ret = -EINVAL;
+			}
+		}
 		if (area != p->scratch && inject_munmap(st, area, need) && !ret)
 			ret = -EIO;
 	}
@@ -557,6 +561,19 @@ int restore_finish(struct rtree *t, struct rproc *p)
 	/* credentials last: they may take away what the steps above needed */
 	for (size_t i = 0; !ret && i < p->nr_threads; i++)
 		ret = restore_creds(p, p->threads[i].st, p->threads[i].core->thread_core->creds);
+	/*
+	 * After the credentials: changing ids or capabilities resets the
+	 * parent-death signal and the dumpable flag.
+	 */
+	for (size_t i = 0; !ret && i < p->nr_threads; i++) {
+		const ThreadCoreEntry *tc = p->threads[i].core->thread_core;
+
+		if (tc->has_pdeath_sig)
+			ret = rsys(p->threads[i].st, "prctl(PR_SET_PDEATHSIG)", __NR_prctl, PR_SET_PDEATHSIG,
+				   tc->pdeath_sig, 0, 0, 0, 0, NULL);
+	}
+	if (!ret && p->mm && p->mm->has_dumpable)
+		ret = rsys(st, "prctl(PR_SET_DUMPABLE)", __NR_prctl, PR_SET_DUMPABLE, p->mm->dumpable, 0, 0, 0, 0, NULL);
 	if (!ret)
 		ret = rsys(st, "close_range", __NR_close_range, t->fd_base, ~0U, 0, 0, 0, 0, NULL);
 	if (!ret && p->scratch)

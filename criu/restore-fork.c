@@ -444,6 +444,9 @@ static void run_task(struct rtree *t, struct rproc *p)
 	 * (criu for the root) until restore_thread() sets the dumped signal.
 	 */
 	prctl(PR_SET_PDEATHSIG, t->host_mode ? SIGKILL : 0);
+	/* a parent gone before that prctl took effect: nobody would kill us */
+	if (t->host_mode && getppid() != (p->parent ? p->parent->vpid : t->criu_pid))
+		_exit(1);
 	restore_loginuid(t, p);
 	if (fork_children(t, p) || make_threads(p) || install_fds(t, p) || rtree_register_epolls(t, p) ||
 	    open_mm_fds(t, p) || enter_fs(p))

@@ -480,6 +480,13 @@ static int read_seccomp(struct rtree *t)
 	for (size_t i = 0; i < t->seccomp->n_seccomp_filters; i++) {
 		const SeccompFilter *f = t->seccomp->seccomp_filters[i];
 
+		/* flags: SECCOMP_FILTER_FLAG_LOG (2), _SPEC_ALLOW (4) only: TSYNC or
+		 * NEW_LISTENER would reach other threads or leave an fd behind */
+		if (f->has_flags && (f->flags & ~6U)) {
+			pr_err("seccomp.img: filter %zu has flags %#x; only LOG and SPEC_ALLOW can be restored\n", i,
+			       f->flags);
+			return -EINVAL;
+		}
 		if (!f->filter.len || f->filter.len % 8 || f->filter.len > 4096 * 8 || (f->has_prev && f->prev >= i)) {
 			pr_err("seccomp.img: filter %zu: %zu bytes%s; expected whole instructions (8 bytes each, at most 4096) after an earlier filter\n",
 			       i, f->filter.len, f->has_prev && f->prev >= i ? ", after a later filter" : "");

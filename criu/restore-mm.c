@@ -340,8 +340,6 @@ static int set_mm_map(struct rtree *t, struct rproc *p, struct seized_thread *st
 	if (!ret)
 		ret = rsys(st, "prctl(PR_SET_MM_MAP)", __NR_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)scratch,
 			   sizeof(map), 0, 0, NULL);
-	if (!ret && mm->has_dumpable)
-		ret = rsys(st, "prctl(PR_SET_DUMPABLE)", __NR_prctl, PR_SET_DUMPABLE, mm->dumpable, 0, 0, 0, 0, NULL);
 	if (!ret && mm->has_thp_disabled && mm->thp_disabled)
 		ret = rsys(st, "prctl(PR_SET_THP_DISABLE)", __NR_prctl, PR_SET_THP_DISABLE, 1, 0, 0, 0, 0, NULL);
 	return ret;

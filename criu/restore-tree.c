@@ -107,6 +107,13 @@ static int match_threads(struct rtree *t, struct seized_tree *s)
 	return ret;
 }
 
+void rtree_kill(const struct rtree *t)
+{
+	for (size_t i = 0; i < t->nr; i++)
+		if (t->procs[i].host_pid > 0)
+			kill(t->procs[i].host_pid, SIGKILL);
+}
+
 int rtree_restore(struct rtree *t, pid_t root, int ready_fd, uint64_t *frozen_ns)
 {
 	struct seized_tree s = {0};
@@ -132,7 +139,13 @@ int rtree_restore(struct rtree *t, pid_t root, int ready_fd, uint64_t *frozen_ns
 		if (!t->procs[i].zombie)
 			ret = restore_finish(t, &t->procs[i]);
 	if (ret) {
-		/* the caller kills the tree; detaching first would let it run */
+		/*
+		 * Every task goes, while still traced (detaching first would let
+		 * it run): in a pid namespace of its own its init would take
+		 * them along, in criu's (host mode) nothing would.
+		 */
+		for (size_t i = 0; i < s.nr_threads; i++)
+			kill(s.threads[i].pid, SIGKILL);
 		free(s.threads);
 		free(s.zombies);
 		return ret;
@@ -148,6 +161,8 @@ int rtree_restore(struct rtree *t, pid_t root, int ready_fd, uint64_t *frozen_ns
 			ret = -errno;
 		}
 	if (ret) {
+		for (size_t i = 0; i < s.nr_threads; i++)
+			kill(s.threads[i].pid, SIGKILL);
 		free(s.threads);
 		free(s.zombies);
 		return ret;

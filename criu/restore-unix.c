@@ -25,6 +25,7 @@
 #include "log.h"
 #include "restore-tasks.h"
 #include "sk-packet.pb-c.h"
+#include "syscalls.h"
 #include "util.h"
 
 #define TCP_ESTABLISHED 1
@@ -176,29 +177,81 @@ static int finish(const struct rfile *f, int fd)
 	return 0;
 }
 
-/* Binds to the dumped name; a socket file left at the path is removed. */
+/*
+ * Is the socket file at `path` a stale one, its socket gone? Only then may
+ * it be removed: connect(2) is refused there (nobody listens). A live
+ * socket, or anything but a socket, stays where it is.
+ */
+static bool stale_socket(int dirfd, const char *base, const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct stat st;
+	bool stale;
+	int s;
+
+	if (fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) || !S_ISSOCK(st.st_mode))
+		return false;
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return false;
+	memcpy(sa.sun_path, path, strnlen(path, sizeof(sa.sun_path))); /* 108 bytes need no NUL */
+	stale = connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno == ECONNREFUSED;
+	close(s);
+	return stale;
+}
+
+/*
+ * Binds to the dumped name. For a path: the socket file the dumped socket
+ * left there is removed first (only a stale socket, reached without
+ * following symlinks), and the new one gets the dumped mode and owner.
+ */
 static int bind_name(const struct rfile *f, int fd)
 {
 	const UnixSkEntry *u = f->fe->usk;
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	struct stat st;
+	char path[sizeof(sa.sun_path) + 1], *slash;
+	int dirfd = -1, ret = 0;
 
 	memcpy(sa.sun_path, u->name.data, u->name.len);
 	if (u->name.data[0] == '/') {
-		if (!lstat(sa.sun_path, &st) && !S_ISSOCK(st.st_mode)) {
-			pr_err("unix socket %u: %s exists and is no socket; it can't be bound there\n", f->fe->id,
-			       sa.sun_path);
-			return -EEXIST;
+		const char *base;
+
+		memcpy(path, u->name.data, u->name.len);
+		path[u->name.len] = '\0';
+		slash = strrchr(path, '/');
+		*slash = '\0';
+		base = slash + 1;
+		dirfd = sys_openat2(AT_FDCWD, path[0] ? path : "/", O_PATH | O_DIRECTORY | O_CLOEXEC,
+				    RESOLVE_NO_SYMLINKS);
+		*slash = '/';
+		if (dirfd < 0) {
+			pr_perror("unix socket %u: can't reach the directory of %s (without symlinks)", f->fe->id, path);
+			return -errno;
 		}
-		if (!lstat(sa.sun_path, &st))
-			unlink(sa.sun_path);
+		if (!faccessat(dirfd, base, F_OK, AT_SYMLINK_NOFOLLOW)) {
+			if (!stale_socket(dirfd, base, path)) {
+				pr_err("unix socket %u: %s is in use (a live socket or another file); it can't be bound there\n",
+				       f->fe->id, path);
+				close(dirfd);
+				return -EADDRINUSE;
+			}
+			unlinkat(dirfd, base, 0);
+		}
 	}
 	if (bind(fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + u->name.len)) < 0) {
-		pr_perror("unix socket %u: can't bind to %s%.*s", f->fe->id, u->name.data[0] ? "" : "@",
-			  (int)u->name.len - (u->name.data[0] ? 0 : 1), (const char *)u->name.data + (u->name.data[0] ? 0 : 1));
-		return -errno;
+		ret = -errno;
+		pr_perror("unix socket %u: can't bind to its name", f->fe->id);
 	}
-	return 0;
+	if (!ret && dirfd >= 0 && u->file_perms) {
+		const char *base = strrchr(path, '/') + 1;
+
+		if (fchmodat(dirfd, base, u->file_perms->mode & 07777, 0) ||
+		    fchownat(dirfd, base, u->file_perms->uid, u->file_perms->gid, AT_SYMLINK_NOFOLLOW))
+			pr_warn("unix socket %u: can't give %s its dumped mode and owner: %m\n", f->fe->id, path);
+	}
+	if (dirfd >= 0)
+		close(dirfd);
+	return ret;
 }
 
 int rtree_open_unix(struct rfile *f)

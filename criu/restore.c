@@ -259,6 +259,8 @@ prepared:
 	};
 	pid_t root_tid = host ? tree.procs[0].vpid : 0;
 
+	tree.criu_pid = getpid();
+
 	if (host) {
 		args.set_tid = (uint64_t)(uintptr_t)&root_tid;
 		args.set_tid_size = 1;
@@ -300,6 +302,7 @@ prepared:
 		pr_info("restored %zu processes; memory: %llu MiB in %.3f s; tasks frozen for %.3f s\n", tree.nr,
 			(unsigned long long)(tree.pages_bytes >> 20), tree.pages_ns / 1e9, frozen_ns / 1e9);
 	if (o->pidfile && write_pidfile(o->pidfile, pid)) {
+		rtree_kill(&tree);
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		ret = -1;

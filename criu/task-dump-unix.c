@@ -96,8 +96,10 @@ static int write_packet(struct td_ctx *c, uint32_t id, const void *data, size_t 
  * The socket's receive queue, peeked: stream data as one packet, each
  * datagram as its own. SO_PEEK_OFF is put back as the task had it.
  */
-static int dump_queue(struct td_ctx *c, pid_t pid, int fd, int lfd, int type, uint32_t id, uint32_t rqlen)
+static int dump_queue(struct td_ctx *c, pid_t pid, int fd, int lfd, int type, uint32_t id, uint32_t rqlen,
+		      bool rcv_shut)
 {
+	size_t packets = 0;
 	int off = -1, zero = 0, ret = 0;
 	socklen_t l = sizeof(off);
 	char *buf = NULL;
@@ -144,8 +146,15 @@ static int dump_queue(struct td_ctx *c, pid_t pid, int fd, int lfd, int type, ui
 			ret = -EOPNOTSUPP;
 			break;
 		}
-		if (n == 0 && type == SOCK_STREAM)
+		/* 0 is the end for a stream, and for a seqpacket socket whose
+		 * reading side is shut (an empty record otherwise) */
+		if (n == 0 && (type == SOCK_STREAM || (type == SOCK_SEQPACKET && rcv_shut)))
 			break;
+		if (++packets > (1U << 20)) {
+			pr_err("process %d: unix socket fd %d: more than a million packets queued\n", pid, fd);
+			ret = -E2BIG;
+			break;
+		}
 		if (type == SOCK_STREAM) {
 			len += (size_t)n;
 			continue;
@@ -163,15 +172,19 @@ static int dump_queue(struct td_ctx *c, pid_t pid, int fd, int lfd, int type, ui
 	}
 	if (!ret && type == SOCK_STREAM && len)
 		ret = write_packet(c, id, buf, len);
-	setsockopt(lfd, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off));
+	if (setsockopt(lfd, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off)) && !ret) {
+		pr_perror("process %d: can't put back SO_PEEK_OFF of unix socket fd %d", pid, fd);
+		ret = -errno;
+	}
 	free(buf);
 	if (!ret)
 		pr_debug("process %d: unix socket fd %d: %u bytes queued\n", pid, fd, rqlen);
 	return ret;
 }
 
-/* A path the socket was bound to must still be its socket file. */
-static int check_bound_path(pid_t pid, int fd, const struct unix_diag_info *di)
+/* A path the socket was bound to must still be its socket file; *perms its
+ * mode and owner, which restore gives the new one. */
+static int check_bound_path(pid_t pid, int fd, const struct unix_diag_info *di, FilePermsEntry *perms)
 {
 	char path[PATH_MAX + 32];
 	struct stat st;
@@ -187,6 +200,9 @@ static int check_bound_path(pid_t pid, int fd, const struct unix_diag_info *di)
 		       pid, fd, (int)di->name_len, di->name);
 		return -EOPNOTSUPP;
 	}
+	perms->mode = st.st_mode & 07777;
+	perms->uid = st.st_uid;
+	perms->gid = st.st_gid;
 	return 0;
 }
 
@@ -195,6 +211,7 @@ int td_dump_unix(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 	FileEntry fe = FILE_ENTRY__INIT;
 	UnixSkEntry u = UNIX_SK_ENTRY__INIT;
 	SkOptsEntry o = SK_OPTS_ENTRY__INIT;
+	FilePermsEntry perms = FILE_PERMS_ENTRY__INIT;
 	struct unix_diag_info di;
 	struct td_unix *t;
 	int ret;
@@ -223,23 +240,44 @@ int td_dump_unix(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 		pr_err("process %d: unix socket fd %d listens without a name; not supported\n", p->pid, f->fd);
 		return -EOPNOTSUPP;
 	}
-	if (!di.peer && di.state != TCP_LISTEN && di.rqlen) {
-		pr_err("process %d: unconnected unix socket fd %d has %u bytes queued, which can't be dumped yet\n",
-		       p->pid, f->fd, di.rqlen);
+	/* the length the kernel tells of a datagram queue is its first packet's:
+	 * an empty one would hide the rest, so ask the queue itself */
+	if (!di.peer && di.state != TCP_LISTEN) {
+		char b;
+
+		if (recv(f->lfd, &b, 1, MSG_PEEK | MSG_DONTWAIT) >= 0) {
+			pr_err("process %d: unconnected unix socket fd %d has data queued, which can't be dumped yet\n",
+			       p->pid, f->fd);
+			return -EOPNOTSUPP;
+		}
+	}
+	if (di.peer == (uint32_t)f->ino) {
+		pr_err("process %d: unix socket fd %d is connected to itself; not supported\n", p->pid, f->fd);
 		return -EOPNOTSUPP;
+	}
+	if (di.peer && di.type == SOCK_STREAM) {
+		char b;
+
+		if (recv(f->lfd, &b, 1, MSG_OOB | MSG_PEEK | MSG_DONTWAIT) == 1) {
+			pr_err("process %d: unix socket fd %d has an out-of-band byte pending, which can't be dumped yet\n",
+			       p->pid, f->fd);
+			return -EOPNOTSUPP;
+		}
 	}
 	if (!di.peer && di.state == TCP_ESTABLISHED) {
 		pr_err("process %d: unix socket fd %d was connected to a socket that is gone; not supported\n", p->pid,
 		       f->fd);
 		return -EOPNOTSUPP;
 	}
-	if (di.name_len && di.name[0] != '\0') {
-		ret = check_bound_path(p->pid, f->fd, &di);
+	/* a connected socket comes back from socketpair: its name is not used */
+	if (!di.peer && di.name_len && di.name[0] != '\0') {
+		ret = check_bound_path(p->pid, f->fd, &di, &perms);
 		if (ret)
 			return ret;
+		u.file_perms = &perms;
 	}
 	if (di.peer) {
-		ret = dump_queue(c, p->pid, f->fd, f->lfd, di.type, id, di.rqlen);
+		ret = dump_queue(c, p->pid, f->fd, f->lfd, di.type, id, di.rqlen, di.shutdown & 1);
 		if (ret)
 			return ret;
 	}

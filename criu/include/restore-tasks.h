@@ -119,6 +119,7 @@ struct rtree {
 	int imgs_dirfd; /* not owned */
 	int host_proc_fd; /* the host's /proc (O_PATH), -1 until opened */
 	bool host_mode;	  /* restored in criu's own pid namespace, not a new one */
+	pid_t criu_pid;	  /* the restoring criu, the root's parent */
 	char *nodename, *domainname; /* utsns-1.img, NULL if none */
 	IpcVarEntry *ipc_var;	     /* ipcns-var-1.img, NULL if none */
 	NetDeviceEntry *netdev;	     /* netdev-1.img's lo: a network namespace of its own */
@@ -165,6 +166,8 @@ int rsys(struct seized_thread *t, const char *what, long nr, long a1, long a2, l
 	 long *out);
 uint64_t rnow_ns(void);
 int restore_mm(struct rtree *t, struct rproc *p);
+/* restore-tree.c: SIGKILL to every restored process (after a failure). */
+void rtree_kill(const struct rtree *t);
 /* restore-anon.c: an eventfd, signalfd, timerfd or epoll file (a new fd). */
 int rtree_open_anon(const struct rfile *f);
 /* restore-unix.c: unix socket pairs and queues (parse), sockets (act). */

@@ -126,6 +126,20 @@ listen ok ok'
 			expect unix-crit-queues contains "$(crit decode -i "$WORK/img4/sk-queues.img" 2>&1)" '"id_for"'
 		fi
 		stop_task "$CPID"
+		# a live socket now at the listener's path: restore must not take it
+		rm -f "$R/tmp/listen.sock"
+		"$PY" -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1)
+open(sys.argv[2], "w").close(); time.sleep(60)' "$R/tmp/listen.sock" "$WORK/squatter" &
+		SQ=$!
+		echo "$SQ" >>"$PIDLIST"
+		wait_until 5 [ -e "$WORK/squatter" ]
+		restore_ns "$WORK/img4" --root "$R"
+		expect unix-live-path-refused [ "$RC" -ne 0 ]
+		expect unix-live-path-message contains "$OUT" "/tmp/listen.sock is in use"
+		expect unix-live-path-kept [ -S "$R/tmp/listen.sock" ]
+		kill "$SQ" 2>/dev/null
+		wait "$SQ" 2>/dev/null
 		restore_ns "$WORK/img4" --root "$R" -v4 -o "$WORK/restore4.log"
 		if [ "$RC" -eq 0 ]; then
 			ok unix-restore

@@ -41,6 +41,7 @@ if CPID=$(start_container "$R" "$SETUP" "$QUIET"'/credhold /out/state -b 21 -b 1
 	wait_until 5 [ -s "$R/out/state" ]
 	K=$(child_of "$CPID")
 	before=$(snapshot "$K")
+	proc_snapshot "$CPID" "$WORK/creds.before.json"
 	expect creds-set [ "$(status_field "$K" CapBnd)" != "$(status_field $$ CapBnd)" ]
 	expect creds-state-set contains "$before" "secbits 1 keepcaps 0 nnp 0 policy 3"
 	run_criu dump -t "$CPID" -D "$WORK/img" -v4 -o "$WORK/dump.log"
@@ -58,6 +59,10 @@ if CPID=$(start_container "$R" "$SETUP" "$QUIET"'/credhold /out/state -b 21 -b 1
 		else
 			fail creds-same "before: $before; after: $after"
 		fi
+		proc_snapshot "$RPID" "$WORK/creds.after.json"
+		for k in tree status maps fds; do
+			same_procs "creds-same-$k" "$WORK/creds.before.json" "$WORK/creds.after.json" $k
+		done
 		expect creds-root-oom [ "$(cat /proc/"$RPID"/oom_score_adj)" = 300 ]
 		stop_task "$RPID"
 	else
@@ -127,6 +132,7 @@ if CPID=$(start_container "$R" "$CLEAN" "$QUIET"'/seccomp /out/state & wait'); t
 	K=$(child_of "$CPID")
 	expect seccomp-set [ "$(seccomp_state)" = "$SECCOMP_WANT" ]
 	sp_before=$(seccomp_proc "$K")
+	proc_snapshot "$CPID" "$WORK/seccomp.before.json"
 	run_criu dump -t "$CPID" -D "$WORK/img-seccomp" -v4 -o "$WORK/dump-seccomp.log"
 	expect seccomp-dump [ "$RC" -eq 0 ]
 	expect seccomp-image [ -s "$WORK/img-seccomp/seccomp.img" ]
@@ -151,6 +157,10 @@ if CPID=$(start_container "$R" "$CLEAN" "$QUIET"'/seccomp /out/state & wait'); t
 		else
 			fail seccomp-filters-work "restored: $(seccomp_state)"
 		fi
+		proc_snapshot "$RPID" "$WORK/seccomp.after.json"
+		for k in tree status maps fds; do
+			same_procs "seccomp-same-$k" "$WORK/seccomp.before.json" "$WORK/seccomp.after.json" $k
+		done
 		if [ "$(seccomp_proc "$K2")" = "$sp_before" ]; then
 			ok seccomp-proc-same
 		else

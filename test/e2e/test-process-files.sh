@@ -77,6 +77,7 @@ timerfd OK
 fown self 12'
 	if CPID=$(start_container "$R" "$CLEAN" 'exec </dev/null >/dev/null 2>&1; /anonfds /out3 & wait'); then
 		for _ in $(seq 100); do [ -e "$R/out3/ready" ] && break; sleep 0.05; done
+		proc_snapshot "$CPID" "$WORK/anon.before.json"
 		run_criu dump -t "$CPID" -D "$WORK/img3" -v4 -o "$WORK/dump3.log"
 		expect anon-dump [ "$RC" -eq 0 ]
 		if command -v crit >/dev/null; then
@@ -89,6 +90,10 @@ fown self 12'
 		restore_ns "$WORK/img3" --root "$R" -v4 -o "$WORK/restore3.log"
 		if [ "$RC" -eq 0 ]; then
 			ok anon-restore
+			proc_snapshot "$RPID" "$WORK/anon.after.json"
+			for k in tree status maps fds; do
+				same_procs "anon-same-$k" "$WORK/anon.before.json" "$WORK/anon.after.json" $k
+			done
 			touch "$R/out3/go"
 			for _ in $(seq 100); do [ -s "$R/out3/result" ] && break; sleep 0.05; done
 			if [ "$(cat "$R/out3/result" 2>/dev/null)" = "$ANON_WANT" ]; then
@@ -119,6 +124,7 @@ dgram d1
 listen ok ok'
 	if CPID=$(start_container "$R" "$CLEAN" 'exec </dev/null >/dev/null 2>&1; /unixsk /out4 & wait'); then
 		for _ in $(seq 100); do [ -e "$R/out4/ready" ] && break; sleep 0.05; done
+		proc_snapshot "$CPID" "$WORK/unix.before.json"
 		run_criu dump -t "$CPID" -D "$WORK/img4" -v4 -o "$WORK/dump4.log"
 		if [ "$RC" -eq 0 ]; then ok unix-dump; else fail unix-dump "$OUT; $(tail -n 3 "$WORK/dump4.log")"; fi
 		if command -v crit >/dev/null; then
@@ -143,6 +149,10 @@ open(sys.argv[2], "w").close(); time.sleep(60)' "$R/tmp/listen.sock" "$WORK/squa
 		restore_ns "$WORK/img4" --root "$R" -v4 -o "$WORK/restore4.log"
 		if [ "$RC" -eq 0 ]; then
 			ok unix-restore
+			proc_snapshot "$RPID" "$WORK/unix.after.json"
+			for k in tree status maps fds; do
+				same_procs "unix-same-$k" "$WORK/unix.before.json" "$WORK/unix.after.json" $k
+			done
 			touch "$R/out4/go"
 			for _ in $(seq 100); do [ -s "$R/out4/result" ] && [ -s "$R/out4/child" ] && break; sleep 0.05; done
 			if [ "$(cat "$R/out4/result" 2>/dev/null)" = "$UNIX_WANT" ]; then

@@ -46,14 +46,16 @@ static const FownEntry *file_fown(const FileEntry *fe)
 /* The host id of the owner: a thread for F_OWNER_TID, else a process. */
 static pid_t host_owner(const struct rtree *t, const FownEntry *fo)
 {
+	const struct rproc *owner;
+
+	if (fo->pid_type != F_OWNER_TID) {
+		owner = rtree_proc(t, (pid_t)fo->pid);
+		return owner && !owner->zombie ? owner->host_pid : 0;
+	}
 	for (size_t i = 0; i < t->nr; i++) {
 		const struct rproc *p = &t->procs[i];
 
-		if (p->zombie)
-			continue;
-		if (fo->pid_type != F_OWNER_TID && p->vpid == (pid_t)fo->pid)
-			return p->host_pid;
-		for (size_t k = 0; fo->pid_type == F_OWNER_TID && k < p->nr_threads; k++)
+		for (size_t k = 0; !p->zombie && k < p->nr_threads; k++)
 			if (p->threads[k].vtid == (pid_t)fo->pid && p->threads[k].st)
 				return p->threads[k].st->tid;
 	}

@@ -203,6 +203,7 @@ static int read_files(struct rtree *t)
 /* What was queued in FIFOs: given to the first descriptor of each. */
 static int read_fifo_data(struct rtree *t)
 {
+	struct hmap by_pipe; /* pipe_id -> first FIFO file */
 	struct img_reader *r;
 	ProtobufCMessage *m;
 	int ret;
@@ -216,21 +217,24 @@ static int read_fifo_data(struct rtree *t)
 		return ret;
 	}
 	t->fifo_data = r;
+	hmap_init(&by_pipe);
+	for (size_t i = t->nr_files; i-- > 0;) /* the first FIFO of a pipe id wins */
+		if (t->files[i].fe->type == FD_TYPES__FIFO)
+			hmap_put_int(&by_pipe, t->files[i].fe->fifo->pipe_id, &t->files[i]);
 	while ((ret = img_read_entry(r, &m)) > 0) {
 		PipeDataEntry *pd = (PipeDataEntry *)m;
-		struct rfile *f = NULL;
+		struct rfile *f = hmap_get_int(&by_pipe, pd->pipe_id);
 
 		keep_msg(t, m);
-		for (size_t i = 0; !f && i < t->nr_files; i++)
-			if (t->files[i].fe->type == FD_TYPES__FIFO && t->files[i].fe->fifo->pipe_id == pd->pipe_id)
-				f = &t->files[i];
 		if (!f) {
 			pr_err("fifo-data.img: data for FIFO %u, which no descriptor uses\n", pd->pipe_id);
-			return -EINVAL;
+			ret = -EINVAL;
+			break;
 		}
 		f->data = r->payload;
 		f->data_len = r->payload_len;
 	}
+	hmap_free(&by_pipe);
 	return ret < 0 ? ret : 0;
 }
 

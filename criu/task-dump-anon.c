@@ -66,18 +66,21 @@ static int dump_epoll(struct td_ctx *c, struct td_proc *p, const struct td_anon_
 	_cleanup_free_ EventpollTfdEntry *te = NULL;
 	_cleanup_free_ EventpollTfdEntry **tp = NULL;
 	struct proc_parse_error e = {0};
+	struct hmap seen; /* fd number -> watches of it met so far */
 	size_t n;
 
 	if (fdinfo_epoll(f->fi, &tfds, &n, &e))
 		return parse_failed(p->pid, f->fd, "epoll", &e);
 	te = xzalloc((n ? n : 1) * sizeof(*te));
 	tp = xzalloc((n ? n : 1) * sizeof(*tp));
+	hmap_init(&seen);
 	for (size_t i = 0; i < n; i++) {
-		uint32_t toff = 0;
+		/* the toff-th watch of this fd number: those before it counted */
+		uint32_t toff = (uint32_t)(uintptr_t)hmap_get_int(&seen, (uint64_t)tfds[i].tfd);
 
-		for (size_t k = 0; k < i; k++)
-			toff += tfds[k].tfd == tfds[i].tfd;
+		hmap_put_int(&seen, (uint64_t)tfds[i].tfd, (void *)(uintptr_t)(toff + 1));
 		if (!same_target(p->pid, f->fd, tfds[i].tfd, toff)) {
+			hmap_free(&seen);
 			pr_err("process %d: epoll fd %d watches fd %d, which is not open in it as that file now (added by another process, or closed); not supported\n",
 			       p->pid, f->fd, tfds[i].tfd);
 			return -EOPNOTSUPP;
@@ -95,6 +98,7 @@ static int dump_epoll(struct td_ctx *c, struct td_proc *p, const struct td_anon_
 		te[i].pos = (uint64_t)tfds[i].pos;
 		tp[i] = &te[i];
 	}
+	hmap_free(&seen);
 	ep.id = fe->id;
 	ep.flags = f->fi->flags & ~(uint32_t)O_CLOEXEC;
 	ep.fown = f->fown;

@@ -27,27 +27,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "outfile.h"
+
 #define MB (1UL << 20)
 
-static const char *outdir;
 
-static void write_file(const char *name, const char *text, int append)
-{
-	char path[4096], tmp[4096];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", outdir, name);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", outdir, name);
-	fd = open(append ? path : tmp, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0644);
-	if (fd < 0)
-		return;
-	if (write(fd, text, strlen(text)) < 0) {
-		/* nothing better to do */
-	}
-	close(fd);
-	if (!append)
-		rename(tmp, path);
-}
 
 static inline uint64_t pattern(uint64_t off, uint64_t seed)
 {

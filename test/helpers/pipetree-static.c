@@ -34,9 +34,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "outfile.h"
+
 #define DATA_LEN 30000
 
-static const char *outdir;
 static volatile sig_atomic_t triggered;
 static pid_t forward_to;
 
@@ -47,23 +48,6 @@ static void on_usr1(int sig)
 		kill(forward_to, SIGUSR1);
 }
 
-static void write_file(const char *name, const char *text, int append)
-{
-	char path[4096], tmp[4096];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", outdir, name);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", outdir, name);
-	fd = open(append ? path : tmp, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0644);
-	if (fd < 0)
-		return;
-	if (write(fd, text, strlen(text)) < 0) {
-		/* nothing better to do */
-	}
-	close(fd);
-	if (!append)
-		rename(tmp, path);
-}
 
 static unsigned hash(const unsigned char *p, size_t n)
 {

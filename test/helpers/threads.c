@@ -30,13 +30,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "outfile.h"
+
 #define NT 4
 #define MAGIC 0x5eed7a11c0ffee00UL
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static unsigned long counters[NT];
 static pthread_key_t key;
-static const char *outdir;
 static pthread_mutex_t badmu = PTHREAD_MUTEX_INITIALIZER;
 static char badmsg[4096];
 static volatile int nr_ready;
@@ -49,23 +50,6 @@ static __thread int tls_idx = -1;
 static __thread unsigned long tls_magic;
 static __thread unsigned long tls_count;
 
-static void write_file(const char *name, const char *text, int append)
-{
-	char path[4096], tmp[4096];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", outdir, name);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", outdir, name);
-	fd = open(append ? path : tmp, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0644);
-	if (fd < 0)
-		return;
-	if (write(fd, text, strlen(text)) < 0) {
-		/* nothing better to do */
-	}
-	close(fd);
-	if (!append)
-		rename(tmp, path);
-}
 
 static void bad(const char *fmt, ...)
 {

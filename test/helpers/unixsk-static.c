@@ -19,7 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *outdir;
+#include "outfile.h"
+
 
 static void wait_go(void)
 {
@@ -31,19 +32,10 @@ static void wait_go(void)
 		nanosleep(&nap, NULL);
 }
 
+/* a report, whole (outfile.h) */
 static void put(const char *name, const char *text)
 {
-	char path[2048], tmp[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", outdir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (f) {
-		fputs(text, f);
-		fclose(f);
-		rename(tmp, path);
-	}
+	write_file(name, text, 0);
 }
 
 static int listener(const char *name, size_t len)

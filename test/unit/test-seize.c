@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "unit.h"
+#include "unit-kids.h"
 #include "inject.h"
 #include "seize.h"
 #include "util.h"
@@ -35,10 +36,6 @@ struct shm {
 };
 static struct shm *shm;
 
-struct kids {
-	pid_t pid[8];
-	int n;
-};
 
 static void forget_kid(struct kids *k, pid_t pid)
 {
@@ -47,30 +44,7 @@ static void forget_kid(struct kids *k, pid_t pid)
 			k->pid[i] = k->pid[--k->n];
 }
 
-/*
- * Kills every child with its process group (all their descendants) and
- * reaps them all: we are a child subreaper, so orphans come to us.
- */
-static void kill_kids(struct kids *k)
-{
-	for (int round = 0; round < 10000; round++) {
-		pid_t r;
-
-		for (int i = 0; i < k->n; i++) {
-			kill(-k->pid[i], SIGKILL);
-			kill(k->pid[i], SIGKILL);
-		}
-		r = waitpid(-1, NULL, __WALL | WNOHANG);
-		if (r < 0)
-			break;
-		if (r == 0)
-			usleep(1000);
-	}
-	k->n = 0;
-}
-
 /* Declared after the kids, so released before they are killed. */
-#define _cleanup_kids_	 __attribute__((cleanup(kill_kids)))
 #define _cleanup_thread_ __attribute__((cleanup(release_task)))
 #define _cleanup_tree_	 __attribute__((cleanup(release_tree)))
 

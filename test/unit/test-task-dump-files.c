@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "unit.h"
+#include "unit-kids.h"
 #include "dump.h"
 #include "fdinfo.pb-c.h"
 #include "image.h"
@@ -46,31 +47,9 @@ struct shm {
 };
 static struct shm *shm;
 
-struct kids {
-	pid_t pid[8];
-	int n;
-};
 
-static void kill_kids(struct kids *k)
-{
-	for (int round = 0; round < 10000; round++) {
-		pid_t r;
-
-		for (int i = 0; i < k->n; i++) {
-			kill(-k->pid[i], SIGKILL);
-			kill(k->pid[i], SIGKILL);
-		}
-		r = waitpid(-1, NULL, __WALL | WNOHANG);
-		if (r < 0)
-			break;
-		if (r == 0)
-			usleep(1000);
-	}
-	k->n = 0;
-}
 
 /* Declared after the kids, so released before they are killed. */
-#define _cleanup_kids_ __attribute__((cleanup(kill_kids)))
 #define _cleanup_tree_ __attribute__((cleanup(release_tree)))
 
 #define WAIT_FOR(cond)                                                       \

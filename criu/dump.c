@@ -24,6 +24,7 @@
 #include "hashmap.h"
 #include "inventory.pb-c.h"
 #include "log.h"
+#include "page-release.h"
 #include "seize.h"
 #include "task-dump.h"
 #include "util.h"
@@ -223,6 +224,13 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* A failed dump: memory given back while dumping returns first. */
+static void put_back(struct prel_journal *j, int ret)
+{
+	if (ret && prel_undo(j))
+		pr_err("the tree's memory could not all be put back after the failed dump\n");
+}
+
 /* After a successful dump without -R: the tree goes, as upstream. */
 static void kill_tree(struct seized_tree *t)
 {
@@ -241,6 +249,7 @@ int cr_dump(const struct options *o)
 	};
 	struct seized_tree tree = {0};
 	struct task_dump_stats st = {0};
+	struct prel_journal journal = {0};
 	uint64_t t0, frozen_ns = 0;
 	int ret;
 
@@ -261,7 +270,10 @@ int cr_dump(const struct options *o)
 	}
 	ret = dump_mounts(&d);
 	if (!ret)
-		ret = dump_task_tree_opts(&d, &tree, &(struct task_dump_opts){.shell_job = o->shell_job}, &st);
+		ret = dump_task_tree_opts(&d, &tree,
+					  &(struct task_dump_opts){.shell_job = o->shell_job,
+								   .release = o->leave_running ? NULL : &journal},
+					  &st);
 	if (!ret)
 		ret = write_utsns(&d);
 	if (!ret)
@@ -276,6 +288,7 @@ int cr_dump(const struct options *o)
 	 * One that is to be killed waits until its images are safe.
 	 */
 	if (ret || o->leave_running) {
+		put_back(&journal, ret);
 		release_tree(&tree);
 		frozen_ns = now_ns() - t0;
 	}
@@ -283,12 +296,15 @@ int cr_dump(const struct options *o)
 	release_images(&d, true, &ret);
 	close(d.imgs_dirfd);
 	if (!frozen_ns) {
-		if (ret)
+		if (ret) {
+			put_back(&journal, ret);
 			release_tree(&tree); /* the commit failed: it runs on */
-		else
+		} else {
 			kill_tree(&tree);
+		}
 		frozen_ns = now_ns() - t0;
 	}
+	prel_journal_free(&journal);
 	pr_info("tasks frozen for %.3f s; %zu processes, %zu threads, %llu MiB of memory in %.3f s; %.3f s in all\n",
 		frozen_ns / 1e9, st.nr_processes, st.nr_threads, (unsigned long long)(st.pages_bytes >> 20),
 		st.pages_ns / 1e9, (now_ns() - t0) / 1e9);

@@ -115,6 +115,33 @@ static int copy_buffered(struct page_copier *pc, struct iovec *r, size_t nr)
  * The mapped way: batches queued to worker threads
  */
 
+/* A batch copied straight into its part of the image, mapped. */
+static int worker_map(struct page_copier *pc, struct pc_batch *b)
+{
+	char *win = mmap(NULL, b->len, PROT_READ | PROT_WRITE, MAP_SHARED, pc->w->fd, (off_t)b->off);
+	struct iovec r[PC_IOVS];
+	int err;
+
+	if (win == MAP_FAILED) {
+		pr_perror("%s: can't map %llu bytes at offset %llu", pc->w->name, (unsigned long long)b->len,
+			  (unsigned long long)b->off);
+		return -errno;
+	}
+	memcpy(r, b->remote, b->nr * sizeof(*r));
+	err = read_ranges(pc, win, r, b->nr, b->len);
+	munmap(win, b->len);
+	if (err == -EFAULT) {
+		struct statfs sfs;
+
+		/* the kernel's copy into a full tmpfs faults, no SIGBUS */
+		if (!fstatfs(pc->w->fd, &sfs) && (uint64_t)sfs.f_bavail * sfs.f_bsize < b->len) {
+			pr_err("%s: no space left on the images' filesystem\n", pc->w->name);
+			err = -ENOSPC;
+		}
+	}
+	return err;
+}
+
 static void *worker_main(void *arg)
 {
 	struct page_copier *pc = arg;
@@ -123,8 +150,6 @@ static void *worker_main(void *arg)
 	int err = 0;
 
 	for (;;) {
-		char *win;
-
 		pthread_mutex_lock(&wk->lock);
 		while (wk->queued == 0 && !wk->done && !wk->err)
 			pthread_cond_wait(&wk->cond, &wk->lock);
@@ -138,23 +163,20 @@ static void *worker_main(void *arg)
 		pthread_cond_broadcast(&wk->cond);
 		pthread_mutex_unlock(&wk->lock);
 
-		win = mmap(NULL, b.len, PROT_READ | PROT_WRITE, MAP_SHARED, pc->w->fd, (off_t)b.off);
-		if (win == MAP_FAILED) {
-			err = -errno;
-			pr_perror("%s: can't map %llu bytes at offset %llu", pc->w->name, (unsigned long long)b.len,
-				  (unsigned long long)b.off);
-		} else {
-			err = read_ranges(pc, win, b.remote, b.nr, b.len);
-			munmap(win, b.len);
-			if (err == -EFAULT) {
-				struct statfs sfs;
-
-				/* the kernel's copy into a full tmpfs faults, no SIGBUS */
-				if (!fstatfs(pc->w->fd, &sfs) && (uint64_t)sfs.f_bavail * sfs.f_bsize < b.len) {
-					pr_err("%s: no space left on the images' filesystem\n", pc->w->name);
-					err = -ENOSPC;
-				}
-			}
+		err = worker_map(pc, &b);
+		if (!err && pc->releasing) {
+			pthread_mutex_lock(&wk->lock);
+			/*
+			 * Not reached: the caller drains fin[] each time it queues,
+			 * and at most PC_RING queued + one per worker are unfinished
+			 * in between.
+			 */
+			while (wk->nr_fin == PC_DONE && !wk->err)
+				pthread_cond_wait(&wk->cond, &wk->lock);
+			if (!wk->err)
+				wk->fin[wk->nr_fin++] = b;
+			pthread_cond_broadcast(&wk->cond);
+			pthread_mutex_unlock(&wk->lock);
 		}
 		if (err) {
 			pthread_mutex_lock(&wk->lock);
@@ -195,6 +217,34 @@ static bool mapped_open(struct page_copier *pc, int nr_threads)
 	return true;
 }
 
+/*
+ * Gives back the batches the workers finished; called with wk->lock held,
+ * which it drops while injecting. The first error, if any.
+ */
+static int mapped_release(struct page_copier *pc)
+{
+	struct pc_workers *wk = pc->wk;
+	size_t n = wk->nr_fin;
+	int err = 0;
+
+	if (!n)
+		return 0;
+	if (!pc->drain)
+		pc->drain = xmalloc(PC_DONE * sizeof(*pc->drain));
+	memcpy(pc->drain, wk->fin, n * sizeof(*pc->drain));
+	wk->nr_fin = 0;
+	pthread_cond_broadcast(&wk->cond);
+	pthread_mutex_unlock(&wk->lock);
+	for (size_t i = 0; !err && i < n; i++)
+		err = prel_release(&pc->rel, pc->drain[i].remote, pc->drain[i].nr, pc->drain[i].off);
+	pthread_mutex_lock(&wk->lock);
+	if (err && !wk->err) {
+		wk->err = err;
+		pthread_cond_broadcast(&wk->cond);
+	}
+	return err;
+}
+
 /* The batch to the workers: the image grows to hold it first. */
 static int mapped_queue(struct page_copier *pc)
 {
@@ -208,8 +258,15 @@ static int mapped_queue(struct page_copier *pc)
 		return -errno;
 	}
 	pthread_mutex_lock(&wk->lock);
-	while (wk->queued == PC_RING && !wk->err)
+	for (;;) {
+		if (!wk->err && wk->nr_fin && pc->releasing) {
+			mapped_release(pc);
+			continue;
+		}
+		if (wk->queued < PC_RING || wk->err)
+			break;
 		pthread_cond_wait(&wk->cond, &wk->lock);
+	}
 	err = wk->err;
 	if (!err) {
 		b = &wk->ring[(wk->first + wk->queued) % PC_RING];
@@ -240,6 +297,11 @@ static int mapped_close(struct page_copier *pc)
 	pthread_mutex_unlock(&wk->lock);
 	for (int i = 0; i < wk->nr_threads; i++)
 		pthread_join(wk->th[i], NULL);
+	if (!wk->err && pc->releasing) {
+		pthread_mutex_lock(&wk->lock);
+		mapped_release(pc);
+		pthread_mutex_unlock(&wk->lock);
+	}
 	err = wk->err;
 	pthread_mutex_destroy(&wk->lock);
 	pthread_cond_destroy(&wk->cond);
@@ -401,6 +463,12 @@ int pc_open(struct page_copier *pc, pid_t pid, struct seized_thread *t, struct i
 	pc->pipe_rd = -1;
 	pc->remote_wr = -1;
 	pc->limit = PC_BUF_SIZE;
+	if (o->release && o->nr_seized) {
+		err = prel_open(&pc->rel, o->release, o->seized, o->nr_seized, w->fd);
+		if (err == -ESRCH)
+			return err;
+		pc->releasing = !err;
+	}
 	if (o->threads > 1 && mapped_open(pc, o->threads))
 		return 0;
 	if (o->no_vmsplice || !t)
@@ -420,12 +488,20 @@ static int batch_flush(struct page_copier *pc)
 
 	if (!pc->nr)
 		return 0;
-	if (pc->wk)
+	if (pc->wk) {
 		ret = mapped_queue(pc);
-	else if (pc->t)
-		ret = copy_spliced(pc, pc->remote, pc->nr);
-	else
-		ret = copy_buffered(pc, pc->remote, pc->nr);
+	} else {
+		uint64_t off = pc->w->off;
+
+		/* both ways consume the ranges: giving back needs them whole */
+		if (pc->releasing && !pc->drain)
+			pc->drain = xmalloc(sizeof(*pc->drain));
+		if (pc->releasing)
+			memcpy(pc->drain->remote, pc->remote, pc->nr * sizeof(*pc->remote));
+		ret = pc->t ? copy_spliced(pc, pc->remote, pc->nr) : copy_buffered(pc, pc->remote, pc->nr);
+		if (!ret && pc->releasing)
+			ret = prel_release(&pc->rel, pc->drain->remote, pc->nr, off);
+	}
 	pc->nr = 0;
 	pc->used = 0;
 	return ret;
@@ -485,6 +561,14 @@ int pc_close(struct page_copier *pc)
 		}
 		pc->t = NULL;
 	}
+	if (pc->releasing) {
+		int e = prel_close(&pc->rel);
+
+		err = err ? err : e;
+		pc->releasing = false;
+	}
+	free(pc->drain);
+	pc->drain = NULL;
 	if (pc->pipe_rd >= 0)
 		close(pc->pipe_rd);
 	if (pc->mem_fd >= 0)

@@ -656,7 +656,10 @@ static int open_pages_images(struct td_ctx *c, struct td_proc *p, struct runs *r
 		return -EIO;
 	return pc_open(&r->cp, p->pid, p->nr_threads ? p->threads[0] : NULL, pages,
 		       &(struct pc_opts){.threads = c->opts.no_threads ? 1 : (int)sysconf(_SC_NPROCESSORS_ONLN),
-					 .no_vmsplice = c->opts.no_vmsplice});
+					 .no_vmsplice = c->opts.no_vmsplice,
+					 .release = c->opts.release,
+					 .seized = p->threads,
+					 .nr_seized = p->nr_threads});
 }
 
 static int dump_pages(struct td_ctx *c, struct td_proc *p, VmaEntry *vmas, size_t nr)

@@ -161,8 +161,15 @@ baseline() {
 	awk -v mb="$MEM_MB" '{for (i = 1; i < NF; i++) if ($(i + 1) == "s,") t = $i} END {if (t > 0) printf "%.0f", mb * 1048576 / t / 1e6}' <<<"$out"
 }
 
+# anon_baseline: MB/s of dd filling a new $MEM_MB MiB buffer from /dev/zero:
+# the first touch of fresh anonymous memory, which a restore can't avoid.
+anon_baseline() {
+	dd if=/dev/zero of=/dev/null bs=${MEM_MB}M count=1 2>&1 | tail -n 1 |
+		awk -v mb="$MEM_MB" '{for (i = 1; i < NF; i++) if ($(i + 1) == "s,") t = $i} END {if (t > 0) printf "%.0f", mb * 1048576 / t / 1e6}'
+}
+
 bench_process() {
-	local store dir pid a b t r rss rrss frozen size res rpid
+	local store dir pid a b t r rss rrss frozen size res rpid anon
 	declare -A BASE
 	if [ ! -x "$TOP/test/helpers/memtest-static" ]; then
 		echo "process: test/helpers/memtest-static missing (make all)"
@@ -171,6 +178,7 @@ bench_process() {
 	echo
 	printf "%-9s %-18s %-14s %-12s %-20s %-12s %s\n" images "dump" "frozen" "dump RSS" "restore" "restore RSS" \
 		"(process with $MEM_MB MiB of touched memory; one run each)"
+	anon=$(anon_baseline)
 	for store in /dev/shm /var/tmp; do
 		dir=$(mktemp -d "$store/criu-bench.XXXXXX")
 		IMGDIRS+=("$dir")
@@ -220,6 +228,8 @@ bench_process() {
 		echo "          (machine: dd writes $MEM_MB MiB into a new file there at ${BASE[$store]:-?} MB/s)"
 		[ -n "${BENCH_KEEP:-}" ] && for l in "$dir"/*.log; do cp "$l" "$BENCH_KEEP/$(basename "$store").$(basename "$l")"; done; rm -rf "$dir"
 	done
+	echo "          (machine: a new $MEM_MB MiB anonymous buffer, filled by dd from /dev/zero, at ${anon:-?} MB/s: restore's pages are new memory too)"
+	echo "dump (no -R) gives the memory back as it goes: the images take the pages it frees, restore gets none (Documentation/architecture.md)"
 	echo "targets: dump >= 1500 MB/s to /dev/shm, restore >= 2000 MB/s, criu's RSS < 64 MiB (upstream dumps ~200 MB/s to disk)"
 }
 

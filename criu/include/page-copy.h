@@ -21,6 +21,12 @@
  *   refuses (PROT_NONE areas: read through /proc/PID/mem).
  *
  * Either way memory use is bounded by one batch, whatever the process size.
+ *
+ * When the dump is to kill the process (pc_opts.release), each batch, once
+ * in the image, is given back (page-release.h), whichever way it went: the
+ * image's pages then come from the memory just freed. The mapped way's
+ * batches are given back by the calling thread (the tracer: injections
+ * can only come from it) as the workers finish them.
  */
 #ifndef CRIU_PAGE_COPY_H
 #define CRIU_PAGE_COPY_H
@@ -33,6 +39,7 @@
 #include <sys/uio.h>
 
 #include "image.h"
+#include "page-release.h"
 #include "seize.h"
 
 #define PC_BUF_SIZE	(8U << 20) /* bytes per batch at most */
@@ -43,6 +50,11 @@
 struct pc_opts {
 	int threads;	  /* workers for the mapped way; < 2: none */
 	bool no_vmsplice; /* the buffer way rather than splice */
+	/* non-NULL: each batch, once in the image, is given back (page-release.h);
+	 * seized[0..nr_seized) are the process's seized threads */
+	struct prel_journal *release;
+	struct seized_thread **seized;
+	size_t nr_seized;
 };
 
 struct pc_batch {
@@ -51,11 +63,15 @@ struct pc_batch {
 	uint64_t off, len; /* where in the image */
 };
 
+#define PC_DONE (PC_RING + PC_MAX_THREADS)
+
 struct pc_workers {
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* the ring changed, or an error, or done */
 	struct pc_batch ring[PC_RING];
 	size_t first, queued;
+	struct pc_batch fin[PC_DONE]; /* copied, to be given back (release only) */
+	size_t nr_fin;
 	bool done;
 	int err;
 	pthread_t th[PC_MAX_THREADS];
@@ -82,6 +98,11 @@ struct page_copier {
 
 	/* mapped way: NULL when it is not in use */
 	struct pc_workers *wk;
+	struct pc_batch *drain; /* the workers' finished batches, taken out */
+
+	/* giving back: releasing says whether rel is open */
+	bool releasing;
+	struct page_releaser rel;
 
 	uint64_t spliced, copied; /* bytes each way */
 };

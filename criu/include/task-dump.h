@@ -39,6 +39,7 @@
 #include "dump.h"
 #include "fown.pb-c.h"
 #include "hashmap.h"
+#include "page-release.h"
 #include "proc-status.h"
 #include "seize.h"
 #include "vma.pb-c.h"
@@ -56,6 +57,10 @@ struct task_dump_opts {
 	bool no_threads;
 	/* -j: terminals are the user's, restore connects them to its own. */
 	bool shell_job;
+	/* Non-NULL when the dump is to kill the tree: memory is given back as
+	 * it is dumped and journaled here, for prel_undo() if the dump fails
+	 * (page-release.h). */
+	struct prel_journal *release;
 };
 
 struct task_dump_stats {

@@ -1,5 +1,5 @@
 /*
- * memtest-static OUTDIR [FILL_MB [UNTOUCHED_MB [RO_MB]]]  (default 256 64 16)
+ * memtest-static OUTDIR [FILL_MB [UNTOUCHED_MB [RO_MB [udp]]]]  (default 256 64 16)
  *
  * Memory contents across checkpoint/restore:
  *  - FILL_MB of anonymous memory filled with a pattern derived from the
@@ -16,6 +16,8 @@
  * (the first bad word). Reading the untouched area maps the zero page; it is
  * dropped again (MADV_DONTNEED) after each round, so the area stays as never
  * touched for the next dump. OUTDIR/starts gets a line per start.
+ * "udp": also holds a UDP socket, a descriptor dump refuses once the
+ * memory is dumped (tests of a dump failing after that).
  */
 #include <fcntl.h>
 #include <inttypes.h>
@@ -24,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -111,9 +114,13 @@ int main(int argc, char **argv)
 	double t0;
 	int round = 0;
 
-	if (argc < 2 || argc > 5) {
-		fprintf(stderr, "usage: %s OUTDIR [FILL_MB [UNTOUCHED_MB [RO_MB]]]\n", argv[0]);
+	if (argc < 2 || argc > 6 || (argc == 6 && strcmp(argv[5], "udp"))) {
+		fprintf(stderr, "usage: %s OUTDIR [FILL_MB [UNTOUCHED_MB [RO_MB [udp]]]]\n", argv[0]);
 		return 2;
+	}
+	if (argc == 6 && socket(AF_INET, SOCK_DGRAM, 0) < 0) {
+		perror("socket");
+		return 1;
 	}
 	outdir = argv[1];
 	fill_len = (argc > 2 ? strtoul(argv[2], NULL, 0) : 256) * MB;

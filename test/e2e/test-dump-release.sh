@@ -1,0 +1,162 @@
+#!/bin/bash
+# End-to-end: a dump that is to kill the tree gives its memory back as the
+# pages go into the image (criu/page-release.c), and a dump that fails
+# after that puts every byte back. The workload is memtest-static (a
+# pattern over its fill area, a read-only area, an area never touched) in a
+# real container; its own verification of every byte is the check.
+#   1. the dump fails at a descriptor after the memory was dumped (a UDP
+#      socket): the memory is back, the tree runs on as it was;
+#   2. the dump fails for want of space, images on a small tmpfs;
+#   3. the dump succeeds: the memory was given back, the restore verifies;
+#   4. dump -R gives nothing back.
+. "$(dirname "$0")/lib.sh"
+
+H=$TOP/test/helpers
+if [ ! -x "$H/memtest-static" ]; then
+	fail helpers-built "$H/memtest-static is missing: run make all"
+	finish
+fi
+FILL=96
+REDIR='exec </dev/null >>/log 2>&1; '
+CLEAN='for fd in /proc/self/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
+	export PATH=/bin:$PATH
+'
+tail_log() { tail -n 4 "$1" 2>/dev/null | tr '\n' ' '; }
+
+stopped_or_traced() {
+	local p
+	for p in "$@"; do
+		grep -qE '^State:\s+[tT]' /proc/$p/status 2>/dev/null && echo -n "$p stopped "
+		grep -qE '^TracerPid:\s+[1-9]' /proc/$p/status 2>/dev/null && echo -n "$p traced "
+	done
+}
+
+# start NAME [udp]: memtest in a container, $R its root, $CPID its init,
+# $MPID memtest itself; 1 when it did not get ready.
+start() {
+	R=$WORK/root-$1
+	make_rootfs "$R"
+	mknod -m 666 "$R/dev/null" c 1 3
+	mkdir -p "$R/out"
+	: >"$R/log"
+	cp "$H/memtest-static" "$R/memtest"
+	if ! CPID=$(start_container "$R" "$CLEAN" "$REDIR/memtest /out $FILL 16 8 ${2:-} & wait"); then
+		fail "$1-start" "container did not start"
+		return 1
+	fi
+	if ! wait_until 15 [ -s "$R/out/ready" ]; then
+		fail "$1-start" "memtest not ready: $(tail_log "$R/log")"
+		stop_task "$CPID"
+		return 1
+	fi
+	MPID=$(awk '{print $1}' /proc/$CPID/task/$CPID/children)
+	ROUND=0
+}
+
+# verified NAME: memtest checks every byte again; ok when all are right
+# and the never-touched area is still not resident.
+verified() {
+	ROUND=$((ROUND + 1))
+	touch "$R/out/trigger"
+	if ! wait_until 15 grep -q "^round $ROUND:" "$R/out/result"; then
+		fail "$1" "no round $ROUND result: $(cat "$R/out/result" 2>/dev/null)"
+	elif grep -q "^round $ROUND: verified OK untouched-resident 0$" "$R/out/result"; then
+		ok "$1"
+	else
+		fail "$1" "$(cat "$R/out/result")"
+	fi
+}
+
+rss_mb() { awk '/^VmRSS:/ {print int($2 / 1024)}' /proc/$1/status 2>/dev/null; }
+
+# given_back LOG: KiB the dump says it gave back for memtest.
+given_back() { sed -n 's/.*page-release: process '"$MPID"': \([0-9]*\) KiB given back.*/\1/p' "$1" | head -1; }
+
+# failed_dump NAME DIR WHY: the dump into DIR fails saying WHY, and leaves
+# memtest with all of its memory, running on as it was.
+failed_dump() {
+	local name=$1 dir=$2 why=$3 log=$WORK/$1-dump.log kib pids
+	verified "$name-verified-before"
+	proc_snapshot "$CPID" "$WORK/$name.before.json"
+	pids=$(tree_pids "$CPID" | sort)
+	run_criu dump -t "$CPID" -D "$dir" -v4 -o "$log"
+	if [ "$RC" -ne 0 ] && contains "$OUT$(cat "$log")" "$why"; then
+		ok "$name-dump-fails"
+	else
+		fail "$name-dump-fails" "exit $RC, expected an error saying '$why': $OUT; log: $(tail_log "$log")"
+	fi
+	kib=$(given_back "$log")
+	if [ -n "$kib" ] && [ "$kib" -gt 0 ]; then
+		ok "$name-memory-was-given-back"
+	else
+		fail "$name-memory-was-given-back" "the log says nothing was given back: $(grep page- "$log" | tr '\n' ' ')"
+	fi
+	expect "$name-memory-put-back" grep -q "process $MPID: .* KiB of memory put back" "$log"
+	expect "$name-no-inventory" [ ! -e "$dir/inventory.img" ]
+	if [ "$(tree_pids "$CPID" | sort)" = "$pids" ] && [ -z "$(stopped_or_traced $pids)" ]; then
+		ok "$name-tree-runs-on"
+	else
+		fail "$name-tree-runs-on" "before: $(echo $pids); after: $(echo $(tree_pids "$CPID")) $(stopped_or_traced $pids)"
+	fi
+	verified "$name-verified-after"
+	proc_snapshot "$CPID" "$WORK/$name.after.json"
+	for p in tree status maps fds; do
+		same_procs "$name-untouched-$p" "$WORK/$name.before.json" "$WORK/$name.after.json" $p
+	done
+	stop_task "$CPID"
+}
+
+# 1. a descriptor dump refuses, found after the memory was dumped
+if start sockfail udp; then
+	failed_dump sockfail "$WORK/img-sockfail" "AF_INET"
+fi
+
+# 2. no space left for the pages: a 40 MiB tmpfs for a 96 MiB fill
+if start nospace; then
+	mkdir -p "$WORK/small"
+	mount -t tmpfs -o size=40m small "$WORK/small"
+	failed_dump nospace "$WORK/small/img" "no space left"
+	umount "$WORK/small"
+fi
+
+# 3. a dump that succeeds gave the memory back; the restore has it all
+if start cycle; then
+	verified cycle-verified-before
+	run_criu dump -t "$CPID" -D "$WORK/img-cycle" -v4 -o "$WORK/cycle-dump.log"
+	if [ "$RC" -eq 0 ]; then ok cycle-dump; else fail cycle-dump "exit $RC: $OUT; log: $(tail_log "$WORK/cycle-dump.log")"; fi
+	kib=$(given_back "$WORK/cycle-dump.log")
+	if [ -n "$kib" ] && [ "$kib" -ge $((FILL * 1024)) ]; then
+		ok cycle-memory-given-back
+	else
+		fail cycle-memory-given-back "given back: ${kib:-nothing} KiB, the fill alone is $((FILL * 1024)) KiB"
+	fi
+	expect cycle-nothing-put-back not grep -q "put back" "$WORK/cycle-dump.log"
+	wait_until 3 gone "$CPID"
+	if restore_ns "$WORK/img-cycle" --root "$R" -v4 -o "$WORK/cycle-restore.log"; then
+		ok cycle-restore
+		verified cycle-verified-after-restore
+		stop_task "$RPID"
+	else
+		fail cycle-restore "exit $RC: $OUT; log: $(tail_log "$WORK/cycle-restore.log")"
+	fi
+fi
+
+# 4. dump -R: nothing given back, the memory stays resident
+if start leave; then
+	before=$(rss_mb "$MPID")
+	run_criu dump -R -t "$CPID" -D "$WORK/img-leave" -v4 -o "$WORK/leave-dump.log"
+	if [ "$RC" -eq 0 ]; then ok leave-dump; else fail leave-dump "exit $RC: $OUT; log: $(tail_log "$WORK/leave-dump.log")"; fi
+	expect leave-nothing-given-back not grep -q "given back" "$WORK/leave-dump.log"
+	after=$(rss_mb "$MPID")
+	if [ -n "$after" ] && [ "$after" -ge $((FILL + 8)) ]; then
+		ok leave-memory-resident
+	else
+		fail leave-memory-resident "memtest's RSS ${before:-?} MiB before the dump, ${after:-?} MiB after"
+	fi
+	verified leave-verified-after
+	stop_task "$CPID"
+fi
+
+left=$(leftover_tasks "$WORK")
+if [ -z "$left" ]; then ok no-leftover-tasks; else fail no-leftover-tasks "still running: $(echo $left)"; fi
+finish

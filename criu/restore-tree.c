@@ -11,7 +11,9 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -114,6 +116,43 @@ void rtree_kill(const struct rtree *t)
 			kill(t->procs[i].host_pid, SIGKILL);
 }
 
+/*
+ * A failed restore: every task goes, while still traced (detaching first
+ * would let it run): in a pid namespace of its own its init would take
+ * them along, in criu's (host mode) nothing would. As their tracer we reap
+ * each one: until we do, a dead tracee stays a zombie its parent can't
+ * reap, and an exiting namespace init waits for it forever.
+ */
+static void kill_seized(struct seized_tree *s)
+{
+	size_t left = s->nr_threads;
+	bool *gone = xzalloc(left + 1);
+
+	for (size_t i = 0; i < s->nr_threads; i++)
+		kill(s->threads[i].pid, SIGKILL);
+	/* in any order: a namespace init dies only after all the others */
+	while (left) {
+		size_t before = left;
+
+		for (size_t i = 0; i < s->nr_threads; i++) {
+			pid_t r;
+
+			if (gone[i])
+				continue;
+			r = waitpid(s->threads[i].tid, NULL, __WALL | WNOHANG);
+			if (r > 0 || (r < 0 && errno != EINTR)) {
+				gone[i] = true; /* reaped, or not ours to reap (ECHILD) */
+				left--;
+			}
+		}
+		if (left == before)
+			usleep(1000);
+	}
+	free(gone);
+	free(s->threads);
+	free(s->zombies);
+}
+
 int rtree_restore(struct rtree *t, pid_t root, int ready_fd, uint64_t *frozen_ns)
 {
 	struct seized_tree s = {0};
@@ -139,15 +178,7 @@ int rtree_restore(struct rtree *t, pid_t root, int ready_fd, uint64_t *frozen_ns
 		if (!t->procs[i].zombie)
 			ret = restore_finish(t, &t->procs[i]);
 	if (ret) {
-		/*
-		 * Every task goes, while still traced (detaching first would let
-		 * it run): in a pid namespace of its own its init would take
-		 * them along, in criu's (host mode) nothing would.
-		 */
-		for (size_t i = 0; i < s.nr_threads; i++)
-			kill(s.threads[i].pid, SIGKILL);
-		free(s.threads);
-		free(s.zombies);
+		kill_seized(&s);
 		return ret;
 	}
 	/*
@@ -161,10 +192,7 @@ int rtree_restore(struct rtree *t, pid_t root, int ready_fd, uint64_t *frozen_ns
 			ret = -errno;
 		}
 	if (ret) {
-		for (size_t i = 0; i < s.nr_threads; i++)
-			kill(s.threads[i].pid, SIGKILL);
-		free(s.threads);
-		free(s.zombies);
+		kill_seized(&s);
 		return ret;
 	}
 	/* all at once: nothing else between the detaches */

@@ -102,6 +102,34 @@ refused eventfd-bare "lacks its description"
 alter state-bad "$SECCOMP_CORE" 'img["entries"][0]["tc"]["task_state"] = 9'
 refused state-bad "task_state 9"
 
+# A pages image cut short, of a process other than the root: found only
+# once the tree is forked and seized, so every task must be killed and
+# reaped (a traced zombie only criu can reap would keep the namespace's
+# init, and criu waiting for it, hanging forever).
+PAGES_ID=$("$PY" -c '
+import sys, glob, pycriu.images as I
+for p in sorted(glob.glob(sys.argv[1] + "/pagemap-*.img")):
+    if p.endswith("/pagemap-1.img"):
+        continue
+    print(I.load(open(p, "rb"))["entries"][0]["pages_id"]); break' "$WORK/img")
+if [ -z "$PAGES_ID" ] || [ ! -s "$WORK/img/pages-$PAGES_ID.img" ]; then
+	fail pages-short-image "no pages image of a process other than the root in the dump"
+else
+	rm -rf "$WORK/bad-pages-short"
+	cp -a "$WORK/img" "$WORK/bad-pages-short"
+	truncate -s $(($(stat -c %s "$WORK/img/pages-$PAGES_ID.img") / 2 / 4096 * 4096)) \
+		"$WORK/bad-pages-short/pages-$PAGES_ID.img"
+	rm -f "$WORK/rpid"
+	OUT=$(timeout 60 "$CRIU" restore -D "$WORK/bad-pages-short" -d --pidfile "$WORK/rpid" --root "$R" 2>&1)
+	RC=$?
+	RPID=$(cat "$WORK/rpid" 2>/dev/null)
+	[ -n "$RPID" ] && echo "$RPID" >>"$PIDLIST" && stop_task "$RPID"
+	expect pages-short-no-hang [ "$RC" -ne 124 ]
+	expect pages-short-refused [ "$RC" -ne 0 ]
+	expect pages-short-message contains "$OUT" "pages-$PAGES_ID.img"
+	expect pages-short-no-tasks [ -z "$(leftover_tasks "$WORK")" ]
+fi
+
 expect malformed-host-mounts-untouched [ "$(cat /proc/self/mountinfo | wc -l)" = "$host_before" ]
 left=$(leftover_tasks "$WORK")
 if [ -z "$left" ]; then ok no-leftover-tasks; else fail no-leftover-tasks "still running: $(echo $left)"; fi

@@ -115,6 +115,17 @@ static int copy_buffered(struct page_copier *pc, struct iovec *r, size_t nr)
  * The mapped way: batches queued to worker threads
  */
 
+/* Is the images' filesystem too full for `len` more bytes? Then says so. */
+static bool no_space(struct page_copier *pc, uint64_t len)
+{
+	struct statfs sfs;
+
+	if (fstatfs(pc->w->fd, &sfs) || (uint64_t)sfs.f_bavail * sfs.f_bsize >= len)
+		return false;
+	pr_err("%s: no space left on the images' filesystem\n", pc->w->name);
+	return true;
+}
+
 /* A batch copied straight into its part of the image, mapped. */
 static int worker_map(struct page_copier *pc, struct pc_batch *b)
 {
@@ -128,17 +139,18 @@ static int worker_map(struct page_copier *pc, struct pc_batch *b)
 		return -errno;
 	}
 	memcpy(r, b->remote, b->nr * sizeof(*r));
-	err = read_ranges(pc, win, r, b->nr, b->len);
+	/*
+	 * The window's pages allocated in one pass, not one trapped fault at
+	 * a time; a full tmpfs shows here, before the copy would fault (the
+	 * kernel's copy gets EFAULT, no SIGBUS) and blame the process.
+	 */
+	if (madvise(win, b->len, MADV_POPULATE_WRITE) && no_space(pc, b->len))
+		err = -ENOSPC;
+	else
+		err = read_ranges(pc, win, r, b->nr, b->len);
 	munmap(win, b->len);
-	if (err == -EFAULT) {
-		struct statfs sfs;
-
-		/* the kernel's copy into a full tmpfs faults, no SIGBUS */
-		if (!fstatfs(pc->w->fd, &sfs) && (uint64_t)sfs.f_bavail * sfs.f_bsize < b->len) {
-			pr_err("%s: no space left on the images' filesystem\n", pc->w->name);
-			err = -ENOSPC;
-		}
-	}
+	if (err == -EFAULT && no_space(pc, b->len))
+		err = -ENOSPC;
 	return err;
 }
 

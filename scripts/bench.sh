@@ -91,9 +91,10 @@ bench_mounts() {
 
 # --- process: 1 GiB of touched anonymous memory (test/helpers/memtest-static)
 # dumped to /dev/shm and to disk (/var/tmp: page cache included, no sync),
-# then restored. Reports MB/s of memory, the frozen time criu logs, and
-# criu's peak RSS.
+# then restored, BENCH_RUNS times (3). Reports MB/s of memory, the frozen
+# time criu logs and criu's peak RSS of each run, and the medians.
 MEM_MB=1024
+RUNS=${BENCH_RUNS:-3}
 IMGDIRS=()
 
 # peak_rss OUTFILE CMD...: runs CMD; OUTFILE gets its peak RSS in KiB (GNU
@@ -177,9 +178,11 @@ bench_process() {
 	fi
 	echo
 	printf "%-9s %-18s %-14s %-12s %-20s %-12s %s\n" images "dump" "frozen" "dump RSS" "restore" "restore RSS" \
-		"(process with $MEM_MB MiB of touched memory; one run each)"
+		"(process with $MEM_MB MiB of touched memory; $RUNS runs each, then the median)"
 	anon=$(anon_baseline)
 	for store in /dev/shm /var/tmp; do
+	: >"$WORK/dmb" && : >"$WORK/rmb"
+	for run in $(seq 1 "$RUNS"); do
 		dir=$(mktemp -d "$store/criu-bench.XXXXXX")
 		IMGDIRS+=("$dir")
 		BASE[$store]=$(baseline "$dir")
@@ -218,15 +221,23 @@ bench_process() {
 			done
 			rt=$(echo "$b - $a" | bc -l)
 			res="$(printf '%.3f s %5.0f MB/s' "$rt" "$(echo "$MEM_MB / $rt" | bc -l)")"
-			grep -q "verified OK" "$WORK/proot/out/result" 2>/dev/null || res="$res (memory NOT verified)"
+			if grep -q "verified OK" "$WORK/proot/out/result" 2>/dev/null; then
+				echo "$MEM_MB / $rt" | bc -l >>"$WORK/rmb"
+			else
+				res="$res (memory NOT verified)"
+			fi
 		fi
+		echo "$MEM_MB / $t" | bc -l >>"$WORK/dmb"
 		rrss=$(cat "$WORK/rrss" 2>/dev/null)
 		printf "%-9s %-18s %-14s %-12s %-20s %-12s %s\n" "$store" \
 			"$(printf '%.3f s %5.0f MB/s' "$t" "$(echo "$MEM_MB / $t" | bc -l)")" "$frozen" \
 			"$((rss / 1024)) MiB" "$res" "$((${rrss:-0} / 1024)) MiB" "images $size MiB"
 		[ -n "$rpid" ] && { kill -KILL "$rpid" 2>/dev/null; while kill -0 "$rpid" 2>/dev/null; do sleep 0.05; done; }
 		echo "          (machine: dd writes $MEM_MB MiB into a new file there at ${BASE[$store]:-?} MB/s)"
-		[ -n "${BENCH_KEEP:-}" ] && for l in "$dir"/*.log; do cp "$l" "$BENCH_KEEP/$(basename "$store").$(basename "$l")"; done; rm -rf "$dir"
+		[ -n "${BENCH_KEEP:-}" ] && for l in "$dir"/*.log; do cp "$l" "$BENCH_KEEP/$(basename "$store").$run.$(basename "$l")"; done; rm -rf "$dir"
+	done
+	printf "%-9s median: dump %5.0f MB/s, restore %5.0f MB/s\n" "$store" "$(median <"$WORK/dmb")" \
+		"$(median <"$WORK/rmb")"
 	done
 	echo "          (machine: a new $MEM_MB MiB anonymous buffer, filled by dd from /dev/zero, at ${anon:-?} MB/s: restore's pages are new memory too)"
 	echo "dump (no -R) gives the memory back as it goes: the images take the pages it frees, restore gets none (Documentation/architecture.md)"

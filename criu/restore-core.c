@@ -180,6 +180,7 @@ static int cap_last_cap(void)
 }
 
 #define SECBIT_NO_SETUID_FIXUP_BIT (1U << 2)
+#define SECBIT_NO_AMB_RAISE_BIT	   (1U << 6) /* SECBIT_NO_CAP_AMBIENT_RAISE */
 #define SECBIT_ALL_LOCKS		0xaaU /* the *_LOCKED bits: 1 << 1, 3, 5, 7 */
 
 static int set_secbits(struct seized_thread *st, uint32_t bits)
@@ -188,14 +189,55 @@ static int set_secbits(struct seized_thread *st, uint32_t bits)
 }
 
 /*
+ * The dumped ambient set: the thread's inheritable set becomes the dumped
+ * one (its permitted and effective sets, still criu's, unchanged), then
+ * each ambient capability is raised.
+ */
+static int raise_ambient(struct rproc *p, struct seized_thread *st, const CredsEntry *c)
+{
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct data[2];
+	uint64_t amb = (uint64_t)c->cap_amb[1] << 32 | c->cap_amb[0];
+	int ret;
+
+	ret = remote_write(st->pid, p->scratch, &hdr, sizeof(hdr));
+	if (!ret)
+		ret = rsys(st, "capget", __NR_capget, (long)p->scratch, (long)p->scratch + 64, 0, 0, 0, 0, NULL);
+	if (!ret)
+		ret = remote_read(st->pid, p->scratch + 64, data, sizeof(data));
+	if (ret)
+		return ret;
+	data[0].inheritable = c->cap_inh[0];
+	data[1].inheritable = c->cap_inh[1];
+	ret = remote_write(st->pid, p->scratch, &hdr, sizeof(hdr));
+	if (!ret)
+		ret = remote_write(st->pid, p->scratch + 64, data, sizeof(data));
+	if (!ret)
+		ret = rsys(st, "capset (inheritable)", __NR_capset, (long)p->scratch, (long)p->scratch + 64, 0, 0, 0,
+			   0, NULL);
+	for (int cap = 0; !ret && cap < 64; cap++)
+		if (amb & (1ULL << cap))
+			ret = rsys(st, "prctl(PR_CAP_AMBIENT_RAISE)", __NR_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE,
+				   cap, 0, 0, 0, NULL);
+	return ret;
+}
+
+/*
  * A thread's credentials, in an order that works for every combination:
  *   1. the bounding set, while it still has CAP_SETPCAP: every capability
  *      the dumped thread lacked is dropped (a runtime's restrictions stay);
- *   2. the securebits without their locks, plus SECBIT_NO_SETUID_FIXUP, so
- *      that the uid and fsuid changes clear no capability;
+ *   2. the securebits without their locks and SECBIT_NO_CAP_AMBIENT_RAISE,
+ *      plus SECBIT_NO_SETUID_FIXUP, so that the uid and fsuid changes
+ *      clear no capability;
  *   3. groups, gids, uids, fs ids;
- *   4. the dumped securebits, locks and all (CAP_SETPCAP is still there);
- *   5. capset: the dumped sets, last.
+ *   4. with ambient capabilities: the dumped inheritable set on top of
+ *      what the thread still has, then each ambient one raised (it must be
+ *      permitted and inheritable, and SECBIT_NO_CAP_AMBIENT_RAISE not set
+ *      yet);
+ *   5. the dumped securebits, locks and all (CAP_SETPCAP is still there);
+ *   6. capset: the dumped sets (the ambient ones are in them, so they
+ *      stay);
+ *   7. no_new_privs, for good.
  */
 static int restore_creds(struct rproc *p, struct seized_thread *st, const CredsEntry *c)
 {
@@ -211,7 +253,8 @@ static int restore_creds(struct rproc *p, struct seized_thread *st, const CredsE
 		if (!(bnd & (1ULL << cap)))
 			ret = rsys(st, "prctl(PR_CAPBSET_DROP)", __NR_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0, 0, NULL);
 	if (!ret)
-		ret = set_secbits(st, (c->secbits & ~SECBIT_ALL_LOCKS) | SECBIT_NO_SETUID_FIXUP_BIT);
+		ret = set_secbits(st, (c->secbits & ~(SECBIT_ALL_LOCKS | SECBIT_NO_AMB_RAISE_BIT)) |
+					      SECBIT_NO_SETUID_FIXUP_BIT);
 	if (!ret) {
 		ret = remote_write(st->pid, p->scratch, c->groups, c->n_groups * sizeof(uint32_t));
 		if (!ret)
@@ -226,6 +269,8 @@ static int restore_creds(struct rproc *p, struct seized_thread *st, const CredsE
 		ret = rsys(st, "setfsgid", __NR_setfsgid, c->fsgid, 0, 0, 0, 0, 0, NULL);
 	if (!ret)
 		ret = rsys(st, "setfsuid", __NR_setfsuid, c->fsuid, 0, 0, 0, 0, 0, NULL);
+	if (!ret && c->n_cap_amb)
+		ret = raise_ambient(p, st, c);
 	if (!ret)
 		ret = set_secbits(st, c->secbits);
 	if (!ret) {
@@ -241,6 +286,8 @@ static int restore_creds(struct rproc *p, struct seized_thread *st, const CredsE
 			ret = rsys(st, "capset", __NR_capset, (long)p->scratch, (long)p->scratch + 64, 0, 0, 0, 0,
 				   NULL);
 	}
+	if (!ret && c->has_no_new_privs && c->no_new_privs)
+		ret = rsys(st, "prctl(PR_SET_NO_NEW_PRIVS)", __NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0, NULL);
 	return ret;
 }
 

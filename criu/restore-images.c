@@ -333,9 +333,22 @@ static int check_core(const CoreEntry *c, const char *name, bool leader)
 		const CredsEntry *cr = c->thread_core->creds;
 
 		if (!cr || cr->n_cap_inh != 2 || cr->n_cap_prm != 2 || cr->n_cap_eff != 2 || cr->n_cap_bnd != 2 ||
-		    cr->n_groups > 65536) {
-			pr_err("%s: credentials missing or malformed (each capability set must be 2 words)\n", name);
+		    (cr->n_cap_amb != 0 && cr->n_cap_amb != 2) || cr->n_groups > 65536 ||
+		    (cr->has_no_new_privs && cr->no_new_privs > 1)) {
+			pr_err("%s: credentials missing or malformed (each capability set must be 2 words, the ambient one 0 or 2; no_new_privs 0 or 1)\n",
+			       name);
 			return -EINVAL;
+		}
+		if (cr->n_cap_amb) {
+			uint64_t amb = (uint64_t)cr->cap_amb[1] << 32 | cr->cap_amb[0];
+			uint64_t prm = (uint64_t)cr->cap_prm[1] << 32 | cr->cap_prm[0];
+			uint64_t inh = (uint64_t)cr->cap_inh[1] << 32 | cr->cap_inh[0];
+
+			if (amb & ~(prm & inh)) {
+				pr_err("%s: ambient capabilities %#llx outside the permitted and inheritable sets: no thread can have them\n",
+				       name, (unsigned long long)amb);
+				return -EINVAL;
+			}
 		}
 	}
 	return 0;

@@ -257,17 +257,6 @@ static int check_seccomp(struct thread_state *ts)
 {
 	uint32_t mode = ts->status.seccomp;
 
-	/* the images have no field for these: restored without, they'd be lost */
-	if (ts->status.no_new_privs) {
-		pr_err("thread %d has no_new_privs set (PR_SET_NO_NEW_PRIVS), which can't be dumped yet\n",
-		       ts->t->tid);
-		return -EOPNOTSUPP;
-	}
-	if (ts->status.cap_amb) {
-		pr_err("thread %d has ambient capabilities (CapAmb %016llx), which can't be dumped yet\n", ts->t->tid,
-		       (unsigned long long)ts->status.cap_amb);
-		return -EOPNOTSUPP;
-	}
 	if (mode && !ts->t->seccomp_suspended) {
 		pr_err("thread %d is in seccomp mode %u and seccomp can't be suspended "
 		       "(needs CAP_SYS_ADMIN): syscalls can't be injected\n",
@@ -416,7 +405,7 @@ struct core_msg {
 	ThreadCoreEntry thc;
 	ThreadSasEntry sas;
 	CredsEntry creds;
-	uint32_t caps[4][CAP_WORDS];
+	uint32_t caps[5][CAP_WORDS]; /* inh, prm, eff, bnd, amb */
 	RseqEntry rseq;
 	SignalQueueEntry sigq_p, sigq_s;
 	SiginfoEntry *si_p, *si_s, **si_pp, **si_sp;
@@ -554,9 +543,9 @@ static void fill_creds(struct core_msg *m, const struct thread_state *ts)
 {
 	const struct proc_status *s = &ts->status;
 	CredsEntry *c = &m->creds;
-	const uint64_t caps[4] = {s->cap_inh, s->cap_prm, s->cap_eff, s->cap_bnd};
-	uint32_t **fields[4] = {&c->cap_inh, &c->cap_prm, &c->cap_eff, &c->cap_bnd};
-	size_t *counts[4] = {&c->n_cap_inh, &c->n_cap_prm, &c->n_cap_eff, &c->n_cap_bnd};
+	const uint64_t caps[5] = {s->cap_inh, s->cap_prm, s->cap_eff, s->cap_bnd, s->cap_amb};
+	uint32_t **fields[5] = {&c->cap_inh, &c->cap_prm, &c->cap_eff, &c->cap_bnd, &c->cap_amb};
+	size_t *counts[5] = {&c->n_cap_inh, &c->n_cap_prm, &c->n_cap_eff, &c->n_cap_bnd, &c->n_cap_amb};
 
 	c->uid = s->uid[0];
 	c->euid = s->uid[1];
@@ -566,13 +555,17 @@ static void fill_creds(struct core_msg *m, const struct thread_state *ts)
 	c->egid = s->gid[1];
 	c->sgid = s->gid[2];
 	c->fsgid = s->gid[3];
-	for (int k = 0; k < 4; k++) {
+	for (int k = 0; k < 5; k++) {
+		if (k == 4 && !caps[k])
+			break; /* no ambient set: as images without the field say */
 		m->caps[k][0] = (uint32_t)caps[k];
 		m->caps[k][1] = (uint32_t)(caps[k] >> 32);
 		*fields[k] = m->caps[k];
 		*counts[k] = CAP_WORDS;
 	}
 	c->secbits = ts->secbits;
+	c->has_no_new_privs = s->no_new_privs;
+	c->no_new_privs = s->no_new_privs;
 	c->n_groups = s->groups.nr;
 	c->groups = s->groups.ids;
 }

@@ -281,6 +281,43 @@ static int test_roundtrip_and_show(void)
 	return ret;
 }
 
+/*
+ * Fields upstream added after the schema of Debian's crit (as in
+ * check-proto-schemas.py): crit drops them, so the round trip leaves them
+ * out. Clears them in m and every message below it.
+ */
+static void strip_newer(ProtobufCMessage *m)
+{
+	static const char *const newer[][2] = {{"creds_entry", "no_new_privs"}, {"creds_entry", "cap_amb"}};
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+
+	for (size_t i = 0; i < ARRAY_SIZE(newer); i++) {
+		const ProtobufCFieldDescriptor *f;
+
+		if (strcmp(d->name, newer[i][0]) || !(f = protobuf_c_message_descriptor_get_field_by_name(d, newer[i][1])))
+			continue;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED)
+			*(size_t *)((char *)m + f->quantifier_offset) = 0; /* the array is still freed */
+		else if (f->label == PROTOBUF_C_LABEL_OPTIONAL)
+			*(protobuf_c_boolean *)((char *)m + f->quantifier_offset) = 0;
+	}
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		void *at = (char *)m + f->offset;
+
+		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t n = *(size_t *)((char *)m + f->quantifier_offset);
+
+			for (size_t k = 0; k < n; k++)
+				strip_newer((*(ProtobufCMessage ***)at)[k]);
+		} else if (*(ProtobufCMessage **)at) {
+			strip_newer(*(ProtobufCMessage **)at);
+		}
+	}
+}
+
 /* crit decodes our files to the JSON we expect, and encodes that JSON
  * back into files that our reader reads equal. */
 static int test_crit_roundtrip(void)
@@ -298,6 +335,8 @@ static int test_crit_roundtrip(void)
 		FILE *f;
 
 		sample_build(&s, types[i]);
+		for (size_t k = 0; k < s.nr; k++)
+			strip_newer(s.msg[k]);
 		ret = sample_write(dfd, &s);
 		snprintf(want, sizeof(want), "%s/%s.want.json", tmpdir, s.name);
 		f = fopen(want, "w");

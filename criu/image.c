@@ -86,6 +86,8 @@ static const struct img_type_desc img_types[IMG_NR] = {
 	IMG_ROW(PAGEMAP, "pagemap-%u.img", 0x56084025U, &pagemap_entry__descriptor,
 		.pb_head = &pagemap_head__descriptor),
 	IMG_ROW(PAGES, "pages-%u.img", 0, NULL),
+	IMG_ROW(PAGEMAP_SHMEM, "pagemap-shmem-%u.img", 0x56084025U, &pagemap_entry__descriptor,
+		.pb_head = &pagemap_head__descriptor),
 	IMG_ROW(FILES, "files.img", 0x56303138U, &file_entry__descriptor),
 	IMG_ROW(FDINFO, "fdinfo-%u.img", 0x56213732U, &fdinfo_entry__descriptor),
 	IMG_ROW(FS, "fs-%u.img", 0x51403912U, &fs_entry__descriptor),
@@ -485,7 +487,8 @@ static int parse_header(struct img_reader *r, enum img_type expect)
 			return -EINVAL;
 		}
 		m1 = get_le32(r->buf + 4);
-		found = img_desc_by_magic(m1);
+		/* two types may share a magic (pagemap and pagemap-shmem): the one asked for */
+		found = want && want->magic == m1 ? want : img_desc_by_magic(m1);
 		if (!found) {
 			pr_err("%s: unknown CRIU image type: magic 0x%08x at offset 4%s%s\n", r->path, m1,
 			       want ? ", expected " : "", want ? want->name : "");

@@ -266,6 +266,17 @@ static int open_mm_fds(struct rtree *t, struct rproc *p)
 		const VmaEntry *v = p->mm->vmas[i];
 		struct rfile *f;
 
+		if (v->status & VMA_ANON_SHARED) {
+			/* the object criu made before fork, inherited */
+			int fd = rtree_shmem_fd(t, v->shmid);
+
+			if (fd < 0 || dup2(fd, rtree_task_fd(t, RFD_MAP) + (int)i) < 0) {
+				pr_err("process %d: no shared memory %llu for its area %#llx\n", p->vpid,
+				       (unsigned long long)v->shmid, (unsigned long long)v->start);
+				return -EINVAL;
+			}
+			continue;
+		}
 		if (!(v->status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)))
 			continue;
 		f = rtree_file(t, (uint32_t)v->shmid);

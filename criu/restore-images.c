@@ -701,6 +701,8 @@ int rtree_read(int dirfd, struct rtree *t)
 	if (!ret)
 		ret = link_epolls(t);
 	if (!ret)
+		ret = rtree_read_shmem(t);
+	if (!ret)
 		ret = read_seccomp(t);
 	if (!ret && !faccessat(dirfd, "utsns-1.img", F_OK, 0)) {
 		ProtobufCMessage *m;
@@ -877,6 +879,12 @@ int rtree_open_host_files(struct rtree *t, const struct options *o)
 			return -errno;
 		}
 	}
+	{
+		int ret = rtree_open_shmem(t, above);
+
+		if (ret)
+			return ret;
+	}
 	for (size_t i = 0; i < t->nr_files; i++) {
 		struct rfile *f = &t->files[i];
 		int flags, fd = inherited_fd(o, f);
@@ -915,6 +923,7 @@ int rtree_open_host_files(struct rtree *t, const struct options *o)
 void rtree_free(struct rtree *t)
 {
 	rtree_free_unix(t);
+	rtree_free_shmem(t);
 	if (t->host_proc_fd >= 0)
 		close(t->host_proc_fd);
 	for (size_t i = 0; i < t->nr_files; i++)

@@ -231,10 +231,12 @@ static int map_areas(struct rtree *t, struct rproc *p, struct seized_thread *st)
 		}
 		if (vma_private(v))
 			prot |= PROT_WRITE;
-		if (v->status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED))
-			fd = rtree_task_fd(t, RFD_MAP) + (int)i;
-		else
+		if (v->status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED | VMA_ANON_SHARED)) {
+			fd = rtree_task_fd(t, RFD_MAP) + (int)i; /* shared anonymous: its shmem object */
+			flags &= ~MAP_ANONYMOUS;
+		} else {
 			flags |= MAP_ANONYMOUS;
+		}
 		ret = inject_mmap(st, v->start, v->end - v->start, prot, flags, fd,
 				  fd >= 0 ? (off_t)v->pgoff : 0, &got);
 		if (!ret && got != v->start)

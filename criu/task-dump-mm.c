@@ -347,13 +347,6 @@ static int collect_vmas(struct td_ctx *c, struct td_proc *p, const struct td_sma
 			       e->end, e->path, why);
 			return ret;
 		}
-		if (vmas[i].status & VMA_ANON_SHARED) {
-			/* restoring it as zeroes would corrupt the task silently */
-			pr_err("process %d: area %" PRIx64 "-%" PRIx64
-			       " is shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS), which can't be dumped yet\n",
-			       p->pid, e->start, e->end);
-			return -EOPNOTSUPP;
-		}
 		if (vmas[i].status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)) {
 			ret = vma_file(c, p, &vmas[i]);
 			if (ret)
@@ -599,8 +592,8 @@ static int scan_read(int pm_fd, const struct zero_pfns *z, const VmaEntry *v, st
 
 /*
  * Areas whose pages live only in the process. Shared file mappings are in
- * their file; shared anonymous memory is in shmem and would need its own
- * images (upstream's pagemap-shmem-<ino>.img), not written yet.
+ * their file; shared anonymous memory is in shmem, dumped once per object
+ * (task-dump-shmem.c).
  */
 static bool vma_has_own_pages(const VmaEntry *v)
 {
@@ -710,6 +703,8 @@ int td_dump_mm(struct td_ctx *c, struct td_proc *p)
 		ret = write_mm(c, p, ptrs, s.maps.nr);
 	if (!ret)
 		ret = dump_pages(c, p, vmas, s.maps.nr);
+	if (!ret)
+		ret = td_dump_shmem(c, p, vmas, s.maps.nr);
 	free(ptrs);
 	free(vmas);
 	smaps_free(&s);

@@ -546,6 +546,7 @@ static void ctx_free(struct td_ctx *c)
 	}
 	free(c->procs);
 	hmap_free(&c->by_pid);
+	hmap_free(&c->shmems);
 }
 
 uint64_t td_now_ns(void)
@@ -567,6 +568,7 @@ int dump_task_tree_opts(struct dump_ctx *d, struct seized_tree *t, const struct 
 	if (opts)
 		c.opts = *opts;
 	hmap_init(&c.by_pid);
+	hmap_init(&c.shmems);
 	if (!t->nr_threads) {
 		pr_err("nothing seized\n");
 		return -EINVAL;

@@ -31,6 +31,7 @@ enum img_type {
 	IMG_MM,		/* mm-<pid>.img, one mm_entry */
 	IMG_PAGEMAP,	/* pagemap-<pid>.img, a pagemap_head, then pagemap_entry */
 	IMG_PAGES,	/* pages-<pages_id>.img, raw pages */
+	IMG_PAGEMAP_SHMEM, /* pagemap-shmem-<shmid>.img: a shared memory object's pages */
 	IMG_FILES,	/* files.img, file_entry per open file */
 	IMG_FDINFO,	/* fdinfo-<files id>.img, fdinfo_entry per descriptor */
 	IMG_FS,		/* fs-<pid>.img, one fs_entry */

@@ -18,6 +18,9 @@
  *                                       share one open file description)
  *   fd_base + nr_files + RFD_*          per task: sync pipe, pages, exe
  *   fd_base + nr_files + RFD_MAP + i    the file of mapping i of the task
+ *                                       (for shared anonymous memory, its
+ *                                       shmem object, which criu made and
+ *                                       the tasks inherit from higher up)
  * Everything from fd_base up is closed by the last injected syscall.
  */
 #ifndef CRIU_RESTORE_TASKS_H
@@ -106,6 +109,19 @@ struct rproc {
 	uint64_t scratch; /* a page criu mapped in it for syscall arguments */
 };
 
+/* A shared anonymous memory object (restore-shmem.c). */
+struct rshmem_run {
+	uint64_t off, len; /* in the object */
+};
+struct rshmem {
+	uint64_t shmid;
+	uint64_t size; /* what its areas and pages reach */
+	uint32_t pages_id;
+	struct rshmem_run *runs; /* pagemap-shmem-<shmid>.img, in order */
+	size_t nr_runs;
+	int fd; /* criu's, inherited by the tasks; -1 until made */
+};
+
 struct rtree {
 	struct rproc *procs; /* pstree order: parents first */
 	size_t nr;
@@ -124,6 +140,9 @@ struct rtree {
 	IpcVarEntry *ipc_var;	     /* ipcns-var-1.img, NULL if none */
 	NetDeviceEntry *netdev;	     /* netdev-1.img's lo: a network namespace of its own */
 	SeccompEntry *seccomp;	     /* seccomp.img, NULL if none */
+	struct rshmem *shmems;	     /* restore-shmem.c */
+	size_t nr_shmems;
+	struct hmap shmem_by_id;
 	uint64_t pages_bytes, pages_ns; /* statistics of restore-mm.c */
 	/* cleanup */
 	ProtobufCMessage **msgs;
@@ -140,6 +159,13 @@ void rtree_free(struct rtree *t);
  * that containers without their own still get them. */
 struct options;
 int rtree_open_host_files(struct rtree *t, const struct options *o);
+/* restore-shmem.c: the shared memory objects the mm images name, read
+ * (parse); made and filled at fds from `above` up (act, before fork); the
+ * fd of one; freed. */
+int rtree_read_shmem(struct rtree *t);
+int rtree_open_shmem(struct rtree *t, int above);
+int rtree_shmem_fd(const struct rtree *t, uint64_t shmid);
+void rtree_free_shmem(struct rtree *t);
 struct rproc *rtree_proc(const struct rtree *t, pid_t vpid);
 struct rfile *rtree_file(const struct rtree *t, uint32_t id);
 /* The task-side fd numbers of the layout above. */

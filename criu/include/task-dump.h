@@ -183,6 +183,7 @@ struct td_ctx {
 
 	/* task-dump-mm.c */
 	uint32_t next_pages_id;
+	struct hmap shmems; /* task-dump-shmem.c: shmid -> non-NULL once dumped */
 	uint64_t zero_pfn; /* the shared zero page's PFN, 0 if unknown */
 };
 
@@ -201,6 +202,9 @@ int td_dump_zombie_core(struct td_ctx *c, struct td_proc *p);
 
 /* task-dump-mm.c: mm-, pagemap- and pages- images of a live process. */
 int td_dump_mm(struct td_ctx *c, struct td_proc *p);
+/* task-dump-shmem.c: the shared anonymous objects among vmas[0..nr) not
+ * dumped yet (pagemap-shmem-<shmid>.img). */
+int td_dump_shmem(struct td_ctx *c, struct td_proc *p, const VmaEntry *vmas, size_t nr);
 struct proc_maps_entry;
 /*
  * The pure part, for tests: fills v (start, end, pgoff, prot, flags, status,

@@ -137,7 +137,7 @@ enum {
 #define THP_SIZE (2UL << 20)
 
 struct areas {
-	uint64_t a, b, x, none, file, zero, thp, big;
+	uint64_t a, b, x, none, file, zero, thp, big, shared;
 	uint64_t big_len;
 	char path[64];
 };
@@ -230,12 +230,14 @@ static void child_sysv(void)
 		_exit(4);
 }
 
-/* A shared anonymous area: td_dump_mm refuses it. */
+/* A shared anonymous area, page 1 never touched. */
 static void child_shared(void)
 {
 	char *p = map(S_PAGES * PG, PROT_READ | PROT_WRITE, MAP_SHARED);
 
-	fill((uintptr_t)p, S_PAGES * PG);
+	fill((uintptr_t)p, PG);
+	fill((uintptr_t)p + 2 * PG, (S_PAGES - 2) * PG);
+	sh->shared = (uintptr_t)p;
 }
 
 static void kill_child(pid_t *pid)
@@ -394,6 +396,7 @@ static int dump_mm(pid_t pid, struct seized_tree *tree, enum way way, struct dum
 	dp->ns = td_now_ns() - t0;
 	td_files_fini(&c);
 	hmap_free(&c.by_pid);
+	hmap_free(&c.shmems);
 	for (size_t i = 0; !*dump_ret && i < dp->d.nr_pending; i++)
 		if (img_writer_commit(dp->d.pending[i]))
 			return -1;
@@ -731,15 +734,78 @@ static int test_sysv_unsupported(void)
 	return ret;
 }
 
-static int test_shared_anon_unsupported(void)
+/*
+ * The shmem object's pages, with their offsets in it: pagemap-shmem-<ino>.img
+ * has runs [0, 1) and [2, S_PAGES) (page 1 is a hole), the pages image their
+ * bytes; the area's vma_entry names the object.
+ */
+static int check_shmem(struct dump *dp, pid_t pid)
+{
+	struct images im = {0};
+	struct img_reader r;
+	ProtobufCMessage *msg;
+	const VmaEntry *v;
+	uint64_t want[2][2] = {{0, 1}, {2 * PG, S_PAGES - 2}}, buf[PG / 8];
+	size_t n = 0;
+	char name[64];
+	int fd, ret;
+
+	CHECK(read_images(dp, pid, &im) == 0);
+	v = find_vma(&im, sh->shared);
+	ret = !v || !(v->status & VMA_ANON_SHARED) || !v->shmid;
+	snprintf(name, sizeof(name), "pagemap-shmem-%llu.img", v ? (unsigned long long)v->shmid : 0ULL);
+	images_free(&im);
+	CHECK(!ret);
+	if (img_reader_open(&r, dp->dirfd, name, IMG_PAGEMAP_SHMEM)) {
+		snprintf(unit_fail_msg, sizeof(unit_fail_msg), "can't read %s", name);
+		return 1;
+	}
+	while ((ret = img_read_entry(&r, &msg)) == 1) {
+		if (r.nr_entries == 1) {
+			snprintf(name, sizeof(name), "pages-%u.img", ((PagemapHead *)msg)->pages_id);
+		} else {
+			PagemapEntry *pe = (PagemapEntry *)msg;
+
+			if (n >= 2 || pe->vaddr != want[n][0] || pe->nr_pages != want[n][1])
+				ret = -1;
+			n++;
+		}
+		protobuf_c_message_free_unpacked(msg, NULL);
+		if (ret < 0)
+			break;
+	}
+	img_reader_close(&r);
+	CHECK(ret == 0 && n == 2);
+	fd = openat(dp->dirfd, name, O_RDONLY | O_CLOEXEC);
+	CHECK(fd >= 0);
+	for (int pg = 0, at = 0; pg < S_PAGES; pg++) {
+		if (pg == 1)
+			continue;
+		if (pread(fd, buf, PG, (off_t)at++ * PG) != (ssize_t)PG) {
+			close(fd);
+			CHECK(!"pages image short");
+		}
+		for (size_t w = 0; w < PG / 8; w++)
+			if (buf[w] != pattern(sh->shared + pg * PG + w * 8)) {
+				close(fd);
+				CHECK(!"shared page content");
+			}
+	}
+	close(fd);
+	return 0;
+}
+
+static int test_shared_anon(void)
 {
 	struct seized_tree tree = {0};
 	struct dump d = {.dirfd = -1};
-	int dret = 0, ret = 1;
+	int dret = -1, ret = 1;
 	pid_t pid = spawn(child_shared);
 
-	if (pid > 0 && !seize_tree(pid, &tree) && !dump_mm(pid, &tree, WAY_DEFAULT, &d, &dret))
-		ret = dret != -EOPNOTSUPP;
+	if (pid > 0 && !seize_tree(pid, &tree) && !dump_mm(pid, &tree, WAY_DEFAULT, &d, &dret) && !dret)
+		ret = check_shmem(&d, pid);
+	else
+		snprintf(unit_fail_msg, sizeof(unit_fail_msg), "dump of the shared area failed: %d", dret);
 	release_tree(&tree);
 	kill_child(&pid);
 	dump_clean(&d);
@@ -804,7 +870,7 @@ static const struct unit_case cases[] = {
 	{"classify_vmas", test_classify},
 	{"dump_child_memory", test_dump_child},
 	{"sysv_shm_unsupported", test_sysv_unsupported},
-	{"shared_anon_unsupported", test_shared_anon_unsupported},
+	{"shared_anon_dumped_once", test_shared_anon},
 	{"dump_512mib", test_big},
 	{},
 };

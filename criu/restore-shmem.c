@@ -1,0 +1,228 @@
+/*
+ * Restore, parse and act from criu: the shared anonymous memory objects of
+ * the tree (task-dump-shmem.c wrote them). Each object is made again by
+ * criu before the tree is forked: a MAP_SHARED|MAP_ANONYMOUS mapping (so
+ * that it is the same kind of shmem file, "/dev/zero (deleted)" in maps),
+ * whose file criu keeps through /proc/self/map_files and fills with
+ * pwrite(2) (never mapped in criu: its pages are not criu's memory). The
+ * descriptor is inherited by every task, which maps it MAP_SHARED at each
+ * of its areas' offsets (restore-fork.c, restore-mm.c): the processes that
+ * shared the object share it again.
+ */
+#define LOG_PREFIX "restore: "
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "image.h"
+#include "log.h"
+#include "restore-tasks.h"
+#include "util.h"
+#include "vma-status.h"
+
+#define PAGE	  4096ULL
+#define SHM_BUF	  (4U << 20)
+
+static struct rshmem *find(const struct rtree *t, uint64_t shmid)
+{
+	return hmap_get_int(&t->shmem_by_id, shmid);
+}
+
+/* Its pagemap: sorted, page-aligned, inside 64-bit space; its pages image's size. */
+static int read_object(struct rtree *t, struct rshmem *s)
+{
+	struct img_reader r;
+	ProtobufCMessage *m;
+	char name[64], pages[32];
+	uint64_t next = 0, total = 0;
+	size_t seen = 0;
+	struct stat st;
+	int ret;
+
+	snprintf(name, sizeof(name), "pagemap-shmem-%" PRIu64 ".img", s->shmid);
+	if (faccessat(t->imgs_dirfd, name, F_OK, 0)) {
+		pr_err("%s is missing: the shared memory areas of mm images need it\n", name);
+		return -ENOENT;
+	}
+	ret = img_reader_open(&r, t->imgs_dirfd, name, IMG_PAGEMAP_SHMEM);
+	while (!ret && (ret = img_read_entry(&r, &m)) > 0) {
+		ret = 0;
+		if (++seen == 1) {
+			s->pages_id = ((PagemapHead *)m)->pages_id;
+		} else {
+			const PagemapEntry *pe = (const PagemapEntry *)m;
+			uint64_t end = pe->vaddr + (uint64_t)pe->nr_pages * PAGE;
+
+			if ((pe->vaddr & (PAGE - 1)) || !pe->nr_pages || end < pe->vaddr || pe->vaddr < next ||
+			    (pe->has_in_parent && pe->in_parent)) {
+				pr_err("%s: bad run at offset %#" PRIx64 " of %u pages\n", name, pe->vaddr, pe->nr_pages);
+				ret = -EINVAL;
+			}
+			s->runs = xrealloc(s->runs, (s->nr_runs + 1) * sizeof(*s->runs));
+			s->runs[s->nr_runs++] = (struct rshmem_run){pe->vaddr, (uint64_t)pe->nr_pages * PAGE};
+			next = end;
+			total += end - pe->vaddr;
+		}
+		protobuf_c_message_free_unpacked(m, NULL);
+	}
+	img_reader_close(&r);
+	if (ret < 0)
+		return ret;
+	if (!seen) {
+		pr_err("%s has no head\n", name);
+		return -EINVAL;
+	}
+	if (next > s->size)
+		s->size = next; /* pages past every area: the object was larger */
+	snprintf(pages, sizeof(pages), "pages-%u.img", s->pages_id);
+	if (fstatat(t->imgs_dirfd, pages, &st, 0) || (uint64_t)st.st_size != total) {
+		pr_err("%s: its runs hold %" PRIu64 " bytes, %s has %lld\n", name, total, pages,
+		       faccessat(t->imgs_dirfd, pages, F_OK, 0) ? -1LL : (long long)st.st_size);
+		return -EINVAL;
+	}
+	s->fd = -1;
+	return 0;
+}
+
+int rtree_read_shmem(struct rtree *t)
+{
+	hmap_init(&t->shmem_by_id);
+	for (size_t i = 0; i < t->nr; i++) {
+		const MmEntry *mm = t->procs[i].mm;
+
+		for (size_t k = 0; mm && k < mm->n_vmas; k++) {
+			const VmaEntry *v = mm->vmas[k];
+			struct rshmem *s;
+			uint64_t end;
+
+			if (!(v->status & VMA_ANON_SHARED))
+				continue;
+			end = v->pgoff + (v->end - v->start);
+			if (!v->shmid || (v->pgoff & (PAGE - 1)) || end < v->pgoff) {
+				pr_err("mm-%d.img: shared memory area %#llx has shmid %llu, offset %#llx\n",
+				       t->procs[i].vpid, (unsigned long long)v->start, (unsigned long long)v->shmid,
+				       (unsigned long long)v->pgoff);
+				return -EINVAL;
+			}
+			s = find(t, v->shmid);
+			if (!s) {
+				t->shmems = xrealloc(t->shmems, (t->nr_shmems + 1) * sizeof(*t->shmems));
+				s = &t->shmems[t->nr_shmems++];
+				memset(s, 0, sizeof(*s));
+				s->shmid = v->shmid;
+				s->fd = -1;
+			}
+			if (end > s->size)
+				s->size = end;
+		}
+	}
+	/* the array is complete: now the map may point into it */
+	for (size_t i = 0; i < t->nr_shmems; i++)
+		hmap_put_int(&t->shmem_by_id, t->shmems[i].shmid, &t->shmems[i]);
+	for (size_t i = 0; i < t->nr_shmems; i++) {
+		int ret = read_object(t, &t->shmems[i]);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* One object made and filled; its descriptor at `above` or higher. */
+static int make_object(struct rtree *t, struct rshmem *s, int above, char *buf)
+{
+	char path[80], name[32];
+	_cleanup_close_ int img = -1;
+	uint64_t img_off = 0;
+	void *p;
+	int fd;
+
+	p = mmap(NULL, s->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED) {
+		pr_perror("can't make shared memory %" PRIu64 " of %" PRIu64 " bytes", s->shmid, s->size);
+		return -errno;
+	}
+	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", (unsigned long)p,
+		 (unsigned long)((char *)p + s->size));
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	munmap(p, s->size);
+	if (fd < 0) {
+		pr_perror("can't open shared memory %" PRIu64 " at %s", s->shmid, path);
+		return -errno;
+	}
+	s->fd = fcntl(fd, F_DUPFD, above); /* inherited by the tasks: no CLOEXEC */
+	close(fd);
+	if (s->fd < 0)
+		return -errno;
+	snprintf(name, sizeof(name), "pages-%u.img", s->pages_id);
+	img = openat(t->imgs_dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (img < 0) {
+		pr_perror("can't open %s", name);
+		return -errno;
+	}
+	for (size_t i = 0; i < s->nr_runs; i++) {
+		for (uint64_t done = 0; done < s->runs[i].len;) {
+			size_t n = s->runs[i].len - done < SHM_BUF ? (size_t)(s->runs[i].len - done) : SHM_BUF;
+			ssize_t got = pread(img, buf, n, (off_t)img_off);
+
+			if (got != (ssize_t)n) {
+				pr_err("shared memory %" PRIu64 ": can't read %zu bytes of %s at %" PRIu64 ": %s\n",
+				       s->shmid, n, name, img_off, got < 0 ? strerror(errno) : "short read");
+				return -EIO;
+			}
+			if (pwrite(s->fd, buf, n, (off_t)(s->runs[i].off + done)) != (ssize_t)n) {
+				pr_perror("shared memory %" PRIu64 ": can't write %zu bytes at %" PRIu64, s->shmid, n,
+					  s->runs[i].off + done);
+				return -EIO;
+			}
+			done += n;
+			img_off += n;
+		}
+	}
+	pr_debug("shared memory %" PRIu64 ": %" PRIu64 " KiB, %" PRIu64 " KiB of pages\n", s->shmid, s->size >> 10,
+		 img_off >> 10);
+	return 0;
+}
+
+int rtree_open_shmem(struct rtree *t, int above)
+{
+	_cleanup_free_ char *buf = NULL;
+
+	if (!t->nr_shmems)
+		return 0;
+	buf = xmalloc(SHM_BUF);
+	for (size_t i = 0; i < t->nr_shmems; i++) {
+		int ret = make_object(t, &t->shmems[i], above, buf);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int rtree_shmem_fd(const struct rtree *t, uint64_t shmid)
+{
+	const struct rshmem *s = find(t, shmid);
+
+	return s ? s->fd : -1;
+}
+
+void rtree_free_shmem(struct rtree *t)
+{
+	for (size_t i = 0; i < t->nr_shmems; i++) {
+		if (t->shmems[i].fd >= 0)
+			close(t->shmems[i].fd);
+		free(t->shmems[i].runs);
+	}
+	free(t->shmems);
+	t->shmems = NULL;
+	t->nr_shmems = 0;
+	hmap_free(&t->shmem_by_id);
+}

@@ -309,7 +309,7 @@ static int mapped_close(struct page_copier *pc)
 	pthread_mutex_unlock(&wk->lock);
 	for (int i = 0; i < wk->nr_threads; i++)
 		pthread_join(wk->th[i], NULL);
-	if (!wk->err && pc->releasing) {
+	if (!wk->err && pc->releasing && !pc->closing) {
 		pthread_mutex_lock(&wk->lock);
 		mapped_release(pc);
 		pthread_mutex_unlock(&wk->lock);
@@ -476,7 +476,7 @@ int pc_open(struct page_copier *pc, pid_t pid, struct seized_thread *t, struct i
 	pc->remote_wr = -1;
 	pc->limit = PC_BUF_SIZE;
 	if (o->release && o->nr_seized) {
-		err = prel_open(&pc->rel, o->release, o->seized, o->nr_seized, w->fd);
+		err = prel_open(&pc->rel, o->release, o->seized, o->nr_seized, w->fd, o->keep, o->nr_keep);
 		if (err == -ESRCH)
 			return err;
 		pc->releasing = !err;
@@ -490,6 +490,8 @@ int pc_open(struct page_copier *pc, pid_t pid, struct seized_thread *t, struct i
 		pc->limit = PC_BUF_SIZE;
 		return 0;
 	}
+	if (err)
+		pc_close(pc); /* what prel_open and open_mem left in place */
 	return err;
 }
 
@@ -562,6 +564,7 @@ int pc_close(struct page_copier *pc)
 {
 	int err = 0;
 
+	pc->closing = true;
 	if (pc->wk)
 		mapped_close(pc); /* a failed dump: its error was already told */
 	if (pc->t) {

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,8 @@ static int undo_proc(const struct prel_proc *p, char *buf)
 				       (unsigned long long)(r->addr + done), got < 0 ? strerror(errno) : "short write");
 				return got < 0 ? -errno : -EIO;
 			}
+			/* the image of a failed dump: its memory back to the process */
+			fallocate(p->img_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)(r->off + done), (off_t)n);
 			done += n;
 		}
 		bytes += r->len;
@@ -128,7 +131,7 @@ int prel_undo(struct prel_journal *j)
  */
 
 int prel_open(struct page_releaser *r, struct prel_journal *j, struct seized_thread **threads, size_t nr_threads,
-	      int img_fd)
+	      int img_fd, const struct prel_area *areas, size_t nr_areas)
 {
 	struct prel_proc *p;
 	struct rlimit rl;
@@ -137,6 +140,8 @@ int prel_open(struct page_releaser *r, struct prel_journal *j, struct seized_thr
 	memset(r, 0, sizeof(*r));
 	if (!nr_threads)
 		return -ESRCH;
+	r->areas = areas;
+	r->nr_areas = nr_areas;
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY && j->nr_fds >= rl.rlim_cur / 2) {
 		/* a descriptor per process: leave the rest of the dump its share */
 		pr_debug("process %d: %zu pages images held open already: its memory is not given back\n",
@@ -203,6 +208,29 @@ int prel_open(struct page_releaser *r, struct prel_journal *j, struct seized_thr
 }
 
 /*
+ * The first kept area (read-only, or registered on a userfaultfd) that
+ * starts before *to and ends after `from` (areas are sorted: a binary
+ * search) moves *to to its start (or `from`) and *past to its end.
+ */
+static void kept_area(const struct page_releaser *r, uint64_t from, uint64_t *to, uint64_t *past)
+{
+	size_t lo = 0, hi = r->nr_areas;
+
+	while (lo < hi) { /* the first area ending after `from` */
+		size_t mid = (lo + hi) / 2;
+
+		if (r->areas[mid].end <= from)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < r->nr_areas && r->areas[lo].start < *to) {
+		*to = r->areas[lo].start > from ? r->areas[lo].start : from;
+		*past = r->areas[lo].end;
+	}
+}
+
+/*
  * Drops v[0..nr) (nr <= PREL_IOVS, page-aligned) in the process. The bytes
  * of the ranges the kernel took before the first it refused in *done. 0 or
  * -errno from the injection.
@@ -252,8 +280,13 @@ static int release_some(struct page_releaser *r, const struct iovec *v, const ui
 		size_t end = i + (nr - i < PREL_IOVS ? nr - i : PREL_IOVS), done;
 		int err = drop(r, &v[i], end - i, &done);
 
-		if (err)
+		if (err) {
+			/* the syscall may have run (the injection failed after it, or a
+			 * madvise before this one did): the whole rest is journaled */
+			for (; i < nr; i++)
+				journal_add(p, (uint64_t)(uintptr_t)v[i].iov_base, v[i].iov_len, o[i]);
 			return err;
+		}
 		for (; i < end && done >= v[i].iov_len; i++) {
 			journal_add(p, (uint64_t)(uintptr_t)v[i].iov_base, v[i].iov_len, o[i]);
 			r->released += v[i].iov_len;
@@ -285,16 +318,22 @@ int prel_release(struct page_releaser *r, const struct iovec *v, size_t nr, uint
 		uint64_t a = (uint64_t)(uintptr_t)v[i].iov_base, end = a + v[i].iov_len;
 
 		for (uint64_t from = a; from < end;) {
-			uint64_t to = end; /* up to the first kept page, if any */
+			uint64_t to = end, past = end; /* up to the first kept range, past it */
 
 			for (size_t k = 0; k < r->nr_keep; k++)
 				if (r->keep[k] >= from && r->keep[k] < to)
-					to = r->keep[k];
+					to = r->keep[k], past = to + PAGE_SZ;
+			kept_area(r, from, &to, &past);
 			if (to > from) {
+				if (m == cap) {
+					cap *= 2;
+					out = xrealloc(out, cap * sizeof(*out));
+					offs = xrealloc(offs, cap * sizeof(*offs));
+				}
 				out[m] = (struct iovec){.iov_base = (void *)(uintptr_t)from, .iov_len = to - from};
 				offs[m++] = off + (from - a);
 			}
-			from = to + PAGE_SZ; /* past the kept page, or the end */
+			from = past;
 		}
 		off += v[i].iov_len;
 	}

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/kcmp.h>
 #include <linux/types.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -632,7 +634,50 @@ static int scan_vmas(struct td_ctx *c, struct td_proc *p, int pm_fd, VmaEntry *v
 	return ret;
 }
 
-static int open_pages_images(struct td_ctx *c, struct td_proc *p, struct runs *r)
+/*
+ * May the dump give this process's memory back as it goes? Not if another
+ * process shares it (CLONE_VM without CLONE_THREAD, a vfork child that has
+ * not exec'd): its pages would go for both, and from a process outside
+ * the tree for good.
+ */
+static bool may_release(const struct td_ctx *c, const struct td_proc *p)
+{
+	if (!c->opts.release)
+		return false;
+	for (size_t i = 0; i < c->nr_procs; i++)
+		if (&c->procs[i] != p && !c->procs[i].zombie && c->procs[i].vm_id == p->vm_id)
+			return false;
+	if (!p->vppid && p->status.ppid > 0 &&
+	    syscall(SYS_kcmp, p->pid, p->status.ppid, KCMP_VM, 0, 0) == 0)
+		return false; /* the root with its parent outside the tree */
+	return true;
+}
+
+/*
+ * The areas whose pages are never given back (page-release.h): read-only
+ * ones and those a userfaultfd watches (VmFlags um, uw, ui). NULL if none.
+ */
+static struct prel_area *kept_areas(const VmaEntry *vmas, char *const *vmflags, size_t nr, size_t *n)
+{
+	struct prel_area *a = NULL;
+
+	*n = 0;
+	for (size_t i = 0; i < nr; i++) {
+		const char *f = vmflags ? vmflags[i] : NULL;
+
+		if (!vma_has_own_pages(&vmas[i]))
+			continue;
+		if ((vmas[i].prot & PROT_WRITE) && !(f && (has_vmflag(f, "um") || has_vmflag(f, "uw") ||
+							   has_vmflag(f, "ui"))))
+			continue;
+		a = xrealloc(a, (*n + 1) * sizeof(*a));
+		a[(*n)++] = (struct prel_area){vmas[i].start, vmas[i].end};
+	}
+	return a;
+}
+
+static int open_pages_images(struct td_ctx *c, struct td_proc *p, struct runs *r, const struct prel_area *keep,
+			     size_t nr_keep)
 {
 	PagemapHead head = PAGEMAP_HEAD__INIT;
 	uint32_t pages_id = ++c->next_pages_id;
@@ -650,13 +695,17 @@ static int open_pages_images(struct td_ctx *c, struct td_proc *p, struct runs *r
 	return pc_open(&r->cp, p->pid, p->nr_threads ? p->threads[0] : NULL, pages,
 		       &(struct pc_opts){.threads = c->opts.no_threads ? 1 : (int)sysconf(_SC_NPROCESSORS_ONLN),
 					 .no_vmsplice = c->opts.no_vmsplice,
-					 .release = c->opts.release,
+					 .release = may_release(c, p) ? c->opts.release : NULL,
 					 .seized = p->threads,
-					 .nr_seized = p->nr_threads});
+					 .nr_seized = p->nr_threads,
+					 .keep = keep,
+					 .nr_keep = nr_keep});
 }
 
-static int dump_pages(struct td_ctx *c, struct td_proc *p, VmaEntry *vmas, size_t nr)
+static int dump_pages(struct td_ctx *c, struct td_proc *p, VmaEntry *vmas, char *const *vmflags, size_t nr)
 {
+	size_t nr_keep;
+	_cleanup_free_ struct prel_area *keep = kept_areas(vmas, vmflags, nr, &nr_keep);
 	struct runs r = {0};
 	_cleanup_close_ int pm_fd = -1;
 	uint64_t t0 = td_now_ns();
@@ -669,7 +718,7 @@ static int dump_pages(struct td_ctx *c, struct td_proc *p, VmaEntry *vmas, size_
 		pr_perror("can't open %s", path);
 		return -errno;
 	}
-	ret = open_pages_images(c, p, &r);
+	ret = open_pages_images(c, p, &r, keep, nr_keep);
 	if (ret)
 		return ret;
 	ret = scan_vmas(c, p, pm_fd, vmas, nr, &r);
@@ -702,7 +751,7 @@ int td_dump_mm(struct td_ctx *c, struct td_proc *p)
 	if (!ret)
 		ret = write_mm(c, p, ptrs, s.maps.nr);
 	if (!ret)
-		ret = dump_pages(c, p, vmas, s.maps.nr);
+		ret = dump_pages(c, p, vmas, s.vmflags, s.maps.nr);
 	if (!ret)
 		ret = td_dump_shmem(c, p, vmas, s.maps.nr);
 	free(ptrs);

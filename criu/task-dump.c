@@ -394,6 +394,14 @@ static int assign_ids(struct td_ctx *c)
 			ret = kcmp_id(&sets[k], p->pid, ids[k]);
 			if (k == 1 && ret == 1)
 				p->writes_fdinfo = true;
+			if (k == 0 && ret == 0) {
+				/* restore would give each its own copy: they'd silently stop sharing */
+				for (size_t j = 0; j < i; j++)
+					if (!c->procs[j].zombie && c->procs[j].vm_id == p->vm_id)
+						pr_err("process %d shares its memory with process %d (CLONE_VM without CLONE_THREAD, or a vfork child before exec), which can't be dumped yet; retry once it has exec'd\n",
+						       p->pid, c->procs[j].pid);
+				ret = -EOPNOTSUPP;
+			}
 			ret = ret > 0 ? 0 : ret;
 		}
 		if (!ret)

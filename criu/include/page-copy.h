@@ -55,6 +55,8 @@ struct pc_opts {
 	struct prel_journal *release;
 	struct seized_thread **seized;
 	size_t nr_seized;
+	const struct prel_area *keep; /* areas never given back, sorted */
+	size_t nr_keep;
 };
 
 struct pc_batch {
@@ -102,6 +104,7 @@ struct page_copier {
 
 	/* giving back: releasing says whether rel is open */
 	bool releasing;
+	bool closing; /* pc_close: a failed dump gives nothing more back */
 	struct page_releaser rel;
 
 	uint64_t spliced, copied; /* bytes each way */

@@ -15,7 +15,11 @@
  * /proc/PID/mem (as a tracer we may write read-only private pages too).
  *
  * Never given back: the pages holding a thread's `syscall` instruction
- * (later injections run there).
+ * (later injections run there), read-only areas (putting them back would
+ * take a forced write), areas a userfaultfd watches (dropping pages there
+ * would send its frozen monitor an event and wait for it), and the memory
+ * of a process that shares it with another (CLONE_VM, vfork): the caller
+ * does not ask.
  */
 #ifndef CRIU_PAGE_RELEASE_H
 #define CRIU_PAGE_RELEASE_H
@@ -49,6 +53,11 @@ struct prel_journal {
 
 #define PREL_KEEP 8 /* pages never given back, per process */
 
+/* An area whose pages are never given back, sorted by start. */
+struct prel_area {
+	uint64_t start, end;
+};
+
 /* One process's side, opened for the dump of its pages. */
 struct page_releaser {
 	struct prel_journal *j;
@@ -57,18 +66,22 @@ struct page_releaser {
 	uint64_t scratch; /* the iovec array, in the process */
 	uint64_t keep[PREL_KEEP];
 	size_t nr_keep;
+	const struct prel_area *areas; /* not owned */
+	size_t nr_areas;
 	bool per_range; /* no process_madvise(PIDFD_SELF): one madvise per range */
 	uint64_t released;
 };
 
 /*
- * Prepares giving back memory of the process of seized thread `t` (whose
- * threads are t[0..nr_threads), each one's `syscall` instruction kept) that
- * goes into the pages image open at `img_fd`. 0, or -errno: the caller then
- * dumps without giving anything back.
+ * Prepares giving back memory of the process whose seized threads are
+ * threads[0..nr_threads) (each one's `syscall` instruction kept) that goes
+ * into the pages image open at `img_fd`; the areas[0..nr_areas) (sorted)
+ * are kept whole: read-only ones, which only a forced write through
+ * /proc/PID/mem could put back, and those a userfaultfd watches. 0, or
+ * -errno: the caller then dumps without giving anything back.
  */
 int prel_open(struct page_releaser *r, struct prel_journal *j, struct seized_thread **threads, size_t nr_threads,
-	      int img_fd);
+	      int img_fd, const struct prel_area *areas, size_t nr_areas);
 /*
  * Gives back ranges `v[0..nr)`, which are in the image from `img_off` on,
  * in that order. Ranges the kernel refuses (mlocked, say) are kept. 0, or

@@ -8,7 +8,8 @@
 #      socket): the memory is back, the tree runs on as it was;
 #   2. the dump fails for want of space, images on a small tmpfs;
 #   3. the dump succeeds: the memory was given back, the restore verifies;
-#   4. dump -R gives nothing back.
+#   4. dump -R gives nothing back;
+#   5. two processes sharing one memory (CLONE_VM) are refused.
 . "$(dirname "$0")/lib.sh"
 
 H=$TOP/test/helpers
@@ -157,6 +158,30 @@ if start leave; then
 	fi
 	verified leave-verified-after
 	stop_task "$CPID"
+fi
+
+# 5. two processes sharing one memory (CLONE_VM): refused, nothing given
+#    back, both run on
+if [ -x "$H/vmshare-static" ]; then
+	R=$WORK/root-vmshare
+	make_rootfs "$R"
+	mknod -m 666 "$R/dev/null" c 1 3
+	mkdir -p "$R/out"
+	cp "$H/vmshare-static" "$R/vmshare"
+	if CPID=$(start_container "$R" "$CLEAN" "$REDIR/vmshare /out & wait"); then
+		wait_until 5 [ -s "$R/out/count" ]
+		run_criu dump -t "$CPID" -D "$WORK/img-vmshare" -v4 -o "$WORK/vmshare-dump.log"
+		expect vmshare-refused [ "$RC" -ne 0 ]
+		expect vmshare-message contains "$OUT" "shares its memory with process"
+		expect vmshare-nothing-given-back not grep -q "given back" "$WORK/vmshare-dump.log"
+		c=$(cat "$R/out/count")
+		expect vmshare-runs-on wait_until 3 eval '[ "$(cat "$R/out/count")" != "$c" ]'
+		stop_task "$CPID"
+	else
+		fail vmshare-start "container did not start"
+	fi
+else
+	fail helpers-built "$H/vmshare-static is missing: run make all"
 fi
 
 left=$(leftover_tasks "$WORK")

@@ -399,14 +399,17 @@ static int read_pagemap(struct rtree *t, struct rproc *p)
 	p->pages_id = ((PagemapHead *)v[0])->pages_id;
 	p->nr_pagemap = n - 1;
 	p->pagemap = xzalloc(n * sizeof(*p->pagemap));
-	for (size_t i = 1; i < n; i++) {
+	for (size_t i = 1, prev_end = 0; i < n; i++) {
 		PagemapEntry *pe = (PagemapEntry *)v[i];
 
-		if ((pe->vaddr & 4095) || !pe->nr_pages || pe->vaddr + (uint64_t)pe->nr_pages * 4096 < pe->vaddr) {
-			pr_err("pagemap-%d.img: bad run at %#llx of %u pages\n", p->vpid,
-			       (unsigned long long)pe->vaddr, pe->nr_pages);
+		/* in address order, none overlapping: restore-pages.c walks them so */
+		if ((pe->vaddr & 4095) || !pe->nr_pages || pe->vaddr + (uint64_t)pe->nr_pages * 4096 < pe->vaddr ||
+		    pe->vaddr < prev_end) {
+			pr_err("pagemap-%d.img: bad run at %#llx of %u pages (misaligned, empty, or not after the one before)\n",
+			       p->vpid, (unsigned long long)pe->vaddr, pe->nr_pages);
 			return -EINVAL;
 		}
+		prev_end = pe->vaddr + (uint64_t)pe->nr_pages * 4096;
 		if (pe->has_in_parent && pe->in_parent) {
 			pr_err("pagemap-%d.img: pages in a parent (pre-dump) image; not supported\n", p->vpid);
 			return -EOPNOTSUPP;

@@ -125,8 +125,24 @@ static int uffd_fill(struct fill *f, const struct chunk *c)
 	uint64_t done = 0;
 	int err;
 
-	if (src == MAP_FAILED)
-		return -errno;
+	if (src == MAP_FAILED) {
+		/* an image that can't be mapped (FUSE direct I/O...): through a buffer */
+		src = mmap(NULL, c->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (src == MAP_FAILED)
+			return -errno;
+		for (size_t got = 0; got < c->len;) {
+			ssize_t n = pread(f->img_fd, (char *)src + got, c->len - got, (off_t)(c->off + got));
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				err = n ? -errno : -EINVAL;
+				munmap(src, c->len);
+				return err;
+			}
+			got += (size_t)n;
+		}
+	}
 	while (done < c->len) {
 		struct uffdio_copy cp = {
 			.dst = c->addr + done,

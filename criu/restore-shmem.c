@@ -82,9 +82,12 @@ static int read_object(struct rtree *t, struct rshmem *s)
 	if (next > s->size)
 		s->size = next; /* pages past every area: the object was larger */
 	snprintf(pages, sizeof(pages), "pages-%u.img", s->pages_id);
-	if (fstatat(t->imgs_dirfd, pages, &st, 0) || (uint64_t)st.st_size != total) {
-		pr_err("%s: its runs hold %" PRIu64 " bytes, %s has %lld\n", name, total, pages,
-		       faccessat(t->imgs_dirfd, pages, F_OK, 0) ? -1LL : (long long)st.st_size);
+	if (fstatat(t->imgs_dirfd, pages, &st, 0)) {
+		pr_perror("%s: can't find its pages image %s", name, pages);
+		return -ENOENT;
+	}
+	if ((uint64_t)st.st_size != total) {
+		pr_err("%s: its runs hold %" PRIu64 " bytes, %s has %lld\n", name, total, pages, (long long)st.st_size);
 		return -EINVAL;
 	}
 	s->fd = -1;

@@ -125,25 +125,36 @@ void rtree_kill(const struct rtree *t)
  */
 static void kill_seized(struct seized_tree *s)
 {
-	size_t left = s->nr_threads;
-	bool *gone = xzalloc(left + 1);
+	pid_t root = s->nr_threads ? s->threads[0].pid : 0;
+	size_t left = 0;
+	bool *gone = xzalloc(s->nr_threads + 1);
+	uint64_t deadline = rnow_ns() + 10ULL * 1000000000ULL;
 
-	for (size_t i = 0; i < s->nr_threads; i++)
+	for (size_t i = 0; i < s->nr_threads; i++) {
 		kill(s->threads[i].pid, SIGKILL);
+		/* the root is criu's child: the caller reaps it, once, by its pid */
+		gone[i] = s->threads[i].pid == root;
+		left += !gone[i];
+	}
 	/* in any order: a namespace init dies only after all the others */
 	while (left) {
 		size_t before = left;
 
 		for (size_t i = 0; i < s->nr_threads; i++) {
+			int status;
 			pid_t r;
 
 			if (gone[i])
 				continue;
-			r = waitpid(s->threads[i].tid, NULL, __WALL | WNOHANG);
-			if (r > 0 || (r < 0 && errno != EINTR)) {
+			r = waitpid(s->threads[i].tid, &status, __WALL | WNOHANG);
+			if ((r > 0 && (WIFEXITED(status) || WIFSIGNALED(status))) || (r < 0 && errno != EINTR)) {
 				gone[i] = true; /* reaped, or not ours to reap (ECHILD) */
 				left--;
 			}
+		}
+		if (left && rnow_ns() > deadline) {
+			pr_err("%zu killed tasks of the failed restore are not gone after 10 s\n", left);
+			break;
 		}
 		if (left == before)
 			usleep(1000);

@@ -100,6 +100,8 @@ static int dump_object(struct td_ctx *c, pid_t pid, const VmaEntry *v)
 		hole = (off_t)(((uint64_t)hole + PAGE_SZ - 1) & ~(PAGE_SZ - 1));
 		if ((uint64_t)hole > size)
 			hole = (off_t)size;
+		if ((uint64_t)hole - (uint64_t)data > (uint64_t)UINT32_MAX * PAGE_SZ)
+			hole = data + (off_t)((uint64_t)UINT32_MAX * PAGE_SZ); /* nr_pages is 32 bits: the rest next run */
 		pe.vaddr = (uint64_t)data;
 		pe.nr_pages = (uint32_t)(((uint64_t)hole - (uint64_t)data) / PAGE_SZ);
 		pe.has_flags = true;

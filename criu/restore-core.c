@@ -189,15 +189,16 @@ static int set_secbits(struct seized_thread *st, uint32_t bits)
 }
 
 /*
- * The dumped ambient set: the thread's inheritable set becomes the dumped
- * one (its permitted and effective sets, still criu's, unchanged), then
- * each ambient capability is raised.
+ * The thread's inheritable set becomes the dumped one, its permitted and
+ * effective sets (still criu's) unchanged: first of all, while the bounding
+ * set is still whole (capset won't add an inheritable capability outside
+ * it, and the dumped thread may have one that it later dropped from its
+ * bounding set).
  */
-static int raise_ambient(struct rproc *p, struct seized_thread *st, const CredsEntry *c)
+static int set_inheritable(struct rproc *p, struct seized_thread *st, const CredsEntry *c)
 {
 	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct data[2];
-	uint64_t amb = (uint64_t)c->cap_amb[1] << 32 | c->cap_amb[0];
 	int ret;
 
 	ret = remote_write(st->pid, p->scratch, &hdr, sizeof(hdr));
@@ -215,6 +216,15 @@ static int raise_ambient(struct rproc *p, struct seized_thread *st, const CredsE
 	if (!ret)
 		ret = rsys(st, "capset (inheritable)", __NR_capset, (long)p->scratch, (long)p->scratch + 64, 0, 0, 0,
 			   0, NULL);
+	return ret;
+}
+
+/* The dumped ambient set: each capability raised (set_inheritable() ran). */
+static int raise_ambient(struct seized_thread *st, const CredsEntry *c)
+{
+	uint64_t amb = (uint64_t)c->cap_amb[1] << 32 | c->cap_amb[0];
+	int ret = 0;
+
 	for (int cap = 0; !ret && cap < 64; cap++)
 		if (amb & (1ULL << cap))
 			ret = rsys(st, "prctl(PR_CAP_AMBIENT_RAISE)", __NR_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE,
@@ -224,16 +234,15 @@ static int raise_ambient(struct rproc *p, struct seized_thread *st, const CredsE
 
 /*
  * A thread's credentials, in an order that works for every combination:
+ *   0. the dumped inheritable set, while the bounding set is whole;
  *   1. the bounding set, while it still has CAP_SETPCAP: every capability
  *      the dumped thread lacked is dropped (a runtime's restrictions stay);
  *   2. the securebits without their locks and SECBIT_NO_CAP_AMBIENT_RAISE,
  *      plus SECBIT_NO_SETUID_FIXUP, so that the uid and fsuid changes
  *      clear no capability;
  *   3. groups, gids, uids, fs ids;
- *   4. with ambient capabilities: the dumped inheritable set on top of
- *      what the thread still has, then each ambient one raised (it must be
- *      permitted and inheritable, and SECBIT_NO_CAP_AMBIENT_RAISE not set
- *      yet);
+ *   4. each ambient capability raised (it must be permitted and
+ *      inheritable, and SECBIT_NO_CAP_AMBIENT_RAISE not set yet);
  *   5. the dumped securebits, locks and all (CAP_SETPCAP is still there);
  *   6. capset: the dumped sets (the ambient ones are in them, so they
  *      stay);
@@ -249,6 +258,7 @@ static int restore_creds(struct rproc *p, struct seized_thread *st, const CredsE
 	if (!c)
 		return 0;
 	bnd = (uint64_t)c->cap_bnd[1] << 32 | c->cap_bnd[0];
+	ret = set_inheritable(p, st, c);
 	for (int cap = 0; !ret && cap <= cap_last_cap(); cap++)
 		if (!(bnd & (1ULL << cap)))
 			ret = rsys(st, "prctl(PR_CAPBSET_DROP)", __NR_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0, 0, NULL);
@@ -270,7 +280,7 @@ static int restore_creds(struct rproc *p, struct seized_thread *st, const CredsE
 	if (!ret)
 		ret = rsys(st, "setfsuid", __NR_setfsuid, c->fsuid, 0, 0, 0, 0, 0, NULL);
 	if (!ret && c->n_cap_amb)
-		ret = raise_ambient(p, st, c);
+		ret = raise_ambient(st, c);
 	if (!ret)
 		ret = set_secbits(st, c->secbits);
 	if (!ret) {

@@ -29,15 +29,16 @@ policy_of() { awk '{sub(/.*\) /, ""); print $(41 - 2)}' /proc/"$1"/stat 2>/dev/n
 state() { sed 's/^count [0-9]* //' "$R/out/state" 2>/dev/null; }
 count() { awk '{print $2}' "$R/out/state" 2>/dev/null; }
 snapshot() {
-	echo "bnd $(status_field "$1" CapBnd) eff $(status_field "$1" CapEff) policy $(policy_of "$1")" \
+	echo "bnd $(status_field "$1" CapBnd) inh $(status_field "$1" CapInh) eff $(status_field "$1" CapEff) policy $(policy_of "$1")" \
 		"oom $(cat /proc/"$1"/oom_score_adj 2>/dev/null) state $(state)"
 }
 
-# 1. Bounding set without CAP_SYS_ADMIN (21) and CAP_NET_ADMIN (12),
-#    SECBIT_NOROOT (1), SCHED_BATCH (3), oom_score_adj 300.
+# 1. Bounding set without CAP_SYS_ADMIN (21) and CAP_NET_ADMIN (12), yet
+#    CAP_NET_ADMIN inheritable (added before the drop), SECBIT_NOROOT (1),
+#    SCHED_BATCH (3), oom_score_adj 300.
 SETUP=$CLEAN'
 	echo 300 >/proc/self/oom_score_adj'
-if CPID=$(start_container "$R" "$SETUP" "$QUIET"'/credhold /out/state -b 21 -b 12 -s 1 -p batch & wait'); then
+if CPID=$(start_container "$R" "$SETUP" "$QUIET"'/credhold /out/state -i 12 -b 21 -b 12 -s 1 -p batch & wait'); then
 	wait_until 5 [ -s "$R/out/state" ]
 	K=$(child_of "$CPID")
 	before=$(snapshot "$K")

@@ -1,8 +1,9 @@
 /*
- * credhold-static OUTFILE [-b CAP]... [-s SECBITS] [-p batch|idle] [-n]
- *                 [-u UID] [-a CAP]...:
+ * credhold-static OUTFILE [-i CAP]... [-b CAP]... [-s SECBITS] [-p batch|idle]
+ *                 [-n] [-u UID] [-a CAP]...:
  * takes on credentials and scheduling a container runtime might give
- * (drops CAP from its bounding set, sets the securebits, the scheduling
+ * (adds CAP to its inheritable set with -i, in order with the rest; drops
+ * CAP from its bounding set, sets the securebits, the scheduling
  * policy, no_new_privs with -n; with -u becomes UID, keeping only the -a
  * capabilities, which it makes ambient, as a runtime does for a non-root
  * user given capabilities), then every 100 ms writes what it has to
@@ -74,6 +75,16 @@ int main(int argc, char **argv)
 			a++;
 			if (sched_setscheduler(0, !strcmp(argv[a], "idle") ? SCHED_IDLE : SCHED_BATCH, &sp))
 				return perror("sched_setscheduler"), 1;
+		} else if (!strcmp(argv[a], "-i") && a + 1 < argc) {
+			struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+			struct __user_cap_data_struct d[2];
+			int cap = atoi(argv[++a]);
+
+			if (syscall(SYS_capget, &hdr, d))
+				return perror("capget"), 1;
+			d[cap / 32].inheritable |= 1U << (cap % 32);
+			if (syscall(SYS_capset, &hdr, d))
+				return perror("capset"), 1;
 		} else if (!strcmp(argv[a], "-u") && a + 1 < argc) {
 			uid = atol(argv[++a]);
 		} else if (!strcmp(argv[a], "-a") && a + 1 < argc) {

@@ -33,6 +33,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <time.h>
 #include <sys/uio.h>
 #include <cpuid.h>
 
@@ -77,6 +78,68 @@ static int restore_sigactions(struct rproc *p, struct seized_thread *st)
 	return ret;
 }
 
+#define PR_TIMER_CREATE_RESTORE_IDS 77 /* Linux 6.15: timer_create takes the id asked for */
+
+/* struct sigevent as the kernel reads it */
+struct k_sigevent {
+	uint64_t value;
+	int32_t signo, notify;
+	int32_t tid; /* SIGEV_THREAD_ID */
+	int32_t pad[11];
+};
+
+/*
+ * The POSIX timers, each with its dumped id (the program holds it), sigevent
+ * and time left, armed relative to now. Their overrun counts are not kept.
+ */
+static int restore_ptimers(struct rproc *p, struct seized_thread *st)
+{
+	const TaskTimersEntry *tm = p->core->tc->timers;
+	int ret;
+
+	if (!tm || !tm->n_posix)
+		return 0;
+	ret = rsys(st, "prctl(PR_TIMER_CREATE_RESTORE_IDS)", __NR_prctl, PR_TIMER_CREATE_RESTORE_IDS, 1, 0, 0, 0, 0,
+		   NULL);
+	if (ret) {
+		pr_err("process %d: this kernel can't create POSIX timers with given ids (Linux 6.15 or later needed)\n",
+		       p->vpid);
+		return ret;
+	}
+	/* /proc/PID/timers (and so the image) lists the newest first: made oldest first */
+	for (size_t i = tm->n_posix; !ret && i-- > 0;) {
+		const PosixTimerEntry *e = tm->posix[i];
+		struct k_sigevent ev = {.value = e->sival_ptr, .signo = (int32_t)e->si_signo,
+					.notify = (int32_t)e->it_sigev_notify,
+					.tid = e->has_notify_thread_id ? e->notify_thread_id : 0};
+		struct itimerspec its = {{(time_t)e->isec, (long)e->insec}, {(time_t)e->vsec, (long)e->vnsec}};
+		int32_t id = (int32_t)e->it_id;
+
+		ret = remote_write(st->pid, p->scratch, &ev, sizeof(ev));
+		if (!ret)
+			ret = remote_write(st->pid, p->scratch + 128, &id, sizeof(id));
+		if (!ret)
+			ret = rsys(st, "timer_create", __NR_timer_create, (long)e->clock_id, (long)p->scratch,
+				   (long)p->scratch + 128, 0, 0, 0, NULL);
+		if (!ret)
+			ret = remote_read(st->pid, p->scratch + 128, &id, sizeof(id));
+		if (!ret && id != (int32_t)e->it_id) {
+			pr_err("process %d: POSIX timer %u came back as %d\n", p->vpid, e->it_id, id);
+			ret = -EINVAL;
+		}
+		if (!ret && (e->vsec || e->vnsec)) {
+			ret = remote_write(st->pid, p->scratch + 192, &its, sizeof(its));
+			if (!ret)
+				ret = rsys(st, "timer_settime", __NR_timer_settime, id, 0, (long)p->scratch + 192, 0, 0,
+					   0, NULL);
+		}
+	}
+	if (!ret)
+		ret = rsys(st, "prctl(PR_TIMER_CREATE_RESTORE_IDS)", __NR_prctl, PR_TIMER_CREATE_RESTORE_IDS, 0, 0, 0,
+			   0, 0, NULL);
+	return ret;
+}
+
 static int restore_itimers(struct rproc *p, struct seized_thread *st)
 {
 	const TaskTimersEntry *tm = p->core->tc->timers;
@@ -101,7 +164,7 @@ static int restore_itimers(struct rproc *p, struct seized_thread *st)
 		if (!ret)
 			ret = rsys(st, "setitimer", __NR_setitimer, k, (long)p->scratch, 0, 0, 0, 0, NULL);
 	}
-	return ret;
+	return ret ? ret : restore_ptimers(p, st);
 }
 
 static int restore_rlimits(struct rproc *p, struct seized_thread *st)

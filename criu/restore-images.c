@@ -328,6 +328,36 @@ static int check_core(const CoreEntry *c, const char *name, bool leader)
 		pr_err("%s: a 32-bit task; not supported\n", name);
 		return -EOPNOTSUPP;
 	}
+	if (leader && c->tc && c->tc->timers && c->tc->timers->n_posix) {
+		const TaskTimersEntry *tm = c->tc->timers;
+		struct hmap ids;
+		int bad = 0;
+
+		if (tm->n_posix > 65536) {
+			pr_err("%s: %zu POSIX timers\n", name, tm->n_posix);
+			return -EINVAL;
+		}
+		hmap_init(&ids);
+		for (size_t i = 0; !bad && i < tm->n_posix; i++) {
+			const PosixTimerEntry *e = tm->posix[i];
+			uint32_t how = e->it_sigev_notify & ~4U; /* without SIGEV_THREAD_ID */
+
+			if (e->it_id > INT32_MAX || how > 2 || (e->it_sigev_notify & ~7U) || e->si_signo > 64 ||
+			    e->insec >= 1000000000 || e->vnsec >= 1000000000 || e->isec > INT64_MAX ||
+			    e->vsec > INT64_MAX || ((e->it_sigev_notify & 4) && !e->has_notify_thread_id)) {
+				pr_err("%s: POSIX timer %zu (id %u) is malformed\n", name, i, e->it_id);
+				bad = 1;
+			} else if (hmap_get_int(&ids, e->it_id)) {
+				pr_err("%s: POSIX timer id %u appears twice\n", name, e->it_id);
+				bad = 1;
+			} else {
+				hmap_put_int(&ids, e->it_id, (void *)1);
+			}
+		}
+		hmap_free(&ids);
+		if (bad)
+			return -EINVAL;
+	}
 	/* a thread without its credentials would keep criu's, all of them */
 	{
 		const CredsEntry *cr = c->thread_core->creds;

@@ -31,11 +31,13 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "inject.h"
 #include "log.h"
 #include "proc-limits.h"
+#include "proc-timers.h"
 #include "task-dump.h"
 #include "util.h"
 
@@ -85,6 +87,10 @@ struct thread_state {
 struct process_state {
 	struct k_sigaction sa[SIG_MAX + 1];
 	struct itimerval itimers[3];
+	struct proc_timers ptimers;    /* /proc/PID/timers */
+	struct itimerspec *ptimer_val; /* timer_gettime of each */
+	int *ptimer_overrun;	       /* timer_getoverrun of each */
+	int32_t *ptimer_vtid;	       /* SIGEV_THREAD_ID: the thread, virtual */
 	siginfo_t *shared;
 	size_t nr_shared;
 	struct proc_limits limits;
@@ -160,6 +166,15 @@ static int query_process(struct td_proc *p, struct process_state *ps, uint64_t s
 	for (int which = 0; !err && which < 3; which++)
 		err = query_mem(t, s, SYS_getitimer, (long[4]){which, (long)s}, &ps->itimers[which],
 				sizeof(ps->itimers[which]), "getitimer");
+	for (size_t i = 0; !err && i < ps->ptimers.nr; i++) {
+		int id = ps->ptimers.t[i].id;
+
+		err = query_mem(t, s, SYS_timer_gettime, (long[4]){id, (long)s}, &ps->ptimer_val[i],
+				sizeof(ps->ptimer_val[i]), "timer_gettime");
+		if (!err)
+			err = query(t, SYS_timer_getoverrun, (long[4]){id}, &ret, "timer_getoverrun");
+		ps->ptimer_overrun[i] = (int)ret;
+	}
 	if (!err)
 		err = query_mem(t, s, SYS_prctl, (long[4]){PR_GET_CHILD_SUBREAPER, (long)s}, &p->misc.child_subreaper,
 				sizeof(p->misc.child_subreaper), "prctl(PR_GET_CHILD_SUBREAPER)");
@@ -216,6 +231,47 @@ static int read_small_file(pid_t pid, const char *name, char *buf, size_t size)
 	return 0;
 }
 
+/* The POSIX timers, with the thread each SIGEV_THREAD_ID one names. */
+static int read_ptimers(struct td_proc *p, struct process_state *ps)
+{
+	struct proc_parse_error perr;
+	_cleanup_free_ char *text = NULL;
+	char path[64];
+	size_t len;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/timers", p->pid);
+	ret = read_file_at(AT_FDCWD, path, &text, &len);
+	if (ret < 0) {
+		pr_err("can't read %s: %s\n", path, strerror(-ret));
+		return ret;
+	}
+	ret = proc_timers_parse(text, len, &ps->ptimers, &perr);
+	if (ret) {
+		pr_err("%s: line %u: %s\n", path, perr.line, perr.msg);
+		return ret;
+	}
+	ps->ptimer_val = xzalloc((ps->ptimers.nr + 1) * sizeof(*ps->ptimer_val));
+	ps->ptimer_overrun = xzalloc((ps->ptimers.nr + 1) * sizeof(*ps->ptimer_overrun));
+	ps->ptimer_vtid = xzalloc((ps->ptimers.nr + 1) * sizeof(*ps->ptimer_vtid));
+	for (size_t i = 0; i < ps->ptimers.nr; i++) {
+		const struct proc_timer *t = &ps->ptimers.t[i];
+		size_t k;
+
+		if (!(t->notify & 4 /* SIGEV_THREAD_ID */))
+			continue;
+		for (k = 0; k < p->nr_threads && p->threads[k]->tid != t->notify_pid; k++)
+			;
+		if (k == p->nr_threads) {
+			pr_err("process %d: POSIX timer %d signals thread %d, which is not one of its threads\n", p->pid,
+			       t->id, t->notify_pid);
+			return -EOPNOTSUPP;
+		}
+		ps->ptimer_vtid[i] = p->vtids[k];
+	}
+	return 0;
+}
+
 static int read_process(struct td_proc *p, struct process_state *ps)
 {
 	struct proc_parse_error perr;
@@ -245,11 +301,9 @@ static int read_process(struct td_proc *p, struct process_state *ps)
 	if (ret < 0)
 		return ret;
 	ps->oom_score_adj = (int32_t)strtol(buf, NULL, 10);
-	ret = read_small_file(p->pid, "timers", buf, sizeof(buf));
-	if (ret == 0 && buf[0]) {
-		pr_err("task %d has POSIX timers (timer_create); not supported yet\n", p->pid);
-		return -EOPNOTSUPP;
-	}
+	ret = read_ptimers(p, ps);
+	if (ret)
+		return ret;
 	return get_pending_siginfo(p->threads[0], true, &ps->shared, &ps->nr_shared);
 }
 
@@ -413,6 +467,7 @@ struct core_msg {
 	TaskKobjIdsEntry ids;
 	TaskTimersEntry timers;
 	ItimerEntry it[3];
+	PosixTimerEntry *pt, **ptp;
 	TaskRlimitsEntry rl;
 	RlimitEntry rle[PROC_LIMITS_NR], *rlp[PROC_LIMITS_NR];
 	SaEntry sa[NR_SIGACTIONS], *sap[NR_SIGACTIONS];
@@ -422,6 +477,8 @@ static void core_msg_free(struct core_msg *m)
 {
 	if (!m)
 		return;
+	free(m->pt);
+	free(m->ptp);
 	free(m->si_p);
 	free(m->si_s);
 	free(m->si_pp);
@@ -633,6 +690,33 @@ static void fill_task_core(struct core_msg *m, const struct td_proc *p, const st
 	m->timers.real = &m->it[ITIMER_REAL];
 	m->timers.virt = &m->it[ITIMER_VIRTUAL];
 	m->timers.prof = &m->it[ITIMER_PROF];
+	if (ps->ptimers.nr) {
+		m->pt = xzalloc(ps->ptimers.nr * sizeof(*m->pt));
+		m->ptp = xzalloc(ps->ptimers.nr * sizeof(*m->ptp));
+		for (size_t i = 0; i < ps->ptimers.nr; i++) {
+			const struct proc_timer *t = &ps->ptimers.t[i];
+			PosixTimerEntry *e = &m->pt[i];
+
+			posix_timer_entry__init(e);
+			e->it_id = (uint32_t)t->id;
+			e->clock_id = (uint32_t)t->clock;
+			e->si_signo = (uint32_t)t->signo;
+			e->it_sigev_notify = (uint32_t)t->notify;
+			e->sival_ptr = t->sival;
+			e->overrun = (uint32_t)ps->ptimer_overrun[i];
+			e->isec = (uint64_t)ps->ptimer_val[i].it_interval.tv_sec;
+			e->insec = (uint64_t)ps->ptimer_val[i].it_interval.tv_nsec;
+			e->vsec = (uint64_t)ps->ptimer_val[i].it_value.tv_sec;
+			e->vnsec = (uint64_t)ps->ptimer_val[i].it_value.tv_nsec;
+			if (t->notify & 4 /* SIGEV_THREAD_ID */) {
+				e->has_notify_thread_id = true;
+				e->notify_thread_id = ps->ptimer_vtid[i];
+			}
+			m->ptp[i] = e;
+		}
+		m->timers.n_posix = ps->ptimers.nr;
+		m->timers.posix = m->ptp;
+	}
 	tc->timers = &m->timers;
 	for (int i = 0; i < PROC_LIMITS_NR; i++) {
 		rlimit_entry__init(&m->rle[i]);
@@ -753,6 +837,10 @@ int td_dump_cores(struct td_ctx *c, struct td_proc *p)
 	}
 	free(ts);
 	free(ps->shared);
+	proc_timers_free(&ps->ptimers);
+	free(ps->ptimer_val);
+	free(ps->ptimer_overrun);
+	free(ps->ptimer_vtid);
 	free(ps);
 	return ret;
 }

@@ -1,0 +1,67 @@
+/*
+ * proc_timers_parse: /proc/PID/timers text as the kernel prints it, and
+ * what it must refuse.
+ */
+#include <errno.h>
+#include <signal.h>
+
+#include "proc-timers.h"
+#include "unit.h"
+
+static int test_parse(void)
+{
+	static const char text[] = "ID: 3\nsignal: 0/0000000000000000\nnotify: none/pid.19993\nClockID: 1\n"
+				   "ID: 2\nsignal: 12/000000000000000c\nnotify: signal/tid.19995\nClockID: 1\n"
+				   "ID: 0\nsignal: 10/ffff88810000000a\nnotify: signal/pid.19993\nClockID: 0\n";
+	struct proc_timers t;
+	struct proc_parse_error e;
+
+	CHECK(proc_timers_parse(text, sizeof(text) - 1, &t, &e) == 0);
+	CHECK(t.nr == 3);
+	CHECK(t.t[0].id == 3 && t.t[0].signo == 0 && t.t[0].notify == SIGEV_NONE && t.t[0].notify_pid == 19993 &&
+	      t.t[0].clock == 1);
+	CHECK(t.t[1].id == 2 && t.t[1].signo == 12 && t.t[1].sival == 12 && t.t[1].notify == (SIGEV_SIGNAL | 4) &&
+	      t.t[1].notify_pid == 19995);
+	CHECK(t.t[2].id == 0 && t.t[2].sival == 0xffff88810000000aULL && t.t[2].notify == SIGEV_SIGNAL &&
+	      t.t[2].clock == 0);
+	proc_timers_free(&t);
+	CHECK(proc_timers_parse("", 0, &t, &e) == 0 && t.nr == 0);
+	/* the last line may lack its newline */
+	CHECK(proc_timers_parse("ID: 1\nsignal: 14/0\nnotify: thread/pid.5\nClockID: 7", 50, &t, &e) == 0 &&
+	      t.nr == 1 && t.t[0].notify == SIGEV_THREAD && t.t[0].clock == 7);
+	proc_timers_free(&t);
+	return 0;
+}
+
+static int refused(const char *text, unsigned line)
+{
+	struct proc_timers t;
+	struct proc_parse_error e;
+	int ret = proc_timers_parse(text, strlen(text), &t, &e);
+
+	return ret == -EINVAL && e.line == line && t.nr == 0 && !t.t;
+}
+
+static int test_refused(void)
+{
+	CHECK(refused("ID: x\n", 1));
+	CHECK(refused("ID: 1\n", 1));					       /* cut short */
+	CHECK(refused("ID: 1\nsignal: 99/0\nnotify: signal/pid.1\nClockID: 1\n", 2)); /* signal > 64 */
+	CHECK(refused("ID: 1\nsignal: 10/zz\nnotify: signal/pid.1\nClockID: 1\n", 2));
+	CHECK(refused("ID: 1\nsignal: 10/0\nnotify: loud/pid.1\nClockID: 1\n", 3));
+	CHECK(refused("ID: 1\nsignal: 10/0\nnotify: signal/pgid.1\nClockID: 1\n", 3));
+	CHECK(refused("ID: 1\nsignal: 10/0\nnotify: signal/pid.1\nClock: 1\n", 4));
+	CHECK(refused("ID: 1\nsignal: 10/0\nnotify: signal/pid.1\nClockID: 1\nID: -1\n", 5));
+	return 0;
+}
+
+static const struct unit_case cases[] = {
+	{"proc_timers_parse", test_parse},
+	{"proc_timers_refused", test_refused},
+	{},
+};
+
+int main(void)
+{
+	return unit_run(cases);
+}

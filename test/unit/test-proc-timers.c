@@ -7,6 +7,7 @@
 
 #include "proc-timers.h"
 #include "unit.h"
+#include "unit-proc.h"
 
 static int test_parse(void)
 {
@@ -55,9 +56,25 @@ static int test_refused(void)
 	return 0;
 }
 
+static int parse_for_replay(const char *buf, size_t len, struct proc_parse_error *err)
+{
+	struct proc_timers t;
+	int ret = proc_timers_parse(buf, len, &t, err);
+
+	proc_timers_free(&t);
+	return ret;
+}
+
+/* the fuzz corpus (test/fuzz/corpus/proc-timers): none may crash */
+static int test_fuzz_corpus(void)
+{
+	return replay_corpus("test/fuzz/corpus/proc-timers", parse_for_replay);
+}
+
 static const struct unit_case cases[] = {
 	{"proc_timers_parse", test_parse},
 	{"proc_timers_refused", test_refused},
+	{"proc_timers_fuzz_corpus", test_fuzz_corpus},
 	{},
 };
 

@@ -1,0 +1,30 @@
+/*
+ * libFuzzer target for the /proc/PID/timers parser: any bytes in, no
+ * crash, no read outside the buffer. Built and run by test/fuzz/run.sh.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proc-timers.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct proc_timers t;
+	struct proc_parse_error err;
+	char *copy;
+
+	copy = malloc(size ? size : 1);
+	if (!copy)
+		return 0;
+	if (size)
+		memcpy(copy, data, size);
+	if (proc_timers_parse(copy, size, &t, &err) < 0 && !memchr(err.msg, '\0', sizeof(err.msg)))
+		abort();
+	proc_timers_free(&t);
+	free(copy);
+	return 0;
+}

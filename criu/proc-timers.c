@@ -53,7 +53,7 @@ static int parse_one(struct proc_lines *it, struct proc_span first, struct proc_
 		return proc_fail(err, it->lineno, "expected \"ID: <timer id>\"");
 	t->id = (int32_t)n;
 	if (!proc_next_line(it, &line) || !field(line, "signal: ", &v) || !split(v, '/', &a, &b) ||
-	    (why = proc_parse_int(a, 0, 64, &n)) || (why = proc_parse_uint(b, 16, UINT64_MAX, &u)))
+	    (why = proc_parse_int(a, INT32_MIN, INT32_MAX, &n)) || (why = proc_parse_uint(b, 16, UINT64_MAX, &u)))
 		return proc_fail(err, it->lineno, "timer %d: expected \"signal: <signo>/<hex value>\"", t->id);
 	t->signo = (int32_t)n;
 	t->sival = u;

@@ -95,7 +95,7 @@ struct k_sigevent {
 static int restore_ptimers(struct rproc *p, struct seized_thread *st)
 {
 	const TaskTimersEntry *tm = p->core->tc->timers;
-	int ret;
+	int ret, ret2;
 
 	if (!tm || !tm->n_posix)
 		return 0;
@@ -134,10 +134,10 @@ static int restore_ptimers(struct rproc *p, struct seized_thread *st)
 					   0, NULL);
 		}
 	}
-	if (!ret)
-		ret = rsys(st, "prctl(PR_TIMER_CREATE_RESTORE_IDS)", __NR_prctl, PR_TIMER_CREATE_RESTORE_IDS, 0, 0, 0,
-			   0, 0, NULL);
-	return ret;
+	/* off again whatever happened: the program's own timer_create picks free ids */
+	ret2 = rsys(st, "prctl(PR_TIMER_CREATE_RESTORE_IDS)", __NR_prctl, PR_TIMER_CREATE_RESTORE_IDS, 0, 0, 0, 0, 0,
+		    NULL);
+	return ret ? ret : ret2;
 }
 
 static int restore_itimers(struct rproc *p, struct seized_thread *st)
@@ -164,7 +164,7 @@ static int restore_itimers(struct rproc *p, struct seized_thread *st)
 		if (!ret)
 			ret = rsys(st, "setitimer", __NR_setitimer, k, (long)p->scratch, 0, 0, 0, 0, NULL);
 	}
-	return ret ? ret : restore_ptimers(p, st);
+	return ret;
 }
 
 static int restore_rlimits(struct rproc *p, struct seized_thread *st)
@@ -460,10 +460,13 @@ int restore_core(struct rtree *t, struct rproc *p)
 	int ret;
 
 	ret = restore_sigactions(p, st);
+	/* timers after the limits: each POSIX timer holds a queued signal of RLIMIT_SIGPENDING */
+	if (!ret)
+		ret = restore_rlimits(p, st);
 	if (!ret)
 		ret = restore_itimers(p, st);
 	if (!ret)
-		ret = restore_rlimits(p, st);
+		ret = restore_ptimers(p, st);
 	if (!ret && tc->personality != 0)
 		ret = rsys(st, "personality", __NR_personality, tc->personality, 0, 0, 0, 0, 0, NULL);
 	if (!ret && tc->has_child_subreaper && tc->child_subreaper)

@@ -328,36 +328,6 @@ static int check_core(const CoreEntry *c, const char *name, bool leader)
 		pr_err("%s: a 32-bit task; not supported\n", name);
 		return -EOPNOTSUPP;
 	}
-	if (leader && c->tc && c->tc->timers && c->tc->timers->n_posix) {
-		const TaskTimersEntry *tm = c->tc->timers;
-		struct hmap ids;
-		int bad = 0;
-
-		if (tm->n_posix > 65536) {
-			pr_err("%s: %zu POSIX timers\n", name, tm->n_posix);
-			return -EINVAL;
-		}
-		hmap_init(&ids);
-		for (size_t i = 0; !bad && i < tm->n_posix; i++) {
-			const PosixTimerEntry *e = tm->posix[i];
-			uint32_t how = e->it_sigev_notify & ~4U; /* without SIGEV_THREAD_ID */
-
-			if (e->it_id > INT32_MAX || how > 2 || (e->it_sigev_notify & ~7U) || e->si_signo > 64 ||
-			    e->insec >= 1000000000 || e->vnsec >= 1000000000 || e->isec > INT64_MAX ||
-			    e->vsec > INT64_MAX || ((e->it_sigev_notify & 4) && !e->has_notify_thread_id)) {
-				pr_err("%s: POSIX timer %zu (id %u) is malformed\n", name, i, e->it_id);
-				bad = 1;
-			} else if (hmap_get_int(&ids, e->it_id)) {
-				pr_err("%s: POSIX timer id %u appears twice\n", name, e->it_id);
-				bad = 1;
-			} else {
-				hmap_put_int(&ids, e->it_id, (void *)1);
-			}
-		}
-		hmap_free(&ids);
-		if (bad)
-			return -EINVAL;
-	}
 	/* a thread without its credentials would keep criu's, all of them */
 	{
 		const CredsEntry *cr = c->thread_core->creds;
@@ -384,6 +354,61 @@ static int check_core(const CoreEntry *c, const char *name, bool leader)
 	return 0;
 }
 
+/*
+ * The POSIX timers of a process (its leader's core): each id once, a
+ * sigevent timer_create takes (a real signal unless SIGEV_NONE, a thread
+ * of the process for SIGEV_THREAD_ID), times in range.
+ */
+static bool ptimer_ok(const PosixTimerEntry *e, const PstreeEntry *pe)
+{
+	uint32_t how = e->it_sigev_notify & ~4U; /* without SIGEV_THREAD_ID */
+	bool tid_ok = false;
+
+	if (e->it_id > INT32_MAX || (e->it_sigev_notify & ~7U) || how > 2 || e->insec >= 1000000000 ||
+	    e->vnsec >= 1000000000 || e->isec > INT64_MAX || e->vsec > INT64_MAX)
+		return false;
+	if (how != 1 /* SIGEV_NONE */ && (e->si_signo < 1 || e->si_signo > 64))
+		return false;
+	if (!(e->it_sigev_notify & 4))
+		return true;
+	if (how != 0 || !e->has_notify_thread_id) /* SIGEV_THREAD_ID goes with SIGEV_SIGNAL only */
+		return false;
+	for (size_t k = 0; k < pe->n_threads; k++)
+		tid_ok |= (int32_t)pe->threads[k] == e->notify_thread_id;
+	return tid_ok;
+}
+
+static int check_ptimers(const CoreEntry *c, const char *name, const PstreeEntry *pe)
+{
+	const TaskTimersEntry *tm = c->tc && c->tc->timers ? c->tc->timers : NULL;
+	struct hmap ids;
+	int bad = 0;
+
+	if (!tm || !tm->n_posix)
+		return 0;
+	if (tm->n_posix > 65536) {
+		pr_err("%s: %zu POSIX timers\n", name, tm->n_posix);
+		return -EINVAL;
+	}
+	hmap_init(&ids);
+	for (size_t i = 0; !bad && i < tm->n_posix; i++) {
+		const PosixTimerEntry *e = tm->posix[i];
+
+		if (!ptimer_ok(e, pe)) {
+			pr_err("%s: POSIX timer %zu (id %u) is malformed (notify %u, signal %u, thread %d)\n", name, i,
+			       e->it_id, e->it_sigev_notify, e->si_signo, e->notify_thread_id);
+			bad = 1;
+		} else if (hmap_get_int(&ids, e->it_id)) {
+			pr_err("%s: POSIX timer id %u appears twice\n", name, e->it_id);
+			bad = 1;
+		} else {
+			hmap_put_int(&ids, e->it_id, (void *)1);
+		}
+	}
+	hmap_free(&ids);
+	return bad ? -EINVAL : 0;
+}
+
 static int read_threads(struct rtree *t, struct rproc *p)
 {
 	char name[64];
@@ -404,6 +429,10 @@ static int read_threads(struct rtree *t, struct rproc *p)
 		p->threads[i].core = (CoreEntry *)m;
 	}
 	p->core = p->threads[0].core;
+	image_name(IMG_CORE, (unsigned)p->vpid, name, sizeof(name));
+	ret = check_ptimers(p->core, name, p->pe);
+	if (ret)
+		return ret;
 	p->zombie = p->core->tc->task_state == TASK_STATE_DEAD;
 	p->stopped = p->core->tc->task_state == TASK_STATE_STOPPED;
 	if (p->core->tc->task_state != TASK_STATE_ALIVE && !p->zombie && !p->stopped) {

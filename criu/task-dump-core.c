@@ -163,18 +163,6 @@ static int query_process(struct td_proc *p, struct process_state *ps, uint64_t s
 		err = query_mem(t, s, SYS_rt_sigaction, (long[4]){sig, 0, (long)s, 8}, &ps->sa[sig], sizeof(ps->sa[sig]),
 				"rt_sigaction");
 	}
-	for (int which = 0; !err && which < 3; which++)
-		err = query_mem(t, s, SYS_getitimer, (long[4]){which, (long)s}, &ps->itimers[which],
-				sizeof(ps->itimers[which]), "getitimer");
-	for (size_t i = 0; !err && i < ps->ptimers.nr; i++) {
-		int id = ps->ptimers.t[i].id;
-
-		err = query_mem(t, s, SYS_timer_gettime, (long[4]){id, (long)s}, &ps->ptimer_val[i],
-				sizeof(ps->ptimer_val[i]), "timer_gettime");
-		if (!err)
-			err = query(t, SYS_timer_getoverrun, (long[4]){id}, &ret, "timer_getoverrun");
-		ps->ptimer_overrun[i] = (int)ret;
-	}
 	if (!err)
 		err = query_mem(t, s, SYS_prctl, (long[4]){PR_GET_CHILD_SUBREAPER, (long)s}, &p->misc.child_subreaper,
 				sizeof(p->misc.child_subreaper), "prctl(PR_GET_CHILD_SUBREAPER)");
@@ -190,6 +178,128 @@ static int query_process(struct td_proc *p, struct process_state *ps, uint64_t s
 	return err;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t tv_ns(const struct timeval *tv)
+{
+	return (uint64_t)tv->tv_sec * 1000000000ULL + (uint64_t)tv->tv_usec * 1000ULL;
+}
+
+static uint64_t ts_ns(const struct timespec *ts)
+{
+	return (uint64_t)ts->tv_sec * 1000000000ULL + (uint64_t)ts->tv_nsec;
+}
+
+/* The itimers and POSIX timers: time left, interval, overrun. */
+static int read_timers(struct td_proc *p, struct process_state *ps, uint64_t s)
+{
+	struct seized_thread *t = p->threads[0];
+	long ret = 0;
+	int err = 0;
+
+	for (int which = 0; !err && which < 3; which++)
+		err = query_mem(t, s, SYS_getitimer, (long[4]){which, (long)s}, &ps->itimers[which],
+				sizeof(ps->itimers[which]), "getitimer");
+	for (size_t i = 0; !err && i < ps->ptimers.nr; i++) {
+		int id = ps->ptimers.t[i].id;
+
+		err = query_mem(t, s, SYS_timer_gettime, (long[4]){id, (long)s}, &ps->ptimer_val[i],
+				sizeof(ps->ptimer_val[i]), "timer_gettime");
+		if (!err)
+			err = query(t, SYS_timer_getoverrun, (long[4]){id}, &ret, "timer_getoverrun");
+		ps->ptimer_overrun[i] = (int)ret;
+	}
+	return err;
+}
+
+static void free_queues(struct td_proc *p, struct process_state *ps, struct thread_state *ts)
+{
+	for (size_t i = 0; i < p->nr_threads; i++) {
+		free(ts[i].pending);
+		ts[i].pending = NULL;
+		ts[i].nr_pending = 0;
+	}
+	free(ps->shared);
+	ps->shared = NULL;
+	ps->nr_shared = 0;
+}
+
+/* Every signal queue of the process: its threads' and the shared one. */
+static int read_queues(struct td_proc *p, struct process_state *ps, struct thread_state *ts)
+{
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < p->nr_threads; i++)
+		ret = get_pending_siginfo(ts[i].t, false, &ts[i].pending, &ts[i].nr_pending);
+	if (!ret)
+		ret = get_pending_siginfo(p->threads[0], true, &ps->shared, &ps->nr_shared);
+	return ret;
+}
+
+/*
+ * The smallest time left on an armed timer, or UINT64_MAX. Every clock a
+ * timer can use advances no faster than CLOCK_MONOTONIC while we look
+ * (CPU clocks: only the thread we inject into runs, one at a time).
+ */
+static uint64_t soonest_expiry(const struct process_state *ps)
+{
+	uint64_t soonest = UINT64_MAX, v;
+
+	for (int which = 0; which < 3; which++) {
+		v = tv_ns(&ps->itimers[which].it_value);
+		if (v && v < soonest)
+			soonest = v;
+	}
+	for (size_t i = 0; i < ps->ptimers.nr; i++) {
+		v = ts_ns(&ps->ptimer_val[i].it_value);
+		if (v && v < soonest)
+			soonest = v;
+	}
+	return soonest;
+}
+
+#define TIMER_SNAPSHOT_TRIES 16
+
+/*
+ * Timers keep running while the tasks are stopped: one that expires
+ * between reading its time left and reading the signal queues would lose
+ * its signal (or count it twice, the other way round). So: timers first,
+ * then the queues, and again until no armed timer could have expired in
+ * that window. A timer faster than the window never settles: its state
+ * is then taken as read, and one of its expiries may be seen twice.
+ */
+static int read_timers_and_queues(struct td_proc *p, struct process_state *ps, struct thread_state *ts, uint64_t s)
+{
+	for (int attempt = 1;; attempt++) {
+		uint64_t t0 = mono_ns(), window, soonest;
+		int err = read_timers(p, ps, s);
+
+		if (!err)
+			err = read_queues(p, ps, ts);
+		if (err)
+			return err;
+		window = mono_ns() - t0;
+		soonest = soonest_expiry(ps);
+		if (soonest > window)
+			return 0;
+		if (attempt == TIMER_SNAPSHOT_TRIES) {
+			pr_warn("process %d: a timer expires every %llu ns, faster than criu reads its state "
+				"(%llu ns): one expiry may be delivered twice after restore\n",
+				p->pid, (unsigned long long)soonest, (unsigned long long)window);
+			return 0;
+		}
+		pr_debug("process %d: a timer may have expired while read (%llu ns left, %llu ns window): again\n",
+			 p->pid, (unsigned long long)soonest, (unsigned long long)window);
+		free_queues(p, ps, ts);
+	}
+}
+
 /* Maps the scratch page, runs every query, unmaps it, whatever happened. */
 static int run_queries(struct td_proc *p, struct process_state *ps, struct thread_state *ts)
 {
@@ -203,6 +313,8 @@ static int run_queries(struct td_proc *p, struct process_state *ps, struct threa
 		return err;
 	}
 	err = query_process(p, ps, scratch);
+	if (!err)
+		err = read_timers_and_queues(p, ps, ts, scratch);
 	for (size_t i = 0; !err && i < p->nr_threads; i++)
 		err = query_thread(&ts[i], scratch);
 	err2 = inject_munmap(p->threads[0], scratch, SCRATCH_SIZE);
@@ -242,6 +354,8 @@ static int read_ptimers(struct td_proc *p, struct process_state *ps)
 
 	snprintf(path, sizeof(path), "/proc/%d/timers", p->pid);
 	ret = read_file_at(AT_FDCWD, path, &text, &len);
+	if (ret == -ENOENT) /* a kernel without POSIX timers: none to save */
+		return 0;
 	if (ret < 0) {
 		pr_err("can't read %s: %s\n", path, strerror(-ret));
 		return ret;
@@ -258,6 +372,17 @@ static int read_ptimers(struct td_proc *p, struct process_state *ps)
 		const struct proc_timer *t = &ps->ptimers.t[i];
 		size_t k;
 
+		/*
+		 * A CPU clock of "the calling thread" (pid 0, per thread) times
+		 * the thread that made the timer, which /proc doesn't tell.
+		 */
+		if (p->nr_threads > 1 && (t->clock == CLOCK_THREAD_CPUTIME_ID ||
+					  (t->clock < 0 && (t->clock & 4) && ~(t->clock >> 3) == 0))) {
+			pr_err("process %d: POSIX timer %d counts the CPU time of the thread that made it, and which "
+			       "of its %zu threads that is can't be known: not supported\n",
+			       p->pid, t->id, p->nr_threads);
+			return -EOPNOTSUPP;
+		}
 		if (!(t->notify & 4 /* SIGEV_THREAD_ID */))
 			continue;
 		for (k = 0; k < p->nr_threads && p->threads[k]->tid != t->notify_pid; k++)
@@ -301,10 +426,7 @@ static int read_process(struct td_proc *p, struct process_state *ps)
 	if (ret < 0)
 		return ret;
 	ps->oom_score_adj = (int32_t)strtol(buf, NULL, 10);
-	ret = read_ptimers(p, ps);
-	if (ret)
-		return ret;
-	return get_pending_siginfo(p->threads[0], true, &ps->shared, &ps->nr_shared);
+	return read_ptimers(p, ps);
 }
 
 static int check_seccomp(struct thread_state *ts)
@@ -320,7 +442,7 @@ static int check_seccomp(struct thread_state *ts)
 	return 0;
 }
 
-/* Before injections: queues, mask, and what a tid is enough for. */
+/* Before injections: status, mask, and what a tid is enough for. */
 static int read_thread_early(struct td_proc *p, struct thread_state *ts)
 {
 	struct seized_thread *t = ts->t;
@@ -332,8 +454,6 @@ static int read_thread_early(struct td_proc *p, struct thread_state *ts)
 		ret = check_seccomp(ts);
 	if (!ret)
 		ret = get_sigmask(t, &ts->sigmask);
-	if (!ret)
-		ret = get_pending_siginfo(t, false, &ts->pending, &ts->nr_pending);
 	if (ret < 0)
 		return ret;
 	if (syscall(SYS_get_robust_list, t->tid, &ts->robust_head, &ts->robust_len)) {

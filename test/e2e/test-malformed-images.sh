@@ -99,6 +99,26 @@ for e in img["entries"]:
     if e["type"] == "EVENTFD":
         del e["efd"]'
 refused eventfd-bare "lacks its description"
+# POSIX timers timer_create would refuse, or that name a thread the
+# process doesn't have, or one id twice (added to the root's core)
+PT='
+def timer(i, notify, signo, tid=None):
+    t = {"it_id": i, "clock_id": 1, "si_signo": signo, "it_sigev_notify": notify, "sival_ptr": 0,
+         "overrun": 0, "isec": 0, "insec": 0, "vsec": 5, "vnsec": 0}
+    if tid is not None:
+        t["notify_thread_id"] = tid
+    return t
+tm = img["entries"][0]["tc"].setdefault("timers", {})
+'
+alter ptimer-nosig core-1.img "$PT"'
+tm["posix"] = [timer(0, 0, 0)]'
+refused ptimer-nosig "POSIX timer 0 (id 0) is malformed"
+alter ptimer-tid core-1.img "$PT"'
+tm["posix"] = [timer(3, 4, 10, 4242)]'
+refused ptimer-tid "POSIX timer 0 (id 3) is malformed"
+alter ptimer-twice core-1.img "$PT"'
+tm["posix"] = [timer(2, 1, 0), timer(2, 0, 10)]'
+refused ptimer-twice "POSIX timer id 2 appears twice"
 alter state-bad "$SECCOMP_CORE" 'img["entries"][0]["tc"]["task_state"] = 9'
 refused state-bad "task_state 9"
 

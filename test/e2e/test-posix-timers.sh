@@ -70,6 +70,56 @@ if [ "$RC" -eq 0 ] && [ -n "$RPID" ]; then
 else
 	fail ptimer-restore "exit $RC: $OUT; $(tail -n 3 "$WORK/restore.log")"
 fi
+
+# A timer faster than criu can read the timers and signal queues (every 20
+# us): the dump tries again, then says so and goes on; after restore that
+# timer still fires.
+rm -rf "$R/out" && mkdir -p "$R/out"
+if CPID=$(start_container "$R" "$CLEAN" 'exec </dev/null >/dev/null 2>&1; /ptimer /out fast & wait'); then
+	wait_until 10 [ -s "$R/out/state" ]
+	run_criu dump -t "$CPID" -D "$WORK/img-fast" -v4 -o "$WORK/dump-fast.log"
+	if [ "$RC" -eq 0 ]; then ok ptimer-fast-dump; else fail ptimer-fast-dump "exit $RC: $OUT; $(tail -n 3 "$WORK/dump-fast.log")"; fi
+	expect ptimer-fast-retried grep -q "faster than criu reads its state" "$WORK/dump-fast.log"
+	e0=$(val e)
+	wait_until 3 gone "$CPID"
+	restore_ns "$WORK/img-fast" --root "$R" -v4 -o "$WORK/restore-fast.log"
+	if [ "$RC" -eq 0 ] && [ -n "$RPID" ]; then
+		ok ptimer-fast-restore
+		if wait_until 5 eval '[ "$(val e)" -gt "$e0" ]'; then
+			ok ptimer-fast-fires
+		else
+			fail ptimer-fast-fires "e stays at $(val e), dumped at $e0"
+		fi
+		stop_task "$RPID"
+	else
+		fail ptimer-fast-restore "exit $RC: $OUT; $(tail -n 3 "$WORK/restore-fast.log")"
+	fi
+else
+	fail ptimer-fast-start "container did not start"
+fi
+
+# A CPU-time timer of "the calling thread" in a process with two threads:
+# which thread it times can't be read, so the dump refuses, names it, and
+# the workload runs on.
+rm -rf "$R/out" && mkdir -p "$R/out"
+if CPID=$(start_container "$R" "$CLEAN" 'exec </dev/null >/dev/null 2>&1; /ptimer /out threadcpu & wait'); then
+	wait_until 10 [ -s "$R/out/state" ]
+	run_criu dump -t "$CPID" -D "$WORK/img-cpu" -v4 -o "$WORK/dump-cpu.log"
+	if [ "$RC" -ne 0 ] && grep -q "counts the CPU time of the thread that made it" "$WORK/dump-cpu.log"; then
+		ok ptimer-threadcpu-refused
+	else
+		fail ptimer-threadcpu-refused "exit $RC: $OUT; $(tail -n 3 "$WORK/dump-cpu.log")"
+	fi
+	a1=$(val a)
+	if wait_until 5 eval '[ "$(val a)" -gt "$a1" ]'; then
+		ok ptimer-threadcpu-still-running
+	else
+		fail ptimer-threadcpu-still-running "the workload stopped counting after the refused dump"
+	fi
+	stop_task "$CPID"
+else
+	fail ptimer-threadcpu-start "container did not start"
+fi
 left=$(leftover_tasks "$WORK")
 if [ -z "$left" ]; then ok no-leftover-tasks; else fail no-leftover-tasks "still running: $(echo $left)"; fi
 finish

@@ -31,6 +31,12 @@ static int test_parse(void)
 	CHECK(proc_timers_parse("ID: 1\nsignal: 14/0\nnotify: thread/pid.5\nClockID: 7", 50, &t, &e) == 0 &&
 	      t.nr == 1 && t.t[0].notify == SIGEV_THREAD && t.t[0].clock == 7);
 	proc_timers_free(&t);
+	/* SIGEV_NONE keeps whatever sigev_signo the program gave, valid or not */
+	CHECK(proc_timers_parse("ID: 4\nsignal: 99/0\nnotify: none/pid.5\nClockID: 1\n"
+				"ID: 5\nsignal: -3/0\nnotify: none/pid.5\nClockID: 1\n",
+				98, &t, &e) == 0 &&
+	      t.nr == 2 && t.t[0].signo == 99 && t.t[1].signo == -3 && t.t[1].notify == SIGEV_NONE);
+	proc_timers_free(&t);
 	return 0;
 }
 
@@ -47,7 +53,7 @@ static int test_refused(void)
 {
 	CHECK(refused("ID: x\n", 1));
 	CHECK(refused("ID: 1\n", 1));					       /* cut short */
-	CHECK(refused("ID: 1\nsignal: 99/0\nnotify: signal/pid.1\nClockID: 1\n", 2)); /* signal > 64 */
+	CHECK(refused("ID: 1\nsignal: ten/0\nnotify: signal/pid.1\nClockID: 1\n", 2));
 	CHECK(refused("ID: 1\nsignal: 10/zz\nnotify: signal/pid.1\nClockID: 1\n", 2));
 	CHECK(refused("ID: 1\nsignal: 10/0\nnotify: loud/pid.1\nClockID: 1\n", 3));
 	CHECK(refused("ID: 1\nsignal: 10/0\nnotify: signal/pgid.1\nClockID: 1\n", 3));

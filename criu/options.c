@@ -34,6 +34,9 @@ static const char usage_text[] =
 	"  -j, --shell-job          the tree was started from a shell\n"
 	"      --inherit-fd fd[N]:RES  restore: criu's own fd N stands for the dumped file RES\n"
 	"                           (e.g. pipe:[1234] or a path), one outside the tree\n"
+	"  --auto-dedup             restore: punch each page out of pages-N.img once it is\n"
+	"                           restored (frees the images' memory as it goes; the\n"
+	"                           images can't be restored again). dump: no effect\n"
 	"  --pidfile FILE           write the root task's PID to FILE\n"
 	"  --timeout N              seconds to wait for the tree to freeze\n"
 	"  --external mnt[KEY]:VAL  dump: KEY is a mountpoint in the container, VAL a name for it\n"
@@ -58,6 +61,7 @@ enum {
 	OPT_ENABLE_EXT_MASTERS,
 	OPT_FEATURE,
 	OPT_INHERIT_FD,
+	OPT_AUTO_DEDUP,
 };
 
 static const struct option long_opts[] = {
@@ -82,6 +86,7 @@ static const struct option long_opts[] = {
 	{ "enable-external-masters", no_argument, NULL, OPT_ENABLE_EXT_MASTERS },
 	{ "feature", required_argument, NULL, OPT_FEATURE },
 	{ "inherit-fd", required_argument, NULL, OPT_INHERIT_FD },
+	{ "auto-dedup", no_argument, NULL, OPT_AUTO_DEDUP },
 	{},
 };
 
@@ -325,6 +330,9 @@ static int parse_one(struct options *o, int c, const char *arg)
 		return parse_external(o, arg);
 	case OPT_INHERIT_FD:
 		return parse_inherit_fd(o, arg);
+	case OPT_AUTO_DEDUP:
+		o->auto_dedup = true;
+		return 0;
 	case OPT_PIDFILE:
 		free(o->pidfile);
 		o->pidfile = xstrdup(arg);

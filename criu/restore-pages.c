@@ -22,6 +22,12 @@
  * populate + read), and no injection per chunk. Areas userfaultfd can't
  * take (private file mappings), a kernel or seccomp that refuses it, and a
  * page already present (EEXIST) go the ways above.
+ *
+ * With --auto-dedup (as upstream), each chunk is punched out of pages-N.img
+ * once it is in place: on tmpfs the image's memory goes back to the kernel
+ * as the task's is taken, and the task's new pages are those just freed
+ * rather than memory the machine must first find (in a VM, fetch from the
+ * host). Every chunk is read exactly once, so nothing reads a hole.
  */
 #define LOG_PREFIX "restore: "
 
@@ -69,6 +75,9 @@ struct fill {
 
 	int uffd; /* criu's copy of the task's userfaultfd, or -1 */
 
+	const struct rtree *t;
+	unsigned pages_id;
+
 	/* the helper thread */
 	pid_t pid;
 	int img_fd; /* criu's own descriptor of pages-N.img */
@@ -76,6 +85,56 @@ struct fill {
 	uint64_t addr_failed;
 	uint64_t helper_bytes;
 };
+
+static atomic_int dedup_broken; /* punching refused once: said once, not tried again */
+
+int open_pages_image(const struct rtree *t, unsigned pages_id)
+{
+	char name[32];
+	int fd;
+
+	snprintf(name, sizeof(name), "pages-%u.img", pages_id);
+	fd = openat(t->imgs_dirfd, name, (t->auto_dedup ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0) {
+		int err = -errno;
+
+		if (t->auto_dedup)
+			pr_err("--auto-dedup: can't open %s for writing (%s): restore without --auto-dedup, or from "
+			       "images criu may change\n",
+			       name, strerror(-err));
+		return err;
+	}
+	return fd;
+}
+
+int rtree_check_dedup(const struct rtree *t)
+{
+	int fd;
+
+	if (!t->auto_dedup)
+		return 0;
+	for (size_t i = 0; i < t->nr + t->nr_shmems; i++) {
+		bool proc = i < t->nr;
+
+		if (proc && !t->procs[i].nr_pagemap)
+			continue;
+		fd = open_pages_image(t, proc ? t->procs[i].pages_id : t->shmems[i - t->nr].pages_id);
+		if (fd < 0)
+			return fd;
+		close(fd);
+	}
+	return 0;
+}
+
+void dedup_pages(const struct rtree *t, int fd, unsigned pages_id, uint64_t off, uint64_t len)
+{
+	if (!t->auto_dedup || !len || atomic_load(&dedup_broken))
+		return;
+	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) &&
+	    !atomic_exchange(&dedup_broken, 1))
+		pr_warn("--auto-dedup: can't punch restored pages out of pages-%u.img (%m): the images keep them\n",
+			pages_id);
+}
 
 /* The pagemap runs cut into chunks, with their offsets in pages-N.img. */
 static int make_chunks(const struct rproc *p, struct fill *f, uint64_t *total)
@@ -291,6 +350,7 @@ static void *helper_main(void *arg)
 				break;
 			}
 			f->helper_bytes += c->len;
+			dedup_pages(f->t, f->img_fd, f->pages_id, c->off, c->len);
 			continue;
 		}
 		while (got < c->len) {
@@ -312,6 +372,7 @@ static void *helper_main(void *arg)
 			break;
 		}
 		f->helper_bytes += c->len;
+		dedup_pages(f->t, f->img_fd, f->pages_id, c->off, c->len);
 	}
 	free(buf);
 	return NULL;
@@ -351,18 +412,21 @@ static int task_fill(struct rproc *p, struct seized_thread *st, int fd, const st
 
 int fill_pages(struct rtree *t, struct rproc *p, struct seized_thread *st, uint64_t *bytes)
 {
-	struct fill f = {.pid = st->pid, .img_fd = -1, .uffd = -1};
+	struct fill f = {.pid = st->pid, .img_fd = -1, .uffd = -1, .t = t, .pages_id = p->pages_id};
 	int fd = rtree_task_fd(t, RFD_PAGES), ret = 0;
 	bool populate = true, helper = false;
 	pthread_t th;
 	uint64_t total;
 	struct chunk *c;
-	char name[32];
 
 	make_chunks(p, &f, &total);
 	if (total) {
-		snprintf(name, sizeof(name), "pages-%u.img", p->pages_id);
-		f.img_fd = openat(t->imgs_dirfd, name, O_RDONLY | O_CLOEXEC);
+		f.img_fd = open_pages_image(t, p->pages_id);
+		/* without it, the task alone reads the pages; punching them needs it */
+		if (f.img_fd < 0 && t->auto_dedup) {
+			free(f.chunks);
+			return f.img_fd;
+		}
 	}
 	if (f.img_fd >= 0)
 		f.uffd = uffd_open(p, st, &f);
@@ -374,12 +438,15 @@ int fill_pages(struct rtree *t, struct rproc *p, struct seized_thread *st, uint6
 	while (!ret && (c = take(&f))) {
 		if (!c->uffd) {
 			ret = task_fill(p, st, fd, c, &populate);
-			continue;
+		} else {
+			ret = uffd_fill(&f, c);
+			if (ret)
+				pr_err("process %d: can't fill %#llx from offset %llu of pages-%u.img: %s\n", p->vpid,
+				       (unsigned long long)c->addr, (unsigned long long)c->off, p->pages_id,
+				       strerror(-ret));
 		}
-		ret = uffd_fill(&f, c);
-		if (ret)
-			pr_err("process %d: can't fill %#llx from offset %llu of pages-%u.img: %s\n", p->vpid,
-			       (unsigned long long)c->addr, (unsigned long long)c->off, p->pages_id, strerror(-ret));
+		if (!ret)
+			dedup_pages(t, f.img_fd, p->pages_id, c->off, c->len);
 	}
 	if (ret)
 		atomic_store(&f.stop, 1);

@@ -96,7 +96,10 @@ static int read_object(struct rtree *t, struct rshmem *s)
 
 int rtree_read_shmem(struct rtree *t)
 {
+	struct hmap index; /* shmid -> its place in t->shmems + 1, while that grows */
+
 	hmap_init(&t->shmem_by_id);
+	hmap_init(&index);
 	for (size_t i = 0; i < t->nr; i++) {
 		const MmEntry *mm = t->procs[i].mm;
 
@@ -112,20 +115,27 @@ int rtree_read_shmem(struct rtree *t)
 				pr_err("mm-%d.img: shared memory area %#llx has shmid %llu, offset %#llx\n",
 				       t->procs[i].vpid, (unsigned long long)v->start, (unsigned long long)v->shmid,
 				       (unsigned long long)v->pgoff);
+				hmap_free(&index);
 				return -EINVAL;
 			}
-			s = find(t, v->shmid);
-			if (!s) {
+			/* one object however many areas and processes map it */
+			uintptr_t at = (uintptr_t)hmap_get_int(&index, v->shmid);
+
+			if (at) {
+				s = &t->shmems[at - 1];
+			} else {
 				t->shmems = xrealloc(t->shmems, (t->nr_shmems + 1) * sizeof(*t->shmems));
 				s = &t->shmems[t->nr_shmems++];
 				memset(s, 0, sizeof(*s));
 				s->shmid = v->shmid;
 				s->fd = -1;
+				hmap_put_int(&index, v->shmid, (void *)(uintptr_t)t->nr_shmems);
 			}
 			if (end > s->size)
 				s->size = end;
 		}
 	}
+	hmap_free(&index);
 	/* the array is complete: now the map may point into it */
 	for (size_t i = 0; i < t->nr_shmems; i++)
 		hmap_put_int(&t->shmem_by_id, t->shmems[i].shmid, &t->shmems[i]);
@@ -165,10 +175,11 @@ static int make_object(struct rtree *t, struct rshmem *s, int above, char *buf)
 	if (s->fd < 0)
 		return -errno;
 	snprintf(name, sizeof(name), "pages-%u.img", s->pages_id);
-	img = openat(t->imgs_dirfd, name, O_RDONLY | O_CLOEXEC);
+	img = open_pages_image(t, s->pages_id);
 	if (img < 0) {
-		pr_perror("can't open %s", name);
-		return -errno;
+		if (!t->auto_dedup)
+			pr_err("can't open %s: %s\n", name, strerror(-img));
+		return img;
 	}
 	for (size_t i = 0; i < s->nr_runs; i++) {
 		for (uint64_t done = 0; done < s->runs[i].len;) {
@@ -185,6 +196,7 @@ static int make_object(struct rtree *t, struct rshmem *s, int above, char *buf)
 					  s->runs[i].off + done);
 				return -EIO;
 			}
+			dedup_pages(t, img, s->pages_id, img_off, n);
 			done += n;
 			img_off += n;
 		}

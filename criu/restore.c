@@ -174,6 +174,10 @@ int cr_restore(const struct options *o)
 	ret = rtree_read(c.imgs_dirfd, &tree);
 	if (ret)
 		goto out;
+	tree.auto_dedup = o->auto_dedup;
+	ret = rtree_check_dedup(&tree);
+	if (ret)
+		goto out;
 	/*
 	 * No mount image: the tree shared criu's mount namespace when it was
 	 * dumped (a process started from a shell, say). It comes back in ours,

@@ -170,7 +170,7 @@ anon_baseline() {
 }
 
 bench_process() {
-	local store dir pid a b t r rss rrss frozen size res rpid anon
+	local store dir pid a b t r rss rrss frozen size res rpid anon where ropts
 	declare -A BASE
 	if [ ! -x "$TOP/test/helpers/memtest-static" ]; then
 		echo "process: test/helpers/memtest-static missing (make all)"
@@ -180,10 +180,15 @@ bench_process() {
 	printf "%-9s %-18s %-14s %-12s %-20s %-12s %s\n" images "dump" "frozen" "dump RSS" "restore" "restore RSS" \
 		"(process with $MEM_MB MiB of touched memory; $RUNS runs each, then the median)"
 	anon=$(anon_baseline)
-	for store in /dev/shm /var/tmp; do
+	# "dedup": images on /dev/shm again, restored with --auto-dedup (each
+	# page punched out of the image once restored: the task's new memory
+	# is the images' own, just freed)
+	for store in /dev/shm dedup /var/tmp; do
+	where=$store ropts=
+	[ "$store" = dedup ] && where=/dev/shm ropts=--auto-dedup
 	: >"$WORK/dmb" && : >"$WORK/rmb"
 	for run in $(seq 1 "$RUNS"); do
-		dir=$(mktemp -d "$store/criu-bench.XXXXXX")
+		dir=$(mktemp -d "$where/criu-bench.XXXXXX")
 		IMGDIRS+=("$dir")
 		BASE[$store]=$(baseline "$dir")
 		pid=$(start_memtest) || return 1
@@ -206,7 +211,7 @@ bench_process() {
 		rm -f "$WORK/rpid"
 		a=$(now)
 		peak_rss "$WORK/rrss" "$CRIU" restore -D "$dir" --root "$WORK/proot" -d --pidfile "$WORK/rpid" \
-			-v4 -o "$dir/restore.log" >/dev/null 2>&1
+			$ropts -v4 -o "$dir/restore.log" >/dev/null 2>&1
 		r=$?
 		b=$(now)
 		rpid=$(cat "$WORK/rpid" 2>/dev/null)

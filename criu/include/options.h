@@ -42,6 +42,7 @@ struct options {
 	bool leave_running;
 	bool restore_detached;
 	bool shell_job;
+	bool auto_dedup; /* --auto-dedup: restore punches restored pages out of the images */
 	char *pidfile;
 	unsigned timeout;
 

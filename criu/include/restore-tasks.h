@@ -135,6 +135,7 @@ struct rtree {
 	int imgs_dirfd; /* not owned */
 	int host_proc_fd; /* the host's /proc (O_PATH), -1 until opened */
 	bool host_mode;	  /* restored in criu's own pid namespace, not a new one */
+	bool auto_dedup;  /* --auto-dedup: restored pages are punched out of their image */
 	pid_t criu_pid;	  /* the restoring criu, the root's parent */
 	char *nodename, *domainname; /* utsns-1.img, NULL if none */
 	IpcVarEntry *ipc_var;	     /* ipcns-var-1.img, NULL if none */
@@ -206,6 +207,12 @@ int rtree_restore_fowns(struct rtree *t);
 int rtree_register_epolls(struct rtree *t, struct rproc *p);
 /* restore-pages.c: p's dumped pages into its mapped areas; adds to *bytes. */
 int fill_pages(struct rtree *t, struct rproc *p, struct seized_thread *st, uint64_t *bytes);
+/* restore-pages.c: pages-N.img for reading (and punching, with --auto-dedup). */
+int open_pages_image(const struct rtree *t, unsigned pages_id);
+/* restore-pages.c: with --auto-dedup, can every pages image be punched? Before any task. */
+int rtree_check_dedup(const struct rtree *t);
+/* restore-pages.c: with --auto-dedup, [off, off + len) of that image restored for good. */
+void dedup_pages(const struct rtree *t, int fd, unsigned pages_id, uint64_t off, uint64_t len);
 int restore_core(struct rtree *t, struct rproc *p);
 /* Last injection of a process (closes criu's fds), then registers. */
 int restore_finish(struct rtree *t, struct rproc *p);

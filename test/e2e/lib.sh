@@ -116,6 +116,23 @@ finish() {
 	exit $FAILED
 }
 
+# verified NAME: a helper that checks its memory on demand (memtest-static,
+# shmem-static: $R/out/trigger, then "round N: ..." in $R/out/result)
+# checks every byte again; ok when all are right and the never-touched
+# area is still not resident. ROUND counts the rounds asked for.
+ROUND=0
+verified() {
+	ROUND=$((ROUND + 1))
+	touch "$R/out/trigger"
+	if ! wait_until 15 grep -q "^round $ROUND:" "$R/out/result"; then
+		fail "$1" "no round $ROUND result: $(cat "$R/out/result" 2>/dev/null)"
+	elif grep -q "^round $ROUND: verified OK untouched-resident 0$" "$R/out/result"; then
+		ok "$1"
+	else
+		fail "$1" "$(cat "$R/out/result")"
+	fi
+}
+
 # restore_ns IMGDIR ARGS...: runs criu restore -d with a pidfile; on success
 # sets RPID to the task holding the restored namespaces (killed at cleanup).
 restore_ns() {

@@ -9,7 +9,9 @@
 #   2. the dump fails for want of space, images on a small tmpfs;
 #   3. the dump succeeds: the memory was given back, the restore verifies;
 #   4. dump -R gives nothing back;
-#   5. two processes sharing one memory (CLONE_VM) are refused.
+#   5. two processes sharing one memory (CLONE_VM) are refused;
+#   6. restore --auto-dedup punches each restored page out of the images
+#      (and refuses images it can't write to before making any task).
 . "$(dirname "$0")/lib.sh"
 
 H=$TOP/test/helpers
@@ -52,20 +54,6 @@ start() {
 	fi
 	MPID=$(awk '{print $1}' /proc/$CPID/task/$CPID/children)
 	ROUND=0
-}
-
-# verified NAME: memtest checks every byte again; ok when all are right
-# and the never-touched area is still not resident.
-verified() {
-	ROUND=$((ROUND + 1))
-	touch "$R/out/trigger"
-	if ! wait_until 15 grep -q "^round $ROUND:" "$R/out/result"; then
-		fail "$1" "no round $ROUND result: $(cat "$R/out/result" 2>/dev/null)"
-	elif grep -q "^round $ROUND: verified OK untouched-resident 0$" "$R/out/result"; then
-		ok "$1"
-	else
-		fail "$1" "$(cat "$R/out/result")"
-	fi
 }
 
 rss_mb() { awk '/^VmRSS:/ {print int($2 / 1024)}' /proc/$1/status 2>/dev/null; }
@@ -182,6 +170,45 @@ if [ -x "$H/vmshare-static" ]; then
 	fi
 else
 	fail helpers-built "$H/vmshare-static is missing: run make all"
+fi
+
+# 6. restore --auto-dedup: refused from images criu can't write to (a
+#    read-only bind of them) before any task is made; then from the images
+#    themselves: every byte back, the pages images still their size but
+#    all holes
+blocks() { du -B1 -c "$@" | tail -1 | awk '{print $1}'; }
+if start dedup; then
+	verified dedup-verified-before
+	run_criu dump -t "$CPID" -D "$WORK/img-dedup" -v4 -o "$WORK/dedup-dump.log"
+	if [ "$RC" -eq 0 ]; then ok dedup-dump; else fail dedup-dump "exit $RC: $OUT; log: $(tail_log "$WORK/dedup-dump.log")"; fi
+	wait_until 3 gone "$CPID"
+	size=$(du -b --apparent-size -c "$WORK"/img-dedup/pages-*.img | tail -1 | awk '{print $1}')
+	held=$(blocks "$WORK"/img-dedup/pages-*.img)
+	mkdir -p "$WORK/ro"
+	mount --bind "$WORK/img-dedup" "$WORK/ro" && mount -o remount,bind,ro "$WORK/ro"
+	mounts_before=$(wc -l </proc/self/mountinfo)
+	restore_ns "$WORK/ro" --root "$R" --auto-dedup -v4 -o "$WORK/dedup-ro-restore.log"
+	expect dedup-readonly-refused [ "$RC" -ne 0 ]
+	expect dedup-readonly-message contains "$OUT" "--auto-dedup: can't open pages-"
+	expect dedup-readonly-no-task not grep -q "seized thread" "$WORK/dedup-ro-restore.log"
+	[ -n "$RPID" ] && stop_task "$RPID"
+	expect dedup-readonly-no-mounts [ "$(wc -l </proc/self/mountinfo)" = "$mounts_before" ]
+	expect dedup-readonly-images-kept [ "$(blocks "$WORK"/img-dedup/pages-*.img)" = "$held" ]
+	umount "$WORK/ro"
+	if restore_ns "$WORK/img-dedup" --root "$R" --auto-dedup -v4 -o "$WORK/dedup-restore.log"; then
+		ok dedup-restore
+		verified dedup-verified-after-restore
+		after=$(blocks "$WORK"/img-dedup/pages-*.img)
+		now=$(du -b --apparent-size -c "$WORK"/img-dedup/pages-*.img | tail -1 | awk '{print $1}')
+		if [ "$held" -ge $((FILL * 1048576)) ] && [ "$after" -lt 1048576 ] && [ "$now" = "$size" ]; then
+			ok dedup-images-punched
+		else
+			fail dedup-images-punched "pages images held $held bytes before the restore, $after after (size $size, then $now)"
+		fi
+		stop_task "$RPID"
+	else
+		fail dedup-restore "exit $RC: $OUT; log: $(tail_log "$WORK/dedup-restore.log")"
+	fi
 fi
 
 left=$(leftover_tasks "$WORK")

@@ -96,7 +96,7 @@ static int check_defaults(const struct options *o)
 	CHECK(o->verbosity == 2);
 	CHECK(o->timeout == 10);
 	CHECK(o->root == NULL);
-	CHECK(!o->leave_running && !o->restore_detached && !o->shell_job);
+	CHECK(!o->leave_running && !o->restore_detached && !o->shell_job && !o->auto_dedup);
 	CHECK(o->pidfile == NULL);
 	CHECK(o->nr_ext_mounts == 0 && o->ext_mounts == NULL);
 	CHECK(!o->ext_mounts_auto && !o->enable_external_sharing && !o->enable_external_masters);
@@ -190,6 +190,12 @@ VERBOSITY_CHECK(0)
 VERBOSITY_CHECK(1)
 VERBOSITY_CHECK(3)
 VERBOSITY_CHECK(4)
+
+static int check_auto_dedup(const struct options *o)
+{
+	CHECK(o->auto_dedup);
+	return 0;
+}
 
 static int check_root_flags(const struct options *o)
 {
@@ -425,6 +431,9 @@ static const struct opt_case opt_cases[] = {
 				   "--shell-job", "--pidfile=/run/c.pid", "--timeout=30" }, 0, CMD_RESTORE, NULL,
 	  check_root_flags },
 	{ "timeout-zero", { "restore", "--timeout", "0" }, 0, CMD_RESTORE, NULL, check_timeout_0 },
+	{ "auto-dedup", { "restore", "--auto-dedup" }, 0, CMD_RESTORE, NULL, check_auto_dedup },
+	{ "auto-dedup-dump", { "dump", "-t", "1", "--auto-dedup" }, 0, CMD_DUMP, NULL, check_auto_dedup },
+	{ "auto-dedup-value", { "restore", "--auto-dedup=yes" }, -1, 0, "auto-dedup" },
 	{ "timeout-letters", { "restore", "--timeout", "soon" }, -1, 0, "bad --timeout 'soon'" },
 	{ "timeout-negative", { "restore", "--timeout=-1" }, -1, 0, "bad --timeout '-1'" },
 	{ "timeout-too-long", { "restore", "--timeout", "86401" }, -1, 0, "bad --timeout '86401'" },

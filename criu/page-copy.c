@@ -112,45 +112,65 @@ static int copy_buffered(struct page_copier *pc, struct iovec *r, size_t nr)
 }
 
 /* ------------------------------------------------------------------------
- * The mapped way: batches queued to worker threads
+ * The workers way: batches queued to worker threads
  */
 
-/* Is the images' filesystem too full for `len` more bytes? Then says so. */
-static bool no_space(struct page_copier *pc, uint64_t len)
+/* Drops the first `n` bytes of ranges r[*i..nr). */
+static void advance(struct iovec *r, size_t nr, size_t *i, size_t n)
 {
-	struct statfs sfs;
-
-	if (fstatfs(pc->w->fd, &sfs) || (uint64_t)sfs.f_bavail * sfs.f_bsize >= len)
-		return false;
-	pr_err("%s: no space left on the images' filesystem\n", pc->w->name);
-	return true;
+	while (*i < nr && n >= r[*i].iov_len)
+		n -= r[(*i)++].iov_len;
+	if (*i < nr && n) {
+		r[*i].iov_base = (char *)r[*i].iov_base + n;
+		r[*i].iov_len -= n;
+	}
 }
 
-/* A batch copied straight into its part of the image, mapped. */
-static int worker_map(struct page_copier *pc, struct pc_batch *b)
+/*
+ * A batch into its part of the image, a piece at a time: read from the
+ * process into the worker's buffer (small enough to stay in its CPU's
+ * cache), then pwrite(2) at the piece's place. A tmpfs page written whole
+ * is never cleared first, where a page faulted into a mapping is: this is
+ * one pass over fresh memory instead of two. pwrite gets the inode lock,
+ * the reads from the process run in parallel.
+ */
+static int worker_write(struct page_copier *pc, const struct pc_batch *b, char *buf)
 {
-	char *win = mmap(NULL, b->len, PROT_READ | PROT_WRITE, MAP_SHARED, pc->w->fd, (off_t)b->off);
-	struct iovec r[PC_IOVS];
-	int err;
+	struct iovec r[PC_IOVS], piece[PC_IOVS];
+	uint64_t off = b->off;
+	size_t i = 0;
+	int err = 0;
 
-	if (win == MAP_FAILED) {
-		pr_perror("%s: can't map %llu bytes at offset %llu", pc->w->name, (unsigned long long)b->len,
-			  (unsigned long long)b->off);
-		return -errno;
-	}
 	memcpy(r, b->remote, b->nr * sizeof(*r));
-	/*
-	 * The window's pages allocated in one pass, not one trapped fault at
-	 * a time; a full tmpfs shows here, before the copy would fault (the
-	 * kernel's copy gets EFAULT, no SIGBUS) and blame the process.
-	 */
-	if (madvise(win, b->len, MADV_POPULATE_WRITE) && no_space(pc, b->len))
-		err = -ENOSPC;
-	else
-		err = read_ranges(pc, win, r, b->nr, b->len);
-	munmap(win, b->len);
-	if (err == -EFAULT && no_space(pc, b->len))
-		err = -ENOSPC;
+	while (!err && i < b->nr) {
+		size_t n = 0, len = 0;
+
+		for (size_t k = i; k < b->nr && len < PC_PIECE; k++) {
+			size_t take = r[k].iov_len < PC_PIECE - len ? r[k].iov_len : PC_PIECE - len;
+
+			piece[n++] = (struct iovec){.iov_base = r[k].iov_base, .iov_len = take};
+			len += take;
+		}
+		err = read_ranges(pc, buf, piece, n, len);
+		for (size_t done = 0; !err && done < len;) {
+			ssize_t w = pwrite(pc->w->fd, buf + done, len - done, (off_t)(off + done));
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w > 0) {
+				done += (size_t)w;
+				continue;
+			}
+			err = w ? -errno : -EIO;
+			if (err == -ENOSPC || err == -EDQUOT)
+				pr_err("%s: no space left on the images' filesystem\n", pc->w->name);
+			else
+				pr_perror("%s: can't write %zu bytes at offset %llu", pc->w->name, len - done,
+					  (unsigned long long)(off + done));
+		}
+		off += len;
+		advance(r, b->nr, &i, len);
+	}
 	return err;
 }
 
@@ -159,8 +179,16 @@ static void *worker_main(void *arg)
 	struct page_copier *pc = arg;
 	struct pc_workers *wk = pc->wk;
 	struct pc_batch b;
+	char *buf = malloc(PC_PIECE);
 	int err = 0;
 
+	if (!buf) {
+		pthread_mutex_lock(&wk->lock);
+		wk->err = -ENOMEM;
+		pthread_cond_broadcast(&wk->cond);
+		pthread_mutex_unlock(&wk->lock);
+		return NULL;
+	}
 	for (;;) {
 		pthread_mutex_lock(&wk->lock);
 		while (wk->queued == 0 && !wk->done && !wk->err)
@@ -175,7 +203,7 @@ static void *worker_main(void *arg)
 		pthread_cond_broadcast(&wk->cond);
 		pthread_mutex_unlock(&wk->lock);
 
-		err = worker_map(pc, &b);
+		err = worker_write(pc, &b, buf);
 		if (!err && pc->releasing) {
 			pthread_mutex_lock(&wk->lock);
 			/*
@@ -198,6 +226,7 @@ static void *worker_main(void *arg)
 			break;
 		}
 	}
+	free(buf);
 	return NULL;
 }
 
@@ -225,7 +254,7 @@ static bool mapped_open(struct page_copier *pc, int nr_threads)
 		pc->wk = NULL;
 		return false;
 	}
-	pr_debug("process %d: pages copied by %d threads into the mapped image\n", pc->pid, wk->nr_threads);
+	pr_debug("process %d: pages written by %d threads into the image\n", pc->pid, wk->nr_threads);
 	return true;
 }
 
@@ -413,17 +442,6 @@ undo:
 	}
 	pc->scratch = 0;
 	return hard ? hard : -EAGAIN;
-}
-
-/* Drops the first `n` bytes of ranges r[*i..nr). */
-static void advance(struct iovec *r, size_t nr, size_t *i, size_t n)
-{
-	while (*i < nr && n >= r[*i].iov_len)
-		n -= r[(*i)++].iov_len;
-	if (*i < nr && n) {
-		r[*i].iov_base = (char *)r[*i].iov_base + n;
-		r[*i].iov_len -= n;
-	}
 }
 
 /*

@@ -3,12 +3,14 @@
  * the memory dump (task-dump-mm.c decides which pages).
  *
  * Three ways, chosen per process when the copier opens:
- * - mapped, when the image is on tmpfs and there are CPUs to spare: batches
- *   go to worker threads that map their part of the image and
- *   process_vm_readv(2) straight into it. Writes to one file are serialized
- *   by its inode lock, page faults on a shared mapping are not, so several
- *   CPUs allocate and fill the image's pages at once (the cost that
- *   dominates in a VM); the image grows (ftruncate) before each batch.
+ * - workers, when the image is on tmpfs and there are CPUs to spare:
+ *   batches go to worker threads that process_vm_readv(2) them a piece at
+ *   a time into a buffer that stays in their CPU's cache and pwrite(2) it
+ *   at its place in the image. tmpfs never clears a page written whole
+ *   (a page faulted into a mapping of the file it does clear: a second
+ *   pass over fresh memory), and the reads run in parallel while writes to
+ *   the file take its inode lock in turn; the image grows (ftruncate)
+ *   before each batch.
  * - splice: the process itself is made to run vmsplice(2)
  *   (one injected syscall per batch) into a pipe whose read end we hold;
  *   vmsplice only takes references to its pages, and splice(2) moves them
@@ -46,6 +48,7 @@
 #define PC_IOVS		1024U	   /* remote ranges per batch (IOV_MAX) */
 #define PC_RING		4U	   /* batches queued to the workers */
 #define PC_MAX_THREADS	4
+#define PC_PIECE	(256U << 10) /* a worker's buffer: what it reads, then writes */
 
 struct pc_opts {
 	int threads;	  /* workers for the mapped way; < 2: none */

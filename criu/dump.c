@@ -20,6 +20,7 @@
 #include "crtools.h"
 #include "dump.h"
 #include "ipc-ns.h"
+#include "ipc-sysv.h"
 #include "net-ns.h"
 #include "hashmap.h"
 #include "inventory.pb-c.h"
@@ -163,9 +164,15 @@ static int write_utsns(struct dump_ctx *d)
 	}
 }
 
+static struct img_writer *new_ipc_image(void *ctx, enum img_type type)
+{
+	return dump_new_image(ctx, type, 1);
+}
+
 /*
- * The settings of the task's IPC namespace, when it has its own; one that
- * holds System V objects is refused, as they are not saved yet.
+ * The settings of the task's IPC namespace, when it has its own, and its
+ * System V objects (ipc-sysv.c); one holding POSIX message queues is
+ * refused, as they are not saved yet.
  */
 static int write_ipcns(struct dump_ctx *d)
 {
@@ -187,17 +194,20 @@ static int write_ipcns(struct dump_ctx *d)
 		       d->pid, strerror(-(v.nr_shm < 0 ? v.nr_shm : v.nr_sem < 0 ? v.nr_sem : v.nr_msg < 0 ? v.nr_msg : v.nr_mq)));
 		return -EIO;
 	}
-	if (v.nr_shm || v.nr_sem || v.nr_msg || v.nr_mq) {
-		pr_err("the IPC namespace of task %d holds IPC objects (%d System V shared memory segments, %d semaphore sets, %d message queues; %d POSIX message queues), which can't be dumped yet\n",
-		       d->pid, v.nr_shm, v.nr_sem, v.nr_msg, v.nr_mq);
+	if (v.nr_mq) {
+		pr_err("the IPC namespace of task %d holds %d POSIX message queues, which can't be dumped yet\n",
+		       d->pid, v.nr_mq);
 		return -EOPNOTSUPP;
 	}
 	ipc_vars_to_entry(&v, &e, sem);
 	{
 		struct img_writer *w = dump_new_image(d, IMG_IPC_VAR, 1);
 
-		return w ? img_write_entry(w, &e.base) : -EIO;
+		ret = w ? img_write_entry(w, &e.base) : -EIO;
 	}
+	if (!ret && (v.nr_shm || v.nr_sem || v.nr_msg))
+		ret = sysv_dump(d->pid, new_ipc_image, d);
+	return ret;
 }
 
 /* A network namespace of the task's own, if it holds nothing but lo. */

@@ -39,6 +39,9 @@
 #include "creds.pb-c.h"
 #include "utsns.pb-c.h"
 #include "ipc-var.pb-c.h"
+#include "ipc-shm.pb-c.h"
+#include "ipc-sem.pb-c.h"
+#include "ipc-msg.pb-c.h"
 #include "timer.pb-c.h"
 
 #define IMG_SERVICE_MAGIC 0x55105940U /* CRIU's other common magic, for service images */
@@ -52,6 +55,51 @@ static uint64_t pipe_data_payload_len(const ProtobufCMessage *msg)
 static uint64_t sk_packet_payload_len(const ProtobufCMessage *msg)
 {
 	return ((const SkPacketEntry *)msg)->length;
+}
+
+/* A segment's bytes, padded to 4; UINT64_MAX for a size no file holds. */
+static uint64_t ipc_shm_payload_len(const ProtobufCMessage *msg)
+{
+	uint64_t size = ((const IpcShmEntry *)msg)->size;
+
+	return size > (UINT64_MAX >> 1) ? UINT64_MAX : (size + 3) & ~3ULL;
+}
+
+/* A set's values, 16 bits each, padded to 8 bytes. */
+static uint64_t ipc_sem_payload_len(const ProtobufCMessage *msg)
+{
+	return ((uint64_t)((const IpcSemEntry *)msg)->nsems * 2 + 7) & ~7ULL;
+}
+
+/* qnum messages: a 32-bit length, an ipc_msg, its text padded to 8. */
+static uint64_t ipc_msg_payload_scan(const ProtobufCMessage *msg, const uint8_t *buf, uint64_t avail)
+{
+	uint32_t qnum = ((const IpcMsgEntry *)msg)->qnum;
+	uint64_t off = 0;
+
+	for (uint32_t i = 0; i < qnum; i++) {
+		IpcMsg *m;
+		uint32_t len;
+		uint64_t text;
+
+		if (avail - off < 4)
+			return UINT64_MAX;
+		len = (uint32_t)buf[off] | (uint32_t)buf[off + 1] << 8 | (uint32_t)buf[off + 2] << 16 |
+		      (uint32_t)buf[off + 3] << 24;
+		off += 4;
+		if (len > avail - off || len > IMG_MAX_ENTRY)
+			return UINT64_MAX;
+		m = ipc_msg__unpack(NULL, len, buf + off);
+		if (!m)
+			return UINT64_MAX;
+		text = ((uint64_t)m->msize + 7) & ~7ULL;
+		ipc_msg__free_unpacked(m, NULL);
+		off += len;
+		if (text > avail - off)
+			return UINT64_MAX;
+		off += text;
+	}
+	return off;
 }
 
 /* A protobuf image (or, with magic 0 and pb NULL, a raw one) of type IMG_<t>. */
@@ -108,6 +156,12 @@ static const struct img_type_desc img_types[IMG_NR] = {
 	IMG_ROW(SECCOMP, "seccomp.img", 0x64413049U, &seccomp_entry__descriptor),
 	IMG_ROW(SK_QUEUES, "sk-queues.img", 0x56264026U, &sk_packet_entry__descriptor,
 		.payload_len = sk_packet_payload_len),
+	IMG_ROW(IPCNS_SHM, "ipcns-shm-%u.img", 0x46283044U, &ipc_shm_entry__descriptor,
+		.payload_len = ipc_shm_payload_len),
+	IMG_ROW(IPCNS_SEM, "ipcns-sem-%u.img", 0x59573019U, &ipc_sem_entry__descriptor,
+		.payload_len = ipc_sem_payload_len),
+	IMG_ROW(IPCNS_MSG, "ipcns-msg-%u.img", 0x55453737U, &ipc_msg_entry__descriptor,
+		.payload_scan = ipc_msg_payload_scan),
 };
 /* clang-format on */
 
@@ -728,8 +782,18 @@ out:
 /* Checks and skips the payload that follows entry `m` (pipes-data). */
 static int skip_payload(struct img_reader *r, const ProtobufCMessage *m)
 {
-	uint64_t want = r->desc->payload_len(m), left = r->size - r->off;
+	uint64_t left = r->size - r->off, want;
 
+	if (r->desc->payload_scan) {
+		want = r->desc->payload_scan(m, r->buf + r->off, left);
+		if (want == UINT64_MAX) {
+			pr_err("%s: malformed or truncated payload after the entry ending at offset %" PRIu64 "\n",
+			       r->path, r->off);
+			return -EINVAL;
+		}
+	} else {
+		want = r->desc->payload_len(m);
+	}
 	if (want > left) {
 		pr_err("%s: truncated payload at offset %" PRIu64 ": the entry announces %" PRIu64 " bytes, %" PRIu64
 		       " left\n",
@@ -791,7 +855,7 @@ int img_read_entry(struct img_reader *r, ProtobufCMessage **msg)
 		return -EINVAL;
 	}
 	r->off += 4 + (uint64_t)len;
-	if (r->desc->payload_len && type == r->desc->pb && skip_payload(r, m) < 0) {
+	if ((r->desc->payload_len || r->desc->payload_scan) && type == r->desc->pb && skip_payload(r, m) < 0) {
 		protobuf_c_message_free_unpacked(m, NULL);
 		return -EINVAL;
 	}

@@ -747,6 +747,7 @@ int rtree_read(int dirfd, struct rtree *t)
 	memset(t, 0, sizeof(*t));
 	t->imgs_dirfd = dirfd;
 	t->host_proc_fd = -1;
+	t->sysv.shm_r.fd = t->sysv.sem_r.fd = t->sysv.msg_r.fd = -1;
 	hmap_init(&t->by_vpid);
 	hmap_init(&t->file_by_id);
 	if (faccessat(dirfd, "pstree.img", F_OK, 0))
@@ -786,6 +787,9 @@ int rtree_read(int dirfd, struct rtree *t)
 		}
 		if (!ret)
 			t->ipc_var = (IpcVarEntry *)m;
+		/* its System V objects, which only a namespace of the tree's own has */
+		if (!ret)
+			ret = sysv_read(dirfd, &t->sysv);
 	}
 	if (!ret && !faccessat(dirfd, "netdev-1.img", F_OK, 0)) {
 		_cleanup_free_ ProtobufCMessage **v = NULL;
@@ -986,6 +990,7 @@ void rtree_free(struct rtree *t)
 {
 	rtree_free_unix(t);
 	rtree_free_shmem(t);
+	sysv_free(&t->sysv);
 	if (t->host_proc_fd >= 0)
 		close(t->host_proc_fd);
 	for (size_t i = 0; i < t->nr_files; i++)

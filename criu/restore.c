@@ -116,8 +116,17 @@ static int write_pidfile(const char *path, pid_t pid)
 static int restore_child(struct mount_plan *p, struct restore_mnt_ctx *c, struct rtree *tree, int status_fd,
 			 int null, bool host)
 {
-	/* first, while the host's /proc is still there to write them through */
+	/*
+	 * First, while the host's /proc is still there to write them through:
+	 * the IPC settings, the System V objects each with its id, and the
+	 * next ids again as dumped (making the objects used them up).
+	 */
 	int ret = tree->ipc_var ? ipc_vars_apply(tree->ipc_var) : 0;
+
+	if (!ret && tree->ipc_var)
+		ret = sysv_create(&tree->sysv);
+	if (!ret && tree->ipc_var && (tree->sysv.nr_shm || tree->sysv.nr_sem || tree->sysv.nr_msg))
+		ret = ipc_vars_apply(tree->ipc_var);
 
 	if (!ret && tree->netdev)
 		ret = netns_apply(tree->netdev);

@@ -49,6 +49,9 @@ enum img_type {
 	IMG_NETDEV,	/* netdev-<ns id>.img, net_device_entry per device */
 	IMG_SECCOMP,	/* seccomp.img, one seccomp_entry with every filter */
 	IMG_SK_QUEUES,	/* sk-queues.img, sk_packet_entry per packet, each followed by its bytes */
+	IMG_IPCNS_SHM,	/* ipcns-shm-<ns id>.img, ipc_shm_entry per segment, each followed by its bytes */
+	IMG_IPCNS_SEM,	/* ipcns-sem-<ns id>.img, ipc_sem_entry per set, each followed by its values */
+	IMG_IPCNS_MSG,	/* ipcns-msg-<ns id>.img, ipc_msg_entry per queue, each followed by its messages */
 	IMG_NR,
 	IMG_ANY = -1, /* for img_reader_open: accept any known type */
 };
@@ -65,6 +68,10 @@ struct img_type_desc {
 	/* Bytes of raw data that follow an entry in the file, outside the
 	 * protobuf framing (pipes-data: pipe_data_entry.bytes); NULL if none. */
 	uint64_t (*payload_len)(const ProtobufCMessage *msg);
+	/* For payloads whose length the entry doesn't give (a message queue's
+	 * messages): the bytes of payload that start at buf (avail there), or
+	 * UINT64_MAX if they are malformed. Checked on read only. */
+	uint64_t (*payload_scan)(const ProtobufCMessage *msg, const uint8_t *buf, uint64_t avail);
 };
 
 const struct img_type_desc *img_desc(enum img_type type);

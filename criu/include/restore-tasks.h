@@ -35,6 +35,7 @@
 #include "fdinfo.pb-c.h"
 #include "fs.pb-c.h"
 #include "hashmap.h"
+#include "ipc-sysv.h"
 #include "ipc-var.pb-c.h"
 #include "netdev.pb-c.h"
 #include "seccomp.pb-c.h"
@@ -139,6 +140,7 @@ struct rtree {
 	pid_t criu_pid;	  /* the restoring criu, the root's parent */
 	char *nodename, *domainname; /* utsns-1.img, NULL if none */
 	IpcVarEntry *ipc_var;	     /* ipcns-var-1.img, NULL if none */
+	struct sysv_objs sysv;	     /* ipcns-{shm,sem,msg}-1.img (ipc-sysv.h) */
 	NetDeviceEntry *netdev;	     /* netdev-1.img's lo: a network namespace of its own */
 	SeccompEntry *seccomp;	     /* seccomp.img, NULL if none */
 	struct rshmem *shmems;	     /* restore-shmem.c */

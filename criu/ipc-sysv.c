@@ -1,0 +1,700 @@
+/*
+ * System V IPC objects: see ipc-sysv.h.
+ *
+ * Objects are found by index (shmctl/semctl/msgctl *_INFO for the highest
+ * index in use, then *_STAT_ANY of each, which gives the id without
+ * checking permissions). A segment's bytes are read through its file
+ * (/proc/self/map_files of an attachment), so that its holes read as
+ * zeros without being allocated, and its restored copy skips whole zero
+ * pages so that it stays as sparse. Message queues are read with
+ * msgrcv(MSG_COPY): the messages stay in the queue.
+ *
+ * Not restored, as upstream: creator ids (the restorer made them),
+ * times, the last pids, semaphore undo lists. Refused at dump: a segment
+ * already removed (IPC_RMID) but still attached somewhere.
+ */
+#define LOG_PREFIX "ipc: "
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "hashmap.h"
+#include "ipc-sysv.h"
+#include "log.h"
+#include "util.h"
+
+#define SYSV_CHUNK   (1U << 20)
+#define SYSV_MAX_OBJ 32768 /* IPCMNI: more are not possible in one namespace */
+#define PAGE_SZ	     4096U
+
+#ifndef SHM_STAT_ANY
+#define SHM_STAT_ANY 15
+#endif
+#ifndef SEM_STAT_ANY
+#define SEM_STAT_ANY 20
+#endif
+#ifndef MSG_STAT_ANY
+#define MSG_STAT_ANY 13
+#endif
+#ifndef MSG_COPY
+#define MSG_COPY 040000
+#endif
+
+union semun {
+	int val;
+	struct semid_ds *buf;
+	unsigned short *array;
+};
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void fill_desc(IpcDescEntry *d, const struct ipc_perm *p, int id, uint32_t mode_mask)
+{
+	d->key = (uint32_t)p->__key;
+	d->uid = p->uid;
+	d->gid = p->gid;
+	d->cuid = p->cuid;
+	d->cgid = p->cgid;
+	d->mode = p->mode & mode_mask;
+	d->id = (uint32_t)id;
+}
+
+/* ------------------------------------------------------------------------
+ * Dump (act), in the tree's IPC namespace
+ */
+
+static int write_zeros(struct img_writer *w, uint64_t len, char *buf)
+{
+	int ret = 0;
+
+	memset(buf, 0, SYSV_CHUNK);
+	while (!ret && len) {
+		size_t n = len < SYSV_CHUNK ? (size_t)len : SYSV_CHUNK;
+
+		ret = img_write_raw(w, buf, n);
+		len -= n;
+	}
+	return ret;
+}
+
+/* A segment's bytes, through its file: holes are zeros, never allocated. */
+static int dump_shm_bytes(struct img_writer *w, int id, uint64_t size, char *buf)
+{
+	char path[80];
+	uint64_t done = 0;
+	void *at = shmat(id, NULL, SHM_RDONLY);
+	int fd, ret = 0;
+
+	if (at == (void *)-1) {
+		pr_perror("can't attach System V shared memory segment %d to read it", id);
+		return -errno;
+	}
+	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", (unsigned long)at,
+		 (unsigned long)at + (unsigned long)((size + PAGE_SZ - 1) & ~(uint64_t)(PAGE_SZ - 1)));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	shmdt(at);
+	if (fd < 0) {
+		pr_perror("can't open System V shared memory segment %d through %s", id, path);
+		return -errno;
+	}
+	{
+		struct statfs sfs;
+
+		if (!fstatfs(fd, &sfs) && sfs.f_type == 0x958458f6 /* HUGETLBFS_MAGIC */) {
+			pr_err("System V shared memory segment %d is made of huge pages (SHM_HUGETLB): not supported\n",
+			       id);
+			close(fd);
+			return -EOPNOTSUPP;
+		}
+	}
+	while (!ret && done < size) {
+		size_t want = size - done < SYSV_CHUNK ? (size_t)(size - done) : SYSV_CHUNK;
+		ssize_t n = pread(fd, buf, want, (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			/* past the file's end (a segment can't shrink, but be sure): zeros */
+			ret = n < 0 ? -errno : write_zeros(w, size - done, buf);
+			if (n < 0)
+				pr_perror("can't read System V shared memory segment %d", id);
+			done = size;
+			break;
+		}
+		ret = img_write_raw(w, buf, (size_t)n);
+		done += (uint64_t)n;
+	}
+	close(fd);
+	if (!ret && (size & 3))
+		ret = img_write_raw(w, (const char[4]){0}, 4 - (size & 3));
+	return ret;
+}
+
+static int dump_shm(struct img_writer *(*new_image)(void *, enum img_type), void *ctx, char *buf)
+{
+	struct shm_info info;
+	struct img_writer *w = NULL;
+	int max = shmctl(0, SHM_INFO, (struct shmid_ds *)&info), ret = 0;
+
+	if (max < 0) {
+		pr_perror("shmctl(SHM_INFO)");
+		return -errno;
+	}
+	for (int idx = 0; !ret && idx <= max; idx++) {
+		IpcShmEntry e = IPC_SHM_ENTRY__INIT;
+		IpcDescEntry d = IPC_DESC_ENTRY__INIT;
+		struct shmid_ds ds;
+		int id = shmctl(idx, SHM_STAT_ANY, &ds);
+
+		if (id < 0 && errno == EINVAL)
+			continue; /* a free index */
+		if (id < 0) {
+			pr_perror("shmctl(%d, SHM_STAT_ANY)", idx);
+			return -errno;
+		}
+		if (ds.shm_perm.mode & SHM_DEST) {
+			pr_err("System V shared memory segment %d was removed (IPC_RMID) and is still attached "
+			       "(%lu times): such a segment can't be dumped yet\n",
+			       id, (unsigned long)ds.shm_nattch);
+			return -EOPNOTSUPP;
+		}
+		fill_desc(&d, &ds.shm_perm, id, 0777 | SHM_LOCKED);
+		e.desc = &d;
+		e.size = ds.shm_segsz;
+		if (!w && !(w = new_image(ctx, IMG_IPCNS_SHM)))
+			return -EIO;
+		ret = img_write_entry(w, &e.base);
+		if (!ret)
+			ret = dump_shm_bytes(w, id, e.size, buf);
+		if (!ret)
+			pr_debug("System V shared memory segment %d (key %#x): %" PRIu64 " bytes\n", id, d.key, e.size);
+	}
+	return ret;
+}
+
+static int dump_sem(struct img_writer *(*new_image)(void *, enum img_type), void *ctx)
+{
+	struct seminfo info;
+	struct img_writer *w = NULL;
+	int max = semctl(0, 0, SEM_INFO, (union semun){.buf = (struct semid_ds *)&info}), ret = 0;
+
+	if (max < 0) {
+		pr_perror("semctl(SEM_INFO)");
+		return -errno;
+	}
+	for (int idx = 0; !ret && idx <= max; idx++) {
+		IpcSemEntry e = IPC_SEM_ENTRY__INIT;
+		IpcDescEntry d = IPC_DESC_ENTRY__INIT;
+		struct semid_ds ds;
+		int id = semctl(idx, 0, SEM_STAT_ANY, (union semun){.buf = &ds});
+		_cleanup_free_ unsigned short *vals = NULL;
+		size_t len;
+
+		if (id < 0 && errno == EINVAL)
+			continue;
+		if (id < 0) {
+			pr_perror("semctl(%d, SEM_STAT_ANY)", idx);
+			return -errno;
+		}
+		len = ((size_t)ds.sem_nsems * 2 + 7) & ~(size_t)7;
+		vals = xzalloc(len ? len : 8);
+		if (ds.sem_nsems && semctl(id, 0, GETALL, (union semun){.array = vals}) < 0) {
+			pr_perror("semctl(%d, GETALL)", id);
+			return -errno;
+		}
+		fill_desc(&d, &ds.sem_perm, id, 0777);
+		e.desc = &d;
+		e.nsems = (uint32_t)ds.sem_nsems;
+		if (!w && !(w = new_image(ctx, IMG_IPCNS_SEM)))
+			return -EIO;
+		ret = img_write_entry(w, &e.base);
+		if (!ret)
+			ret = img_write_raw(w, vals, len);
+	}
+	return ret;
+}
+
+/* One queue's messages, oldest first, left in the queue (MSG_COPY). */
+static int dump_msgs(struct img_writer *w, int id, uint32_t qnum, size_t msgmax)
+{
+	_cleanup_free_ char *buf = xmalloc(sizeof(long) + msgmax + 8);
+	int ret = 0;
+
+	for (uint32_t i = 0; !ret && i < qnum; i++) {
+		IpcMsg m = IPC_MSG__INIT;
+		ssize_t n = msgrcv(id, buf, msgmax, (long)i, IPC_NOWAIT | MSG_COPY | MSG_NOERROR);
+		uint8_t head[4 + 32];
+		size_t plen, text;
+
+		if (n < 0) {
+			pr_perror("can't read message %u of System V message queue %d (msgrcv MSG_COPY)", i, id);
+			return -errno;
+		}
+		m.mtype = (uint64_t) * (long *)buf;
+		m.msize = (uint32_t)n;
+		plen = ipc_msg__get_packed_size(&m);
+		ipc_msg__pack(&m, head + 4);
+		put_le32(head, (uint32_t)plen);
+		ret = img_write_raw(w, head, 4 + plen);
+		text = ((size_t)n + 7) & ~(size_t)7;
+		memset(buf + sizeof(long) + n, 0, text - (size_t)n);
+		if (!ret)
+			ret = img_write_raw(w, buf + sizeof(long), text);
+	}
+	return ret;
+}
+
+static int dump_msg(struct img_writer *(*new_image)(void *, enum img_type), void *ctx)
+{
+	struct msginfo info;
+	struct img_writer *w = NULL;
+	int max = msgctl(0, MSG_INFO, (struct msqid_ds *)&info), ret = 0;
+	size_t msgmax;
+
+	if (max < 0) {
+		pr_perror("msgctl(MSG_INFO)");
+		return -errno;
+	}
+	if (msgctl(0, IPC_INFO, (struct msqid_ds *)&info) < 0) {
+		pr_perror("msgctl(IPC_INFO)");
+		return -errno;
+	}
+	msgmax = info.msgmax > 0 ? (size_t)info.msgmax : 8192;
+	for (int idx = 0; !ret && idx <= max; idx++) {
+		IpcMsgEntry e = IPC_MSG_ENTRY__INIT;
+		IpcDescEntry d = IPC_DESC_ENTRY__INIT;
+		struct msqid_ds ds;
+		int id = msgctl(idx, MSG_STAT_ANY, &ds);
+
+		if (id < 0 && errno == EINVAL)
+			continue;
+		if (id < 0) {
+			pr_perror("msgctl(%d, MSG_STAT_ANY)", idx);
+			return -errno;
+		}
+		fill_desc(&d, &ds.msg_perm, id, 0777);
+		e.desc = &d;
+		e.qbytes = (uint32_t)ds.msg_qbytes;
+		e.qnum = (uint32_t)ds.msg_qnum;
+		if (!w && !(w = new_image(ctx, IMG_IPCNS_MSG)))
+			return -EIO;
+		ret = img_write_entry(w, &e.base);
+		if (!ret)
+			ret = dump_msgs(w, id, e.qnum, msgmax);
+		if (!ret)
+			pr_debug("System V message queue %d (key %#x): %u messages\n", id, d.key, e.qnum);
+	}
+	return ret;
+}
+
+int sysv_dump(pid_t pid, struct img_writer *(*new_image)(void *ctx, enum img_type type), void *ctx)
+{
+	_cleanup_close_ int self = open("/proc/thread-self/ns/ipc", O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *buf = xmalloc(SYSV_CHUNK);
+	char path[64];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (self < 0 || fd < 0 || setns(fd, CLONE_NEWIPC)) {
+		ret = -errno;
+		pr_perror("can't enter the IPC namespace of task %d", pid);
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
+	close(fd);
+	ret = dump_shm(new_image, ctx, buf);
+	if (!ret)
+		ret = dump_sem(new_image, ctx);
+	if (!ret)
+		ret = dump_msg(new_image, ctx);
+	if (setns(self, CLONE_NEWIPC)) {
+		pr_perror("can't go back to criu's own IPC namespace");
+		return -errno;
+	}
+	return ret;
+}
+
+/* ------------------------------------------------------------------------
+ * Restore: parse
+ */
+
+static int read_image(int dirfd, enum img_type type, struct img_reader *r, ProtobufCMessage ***v,
+		      const uint8_t ***payload, size_t *nr)
+{
+	char name[64];
+	ProtobufCMessage *m;
+	int ret;
+
+	snprintf(name, sizeof(name), img_desc(type)->name_fmt, 1);
+	if (faccessat(dirfd, name, F_OK, 0))
+		return 0;
+	ret = img_reader_open(r, dirfd, name, type);
+	while (!ret && (ret = img_read_entry(r, &m)) > 0) {
+		if (*nr == SYSV_MAX_OBJ) {
+			pr_err("%s: more than %u objects\n", name, SYSV_MAX_OBJ);
+			protobuf_c_message_free_unpacked(m, NULL);
+			return -EINVAL;
+		}
+		*v = xrealloc(*v, (*nr + 1) * sizeof(**v));
+		*payload = xrealloc(*payload, (*nr + 1) * sizeof(**payload));
+		(*v)[*nr] = m;
+		(*payload)[(*nr)++] = r->payload;
+		ret = 0;
+	}
+	return ret < 0 ? ret : 0;
+}
+
+/* Ids once each, keys (but IPC_PRIVATE) once each, per kind. */
+static int check_descs(const char *what, IpcDescEntry *const *d, size_t n)
+{
+	struct hmap ids, keys;
+	int ret = 0;
+
+	hmap_init(&ids);
+	hmap_init(&keys);
+	for (size_t i = 0; !ret && i < n; i++) {
+		if (d[i]->id > INT32_MAX || (d[i]->mode & ~(0777U | SHM_LOCKED))) {
+			pr_err("%s: object %zu has id %u, mode %#o\n", what, i, d[i]->id, d[i]->mode);
+			ret = -EINVAL;
+		} else if (hmap_get_int(&ids, d[i]->id)) {
+			pr_err("%s: id %u appears twice\n", what, d[i]->id);
+			ret = -EINVAL;
+		} else if (d[i]->key != IPC_PRIVATE && hmap_get_int(&keys, d[i]->key)) {
+			pr_err("%s: key %#x appears twice\n", what, d[i]->key);
+			ret = -EINVAL;
+		} else {
+			hmap_put_int(&ids, d[i]->id, (void *)1);
+			if (d[i]->key != IPC_PRIVATE)
+				hmap_put_int(&keys, d[i]->key, (void *)1);
+		}
+	}
+	hmap_free(&ids);
+	hmap_free(&keys);
+	return ret;
+}
+
+/* Each message of a queue a real type (the framing was checked as read). */
+static int check_msgs(const IpcMsgEntry *e, const uint8_t *p)
+{
+	for (uint32_t i = 0; i < e->qnum; i++) {
+		uint32_t len = get_le32(p);
+		IpcMsg *m = ipc_msg__unpack(NULL, len, p + 4);
+		bool bad = !m || m->mtype < 1 || m->mtype > LONG_MAX;
+
+		if (bad)
+			pr_err("ipcns-msg-1.img: queue %u: message %u has type %" PRIu64 " (1 or more expected)\n",
+			       e->desc->id, i, m ? m->mtype : 0);
+		p += 4 + len + (m ? ((m->msize + 7) & ~7U) : 0);
+		if (m)
+			ipc_msg__free_unpacked(m, NULL);
+		if (bad)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+int sysv_read(int dirfd, struct sysv_objs *o)
+{
+	_cleanup_free_ IpcDescEntry **d = NULL;
+	size_t n;
+	int ret;
+
+	memset(o, 0, sizeof(*o));
+	o->shm_r.fd = o->sem_r.fd = o->msg_r.fd = -1;
+	ret = read_image(dirfd, IMG_IPCNS_SHM, &o->shm_r, (ProtobufCMessage ***)&o->shm, &o->shm_data, &o->nr_shm);
+	if (!ret)
+		ret = read_image(dirfd, IMG_IPCNS_SEM, &o->sem_r, (ProtobufCMessage ***)&o->sem, &o->sem_vals,
+				 &o->nr_sem);
+	if (!ret)
+		ret = read_image(dirfd, IMG_IPCNS_MSG, &o->msg_r, (ProtobufCMessage ***)&o->msg, &o->msg_data,
+				 &o->nr_msg);
+	if (ret)
+		return ret;
+	n = o->nr_shm > o->nr_sem ? o->nr_shm : o->nr_sem;
+	d = xzalloc((n > o->nr_msg ? n : o->nr_msg) * sizeof(*d) + 1);
+	for (size_t i = 0; i < o->nr_shm; i++) {
+		if (o->shm[i]->has_in_pagemaps && o->shm[i]->in_pagemaps) {
+			pr_err("ipcns-shm-1.img: segment %u keeps its bytes in pagemaps; only inline bytes are read\n",
+			       o->shm[i]->desc->id);
+			return -EOPNOTSUPP;
+		}
+		if (o->shm[i]->has_hugetlb_flag && o->shm[i]->hugetlb_flag) {
+			pr_err("ipcns-shm-1.img: segment %u is a hugetlb one: not supported\n", o->shm[i]->desc->id);
+			return -EOPNOTSUPP;
+		}
+		d[i] = o->shm[i]->desc;
+	}
+	ret = check_descs("ipcns-shm-1.img", d, o->nr_shm);
+	for (size_t i = 0; !ret && i < o->nr_sem; i++) {
+		if (o->sem[i]->nsems > 65535 || (o->sem[i]->desc->mode & SHM_LOCKED)) {
+			pr_err("ipcns-sem-1.img: set %u has %u semaphores, mode %#o\n", o->sem[i]->desc->id,
+			       o->sem[i]->nsems, o->sem[i]->desc->mode);
+			return -EINVAL;
+		}
+		d[i] = o->sem[i]->desc;
+	}
+	if (!ret)
+		ret = check_descs("ipcns-sem-1.img", d, o->nr_sem);
+	for (size_t i = 0; !ret && i < o->nr_msg; i++) {
+		if (o->msg[i]->desc->mode & SHM_LOCKED) {
+			pr_err("ipcns-msg-1.img: queue %u has mode %#o\n", o->msg[i]->desc->id, o->msg[i]->desc->mode);
+			return -EINVAL;
+		}
+		d[i] = o->msg[i]->desc;
+	}
+	if (!ret)
+		ret = check_descs("ipcns-msg-1.img", d, o->nr_msg);
+	for (size_t i = 0; !ret && i < o->nr_msg; i++)
+		ret = check_msgs(o->msg[i], o->msg_data[i]);
+	return ret;
+}
+
+void sysv_free(struct sysv_objs *o)
+{
+	for (size_t i = 0; i < o->nr_shm; i++)
+		protobuf_c_message_free_unpacked(&o->shm[i]->base, NULL);
+	for (size_t i = 0; i < o->nr_sem; i++)
+		protobuf_c_message_free_unpacked(&o->sem[i]->base, NULL);
+	for (size_t i = 0; i < o->nr_msg; i++)
+		protobuf_c_message_free_unpacked(&o->msg[i]->base, NULL);
+	free(o->shm);
+	free(o->shm_data);
+	free(o->sem);
+	free(o->sem_vals);
+	free(o->msg);
+	free(o->msg_data);
+	img_reader_close(&o->shm_r);
+	img_reader_close(&o->sem_r);
+	img_reader_close(&o->msg_r);
+	memset(o, 0, sizeof(*o));
+	o->shm_r.fd = o->sem_r.fd = o->msg_r.fd = -1;
+}
+
+/* ------------------------------------------------------------------------
+ * Restore: act, in the new IPC namespace
+ */
+
+static int write_sysctl(const char *name, long long v)
+{
+	char path[64], text[32];
+	int fd, len, ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
+	len = snprintf(text, sizeof(text), "%lld", v);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, text, (size_t)len) != len)
+		ret = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (ret)
+		pr_err("can't set kernel.%s to %s in the new IPC namespace: %s\n", name, text, strerror(-ret));
+	return ret;
+}
+
+static long long read_sysctl(const char *name)
+{
+	char path[64], text[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	text[n] = '\0';
+	return strtoll(text, NULL, 10);
+}
+
+/* The next object of a kind gets `id`; then did it? */
+static int made_as(const char *kind, int got, uint32_t want)
+{
+	if (got < 0) {
+		pr_perror("can't make System V %s %u", kind, want);
+		return -errno;
+	}
+	if ((uint32_t)got != want) {
+		pr_err("System V %s %u came back as %d (a kernel without kernel.*_next_id?)\n", kind, want, got);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+static bool zero_page(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+static int create_shm(const IpcShmEntry *e, const uint8_t *data)
+{
+	const IpcDescEntry *d = e->desc;
+	struct shmid_ds ds;
+	uint8_t *at;
+	int id, ret = write_sysctl("shm_next_id", d->id);
+
+	if (ret)
+		return ret;
+	id = shmget((key_t)d->key, (size_t)e->size, (int)(d->mode & 0777) | IPC_CREAT | IPC_EXCL);
+	ret = made_as("shared memory segment", id, d->id);
+	if (ret)
+		return ret;
+	at = shmat(id, NULL, 0);
+	if (at == (void *)-1) {
+		pr_perror("can't attach System V shared memory segment %d to fill it", id);
+		return -errno;
+	}
+	/* whole zero pages are left out: the segment stays as sparse */
+	for (uint64_t off = 0; off < e->size; off += PAGE_SZ) {
+		size_t n = e->size - off < PAGE_SZ ? (size_t)(e->size - off) : PAGE_SZ;
+
+		if (!zero_page(data + off, n))
+			memcpy(at + off, data + off, n);
+	}
+	shmdt(at);
+	memset(&ds, 0, sizeof(ds));
+	ds.shm_perm.uid = d->uid;
+	ds.shm_perm.gid = d->gid;
+	ds.shm_perm.mode = (unsigned short)(d->mode & 0777);
+	if (shmctl(id, IPC_SET, &ds) || ((d->mode & SHM_LOCKED) && shmctl(id, SHM_LOCK, NULL))) {
+		pr_perror("can't set the owner, mode or lock of System V shared memory segment %d", id);
+		return -errno;
+	}
+	return 0;
+}
+
+static int create_sem(const IpcSemEntry *e, const uint8_t *vals)
+{
+	const IpcDescEntry *d = e->desc;
+	_cleanup_free_ unsigned short *v = xzalloc(((size_t)e->nsems + 1) * sizeof(*v));
+	struct semid_ds ds;
+	int id, ret = write_sysctl("sem_next_id", d->id);
+
+	if (ret)
+		return ret;
+	id = semget((key_t)d->key, (int)e->nsems, (int)(d->mode & 0777) | IPC_CREAT | IPC_EXCL);
+	ret = made_as("semaphore set", id, d->id);
+	if (ret)
+		return ret;
+	memcpy(v, vals, (size_t)e->nsems * sizeof(*v));
+	if (e->nsems && semctl(id, 0, SETALL, (union semun){.array = v})) {
+		pr_perror("can't set the values of System V semaphore set %d", id);
+		return -errno;
+	}
+	memset(&ds, 0, sizeof(ds));
+	ds.sem_perm.uid = d->uid;
+	ds.sem_perm.gid = d->gid;
+	ds.sem_perm.mode = (unsigned short)(d->mode & 0777);
+	if (semctl(id, 0, IPC_SET, (union semun){.buf = &ds})) {
+		pr_perror("can't set the owner and mode of System V semaphore set %d", id);
+		return -errno;
+	}
+	return 0;
+}
+
+/*
+ * A queue gets kernel.msgmnb as its size: the namespace's is raised to the
+ * dumped one meanwhile (setting a size above it later would need
+ * CAP_SYS_RESOURCE), and put back after.
+ */
+static int create_msg(const IpcMsgEntry *e, const uint8_t *p)
+{
+	const IpcDescEntry *d = e->desc;
+	long long mnb = read_sysctl("msgmnb");
+	struct msqid_ds ds;
+	int id, ret = write_sysctl("msg_next_id", d->id);
+	bool raised = false;
+	char *buf = NULL;
+
+	if (!ret && mnb >= 0 && e->qbytes > mnb) {
+		ret = write_sysctl("msgmnb", e->qbytes);
+		raised = !ret;
+	}
+	if (ret)
+		return ret;
+	id = msgget((key_t)d->key, (int)(d->mode & 0777) | IPC_CREAT | IPC_EXCL);
+	ret = made_as("message queue", id, d->id);
+	for (uint32_t i = 0; !ret && i < e->qnum; i++) {
+		uint32_t len = get_le32(p);
+		IpcMsg *m = ipc_msg__unpack(NULL, len, p + 4); /* checked at read */
+
+		if (!m) {
+			ret = -ENOMEM;
+			break;
+		}
+		p += 4 + len;
+		buf = xrealloc(buf, sizeof(long) + m->msize + 1);
+		*(long *)buf = (long)m->mtype;
+		memcpy(buf + sizeof(long), p, m->msize);
+		if (msgsnd(id, buf, m->msize, IPC_NOWAIT)) {
+			ret = -errno;
+			pr_perror("can't queue message %u (%u bytes) in System V message queue %d", i, m->msize, id);
+		}
+		p += (m->msize + 7) & ~7U;
+		ipc_msg__free_unpacked(m, NULL);
+	}
+	free(buf);
+	if (!ret) {
+		memset(&ds, 0, sizeof(ds));
+		ds.msg_perm.uid = d->uid;
+		ds.msg_perm.gid = d->gid;
+		ds.msg_perm.mode = (unsigned short)(d->mode & 0777);
+		ds.msg_qbytes = e->qbytes;
+		if (msgctl(id, IPC_SET, &ds)) {
+			ret = -errno;
+			pr_perror("can't set the owner, mode and size of System V message queue %d", id);
+		}
+	}
+	if (raised) {
+		int err = write_sysctl("msgmnb", mnb);
+
+		ret = ret ? ret : err;
+	}
+	return ret;
+}
+
+int sysv_create(const struct sysv_objs *o)
+{
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < o->nr_shm; i++)
+		ret = create_shm(o->shm[i], o->shm_data[i]);
+	for (size_t i = 0; !ret && i < o->nr_sem; i++)
+		ret = create_sem(o->sem[i], o->sem_vals[i]);
+	for (size_t i = 0; !ret && i < o->nr_msg; i++)
+		ret = create_msg(o->msg[i], o->msg_data[i]);
+	if (!ret && (o->nr_shm || o->nr_sem || o->nr_msg))
+		pr_info("made %zu System V shared memory segments, %zu semaphore sets, %zu message queues\n",
+			o->nr_shm, o->nr_sem, o->nr_msg);
+	return ret;
+}

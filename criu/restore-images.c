@@ -26,6 +26,7 @@
 #include "net-ns.h"
 #include "pipe-data.pb-c.h"
 #include "restore-tasks.h"
+#include "vma-status.h"
 #include "util.h"
 #include "utsns.pb-c.h"
 
@@ -495,6 +496,53 @@ static int check_mm(const struct rproc *p)
 	return 0;
 }
 
+/*
+ * Attached System V segments: each area group a whole attachment, from
+ * offset 0 on, of a segment ipcns-shm-1.img has (restore attaches it whole
+ * at the first area's address).
+ */
+static int check_sysv_areas(const struct rtree *t, const struct rproc *p)
+{
+	for (size_t i = 0; p->mm && i < p->mm->n_vmas; i++) {
+		const VmaEntry *v = p->mm->vmas[i];
+		const IpcShmEntry *seg = NULL;
+		uint64_t have = 0, want;
+		size_t j;
+
+		if (!(v->status & VMA_AREA_SYSVIPC) || !(v->status & VMA_AREA_REGULAR))
+			continue;
+		for (size_t k = 0; k < t->sysv.nr_shm && !seg; k++)
+			if (t->sysv.shm[k]->desc->id == v->shmid)
+				seg = t->sysv.shm[k];
+		if (!seg || v->pgoff) {
+			pr_err("mm-%d.img: area %#llx attaches System V shared memory segment %llu at offset %llu, "
+			       "%s\n",
+			       p->vpid, (unsigned long long)v->start, (unsigned long long)v->shmid,
+			       (unsigned long long)v->pgoff,
+			       seg ? "not at its start" : "which ipcns-shm-1.img doesn't have");
+			return -EINVAL;
+		}
+		want = (seg->size + 4095) & ~4095ULL;
+		for (j = i; j < p->mm->n_vmas && have < want; j++) {
+			const VmaEntry *w = p->mm->vmas[j];
+
+			if (!(w->status & VMA_AREA_SYSVIPC) || w->shmid != v->shmid || w->pgoff != have ||
+			    (j > i && w->start != p->mm->vmas[j - 1]->end))
+				break;
+			have += w->end - w->start;
+		}
+		if (have != want) {
+			pr_err("mm-%d.img: areas from %#llx attach %llu bytes of System V shared memory segment %llu, "
+			       "which has %llu\n",
+			       p->vpid, (unsigned long long)v->start, (unsigned long long)have,
+			       (unsigned long long)v->shmid, (unsigned long long)want);
+			return -EINVAL;
+		}
+		i = j - 1;
+	}
+	return 0;
+}
+
 static int read_fds(struct rtree *t, struct rproc *p, int *max_fd)
 {
 	ProtobufCMessage **v = NULL;
@@ -801,6 +849,8 @@ int rtree_read(int dirfd, struct rtree *t)
 		if (!ret)
 			t->netdev = (NetDeviceEntry *)v[0];
 	}
+	for (size_t i = 0; !ret && i < t->nr; i++)
+		ret = check_sysv_areas(t, &t->procs[i]);
 	if (ret)
 		return ret;
 	t->fd_base = max_fd + 1;

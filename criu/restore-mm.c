@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/syscall.h>
 #include <time.h>
 
@@ -212,6 +213,36 @@ static bool vma_private(const VmaEntry *v)
 	return !(v->flags & MAP_SHARED);
 }
 
+/*
+ * An attached System V segment (made by restore_child in the new IPC
+ * namespace): attached again whole at its address, as writable and
+ * executable as any of its areas; finish_areas() then gives each area its
+ * own protection.
+ */
+static int attach_sysv(struct rproc *p, struct seized_thread *st, size_t first)
+{
+	const VmaEntry *v = p->mm->vmas[first];
+	uint32_t prot = 0;
+	long flags = SHM_REMAP, got;
+	int ret;
+
+	for (size_t j = first; j < p->mm->n_vmas && (p->mm->vmas[j]->status & VMA_AREA_SYSVIPC) &&
+			       p->mm->vmas[j]->shmid == v->shmid && (j == first || p->mm->vmas[j]->pgoff);
+	     j++)
+		prot |= p->mm->vmas[j]->prot;
+	if (!(prot & PROT_WRITE))
+		flags |= SHM_RDONLY;
+	if (prot & PROT_EXEC)
+		flags |= SHM_EXEC;
+	ret = rsys(st, "shmat", __NR_shmat, (long)v->shmid, (long)v->start, flags, 0, 0, 0, &got);
+	if (!ret && (uint64_t)got != v->start) {
+		pr_err("process %d: System V shared memory segment %llu attached at %#lx, not %#llx\n", p->vpid,
+		       (unsigned long long)v->shmid, got, (unsigned long long)v->start);
+		ret = -EFAULT;
+	}
+	return ret;
+}
+
 static int map_areas(struct rtree *t, struct rproc *p, struct seized_thread *st)
 {
 	const uint32_t keep = MAP_SHARED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN | MAP_NORESERVE;
@@ -224,7 +255,14 @@ static int map_areas(struct rtree *t, struct rproc *p, struct seized_thread *st)
 
 		if (!vma_restored(v))
 			continue;
-		if (v->status & (VMA_AREA_SYSVIPC | VMA_AREA_SOCKET | VMA_AREA_AIORING | VMA_UNSUPP)) {
+		if (v->status & VMA_AREA_SYSVIPC) {
+			/* the later areas of an attachment come with its first */
+			ret = v->pgoff ? 0 : attach_sysv(p, st, i);
+			if (ret)
+				return ret;
+			continue;
+		}
+		if (v->status & (VMA_AREA_SOCKET | VMA_AREA_AIORING | VMA_UNSUPP)) {
 			pr_err("process %d: area %#llx of a kind that can't be restored (status %#x)\n", p->vpid,
 			       (unsigned long long)v->start, v->status);
 			return -EOPNOTSUPP;
@@ -296,7 +334,7 @@ static int finish_areas(struct rproc *p, struct seized_thread *st)
 
 		if (!vma_restored(v))
 			continue;
-		if (vma_private(v) && !(v->prot & PROT_WRITE))
+		if ((vma_private(v) && !(v->prot & PROT_WRITE)) || (v->status & VMA_AREA_SYSVIPC))
 			ret = rsys(st, "mprotect", __NR_mprotect, (long)v->start, len, (long)v->prot, 0, 0, 0, NULL);
 		for (size_t k = 0; !ret && v->has_madv && k < ARRAY_SIZE(kept_advice); k++)
 			if (v->madv & (1ULL << kept_advice[k]))

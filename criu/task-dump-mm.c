@@ -147,8 +147,8 @@ static int classify_file(const struct proc_maps_entry *e, bool *anon, const char
 		*why = "not a file mapping (anon_inode, socket...)";
 		return -EOPNOTSUPP;
 	}
-	if (e->shared && !strncmp(e->path, "/SYSV", 5)) {
-		*why = "System V shared memory";
+	if (!e->shared && !strncmp(e->path, "/SYSV", 5)) {
+		*why = "System V shared memory mapped privately";
 		return -EOPNOTSUPP;
 	}
 	/* MAP_SHARED|MAP_ANONYMOUS and shared /dev/zero: an unlinked shmem file. */
@@ -208,6 +208,12 @@ int td_vma_classify(const struct proc_maps_entry *e, const char *vmflags, VmaEnt
 		v->status |= VMA_AREA_STACK;
 		if (!vmflags)
 			v->flags |= MAP_GROWSDOWN;
+	}
+	if (e->kind == PROC_VMA_FILE && e->shared && !strncmp(e->path, "/SYSV", 5)) {
+		/* an attached segment: its bytes are the namespace's (ipc-sysv.c) */
+		v->status |= VMA_AREA_SYSVIPC;
+		v->shmid = e->ino; /* the segment's id is its file's inode number */
+		return apply_vmflags(vmflags, v, why);
 	}
 	if (e->kind == PROC_VMA_FILE) {
 		ret = classify_file(e, &anon, why);
@@ -335,6 +341,61 @@ static int vma_file(struct td_ctx *c, struct td_proc *p, VmaEntry *v)
 	return 0;
 }
 
+/*
+ * Attached System V segments: each attachment whole, from its start, in
+ * one area or several in a row (mprotect splits one), of a segment of the
+ * tree's own IPC namespace, which the dump saves. Restore attaches it
+ * again at the same place (shmat) and needs nothing else.
+ */
+static int check_sysv_areas(struct td_proc *p, const VmaEntry *vmas, size_t nr)
+{
+	struct stat a, b;
+	char path[96];
+	bool own = false, checked = false;
+
+	for (size_t i = 0; i < nr; i++) {
+		uint64_t want, have;
+		size_t j;
+
+		if (!(vmas[i].status & VMA_AREA_SYSVIPC))
+			continue;
+		if (!checked) {
+			snprintf(path, sizeof(path), "/proc/%d/ns/ipc", p->pid);
+			own = !stat(path, &a) && !stat("/proc/self/ns/ipc", &b) && a.st_ino != b.st_ino;
+			checked = true;
+		}
+		if (!own) {
+			pr_err("process %d: area %" PRIx64 "-%" PRIx64 " is System V shared memory segment %" PRIu64
+			       " of criu's own IPC namespace, which the dump doesn't save\n",
+			       p->pid, vmas[i].start, vmas[i].end, vmas[i].shmid);
+			return -EOPNOTSUPP;
+		}
+		snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, p->pid, vmas[i].start,
+			 vmas[i].end);
+		if (vmas[i].pgoff || stat(path, &a)) {
+			pr_err("process %d: area %" PRIx64 "-%" PRIx64 " maps System V shared memory segment %" PRIu64
+			       " from offset %" PRIu64 ": only whole attachments can be restored\n",
+			       p->pid, vmas[i].start, vmas[i].end, vmas[i].shmid, vmas[i].pgoff);
+			return -EOPNOTSUPP;
+		}
+		want = ((uint64_t)a.st_size + 4095) & ~4095ULL;
+		have = vmas[i].end - vmas[i].start;
+		for (j = i + 1; j < nr && have < want && (vmas[j].status & VMA_AREA_SYSVIPC) &&
+				vmas[j].shmid == vmas[i].shmid && vmas[j].start == vmas[j - 1].end &&
+				vmas[j].pgoff == have;
+		     j++)
+			have += vmas[j].end - vmas[j].start;
+		if (have != want) {
+			pr_err("process %d: area %" PRIx64 "-%" PRIx64 " maps %" PRIu64 " bytes of System V shared "
+			       "memory segment %" PRIu64 " of %" PRIu64 ": only whole attachments can be restored\n",
+			       p->pid, vmas[i].start, vmas[j - 1].end, have, vmas[i].shmid, want);
+			return -EOPNOTSUPP;
+		}
+		i = j - 1;
+	}
+	return 0;
+}
+
 static int collect_vmas(struct td_ctx *c, struct td_proc *p, const struct td_smaps *s, VmaEntry *vmas)
 {
 	int ret;
@@ -355,7 +416,7 @@ static int collect_vmas(struct td_ctx *c, struct td_proc *p, const struct td_sma
 				return ret;
 		}
 	}
-	return 0;
+	return check_sysv_areas(p, vmas, s->maps.nr);
 }
 
 /* ------------------------------------------------------------------------

@@ -5,8 +5,9 @@
 # smaller) across a dump and restore. The program checks every object by
 # the ids it holds, keys, modes, sizes, contents and messages; the
 # namespace's own listing (/proc/sysvipc) is compared before and after;
-# crit decodes the images. Then a segment still attached by the program
-# (which the dump can't save yet) is refused and the workload runs on.
+# crit decodes the images; damaged images are refused. Then the same with
+# the keyed segment kept attached by the program: it comes back at the
+# same address.
 . "$(dirname "$0")/lib.sh"
 
 H=$TOP/test/helpers
@@ -118,16 +119,57 @@ else
 	skip sysv-malformed "no pycriu (Debian's criu package) to alter images with"
 fi
 
-# a segment the program keeps attached: refused, the workload runs on
+# a segment the program keeps attached (as a postmaster does): attached
+# again at the same address, the program's pointer into it still good
 rm -rf "$R/out" && mkdir -p "$R/out"
 ROUND=0
 if CPID=$(start_container "$R" "$CLEAN" 'exec </dev/null >/dev/null 2>&1; /sysv /out attach & wait'); then
 	wait_until 10 [ -s "$R/out/ready" ]
+	verified sysv-attached-verified-before
+	K=$(awk '{print $1}' /proc/$CPID/task/$CPID/children)
+	seg_before=$(grep SYSV /proc/$K/maps | awk '{print $1, $2, $3, $5}')
+	proc_snapshot "$CPID" "$WORK/attached-before.json"
 	run_criu dump -t "$CPID" -D "$WORK/img-attached" -v4 -o "$WORK/dump-attached.log"
-	expect sysv-attached-refused [ "$RC" -ne 0 ]
-	expect sysv-attached-message contains "$OUT" "System V shared memory"
-	verified sysv-attached-runs-on
-	stop_task "$CPID"
+	if [ "$RC" -eq 0 ]; then ok sysv-attached-dump; else fail sysv-attached-dump "exit $RC: $OUT; $(tail -n 3 "$WORK/dump-attached.log")"; fi
+	wait_until 3 gone "$CPID"
+	if restore_ns "$WORK/img-attached" --root "$R" -v4 -o "$WORK/restore-attached.log"; then
+		ok sysv-attached-restore
+		verified sysv-attached-verified-after
+		K=$(awk '{print $1}' /proc/$RPID/task/$RPID/children)
+		seg_after=$(grep SYSV /proc/$K/maps | awk '{print $1, $2, $3, $5}')
+		if [ -n "$seg_before" ] && [ "$seg_after" = "$seg_before" ]; then
+			ok sysv-attached-same-place
+		else
+			fail sysv-attached-same-place "before: $seg_before; after: $seg_after"
+		fi
+		nattch=$(nsenter --ipc=/proc/$RPID/ns/ipc cat /proc/sysvipc/shm | awk '$1 == 1592590337 {print $7}')
+		expect sysv-attached-nattch [ "$nattch" = 1 ]
+		proc_snapshot "$RPID" "$WORK/attached-after.json"
+		for k in tree status maps fds; do
+			same_procs "sysv-attached-same-$k" "$WORK/attached-before.json" "$WORK/attached-after.json" $k
+		done
+		stop_task "$RPID"
+	else
+		fail sysv-attached-restore "exit $RC: $OUT; $(tail -n 3 "$WORK/restore-attached.log")"
+	fi
+	# an area that attaches a segment the images don't have: refused
+	if "$PY" -c 'import pycriu.images' 2>/dev/null; then
+		rm -rf "$WORK/bad-sysv-attach" && cp -a "$WORK/img-attached" "$WORK/bad-sysv-attach"
+		"$PY" -c '
+import sys, glob, pycriu.images as I
+for p in glob.glob(sys.argv[1] + "/mm-*.img"):
+    img = I.load(open(p, "rb"))
+    hit = False
+    for v in img["entries"][0]["vmas"]:
+        st = v["status"]
+        st = int(st, 0) if isinstance(st, str) else st
+        if st & 0x400:
+            v["shmid"] = 9999
+            hit = True
+    if hit:
+        I.dump(img, open(p, "wb"))' "$WORK/bad-sysv-attach"
+		refused sysv-attach "which ipcns-shm-1.img doesn't have"
+	fi
 else
 	fail sysv-attached-start "container did not start"
 fi

@@ -9,9 +9,14 @@
  * pages so that it stays as sparse. Message queues are read with
  * msgrcv(MSG_COPY): the messages stay in the queue.
  *
+ * A segment removed (IPC_RMID) while still attached (a common way to
+ * have it go with its last user) is saved with SHM_DEST in its mode; it
+ * is made again like any other, attached by the restored tasks, then
+ * removed again (sysv_remove_destroyed, injected in a restored task once
+ * every address space is back), so it goes when they detach.
+ *
  * Not restored, as upstream: creator ids (the restorer made them),
- * times, the last pids, semaphore undo lists. Refused at dump: a segment
- * already removed (IPC_RMID) but still attached somewhere.
+ * times, the last pids, semaphore undo lists.
  */
 #define LOG_PREFIX "ipc: "
 
@@ -27,12 +32,14 @@
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
 #include "hashmap.h"
 #include "ipc-sysv.h"
 #include "log.h"
+#include "restore-tasks.h"
 #include "util.h"
 
 #define SYSV_CHUNK   (1U << 20)
@@ -175,13 +182,7 @@ static int dump_shm(struct img_writer *(*new_image)(void *, enum img_type), void
 			pr_perror("shmctl(%d, SHM_STAT_ANY)", idx);
 			return -errno;
 		}
-		if (ds.shm_perm.mode & SHM_DEST) {
-			pr_err("System V shared memory segment %d was removed (IPC_RMID) and is still attached "
-			       "(%lu times): such a segment can't be dumped yet\n",
-			       id, (unsigned long)ds.shm_nattch);
-			return -EOPNOTSUPP;
-		}
-		fill_desc(&d, &ds.shm_perm, id, 0777 | SHM_LOCKED);
+		fill_desc(&d, &ds.shm_perm, id, 0777 | SHM_LOCKED | SHM_DEST);
 		e.desc = &d;
 		e.size = ds.shm_segsz;
 		if (!w && !(w = new_image(ctx, IMG_IPCNS_SHM)))
@@ -369,8 +370,8 @@ static int read_image(int dirfd, enum img_type type, struct img_reader *r, Proto
 	return ret < 0 ? ret : 0;
 }
 
-/* Ids once each, keys (but IPC_PRIVATE) once each, per kind. */
-static int check_descs(const char *what, IpcDescEntry *const *d, size_t n)
+/* Ids once each, keys (but IPC_PRIVATE) once each, per kind; modes. */
+static int check_descs(const char *what, IpcDescEntry *const *d, size_t n, uint32_t modes)
 {
 	struct hmap ids, keys;
 	int ret = 0;
@@ -378,7 +379,8 @@ static int check_descs(const char *what, IpcDescEntry *const *d, size_t n)
 	hmap_init(&ids);
 	hmap_init(&keys);
 	for (size_t i = 0; !ret && i < n; i++) {
-		if (d[i]->id > INT32_MAX || (d[i]->mode & ~(0777U | SHM_LOCKED))) {
+		if (d[i]->id > INT32_MAX || (d[i]->mode & ~modes) ||
+		    ((d[i]->mode & SHM_DEST) && d[i]->key != IPC_PRIVATE)) {
 			pr_err("%s: object %zu has id %u, mode %#o\n", what, i, d[i]->id, d[i]->mode);
 			ret = -EINVAL;
 		} else if (hmap_get_int(&ids, d[i]->id)) {
@@ -449,26 +451,20 @@ int sysv_read(int dirfd, struct sysv_objs *o)
 		}
 		d[i] = o->shm[i]->desc;
 	}
-	ret = check_descs("ipcns-shm-1.img", d, o->nr_shm);
+	ret = check_descs("ipcns-shm-1.img", d, o->nr_shm, 0777U | SHM_LOCKED | SHM_DEST);
 	for (size_t i = 0; !ret && i < o->nr_sem; i++) {
-		if (o->sem[i]->nsems > 65535 || (o->sem[i]->desc->mode & SHM_LOCKED)) {
-			pr_err("ipcns-sem-1.img: set %u has %u semaphores, mode %#o\n", o->sem[i]->desc->id,
-			       o->sem[i]->nsems, o->sem[i]->desc->mode);
+		if (o->sem[i]->nsems > 65535) {
+			pr_err("ipcns-sem-1.img: set %u has %u semaphores\n", o->sem[i]->desc->id, o->sem[i]->nsems);
 			return -EINVAL;
 		}
 		d[i] = o->sem[i]->desc;
 	}
 	if (!ret)
-		ret = check_descs("ipcns-sem-1.img", d, o->nr_sem);
-	for (size_t i = 0; !ret && i < o->nr_msg; i++) {
-		if (o->msg[i]->desc->mode & SHM_LOCKED) {
-			pr_err("ipcns-msg-1.img: queue %u has mode %#o\n", o->msg[i]->desc->id, o->msg[i]->desc->mode);
-			return -EINVAL;
-		}
+		ret = check_descs("ipcns-sem-1.img", d, o->nr_sem, 0777U);
+	for (size_t i = 0; !ret && i < o->nr_msg; i++)
 		d[i] = o->msg[i]->desc;
-	}
 	if (!ret)
-		ret = check_descs("ipcns-msg-1.img", d, o->nr_msg);
+		ret = check_descs("ipcns-msg-1.img", d, o->nr_msg, 0777U);
 	for (size_t i = 0; !ret && i < o->nr_msg; i++)
 		ret = check_msgs(o->msg[i], o->msg_data[i]);
 	return ret;
@@ -680,6 +676,17 @@ static int create_msg(const IpcMsgEntry *e, const uint8_t *p)
 
 		ret = ret ? ret : err;
 	}
+	return ret;
+}
+
+int sysv_remove_destroyed(const struct sysv_objs *o, struct seized_thread *st)
+{
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < o->nr_shm; i++)
+		if (o->shm[i]->desc->mode & SHM_DEST)
+			ret = rsys(st, "shmctl(IPC_RMID)", __NR_shmctl, (long)o->shm[i]->desc->id, IPC_RMID, 0, 0, 0, 0,
+				   NULL);
 	return ret;
 }
 

@@ -5,6 +5,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <time.h>
 
 #include "proc-timers.h"
 #include "util.h"
@@ -105,6 +107,25 @@ int proc_timers_parse(const char *buf, size_t len, struct proc_timers *out, stru
 		out->nr++;
 	}
 	return 0;
+}
+
+uint64_t timers_soonest_signal(const struct itimerval it[3], const struct proc_timers *t, const struct itimerspec *val)
+{
+	uint64_t soonest = UINT64_MAX, v;
+
+	for (int which = 0; which < 3; which++) {
+		v = (uint64_t)it[which].it_value.tv_sec * 1000000000ULL + (uint64_t)it[which].it_value.tv_usec * 1000ULL;
+		if (v && v < soonest)
+			soonest = v;
+	}
+	for (size_t i = 0; i < t->nr; i++) {
+		if ((t->t[i].notify & ~SIGEV_THREAD_ID) == SIGEV_NONE)
+			continue;
+		v = (uint64_t)val[i].it_value.tv_sec * 1000000000ULL + (uint64_t)val[i].it_value.tv_nsec;
+		if (v && v < soonest)
+			soonest = v;
+	}
+	return soonest;
 }
 
 void proc_timers_free(struct proc_timers *t)

@@ -180,6 +180,9 @@ int rtree_restore(struct rtree *t, pid_t root, int ready_fd, uint64_t *frozen_ns
 	for (size_t i = 0; !ret && i < t->nr; i++)
 		if (!t->procs[i].zombie)
 			ret = restore_mm(t, &t->procs[i]);
+	/* attached again by now: segments dumped removed go again with their last user */
+	if (!ret)
+		ret = sysv_remove_destroyed(&t->sysv, t->procs[0].threads[0].st);
 	for (size_t i = 0; !ret && i < t->nr; i++)
 		if (!t->procs[i].zombie)
 			ret = restore_core(t, &t->procs[i]);

@@ -186,16 +186,6 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t tv_ns(const struct timeval *tv)
-{
-	return (uint64_t)tv->tv_sec * 1000000000ULL + (uint64_t)tv->tv_usec * 1000ULL;
-}
-
-static uint64_t ts_ns(const struct timespec *ts)
-{
-	return (uint64_t)ts->tv_sec * 1000000000ULL + (uint64_t)ts->tv_nsec;
-}
-
 /* The itimers and POSIX timers: time left, interval, overrun. */
 static int read_timers(struct td_proc *p, struct process_state *ps, uint64_t s)
 {
@@ -242,37 +232,18 @@ static int read_queues(struct td_proc *p, struct process_state *ps, struct threa
 	return ret;
 }
 
-/*
- * The smallest time left on an armed timer, or UINT64_MAX. Every clock a
- * timer can use advances no faster than CLOCK_MONOTONIC while we look
- * (CPU clocks: only the thread we inject into runs, one at a time).
- */
-static uint64_t soonest_expiry(const struct process_state *ps)
-{
-	uint64_t soonest = UINT64_MAX, v;
-
-	for (int which = 0; which < 3; which++) {
-		v = tv_ns(&ps->itimers[which].it_value);
-		if (v && v < soonest)
-			soonest = v;
-	}
-	for (size_t i = 0; i < ps->ptimers.nr; i++) {
-		v = ts_ns(&ps->ptimer_val[i].it_value);
-		if (v && v < soonest)
-			soonest = v;
-	}
-	return soonest;
-}
-
 #define TIMER_SNAPSHOT_TRIES 16
 
 /*
  * Timers keep running while the tasks are stopped: one that expires
  * between reading its time left and reading the signal queues would lose
  * its signal (or count it twice, the other way round). So: timers first,
- * then the queues, and again until no armed timer could have expired in
- * that window. A timer faster than the window never settles: its state
- * is then taken as read, and one of its expiries may be seen twice.
+ * then the queues, and again until no armed timer that sends a signal
+ * could have expired in that window (every clock a timer can use advances
+ * no faster than CLOCK_MONOTONIC meanwhile; CPU clocks: only the thread
+ * we inject into runs, one at a time). A timer faster than the window
+ * never settles: its state is then taken as read, and one of its
+ * expiries may be seen twice.
  */
 static int read_timers_and_queues(struct td_proc *p, struct process_state *ps, struct thread_state *ts, uint64_t s)
 {
@@ -285,7 +256,7 @@ static int read_timers_and_queues(struct td_proc *p, struct process_state *ps, s
 		if (err)
 			return err;
 		window = mono_ns() - t0;
-		soonest = soonest_expiry(ps);
+		soonest = timers_soonest_signal(ps->itimers, &ps->ptimers, ps->ptimer_val);
 		if (soonest > window)
 			return 0;
 		if (attempt == TIMER_SNAPSHOT_TRIES) {

@@ -45,6 +45,11 @@ struct sysv_objs {
 int sysv_read(int dirfd, struct sysv_objs *o);
 /* Makes every object in the caller's IPC namespace (a new, empty one). */
 int sysv_create(const struct sysv_objs *o);
+struct seized_thread;
+/* Removes again (IPC_RMID, injected through st, a task of the new
+ * namespace) the segments dumped removed but attached; after every
+ * address space is restored. */
+int sysv_remove_destroyed(const struct sysv_objs *o, struct seized_thread *st);
 void sysv_free(struct sysv_objs *o);
 
 #endif

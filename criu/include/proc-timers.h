@@ -36,6 +36,18 @@ struct proc_timers {
 	size_t nr;
 };
 
+struct itimerval;
+struct itimerspec;
+
+/*
+ * The least time left, in ns, on a timer that sends a signal when it
+ * expires: the three itimers (it[3]) and the POSIX timers of `t` whose
+ * time left is val[i] (SIGEV_NONE ones send nothing and don't count).
+ * UINT64_MAX when none is armed. A dump that read the timers and then the
+ * signal queues within less than this knows no signal came in between.
+ */
+uint64_t timers_soonest_signal(const struct itimerval it[3], const struct proc_timers *t, const struct itimerspec *val);
+
 /* Parses `len` bytes of `buf`; `out` is overwritten (free with proc_timers_free). */
 int proc_timers_parse(const char *buf, size_t len, struct proc_timers *out, struct proc_parse_error *err);
 void proc_timers_free(struct proc_timers *t);

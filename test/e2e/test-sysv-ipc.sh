@@ -119,43 +119,62 @@ else
 	skip sysv-malformed "no pycriu (Debian's criu package) to alter images with"
 fi
 
-# a segment the program keeps attached (as a postmaster does): attached
-# again at the same address, the program's pointer into it still good
-rm -rf "$R/out" && mkdir -p "$R/out"
-ROUND=0
-if CPID=$(start_container "$R" "$CLEAN" 'exec </dev/null >/dev/null 2>&1; /sysv /out attach & wait'); then
+# attached MODE: the keyed segment kept attached (as a postmaster does;
+# "rmid": the private one too, removed at once so that it goes with its
+# last user): attached again at the same address, the program's pointers
+# still good, the removed one removed again
+attached() {
+	local m=$1 seg_before seg_after K list_before list_after nattch
+	rm -rf "$R/out" && mkdir -p "$R/out"
+	ROUND=0
+	if ! CPID=$(start_container "$R" "$CLEAN" "exec </dev/null >/dev/null 2>&1; /sysv /out $m & wait"); then
+		fail "sysv-$m-start" "container did not start"
+		return
+	fi
 	wait_until 10 [ -s "$R/out/ready" ]
-	verified sysv-attached-verified-before
+	verified "sysv-$m-verified-before"
 	K=$(awk '{print $1}' /proc/$CPID/task/$CPID/children)
 	seg_before=$(grep SYSV /proc/$K/maps | awk '{print $1, $2, $3, $5}')
-	proc_snapshot "$CPID" "$WORK/attached-before.json"
-	run_criu dump -t "$CPID" -D "$WORK/img-attached" -v4 -o "$WORK/dump-attached.log"
-	if [ "$RC" -eq 0 ]; then ok sysv-attached-dump; else fail sysv-attached-dump "exit $RC: $OUT; $(tail -n 3 "$WORK/dump-attached.log")"; fi
+	list_before=$(listing "$CPID")
+	proc_snapshot "$CPID" "$WORK/$m-before.json"
+	run_criu dump -t "$CPID" -D "$WORK/img-$m" -v4 -o "$WORK/dump-$m.log"
+	if [ "$RC" -eq 0 ]; then ok "sysv-$m-dump"; else fail "sysv-$m-dump" "exit $RC: $OUT; $(tail -n 3 "$WORK/dump-$m.log")"; fi
 	wait_until 3 gone "$CPID"
-	if restore_ns "$WORK/img-attached" --root "$R" -v4 -o "$WORK/restore-attached.log"; then
-		ok sysv-attached-restore
-		verified sysv-attached-verified-after
-		K=$(awk '{print $1}' /proc/$RPID/task/$RPID/children)
-		seg_after=$(grep SYSV /proc/$K/maps | awk '{print $1, $2, $3, $5}')
-		if [ -n "$seg_before" ] && [ "$seg_after" = "$seg_before" ]; then
-			ok sysv-attached-same-place
-		else
-			fail sysv-attached-same-place "before: $seg_before; after: $seg_after"
-		fi
-		nattch=$(nsenter --ipc=/proc/$RPID/ns/ipc cat /proc/sysvipc/shm | awk '$1 == 1592590337 {print $7}')
-		expect sysv-attached-nattch [ "$nattch" = 1 ]
-		proc_snapshot "$RPID" "$WORK/attached-after.json"
-		for k in tree status maps fds; do
-			same_procs "sysv-attached-same-$k" "$WORK/attached-before.json" "$WORK/attached-after.json" $k
-		done
-		stop_task "$RPID"
-	else
-		fail sysv-attached-restore "exit $RC: $OUT; $(tail -n 3 "$WORK/restore-attached.log")"
+	if ! restore_ns "$WORK/img-$m" --root "$R" -v4 -o "$WORK/restore-$m.log"; then
+		fail "sysv-$m-restore" "exit $RC: $OUT; $(tail -n 3 "$WORK/restore-$m.log")"
+		return
 	fi
-	# an area that attaches a segment the images don't have: refused
-	if "$PY" -c 'import pycriu.images' 2>/dev/null; then
-		rm -rf "$WORK/bad-sysv-attach" && cp -a "$WORK/img-attached" "$WORK/bad-sysv-attach"
-		"$PY" -c '
+	ok "sysv-$m-restore"
+	verified "sysv-$m-verified-after"
+	K=$(awk '{print $1}' /proc/$RPID/task/$RPID/children)
+	seg_after=$(grep SYSV /proc/$K/maps | awk '{print $1, $2, $3, $5}')
+	if [ -n "$seg_before" ] && [ "$seg_after" = "$seg_before" ]; then
+		ok "sysv-$m-same-place"
+	else
+		fail "sysv-$m-same-place" "before: $seg_before; after: $seg_after"
+	fi
+	list_after=$(listing "$RPID")
+	if [ "$list_after" = "$list_before" ]; then
+		ok "sysv-$m-same-objects"
+	else
+		fail "sysv-$m-same-objects" "before: $(echo $list_before); after: $(echo $list_after)"
+	fi
+	# the removed one is removed again: perms shows SHM_DEST (01000)
+	[ "$m" = rmid ] && expect sysv-rmid-removed-again eval 'echo "$list_after" | grep -q "^shm 0 [0-9]* 1600 "'
+	nattch=$(nsenter --ipc=/proc/$RPID/ns/ipc cat /proc/sysvipc/shm | awk '$1 == 1592590337 {print $7}')
+	expect "sysv-$m-nattch" [ "$nattch" = 1 ]
+	proc_snapshot "$RPID" "$WORK/$m-after.json"
+	for k in tree status maps fds; do
+		same_procs "sysv-$m-same-$k" "$WORK/$m-before.json" "$WORK/$m-after.json" $k
+	done
+	stop_task "$RPID"
+}
+attached attach
+attached rmid
+# an area that attaches a segment the images don't have: refused
+if "$PY" -c 'import pycriu.images' 2>/dev/null; then
+	rm -rf "$WORK/bad-sysv-attach" && cp -a "$WORK/img-attach" "$WORK/bad-sysv-attach"
+	"$PY" -c '
 import sys, glob, pycriu.images as I
 for p in glob.glob(sys.argv[1] + "/mm-*.img"):
     img = I.load(open(p, "rb"))
@@ -168,10 +187,7 @@ for p in glob.glob(sys.argv[1] + "/mm-*.img"):
             hit = True
     if hit:
         I.dump(img, open(p, "wb"))' "$WORK/bad-sysv-attach"
-		refused sysv-attach "which ipcns-shm-1.img doesn't have"
-	fi
-else
-	fail sysv-attached-start "container did not start"
+	refused sysv-attach "which ipcns-shm-1.img doesn't have"
 fi
 left=$(leftover_tasks "$WORK")
 if [ -z "$left" ]; then ok no-leftover-tasks; else fail no-leftover-tasks "still running: $(echo $left)"; fi

@@ -7,7 +7,7 @@
  *   C  CLOCK_MONOTONIC, SIGEV_THREAD_ID (SIGUSR2) to a second thread, every
  *      100 ms: that thread counts them (sigwait)
  *   D  created, never armed
- * and with "fast" E, CLOCK_MONOTONIC, SIGEV_SIGNAL (SIGRTMIN), every 20 us:
+ * and with "fast" E, CLOCK_MONOTONIC, SIGEV_SIGNAL (SIGRTMIN), every 1 ms:
  * counted ("e N" in state); with "threadcpu" F, a CLOCK_THREAD_CPUTIME_ID
  * timer of the main thread, never armed.
  * OUTDIR/ids gets "A B C D" once; every 100 ms OUTDIR/state gets
@@ -114,7 +114,7 @@ int main(int argc, char **argv)
 		sa.sa_handler = on_rtmin;
 		sigaction(SIGRTMIN, &sa, NULL);
 		if (make(CLOCK_MONOTONIC, SIGEV_SIGNAL, SIGRTMIN, 0, &e) ||
-		    syscall(SYS_timer_settime, e, 0, &(struct itimerspec){{0, 20000}, {0, 20000}}, NULL))
+		    syscall(SYS_timer_settime, e, 0, &(struct itimerspec){{0, 1000000}, {0, 1000000}}, NULL))
 			return perror("timer E"), 1;
 	}
 	if (!strcmp(mode, "threadcpu") && make(CLOCK_THREAD_CPUTIME_ID, SIGEV_NONE, 0, 0, &f))

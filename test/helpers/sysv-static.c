@@ -1,5 +1,5 @@
 /*
- * sysv-static OUTDIR [attach]: System V IPC objects the way servers use
+ * sysv-static OUTDIR [attach|rmid]: System V IPC objects the way servers use
  * them, in the IPC namespace it runs in:
  *   shm  key 0x5eed0001, 1 MiB + 100 bytes, mode 0640: its first 512 KiB
  *        a pattern, the rest never written
@@ -8,7 +8,9 @@
  *   msg  key 0x5eed0003, mode 0620: "alpha" (type 1), 1000 patterned
  *        bytes (type 7), an empty message (type 2)
  *   msgp IPC_PRIVATE, empty, its size cut to 4096 bytes
- * With "attach" it keeps shm attached (as a postmaster keeps its segment).
+ * With "attach" it keeps shm attached (as a postmaster keeps its segment);
+ * with "rmid" also shmp, removed (IPC_RMID) at once, so that it goes with
+ * its last user, as X clients do with MIT-SHM segments.
  * OUTDIR/ready gets the ids. Each time OUTDIR/trigger appears it checks
  * every object by the ids it holds (keys, modes, sizes, contents; the
  * messages read with MSG_COPY so they stay) and writes OUTDIR/result:
@@ -46,7 +48,7 @@ static unsigned char pat(size_t i, int which)
 }
 
 static int shm, shmp, sem, msg, msgp;
-static char *attached;
+static char *attached, *attached_p;
 
 static const char *check_shm(int id, key_t key, mode_t mode, size_t size, size_t fill, int which)
 {
@@ -111,6 +113,15 @@ static const char *check(void)
 		for (size_t i = 0; i < SHM_SIZE && !bad; i++)
 			if ((unsigned char)attached[i] != (i < SHM_FILL ? pat(i, 1) : 0))
 				bad = "attached bytes";
+	if (!bad && attached_p) {
+		struct shmid_ds sds;
+
+		if (shmctl(shmp, IPC_STAT, &sds) || !(sds.shm_perm.mode & SHM_DEST))
+			bad = "shmp not removed";
+		for (size_t i = 0; i < SHMP_SIZE && !bad; i++)
+			if ((unsigned char)attached_p[i] != pat(i, 2))
+				bad = "attached shmp bytes";
+	}
 	if (bad)
 		return bad;
 	if (semctl(sem, 0, IPC_STAT, (union semun){.buf = &ds}) || ds.sem_perm.__key != 0x5eed0002 ||
@@ -145,7 +156,7 @@ int main(int argc, char **argv)
 		return perror("shmat"), 1;
 	for (size_t i = 0; i < SHM_FILL; i++)
 		p[i] = pat(i, 1);
-	if (argc == 3 && !strcmp(argv[2], "attach"))
+	if (argc == 3 && (!strcmp(argv[2], "attach") || !strcmp(argv[2], "rmid")))
 		attached = (char *)p;
 	else
 		shmdt(p);
@@ -154,7 +165,13 @@ int main(int argc, char **argv)
 		return perror("shmat"), 1;
 	for (size_t i = 0; i < SHMP_SIZE; i++)
 		p[i] = pat(i, 2);
-	shmdt(p);
+	if (argc == 3 && !strcmp(argv[2], "rmid")) {
+		attached_p = (char *)p;
+		if (shmctl(shmp, IPC_RMID, NULL))
+			return perror("shmctl IPC_RMID"), 1;
+	} else {
+		shmdt(p);
+	}
 	if (semctl(sem, 0, SETALL, (union semun){.array = (unsigned short *)sem_vals}))
 		return perror("semctl"), 1;
 	{

@@ -4,6 +4,9 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
+#include <sys/time.h>
+#include <time.h>
 
 #include "proc-timers.h"
 #include "unit.h"
@@ -71,6 +74,35 @@ static int parse_for_replay(const char *buf, size_t len, struct proc_parse_error
 	return ret;
 }
 
+/* Which timers bound the window in which a dump may read timers, then queues. */
+static int test_soonest(void)
+{
+	struct proc_timer k[3] = {
+		{.id = 0, .notify = SIGEV_NONE},
+		{.id = 1, .notify = SIGEV_SIGNAL},
+		{.id = 2, .notify = SIGEV_SIGNAL | 4 /* SIGEV_THREAD_ID */},
+	};
+	struct proc_timers t = {.t = k, .nr = 3};
+	struct itimerspec v[3] = {0};
+	struct itimerval it[3] = {0};
+
+	/* nothing armed */
+	CHECK(timers_soonest_signal(it, &t, v) == UINT64_MAX);
+	/* a SIGEV_NONE timer sends nothing: it never bounds the window */
+	v[0].it_value.tv_nsec = 20000;
+	CHECK(timers_soonest_signal(it, &t, v) == UINT64_MAX);
+	/* signal timers do, process- or thread-directed */
+	v[1].it_value.tv_sec = 2;
+	v[2].it_value.tv_nsec = 700000;
+	CHECK(timers_soonest_signal(it, &t, v) == 700000);
+	/* and itimers (ITIMER_PROF here), in microseconds */
+	it[2].it_value.tv_usec = 300;
+	CHECK(timers_soonest_signal(it, &t, v) == 300000);
+	it[0].it_value.tv_sec = 1;
+	CHECK(timers_soonest_signal(it, &t, v) == 300000);
+	return 0;
+}
+
 /* the fuzz corpus (test/fuzz/corpus/proc-timers): none may crash */
 static int test_fuzz_corpus(void)
 {
@@ -81,6 +113,7 @@ static const struct unit_case cases[] = {
 	{"proc_timers_parse", test_parse},
 	{"proc_timers_refused", test_refused},
 	{"proc_timers_fuzz_corpus", test_fuzz_corpus},
+	{"timers_soonest_signal", test_soonest},
 	{},
 };
 

@@ -117,6 +117,9 @@ static void release_images(struct dump_ctx *d, bool commit, int *ret)
 	free(d->pending);
 	d->pending = NULL;
 	d->nr_pending = 0;
+	free(d->sysv_refs);
+	d->sysv_refs = NULL;
+	d->nr_sysv_refs = 0;
 }
 
 /*
@@ -177,6 +180,8 @@ static struct img_writer *new_ipc_image(void *ctx, enum img_type type)
 static int write_ipcns(struct dump_ctx *d)
 {
 	IpcVarEntry e = IPC_VAR_ENTRY__INIT;
+	struct sysv_seg *segs = NULL;
+	size_t nr_segs = 0;
 	struct ipc_vars v;
 	struct stat a, b;
 	char path[64];
@@ -206,7 +211,22 @@ static int write_ipcns(struct dump_ctx *d)
 		ret = w ? img_write_entry(w, &e.base) : -EIO;
 	}
 	if (!ret && (v.nr_shm || v.nr_sem || v.nr_msg))
-		ret = sysv_dump(d->pid, new_ipc_image, d);
+		ret = sysv_dump(d->pid, new_ipc_image, d, &segs, &nr_segs);
+	/* every attached segment is one the images hold (not one attached before an unshare) */
+	for (size_t i = 0; !ret && i < d->nr_sysv_refs; i++) {
+		const struct sysv_ref *r = &d->sysv_refs[i];
+		size_t k;
+
+		for (k = 0; k < nr_segs && (segs[k].id != r->id || segs[k].size != r->size); k++)
+			;
+		if (k == nr_segs) {
+			pr_err("process %d: the System V segment attached at %#llx (id %llu, %llu bytes) is not one of "
+			       "its IPC namespace's: not supported\n",
+			       r->pid, (unsigned long long)r->start, (unsigned long long)r->id, (unsigned long long)r->size);
+			ret = -EOPNOTSUPP;
+		}
+	}
+	free(segs);
 	return ret;
 }
 

@@ -92,6 +92,10 @@ static uint64_t ipc_msg_payload_scan(const ProtobufCMessage *msg, const uint8_t 
 		m = ipc_msg__unpack(NULL, len, buf + off);
 		if (!m)
 			return UINT64_MAX;
+		if (m->msize > INT32_MAX) { /* msgsnd takes no more */
+			ipc_msg__free_unpacked(m, NULL);
+			return UINT64_MAX;
+		}
 		text = ((uint64_t)m->msize + 7) & ~7ULL;
 		ipc_msg__free_unpacked(m, NULL);
 		off += len;

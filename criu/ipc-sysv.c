@@ -89,6 +89,41 @@ static void fill_desc(IpcDescEntry *d, const struct ipc_perm *p, int id, uint32_
 	d->id = (uint32_t)id;
 }
 
+static int write_sysctl(const char *name, long long v)
+{
+	char path[64], text[32];
+	int fd, len, ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
+	len = snprintf(text, sizeof(text), "%lld", v);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, text, (size_t)len) != len)
+		ret = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (ret)
+		pr_err("can't set kernel.%s to %s in this IPC namespace: %s\n", name, text, strerror(-ret));
+	return ret;
+}
+
+static long long read_sysctl(const char *name)
+{
+	char path[64], text[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	text[n] = '\0';
+	return strtoll(text, NULL, 10);
+}
+
 /* ------------------------------------------------------------------------
  * Dump (act), in the tree's IPC namespace
  */
@@ -160,16 +195,25 @@ static int dump_shm_bytes(struct img_writer *w, int id, uint64_t size, char *buf
 	return ret;
 }
 
-static int dump_shm(struct img_writer *(*new_image)(void *, enum img_type), void *ctx, char *buf)
+static int dump_shm(struct img_writer *(*new_image)(void *, enum img_type), void *ctx, char *buf,
+		    struct sysv_seg **segs, size_t *nr)
 {
 	struct shm_info info;
 	struct img_writer *w = NULL;
-	int max = shmctl(0, SHM_INFO, (struct shmid_ds *)&info), ret = 0;
+	int max = shmctl(0, SHM_INFO, (struct shmid_ds *)&info), ret = 0, err;
+	long long rmid_forced;
 
 	if (max < 0) {
 		pr_perror("shmctl(SHM_INFO)");
 		return -errno;
 	}
+	/*
+	 * With kernel.shm_rmid_forced, detaching our reading attachment from a
+	 * segment nobody else has attached would destroy it: off meanwhile.
+	 */
+	rmid_forced = read_sysctl("shm_rmid_forced");
+	if (rmid_forced > 0 && write_sysctl("shm_rmid_forced", 0))
+		return -EPERM;
 	for (int idx = 0; !ret && idx <= max; idx++) {
 		IpcShmEntry e = IPC_SHM_ENTRY__INIT;
 		IpcDescEntry d = IPC_DESC_ENTRY__INIT;
@@ -190,9 +234,14 @@ static int dump_shm(struct img_writer *(*new_image)(void *, enum img_type), void
 		ret = img_write_entry(w, &e.base);
 		if (!ret)
 			ret = dump_shm_bytes(w, id, e.size, buf);
-		if (!ret)
+		if (!ret) {
 			pr_debug("System V shared memory segment %d (key %#x): %" PRIu64 " bytes\n", id, d.key, e.size);
+			*segs = xrealloc(*segs, (*nr + 1) * sizeof(**segs));
+			(*segs)[(*nr)++] = (struct sysv_seg){.id = (uint64_t)id, .size = e.size};
+		}
 	}
+	if (rmid_forced > 0 && (err = write_sysctl("shm_rmid_forced", rmid_forced)))
+		ret = ret ? ret : err;
 	return ret;
 }
 
@@ -238,15 +287,19 @@ static int dump_sem(struct img_writer *(*new_image)(void *, enum img_type), void
 	return ret;
 }
 
-/* One queue's messages, oldest first, left in the queue (MSG_COPY). */
-static int dump_msgs(struct img_writer *w, int id, uint32_t qnum, size_t msgmax)
+/*
+ * One queue's messages, oldest first, left in the queue (MSG_COPY), each
+ * at most `cap` bytes (the kernel copies no more than kernel.msgmax, which
+ * the caller made at least that).
+ */
+static int dump_msgs(struct img_writer *w, int id, uint32_t qnum, size_t cap)
 {
-	_cleanup_free_ char *buf = xmalloc(sizeof(long) + msgmax + 8);
+	_cleanup_free_ char *buf = xmalloc(sizeof(long) + cap + 8);
 	int ret = 0;
 
 	for (uint32_t i = 0; !ret && i < qnum; i++) {
 		IpcMsg m = IPC_MSG__INIT;
-		ssize_t n = msgrcv(id, buf, msgmax, (long)i, IPC_NOWAIT | MSG_COPY | MSG_NOERROR);
+		ssize_t n = msgrcv(id, buf, cap, (long)i, IPC_NOWAIT | MSG_COPY);
 		uint8_t head[4 + 32];
 		size_t plen, text;
 
@@ -273,7 +326,7 @@ static int dump_msg(struct img_writer *(*new_image)(void *, enum img_type), void
 	struct msginfo info;
 	struct img_writer *w = NULL;
 	int max = msgctl(0, MSG_INFO, (struct msqid_ds *)&info), ret = 0;
-	size_t msgmax;
+	size_t msgmax, raised, need;
 
 	if (max < 0) {
 		pr_perror("msgctl(MSG_INFO)");
@@ -284,6 +337,7 @@ static int dump_msg(struct img_writer *(*new_image)(void *, enum img_type), void
 		return -errno;
 	}
 	msgmax = info.msgmax > 0 ? (size_t)info.msgmax : 8192;
+	raised = msgmax;
 	for (int idx = 0; !ret && idx <= max; idx++) {
 		IpcMsgEntry e = IPC_MSG_ENTRY__INIT;
 		IpcDescEntry d = IPC_DESC_ENTRY__INIT;
@@ -300,18 +354,38 @@ static int dump_msg(struct img_writer *(*new_image)(void *, enum img_type), void
 		e.desc = &d;
 		e.qbytes = (uint32_t)ds.msg_qbytes;
 		e.qnum = (uint32_t)ds.msg_qnum;
-		if (!w && !(w = new_image(ctx, IMG_IPCNS_MSG)))
-			return -EIO;
+		if (!w && !(w = new_image(ctx, IMG_IPCNS_MSG))) {
+			ret = -EIO;
+			break;
+		}
+		/*
+		 * A message may be larger than kernel.msgmax is now (lowered
+		 * since it was sent), never than the bytes in its queue; MSG_COPY
+		 * copies no more than msgmax: raised meanwhile.
+		 */
+		need = (size_t)ds.__msg_cbytes > msgmax ? (size_t)ds.__msg_cbytes : msgmax;
+		if (need > raised) {
+			ret = write_sysctl("msgmax", (long long)need);
+			if (ret)
+				break;
+			raised = need;
+		}
 		ret = img_write_entry(w, &e.base);
 		if (!ret)
-			ret = dump_msgs(w, id, e.qnum, msgmax);
+			ret = dump_msgs(w, id, e.qnum, need);
 		if (!ret)
 			pr_debug("System V message queue %d (key %#x): %u messages\n", id, d.key, e.qnum);
+	}
+	if (raised > msgmax) {
+		int err = write_sysctl("msgmax", (long long)msgmax);
+
+		ret = ret ? ret : err;
 	}
 	return ret;
 }
 
-int sysv_dump(pid_t pid, struct img_writer *(*new_image)(void *ctx, enum img_type type), void *ctx)
+int sysv_dump(pid_t pid, struct img_writer *(*new_image)(void *ctx, enum img_type type), void *ctx,
+	      struct sysv_seg **segs, size_t *nr)
 {
 	_cleanup_close_ int self = open("/proc/thread-self/ns/ipc", O_RDONLY | O_CLOEXEC);
 	_cleanup_free_ char *buf = xmalloc(SYSV_CHUNK);
@@ -328,7 +402,7 @@ int sysv_dump(pid_t pid, struct img_writer *(*new_image)(void *ctx, enum img_typ
 		return ret;
 	}
 	close(fd);
-	ret = dump_shm(new_image, ctx, buf);
+	ret = dump_shm(new_image, ctx, buf, segs, nr);
 	if (!ret)
 		ret = dump_sem(new_image, ctx);
 	if (!ret)
@@ -411,7 +485,7 @@ static int check_msgs(const IpcMsgEntry *e, const uint8_t *p)
 		if (bad)
 			pr_err("ipcns-msg-1.img: queue %u: message %u has type %" PRIu64 " (1 or more expected)\n",
 			       e->desc->id, i, m ? m->mtype : 0);
-		p += 4 + len + (m ? ((m->msize + 7) & ~7U) : 0);
+		p += 4 + len + (m ? (((uint64_t)m->msize + 7) & ~7ULL) : 0);
 		if (m)
 			ipc_msg__free_unpacked(m, NULL);
 		if (bad)
@@ -494,41 +568,6 @@ void sysv_free(struct sysv_objs *o)
 /* ------------------------------------------------------------------------
  * Restore: act, in the new IPC namespace
  */
-
-static int write_sysctl(const char *name, long long v)
-{
-	char path[64], text[32];
-	int fd, len, ret = 0;
-
-	snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
-	len = snprintf(text, sizeof(text), "%lld", v);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, text, (size_t)len) != len)
-		ret = -errno;
-	if (fd >= 0)
-		close(fd);
-	if (ret)
-		pr_err("can't set kernel.%s to %s in the new IPC namespace: %s\n", name, text, strerror(-ret));
-	return ret;
-}
-
-static long long read_sysctl(const char *name)
-{
-	char path[64], text[32];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, text, sizeof(text) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	text[n] = '\0';
-	return strtoll(text, NULL, 10);
-}
 
 /* The next object of a kind gets `id`; then did it? */
 static int made_as(const char *kind, int got, uint32_t want)
@@ -656,7 +695,7 @@ static int create_msg(const IpcMsgEntry *e, const uint8_t *p)
 			ret = -errno;
 			pr_perror("can't queue message %u (%u bytes) in System V message queue %d", i, m->msize, id);
 		}
-		p += (m->msize + 7) & ~7U;
+		p += ((uint64_t)m->msize + 7) & ~7ULL;
 		ipc_msg__free_unpacked(m, NULL);
 	}
 	free(buf);
@@ -690,10 +729,64 @@ int sysv_remove_destroyed(const struct sysv_objs *o, struct seized_thread *st)
 	return ret;
 }
 
+/*
+ * The namespace's limits as high as they go while the objects are made:
+ * the dumped ones (applied before, applied again after) may be below what
+ * its objects already used (a limit lowered once they were made), and
+ * kernel.shm_rmid_forced would destroy a segment as the filling
+ * attachment goes.
+ */
+static int raise_limits(const struct sysv_objs *o)
+{
+	long long msgmax = read_sysctl("msgmax"), biggest = 0;
+	int ret;
+
+	for (size_t i = 0; i < o->nr_msg; i++) {
+		const uint8_t *p = o->msg_data[i];
+
+		for (uint32_t k = 0; k < o->msg[i]->qnum; k++) {
+			uint32_t len = get_le32(p);
+			IpcMsg *m = ipc_msg__unpack(NULL, len, p + 4);
+
+			if (!m)
+				return -ENOMEM;
+			if (m->msize > biggest)
+				biggest = m->msize;
+			p += 4 + len + (((uint64_t)m->msize + 7) & ~7ULL);
+			ipc_msg__free_unpacked(m, NULL);
+		}
+	}
+	ret = write_sysctl("shm_rmid_forced", 0);
+	if (!ret)
+		ret = write_sysctl("shmmax", (long long)(~0ULL >> 1));
+	if (!ret)
+		ret = write_sysctl("shmall", (long long)(~0ULL >> 1));
+	if (!ret)
+		ret = write_sysctl("shmmni", SYSV_MAX_OBJ);
+	if (!ret)
+		ret = write_sysctl("msgmni", SYSV_MAX_OBJ);
+	if (!ret && biggest > msgmax)
+		ret = write_sysctl("msgmax", biggest);
+	if (!ret) {
+		int fd = open("/proc/sys/kernel/sem", O_WRONLY | O_CLOEXEC);
+		static const char sem[] = "65536 2147483647 500 32768";
+
+		if (fd < 0 || write(fd, sem, sizeof(sem) - 1) != (ssize_t)sizeof(sem) - 1)
+			ret = -errno;
+		if (fd >= 0)
+			close(fd);
+		if (ret)
+			pr_err("can't raise kernel.sem to %s in the new IPC namespace: %s\n", sem, strerror(-ret));
+	}
+	return ret;
+}
+
 int sysv_create(const struct sysv_objs *o)
 {
 	int ret = 0;
 
+	if (o->nr_shm || o->nr_sem || o->nr_msg)
+		ret = raise_limits(o);
 	for (size_t i = 0; !ret && i < o->nr_shm; i++)
 		ret = create_shm(o->shm[i], o->shm_data[i]);
 	for (size_t i = 0; !ret && i < o->nr_sem; i++)

@@ -245,12 +245,12 @@ static int open_mm_fds(struct rtree *t, struct rproc *p)
 	int fd, ret;
 
 	snprintf(name, sizeof(name), "pages-%u.img", p->pages_id);
-	fd = openat(rtree_task_fd(t, RFD_IMGS), name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT && !p->nr_pagemap)
+	fd = open_pages_file(rtree_task_fd(t, RFD_IMGS), p->pages_id, false);
+	if (fd == -ENOENT && !p->nr_pagemap)
 		fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		pr_perror("process %d: can't open %s", p->vpid, name);
-		return -errno;
+		pr_err("process %d: can't open %s: %s\n", p->vpid, name, strerror(fd == -1 ? errno : -fd));
+		return fd == -1 ? -errno : fd;
 	}
 	ret = move_fd(fd, rtree_task_fd(t, RFD_PAGES));
 	if (!ret && p->mm->exe_file_id) {

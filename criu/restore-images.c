@@ -543,6 +543,35 @@ static int check_sysv_areas(const struct rtree *t, const struct rproc *p)
 	return 0;
 }
 
+/*
+ * Each pages image is read by one process or one shared memory object:
+ * two naming the same would get each other's pages (and with
+ * --auto-dedup the second would read the holes the first left).
+ */
+static int check_pages_ids(const struct rtree *t)
+{
+	struct hmap seen;
+	int ret = 0;
+
+	hmap_init(&seen);
+	for (size_t i = 0; !ret && i < t->nr + t->nr_shmems; i++) {
+		bool proc = i < t->nr;
+		uint32_t id = proc ? t->procs[i].pages_id : t->shmems[i - t->nr].pages_id;
+
+		if (proc && !t->procs[i].nr_pagemap)
+			continue;
+		if (hmap_get_int(&seen, id)) {
+			pr_err("pages-%u.img is named by two pagemaps (%s %llu): each must have its own\n", id,
+			       proc ? "process" : "shared memory",
+			       proc ? (unsigned long long)t->procs[i].vpid : (unsigned long long)t->shmems[i - t->nr].shmid);
+			ret = -EINVAL;
+		}
+		hmap_put_int(&seen, id, (void *)1);
+	}
+	hmap_free(&seen);
+	return ret;
+}
+
 static int read_fds(struct rtree *t, struct rproc *p, int *max_fd)
 {
 	ProtobufCMessage **v = NULL;
@@ -813,6 +842,8 @@ int rtree_read(int dirfd, struct rtree *t)
 		ret = link_epolls(t);
 	if (!ret)
 		ret = rtree_read_shmem(t);
+	if (!ret)
+		ret = check_pages_ids(t);
 	if (!ret)
 		ret = read_seccomp(t);
 	if (!ret && !faccessat(dirfd, "utsns-1.img", F_OK, 0)) {

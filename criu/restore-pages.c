@@ -41,6 +41,7 @@
 #include <linux/userfaultfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -88,23 +89,44 @@ struct fill {
 
 static atomic_int dedup_broken; /* punching refused once: said once, not tried again */
 
-int open_pages_image(const struct rtree *t, unsigned pages_id)
+int open_pages_file(int dirfd, unsigned pages_id, bool punch)
 {
+	struct stat st, dir;
 	char name[32];
-	int fd;
+	int fd, err;
 
 	snprintf(name, sizeof(name), "pages-%u.img", pages_id);
-	fd = openat(t->imgs_dirfd, name, (t->auto_dedup ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	/* not through a link, and nothing a mere open would start (a FIFO, a device) */
+	fd = openat(dirfd, name, (punch ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
-		int err = -errno;
-
-		if (t->auto_dedup)
+		err = -errno;
+		if (punch)
 			pr_err("--auto-dedup: can't open %s for writing (%s): restore without --auto-dedup, or from "
 			       "images criu may change\n",
 			       name, strerror(-err));
+		else if (err == -ELOOP)
+			pr_err("%s is a symbolic link: refused\n", name);
 		return err;
 	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		pr_err("%s is not a regular file: refused\n", name);
+		close(fd);
+		return -EINVAL;
+	}
+	/* punching holes in a file that is also elsewhere would damage that */
+	if (punch && (st.st_nlink != 1 || fstat(dirfd, &dir) || dir.st_dev != st.st_dev)) {
+		pr_err("--auto-dedup: %s has %lu links or is on another filesystem than the images directory: "
+		       "refused (its pages would be punched out of that file too)\n",
+		       name, (unsigned long)st.st_nlink);
+		close(fd);
+		return -EINVAL;
+	}
 	return fd;
+}
+
+int open_pages_image(const struct rtree *t, unsigned pages_id)
+{
+	return open_pages_file(t->imgs_dirfd, pages_id, t->auto_dedup);
 }
 
 int rtree_check_dedup(const struct rtree *t)

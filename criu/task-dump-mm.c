@@ -139,6 +139,17 @@ static uint32_t special_status(enum proc_vma_kind kind)
 	}
 }
 
+/* The kernel's name for a System V segment's file: "/SYSV<key, 8 hex digits> (deleted)". */
+static bool is_sysv_name(const struct proc_maps_entry *e)
+{
+	if (!e->deleted || strncmp(e->path, "/SYSV", 5) || strlen(e->path) != 13)
+		return false;
+	for (int i = 5; i < 13; i++)
+		if (!((e->path[i] >= '0' && e->path[i] <= '9') || (e->path[i] >= 'a' && e->path[i] <= 'f')))
+			return false;
+	return true;
+}
+
 /* Is the named file area anonymous shared memory, or one we can't do? */
 static int classify_file(const struct proc_maps_entry *e, bool *anon, const char **why)
 {
@@ -147,7 +158,7 @@ static int classify_file(const struct proc_maps_entry *e, bool *anon, const char
 		*why = "not a file mapping (anon_inode, socket...)";
 		return -EOPNOTSUPP;
 	}
-	if (!e->shared && !strncmp(e->path, "/SYSV", 5)) {
+	if (!e->shared && is_sysv_name(e)) {
 		*why = "System V shared memory mapped privately";
 		return -EOPNOTSUPP;
 	}
@@ -209,7 +220,7 @@ int td_vma_classify(const struct proc_maps_entry *e, const char *vmflags, VmaEnt
 		if (!vmflags)
 			v->flags |= MAP_GROWSDOWN;
 	}
-	if (e->kind == PROC_VMA_FILE && e->shared && !strncmp(e->path, "/SYSV", 5)) {
+	if (e->kind == PROC_VMA_FILE && e->shared && is_sysv_name(e)) {
 		/* an attached segment: its bytes are the namespace's (ipc-sysv.c) */
 		v->status |= VMA_AREA_SYSVIPC;
 		v->shmid = e->ino; /* the segment's id is its file's inode number */
@@ -347,7 +358,7 @@ static int vma_file(struct td_ctx *c, struct td_proc *p, VmaEntry *v)
  * tree's own IPC namespace, which the dump saves. Restore attaches it
  * again at the same place (shmat) and needs nothing else.
  */
-static int check_sysv_areas(struct td_proc *p, const VmaEntry *vmas, size_t nr)
+static int check_sysv_areas(struct td_ctx *c, struct td_proc *p, const VmaEntry *vmas, size_t nr)
 {
 	struct stat a, b;
 	char path[96];
@@ -391,6 +402,10 @@ static int check_sysv_areas(struct td_proc *p, const VmaEntry *vmas, size_t nr)
 			       p->pid, vmas[i].start, vmas[j - 1].end, have, vmas[i].shmid, want);
 			return -EOPNOTSUPP;
 		}
+		/* that the namespace the dump saves has this very segment is checked then */
+		c->d->sysv_refs = xrealloc(c->d->sysv_refs, (c->d->nr_sysv_refs + 1) * sizeof(*c->d->sysv_refs));
+		c->d->sysv_refs[c->d->nr_sysv_refs++] =
+			(struct sysv_ref){.pid = p->pid, .start = vmas[i].start, .id = vmas[i].shmid, .size = (uint64_t)a.st_size};
 		i = j - 1;
 	}
 	return 0;
@@ -416,7 +431,7 @@ static int collect_vmas(struct td_ctx *c, struct td_proc *p, const struct td_sma
 				return ret;
 		}
 	}
-	return check_sysv_areas(p, vmas, s->maps.nr);
+	return check_sysv_areas(c, p, vmas, s->maps.nr);
 }
 
 /* ------------------------------------------------------------------------

@@ -12,6 +12,12 @@
  * until every stage has succeeded; then all are committed, inventory.img last,
  * so a failed dump never leaves a valid-looking images directory.
  */
+/* An attached System V segment a process of the tree has (task-dump-mm.c). */
+struct sysv_ref {
+	pid_t pid;
+	uint64_t start, id, size;
+};
+
 struct dump_ctx {
 	const struct options *opts;
 	pid_t pid;
@@ -19,6 +25,8 @@ struct dump_ctx {
 	struct img_writer **pending;
 	size_t nr_pending;
 	unsigned mnt_ns_id; /* 0: the task shares criu's mount namespace */
+	struct sysv_ref *sysv_refs; /* checked against the segments write_ipcns saves */
+	size_t nr_sysv_refs;
 };
 
 /* Opens a new pending image (owned by the context). */

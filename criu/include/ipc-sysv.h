@@ -23,10 +23,17 @@
 #include "ipc-sem.pb-c.h"
 #include "ipc-shm.pb-c.h"
 
+/* A segment as dumped: its id and size. */
+struct sysv_seg {
+	uint64_t id, size;
+};
+
 /* Writes the images of the System V objects of task pid's IPC namespace
- * (the caller knows it is not criu's own). new_image opens a pending image.
- * 0 or -errno, printed. */
-int sysv_dump(pid_t pid, struct img_writer *(*new_image)(void *ctx, enum img_type type), void *ctx);
+ * (the caller knows it is not criu's own). new_image opens a pending image;
+ * *segs (*nr, owned by the caller) gets the segments written. 0 or -errno,
+ * printed. */
+int sysv_dump(pid_t pid, struct img_writer *(*new_image)(void *ctx, enum img_type type), void *ctx,
+	      struct sysv_seg **segs, size_t *nr);
 
 struct sysv_objs {
 	struct img_reader shm_r, sem_r, msg_r; /* own the entries' payloads */

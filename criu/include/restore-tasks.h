@@ -209,7 +209,11 @@ int rtree_restore_fowns(struct rtree *t);
 int rtree_register_epolls(struct rtree *t, struct rproc *p);
 /* restore-pages.c: p's dumped pages into its mapped areas; adds to *bytes. */
 int fill_pages(struct rtree *t, struct rproc *p, struct seized_thread *st, uint64_t *bytes);
-/* restore-pages.c: pages-N.img for reading (and punching, with --auto-dedup). */
+/* restore-pages.c: pages-N.img of dirfd, a regular file not reached through a
+ * link, for reading; or for punching (--auto-dedup): then also with no other
+ * name and on the images' filesystem. The fd, or -errno (printed). */
+int open_pages_file(int dirfd, unsigned pages_id, bool punch);
+/* open_pages_file in t's images directory, for punching with --auto-dedup. */
 int open_pages_image(const struct rtree *t, unsigned pages_id);
 /* restore-pages.c: with --auto-dedup, can every pages image be punched? Before any task. */
 int rtree_check_dedup(const struct rtree *t);

@@ -195,6 +195,26 @@ if start dedup; then
 	expect dedup-readonly-no-mounts [ "$(wc -l </proc/self/mountinfo)" = "$mounts_before" ]
 	expect dedup-readonly-images-kept [ "$(blocks "$WORK"/img-dedup/pages-*.img)" = "$held" ]
 	umount "$WORK/ro"
+	# a pages image that is a link to another file: never opened through
+	# the link, never punched through a second name; the file untouched
+	big=$(ls -S "$WORK"/img-dedup/pages-*.img | head -n 1)
+	head -c 1048576 /dev/urandom >"$WORK/victim"
+	sum=$(md5sum <"$WORK/victim")
+	for how in symlink hardlink; do
+		rm -rf "$WORK/img-$how" && cp -a "$WORK/img-dedup" "$WORK/img-$how"
+		rm "$WORK/img-$how/${big##*/}"
+		if [ $how = symlink ]; then
+			ln -s "$WORK/victim" "$WORK/img-$how/${big##*/}"
+		else
+			ln "$WORK/victim" "$WORK/img-$how/${big##*/}"
+		fi
+		restore_ns "$WORK/img-$how" --root "$R" --auto-dedup -v4 -o "$WORK/dedup-$how.log"
+		expect "dedup-$how-refused" [ "$RC" -ne 0 ]
+		[ -n "$RPID" ] && stop_task "$RPID"
+	done
+	expect dedup-symlink-message grep -q "is not a regular file\|symbolic link\|can't open" "$WORK/dedup-symlink.log"
+	expect dedup-hardlink-message grep -q "links or is on another filesystem" "$WORK/dedup-hardlink.log"
+	expect dedup-victim-untouched [ "$(md5sum <"$WORK/victim")" = "$sum" ]
 	if restore_ns "$WORK/img-dedup" --root "$R" --auto-dedup -v4 -o "$WORK/dedup-restore.log"; then
 		ok dedup-restore
 		verified dedup-verified-after-restore

@@ -148,6 +148,9 @@ else
 	expect pages-short-refused [ "$RC" -ne 0 ]
 	expect pages-short-message contains "$OUT" "pages-$PAGES_ID.img"
 	expect pages-short-no-tasks [ -z "$(leftover_tasks "$WORK")" ]
+	# the root's pagemap naming that process's pages image too
+	alter pages-twice pagemap-1.img 'img["entries"][0]["pages_id"] = '"$PAGES_ID"
+	refused pages-twice "pages-$PAGES_ID.img is named by two pagemaps"
 fi
 
 expect malformed-host-mounts-untouched [ "$(cat /proc/self/mountinfo | wc -l)" = "$host_before" ]

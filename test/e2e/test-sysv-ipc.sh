@@ -119,6 +119,43 @@ else
 	skip sysv-malformed "no pycriu (Debian's criu package) to alter images with"
 fi
 
+# kernel.shm_rmid_forced turned on once the objects are made (an
+# unattached segment then goes with the next detach, the program's own
+# checks included, so it is checked only once, after restore), and limits
+# lowered below what the objects already use (shmmni, msgmni, kernel.sem,
+# msgmax under a queued message's size): the dump (-R) must not destroy
+# the unattached segments by reading them, nor cut or miss the message;
+# the restore makes everything and ends with the lowered limits
+in_ipc() { nsenter --ipc --target "$1" cat "/proc/sys/kernel/$2" | tr -s ' \t' ' '; }
+rm -rf "$R/out" && mkdir -p "$R/out"
+ROUND=0
+if CPID=$(start_container "$R" "$CLEAN" 'exec </dev/null >/dev/null 2>&1; /sysv /out & wait'); then
+	wait_until 10 [ -s "$R/out/ready" ]
+	nsenter --ipc --target "$CPID" sh -c 'echo 1 >/proc/sys/kernel/shmmni; echo 1 >/proc/sys/kernel/msgmni
+		echo 100 >/proc/sys/kernel/msgmax; echo "250 4 32 1" >/proc/sys/kernel/sem
+		echo 1 >/proc/sys/kernel/shm_rmid_forced'
+	list_before=$(listing "$CPID")
+	run_criu dump -R -t "$CPID" -D "$WORK/img-limits" -v4 -o "$WORK/dump-limits.log"
+	if [ "$RC" -eq 0 ]; then ok sysv-limits-dump; else fail sysv-limits-dump "exit $RC: $OUT; $(tail -n 3 "$WORK/dump-limits.log")"; fi
+	expect sysv-rmid-forced-dump-kept-segments [ "$(listing "$CPID")" = "$list_before" ]
+	expect sysv-rmid-forced-still-on [ "$(in_ipc "$CPID" shm_rmid_forced) $(in_ipc "$CPID" msgmax)" = "1 100" ]
+	stop_task "$CPID"
+	if restore_ns "$WORK/img-limits" --root "$R" -v4 -o "$WORK/restore-limits.log"; then
+		ok sysv-limits-restore
+		expect sysv-limits-same-objects-restored [ "$(listing "$RPID")" = "$list_before" ]
+		expect sysv-limits-back [ "$(in_ipc "$RPID" shmmni) $(in_ipc "$RPID" msgmni) $(in_ipc "$RPID" msgmax) $(in_ipc "$RPID" shm_rmid_forced)" = "1 1 100 1" ]
+		expect sysv-limits-sem-back [ "$(in_ipc "$RPID" sem)" = "250 4 32 1" ]
+		# msgmax back up, or the program itself can't copy its 1000-byte message
+		nsenter --ipc --target "$RPID" sh -c 'echo 8192 >/proc/sys/kernel/msgmax'
+		verified sysv-limits-verified-after
+		stop_task "$RPID"
+	else
+		fail sysv-limits-restore "exit $RC: $OUT; $(tail -n 3 "$WORK/restore-limits.log")"
+	fi
+else
+	fail sysv-limits-start "container did not start"
+fi
+
 # attached MODE: the keyed segment kept attached (as a postmaster does;
 # "rmid": the private one too, removed at once so that it goes with its
 # last user): attached again at the same address, the program's pointers

@@ -147,3 +147,64 @@ int fdinfo_epoll(const struct proc_fdinfo *fi, struct fdinfo_epoll_tfd **tfds, s
 	}
 	return 0;
 }
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+int fdinfo_inotify(const struct proc_fdinfo *fi, struct fdinfo_inotify_wd **wds, size_t *nr,
+		   struct proc_parse_error *err)
+{
+	*wds = NULL;
+	*nr = 0;
+	for (size_t i = 0; i < fi->nr_lines; i++) {
+		const char *l = fi->lines[i], *h;
+		struct fdinfo_inotify_wd w = {0};
+		unsigned long long ino;
+		unsigned wd, sdev, mask, ign, bytes = 0;
+		int type = 0, n = 0;
+
+		if (strncmp(l, "inotify ", 8))
+			continue;
+		if (sscanf(l, "inotify wd:%x ino:%llx sdev:%x mask:%x ignored_mask:%x%n", &wd, &ino, &sdev, &mask, &ign,
+			   &n) != 5 ||
+		    wd < 1 || wd > INT32_MAX)
+			goto bad;
+		w.wd = (int32_t)wd;
+		w.ino = ino;
+		w.sdev = sdev;
+		w.mask = mask;
+		w.ignored_mask = ign;
+		h = l + n;
+		/* the handle, when the filesystem gave one */
+		if (*h) {
+			int m = 0;
+
+			if (sscanf(h, " fhandle-bytes:%x fhandle-type:%x f_handle:%n", &bytes, (unsigned *)&type, &m) != 2 ||
+			    !m || bytes == 0 || bytes > FDINFO_FH_MAX)
+				goto bad;
+			h += m;
+			for (unsigned k = 0; k < bytes; k++) {
+				int hi = hexval(h[2 * k]), lo = hi < 0 ? -1 : hexval(h[2 * k + 1]);
+
+				if (hi < 0 || lo < 0)
+					goto bad;
+				w.fh[k] = (uint8_t)(hi << 4 | lo);
+			}
+			if (h[2 * bytes] && h[2 * bytes] != ' ')
+				goto bad;
+			w.fh_bytes = bytes;
+			w.fh_type = type;
+		}
+		*wds = xrealloc(*wds, (*nr + 1) * sizeof(**wds));
+		(*wds)[(*nr)++] = w;
+		continue;
+bad:
+		free(*wds);
+		*wds = NULL;
+		*nr = 0;
+		return proc_fail(err, 0, "unexpected inotify line \"%.120s\"", l);
+	}
+	return 0;
+}

@@ -11,7 +11,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -86,6 +89,106 @@ static int open_timerfd(const TimerfdEntry *e)
 	return fd;
 }
 
+static int by_wd(const void *a, const void *b)
+{
+	uint32_t x = (*(const InotifyWdEntry *const *)a)->wd, y = (*(const InotifyWdEntry *const *)b)->wd;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * A path to watch and unwatch while moving the next watch number on: one
+ * that is none of the real watches' inodes (watching one of those again
+ * would give its number back instead of a new one).
+ */
+static const char *spare_path(InotifyWdEntry *const *w, size_t n)
+{
+	static const char *const candidates[] = {"/", "/dev", "/proc", "/sys", "/tmp", "/etc", "/usr", "/bin"};
+
+	for (size_t c = 0; c < ARRAY_SIZE(candidates); c++) {
+		struct stat st;
+		bool used = false;
+
+		if (stat(candidates[c], &st))
+			continue;
+		for (size_t i = 0; i < n && !used; i++) {
+			struct stat ws;
+
+			used = !stat(w[i]->f_handle->path, &ws) && ws.st_ino == st.st_ino && ws.st_dev == st.st_dev;
+		}
+		if (!used)
+			return candidates[c];
+	}
+	return NULL;
+}
+
+/*
+ * A new inotify file with the same watches, each with its own number
+ * again: the kernel numbers watches in turn (the next after the last it
+ * gave, freed ones not reused until it wraps), so they are added lowest
+ * number first, a spare watch added and removed for each number skipped.
+ * Events that were queued and not read yet are lost.
+ */
+static int open_inotify(const InotifyFileEntry *e)
+{
+	_cleanup_free_ InotifyWdEntry **w = xmalloc((e->n_wd + 1) * sizeof(*w));
+	const char *spare = NULL;
+	int fd = inotify_init1(IN_CLOEXEC | (e->flags & O_NONBLOCK ? IN_NONBLOCK : 0)), next = 1;
+
+	if (fd < 0) {
+		pr_perror("inotify %u", e->id);
+		return -errno;
+	}
+	memcpy(w, e->wd, e->n_wd * sizeof(*w));
+	qsort(w, e->n_wd, sizeof(*w), by_wd);
+	for (size_t i = 0; i < e->n_wd; i++) {
+		int got;
+
+		while (next < (int)w[i]->wd) {
+			if (!spare && !(spare = spare_path(w, e->n_wd))) {
+				pr_err("inotify %u: no spare path to number watch %u with\n", e->id, w[i]->wd);
+				goto fail;
+			}
+			got = inotify_add_watch(fd, spare, IN_ATTRIB);
+			if (got < 0 || inotify_rm_watch(fd, got)) {
+				pr_perror("inotify %u: can't move on to watch %u (at %d)", e->id, w[i]->wd, next);
+				goto fail;
+			}
+			next = got + 1;
+		}
+		got = inotify_add_watch(fd, w[i]->f_handle->path, w[i]->mask);
+		if (got < 0) {
+			pr_perror("inotify %u: can't watch %s again", e->id, w[i]->f_handle->path);
+			goto fail;
+		}
+		if (got != (int)w[i]->wd) {
+			pr_err("inotify %u: %s came back as watch %d, not %u (two watches of one inode?)\n", e->id,
+			       w[i]->f_handle->path, got, w[i]->wd);
+			errno = EINVAL;
+			goto fail;
+		}
+		next = got + 1;
+	}
+	/* the spare watches' removal queued IN_IGNORED events: not the program's */
+	if (next > 1) {
+		char buf[4096] __attribute__((aligned(8)));
+		int fl = fcntl(fd, F_GETFL);
+
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		fcntl(fd, F_SETFL, fl);
+	}
+	return fd;
+fail:
+	{
+		int err = errno ? -errno : -EINVAL;
+
+		close(fd);
+		return err;
+	}
+}
+
 int rtree_open_anon(const struct rfile *f)
 {
 	const FileEntry *fe = f->fe;
@@ -98,6 +201,8 @@ int rtree_open_anon(const struct rfile *f)
 		return open_signalfd(fe->sgfd);
 	case FD_TYPES__TIMERFD:
 		return open_timerfd(fe->tfd);
+	case FD_TYPES__INOTIFY:
+		return open_inotify(fe->ify);
 	case FD_TYPES__EVENTPOLL:
 		fd = epoll_create1(EPOLL_CLOEXEC);
 		if (fd < 0)

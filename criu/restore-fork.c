@@ -195,6 +195,7 @@ static int open_file_table(struct rtree *t)
 		case FD_TYPES__SIGNALFD:
 		case FD_TYPES__TIMERFD:
 		case FD_TYPES__EVENTPOLL:
+		case FD_TYPES__INOTIFY:
 			ret = rtree_open_anon(f);
 			ret = ret < 0 ? ret : move_fd(ret, f->table_fd);
 			break;

@@ -153,6 +153,36 @@ static int read_ttys(struct rtree *t)
 	return ret;
 }
 
+/* Watches once each by number, on absolute paths, with events to watch. */
+static int check_inotify(const InotifyFileEntry *e)
+{
+	struct hmap wds;
+	int ret = 0;
+
+	if (e->n_wd > 65536) {
+		pr_err("files.img: inotify %u has %zu watches\n", e->id, e->n_wd);
+		return -EINVAL;
+	}
+	hmap_init(&wds);
+	for (size_t i = 0; !ret && i < e->n_wd; i++) {
+		const InotifyWdEntry *w = e->wd[i];
+		const char *path = w->f_handle ? w->f_handle->path : NULL;
+
+		if (!w->wd || w->wd > INT32_MAX || !(w->mask & 0xfff /* IN_ALL_EVENTS */) || !path || path[0] != '/') {
+			pr_err("files.img: inotify %u: watch %zu (wd %u, mask %#x, path %s) is malformed\n", e->id, i,
+			       w->wd, w->mask, path ? path : "none");
+			ret = -EINVAL;
+		} else if (hmap_get_int(&wds, w->wd)) {
+			pr_err("files.img: inotify %u: watch %u appears twice\n", e->id, w->wd);
+			ret = -EINVAL;
+		} else {
+			hmap_put_int(&wds, w->wd, (void *)1);
+		}
+	}
+	hmap_free(&wds);
+	return ret;
+}
+
 static int read_files(struct rtree *t)
 {
 	_cleanup_free_ ProtobufCMessage **v = NULL;
@@ -175,10 +205,13 @@ static int read_files(struct rtree *t)
 		    (fe->type == FD_TYPES__FIFO && !fe->fifo) || (fe->type == FD_TYPES__TTY && !fe->tty) ||
 		    (fe->type == FD_TYPES__EVENTFD && !fe->efd) || (fe->type == FD_TYPES__SIGNALFD && !fe->sgfd) ||
 		    (fe->type == FD_TYPES__TIMERFD && !fe->tfd) || (fe->type == FD_TYPES__EVENTPOLL && !fe->epfd) ||
-		    (fe->type == FD_TYPES__UNIXSK && (!fe->usk || !fe->usk->opts))) {
+		    (fe->type == FD_TYPES__UNIXSK && (!fe->usk || !fe->usk->opts)) ||
+		    (fe->type == FD_TYPES__INOTIFY && !fe->ify)) {
 			pr_err("files.img: file %u of type %d lacks its description\n", fe->id, fe->type);
 			return -EINVAL;
 		}
+		if (fe->type == FD_TYPES__INOTIFY && (ret = check_inotify(fe->ify)))
+			return ret;
 		t->files[i].fe = fe;
 		t->files[i].table_fd = -1;
 		t->files[i].host_fd = -1;

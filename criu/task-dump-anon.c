@@ -36,7 +36,7 @@ static int parse_failed(pid_t pid, int fd, const char *kind, const struct proc_p
 	return -EINVAL;
 }
 
-static int write_entry(struct td_ctx *c, FileEntry *fe)
+int td_write_file_entry(struct td_ctx *c, FileEntry *fe)
 {
 	int ret = img_write_entry(c->files_img, &fe->base);
 
@@ -105,7 +105,7 @@ static int dump_epoll(struct td_ctx *c, struct td_proc *p, const struct td_anon_
 	ep.n_tfd = n;
 	ep.tfd = tp;
 	fe->epfd = &ep;
-	return write_entry(c, fe);
+	return td_write_file_entry(c, fe);
 }
 
 int td_dump_anon(struct td_ctx *c, struct td_proc *p, const struct td_anon_fd *f, int type, uint32_t id)
@@ -136,7 +136,7 @@ int td_dump_anon(struct td_ctx *c, struct td_proc *p, const struct td_anon_fd *f
 		ef.fown = f->fown;
 		ef.counter = v.count;
 		fe.efd = &ef;
-		return write_entry(c, &fe);
+		return td_write_file_entry(c, &fe);
 	}
 	case FD_TYPES__SIGNALFD: {
 		SignalfdEntry sf = SIGNALFD_ENTRY__INIT;
@@ -147,7 +147,7 @@ int td_dump_anon(struct td_ctx *c, struct td_proc *p, const struct td_anon_fd *f
 		sf.flags = flags;
 		sf.fown = f->fown;
 		fe.sgfd = &sf;
-		return write_entry(c, &fe);
+		return td_write_file_entry(c, &fe);
 	}
 	case FD_TYPES__TIMERFD: {
 		TimerfdEntry tf = TIMERFD_ENTRY__INIT;
@@ -166,7 +166,7 @@ int td_dump_anon(struct td_ctx *c, struct td_proc *p, const struct td_anon_fd *f
 		tf.isec = v.isec;
 		tf.insec = v.insec;
 		fe.tfd = &tf;
-		return write_entry(c, &fe);
+		return td_write_file_entry(c, &fe);
 	}
 	case FD_TYPES__EVENTPOLL:
 		return dump_epoll(c, p, f, &fe);

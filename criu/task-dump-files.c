@@ -104,7 +104,8 @@ static FdTypes classify_fd(const char *link, const struct stat *st, uint32_t fla
 		} anon[] = {{"eventfd", FD_TYPES__EVENTFD},
 			    {"signalfd", FD_TYPES__SIGNALFD},
 			    {"timerfd", FD_TYPES__TIMERFD},
-			    {"eventpoll", FD_TYPES__EVENTPOLL}};
+			    {"eventpoll", FD_TYPES__EVENTPOLL},
+			    {"inotify", FD_TYPES__INOTIFY}};
 
 		anon_kind(link, kind, size);
 		for (size_t i = 0; i < ARRAY_SIZE(anon); i++)
@@ -661,6 +662,11 @@ static int dump_file(struct td_ctx *c, struct td_proc *p, const struct td_fd *f,
 		struct td_anon_fd a = {.fd = f->fd, .fi = &f->fi, .fown = &fown};
 
 		return td_dump_anon(c, p, &a, type, id);
+	}
+	case FD_TYPES__INOTIFY: {
+		struct td_anon_fd a = {.fd = f->fd, .fi = &f->fi, .fown = &fown};
+
+		return td_dump_inotify(c, p, &a, id);
 	}
 	case FD_TYPES__UNIXSK: {
 		struct td_sock_fd s = {.fd = f->fd, .lfd = f->lfd, .flags = f->fi.flags, .ino = f->st.st_ino};

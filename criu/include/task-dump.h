@@ -260,6 +260,12 @@ struct td_anon_fd {
 };
 /* `type`: FD_TYPES__EVENTFD, __SIGNALFD, __TIMERFD or __EVENTPOLL. */
 int td_dump_anon(struct td_ctx *c, struct td_proc *p, const struct td_anon_fd *f, int type, uint32_t id);
+/* task-dump-inotify.c: an inotify file, its watches with their paths. */
+int td_dump_inotify(struct td_ctx *c, struct td_proc *p, const struct td_anon_fd *f, uint32_t id);
+/* task-dump-anon.c: a file_entry into files.img, counted. */
+
+struct FileEntry;
+int td_write_file_entry(struct td_ctx *c, struct FileEntry *fe);
 int td_dump_tty(struct td_ctx *c, struct td_proc *p, const struct td_tty_fd *f, uint32_t id, FownEntry *fown);
 
 int64_t td_dump_path_file(struct td_ctx *c, struct td_proc *p, const char *link, uint32_t flags);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "unit-proc.h"
 #include "fdinfo-anon.h"
@@ -121,11 +122,49 @@ static int test_epoll(void)
 	return 0;
 }
 
+/* inotify: as 6.x prints it (newest watch first), one without a handle, bad lines */
+static int test_inotify(void)
+{
+	struct proc_fdinfo fi;
+	struct proc_parse_error err = {0};
+	struct fdinfo_inotify_wd *w;
+	size_t n;
+
+	CHECK(!parse_text("inotify wd:2 ino:a7426e sdev:fe00000 mask:80000002 ignored_mask:0 fhandle-bytes:8 "
+			  "fhandle-type:1 f_handle:6e42a7006972ff92\n"
+			  "inotify wd:1 ino:a7426d sdev:fe00000 mask:302 ignored_mask:0\n",
+			  &fi));
+	CHECK(!fdinfo_inotify(&fi, &w, &n, &err) && n == 2);
+	CHECK(w[0].wd == 2 && w[0].ino == 0xa7426e && w[0].sdev == 0xfe00000 && w[0].mask == 0x80000002 &&
+	      w[0].fh_bytes == 8 && w[0].fh_type == 1 && w[0].fh[0] == 0x6e && w[0].fh[7] == 0x92);
+	CHECK(w[1].wd == 1 && w[1].mask == 0x302 && w[1].fh_bytes == 0);
+	free(w);
+	proc_fdinfo_free(&fi);
+	/* no watches */
+	CHECK(!parse_text("", &fi) && !fdinfo_inotify(&fi, &w, &n, &err) && n == 0 && !w);
+	proc_fdinfo_free(&fi);
+	/* an odd hex digit, a handle longer than it says, one too long, wd 0 */
+	static const char *const bad[] = {
+		"inotify wd:2 ino:1 sdev:0 mask:2 ignored_mask:0 fhandle-bytes:2 fhandle-type:1 f_handle:6g42\n",
+		"inotify wd:2 ino:1 sdev:0 mask:2 ignored_mask:0 fhandle-bytes:2 fhandle-type:1 f_handle:6e4211\n",
+		"inotify wd:2 ino:1 sdev:0 mask:2 ignored_mask:0 fhandle-bytes:81 fhandle-type:1 f_handle:00\n",
+		"inotify wd:0 ino:1 sdev:0 mask:2 ignored_mask:0\n",
+		"inotify wd:2 ino:zz sdev:0 mask:2 ignored_mask:0\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK(!parse_text(bad[i], &fi));
+		CHECK(fdinfo_inotify(&fi, &w, &n, &err) == -EINVAL && !w && n == 0 && strstr(err.msg, "inotify"));
+		proc_fdinfo_free(&fi);
+	}
+	return 0;
+}
+
 static const struct unit_case cases[] = {
 	{"fdinfo_eventfd", test_eventfd},
 	{"fdinfo_signalfd", test_signalfd},
 	{"fdinfo_timerfd", test_timerfd},
 	{"fdinfo_epoll", test_epoll},
+	{"fdinfo_inotify", test_inotify},
 	{},
 };
 

@@ -13,7 +13,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
-#include <sys/inotify.h>
+#include <sys/fanotify.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -508,7 +508,7 @@ static void child_lonely(void)
 		(void)sp;
 		break;
 	case 1:
-		inotify_init1(0);
+		fanotify_init(FAN_CLASS_NOTIF, O_RDONLY);
 		break;
 	case 2:
 		open(shm->data, O_RDONLY);
@@ -648,9 +648,9 @@ static int test_socket(void)
 	return expect_refused(0, "socket");
 }
 
-static int test_inotify(void)
+static int test_fanotify(void)
 {
-	return expect_refused(1, "inotify");
+	return expect_refused(1, "fanotify");
 }
 
 static int test_deleted(void)
@@ -675,7 +675,7 @@ static int test_pty(void)
 static const struct unit_case cases[] = {
 	{"task_dump_files_tree", test_tree},
 	{"task_dump_files_socket", test_socket},
-	{"task_dump_files_inotify", test_inotify},
+	{"task_dump_files_fanotify", test_fanotify},
 	{"task_dump_files_deleted", test_deleted},
 	{"task_dump_files_pty", test_pty},
 	{"task_dump_files_chroot", test_chroot},

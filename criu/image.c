@@ -39,6 +39,7 @@
 #include "creds.pb-c.h"
 #include "utsns.pb-c.h"
 #include "ipc-var.pb-c.h"
+#include "memfd.pb-c.h"
 #include "ipc-shm.pb-c.h"
 #include "ipc-sem.pb-c.h"
 #include "ipc-msg.pb-c.h"
@@ -160,6 +161,7 @@ static const struct img_type_desc img_types[IMG_NR] = {
 	IMG_ROW(SECCOMP, "seccomp.img", 0x64413049U, &seccomp_entry__descriptor),
 	IMG_ROW(SK_QUEUES, "sk-queues.img", 0x56264026U, &sk_packet_entry__descriptor,
 		.payload_len = sk_packet_payload_len),
+	IMG_ROW(MEMFD_INODE, "memfd.img", 0x48453499U, &memfd_inode_entry__descriptor),
 	IMG_ROW(IPCNS_SHM, "ipcns-shm-%u.img", 0x46283044U, &ipc_shm_entry__descriptor,
 		.payload_len = ipc_shm_payload_len),
 	IMG_ROW(IPCNS_SEM, "ipcns-sem-%u.img", 0x59573019U, &ipc_sem_entry__descriptor,

@@ -206,7 +206,7 @@ static int read_files(struct rtree *t)
 		    (fe->type == FD_TYPES__EVENTFD && !fe->efd) || (fe->type == FD_TYPES__SIGNALFD && !fe->sgfd) ||
 		    (fe->type == FD_TYPES__TIMERFD && !fe->tfd) || (fe->type == FD_TYPES__EVENTPOLL && !fe->epfd) ||
 		    (fe->type == FD_TYPES__UNIXSK && (!fe->usk || !fe->usk->opts)) ||
-		    (fe->type == FD_TYPES__INOTIFY && !fe->ify)) {
+		    (fe->type == FD_TYPES__INOTIFY && !fe->ify) || (fe->type == FD_TYPES__MEMFD && !fe->memfd)) {
 			pr_err("files.img: file %u of type %d lacks its description\n", fe->id, fe->type);
 			return -EINVAL;
 		}
@@ -875,6 +875,12 @@ int rtree_read(int dirfd, struct rtree *t)
 		ret = link_epolls(t);
 	if (!ret)
 		ret = rtree_read_shmem(t);
+	for (size_t i = 0; !ret && i < t->nr_files; i++)
+		if (t->files[i].fe->type == FD_TYPES__MEMFD && !rtree_memfd(t, t->files[i].fe->memfd->inode_id)) {
+			pr_err("files.img: memfd file %u names inode %u, which memfd.img doesn't have\n",
+			       t->files[i].fe->id, t->files[i].fe->memfd->inode_id);
+			ret = -EINVAL;
+		}
 	if (!ret)
 		ret = check_pages_ids(t);
 	if (!ret)

@@ -18,7 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/memfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "image.h"
@@ -79,8 +81,12 @@ static int read_object(struct rtree *t, struct rshmem *s)
 		pr_err("%s has no head\n", name);
 		return -EINVAL;
 	}
-	if (next > s->size)
-		s->size = next; /* pages past every area: the object was larger */
+	if (s->memfd && next > ((s->size + PAGE - 1) & ~(PAGE - 1))) {
+		pr_err("%s: pages up to %" PRIu64 " for a memfd of %" PRIu64 " bytes\n", name, next, s->size);
+		return -EINVAL;
+	}
+	if (!s->memfd && next > s->size)
+		s->size = next; /* pages past every area: the object was larger (a memfd has its size) */
 	snprintf(pages, sizeof(pages), "pages-%u.img", s->pages_id);
 	if (fstatat(t->imgs_dirfd, pages, &st, 0)) {
 		pr_perror("%s: can't find its pages image %s", name, pages);
@@ -94,11 +100,60 @@ static int read_object(struct rtree *t, struct rshmem *s)
 	return 0;
 }
 
+/* memfd.img: each memfd inode an object of its own, by its shmid. */
+static int read_memfds(struct rtree *t, struct hmap *index)
+{
+	_cleanup_free_ ProtobufCMessage **v = NULL;
+	struct img_reader r;
+	ProtobufCMessage *m;
+	size_t n = 0;
+	int ret;
+
+	if (faccessat(t->imgs_dirfd, "memfd.img", F_OK, 0))
+		return 0;
+	ret = img_reader_open(&r, t->imgs_dirfd, "memfd.img", IMG_MEMFD_INODE);
+	while (!ret && (ret = img_read_entry(&r, &m)) > 0) {
+		v = xrealloc(v, (n + 1) * sizeof(*v));
+		v[n++] = m;
+		ret = 0;
+	}
+	img_reader_close(&r);
+	for (size_t i = 0; i < n; i++) {
+		const MemfdInodeEntry *e = (const MemfdInodeEntry *)v[i];
+		struct rshmem *s;
+
+		if (!ret && (!e->shmid || strlen(e->name) > 249 || e->size > (UINT64_MAX >> 1) ||
+			     (e->has_hugetlb_flag && e->hugetlb_flag) || hmap_get_int(index, e->shmid))) {
+			pr_err("memfd.img: inode %" PRIu64 " (\"%.40s\", object %u, %" PRIu64 " bytes) is malformed, "
+			       "a huge-page one or named twice\n",
+			       e->inode_id, e->name, e->shmid, e->size);
+			ret = -EINVAL;
+		}
+		if (ret) {
+			protobuf_c_message_free_unpacked(v[i], NULL);
+			continue;
+		}
+		t->shmems = xrealloc(t->shmems, (t->nr_shmems + 1) * sizeof(*t->shmems));
+		s = &t->shmems[t->nr_shmems++];
+		memset(s, 0, sizeof(*s));
+		s->shmid = e->shmid;
+		s->size = e->size;
+		s->fd = -1;
+		s->memfd = e;
+		hmap_put_int(index, e->shmid, (void *)(uintptr_t)t->nr_shmems);
+		t->msgs = xrealloc(t->msgs, (t->nr_msgs + 1) * sizeof(*t->msgs)); /* freed with the tree */
+		t->msgs[t->nr_msgs++] = v[i];
+	}
+	return ret < 0 ? ret : 0;
+}
+
 int rtree_read_shmem(struct rtree *t)
 {
 	struct hmap index; /* shmid -> its place in t->shmems + 1, while that grows */
+	int ret;
 
 	hmap_init(&t->shmem_by_id);
+	hmap_init(&t->memfd_by_inode);
 	hmap_init(&index);
 	for (size_t i = 0; i < t->nr; i++) {
 		const MmEntry *mm = t->procs[i].mm;
@@ -135,10 +190,18 @@ int rtree_read_shmem(struct rtree *t)
 				s->size = end;
 		}
 	}
+	ret = read_memfds(t, &index);
 	hmap_free(&index);
-	/* the array is complete: now the map may point into it */
-	for (size_t i = 0; i < t->nr_shmems; i++)
+	if (ret)
+		return ret;
+	/* the array is complete: now the maps may point into it */
+	for (size_t i = 0; i < t->nr_shmems; i++) {
 		hmap_put_int(&t->shmem_by_id, t->shmems[i].shmid, &t->shmems[i]);
+		if (t->shmems[i].memfd && hmap_put_int(&t->memfd_by_inode, t->shmems[i].memfd->inode_id, &t->shmems[i])) {
+			pr_err("memfd.img: inode %" PRIu64 " appears twice\n", t->shmems[i].memfd->inode_id);
+			return -EINVAL;
+		}
+	}
 	for (size_t i = 0; i < t->nr_shmems; i++) {
 		int ret = read_object(t, &t->shmems[i]);
 
@@ -157,18 +220,29 @@ static int make_object(struct rtree *t, struct rshmem *s, int above, char *buf)
 	void *p;
 	int fd;
 
-	p = mmap(NULL, s->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED) {
-		pr_perror("can't make shared memory %" PRIu64 " of %" PRIu64 " bytes", s->shmid, s->size);
-		return -errno;
-	}
-	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", (unsigned long)p,
-		 (unsigned long)((char *)p + s->size));
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	munmap(p, s->size);
-	if (fd < 0) {
-		pr_perror("can't open shared memory %" PRIu64 " at %s", s->shmid, path);
-		return -errno;
+	if (s->memfd) {
+		/* sealable whatever it was: the dumped seals (F_SEAL_SEAL too) go on once it is filled */
+		fd = (int)syscall(SYS_memfd_create, s->memfd->name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		if (fd < 0 || ftruncate(fd, (off_t)s->size)) {
+			pr_perror("can't make memfd \"%s\" of %" PRIu64 " bytes", s->memfd->name, s->size);
+			if (fd >= 0)
+				close(fd);
+			return -errno;
+		}
+	} else {
+		p = mmap(NULL, s->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED) {
+			pr_perror("can't make shared memory %" PRIu64 " of %" PRIu64 " bytes", s->shmid, s->size);
+			return -errno;
+		}
+		snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", (unsigned long)p,
+			 (unsigned long)((char *)p + s->size));
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		munmap(p, s->size);
+		if (fd < 0) {
+			pr_perror("can't open shared memory %" PRIu64 " at %s", s->shmid, path);
+			return -errno;
+		}
 	}
 	s->fd = fcntl(fd, F_DUPFD, above); /* inherited by the tasks: no CLOEXEC */
 	close(fd);
@@ -191,15 +265,24 @@ static int make_object(struct rtree *t, struct rshmem *s, int above, char *buf)
 				       s->shmid, n, name, img_off, got < 0 ? strerror(errno) : "short read");
 				return -EIO;
 			}
-			if (pwrite(s->fd, buf, n, (off_t)(s->runs[i].off + done)) != (ssize_t)n) {
-				pr_perror("shared memory %" PRIu64 ": can't write %zu bytes at %" PRIu64, s->shmid, n,
-					  s->runs[i].off + done);
+			/* a memfd's last page only up to its size: writing more would grow it */
+			uint64_t at = s->runs[i].off + done;
+			size_t w = !s->memfd || at + n <= s->size ? n : at >= s->size ? 0 : (size_t)(s->size - at);
+
+			if (w && pwrite(s->fd, buf, w, (off_t)at) != (ssize_t)w) {
+				pr_perror("shared memory %" PRIu64 ": can't write %zu bytes at %" PRIu64, s->shmid, w, at);
 				return -EIO;
 			}
 			dedup_pages(t, img, s->pages_id, img_off, n);
 			done += n;
 			img_off += n;
 		}
+	}
+	if (s->memfd && (fchown(s->fd, s->memfd->uid, s->memfd->gid) ||
+			 (s->memfd->seals && fcntl(s->fd, F_ADD_SEALS, (int)s->memfd->seals)))) {
+		pr_perror("memfd \"%s\": can't give it its owner %u:%u and seals %#x", s->memfd->name, s->memfd->uid,
+			  s->memfd->gid, s->memfd->seals);
+		return -errno;
 	}
 	pr_debug("shared memory %" PRIu64 ": %" PRIu64 " KiB, %" PRIu64 " KiB of pages\n", s->shmid, s->size >> 10,
 		 img_off >> 10);
@@ -222,6 +305,32 @@ int rtree_open_shmem(struct rtree *t, int above)
 	return 0;
 }
 
+const struct rshmem *rtree_memfd(const struct rtree *t, uint64_t inode_id)
+{
+	return hmap_get_int(&t->memfd_by_inode, inode_id);
+}
+
+int rtree_open_memfd(const struct rtree *t, const struct rfile *f)
+{
+	const MemfdFileEntry *e = f->fe->memfd;
+	const struct rshmem *s = rtree_memfd(t, e->inode_id);
+	char path[32];
+	int fd;
+
+	if (!s || s->fd < 0 || t->host_proc_fd < 0)
+		return -EINVAL;
+	/* its own open file of the inode, through the host's /proc */
+	snprintf(path, sizeof(path), "self/fd/%d", s->fd);
+	fd = openat(t->host_proc_fd, path, (int)(e->flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_NOATIME)) | O_CLOEXEC);
+	if (fd < 0 || lseek(fd, (off_t)e->pos, SEEK_SET) < 0) {
+		pr_perror("memfd file %u (\"%s\"): can't open it again at %" PRIu64, e->id, s->memfd->name, e->pos);
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
 int rtree_shmem_fd(const struct rtree *t, uint64_t shmid)
 {
 	const struct rshmem *s = find(t, shmid);
@@ -240,4 +349,5 @@ void rtree_free_shmem(struct rtree *t)
 	t->shmems = NULL;
 	t->nr_shmems = 0;
 	hmap_free(&t->shmem_by_id);
+	hmap_free(&t->memfd_by_inode);
 }

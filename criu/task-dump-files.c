@@ -116,8 +116,10 @@ static FdTypes classify_fd(const char *link, const struct stat *st, uint32_t fla
 		return FD_TYPES__PIPE;
 	else if (link[0] != '/')
 		snprintf(kind, size, "special file (%s)", link);
-	else if (str_starts(link, "/memfd:"))
-		snprintf(kind, size, "memfd");
+	else if (str_starts(link, "/memfd:") && fmt == S_IFREG && st->st_nlink == 0 && !(flags & O_PATH))
+		return FD_TYPES__MEMFD;
+	else if (str_starts(link, "/memfd:") && st->st_nlink == 0)
+		snprintf(kind, size, "memfd (O_PATH)");
 	else if (flags & O_PATH)
 		return FD_TYPES__REG;
 	else if (fmt == S_IFREG || fmt == S_IFDIR || fmt == S_IFLNK)
@@ -667,6 +669,11 @@ static int dump_file(struct td_ctx *c, struct td_proc *p, const struct td_fd *f,
 		struct td_anon_fd a = {.fd = f->fd, .fi = &f->fi, .fown = &fown};
 
 		return td_dump_inotify(c, p, &a, id);
+	}
+	case FD_TYPES__MEMFD: {
+		struct td_memfd_fd m = {.fd = f->fd, .lfd = f->lfd, .fi = &f->fi, .link = f->link, .fown = &fown};
+
+		return td_dump_memfd(c, p, &m, id);
 	}
 	case FD_TYPES__UNIXSK: {
 		struct td_sock_fd s = {.fd = f->fd, .lfd = f->lfd, .flags = f->fi.flags, .ino = f->st.st_ino};

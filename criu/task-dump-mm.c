@@ -158,6 +158,10 @@ static int classify_file(const struct proc_maps_entry *e, bool *anon, const char
 		*why = "not a file mapping (anon_inode, socket...)";
 		return -EOPNOTSUPP;
 	}
+	if (e->deleted && !strncmp(e->path, "/memfd:", 7)) {
+		*why = "a mapping of a memfd (memfd descriptors are saved; their mappings not yet)";
+		return -EOPNOTSUPP;
+	}
 	if (!e->shared && is_sysv_name(e)) {
 		*why = "System V shared memory mapped privately";
 		return -EOPNOTSUPP;

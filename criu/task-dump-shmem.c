@@ -18,6 +18,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,13 +32,26 @@
 #define PAGE_SZ	 4096ULL
 #define SHM_BUF	 (4U << 20)
 
-/* Pages [off, end) of the object into the pages image, a buffer at a time. */
-static int copy_range(int fd, struct img_writer *pages, char *buf, uint64_t off, uint64_t end)
+/*
+ * Pages [off, end) of the object into the pages image, a buffer at a time;
+ * the part of the last page past the file's size (a memfd's, say) as zeros.
+ */
+static int copy_range(int fd, struct img_writer *pages, char *buf, uint64_t off, uint64_t end, uint64_t size)
 {
 	while (off < end) {
 		size_t n = end - off < SHM_BUF ? (size_t)(end - off) : SHM_BUF;
-		ssize_t got = pread(fd, buf, n, (off_t)off);
+		ssize_t got;
 
+		if (off >= size) {
+			memset(buf, 0, n);
+			if (img_write_raw(pages, buf, n))
+				return -EIO;
+			off += n;
+			continue;
+		}
+		if (off + n > size)
+			n = (size_t)(size - off);
+		got = pread(fd, buf, n, (off_t)off);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got <= 0) {
@@ -52,26 +66,15 @@ static int copy_range(int fd, struct img_writer *pages, char *buf, uint64_t off,
 	return 0;
 }
 
-/* One object, read from the area `v` of process `pid` that maps it. */
-static int dump_object(struct td_ctx *c, pid_t pid, const VmaEntry *v)
+int td_dump_shmem_fd(struct td_ctx *c, int fd, uint64_t shmid, uint64_t size, const char *what)
 {
 	PagemapHead head = PAGEMAP_HEAD__INIT;
 	struct img_writer *map, *pages;
-	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
-	char path[96];
-	struct stat st;
-	uint64_t off = 0, size, saved = 0;
+	uint64_t off = 0, saved = 0;
 	int ret = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, v->start, v->end);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st)) {
-		pr_perror("process %d: can't open its shared memory at %s", pid, path);
-		return -errno;
-	}
-	size = (uint64_t)st.st_size;
-	map = dump_new_image(c->d, IMG_PAGEMAP_SHMEM, (unsigned)v->shmid);
+	map = dump_new_image(c->d, IMG_PAGEMAP_SHMEM, (unsigned)shmid);
 	if (!map)
 		return -EIO;
 	head.pages_id = ++c->next_pages_id;
@@ -98,8 +101,8 @@ static int dump_object(struct td_ctx *c, pid_t pid, const VmaEntry *v)
 		/* whole pages: a page is the unit shmem allocates */
 		data &= ~(off_t)(PAGE_SZ - 1);
 		hole = (off_t)(((uint64_t)hole + PAGE_SZ - 1) & ~(PAGE_SZ - 1));
-		if ((uint64_t)hole > size)
-			hole = (off_t)size;
+		if ((uint64_t)hole > ((size + PAGE_SZ - 1) & ~(PAGE_SZ - 1)))
+			hole = (off_t)((size + PAGE_SZ - 1) & ~(PAGE_SZ - 1));
 		if ((uint64_t)hole - (uint64_t)data > (uint64_t)UINT32_MAX * PAGE_SZ)
 			hole = data + (off_t)((uint64_t)UINT32_MAX * PAGE_SZ); /* nr_pages is 32 bits: the rest next run */
 		pe.vaddr = (uint64_t)data;
@@ -108,20 +111,36 @@ static int dump_object(struct td_ctx *c, pid_t pid, const VmaEntry *v)
 		pe.flags = PE_PRESENT;
 		if (img_write_entry(map, &pe.base))
 			return -EIO;
-		ret = copy_range(fd, pages, buf, (uint64_t)data, (uint64_t)hole);
+		ret = copy_range(fd, pages, buf, (uint64_t)data, (uint64_t)hole, size);
 		saved += (uint64_t)hole - (uint64_t)data;
 		off = (uint64_t)hole;
 	}
 	if (ret) {
-		pr_err("process %d: can't find the pages of its shared memory at %#" PRIx64 ": %s\n", pid, v->start,
-		       strerror(-ret));
+		pr_err("%s: can't find its pages: %s\n", what, strerror(-ret));
 		return ret;
 	}
 	if (c->stats)
 		c->stats->pages_bytes += saved;
-	pr_debug("process %d: shared memory %" PRIu64 " (%" PRIu64 " KiB): %" PRIu64 " KiB saved\n", pid, v->shmid,
-		 size >> 10, saved >> 10);
+	pr_debug("%s, object %" PRIu64 " (%" PRIu64 " KiB): %" PRIu64 " KiB saved\n", what, shmid, size >> 10,
+		 saved >> 10);
 	return 0;
+}
+
+/* One object, read from the area `v` of process `pid` that maps it. */
+static int dump_object(struct td_ctx *c, pid_t pid, const VmaEntry *v)
+{
+	_cleanup_close_ int fd = -1;
+	char path[96], what[96];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, v->start, v->end);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		pr_perror("process %d: can't open its shared memory at %s", pid, path);
+		return -errno;
+	}
+	snprintf(what, sizeof(what), "process %d: shared memory at %#" PRIx64, pid, v->start);
+	return td_dump_shmem_fd(c, fd, v->shmid, (uint64_t)st.st_size, what);
 }
 
 int td_dump_shmem(struct td_ctx *c, struct td_proc *p, const VmaEntry *vmas, size_t nr)

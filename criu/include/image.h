@@ -49,6 +49,7 @@ enum img_type {
 	IMG_NETDEV,	/* netdev-<ns id>.img, net_device_entry per device */
 	IMG_SECCOMP,	/* seccomp.img, one seccomp_entry with every filter */
 	IMG_SK_QUEUES,	/* sk-queues.img, sk_packet_entry per packet, each followed by its bytes */
+	IMG_MEMFD_INODE, /* memfd.img, memfd_inode_entry per memfd inode */
 	IMG_IPCNS_SHM,	/* ipcns-shm-<ns id>.img, ipc_shm_entry per segment, each followed by its bytes */
 	IMG_IPCNS_SEM,	/* ipcns-sem-<ns id>.img, ipc_sem_entry per set, each followed by its values */
 	IMG_IPCNS_MSG,	/* ipcns-msg-<ns id>.img, ipc_msg_entry per queue, each followed by its messages */

@@ -39,6 +39,7 @@
 #include "ipc-var.pb-c.h"
 #include "netdev.pb-c.h"
 #include "seccomp.pb-c.h"
+#include "memfd.pb-c.h"
 #include "mm.pb-c.h"
 #include "pagemap.pb-c.h"
 #include "pstree.pb-c.h"
@@ -121,6 +122,7 @@ struct rshmem {
 	struct rshmem_run *runs; /* pagemap-shmem-<shmid>.img, in order */
 	size_t nr_runs;
 	int fd; /* criu's, inherited by the tasks; -1 until made */
+	const MemfdInodeEntry *memfd; /* a memfd's inode (memfd.img), or NULL */
 };
 
 struct rtree {
@@ -146,6 +148,7 @@ struct rtree {
 	struct rshmem *shmems;	     /* restore-shmem.c */
 	size_t nr_shmems;
 	struct hmap shmem_by_id;
+	struct hmap memfd_by_inode; /* memfd.img inode_id -> struct rshmem * */
 	uint64_t pages_bytes, pages_ns; /* statistics of restore-mm.c */
 	/* cleanup */
 	ProtobufCMessage **msgs;
@@ -168,6 +171,10 @@ int rtree_open_host_files(struct rtree *t, const struct options *o);
 int rtree_read_shmem(struct rtree *t);
 int rtree_open_shmem(struct rtree *t, int above);
 int rtree_shmem_fd(const struct rtree *t, uint64_t shmid);
+/* restore-shmem.c: the object of the memfd inode `inode_id` of memfd.img, or NULL. */
+const struct rshmem *rtree_memfd(const struct rtree *t, uint64_t inode_id);
+/* restore-shmem.c: a new open file of memfd file f's inode (flags, position). */
+int rtree_open_memfd(const struct rtree *t, const struct rfile *f);
 void rtree_free_shmem(struct rtree *t);
 struct rproc *rtree_proc(const struct rtree *t, pid_t vpid);
 struct rfile *rtree_file(const struct rtree *t, uint32_t id);

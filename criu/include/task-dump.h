@@ -172,6 +172,7 @@ struct td_ctx {
 	struct hmap open_files; /* st_ino ^ st_dev -> struct td_open_file list */
 	struct hmap pipes;	/* pipe inode -> non-NULL once its data is saved */
 	struct img_writer *tty_info_img; /* task-dump-tty.c, on first need */
+	struct img_writer *memfd_img;	 /* task-dump-memfd.c: memfd.img, on first need */
 	/* task-dump-unix.c */
 	struct hmap unix_socks;		  /* socket inode -> struct td_unix */
 	int unix_nl;			  /* sock_diag socket, -1 until needed */
@@ -260,6 +261,18 @@ struct td_anon_fd {
 };
 /* `type`: FD_TYPES__EVENTFD, __SIGNALFD, __TIMERFD or __EVENTPOLL. */
 int td_dump_anon(struct td_ctx *c, struct td_proc *p, const struct td_anon_fd *f, int type, uint32_t id);
+/* task-dump-shmem.c: the pages of a shmem file (shared memory, memfd) open
+ * at fd, of `size` bytes, as object `shmid` (pagemap-shmem-<shmid>.img). */
+int td_dump_shmem_fd(struct td_ctx *c, int fd, uint64_t shmid, uint64_t size, const char *what);
+/* task-dump-memfd.c: a memfd file; its inode (memfd.img) and pages once. */
+struct td_memfd_fd {
+	int fd;		  /* the task's */
+	int lfd;	  /* criu's copy */
+	const struct proc_fdinfo *fi;
+	const char *link; /* "/memfd:NAME (deleted)" */
+	FownEntry *fown;
+};
+int td_dump_memfd(struct td_ctx *c, struct td_proc *p, const struct td_memfd_fd *f, uint32_t id);
 /* task-dump-inotify.c: an inotify file, its watches with their paths. */
 int td_dump_inotify(struct td_ctx *c, struct td_proc *p, const struct td_anon_fd *f, uint32_t id);
 /* task-dump-anon.c: a file_entry into files.img, counted. */

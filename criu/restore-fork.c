@@ -285,6 +285,13 @@ static int open_mm_fds(struct rtree *t, struct rproc *p)
 		if (!(v->status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)))
 			continue;
 		f = rtree_file(t, (uint32_t)v->shmid);
+		if (f && f->fe->type == FD_TYPES__MEMFD) {
+			/* another open file of the memfd criu made before fork */
+			int fd = rtree_open_memfd(t, f);
+
+			ret = fd < 0 ? fd : move_fd(fd, rtree_task_fd(t, RFD_MAP) + (int)i);
+			continue;
+		}
 		if (!f || f->fe->type != FD_TYPES__REG) {
 			pr_err("process %d: mapping %#llx is of file %llu, not in files.img\n", p->vpid,
 			       (unsigned long long)v->start, (unsigned long long)v->shmid);

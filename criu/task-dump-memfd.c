@@ -46,6 +46,7 @@ static void memfd_name(const char *link, char *out, size_t size)
 
 static int dump_inode(struct td_ctx *c, struct td_proc *p, const struct td_memfd_fd *f, const struct stat *st)
 {
+	/* f->fd < 0: a mapping's file, read through its map_files link */
 	MemfdInodeEntry e = MEMFD_INODE_ENTRY__INIT;
 	struct statfs sfs;
 	char name[256], what[320];
@@ -71,7 +72,8 @@ static int dump_inode(struct td_ctx *c, struct td_proc *p, const struct td_memfd
 	if (!c->memfd_img && !(c->memfd_img = dump_new_image(c->d, IMG_MEMFD_INODE, 0)))
 		return -EIO;
 	ret = img_write_entry(c->memfd_img, &e.base);
-	snprintf(what, sizeof(what), "process %d: memfd \"%s\" (fd %d)", p->pid, name, f->fd);
+	snprintf(what, sizeof(what), "process %d: memfd \"%s\" (%s %d)", p->pid, name, f->fd < 0 ? "mapped" : "fd",
+		 f->fd);
 	if (!ret)
 		ret = td_dump_shmem_fd(c, f->lfd, st->st_ino, (uint64_t)st->st_size, what);
 	if (!ret)
@@ -109,4 +111,54 @@ int td_dump_memfd(struct td_ctx *c, struct td_proc *p, const struct td_memfd_fd 
 	fe.id = id;
 	fe.memfd = &me;
 	return td_write_file_entry(c, &fe);
+}
+
+int64_t td_dump_memfd_map(struct td_ctx *c, struct td_proc *p, const char *map_file, uint32_t flags)
+{
+	FileEntry fe = FILE_ENTRY__INIT;
+	MemfdFileEntry me = MEMFD_FILE_ENTRY__INIT;
+	FownEntry fown = FOWN_ENTRY__INIT;
+	_cleanup_close_ int lfd = open(map_file, O_RDONLY | O_CLOEXEC);
+	char link[320];
+	struct stat st;
+	uint64_t key;
+	uintptr_t known;
+	ssize_t n;
+	int ret;
+
+	n = readlink(map_file, link, sizeof(link) - 1);
+	if (lfd < 0 || fstat(lfd, &st) || n <= 0) {
+		pr_perror("process %d: can't open the memfd it maps at %s", p->pid, map_file);
+		return -errno;
+	}
+	link[n] = '\0';
+	if (!st.st_ino || st.st_ino > UINT32_MAX) {
+		pr_err("process %d: the memfd mapped at %s has inode %llu, which its images can't name\n", p->pid,
+		       map_file, (unsigned long long)st.st_ino);
+		return -EOPNOTSUPP;
+	}
+	key = (uint64_t)st.st_ino << 2 | (flags & O_ACCMODE);
+	known = (uintptr_t)hmap_get_int(&c->memfd_maps, key);
+	if (known)
+		return (int64_t)(known - 1);
+	if (!hmap_get_int(&c->shmems, st.st_ino)) {
+		struct td_memfd_fd f = {.fd = -1, .lfd = lfd, .link = link};
+
+		ret = dump_inode(c, p, &f, &st);
+		if (ret)
+			return ret;
+	}
+	me.id = ++c->next_file_id;
+	me.flags = flags;
+	me.pos = 0;
+	me.fown = &fown;
+	me.inode_id = (uint32_t)st.st_ino;
+	fe.type = FD_TYPES__MEMFD;
+	fe.id = me.id;
+	fe.memfd = &me;
+	ret = td_write_file_entry(c, &fe);
+	if (ret)
+		return ret;
+	hmap_put_int(&c->memfd_maps, key, (void *)(uintptr_t)(me.id + 1));
+	return me.id;
 }

@@ -158,10 +158,6 @@ static int classify_file(const struct proc_maps_entry *e, bool *anon, const char
 		*why = "not a file mapping (anon_inode, socket...)";
 		return -EOPNOTSUPP;
 	}
-	if (e->deleted && !strncmp(e->path, "/memfd:", 7)) {
-		*why = "a mapping of a memfd (memfd descriptors are saved; their mappings not yet)";
-		return -EOPNOTSUPP;
-	}
 	if (!e->shared && is_sysv_name(e)) {
 		*why = "System V shared memory mapped privately";
 		return -EOPNOTSUPP;
@@ -242,6 +238,9 @@ int td_vma_classify(const struct proc_maps_entry *e, const char *vmflags, VmaEnt
 			v->shmid = e->ino; /* the shmem inode, as upstream */
 	} else {
 		v->status |= e->shared ? VMA_FILE_SHARED : VMA_FILE_PRIVATE;
+		/* a memfd's: its file is a memfd file_entry (task-dump-memfd.c) */
+		if (e->deleted && !strncmp(e->path, "/memfd:", 7))
+			v->status |= VMA_AREA_MEMFD;
 	}
 	if (!e->shared && !e->read)
 		v->status |= VMA_FORCE_READ; /* its pages go through /proc/PID/mem */
@@ -349,7 +348,10 @@ static int vma_file(struct td_ctx *c, struct td_proc *p, VmaEntry *v)
 	/* The link's mode tells how the mapped file was opened, as upstream reads it. */
 	v->has_fdflags = true;
 	v->fdflags = (lst.st_mode & S_IWUSR) ? ((lst.st_mode & S_IRUSR) ? O_RDWR : O_WRONLY) : O_RDONLY;
-	id = td_dump_path_file(c, p, link, v->fdflags);
+	if (v->status & VMA_AREA_MEMFD)
+		id = td_dump_memfd_map(c, p, path, v->fdflags);
+	else
+		id = td_dump_path_file(c, p, link, v->fdflags);
 	if (id < 0)
 		return (int)id;
 	v->shmid = (uint64_t)id;

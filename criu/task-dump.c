@@ -555,6 +555,7 @@ static void ctx_free(struct td_ctx *c)
 	free(c->procs);
 	hmap_free(&c->by_pid);
 	hmap_free(&c->shmems);
+	hmap_free(&c->memfd_maps);
 }
 
 uint64_t td_now_ns(void)

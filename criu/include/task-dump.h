@@ -173,6 +173,7 @@ struct td_ctx {
 	struct hmap pipes;	/* pipe inode -> non-NULL once its data is saved */
 	struct img_writer *tty_info_img; /* task-dump-tty.c, on first need */
 	struct img_writer *memfd_img;	 /* task-dump-memfd.c: memfd.img, on first need */
+	struct hmap memfd_maps;		 /* (inode << 2 | flags) -> file id + 1 of mapped memfds */
 	/* task-dump-unix.c */
 	struct hmap unix_socks;		  /* socket inode -> struct td_unix */
 	int unix_nl;			  /* sock_diag socket, -1 until needed */
@@ -273,6 +274,9 @@ struct td_memfd_fd {
 	FownEntry *fown;
 };
 int td_dump_memfd(struct td_ctx *c, struct td_proc *p, const struct td_memfd_fd *f, uint32_t id);
+/* task-dump-memfd.c: the memfd file a mapping (its /proc/PID/map_files
+ * path) maps, opened `flags`: a file_entry id, one per inode and flags. */
+int64_t td_dump_memfd_map(struct td_ctx *c, struct td_proc *p, const char *map_file, uint32_t flags);
 /* task-dump-inotify.c: an inotify file, its watches with their paths. */
 int td_dump_inotify(struct td_ctx *c, struct td_proc *p, const struct td_anon_fd *f, uint32_t id);
 /* task-dump-anon.c: a file_entry into files.img, counted. */

@@ -7,6 +7,10 @@
  *   fd 4  the same inode opened again read-only (its own open file, at
  *         offset 4096)
  *   fd 5  "plain", not sealable (F_SEAL_SEAL), 10 bytes "0123456789"
+ * and mappings: the cache shared (its bytes are the file's), "maponly"
+ * (64 KiB of a pattern) shared with its descriptor closed (the mapping
+ * alone keeps it), "plain" privately with a page written (copy on write:
+ * the file keeps its bytes)
  * OUTDIR/ready is written once made. Each time OUTDIR/trigger appears it
  * checks contents, sizes, seals, offsets, that fds 3 and 4 are one inode
  * (a write through 3 read back through 4), and writes OUTDIR/result:
@@ -17,6 +21,7 @@
 #include <linux/memfd.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -41,12 +46,34 @@ static unsigned char pat(size_t i)
 	return (unsigned char)(i * 7 + (i >> 12));
 }
 
+static unsigned char *map_cache, *map_only, *map_plain;
+
+static const char *check_maps(void)
+{
+	unsigned char c;
+
+	if (pread(3, &c, 1, 100) != 1 || map_cache[100] != c || map_cache[SIZE - 1] != pat(SIZE - 1))
+		return "cache mapping";
+	for (size_t i = 0; i < 65536; i++)
+		if (map_only[i] != (unsigned char)(i ^ 0x5a))
+			return "maponly mapping";
+	if (memcmp(map_plain, "ABCDEF6789", 10))
+		return "private mapping";
+	/* shared both ways: a byte written through the mapping is in the file */
+	map_cache[200] ^= 0xff;
+	if (pread(3, &c, 1, 200) != 1 || c != map_cache[200])
+		return "cache mapping not shared";
+	map_cache[200] ^= 0xff;
+	return NULL;
+}
+
 static const char *check(int round)
 {
 	static unsigned char buf[SIZE];
 	struct stat a, b;
 	char plain[16];
 	unsigned char x = (unsigned char)round, y = 0;
+	const char *bad;
 
 	if (lseek(3, 0, SEEK_CUR) != 4242 || lseek(4, 0, SEEK_CUR) != 4096)
 		return "offsets";
@@ -68,6 +95,8 @@ static const char *check(int round)
 	}
 	if (pread(5, plain, sizeof(plain), 0) != 10 || memcmp(plain, "0123456789", 10))
 		return "plain contents";
+	if ((bad = check_maps()))
+		return bad;
 	/* one inode: written through 3, read through 4 */
 	if (pwrite(3, &x, 1, FILL + 1) != 1 || pread(4, &y, 1, FILL + 1) != 1 || y != x)
 		return "not one inode";
@@ -120,6 +149,18 @@ int main(int argc, char **argv)
 	fd = (int)syscall(SYS_memfd_create, "plain", 0);
 	if (fd != 5 || write(5, "0123456789", 10) != 10)
 		return perror("memfd plain"), 1;
+	map_cache = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, 3, 0);
+	map_plain = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, 5, 0);
+	fd = (int)syscall(SYS_memfd_create, "maponly", 0);
+	if (map_cache == MAP_FAILED || map_plain == MAP_FAILED || fd < 0 || ftruncate(fd, 65536))
+		return perror("mmap"), 1;
+	map_only = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (map_only == MAP_FAILED)
+		return perror("mmap maponly"), 1;
+	for (size_t i = 0; i < 65536; i++)
+		map_only[i] = (unsigned char)(i ^ 0x5a);
+	memcpy(map_plain, "ABCDEF", 6);
 	write_file("ready", "ok\n", 0);
 	snprintf(trigger, sizeof(trigger), "%s/trigger", outdir);
 	for (;;) {

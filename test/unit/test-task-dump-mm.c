@@ -84,6 +84,9 @@ static const struct vma_case vma_cases[] = {
 	 VMA_AREA_REGULAR | VMA_FILE_SHARED, MAP_SHARED | MAP_LOCKED | MAP_NORESERVE, PROT_READ | PROT_WRITE, 0, 0},
 	{"7f0000000000-7f0000004000 rw-p 00000000 00:06 5          /dev/zero", NULL, 0,
 	 VMA_AREA_REGULAR | VMA_FILE_PRIVATE, MAP_PRIVATE, PROT_READ | PROT_WRITE, 0, 0},
+	/* a memfd's mapping: a file one whose file is a memfd file_entry */
+	{"7f0000000000-7f0000004000 rw-s 00000000 00:01 1198       /memfd:cache (deleted)", NULL, 0,
+	 VMA_AREA_REGULAR | VMA_FILE_SHARED | VMA_AREA_MEMFD, MAP_SHARED, PROT_READ | PROT_WRITE, 0, 0},
 	/* an attached System V segment: its id is the inode; shared, no file */
 	{"7f0000000000-7f0000004000 rw-s 00000000 00:01 65538      /SYSV00000000 (deleted)", NULL, 0,
 	 VMA_AREA_REGULAR | VMA_AREA_SYSVIPC, MAP_SHARED, PROT_READ | PROT_WRITE, 65538, 0},

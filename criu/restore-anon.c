@@ -109,12 +109,12 @@ static const char *spare_path(InotifyWdEntry *const *w, size_t n)
 		struct stat st;
 		bool used = false;
 
-		if (stat(candidates[c], &st))
+		if (lstat(candidates[c], &st))
 			continue;
 		for (size_t i = 0; i < n && !used; i++) {
 			struct stat ws;
 
-			used = !stat(w[i]->f_handle->path, &ws) && ws.st_ino == st.st_ino && ws.st_dev == st.st_dev;
+			used = !lstat(w[i]->f_handle->path, &ws) && ws.st_ino == st.st_ino && ws.st_dev == st.st_dev;
 		}
 		if (!used)
 			return candidates[c];
@@ -149,14 +149,15 @@ static int open_inotify(const InotifyFileEntry *e)
 				pr_err("inotify %u: no spare path to number watch %u with\n", e->id, w[i]->wd);
 				goto fail;
 			}
-			got = inotify_add_watch(fd, spare, IN_ATTRIB);
+			got = inotify_add_watch(fd, spare, IN_ATTRIB | IN_DONT_FOLLOW);
 			if (got < 0 || inotify_rm_watch(fd, got)) {
 				pr_perror("inotify %u: can't move on to watch %u (at %d)", e->id, w[i]->wd, next);
 				goto fail;
 			}
 			next = got + 1;
 		}
-		got = inotify_add_watch(fd, w[i]->f_handle->path, w[i]->mask);
+		/* the path names the watched inode itself (a symlink too): never followed */
+		got = inotify_add_watch(fd, w[i]->f_handle->path, w[i]->mask | IN_DONT_FOLLOW);
 		if (got < 0) {
 			pr_perror("inotify %u: can't watch %s again", e->id, w[i]->f_handle->path);
 			goto fail;

@@ -38,6 +38,10 @@ static const FownEntry *file_fown(const FileEntry *fe)
 		return fe->epfd ? fe->epfd->fown : NULL;
 	case FD_TYPES__UNIXSK:
 		return fe->usk ? fe->usk->fown : NULL;
+	case FD_TYPES__INOTIFY:
+		return fe->ify ? fe->ify->fown : NULL;
+	case FD_TYPES__MEMFD:
+		return fe->memfd ? fe->memfd->fown : NULL;
 	default:
 		return NULL;
 	}

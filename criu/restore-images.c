@@ -154,9 +154,12 @@ static int read_ttys(struct rtree *t)
 }
 
 /* Watches once each by number, on absolute paths, with events to watch. */
+#define INOTIFY_MAX_SKIP (1U << 20) /* about 30 s of spare watches */
+
 static int check_inotify(const InotifyFileEntry *e)
 {
 	struct hmap wds;
+	uint32_t max = 0;
 	int ret = 0;
 
 	if (e->n_wd > 65536) {
@@ -168,7 +171,9 @@ static int check_inotify(const InotifyFileEntry *e)
 		const InotifyWdEntry *w = e->wd[i];
 		const char *path = w->f_handle ? w->f_handle->path : NULL;
 
-		if (!w->wd || w->wd > INT32_MAX || !(w->mask & 0xfff /* IN_ALL_EVENTS */) || !path || path[0] != '/') {
+		if (!w->wd || w->wd > INT32_MAX || !(w->mask & 0xfff /* IN_ALL_EVENTS */) ||
+		    (w->mask & ~(0xfffU | 0x80000000U /* IN_ONESHOT */ | 0x04000000U /* IN_EXCL_UNLINK */)) || !path ||
+		    path[0] != '/') {
 			pr_err("files.img: inotify %u: watch %zu (wd %u, mask %#x, path %s) is malformed\n", e->id, i,
 			       w->wd, w->mask, path ? path : "none");
 			ret = -EINVAL;
@@ -177,9 +182,17 @@ static int check_inotify(const InotifyFileEntry *e)
 			ret = -EINVAL;
 		} else {
 			hmap_put_int(&wds, w->wd, (void *)1);
+			max = w->wd > max ? w->wd : max;
 		}
 	}
 	hmap_free(&wds);
+	/* each number skipped costs a spare watch added and removed at restore */
+	if (!ret && max > e->n_wd + INOTIFY_MAX_SKIP) {
+		pr_err("files.img: inotify %u: watch number %u, with %zu watches: more than %u numbers to skip at "
+		       "restore\n",
+		       e->id, max, e->n_wd, INOTIFY_MAX_SKIP);
+		ret = -EINVAL;
+	}
 	return ret;
 }
 

@@ -23,6 +23,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U /* Linux 6.3 */
+#define MFD_EXEC	0x0010U
+#endif
+
 #include "image.h"
 #include "log.h"
 #include "restore-tasks.h"
@@ -221,8 +226,17 @@ static int make_object(struct rtree *t, struct rshmem *s, int above, char *buf)
 	int fd;
 
 	if (s->memfd) {
-		/* sealable whatever it was: the dumped seals (F_SEAL_SEAL too) go on once it is filled */
-		fd = (int)syscall(SYS_memfd_create, s->memfd->name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		/*
+		 * Sealable whatever it was: the dumped seals (F_SEAL_SEAL too) go on
+		 * once every task has mapped it (rtree_seal_memfds). Executable
+		 * (MFD_EXEC, 6.3+) so that its mode can be set as dumped; where
+		 * vm.memfd_noexec forbids that, or the kernel is older, without.
+		 */
+		fd = (int)syscall(SYS_memfd_create, s->memfd->name, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+		if (fd < 0 && errno == EINVAL) /* before 6.3 */
+			fd = (int)syscall(SYS_memfd_create, s->memfd->name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		if (fd < 0 && errno == EACCES) /* vm.memfd_noexec=2 */
+			fd = (int)syscall(SYS_memfd_create, s->memfd->name, MFD_CLOEXEC | MFD_NOEXEC_SEAL);
 		if (fd < 0 || ftruncate(fd, (off_t)s->size)) {
 			pr_perror("can't make memfd \"%s\" of %" PRIu64 " bytes", s->memfd->name, s->size);
 			if (fd >= 0)
@@ -278,10 +292,11 @@ static int make_object(struct rtree *t, struct rshmem *s, int above, char *buf)
 			img_off += n;
 		}
 	}
+	/* its mode before its seals: F_SEAL_EXEC on an executable one would add the write seals */
 	if (s->memfd && (fchown(s->fd, s->memfd->uid, s->memfd->gid) ||
-			 (s->memfd->seals && fcntl(s->fd, F_ADD_SEALS, (int)s->memfd->seals)))) {
-		pr_perror("memfd \"%s\": can't give it its owner %u:%u and seals %#x", s->memfd->name, s->memfd->uid,
-			  s->memfd->gid, s->memfd->seals);
+			 (s->memfd->has_mode && fchmod(s->fd, (mode_t)(s->memfd->mode & 07777))))) {
+		pr_perror("memfd \"%s\": can't give it its owner %u:%u and mode %o", s->memfd->name, s->memfd->uid,
+			  s->memfd->gid, s->memfd->mode);
 		return -errno;
 	}
 	pr_debug("shared memory %" PRIu64 ": %" PRIu64 " KiB, %" PRIu64 " KiB of pages\n", s->shmid, s->size >> 10,
@@ -321,7 +336,8 @@ int rtree_open_memfd(const struct rtree *t, const struct rfile *f)
 		return -EINVAL;
 	/* its own open file of the inode, through the host's /proc */
 	snprintf(path, sizeof(path), "self/fd/%d", s->fd);
-	fd = openat(t->host_proc_fd, path, (int)(e->flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_NOATIME)) | O_CLOEXEC);
+	fd = openat(t->host_proc_fd, path,
+		    (int)(e->flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_NOATIME | O_SYNC | O_DSYNC)) | O_CLOEXEC);
 	if (fd < 0 || lseek(fd, (off_t)e->pos, SEEK_SET) < 0) {
 		pr_perror("memfd file %u (\"%s\"): can't open it again at %" PRIu64, e->id, s->memfd->name, e->pos);
 		if (fd >= 0)
@@ -329,6 +345,27 @@ int rtree_open_memfd(const struct rtree *t, const struct rfile *f)
 		return -errno;
 	}
 	return fd;
+}
+
+int rtree_seal_memfds(const struct rtree *t)
+{
+	for (size_t i = 0; i < t->nr_shmems; i++) {
+		const struct rshmem *s = &t->shmems[i];
+		int got;
+
+		if (!s->memfd || s->fd < 0)
+			continue;
+		if (s->memfd->seals && fcntl(s->fd, F_ADD_SEALS, (int)s->memfd->seals)) {
+			pr_perror("memfd \"%s\": can't seal it again (%#x)", s->memfd->name, s->memfd->seals);
+			return -errno;
+		}
+		got = fcntl(s->fd, F_GET_SEALS);
+		if (got >= 0 && (uint32_t)got != s->memfd->seals)
+			pr_warn("memfd \"%s\": sealed %#x, not %#x as dumped (a kernel or vm.memfd_noexec that adds "
+				"seals)\n",
+				s->memfd->name, got, s->memfd->seals);
+	}
+	return 0;
 }
 
 int rtree_shmem_fd(const struct rtree *t, uint64_t shmid)

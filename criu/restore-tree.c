@@ -183,6 +183,9 @@ int rtree_restore(struct rtree *t, pid_t root, int ready_fd, uint64_t *frozen_ns
 	/* attached again by now: segments dumped removed go again with their last user */
 	if (!ret)
 		ret = sysv_remove_destroyed(&t->sysv, t->procs[0].threads[0].st);
+	/* and memfds sealed: F_SEAL_FUTURE_WRITE would have refused their writable mappings */
+	if (!ret)
+		ret = rtree_seal_memfds(t);
 	for (size_t i = 0; !ret && i < t->nr; i++)
 		if (!t->procs[i].zombie)
 			ret = restore_core(t, &t->procs[i]);

@@ -16,7 +16,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +48,7 @@ static void find_path(const struct mountinfo_table *mi, const struct fdinfo_inot
 		struct file_handle h;
 		unsigned char bytes[FDINFO_FH_MAX];
 	} fh;
-	dev_t dev = kdev_to_dev(w->sdev);
+	dev_t dev = kdev_to_dev(w->sdev); /* which mounts to try */
 
 	out[0] = '\0';
 	fh.h.handle_bytes = w->fh_bytes;
@@ -70,17 +72,27 @@ static void find_path(const struct mountinfo_table *mi, const struct fdinfo_inot
 			continue;
 		if (mfd < 0)
 			continue;
+		struct stat hs;
+
 		fd = open_by_handle_at(mfd, &fh.h, O_PATH | O_CLOEXEC);
 		close(mfd);
 		if (fd < 0)
 			continue;
 		snprintf(link, sizeof(link), "self/fd/%d", fd);
 		n = readlinkat(procfd, link, out, PATH_MAX_LEN - 1);
-		close(fd);
 		out[n > 0 ? n : 0] = '\0';
-		/* reachable from the root, and the very inode */
-		if (n > 0 && out[0] == '/' && !stat(out, &st) && st.st_ino == w->ino && st.st_dev == dev)
+		/*
+		 * Reachable from the root, and the very inode: the path (not
+		 * followed: a watch may be on a symlink itself) names what the
+		 * handle opened (btrfs and overlayfs show other devices than the
+		 * superblock's, so the two are compared with each other).
+		 */
+		if (n > 0 && out[0] == '/' && !fstat(fd, &hs) && !lstat(out, &st) && hs.st_ino == w->ino &&
+		    st.st_ino == hs.st_ino && st.st_dev == hs.st_dev) {
+			close(fd);
 			return;
+		}
+		close(fd);
 		out[0] = '\0';
 	}
 }
@@ -143,8 +155,18 @@ static int resolve_paths(pid_t pid, const struct fdinfo_inotify_wd *wds, size_t 
 	mountinfo_table_free(&mi);
 	ret = child < 0 ? -errno : 0;
 	for (size_t i = 0; !ret && i < nr; i++) {
+		struct pollfd pf = {.fd = fds[0], .events = POLLIN};
 		uint32_t l;
 
+		/* a filesystem whose server is in the frozen tree (FUSE) would never answer */
+		if (poll(&pf, 1, 10000) != 1) {
+			pr_err("process %d: looking up the path of inotify watch %d takes too long (a filesystem "
+			       "served by a frozen task?)\n",
+			       pid, wds[i].wd);
+			kill(child, SIGKILL);
+			ret = -ETIMEDOUT;
+			break;
+		}
 		if (read(fds[0], &l, sizeof(l)) != sizeof(l) || l >= PATH_MAX_LEN) {
 			ret = -EIO;
 			break;

@@ -13,7 +13,11 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/memfd.h>
+#include <stdbool.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -44,12 +48,46 @@ static void memfd_name(const char *link, char *out, size_t size)
 	out[n] = '\0';
 }
 
+/* The device memfds live on here, from a probe of criu's own; 0 if unknown. */
+static dev_t memfd_dev(void)
+{
+	static dev_t dev;
+	static bool known;
+
+	if (!known) {
+		int fd = (int)syscall(SYS_memfd_create, "criu-probe", MFD_CLOEXEC);
+		struct stat st;
+
+		if (fd >= 0 && !fstat(fd, &st))
+			dev = st.st_dev;
+		if (fd >= 0)
+			close(fd);
+		known = true;
+	}
+	return dev;
+}
+
+/* A memfd for real, not a deleted file that happens to be named "/memfd:..."? */
+static int check_memfd(const struct td_proc *p, const struct stat *st, const char *what)
+{
+	dev_t dev = memfd_dev();
+
+	if (dev && st->st_dev != dev) {
+		pr_err("process %d: %s is named like a memfd but is a deleted file of device %u:%u: deleted files are "
+		       "not supported\n",
+		       p->pid, what, major(st->st_dev), minor(st->st_dev));
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
 static int dump_inode(struct td_ctx *c, struct td_proc *p, const struct td_memfd_fd *f, const struct stat *st)
 {
 	/* f->fd < 0: a mapping's file, read through its map_files link */
 	MemfdInodeEntry e = MEMFD_INODE_ENTRY__INIT;
 	struct statfs sfs;
-	char name[256], what[320];
+	char name[256], what[320], self[64];
+	_cleanup_close_ int rfd = -1;
 	int seals, ret;
 
 	if (!fstatfs(f->lfd, &sfs) && sfs.f_type == HUGETLBFS_MAGIC_) {
@@ -69,13 +107,24 @@ static int dump_inode(struct td_ctx *c, struct td_proc *p, const struct td_memfd
 	e.shmid = (uint32_t)st->st_ino;
 	e.seals = (uint32_t)seals;
 	e.inode_id = st->st_ino;
+	e.has_mode = true;
+	e.mode = st->st_mode & 07777;
 	if (!c->memfd_img && !(c->memfd_img = dump_new_image(c->d, IMG_MEMFD_INODE, 0)))
 		return -EIO;
 	ret = img_write_entry(c->memfd_img, &e.base);
 	snprintf(what, sizeof(what), "process %d: memfd \"%s\" (%s %d)", p->pid, name, f->fd < 0 ? "mapped" : "fd",
 		 f->fd);
+	/*
+	 * Read through an open file of criu's own: lfd shares the task's, whose
+	 * position SEEK_DATA/SEEK_HOLE would move (and which may be write-only).
+	 */
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", f->lfd);
+	if (!ret && (rfd = open(self, O_RDONLY | O_CLOEXEC)) < 0) {
+		pr_perror("%s: can't open it for reading", what);
+		ret = -errno;
+	}
 	if (!ret)
-		ret = td_dump_shmem_fd(c, f->lfd, st->st_ino, (uint64_t)st->st_size, what);
+		ret = td_dump_shmem_fd(c, rfd, st->st_ino, (uint64_t)st->st_size, what);
 	if (!ret)
 		hmap_put_int(&c->shmems, st->st_ino, (void *)1);
 	return ret;
@@ -91,6 +140,13 @@ int td_dump_memfd(struct td_ctx *c, struct td_proc *p, const struct td_memfd_fd 
 	if (fstat(f->lfd, &st)) {
 		pr_perror("process %d: can't stat memfd fd %d", p->pid, f->fd);
 		return -errno;
+	}
+	{
+		char what[32];
+
+		snprintf(what, sizeof(what), "fd %d", f->fd);
+		if ((ret = check_memfd(p, &st, what)))
+			return ret;
 	}
 	if (!st.st_ino || st.st_ino > UINT32_MAX) {
 		pr_err("process %d: memfd fd %d has inode %llu, which its images can't name\n", p->pid, f->fd,
@@ -132,6 +188,8 @@ int64_t td_dump_memfd_map(struct td_ctx *c, struct td_proc *p, const char *map_f
 		return -errno;
 	}
 	link[n] = '\0';
+	if ((ret = check_memfd(p, &st, map_file)))
+		return ret;
 	if (!st.st_ino || st.st_ino > UINT32_MAX) {
 		pr_err("process %d: the memfd mapped at %s has inode %llu, which its images can't name\n", p->pid,
 		       map_file, (unsigned long long)st.st_ino);

@@ -173,6 +173,8 @@ int rtree_open_shmem(struct rtree *t, int above);
 int rtree_shmem_fd(const struct rtree *t, uint64_t shmid);
 /* restore-shmem.c: the object of the memfd inode `inode_id` of memfd.img, or NULL. */
 const struct rshmem *rtree_memfd(const struct rtree *t, uint64_t inode_id);
+/* restore-shmem.c: every memfd sealed as dumped; once the tasks have mapped them. */
+int rtree_seal_memfds(const struct rtree *t);
 /* restore-shmem.c: a new open file of memfd file f's inode (flags, position). */
 int rtree_open_memfd(const struct rtree *t, const struct rfile *f);
 void rtree_free_shmem(struct rtree *t);

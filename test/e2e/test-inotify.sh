@@ -20,12 +20,13 @@ mkdir -p "$R/out" "$R/watched"
 cp "$H/inotify-static" "$R/inotify"
 CLEAN='for fd in /proc/self/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done; export PATH=/bin:$PATH'
 
-# watches PID: "wd mask" of the inotify fd of PID, sorted
+# watches PID: "wd inode mask" of the inotify fd of PID, sorted
 watches() {
 	local f
 	for f in /proc/$1/fd/*; do
 		[ "$(readlink "$f")" = anon_inode:inotify ] || continue
-		grep '^inotify' "/proc/$1/fdinfo/${f##*/}" | sed 's/.*wd:\([0-9a-f]*\) .*mask:\([0-9a-f]*\) .*/\1 \2/'
+		grep '^inotify' "/proc/$1/fdinfo/${f##*/}" |
+			sed 's/.*wd:\([0-9a-f]*\) ino:\([0-9a-f]*\) .*mask:\([0-9a-f]*\) .*/\1 \2 \3/'
 	done | sort
 }
 
@@ -37,7 +38,13 @@ wait_until 10 [ -s "$R/out/ready" ]
 verified inotify-verified-before
 K=$(awk '{print $1}' /proc/$CPID/task/$CPID/children)
 before=$(watches "$K")
-expect inotify-two-watches [ "$(echo "$before" | grep -c .)" = 2 ]
+expect inotify-three-watches [ "$(echo "$before" | grep -c .)" = 3 ]
+# the symlink's watch is on the link's own inode
+expect inotify-link-watch-on-link eval 'echo "$before" | grep -q "^4 $(printf %x "$(stat -c %i "$R/watched/link")") "'
+# a dump that leaves the tree running changes nothing it can see
+run_criu dump -R -t "$CPID" -D "$WORK/img-r" -v4 -o "$WORK/dump-r.log"
+expect inotify-dump-leave-running [ "$RC" -eq 0 ]
+verified inotify-verified-after-dump-R
 proc_snapshot "$CPID" "$WORK/before.json"
 run_criu dump -t "$CPID" -D "$WORK/img" -v4 -o "$WORK/dump.log"
 if [ "$RC" -eq 0 ]; then ok inotify-dump; else fail inotify-dump "exit $RC: $OUT; $(tail -n 3 "$WORK/dump.log")"; fi

@@ -22,7 +22,7 @@ mknod -m 666 "$R/dev/null" c 1 3
 mkdir -p "$R/out"
 cp "$H/memfd-static" "$R/memfd"
 CLEAN='for fd in /proc/self/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done; export PATH=/bin:$PATH'
-links() { for f in 3 4 5; do readlink /proc/$1/fd/$f; done | tr '\n' ' '; }
+links() { for f in 3 4 5 6 7; do readlink /proc/$1/fd/$f; done | tr '\n' ' '; }
 
 if ! CPID=$(start_container "$R" "$CLEAN" 'exec </dev/null >/dev/null 2>&1; /memfd /out & wait'); then
 	fail memfd-start "container did not start"
@@ -32,7 +32,11 @@ wait_until 10 [ -s "$R/out/ready" ]
 verified memfd-verified-before
 K=$(awk '{print $1}' /proc/$CPID/task/$CPID/children)
 names_before=$(links "$K")
-expect memfd-named [ "$names_before" = "/memfd:cache (deleted) /memfd:cache (deleted) /memfd:plain (deleted) " ]
+expect memfd-named [ "$names_before" = "/memfd:cache (deleted) /memfd:cache (deleted) /memfd:plain (deleted) /memfd:noexec (deleted) /memfd:producer (deleted) " ]
+# a dump that leaves the tree running moves no offset of its files
+run_criu dump -R -t "$CPID" -D "$WORK/img-r" -v4 -o "$WORK/dump-r.log"
+expect memfd-dump-leave-running [ "$RC" -eq 0 ]
+verified memfd-verified-after-dump-R
 proc_snapshot "$CPID" "$WORK/before.json"
 run_criu dump -t "$CPID" -D "$WORK/img" -v4 -o "$WORK/dump.log"
 if [ "$RC" -eq 0 ]; then ok memfd-dump; else fail memfd-dump "exit $RC: $OUT; $(tail -n 3 "$WORK/dump.log")"; fi
@@ -49,9 +53,9 @@ for m in "$WORK"/img/pagemap-shmem-*.img; do
 	id=$(crit decode -i "$m" 2>/dev/null | sed -n 's/.*"pages_id": \([0-9]*\).*/\1/p' | head -1)
 	[ -n "$id" ] && saved=$((saved + $(stat -c %s "$WORK/img/pages-$id.img")))
 done
-# (cache 256 KiB + its last page + the page each round writes, plain's
-# page, maponly's 64 KiB)
-expect memfd-holes-not-saved [ "$saved" -eq $((268 * 1024 + 65536)) ]
+# (cache 256 KiB + its last page + the page each round writes, plain's,
+# noexec's and producer's page, maponly's 64 KiB)
+expect memfd-holes-not-saved [ "$saved" -eq $((276 * 1024 + 65536)) ]
 expect memfd-maponly-saved grep -q '"name": "maponly"' "$WORK/memfd.json"
 wait_until 3 gone "$CPID"
 restore_ns "$WORK/img" --root "$R" -v4 -o "$WORK/restore.log"

@@ -1,8 +1,8 @@
 /*
  * inotify-static OUTDIR DIR: an inotify file as file watchers hold one.
  * Watches OUTDIR (wd 1, then removed, so the numbers have a gap), DIR for
- * files made and removed (wd 2) and DIR/file for writes (wd 3), and writes
- * OUTDIR/ready. Each time OUTDIR/trigger appears it makes DIR/new-N, writes
+ * files made and removed (wd 2), DIR/file for writes (wd 3) and the
+ * symlink DIR/link itself (IN_DONT_FOLLOW, wd 4), and writes OUTDIR/ready. Each time OUTDIR/trigger appears it makes DIR/new-N, writes
  * to DIR/file, removes DIR/new-N and checks that the events come with the
  * watch numbers it holds, in order, and that a new watch gets a number
  * past them; then OUTDIR/result:
@@ -20,7 +20,7 @@
 
 #include "outfile.h"
 
-static int ifd, wd_dir, wd_file;
+static int ifd, wd_dir, wd_file, wd_link;
 
 /* The next event, waiting up to 2 s; 0 if none came. */
 static int next_event(struct inotify_event *ev, char *name, size_t size)
@@ -92,7 +92,7 @@ static const char *round_check(const char *dir, int round)
 		return bad;
 	/* a new watch is numbered past the ones restored */
 	w = inotify_add_watch(ifd, "/", IN_ATTRIB);
-	if (w <= wd_file)
+	if (w <= wd_link)
 		return "a new watch reused a number";
 	inotify_rm_watch(ifd, w);
 	{
@@ -109,7 +109,7 @@ static const char *round_check(const char *dir, int round)
 int main(int argc, char **argv)
 {
 	struct timespec ts = {0, 50000000};
-	char trigger[4096], line[256], file[4096];
+	char trigger[4096], line[256], file[4096], link[4096];
 	int round = 0, w1, fd;
 
 	if (argc != 3) {
@@ -122,11 +122,15 @@ int main(int argc, char **argv)
 	if (fd < 0)
 		return perror("open"), 1;
 	close(fd);
+	snprintf(link, sizeof(link), "%s/link", argv[2]);
+	if (symlink("file", link) && access(link, F_OK))
+		return perror("symlink"), 1;
 	ifd = inotify_init1(IN_CLOEXEC);
 	w1 = inotify_add_watch(ifd, outdir, IN_CREATE);
 	wd_dir = inotify_add_watch(ifd, argv[2], IN_CREATE | IN_DELETE);
 	wd_file = inotify_add_watch(ifd, file, IN_MODIFY);
-	if (ifd < 0 || w1 != 1 || wd_dir != 2 || wd_file != 3 || inotify_rm_watch(ifd, w1))
+	wd_link = inotify_add_watch(ifd, link, IN_ATTRIB | IN_DONT_FOLLOW);
+	if (ifd < 0 || w1 != 1 || wd_dir != 2 || wd_file != 3 || wd_link != 4 || inotify_rm_watch(ifd, w1))
 		return perror("inotify"), 1;
 	{
 		struct inotify_event ev;

@@ -7,6 +7,9 @@
  *   fd 4  the same inode opened again read-only (its own open file, at
  *         offset 4096)
  *   fd 5  "plain", not sealable (F_SEAL_SEAL), 10 bytes "0123456789"
+ *   fd 6  "noexec", made MFD_NOEXEC_SEAL (mode 0666, F_SEAL_EXEC), "hello"
+ *   fd 7  "producer", 4 KiB, mapped shared and written, then sealed
+ *         F_SEAL_FUTURE_WRITE (its mapping still writes, write(2) not)
  * and mappings: the cache shared (its bytes are the file's), "maponly"
  * (64 KiB of a pattern) shared with its descriptor closed (the mapping
  * alone keeps it), "plain" privately with a page written (copy on write:
@@ -46,7 +49,39 @@ static unsigned char pat(size_t i)
 	return (unsigned char)(i * 7 + (i >> 12));
 }
 
-static unsigned char *map_cache, *map_only, *map_plain;
+static unsigned char *map_cache, *map_only, *map_plain, *map_prod;
+
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010
+#endif
+#ifndef F_SEAL_EXEC
+#define F_SEAL_EXEC 0x0020
+#endif
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U
+#endif
+
+static const char *check_sealed(void)
+{
+	struct stat st;
+	char buf[8];
+
+	if (fcntl(6, F_GET_SEALS) != F_SEAL_EXEC || fstat(6, &st) || (st.st_mode & 07777) != 0666)
+		return "noexec seals or mode";
+	if (pwrite(6, "HELLO", 5, 0) != 5 || pread(6, buf, 5, 0) != 5 || memcmp(buf, "HELLO", 5) ||
+	    pwrite(6, "hello", 5, 0) != 5)
+		return "noexec not writable";
+	if (fcntl(7, F_GET_SEALS) != F_SEAL_FUTURE_WRITE)
+		return "producer seals";
+	if (memcmp(map_prod, "produced", 8))
+		return "producer contents";
+	map_prod[100]++;
+	if (pread(7, buf, 1, 100) != 1 || (unsigned char)buf[0] != map_prod[100])
+		return "producer mapping not writable";
+	if (pwrite(7, "x", 1, 0) == 1)
+		return "producer write(2) allowed";
+	return NULL;
+}
 
 static const char *check_maps(void)
 {
@@ -95,7 +130,7 @@ static const char *check(int round)
 	}
 	if (pread(5, plain, sizeof(plain), 0) != 10 || memcmp(plain, "0123456789", 10))
 		return "plain contents";
-	if ((bad = check_maps()))
+	if ((bad = check_maps()) || (bad = check_sealed()))
 		return bad;
 	/* one inode: written through 3, read through 4 */
 	if (pwrite(3, &x, 1, FILL + 1) != 1 || pread(4, &y, 1, FILL + 1) != 1 || y != x)
@@ -161,6 +196,18 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < 65536; i++)
 		map_only[i] = (unsigned char)(i ^ 0x5a);
 	memcpy(map_plain, "ABCDEF", 6);
+	fd = (int)syscall(SYS_memfd_create, "noexec", MFD_NOEXEC_SEAL);
+	if (fd != 6 || write(6, "hello", 5) != 5)
+		return perror("memfd noexec"), 1;
+	fd = (int)syscall(SYS_memfd_create, "producer", MFD_ALLOW_SEALING);
+	if (fd != 7 || ftruncate(7, 4096))
+		return perror("memfd producer"), 1;
+	map_prod = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, 7, 0);
+	if (map_prod == MAP_FAILED)
+		return perror("mmap producer"), 1;
+	memcpy(map_prod, "produced", 8);
+	if (fcntl(7, F_ADD_SEALS, F_SEAL_FUTURE_WRITE))
+		return perror("seal producer"), 1;
 	write_file("ready", "ok\n", 0);
 	snprintf(trigger, sizeof(trigger), "%s/trigger", outdir);
 	for (;;) {

@@ -21,6 +21,7 @@ T_UINT32, L_OPTIONAL, L_REPEATED = 13, 1, 3
 NEWER = {
     ("creds_entry", 18): ("no_new_privs", T_UINT32, L_OPTIONAL),
     ("creds_entry", 19): ("cap_amb", T_UINT32, L_REPEATED),
+    ("memfd_inode_entry", 9): ("mode", T_UINT32, L_OPTIONAL),
 }
 
 ours, our_enums = {}, {}

@@ -191,6 +191,10 @@ static int open_file_table(struct rtree *t)
 		case FD_TYPES__UNIXSK:
 			ret = rtree_open_unix(f);
 			break;
+		case FD_TYPES__INETSK:
+			ret = rtree_open_inet(f);
+			ret = ret < 0 ? ret : move_fd(ret, f->table_fd);
+			break;
 		case FD_TYPES__MEMFD:
 			ret = rtree_open_memfd(t, f);
 			ret = ret < 0 ? ret : move_fd(ret, f->table_fd);

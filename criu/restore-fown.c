@@ -38,6 +38,8 @@ static const FownEntry *file_fown(const FileEntry *fe)
 		return fe->epfd ? fe->epfd->fown : NULL;
 	case FD_TYPES__UNIXSK:
 		return fe->usk ? fe->usk->fown : NULL;
+	case FD_TYPES__INETSK:
+		return fe->isk ? fe->isk->fown : NULL;
 	case FD_TYPES__INOTIFY:
 		return fe->ify ? fe->ify->fown : NULL;
 	case FD_TYPES__MEMFD:

@@ -10,6 +10,8 @@
 #define LOG_PREFIX "restore: "
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -196,6 +198,29 @@ static int check_inotify(const InotifyFileEntry *e)
 	return ret;
 }
 
+/*
+ * An IPv4/IPv6 socket restore can make: TCP listening or unconnected, UDP;
+ * addresses of the family's size, ports that are ports.
+ */
+static int check_inet(const InetSkEntry *e)
+{
+	size_t words = e->family == AF_INET ? 1 : 4;
+	bool tcp = e->type == SOCK_STREAM && e->proto == IPPROTO_TCP;
+	bool udp = e->type == SOCK_DGRAM && e->proto == IPPROTO_UDP;
+
+	if ((e->family != AF_INET && e->family != AF_INET6) || !(tcp || udp) || e->src_port > 65535 ||
+	    e->dst_port > 65535 || (e->n_src_addr && e->n_src_addr != words) ||
+	    (e->n_dst_addr && e->n_dst_addr != words) || (tcp && e->state != 10 && e->state != 7) ||
+	    (udp && e->state != 1 && e->state != 7) || (udp && e->state == 1 && (!e->dst_port || !e->n_dst_addr)) ||
+	    e->backlog > 65535 || (e->opts->so_bound_dev && strlen(e->opts->so_bound_dev) >= 16)) {
+		pr_err("files.img: socket %u (family %u, type %u, protocol %u, state %u) is one restore can't make: "
+		       "only TCP listening or unconnected sockets and UDP sockets of IPv4 or IPv6\n",
+		       e->id, e->family, e->type, e->proto, e->state);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int read_files(struct rtree *t)
 {
 	_cleanup_free_ ProtobufCMessage **v = NULL;
@@ -219,11 +244,14 @@ static int read_files(struct rtree *t)
 		    (fe->type == FD_TYPES__EVENTFD && !fe->efd) || (fe->type == FD_TYPES__SIGNALFD && !fe->sgfd) ||
 		    (fe->type == FD_TYPES__TIMERFD && !fe->tfd) || (fe->type == FD_TYPES__EVENTPOLL && !fe->epfd) ||
 		    (fe->type == FD_TYPES__UNIXSK && (!fe->usk || !fe->usk->opts)) ||
-		    (fe->type == FD_TYPES__INOTIFY && !fe->ify) || (fe->type == FD_TYPES__MEMFD && !fe->memfd)) {
+		    (fe->type == FD_TYPES__INOTIFY && !fe->ify) || (fe->type == FD_TYPES__MEMFD && !fe->memfd) ||
+		    (fe->type == FD_TYPES__INETSK && (!fe->isk || !fe->isk->opts))) {
 			pr_err("files.img: file %u of type %d lacks its description\n", fe->id, fe->type);
 			return -EINVAL;
 		}
 		if (fe->type == FD_TYPES__INOTIFY && (ret = check_inotify(fe->ify)))
+			return ret;
+		if (fe->type == FD_TYPES__INETSK && (ret = check_inet(fe->isk)))
 			return ret;
 		t->files[i].fe = fe;
 		t->files[i].table_fd = -1;

@@ -125,7 +125,7 @@ void rtree_free_unix(struct rtree *t)
 	}
 }
 
-static void set_opts(int fd, const SkOptsEntry *o)
+void rtree_set_sock_opts(int fd, const SkOptsEntry *o)
 {
 	struct timeval snd = {(time_t)o->so_snd_tmo_sec, (suseconds_t)o->so_snd_tmo_usec};
 	struct timeval rcv = {(time_t)o->so_rcv_tmo_sec, (suseconds_t)o->so_rcv_tmo_usec};
@@ -266,8 +266,8 @@ int rtree_open_unix(struct rfile *f)
 			pr_perror("unix socket %u: socketpair", f->fe->id);
 			return -errno;
 		}
-		set_opts(sv[0], u->opts);
-		set_opts(sv[1], f->sk_peer->fe->usk->opts);
+		rtree_set_sock_opts(sv[0], u->opts);
+		rtree_set_sock_opts(sv[1], f->sk_peer->fe->usk->opts);
 		ret = refill(f, sv[1]);
 		if (!ret)
 			ret = refill(f->sk_peer, sv[0]);
@@ -289,7 +289,7 @@ int rtree_open_unix(struct rfile *f)
 		pr_perror("unix socket %u", f->fe->id);
 		return -errno;
 	}
-	set_opts(sv[0], u->opts);
+	rtree_set_sock_opts(sv[0], u->opts);
 	if (u->name.len)
 		ret = bind_name(f, sv[0]);
 	if (!ret && u->state == TCP_LISTEN && listen(sv[0], u->backlog ? (int)u->backlog : 128) < 0) {

@@ -684,6 +684,8 @@ static int dump_file(struct td_ctx *c, struct td_proc *p, const struct td_fd *f,
 			pr_perror("process %d: can't tell the family of socket fd %d", p->pid, f->fd);
 			return -errno;
 		}
+		if (family == AF_INET || family == AF_INET6)
+			return td_dump_inet(c, p, &s, family, id, &fown);
 		if (family != AF_UNIX) {
 			pr_err("process %d: fd %d is a socket of family %d (%s), which can't be dumped yet\n", p->pid,
 			       f->fd, family, family == AF_INET ? "AF_INET" : family == AF_INET6 ? "AF_INET6" :

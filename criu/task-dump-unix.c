@@ -51,7 +51,7 @@ struct td_unix {
 	bool pair_data; /* its queue was saved: it must be in a pair */
 };
 
-static int sock_opts(int fd, SkOptsEntry *o)
+int td_sock_opts(int fd, SkOptsEntry *o)
 {
 	struct timeval snd = {0}, rcv = {0};
 	int sndbuf = 0, rcvbuf = 0, passcred = 0;
@@ -281,7 +281,7 @@ int td_dump_unix(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 		if (ret)
 			return ret;
 	}
-	sock_opts(f->lfd, &o);
+	td_sock_opts(f->lfd, &o);
 	u.id = id;
 	u.ino = (uint32_t)f->ino;
 	u.type = di.type;

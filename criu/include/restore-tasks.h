@@ -44,6 +44,7 @@
 #include "pagemap.pb-c.h"
 #include "pstree.pb-c.h"
 #include "seize.h"
+#include "sk-opts.pb-c.h"
 #include "tty.pb-c.h"
 
 enum {
@@ -212,6 +213,10 @@ int rtree_open_anon(const struct rfile *f);
 int rtree_link_unix(struct rtree *t);
 void rtree_free_unix(struct rtree *t);
 int rtree_open_unix(struct rfile *f);
+/* restore-unix.c: the SOL_SOCKET options of a socket_entry's opts. */
+void rtree_set_sock_opts(int fd, const SkOptsEntry *o);
+/* restore-inet.c: an IPv4/IPv6 socket bound, listening or connected again. */
+int rtree_open_inet(const struct rfile *f);
 /* restore-fown.c: F_SETOWN_EX/F_SETSIG of every file that had an owner. */
 int rtree_restore_fowns(struct rtree *t);
 /* restore-anon.c: the fds p's epolls watch, once p's fds are in place. */

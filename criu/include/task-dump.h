@@ -240,6 +240,12 @@ struct td_sock_fd {
 	uint64_t ino;
 };
 int td_dump_unix(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f, uint32_t id, FownEntry *fown);
+/* task-dump-unix.c: the SOL_SOCKET options every socket has. */
+struct SkOptsEntry;
+int td_sock_opts(int fd, struct SkOptsEntry *o);
+/* task-dump-inet.c: an IPv4/IPv6 TCP or UDP socket (not a connected TCP one). */
+int td_dump_inet(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f, int family, uint32_t id,
+		 FownEntry *fown);
 int td_unix_check_peers(struct td_ctx *c);
 void td_unix_fini(struct td_ctx *c);
 

@@ -4,7 +4,7 @@
 # after that puts every byte back. The workload is memtest-static (a
 # pattern over its fill area, a read-only area, an area never touched) in a
 # real container; its own verification of every byte is the check.
-#   1. the dump fails at a descriptor after the memory was dumped (a UDP
+#   1. the dump fails at a descriptor after the memory was dumped (a netlink
 #      socket): the memory is back, the tree runs on as it was;
 #   2. the dump fails for want of space, images on a small tmpfs;
 #   3. the dump succeeds: the memory was given back, the restore verifies;
@@ -34,7 +34,7 @@ stopped_or_traced() {
 	done
 }
 
-# start NAME [udp]: memtest in a container, $R its root, $CPID its init,
+# start NAME [sock]: memtest in a container, $R its root, $CPID its init,
 # $MPID memtest itself; 1 when it did not get ready.
 start() {
 	R=$WORK/root-$1
@@ -96,8 +96,8 @@ failed_dump() {
 }
 
 # 1. a descriptor dump refuses, found after the memory was dumped
-if start sockfail udp; then
-	failed_dump sockfail "$WORK/img-sockfail" "AF_INET"
+if start sockfail sock; then
+	failed_dump sockfail "$WORK/img-sockfail" "AF_NETLINK"
 fi
 
 # 2. no space left for the pages: a 40 MiB tmpfs for a 96 MiB fill

@@ -1,5 +1,5 @@
 /*
- * memtest-static OUTDIR [FILL_MB [UNTOUCHED_MB [RO_MB [udp]]]]  (default 256 64 16)
+ * memtest-static OUTDIR [FILL_MB [UNTOUCHED_MB [RO_MB [sock]]]]  (default 256 64 16)
  *
  * Memory contents across checkpoint/restore:
  *  - FILL_MB of anonymous memory filled with a pattern derived from the
@@ -16,7 +16,7 @@
  * (the first bad word). Reading the untouched area maps the zero page; it is
  * dropped again (MADV_DONTNEED) after each round, so the area stays as never
  * touched for the next dump. OUTDIR/starts gets a line per start.
- * "udp": also holds a UDP socket, a descriptor dump refuses once the
+ * "sock": also holds a netlink socket, a descriptor dump refuses once the
  * memory is dumped (tests of a dump failing after that).
  */
 #include <fcntl.h>
@@ -114,11 +114,11 @@ int main(int argc, char **argv)
 	double t0;
 	int round = 0;
 
-	if (argc < 2 || argc > 6 || (argc == 6 && strcmp(argv[5], "udp"))) {
-		fprintf(stderr, "usage: %s OUTDIR [FILL_MB [UNTOUCHED_MB [RO_MB [udp]]]]\n", argv[0]);
+	if (argc < 2 || argc > 6 || (argc == 6 && strcmp(argv[5], "sock"))) {
+		fprintf(stderr, "usage: %s OUTDIR [FILL_MB [UNTOUCHED_MB [RO_MB [sock]]]]\n", argv[0]);
 		return 2;
 	}
-	if (argc == 6 && socket(AF_INET, SOCK_DGRAM, 0) < 0) {
+	if (argc == 6 && socket(AF_NETLINK, SOCK_RAW, 0 /* NETLINK_ROUTE */) < 0) {
 		perror("socket");
 		return 1;
 	}

@@ -504,7 +504,7 @@ static void child_lonely(void)
 
 	switch (shm->mode) {
 	case 0:
-		socket(AF_INET, SOCK_STREAM, 0);
+		socket(AF_PACKET, SOCK_DGRAM, 0);
 		(void)sp;
 		break;
 	case 1:

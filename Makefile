@@ -4,7 +4,8 @@
 #   make test       install missing packages, build, run unit + end-to-end tests
 #   make demo       install missing packages, build, walk through the external
 #                   bind mount scenario
-#   make bench      mount dump benchmarks (1,000 and 10,000 mounts)
+#   make bench      benchmarks: mounts (1,000 and 10,000) and a process with
+#                   1 GiB of memory (dump, restore, restore --auto-dedup)
 #   make fuzz       build the libFuzzer targets and run each briefly
 #   make check-asan run the tests with AddressSanitizer/UBSan
 

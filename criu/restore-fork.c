@@ -161,6 +161,30 @@ static void mark_used(struct rtree *t, bool *used)
 			used[rtree_file(t, t->procs[i].fds[k]->id) - t->files] = true;
 }
 
+/*
+ * A socket belongs to whoever made it (SO_REUSEPORT groups, owner matches
+ * of netfilter go by it); criu makes it as root. It is given to the first
+ * process, in tree order, that holds it: the one that made it, as a rule
+ * (a root master that made the listeners for its workers keeps them).
+ */
+static void own_socket(const struct rtree *t, const struct rfile *f, int fd)
+{
+	for (size_t i = 0; i < t->nr; i++) {
+		const struct rproc *p = &t->procs[i];
+
+		for (size_t k = 0; k < p->nr_fds; k++) {
+			const CredsEntry *cr;
+
+			if (p->fds[k]->id != f->fe->id)
+				continue;
+			cr = p->core->thread_core ? p->core->thread_core->creds : NULL;
+			if (cr && cr->fsuid && fchown(fd, cr->fsuid, (gid_t)-1))
+				pr_warn("socket %u: can't give it to uid %u: %m\n", f->fe->id, cr->fsuid);
+			return;
+		}
+	}
+}
+
 static int open_file_table(struct rtree *t)
 {
 	_cleanup_free_ bool *used = xzalloc(t->nr_files + 1);
@@ -193,6 +217,8 @@ static int open_file_table(struct rtree *t)
 			break;
 		case FD_TYPES__INETSK:
 			ret = rtree_open_inet(f);
+			if (ret >= 0)
+				own_socket(t, f, ret);
 			ret = ret < 0 ? ret : move_fd(ret, f->table_fd);
 			break;
 		case FD_TYPES__MEMFD:

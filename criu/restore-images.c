@@ -212,7 +212,7 @@ static int check_inet(const InetSkEntry *e)
 	    e->dst_port > 65535 || (e->n_src_addr && e->n_src_addr != words) ||
 	    (e->n_dst_addr && e->n_dst_addr != words) || (tcp && e->state != 10 && e->state != 7) ||
 	    (udp && e->state != 1 && e->state != 7) || (udp && e->state == 1 && (!e->dst_port || !e->n_dst_addr)) ||
-	    e->backlog > 65535 || (e->opts->so_bound_dev && strlen(e->opts->so_bound_dev) >= 16)) {
+	    e->backlog > INT32_MAX || (e->opts->so_bound_dev && strlen(e->opts->so_bound_dev) >= 16)) {
 		pr_err("files.img: socket %u (family %u, type %u, protocol %u, state %u) is one restore can't make: "
 		       "only TCP listening or unconnected sockets and UDP sockets of IPv4 or IPv6\n",
 		       e->id, e->family, e->type, e->proto, e->state);

@@ -101,6 +101,15 @@ int rtree_open_inet(const struct rfile *f)
 		pr_perror("socket %u: can't bind it to device %s", e->id, o->so_bound_dev);
 		goto fail;
 	}
+	if (o->has_so_linger) {
+		struct linger lg = {.l_onoff = 1, .l_linger = (int)o->so_linger};
+
+		if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)))
+			pr_warn("socket %u: can't set SO_LINGER: %m\n", e->id);
+	}
+	if (e->ip_opts && e->ip_opts->has_freebind && e->ip_opts->freebind)
+		set_int(fd, e->family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+			e->family == AF_INET ? IP_FREEBIND : IPV6_FREEBIND, 1, "IP_FREEBIND", e->id);
 	if (e->family == AF_INET6 && e->has_v6only)
 		set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, e->v6only, "IPV6_V6ONLY", e->id);
 	/* bound when it was: a port, or an address of its own */
@@ -122,6 +131,8 @@ int rtree_open_inet(const struct rfile *f)
 			goto fail;
 		}
 	}
+	if ((e->flags & O_ASYNC) && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC)) /* SIGIO, with its owner */
+		pr_warn("socket %u: can't set O_ASYNC: %m\n", e->id);
 	return fd;
 fail:
 	err = -errno;

@@ -132,6 +132,15 @@ void rtree_set_sock_opts(int fd, const SkOptsEntry *o)
 	/* the kernel doubles what it is given, and showed the doubled size */
 	int sndbuf = (int)(o->so_sndbuf / 2), rcvbuf = (int)(o->so_rcvbuf / 2), passcred = o->so_passcred;
 
+	/*
+	 * Setting a size locks it against the kernel's autotuning (accepted
+	 * sockets inherit that): only the sizes that were set by hand, when the
+	 * image says which (SO_BUF_LOCK bit 0 send, bit 1 receive).
+	 */
+	if (o->has_so_buf_lock) {
+		sndbuf = o->so_buf_lock & 1 ? sndbuf : 0;
+		rcvbuf = o->so_buf_lock & 2 ? rcvbuf : 0;
+	}
 	if (sndbuf && setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)))
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	if (rcvbuf && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))

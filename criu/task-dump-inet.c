@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <linux/sockios.h>
 #include <unistd.h>
 
@@ -72,6 +73,7 @@ int td_dump_inet(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 	FileEntry fe = FILE_ENTRY__INIT;
 	InetSkEntry ie = INET_SK_ENTRY__INIT;
 	SkOptsEntry o = SK_OPTS_ENTRY__INIT;
+	IpOptsEntry ipo = IP_OPTS_ENTRY__INIT;
 	struct sockaddr_storage name = {0}, peer = {0};
 	socklen_t nl = sizeof(name), pl = sizeof(peer);
 	uint32_t src[4] = {0}, dst[4] = {0};
@@ -85,6 +87,23 @@ int td_dump_inet(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 		       "dumped\n",
 		       p->pid, f->fd, family == AF_INET ? "AF_INET" : "AF_INET6", type, proto);
 		return -EOPNOTSUPP;
+	}
+	/* a socket of another network namespace (passed in, socket activation) would move into the tree's */
+	{
+		int nsfd = ioctl(f->lfd, SIOCGSKNS);
+		char path[64];
+		struct stat a, b;
+
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", p->pid);
+		if (nsfd >= 0 && !fstat(nsfd, &a) && !stat(path, &b) && a.st_ino != b.st_ino) {
+			close(nsfd);
+			pr_err("process %d: fd %d is a socket of another network namespace than the process's: not "
+			       "supported\n",
+			       p->pid, f->fd);
+			return -EOPNOTSUPP;
+		}
+		if (nsfd >= 0)
+			close(nsfd);
 	}
 	if (getsockname(f->lfd, (struct sockaddr *)&name, &nl)) {
 		pr_perror("process %d: getsockname of socket fd %d", p->pid, f->fd);
@@ -118,6 +137,12 @@ int td_dump_inet(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 		o.tcp_keepcnt = (uint32_t)int_opt(f->lfd, IPPROTO_TCP, TCP_KEEPCNT);
 		o.tcp_keepidle = (uint32_t)int_opt(f->lfd, IPPROTO_TCP, TCP_KEEPIDLE);
 		o.tcp_keepintvl = (uint32_t)int_opt(f->lfd, IPPROTO_TCP, TCP_KEEPINTVL);
+		/* TCP options upstream's images have no field for: said, not silently lost */
+		if (int_opt(f->lfd, IPPROTO_TCP, TCP_NODELAY) > 0 || int_opt(f->lfd, IPPROTO_TCP, TCP_DEFER_ACCEPT) > 0 ||
+		    int_opt(f->lfd, IPPROTO_TCP, TCP_FASTOPEN) > 0 || int_opt(f->lfd, IPPROTO_TCP, TCP_USER_TIMEOUT) > 0)
+			pr_warn("process %d: TCP socket fd %d has TCP_NODELAY, TCP_DEFER_ACCEPT, TCP_FASTOPEN or "
+				"TCP_USER_TIMEOUT set: they come back at their defaults\n",
+				p->pid, f->fd);
 	} else {
 		int queued = 0;
 
@@ -128,6 +153,27 @@ int td_dump_inet(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 		o.so_broadcast = int_opt(f->lfd, SOL_SOCKET, SO_BROADCAST) != 0;
 	}
 	td_sock_opts(f->lfd, &o);
+	{
+		struct linger lg = {0};
+		socklen_t ll = sizeof(lg);
+
+		if (!getsockopt(f->lfd, SOL_SOCKET, SO_LINGER, &lg, &ll) && lg.l_onoff) {
+			o.has_so_linger = true;
+			o.so_linger = (uint32_t)lg.l_linger;
+		}
+	}
+	if (int_opt(f->lfd, family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+		    family == AF_INET ? IP_TRANSPARENT : IPV6_TRANSPARENT) > 0) {
+		pr_err("process %d: fd %d is a transparent proxy socket (IP_TRANSPARENT): not supported\n", p->pid,
+		       f->fd);
+		return -EOPNOTSUPP;
+	}
+	if (int_opt(f->lfd, family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+		    family == AF_INET ? IP_FREEBIND : IPV6_FREEBIND) > 0) {
+		ipo.has_freebind = true;
+		ipo.freebind = true;
+		ie.ip_opts = &ipo;
+	}
 	o.has_reuseaddr = o.has_so_reuseport = o.has_so_priority = o.has_so_mark = o.has_so_rcvlowat = true;
 	o.reuseaddr = int_opt(f->lfd, SOL_SOCKET, SO_REUSEADDR) != 0;
 	o.so_reuseport = int_opt(f->lfd, SOL_SOCKET, SO_REUSEPORT) != 0;

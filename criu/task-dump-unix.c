@@ -75,6 +75,16 @@ int td_sock_opts(int fd, SkOptsEntry *o)
 	o->so_rcv_tmo_usec = (uint64_t)rcv.tv_usec;
 	o->has_so_passcred = true;
 	o->so_passcred = passcred != 0;
+	/* which sizes were set by hand (Linux 5.14): the others the kernel tunes */
+	{
+		int lock = 0;
+
+		l = sizeof(lock);
+		if (!getsockopt(fd, SOL_SOCKET, 72 /* SO_BUF_LOCK */, &lock, &l)) {
+			o->has_so_buf_lock = true;
+			o->so_buf_lock = (uint32_t)lock;
+		}
+	}
 	return 0;
 }
 

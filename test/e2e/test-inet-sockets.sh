@@ -70,6 +70,30 @@ else
 	fail inet-restore "exit $RC: $OUT; $(tail -n 3 "$WORK/restore.log")"
 fi
 
+# run as uid 1000 from the start: its sockets come back that user's (criu
+# makes them as root)
+rm -rf "$R/out" && mkdir -p "$R/out" && chmod 777 "$R/out"
+ROUND=0
+if CPID=$(UNSHARE_EXTRA=--net start_container "$R" "$CLEAN" 'exec </dev/null >/dev/null 2>&1; /sockinet /out user & wait'); then
+	wait_until 10 [ -s "$R/out/ready" ]
+	K=$(awk '{print $1}' /proc/$CPID/task/$CPID/children)
+	owners_before=$(for f in 3 4 5 6 7; do stat -L -c %u /proc/$K/fd/$f; done | tr '\n' ' ')
+	run_criu dump -t "$CPID" -D "$WORK/img-user" -v4 -o "$WORK/dump-user.log"
+	expect inet-user-dump [ "$RC" -eq 0 ]
+	wait_until 3 gone "$CPID"
+	if restore_ns "$WORK/img-user" --root "$R" -v4 -o "$WORK/restore-user.log"; then
+		K=$(awk '{print $1}' /proc/$RPID/task/$RPID/children)
+		owners_after=$(for f in 3 4 5 6 7; do stat -L -c %u /proc/$K/fd/$f; done | tr '\n' ' ')
+		expect inet-user-owners eval '[ "$owners_before" = "1000 1000 1000 1000 1000 " ] && [ "$owners_after" = "$owners_before" ]'
+		verified inet-user-verified-after
+		stop_task "$RPID"
+	else
+		fail inet-user-restore "exit $RC: $OUT; $(tail -n 3 "$WORK/restore-user.log")"
+	fi
+else
+	fail inet-user-start "container did not start"
+fi
+
 # a connected TCP socket: refused, naming it; the workload runs on
 rm -rf "$R/out" && mkdir -p "$R/out"
 ROUND=0

@@ -6,7 +6,10 @@
  *   fd 5  UDP bound to 127.0.0.1:7072
  *   fd 6  UDP connected to 127.0.0.1:7072 (from a port of its own)
  *   fd 7  TCP made, not bound, SO_KEEPALIVE, non-blocking
- * With "connected" also a TCP connection to fd 3, accepted (fds 8, 9).
+ * fd 5's receive buffer is set by hand (SO_BUF_LOCK), the others are
+ * left to the kernel; fd 7 lingers 5 s. With "connected" also a TCP
+ * connection to fd 3, accepted (fds 8, 9); with "user" it runs as uid and
+ * gid 1000 from the start (its sockets are that user's).
  * OUTDIR/ready gets "ports P" (fd 6's own). Each time OUTDIR/trigger
  * appears it connects to both listeners and exchanges bytes, sends a
  * datagram from fd 6 to fd 5 and checks where it came from, checks the
@@ -22,6 +25,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <grp.h>
 #include <unistd.h>
 
 #include "outfile.h"
@@ -85,6 +89,16 @@ static const char *check(void)
 	    !opt(7, SOL_SOCKET, SO_KEEPALIVE) || !(fcntl(7, F_GETFL) & O_NONBLOCK) ||
 	    opt(3, SOL_SOCKET, SO_ACCEPTCONN) != 1 || opt(7, SOL_SOCKET, SO_ACCEPTCONN) != 0)
 		return "options";
+	if (opt(3, SOL_SOCKET, 72 /* SO_BUF_LOCK */) != 0 || opt(5, SOL_SOCKET, 72) != 2 ||
+	    opt(5, SOL_SOCKET, SO_RCVBUF) != 2 * 65536)
+		return "buffer sizes or locks";
+	{
+		struct linger lg = {0};
+		socklen_t ll = sizeof(lg);
+
+		if (getsockopt(7, SOL_SOCKET, SO_LINGER, &lg, &ll) || !lg.l_onoff || lg.l_linger != 5)
+			return "linger";
+	}
 	return NULL;
 }
 
@@ -103,6 +117,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	outdir = argv[1];
+	if (argc == 3 && !strcmp(argv[2], "user") && (setgroups(0, NULL) || setgid(1000) || setuid(1000)))
+		return perror("setuid"), 1;
 	a4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	u.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (socket(AF_INET, SOCK_STREAM, 0) != 3 || setsockopt(3, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
@@ -111,14 +127,24 @@ int main(int argc, char **argv)
 	if (socket(AF_INET6, SOCK_STREAM, 0) != 4 || setsockopt(4, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) ||
 	    bind(4, (struct sockaddr *)&a6, sizeof(a6)) || listen(4, 16))
 		return perror("tcp6"), 1;
-	if (socket(AF_INET, SOCK_DGRAM, 0) != 5 || bind(5, (struct sockaddr *)&u, sizeof(u)))
-		return perror("udp bound"), 1;
+	{
+		int rb = 65536;
+
+		if (socket(AF_INET, SOCK_DGRAM, 0) != 5 || setsockopt(5, SOL_SOCKET, SO_RCVBUF, &rb, sizeof(rb)) ||
+		    bind(5, (struct sockaddr *)&u, sizeof(u)))
+			return perror("udp bound"), 1;
+	}
 	if (socket(AF_INET, SOCK_DGRAM, 0) != 6 || connect(6, (struct sockaddr *)&u, sizeof(u)) ||
 	    getsockname(6, (struct sockaddr *)&me, &ml))
 		return perror("udp connected"), 1;
-	if (socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0) != 7 ||
-	    setsockopt(7, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)))
-		return perror("tcp plain"), 1;
+	{
+		struct linger lg = {.l_onoff = 1, .l_linger = 5};
+
+		if (socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0) != 7 ||
+		    setsockopt(7, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) ||
+		    setsockopt(7, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)))
+			return perror("tcp plain"), 1;
+	}
 	if (argc == 3 && !strcmp(argv[2], "connected")) {
 		if (socket(AF_INET, SOCK_STREAM, 0) != 8 || connect(8, (struct sockaddr *)&a4, sizeof(a4)) ||
 		    accept(3, NULL, NULL) != 9)

@@ -292,7 +292,7 @@ int cr_dump(const struct options *o)
 		return -1;
 	}
 	t0 = now_ns();
-	ret = seize_tree(d.pid, &tree);
+	ret = seize_tree_timeout(d.pid, &tree, o->timeout);
 	if (ret) {
 		pr_err("can't freeze the tree of task %d: %s\n", d.pid, strerror(-ret));
 		close(d.imgs_dirfd);

@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 
 #include "hashmap.h"
@@ -84,6 +85,16 @@ static bool is_stop_signal(int sig)
 	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
 
+/* seize_tree_timeout(): set by SIGALRM once the time to freeze the tree is up */
+static volatile sig_atomic_t seize_expired;
+static unsigned seize_timeout_s;
+
+static void on_seize_alarm(int sig)
+{
+	(void)sig;
+	seize_expired = 1;
+}
+
 int seize_wait(struct seized_thread *t, int *status)
 {
 	for (;;) {
@@ -91,6 +102,17 @@ int seize_wait(struct seized_thread *t, int *status)
 
 		if (r == t->tid)
 			break;
+		if (r < 0 && errno == EINTR && seize_expired) {
+			struct task_status st = {0};
+
+			read_task_status(t->tid, &st);
+			t->hung = true;
+			pr_err("thread %d did not stop within %u s (state %c%s): raise --timeout, or dump it when it "
+			       "can stop\n",
+			       t->tid, seize_timeout_s, st.state ? st.state : '?',
+			       st.state == 'D' ? ": uninterruptible sleep, a vfork parent or a hung filesystem" : "");
+			return -ETIMEDOUT;
+		}
 		if (r < 0 && errno == EINTR)
 			continue;
 		pr_perror("waitpid(%d)", t->tid);
@@ -288,6 +310,12 @@ int release_task(struct seized_thread *t)
 {
 	if (!t->seized)
 		return 0;
+	if (t->hung) {
+		/* it can't stop, so it can't be detached: the kernel unlinks it as criu exits */
+		t->seized = false;
+		pr_debug("thread %d never stopped: left traced until criu exits\n", t->tid);
+		return 0;
+	}
 	if (t->needs_retrap && seize_retrap(t) < 0 && t->dead)
 		return 0;
 	t->seized = false;
@@ -509,6 +537,29 @@ int seize_tree(pid_t root, struct seized_tree *out)
 fail:
 	tree_walk_free(&w);
 	release_tree(out);
+	return ret;
+}
+
+int seize_tree_timeout(pid_t root, struct seized_tree *out, unsigned timeout_s)
+{
+	struct sigaction sa = {.sa_handler = on_seize_alarm}, old;
+	struct itimerval it = {.it_value = {.tv_sec = timeout_s}}, off = {0};
+	int ret;
+
+	if (!timeout_s)
+		return seize_tree(root, out);
+	/* no SA_RESTART: the alarm interrupts a waitpid() for a thread that can't stop */
+	sigemptyset(&sa.sa_mask);
+	seize_expired = 0;
+	seize_timeout_s = timeout_s;
+	sigaction(SIGALRM, &sa, &old);
+	setitimer(ITIMER_REAL, &it, NULL);
+	ret = seize_tree(root, out);
+	setitimer(ITIMER_REAL, &off, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	if (!ret && seize_expired)
+		pr_debug("the tree froze just as --timeout ran out\n");
+	seize_expired = 0;
 	return ret;
 }
 

@@ -42,6 +42,7 @@ struct seized_thread {
 	int stop_signo;		  /* the signal of that group stop */
 	bool seccomp_suspended;	  /* PTRACE_O_SUSPEND_SECCOMP is in effect */
 	bool needs_retrap;	  /* inject.c left it in another stop than seize_task() */
+	bool hung;	  /* did not stop within --timeout: left to be untraced as criu exits */
 	uint64_t syscall_ip;	  /* inject.c: a `syscall` instruction, 0: not found yet */
 	unsigned int nr_requeued; /* inject.c: signals caught during injections, queued again */
 	uint64_t held_signals;	  /* inject.c: those signals, kept blocked in later injections */
@@ -72,6 +73,9 @@ int release_task(struct seized_thread *t);
  * On failure everything seized so far is released and *out is empty.
  */
 int seize_tree(pid_t root, struct seized_tree *out);
+/* seize_tree within timeout_s seconds (0: no limit): a thread that can't
+ * stop by then (uninterruptible sleep) fails it with -ETIMEDOUT, named. */
+int seize_tree_timeout(pid_t root, struct seized_tree *out, unsigned timeout_s);
 /* Detaches every thread (each left as it was) and frees the tree. */
 void release_tree(struct seized_tree *tree);
 

@@ -794,7 +794,7 @@ int sysv_create(const struct sysv_objs *o)
 	for (size_t i = 0; !ret && i < o->nr_msg; i++)
 		ret = create_msg(o->msg[i], o->msg_data[i]);
 	if (!ret && (o->nr_shm || o->nr_sem || o->nr_msg))
-		pr_info("made %zu System V shared memory segments, %zu semaphore sets, %zu message queues\n",
-			o->nr_shm, o->nr_sem, o->nr_msg);
+		pr_info("made %zu System V shared memory segments, %zu semaphore sets, %zu message queues\n", o->nr_shm,
+			o->nr_sem, o->nr_msg);
 	return ret;
 }

@@ -138,8 +138,10 @@ int td_dump_inet(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 		o.tcp_keepidle = (uint32_t)int_opt(f->lfd, IPPROTO_TCP, TCP_KEEPIDLE);
 		o.tcp_keepintvl = (uint32_t)int_opt(f->lfd, IPPROTO_TCP, TCP_KEEPINTVL);
 		/* TCP options upstream's images have no field for: said, not silently lost */
-		if (int_opt(f->lfd, IPPROTO_TCP, TCP_NODELAY) > 0 || int_opt(f->lfd, IPPROTO_TCP, TCP_DEFER_ACCEPT) > 0 ||
-		    int_opt(f->lfd, IPPROTO_TCP, TCP_FASTOPEN) > 0 || int_opt(f->lfd, IPPROTO_TCP, TCP_USER_TIMEOUT) > 0)
+		if (int_opt(f->lfd, IPPROTO_TCP, TCP_NODELAY) > 0 ||
+		    int_opt(f->lfd, IPPROTO_TCP, TCP_DEFER_ACCEPT) > 0 ||
+		    int_opt(f->lfd, IPPROTO_TCP, TCP_FASTOPEN) > 0 ||
+		    int_opt(f->lfd, IPPROTO_TCP, TCP_USER_TIMEOUT) > 0)
 			pr_warn("process %d: TCP socket fd %d has TCP_NODELAY, TCP_DEFER_ACCEPT, TCP_FASTOPEN or "
 				"TCP_USER_TIMEOUT set: they come back at their defaults\n",
 				p->pid, f->fd);
@@ -148,7 +150,8 @@ int td_dump_inet(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 
 		ie.state = connected ? TCP_STATE_ESTABLISHED : TCP_STATE_CLOSE;
 		if (!ioctl(f->lfd, SIOCINQ, &queued) && queued > 0)
-			pr_warn("process %d: UDP socket fd %d has datagrams waiting: they are dropped\n", p->pid, f->fd);
+			pr_warn("process %d: UDP socket fd %d has datagrams waiting: they are dropped\n", p->pid,
+				f->fd);
 		o.has_so_broadcast = true;
 		o.so_broadcast = int_opt(f->lfd, SOL_SOCKET, SO_BROADCAST) != 0;
 	}

@@ -208,8 +208,10 @@ int td_dump_inotify(struct td_ctx *c, struct td_proc *p, const struct td_anon_fd
 	hw = xzalloc((nr + 1) * (FDINFO_FH_MAX / 8) * sizeof(*hw));
 	for (size_t i = 0; !ret && i < nr; i++) {
 		if (!paths[i][0]) {
-			pr_err("process %d: fd %d: inotify watch %d is on inode %" PRIu64 " of device %u:%u, which has no "
-			       "path in the task's root (deleted, or on a filesystem without file handles): not supported\n",
+			pr_err("process %d: fd %d: inotify watch %d is on inode %" PRIu64
+			       " of device %u:%u, which has no "
+			       "path in the task's root (deleted, or on a filesystem without file handles): not "
+			       "supported\n",
 			       p->pid, f->fd, wds[i].wd, wds[i].ino, wds[i].sdev >> 20, wds[i].sdev & 0xfffff);
 			ret = -EOPNOTSUPP;
 			break;

@@ -538,7 +538,19 @@ void rtree_fork_root(struct rtree *t, int ready_fd)
 	sigfillset(&mask);
 	sigdelset(&mask, SIGCHLD);
 	sigprocmask(SIG_SETMASK, &mask, NULL);
-	signal(SIGCHLD, SIG_DFL);
+	/*
+	 * Every disposition the default one: the tree's own are set from the
+	 * images later, and only those that aren't SIG_DFL; whatever criu got
+	 * from its parent (an ignored SIGPIPE or SIGHUP is inherited across
+	 * exec) or a sanitizer's handlers must not reach the tasks.
+	 */
+	for (long sig = 1; sig <= 64; sig++) {
+		/* the kernel's struct sigaction: handler, flags, restorer, mask */
+		static const unsigned long dfl[4] = {0, 0, 0, 0};
+
+		if (sig != SIGKILL && sig != SIGSTOP)
+			syscall(SYS_rt_sigaction, sig, dfl, NULL, 8); /* glibc refuses its own 32 and 33 */
+	}
 	if (move_criu_fds(t, ready_fd))
 		task_fail(t, root);
 	if (t->nodename && (sethostname(t->nodename, strlen(t->nodename)) ||

@@ -208,6 +208,11 @@ static bool vma_restored(const VmaEntry *v)
 	return (v->status & VMA_AREA_REGULAR) && !(v->status & (VMA_AREA_VDSO | VMA_AREA_VVAR | VMA_AREA_VSYSCALL));
 }
 
+bool vma_huge(const VmaEntry *v)
+{
+	return v->has_madv && (v->madv & (1ULL << MADV_HUGEPAGE)) && (v->status & VMA_ANON_PRIVATE);
+}
+
 static bool vma_private(const VmaEntry *v)
 {
 	return !(v->flags & MAP_SHARED);
@@ -284,6 +289,15 @@ static int map_areas(struct rtree *t, struct rproc *p, struct seized_thread *st)
 			       (unsigned long long)v->start, (unsigned long long)v->end, strerror(-ret));
 			return ret;
 		}
+		/*
+		 * An area the program asked huge pages for gets them before its
+		 * pages are filled (restore-pages.c fills it by populate + read,
+		 * which takes them; a page at a time would not), as it had them.
+		 */
+		if (vma_huge(v) && rsys(st, "madvise(MADV_HUGEPAGE)", __NR_madvise, (long)v->start,
+					(long)(v->end - v->start), MADV_HUGEPAGE, 0, 0, 0, NULL))
+			pr_debug("process %d: no huge pages for [%#llx, %#llx)\n", p->vpid,
+				 (unsigned long long)v->start, (unsigned long long)v->end);
 	}
 	return 0;
 }

@@ -303,7 +303,8 @@ static int uffd_open(struct rproc *p, struct seized_thread *st, struct fill *f)
 					      .mode = UFFDIO_REGISTER_MODE_MISSING};
 		size_t first;
 
-		if (!(v->status & VMA_ANON_PRIVATE) || (v->flags & MAP_SHARED))
+		/* UFFDIO_COPY places small pages: a huge-page area is filled the other ways */
+		if (!(v->status & VMA_ANON_PRIVATE) || (v->flags & MAP_SHARED) || vma_huge(v))
 			continue;
 		bool inside = true;
 		size_t j;

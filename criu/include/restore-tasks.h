@@ -223,6 +223,8 @@ int rtree_restore_fowns(struct rtree *t);
 int rtree_register_epolls(struct rtree *t, struct rproc *p);
 /* restore-pages.c: p's dumped pages into its mapped areas; adds to *bytes. */
 int fill_pages(struct rtree *t, struct rproc *p, struct seized_thread *st, uint64_t *bytes);
+/* restore-mm.c: a private anonymous area the program asked huge pages for. */
+bool vma_huge(const VmaEntry *v);
 /* restore-pages.c: pages-N.img of dirfd, a regular file not reached through a
  * link, for reading; or for punching (--auto-dedup): then also with no other
  * name and on the images' filesystem. The fd, or -errno (printed). */

@@ -11,7 +11,8 @@
 #   4. dump -R gives nothing back;
 #   5. two processes sharing one memory (CLONE_VM) are refused;
 #   6. restore --auto-dedup punches each restored page out of the images
-#      (and refuses images it can't write to before making any task).
+#      (and refuses images it can't write to before making any task);
+#   7. an area the program asked huge pages for comes back in huge pages.
 . "$(dirname "$0")/lib.sh"
 
 H=$TOP/test/helpers
@@ -228,6 +229,35 @@ if start dedup; then
 		stop_task "$RPID"
 	else
 		fail dedup-restore "exit $RC: $OUT; log: $(tail_log "$WORK/dedup-restore.log")"
+	fi
+fi
+
+# 7. MADV_HUGEPAGE on the fill area: huge pages before, huge pages after
+#    (filled by populate + read, not page by page), every byte right
+huge_kb() { awk '/^AnonHugePages:/ {s += $2} END {print s + 0}' /proc/$1/smaps 2>/dev/null; }
+if start thp thp; then
+	before=$(huge_kb "$MPID")
+	if [ "${before:-0}" -lt 2048 ]; then
+		skip thp-restored "no transparent huge pages for the fill area here (AnonHugePages ${before:-?} kB)"
+		stop_task "$CPID"
+	else
+		run_criu dump -t "$CPID" -D "$WORK/img-thp" -v4 -o "$WORK/thp-dump.log"
+		if [ "$RC" -eq 0 ]; then ok thp-dump; else fail thp-dump "exit $RC: $OUT; log: $(tail_log "$WORK/thp-dump.log")"; fi
+		wait_until 3 gone "$CPID"
+		if restore_ns "$WORK/img-thp" --root "$R" -v4 -o "$WORK/thp-restore.log"; then
+			ok thp-restore
+			M=$(awk '{print $1}' /proc/$RPID/task/$RPID/children)
+			after=$(huge_kb "$M")
+			if [ "${after:-0}" -ge $((before / 2)) ]; then
+				ok thp-restored-huge
+			else
+				fail thp-restored-huge "AnonHugePages ${before} kB before the dump, ${after:-?} kB after restore"
+			fi
+			verified thp-verified-after-restore
+			stop_task "$RPID"
+		else
+			fail thp-restore "exit $RC: $OUT; log: $(tail_log "$WORK/thp-restore.log")"
+		fi
 	fi
 fi
 

@@ -17,7 +17,8 @@
  * dropped again (MADV_DONTNEED) after each round, so the area stays as never
  * touched for the next dump. OUTDIR/starts gets a line per start.
  * "sock": also holds a netlink socket, a descriptor dump refuses once the
- * memory is dumped (tests of a dump failing after that).
+ * memory is dumped (tests of a dump failing after that); "thp": the fill
+ * area is madvise(MADV_HUGEPAGE)d before it is written.
  */
 #include <fcntl.h>
 #include <inttypes.h>
@@ -114,11 +115,11 @@ int main(int argc, char **argv)
 	double t0;
 	int round = 0;
 
-	if (argc < 2 || argc > 6 || (argc == 6 && strcmp(argv[5], "sock"))) {
-		fprintf(stderr, "usage: %s OUTDIR [FILL_MB [UNTOUCHED_MB [RO_MB [sock]]]]\n", argv[0]);
+	if (argc < 2 || argc > 6 || (argc == 6 && strcmp(argv[5], "sock") && strcmp(argv[5], "thp"))) {
+		fprintf(stderr, "usage: %s OUTDIR [FILL_MB [UNTOUCHED_MB [RO_MB [sock|thp]]]]\n", argv[0]);
 		return 2;
 	}
-	if (argc == 6 && socket(AF_NETLINK, SOCK_RAW, 0 /* NETLINK_ROUTE */) < 0) {
+	if (argc == 6 && !strcmp(argv[5], "sock") && socket(AF_NETLINK, SOCK_RAW, 0 /* NETLINK_ROUTE */) < 0) {
 		perror("socket");
 		return 1;
 	}
@@ -131,6 +132,8 @@ int main(int argc, char **argv)
 
 	t0 = now_ms();
 	fillp = map(fill_len);
+	if (fillp && argc == 6 && !strcmp(argv[5], "thp"))
+		madvise(fillp, fill_len, MADV_HUGEPAGE);
 	untouched = map(untouched_len);
 	ro = map(ro_len);
 	if (fillp)

@@ -182,6 +182,7 @@ static int write_ipcns(struct dump_ctx *d)
 	IpcVarEntry e = IPC_VAR_ENTRY__INIT;
 	struct sysv_seg *segs = NULL;
 	size_t nr_segs = 0;
+	struct hmap by_id;
 	struct ipc_vars v;
 	struct stat a, b;
 	char path[64];
@@ -213,19 +214,21 @@ static int write_ipcns(struct dump_ctx *d)
 	if (!ret && (v.nr_shm || v.nr_sem || v.nr_msg))
 		ret = sysv_dump(d->pid, new_ipc_image, d, &segs, &nr_segs);
 	/* every attached segment is one the images hold (not one attached before an unshare) */
+	hmap_init(&by_id);
+	for (size_t k = 0; !ret && k < nr_segs; k++)
+		hmap_put_int(&by_id, segs[k].id, &segs[k]);
 	for (size_t i = 0; !ret && i < d->nr_sysv_refs; i++) {
 		const struct sysv_ref *r = &d->sysv_refs[i];
-		size_t k;
+		const struct sysv_seg *seg = hmap_get_int(&by_id, r->id);
 
-		for (k = 0; k < nr_segs && (segs[k].id != r->id || segs[k].size != r->size); k++)
-			;
-		if (k == nr_segs) {
+		if (!seg || seg->size != r->size) {
 			pr_err("process %d: the System V segment attached at %#llx (id %llu, %llu bytes) is not one of "
 			       "its IPC namespace's: not supported\n",
 			       r->pid, (unsigned long long)r->start, (unsigned long long)r->id, (unsigned long long)r->size);
 			ret = -EOPNOTSUPP;
 		}
 	}
+	hmap_free(&by_id);
 	free(segs);
 	return ret;
 }

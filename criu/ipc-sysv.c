@@ -526,6 +526,8 @@ int sysv_read(int dirfd, struct sysv_objs *o)
 		d[i] = o->shm[i]->desc;
 	}
 	ret = check_descs("ipcns-shm-1.img", d, o->nr_shm, 0777U | SHM_LOCKED | SHM_DEST);
+	for (size_t i = 0; !ret && i < o->nr_shm; i++)
+		hmap_put_int(&o->shm_by_id, o->shm[i]->desc->id, o->shm[i]);
 	for (size_t i = 0; !ret && i < o->nr_sem; i++) {
 		if (o->sem[i]->nsems > 65535) {
 			pr_err("ipcns-sem-1.img: set %u has %u semaphores\n", o->sem[i]->desc->id, o->sem[i]->nsems);
@@ -544,8 +546,14 @@ int sysv_read(int dirfd, struct sysv_objs *o)
 	return ret;
 }
 
+const IpcShmEntry *sysv_shm(const struct sysv_objs *o, uint64_t id)
+{
+	return hmap_get_int(&o->shm_by_id, id);
+}
+
 void sysv_free(struct sysv_objs *o)
 {
+	hmap_free(&o->shm_by_id);
 	for (size_t i = 0; i < o->nr_shm; i++)
 		protobuf_c_message_free_unpacked(&o->shm[i]->base, NULL);
 	for (size_t i = 0; i < o->nr_sem; i++)

@@ -220,14 +220,14 @@ int rtree_register_epolls(struct rtree *t, struct rproc *p)
 		struct rfile *f = rtree_file(t, p->fds[i]->id);
 		const EventpollFileEntry *ep;
 
-		if (f->fe->type != FD_TYPES__EVENTPOLL || f->epoll_owner != p || f->epoll_fd != (int)p->fds[i]->fd)
+		if (f->fe->type != FD_TYPES__EVENTPOLL || f->holder != p || f->holder_fd != (int)p->fds[i]->fd)
 			continue;
 		ep = f->fe->epfd;
 		for (size_t k = 0; k < ep->n_tfd; k++) {
 			struct epoll_event ev = {.events = ep->tfd[k]->events, .data.u64 = ep->tfd[k]->data};
 
-			if (epoll_ctl(f->epoll_fd, EPOLL_CTL_ADD, (int)ep->tfd[k]->tfd, &ev) < 0) {
-				pr_perror("process %d: epoll fd %d can't watch fd %u again", p->vpid, f->epoll_fd,
+			if (epoll_ctl(f->holder_fd, EPOLL_CTL_ADD, (int)ep->tfd[k]->tfd, &ev) < 0) {
+				pr_perror("process %d: epoll fd %d can't watch fd %u again", p->vpid, f->holder_fd,
 					  ep->tfd[k]->tfd);
 				return -errno;
 			}

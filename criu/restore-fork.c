@@ -167,22 +167,13 @@ static void mark_used(struct rtree *t, bool *used)
  * process, in tree order, that holds it: the one that made it, as a rule
  * (a root master that made the listeners for its workers keeps them).
  */
-static void own_socket(const struct rtree *t, const struct rfile *f, int fd)
+static void own_socket(const struct rfile *f, int fd)
 {
-	for (size_t i = 0; i < t->nr; i++) {
-		const struct rproc *p = &t->procs[i];
+	const struct rproc *p = f->holder;
+	const CredsEntry *cr = p && p->core->thread_core ? p->core->thread_core->creds : NULL;
 
-		for (size_t k = 0; k < p->nr_fds; k++) {
-			const CredsEntry *cr;
-
-			if (p->fds[k]->id != f->fe->id)
-				continue;
-			cr = p->core->thread_core ? p->core->thread_core->creds : NULL;
-			if (cr && cr->fsuid && fchown(fd, cr->fsuid, (gid_t)-1))
-				pr_warn("socket %u: can't give it to uid %u: %m\n", f->fe->id, cr->fsuid);
-			return;
-		}
-	}
+	if (cr && cr->fsuid && fchown(fd, cr->fsuid, (gid_t)-1))
+		pr_warn("socket %u: can't give it to uid %u: %m\n", f->fe->id, cr->fsuid);
 }
 
 static int open_file_table(struct rtree *t)
@@ -218,7 +209,7 @@ static int open_file_table(struct rtree *t)
 		case FD_TYPES__INETSK:
 			ret = rtree_open_inet(f);
 			if (ret >= 0)
-				own_socket(t, f, ret);
+				own_socket(f, ret);
 			ret = ret < 0 ? ret : move_fd(ret, f->table_fd);
 			break;
 		case FD_TYPES__MEMFD:

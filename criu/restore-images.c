@@ -579,15 +579,13 @@ static int check_sysv_areas(const struct rtree *t, const struct rproc *p)
 {
 	for (size_t i = 0; p->mm && i < p->mm->n_vmas; i++) {
 		const VmaEntry *v = p->mm->vmas[i];
-		const IpcShmEntry *seg = NULL;
+		const IpcShmEntry *seg;
 		uint64_t have = 0, want;
 		size_t j;
 
 		if (!(v->status & VMA_AREA_SYSVIPC) || !(v->status & VMA_AREA_REGULAR))
 			continue;
-		for (size_t k = 0; k < t->sysv.nr_shm && !seg; k++)
-			if (t->sysv.shm[k]->desc->id == v->shmid)
-				seg = t->sysv.shm[k];
+		seg = sysv_shm(&t->sysv, v->shmid);
 		if (!seg || v->pgoff) {
 			pr_err("mm-%d.img: area %#llx attaches System V shared memory segment %llu at offset %llu, "
 			       "%s\n",
@@ -738,10 +736,10 @@ static int read_seccomp(struct rtree *t)
 }
 
 /*
- * Each epoll's owner: the first process, in pstree order, that has it; it
- * registers the watched fds, each of which must be one of its own.
+ * Each file's first holder, in pstree order. An epoll's registers the
+ * watched fds, each of which must be one of its own.
  */
-static int link_epolls(struct rtree *t)
+static int link_holders(struct rtree *t)
 {
 	int ret = 0;
 
@@ -753,11 +751,11 @@ static int link_epolls(struct rtree *t)
 		for (size_t k = 0; k < p->nr_fds; k++) {
 			struct rfile *f = rtree_file(t, p->fds[k]->id);
 
-			if (f->fe->type == FD_TYPES__EVENTPOLL && !f->epoll_owner) {
-				f->epoll_owner = p;
-				f->epoll_fd = (int)p->fds[k]->fd;
-				any = true;
-			}
+			if (f->holder)
+				continue;
+			f->holder = p;
+			f->holder_fd = (int)p->fds[k]->fd;
+			any |= f->fe->type == FD_TYPES__EVENTPOLL;
 		}
 		if (!any)
 			continue;
@@ -768,7 +766,7 @@ static int link_epolls(struct rtree *t)
 			struct rfile *f = rtree_file(t, p->fds[k]->id);
 			const EventpollFileEntry *ep = f->fe->epfd;
 
-			if (f->fe->type != FD_TYPES__EVENTPOLL || f->epoll_owner != p || f->epoll_fd != (int)p->fds[k]->fd)
+			if (f->fe->type != FD_TYPES__EVENTPOLL || f->holder != p || f->holder_fd != (int)p->fds[k]->fd)
 				continue;
 			for (size_t j = 0; !ret && j < ep->n_tfd; j++)
 				if (!hmap_get_int(&fds, ep->tfd[j]->tfd)) {
@@ -913,7 +911,7 @@ int rtree_read(int dirfd, struct rtree *t)
 	for (size_t i = 0; !ret && i < t->nr; i++)
 		ret = read_proc(t, &t->procs[i], &max_fd);
 	if (!ret)
-		ret = link_epolls(t);
+		ret = link_holders(t);
 	if (!ret)
 		ret = rtree_read_shmem(t);
 	for (size_t i = 0; !ret && i < t->nr_files; i++)

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "hashmap.h"
 #include "image.h"
 #include "ipc-msg.pb-c.h"
 #include "ipc-sem.pb-c.h"
@@ -40,6 +41,7 @@ struct sysv_objs {
 	IpcShmEntry **shm;
 	const uint8_t **shm_data;
 	size_t nr_shm;
+	struct hmap shm_by_id; /* desc->id -> IpcShmEntry * */
 	IpcSemEntry **sem;
 	const uint8_t **sem_vals;
 	size_t nr_sem;
@@ -57,6 +59,8 @@ struct seized_thread;
  * namespace) the segments dumped removed but attached; after every
  * address space is restored. */
 int sysv_remove_destroyed(const struct sysv_objs *o, struct seized_thread *st);
+/* The segment ipcns-shm-1.img has with id `id`, or NULL. */
+const IpcShmEntry *sysv_shm(const struct sysv_objs *o, uint64_t id);
 void sysv_free(struct sysv_objs *o);
 
 #endif

@@ -75,9 +75,10 @@ struct rfile {
 	struct sk_packet *sk_packets;
 	size_t nr_sk_packets;
 	bool sk_made;
-	/* epoll: the process that registers its watched fds, at its fd */
-	struct rproc *epoll_owner;
-	int epoll_fd;
+	/* the first process, in pstree order, that holds it, and at which fd:
+	 * an epoll's owner registers its watched fds; a socket becomes its uid's */
+	struct rproc *holder;
+	int holder_fd;
 };
 
 struct rthread {

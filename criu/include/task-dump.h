@@ -286,7 +286,6 @@ int64_t td_dump_memfd_map(struct td_ctx *c, struct td_proc *p, const char *map_f
 /* task-dump-inotify.c: an inotify file, its watches with their paths. */
 int td_dump_inotify(struct td_ctx *c, struct td_proc *p, const struct td_anon_fd *f, uint32_t id);
 /* task-dump-anon.c: a file_entry into files.img, counted. */
-
 struct FileEntry;
 int td_write_file_entry(struct td_ctx *c, struct FileEntry *fe);
 int td_dump_tty(struct td_ctx *c, struct td_proc *p, const struct td_tty_fd *f, uint32_t id, FownEntry *fown);

@@ -249,14 +249,6 @@ static int write_netns(struct dump_ctx *d)
 	}
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* A failed dump: memory given back while dumping returns first. */
 static void put_back(struct prel_journal *j, int ret)
 {
@@ -294,7 +286,7 @@ int cr_dump(const struct options *o)
 		close(d.imgs_dirfd);
 		return -1;
 	}
-	t0 = now_ns();
+	t0 = monotonic_ns();
 	ret = seize_tree_timeout(d.pid, &tree, o->timeout);
 	if (ret) {
 		pr_err("can't freeze the tree of task %d: %s\n", d.pid, strerror(-ret));
@@ -323,7 +315,7 @@ int cr_dump(const struct options *o)
 	if (ret || o->leave_running) {
 		put_back(&journal, ret);
 		release_tree(&tree);
-		frozen_ns = now_ns() - t0;
+		frozen_ns = monotonic_ns() - t0;
 	}
 	/* inventory is the last pending image, so it is renamed into place last */
 	release_images(&d, true, &ret);
@@ -335,12 +327,12 @@ int cr_dump(const struct options *o)
 		} else {
 			kill_tree(&tree);
 		}
-		frozen_ns = now_ns() - t0;
+		frozen_ns = monotonic_ns() - t0;
 	}
 	prel_journal_free(&journal);
 	pr_info("tasks frozen for %.3f s; %zu processes, %zu threads, %llu MiB of memory in %.3f s; %.3f s in all\n",
 		frozen_ns / 1e9, st.nr_processes, st.nr_threads, (unsigned long long)(st.pages_bytes >> 20),
-		st.pages_ns / 1e9, (now_ns() - t0) / 1e9);
+		st.pages_ns / 1e9, (monotonic_ns() - t0) / 1e9);
 	if (ret) {
 		pr_err("dump of task %d failed; nothing was written to %s, the task keeps running\n", d.pid,
 		       o->imgs_dir);

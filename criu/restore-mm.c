@@ -59,14 +59,6 @@ int rsys(struct seized_thread *t, const char *what, long nr, long a1, long a2, l
 	return 0;
 }
 
-uint64_t rnow_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* ------------------------------------------------------------------------
  * vDSO and its data pages
  */
@@ -426,10 +418,10 @@ int restore_mm(struct rtree *t, struct rproc *p)
 	if (!ret)
 		ret = map_areas(t, p, st);
 	if (!ret) {
-		t0 = rnow_ns();
+		t0 = monotonic_ns();
 		ret = fill_pages(t, p, st, &bytes);
 		t->pages_bytes += bytes;
-		t->pages_ns += rnow_ns() - t0;
+		t->pages_ns += monotonic_ns() - t0;
 	}
 	if (!ret)
 		ret = finish_areas(p, st);

@@ -128,7 +128,7 @@ static void kill_seized(struct seized_tree *s)
 	pid_t root = s->nr_threads ? s->threads[0].pid : 0;
 	size_t left = 0;
 	bool *gone = xzalloc(s->nr_threads + 1);
-	uint64_t deadline = rnow_ns() + 10ULL * 1000000000ULL;
+	uint64_t deadline = monotonic_ns() + 10ULL * 1000000000ULL;
 
 	for (size_t i = 0; i < s->nr_threads; i++) {
 		kill(s->threads[i].pid, SIGKILL);
@@ -152,7 +152,7 @@ static void kill_seized(struct seized_tree *s)
 				left--;
 			}
 		}
-		if (left && rnow_ns() > deadline) {
+		if (left && monotonic_ns() > deadline) {
 			pr_err("%zu killed tasks of the failed restore are not gone after 10 s\n", left);
 			break;
 		}
@@ -173,7 +173,7 @@ int rtree_restore(struct rtree *t, pid_t root, int ready_fd, uint64_t *frozen_ns
 	ret = wait_ready(t, ready_fd);
 	if (ret)
 		return ret;
-	t0 = rnow_ns();
+	t0 = monotonic_ns();
 	ret = seize_tree(root, &s);
 	if (!ret)
 		ret = match_threads(t, &s);
@@ -217,6 +217,6 @@ int rtree_restore(struct rtree *t, pid_t root, int ready_fd, uint64_t *frozen_ns
 		release_task(&s.threads[i]);
 	release_tree(&s);
 	if (frozen_ns)
-		*frozen_ns = rnow_ns() - t0;
+		*frozen_ns = monotonic_ns() - t0;
 	return 0;
 }

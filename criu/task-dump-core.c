@@ -178,14 +178,6 @@ static int query_process(struct td_proc *p, struct process_state *ps, uint64_t s
 	return err;
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* The itimers and POSIX timers: time left, interval, overrun. */
 static int read_timers(struct td_proc *p, struct process_state *ps, uint64_t s)
 {
@@ -248,14 +240,14 @@ static int read_queues(struct td_proc *p, struct process_state *ps, struct threa
 static int read_timers_and_queues(struct td_proc *p, struct process_state *ps, struct thread_state *ts, uint64_t s)
 {
 	for (int attempt = 1;; attempt++) {
-		uint64_t t0 = mono_ns(), window, soonest;
+		uint64_t t0 = monotonic_ns(), window, soonest;
 		int err = read_timers(p, ps, s);
 
 		if (!err)
 			err = read_queues(p, ps, ts);
 		if (err)
 			return err;
-		window = mono_ns() - t0;
+		window = monotonic_ns() - t0;
 		soonest = timers_soonest_signal(ps->itimers, &ps->ptimers, ps->ptimer_val);
 		if (soonest > window)
 			return 0;

@@ -790,7 +790,7 @@ static int dump_pages(struct td_ctx *c, struct td_proc *p, VmaEntry *vmas, char 
 	_cleanup_free_ struct prel_area *keep = kept_areas(vmas, vmflags, nr, &nr_keep);
 	struct runs r = {0};
 	_cleanup_close_ int pm_fd = -1;
-	uint64_t t0 = td_now_ns();
+	uint64_t t0 = monotonic_ns();
 	char path[64];
 	int ret, ret2;
 
@@ -810,7 +810,7 @@ static int dump_pages(struct td_ctx *c, struct td_proc *p, VmaEntry *vmas, char 
 		ret = pc_flush(&r.cp);
 	if (!ret && c->stats) {
 		c->stats->pages_bytes += r.cp.w->off;
-		c->stats->pages_ns += td_now_ns() - t0;
+		c->stats->pages_ns += monotonic_ns() - t0;
 	}
 	ret2 = pc_close(&r.cp);
 	return ret ? ret : ret2;

@@ -558,14 +558,6 @@ static void ctx_free(struct td_ctx *c)
 	hmap_free(&c->memfd_maps);
 }
 
-uint64_t td_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 int dump_task_tree_opts(struct dump_ctx *d, struct seized_tree *t, const struct task_dump_opts *opts,
 			struct task_dump_stats *stats)
 {

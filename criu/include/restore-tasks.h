@@ -204,7 +204,6 @@ int rtree_restore(struct rtree *t, pid_t root, int ready_fd, uint64_t *frozen_ns
  * with `what`. *out may be NULL. */
 int rsys(struct seized_thread *t, const char *what, long nr, long a1, long a2, long a3, long a4, long a5, long a6,
 	 long *out);
-uint64_t rnow_ns(void);
 int restore_mm(struct rtree *t, struct rproc *p);
 /* restore-tree.c: SIGKILL to every restored process (after a failure). */
 void rtree_kill(const struct rtree *t);

@@ -193,8 +193,6 @@ struct td_ctx {
 int td_read_status(pid_t pid, pid_t tid, struct proc_status *st);
 /* The ids of p's kernel objects and namespaces. */
 void td_fill_ids(const struct td_proc *p, TaskKobjIdsEntry *ids);
-/* CLOCK_MONOTONIC in nanoseconds. */
-uint64_t td_now_ns(void);
 /* Virtual pid of a real one of the tree, or 0. */
 pid_t td_vpid(const struct td_ctx *c, pid_t real);
 

@@ -77,4 +77,7 @@ size_t path_parent_len(const char *path, size_t len);
 /* The part of `path` below `prefix` without leading '/', "" when equal. */
 const char *path_below(const char *path, const char *prefix);
 
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t monotonic_ns(void);
+
 #endif

@@ -397,9 +397,9 @@ static int dump_mm(pid_t pid, struct seized_tree *tree, enum way way, struct dum
 		hmap_free(&c.by_pid);
 		return -1;
 	}
-	t0 = td_now_ns();
+	t0 = monotonic_ns();
 	*dump_ret = td_dump_mm(&c, &p);
-	dp->ns = td_now_ns() - t0;
+	dp->ns = monotonic_ns() - t0;
 	td_files_fini(&c);
 	hmap_free(&c.by_pid);
 	hmap_free(&c.shmems);

@@ -85,8 +85,7 @@ static uint64_t ipc_msg_payload_scan(const ProtobufCMessage *msg, const uint8_t 
 
 		if (avail - off < 4)
 			return UINT64_MAX;
-		len = (uint32_t)buf[off] | (uint32_t)buf[off + 1] << 8 | (uint32_t)buf[off + 2] << 16 |
-		      (uint32_t)buf[off + 3] << 24;
+		len = get_le32(buf + off);
 		off += 4;
 		if (len > avail - off || len > IMG_MAX_ENTRY)
 			return UINT64_MAX;
@@ -226,19 +225,6 @@ static const struct img_type_desc *img_desc_by_magic(uint32_t magic)
 		if (img_types[i].pb && !img_types[i].no_common && img_types[i].magic == magic)
 			return &img_types[i];
 	return NULL;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = v & 0xff;
-	p[1] = (v >> 8) & 0xff;
-	p[2] = (v >> 16) & 0xff;
-	p[3] = (v >> 24) & 0xff;
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 static size_t header_size(const struct img_type_desc *d)

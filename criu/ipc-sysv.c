@@ -65,19 +65,6 @@ union semun {
 	unsigned short *array;
 };
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static void fill_desc(IpcDescEntry *d, const struct ipc_perm *p, int id, uint32_t mode_mask)
 {
 	d->key = (uint32_t)p->__key;

@@ -148,4 +148,18 @@ int show_image(const char *path, const char *fields, FILE *out);
  * printing an error (unknown field name, output error). */
 int show_entry(FILE *out, const ProtobufCMessage *msg, const char *fields);
 
+/* The 32-bit little-endian words images frame entries and payloads with. */
+static inline void put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static inline uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 #endif

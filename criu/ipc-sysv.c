@@ -33,6 +33,7 @@
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/syscall.h>
+#include <linux/magic.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -152,7 +153,7 @@ static int dump_shm_bytes(struct img_writer *w, int id, uint64_t size, char *buf
 	{
 		struct statfs sfs;
 
-		if (!fstatfs(fd, &sfs) && sfs.f_type == 0x958458f6 /* HUGETLBFS_MAGIC */) {
+		if (!fstatfs(fd, &sfs) && sfs.f_type == HUGETLBFS_MAGIC) {
 			pr_err("System V shared memory segment %d is made of huge pages (SHM_HUGETLB): not supported\n",
 			       id);
 			close(fd);

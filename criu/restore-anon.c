@@ -133,13 +133,15 @@ static int open_inotify(const InotifyFileEntry *e)
 {
 	_cleanup_free_ InotifyWdEntry **w = xmalloc((e->n_wd + 1) * sizeof(*w));
 	const char *spare = NULL;
-	int fd = inotify_init1(IN_CLOEXEC | (e->flags & O_NONBLOCK ? IN_NONBLOCK : 0)), next = 1;
+	/* non-blocking until the spare watches' events are drained */
+	int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK), next = 1;
 
 	if (fd < 0) {
 		pr_perror("inotify %u", e->id);
 		return -errno;
 	}
-	memcpy(w, e->wd, e->n_wd * sizeof(*w));
+	if (e->n_wd)
+		memcpy(w, e->wd, e->n_wd * sizeof(*w));
 	qsort(w, e->n_wd, sizeof(*w), by_wd);
 	for (size_t i = 0; i < e->n_wd; i++) {
 		int got;
@@ -171,14 +173,15 @@ static int open_inotify(const InotifyFileEntry *e)
 		next = got + 1;
 	}
 	/* the spare watches' removal queued IN_IGNORED events: not the program's */
-	if (next > 1) {
+	if (spare) {
 		char buf[4096] __attribute__((aligned(8)));
-		int fl = fcntl(fd, F_GETFL);
 
-		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 		while (read(fd, buf, sizeof(buf)) > 0)
 			;
-		fcntl(fd, F_SETFL, fl);
+	}
+	if (!(e->flags & O_NONBLOCK) && fcntl(fd, F_SETFL, 0)) {
+		pr_perror("inotify %u: can't make it blocking again", e->id);
+		goto fail;
 	}
 	return fd;
 fail:

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <linux/magic.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -32,7 +33,6 @@
 #ifndef F_GET_SEALS
 #define F_GET_SEALS 1034
 #endif
-#define HUGETLBFS_MAGIC_ 0x958458f6
 
 /* "/memfd:NAME (deleted)" -> "NAME" (at most 249 bytes, as memfd_create takes). */
 static void memfd_name(const char *link, char *out, size_t size)
@@ -67,11 +67,20 @@ static dev_t memfd_dev(void)
 	return dev;
 }
 
-/* A memfd for real, not a deleted file that happens to be named "/memfd:..."? */
-static int check_memfd(const struct td_proc *p, const struct stat *st, const char *what)
+/*
+ * A memfd for real, not a deleted file that happens to be named
+ * "/memfd:..."? One of huge pages (MFD_HUGETLB, on the kernel's
+ * hugetlbfs) is a memfd, but not one we can do.
+ */
+static int check_memfd(const struct td_proc *p, int fd, const struct stat *st, const char *what)
 {
 	dev_t dev = memfd_dev();
+	struct statfs sfs;
 
+	if (!fstatfs(fd, &sfs) && sfs.f_type == HUGETLBFS_MAGIC) {
+		pr_err("process %d: %s is a memfd of huge pages (MFD_HUGETLB): not supported\n", p->pid, what);
+		return -EOPNOTSUPP;
+	}
 	if (dev && st->st_dev != dev) {
 		pr_err("process %d: %s is named like a memfd but is a deleted file of device %u:%u: deleted files are "
 		       "not supported\n",
@@ -85,21 +94,20 @@ static int dump_inode(struct td_ctx *c, struct td_proc *p, const struct td_memfd
 {
 	/* f->fd < 0: a mapping's file, read through its map_files link */
 	MemfdInodeEntry e = MEMFD_INODE_ENTRY__INIT;
-	struct statfs sfs;
 	char name[256], what[320], self[64];
 	_cleanup_close_ int rfd = -1;
 	int seals, ret;
 
-	if (!fstatfs(f->lfd, &sfs) && sfs.f_type == HUGETLBFS_MAGIC_) {
-		pr_err("process %d: fd %d is a memfd of huge pages (MFD_HUGETLB): not supported\n", p->pid, f->fd);
-		return -EOPNOTSUPP;
-	}
+	memfd_name(f->link, name, sizeof(name));
+	if (f->fd < 0)
+		snprintf(what, sizeof(what), "process %d: memfd \"%s\" (mapped)", p->pid, name);
+	else
+		snprintf(what, sizeof(what), "process %d: memfd \"%s\" (fd %d)", p->pid, name, f->fd);
 	seals = fcntl(f->lfd, F_GET_SEALS);
 	if (seals < 0) {
-		pr_perror("process %d: can't read the seals of memfd fd %d", p->pid, f->fd);
+		pr_perror("%s: can't read its seals", what);
 		return -errno;
 	}
-	memfd_name(f->link, name, sizeof(name));
 	e.name = name;
 	e.uid = st->st_uid;
 	e.gid = st->st_gid;
@@ -112,8 +120,6 @@ static int dump_inode(struct td_ctx *c, struct td_proc *p, const struct td_memfd
 	if (!c->memfd_img && !(c->memfd_img = dump_new_image(c->d, IMG_MEMFD_INODE, 0)))
 		return -EIO;
 	ret = img_write_entry(c->memfd_img, &e.base);
-	snprintf(what, sizeof(what), "process %d: memfd \"%s\" (%s %d)", p->pid, name, f->fd < 0 ? "mapped" : "fd",
-		 f->fd);
 	/*
 	 * Read through an open file of criu's own: lfd shares the task's, whose
 	 * position SEEK_DATA/SEEK_HOLE would move (and which may be write-only).
@@ -145,7 +151,7 @@ int td_dump_memfd(struct td_ctx *c, struct td_proc *p, const struct td_memfd_fd 
 		char what[32];
 
 		snprintf(what, sizeof(what), "fd %d", f->fd);
-		if ((ret = check_memfd(p, &st, what)))
+		if ((ret = check_memfd(p, f->lfd, &st, what)))
 			return ret;
 	}
 	if (!st.st_ino || st.st_ino > UINT32_MAX) {
@@ -188,7 +194,7 @@ int64_t td_dump_memfd_map(struct td_ctx *c, struct td_proc *p, const char *map_f
 		return -errno;
 	}
 	link[n] = '\0';
-	if ((ret = check_memfd(p, &st, map_file)))
+	if ((ret = check_memfd(p, lfd, &st, map_file)))
 		return ret;
 	if (!st.st_ino || st.st_ino > UINT32_MAX) {
 		pr_err("process %d: the memfd mapped at %s has inode %llu, which its images can't name\n", p->pid,

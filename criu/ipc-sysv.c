@@ -183,12 +183,23 @@ static int dump_shm_bytes(struct img_writer *w, int id, uint64_t size, char *buf
 	return ret;
 }
 
+/* Every object the namespace has was read (*_STAT_ANY is Linux 4.17's)? */
+static int check_count(const char *what, int got, int in_use)
+{
+	if (got == in_use)
+		return 0;
+	pr_err("the IPC namespace has %d System V %s, criu could read %d of them: a kernel without "
+	       "SHM_STAT_ANY/SEM_STAT_ANY/MSG_STAT_ANY (Linux 4.17), or one changing them meanwhile\n",
+	       in_use, what, got);
+	return -EOPNOTSUPP;
+}
+
 static int dump_shm(struct img_writer *(*new_image)(void *, enum img_type), void *ctx, char *buf,
 		    struct sysv_seg **segs, size_t *nr)
 {
 	struct shm_info info;
 	struct img_writer *w = NULL;
-	int max = shmctl(0, SHM_INFO, (struct shmid_ds *)&info), ret = 0, err;
+	int max = shmctl(0, SHM_INFO, (struct shmid_ds *)&info), ret = 0, err, got = 0;
 	long long rmid_forced;
 
 	if (max < 0) {
@@ -212,13 +223,17 @@ static int dump_shm(struct img_writer *(*new_image)(void *, enum img_type), void
 			continue; /* a free index */
 		if (id < 0) {
 			pr_perror("shmctl(%d, SHM_STAT_ANY)", idx);
-			return -errno;
+			ret = -errno;
+			break; /* shm_rmid_forced back as it was, below */
 		}
 		fill_desc(&d, &ds.shm_perm, id, 0777 | SHM_LOCKED | SHM_DEST);
 		e.desc = &d;
 		e.size = ds.shm_segsz;
-		if (!w && !(w = new_image(ctx, IMG_IPCNS_SHM)))
-			return -EIO;
+		got++;
+		if (!w && !(w = new_image(ctx, IMG_IPCNS_SHM))) {
+			ret = -EIO;
+			break;
+		}
 		ret = img_write_entry(w, &e.base);
 		if (!ret)
 			ret = dump_shm_bytes(w, id, e.size, buf);
@@ -230,14 +245,14 @@ static int dump_shm(struct img_writer *(*new_image)(void *, enum img_type), void
 	}
 	if (rmid_forced > 0 && (err = write_sysctl("shm_rmid_forced", rmid_forced)))
 		ret = ret ? ret : err;
-	return ret;
+	return ret ? ret : check_count("shared memory segments", got, info.used_ids);
 }
 
 static int dump_sem(struct img_writer *(*new_image)(void *, enum img_type), void *ctx)
 {
 	struct seminfo info;
 	struct img_writer *w = NULL;
-	int max = semctl(0, 0, SEM_INFO, (union semun){.buf = (struct semid_ds *)&info}), ret = 0;
+	int max = semctl(0, 0, SEM_INFO, (union semun){.buf = (struct semid_ds *)&info}), ret = 0, got = 0;
 
 	if (max < 0) {
 		pr_perror("semctl(SEM_INFO)");
@@ -257,6 +272,7 @@ static int dump_sem(struct img_writer *(*new_image)(void *, enum img_type), void
 			pr_perror("semctl(%d, SEM_STAT_ANY)", idx);
 			return -errno;
 		}
+		got++;
 		len = ((size_t)ds.sem_nsems * 2 + 7) & ~(size_t)7;
 		vals = xzalloc(len ? len : 8);
 		if (ds.sem_nsems && semctl(id, 0, GETALL, (union semun){.array = vals}) < 0) {
@@ -272,7 +288,7 @@ static int dump_sem(struct img_writer *(*new_image)(void *, enum img_type), void
 		if (!ret)
 			ret = img_write_raw(w, vals, len);
 	}
-	return ret;
+	return ret ? ret : check_count("semaphore sets", got, info.semusz);
 }
 
 /*
@@ -313,13 +329,14 @@ static int dump_msg(struct img_writer *(*new_image)(void *, enum img_type), void
 {
 	struct msginfo info;
 	struct img_writer *w = NULL;
-	int max = msgctl(0, MSG_INFO, (struct msqid_ds *)&info), ret = 0;
+	int max = msgctl(0, MSG_INFO, (struct msqid_ds *)&info), ret = 0, got = 0, in_use;
 	size_t msgmax, raised, need;
 
 	if (max < 0) {
 		pr_perror("msgctl(MSG_INFO)");
 		return -errno;
 	}
+	in_use = info.msgpool; /* MSG_INFO's: the queues there are */
 	if (msgctl(0, IPC_INFO, (struct msqid_ds *)&info) < 0) {
 		pr_perror("msgctl(IPC_INFO)");
 		return -errno;
@@ -336,8 +353,10 @@ static int dump_msg(struct img_writer *(*new_image)(void *, enum img_type), void
 			continue;
 		if (id < 0) {
 			pr_perror("msgctl(%d, MSG_STAT_ANY)", idx);
-			return -errno;
+			ret = -errno;
+			break; /* msgmax back as it was, below */
 		}
+		got++;
 		fill_desc(&d, &ds.msg_perm, id, 0777);
 		e.desc = &d;
 		e.qbytes = (uint32_t)ds.msg_qbytes;
@@ -369,7 +388,7 @@ static int dump_msg(struct img_writer *(*new_image)(void *, enum img_type), void
 
 		ret = ret ? ret : err;
 	}
-	return ret;
+	return ret ? ret : check_count("message queues", got, in_use);
 }
 
 int sysv_dump(pid_t pid, struct img_writer *(*new_image)(void *ctx, enum img_type type), void *ctx,

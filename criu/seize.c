@@ -95,14 +95,21 @@ static void on_seize_alarm(int sig)
 	seize_expired = 1;
 }
 
-int seize_wait(struct seized_thread *t, int *status)
+/*
+ * waitpid() for t; `timed`: only the wait for a thread to stop as it is
+ * seized, which --timeout ends (the alarm repeats once it has run out, so
+ * a wait begun just after it is cut short too). The waits that release a
+ * tree are never timed: a thread that can stop is not given up for hung.
+ */
+static int wait_thread(struct seized_thread *t, int *status, bool timed)
 {
 	for (;;) {
-		pid_t r = waitpid(t->tid, status, __WALL);
+		bool late = timed && seize_expired;
+		pid_t r = waitpid(t->tid, status, __WALL | (late ? WNOHANG : 0));
 
 		if (r == t->tid)
 			break;
-		if (r < 0 && errno == EINTR && seize_expired) {
+		if (timed && seize_expired && (r == 0 || (r < 0 && errno == EINTR))) {
 			struct task_status st = {0};
 
 			read_task_status(t->tid, &st);
@@ -125,6 +132,11 @@ int seize_wait(struct seized_thread *t, int *status)
 		return -ESRCH;
 	}
 	return 0;
+}
+
+int seize_wait(struct seized_thread *t, int *status)
+{
+	return wait_thread(t, status, false);
 }
 
 /*
@@ -186,7 +198,7 @@ static int wait_seize_stop(struct seized_thread *t)
 	for (int i = 0; i < MAX_SEIZE_STOPS; i++) {
 		int status, ret, sig;
 
-		ret = seize_wait(t, &status);
+		ret = wait_thread(t, &status, true);
 		if (ret < 0)
 			return ret;
 		sig = WSTOPSIG(status);
@@ -543,7 +555,8 @@ fail:
 int seize_tree_timeout(pid_t root, struct seized_tree *out, unsigned timeout_s)
 {
 	struct sigaction sa = {.sa_handler = on_seize_alarm}, old;
-	struct itimerval it = {.it_value = {.tv_sec = timeout_s}}, off = {0};
+	/* then every 50 ms: a waitpid() that began as it ran out is cut short by the next */
+	struct itimerval it = {.it_value = {.tv_sec = timeout_s}, .it_interval = {.tv_usec = 50000}}, off = {0};
 	int ret;
 
 	if (!timeout_s)

@@ -36,32 +36,49 @@
 
 #define PATH_MAX_LEN 4096
 
-static dev_t kdev_to_dev(uint32_t k)
+/*
+ * The mounts of each device, in mountinfo order: by_dev maps a kernel
+ * device number to its first mount's index + 1, next[i] is the index + 1
+ * of the one after mount i (0: none). Each watch tries only its own
+ * device's mounts, however many others the task has.
+ */
+struct mounts_by_dev {
+	struct hmap by_dev;
+	size_t *next;
+};
+
+static void index_mounts(const struct mountinfo_table *mi, struct mounts_by_dev *ix)
 {
-	return makedev(k >> 20, k & 0xfffff);
+	hmap_init(&ix->by_dev);
+	ix->next = xzalloc((mi->nr + 1) * sizeof(*ix->next));
+	for (size_t i = mi->nr; i-- > 0;) {
+		uint32_t k = KDEV_MAKE(mi->entries[i].major, mi->entries[i].minor);
+
+		ix->next[i] = (size_t)(uintptr_t)hmap_put_int(&ix->by_dev, k, (void *)(uintptr_t)(i + 1));
+	}
 }
 
 /* In the child, in the task's root: the path of one watched inode, or "". */
-static void find_path(const struct mountinfo_table *mi, const struct fdinfo_inotify_wd *w, int procfd, char *out)
+static void find_path(const struct mountinfo_table *mi, const struct mounts_by_dev *ix,
+		      const struct fdinfo_inotify_wd *w, int procfd, char *out)
 {
 	struct {
 		struct file_handle h;
 		unsigned char bytes[FDINFO_FH_MAX];
 	} fh;
-	dev_t dev = kdev_to_dev(w->sdev); /* which mounts to try */
 
 	out[0] = '\0';
 	fh.h.handle_bytes = w->fh_bytes;
 	fh.h.handle_type = w->fh_type;
 	memcpy(fh.h.f_handle, w->fh, w->fh_bytes);
-	for (size_t i = 0; i < mi->nr; i++) {
-		const struct mountinfo_entry *m = &mi->entries[i];
+	for (size_t at = (size_t)(uintptr_t)hmap_get_int(&ix->by_dev, w->sdev); at; at = ix->next[at - 1]) {
+		const struct mountinfo_entry *m = &mi->entries[at - 1];
 		char link[64];
 		struct stat st;
 		ssize_t n;
 		int mfd, fd;
 
-		if (makedev(m->major, m->minor) != dev || stat(m->mountpoint, &st))
+		if (stat(m->mountpoint, &st))
 			continue;
 		/* a real descriptor (open_by_handle_at takes no O_PATH one); never a device's */
 		if (S_ISDIR(st.st_mode))
@@ -131,6 +148,7 @@ static int resolve_paths(pid_t pid, const struct fdinfo_inotify_wd *wds, size_t 
 	if (child == 0) {
 		char ns[64], root[64], *buf = xmalloc(PATH_MAX_LEN);
 		int nsfd, rootfd, procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		struct mounts_by_dev ix;
 
 		close(fds[0]);
 		snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", pid);
@@ -139,12 +157,13 @@ static int resolve_paths(pid_t pid, const struct fdinfo_inotify_wd *wds, size_t 
 		rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (procfd < 0 || nsfd < 0 || rootfd < 0 || setns(nsfd, CLONE_NEWNS) || fchdir(rootfd) || chroot("."))
 			_exit(1);
+		index_mounts(&mi, &ix); /* the child's own: it exits without freeing */
 		for (size_t i = 0; i < nr; i++) {
 			uint32_t l;
 
 			buf[0] = '\0';
 			if (wds[i].fh_bytes)
-				find_path(&mi, &wds[i], procfd, buf);
+				find_path(&mi, &ix, &wds[i], procfd, buf);
 			l = (uint32_t)strlen(buf);
 			if (write(fds[1], &l, sizeof(l)) != sizeof(l) || write(fds[1], buf, l) != (ssize_t)l)
 				_exit(1);
@@ -212,7 +231,7 @@ int td_dump_inotify(struct td_ctx *c, struct td_proc *p, const struct td_anon_fd
 			       " of device %u:%u, which has no "
 			       "path in the task's root (deleted, or on a filesystem without file handles): not "
 			       "supported\n",
-			       p->pid, f->fd, wds[i].wd, wds[i].ino, wds[i].sdev >> 20, wds[i].sdev & 0xfffff);
+			       p->pid, f->fd, wds[i].wd, wds[i].ino, KDEV_MAJOR(wds[i].sdev), KDEV_MINOR(wds[i].sdev));
 			ret = -EOPNOTSUPP;
 			break;
 		}

@@ -55,7 +55,7 @@ static const struct ipc_var_file {
 #undef V
 };
 
-static int read_text(const char *rel, char *buf, size_t size)
+int proc_sys_read(const char *rel, char *buf, size_t size)
 {
 	char path[128];
 	ssize_t n;
@@ -100,14 +100,14 @@ int ipc_vars_read(struct ipc_vars *v)
 	/* optional numbers a kernel does not have: "not there" */
 	v->mq_msg_default = v->mq_msgsize_default = UINT32_MAX;
 	v->msg_next_id = v->sem_next_id = v->shm_next_id = UINT32_MAX;
-	ret = read_text("kernel/sem", buf, sizeof(buf));
+	ret = proc_sys_read("kernel/sem", buf, sizeof(buf));
 	if (ret || sscanf(buf, "%u %u %u %u", &v->sem[0], &v->sem[1], &v->sem[2], &v->sem[3]) != 4)
 		return ret ? ret : -EINVAL;
 	for (size_t i = 0; i < ARRAY_SIZE(var_files); i++) {
 		const struct ipc_var_file *f = &var_files[i];
 		char *end;
 
-		ret = read_text(f->path, buf, sizeof(buf));
+		ret = proc_sys_read(f->path, buf, sizeof(buf));
 		if (ret == -ENOENT && f->optional)
 			continue;
 		if (ret)
@@ -213,7 +213,7 @@ void ipc_vars_to_entry(const struct ipc_vars *v, IpcVarEntry *e, uint32_t *sem)
 	e->shm_next_id = v->shm_next_id;
 }
 
-static int write_text(const char *rel, const char *text)
+int proc_sys_write(const char *rel, const char *text)
 {
 	char path[128];
 	size_t len = strlen(text);
@@ -260,7 +260,7 @@ int ipc_vars_apply(const IpcVarEntry *e)
 		return -EINVAL;
 	}
 	snprintf(buf, sizeof(buf), "%u %u %u %u", e->sem_ctls[0], e->sem_ctls[1], e->sem_ctls[2], e->sem_ctls[3]);
-	ret = write_text("kernel/sem", buf);
+	ret = proc_sys_write("kernel/sem", buf);
 	if (ret) {
 		pr_err("can't set kernel.sem to %s: %s\n", buf, strerror(-ret));
 		return ret;
@@ -272,7 +272,7 @@ int ipc_vars_apply(const IpcVarEntry *e)
 			snprintf(buf, sizeof(buf), "%d", (int)(uint32_t)tab[i].val);
 		else
 			snprintf(buf, sizeof(buf), "%" PRIu64, tab[i].val);
-		ret = write_text(tab[i].path, buf);
+		ret = proc_sys_write(tab[i].path, buf);
 		if (ret == -ENOENT && tab[i].is_id)
 			continue; /* a kernel without checkpoint/restore ids */
 		if (ret) {

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "hashmap.h"
+#include "ipc-ns.h"
 #include "ipc-sysv.h"
 #include "log.h"
 #include "restore-tasks.h"
@@ -79,16 +80,12 @@ static void fill_desc(IpcDescEntry *d, const struct ipc_perm *p, int id, uint32_
 
 static int write_sysctl(const char *name, long long v)
 {
-	char path[64], text[32];
-	int fd, len, ret = 0;
+	char rel[64], text[32];
+	int ret;
 
-	snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
-	len = snprintf(text, sizeof(text), "%lld", v);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, text, (size_t)len) != len)
-		ret = -errno;
-	if (fd >= 0)
-		close(fd);
+	snprintf(rel, sizeof(rel), "kernel/%s", name);
+	snprintf(text, sizeof(text), "%lld", v);
+	ret = proc_sys_write(rel, text);
 	if (ret)
 		pr_err("can't set kernel.%s to %s in this IPC namespace: %s\n", name, text, strerror(-ret));
 	return ret;
@@ -96,20 +93,10 @@ static int write_sysctl(const char *name, long long v)
 
 static long long read_sysctl(const char *name)
 {
-	char path[64], text[32];
-	ssize_t n;
-	int fd;
+	char rel[64], text[32];
 
-	snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, text, sizeof(text) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	text[n] = '\0';
-	return strtoll(text, NULL, 10);
+	snprintf(rel, sizeof(rel), "kernel/%s", name);
+	return proc_sys_read(rel, text, sizeof(text)) || !text[0] ? -1 : strtoll(text, NULL, 10);
 }
 
 /* ------------------------------------------------------------------------
@@ -783,13 +770,9 @@ static int raise_limits(const struct sysv_objs *o)
 	if (!ret && biggest > msgmax)
 		ret = write_sysctl("msgmax", biggest);
 	if (!ret) {
-		int fd = open("/proc/sys/kernel/sem", O_WRONLY | O_CLOEXEC);
 		static const char sem[] = "65536 2147483647 500 32768";
 
-		if (fd < 0 || write(fd, sem, sizeof(sem) - 1) != (ssize_t)sizeof(sem) - 1)
-			ret = -errno;
-		if (fd >= 0)
-			close(fd);
+		ret = proc_sys_write("kernel/sem", sem);
 		if (ret)
 			pr_err("can't raise kernel.sem to %s in the new IPC namespace: %s\n", sem, strerror(-ret));
 	}

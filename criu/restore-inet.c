@@ -21,9 +21,6 @@
 #include "restore-tasks.h"
 #include "sk-inet.pb-c.h"
 
-#define TCP_STATE_ESTABLISHED 1
-#define TCP_STATE_LISTEN      10
-
 static socklen_t make_addr(const InetSkEntry *e, const uint32_t *words, size_t n, uint32_t port,
 			   struct sockaddr_storage *a)
 {
@@ -120,19 +117,23 @@ int rtree_open_inet(const struct rfile *f)
 			goto fail;
 		}
 	}
-	if (e->state == TCP_STATE_LISTEN && listen(fd, (int)e->backlog)) {
+	if (e->state == TCP_LISTEN && listen(fd, (int)e->backlog)) {
 		pr_perror("socket %u: can't listen again", e->id);
 		goto fail;
 	}
-	if (e->state == TCP_STATE_ESTABLISHED) { /* a connected UDP socket */
+	if (e->state == TCP_ESTABLISHED) { /* a connected UDP socket */
 		al = make_addr(e, e->dst_addr, e->n_dst_addr, e->dst_port, &a);
 		if (connect(fd, (struct sockaddr *)&a, al)) {
 			pr_perror("socket %u: can't connect it again to port %u", e->id, e->dst_port);
 			goto fail;
 		}
 	}
-	if ((e->flags & O_ASYNC) && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC)) /* SIGIO, with its owner */
-		pr_warn("socket %u: can't set O_ASYNC: %m\n", e->id);
+	if (e->flags & O_ASYNC) { /* SIGIO, with its owner */
+		int fl = fcntl(fd, F_GETFL);
+
+		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_ASYNC))
+			pr_warn("socket %u: can't set O_ASYNC: %m\n", e->id);
+	}
 	return fd;
 fail:
 	err = -errno;

@@ -33,10 +33,6 @@
 #include "task-dump.h"
 #include "util.h"
 
-#define TCP_STATE_ESTABLISHED 1
-#define TCP_STATE_CLOSE	      7
-#define TCP_STATE_LISTEN      10
-
 static int int_opt(int fd, int level, int name)
 {
 	int v = 0;
@@ -117,20 +113,20 @@ int td_dump_inet(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 			pr_perror("process %d: TCP_INFO of socket fd %d", p->pid, f->fd);
 			return -errno;
 		}
-		if (ti.tcpi_state != TCP_STATE_LISTEN && ti.tcpi_state != TCP_STATE_CLOSE) {
+		if (ti.tcpi_state != TCP_LISTEN && ti.tcpi_state != TCP_CLOSE) {
 			pr_err("process %d: fd %d is a TCP socket in state %u (connected, or connecting or closing): "
 			       "only listening and unconnected TCP sockets can be dumped yet\n",
 			       p->pid, f->fd, ti.tcpi_state);
 			return -EOPNOTSUPP;
 		}
-		if (ti.tcpi_state == TCP_STATE_LISTEN && ti.tcpi_unacked) {
+		if (ti.tcpi_state == TCP_LISTEN && ti.tcpi_unacked) {
 			pr_err("process %d: fd %d is a TCP listener with %u connections waiting to be accepted, which "
 			       "can't be dumped yet (they would be reset)\n",
 			       p->pid, f->fd, ti.tcpi_unacked);
 			return -EOPNOTSUPP;
 		}
 		ie.state = ti.tcpi_state;
-		ie.backlog = ti.tcpi_state == TCP_STATE_LISTEN ? ti.tcpi_sacked : 0;
+		ie.backlog = ti.tcpi_state == TCP_LISTEN ? ti.tcpi_sacked : 0;
 		o.has_so_keepalive = true;
 		o.so_keepalive = int_opt(f->lfd, SOL_SOCKET, SO_KEEPALIVE) != 0;
 		o.has_tcp_keepcnt = o.has_tcp_keepidle = o.has_tcp_keepintvl = true;
@@ -148,7 +144,7 @@ int td_dump_inet(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 	} else {
 		int queued = 0;
 
-		ie.state = connected ? TCP_STATE_ESTABLISHED : TCP_STATE_CLOSE;
+		ie.state = connected ? TCP_ESTABLISHED : TCP_CLOSE;
 		if (!ioctl(f->lfd, SIOCINQ, &queued) && queued > 0)
 			pr_warn("process %d: UDP socket fd %d has datagrams waiting: they are dropped\n", p->pid,
 				f->fd);

@@ -32,5 +32,9 @@ int ipc_vars_of_task(pid_t pid, struct ipc_vars *v);
 void ipc_vars_to_entry(const struct ipc_vars *v, IpcVarEntry *e, uint32_t *sem);
 /* Sets the caller's IPC namespace as `e` says. 0 or -errno, printed. */
 int ipc_vars_apply(const IpcVarEntry *e);
+/* /proc/sys/<rel> of the caller's namespaces: read (NUL-terminated), or
+ * written whole. 0 or -errno. */
+int proc_sys_read(const char *rel, char *buf, size_t size);
+int proc_sys_write(const char *rel, const char *text);
 
 #endif

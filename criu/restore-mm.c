@@ -286,10 +286,12 @@ static int map_areas(struct rtree *t, struct rproc *p, struct seized_thread *st)
 		 * pages are filled (restore-pages.c fills it by populate + read,
 		 * which takes them; a page at a time would not), as it had them.
 		 */
-		if (vma_huge(v) && rsys(st, "madvise(MADV_HUGEPAGE)", __NR_madvise, (long)v->start,
-					(long)(v->end - v->start), MADV_HUGEPAGE, 0, 0, 0, NULL))
-			pr_debug("process %d: no huge pages for [%#llx, %#llx)\n", p->vpid,
-				 (unsigned long long)v->start, (unsigned long long)v->end);
+		if (vma_huge(v)) {
+			ret = rsys(st, "madvise(MADV_HUGEPAGE)", __NR_madvise, (long)v->start,
+				   (long)(v->end - v->start), MADV_HUGEPAGE, 0, 0, 0, NULL);
+			if (ret)
+				return ret;
+		}
 	}
 	return 0;
 }
@@ -343,7 +345,8 @@ static int finish_areas(struct rproc *p, struct seized_thread *st)
 		if ((vma_private(v) && !(v->prot & PROT_WRITE)) || (v->status & VMA_AREA_SYSVIPC))
 			ret = rsys(st, "mprotect", __NR_mprotect, (long)v->start, len, (long)v->prot, 0, 0, 0, NULL);
 		for (size_t k = 0; !ret && v->has_madv && k < ARRAY_SIZE(kept_advice); k++)
-			if (v->madv & (1ULL << kept_advice[k]))
+			/* a huge-page area was advised as mapped (map_areas) */
+			if ((v->madv & (1ULL << kept_advice[k])) && !(kept_advice[k] == MADV_HUGEPAGE && vma_huge(v)))
 				ret = rsys(st, "madvise", __NR_madvise, (long)v->start, len, kept_advice[k], 0, 0, 0,
 					   NULL);
 		if (ret)

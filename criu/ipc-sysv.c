@@ -133,6 +133,11 @@ static int dump_shm_bytes(struct img_writer *w, int id, uint64_t size, char *buf
 		 (unsigned long)at + (unsigned long)((size + PAGE_SZ - 1) & ~(uint64_t)(PAGE_SZ - 1)));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	shmdt(at);
+	if (fd < 0 && errno == ENOENT) {
+		/* its mapping is longer than its size in small pages: huge pages */
+		pr_err("System V shared memory segment %d is made of huge pages (SHM_HUGETLB): not supported\n", id);
+		return -EOPNOTSUPP;
+	}
 	if (fd < 0) {
 		pr_perror("can't open System V shared memory segment %d through %s", id, path);
 		return -errno;

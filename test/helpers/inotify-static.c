@@ -61,8 +61,11 @@ static const char *expect(int wd, uint32_t mask, const char *name)
 	return NULL;
 }
 
-static const char *round_check(const char *dir, int round)
+static const char *watched_dir; /* argv[2] */
+
+static const char *round_check(int round)
 {
+	const char *dir = watched_dir;
 	char path[4096], name[64], file[4096];
 	const char *bad;
 	int fd, w;
@@ -108,15 +111,15 @@ static const char *round_check(const char *dir, int round)
 
 int main(int argc, char **argv)
 {
-	struct timespec ts = {0, 50000000};
-	char trigger[4096], line[256], file[4096], link[4096];
-	int round = 0, w1, fd;
+	char line[256], file[4096], link[4096];
+	int w1, fd;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: %s OUTDIR DIR\n", argv[0]);
 		return 2;
 	}
 	outdir = argv[1];
+	watched_dir = argv[2];
 	snprintf(file, sizeof(file), "%s/file", argv[2]);
 	fd = open(file, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
 	if (fd < 0)
@@ -141,20 +144,5 @@ int main(int argc, char **argv)
 	}
 	snprintf(line, sizeof(line), "wd %d %d\n", wd_dir, wd_file);
 	write_file("ready", line, 0);
-	snprintf(trigger, sizeof(trigger), "%s/trigger", outdir);
-	for (;;) {
-		if (!access(trigger, F_OK)) {
-			const char *bad;
-
-			unlink(trigger);
-			round++;
-			bad = round_check(argv[2], round);
-			if (bad)
-				snprintf(line, sizeof(line), "round %d: BAD %s\n", round, bad);
-			else
-				snprintf(line, sizeof(line), "round %d: verified OK untouched-resident 0\n", round);
-			write_file("result", line, 0);
-		}
-		nanosleep(&ts, NULL);
-	}
+	serve_rounds(round_check);
 }

@@ -143,9 +143,8 @@ static const char *check(int round)
 
 int main(int argc, char **argv)
 {
-	struct timespec ts = {0, 50000000};
-	char trigger[4096], line[256], path[64];
-	int round = 0, fd;
+	char path[64];
+	int fd;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s OUTDIR\n", argv[0]);
@@ -209,20 +208,5 @@ int main(int argc, char **argv)
 	if (fcntl(7, F_ADD_SEALS, F_SEAL_FUTURE_WRITE))
 		return perror("seal producer"), 1;
 	write_file("ready", "ok\n", 0);
-	snprintf(trigger, sizeof(trigger), "%s/trigger", outdir);
-	for (;;) {
-		if (!access(trigger, F_OK)) {
-			const char *bad;
-
-			unlink(trigger);
-			round++;
-			bad = check(round);
-			if (bad)
-				snprintf(line, sizeof(line), "round %d: BAD %s\n", round, bad);
-			else
-				snprintf(line, sizeof(line), "round %d: verified OK untouched-resident 0\n", round);
-			write_file("result", line, 0);
-		}
-		nanosleep(&ts, NULL);
-	}
+	serve_rounds(check);
 }

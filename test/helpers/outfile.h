@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *outdir;
@@ -29,6 +30,35 @@ static void write_file(const char *name, const char *text, int append)
 	close(fd);
 	if (!append)
 		rename(tmp, path);
+}
+
+/*
+ * The workload's loop, forever: each time OUTDIR/trigger appears it is
+ * removed and OUTDIR/result gets, after what check(round) says (NULL: all
+ * as it should be), "round N: verified OK untouched-resident 0" or
+ * "round N: BAD what". Rounds count from 1.
+ */
+static void __attribute__((noreturn, unused)) serve_rounds(const char *(*check)(int round))
+{
+	struct timespec ts = {0, 50000000};
+	char trigger[4096], line[256];
+	int round = 0;
+
+	snprintf(trigger, sizeof(trigger), "%s/trigger", outdir);
+	for (;;) {
+		if (!access(trigger, F_OK)) {
+			const char *bad;
+
+			unlink(trigger);
+			bad = check(++round);
+			if (bad)
+				snprintf(line, sizeof(line), "round %d: BAD %s\n", round, bad);
+			else
+				snprintf(line, sizeof(line), "round %d: verified OK untouched-resident 0\n", round);
+			write_file("result", line, 0);
+		}
+		nanosleep(&ts, NULL);
+	}
 }
 
 #endif

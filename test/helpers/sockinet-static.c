@@ -67,7 +67,7 @@ static const char *talk(int lfd, const struct sockaddr *a, socklen_t al, int fam
 	return bad;
 }
 
-static const char *check(void)
+static const char *check(int round)
 {
 	struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons(7070)};
 	struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons(7071), .sin6_addr = IN6ADDR_LOOPBACK_INIT};
@@ -104,13 +104,12 @@ static const char *check(void)
 
 int main(int argc, char **argv)
 {
-	struct timespec ts = {0, 50000000};
 	struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons(7070)};
 	struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons(7071), .sin6_addr = IN6ADDR_LOOPBACK_INIT};
 	struct sockaddr_in u = {.sin_family = AF_INET, .sin_port = htons(7072)}, me;
 	socklen_t ml = sizeof(me);
-	char trigger[4096], line[256];
-	int one = 1, round = 0;
+	char line[256];
+	int one = 1;
 
 	if (argc < 2 || argc > 3) {
 		fprintf(stderr, "usage: %s OUTDIR [connected]\n", argv[0]);
@@ -152,20 +151,5 @@ int main(int argc, char **argv)
 	}
 	snprintf(line, sizeof(line), "ports %u\n", ntohs(me.sin_port));
 	write_file("ready", line, 0);
-	snprintf(trigger, sizeof(trigger), "%s/trigger", outdir);
-	for (;;) {
-		if (!access(trigger, F_OK)) {
-			const char *bad;
-
-			unlink(trigger);
-			round++;
-			bad = check();
-			if (bad)
-				snprintf(line, sizeof(line), "round %d: BAD %s\n", round, bad);
-			else
-				snprintf(line, sizeof(line), "round %d: verified OK untouched-resident 0\n", round);
-			write_file("result", line, 0);
-		}
-		nanosleep(&ts, NULL);
-	}
+	serve_rounds(check);
 }

@@ -100,7 +100,7 @@ static const char *check_msg(void)
 	return NULL;
 }
 
-static const char *check(void)
+static const char *check(int round)
 {
 	unsigned short v[5];
 	struct semid_ds ds;
@@ -134,9 +134,7 @@ static const char *check(void)
 
 int main(int argc, char **argv)
 {
-	struct timespec ts = {0, 50000000};
-	char trigger[4096], line[256];
-	int round = 0;
+	char line[256];
 	unsigned char *p;
 
 	if (argc < 2 || argc > 3) {
@@ -201,19 +199,5 @@ int main(int argc, char **argv)
 	}
 	snprintf(line, sizeof(line), "shm %d shmp %d sem %d msg %d msgp %d\n", shm, shmp, sem, msg, msgp);
 	write_file("ready", line, 0);
-	snprintf(trigger, sizeof(trigger), "%s/trigger", outdir);
-	for (;;) {
-		if (!access(trigger, F_OK)) {
-			const char *bad = check();
-
-			unlink(trigger);
-			round++;
-			if (bad)
-				snprintf(line, sizeof(line), "round %d: BAD %s\n", round, bad);
-			else
-				snprintf(line, sizeof(line), "round %d: verified OK untouched-resident 0\n", round);
-			write_file("result", line, 0);
-		}
-		nanosleep(&ts, NULL);
-	}
+	serve_rounds(check);
 }

@@ -118,32 +118,45 @@ static void find_path(const struct mountinfo_table *mi, const struct mounts_by_d
  * paths[i] gets the path of wds[i] in task pid's root ("" when none is
  * found). 0 or -errno.
  */
-static int resolve_paths(pid_t pid, const struct fdinfo_inotify_wd *wds, size_t nr, char **paths)
+/* The mounts process pid sees, read once for all its inotify files. */
+static const struct mountinfo_table *mounts_of(struct td_ctx *c, pid_t pid)
 {
 	_cleanup_free_ char *text = NULL;
-	struct mountinfo_table mi = {0};
 	struct mountinfo_error merr;
 	char path[64];
 	size_t len;
-	int fds[2], ret;
-	pid_t child;
+	int ret;
 
+	if (c->inotify_mounts_pid == pid)
+		return &c->inotify_mounts;
+	mountinfo_table_free(&c->inotify_mounts);
+	c->inotify_mounts_pid = 0;
 	snprintf(path, sizeof(path), "/proc/%d/mountinfo", pid);
 	ret = read_file_at(AT_FDCWD, path, &text, &len);
 	if (ret < 0) {
 		pr_err("can't read %s: %s\n", path, strerror(-ret));
-		return ret;
+		return NULL;
 	}
-	ret = mountinfo_parse(text, len, &mi, &merr);
+	ret = mountinfo_parse(text, len, &c->inotify_mounts, &merr);
 	if (ret < 0) {
 		pr_err("%s: line %u: %s\n", path, merr.line, merr.msg);
-		mountinfo_table_free(&mi);
-		return ret;
+		mountinfo_table_free(&c->inotify_mounts);
+		return NULL;
 	}
-	if (pipe2(fds, O_CLOEXEC)) {
-		mountinfo_table_free(&mi);
+	c->inotify_mounts_pid = pid;
+	return &c->inotify_mounts;
+}
+
+static int resolve_paths(struct td_ctx *c, pid_t pid, const struct fdinfo_inotify_wd *wds, size_t nr, char **paths)
+{
+	const struct mountinfo_table *mi = mounts_of(c, pid);
+	int fds[2], ret;
+	pid_t child;
+
+	if (!mi)
+		return -EINVAL;
+	if (pipe2(fds, O_CLOEXEC))
 		return -errno;
-	}
 	child = fork();
 	if (child == 0) {
 		char ns[64], root[64], *buf = xmalloc(PATH_MAX_LEN);
@@ -157,13 +170,13 @@ static int resolve_paths(pid_t pid, const struct fdinfo_inotify_wd *wds, size_t 
 		rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (procfd < 0 || nsfd < 0 || rootfd < 0 || setns(nsfd, CLONE_NEWNS) || fchdir(rootfd) || chroot("."))
 			_exit(1);
-		index_mounts(&mi, &ix); /* the child's own: it exits without freeing */
+		index_mounts(mi, &ix); /* the child's own: it exits without freeing */
 		for (size_t i = 0; i < nr; i++) {
 			uint32_t l;
 
 			buf[0] = '\0';
 			if (wds[i].fh_bytes)
-				find_path(&mi, &ix, &wds[i], procfd, buf);
+				find_path(mi, &ix, &wds[i], procfd, buf);
 			l = (uint32_t)strlen(buf);
 			if (write(fds[1], &l, sizeof(l)) != sizeof(l) || write(fds[1], buf, l) != (ssize_t)l)
 				_exit(1);
@@ -171,7 +184,6 @@ static int resolve_paths(pid_t pid, const struct fdinfo_inotify_wd *wds, size_t 
 		_exit(0);
 	}
 	close(fds[1]);
-	mountinfo_table_free(&mi);
 	ret = child < 0 ? -errno : 0;
 	for (size_t i = 0; !ret && i < nr; i++) {
 		struct pollfd pf = {.fd = fds[0], .events = POLLIN};
@@ -220,7 +232,7 @@ int td_dump_inotify(struct td_ctx *c, struct td_proc *p, const struct td_anon_fd
 		return -EINVAL;
 	}
 	paths = xzalloc((nr + 1) * sizeof(*paths));
-	ret = nr ? resolve_paths(p->pid, wds, nr, paths) : 0;
+	ret = nr ? resolve_paths(c, p->pid, wds, nr, paths) : 0;
 	we = xzalloc((nr + 1) * sizeof(*we));
 	wp = xzalloc((nr + 1) * sizeof(*wp));
 	fh = xzalloc((nr + 1) * sizeof(*fh));

@@ -556,6 +556,7 @@ static void ctx_free(struct td_ctx *c)
 	hmap_free(&c->by_pid);
 	hmap_free(&c->shmems);
 	hmap_free(&c->memfd_maps);
+	mountinfo_table_free(&c->inotify_mounts);
 }
 
 int dump_task_tree_opts(struct dump_ctx *d, struct seized_tree *t, const struct task_dump_opts *opts,

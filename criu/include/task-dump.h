@@ -39,6 +39,7 @@
 #include "dump.h"
 #include "fown.pb-c.h"
 #include "hashmap.h"
+#include "mountinfo.h"
 #include "page-release.h"
 #include "proc-status.h"
 #include "seize.h"
@@ -174,6 +175,9 @@ struct td_ctx {
 	struct img_writer *tty_info_img; /* task-dump-tty.c, on first need */
 	struct img_writer *memfd_img;	 /* task-dump-memfd.c: memfd.img, on first need */
 	struct hmap memfd_maps;		 /* (inode << 2 | flags) -> file id + 1 of mapped memfds */
+	/* task-dump-inotify.c: the mounts of the process last asked, for all its inotify files */
+	struct mountinfo_table inotify_mounts;
+	pid_t inotify_mounts_pid;
 	/* task-dump-unix.c */
 	struct hmap unix_socks;		  /* socket inode -> struct td_unix */
 	int unix_nl;			  /* sock_diag socket, -1 until needed */

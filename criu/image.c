@@ -162,7 +162,7 @@ static const struct img_type_desc img_types[IMG_NR] = {
 		.payload_len = sk_packet_payload_len),
 	IMG_ROW(MEMFD_INODE, "memfd.img", 0x48453499U, &memfd_inode_entry__descriptor),
 	IMG_ROW(IPCNS_SHM, "ipcns-shm-%u.img", 0x46283044U, &ipc_shm_entry__descriptor,
-		.payload_len = ipc_shm_payload_len),
+		.payload_len = ipc_shm_payload_len, .payload_in_file = true),
 	IMG_ROW(IPCNS_SEM, "ipcns-sem-%u.img", 0x59573019U, &ipc_sem_entry__descriptor,
 		.payload_len = ipc_sem_payload_len),
 	IMG_ROW(IPCNS_MSG, "ipcns-msg-%u.img", 0x55453737U, &ipc_msg_entry__descriptor,
@@ -605,8 +605,9 @@ int img_reader_open(struct img_reader *r, int dirfd, const char *name, enum img_
 {
 	const struct img_type_desc *raw;
 	struct stat st;
-	uint8_t *buf = NULL;
+	uint8_t *buf = NULL, head[8];
 	size_t len = 0;
+	ssize_t n;
 	int fd, ret;
 
 	reader_init(r, name);
@@ -632,6 +633,28 @@ int img_reader_open(struct img_reader *r, int dirfd, const char *name, enum img_
 	if (raw) {
 		r->fd = fd;
 		r->desc = raw;
+		r->size = (uint64_t)st.st_size;
+		return 0;
+	}
+
+	/* the header says the type, and whether its payloads stay in the file */
+	n = pread(fd, head, sizeof(head), 0);
+	if (n < 0) {
+		ret = -errno;
+		pr_perror("can't read %s", name);
+		close(fd);
+		return ret;
+	}
+	r->buf = head;
+	r->size = (uint64_t)n;
+	ret = parse_header(r, expect);
+	r->buf = NULL;
+	if (ret < 0) {
+		close(fd);
+		return ret;
+	}
+	if (r->desc->payload_in_file) {
+		r->fd = fd;
 		r->size = (uint64_t)st.st_size;
 		return 0;
 	}
@@ -776,6 +799,10 @@ static int skip_payload(struct img_reader *r, const ProtobufCMessage *m)
 {
 	uint64_t left = r->size - r->off, want;
 
+	if (r->desc->payload_scan && !r->buf) {
+		pr_err("%s: %s payloads can only be read from memory\n", r->path, r->desc->name);
+		return -EINVAL;
+	}
 	if (r->desc->payload_scan) {
 		want = r->desc->payload_scan(m, r->buf + r->off, left);
 		if (want == UINT64_MAX) {
@@ -792,8 +819,9 @@ static int skip_payload(struct img_reader *r, const ProtobufCMessage *m)
 		       r->path, r->off, want, left);
 		return -EINVAL;
 	}
-	r->payload = r->buf + r->off;
+	r->payload = r->buf ? r->buf + r->off : NULL;
 	r->payload_len = (size_t)want;
+	r->payload_off = r->off;
 	r->off += want;
 	return 0;
 }
@@ -801,9 +829,12 @@ static int skip_payload(struct img_reader *r, const ProtobufCMessage *m)
 int img_read_entry(struct img_reader *r, ProtobufCMessage **msg)
 {
 	const ProtobufCMessageDescriptor *type;
+	uint8_t *tmp = NULL;
+	const uint8_t *p;
 	ProtobufCMessage *m;
 	uint64_t left;
 	uint32_t len;
+	int err;
 
 	*msg = NULL;
 	if (!r->desc) {
@@ -816,6 +847,7 @@ int img_read_entry(struct img_reader *r, ProtobufCMessage **msg)
 	}
 	r->payload = NULL;
 	r->payload_len = 0;
+	r->payload_off = 0;
 	if (r->off >= r->size)
 		return 0;
 	left = r->size - r->off;
@@ -824,7 +856,19 @@ int img_read_entry(struct img_reader *r, ProtobufCMessage **msg)
 		       r->off, left);
 		return -EINVAL;
 	}
-	len = get_le32(r->buf + r->off);
+	if (r->buf) {
+		len = get_le32(r->buf + r->off);
+	} else {
+		uint8_t b[4];
+
+		err = pread_full(r->fd, b, sizeof(b), r->off);
+		if (err) {
+			pr_err("%s: can't read the entry size at offset %" PRIu64 ": %s\n", r->path, r->off,
+			       strerror(-err));
+			return err;
+		}
+		len = get_le32(b);
+	}
 	left -= 4;
 	if (len > IMG_MAX_ENTRY) {
 		pr_err("%s: entry at offset %" PRIu64 " claims %u bytes, more than the limit of %u\n", r->path, r->off,
@@ -836,16 +880,29 @@ int img_read_entry(struct img_reader *r, ProtobufCMessage **msg)
 		       r->off, len, left);
 		return -EINVAL;
 	}
+	if (r->buf) {
+		p = r->buf + r->off + 4;
+	} else {
+		p = tmp = xmalloc(len ? len : 1);
+		err = pread_full(r->fd, tmp, len, r->off + 4);
+		if (err) {
+			pr_err("%s: can't read the entry at offset %" PRIu64 ": %s\n", r->path, r->off, strerror(-err));
+			free(tmp);
+			return err;
+		}
+	}
 	type = next_entry_type(r->desc, r->nr_entries);
-	m = protobuf_c_message_unpack(type, NULL, len, r->buf + r->off + 4);
+	m = protobuf_c_message_unpack(type, NULL, len, p);
 	if (!m) {
 		char why[256];
 
-		explain_unpack_failure(type, r->buf + r->off + 4, len, 0, 0, why, sizeof(why));
+		explain_unpack_failure(type, p, len, 0, 0, why, sizeof(why));
 		pr_err("%s: can't decode the %s entry at offset %" PRIu64 " (%u bytes): %s\n", r->path, type->name,
 		       r->off, len, why);
+		free(tmp);
 		return -EINVAL;
 	}
+	free(tmp);
 	r->off += 4 + (uint64_t)len;
 	if ((r->desc->payload_len || r->desc->payload_scan) && type == r->desc->pb && skip_payload(r, m) < 0) {
 		protobuf_c_message_free_unpacked(m, NULL);
@@ -869,4 +926,5 @@ void img_reader_close(struct img_reader *r)
 	r->nr_entries = 0;
 	r->payload = NULL;
 	r->payload_len = 0;
+	r->payload_off = 0;
 }

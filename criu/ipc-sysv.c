@@ -417,8 +417,10 @@ int sysv_dump(pid_t pid, struct img_writer *(*new_image)(void *ctx, enum img_typ
  * Restore: parse
  */
 
+/* Each entry, with where its payload is: in memory (payload), or for a
+ * payload_in_file type (segments' bytes) in the file (payload_off). */
 static int read_image(int dirfd, enum img_type type, struct img_reader *r, ProtobufCMessage ***v,
-		      const uint8_t ***payload, size_t *nr)
+		      const uint8_t ***payload, uint64_t **payload_off, size_t *nr)
 {
 	char name[64];
 	ProtobufCMessage *m;
@@ -435,9 +437,15 @@ static int read_image(int dirfd, enum img_type type, struct img_reader *r, Proto
 			return -EINVAL;
 		}
 		*v = xrealloc(*v, (*nr + 1) * sizeof(**v));
-		*payload = xrealloc(*payload, (*nr + 1) * sizeof(**payload));
-		(*v)[*nr] = m;
-		(*payload)[(*nr)++] = r->payload;
+		if (payload) {
+			*payload = xrealloc(*payload, (*nr + 1) * sizeof(**payload));
+			(*payload)[*nr] = r->payload;
+		}
+		if (payload_off) {
+			*payload_off = xrealloc(*payload_off, (*nr + 1) * sizeof(**payload_off));
+			(*payload_off)[*nr] = r->payload_off;
+		}
+		(*v)[(*nr)++] = m;
 		ret = 0;
 	}
 	return ret < 0 ? ret : 0;
@@ -501,12 +509,13 @@ int sysv_read(int dirfd, struct sysv_objs *o)
 
 	memset(o, 0, sizeof(*o));
 	o->shm_r.fd = o->sem_r.fd = o->msg_r.fd = -1;
-	ret = read_image(dirfd, IMG_IPCNS_SHM, &o->shm_r, (ProtobufCMessage ***)&o->shm, &o->shm_data, &o->nr_shm);
+	ret = read_image(dirfd, IMG_IPCNS_SHM, &o->shm_r, (ProtobufCMessage ***)&o->shm, NULL, &o->shm_off,
+			 &o->nr_shm);
 	if (!ret)
-		ret = read_image(dirfd, IMG_IPCNS_SEM, &o->sem_r, (ProtobufCMessage ***)&o->sem, &o->sem_vals,
+		ret = read_image(dirfd, IMG_IPCNS_SEM, &o->sem_r, (ProtobufCMessage ***)&o->sem, &o->sem_vals, NULL,
 				 &o->nr_sem);
 	if (!ret)
-		ret = read_image(dirfd, IMG_IPCNS_MSG, &o->msg_r, (ProtobufCMessage ***)&o->msg, &o->msg_data,
+		ret = read_image(dirfd, IMG_IPCNS_MSG, &o->msg_r, (ProtobufCMessage ***)&o->msg, &o->msg_data, NULL,
 				 &o->nr_msg);
 	if (ret)
 		return ret;
@@ -560,7 +569,7 @@ void sysv_free(struct sysv_objs *o)
 	for (size_t i = 0; i < o->nr_msg; i++)
 		protobuf_c_message_free_unpacked(&o->msg[i]->base, NULL);
 	free(o->shm);
-	free(o->shm_data);
+	free(o->shm_off);
 	free(o->sem);
 	free(o->sem_vals);
 	free(o->msg);
@@ -598,7 +607,12 @@ static bool zero_page(const uint8_t *p, size_t n)
 	return true;
 }
 
-static int create_shm(const IpcShmEntry *e, const uint8_t *data)
+/*
+ * Makes segment e and fills it from the image (fd, its bytes at off), a
+ * buffer at a time: criu holds SYSV_CHUNK bytes of it, never the whole
+ * segment. Whole zero pages are left out: the segment stays as sparse.
+ */
+static int create_shm(const IpcShmEntry *e, int fd, uint64_t off, uint8_t *buf)
 {
 	const IpcDescEntry *d = e->desc;
 	struct shmid_ds ds;
@@ -616,14 +630,26 @@ static int create_shm(const IpcShmEntry *e, const uint8_t *data)
 		pr_perror("can't attach System V shared memory segment %d to fill it", id);
 		return -errno;
 	}
-	/* whole zero pages are left out: the segment stays as sparse */
-	for (uint64_t off = 0; off < e->size; off += PAGE_SZ) {
-		size_t n = e->size - off < PAGE_SZ ? (size_t)(e->size - off) : PAGE_SZ;
+	for (uint64_t done = 0; !ret && done < e->size;) {
+		size_t n = e->size - done < SYSV_CHUNK ? (size_t)(e->size - done) : SYSV_CHUNK;
 
-		if (!zero_page(data + off, n))
-			memcpy(at + off, data + off, n);
+		ret = pread_full(fd, buf, n, off + done);
+		if (ret) {
+			pr_err("ipcns-shm-1.img: can't read segment %u's bytes at offset %" PRIu64 ": %s\n", d->id,
+			       off + done, strerror(-ret));
+			break;
+		}
+		for (size_t p = 0; p < n; p += PAGE_SZ) {
+			size_t k = n - p < PAGE_SZ ? n - p : PAGE_SZ;
+
+			if (!zero_page(buf + p, k))
+				memcpy(at + done + p, buf + p, k);
+		}
+		done += n;
 	}
 	shmdt(at);
+	if (ret)
+		return ret;
 	memset(&ds, 0, sizeof(ds));
 	ds.shm_perm.uid = d->uid;
 	ds.shm_perm.gid = d->gid;
@@ -790,8 +816,13 @@ int sysv_create(const struct sysv_objs *o)
 
 	if (o->nr_shm || o->nr_sem || o->nr_msg)
 		ret = raise_limits(o);
-	for (size_t i = 0; !ret && i < o->nr_shm; i++)
-		ret = create_shm(o->shm[i], o->shm_data[i]);
+	if (o->nr_shm) {
+		uint8_t *buf = xmalloc(SYSV_CHUNK);
+
+		for (size_t i = 0; !ret && i < o->nr_shm; i++)
+			ret = create_shm(o->shm[i], o->shm_r.fd, o->shm_off[i], buf);
+		free(buf);
+	}
 	for (size_t i = 0; !ret && i < o->nr_sem; i++)
 		ret = create_sem(o->sem[i], o->sem_vals[i]);
 	for (size_t i = 0; !ret && i < o->nr_msg; i++)

@@ -211,17 +211,10 @@ static int uffd_fill(struct fill *f, const struct chunk *c)
 		src = mmap(NULL, c->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (src == MAP_FAILED)
 			return -errno;
-		for (size_t got = 0; got < c->len;) {
-			ssize_t n = pread(f->img_fd, (char *)src + got, c->len - got, (off_t)(c->off + got));
-
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				err = n ? -errno : -EINVAL;
-				munmap(src, c->len);
-				return err;
-			}
-			got += (size_t)n;
+		err = pread_full(f->img_fd, src, c->len, c->off);
+		if (err) {
+			munmap(src, c->len);
+			return err;
 		}
 	}
 	while (done < c->len) {
@@ -363,8 +356,6 @@ static void *helper_main(void *arg)
 	if (!buf)
 		return NULL; /* the task does it all */
 	while ((c = take(f))) {
-		size_t got = 0;
-
 		if (c->uffd) {
 			f->err = uffd_fill(f, c);
 			if (f->err) {
@@ -376,17 +367,7 @@ static void *helper_main(void *arg)
 			dedup_pages(f->t, f->img_fd, f->pages_id, c->off, c->len);
 			continue;
 		}
-		while (got < c->len) {
-			ssize_t n = pread(f->img_fd, buf + got, c->len - got, (off_t)(c->off + got));
-
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				f->err = n < 0 ? -errno : -EINVAL;
-				break;
-			}
-			got += (size_t)n;
-		}
+		f->err = pread_full(f->img_fd, buf, c->len, c->off);
 		if (!f->err)
 			f->err = remote_write(f->pid, c->addr, buf, c->len);
 		if (f->err) {

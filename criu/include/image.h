@@ -73,6 +73,11 @@ struct img_type_desc {
 	 * messages): the bytes of payload that start at buf (avail there), or
 	 * UINT64_MAX if they are malformed. Checked on read only. */
 	uint64_t (*payload_scan)(const ProtobufCMessage *msg, const uint8_t *buf, uint64_t avail);
+	/* Payloads as large as the memory they hold (a System V segment's
+	 * bytes): a reader opened on a file reads the entries alone and leaves
+	 * the payloads there, for the caller to read at payload_off (criu's
+	 * RSS must not grow with the dumped memory). payload_len types only. */
+	bool payload_in_file;
 };
 
 const struct img_type_desc *img_desc(enum img_type type);
@@ -114,8 +119,9 @@ struct img_reader {
 	uint64_t size;
 	char path[512]; /* for error messages */
 	/* Protobuf images are parsed from memory: the whole file (read at open,
-	 * owned) or the caller's buffer. Raw images keep fd open at offset 0
-	 * instead (buf is NULL unless opened from memory). */
+	 * owned) or the caller's buffer. Raw images, and payload_in_file ones
+	 * opened on a file (each entry read as it comes), keep fd open
+	 * instead, and buf is NULL. */
 	const uint8_t *buf;
 	void *owned;
 	uint64_t nr_entries; /* entries read so far */
@@ -123,6 +129,10 @@ struct img_reader {
 	 * the type has none. Valid until the reader is closed. */
 	const uint8_t *payload;
 	size_t payload_len;
+	/* Where that payload starts in the image; for payload_in_file types
+	 * opened on a file, payload is NULL and this is the way to it (pread
+	 * on fd). */
+	uint64_t payload_off;
 };
 
 /* Opens `name` relative to dirfd (or absolute), checks the magics against

@@ -39,7 +39,7 @@ int sysv_dump(pid_t pid, struct img_writer *(*new_image)(void *ctx, enum img_typ
 struct sysv_objs {
 	struct img_reader shm_r, sem_r, msg_r; /* own the entries' payloads */
 	IpcShmEntry **shm;
-	const uint8_t **shm_data;
+	uint64_t *shm_off; /* where each segment's bytes are in shm_r's file */
 	size_t nr_shm;
 	struct hmap shm_by_id; /* desc->id -> IpcShmEntry * */
 	IpcSemEntry **sem;

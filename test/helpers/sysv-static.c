@@ -1,5 +1,5 @@
 /*
- * sysv-static OUTDIR [attach|rmid]: System V IPC objects the way servers use
+ * sysv-static OUTDIR [attach|rmid|big]: System V IPC objects the way servers use
  * them, in the IPC namespace it runs in:
  *   shm  key 0x5eed0001, 1 MiB + 100 bytes, mode 0640: its first 512 KiB
  *        a pattern, the rest never written
@@ -10,7 +10,9 @@
  *   msgp IPC_PRIVATE, empty, its size cut to 4096 bytes
  * With "attach" it keeps shm attached (as a postmaster keeps its segment);
  * with "rmid" also shmp, removed (IPC_RMID) at once, so that it goes with
- * its last user, as X clients do with MIT-SHM segments.
+ * its last user, as X clients do with MIT-SHM segments. With "big" also
+ *   big  key 0x5eed0004, 160 MiB, mode 0600, all a third pattern (as a
+ *        database's buffer pool), not attached.
  * OUTDIR/ready gets the ids. Each time OUTDIR/trigger appears it checks
  * every object by the ids it holds (keys, modes, sizes, contents; the
  * messages read with MSG_COPY so they stay) and writes OUTDIR/result:
@@ -33,6 +35,7 @@
 #define SHM_SIZE (1024 * 1024 + 100)
 #define SHM_FILL (512 * 1024)
 #define SHMP_SIZE 8192
+#define BIG_SIZE (160UL << 20)
 
 union semun {
 	int val;
@@ -47,7 +50,7 @@ static unsigned char pat(size_t i, int which)
 	return (unsigned char)((i * 31 + (i >> 9) + (unsigned)which * 77) & 0xff);
 }
 
-static int shm, shmp, sem, msg, msgp;
+static int shm, shmp, sem, msg, msgp, big = -1;
 static char *attached, *attached_p;
 
 static const char *check_shm(int id, key_t key, mode_t mode, size_t size, size_t fill, int which)
@@ -109,6 +112,8 @@ static const char *check(int round)
 	bad = check_shm(shm, 0x5eed0001, 0640, SHM_SIZE, SHM_FILL, 1);
 	if (!bad)
 		bad = check_shm(shmp, IPC_PRIVATE, 0600, SHMP_SIZE, SHMP_SIZE, 2);
+	if (!bad && big >= 0)
+		bad = check_shm(big, 0x5eed0004, 0600, BIG_SIZE, BIG_SIZE, 4);
 	if (!bad && attached)
 		for (size_t i = 0; i < SHM_SIZE && !bad; i++)
 			if ((unsigned char)attached[i] != (i < SHM_FILL ? pat(i, 1) : 0))
@@ -138,7 +143,7 @@ int main(int argc, char **argv)
 	unsigned char *p;
 
 	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: %s OUTDIR [attach]\n", argv[0]);
+		fprintf(stderr, "usage: %s OUTDIR [attach|rmid|big]\n", argv[0]);
 		return 2;
 	}
 	outdir = argv[1];
@@ -168,6 +173,17 @@ int main(int argc, char **argv)
 		if (shmctl(shmp, IPC_RMID, NULL))
 			return perror("shmctl IPC_RMID"), 1;
 	} else {
+		shmdt(p);
+	}
+	if (argc == 3 && !strcmp(argv[2], "big")) {
+		big = shmget(0x5eed0004, BIG_SIZE, IPC_CREAT | IPC_EXCL | 0600);
+		if (big < 0)
+			return perror("shmget big"), 1;
+		p = shmat(big, NULL, 0);
+		if (p == (void *)-1)
+			return perror("shmat big"), 1;
+		for (size_t i = 0; i < BIG_SIZE; i++)
+			p[i] = pat(i, 4);
 		shmdt(p);
 	}
 	if (semctl(sem, 0, SETALL, (union semun){.array = (unsigned short *)sem_vals}))

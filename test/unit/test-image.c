@@ -18,6 +18,7 @@
 #include "log.h"
 #include "inventory.pb-c.h"
 #include "mnt.pb-c.h"
+#include "ipc-shm.pb-c.h"
 
 #define GOLDEN_DIR "test/unit/fixtures/image/"
 #define CORPUS_DIR "test/fuzz/corpus/image/"
@@ -464,6 +465,88 @@ static int test_roundtrip_raw(void)
 	CHECK(img_reader_open(&r, dfd, "x", IMG_TMPFS_DEV) == 0);
 	CHECK(r.desc == img_desc(IMG_TMPFS_DEV) && r.size == 20);
 	img_reader_close(&r);
+	close(dfd);
+	return 0;
+}
+
+/*
+ * ipcns-shm: entries read one by one from the file, segments' bytes left
+ * there (payload NULL, payload_off where they start); a file cut inside
+ * the bytes, or inside an entry, is refused as a whole-read one would be.
+ */
+static int test_stream_payload(void)
+{
+	int dfd = new_tmpdir(), fd;
+	IpcDescEntry d[2] = {IPC_DESC_ENTRY__INIT, IPC_DESC_ENTRY__INIT};
+	IpcShmEntry e[2] = {IPC_SHM_ENTRY__INIT, IPC_SHM_ENTRY__INIT};
+	static uint8_t bytes[2][8192 + 4];
+	struct img_writer w;
+	struct img_reader r;
+	ProtobufCMessage *m;
+	uint64_t off[2];
+	uint8_t got[16];
+	struct stat st;
+
+	CHECK(dfd >= 0);
+	for (int i = 0; i < 2; i++) {
+		d[i].key = 0x100 + (uint32_t)i;
+		d[i].id = (uint32_t)i;
+		e[i].desc = &d[i];
+		e[i].size = i ? 8190 : 4096; /* the second padded to 8192 */
+		memset(bytes[i], 'a' + i, sizeof(bytes[i]));
+	}
+	CHECK(img_writer_open(&w, dfd, IMG_IPCNS_SHM, 1) == 0);
+	for (int i = 0; i < 2; i++)
+		CHECK(img_write_entry_payload(&w, &e[i].base, bytes[i], (e[i].size + 3) & ~3ULL) == 0);
+	CHECK(img_writer_commit(&w) == 0);
+
+	CHECK(img_reader_open(&r, dfd, "ipcns-shm-1.img", IMG_IPCNS_SHM) == 0);
+	CHECK(r.buf == NULL && r.fd >= 0);
+	for (int i = 0; i < 2; i++) {
+		CHECK(img_read_entry(&r, &m) == 1);
+		CHECK(((IpcShmEntry *)m)->size == e[i].size && ((IpcShmEntry *)m)->desc->key == d[i].key);
+		CHECK(r.payload == NULL && r.payload_len == ((e[i].size + 3) & ~3ULL));
+		off[i] = r.payload_off;
+		CHECK(pread(r.fd, got, sizeof(got), (off_t)off[i]) == sizeof(got));
+		CHECK(got[0] == 'a' + i && got[15] == 'a' + i);
+		protobuf_c_message_free_unpacked(m, NULL);
+	}
+	CHECK(off[1] > off[0] + 4096);
+	CHECK(img_read_entry(&r, &m) == 0);
+	img_reader_close(&r);
+
+	/* opened by name (criu show), the same */
+	CHECK(img_reader_open(&r, dfd, "ipcns-shm-1.img", IMG_ANY) == 0);
+	CHECK(r.buf == NULL && img_read_entry(&r, &m) == 1);
+	protobuf_c_message_free_unpacked(m, NULL);
+	img_reader_close(&r);
+
+	fd = openat(dfd, "ipcns-shm-1.img", O_RDWR);
+	CHECK(fd >= 0 && fstat(fd, &st) == 0);
+	/* the last segment's bytes cut short */
+	CHECK(ftruncate(fd, st.st_size - 100) == 0);
+	CHECK(img_reader_open(&r, dfd, "ipcns-shm-1.img", IMG_IPCNS_SHM) == 0);
+	CHECK(img_read_entry(&r, &m) == 1);
+	protobuf_c_message_free_unpacked(m, NULL);
+	log_capture();
+	CHECK(img_read_entry(&r, &m) < 0 && m == NULL);
+	CHECK_LOG("truncated payload");
+	img_reader_close(&r);
+	/* cut inside the second entry */
+	CHECK(ftruncate(fd, (off_t)off[0] + 4096 + 6) == 0);
+	CHECK(img_reader_open(&r, dfd, "ipcns-shm-1.img", IMG_IPCNS_SHM) == 0);
+	CHECK(img_read_entry(&r, &m) == 1);
+	protobuf_c_message_free_unpacked(m, NULL);
+	log_capture();
+	CHECK(img_read_entry(&r, &m) < 0 && m == NULL);
+	CHECK_LOG("truncated entry");
+	img_reader_close(&r);
+	/* the header alone cut */
+	CHECK(ftruncate(fd, 6) == 0);
+	log_capture();
+	CHECK(img_reader_open(&r, dfd, "ipcns-shm-1.img", IMG_IPCNS_SHM) < 0);
+	CHECK_LOG("truncated header");
+	close(fd);
 	close(dfd);
 	return 0;
 }
@@ -1116,6 +1199,7 @@ static const struct unit_case cases[] = {
 	{"image-roundtrip-mnts", test_roundtrip_mnts},
 	{"image-roundtrip-inventory", test_roundtrip_inventory},
 	{"image-roundtrip-raw", test_roundtrip_raw},
+	{"image-stream-payload", test_stream_payload},
 	{"image-atomic-commit", test_atomic_commit},
 	{"image-atomic-abort", test_atomic_abort},
 	{"image-writer-errors", test_writer_errors},

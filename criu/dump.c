@@ -297,6 +297,7 @@ int cr_dump(const struct options *o)
 	if (!ret)
 		ret = dump_task_tree_opts(&d, &tree,
 					  &(struct task_dump_opts){.shell_job = o->shell_job,
+								   .tcp_established = o->tcp_established,
 								   .release = o->leave_running ? NULL : &journal},
 					  &st);
 	if (!ret)
@@ -313,6 +314,7 @@ int cr_dump(const struct options *o)
 	 * One that is to be killed waits until its images are safe.
 	 */
 	if (ret || o->leave_running) {
+		tcp_repair_release(&d, true);
 		put_back(&journal, ret);
 		release_tree(&tree);
 		frozen_ns = monotonic_ns() - t0;
@@ -322,10 +324,12 @@ int cr_dump(const struct options *o)
 	close(d.imgs_dirfd);
 	if (!frozen_ns) {
 		if (ret) {
+			tcp_repair_release(&d, true);
 			put_back(&journal, ret);
 			release_tree(&tree); /* the commit failed: it runs on */
 		} else {
-			kill_tree(&tree);
+			kill_tree(&tree); /* its connections go silently, in repair mode */
+			tcp_repair_release(&d, false);
 		}
 		frozen_ns = monotonic_ns() - t0;
 	}

@@ -3,7 +3,9 @@
  *
  * A protobuf image is read into memory whole (they are small: a mount entry is
  * ~100 bytes) and parsed from there, so files and in-memory buffers (tests,
- * fuzzing) share one parser. Raw images are not parsed; their reader keeps
+ * fuzzing) share one parser; but one whose payloads are as large as memory
+ * (payload_in_file: System V segments) is read an entry at a time, its
+ * payloads left in the file. Raw images are not parsed; their reader keeps
  * the file descriptor open at offset 0 for the caller.
  */
 #include <ctype.h>
@@ -44,6 +46,7 @@
 #include "ipc-sem.pb-c.h"
 #include "ipc-msg.pb-c.h"
 #include "timer.pb-c.h"
+#include "tcp-stream.pb-c.h"
 
 #define IMG_SERVICE_MAGIC 0x55105940U /* CRIU's other common magic, for service images */
 
@@ -64,6 +67,14 @@ static uint64_t ipc_shm_payload_len(const ProtobufCMessage *msg)
 	uint64_t size = ((const IpcShmEntry *)msg)->size;
 
 	return size > (UINT64_MAX >> 1) ? UINT64_MAX : (size + 3) & ~3ULL;
+}
+
+/* A connection's receive queue, then its send queue. */
+static uint64_t tcp_stream_payload_len(const ProtobufCMessage *msg)
+{
+	const TcpStreamEntry *e = (const TcpStreamEntry *)msg;
+
+	return (uint64_t)e->inq_len + e->outq_len;
 }
 
 /* A set's values, 16 bits each, padded to 8 bytes. */
@@ -167,6 +178,8 @@ static const struct img_type_desc img_types[IMG_NR] = {
 		.payload_len = ipc_sem_payload_len),
 	IMG_ROW(IPCNS_MSG, "ipcns-msg-%u.img", 0x55453737U, &ipc_msg_entry__descriptor,
 		.payload_scan = ipc_msg_payload_scan),
+	IMG_ROW(TCP_STREAM, "tcp-stream-%x.img", 0x51465506U, &tcp_stream_entry__descriptor,
+		.payload_len = tcp_stream_payload_len),
 };
 /* clang-format on */
 
@@ -181,13 +194,16 @@ const struct img_type_desc *img_desc(enum img_type type)
 static bool name_matches(const char *fmt, const char *s)
 {
 	while (*fmt) {
-		if (fmt[0] == '%' && fmt[1] == 'u') {
+		if (fmt[0] == '%' && (fmt[1] == 'u' || fmt[1] == 'x')) {
+			bool hex = fmt[1] == 'x';
 			uint64_t v = 0;
 
-			if (!isdigit((unsigned char)*s))
+			if (!(hex ? isxdigit((unsigned char)*s) : isdigit((unsigned char)*s)))
 				return false;
-			while (isdigit((unsigned char)*s)) {
-				v = v * 10 + (uint64_t)(*s - '0');
+			while (hex ? isxdigit((unsigned char)*s) : isdigit((unsigned char)*s)) {
+				int dv = isdigit((unsigned char)*s) ? *s - '0' : (tolower((unsigned char)*s) - 'a' + 10);
+
+				v = v * (hex ? 16 : 10) + (uint64_t)dv;
 				if (v > UINT32_MAX)
 					return false;
 				s++;
@@ -638,12 +654,20 @@ int img_reader_open(struct img_reader *r, int dirfd, const char *name, enum img_
 	}
 
 	/* the header says the type, and whether its payloads stay in the file */
-	n = pread(fd, head, sizeof(head), 0);
-	if (n < 0) {
-		ret = -errno;
-		pr_perror("can't read %s", name);
-		close(fd);
-		return ret;
+	for (n = 0; n < (ssize_t)sizeof(head);) {
+		ssize_t k = pread(fd, head + n, sizeof(head) - (size_t)n, (off_t)n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			ret = -errno;
+			pr_perror("can't read %s", name);
+			close(fd);
+			return ret;
+		}
+		if (k == 0)
+			break; /* a short file: parse_header says so */
+		n += k;
 	}
 	r->buf = head;
 	r->size = (uint64_t)n;
@@ -794,7 +818,7 @@ out:
 	return found;
 }
 
-/* Checks and skips the payload that follows entry `m` (pipes-data). */
+/* Checks and skips the payload that follows entry `m` (pipes-data, a segment's bytes...). */
 static int skip_payload(struct img_reader *r, const ProtobufCMessage *m)
 {
 	uint64_t left = r->size - r->off, want;

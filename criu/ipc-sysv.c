@@ -527,6 +527,11 @@ int sysv_read(int dirfd, struct sysv_objs *o)
 			       o->shm[i]->desc->id);
 			return -EOPNOTSUPP;
 		}
+		if (o->shm[i]->size > SIZE_MAX / 2) {
+			pr_err("ipcns-shm-1.img: segment %u has a size of %" PRIu64 " bytes\n", o->shm[i]->desc->id,
+			       o->shm[i]->size);
+			return -EINVAL;
+		}
 		if (o->shm[i]->has_hugetlb_flag && o->shm[i]->hugetlb_flag) {
 			pr_err("ipcns-shm-1.img: segment %u is a hugetlb one: not supported\n", o->shm[i]->desc->id);
 			return -EOPNOTSUPP;
@@ -632,7 +637,13 @@ static int create_shm(const IpcShmEntry *e, int fd, uint64_t off, uint8_t *buf)
 	}
 	for (uint64_t done = 0; !ret && done < e->size;) {
 		size_t n = e->size - done < SYSV_CHUNK ? (size_t)(e->size - done) : SYSV_CHUNK;
+		off_t data = lseek(fd, (off_t)(off + done), SEEK_DATA);
 
+		/* a hole in the image (a sparse copy of it) is zeros: nothing to read */
+		if ((data < 0 && errno == ENXIO) || (data >= 0 && (uint64_t)data >= off + done + n)) {
+			done += n;
+			continue;
+		}
 		ret = pread_full(fd, buf, n, off + done);
 		if (ret) {
 			pr_err("ipcns-shm-1.img: can't read segment %u's bytes at offset %" PRIu64 ": %s\n", d->id,

@@ -37,6 +37,9 @@ static const char usage_text[] =
 	"  --auto-dedup             restore: punch each page out of pages-N.img once it is\n"
 	"                           restored (frees the images' memory as it goes; the\n"
 	"                           images can't be restored again). dump: no effect\n"
+	"  --tcp-established        dump: established TCP connections too (TCP_REPAIR; both\n"
+	"                           ends in the tree, or peers quiet until restore: there\n"
+	"                           is no network lock yet). restore: accepted, no effect\n"
 	"  --pidfile FILE           write the root task's PID to FILE\n"
 	"  --timeout N              seconds to wait for the tree to freeze\n"
 	"  --external mnt[KEY]:VAL  dump: KEY is a mountpoint in the container, VAL a name for it\n"
@@ -62,6 +65,7 @@ enum {
 	OPT_FEATURE,
 	OPT_INHERIT_FD,
 	OPT_AUTO_DEDUP,
+	OPT_TCP_ESTABLISHED,
 };
 
 static const struct option long_opts[] = {
@@ -87,6 +91,7 @@ static const struct option long_opts[] = {
 	{ "feature", required_argument, NULL, OPT_FEATURE },
 	{ "inherit-fd", required_argument, NULL, OPT_INHERIT_FD },
 	{ "auto-dedup", no_argument, NULL, OPT_AUTO_DEDUP },
+	{ "tcp-established", no_argument, NULL, OPT_TCP_ESTABLISHED },
 	{},
 };
 
@@ -330,6 +335,9 @@ static int parse_one(struct options *o, int c, const char *arg)
 		return parse_external(o, arg);
 	case OPT_INHERIT_FD:
 		return parse_inherit_fd(o, arg);
+	case OPT_TCP_ESTABLISHED:
+		o->tcp_established = true;
+		return 0;
 	case OPT_AUTO_DEDUP:
 		o->auto_dedup = true;
 		return 0;

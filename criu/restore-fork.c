@@ -181,11 +181,17 @@ static int open_file_table(struct rtree *t)
 	_cleanup_free_ bool *used = xzalloc(t->nr_files + 1);
 
 	mark_used(t, used);
-	for (size_t i = 0; i < t->nr_files; i++) {
+	/*
+	 * Established TCP connections last (the second pass), when every
+	 * listener has its port: in repair mode they may share it
+	 * (restore-tcp.c); then all out of repair mode at once.
+	 */
+	for (size_t k = 0; k < 2 * t->nr_files; k++) {
+		size_t i = k % t->nr_files;
 		struct rfile *f = &t->files[i];
 		int ret;
 
-		if (!used[i])
+		if (!used[i] || rfile_tcp_established(f) != (k >= t->nr_files))
 			continue;
 		if (f->host_fd >= 0) {
 			ret = move_fd(f->host_fd, f->table_fd);
@@ -228,6 +234,12 @@ static int open_file_table(struct rtree *t)
 			pr_err("file %u: type %d can't be restored\n", f->fe->id, f->fe->type);
 			ret = -EOPNOTSUPP;
 		}
+		if (ret)
+			return ret;
+	}
+	for (size_t i = 0; i < t->nr_files; i++) {
+		int ret = used[i] && rfile_tcp_established(&t->files[i]) ? rtree_tcp_resume(&t->files[i]) : 0;
+
 		if (ret)
 			return ret;
 	}

@@ -210,11 +210,12 @@ static int check_inet(const InetSkEntry *e)
 
 	if ((e->family != AF_INET && e->family != AF_INET6) || !(tcp || udp) || e->src_port > 65535 ||
 	    e->dst_port > 65535 || (e->n_src_addr && e->n_src_addr != words) ||
-	    (e->n_dst_addr && e->n_dst_addr != words) || (tcp && e->state != 10 && e->state != 7) ||
+	    (e->n_dst_addr && e->n_dst_addr != words) || (tcp && e->state != 10 && e->state != 7 && e->state != 1) ||
+	    (tcp && e->state == 1 && (!e->dst_port || !e->n_dst_addr || !e->src_port || !e->n_src_addr)) ||
 	    (udp && e->state != 1 && e->state != 7) || (udp && e->state == 1 && (!e->dst_port || !e->n_dst_addr)) ||
 	    e->backlog > INT32_MAX || (e->opts->so_bound_dev && strlen(e->opts->so_bound_dev) >= 16)) {
 		pr_err("files.img: socket %u (family %u, type %u, protocol %u, state %u) is one restore can't make: "
-		       "only TCP listening or unconnected sockets and UDP sockets of IPv4 or IPv6\n",
+		       "only TCP listening, unconnected or established sockets and UDP sockets of IPv4 or IPv6\n",
 		       e->id, e->family, e->type, e->proto, e->state);
 		return -EINVAL;
 	}
@@ -257,6 +258,10 @@ static int read_files(struct rtree *t)
 		t->files[i].table_fd = -1;
 		t->files[i].host_fd = -1;
 		hmap_put_int(&t->file_by_id, fe->id, &t->files[i]);
+		if (rfile_tcp_established(&t->files[i]) && (ret = rtree_read_tcp(t, &t->files[i]))) {
+			t->nr_files = i + 1; /* freed with the others */
+			return ret;
+		}
 	}
 	t->nr_files = n;
 	for (size_t i = 0; i < n; i++) {
@@ -1152,9 +1157,11 @@ void rtree_free(struct rtree *t)
 	sysv_free(&t->sysv);
 	if (t->host_proc_fd >= 0)
 		close(t->host_proc_fd);
-	for (size_t i = 0; i < t->nr_files; i++)
+	for (size_t i = 0; i < t->nr_files; i++) {
 		if (t->files[i].host_fd >= 0)
 			close(t->files[i].host_fd);
+		rfile_free_tcp(&t->files[i]);
+	}
 	for (size_t i = 0; i < t->nr; i++) {
 		free(t->procs[i].threads);
 		free(t->procs[i].pagemap);

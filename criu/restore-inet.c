@@ -3,7 +3,9 @@
  * again in the tree's network namespace: options (SO_REUSEADDR first, so
  * that the dumped port can be taken), IPV6_V6ONLY, bound to its address
  * and port, then listening with its backlog, or connected (UDP) to its
- * peer. What restore-images.c's checks let through only.
+ * peer; an established TCP connection in repair mode from the start, its
+ * state set by restore-tcp.c. What restore-images.c's checks let through
+ * only.
  */
 #define LOG_PREFIX "restore: "
 
@@ -109,6 +111,10 @@ int rtree_open_inet(const struct rfile *f)
 			e->family == AF_INET ? IP_FREEBIND : IPV6_FREEBIND, 1, "IP_FREEBIND", e->id);
 	if (e->family == AF_INET6 && e->has_v6only)
 		set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, e->v6only, "IPV6_V6ONLY", e->id);
+	/* an established connection: in repair mode before bind, which then
+	 * may share a listener's port (SO_REUSEADDR above would undo that) */
+	if (f->tcp && rtree_tcp_repair_on(fd, e->id))
+		goto fail;
 	/* bound when it was: a port, or an address of its own */
 	if (e->src_port || !any_addr(e->src_addr, e->n_src_addr)) {
 		al = make_addr(e, e->src_addr, e->n_src_addr, e->src_port, &a);
@@ -121,7 +127,13 @@ int rtree_open_inet(const struct rfile *f)
 		pr_perror("socket %u: can't listen again", e->id);
 		goto fail;
 	}
-	if (e->state == TCP_ESTABLISHED) { /* a connected UDP socket */
+	if (f->tcp) {
+		al = make_addr(e, e->dst_addr, e->n_dst_addr, e->dst_port, &a);
+		if (rtree_tcp_repair(f, fd, (struct sockaddr *)&a, al)) {
+			errno = EIO;
+			goto fail;
+		}
+	} else if (e->state == TCP_ESTABLISHED) { /* a connected UDP socket */
 		al = make_addr(e, e->dst_addr, e->n_dst_addr, e->dst_port, &a);
 		if (connect(fd, (struct sockaddr *)&a, al)) {
 			pr_perror("socket %u: can't connect it again to port %u", e->id, e->dst_port);

@@ -7,8 +7,11 @@
  * getpeername, TCP_INFO (state; for a listener its backlog and the
  * connections waiting in it), options.
  *
- * Refused, naming the pid and fd: a connected TCP socket (its stream
- * would need TCP_REPAIR), a listener with connections not accepted yet
+ * Established TCP connections with --tcp-established (their stream
+ * through TCP_REPAIR: task-dump-tcp.c).
+ *
+ * Refused, naming the pid and fd: an established TCP connection without
+ * --tcp-established, one connecting or closing, a listener with connections not accepted yet
  * (they would be reset), other protocols (raw, SCTP...). Datagrams waiting
  * in a UDP socket are dropped, with a warning, as a network may drop them.
  */
@@ -113,11 +116,23 @@ int td_dump_inet(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 			pr_perror("process %d: TCP_INFO of socket fd %d", p->pid, f->fd);
 			return -errno;
 		}
-		if (ti.tcpi_state != TCP_LISTEN && ti.tcpi_state != TCP_CLOSE) {
-			pr_err("process %d: fd %d is a TCP socket in state %u (connected, or connecting or closing): "
-			       "only listening and unconnected TCP sockets can be dumped yet\n",
+		if (ti.tcpi_state == TCP_ESTABLISHED && !c->opts.tcp_established) {
+			pr_err("process %d: fd %d is an established TCP connection: dump it with --tcp-established "
+			       "(its peer must then wait until the restore, or be in the tree too)\n",
+			       p->pid, f->fd);
+			return -EOPNOTSUPP;
+		}
+		if (ti.tcpi_state != TCP_LISTEN && ti.tcpi_state != TCP_CLOSE && ti.tcpi_state != TCP_ESTABLISHED) {
+			pr_err("process %d: fd %d is a TCP socket in state %u (connecting or closing): only listening, "
+			       "unconnected and established TCP sockets can be dumped\n",
 			       p->pid, f->fd, ti.tcpi_state);
 			return -EOPNOTSUPP;
+		}
+		if (ti.tcpi_state == TCP_ESTABLISHED) {
+			int ret = td_dump_tcp_stream(c, p, f);
+
+			if (ret)
+				return ret;
 		}
 		if (ti.tcpi_state == TCP_LISTEN && ti.tcpi_unacked) {
 			pr_err("process %d: fd %d is a TCP listener with %u connections waiting to be accepted, which "
@@ -133,8 +148,9 @@ int td_dump_inet(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 		o.tcp_keepcnt = (uint32_t)int_opt(f->lfd, IPPROTO_TCP, TCP_KEEPCNT);
 		o.tcp_keepidle = (uint32_t)int_opt(f->lfd, IPPROTO_TCP, TCP_KEEPIDLE);
 		o.tcp_keepintvl = (uint32_t)int_opt(f->lfd, IPPROTO_TCP, TCP_KEEPINTVL);
-		/* TCP options upstream's images have no field for: said, not silently lost */
-		if (int_opt(f->lfd, IPPROTO_TCP, TCP_NODELAY) > 0 ||
+		/* TCP options upstream's images have no field for: said, not silently lost
+		 * (an established connection's TCP_NODELAY is in its tcp-stream image) */
+		if ((ti.tcpi_state != TCP_ESTABLISHED && int_opt(f->lfd, IPPROTO_TCP, TCP_NODELAY) > 0) ||
 		    int_opt(f->lfd, IPPROTO_TCP, TCP_DEFER_ACCEPT) > 0 ||
 		    int_opt(f->lfd, IPPROTO_TCP, TCP_FASTOPEN) > 0 ||
 		    int_opt(f->lfd, IPPROTO_TCP, TCP_USER_TIMEOUT) > 0)

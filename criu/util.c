@@ -155,7 +155,7 @@ int pread_full(int fd, void *buf, size_t n, uint64_t off)
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0)
-			return k ? -errno : -EIO;
+			return k ? -errno : -ENODATA;
 		got += (size_t)k;
 	}
 	return 0;

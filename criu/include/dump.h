@@ -27,12 +27,19 @@ struct dump_ctx {
 	unsigned mnt_ns_id; /* 0: the task shares criu's mount namespace */
 	struct sysv_ref *sysv_refs; /* checked against the segments write_ipcns saves */
 	size_t nr_sysv_refs;
+	/* task-dump-tcp.c: criu's copies of the sockets it put in TCP repair mode */
+	int *repair_fds;
+	size_t nr_repair_fds;
 };
 
 /* Opens a new pending image (owned by the context). */
 struct img_writer *dump_new_image(struct dump_ctx *d, enum img_type type, unsigned id);
 
 int cr_dump(const struct options *o);
+
+/* task-dump-tcp.c: closes the copies of the sockets in repair mode; with
+ * resume, takes each out of it first (a tree that runs on). */
+void tcp_repair_release(struct dump_ctx *d, bool resume);
 
 /* The mount stage (mount-dump.c). */
 int dump_mounts(struct dump_ctx *d);

@@ -53,6 +53,7 @@ enum img_type {
 	IMG_IPCNS_SHM,	/* ipcns-shm-<ns id>.img, ipc_shm_entry per segment, each followed by its bytes */
 	IMG_IPCNS_SEM,	/* ipcns-sem-<ns id>.img, ipc_sem_entry per set, each followed by its values */
 	IMG_IPCNS_MSG,	/* ipcns-msg-<ns id>.img, ipc_msg_entry per queue, each followed by its messages */
+	IMG_TCP_STREAM, /* tcp-stream-<socket inode, hex>.img, one tcp_stream_entry and its queues */
 	IMG_NR,
 	IMG_ANY = -1, /* for img_reader_open: accept any known type */
 };
@@ -145,7 +146,8 @@ int img_reader_open_mem(struct img_reader *r, const void *buf, size_t len, const
  * 0 at a clean end of file, <0 on a truncated/oversized/undecodable entry.
  * The first entry of a pagemap image is a pagemap_head (desc->pb_head); an
  * entry's payload, if the type has one, is checked and skipped, and
- * r->payload points to it. */
+ * r->payload points to it (or, read from a file, r->payload_off says where
+ * it is for a payload_in_file type). */
 int img_read_entry(struct img_reader *r, ProtobufCMessage **msg);
 void img_reader_close(struct img_reader *r);
 

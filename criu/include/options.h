@@ -43,6 +43,7 @@ struct options {
 	bool restore_detached;
 	bool shell_job;
 	bool auto_dedup; /* --auto-dedup: restore punches restored pages out of the images */
+	bool tcp_established; /* --tcp-established: dump established TCP connections (TCP_REPAIR) */
 	char *pidfile;
 	unsigned timeout;
 

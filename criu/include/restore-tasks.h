@@ -45,6 +45,7 @@
 #include "pstree.pb-c.h"
 #include "seize.h"
 #include "sk-opts.pb-c.h"
+#include "tcp-stream.pb-c.h"
 #include "tty.pb-c.h"
 
 enum {
@@ -79,6 +80,10 @@ struct rfile {
 	 * an epoll's owner registers its watched fds; a socket becomes its uid's */
 	struct rproc *holder;
 	int holder_fd;
+	/* an established TCP connection (restore-tcp.c): its tcp-stream
+	 * image's entry and queues (owned) */
+	TcpStreamEntry *tcp;
+	uint8_t *tcp_data;
 };
 
 struct rthread {
@@ -217,6 +222,19 @@ int rtree_open_unix(struct rfile *f);
 void rtree_set_sock_opts(int fd, const SkOptsEntry *o);
 /* restore-inet.c: an IPv4/IPv6 socket bound, listening or connected again. */
 int rtree_open_inet(const struct rfile *f);
+
+/* restore-tcp.c: established TCP connections. */
+struct sockaddr;
+bool rfile_tcp_established(const struct rfile *f);
+/* Reads and checks f's tcp-stream image into f->tcp, f->tcp_data. */
+int rtree_read_tcp(struct rtree *t, struct rfile *f);
+void rfile_free_tcp(struct rfile *f);
+/* fd, new, into repair mode (before its options and bind). */
+int rtree_tcp_repair_on(int fd, uint32_t id);
+/* fd, in repair mode and bound, connected to peer with f's state and queues. */
+int rtree_tcp_repair(const struct rfile *f, int fd, const struct sockaddr *peer, unsigned peer_len);
+/* f's socket (at its table_fd) out of repair mode, its unsent bytes written. */
+int rtree_tcp_resume(const struct rfile *f);
 /* restore-fown.c: F_SETOWN_EX/F_SETSIG of every file that had an owner. */
 int rtree_restore_fowns(struct rtree *t);
 /* restore-anon.c: the fds p's epolls watch, once p's fds are in place. */

@@ -58,6 +58,9 @@ struct task_dump_opts {
 	bool no_threads;
 	/* -j: terminals are the user's, restore connects them to its own. */
 	bool shell_job;
+	/* --tcp-established: established TCP connections are dumped
+	 * (task-dump-tcp.c), not refused. */
+	bool tcp_established;
 	/* Non-NULL when the dump is to kill the tree: memory is given back as
 	 * it is dumped and journaled here, for prel_undo() if the dump fails
 	 * (page-release.h). */
@@ -245,7 +248,10 @@ int td_dump_unix(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 /* task-dump-unix.c: the SOL_SOCKET options every socket has. */
 struct SkOptsEntry;
 int td_sock_opts(int fd, struct SkOptsEntry *o);
-/* task-dump-inet.c: an IPv4/IPv6 TCP or UDP socket (not a connected TCP one). */
+/* task-dump-tcp.c: an established TCP connection's state and queues, to
+ * tcp-stream-<ino>.img; the socket left in repair mode (dump_ctx). */
+int td_dump_tcp_stream(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f);
+/* task-dump-inet.c: an IPv4/IPv6 TCP or UDP socket (established TCP with --tcp-established). */
 int td_dump_inet(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f, int family, uint32_t id,
 		 FownEntry *fown);
 int td_unix_check_peers(struct td_ctx *c);

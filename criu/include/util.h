@@ -81,7 +81,7 @@ const char *path_below(const char *path, const char *prefix);
 uint64_t monotonic_ns(void);
 
 /* n bytes of fd at off, whole, into buf (EINTR retried): 0, -errno, or
- * -EIO for a file that ends before. */
+ * -ENODATA for a file that ends before. */
 int pread_full(int fd, void *buf, size_t n, uint64_t off);
 
 #endif

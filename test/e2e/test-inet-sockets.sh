@@ -101,7 +101,7 @@ if CPID=$(UNSHARE_EXTRA=--net start_container "$R" "$CLEAN" 'exec </dev/null >/d
 	wait_until 10 [ -s "$R/out/ready" ]
 	run_criu dump -t "$CPID" -D "$WORK/img-conn" -v4 -o "$WORK/dump-conn.log"
 	expect inet-connected-refused [ "$RC" -ne 0 ]
-	expect inet-connected-message contains "$OUT" "is a TCP socket in state 1"
+	expect inet-connected-message contains "$OUT" "is an established TCP connection: dump it with --tcp-established"
 	verified inet-connected-runs-on
 	stop_task "$CPID"
 else

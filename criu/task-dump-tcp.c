@@ -1,0 +1,194 @@
+/*
+ * Dump, act: an established TCP connection (--tcp-established, as
+ * upstream), read through TCP_REPAIR on criu's copy of the socket. In
+ * repair mode the kernel sends nothing for the socket and lets its state
+ * be read: the sequence numbers of both queues (TCP_QUEUE_SEQ), their
+ * bytes (MSG_PEEK with the queue chosen by TCP_REPAIR_QUEUE: what was
+ * received and not read, what was written and not acknowledged), the
+ * options the handshake agreed (tcp_info), the clock (TCP_TIMESTAMP)
+ * and the windows (TCP_REPAIR_WINDOW). They go to tcp-stream-<inode>.img.
+ *
+ * The socket stays in repair mode until the dump ends (the descriptor is
+ * kept in dump_ctx): a tree that is killed then takes its connections
+ * with it silently, with no FIN or RST to the peer, so that the restored
+ * socket goes on where this one stopped; a tree that runs on (-R, or a
+ * failed dump) gets them back out of repair mode first
+ * (tcp_repair_release()).
+ *
+ * There is no network lock yet: a peer outside the tree that sends while
+ * the tree is frozen can have bytes acknowledged after they were read, and
+ * one that sends between dump and restore gets a reset from the host.
+ * Connections whose both ends are in the tree, or whose peers wait, are
+ * carried exactly.
+ */
+#define LOG_PREFIX "task-dump: "
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/sockios.h>
+#include <unistd.h>
+
+#include "dump.h"
+#include "log.h"
+#include "task-dump.h"
+#include "tcp-stream.pb-c.h"
+#include "util.h"
+
+static int get_u32(int fd, int name, uint32_t *v, const char *what, const struct td_proc *p, int nr)
+{
+	int x = 0;
+	socklen_t l = sizeof(x);
+
+	if (getsockopt(fd, IPPROTO_TCP, name, &x, &l)) {
+		pr_perror("process %d: fd %d: can't read %s of its TCP connection", p->pid, nr, what);
+		return -errno;
+	}
+	*v = (uint32_t)x;
+	return 0;
+}
+
+/* One queue's sequence number and bytes (len of them, peeked into buf). */
+static int read_queue(int fd, int q, uint32_t *seq, char *buf, uint32_t len, const struct td_proc *p, int nr)
+{
+	const char *name = q == TCP_RECV_QUEUE ? "receive" : "send";
+	ssize_t got = 0;
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_QUEUE, &q, sizeof(q))) {
+		pr_perror("process %d: fd %d: can't choose its TCP %s queue", p->pid, nr, name);
+		return -errno;
+	}
+	if (get_u32(fd, TCP_QUEUE_SEQ, seq, "the queue's sequence number", p, nr))
+		return -errno;
+	/* a peek starts at the queue's head each time: it must take it all at once */
+	while (len) {
+		got = recv(fd, buf, len, MSG_PEEK | MSG_DONTWAIT);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got != (ssize_t)len) {
+			pr_err("process %d: fd %d: read %zd of the %u bytes in its TCP %s queue%s%s\n", p->pid, nr,
+			       got, len, name, got < 0 ? ": " : "", got < 0 ? strerror(errno) : "");
+			return -EIO;
+		}
+		break;
+	}
+	return 0;
+}
+
+static void remember(struct dump_ctx *d, int fd)
+{
+	d->repair_fds = xrealloc(d->repair_fds, (d->nr_repair_fds + 1) * sizeof(*d->repair_fds));
+	d->repair_fds[d->nr_repair_fds++] = fd;
+}
+
+int td_dump_tcp_stream(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f)
+{
+	TcpStreamEntry e = TCP_STREAM_ENTRY__INIT;
+	struct tcp_repair_window win;
+	struct tcp_info ti;
+	socklen_t l;
+	int on = TCP_REPAIR_ON, fd, inq = 0, outq = 0, unsent = 0, ret;
+	_cleanup_free_ char *data = NULL;
+	struct img_writer *w;
+
+	fd = fcntl(f->lfd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0) {
+		pr_perror("process %d: can't keep a copy of socket fd %d", p->pid, f->fd);
+		return -errno;
+	}
+	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof(on))) {
+		ret = -errno;
+		pr_perror("process %d: fd %d: can't put its TCP connection in repair mode (TCP_REPAIR needs "
+			  "CAP_NET_ADMIN in the socket's network namespace)",
+			  p->pid, f->fd);
+		close(fd);
+		return ret;
+	}
+	remember(c->d, fd); /* from now on, released (or killed with the tree) with the others */
+
+	l = sizeof(ti);
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) || ti.tcpi_state != TCP_ESTABLISHED) {
+		pr_err("process %d: fd %d: its TCP connection is no longer established (state %u)\n", p->pid, f->fd,
+		       ti.tcpi_state);
+		return -EAGAIN;
+	}
+	if (ioctl(fd, SIOCINQ, &inq) || ioctl(fd, SIOCOUTQ, &outq) || ioctl(fd, SIOCOUTQNSD, &unsent) || inq < 0 ||
+	    outq < 0 || unsent < 0 || unsent > outq) {
+		pr_perror("process %d: fd %d: can't size its TCP queues", p->pid, f->fd);
+		return -EIO;
+	}
+	data = xmalloc((size_t)inq + (size_t)outq + 1);
+	ret = read_queue(fd, TCP_RECV_QUEUE, &e.inq_seq, data, (uint32_t)inq, p, f->fd);
+	if (!ret)
+		ret = read_queue(fd, TCP_SEND_QUEUE, &e.outq_seq, data + inq, (uint32_t)outq, p, f->fd);
+	if (ret)
+		return ret;
+	e.inq_len = (uint32_t)inq;
+	e.outq_len = (uint32_t)outq;
+	e.has_unsq_len = true;
+	e.unsq_len = (uint32_t)unsent;
+	e.opt_mask = ti.tcpi_options;
+	e.snd_wscale = ti.tcpi_snd_wscale;
+	e.has_rcv_wscale = true;
+	e.rcv_wscale = ti.tcpi_rcv_wscale;
+	ret = get_u32(fd, TCP_MAXSEG, &e.mss_clamp, "TCP_MAXSEG", p, f->fd);
+	if (!ret && (ti.tcpi_options & TCPI_OPT_TIMESTAMPS)) {
+		e.has_timestamp = true;
+		ret = get_u32(fd, TCP_TIMESTAMP, &e.timestamp, "TCP_TIMESTAMP", p, f->fd);
+	}
+	if (ret)
+		return ret;
+	l = sizeof(win);
+	if (getsockopt(fd, IPPROTO_TCP, TCP_REPAIR_WINDOW, &win, &l) || l != sizeof(win)) {
+		pr_perror("process %d: fd %d: can't read the windows of its TCP connection", p->pid, f->fd);
+		return -EIO;
+	}
+	e.has_snd_wl1 = e.has_snd_wnd = e.has_max_window = e.has_rcv_wnd = e.has_rcv_wup = true;
+	e.snd_wl1 = win.snd_wl1;
+	e.snd_wnd = win.snd_wnd;
+	e.max_window = win.max_window;
+	e.rcv_wnd = win.rcv_wnd;
+	e.rcv_wup = win.rcv_wup;
+	{
+		uint32_t v = 0;
+
+		e.has_nodelay = e.has_cork = true;
+		ret = get_u32(fd, TCP_NODELAY, &v, "TCP_NODELAY", p, f->fd);
+		e.nodelay = v != 0;
+		if (!ret)
+			ret = get_u32(fd, TCP_CORK, &v, "TCP_CORK", p, f->fd);
+		e.cork = v != 0;
+		if (ret)
+			return ret;
+	}
+	w = dump_new_image(c->d, IMG_TCP_STREAM, (unsigned)f->ino);
+	if (!w)
+		return -EIO;
+	ret = img_write_entry_payload(w, &e.base, data, (size_t)inq + (size_t)outq);
+	if (!ret)
+		pr_debug("process %d: fd %d: TCP connection, %d bytes received and unread, %d written and "
+			 "unacknowledged (%d of them unsent)\n",
+			 p->pid, f->fd, inq, outq, unsent);
+	return ret;
+}
+
+void tcp_repair_release(struct dump_ctx *d, bool resume)
+{
+	int off = TCP_REPAIR_OFF;
+
+	for (size_t i = 0; i < d->nr_repair_fds; i++) {
+		if (resume && setsockopt(d->repair_fds[i], IPPROTO_TCP, TCP_REPAIR, &off, sizeof(off)))
+			pr_warn("can't take a TCP connection out of repair mode: %m\n");
+		close(d->repair_fds[i]);
+	}
+	free(d->repair_fds);
+	d->repair_fds = NULL;
+	d->nr_repair_fds = 0;
+}

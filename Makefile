@@ -10,7 +10,7 @@
 #   make check-asan run the tests with AddressSanitizer/UBSan
 
 CC       ?= gcc
-PKGS     := libprotobuf-c libarchive libcap zlib
+PKGS     := libprotobuf-c libarchive libcap zlib libnftables
 # CFLAGS/LDLIBS may be set on the command line (e.g. sanitizers); the flags
 # the build needs are added on top with override.
 CFLAGS   ?= -O2 -g
@@ -18,7 +18,7 @@ CFLAGS   ?= -O2 -g
 WERROR   ?= -Werror
 override CFLAGS += -Wall -Wextra $(WERROR) -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE \
 	    -Icriu/include -Iinclude -Iimages $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-override LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lprotobuf-c -larchive -lcap -lz)
+override LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lprotobuf-c -larchive -lcap -lz -lnftables)
 VERSION  := 0.1
 
 PROTOS   := $(wildcard images/*.proto)

@@ -18,7 +18,8 @@
  *   open_file_table): out of repair mode
  *   (the kernel sends a window probe, and retransmits what was not
  *   acknowledged when its timer fires), the bytes never sent written
- *   normally, SO_REUSEADDR set again (leaving repair mode clears it).
+ *   normally, SO_REUSEADDR set again (leaving repair mode clears it), the
+ *   network lock dump put on the connection taken off (net-lock.c).
  */
 #define LOG_PREFIX "restore: "
 
@@ -32,6 +33,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "net-lock.h"
 #include "restore-tasks.h"
 #include "sk-inet.pb-c.h"
 #include "tcp-stream.pb-c.h"
@@ -255,6 +257,9 @@ static int resume_one(const struct rfile *f)
 		}
 		done += (size_t)n;
 	}
+	/* the peer's packets let through again (dump locked them when it may be outside the tree) */
+	if (!ret)
+		ret = net_unlock_tcp(f->fe->isk->ino);
 	/* the buffer sizes as dumped: those set by hand again, the others to the kernel's tuning */
 	if (!ret && (e->inq_len || e->outq_len)) {
 		const SkOptsEntry *o = f->fe->isk->opts;

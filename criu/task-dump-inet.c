@@ -32,6 +32,7 @@
 
 #include "fdinfo.pb-c.h"
 #include "log.h"
+#include "net-lock.h"
 #include "sk-inet.pb-c.h"
 #include "task-dump.h"
 #include "util.h"
@@ -64,6 +65,18 @@ static size_t split_addr(const struct sockaddr_storage *a, uint32_t *words, uint
 	}
 	*port = 0;
 	return 0;
+}
+
+/* Is the socket in criu's own network namespace (where a peer outside the tree may be)? */
+static bool in_criu_netns(int sk)
+{
+	struct stat a, b;
+	int nsfd = ioctl(sk, SIOCGSKNS);
+	bool same = nsfd < 0 || (!fstat(nsfd, &a) && !stat("/proc/self/ns/net", &b) && a.st_ino == b.st_ino);
+
+	if (nsfd >= 0)
+		close(nsfd);
+	return same;
 }
 
 int td_dump_inet(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f, int family, uint32_t id,
@@ -128,12 +141,7 @@ int td_dump_inet(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 			       p->pid, f->fd, ti.tcpi_state);
 			return -EOPNOTSUPP;
 		}
-		if (ti.tcpi_state == TCP_ESTABLISHED) {
-			int ret = td_dump_tcp_stream(c, p, f);
 
-			if (ret)
-				return ret;
-		}
 		if (ti.tcpi_state == TCP_LISTEN && ti.tcpi_unacked) {
 			pr_err("process %d: fd %d is a TCP listener with %u connections waiting to be accepted, which "
 			       "can't be dumped yet (they would be reset)\n",
@@ -214,6 +222,14 @@ int td_dump_inet(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 	if (family == AF_INET6) {
 		ie.has_v6only = true;
 		ie.v6only = int_opt(f->lfd, IPPROTO_IPV6, IPV6_V6ONLY) != 0;
+	}
+	if (type == SOCK_STREAM && ie.state == TCP_ESTABLISHED) {
+		struct net_lock_conn lk = {.ino = ie.ino, .family = family, .src = src, .dst = dst,
+					   .src_port = ie.src_port, .dst_port = ie.dst_port};
+		int ret = td_dump_tcp_stream(c, p, f, in_criu_netns(f->lfd) ? &lk : NULL);
+
+		if (ret)
+			return ret;
 	}
 	ie.fown = fown;
 	ie.opts = &o;

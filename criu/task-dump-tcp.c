@@ -15,11 +15,10 @@
  * failed dump) gets them back out of repair mode first
  * (tcp_repair_release()).
  *
- * There is no network lock yet: a peer outside the tree that sends while
- * the tree is frozen can have bytes acknowledged after they were read, and
- * one that sends between dump and restore gets a reset from the host.
- * Connections whose both ends are in the tree, or whose peers wait, are
- * carried exactly.
+ * A connection of criu's own network namespace, whose peer may be outside
+ * the tree, is locked first (net-lock.c: its packets dropped both ways),
+ * so that nothing is acknowledged after its queues are read and the peer
+ * gets no reset while the tree is gone; restore unlocks it.
  */
 #define LOG_PREFIX "task-dump: "
 
@@ -37,6 +36,7 @@
 
 #include "dump.h"
 #include "log.h"
+#include "net-lock.h"
 #include "task-dump.h"
 #include "tcp-stream.pb-c.h"
 #include "util.h"
@@ -87,7 +87,8 @@ static void remember(struct dump_ctx *d, int fd)
 	d->repair_fds[d->nr_repair_fds++] = fd;
 }
 
-int td_dump_tcp_stream(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f)
+int td_dump_tcp_stream(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f,
+		       const struct net_lock_conn *lock)
 {
 	TcpStreamEntry e = TCP_STREAM_ENTRY__INIT;
 	struct tcp_repair_window win;
@@ -97,6 +98,17 @@ int td_dump_tcp_stream(struct td_ctx *c, struct td_proc *p, const struct td_sock
 	_cleanup_free_ char *data = NULL;
 	struct img_writer *w;
 
+	if (lock) {
+		ret = net_lock_tcp(lock);
+		if (ret) {
+			pr_err("process %d: fd %d: can't lock its TCP connection (nftables); dump it with its peer in "
+			       "the tree, or in a network namespace of the tree's own\n",
+			       p->pid, f->fd);
+			return ret;
+		}
+		c->d->locked = xrealloc(c->d->locked, (c->d->nr_locked + 1) * sizeof(*c->d->locked));
+		c->d->locked[c->d->nr_locked++] = lock->ino;
+	}
 	fd = fcntl(f->lfd, F_DUPFD_CLOEXEC, 3);
 	if (fd < 0) {
 		pr_perror("process %d: can't keep a copy of socket fd %d", p->pid, f->fd);
@@ -191,4 +203,16 @@ void tcp_repair_release(struct dump_ctx *d, bool resume)
 	free(d->repair_fds);
 	d->repair_fds = NULL;
 	d->nr_repair_fds = 0;
+	for (size_t i = 0; resume && i < d->nr_locked; i++)
+		if (net_unlock_tcp(d->locked[i]))
+			pr_warn("the TCP connection of socket inode %u stays locked: nft delete table inet "
+				"criu_tcp_%x lets it through\n",
+				d->locked[i], d->locked[i]);
+	if (!resume && d->nr_locked)
+		pr_info("%zu TCP connections locked (nftables tables inet criu_tcp_<inode>) until they are "
+			"restored\n",
+			d->nr_locked);
+	free(d->locked);
+	d->locked = NULL;
+	d->nr_locked = 0;
 }

@@ -27,9 +27,12 @@ struct dump_ctx {
 	unsigned mnt_ns_id; /* 0: the task shares criu's mount namespace */
 	struct sysv_ref *sysv_refs; /* checked against the segments write_ipcns saves */
 	size_t nr_sysv_refs;
-	/* task-dump-tcp.c: criu's copies of the sockets it put in TCP repair mode */
+	/* task-dump-tcp.c: criu's copies of the sockets it put in TCP repair
+	 * mode, and the socket inodes of the connections it locked (net-lock.c) */
 	int *repair_fds;
 	size_t nr_repair_fds;
+	uint32_t *locked;
+	size_t nr_locked;
 };
 
 /* Opens a new pending image (owned by the context). */
@@ -38,7 +41,8 @@ struct img_writer *dump_new_image(struct dump_ctx *d, enum img_type type, unsign
 int cr_dump(const struct options *o);
 
 /* task-dump-tcp.c: closes the copies of the sockets in repair mode; with
- * resume, takes each out of it first (a tree that runs on). */
+ * resume (a tree that runs on), takes each out of it first and unlocks
+ * the connections; without, leaves them locked for restore to unlock. */
 void tcp_repair_release(struct dump_ctx *d, bool resume);
 
 /* The mount stage (mount-dump.c). */

@@ -249,8 +249,12 @@ int td_dump_unix(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 struct SkOptsEntry;
 int td_sock_opts(int fd, struct SkOptsEntry *o);
 /* task-dump-tcp.c: an established TCP connection's state and queues, to
- * tcp-stream-<ino>.img; the socket left in repair mode (dump_ctx). */
-int td_dump_tcp_stream(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f);
+ * tcp-stream-<ino>.img; the socket left in repair mode (dump_ctx), and,
+ * with lock, its packets dropped from before its queues are read
+ * (net-lock.c). */
+struct net_lock_conn;
+int td_dump_tcp_stream(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f,
+		       const struct net_lock_conn *lock);
 /* task-dump-inet.c: an IPv4/IPv6 TCP or UDP socket (established TCP with --tcp-established). */
 int td_dump_inet(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f, int family, uint32_t id,
 		 FownEntry *fown);

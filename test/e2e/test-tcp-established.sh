@@ -8,7 +8,10 @@
 # where it stopped, no byte lost, doubled or out of place, and writes
 # more; the listener takes new connections. Also: -R leaves the
 # connections working; a dump without --tcp-established refuses them and
-# the workload runs on; damaged tcp-stream images are refused.
+# the workload runs on; damaged tcp-stream images are refused; and a
+# connection to a peer outside the tree is locked (nftables) from the dump
+# to the restore: the bytes the peer sends meanwhile arrive after it, with
+# no reset.
 . "$(dirname "$0")/lib.sh"
 
 H=$TOP/test/helpers
@@ -127,6 +130,63 @@ I.dump(img, open(p, "wb"))' "$WORK/bad-tcp-wscale/$first"
 	refused tcp-wscale "window scale above 14"
 else
 	skip tcp-malformed "no pycriu (Debian's criu package) to alter images with"
+fi
+# a peer outside the tree (in the network namespace the tree shares with
+# the host): locked from the dump on, so that what it sends while the tree
+# is gone is dropped, not answered with a reset, and comes in again once
+# the restore has unlocked the connection
+PORT=47391
+P=$WORK/peer
+mkdir -p "$P"
+"$H/tcpconn-static" "$P" peer $PORT </dev/null >/dev/null 2>&1 &
+echo $! >>"$PIDLIST"
+wait_until 10 [ -s "$P/ready" ]
+rm -rf "$R/out" && mkdir -p "$R/out"
+ROUND=0
+peer_sent() { cat "$P/sent" 2>/dev/null || echo 0; }
+peer_got() { cat "$P/got" 2>/dev/null || echo 0; }
+# burst: the peer writes 20000 more bytes
+burst() { touch "$P/trigger"; wait_until 10 [ ! -e "$P/trigger" ]; }
+if CPID=$(start_container "$R" "$CLEAN" "exec </dev/null >/dev/null 2>&1; /tcpconn /out client $PORT & wait") &&
+	wait_until 10 [ -s "$R/out/ready" ]; then
+	burst
+	wait_until 10 [ "$(peer_sent)" = 20000 ]
+	echo 20000 >"$R/out/expect"
+	verified tcp-peer-verified-before
+	expect tcp-peer-got-before wait_until 10 [ "$(peer_got)" = 3000 ]
+	# -R: locked while dumped, unlocked after: the next burst comes through at once
+	run_criu dump -R --tcp-established -t "$CPID" -D "$WORK/img-peer-r" -v4 -o "$WORK/dump-peer-r.log"
+	if [ "$RC" -ne 0 ] && contains "$OUT" "nftables refused"; then
+		skip tcp-peer "this kernel's nftables can't lock a connection: $(grep -m1 'nftables refused' "$WORK/dump-peer-r.log" | head -c 200)"
+		stop_task "$CPID"
+		left=$(leftover_tasks "$WORK")
+		if [ -z "$left" ]; then ok no-leftover-tasks; else fail no-leftover-tasks "still running: $(echo $left)"; fi
+		finish
+	fi
+	if [ "$RC" -eq 0 ]; then ok tcp-peer-dump-r; else fail tcp-peer-dump-r "exit $RC: $OUT; $(tail -n 3 "$WORK/dump-peer-r.log")"; fi
+	burst
+	echo 40000 >"$R/out/expect"
+	verified tcp-peer-unlocked-after-dump-r
+	run_criu dump --tcp-established -t "$CPID" -D "$WORK/img-peer" -v4 -o "$WORK/dump-peer.log"
+	if [ "$RC" -eq 0 ]; then ok tcp-peer-dump; else fail tcp-peer-dump "exit $RC: $OUT; $(tail -n 3 "$WORK/dump-peer.log")"; fi
+	expect tcp-peer-locked-said grep -q "TCP connections locked" "$WORK/dump-peer.log"
+	wait_until 3 gone "$CPID"
+	# the tree is gone: the peer writes into the lock
+	burst
+	sleep 1
+	expect tcp-peer-no-reset-while-gone [ ! -e "$P/broken" ]
+	if restore_ns "$WORK/img-peer" --root "$R" -v4 -o "$WORK/restore-peer.log"; then
+		ok tcp-peer-restore
+		echo 60000 >"$R/out/expect"
+		verified tcp-peer-verified-after # the burst sent while it was gone, retransmitted
+		expect tcp-peer-got-after wait_until 10 [ "$(peer_got)" = 9000 ]
+		expect tcp-peer-not-broken [ ! -e "$P/broken" ]
+		stop_task "$RPID"
+	else
+		fail tcp-peer-restore "exit $RC: $OUT; $(tail -n 3 "$WORK/restore-peer.log")"
+	fi
+else
+	fail tcp-peer-start "container did not start"
 fi
 left=$(leftover_tasks "$WORK")
 if [ -z "$left" ]; then ok no-leftover-tasks; else fail no-leftover-tasks "still running: $(echo $left)"; fi

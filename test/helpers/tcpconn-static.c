@@ -18,6 +18,18 @@
  * checks fd 6's TCP_NODELAY. OUTDIR/ready says "ready"; OUTDIR/result:
  *   round N: verified OK untouched-resident 0 (and the byte counts in
  *   OUTDIR/counts) or round N: BAD what
+ *
+ * tcpconn-static OUTDIR client PORT: the workload of a connection whose
+ * peer is outside the tree: fd 3 connected to 127.0.0.1:PORT. Each round
+ * reads what the peer sent, up to the total OUTDIR/expect gives (every
+ * byte numbered), then writes 3000 numbered bytes to it.
+ *
+ * tcpconn-static DIR peer PORT: that peer, run outside the tree: accepts
+ * one connection on 127.0.0.1:PORT and reads all that comes (checking
+ * the numbers; DIR/got has the count); each time DIR/trigger appears it
+ * writes 20000 more numbered bytes (DIR/sent has the total). A reset or
+ * an end of the connection, or a byte out of place, is written to
+ * DIR/broken, and it exits.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,6 +38,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -190,12 +203,118 @@ static int connect_to(int family, const char *addr, int port, int want_fd)
 	return 0;
 }
 
+static struct stream ext = {3, 3, 0, 0};
+
+static const char *check_client(int round)
+{
+	char buf[64] = "", line[128];
+	FILE *f;
+	unsigned long long want = 0;
+
+	snprintf(line, sizeof(line), "%s/expect", outdir);
+	f = fopen(line, "r");
+	if (f) {
+		if (fgets(buf, sizeof(buf), f))
+			want = strtoull(buf, NULL, 10);
+		fclose(f);
+	}
+	const char *bad;
+
+	ext.sent = want; /* what the peer sent, as the test says */
+	bad = drain(&ext, 1);
+	if (bad)
+		return bad;
+	{
+		struct stream out = {3, 3, (unsigned long long)round * 3000 - 3000, 0};
+		unsigned char b[3000];
+
+		for (size_t i = 0; i < sizeof(b); i++)
+			b[i] = pat(out.sent + i, 2);
+		if (write(3, b, sizeof(b)) != (ssize_t)sizeof(b))
+			return "write to the peer failed";
+	}
+	snprintf(line, sizeof(line), "round %d: got %llu sent %d\n", round, ext.got, round * 3000);
+	write_file("counts", line, 1);
+	return NULL;
+}
+
+/* The peer: see the top. Never returns but to fail. */
+static int peer(int port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	unsigned long long got = 0, sent = 0;
+	char trigger[4096], line[128];
+	unsigned char buf[65536];
+	int one = 1, l, c;
+
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	if (l < 0 || setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 1))
+		return perror("peer listen"), 1;
+	write_file("ready", "ready\n", 0);
+	c = accept(l, NULL, NULL);
+	if (c < 0)
+		return perror("peer accept"), 1;
+	close(l);
+	snprintf(trigger, sizeof(trigger), "%s/trigger", outdir);
+	for (;;) {
+		struct pollfd p = {.fd = c, .events = POLLIN};
+
+		if (poll(&p, 1, 100) == 1) {
+			ssize_t n = read(c, buf, sizeof(buf));
+
+			if (n <= 0) {
+				snprintf(line, sizeof(line), "connection %s after %llu bytes\n",
+					 n ? strerror(errno) : "closed", got);
+				write_file("broken", line, 0);
+				return 1;
+			}
+			for (ssize_t i = 0; i < n; i++)
+				if (buf[i] != pat(got + (unsigned long long)i, 2)) {
+					write_file("broken", "a byte out of place\n", 0);
+					return 1;
+				}
+			got += (unsigned long long)n;
+			snprintf(line, sizeof(line), "%llu\n", got);
+			write_file("got", line, 0);
+		}
+		if (!access(trigger, F_OK)) {
+			unlink(trigger);
+			for (size_t i = 0; i < 20000; i++)
+				buf[i] = pat(sent + i, 1);
+			if (write(c, buf, 20000) != 20000) {
+				snprintf(line, sizeof(line), "write: %s\n", strerror(errno));
+				write_file("broken", line, 0);
+				return 1;
+			}
+			sent += 20000;
+			snprintf(line, sizeof(line), "%llu\n", sent);
+			write_file("sent", line, 0);
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	int one = 1, small = 32768, snd = 65536;
 
+	if (argc == 4 && !strcmp(argv[2], "peer")) {
+		outdir = argv[1];
+		return peer(atoi(argv[3]));
+	}
+	if (argc == 4 && !strcmp(argv[2], "client")) {
+		struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[3]))};
+
+		outdir = argv[1];
+		inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+		if (socket(AF_INET, SOCK_STREAM, 0) != 3 || connect(3, (struct sockaddr *)&a, sizeof(a)))
+			return perror("client connect"), 1;
+		write_file("ready", "ready\n", 0);
+		serve_rounds(check_client);
+	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: %s OUTDIR\n", argv[0]);
+		fprintf(stderr, "usage: %s OUTDIR [client PORT | peer PORT]\n", argv[0]);
 		return 2;
 	}
 	outdir = argv[1];

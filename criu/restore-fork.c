@@ -184,7 +184,7 @@ static int open_file_table(struct rtree *t)
 	/*
 	 * Established TCP connections last (the second pass), when every
 	 * listener has its port: in repair mode they may share it
-	 * (restore-tcp.c); then all out of repair mode at once.
+	 * (restore-tcp.c; out of it once the tree is restored).
 	 */
 	for (size_t k = 0; k < 2 * t->nr_files; k++) {
 		size_t i = k % t->nr_files;
@@ -234,12 +234,6 @@ static int open_file_table(struct rtree *t)
 			pr_err("file %u: type %d can't be restored\n", f->fe->id, f->fe->type);
 			ret = -EOPNOTSUPP;
 		}
-		if (ret)
-			return ret;
-	}
-	for (size_t i = 0; i < t->nr_files; i++) {
-		int ret = used[i] && rfile_tcp_established(&t->files[i]) ? rtree_tcp_resume(&t->files[i]) : 0;
-
 		if (ret)
 			return ret;
 	}

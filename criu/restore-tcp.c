@@ -14,12 +14,16 @@
  *   repair mode the socket may share its port with a listener
  *   (SK_FORCE_REUSE), so established connections are made after the
  *   other files;
- * - act, once every file is open (rtree_tcp_resume, from
- *   open_file_table): out of repair mode
+ * - act, once every task is restored and before any runs
+ *   (rtree_tcp_resume, from rtree_restore, on criu's pidfd_getfd copy of
+ *   each socket): out of repair mode
  *   (the kernel sends a window probe, and retransmits what was not
  *   acknowledged when its timer fires), the bytes never sent written
  *   normally, SO_REUSEADDR set again (leaving repair mode clears it), the
- *   network lock dump put on the connection taken off (net-lock.c).
+ *   network lock dump put on the connection taken off (net-lock.c). A
+ *   restore that fails before this leaves the connections as dump did:
+ *   their sockets closed in repair mode (silently), still locked, so a
+ *   second restore can take them on.
  */
 #define LOG_PREFIX "restore: "
 
@@ -30,6 +34,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -231,12 +236,13 @@ int rtree_tcp_repair(const struct rfile *f, int fd, const struct sockaddr *peer,
 	return ret;
 }
 
-static int resume_one(const struct rfile *f)
+/* f's socket, at fd (criu's copy of it), out of repair mode and unlocked. */
+static int resume_one(const struct rfile *f, int fd)
 {
 	const TcpStreamEntry *e = f->tcp;
 	uint32_t id = f->fe->isk->id, unsent = e->has_unsq_len ? e->unsq_len : 0;
 	const uint8_t *p = f->tcp_data + e->inq_len + (e->outq_len - unsent);
-	int fd = f->table_fd, ret = set_int(fd, TCP_REPAIR, TCP_REPAIR_OFF, "TCP_REPAIR off", id);
+	int ret = set_int(fd, TCP_REPAIR, TCP_REPAIR_OFF, "TCP_REPAIR off", id);
 
 	if (!ret && f->fe->isk->opts->has_reuseaddr && f->fe->isk->opts->reuseaddr) {
 		int one = 1;
@@ -272,7 +278,40 @@ static int resume_one(const struct rfile *f)
 	return ret;
 }
 
-int rtree_tcp_resume(const struct rfile *f)
+int rtree_tcp_resume(const struct rtree *t)
 {
-	return resume_one(f);
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->nr_files; i++) {
+		const struct rfile *f = &t->files[i];
+		int pidfd, fd, ret;
+
+		if (!f->tcp || !f->holder)
+			continue; /* not an established connection, or held by no descriptor (not made) */
+		pidfd = (int)syscall(SYS_pidfd_open, f->holder->host_pid, 0);
+		fd = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, f->holder_fd, 0);
+		if (pidfd >= 0)
+			close(pidfd);
+		if (fd < 0) {
+			pr_perror("socket %u: can't reach it in process %d (fd %d) to take it out of repair mode",
+				  f->fe->isk->id, f->holder->vpid, f->holder_fd);
+			return -errno;
+		}
+		ret = resume_one(f, fd);
+		close(fd);
+		if (ret)
+			return ret;
+		n++;
+	}
+	if (n)
+		pr_info("%zu TCP connections out of repair mode and unlocked\n", n);
+	return 0;
+}
+
+bool rtree_has_tcp(const struct rtree *t, size_t *n)
+{
+	*n = 0;
+	for (size_t i = 0; i < t->nr_files; i++)
+		*n += t->files[i].tcp != NULL;
+	return *n != 0;
 }

@@ -194,6 +194,9 @@ int rtree_restore(struct rtree *t, pid_t root, int ready_fd, uint64_t *frozen_ns
 	for (size_t i = 0; !ret && i < t->nr; i++)
 		if (!t->procs[i].zombie)
 			ret = restore_finish(t, &t->procs[i]);
+	/* last before the release: a failure until here leaves TCP connections locked, for another try */
+	if (!ret)
+		ret = rtree_tcp_resume(t);
 	if (ret) {
 		kill_seized(&s);
 		return ret;

@@ -97,6 +97,18 @@ static int find_mount_image(int dirfd, const InventoryEntry *inv, unsigned *ns_i
 	return 0;
 }
 
+/* After a failed restore: established connections stay as dump left them. */
+static void tcp_locked_hint(const struct rtree *t)
+{
+	size_t n;
+
+	if (rtree_has_tcp(t, &n))
+		pr_hint("its %zu TCP connections stay as the dump left them (locked, when their peer may be outside "
+			"the tree: nftables tables inet criu_tcp_<inode>): restore again, or delete those tables to "
+			"let the peers see the connections gone\n",
+			n);
+}
+
 static int write_pidfile(const char *path, pid_t pid)
 {
 	FILE *f = fopen(path, "we");
@@ -301,6 +313,7 @@ prepared:
 		/* the child is gone or going: its namespace and mounts with it */
 		waitpid(pid, NULL, 0);
 		pr_err("restore failed; nothing was left mounted on the host\n");
+		tcp_locked_hint(&tree);
 		ret = -1;
 		goto out;
 	}
@@ -308,6 +321,7 @@ prepared:
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		pr_err("restore failed; the restored tasks were killed and nothing was left mounted on the host\n");
+		tcp_locked_hint(&tree);
 		ret = -1;
 		goto out;
 	}

@@ -233,8 +233,11 @@ void rfile_free_tcp(struct rfile *f);
 int rtree_tcp_repair_on(int fd, uint32_t id);
 /* fd, in repair mode and bound, connected to peer with f's state and queues. */
 int rtree_tcp_repair(const struct rfile *f, int fd, const struct sockaddr *peer, unsigned peer_len);
-/* f's socket (at its table_fd) out of repair mode, its unsent bytes written. */
-int rtree_tcp_resume(const struct rfile *f);
+/* Every established connection, in its holder (seized, not running yet),
+ * out of repair mode, its unsent bytes written, unlocked. */
+int rtree_tcp_resume(const struct rtree *t);
+/* Does the tree have established TCP connections (*n of them)? */
+bool rtree_has_tcp(const struct rtree *t, size_t *n);
 /* restore-fown.c: F_SETOWN_EX/F_SETSIG of every file that had an owner. */
 int rtree_restore_fowns(struct rtree *t);
 /* restore-anon.c: the fds p's epolls watch, once p's fds are in place. */

@@ -175,6 +175,19 @@ if CPID=$(start_container "$R" "$CLEAN" "exec </dev/null >/dev/null 2>&1; /tcpco
 	burst
 	sleep 1
 	expect tcp-peer-no-reset-while-gone [ ! -e "$P/broken" ]
+	# a restore that fails late (its memory image cut short): the
+	# connection stays as dump left it, locked, and a second restore goes on
+	rm -rf "$WORK/bad-peer" && cp -a "$WORK/img-peer" "$WORK/bad-peer"
+	pg=$(ls -S "$WORK"/bad-peer/pages-*.img | head -n 1)
+	truncate -s 4096 "$pg"
+	restore_ns "$WORK/bad-peer" --root "$R" -v4 -o "$WORK/restore-bad-peer.log"
+	expect tcp-peer-bad-restore-fails [ "$RC" -ne 0 ]
+	expect tcp-peer-bad-restore-says-locked contains "$OUT" "TCP connections stay as the dump left them"
+	expect tcp-peer-bad-restore-was-late grep -q "seized thread" "$WORK/restore-bad-peer.log"
+	[ -n "${RPID:-}" ] && stop_task "$RPID"
+	RPID=""
+	sleep 0.5
+	expect tcp-peer-no-reset-after-failed-restore [ ! -e "$P/broken" ]
 	if restore_ns "$WORK/img-peer" --root "$R" -v4 -o "$WORK/restore-peer.log"; then
 		ok tcp-peer-restore
 		echo 60000 >"$R/out/expect"

@@ -16,7 +16,8 @@
  *   other files;
  * - act, once every task is restored and before any runs
  *   (rtree_tcp_resume, from rtree_restore, on criu's pidfd_getfd copy of
- *   each socket): out of repair mode
+ *   each socket): the locks lifted, all in one transaction, then each out
+ *   of repair mode
  *   (the kernel sends a window probe, and retransmits what was not
  *   acknowledged when its timer fires), the bytes never sent written
  *   normally, SO_REUSEADDR set again (leaving repair mode clears it), the
@@ -236,38 +237,39 @@ int rtree_tcp_repair(const struct rfile *f, int fd, const struct sockaddr *peer,
 	return ret;
 }
 
-/* f's socket, at fd (criu's copy of it), out of repair mode and unlocked. */
-static int resume_one(const struct rfile *f, int fd)
+/*
+ * f's socket, at fd (criu's copy of it), out of repair mode: from here
+ * on it is live, so what goes wrong is said and the restore goes on (a
+ * failure would kill the tree and reset the connection).
+ */
+static void resume_one(const struct rfile *f, int fd)
 {
 	const TcpStreamEntry *e = f->tcp;
 	uint32_t id = f->fe->isk->id, unsent = e->has_unsq_len ? e->unsq_len : 0;
 	const uint8_t *p = f->tcp_data + e->inq_len + (e->outq_len - unsent);
-	int ret = set_int(fd, TCP_REPAIR, TCP_REPAIR_OFF, "TCP_REPAIR off", id);
 
-	if (!ret && f->fe->isk->opts->has_reuseaddr && f->fe->isk->opts->reuseaddr) {
+	if (set_int(fd, TCP_REPAIR, TCP_REPAIR_OFF, "TCP_REPAIR off", id))
+		return;
+	if (f->fe->isk->opts->has_reuseaddr && f->fe->isk->opts->reuseaddr) {
 		int one = 1;
 
 		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
 			pr_warn("socket %u: can't set SO_REUSEADDR again: %m\n", id);
 	}
-	for (size_t done = 0; !ret && done < unsent;) {
+	for (size_t done = 0; done < unsent;) {
 		ssize_t n = send(fd, p + done, unsent - done, MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			ret = n < 0 ? -errno : -EIO;
-			pr_err("socket %u: can't write the %u bytes its TCP connection had not sent yet: %s\n", id,
-			       unsent, strerror(-ret));
+			pr_err("socket %u: %zu of the %u bytes its TCP connection had not sent yet are lost: %s\n", id,
+			       unsent - done, unsent, n < 0 ? strerror(errno) : "nothing taken");
 			break;
 		}
 		done += (size_t)n;
 	}
-	/* the peer's packets let through again (dump locked them when it may be outside the tree) */
-	if (!ret)
-		ret = net_unlock_tcp(f->fe->isk->ino);
 	/* the buffer sizes as dumped: those set by hand again, the others to the kernel's tuning */
-	if (!ret && (e->inq_len || e->outq_len)) {
+	if (e->inq_len || e->outq_len) {
 		const SkOptsEntry *o = f->fe->isk->opts;
 		int lock = o->has_so_buf_lock ? (int)o->so_buf_lock : 0;
 
@@ -275,37 +277,51 @@ static int resume_one(const struct rfile *f, int fd)
 		if (o->has_so_buf_lock && setsockopt(fd, SOL_SOCKET, SO_BUF_LOCK, &lock, sizeof(lock)))
 			pr_warn("socket %u: can't give its buffer sizes back to the kernel's tuning: %m\n", id);
 	}
-	return ret;
 }
 
+/*
+ * In three steps, so that nothing fails once a connection is live: a copy
+ * of every socket (pidfd_getfd from its first holder; a failure here
+ * leaves all as dump left them); the locks lifted in one transaction
+ * (when the tree shares criu's network namespace, as dump locked only
+ * then); then each out of repair mode.
+ */
 int rtree_tcp_resume(const struct rtree *t)
 {
+	_cleanup_free_ int *fds = xzalloc((t->nr_files + 1) * sizeof(*fds));
+	_cleanup_free_ uint32_t *inos = xzalloc((t->nr_files + 1) * sizeof(*inos));
 	size_t n = 0;
+	int ret = 0;
 
-	for (size_t i = 0; i < t->nr_files; i++) {
+	for (size_t i = 0; i < t->nr_files && !ret; i++) {
 		const struct rfile *f = &t->files[i];
-		int pidfd, fd, ret;
+		int pidfd;
 
 		if (!f->tcp || !f->holder)
 			continue; /* not an established connection, or held by no descriptor (not made) */
 		pidfd = (int)syscall(SYS_pidfd_open, f->holder->host_pid, 0);
-		fd = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, f->holder_fd, 0);
+		fds[n] = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, f->holder_fd, 0);
 		if (pidfd >= 0)
 			close(pidfd);
-		if (fd < 0) {
+		if (fds[n] < 0) {
+			ret = -errno;
 			pr_perror("socket %u: can't reach it in process %d (fd %d) to take it out of repair mode",
 				  f->fe->isk->id, f->holder->vpid, f->holder_fd);
-			return -errno;
+			break;
 		}
-		ret = resume_one(f, fd);
-		close(fd);
-		if (ret)
-			return ret;
-		n++;
+		inos[n++] = f->fe->isk->ino;
 	}
-	if (n)
-		pr_info("%zu TCP connections out of repair mode and unlocked\n", n);
-	return 0;
+	if (!ret && n && !t->netdev && net_unlock_tcp(inos, n))
+		pr_warn("the network locks of these TCP connections could not all be lifted: nft delete table inet "
+			"criu_tcp_<socket inode> lets one through\n");
+	for (size_t i = 0, k = 0; !ret && i < t->nr_files; i++)
+		if (t->files[i].tcp && t->files[i].holder)
+			resume_one(&t->files[i], fds[k++]);
+	for (size_t k = 0; k < n; k++)
+		close(fds[k]);
+	if (!ret && n)
+		pr_info("%zu TCP connections out of repair mode%s\n", n, t->netdev ? "" : " and unlocked");
+	return ret;
 }
 
 bool rtree_has_tcp(const struct rtree *t, size_t *n)

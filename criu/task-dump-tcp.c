@@ -81,10 +81,30 @@ static int read_queue(int fd, int q, uint32_t *seq, char *buf, uint32_t len, con
 	return 0;
 }
 
-static void remember(struct dump_ctx *d, int fd)
+static void remember(struct dump_ctx *d, int fd, bool reuse)
 {
-	d->repair_fds = xrealloc(d->repair_fds, (d->nr_repair_fds + 1) * sizeof(*d->repair_fds));
-	d->repair_fds[d->nr_repair_fds++] = fd;
+	d->repaired = xrealloc(d->repaired, (d->nr_repaired + 1) * sizeof(*d->repaired));
+	d->repaired[d->nr_repaired++] = (struct tcp_repaired){.fd = fd, .reuse = reuse};
+}
+
+/*
+ * Urgent data not read yet: SIOCINQ counts only the bytes before its mark
+ * (unless SO_OOBINLINE), while the queue's sequence number is past it, so
+ * it would be lost. Asked by counting with SO_OOBINLINE on for a moment.
+ */
+static bool urgent_pending(int fd, int inq)
+{
+	int inl = 0, on = 1, n = inq;
+	socklen_t l = sizeof(inl);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &inl, &l) || inl)
+		return false;
+	if (!setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &on, sizeof(on))) {
+		if (ioctl(fd, SIOCINQ, &n))
+			n = inq;
+		setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &inl, sizeof(inl));
+	}
+	return n != inq;
 }
 
 int td_dump_tcp_stream(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f,
@@ -94,7 +114,8 @@ int td_dump_tcp_stream(struct td_ctx *c, struct td_proc *p, const struct td_sock
 	struct tcp_repair_window win;
 	struct tcp_info ti;
 	socklen_t l;
-	int on = TCP_REPAIR_ON, fd, inq = 0, outq = 0, unsent = 0, ret;
+	int on = TCP_REPAIR_ON, fd, inq = 0, outq = 0, unsent = 0, reuse = 0, ret;
+	socklen_t rl = sizeof(reuse);
 	_cleanup_free_ char *data = NULL;
 	struct img_writer *w;
 
@@ -114,6 +135,7 @@ int td_dump_tcp_stream(struct td_ctx *c, struct td_proc *p, const struct td_sock
 		pr_perror("process %d: can't keep a copy of socket fd %d", p->pid, f->fd);
 		return -errno;
 	}
+	getsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, &rl);
 	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof(on))) {
 		ret = -errno;
 		pr_perror("process %d: fd %d: can't put its TCP connection in repair mode (TCP_REPAIR needs "
@@ -122,7 +144,7 @@ int td_dump_tcp_stream(struct td_ctx *c, struct td_proc *p, const struct td_sock
 		close(fd);
 		return ret;
 	}
-	remember(c->d, fd); /* from now on, released (or killed with the tree) with the others */
+	remember(c->d, fd, reuse != 0); /* from now on, released (or killed with the tree) with the others */
 
 	l = sizeof(ti);
 	memset(&ti, 0, sizeof(ti));
@@ -135,6 +157,12 @@ int td_dump_tcp_stream(struct td_ctx *c, struct td_proc *p, const struct td_sock
 	    outq < 0 || unsent < 0 || unsent > outq) {
 		pr_perror("process %d: fd %d: can't size its TCP queues", p->pid, f->fd);
 		return -EIO;
+	}
+	if (urgent_pending(fd, inq)) {
+		pr_err("process %d: fd %d: its TCP connection has urgent (out-of-band) data not read yet, which "
+		       "can't be dumped\n",
+		       p->pid, f->fd);
+		return -EOPNOTSUPP;
 	}
 	data = xmalloc((size_t)inq + (size_t)outq + 1);
 	ret = read_queue(fd, TCP_RECV_QUEUE, &e.inq_seq, data, (uint32_t)inq, p, f->fd);
@@ -195,19 +223,21 @@ void tcp_repair_release(struct dump_ctx *d, bool resume)
 {
 	int off = TCP_REPAIR_OFF;
 
-	for (size_t i = 0; i < d->nr_repair_fds; i++) {
-		if (resume && setsockopt(d->repair_fds[i], IPPROTO_TCP, TCP_REPAIR, &off, sizeof(off)))
+	for (size_t i = 0; i < d->nr_repaired; i++) {
+		int fd = d->repaired[i].fd, one = 1;
+
+		if (resume && setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &off, sizeof(off)))
 			pr_warn("can't take a TCP connection out of repair mode: %m\n");
-		close(d->repair_fds[i]);
+		else if (resume && d->repaired[i].reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
+			pr_warn("can't set SO_REUSEADDR of a TCP connection again: %m\n");
+		close(fd);
 	}
-	free(d->repair_fds);
-	d->repair_fds = NULL;
-	d->nr_repair_fds = 0;
-	for (size_t i = 0; resume && i < d->nr_locked; i++)
-		if (net_unlock_tcp(d->locked[i]))
-			pr_warn("the TCP connection of socket inode %u stays locked: nft delete table inet "
-				"criu_tcp_%x lets it through\n",
-				d->locked[i], d->locked[i]);
+	free(d->repaired);
+	d->repaired = NULL;
+	d->nr_repaired = 0;
+	if (resume && net_unlock_tcp(d->locked, d->nr_locked))
+		pr_warn("the network locks of the tree's TCP connections could not all be lifted: nft delete table "
+			"inet criu_tcp_<socket inode> lets one through\n");
 	if (!resume && d->nr_locked)
 		pr_info("%zu TCP connections locked (nftables tables inet criu_tcp_<inode>) until they are "
 			"restored\n",

@@ -29,8 +29,11 @@ struct dump_ctx {
 	size_t nr_sysv_refs;
 	/* task-dump-tcp.c: criu's copies of the sockets it put in TCP repair
 	 * mode, and the socket inodes of the connections it locked (net-lock.c) */
-	int *repair_fds;
-	size_t nr_repair_fds;
+	struct tcp_repaired {
+		int fd;
+		bool reuse; /* SO_REUSEADDR, which leaving repair mode clears */
+	} *repaired;
+	size_t nr_repaired;
 	uint32_t *locked;
 	size_t nr_locked;
 };

@@ -2,6 +2,7 @@
 #define CRIU_NET_LOCK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* One established TCP connection, as its socket sees it (inet_sk_entry's
@@ -16,7 +17,9 @@ struct net_lock_conn {
 /* Drops every packet of c's connection, both ways, until net_unlock_tcp.
  * 0 or -errno, printed. */
 int net_lock_tcp(const struct net_lock_conn *c);
-/* Lets c's packets through again; 0 if there was no lock. */
-int net_unlock_tcp(uint32_t ino);
+/* Lets the packets of the connections of these socket inodes through
+ * again, in one transaction; a lock not there is no error. 0 or -errno,
+ * printed. */
+int net_unlock_tcp(const uint32_t *inos, size_t n);
 
 #endif

@@ -194,6 +194,15 @@ if CPID=$(start_container "$R" "$CLEAN" "exec </dev/null >/dev/null 2>&1; /tcpco
 		verified tcp-peer-verified-after # the burst sent while it was gone, retransmitted
 		expect tcp-peer-got-after wait_until 10 [ "$(peer_got)" = 9000 ]
 		expect tcp-peer-not-broken [ ! -e "$P/broken" ]
+		# urgent data not read yet: refused (it would be lost), the workload runs on
+		touch "$P/urgent"
+		wait_until 10 [ -e "$P/urgent-sent" ]
+		run_criu dump -R --tcp-established -t "$RPID" -D "$WORK/img-urgent" -v4 -o "$WORK/dump-urgent.log"
+		expect tcp-urgent-refused [ "$RC" -ne 0 ]
+		expect tcp-urgent-message contains "$OUT" "urgent (out-of-band) data not read yet"
+		echo 60000 >"$R/out/expect"
+		verified tcp-urgent-runs-on
+		expect tcp-urgent-not-broken [ ! -e "$P/broken" ]
 		stop_task "$RPID"
 	else
 		fail tcp-peer-restore "exit $RC: $OUT; $(tail -n 3 "$WORK/restore-peer.log")"

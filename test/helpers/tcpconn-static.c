@@ -20,14 +20,16 @@
  *   OUTDIR/counts) or round N: BAD what
  *
  * tcpconn-static OUTDIR client PORT: the workload of a connection whose
- * peer is outside the tree: fd 3 connected to 127.0.0.1:PORT. Each round
- * reads what the peer sent, up to the total OUTDIR/expect gives (every
- * byte numbered), then writes 3000 numbered bytes to it.
+ * peer is outside the tree: fd 3 connected to 127.0.0.1:PORT, with
+ * SO_REUSEADDR (checked each round). Each round reads what the peer sent,
+ * up to the total OUTDIR/expect gives (every byte numbered), then writes
+ * 3000 numbered bytes to it.
  *
  * tcpconn-static DIR peer PORT: that peer, run outside the tree: accepts
  * one connection on 127.0.0.1:PORT and reads all that comes (checking
  * the numbers; DIR/got has the count); each time DIR/trigger appears it
- * writes 20000 more numbered bytes (DIR/sent has the total). A reset or
+ * writes 20000 more numbered bytes (DIR/sent has the total); each time
+ * DIR/urgent appears, one byte of urgent data (MSG_OOB). A reset or
  * an end of the connection, or a byte out of place, is written to
  * DIR/broken, and it exits.
  */
@@ -220,6 +222,13 @@ static const char *check_client(int round)
 	}
 	const char *bad;
 
+	{
+		int v = 0;
+		socklen_t vl = sizeof(v);
+
+		if (getsockopt(3, SOL_SOCKET, SO_REUSEADDR, &v, &vl) || !v)
+			return "fd 3 lost SO_REUSEADDR";
+	}
 	ext.sent = want; /* what the peer sent, as the test says */
 	bad = drain(&ext, 1);
 	if (bad)
@@ -243,7 +252,7 @@ static int peer(int port)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	unsigned long long got = 0, sent = 0;
-	char trigger[4096], line[128];
+	char trigger[4096], urgent[4096], line[128];
 	unsigned char buf[65536];
 	int one = 1, l, c;
 
@@ -258,6 +267,7 @@ static int peer(int port)
 		return perror("peer accept"), 1;
 	close(l);
 	snprintf(trigger, sizeof(trigger), "%s/trigger", outdir);
+	snprintf(urgent, sizeof(urgent), "%s/urgent", outdir);
 	for (;;) {
 		struct pollfd p = {.fd = c, .events = POLLIN};
 
@@ -278,6 +288,14 @@ static int peer(int port)
 			got += (unsigned long long)n;
 			snprintf(line, sizeof(line), "%llu\n", got);
 			write_file("got", line, 0);
+		}
+		if (!access(urgent, F_OK)) {
+			unlink(urgent);
+			if (send(c, "!", 1, MSG_OOB) != 1) {
+				write_file("broken", "send MSG_OOB failed\n", 0);
+				return 1;
+			}
+			write_file("urgent-sent", "1\n", 0);
 		}
 		if (!access(trigger, F_OK)) {
 			unlink(trigger);
@@ -308,7 +326,8 @@ int main(int argc, char **argv)
 
 		outdir = argv[1];
 		inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-		if (socket(AF_INET, SOCK_STREAM, 0) != 3 || connect(3, (struct sockaddr *)&a, sizeof(a)))
+		if (socket(AF_INET, SOCK_STREAM, 0) != 3 || setsockopt(3, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+		    connect(3, (struct sockaddr *)&a, sizeof(a)))
 			return perror("client connect"), 1;
 		write_file("ready", "ready\n", 0);
 		serve_rounds(check_client);

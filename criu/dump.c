@@ -286,6 +286,7 @@ int cr_dump(const struct options *o)
 		close(d.imgs_dirfd);
 		return -1;
 	}
+	catch_stop_signals();
 	t0 = monotonic_ns();
 	ret = seize_tree_timeout(d.pid, &tree, o->timeout);
 	if (ret) {
@@ -306,6 +307,8 @@ int cr_dump(const struct options *o)
 		ret = write_ipcns(&d);
 	if (!ret)
 		ret = write_netns(&d);
+	if (!ret)
+		ret = stop_requested();
 	if (!ret)
 		ret = write_inventory(&d); /* last: it marks a complete images dir */
 	/*

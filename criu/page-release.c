@@ -153,6 +153,18 @@ int prel_open(struct page_releaser *r, struct prel_journal *j, struct seized_thr
 		pr_perror("can't keep a descriptor of the pages image");
 		return -errno;
 	}
+	/*
+	 * From now on the process can't run on without prel_undo(): if criu
+	 * died (SIGKILL, a crash) before that, it would run with memory
+	 * missing. It dies with criu instead.
+	 */
+	for (size_t i = 0; i < nr_threads; i++) {
+		err = seize_exitkill(threads[i], true);
+		if (err) {
+			close(fd);
+			return err;
+		}
+	}
 	r->t = threads[0];
 	err = inject_mmap(r->t, 0, PREL_SCRATCH, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0,
 			  &r->scratch);

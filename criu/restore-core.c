@@ -691,9 +691,9 @@ int restore_finish(struct rtree *t, struct rproc *p)
 	for (size_t i = 0; !ret && i < p->nr_threads; i++) {
 		const ThreadCoreEntry *tc = p->threads[i].core->thread_core;
 
-		if (tc->has_pdeath_sig)
-			ret = rsys(p->threads[i].st, "prctl(PR_SET_PDEATHSIG)", __NR_prctl, PR_SET_PDEATHSIG,
-				   tc->pdeath_sig, 0, 0, 0, 0, NULL);
+		/* always: until now it was SIGKILL, for a restore criu might not finish */
+		ret = rsys(p->threads[i].st, "prctl(PR_SET_PDEATHSIG)", __NR_prctl, PR_SET_PDEATHSIG,
+			   tc->has_pdeath_sig ? tc->pdeath_sig : 0, 0, 0, 0, 0, NULL);
 	}
 	if (!ret && p->mm && p->mm->has_dumpable)
 		ret = rsys(st, "prctl(PR_SET_DUMPABLE)", __NR_prctl, PR_SET_DUMPABLE, p->mm->dumpable, 0, 0, 0, 0, NULL);

@@ -490,10 +490,11 @@ static void run_task(struct rtree *t, struct rproc *p)
 		pr_perror("process %d: setpgid", p->vpid);
 	/*
 	 * In a pid namespace of its own the tree dies with its init if the
-	 * restore fails; in criu's, each task dies with its parent instead
-	 * (criu for the root) until restore_thread() sets the dumped signal.
+	 * restore fails, and the init (the root, criu's child) with criu; in
+	 * criu's, each task dies with its parent instead (criu for the root)
+	 * until restore_thread() sets the dumped signal.
 	 */
-	prctl(PR_SET_PDEATHSIG, t->host_mode ? SIGKILL : 0);
+	prctl(PR_SET_PDEATHSIG, t->host_mode || p == &t->procs[0] ? SIGKILL : 0);
 	/* a parent gone before that prctl took effect: nobody would kill us */
 	if (t->host_mode && getppid() != (p->parent ? p->parent->vpid : t->criu_pid))
 		_exit(1);

@@ -175,10 +175,13 @@ int rtree_restore(struct rtree *t, pid_t root, int ready_fd, uint64_t *frozen_ns
 		return ret;
 	t0 = monotonic_ns();
 	ret = seize_tree(root, &s);
+	/* a half-restored task never runs: criu gone, it goes too */
+	for (size_t i = 0; !ret && i < s.nr_threads; i++)
+		ret = seize_exitkill(&s.threads[i], true);
 	if (!ret)
 		ret = match_threads(t, &s);
 	for (size_t i = 0; !ret && i < t->nr; i++)
-		if (!t->procs[i].zombie)
+		if (!t->procs[i].zombie && !(ret = stop_requested()))
 			ret = restore_mm(t, &t->procs[i]);
 	/* attached again by now: segments dumped removed go again with their last user */
 	if (!ret)
@@ -195,6 +198,8 @@ int rtree_restore(struct rtree *t, pid_t root, int ready_fd, uint64_t *frozen_ns
 		if (!t->procs[i].zombie)
 			ret = restore_finish(t, &t->procs[i]);
 	/* last before the release: a failure until here leaves TCP connections locked, for another try */
+	if (!ret)
+		ret = stop_requested();
 	if (!ret)
 		ret = rtree_tcp_resume(t);
 	if (ret) {

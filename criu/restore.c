@@ -128,6 +128,10 @@ static int write_pidfile(const char *path, pid_t pid)
 static int restore_child(struct mount_plan *p, struct restore_mnt_ctx *c, struct rtree *tree, int status_fd,
 			 int null, bool host)
 {
+	/* criu gone (killed, crashed) before the tree is restored: this, its
+	 * init, goes too, and the pid namespace with it */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	release_stop_signals();
 	/*
 	 * First, while the host's /proc is still there to write them through:
 	 * the IPC settings, the System V objects each with its id, and the
@@ -285,6 +289,7 @@ prepared:
 	pid_t root_tid = host ? tree.procs[0].vpid : 0;
 
 	tree.criu_pid = getpid();
+	catch_stop_signals(); /* noted, in criu; the child sets them back (restore_child) */
 
 	if (host) {
 		args.set_tid = (uint64_t)(uintptr_t)&root_tid;
@@ -325,6 +330,7 @@ prepared:
 		ret = -1;
 		goto out;
 	}
+	release_stop_signals(); /* the tree runs: criu waits for it as any parent would */
 	if (tree.nr)
 		pr_info("restored %zu processes; memory: %llu MiB in %.3f s; tasks frozen for %.3f s\n", tree.nr,
 			(unsigned long long)(tree.pages_bytes >> 20), tree.pages_ns / 1e9, frozen_ns / 1e9);

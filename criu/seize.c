@@ -161,6 +161,20 @@ static int attach(struct seized_thread *t)
 	return -errno;
 }
 
+int seize_exitkill(struct seized_thread *t, bool on)
+{
+	long opts = PTRACE_O_TRACESYSGOOD | (t->seccomp_suspended ? PTRACE_O_SUSPEND_SECCOMP : 0) |
+		    (on ? PTRACE_O_EXITKILL : 0);
+
+	if (!t->seized || t->dead)
+		return 0;
+	if (ptrace(PTRACE_SETOPTIONS, t->tid, NULL, (void *)opts)) {
+		pr_perror("thread %d: can't set its ptrace options", t->tid);
+		return -errno;
+	}
+	return 0;
+}
+
 /* A task that died under us: -ESRCH, and is it a zombie now? */
 static int task_gone(struct seized_thread *t)
 {

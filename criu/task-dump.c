@@ -589,7 +589,9 @@ int dump_task_tree_opts(struct dump_ctx *d, struct seized_tree *t, const struct 
 	for (size_t i = 0; !ret && i < c.nr_procs; i++) {
 		struct td_proc *p = &c.procs[i];
 
-		ret = dump_process(&c, p);
+		ret = stop_requested();
+		if (!ret)
+			ret = dump_process(&c, p);
 		if (ret < 0)
 			pr_err("dump of process %d failed\n", p->pid);
 		c.stats->nr_processes += !p->zombie;

@@ -1,5 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <sys/stat.h>
 #include <string.h>
 #include <time.h>
@@ -159,4 +161,40 @@ int pread_full(int fd, void *buf, size_t n, uint64_t off)
 		got += (size_t)k;
 	}
 	return 0;
+}
+
+static volatile sig_atomic_t stop_signo;
+
+static void on_stop_signal(int sig)
+{
+	stop_signo = sig;
+}
+
+static const int stop_sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+void catch_stop_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_stop_signal, .sa_flags = SA_RESTART};
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(stop_sigs) / sizeof(stop_sigs[0]); i++)
+		sigaction(stop_sigs[i], &sa, NULL);
+}
+
+void release_stop_signals(void)
+{
+	for (size_t i = 0; i < sizeof(stop_sigs) / sizeof(stop_sigs[0]); i++)
+		signal(stop_sigs[i], SIG_DFL);
+}
+
+int stop_requested(void)
+{
+	static bool said;
+
+	if (!stop_signo)
+		return 0;
+	if (!said)
+		pr_err("interrupted by %s: stopping, and undoing what was done\n", strsignal(stop_signo));
+	said = true;
+	return -EINTR;
 }

@@ -78,6 +78,10 @@ int seize_tree(pid_t root, struct seized_tree *out);
 int seize_tree_timeout(pid_t root, struct seized_tree *out, unsigned timeout_s);
 /* Detaches every thread (each left as it was) and frees the tree. */
 void release_tree(struct seized_tree *tree);
+/* With on, t is killed if criu exits or dies before it is detached
+ * (PTRACE_O_EXITKILL): a task that must not run on half restored, or
+ * with memory given back. 0 or -errno. */
+int seize_exitkill(struct seized_thread *t, bool on);
 
 /*
  * Puts a seized thread that was driven elsewhere (a syscall-exit stop after

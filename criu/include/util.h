@@ -80,6 +80,18 @@ const char *path_below(const char *path, const char *prefix);
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t monotonic_ns(void);
 
+/*
+ * SIGINT, SIGTERM, SIGHUP and SIGQUIT, from now on, only noted: a dump or
+ * restore stops at its next step and undoes itself (a tree released as it
+ * was, a half-restored one killed) instead of dying with tasks frozen, or
+ * with their memory given back. stop_requested(): 0, or -EINTR once one
+ * came (said the first time).
+ */
+void catch_stop_signals(void);
+int stop_requested(void);
+/* Those signals back to their default action (once the tree runs on its own). */
+void release_stop_signals(void);
+
 /* n bytes of fd at off, whole, into buf (EINTR retried): 0, -errno, or
  * -ENODATA for a file that ends before. */
 int pread_full(int fd, void *buf, size_t n, uint64_t off);

@@ -169,6 +169,8 @@ static int restore_child(struct mount_plan *p, struct restore_mnt_ctx *c, struct
 		dup2(null, 2);
 	}
 	close_range(3, ~0U, 0);
+	/* it outlives criu (restore -d): not killed with it, as a tree's root would be until restored */
+	prctl(PR_SET_PDEATHSIG, 0);
 	prctl(PR_SET_NAME, "criu-nsholder");
 	for (;;)
 		pause();

@@ -172,19 +172,29 @@ static void on_stop_signal(int sig)
 
 static const int stop_sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
+#define NR_STOP_SIGS (sizeof(stop_sigs) / sizeof(stop_sigs[0]))
+static struct sigaction stop_old[NR_STOP_SIGS];
+static bool stop_caught[NR_STOP_SIGS];
+
+/* A signal the caller ignores (nohup, a script's `cmd &`) stays ignored. */
 void catch_stop_signals(void)
 {
 	struct sigaction sa = {.sa_handler = on_stop_signal, .sa_flags = SA_RESTART};
 
 	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(stop_sigs) / sizeof(stop_sigs[0]); i++)
-		sigaction(stop_sigs[i], &sa, NULL);
+	for (size_t i = 0; i < NR_STOP_SIGS; i++) {
+		if (stop_caught[i] || sigaction(stop_sigs[i], NULL, &stop_old[i]) || stop_old[i].sa_handler == SIG_IGN)
+			continue;
+		stop_caught[i] = !sigaction(stop_sigs[i], &sa, NULL);
+	}
 }
 
+/* Back to what they were before catch_stop_signals(). */
 void release_stop_signals(void)
 {
-	for (size_t i = 0; i < sizeof(stop_sigs) / sizeof(stop_sigs[0]); i++)
-		signal(stop_sigs[i], SIG_DFL);
+	for (size_t i = 0; i < NR_STOP_SIGS; i++)
+		if (stop_caught[i] && !sigaction(stop_sigs[i], &stop_old[i], NULL))
+			stop_caught[i] = false;
 }
 
 int stop_requested(void)

@@ -89,7 +89,8 @@ uint64_t monotonic_ns(void);
  */
 void catch_stop_signals(void);
 int stop_requested(void);
-/* Those signals back to their default action (once the tree runs on its own). */
+/* Those signals back to what they were (once the tree runs on its own);
+ * signals the caller ignored were never caught. */
 void release_stop_signals(void);
 
 /* n bytes of fd at off, whole, into buf (EINTR retried): 0, -errno, or

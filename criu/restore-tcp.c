@@ -144,24 +144,30 @@ static int set_int(int fd, int name, int v, const char *what, uint32_t id)
 	return set(fd, name, &v, sizeof(v), what, id);
 }
 
-/* The queue q's next sequence number, and its bytes (with send: as sent). */
-static int fill_queue(int fd, int q, uint32_t id, const uint8_t *p, size_t len)
+/* len bytes of p sent on fd: 0, or -errno (-EIO if nothing was taken); *done says how many went. */
+static int send_all(int fd, const uint8_t *p, size_t len, size_t *done)
 {
-	int ret = set_int(fd, TCP_REPAIR_QUEUE, q, "TCP_REPAIR_QUEUE", id);
-
-	for (size_t done = 0; !ret && done < len;) {
-		ssize_t n = send(fd, p + done, len - done, MSG_DONTWAIT | MSG_NOSIGNAL);
+	for (*done = 0; *done < len;) {
+		ssize_t n = send(fd, p + *done, len - *done, MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
-			ret = n < 0 ? -errno : -EIO;
-			pr_err("socket %u: can't put back %zu bytes of its TCP %s queue: %s\n", id, len - done,
-			       q == TCP_RECV_QUEUE ? "receive" : "send", strerror(-ret));
-			break;
-		}
-		done += (size_t)n;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		*done += (size_t)n;
 	}
+	return 0;
+}
+
+/* The queue q's bytes put back (with send: as sent, in repair mode). */
+static int fill_queue(int fd, int q, uint32_t id, const uint8_t *p, size_t len)
+{
+	size_t done;
+	int ret = set_int(fd, TCP_REPAIR_QUEUE, q, "TCP_REPAIR_QUEUE", id);
+
+	if (!ret && (ret = send_all(fd, p, len, &done)))
+		pr_err("socket %u: can't put back %zu bytes of its TCP %s queue: %s\n", id, len - done,
+		       q == TCP_RECV_QUEUE ? "receive" : "send", strerror(-ret));
 	return ret;
 }
 
@@ -256,17 +262,13 @@ static void resume_one(const struct rfile *f, int fd)
 		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
 			pr_warn("socket %u: can't set SO_REUSEADDR again: %m\n", id);
 	}
-	for (size_t done = 0; done < unsent;) {
-		ssize_t n = send(fd, p + done, unsent - done, MSG_DONTWAIT | MSG_NOSIGNAL);
+	{
+		size_t done;
+		int err = send_all(fd, p, unsent, &done);
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
+		if (err)
 			pr_err("socket %u: %zu of the %u bytes its TCP connection had not sent yet are lost: %s\n", id,
-			       unsent - done, unsent, n < 0 ? strerror(errno) : "nothing taken");
-			break;
-		}
-		done += (size_t)n;
+			       unsent - done, unsent, strerror(-err));
 	}
 	/* the buffer sizes as dumped: those set by hand again, the others to the kernel's tuning */
 	if (e->inq_len || e->outq_len) {
@@ -324,10 +326,11 @@ int rtree_tcp_resume(const struct rtree *t)
 	return ret;
 }
 
-bool rtree_has_tcp(const struct rtree *t, size_t *n)
+size_t rtree_nr_tcp(const struct rtree *t)
 {
-	*n = 0;
+	size_t n = 0;
+
 	for (size_t i = 0; i < t->nr_files; i++)
-		*n += t->files[i].tcp != NULL;
-	return *n != 0;
+		n += t->files[i].tcp != NULL;
+	return n;
 }

@@ -100,9 +100,9 @@ static int find_mount_image(int dirfd, const InventoryEntry *inv, unsigned *ns_i
 /* After a failed restore: established connections stay as dump left them. */
 static void tcp_locked_hint(const struct rtree *t)
 {
-	size_t n;
+	size_t n = rtree_nr_tcp(t);
 
-	if (rtree_has_tcp(t, &n))
+	if (n)
 		pr_hint("its %zu TCP connections stay as the dump left them (locked, when their peer may be outside "
 			"the tree: nftables tables inet criu_tcp_<inode>): restore again, or delete those tables to "
 			"let the peers see the connections gone\n",

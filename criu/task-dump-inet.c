@@ -67,12 +67,12 @@ static size_t split_addr(const struct sockaddr_storage *a, uint32_t *words, uint
 	return 0;
 }
 
-/* Is the socket in criu's own network namespace (where a peer outside the tree may be)? */
-static bool in_criu_netns(int sk)
+/* Is socket sk in the network namespace at ns_path? (Yes if it can't be told.) */
+static bool sock_in_netns(int sk, const char *ns_path)
 {
 	struct stat a, b;
 	int nsfd = ioctl(sk, SIOCGSKNS);
-	bool same = nsfd < 0 || (!fstat(nsfd, &a) && !stat("/proc/self/ns/net", &b) && a.st_ino == b.st_ino);
+	bool same = nsfd < 0 || fstat(nsfd, &a) || stat(ns_path, &b) || a.st_ino == b.st_ino;
 
 	if (nsfd >= 0)
 		close(nsfd);
@@ -102,20 +102,15 @@ int td_dump_inet(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 	}
 	/* a socket of another network namespace (passed in, socket activation) would move into the tree's */
 	{
-		int nsfd = ioctl(f->lfd, SIOCGSKNS);
 		char path[64];
-		struct stat a, b;
 
 		snprintf(path, sizeof(path), "/proc/%d/ns/net", p->pid);
-		if (nsfd >= 0 && !fstat(nsfd, &a) && !stat(path, &b) && a.st_ino != b.st_ino) {
-			close(nsfd);
+		if (!sock_in_netns(f->lfd, path)) {
 			pr_err("process %d: fd %d is a socket of another network namespace than the process's: not "
 			       "supported\n",
 			       p->pid, f->fd);
 			return -EOPNOTSUPP;
 		}
-		if (nsfd >= 0)
-			close(nsfd);
 	}
 	if (getsockname(f->lfd, (struct sockaddr *)&name, &nl)) {
 		pr_perror("process %d: getsockname of socket fd %d", p->pid, f->fd);
@@ -226,7 +221,7 @@ int td_dump_inet(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 	if (type == SOCK_STREAM && ie.state == TCP_ESTABLISHED) {
 		struct net_lock_conn lk = {.ino = ie.ino, .family = family, .src = src, .dst = dst,
 					   .src_port = ie.src_port, .dst_port = ie.dst_port};
-		int ret = td_dump_tcp_stream(c, p, f, in_criu_netns(f->lfd) ? &lk : NULL);
+		int ret = td_dump_tcp_stream(c, p, f, sock_in_netns(f->lfd, "/proc/self/ns/net") ? &lk : NULL);
 
 		if (ret)
 			return ret;

@@ -236,8 +236,8 @@ int rtree_tcp_repair(const struct rfile *f, int fd, const struct sockaddr *peer,
 /* Every established connection, in its holder (seized, not running yet),
  * out of repair mode, its unsent bytes written, unlocked. */
 int rtree_tcp_resume(const struct rtree *t);
-/* Does the tree have established TCP connections (*n of them)? */
-bool rtree_has_tcp(const struct rtree *t, size_t *n);
+/* How many established TCP connections the tree has. */
+size_t rtree_nr_tcp(const struct rtree *t);
 /* restore-fown.c: F_SETOWN_EX/F_SETSIG of every file that had an owner. */
 int rtree_restore_fowns(struct rtree *t);
 /* restore-anon.c: the fds p's epolls watch, once p's fds are in place. */

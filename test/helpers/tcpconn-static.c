@@ -152,28 +152,34 @@ static const char *check(int round)
 	return bad;
 }
 
-static int listen_on(int family, const char *addr, int port, int want_fd)
+/* addr:port of the family into ss; its length. */
+static socklen_t make_addr(int family, const char *addr, int port, struct sockaddr_storage *ss)
 {
-	struct sockaddr_storage ss = {0};
-	socklen_t l;
-	int one = 1, fd = socket(family, SOCK_STREAM, 0);
-
+	memset(ss, 0, sizeof(*ss));
 	if (family == AF_INET) {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+		struct sockaddr_in *a = (struct sockaddr_in *)ss;
 
 		a->sin_family = AF_INET;
 		a->sin_port = htons((uint16_t)port);
 		inet_pton(AF_INET, addr, &a->sin_addr);
-		l = sizeof(*a);
-	} else {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons((uint16_t)port);
-		inet_pton(AF_INET6, addr, &a->sin6_addr);
-		l = sizeof(*a);
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		return sizeof(*a);
 	}
+	struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+
+	a->sin6_family = AF_INET6;
+	a->sin6_port = htons((uint16_t)port);
+	inet_pton(AF_INET6, addr, &a->sin6_addr);
+	return sizeof(*a);
+}
+
+static int listen_on(int family, const char *addr, int port, int want_fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t l = make_addr(family, addr, port, &ss);
+	int one = 1, fd = socket(family, SOCK_STREAM, 0);
+
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (fd != want_fd || bind(fd, (struct sockaddr *)&ss, l) || listen(fd, 8))
 		return -1;
 	return 0;
@@ -181,25 +187,10 @@ static int listen_on(int family, const char *addr, int port, int want_fd)
 
 static int connect_to(int family, const char *addr, int port, int want_fd)
 {
-	struct sockaddr_storage ss = {0};
-	socklen_t l;
+	struct sockaddr_storage ss;
+	socklen_t l = make_addr(family, addr, port, &ss);
 	int fd = socket(family, SOCK_STREAM, 0);
 
-	if (family == AF_INET) {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-
-		a->sin_family = AF_INET;
-		a->sin_port = htons((uint16_t)port);
-		inet_pton(AF_INET, addr, &a->sin_addr);
-		l = sizeof(*a);
-	} else {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons((uint16_t)port);
-		inet_pton(AF_INET6, addr, &a->sin6_addr);
-		l = sizeof(*a);
-	}
 	if (fd != want_fd || connect(fd, (struct sockaddr *)&ss, l))
 		return -1;
 	return 0;

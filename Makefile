@@ -26,7 +26,7 @@ PB_SRCS  := $(PROTOS:.proto=.pb-c.c)
 PB_HDRS  := $(PROTOS:.proto=.pb-c.h)
 PB_OBJS  := $(PROTOS:.proto=.pb-c.o)
 
-LIB_SRCS := $(filter-out criu/crtools.c,$(wildcard criu/*.c))
+LIB_SRCS := $(filter-out criu/crtools.c,$(wildcard criu/*.c criu/*/*.c))
 LIB_OBJS := $(LIB_SRCS:.c=.o) $(PB_OBJS)
 UNIT_SRCS := $(wildcard test/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRCS:.c=.bin)
@@ -94,11 +94,11 @@ check-asan: deps
 	ASAN_OPTIONS=detect_leaks=1 bash test/run.sh
 
 format:
-	clang-format -i criu/*.c criu/include/*.h test/unit/*.c test/unit/*.h test/fuzz/*.c
+	clang-format -i criu/*.c criu/*/*.c criu/include/*.h criu/include/*/*.h test/unit/*.c test/unit/*.h test/fuzz/*.c
 
 clean:
-	rm -f $(HELPER_BINS) criu/*.o criu/*.a criu/*.d criu/libcriu.a criu/criu images/*.pb-c.* test/unit/*.bin test/fuzz/*.fuzz
+	rm -f $(HELPER_BINS) criu/*.o criu/*/*.o criu/*.a criu/*.d criu/*/*.d criu/libcriu.a criu/criu images/*.pb-c.* test/unit/*.bin test/fuzz/*.fuzz
 
 .PHONY: all unit deps test demo bench fuzz check-asan format clean
 .SECONDARY: $(PB_SRCS) $(PB_HDRS)
--include $(wildcard criu/*.d)
+-include $(wildcard criu/*.d criu/*/*.d)

@@ -14,8 +14,8 @@
 
 #define LOG_PREFIX "check: "
 #include "crtools.h"
-#include "log.h"
-#include "util.h"
+#include "util/log.h"
+#include "util/util.h"
 
 #ifndef MOVE_MOUNT_SET_GROUP
 #define MOVE_MOUNT_SET_GROUP 0x00000100

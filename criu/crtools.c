@@ -4,10 +4,10 @@
 
 #include "crtools.h"
 #include "dump.h"
-#include "image.h"
-#include "log.h"
+#include "image/image.h"
+#include "util/log.h"
 #include "options.h"
-#include "util.h"
+#include "util/util.h"
 
 static int setup_log(const struct options *o)
 {

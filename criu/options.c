@@ -7,9 +7,9 @@
 #include <string.h>
 
 #define LOG_PREFIX "opts: "
-#include "log.h"
+#include "util/log.h"
 #include "options.h"
-#include "util.h"
+#include "util/util.h"
 
 static const char usage_text[] =
 	"Usage:\n"

@@ -20,15 +20,15 @@
 
 #define LOG_PREFIX "restore: "
 #include "crtools.h"
-#include "image.h"
+#include "image/image.h"
 #include "inventory.pb-c.h"
-#include "ipc-ns.h"
-#include "net-ns.h"
-#include "log.h"
-#include "mount-restore.h"
-#include "restore-tasks.h"
-#include "syscalls.h"
-#include "util.h"
+#include "ipc/ipc-ns.h"
+#include "net/netns.h"
+#include "util/log.h"
+#include "mount/mount-restore.h"
+#include "task/rtree.h"
+#include "util/syscalls.h"
+#include "util/util.h"
 
 #define IMAGES_VERSION 2
 

@@ -15,9 +15,9 @@
 #include <string.h>
 
 #define LOG_PREFIX "show: "
-#include "log.h"
-#include "util.h"
-#include "image.h"
+#include "util/log.h"
+#include "util/util.h"
+#include "image/image.h"
 
 static void print_string(FILE *out, const char *s)
 {

@@ -4,7 +4,7 @@
 
 #include <sys/types.h>
 
-#include "image.h"
+#include "image/image.h"
 #include "options.h"
 
 /*

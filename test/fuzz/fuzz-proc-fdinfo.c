@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fdinfo-anon.h"
-#include "proc-fdinfo.h"
+#include "proc/fdinfo-anon.h"
+#include "proc/proc-fdinfo.h"
 
 static void kinds(const struct proc_fdinfo *fi)
 {

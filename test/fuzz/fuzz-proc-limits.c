@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proc-limits.h"
+#include "proc/proc-limits.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proc-status.h"
+#include "proc/proc-status.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

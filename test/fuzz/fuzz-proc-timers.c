@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proc-timers.h"
+#include "proc/proc-timers.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

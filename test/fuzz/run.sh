@@ -18,7 +18,7 @@ cd "$(dirname "$0")/../.."
 
 CC=${FUZZ_CC:-clang}
 FUZZ_TIME=${FUZZ_TIME:-20}
-pkgs=(libprotobuf-c libarchive libcap zlib)
+pkgs=(libprotobuf-c libarchive libcap zlib libnftables)
 read -ra pkg_cflags <<<"$(pkg-config --cflags "${pkgs[@]}")"
 read -ra libs <<<"$(pkg-config --libs "${pkgs[@]}")"
 read -ra extra_args <<<"${FUZZ_ARGS:-}"
@@ -42,7 +42,7 @@ echo "fuzz: work directory $work"
 # Every library source except the one with main(), plus the generated
 # protobuf code, compiled once with coverage and sanitizers.
 objs=()
-for src in criu/*.c images/*.pb-c.c; do
+for src in criu/*.c criu/*/*.c images/*.pb-c.c; do
 	[ -e "$src" ] || continue
 	[ "$src" = criu/crtools.c ] && continue
 	obj=$work/obj/$(echo "${src%.c}" | tr / _).o

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "unit-proc.h"
-#include "fdinfo-anon.h"
+#include "proc/fdinfo-anon.h"
 
 static int parse_fixture(const char *name, struct proc_fdinfo *fi)
 {

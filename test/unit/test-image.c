@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "unit.h"
-#include "image.h"
-#include "log.h"
+#include "image/image.h"
+#include "util/log.h"
 #include "inventory.pb-c.h"
 #include "mnt.pb-c.h"
 #include "ipc-shm.pb-c.h"

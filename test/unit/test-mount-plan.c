@@ -8,13 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fs.h"
-#include "log.h"
-#include "mount-external.h"
-#include "mount-restore.h"
+#include "mount/fstype.h"
+#include "util/log.h"
+#include "mount/mount-external.h"
+#include "mount/mount-restore.h"
 #include "options.h"
 #include "unit.h"
-#include "util.h"
+#include "util/util.h"
 
 static MntEntry *entry(const char *spec)
 {

@@ -11,12 +11,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "mount-external.h"
-#include "mount-tree.h"
+#include "util/log.h"
+#include "mount/mount-external.h"
+#include "mount/mount-tree.h"
 #include "options.h"
 #include "unit.h"
-#include "util.h"
+#include "util/util.h"
 
 #define FIX "test/unit/fixtures/tree/"
 

@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "unit.h"
-#include "mountinfo.h"
+#include "proc/mountinfo.h"
 
 #define FIXTURES   "test/unit/fixtures/mountinfo/"
 #define CORPUS_DIR "test/fuzz/corpus/mountinfo"

@@ -15,10 +15,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "inject.h"
-#include "log.h"
-#include "page-release.h"
-#include "seize.h"
+#include "ptrace/inject.h"
+#include "util/log.h"
+#include "mem/page-release.h"
+#include "ptrace/seize.h"
 #include "unit.h"
 
 #define PG	4096UL

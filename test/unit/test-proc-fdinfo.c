@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "unit-proc.h"
-#include "proc-fdinfo.h"
+#include "proc/proc-fdinfo.h"
 
 #define CORPUS_DIR "test/fuzz/corpus/proc-fdinfo"
 

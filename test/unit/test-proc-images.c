@@ -19,9 +19,9 @@
 
 #include "unit.h"
 #include "unit-pb.h"
-#include "image.h"
-#include "log.h"
-#include "util.h"
+#include "image/image.h"
+#include "util/log.h"
+#include "util/util.h"
 #include "core.pb-c.h"
 #include "fdinfo.pb-c.h"
 #include "pagemap.pb-c.h"

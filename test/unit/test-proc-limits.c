@@ -9,7 +9,7 @@
 #include <sys/resource.h>
 
 #include "unit-proc.h"
-#include "proc-limits.h"
+#include "proc/proc-limits.h"
 
 #define CORPUS_DIR "test/fuzz/corpus/proc-limits"
 

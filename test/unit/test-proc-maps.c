@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "unit-proc.h"
-#include "proc-maps.h"
+#include "proc/proc-maps.h"
 
 #define CORPUS_DIR "test/fuzz/corpus/proc-maps"
 

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "unit-proc.h"
-#include "proc-status.h"
+#include "proc/proc-status.h"
 
 #define CORPUS_DIR "test/fuzz/corpus/proc-status"
 

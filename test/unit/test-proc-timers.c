@@ -8,7 +8,7 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include "proc-timers.h"
+#include "proc/proc-timers.h"
 #include "unit.h"
 #include "unit-proc.h"
 

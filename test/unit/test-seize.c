@@ -23,9 +23,9 @@
 
 #include "unit.h"
 #include "unit-kids.h"
-#include "inject.h"
-#include "seize.h"
-#include "util.h"
+#include "ptrace/inject.h"
+#include "ptrace/seize.h"
+#include "util/util.h"
 
 /* Shared with the children. */
 struct shm {

@@ -28,15 +28,15 @@
 
 #include "unit.h"
 #include "dump.h"
-#include "image.h"
-#include "log.h"
+#include "image/image.h"
+#include "util/log.h"
 #include "mm.pb-c.h"
 #include "pagemap.pb-c.h"
-#include "proc-maps.h"
-#include "seize.h"
-#include "task-dump.h"
-#include "util.h"
-#include "vma-status.h"
+#include "proc/proc-maps.h"
+#include "ptrace/seize.h"
+#include "task/task-dump.h"
+#include "util/util.h"
+#include "image/vma-status.h"
 
 #define PG 4096UL
 

@@ -33,9 +33,9 @@
 #include <archive_entry.h>
 
 #include "unit.h"
-#include "fs-tmpfs.h"
-#include "log.h"
-#include "util.h"
+#include "mount/tmpfs.h"
+#include "util/log.h"
+#include "util/util.h"
 
 static char base[64]; /* a tmpfs in our mount namespace; everything goes below */
 static const char *setup_error;

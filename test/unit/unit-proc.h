@@ -11,8 +11,8 @@
 #include <stdio.h>
 
 #include "unit.h"
-#include "proc-text.h"
-#include "util.h"
+#include "proc/proc-text.h"
+#include "util/util.h"
 
 #define PROC_FIXTURES "test/unit/fixtures/proc/"
 

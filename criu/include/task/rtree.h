@@ -1,0 +1,263 @@
+/*
+ * The process half of `criu restore`:
+ *   parse   (restore-images.c)  pstree, core, mm, pagemap, files, fdinfo, fs
+ *                               images -> struct rtree, validated
+ *   act     (restore-fork.c)    in the new namespaces, plain C: fork the tree
+ *                               with clone3(set_tid), threads, descriptors,
+ *                               cwd/root/umask; every task then waits
+ *           (restore-mm.c)      from criu, by injected syscalls: replace each
+ *                               address space with the dumped one
+ *           (restore-core.c)    the rest of each task's state, registers
+ *                               last, then every task is released together
+ *
+ * File descriptors inside the restored tasks, while they are set up:
+ *   [0, fd_base)                        the dumped descriptors
+ *   fd_base + file index                every open file of the tree, opened
+ *                                       once by the root before it forks (so
+ *                                       that descriptors shared after fork
+ *                                       share one open file description)
+ *   fd_base + nr_files + RFD_*          per task: sync pipe, pages, exe
+ *   fd_base + nr_files + RFD_MAP + i    the file of mapping i of the task
+ *                                       (for shared anonymous memory, its
+ *                                       shmem object, which criu made and
+ *                                       the tasks inherit from higher up)
+ * Everything from fd_base up is closed by the last injected syscall.
+ */
+#ifndef CRIU_RESTORE_TASKS_H
+#define CRIU_RESTORE_TASKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core.pb-c.h"
+#include "fdinfo.pb-c.h"
+#include "fs.pb-c.h"
+#include "util/hashmap.h"
+#include "ipc/ipc-sysv.h"
+#include "ipc-var.pb-c.h"
+#include "netdev.pb-c.h"
+#include "seccomp.pb-c.h"
+#include "memfd.pb-c.h"
+#include "mm.pb-c.h"
+#include "pagemap.pb-c.h"
+#include "pstree.pb-c.h"
+#include "ptrace/seize.h"
+#include "sk-opts.pb-c.h"
+#include "tcp-stream.pb-c.h"
+#include "tty.pb-c.h"
+
+enum {
+	RFD_READY, /* write end of the pipe tasks report readiness on */
+	RFD_PAGES, /* pages-<id>.img */
+	RFD_EXE,   /* the executable, for PR_SET_MM_MAP */
+	RFD_LOG,   /* criu's log, moved out of the way */
+	RFD_ERR,   /* criu's stderr, likewise */
+	RFD_IMGS,  /* the images directory */
+	RFD_PROC,  /* the host's /proc, where each task finds its own loginuid */
+	RFD_MAP,   /* first mapping file */
+};
+
+struct rfile {
+	FileEntry *fe;
+	int table_fd; /* fd_base + index */
+	int host_fd;  /* a memory device (/dev/null...) criu opened on the host, or -1 */
+	/* pipes: data to queue, from pipes-data.img (not owned) */
+	const uint8_t *data;
+	size_t data_len;
+	uint32_t pipe_size;
+	struct rfile *peer; /* the other end of the same pipe, if in the tree */
+	const RegFileEntry *fifo_reg; /* FIFOs: the path entry fifo.regf_id names */
+	const TtyInfoEntry *tty;      /* terminals: its tty-info.img entry */
+	/* unix sockets (restore-unix.c): the other end of a pair, the packets
+	 * to queue to this one, and whether the pair was made */
+	struct rfile *sk_peer;
+	struct sk_packet *sk_packets;
+	size_t nr_sk_packets;
+	bool sk_made;
+	/* the first process, in pstree order, that holds it, and at which fd:
+	 * an epoll's owner registers its watched fds; a socket becomes its uid's */
+	struct rproc *holder;
+	int holder_fd;
+	/* an established TCP connection (restore-tcp.c): its tcp-stream
+	 * image's entry and queues (owned) */
+	TcpStreamEntry *tcp;
+	uint8_t *tcp_data;
+};
+
+struct rthread {
+	pid_t vtid;
+	CoreEntry *core;
+	struct seized_thread *st; /* once seized */
+};
+
+struct rproc {
+	PstreeEntry *pe;
+	pid_t vpid, vppid, vpgid, vsid;
+	bool zombie;
+	bool stopped;	  /* in a group stop when dumped: stopped again at release */
+	bool new_session; /* calls setsid() */
+	bool new_pgrp;	  /* calls setpgid(0, 0) */
+	CoreEntry *core;  /* the leader's (threads[0].core) */
+	struct rthread *threads;
+	size_t nr_threads;
+	MmEntry *mm;
+	uint32_t pages_id;
+	PagemapEntry **pagemap;
+	size_t nr_pagemap;
+	FdinfoEntry **fds;
+	size_t nr_fds;
+	FsEntry *fs;
+	const char *cwd, *root; /* paths from fs-<pid>.img */
+	TaskKobjIdsEntry *ids;
+	struct rproc *parent;
+	struct rproc **children;
+	size_t nr_children;
+	pid_t host_pid; /* as criu sees it, once seized */
+	uint64_t scratch; /* a page criu mapped in it for syscall arguments */
+};
+
+/* A shared anonymous memory object (restore-shmem.c). */
+struct rshmem_run {
+	uint64_t off, len; /* in the object */
+};
+struct rshmem {
+	uint64_t shmid;
+	uint64_t size; /* what its areas and pages reach */
+	uint32_t pages_id;
+	struct rshmem_run *runs; /* pagemap-shmem-<shmid>.img, in order */
+	size_t nr_runs;
+	int fd; /* criu's, inherited by the tasks; -1 until made */
+	const MemfdInodeEntry *memfd; /* a memfd's inode (memfd.img), or NULL */
+};
+
+struct rtree {
+	struct rproc *procs; /* pstree order: parents first */
+	size_t nr;
+	struct hmap by_vpid;
+	struct rfile *files;
+	size_t nr_files;
+	struct hmap file_by_id;
+	void *pipes_data; /* the raw reader of pipes-data.img, owned */
+	void *fifo_data;  /* likewise for fifo-data.img */
+	int fd_base;
+	int imgs_dirfd; /* not owned */
+	int host_proc_fd; /* the host's /proc (O_PATH), -1 until opened */
+	bool host_mode;	  /* restored in criu's own pid namespace, not a new one */
+	bool auto_dedup;  /* --auto-dedup: restored pages are punched out of their image */
+	pid_t criu_pid;	  /* the restoring criu, the root's parent */
+	char *nodename, *domainname; /* utsns-1.img, NULL if none */
+	IpcVarEntry *ipc_var;	     /* ipcns-var-1.img, NULL if none */
+	struct sysv_objs sysv;	     /* ipcns-{shm,sem,msg}-1.img (ipc-sysv.h) */
+	NetDeviceEntry *netdev;	     /* netdev-1.img's lo: a network namespace of its own */
+	SeccompEntry *seccomp;	     /* seccomp.img, NULL if none */
+	struct rshmem *shmems;	     /* restore-shmem.c */
+	size_t nr_shmems;
+	struct hmap shmem_by_id;
+	struct hmap memfd_by_inode; /* memfd.img inode_id -> struct rshmem * */
+	uint64_t pages_bytes, pages_ns; /* statistics of restore-mm.c */
+	/* cleanup */
+	ProtobufCMessage **msgs;
+	size_t nr_msgs;
+};
+
+/* parse: reads and validates every process image in dirfd; 0 if there is
+ * no pstree.img (a mounts-only dump, t->nr == 0). */
+int rtree_read(int dirfd, struct rtree *t);
+void rtree_free(struct rtree *t);
+/* act, before the namespaces exist: the files that come from the host,
+ * at fds above every one the tasks need: those --inherit-fd names (criu's
+ * own descriptors), and the memory devices (/dev/null, /dev/zero...), so
+ * that containers without their own still get them. */
+struct options;
+int rtree_open_host_files(struct rtree *t, const struct options *o);
+/* restore-shmem.c: the shared memory objects the mm images name, read
+ * (parse); made and filled at fds from `above` up (act, before fork); the
+ * fd of one; freed. */
+int rtree_read_shmem(struct rtree *t);
+int rtree_open_shmem(struct rtree *t, int above);
+int rtree_shmem_fd(const struct rtree *t, uint64_t shmid);
+/* restore-shmem.c: the object of the memfd inode `inode_id` of memfd.img, or NULL. */
+const struct rshmem *rtree_memfd(const struct rtree *t, uint64_t inode_id);
+/* restore-shmem.c: every memfd sealed as dumped; once the tasks have mapped them. */
+int rtree_seal_memfds(const struct rtree *t);
+/* restore-shmem.c: a new open file of memfd file f's inode (flags, position). */
+int rtree_open_memfd(const struct rtree *t, const struct rfile *f);
+void rtree_free_shmem(struct rtree *t);
+struct rproc *rtree_proc(const struct rtree *t, pid_t vpid);
+struct rfile *rtree_file(const struct rtree *t, uint32_t id);
+/* The task-side fd numbers of the layout above. */
+static inline int rtree_task_fd(const struct rtree *t, int which)
+{
+	return t->fd_base + (int)t->nr_files + which;
+}
+
+/* act, in the new namespaces: called by the root task (pid 1, already in
+ * the restored mount namespace). Forks the whole tree; each task reports on
+ * its ready pipe and waits to be seized. Returns only on failure. */
+void rtree_fork_root(struct rtree *t, int ready_fd);
+
+/* act, from criu: waits for the forked tree (root: its host pid), seizes
+ * it, restores every task and releases them. On failure the tree is left
+ * seized for the caller to kill. */
+int rtree_restore(struct rtree *t, pid_t root, int ready_fd, uint64_t *frozen_ns);
+
+/* act, from criu: every task of the tree has been seized. */
+#define RSCRATCH_SIZE 8192
+/* One injected syscall; an error (-errno from the kernel too) is printed
+ * with `what`. *out may be NULL. */
+int rsys(struct seized_thread *t, const char *what, long nr, long a1, long a2, long a3, long a4, long a5, long a6,
+	 long *out);
+int restore_mm(struct rtree *t, struct rproc *p);
+/* restore-tree.c: SIGKILL to every restored process (after a failure). */
+void rtree_kill(const struct rtree *t);
+/* restore-anon.c: an eventfd, signalfd, timerfd or epoll file (a new fd). */
+int rtree_open_anon(const struct rfile *f);
+/* restore-unix.c: unix socket pairs and queues (parse), sockets (act). */
+int rtree_link_unix(struct rtree *t);
+void rtree_free_unix(struct rtree *t);
+int rtree_open_unix(struct rfile *f);
+/* restore-unix.c: the SOL_SOCKET options of a socket_entry's opts. */
+void rtree_set_sock_opts(int fd, const SkOptsEntry *o);
+/* restore-inet.c: an IPv4/IPv6 socket bound, listening or connected again. */
+int rtree_open_inet(const struct rfile *f);
+
+/* restore-tcp.c: established TCP connections. */
+struct sockaddr;
+bool rfile_tcp_established(const struct rfile *f);
+/* Reads and checks f's tcp-stream image into f->tcp, f->tcp_data. */
+int rtree_read_tcp(struct rtree *t, struct rfile *f);
+void rfile_free_tcp(struct rfile *f);
+/* fd, new, into repair mode (before its options and bind). */
+int rtree_tcp_repair_on(int fd, uint32_t id);
+/* fd, in repair mode and bound, connected to peer with f's state and queues. */
+int rtree_tcp_repair(const struct rfile *f, int fd, const struct sockaddr *peer, unsigned peer_len);
+/* Every established connection, in its holder (seized, not running yet),
+ * out of repair mode, its unsent bytes written, unlocked. */
+int rtree_tcp_resume(const struct rtree *t);
+/* How many established TCP connections the tree has. */
+size_t rtree_nr_tcp(const struct rtree *t);
+/* restore-fown.c: F_SETOWN_EX/F_SETSIG of every file that had an owner. */
+int rtree_restore_fowns(struct rtree *t);
+/* restore-anon.c: the fds p's epolls watch, once p's fds are in place. */
+int rtree_register_epolls(struct rtree *t, struct rproc *p);
+/* restore-pages.c: p's dumped pages into its mapped areas; adds to *bytes. */
+int fill_pages(struct rtree *t, struct rproc *p, struct seized_thread *st, uint64_t *bytes);
+/* restore-mm.c: a private anonymous area the program asked huge pages for. */
+bool vma_huge(const VmaEntry *v);
+/* restore-pages.c: pages-N.img of dirfd, a regular file not reached through a
+ * link, for reading; or for punching (--auto-dedup): then also with no other
+ * name and on the images' filesystem. The fd, or -errno (printed). */
+int open_pages_file(int dirfd, unsigned pages_id, bool punch);
+/* open_pages_file in t's images directory, for punching with --auto-dedup. */
+int open_pages_image(const struct rtree *t, unsigned pages_id);
+/* restore-pages.c: with --auto-dedup, can every pages image be punched? Before any task. */
+int rtree_check_dedup(const struct rtree *t);
+/* restore-pages.c: with --auto-dedup, [off, off + len) of that image restored for good. */
+void dedup_pages(const struct rtree *t, int fd, unsigned pages_id, uint64_t off, uint64_t len);
+int restore_core(struct rtree *t, struct rproc *p);
+/* Last injection of a process (closes criu's fds), then registers. */
+int restore_finish(struct rtree *t, struct rproc *p);
+
+#endif

@@ -1,0 +1,843 @@
+/*
+ * The memory of a seized process (see task-dump.h): mm-<pid>.img with one
+ * vma_entry per area, pagemap-<pid>.img and pages-<id>.img with the pages
+ * that exist only in the process (anonymous private memory, and the pages
+ * of private file mappings that were written to: COW copies).
+ *
+ * Three steps:
+ * - parse: /proc/PID/smaps (its header lines are /proc/PID/maps lines, its
+ *   VmFlags lines tell madvise bits and MAP_GROWSDOWN) into vma_entry
+ *   fields, td_vma_classify(), pure;
+ * - decide: which pages to save, from the PAGEMAP_SCAN ioctl (kernel >= 6.7)
+ *   or from /proc/PID/pagemap entries; both skip pages that are not there,
+ *   page-cache pages, and the shared zero page;
+ * - act: copy those pages in large batches, streamed to the pages image so
+ *   memory use does not grow with the task (page-copy.c: the task vmsplices
+ *   them into a pipe we splice from; process_vm_readv through a buffer when
+ *   it can't).
+ */
+#define LOG_PREFIX "task-dump: "
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/kcmp.h>
+#include <linux/types.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "util/log.h"
+#include "mm.pb-c.h"
+#include "mem/page-copy.h"
+#include "pagemap.pb-c.h"
+#include "proc/proc-maps.h"
+#include "task/task-dump.h"
+#include "util/util.h"
+#include "image/vma-status.h"
+
+#define PAGE_SZ 4096ULL
+
+/* /proc/PID/pagemap entries (Documentation/admin-guide/mm/pagemap.rst). */
+#define PME_PRESENT  (1ULL << 63)
+#define PME_SWAP     (1ULL << 62)
+#define PME_FILE     (1ULL << 61) /* page-cache page or shared anonymous */
+#define PME_GUARD    (1ULL << 58) /* MADV_GUARD_INSTALL region (6.15) */
+#define PME_PFN_MASK ((1ULL << 55) - 1)
+
+/* The PAGEMAP_SCAN ABI (linux/fs.h of 6.7+; our headers may be older). */
+#ifndef PAGEMAP_SCAN
+struct page_region {
+	__u64 start;
+	__u64 end;
+	__u64 categories;
+};
+
+struct pm_scan_arg {
+	__u64 size;
+	__u64 flags;
+	__u64 start;
+	__u64 end;
+	__u64 walk_end;
+	__u64 vec;
+	__u64 vec_len;
+	__u64 max_pages;
+	__u64 category_inverted;
+	__u64 category_mask;
+	__u64 category_anyof_mask;
+	__u64 return_mask;
+};
+#define PAGEMAP_SCAN	_IOWR('f', 16, struct pm_scan_arg)
+#define PAGE_IS_FILE	(1 << 2)
+#define PAGE_IS_PRESENT (1 << 3)
+#define PAGE_IS_SWAPPED (1 << 4)
+#define PAGE_IS_PFNZERO (1 << 5)
+#endif
+#ifndef PAGE_IS_GUARD
+#define PAGE_IS_GUARD (1 << 8)
+#endif
+
+#define SCAN_REGIONS  512U	 /* page_region per PAGEMAP_SCAN call */
+#define PME_BATCH     4096U	 /* pagemap entries per pread */
+
+/* ------------------------------------------------------------------------
+ * Parse: a maps line and its VmFlags into vma_entry fields
+ */
+
+/* Is the two-letter flag `f` among the space-separated VmFlags? */
+static bool has_vmflag(const char *vmflags, const char *f)
+{
+	for (const char *s = vmflags; s && *s;) {
+		while (*s == ' ')
+			s++;
+		if (s[0] == f[0] && s[0] && s[1] == f[1] && (s[2] == ' ' || !s[2]))
+			return true;
+		while (*s && *s != ' ')
+			s++;
+	}
+	return false;
+}
+
+/* madvise(2) advice kept in vma_entry.madv as 1 << advice, as upstream. */
+static uint64_t vmflags_madv(const char *vmflags)
+{
+	static const struct {
+		char flag[3];
+		int advice;
+	} tab[] = {
+		{"sr", MADV_SEQUENTIAL}, {"rr", MADV_RANDOM},	{"dc", MADV_DONTFORK},	 {"dd", MADV_DONTDUMP},
+		{"mg", MADV_MERGEABLE},	 {"hg", MADV_HUGEPAGE}, {"nh", MADV_NOHUGEPAGE}, {"wf", MADV_WIPEONFORK},
+	};
+	uint64_t madv = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(tab); i++)
+		if (has_vmflag(vmflags, tab[i].flag))
+			madv |= 1ULL << tab[i].advice;
+	return madv;
+}
+
+/* The kind bits of an area with a bracketed kernel name; 0 if not one. */
+static uint32_t special_status(enum proc_vma_kind kind)
+{
+	switch (kind) {
+	case PROC_VMA_VSYSCALL:
+		return VMA_AREA_VSYSCALL; /* not VMA_AREA_REGULAR: never restored */
+	case PROC_VMA_VDSO:
+		return VMA_AREA_REGULAR | VMA_AREA_VDSO;
+	case PROC_VMA_VVAR:
+	case PROC_VMA_VVAR_VCLOCK:
+		return VMA_AREA_REGULAR | VMA_AREA_VVAR;
+	default:
+		return 0;
+	}
+}
+
+/* The kernel's name for a System V segment's file: "/SYSV<key, 8 hex digits> (deleted)". */
+static bool is_sysv_name(const struct proc_maps_entry *e)
+{
+	if (!e->deleted || strncmp(e->path, "/SYSV", 5) || strlen(e->path) != 13)
+		return false;
+	for (int i = 5; i < 13; i++)
+		if (!((e->path[i] >= '0' && e->path[i] <= '9') || (e->path[i] >= 'a' && e->path[i] <= 'f')))
+			return false;
+	return true;
+}
+
+/* Is the named file area anonymous shared memory, or one we can't do? */
+static int classify_file(const struct proc_maps_entry *e, bool *anon, const char **why)
+{
+	*anon = false;
+	if (e->path[0] != '/') {
+		*why = "not a file mapping (anon_inode, socket...)";
+		return -EOPNOTSUPP;
+	}
+	if (!e->shared && is_sysv_name(e)) {
+		*why = "System V shared memory mapped privately";
+		return -EOPNOTSUPP;
+	}
+	/* MAP_SHARED|MAP_ANONYMOUS and shared /dev/zero: an unlinked shmem file. */
+	*anon = e->shared && e->deleted && !strcmp(e->path, "/dev/zero");
+	return 0;
+}
+
+/* What VmFlags forbid or add (regular areas only). */
+static int apply_vmflags(const char *vmflags, VmaEntry *v, const char **why)
+{
+	if (has_vmflag(vmflags, "io") || has_vmflag(vmflags, "pf")) {
+		*why = "device memory (VM_IO/VM_PFNMAP)";
+		return -EOPNOTSUPP;
+	}
+	if (has_vmflag(vmflags, "ht")) {
+		*why = "hugetlb memory";
+		return -EOPNOTSUPP;
+	}
+	if (has_vmflag(vmflags, "gd"))
+		v->flags |= MAP_GROWSDOWN;
+	if (has_vmflag(vmflags, "lo"))
+		v->flags |= MAP_LOCKED;
+	if (has_vmflag(vmflags, "nr"))
+		v->flags |= MAP_NORESERVE;
+	v->madv = vmflags_madv(vmflags);
+	v->has_madv = v->madv != 0;
+	return 0;
+}
+
+int td_vma_classify(const struct proc_maps_entry *e, const char *vmflags, VmaEntry *v, const char **why)
+{
+	bool anon = true;
+	int ret;
+
+	vma_entry__init(v);
+	*why = NULL;
+	v->start = e->start;
+	v->end = e->end;
+	v->pgoff = e->pgoff;
+	v->fd = -1;
+	v->prot = (e->read ? PROT_READ : 0) | (e->write ? PROT_WRITE : 0) | (e->exec ? PROT_EXEC : 0);
+	v->flags = e->shared ? MAP_SHARED : MAP_PRIVATE;
+	v->status = special_status(e->kind);
+	if (v->status) { /* kernel-made: no file, no VmFlags that matter */
+		v->flags |= MAP_ANONYMOUS;
+		v->status |= VMA_ANON_PRIVATE;
+		return 0;
+	}
+	v->status = VMA_AREA_REGULAR;
+	if (e->kind == PROC_VMA_SPECIAL) {
+		*why = "special kernel mapping";
+		return -EOPNOTSUPP;
+	}
+	if (e->kind == PROC_VMA_HEAP)
+		v->status |= VMA_AREA_HEAP;
+	if (e->kind == PROC_VMA_STACK) {
+		v->status |= VMA_AREA_STACK;
+		if (!vmflags)
+			v->flags |= MAP_GROWSDOWN;
+	}
+	if (e->kind == PROC_VMA_FILE && e->shared && is_sysv_name(e)) {
+		/* an attached segment: its bytes are the namespace's (ipc-sysv.c) */
+		v->status |= VMA_AREA_SYSVIPC;
+		v->shmid = e->ino; /* the segment's id is its file's inode number */
+		return apply_vmflags(vmflags, v, why);
+	}
+	if (e->kind == PROC_VMA_FILE) {
+		ret = classify_file(e, &anon, why);
+		if (ret)
+			return ret;
+	}
+	if (anon) {
+		v->flags |= MAP_ANONYMOUS;
+		v->status |= e->shared ? VMA_ANON_SHARED : VMA_ANON_PRIVATE;
+		if (e->shared)
+			v->shmid = e->ino; /* the shmem inode, as upstream */
+	} else {
+		v->status |= e->shared ? VMA_FILE_SHARED : VMA_FILE_PRIVATE;
+		/* a memfd's: its file is a memfd file_entry (task-dump-memfd.c) */
+		if (e->deleted && !strncmp(e->path, "/memfd:", 7))
+			v->status |= VMA_AREA_MEMFD;
+	}
+	if (!e->shared && !e->read)
+		v->status |= VMA_FORCE_READ; /* its pages go through /proc/PID/mem */
+	return apply_vmflags(vmflags, v, why);
+}
+
+/* ------------------------------------------------------------------------
+ * Reading smaps: maps lines and the VmFlags of each
+ */
+
+struct td_smaps {
+	struct proc_maps maps;
+	char **vmflags; /* per entry, into text; NULL if the kernel printed none */
+	char *text;
+	size_t nr_headers;
+};
+
+static bool is_header_line(const char *l)
+{
+	return (*l >= '0' && *l <= '9') || (*l >= 'a' && *l <= 'f');
+}
+
+/* Splits smaps text in place: header lines copied into `maps_text`. */
+static void split_smaps(struct td_smaps *s, size_t len, char *maps_text, size_t *maps_len)
+{
+	static const char key[] = "VmFlags:";
+	char *l = s->text, *end = s->text + len;
+
+	*maps_len = 0;
+	while (l < end) {
+		char *nl = memchr(l, '\n', (size_t)(end - l));
+		size_t n = nl ? (size_t)(nl - l) : (size_t)(end - l);
+
+		if (is_header_line(l)) {
+			memcpy(maps_text + *maps_len, l, n);
+			*maps_len += n;
+			maps_text[(*maps_len)++] = '\n';
+			s->vmflags = xrealloc(s->vmflags, (s->nr_headers + 1) * sizeof(*s->vmflags));
+			s->vmflags[s->nr_headers++] = NULL;
+		} else if (s->nr_headers && !strncmp(l, key, strlen(key))) {
+			l[n] = '\0';
+			s->vmflags[s->nr_headers - 1] = l + strlen(key);
+		}
+		l += n + 1;
+	}
+}
+
+static void smaps_free(struct td_smaps *s)
+{
+	proc_maps_free(&s->maps);
+	free(s->vmflags);
+	free(s->text);
+}
+
+static int read_smaps(pid_t pid, struct td_smaps *s)
+{
+	struct proc_parse_error perr;
+	_cleanup_free_ char *maps_text = NULL;
+	size_t len, maps_len;
+	char path[64];
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
+	ret = read_file_at(AT_FDCWD, path, &s->text, &len);
+	if (ret < 0) {
+		pr_err("can't read %s: %s\n", path, strerror(-ret));
+		return ret;
+	}
+	maps_text = xmalloc(len + 1);
+	split_smaps(s, len, maps_text, &maps_len);
+	ret = proc_maps_parse(maps_text, maps_len, &s->maps, &perr);
+	if (ret < 0) {
+		pr_err("%s: line %u: %s\n", path, perr.line, perr.msg);
+		return ret;
+	}
+	if (s->maps.nr != s->nr_headers) {
+		pr_err("%s: %zu areas parsed from %zu header lines\n", path, s->maps.nr, s->nr_headers);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * The areas: classification, then the files behind them
+ */
+
+static int vma_file(struct td_ctx *c, struct td_proc *p, VmaEntry *v)
+{
+	char link[64], path[96];
+	struct stat lst, st;
+	int64_t id;
+
+	snprintf(link, sizeof(link), "map_files/%" PRIx64 "-%" PRIx64, v->start, v->end);
+	snprintf(path, sizeof(path), "/proc/%d/%s", p->pid, link);
+	if (lstat(path, &lst) < 0 || stat(path, &st) < 0) {
+		pr_perror("can't stat %s", path);
+		return -errno;
+	}
+	if (!S_ISREG(st.st_mode) && !(S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 5))) {
+		pr_err("process %d: area %" PRIx64 "-%" PRIx64
+		       " maps a device or special file (mode %o); not supported\n",
+		       p->pid, v->start, v->end, st.st_mode);
+		return -EOPNOTSUPP;
+	}
+	/* The link's mode tells how the mapped file was opened, as upstream reads it. */
+	v->has_fdflags = true;
+	v->fdflags = (lst.st_mode & S_IWUSR) ? ((lst.st_mode & S_IRUSR) ? O_RDWR : O_WRONLY) : O_RDONLY;
+	if (v->status & VMA_AREA_MEMFD)
+		id = td_dump_memfd_map(c, p, path, v->fdflags);
+	else
+		id = td_dump_path_file(c, p, link, v->fdflags);
+	if (id < 0)
+		return (int)id;
+	v->shmid = (uint64_t)id;
+	return 0;
+}
+
+/*
+ * Attached System V segments: each attachment whole, from its start, in
+ * one area or several in a row (mprotect splits one), of a segment of the
+ * tree's own IPC namespace, which the dump saves. Restore attaches it
+ * again at the same place (shmat) and needs nothing else.
+ */
+static int check_sysv_areas(struct td_ctx *c, struct td_proc *p, const VmaEntry *vmas, size_t nr)
+{
+	struct stat a, b;
+	char path[96];
+	bool own = false, checked = false;
+
+	for (size_t i = 0; i < nr; i++) {
+		uint64_t want, have;
+		size_t j;
+
+		if (!(vmas[i].status & VMA_AREA_SYSVIPC))
+			continue;
+		if (!checked) {
+			snprintf(path, sizeof(path), "/proc/%d/ns/ipc", p->pid);
+			own = !stat(path, &a) && !stat("/proc/self/ns/ipc", &b) && a.st_ino != b.st_ino;
+			checked = true;
+		}
+		if (!own) {
+			pr_err("process %d: area %" PRIx64 "-%" PRIx64 " is System V shared memory segment %" PRIu64
+			       " of criu's own IPC namespace, which the dump doesn't save\n",
+			       p->pid, vmas[i].start, vmas[i].end, vmas[i].shmid);
+			return -EOPNOTSUPP;
+		}
+		snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, p->pid, vmas[i].start,
+			 vmas[i].end);
+		if (vmas[i].pgoff || stat(path, &a)) {
+			pr_err("process %d: area %" PRIx64 "-%" PRIx64 " maps System V shared memory segment %" PRIu64
+			       " from offset %" PRIu64 ": only whole attachments can be restored\n",
+			       p->pid, vmas[i].start, vmas[i].end, vmas[i].shmid, vmas[i].pgoff);
+			return -EOPNOTSUPP;
+		}
+		want = ((uint64_t)a.st_size + 4095) & ~4095ULL;
+		have = vmas[i].end - vmas[i].start;
+		for (j = i + 1; j < nr && have < want && (vmas[j].status & VMA_AREA_SYSVIPC) &&
+				vmas[j].shmid == vmas[i].shmid && vmas[j].start == vmas[j - 1].end &&
+				vmas[j].pgoff == have;
+		     j++)
+			have += vmas[j].end - vmas[j].start;
+		if (have != want) {
+			pr_err("process %d: area %" PRIx64 "-%" PRIx64 " maps %" PRIu64 " bytes of System V shared "
+			       "memory segment %" PRIu64 " of %" PRIu64 ": only whole attachments can be restored\n",
+			       p->pid, vmas[i].start, vmas[j - 1].end, have, vmas[i].shmid, want);
+			return -EOPNOTSUPP;
+		}
+		/* that the namespace the dump saves has this very segment is checked then */
+		c->d->sysv_refs = xrealloc(c->d->sysv_refs, (c->d->nr_sysv_refs + 1) * sizeof(*c->d->sysv_refs));
+		c->d->sysv_refs[c->d->nr_sysv_refs++] =
+			(struct sysv_ref){.pid = p->pid, .start = vmas[i].start, .id = vmas[i].shmid, .size = (uint64_t)a.st_size};
+		i = j - 1;
+	}
+	return 0;
+}
+
+static int collect_vmas(struct td_ctx *c, struct td_proc *p, const struct td_smaps *s, VmaEntry *vmas)
+{
+	int ret;
+
+	for (size_t i = 0; i < s->maps.nr; i++) {
+		const struct proc_maps_entry *e = &s->maps.entries[i];
+		const char *why;
+
+		ret = td_vma_classify(e, s->vmflags[i], &vmas[i], &why);
+		if (ret) {
+			pr_err("process %d: area %" PRIx64 "-%" PRIx64 " %s: %s; not supported\n", p->pid, e->start,
+			       e->end, e->path, why);
+			return ret;
+		}
+		if (vmas[i].status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)) {
+			ret = vma_file(c, p, &vmas[i]);
+			if (ret)
+				return ret;
+		}
+	}
+	return check_sysv_areas(c, p, vmas, s->maps.nr);
+}
+
+/* ------------------------------------------------------------------------
+ * mm-<pid>.img
+ */
+
+static int write_mm(struct td_ctx *c, struct td_proc *p, VmaEntry **vmas, size_t nr)
+{
+	MmEntry mm = MM_ENTRY__INIT;
+	_cleanup_free_ char *auxv = NULL;
+	struct img_writer *w;
+	size_t len;
+	char path[64];
+	int64_t exe;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/auxv", p->pid);
+	ret = read_file_at(AT_FDCWD, path, &auxv, &len);
+	if (ret < 0) {
+		pr_err("can't read %s: %s\n", path, strerror(-ret));
+		return ret;
+	}
+	exe = td_dump_path_file(c, p, "exe", O_RDONLY);
+	if (exe < 0)
+		return (int)exe;
+	mm.mm_start_code = p->stat.start_code;
+	mm.mm_end_code = p->stat.end_code;
+	mm.mm_start_data = p->stat.start_data;
+	mm.mm_end_data = p->stat.end_data;
+	mm.mm_start_stack = p->stat.start_stack;
+	mm.mm_start_brk = p->stat.start_brk;
+	mm.mm_brk = p->misc.brk ? p->misc.brk : p->stat.start_brk;
+	mm.mm_arg_start = p->stat.arg_start;
+	mm.mm_arg_end = p->stat.arg_end;
+	mm.mm_env_start = p->stat.env_start;
+	mm.mm_env_end = p->stat.env_end;
+	mm.exe_file_id = (uint32_t)exe;
+	mm.n_mm_saved_auxv = len / sizeof(uint64_t);
+	mm.mm_saved_auxv = (uint64_t *)auxv;
+	mm.n_vmas = nr;
+	mm.vmas = vmas;
+	mm.has_dumpable = true;
+	mm.dumpable = p->misc.dumpable;
+	mm.has_thp_disabled = true;
+	mm.thp_disabled = p->misc.thp_disabled != 0;
+	w = dump_new_image(c->d, IMG_MM, (unsigned)p->vpid);
+	return w ? img_write_entry(w, &mm.base) : -EIO;
+}
+
+/* ------------------------------------------------------------------------
+ * Runs of pages: merged, then a pagemap_entry and their contents
+ */
+
+struct runs {
+	struct img_writer *pagemap;
+	struct page_copier cp;
+	uint64_t start, nr_pages; /* the run being extended */
+};
+
+static int run_flush(struct runs *r)
+{
+	PagemapEntry pe = PAGEMAP_ENTRY__INIT;
+	int ret;
+
+	if (!r->nr_pages)
+		return 0;
+	pe.vaddr = r->start;
+	pe.nr_pages = (uint32_t)r->nr_pages;
+	pe.has_flags = true;
+	pe.flags = PE_PRESENT;
+	ret = img_write_entry(r->pagemap, &pe.base);
+	if (!ret)
+		ret = pc_add(&r->cp, r->start, r->nr_pages * PAGE_SZ);
+	r->nr_pages = 0;
+	return ret;
+}
+
+static int run_add(struct runs *r, uint64_t addr, uint64_t nr_pages)
+{
+	int ret;
+
+	while (nr_pages) {
+		uint64_t n;
+
+		if (!r->nr_pages || r->start + r->nr_pages * PAGE_SZ != addr || r->nr_pages == UINT32_MAX) {
+			ret = run_flush(r);
+			if (ret)
+				return ret;
+			r->start = addr;
+		}
+		n = UINT32_MAX - r->nr_pages < nr_pages ? UINT32_MAX - r->nr_pages : nr_pages;
+		r->nr_pages += n;
+		addr += n * PAGE_SZ;
+		nr_pages -= n;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Decide: the pages of an area that must be saved
+ */
+
+/* What pages to take, in PAGEMAP_SCAN terms: present or swapped, neither a
+ * page-cache page nor the zero page nor a guard marker. */
+#define SCAN_SKIP (PAGE_IS_FILE | PAGE_IS_PFNZERO | PAGE_IS_GUARD)
+
+/* Kernels 6.7 to 6.14 know no PAGE_IS_GUARD (nor guard regions). */
+static __u64 scan_skip = SCAN_SKIP;
+
+/* 0, or -EOPNOTSUPP if the kernel has no PAGEMAP_SCAN. */
+static int scan_ioctl(int pm_fd, const VmaEntry *v, struct runs *r)
+{
+	struct page_region regs[SCAN_REGIONS];
+	struct pm_scan_arg a = {
+		.size = sizeof(a),
+		.start = v->start,
+		.end = v->end,
+		.vec = (uintptr_t)regs,
+		.vec_len = SCAN_REGIONS,
+		.category_inverted = scan_skip,
+		.category_mask = scan_skip,
+		.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+		.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+	};
+	int ret;
+
+	while (a.start < a.end) {
+		long n = ioctl(pm_fd, PAGEMAP_SCAN, &a);
+
+		if (n < 0 && errno == EINVAL && (scan_skip & PAGE_IS_GUARD)) {
+			scan_skip &= ~(__u64)PAGE_IS_GUARD;
+			a.category_inverted = a.category_mask = scan_skip;
+			continue;
+		}
+		if (n < 0)
+			return errno == ENOTTY || errno == EINVAL ? -EOPNOTSUPP : -errno;
+		for (long i = 0; i < n; i++) {
+			ret = run_add(r, regs[i].start, (regs[i].end - regs[i].start) / PAGE_SZ);
+			if (ret)
+				return ret;
+		}
+		if (a.walk_end <= a.start)
+			break;
+		a.start = a.walk_end;
+	}
+	return 0;
+}
+
+/* The zero pages' PFNs: the small one and the THP one, found once. */
+struct zero_pfns {
+	uint64_t small, huge; /* huge: first of 512, 0 if unknown */
+};
+
+static uint64_t huge_zero_pfn; /* one per boot while anyone maps it; we keep it mapped */
+
+static uint64_t self_pfn(const void *addr)
+{
+	_cleanup_close_ int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	uint64_t e = 0;
+
+	if (fd < 0 || pread(fd, &e, sizeof(e), (off_t)((uintptr_t)addr / PAGE_SZ * sizeof(e))) != sizeof(e))
+		return 0;
+	return (e & PME_PRESENT) ? e & PME_PFN_MASK : 0;
+}
+
+/* The PFN a read fault maps on fresh private anonymous memory. */
+static uint64_t probe_zero(size_t len, size_t align, bool huge)
+{
+	char *m = mmap(NULL, len + align, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	volatile char *a;
+	uint64_t pfn;
+
+	if (m == MAP_FAILED)
+		return 0;
+	a = (char *)(((uintptr_t)m + align - 1) & ~(uintptr_t)(align - 1));
+	if (huge)
+		madvise((void *)a, len, MADV_HUGEPAGE);
+	(void)*a;
+	pfn = self_pfn((const void *)a);
+	/* The huge zero page stays allocated while some mm has used it: keep ours. */
+	if (!huge)
+		munmap(m, len + align);
+	return pfn;
+}
+
+static void find_zero_pfns(struct td_ctx *c, struct zero_pfns *z)
+{
+	uint64_t pfn;
+
+	if (!c->zero_pfn)
+		c->zero_pfn = probe_zero(PAGE_SZ, PAGE_SZ, false);
+	if (!huge_zero_pfn) {
+		pfn = probe_zero(2U << 20, 2U << 20, true);
+		if (pfn && pfn != c->zero_pfn && !(pfn & 511))
+			huge_zero_pfn = pfn;
+	}
+	z->small = c->zero_pfn;
+	z->huge = huge_zero_pfn;
+}
+
+static bool pme_wanted(uint64_t e, const struct zero_pfns *z)
+{
+	uint64_t pfn = e & PME_PFN_MASK;
+
+	if (!(e & (PME_PRESENT | PME_SWAP)) || (e & (PME_FILE | PME_GUARD)))
+		return false;
+	if (!(e & PME_PRESENT))
+		return true;
+	return !((z->small && pfn == z->small) || (z->huge && pfn >= z->huge && pfn < z->huge + 512));
+}
+
+static int scan_read(int pm_fd, const struct zero_pfns *z, const VmaEntry *v, struct runs *r)
+{
+	uint64_t buf[PME_BATCH];
+	int ret;
+
+	for (uint64_t addr = v->start; addr < v->end;) {
+		size_t n = (v->end - addr) / PAGE_SZ < PME_BATCH ? (v->end - addr) / PAGE_SZ : PME_BATCH;
+		ssize_t got = pread(pm_fd, buf, n * sizeof(*buf), (off_t)(addr / PAGE_SZ * sizeof(*buf)));
+
+		if (got != (ssize_t)(n * sizeof(*buf))) {
+			pr_perror("can't read pagemap at %" PRIx64, addr);
+			return got < 0 ? -errno : -EIO;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (!pme_wanted(buf[i], z))
+				continue;
+			ret = run_add(r, addr + i * PAGE_SZ, 1);
+			if (ret)
+				return ret;
+		}
+		addr += n * PAGE_SZ;
+	}
+	return 0;
+}
+
+/*
+ * Areas whose pages live only in the process. Shared file mappings are in
+ * their file; shared anonymous memory is in shmem, dumped once per object
+ * (task-dump-shmem.c).
+ */
+static bool vma_has_own_pages(const VmaEntry *v)
+{
+	if (!(v->status & VMA_AREA_REGULAR) || (v->status & (VMA_AREA_VDSO | VMA_AREA_VVAR | VMA_AREA_VSYSCALL)))
+		return false;
+	return (v->status & (VMA_ANON_PRIVATE | VMA_FILE_PRIVATE)) != 0;
+}
+
+/* ------------------------------------------------------------------------
+ * pagemap-<pid>.img and pages-<id>.img
+ */
+
+static int scan_vmas(struct td_ctx *c, struct td_proc *p, int pm_fd, VmaEntry *vmas, size_t nr, struct runs *r)
+{
+	bool use_ioctl = !c->opts.no_pagemap_scan;
+	struct zero_pfns z = {0};
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < nr; i++) {
+		if (!vma_has_own_pages(&vmas[i]))
+			continue;
+		if (use_ioctl) {
+			ret = scan_ioctl(pm_fd, &vmas[i], r);
+			if (ret != -EOPNOTSUPP)
+				continue;
+			/* It fails on its first call, having found nothing. */
+			pr_info("no PAGEMAP_SCAN here, reading /proc/%d/pagemap\n", p->pid);
+			use_ioctl = false;
+		}
+		if (!z.small)
+			find_zero_pfns(c, &z);
+		ret = scan_read(pm_fd, &z, &vmas[i], r);
+	}
+	if (ret < 0)
+		pr_err("process %d: can't find its pages: %s\n", p->pid, strerror(-ret));
+	return ret;
+}
+
+/*
+ * May the dump give this process's memory back as it goes? Not if another
+ * process shares it (CLONE_VM without CLONE_THREAD, a vfork child that has
+ * not exec'd): its pages would go for both, and from a process outside
+ * the tree for good.
+ */
+static bool may_release(const struct td_ctx *c, const struct td_proc *p)
+{
+	if (!c->opts.release)
+		return false;
+	for (size_t i = 0; i < c->nr_procs; i++)
+		if (&c->procs[i] != p && !c->procs[i].zombie && c->procs[i].vm_id == p->vm_id)
+			return false;
+	if (!p->vppid && p->status.ppid > 0 &&
+	    syscall(SYS_kcmp, p->pid, p->status.ppid, KCMP_VM, 0, 0) == 0)
+		return false; /* the root with its parent outside the tree */
+	return true;
+}
+
+/*
+ * The areas whose pages are never given back (page-release.h): read-only
+ * ones and those a userfaultfd watches (VmFlags um, uw, ui). NULL if none.
+ */
+static struct prel_area *kept_areas(const VmaEntry *vmas, char *const *vmflags, size_t nr, size_t *n)
+{
+	struct prel_area *a = NULL;
+
+	*n = 0;
+	for (size_t i = 0; i < nr; i++) {
+		const char *f = vmflags ? vmflags[i] : NULL;
+
+		if (!vma_has_own_pages(&vmas[i]))
+			continue;
+		if ((vmas[i].prot & PROT_WRITE) && !(f && (has_vmflag(f, "um") || has_vmflag(f, "uw") ||
+							   has_vmflag(f, "ui"))))
+			continue;
+		a = xrealloc(a, (*n + 1) * sizeof(*a));
+		a[(*n)++] = (struct prel_area){vmas[i].start, vmas[i].end};
+	}
+	return a;
+}
+
+static int open_pages_images(struct td_ctx *c, struct td_proc *p, struct runs *r, const struct prel_area *keep,
+			     size_t nr_keep)
+{
+	PagemapHead head = PAGEMAP_HEAD__INIT;
+	uint32_t pages_id = ++c->next_pages_id;
+	struct img_writer *pages;
+
+	r->pagemap = dump_new_image(c->d, IMG_PAGEMAP, (unsigned)p->vpid);
+	if (!r->pagemap)
+		return -EIO;
+	head.pages_id = pages_id;
+	if (img_write_entry(r->pagemap, &head.base))
+		return -EIO;
+	pages = dump_new_image(c->d, IMG_PAGES, pages_id);
+	if (!pages)
+		return -EIO;
+	return pc_open(&r->cp, p->pid, p->nr_threads ? p->threads[0] : NULL, pages,
+		       &(struct pc_opts){.threads = c->opts.no_threads ? 1 : (int)sysconf(_SC_NPROCESSORS_ONLN),
+					 .no_vmsplice = c->opts.no_vmsplice,
+					 .release = may_release(c, p) ? c->opts.release : NULL,
+					 .seized = p->threads,
+					 .nr_seized = p->nr_threads,
+					 .keep = keep,
+					 .nr_keep = nr_keep});
+}
+
+static int dump_pages(struct td_ctx *c, struct td_proc *p, VmaEntry *vmas, char *const *vmflags, size_t nr)
+{
+	size_t nr_keep;
+	_cleanup_free_ struct prel_area *keep = kept_areas(vmas, vmflags, nr, &nr_keep);
+	struct runs r = {0};
+	_cleanup_close_ int pm_fd = -1;
+	uint64_t t0 = monotonic_ns();
+	char path[64];
+	int ret, ret2;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", p->pid);
+	pm_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (pm_fd < 0) {
+		pr_perror("can't open %s", path);
+		return -errno;
+	}
+	ret = open_pages_images(c, p, &r, keep, nr_keep);
+	if (ret)
+		return ret;
+	ret = scan_vmas(c, p, pm_fd, vmas, nr, &r);
+	if (!ret)
+		ret = run_flush(&r);
+	if (!ret)
+		ret = pc_flush(&r.cp);
+	if (!ret && c->stats) {
+		c->stats->pages_bytes += r.cp.w->off;
+		c->stats->pages_ns += monotonic_ns() - t0;
+	}
+	ret2 = pc_close(&r.cp);
+	return ret ? ret : ret2;
+}
+
+int td_dump_mm(struct td_ctx *c, struct td_proc *p)
+{
+	struct td_smaps s = {0};
+	VmaEntry *vmas = NULL, **ptrs = NULL;
+	int ret;
+
+	ret = read_smaps(p->pid, &s);
+	if (!ret) {
+		vmas = xzalloc((s.maps.nr + 1) * sizeof(*vmas));
+		ptrs = xzalloc((s.maps.nr + 1) * sizeof(*ptrs));
+		for (size_t i = 0; i < s.maps.nr; i++)
+			ptrs[i] = &vmas[i];
+		ret = collect_vmas(c, p, &s, vmas);
+	}
+	if (!ret)
+		ret = write_mm(c, p, ptrs, s.maps.nr);
+	if (!ret)
+		ret = dump_pages(c, p, vmas, s.vmflags, s.maps.nr);
+	if (!ret)
+		ret = td_dump_shmem(c, p, vmas, s.maps.nr);
+	free(ptrs);
+	free(vmas);
+	smaps_free(&s);
+	return ret;
+}

@@ -1,0 +1,439 @@
+/*
+ * Restore, act step from criu: a seized task's address space becomes the
+ * dumped one, by syscalls injected into its main thread (inject.c). The
+ * only code the task runs meanwhile is a `syscall` instruction of its vDSO,
+ * which is why the vDSO (and its data pages, [vvar], [vvar_vclock]) is
+ * moved first, to where the dumped task had it, and never unmapped:
+ *
+ *   1. unregister glibc's rseq area of the criu process the task was forked
+ *      from (the kernel would keep writing to it);
+ *   2. mremap [vvar]..[vdso] to the dumped addresses (the dumped and the
+ *      current kernel must lay them out alike: same sizes, same order);
+ *   3. munmap everything else;
+ *   4. mmap every dumped area at its address, private ones writable;
+ *   5. fill them with the dumped pages (restore-pages.c: the task preads
+ *      pages-N.img into place, a criu thread writes alongside);
+ *   6. mprotect the areas that were not writable, apply madvise bits;
+ *   7. prctl(PR_SET_MM_MAP): code, data, brk, stack, args, env, auxv, exe.
+ */
+#define LOG_PREFIX "restore: "
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/prctl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include "ptrace/inject.h"
+#include "util/log.h"
+#include "proc/proc-maps.h"
+#include "task/rtree.h"
+#include "util/util.h"
+#include "image/vma-status.h"
+
+#define PAGE	       4096ULL
+#define RSEQ_UNREGISTER 1
+#define NR_SPECIAL     4
+
+int rsys(struct seized_thread *t, const char *what, long nr, long a1, long a2, long a3, long a4, long a5, long a6,
+	 long *out)
+{
+	long ret = 0;
+	int err = (int)inject_syscall(t, nr, a1, a2, a3, a4, a5, a6, &ret);
+
+	if (err) {
+		pr_err("task %d: can't run %s: %s\n", t->tid, what, strerror(-err));
+		return err;
+	}
+	if (ret < 0 && ret > -4096) {
+		pr_err("task %d: %s failed: %s\n", t->tid, what, strerror((int)-ret));
+		return (int)ret;
+	}
+	if (out)
+		*out = ret;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * vDSO and its data pages
+ */
+
+struct span {
+	uint64_t start, end;
+};
+
+static bool special_kind(enum proc_vma_kind k)
+{
+	return k == PROC_VMA_VDSO || k == PROC_VMA_VVAR || k == PROC_VMA_VVAR_VCLOCK;
+}
+
+static int read_maps(pid_t pid, struct proc_maps *m)
+{
+	_cleanup_free_ char *buf = NULL;
+	struct proc_parse_error perr;
+	char path[64];
+	size_t len;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	ret = read_file_at(AT_FDCWD, path, &buf, &len);
+	if (ret < 0)
+		return ret;
+	memset(m, 0, sizeof(*m));
+	ret = proc_maps_parse(buf, len, m, &perr);
+	if (ret)
+		pr_err("%s: line %u: %s\n", path, perr.line, perr.msg);
+	return ret;
+}
+
+static int current_specials(pid_t pid, struct span *cur, size_t *nr)
+{
+	struct proc_maps m;
+	int ret = read_maps(pid, &m);
+
+	*nr = 0;
+	for (size_t i = 0; !ret && i < m.nr; i++) {
+		if (!special_kind(m.entries[i].kind))
+			continue;
+		if (*nr == NR_SPECIAL) {
+			ret = -EINVAL;
+			break;
+		}
+		cur[(*nr)++] = (struct span){m.entries[i].start, m.entries[i].end};
+	}
+	proc_maps_free(&m);
+	return ret;
+}
+
+static size_t dumped_specials(const struct rproc *p, struct span *d)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->mm->n_vmas && n < NR_SPECIAL; i++)
+		if (p->mm->vmas[i]->status & (VMA_AREA_VDSO | VMA_AREA_VVAR))
+			d[n++] = (struct span){p->mm->vmas[i]->start, p->mm->vmas[i]->end};
+	return n;
+}
+
+static int move_spans(struct seized_thread *st, struct span *from, size_t n, int64_t delta)
+{
+	for (size_t i = 0; i < n; i++) {
+		/* moving up: the highest first, so none lands on one not yet moved */
+		size_t k = delta > 0 ? n - 1 - i : i;
+		uint64_t len = from[k].end - from[k].start;
+		int ret = rsys(st, "mremap of the vDSO", __NR_mremap, (long)from[k].start, (long)len, (long)len,
+			       MREMAP_MAYMOVE | MREMAP_FIXED, (long)(from[k].start + (uint64_t)delta), 0, NULL);
+
+		if (ret)
+			return ret;
+		from[k].start += (uint64_t)delta;
+		from[k].end += (uint64_t)delta;
+	}
+	st->syscall_ip = 0; /* inject.c finds the moved instruction again */
+	return 0;
+}
+
+static int move_vdso(struct seized_thread *st, struct rproc *p)
+{
+	struct span cur[NR_SPECIAL], want[NR_SPECIAL];
+	size_t nc, nw = dumped_specials(p, want);
+	int64_t delta;
+	int ret = current_specials(st->pid, cur, &nc);
+
+	if (ret)
+		return ret;
+	if (!nw)
+		return 0; /* the task had unmapped its vDSO: keep ours where it is */
+	delta = (int64_t)(want[0].start - cur[0].start);
+	for (size_t i = 0; i < nw; i++) {
+		if (nc != nw || want[i].end - want[i].start != cur[i].end - cur[i].start ||
+		    (int64_t)(want[i].start - cur[i].start) != delta) {
+			pr_err("process %d: the vDSO of this kernel is laid out unlike the dumped one; images from "
+			       "another kernel version can't be restored here yet\n",
+			       p->vpid);
+			return -EOPNOTSUPP;
+		}
+	}
+	if (!delta)
+		return 0;
+	if (want[0].start < cur[nc - 1].end && cur[0].start < want[nw - 1].end) {
+		/* overlapping: through a free area the kernel picks for us */
+		uint64_t span = cur[nc - 1].end - cur[0].start, tmp;
+
+		ret = inject_mmap(st, 0, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, &tmp);
+		if (!ret)
+			ret = move_spans(st, cur, nc, (int64_t)(tmp - cur[0].start));
+		if (ret)
+			return ret;
+		delta = (int64_t)(want[0].start - cur[0].start);
+	}
+	return move_spans(st, cur, nc, delta);
+}
+
+/* ------------------------------------------------------------------------
+ * The areas
+ */
+
+static int unmap_all(struct seized_thread *st)
+{
+	struct proc_maps m;
+	int ret = read_maps(st->pid, &m);
+
+	for (size_t i = 0; !ret && i < m.nr; i++) {
+		const struct proc_maps_entry *e = &m.entries[i];
+
+		if (special_kind(e->kind) || e->kind == PROC_VMA_VSYSCALL)
+			continue;
+		ret = rsys(st, "munmap", __NR_munmap, (long)e->start, (long)(e->end - e->start), 0, 0, 0, 0, NULL);
+	}
+	proc_maps_free(&m);
+	return ret;
+}
+
+static bool vma_restored(const VmaEntry *v)
+{
+	return (v->status & VMA_AREA_REGULAR) && !(v->status & (VMA_AREA_VDSO | VMA_AREA_VVAR | VMA_AREA_VSYSCALL));
+}
+
+bool vma_huge(const VmaEntry *v)
+{
+	return v->has_madv && (v->madv & (1ULL << MADV_HUGEPAGE)) && (v->status & VMA_ANON_PRIVATE);
+}
+
+static bool vma_private(const VmaEntry *v)
+{
+	return !(v->flags & MAP_SHARED);
+}
+
+/*
+ * An attached System V segment (made by restore_child in the new IPC
+ * namespace): attached again whole at its address, as writable and
+ * executable as any of its areas; finish_areas() then gives each area its
+ * own protection.
+ */
+static int attach_sysv(struct rproc *p, struct seized_thread *st, size_t first)
+{
+	const VmaEntry *v = p->mm->vmas[first];
+	uint32_t prot = 0;
+	long flags = SHM_REMAP, got;
+	int ret;
+
+	for (size_t j = first; j < p->mm->n_vmas && (p->mm->vmas[j]->status & VMA_AREA_SYSVIPC) &&
+			       p->mm->vmas[j]->shmid == v->shmid && (j == first || p->mm->vmas[j]->pgoff);
+	     j++)
+		prot |= p->mm->vmas[j]->prot;
+	if (!(prot & PROT_WRITE))
+		flags |= SHM_RDONLY;
+	if (prot & PROT_EXEC)
+		flags |= SHM_EXEC;
+	ret = rsys(st, "shmat", __NR_shmat, (long)v->shmid, (long)v->start, flags, 0, 0, 0, &got);
+	if (!ret && (uint64_t)got != v->start) {
+		pr_err("process %d: System V shared memory segment %llu attached at %#lx, not %#llx\n", p->vpid,
+		       (unsigned long long)v->shmid, got, (unsigned long long)v->start);
+		ret = -EFAULT;
+	}
+	return ret;
+}
+
+static int map_areas(struct rtree *t, struct rproc *p, struct seized_thread *st)
+{
+	const uint32_t keep = MAP_SHARED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN | MAP_NORESERVE;
+
+	for (size_t i = 0; i < p->mm->n_vmas; i++) {
+		const VmaEntry *v = p->mm->vmas[i];
+		int prot = (int)v->prot, flags = (int)(v->flags & keep) | MAP_FIXED, fd = -1;
+		uint64_t got;
+		int ret;
+
+		if (!vma_restored(v))
+			continue;
+		if (v->status & VMA_AREA_SYSVIPC) {
+			/* the later areas of an attachment come with its first */
+			ret = v->pgoff ? 0 : attach_sysv(p, st, i);
+			if (ret)
+				return ret;
+			continue;
+		}
+		if (v->status & (VMA_AREA_SOCKET | VMA_AREA_AIORING | VMA_UNSUPP)) {
+			pr_err("process %d: area %#llx of a kind that can't be restored (status %#x)\n", p->vpid,
+			       (unsigned long long)v->start, v->status);
+			return -EOPNOTSUPP;
+		}
+		if (vma_private(v))
+			prot |= PROT_WRITE;
+		if (v->status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED | VMA_ANON_SHARED)) {
+			fd = rtree_task_fd(t, RFD_MAP) + (int)i; /* shared anonymous: its shmem object */
+			flags &= ~MAP_ANONYMOUS;
+		} else {
+			flags |= MAP_ANONYMOUS;
+		}
+		ret = inject_mmap(st, v->start, v->end - v->start, prot, flags, fd,
+				  fd >= 0 ? (off_t)v->pgoff : 0, &got);
+		if (!ret && got != v->start)
+			ret = -EFAULT;
+		if (ret) {
+			pr_err("process %d: can't map area [%#llx, %#llx): %s\n", p->vpid,
+			       (unsigned long long)v->start, (unsigned long long)v->end, strerror(-ret));
+			return ret;
+		}
+		/*
+		 * An area the program asked huge pages for gets them before its
+		 * pages are filled (restore-pages.c fills it by populate + read,
+		 * which takes them; a page at a time would not), as it had them.
+		 */
+		if (vma_huge(v)) {
+			ret = rsys(st, "madvise(MADV_HUGEPAGE)", __NR_madvise, (long)v->start,
+				   (long)(v->end - v->start), MADV_HUGEPAGE, 0, 0, 0, NULL);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+/* Every run must lie inside a private area we mapped: both lists are sorted. */
+static int check_runs(const struct rproc *p)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < p->nr_pagemap; i++) {
+		const PagemapEntry *pe = p->pagemap[i];
+		uint64_t end = pe->vaddr + pe->nr_pages * PAGE;
+
+		while (k < p->mm->n_vmas && p->mm->vmas[k]->end <= pe->vaddr)
+			k++;
+		/* a run may span adjacent areas */
+		for (size_t j = k; j < p->mm->n_vmas; j++) {
+			const VmaEntry *v = p->mm->vmas[j];
+			uint64_t lo = j == k ? pe->vaddr : p->mm->vmas[j - 1]->end;
+
+			if (v->start > lo || !vma_restored(v) || !vma_private(v)) {
+				pr_err("pagemap-%d.img: pages at %#llx are outside the private areas of mm-%d.img\n",
+				       p->vpid, (unsigned long long)lo, p->vpid);
+				return -EINVAL;
+			}
+			if (v->end >= end)
+				break;
+			if (j + 1 == p->mm->n_vmas) {
+				pr_err("pagemap-%d.img: run at %#llx goes past the last area\n", p->vpid,
+				       (unsigned long long)pe->vaddr);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+/* madvise(2) bits that say how an area is to be treated, not what to drop. */
+static const int kept_advice[] = {MADV_DONTFORK, MADV_DONTDUMP, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_WIPEONFORK,
+				  MADV_MERGEABLE};
+
+static int finish_areas(struct rproc *p, struct seized_thread *st)
+{
+	for (size_t i = 0; i < p->mm->n_vmas; i++) {
+		const VmaEntry *v = p->mm->vmas[i];
+		long len = (long)(v->end - v->start);
+		int ret = 0;
+
+		if (!vma_restored(v))
+			continue;
+		if ((vma_private(v) && !(v->prot & PROT_WRITE)) || (v->status & VMA_AREA_SYSVIPC))
+			ret = rsys(st, "mprotect", __NR_mprotect, (long)v->start, len, (long)v->prot, 0, 0, 0, NULL);
+		for (size_t k = 0; !ret && v->has_madv && k < ARRAY_SIZE(kept_advice); k++)
+			/* a huge-page area was advised as mapped (map_areas) */
+			if ((v->madv & (1ULL << kept_advice[k])) && !(kept_advice[k] == MADV_HUGEPAGE && vma_huge(v)))
+				ret = rsys(st, "madvise", __NR_madvise, (long)v->start, len, kept_advice[k], 0, 0, 0,
+					   NULL);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * PR_SET_MM_MAP
+ */
+
+static int set_mm_map(struct rtree *t, struct rproc *p, struct seized_thread *st, uint64_t scratch)
+{
+	const MmEntry *mm = p->mm;
+	struct prctl_mm_map map = {
+		.start_code = mm->mm_start_code,
+		.end_code = mm->mm_end_code,
+		.start_data = mm->mm_start_data,
+		.end_data = mm->mm_end_data,
+		.start_stack = mm->mm_start_stack,
+		.start_brk = mm->mm_start_brk,
+		.brk = mm->mm_brk,
+		.arg_start = mm->mm_arg_start,
+		.arg_end = mm->mm_arg_end,
+		.env_start = mm->mm_env_start,
+		.env_end = mm->mm_env_end,
+		.exe_fd = mm->exe_file_id ? (uint32_t)rtree_task_fd(t, RFD_EXE) : (uint32_t)-1,
+	};
+	size_t nauxv = mm->n_mm_saved_auxv;
+	int ret;
+
+	if (nauxv * 8 > RSCRATCH_SIZE / 2)
+		nauxv = RSCRATCH_SIZE / 16;
+	map.auxv = (__u64 *)(uintptr_t)(scratch + RSCRATCH_SIZE / 2);
+	map.auxv_size = (uint32_t)(nauxv * 8);
+	ret = remote_write(st->pid, scratch, &map, sizeof(map));
+	if (!ret && nauxv)
+		ret = remote_write(st->pid, scratch + RSCRATCH_SIZE / 2, mm->mm_saved_auxv, nauxv * 8);
+	if (!ret)
+		ret = rsys(st, "prctl(PR_SET_MM_MAP)", __NR_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)scratch,
+			   sizeof(map), 0, 0, NULL);
+	if (!ret && mm->has_thp_disabled && mm->thp_disabled)
+		ret = rsys(st, "prctl(PR_SET_THP_DISABLE)", __NR_prctl, PR_SET_THP_DISABLE, 1, 0, 0, 0, 0, NULL);
+	return ret;
+}
+
+static int unregister_rseq(struct seized_thread *st)
+{
+	struct rseq_config c;
+	int ret = get_rseq_config(st, &c);
+
+	if (ret || !c.rseq_abi_pointer)
+		return ret;
+	return rsys(st, "rseq unregister", __NR_rseq, (long)c.rseq_abi_pointer, c.rseq_abi_size, RSEQ_UNREGISTER,
+		    c.signature, 0, 0, NULL);
+}
+
+int restore_mm(struct rtree *t, struct rproc *p)
+{
+	struct seized_thread *st = p->threads[0].st;
+	uint64_t t0 = 0, bytes = 0;
+	int ret;
+
+	ret = check_runs(p);
+	if (!ret)
+		ret = unregister_rseq(st);
+	if (!ret)
+		ret = move_vdso(st, p);
+	if (!ret)
+		ret = unmap_all(st);
+	if (!ret)
+		ret = map_areas(t, p, st);
+	if (!ret) {
+		t0 = monotonic_ns();
+		ret = fill_pages(t, p, st, &bytes);
+		t->pages_bytes += bytes;
+		t->pages_ns += monotonic_ns() - t0;
+	}
+	if (!ret)
+		ret = finish_areas(p, st);
+	if (!ret)
+		ret = inject_mmap(st, 0, RSCRATCH_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0,
+				  &p->scratch);
+	if (!ret)
+		ret = set_mm_map(t, p, st, p->scratch);
+	if (ret)
+		pr_err("process %d: its memory could not be restored\n", p->vpid);
+	return ret;
+}

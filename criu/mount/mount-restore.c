@@ -1,0 +1,818 @@
+/*
+ * Act: build the restored mount namespace.
+ *
+ * Safety comes from the order of things:
+ *  1. prepare (criu's own namespace): detached clones of --root and of every
+ *     host path (open_tree OPEN_TREE_CLONE), each made private or slave at
+ *     once, so nothing attached below them can propagate to the host. A
+ *     failure here leaves no trace: closing the fds drops the clones.
+ *  2. build (a child in a new mount namespace): everything turned slave, the
+ *     root clone attached and pivoted into; from then on, "/" is the
+ *     container root, mountpoints are resolved with RESOLVE_IN_ROOT and no
+ *     symlinks, and every mount is made with fsmount/open_tree + move_mount.
+ *     If the child fails it exits, and its namespace, with every mount in
+ *     it, goes away.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#define LOG_PREFIX "mnt: "
+#include "mount/fstype.h"
+#include "mount/tmpfs.h"
+#include "util/log.h"
+#include "mount/mount-restore.h"
+#include "util/syscalls.h"
+#include "util/util.h"
+
+static bool has_shared(const struct rmount *m)
+{
+	return m->e->has_shared_id && m->e->shared_id;
+}
+
+static bool has_master(const struct rmount *m)
+{
+	return m->e->has_master_id && m->e->master_id;
+}
+
+/* How many fds the build keeps open at once; raise the soft limit if needed
+ * (up to the hard limit, which needs no privilege). */
+static int ensure_fd_limit(const struct mount_plan *p)
+{
+	struct rlimit rl;
+	size_t need = 64;
+
+	for (size_t i = 0; i < p->nr; i++)
+		need += p->mounts[i].keep_fd || p->mounts[i].kind == RM_EXTERNAL;
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return 0;
+	if (rl.rlim_cur >= need)
+		return 0;
+	if (rl.rlim_max < need) {
+		pr_err("restoring these mounts needs %zu open files, the hard limit is %llu\n", need,
+		       (unsigned long long)rl.rlim_max);
+		pr_hint("raise it with ulimit -Hn\n");
+		return -EMFILE;
+	}
+	rl.rlim_cur = need;
+	if (setrlimit(RLIMIT_NOFILE, &rl)) {
+		pr_perror("can't raise the open files limit to %zu", need);
+		return -errno;
+	}
+	return 0;
+}
+
+/*
+ * The propagation a clone starts with, before it is attached. A clone shares
+ * the propagation of what it was cloned from; whatever is not meant to stay
+ * a slave of the host is made private before anything is mounted below it,
+ * so nothing we mount can reach the host. Peers (of the host or of an
+ * internal group) join their groups only once the namespace is complete;
+ * MOVE_MOUNT_SET_GROUP then also copies the group's master.
+ */
+static unsigned long initial_propagation(const struct rmount *m)
+{
+	if (has_shared(m) && m->host_group)
+		return MS_PRIVATE;
+	if (m->master_outside && (!has_shared(m) || m->group_leader))
+		return MS_SLAVE; /* receives from the host, never sends */
+	return MS_PRIVATE;
+}
+
+static int set_initial_propagation(struct rmount *m, int fd)
+{
+	if (mount_set_propagation(fd, initial_propagation(m))) {
+		pr_perror("%u:%s: can't set the propagation of its clone", m->e->mnt_id, m->mountpoint);
+		return -errno;
+	}
+	return 0;
+}
+
+/* An external mount that was a peer of a host group keeps a second clone in
+ * that group (group_fd) to rejoin it at the end. */
+static int set_external_propagation(struct rmount *m)
+{
+	if (has_shared(m) && m->host_group) {
+		m->group_fd = sys_open_tree(m->fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+		if (m->group_fd < 0) {
+			pr_perror("%u:%s: can't clone %s", m->e->mnt_id, m->mountpoint, m->host_path);
+			return -errno;
+		}
+	}
+	return set_initial_propagation(m, m->fd);
+}
+
+static int set_group(struct rmount *from, struct rmount *to);
+
+/* The last step: mounts that were peers of a host group join it again,
+ * externals through their kept clone, binds of them from a rejoined peer. */
+static int rejoin_host_groups(struct mount_plan *p)
+{
+	struct hmap rejoined;
+	int ret = 0;
+
+	hmap_init(&rejoined);
+	for (size_t i = 0; i < p->nr && !ret; i++) {
+		struct rmount *m = &p->mounts[i];
+
+		if (m->group_fd < 0)
+			continue;
+		if (sys_move_mount(m->group_fd, "", m->fd, "",
+				   MOVE_MOUNT_SET_GROUP | MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)) {
+			pr_perror("%u:%s: can't rejoin the host's peer group of %s", m->e->mnt_id, m->mountpoint,
+				  m->host_path);
+			ret = -errno;
+			break;
+		}
+		close(m->group_fd);
+		m->group_fd = -1;
+		m->host_rejoined = true;
+		if (!hmap_get_int(&rejoined, m->e->shared_id))
+			hmap_put_int(&rejoined, m->e->shared_id, m);
+	}
+	for (size_t i = 0; i < p->nr && !ret; i++) {
+		struct rmount *m = &p->mounts[i], *peer;
+
+		if (!has_shared(m) || !m->host_group || m->host_rejoined)
+			continue;
+		peer = hmap_get_int(&rejoined, m->e->shared_id);
+		if (!peer) {
+			pr_warn("%u:%s was a peer of host group %u, but no external mount of that group was restored; restored as private\n",
+				m->e->mnt_id, m->mountpoint, m->e->shared_id);
+			continue;
+		}
+		ret = set_group(peer, m);
+	}
+	hmap_free(&rejoined);
+	return ret;
+}
+
+/* A file mapped where the mountpoint is a directory (or the reverse) is an
+ * error; checked in --root now where the mountpoint is already there. */
+static int check_mountpoint_type(int rootfs_fd, const struct rmount *m)
+{
+	struct stat st;
+	_cleanup_close_ int fd = sys_openat2(rootfs_fd, m->mountpoint + 1, O_PATH | O_CLOEXEC,
+					     RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+
+	if (fd < 0) {
+		if (errno == ENOENT || errno == EXDEV)
+			return 0; /* made later, or on a mount made later */
+		if (errno == ELOOP) {
+			pr_err("%u:%s: the mountpoint in the root is a symlink; refusing to mount through it\n",
+			       m->e->mnt_id, m->mountpoint);
+			return -ELOOP;
+		}
+		return 0;
+	}
+	if (fstat(fd, &st))
+		return 0;
+	if (!!S_ISDIR(st.st_mode) != m->host_is_dir) {
+		pr_err("%u:%s: host path %s is a %s, but the mountpoint is a %s\n", m->e->mnt_id, m->mountpoint,
+		       m->host_path, m->host_is_dir ? "directory" : "file", S_ISDIR(st.st_mode) ? "directory" : "file");
+		pr_hint("map %s to a %s\n", m->ext_name ? m->ext_name : "it",
+			S_ISDIR(st.st_mode) ? "directory" : "file");
+		return -ENOTDIR;
+	}
+	return 0;
+}
+
+int mount_restore_prepare(struct mount_plan *p, struct restore_mnt_ctx *c, const struct options *o)
+{
+	_cleanup_close_ int rootfs_fd = -1;
+	struct stat st;
+	int ret = ensure_fd_limit(p);
+
+	if (ret)
+		return ret;
+	c->root_fd = -1;
+	if (stat(c->root_path, &st) || !S_ISDIR(st.st_mode)) {
+		pr_err("--root %s is not a directory\n", c->root_path);
+		return -ENOTDIR;
+	}
+	rootfs_fd = open(c->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	for (size_t i = 0; i < p->nr; i++) {
+		struct rmount *m = &p->mounts[i];
+
+		if (m->kind != RM_EXTERNAL)
+			continue;
+		if (m->parent == p->root && rootfs_fd >= 0) {
+			ret = check_mountpoint_type(rootfs_fd, m);
+			if (ret)
+				return ret;
+		}
+		_cleanup_close_ int src = rmount_open_host(m);
+
+		if (src >= 0)
+			m->fd = sys_open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+		if (src < 0 || m->fd < 0) {
+			errno = src < 0 ? -src : errno;
+			pr_perror("%u:%s: can't clone host path %s", m->e->mnt_id, m->mountpoint, m->host_path);
+			return -errno;
+		}
+		ret = set_external_propagation(m);
+		if (ret)
+			return ret;
+	}
+	c->root_fd = sys_open_tree(AT_FDCWD, c->root_path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (c->root_fd < 0 || mount_set_propagation(c->root_fd, MS_PRIVATE)) {
+		pr_perror("can't clone --root %s", c->root_path);
+		return -errno;
+	}
+	(void)o;
+	return 0;
+}
+
+void mount_restore_release(struct mount_plan *p, struct restore_mnt_ctx *c)
+{
+	for (size_t i = 0; i < p->nr; i++) {
+		if (p->mounts[i].fd >= 0)
+			close(p->mounts[i].fd);
+		if (p->mounts[i].group_fd >= 0)
+			close(p->mounts[i].group_fd);
+		p->mounts[i].fd = -1;
+		p->mounts[i].group_fd = -1;
+	}
+	if (c->root_fd >= 0)
+		close(c->root_fd);
+	c->root_fd = -1;
+}
+
+/* Enter the container root: attach the root clone, pivot_root into it and
+ * drop the old root, so that "/" is the container's from now on. */
+static int enter_root(struct restore_mnt_ctx *c)
+{
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL)) {
+		pr_perror("can't make the new namespace a slave of criu's");
+		return -errno;
+	}
+	if (sys_move_mount(c->root_fd, "", AT_FDCWD, c->root_path, MOVE_MOUNT_F_EMPTY_PATH)) {
+		pr_perror("can't attach the root clone at %s", c->root_path);
+		return -errno;
+	}
+	if (chdir(c->root_path) || sys_pivot_root(".", ".") || umount2(".", MNT_DETACH) || chdir("/")) {
+		pr_perror("can't pivot_root into %s", c->root_path);
+		return -errno;
+	}
+	return 0;
+}
+
+/* Superblock options "a=1,b" -> fsconfig calls. */
+static int config_options(int fsfd, const struct rmount *m, const char *opts)
+{
+	_cleanup_free_ char *copy = xstrdup(opts ? opts : "");
+	char *save = NULL;
+
+	for (char *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(o, '=');
+		int r;
+
+		if (eq) {
+			*eq = '\0';
+			r = sys_fsconfig(fsfd, FSCONFIG_SET_STRING, o, eq + 1, 0);
+		} else {
+			r = sys_fsconfig(fsfd, FSCONFIG_SET_FLAG, o, NULL, 0);
+		}
+		if (r) {
+			pr_perror("%u:%s: %s rejects option '%s%s%s'", m->e->mnt_id, m->mountpoint, m->fs->name, o,
+				  eq ? "=" : "", eq ? eq + 1 : "");
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+static unsigned mount_attrs(unsigned long flags)
+{
+	unsigned a = 0;
+
+	if (flags & MS_NOSUID)
+		a |= MOUNT_ATTR_NOSUID;
+	if (flags & MS_NODEV)
+		a |= MOUNT_ATTR_NODEV;
+	if (flags & MS_NOEXEC)
+		a |= MOUNT_ATTR_NOEXEC;
+	if (flags & MS_NODIRATIME)
+		a |= MOUNT_ATTR_NODIRATIME;
+	if (flags & MS_NOSYMFOLLOW)
+		a |= MOUNT_ATTR_NOSYMFOLLOW;
+	if (flags & MS_NOATIME)
+		a |= MOUNT_ATTR_NOATIME;
+	else if (flags & MS_RELATIME)
+		a |= MOUNT_ATTR_RELATIME;
+	else
+		a |= MOUNT_ATTR_STRICTATIME;
+	return a; /* read-only is applied last, once everything below is mounted */
+}
+
+static int restore_contents(const struct rmount *m, int mfd, int imgs_dirfd)
+{
+	char name[64];
+	_cleanup_close_ int in = -1, dir = -1;
+
+	snprintf(name, sizeof(name), "tmpfs-dev-%u.tar.gz.img", m->e->root_dev);
+	in = openat(imgs_dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (in < 0) {
+		pr_err("%u:%s: contents image %s is missing: %s\n", m->e->mnt_id, m->mountpoint, name,
+		       strerror(errno));
+		return -ENOENT;
+	}
+	dir = openat(mfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0) {
+		pr_perror("%u:%s: can't open the new tmpfs", m->e->mnt_id, m->mountpoint);
+		return -errno;
+	}
+	return tmpfs_extract_dir(in, dir);
+}
+
+/* Superblock flags (sync, dirsync, lazytime, mand, and ro unless deferred)
+ * are fsconfig flags of the new superblock. */
+static int set_sb_flags(int fsfd, const struct rmount *m, bool with_ro)
+{
+	static const struct {
+		unsigned long flag;
+		const char *name;
+	} names[] = {
+		{ MS_RDONLY, "ro" }, { MS_SYNCHRONOUS, "sync" }, { MS_DIRSYNC, "dirsync" },
+		{ MS_LAZYTIME, "lazytime" }, { MS_MANDLOCK, "mand" },
+	};
+
+	if (!m->e->has_sb_flags)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		if (!(m->e->sb_flags & names[i].flag) || (names[i].flag == MS_RDONLY && !with_ro))
+			continue;
+		if (sys_fsconfig(fsfd, FSCONFIG_SET_FLAG, names[i].name, NULL, 0)) {
+			pr_perror("%u:%s: can't set superblock flag %s", m->e->mnt_id, m->mountpoint, names[i].name);
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+/* A read-only tmpfs is filled first, then its superblock turned read-only. */
+static int reconfigure_readonly(const struct rmount *m, int mfd)
+{
+	_cleanup_close_ int fsfd = sys_fspick(mfd, "", FSPICK_EMPTY_PATH | FSPICK_CLOEXEC);
+
+	if (fsfd < 0 || sys_fsconfig(fsfd, FSCONFIG_SET_FLAG, "ro", NULL, 0) ||
+	    sys_fsconfig(fsfd, FSCONFIG_CMD_RECONFIGURE, NULL, NULL, 0)) {
+		pr_perror("%u:%s: can't make the superblock read-only", m->e->mnt_id, m->mountpoint);
+		return -errno;
+	}
+	return 0;
+}
+
+static int make_fresh(const struct rmount *m, int imgs_dirfd)
+{
+	_cleanup_close_ int fsfd = -1;
+	_cleanup_free_ char *fsname = xstrdup(m->e->fsname ? m->e->fsname : m->fs->name);
+	int mfd, ret;
+
+	fsname[strcspn(fsname, ".")] = '\0';
+	fsfd = sys_fsopen(fsname, FSOPEN_CLOEXEC);
+	if (fsfd < 0) {
+		pr_perror("%u:%s: can't create a %s filesystem", m->e->mnt_id, m->mountpoint, fsname);
+		return -errno;
+	}
+	if (m->e->source && *m->e->source && sys_fsconfig(fsfd, FSCONFIG_SET_STRING, "source", m->e->source, 0)) {
+		pr_perror("%u:%s: bad source '%s'", m->e->mnt_id, m->mountpoint, m->e->source);
+		return -errno;
+	}
+	ret = config_options(fsfd, m, m->e->options);
+	if (ret)
+		return ret;
+	/* a filesystem we fill (tmpfs) is made read-only once it is filled */
+	ret = set_sb_flags(fsfd, m, !m->fs->has_contents);
+	if (ret)
+		return ret;
+	if (sys_fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0)) {
+		pr_perror("%u:%s: can't create the %s superblock (options '%s')", m->e->mnt_id, m->mountpoint, fsname,
+			  m->e->options ? m->e->options : "");
+		return -errno;
+	}
+	mfd = sys_fsmount(fsfd, FSMOUNT_CLOEXEC, mount_attrs(m->e->flags));
+	if (mfd < 0) {
+		pr_perror("%u:%s: fsmount failed", m->e->mnt_id, m->mountpoint);
+		return -errno;
+	}
+	if (m->fs->has_contents) {
+		ret = restore_contents(m, mfd, imgs_dirfd);
+		if (!ret && m->e->has_sb_flags && (m->e->sb_flags & MS_RDONLY))
+			ret = reconfigure_readonly(m, mfd);
+		if (ret) {
+			close(mfd);
+			return ret;
+		}
+	}
+	return mfd;
+}
+
+/* Opens `rel` below `dfd` without symlinks or crossing mounts, in steps
+ * shorter than PATH_MAX (a mount's root can be longer than that). */
+static int open_below(int dfd, const char *rel)
+{
+	const unsigned long how = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+	_cleanup_free_ char *copy = xstrdup(rel);
+	char *p = copy;
+	int fd = dup(dfd);
+
+	while (fd >= 0 && *p) {
+		size_t n = strlen(p);
+		char *cut = NULL;
+		int next;
+
+		if (n >= PATH_MAX - 1) {
+			/* the last '/' that leaves a piece shorter than PATH_MAX */
+			for (size_t i = PATH_MAX - 2; i > 0 && !cut; i--)
+				if (p[i] == '/')
+					cut = p + i;
+			if (!cut) {
+				close(fd);
+				errno = ENAMETOOLONG;
+				return -1;
+			}
+			*cut = '\0';
+		}
+		next = sys_openat2(fd, p, O_PATH | O_CLOEXEC, how);
+		close(fd);
+		fd = next;
+		p = cut ? cut + 1 : p + n;
+	}
+	return fd;
+}
+
+/* A clone of the source mount alone (no submounts), then of the path below
+ * it: walking the path can't cross into another mount or follow a symlink. */
+static int make_bind(const struct rmount *m)
+{
+	_cleanup_close_ int whole = -1, sub = -1;
+	int mfd;
+
+	if (m->source->fd < 0) {
+		pr_err("%u:%s: source mount %u is not available\n", m->e->mnt_id, m->mountpoint, m->source->e->mnt_id);
+		return -EINVAL;
+	}
+	whole = sys_open_tree(m->source->fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	if (whole < 0) {
+		pr_perror("%u:%s: can't clone source mount %u", m->e->mnt_id, m->mountpoint, m->source->e->mnt_id);
+		return -errno;
+	}
+	if (!*m->source_rel) {
+		if (set_initial_propagation((struct rmount *)m, whole))
+			return -errno;
+		return steal_fd(&whole);
+	}
+	sub = open_below(whole, m->source_rel);
+	if (sub < 0) {
+		pr_perror("%u:%s: %s not found in source mount %u", m->e->mnt_id, m->mountpoint, m->source_rel,
+			  m->source->e->mnt_id);
+		return -errno;
+	}
+	mfd = sys_open_tree(sub, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	if (mfd < 0) {
+		pr_perror("%u:%s: can't clone %s of mount %u", m->e->mnt_id, m->mountpoint, m->source_rel,
+			  m->source->e->mnt_id);
+		return -errno;
+	}
+	if (set_initial_propagation((struct rmount *)m, mfd)) {
+		close(mfd);
+		return -errno;
+	}
+	return mfd;
+}
+
+/* Creates a missing mountpoint (and its missing parents) inside the root,
+ * one component at a time, never through a symlink. */
+static int create_mountpoint(const struct rmount *m, bool dir)
+{
+	_cleanup_free_ char *path = xstrdup(m->mountpoint + 1);
+	_cleanup_close_ int dfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	char *comp = path, *slash;
+	int r;
+
+	while (dfd >= 0 && (slash = strchr(comp, '/'))) {
+		int next;
+
+		*slash = '\0';
+		if (mkdirat(dfd, comp, 0755) && errno != EEXIST)
+			goto fail;
+		next = sys_openat2(dfd, comp, O_PATH | O_DIRECTORY | O_CLOEXEC,
+				   RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+		if (next < 0)
+			goto fail;
+		close(dfd);
+		dfd = next;
+		comp = slash + 1;
+	}
+	if (dfd < 0)
+		goto fail;
+	r = dir ? mkdirat(dfd, comp, 0755) : mknodat(dfd, comp, S_IFREG | 0644, 0);
+	if (r && errno != EEXIST)
+		goto fail;
+	return 0;
+fail:
+	pr_perror("%u:%s: can't create the mountpoint", m->e->mnt_id, m->mountpoint);
+	return -errno;
+}
+
+static int open_target(const struct rmount *m, int mfd)
+{
+	struct stat src, dst;
+	int fd, ret;
+
+	if (fstat(mfd, &src)) {
+		pr_perror("%u:%s: fstat", m->e->mnt_id, m->mountpoint);
+		return -errno;
+	}
+	for (int attempt = 0; attempt < 2; attempt++) {
+		fd = sys_openat2(AT_FDCWD, m->mountpoint, O_PATH | O_CLOEXEC,
+				 RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+		if (fd >= 0 || errno != ENOENT || attempt)
+			break;
+		ret = create_mountpoint(m, S_ISDIR(src.st_mode));
+		if (ret)
+			return ret;
+	}
+	if (fd < 0) {
+		pr_perror("%u:%s: can't open the mountpoint%s", m->e->mnt_id, m->mountpoint,
+			  errno == ELOOP ? " (it is a symlink)" : "");
+		return -errno;
+	}
+	if (fstat(fd, &dst) == 0 && !!S_ISDIR(src.st_mode) != !!S_ISDIR(dst.st_mode)) {
+		pr_err("%u:%s: the mountpoint is a %s but %s is a %s\n", m->e->mnt_id, m->mountpoint,
+		       S_ISDIR(dst.st_mode) ? "directory" : "file",
+		       m->kind == RM_EXTERNAL ? m->host_path : "what is mounted there",
+		       S_ISDIR(src.st_mode) ? "directory" : "file");
+		close(fd);
+		return -ENOTDIR;
+	}
+	return fd;
+}
+
+static int set_attrs(const struct rmount *m, int mfd)
+{
+	struct mount_attr attr = {
+		.attr_set = mount_attrs(m->e->flags),
+		.attr_clr = MOUNT_ATTR__ATIME | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
+			    MOUNT_ATTR_NODIRATIME | MOUNT_ATTR_NOSYMFOLLOW,
+	};
+
+	if (sys_mount_setattr(mfd, "", AT_EMPTY_PATH, &attr)) {
+		pr_perror("%u:%s: can't set mount flags", m->e->mnt_id, m->mountpoint);
+		return -errno;
+	}
+	return 0;
+}
+
+static int restore_one(struct rmount *m, int imgs_dirfd)
+{
+	_cleanup_close_ int target = -1;
+	int mfd, ret;
+
+	switch (m->kind) {
+	case RM_FRESH:
+		mfd = make_fresh(m, imgs_dirfd);
+		break;
+	case RM_BIND:
+		mfd = make_bind(m);
+		break;
+	case RM_EXTERNAL:
+		mfd = steal_fd(&m->fd);
+		break;
+	default:
+		return 0;
+	}
+	if (mfd < 0)
+		return mfd;
+	m->fd = mfd;
+	if (m->kind != RM_FRESH) {
+		ret = set_attrs(m, mfd);
+		if (ret)
+			return ret;
+	}
+	target = open_target(m, mfd);
+	if (target < 0)
+		return target;
+	if (sys_move_mount(mfd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)) {
+		pr_perror("%u:%s: can't attach the mount", m->e->mnt_id, m->mountpoint);
+		return -errno;
+	}
+	return 0;
+}
+
+/*
+ * Propagation, once every mount is attached (before that, a shared mount
+ * would copy its later children to its peers). A peer group is set up from
+ * its member with the widest root (MOVE_MOUNT_SET_GROUP needs the source's
+ * root to contain the target's); a slave joins its master's group, then
+ * turns slave; groups are set up after the groups they are slaves of.
+ * Members are linked per group, so this is linear in the number of mounts.
+ */
+struct peer_group {
+	uint32_t id;
+	struct rmount *leader;
+	struct rmount **members;
+	size_t nr;
+	int state; /* 0 new, 1 in progress, 2 done */
+};
+
+struct groups {
+	struct hmap by_id;
+	struct peer_group *all;
+	size_t nr;
+	struct rmount **slots; /* one array, sliced among the groups */
+};
+
+static int set_group(struct rmount *from, struct rmount *to)
+{
+	if (sys_move_mount(from->fd, "", to->fd, "",
+			   MOVE_MOUNT_SET_GROUP | MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)) {
+		pr_perror("%u:%s: can't join the peer group of %u:%s", to->e->mnt_id, to->mountpoint, from->e->mnt_id,
+			  from->mountpoint);
+		return -errno;
+	}
+	return 0;
+}
+
+static int make_slave_of(struct groups *gs, struct rmount *m);
+
+static int establish_group(struct groups *gs, struct peer_group *g)
+{
+	int ret;
+
+	if (g->state == 2)
+		return 0;
+	if (g->state == 1) {
+		pr_err("image is inconsistent: peer group %u is its own master\n", g->id);
+		return -EINVAL;
+	}
+	g->state = 1;
+	ret = make_slave_of(gs, g->leader);
+	if (ret)
+		return ret;
+	if (mount_set_propagation(g->leader->fd, MS_SHARED)) {
+		pr_perror("%u:%s: can't make it shared", g->leader->e->mnt_id, g->leader->mountpoint);
+		return -errno;
+	}
+	for (size_t i = 0; i < g->nr; i++) {
+		if (g->members[i] == g->leader)
+			continue;
+		ret = set_group(g->leader, g->members[i]);
+		if (ret)
+			return ret;
+	}
+	g->state = 2;
+	return 0;
+}
+
+/* Makes `m` a slave of its master group, if that group is in the image. */
+static int make_slave_of(struct groups *gs, struct rmount *m)
+{
+	struct peer_group *master;
+	int ret;
+
+	if (!has_master(m))
+		return 0;
+	master = hmap_get_int(&gs->by_id, m->e->master_id);
+	if (!master) {
+		/* externals and binds keep a host master through their clone */
+		if (m->kind == RM_ROOT || m->kind == RM_FRESH)
+			pr_warn("%u:%s was a slave of peer group %u outside the container; restored as private\n",
+				m->e->mnt_id, m->mountpoint, m->e->master_id);
+		return 0; /* external: its clone already is a slave of the host mount */
+	}
+	ret = establish_group(gs, master);
+	if (ret)
+		return ret;
+	ret = set_group(master->leader, m);
+	if (!ret && mount_set_propagation(m->fd, MS_SLAVE)) {
+		pr_perror("%u:%s: can't make it a slave", m->e->mnt_id, m->mountpoint);
+		return -errno;
+	}
+	return ret;
+}
+
+/* Peer groups of the image; an external mount that was a peer of a host
+ * group keeps the clone's own group and is left out. */
+static void collect_groups(struct mount_plan *p, struct groups *gs)
+{
+	size_t used = 0;
+
+	gs->slots = xmalloc((p->nr + 1) * sizeof(*gs->slots));
+	hmap_init(&gs->by_id);
+	gs->all = xzalloc((p->nr + 1) * sizeof(*gs->all));
+	gs->nr = 0;
+	for (size_t pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < p->nr; i++) {
+			struct rmount *m = &p->mounts[i];
+			struct peer_group *g;
+
+			if (!has_shared(m) || m->host_group)
+				continue;
+			g = hmap_get_int(&gs->by_id, m->e->shared_id);
+			if (!g) {
+				g = &gs->all[gs->nr++];
+				g->id = m->e->shared_id;
+				hmap_put_int(&gs->by_id, g->id, g);
+			}
+			if (pass == 0) {
+				g->nr++; /* count first, then hand out slices of one array */
+				continue;
+			}
+			if (!g->members) {
+				g->members = gs->slots + used;
+				used += g->nr;
+				g->nr = 0;
+			}
+			g->members[g->nr++] = m;
+			if (m->group_leader)
+				g->leader = m;
+		}
+	}
+}
+
+static int restore_propagation(struct mount_plan *p)
+{
+	struct groups gs;
+	int ret = 0;
+
+	collect_groups(p, &gs);
+	for (size_t i = 0; i < gs.nr && !ret; i++)
+		ret = establish_group(&gs, &gs.all[i]);
+	for (size_t i = 0; i < p->nr && !ret; i++) {
+		struct rmount *m = &p->mounts[i];
+
+		if (has_master(m) && !has_shared(m))
+			ret = make_slave_of(&gs, m);
+	}
+	for (size_t i = 0; i < p->nr && !ret; i++) {
+		struct rmount *m = &p->mounts[i];
+
+		if ((m->e->flags & MS_UNBINDABLE) && mount_set_propagation(m->fd, MS_UNBINDABLE)) {
+			pr_perror("%u:%s: can't make it unbindable", m->e->mnt_id, m->mountpoint);
+			ret = -errno;
+		}
+	}
+	hmap_free(&gs.by_id);
+	free(gs.all);
+	free(gs.slots);
+	return ret;
+}
+
+/* Read-only last: everything below a read-only mount is in place by now. */
+static int restore_readonly(struct mount_plan *p)
+{
+	for (size_t i = 0; i < p->nr; i++) {
+		struct rmount *m = &p->mounts[i];
+		struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+
+		if (!(m->e->flags & MS_RDONLY))
+			continue;
+		if (sys_mount_setattr(m->fd, "", AT_EMPTY_PATH, &attr)) {
+			pr_perror("%u:%s: can't make it read-only", m->e->mnt_id, m->mountpoint);
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+int mount_restore_build(struct mount_plan *p, struct restore_mnt_ctx *c)
+{
+	int ret;
+
+	for (size_t i = 0; i < p->nr; i++)
+		p->mounts[i].keep_fd |= !!(p->mounts[i].e->flags & MS_RDONLY);
+	ret = enter_root(c);
+	if (ret)
+		return ret;
+	p->root->fd = steal_fd(&c->root_fd);
+	if (set_attrs(p->root, p->root->fd))
+		return -errno;
+	for (size_t i = 0; i < p->nr; i++) {
+		struct rmount *m = p->order[i];
+
+		ret = restore_one(m, c->imgs_dirfd);
+		if (ret)
+			return ret;
+		if (!m->keep_fd && m->fd >= 0) {
+			close(m->fd);
+			m->fd = -1;
+		}
+	}
+	ret = restore_propagation(p);
+	if (!ret)
+		ret = restore_readonly(p);
+	if (!ret)
+		ret = rejoin_host_groups(p);
+	if (!ret)
+		pr_info("restored %zu mounts\n", p->nr);
+	return ret;
+}

@@ -1,0 +1,214 @@
+/*
+ * A network namespace of the tree's own, when it holds nothing but its
+ * loopback device: what a container gets before a runtime plugs a network
+ * into it, or when it is run without one. Dump checks it is that (lo only,
+ * lo's own addresses, no routes) in a child that joins it, and saves lo's
+ * flags and MTU as netdev-1.img; restore creates a new network namespace
+ * and sets lo the same way. Anything more (other devices, addresses,
+ * IPv4 routes) is refused: it would come back missing. IPv6 routes, rules,
+ * firewall rules and net.* sysctls are neither checked nor restored.
+ */
+#define LOG_PREFIX "net: "
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util/log.h"
+#include "net/netns.h"
+#include "util/util.h"
+
+/* What the child found: ok, or why not, for the parent to print. */
+struct net_report {
+	int err; /* -errno of a failed probe */
+	char why[512];
+	uint32_t flags, mtu;
+};
+
+/* Is this address one the kernel gives lo itself (127.0.0.1/8, ::1/128)? */
+static bool lo_own_address(const struct sockaddr *a)
+{
+	if (a->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr == htonl(INADDR_LOOPBACK);
+	if (a->sa_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)a)->sin6_addr);
+	return true; /* AF_PACKET: the link itself */
+}
+
+/* IPv4 routes of the main table (/proc/self/net/route, header excluded). */
+static int count_routes(void)
+{
+	char line[512];
+	int n = -1;
+	FILE *f = fopen("/proc/self/net/route", "re");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		n++;
+	fclose(f);
+	return n < 0 ? 0 : n;
+}
+
+/* In the child, inside the namespace. */
+static void probe(struct net_report *r)
+{
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	struct ifaddrs *addrs = NULL, *a;
+	struct ifreq ifr = {0};
+	size_t len = 0;
+	int s, routes;
+
+	if (!ifs) {
+		r->err = -errno;
+		return;
+	}
+	for (i = ifs; i->if_index && len < sizeof(r->why) - IFNAMSIZ - 16; i++)
+		if (strcmp(i->if_name, "lo"))
+			len += (size_t)snprintf(r->why + len, sizeof(r->why) - len, "%s%s", len ? ", " : "device ",
+						i->if_name);
+	if_freenameindex(ifs);
+	if (len)
+		return;
+	if (getifaddrs(&addrs)) {
+		r->err = -errno;
+		return;
+	}
+	for (a = addrs; a && len < sizeof(r->why) - 64; a = a->ifa_next) {
+		char text[INET6_ADDRSTRLEN] = "?";
+
+		if (!a->ifa_addr || lo_own_address(a->ifa_addr))
+			continue;
+		inet_ntop(a->ifa_addr->sa_family,
+			  a->ifa_addr->sa_family == AF_INET ? (void *)&((struct sockaddr_in *)a->ifa_addr)->sin_addr
+							    : (void *)&((struct sockaddr_in6 *)a->ifa_addr)->sin6_addr,
+			  text, sizeof(text));
+		len += (size_t)snprintf(r->why + len, sizeof(r->why) - len, "%saddress %s on %s", len ? ", " : "",
+					text, a->ifa_name);
+	}
+	freeifaddrs(addrs);
+	if (len)
+		return;
+	routes = count_routes();
+	if (routes > 0) {
+		snprintf(r->why, sizeof(r->why), "%d IPv4 route%s", routes, routes > 1 ? "s" : "");
+		return;
+	}
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
+		r->err = -errno;
+	} else {
+		r->flags = (uint16_t)ifr.ifr_flags;
+		if (ioctl(s, SIOCGIFMTU, &ifr) < 0)
+			r->err = -errno;
+		r->mtu = (uint32_t)ifr.ifr_mtu;
+	}
+	if (s >= 0)
+		close(s);
+}
+
+int netns_of_task(pid_t pid, bool *own, NetDeviceEntry *lo)
+{
+	struct net_report r = {0};
+	char path[64];
+	struct stat a, b;
+	int fds[2], got = -1;
+	pid_t child;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+	*own = false;
+	if (stat(path, &a) || stat("/proc/self/ns/net", &b)) {
+		pr_perror("can't stat the network namespace of task %d", pid);
+		return -errno;
+	}
+	if (a.st_ino == b.st_ino)
+		return 0;
+	if (pipe2(fds, O_CLOEXEC))
+		return -errno;
+	child = fork();
+	if (child == 0) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+		close(fds[0]);
+		if (fd < 0 || setns(fd, CLONE_NEWNET))
+			r.err = -errno;
+		else
+			probe(&r);
+		_exit(write(fds[1], &r, sizeof(r)) == sizeof(r) ? 0 : 1);
+	}
+	close(fds[1]);
+	if (child > 0 && read(fds[0], &r, sizeof(r)) == sizeof(r))
+		got = 0;
+	close(fds[0]);
+	if (child > 0)
+		waitpid(child, NULL, 0);
+	if (got || r.err) {
+		pr_err("can't look into the network namespace of task %d: %s\n", pid,
+		       strerror(got ? EIO : -r.err));
+		return got ? -EIO : r.err;
+	}
+	if (r.why[0]) {
+		pr_err("task %d has a network namespace of its own with %s; only one with nothing but lo can be dumped yet\n",
+		       pid, r.why);
+		return -EOPNOTSUPP;
+	}
+	*own = true;
+	lo->type = ND_TYPE__LOOPBACK;
+	lo->ifindex = 1;
+	lo->mtu = r.mtu;
+	lo->flags = r.flags;
+	lo->name = "lo";
+	return 0;
+}
+
+int netns_check_image(const NetDeviceEntry *const *devs, size_t n)
+{
+	if (n != 1 || devs[0]->type != ND_TYPE__LOOPBACK || strcmp(devs[0]->name, "lo")) {
+		pr_err("netdev-1.img: %zu devices, the first %s; only a namespace with nothing but lo can be restored\n",
+		       n, n ? devs[0]->name : "(none)");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+int netns_apply(const NetDeviceEntry *lo)
+{
+	struct ifreq ifr = {0};
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = 0;
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (s < 0)
+		ret = -errno;
+	if (!ret && lo->mtu) {
+		ifr.ifr_mtu = (int)lo->mtu;
+		if (ioctl(s, SIOCSIFMTU, &ifr) < 0)
+			ret = -errno;
+	}
+	if (!ret && (lo->flags & IFF_UP)) {
+		if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
+			ret = -errno;
+		} else {
+			ifr.ifr_flags |= IFF_UP;
+			if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+				ret = -errno;
+		}
+	}
+	if (s >= 0)
+		close(s);
+	if (ret)
+		pr_err("can't set lo up in the new network namespace: %s\n", strerror(-ret));
+	return ret;
+}

@@ -1,0 +1,358 @@
+/*
+ * Unix sockets of a seized tree (see task-dump.h), what of them can come
+ * back whole:
+ * - a connected pair whose both ends are in the tree (socketpair(2), or a
+ *   connection made and accepted inside it), with the data queued in each
+ *   direction; restore makes it with socketpair(2), so a connected
+ *   socket's own and peer names are not kept;
+ * - a listening socket with no connection waiting, bound to an absolute
+ *   path (whose socket file must still be the bound one) or an abstract
+ *   name;
+ * - an unconnected socket, bound or not, with nothing queued.
+ * The rest is refused with the reason: a peer outside the tree, a datagram
+ * socket connected to one that is not connected back, connections waiting
+ * to be accepted, descriptors in flight (SCM_RIGHTS), a relative or
+ * deleted bound path.
+ *
+ * The kernel tells state, name, peer and queue lengths through sock_diag
+ * (sk-diag.c); queued data is read with MSG_PEEK from our copy of the
+ * descriptor, SO_PEEK_OFF walking it, so the tasks still read it after.
+ */
+#define LOG_PREFIX "task-dump: "
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "fdinfo.pb-c.h"
+#include "util/log.h"
+#include "net/sk-diag.h"
+#include "sk-packet.pb-c.h"
+#include "task/task-dump.h"
+#include "util/util.h"
+
+#define TCP_ESTABLISHED 1
+#define TCP_CLOSE	7
+#define TCP_LISTEN	10
+#define PEEK_CHUNK	(256U << 10)
+
+/* A dumped unix socket, for the peer check once every task is done. */
+struct td_unix {
+	uint32_t ino, peer;
+	pid_t pid;
+	int fd;
+	bool pair_data; /* its queue was saved: it must be in a pair */
+};
+
+int td_sock_opts(int fd, SkOptsEntry *o)
+{
+	struct timeval snd = {0}, rcv = {0};
+	int sndbuf = 0, rcvbuf = 0, passcred = 0;
+	socklen_t l;
+
+	l = sizeof(sndbuf);
+	getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &l);
+	l = sizeof(rcvbuf);
+	getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &l);
+	l = sizeof(snd);
+	getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, &l);
+	l = sizeof(rcv);
+	getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv, &l);
+	l = sizeof(passcred);
+	getsockopt(fd, SOL_SOCKET, SO_PASSCRED, &passcred, &l);
+	o->so_sndbuf = (uint32_t)sndbuf;
+	o->so_rcvbuf = (uint32_t)rcvbuf;
+	o->so_snd_tmo_sec = (uint64_t)snd.tv_sec;
+	o->so_snd_tmo_usec = (uint64_t)snd.tv_usec;
+	o->so_rcv_tmo_sec = (uint64_t)rcv.tv_sec;
+	o->so_rcv_tmo_usec = (uint64_t)rcv.tv_usec;
+	o->has_so_passcred = true;
+	o->so_passcred = passcred != 0;
+	/* which sizes were set by hand (Linux 5.14): the others the kernel tunes */
+	{
+		int lock = 0;
+
+		l = sizeof(lock);
+		if (!getsockopt(fd, SOL_SOCKET, 72 /* SO_BUF_LOCK */, &lock, &l)) {
+			o->has_so_buf_lock = true;
+			o->so_buf_lock = (uint32_t)lock;
+		}
+	}
+	return 0;
+}
+
+static int write_packet(struct td_ctx *c, uint32_t id, const void *data, size_t len)
+{
+	SkPacketEntry e = SK_PACKET_ENTRY__INIT;
+
+	if (!c->sk_queues_img) {
+		c->sk_queues_img = dump_new_image(c->d, IMG_SK_QUEUES, 0);
+		if (!c->sk_queues_img)
+			return -EIO;
+	}
+	e.id_for = id;
+	e.length = (uint32_t)len;
+	return img_write_entry_payload(c->sk_queues_img, &e.base, data, len);
+}
+
+/*
+ * The socket's receive queue, peeked: stream data as one packet, each
+ * datagram as its own. SO_PEEK_OFF is put back as the task had it.
+ */
+static int dump_queue(struct td_ctx *c, pid_t pid, int fd, int lfd, int type, uint32_t id, uint32_t rqlen,
+		      bool rcv_shut)
+{
+	size_t packets = 0;
+	int off = -1, zero = 0, ret = 0;
+	socklen_t l = sizeof(off);
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+
+	if (getsockopt(lfd, SOL_SOCKET, SO_PEEK_OFF, &off, &l) || setsockopt(lfd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero))) {
+		pr_perror("process %d: can't peek into unix socket fd %d (SO_PEEK_OFF)", pid, fd);
+		return -errno;
+	}
+	for (;;) {
+		char cbuf[CMSG_SPACE(sizeof(int) * 64)];
+		struct iovec iov;
+		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+		ssize_t n;
+
+		if (cap - len < PEEK_CHUNK) {
+			cap = len + PEEK_CHUNK;
+			buf = xrealloc(buf, cap);
+		}
+		iov.iov_base = buf + len;
+		iov.iov_len = cap - len;
+		n = recvmsg(lfd, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n < 0) {
+			ret = -errno;
+			pr_perror("process %d: can't peek into unix socket fd %d", pid, fd);
+			break;
+		}
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+				int *fds = (int *)CMSG_DATA(cm);
+
+				for (size_t k = 0; k < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++)
+					close(fds[k]);
+				ret = -EOPNOTSUPP;
+			}
+		}
+		if (ret || (mh.msg_flags & MSG_CTRUNC)) {
+			pr_err("process %d: unix socket fd %d has descriptors in flight (SCM_RIGHTS), which can't be dumped yet\n",
+			       pid, fd);
+			ret = -EOPNOTSUPP;
+			break;
+		}
+		/* 0 is the end for a stream, and for a seqpacket socket whose
+		 * reading side is shut (an empty record otherwise) */
+		if (n == 0 && (type == SOCK_STREAM || (type == SOCK_SEQPACKET && rcv_shut)))
+			break;
+		if (++packets > (1U << 20)) {
+			pr_err("process %d: unix socket fd %d: more than a million packets queued\n", pid, fd);
+			ret = -E2BIG;
+			break;
+		}
+		if (type == SOCK_STREAM) {
+			len += (size_t)n;
+			continue;
+		}
+		/* a datagram: its own packet (a truncated one would be cut) */
+		if (mh.msg_flags & MSG_TRUNC) {
+			pr_err("process %d: a datagram of unix socket fd %d is larger than %u bytes\n", pid, fd,
+			       PEEK_CHUNK);
+			ret = -EOPNOTSUPP;
+			break;
+		}
+		ret = write_packet(c, id, buf, (size_t)n);
+		if (ret)
+			break;
+	}
+	if (!ret && type == SOCK_STREAM && len)
+		ret = write_packet(c, id, buf, len);
+	if (setsockopt(lfd, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off)) && !ret) {
+		pr_perror("process %d: can't put back SO_PEEK_OFF of unix socket fd %d", pid, fd);
+		ret = -errno;
+	}
+	free(buf);
+	if (!ret)
+		pr_debug("process %d: unix socket fd %d: %u bytes queued\n", pid, fd, rqlen);
+	return ret;
+}
+
+/* A path the socket was bound to must still be its socket file; *perms its
+ * mode and owner, which restore gives the new one. */
+static int check_bound_path(pid_t pid, int fd, const struct unix_diag_info *di, FilePermsEntry *perms)
+{
+	char path[PATH_MAX + 32];
+	struct stat st;
+
+	if (di->name[0] != '/') {
+		pr_err("process %d: unix socket fd %d is bound to the relative path %.*s; not supported\n", pid, fd,
+		       (int)di->name_len, di->name);
+		return -EOPNOTSUPP;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/root%.*s", pid, (int)di->name_len, di->name);
+	if (!di->has_vfs || stat(path, &st) || !S_ISSOCK(st.st_mode) || st.st_ino != di->vfs_ino) {
+		pr_err("process %d: unix socket fd %d is bound to %.*s, whose socket file was deleted or replaced; not supported\n",
+		       pid, fd, (int)di->name_len, di->name);
+		return -EOPNOTSUPP;
+	}
+	perms->mode = st.st_mode & 07777;
+	perms->uid = st.st_uid;
+	perms->gid = st.st_gid;
+	return 0;
+}
+
+int td_dump_unix(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f, uint32_t id, FownEntry *fown)
+{
+	FileEntry fe = FILE_ENTRY__INIT;
+	UnixSkEntry u = UNIX_SK_ENTRY__INIT;
+	SkOptsEntry o = SK_OPTS_ENTRY__INIT;
+	FilePermsEntry perms = FILE_PERMS_ENTRY__INIT;
+	struct unix_diag_info di;
+	struct td_unix *t;
+	int ret;
+
+	if (c->unix_nl < 0) {
+		c->unix_nl = unix_diag_open(c->procs[0].pid);
+		if (c->unix_nl < 0)
+			return c->unix_nl;
+	}
+	ret = unix_diag_get(c->unix_nl, (uint32_t)f->ino, &di);
+	if (ret) {
+		pr_err("process %d: sock_diag knows nothing of unix socket fd %d (socket:[%lu]): %s\n", p->pid, f->fd,
+		       (unsigned long)f->ino, strerror(-ret));
+		return ret;
+	}
+	if (di.type != SOCK_STREAM && di.type != SOCK_DGRAM && di.type != SOCK_SEQPACKET) {
+		pr_err("process %d: unix socket fd %d is of type %u; not supported\n", p->pid, f->fd, di.type);
+		return -EOPNOTSUPP;
+	}
+	if (di.state == TCP_LISTEN && di.nr_icons) {
+		pr_err("process %d: listening unix socket fd %d has %u connections waiting to be accepted, which can't be dumped yet\n",
+		       p->pid, f->fd, di.nr_icons);
+		return -EOPNOTSUPP;
+	}
+	if (di.state == TCP_LISTEN && !di.name_len) {
+		pr_err("process %d: unix socket fd %d listens without a name; not supported\n", p->pid, f->fd);
+		return -EOPNOTSUPP;
+	}
+	/* the length the kernel tells of a datagram queue is its first packet's:
+	 * an empty one would hide the rest, so ask the queue itself */
+	if (!di.peer && di.state != TCP_LISTEN) {
+		char b;
+
+		if (recv(f->lfd, &b, 1, MSG_PEEK | MSG_DONTWAIT) >= 0) {
+			pr_err("process %d: unconnected unix socket fd %d has data queued, which can't be dumped yet\n",
+			       p->pid, f->fd);
+			return -EOPNOTSUPP;
+		}
+	}
+	if (di.peer == (uint32_t)f->ino) {
+		pr_err("process %d: unix socket fd %d is connected to itself; not supported\n", p->pid, f->fd);
+		return -EOPNOTSUPP;
+	}
+	if (di.peer && di.type == SOCK_STREAM) {
+		char b;
+
+		if (recv(f->lfd, &b, 1, MSG_OOB | MSG_PEEK | MSG_DONTWAIT) == 1) {
+			pr_err("process %d: unix socket fd %d has an out-of-band byte pending, which can't be dumped yet\n",
+			       p->pid, f->fd);
+			return -EOPNOTSUPP;
+		}
+	}
+	if (!di.peer && di.state == TCP_ESTABLISHED) {
+		pr_err("process %d: unix socket fd %d was connected to a socket that is gone; not supported\n", p->pid,
+		       f->fd);
+		return -EOPNOTSUPP;
+	}
+	/* a connected socket comes back from socketpair: its name is not used */
+	if (!di.peer && di.name_len && di.name[0] != '\0') {
+		ret = check_bound_path(p->pid, f->fd, &di, &perms);
+		if (ret)
+			return ret;
+		u.file_perms = &perms;
+	}
+	if (di.peer) {
+		ret = dump_queue(c, p->pid, f->fd, f->lfd, di.type, id, di.rqlen, di.shutdown & 1);
+		if (ret)
+			return ret;
+	}
+	td_sock_opts(f->lfd, &o);
+	u.id = id;
+	u.ino = (uint32_t)f->ino;
+	u.type = di.type;
+	u.state = di.state;
+	u.flags = f->flags & ~(uint32_t)O_CLOEXEC;
+	u.backlog = di.state == TCP_LISTEN ? di.wqlen : 0;
+	u.peer = di.peer;
+	u.fown = fown;
+	u.opts = &o;
+	u.name.data = (uint8_t *)di.name;
+	u.name.len = di.name_len;
+	u.has_shutdown = true;
+	u.shutdown = (SkShutdown)(di.shutdown & 3);
+	fe.type = FD_TYPES__UNIXSK;
+	fe.id = id;
+	fe.usk = &u;
+	ret = img_write_entry(c->files_img, &fe.base);
+	if (ret)
+		return ret;
+	if (c->stats)
+		c->stats->nr_files++;
+	t = xzalloc(sizeof(*t));
+	t->ino = (uint32_t)f->ino;
+	t->peer = di.peer;
+	t->pid = p->pid;
+	t->fd = f->fd;
+	hmap_put_int(&c->unix_socks, t->ino, t);
+	return 0;
+}
+
+int td_unix_check_peers(struct td_ctx *c)
+{
+	for (size_t i = 0; i < c->unix_socks.cap; i++) {
+		const struct td_unix *t = c->unix_socks.slots[i].hash ? c->unix_socks.slots[i].val : NULL;
+		const struct td_unix *peer;
+
+		if (!t || !t->peer)
+			continue;
+		peer = hmap_get_int(&c->unix_socks, t->peer);
+		if (!peer) {
+			pr_err("process %d: fd %d is a unix socket connected to socket:[%u], outside the tree; not supported\n",
+			       t->pid, t->fd, t->peer);
+			return -EOPNOTSUPP;
+		}
+		if (peer->peer != t->ino) {
+			pr_err("process %d: unix socket fd %d is connected to fd %d of process %d, which is not connected back (a datagram socket sending to a bound one); not supported\n",
+			       t->pid, t->fd, peer->fd, peer->pid);
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
+}
+
+void td_unix_fini(struct td_ctx *c)
+{
+	for (size_t i = 0; i < c->unix_socks.cap; i++)
+		if (c->unix_socks.slots[i].hash)
+			free(c->unix_socks.slots[i].val);
+	hmap_free(&c->unix_socks);
+	if (c->unix_nl >= 0)
+		close(c->unix_nl);
+	c->unix_nl = -1;
+	c->sk_queues_img = NULL;
+}

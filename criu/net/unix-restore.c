@@ -1,0 +1,314 @@
+/*
+ * Restore: unix sockets (task-dump-unix.c says which can be dumped).
+ * Parse: every connected socket's peer is a socket of the images connected
+ * back, of its type; sk-queues.img's packets belong to such pairs.
+ * Act, by the root in the new namespaces before it forks (the file table):
+ * a pair is made with socketpair(2) and each side's queued packets sent to
+ * it from the other; a listening socket is bound (a stale socket file at
+ * its path, the dumped socket's, is removed first) and listens; an
+ * unconnected one is made, and bound if it was.
+ */
+#define LOG_PREFIX "restore: "
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "image/image.h"
+#include "util/log.h"
+#include "task/rtree.h"
+#include "sk-packet.pb-c.h"
+#include "util/syscalls.h"
+#include "util/util.h"
+
+#define TCP_ESTABLISHED 1
+#define TCP_CLOSE	7
+#define TCP_LISTEN	10
+
+struct sk_packet {
+	uint8_t *data;
+	size_t len;
+};
+
+static int read_queues(struct rtree *t)
+{
+	struct img_reader r;
+	ProtobufCMessage *m;
+	int ret;
+
+	if (faccessat(t->imgs_dirfd, "sk-queues.img", F_OK, 0))
+		return 0;
+	ret = img_reader_open(&r, t->imgs_dirfd, "sk-queues.img", IMG_SK_QUEUES);
+	if (ret)
+		return ret;
+	while ((ret = img_read_entry(&r, &m)) > 0) {
+		SkPacketEntry *e = (SkPacketEntry *)m;
+		struct rfile *f = rtree_file(t, e->id_for);
+		struct sk_packet *pk;
+
+		if (!f || f->fe->type != FD_TYPES__UNIXSK || !f->sk_peer) {
+			pr_err("sk-queues.img: data for socket %u, which is no connected unix socket of files.img\n",
+			       e->id_for);
+			protobuf_c_message_free_unpacked(m, NULL);
+			ret = -EINVAL;
+			break;
+		}
+		f->sk_packets = xrealloc(f->sk_packets, (f->nr_sk_packets + 1) * sizeof(*f->sk_packets));
+		pk = &f->sk_packets[f->nr_sk_packets++];
+		pk->len = r.payload_len;
+		pk->data = xmalloc(pk->len ? pk->len : 1);
+		memcpy(pk->data, r.payload, pk->len);
+		protobuf_c_message_free_unpacked(m, NULL);
+	}
+	img_reader_close(&r);
+	return ret < 0 ? ret : 0;
+}
+
+int rtree_link_unix(struct rtree *t)
+{
+	struct hmap by_ino;
+	int ret = 0;
+
+	hmap_init(&by_ino);
+	for (size_t i = 0; i < t->nr_files; i++) {
+		struct rfile *f = &t->files[i];
+		const UnixSkEntry *u;
+
+		if (f->fe->type != FD_TYPES__UNIXSK)
+			continue;
+		u = f->fe->usk;
+		if ((u->type != SOCK_STREAM && u->type != SOCK_DGRAM && u->type != SOCK_SEQPACKET) ||
+		    (u->state != TCP_ESTABLISHED && u->state != TCP_CLOSE && u->state != TCP_LISTEN) ||
+		    u->name.len > sizeof(((struct sockaddr_un *)0)->sun_path) || (u->state == TCP_LISTEN && !u->name.len) ||
+		    (u->name.len && u->name.data[0] != '\0' && u->name.data[0] != '/') ||
+		    (u->name.len && u->name.data[0] == '/' &&
+		     strnlen((const char *)u->name.data, u->name.len) < u->name.len &&
+		     memchr(u->name.data, '\0', u->name.len) != u->name.data + u->name.len - 1)) {
+			pr_err("files.img: unix socket %u: type %u, state %u or name (%zu bytes) that can't be restored\n",
+			       f->fe->id, u->type, u->state, u->name.len);
+			ret = -EINVAL;
+			break;
+		}
+		hmap_put_int(&by_ino, u->ino, f);
+	}
+	for (size_t i = 0; !ret && i < t->nr_files; i++) {
+		struct rfile *f = &t->files[i], *p;
+
+		if (f->fe->type != FD_TYPES__UNIXSK || !f->fe->usk->peer)
+			continue;
+		p = hmap_get_int(&by_ino, f->fe->usk->peer);
+		if (!p || p == f || p->fe->usk->peer != f->fe->usk->ino || p->fe->usk->type != f->fe->usk->type) {
+			pr_err("files.img: unix socket %u is connected to socket:[%u], which is not a socket of the images connected back to it\n",
+			       f->fe->id, f->fe->usk->peer);
+			ret = -EINVAL;
+			break;
+		}
+		f->sk_peer = p;
+	}
+	hmap_free(&by_ino);
+	return ret ? ret : read_queues(t);
+}
+
+void rtree_free_unix(struct rtree *t)
+{
+	for (size_t i = 0; i < t->nr_files; i++) {
+		for (size_t k = 0; k < t->files[i].nr_sk_packets; k++)
+			free(t->files[i].sk_packets[k].data);
+		free(t->files[i].sk_packets);
+	}
+}
+
+void rtree_set_sock_opts(int fd, const SkOptsEntry *o)
+{
+	struct timeval snd = {(time_t)o->so_snd_tmo_sec, (suseconds_t)o->so_snd_tmo_usec};
+	struct timeval rcv = {(time_t)o->so_rcv_tmo_sec, (suseconds_t)o->so_rcv_tmo_usec};
+	/* the kernel doubles what it is given, and showed the doubled size */
+	int sndbuf = (int)(o->so_sndbuf / 2), rcvbuf = (int)(o->so_rcvbuf / 2), passcred = o->so_passcred;
+
+	/*
+	 * Setting a size locks it against the kernel's autotuning (accepted
+	 * sockets inherit that): only the sizes that were set by hand, when the
+	 * image says which (SO_BUF_LOCK bit 0 send, bit 1 receive).
+	 */
+	if (o->has_so_buf_lock) {
+		sndbuf = o->so_buf_lock & 1 ? sndbuf : 0;
+		rcvbuf = o->so_buf_lock & 2 ? rcvbuf : 0;
+	}
+	if (sndbuf && setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)))
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	if (rcvbuf && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof(snd));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof(rcv));
+	if (o->has_so_passcred)
+		setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &passcred, sizeof(passcred));
+}
+
+/* f's queued packets, sent to it through its peer's end `from`. */
+static int refill(const struct rfile *f, int from)
+{
+	for (size_t i = 0; i < f->nr_sk_packets; i++) {
+		const struct sk_packet *pk = &f->sk_packets[i];
+		size_t off = 0;
+
+		do {
+			ssize_t n = send(from, pk->data + off, pk->len - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+			if (n < 0) {
+				pr_perror("unix socket %u: can't queue %zu bytes again", f->fe->id, pk->len);
+				return -errno;
+			}
+			off += (size_t)n;
+		} while (off < pk->len && f->fe->usk->type == SOCK_STREAM);
+	}
+	return 0;
+}
+
+static int finish(const struct rfile *f, int fd)
+{
+	const UnixSkEntry *u = f->fe->usk;
+	int how = u->has_shutdown ? (int)u->shutdown : 0;
+
+	/* SK_SHUTDOWN READ 1, WRITE 2, BOTH 3; shutdown(2) wants 0, 1, 2 */
+	if (how && shutdown(fd, how - 1) < 0 && errno != ENOTCONN) {
+		pr_perror("unix socket %u: shutdown", f->fe->id);
+		return -errno;
+	}
+	if (fcntl(fd, F_SETFL, u->flags & O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * Is the socket file at `path` a stale one, its socket gone? Only then may
+ * it be removed: connect(2) is refused there (nobody listens). A live
+ * socket, or anything but a socket, stays where it is.
+ */
+static bool stale_socket(int dirfd, const char *base, const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct stat st;
+	bool stale;
+	int s;
+
+	if (fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) || !S_ISSOCK(st.st_mode))
+		return false;
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return false;
+	memcpy(sa.sun_path, path, strnlen(path, sizeof(sa.sun_path))); /* 108 bytes need no NUL */
+	stale = connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno == ECONNREFUSED;
+	close(s);
+	return stale;
+}
+
+/*
+ * Binds to the dumped name. For a path: the socket file the dumped socket
+ * left there is removed first (only a stale socket, reached without
+ * following symlinks), and the new one gets the dumped mode and owner.
+ */
+static int bind_name(const struct rfile *f, int fd)
+{
+	const UnixSkEntry *u = f->fe->usk;
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char path[sizeof(sa.sun_path) + 1], *slash;
+	int dirfd = -1, ret = 0;
+
+	memcpy(sa.sun_path, u->name.data, u->name.len);
+	if (u->name.data[0] == '/') {
+		const char *base;
+
+		memcpy(path, u->name.data, u->name.len);
+		path[u->name.len] = '\0';
+		slash = strrchr(path, '/');
+		*slash = '\0';
+		base = slash + 1;
+		dirfd = sys_openat2(AT_FDCWD, path[0] ? path : "/", O_PATH | O_DIRECTORY | O_CLOEXEC,
+				    RESOLVE_NO_SYMLINKS);
+		*slash = '/';
+		if (dirfd < 0) {
+			pr_perror("unix socket %u: can't reach the directory of %s (without symlinks)", f->fe->id, path);
+			return -errno;
+		}
+		if (!faccessat(dirfd, base, F_OK, AT_SYMLINK_NOFOLLOW)) {
+			if (!stale_socket(dirfd, base, path)) {
+				pr_err("unix socket %u: %s is in use (a live socket or another file); it can't be bound there\n",
+				       f->fe->id, path);
+				close(dirfd);
+				return -EADDRINUSE;
+			}
+			unlinkat(dirfd, base, 0);
+		}
+	}
+	if (bind(fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + u->name.len)) < 0) {
+		ret = -errno;
+		pr_perror("unix socket %u: can't bind to its name", f->fe->id);
+	}
+	if (!ret && dirfd >= 0 && u->file_perms) {
+		const char *base = strrchr(path, '/') + 1;
+
+		if (fchmodat(dirfd, base, u->file_perms->mode & 07777, 0) ||
+		    fchownat(dirfd, base, u->file_perms->uid, u->file_perms->gid, AT_SYMLINK_NOFOLLOW))
+			pr_warn("unix socket %u: can't give %s its dumped mode and owner: %m\n", f->fe->id, path);
+	}
+	if (dirfd >= 0)
+		close(dirfd);
+	return ret;
+}
+
+int rtree_open_unix(struct rfile *f)
+{
+	const UnixSkEntry *u = f->fe->usk;
+	int sv[2] = {-1, -1}, ret = 0;
+
+	if (f->sk_peer) {
+		if (f->sk_peer->sk_made)
+			return 0; /* made with its peer */
+		if (socketpair(AF_UNIX, (int)u->type | SOCK_CLOEXEC, 0, sv) < 0) {
+			pr_perror("unix socket %u: socketpair", f->fe->id);
+			return -errno;
+		}
+		rtree_set_sock_opts(sv[0], u->opts);
+		rtree_set_sock_opts(sv[1], f->sk_peer->fe->usk->opts);
+		ret = refill(f, sv[1]);
+		if (!ret)
+			ret = refill(f->sk_peer, sv[0]);
+		if (!ret)
+			ret = finish(f, sv[0]);
+		if (!ret)
+			ret = finish(f->sk_peer, sv[1]);
+		if (!ret && dup2(sv[0], f->table_fd) < 0)
+			ret = -errno;
+		if (!ret && dup2(sv[1], f->sk_peer->table_fd) < 0)
+			ret = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		f->sk_made = !ret;
+		return ret;
+	}
+	sv[0] = socket(AF_UNIX, (int)u->type | SOCK_CLOEXEC, 0);
+	if (sv[0] < 0) {
+		pr_perror("unix socket %u", f->fe->id);
+		return -errno;
+	}
+	rtree_set_sock_opts(sv[0], u->opts);
+	if (u->name.len)
+		ret = bind_name(f, sv[0]);
+	if (!ret && u->state == TCP_LISTEN && listen(sv[0], u->backlog ? (int)u->backlog : 128) < 0) {
+		pr_perror("unix socket %u: listen", f->fe->id);
+		ret = -errno;
+	}
+	if (!ret)
+		ret = finish(f, sv[0]);
+	if (!ret && dup2(sv[0], f->table_fd) < 0)
+		ret = -errno;
+	close(sv[0]);
+	return ret;
+}

@@ -1,0 +1,946 @@
+/*
+ * core-<tid>.img: each thread's registers, FPU state and thread state, and
+ * in the leader's core the process-wide state (see task-dump.h).
+ *
+ * What no kernel interface shows from outside (signal handlers, itimers,
+ * the alternate signal stack, the clear_child_tid address, securebits...)
+ * is asked by injecting one syscall at a time (inject.c) that writes its
+ * answer into a scratch page we map into the process for the purpose and
+ * unmap afterwards. Everything else comes from /proc, ptrace and calls
+ * that take a tid (get_robust_list, sched_getparam...).
+ *
+ * Pending signals are peeked before any injection, so the images hold the
+ * queues as the tasks had them; registers are read after, as the tasks
+ * will resume (inject.c leaves a thread caught in an rseq critical section
+ * at its abort handler, as the kernel would on resume).
+ */
+#define LOG_PREFIX "task-dump: "
+
+#include <asm/ldt.h>
+#include <cpuid.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ptrace/inject.h"
+#include "util/log.h"
+#include "proc/proc-limits.h"
+#include "proc/proc-timers.h"
+#include "task/task-dump.h"
+#include "util/util.h"
+
+#define SIG_MAX		 64
+#define NR_SIGACTIONS	 (SIG_MAX - 2) /* all but SIGKILL and SIGSTOP */
+#define TLS_ENTRY_FIRST	 12 /* GDT_ENTRY_TLS_MIN on x86_64 */
+#define TLS_ENTRIES	 3
+#define CAP_WORDS	 2
+#define FP_XSTATE_MAGIC1 0x46505853U
+#define SCRATCH_SIZE	 4096
+
+/* XSAVE components upstream's images carry, and their sizes there. */
+enum { XF_YMM = 2, XF_OPMASK = 5, XF_ZMM_HI256 = 6, XF_HI16_ZMM = 7, XF_PKRU = 9 };
+
+/* The kernel's struct sigaction on x86_64 (rt_sigaction). */
+struct k_sigaction {
+	uint64_t handler, flags, restorer, mask;
+};
+
+/* What one thread told us. */
+struct thread_state {
+	struct seized_thread *t;
+	pid_t vtid;
+	struct user_regs_struct regs;
+	void *xsave;
+	size_t xsave_len;
+	struct user_fpregs_struct fp; /* without XSAVE */
+	uint64_t sigmask;
+	siginfo_t *pending;
+	size_t nr_pending;
+	struct rseq_config rseq;
+	uint64_t rseq_cs;
+	uint64_t tid_addr;
+	uint32_t secbits;
+	stack_t sas;
+	int pdeath_sig;
+	uint64_t robust_head;
+	size_t robust_len;
+	int sched_policy, sched_prio, nice;
+	struct user_desc tls[TLS_ENTRIES];
+	bool has_tls;
+	struct proc_status status;
+	uint32_t seccomp_filter; /* its newest filter in seccomp.img */
+};
+
+/* What the process as a whole told us. */
+struct process_state {
+	struct k_sigaction sa[SIG_MAX + 1];
+	struct itimerval itimers[3];
+	struct proc_timers ptimers;    /* /proc/PID/timers */
+	struct itimerspec *ptimer_val; /* timer_gettime of each */
+	int *ptimer_overrun;	       /* timer_getoverrun of each */
+	int32_t *ptimer_vtid;	       /* SIGEV_THREAD_ID: the thread, virtual */
+	siginfo_t *shared;
+	size_t nr_shared;
+	struct proc_limits limits;
+	uint32_t personality;
+	uint32_t loginuid;
+	bool has_loginuid;
+	int32_t oom_score_adj;
+};
+
+/* ------------------------------------------------------------------------
+ * Injected queries
+ */
+
+static int query(struct seized_thread *t, long nr, const long a[4], long *ret, const char *what)
+{
+	int err = (int)inject_syscall(t, nr, a[0], a[1], a[2], a[3], 0, 0, ret);
+
+	if (err) {
+		pr_err("task %d: can't run %s in it: %s\n", t->tid, what, strerror(-err));
+		return err;
+	}
+	if (*ret < 0 && *ret > -4096) {
+		pr_err("task %d: %s failed: %s\n", t->tid, what, strerror((int)-*ret));
+		return (int)*ret;
+	}
+	return 0;
+}
+
+/* A query whose answer the syscall writes to the scratch page. */
+static int query_mem(struct seized_thread *t, uint64_t scratch, long nr, const long a[4], void *out, size_t len,
+		     const char *what)
+{
+	long ret;
+	int err = query(t, nr, a, &ret, what);
+
+	if (!err)
+		err = remote_read(t->pid, scratch, out, len);
+	return err;
+}
+
+static int query_thread(struct thread_state *ts, uint64_t s)
+{
+	struct seized_thread *t = ts->t;
+	long ret;
+	int err;
+
+	err = query_mem(t, s, SYS_prctl, (long[4]){PR_GET_TID_ADDRESS, (long)s}, &ts->tid_addr, sizeof(ts->tid_addr),
+			"prctl(PR_GET_TID_ADDRESS)");
+	if (!err)
+		err = query(t, SYS_prctl, (long[4]){PR_GET_SECUREBITS}, &ret, "prctl(PR_GET_SECUREBITS)");
+	ts->secbits = (uint32_t)ret;
+	if (!err)
+		err = query_mem(t, s, SYS_prctl, (long[4]){PR_GET_PDEATHSIG, (long)s}, &ts->pdeath_sig,
+				sizeof(ts->pdeath_sig), "prctl(PR_GET_PDEATHSIG)");
+	if (!err)
+		err = query_mem(t, s, SYS_sigaltstack, (long[4]){0, (long)s}, &ts->sas, sizeof(ts->sas),
+				"sigaltstack");
+	return err;
+}
+
+static int query_process(struct td_proc *p, struct process_state *ps, uint64_t s)
+{
+	struct seized_thread *t = p->threads[0];
+	long ret;
+	int err = 0;
+
+	for (int sig = 1; !err && sig <= SIG_MAX; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		err = query_mem(t, s, SYS_rt_sigaction, (long[4]){sig, 0, (long)s, 8}, &ps->sa[sig], sizeof(ps->sa[sig]),
+				"rt_sigaction");
+	}
+	if (!err)
+		err = query_mem(t, s, SYS_prctl, (long[4]){PR_GET_CHILD_SUBREAPER, (long)s}, &p->misc.child_subreaper,
+				sizeof(p->misc.child_subreaper), "prctl(PR_GET_CHILD_SUBREAPER)");
+	if (!err)
+		err = query(t, SYS_prctl, (long[4]){PR_GET_DUMPABLE}, &ret, "prctl(PR_GET_DUMPABLE)");
+	p->misc.dumpable = (int)ret;
+	if (!err)
+		err = query(t, SYS_prctl, (long[4]){PR_GET_THP_DISABLE}, &ret, "prctl(PR_GET_THP_DISABLE)");
+	p->misc.thp_disabled = (int)ret;
+	if (!err)
+		err = query(t, SYS_brk, (long[4]){0}, &ret, "brk(0)");
+	p->misc.brk = (uint64_t)ret;
+	return err;
+}
+
+/* The itimers and POSIX timers: time left, interval, overrun. */
+static int read_timers(struct td_proc *p, struct process_state *ps, uint64_t s)
+{
+	struct seized_thread *t = p->threads[0];
+	long ret = 0;
+	int err = 0;
+
+	for (int which = 0; !err && which < 3; which++)
+		err = query_mem(t, s, SYS_getitimer, (long[4]){which, (long)s}, &ps->itimers[which],
+				sizeof(ps->itimers[which]), "getitimer");
+	for (size_t i = 0; !err && i < ps->ptimers.nr; i++) {
+		int id = ps->ptimers.t[i].id;
+
+		err = query_mem(t, s, SYS_timer_gettime, (long[4]){id, (long)s}, &ps->ptimer_val[i],
+				sizeof(ps->ptimer_val[i]), "timer_gettime");
+		if (!err)
+			err = query(t, SYS_timer_getoverrun, (long[4]){id}, &ret, "timer_getoverrun");
+		ps->ptimer_overrun[i] = (int)ret;
+	}
+	return err;
+}
+
+static void free_queues(struct td_proc *p, struct process_state *ps, struct thread_state *ts)
+{
+	for (size_t i = 0; i < p->nr_threads; i++) {
+		free(ts[i].pending);
+		ts[i].pending = NULL;
+		ts[i].nr_pending = 0;
+	}
+	free(ps->shared);
+	ps->shared = NULL;
+	ps->nr_shared = 0;
+}
+
+/* Every signal queue of the process: its threads' and the shared one. */
+static int read_queues(struct td_proc *p, struct process_state *ps, struct thread_state *ts)
+{
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < p->nr_threads; i++)
+		ret = get_pending_siginfo(ts[i].t, false, &ts[i].pending, &ts[i].nr_pending);
+	if (!ret)
+		ret = get_pending_siginfo(p->threads[0], true, &ps->shared, &ps->nr_shared);
+	return ret;
+}
+
+#define TIMER_SNAPSHOT_TRIES 16
+
+/*
+ * Timers keep running while the tasks are stopped: one that expires
+ * between reading its time left and reading the signal queues would lose
+ * its signal (or count it twice, the other way round). So: timers first,
+ * then the queues, and again until no armed timer that sends a signal
+ * could have expired in that window (every clock a timer can use advances
+ * no faster than CLOCK_MONOTONIC meanwhile; CPU clocks: only the thread
+ * we inject into runs, one at a time). A timer faster than the window
+ * never settles: its state is then taken as read, and one of its
+ * expiries may be seen twice.
+ */
+static int read_timers_and_queues(struct td_proc *p, struct process_state *ps, struct thread_state *ts, uint64_t s)
+{
+	for (int attempt = 1;; attempt++) {
+		uint64_t t0 = monotonic_ns(), window, soonest;
+		int err = read_timers(p, ps, s);
+
+		if (!err)
+			err = read_queues(p, ps, ts);
+		if (err)
+			return err;
+		window = monotonic_ns() - t0;
+		soonest = timers_soonest_signal(ps->itimers, &ps->ptimers, ps->ptimer_val);
+		if (soonest > window)
+			return 0;
+		if (attempt == TIMER_SNAPSHOT_TRIES) {
+			pr_warn("process %d: a timer expires every %llu ns, faster than criu reads its state "
+				"(%llu ns): one expiry may be delivered twice after restore\n",
+				p->pid, (unsigned long long)soonest, (unsigned long long)window);
+			return 0;
+		}
+		pr_debug("process %d: a timer may have expired while read (%llu ns left, %llu ns window): again\n",
+			 p->pid, (unsigned long long)soonest, (unsigned long long)window);
+		free_queues(p, ps, ts);
+	}
+}
+
+/* Maps the scratch page, runs every query, unmaps it, whatever happened. */
+static int run_queries(struct td_proc *p, struct process_state *ps, struct thread_state *ts)
+{
+	uint64_t scratch;
+	int err, err2;
+
+	err = inject_mmap(p->threads[0], 0, SCRATCH_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0,
+			  &scratch);
+	if (err) {
+		pr_err("task %d: can't map a scratch page in it: %s\n", p->pid, strerror(-err));
+		return err;
+	}
+	err = query_process(p, ps, scratch);
+	if (!err)
+		err = read_timers_and_queues(p, ps, ts, scratch);
+	for (size_t i = 0; !err && i < p->nr_threads; i++)
+		err = query_thread(&ts[i], scratch);
+	err2 = inject_munmap(p->threads[0], scratch, SCRATCH_SIZE);
+	if (err2)
+		pr_err("task %d: can't unmap the scratch page at %#lx: %s\n", p->pid, (unsigned long)scratch,
+		       strerror(-err2));
+	return err ? err : err2;
+}
+
+/* ------------------------------------------------------------------------
+ * State read from outside
+ */
+
+static int read_small_file(pid_t pid, const char *name, char *buf, size_t size)
+{
+	_cleanup_free_ char *b = NULL;
+	char path[64];
+	size_t len;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
+	ret = read_file_at(AT_FDCWD, path, &b, &len);
+	if (ret < 0)
+		return ret;
+	snprintf(buf, size, "%s", b);
+	return 0;
+}
+
+/* The POSIX timers, with the thread each SIGEV_THREAD_ID one names. */
+static int read_ptimers(struct td_proc *p, struct process_state *ps)
+{
+	struct proc_parse_error perr;
+	_cleanup_free_ char *text = NULL;
+	char path[64];
+	size_t len;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/timers", p->pid);
+	ret = read_file_at(AT_FDCWD, path, &text, &len);
+	if (ret == -ENOENT) /* a kernel without POSIX timers: none to save */
+		return 0;
+	if (ret < 0) {
+		pr_err("can't read %s: %s\n", path, strerror(-ret));
+		return ret;
+	}
+	ret = proc_timers_parse(text, len, &ps->ptimers, &perr);
+	if (ret) {
+		pr_err("%s: line %u: %s\n", path, perr.line, perr.msg);
+		return ret;
+	}
+	ps->ptimer_val = xzalloc((ps->ptimers.nr + 1) * sizeof(*ps->ptimer_val));
+	ps->ptimer_overrun = xzalloc((ps->ptimers.nr + 1) * sizeof(*ps->ptimer_overrun));
+	ps->ptimer_vtid = xzalloc((ps->ptimers.nr + 1) * sizeof(*ps->ptimer_vtid));
+	for (size_t i = 0; i < ps->ptimers.nr; i++) {
+		const struct proc_timer *t = &ps->ptimers.t[i];
+		size_t k;
+
+		/*
+		 * A CPU clock of "the calling thread" (pid 0, per thread) times
+		 * the thread that made the timer, which /proc doesn't tell.
+		 */
+		if (p->nr_threads > 1 && (t->clock == CLOCK_THREAD_CPUTIME_ID ||
+					  (t->clock < 0 && (t->clock & 4) && ~(t->clock >> 3) == 0))) {
+			pr_err("process %d: POSIX timer %d counts the CPU time of the thread that made it, and which "
+			       "of its %zu threads that is can't be known: not supported\n",
+			       p->pid, t->id, p->nr_threads);
+			return -EOPNOTSUPP;
+		}
+		if (!(t->notify & 4 /* SIGEV_THREAD_ID */))
+			continue;
+		for (k = 0; k < p->nr_threads && p->threads[k]->tid != t->notify_pid; k++)
+			;
+		if (k == p->nr_threads) {
+			pr_err("process %d: POSIX timer %d signals thread %d, which is not one of its threads\n", p->pid,
+			       t->id, t->notify_pid);
+			return -EOPNOTSUPP;
+		}
+		ps->ptimer_vtid[i] = p->vtids[k];
+	}
+	return 0;
+}
+
+static int read_process(struct td_proc *p, struct process_state *ps)
+{
+	struct proc_parse_error perr;
+	_cleanup_free_ char *limits = NULL;
+	char path[64], buf[64], *end;
+	size_t len;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/limits", p->pid);
+	ret = read_file_at(AT_FDCWD, path, &limits, &len);
+	if (ret < 0) {
+		pr_err("can't read %s: %s\n", path, strerror(-ret));
+		return ret;
+	}
+	ret = proc_limits_parse(limits, len, &ps->limits, &perr);
+	if (ret < 0) {
+		pr_err("%s: line %u: %s\n", path, perr.line, perr.msg);
+		return ret;
+	}
+	ret = read_small_file(p->pid, "personality", buf, sizeof(buf));
+	if (ret < 0)
+		return ret;
+	ps->personality = (uint32_t)strtoul(buf, &end, 16);
+	ps->has_loginuid = !read_small_file(p->pid, "loginuid", buf, sizeof(buf));
+	ps->loginuid = (uint32_t)strtoul(buf, NULL, 10);
+	ret = read_small_file(p->pid, "oom_score_adj", buf, sizeof(buf));
+	if (ret < 0)
+		return ret;
+	ps->oom_score_adj = (int32_t)strtol(buf, NULL, 10);
+	return read_ptimers(p, ps);
+}
+
+static int check_seccomp(struct thread_state *ts)
+{
+	uint32_t mode = ts->status.seccomp;
+
+	if (mode && !ts->t->seccomp_suspended) {
+		pr_err("thread %d is in seccomp mode %u and seccomp can't be suspended "
+		       "(needs CAP_SYS_ADMIN): syscalls can't be injected\n",
+		       ts->t->tid, mode);
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* Before injections: status, mask, and what a tid is enough for. */
+static int read_thread_early(struct td_proc *p, struct thread_state *ts)
+{
+	struct seized_thread *t = ts->t;
+	struct sched_param sp;
+	int ret;
+
+	ret = td_read_status(p->pid, t->tid, &ts->status);
+	if (!ret)
+		ret = check_seccomp(ts);
+	if (!ret)
+		ret = get_sigmask(t, &ts->sigmask);
+	if (ret < 0)
+		return ret;
+	if (syscall(SYS_get_robust_list, t->tid, &ts->robust_head, &ts->robust_len)) {
+		pr_perror("get_robust_list(%d)", t->tid);
+		return -errno;
+	}
+	ts->sched_policy = sched_getscheduler(t->tid);
+	if (ts->sched_policy < 0 || sched_getparam(t->tid, &sp)) {
+		pr_perror("can't read the scheduling policy of %d", t->tid);
+		return -errno;
+	}
+	ts->sched_prio = sp.sched_priority;
+	errno = 0;
+	ts->nice = getpriority(PRIO_PROCESS, (id_t)t->tid);
+	if (errno) {
+		pr_perror("getpriority(%d)", t->tid);
+		return -errno;
+	}
+	return 0;
+}
+
+/* After injections: registers, FPU, rseq, TLS descriptors. */
+static int read_thread_late(struct thread_state *ts)
+{
+	struct seized_thread *t = ts->t;
+	int ret;
+
+	ret = get_regs(t, &ts->regs);
+	if (ret < 0)
+		return ret;
+	ret = get_xsave(t, &ts->xsave, &ts->xsave_len);
+	if (ret == -ENODEV || ret == -EINVAL) /* a CPU without XSAVE */
+		ret = get_fpregs(t, &ts->fp);
+	if (ret < 0)
+		return ret;
+	ret = get_rseq_config(t, &ts->rseq);
+	if (ret == -EOPNOTSUPP)
+		memset(&ts->rseq, 0, sizeof(ts->rseq));
+	else if (ret < 0)
+		return ret;
+	if (ts->rseq.rseq_abi_pointer &&
+	    remote_read(t->pid, ts->rseq.rseq_abi_pointer + 8, &ts->rseq_cs, sizeof(ts->rseq_cs)))
+		ts->rseq_cs = 0;
+	ts->has_tls = true;
+	for (int i = 0; i < TLS_ENTRIES; i++) {
+		if (ptrace(PTRACE_GET_THREAD_AREA, t->tid, (void *)(long)(TLS_ENTRY_FIRST + i), &ts->tls[i])) {
+			ts->has_tls = false; /* a kernel without IA32 emulation */
+			break;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Building the entries
+ */
+
+void task_regs_for_image(struct user_regs_struct *r)
+{
+	/* A syscall our stop interrupted: record it as about to be made again. */
+	if ((long long)r->orig_rax < 0)
+		return;
+	switch ((long long)r->rax) {
+	case -KERNEL_ERESTARTSYS:
+	case -KERNEL_ERESTARTNOINTR:
+	case -KERNEL_ERESTARTNOHAND:
+		r->rax = r->orig_rax;
+		r->rip -= 2;
+		break;
+	case -KERNEL_ERESTART_RESTARTBLOCK:
+		/* restart_syscall() needs kernel state we can't carry over. */
+		r->rax = (unsigned long long)-EINTR;
+		break;
+	}
+}
+
+static void fill_gpregs(UserX86RegsEntry *g, const struct user_regs_struct *in)
+{
+	struct user_regs_struct r = *in;
+
+	task_regs_for_image(&r);
+	g->r15 = r.r15;
+	g->r14 = r.r14;
+	g->r13 = r.r13;
+	g->r12 = r.r12;
+	g->bp = r.rbp;
+	g->bx = r.rbx;
+	g->r11 = r.r11;
+	g->r10 = r.r10;
+	g->r9 = r.r9;
+	g->r8 = r.r8;
+	g->ax = r.rax;
+	g->cx = r.rcx;
+	g->dx = r.rdx;
+	g->si = r.rsi;
+	g->di = r.rdi;
+	g->orig_ax = r.orig_rax;
+	g->ip = r.rip;
+	g->cs = r.cs;
+	g->flags = r.eflags;
+	g->sp = r.rsp;
+	g->ss = r.ss;
+	g->fs_base = r.fs_base;
+	g->gs_base = r.gs_base;
+	g->ds = r.ds;
+	g->es = r.es;
+	g->fs = r.fs;
+	g->gs = r.gs;
+	g->has_mode = true;
+	g->mode = USER_X86_REGS_MODE__NATIVE;
+}
+
+/* Everything a core entry points to, in one allocation. */
+struct core_msg {
+	CoreEntry core;
+	ThreadInfoX86 ti;
+	UserX86RegsEntry gp;
+	UserX86FpregsEntry fp;
+	UserX86XsaveEntry xs;
+	uint32_t st_space[32], xmm_space[64], ymmh[64], pkru[2];
+	uint64_t opmask[8], zmm_upper[64], hi16_zmm[128];
+	UserDescT tls[TLS_ENTRIES], *tlsp[TLS_ENTRIES];
+	ThreadCoreEntry thc;
+	ThreadSasEntry sas;
+	CredsEntry creds;
+	uint32_t caps[5][CAP_WORDS]; /* inh, prm, eff, bnd, amb */
+	RseqEntry rseq;
+	SignalQueueEntry sigq_p, sigq_s;
+	SiginfoEntry *si_p, *si_s, **si_pp, **si_sp;
+	TaskCoreEntry tc;
+	TaskKobjIdsEntry ids;
+	TaskTimersEntry timers;
+	ItimerEntry it[3];
+	PosixTimerEntry *pt, **ptp;
+	TaskRlimitsEntry rl;
+	RlimitEntry rle[PROC_LIMITS_NR], *rlp[PROC_LIMITS_NR];
+	SaEntry sa[NR_SIGACTIONS], *sap[NR_SIGACTIONS];
+};
+
+static void core_msg_free(struct core_msg *m)
+{
+	if (!m)
+		return;
+	free(m->pt);
+	free(m->ptp);
+	free(m->si_p);
+	free(m->si_s);
+	free(m->si_pp);
+	free(m->si_sp);
+	free(m);
+}
+
+static uint64_t xgetbv0(void)
+{
+	unsigned int a, b, c, d, lo, hi;
+
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE))
+		return 0x3; /* x87 and SSE */
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* Copies `n` elements of XSAVE component `feature` if the task has it. */
+static size_t xsave_copy(const struct thread_state *ts, uint64_t features, int feature, void *dst, size_t elem,
+			 size_t n)
+{
+	unsigned int size, off, ecx, edx;
+
+	if (!(features & (1ULL << feature)))
+		return 0;
+	__cpuid_count(0xd, feature, size, off, ecx, edx);
+	if (!off || (size_t)off + elem * n > ts->xsave_len || elem * n > size)
+		return 0;
+	memcpy(dst, (const char *)ts->xsave + off, elem * n);
+	return n;
+}
+
+static void fill_fpregs(struct core_msg *m, const struct thread_state *ts)
+{
+	const struct user_fpregs_struct *fx = ts->xsave ? ts->xsave : &ts->fp;
+	UserX86FpregsEntry *f = &m->fp;
+	UserX86XsaveEntry *x = &m->xs;
+	uint64_t features = 0;
+	uint32_t magic1;
+
+	f->cwd = fx->cwd;
+	f->swd = fx->swd;
+	f->twd = fx->ftw;
+	f->fop = fx->fop;
+	f->rip = fx->rip;
+	f->rdp = fx->rdp;
+	f->mxcsr = fx->mxcsr;
+	f->mxcsr_mask = fx->mxcr_mask;
+	memcpy(m->st_space, fx->st_space, sizeof(m->st_space));
+	memcpy(m->xmm_space, fx->xmm_space, sizeof(m->xmm_space));
+	f->n_st_space = ARRAY_SIZE(m->st_space);
+	f->st_space = m->st_space;
+	f->n_xmm_space = ARRAY_SIZE(m->xmm_space);
+	f->xmm_space = m->xmm_space;
+	if (!ts->xsave || ts->xsave_len < 576)
+		return;
+	/* The kernel's fx_sw_bytes (in the legacy area's software-reserved
+	 * bytes) say which components the task's state holds. */
+	memcpy(&magic1, (const char *)ts->xsave + 464, sizeof(magic1));
+	if (magic1 == FP_XSTATE_MAGIC1)
+		memcpy(&features, (const char *)ts->xsave + 472, sizeof(features));
+	else
+		features = xgetbv0();
+	memcpy(&x->xstate_bv, (const char *)ts->xsave + 512, sizeof(x->xstate_bv));
+	x->n_ymmh_space = xsave_copy(ts, features, XF_YMM, m->ymmh, 4, 64);
+	x->ymmh_space = m->ymmh;
+	x->n_opmask_reg = xsave_copy(ts, features, XF_OPMASK, m->opmask, 8, 8);
+	x->opmask_reg = m->opmask;
+	x->n_zmm_upper = xsave_copy(ts, features, XF_ZMM_HI256, m->zmm_upper, 8, 64);
+	x->zmm_upper = m->zmm_upper;
+	x->n_hi16_zmm = xsave_copy(ts, features, XF_HI16_ZMM, m->hi16_zmm, 8, 128);
+	x->hi16_zmm = m->hi16_zmm;
+	x->n_pkru = xsave_copy(ts, features, XF_PKRU, m->pkru, 4, 2);
+	x->pkru = m->pkru;
+	f->xsave = x;
+}
+
+static void fill_tls(struct core_msg *m, const struct thread_state *ts)
+{
+	if (!ts->has_tls)
+		return;
+	for (int i = 0; i < TLS_ENTRIES; i++) {
+		const struct user_desc *u = &ts->tls[i];
+		UserDescT *d = &m->tls[i];
+
+		user_desc_t__init(d);
+		d->entry_number = u->entry_number;
+		d->base_addr = u->base_addr;
+		d->limit = u->limit;
+		d->seg_32bit = u->seg_32bit;
+		d->contents_h = (u->contents & 2) != 0;
+		d->contents_l = (u->contents & 1) != 0;
+		d->read_exec_only = u->read_exec_only;
+		d->limit_in_pages = u->limit_in_pages;
+		d->seg_not_present = u->seg_not_present;
+		d->usable = u->useable;
+		m->tlsp[i] = d;
+	}
+	m->ti.n_tls = TLS_ENTRIES;
+	m->ti.tls = m->tlsp;
+}
+
+static void fill_sigqueue(SignalQueueEntry *q, const siginfo_t *v, size_t n, SiginfoEntry **arr,
+			  SiginfoEntry ***ptrs)
+{
+	*arr = xzalloc((n ? n : 1) * sizeof(**arr));
+	*ptrs = xzalloc((n ? n : 1) * sizeof(**ptrs));
+	for (size_t i = 0; i < n; i++) {
+		siginfo_entry__init(&(*arr)[i]);
+		(*arr)[i].siginfo.len = sizeof(siginfo_t);
+		(*arr)[i].siginfo.data = (uint8_t *)&v[i];
+		(*ptrs)[i] = &(*arr)[i];
+	}
+	q->n_signals = n;
+	q->signals = *ptrs;
+}
+
+static void fill_creds(struct core_msg *m, const struct thread_state *ts)
+{
+	const struct proc_status *s = &ts->status;
+	CredsEntry *c = &m->creds;
+	const uint64_t caps[5] = {s->cap_inh, s->cap_prm, s->cap_eff, s->cap_bnd, s->cap_amb};
+	uint32_t **fields[5] = {&c->cap_inh, &c->cap_prm, &c->cap_eff, &c->cap_bnd, &c->cap_amb};
+	size_t *counts[5] = {&c->n_cap_inh, &c->n_cap_prm, &c->n_cap_eff, &c->n_cap_bnd, &c->n_cap_amb};
+
+	c->uid = s->uid[0];
+	c->euid = s->uid[1];
+	c->suid = s->uid[2];
+	c->fsuid = s->uid[3];
+	c->gid = s->gid[0];
+	c->egid = s->gid[1];
+	c->sgid = s->gid[2];
+	c->fsgid = s->gid[3];
+	for (int k = 0; k < 5; k++) {
+		if (k == 4 && !caps[k])
+			break; /* no ambient set: as images without the field say */
+		m->caps[k][0] = (uint32_t)caps[k];
+		m->caps[k][1] = (uint32_t)(caps[k] >> 32);
+		*fields[k] = m->caps[k];
+		*counts[k] = CAP_WORDS;
+	}
+	c->secbits = ts->secbits;
+	c->has_no_new_privs = s->no_new_privs;
+	c->no_new_privs = s->no_new_privs;
+	c->n_groups = s->groups.nr;
+	c->groups = s->groups.ids;
+}
+
+static void fill_thread_core(struct core_msg *m, const struct thread_state *ts)
+{
+	ThreadCoreEntry *tc = &m->thc;
+	bool rt = ts->sched_policy == SCHED_FIFO || ts->sched_policy == SCHED_RR;
+
+	tc->futex_rla = ts->robust_head;
+	tc->futex_rla_len = (uint32_t)ts->robust_len;
+	tc->has_sched_policy = true;
+	tc->sched_policy = (uint32_t)ts->sched_policy;
+	tc->has_sched_prio = rt;
+	tc->sched_prio = (uint32_t)ts->sched_prio;
+	tc->has_sched_nice = !rt;
+	tc->sched_nice = ts->nice;
+	tc->has_blk_sigset = true;
+	tc->blk_sigset = ts->sigmask;
+	tc->has_pdeath_sig = true;
+	tc->pdeath_sig = (uint32_t)ts->pdeath_sig;
+	m->sas.ss_sp = (uint64_t)(uintptr_t)ts->sas.ss_sp;
+	m->sas.ss_size = ts->sas.ss_size;
+	m->sas.ss_flags = (uint32_t)ts->sas.ss_flags;
+	tc->sas = &m->sas;
+	fill_sigqueue(&m->sigq_p, ts->pending, ts->nr_pending, &m->si_p, &m->si_pp);
+	tc->signals_p = &m->sigq_p;
+	fill_creds(m, ts);
+	tc->creds = &m->creds;
+	if (ts->status.seccomp) {
+		tc->has_seccomp_mode = true;
+		tc->seccomp_mode = (SeccompMode)ts->status.seccomp;
+		tc->has_seccomp_filter = ts->status.seccomp == 2 /* SECCOMP_MODE_FILTER */;
+		tc->seccomp_filter = ts->seccomp_filter;
+	}
+	tc->comm = ts->status.name;
+	if (ts->rseq.rseq_abi_pointer) {
+		m->rseq.rseq_abi_pointer = ts->rseq.rseq_abi_pointer;
+		m->rseq.rseq_abi_size = ts->rseq.rseq_abi_size;
+		m->rseq.signature = ts->rseq.signature;
+		m->rseq.has_rseq_cs_pointer = ts->rseq_cs != 0;
+		m->rseq.rseq_cs_pointer = ts->rseq_cs;
+		tc->rseq_entry = &m->rseq;
+	}
+}
+
+static void fill_task_core(struct core_msg *m, const struct td_proc *p, const struct process_state *ps)
+{
+	TaskCoreEntry *tc = &m->tc;
+	size_t n = 0;
+
+	tc->task_state = p->threads[0]->was_stopped ? TASK_STATE_STOPPED : TASK_STATE_ALIVE;
+	tc->exit_code = 0;
+	tc->personality = ps->personality;
+	tc->flags = p->stat.flags;
+	tc->blk_sigset = m->thc.blk_sigset;
+	tc->comm = p->status.name;
+	for (int i = 0; i < 3; i++) {
+		itimer_entry__init(&m->it[i]);
+		m->it[i].isec = (uint64_t)ps->itimers[i].it_interval.tv_sec;
+		m->it[i].iusec = (uint64_t)ps->itimers[i].it_interval.tv_usec;
+		m->it[i].vsec = (uint64_t)ps->itimers[i].it_value.tv_sec;
+		m->it[i].vusec = (uint64_t)ps->itimers[i].it_value.tv_usec;
+	}
+	m->timers.real = &m->it[ITIMER_REAL];
+	m->timers.virt = &m->it[ITIMER_VIRTUAL];
+	m->timers.prof = &m->it[ITIMER_PROF];
+	if (ps->ptimers.nr) {
+		m->pt = xzalloc(ps->ptimers.nr * sizeof(*m->pt));
+		m->ptp = xzalloc(ps->ptimers.nr * sizeof(*m->ptp));
+		for (size_t i = 0; i < ps->ptimers.nr; i++) {
+			const struct proc_timer *t = &ps->ptimers.t[i];
+			PosixTimerEntry *e = &m->pt[i];
+
+			posix_timer_entry__init(e);
+			e->it_id = (uint32_t)t->id;
+			e->clock_id = (uint32_t)t->clock;
+			e->si_signo = (uint32_t)t->signo;
+			e->it_sigev_notify = (uint32_t)t->notify;
+			e->sival_ptr = t->sival;
+			e->overrun = (uint32_t)ps->ptimer_overrun[i];
+			e->isec = (uint64_t)ps->ptimer_val[i].it_interval.tv_sec;
+			e->insec = (uint64_t)ps->ptimer_val[i].it_interval.tv_nsec;
+			e->vsec = (uint64_t)ps->ptimer_val[i].it_value.tv_sec;
+			e->vnsec = (uint64_t)ps->ptimer_val[i].it_value.tv_nsec;
+			if (t->notify & 4 /* SIGEV_THREAD_ID */) {
+				e->has_notify_thread_id = true;
+				e->notify_thread_id = ps->ptimer_vtid[i];
+			}
+			m->ptp[i] = e;
+		}
+		m->timers.n_posix = ps->ptimers.nr;
+		m->timers.posix = m->ptp;
+	}
+	tc->timers = &m->timers;
+	for (int i = 0; i < PROC_LIMITS_NR; i++) {
+		rlimit_entry__init(&m->rle[i]);
+		m->rle[i].cur = ps->limits.lim[i].cur;
+		m->rle[i].max = ps->limits.lim[i].max;
+		m->rlp[i] = &m->rle[i];
+	}
+	m->rl.n_rlimits = PROC_LIMITS_NR;
+	m->rl.rlimits = m->rlp;
+	tc->rlimits = &m->rl;
+	fill_sigqueue(&m->sigq_s, ps->shared, ps->nr_shared, &m->si_s, &m->si_sp);
+	tc->signals_s = &m->sigq_s;
+	tc->has_loginuid = ps->has_loginuid;
+	tc->loginuid = ps->loginuid;
+	tc->has_oom_score_adj = true;
+	tc->oom_score_adj = ps->oom_score_adj;
+	for (int sig = 1; sig <= SIG_MAX; sig++) {
+		SaEntry *sa = &m->sa[n];
+
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		sa_entry__init(sa);
+		sa->sigaction = ps->sa[sig].handler;
+		sa->flags = ps->sa[sig].flags;
+		sa->restorer = ps->sa[sig].restorer;
+		sa->mask = ps->sa[sig].mask;
+		sa->has_compat_sigaction = true;
+		sa->compat_sigaction = false;
+		m->sap[n++] = sa;
+	}
+	tc->n_sigactions = n;
+	tc->sigactions = m->sap;
+	tc->has_child_subreaper = true;
+	tc->child_subreaper = p->misc.child_subreaper != 0;
+}
+
+static struct core_msg *core_msg_new(void)
+{
+	struct core_msg *m = xzalloc(sizeof(*m));
+
+	core_entry__init(&m->core);
+	thread_info_x86__init(&m->ti);
+	user_x86_regs_entry__init(&m->gp);
+	user_x86_fpregs_entry__init(&m->fp);
+	user_x86_xsave_entry__init(&m->xs);
+	thread_core_entry__init(&m->thc);
+	thread_sas_entry__init(&m->sas);
+	creds_entry__init(&m->creds);
+	rseq_entry__init(&m->rseq);
+	signal_queue_entry__init(&m->sigq_p);
+	signal_queue_entry__init(&m->sigq_s);
+	task_core_entry__init(&m->tc);
+	task_kobj_ids_entry__init(&m->ids);
+	task_timers_entry__init(&m->timers);
+	task_rlimits_entry__init(&m->rl);
+	m->core.mtype = CORE_ENTRY__MARCH__X86_64;
+	return m;
+}
+
+static int write_core(struct td_ctx *c, struct td_proc *p, struct process_state *ps, struct thread_state *ts,
+		      bool leader)
+{
+	struct core_msg *m = core_msg_new();
+	struct img_writer *w;
+	int ret;
+
+	fill_gpregs(&m->gp, &ts->regs);
+	fill_fpregs(m, ts);
+	fill_tls(m, ts);
+	m->ti.clear_tid_addr = ts->tid_addr;
+	m->ti.gpregs = &m->gp;
+	m->ti.fpregs = &m->fp;
+	m->core.thread_info = &m->ti;
+	fill_thread_core(m, ts);
+	m->core.thread_core = &m->thc;
+	if (leader) {
+		fill_task_core(m, p, ps);
+		m->core.tc = &m->tc;
+		td_fill_ids(p, &m->ids);
+		m->core.ids = &m->ids;
+	}
+	w = dump_new_image(c->d, IMG_CORE, (unsigned)ts->vtid);
+	ret = w ? img_write_entry(w, &m->core.base) : -EIO;
+	core_msg_free(m);
+	return ret;
+}
+
+/* ------------------------------------------------------------------------
+ * Entry points
+ */
+
+int td_dump_cores(struct td_ctx *c, struct td_proc *p)
+{
+	struct process_state *ps = xzalloc(sizeof(*ps));
+	struct thread_state *ts = xzalloc(p->nr_threads * sizeof(*ts));
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < p->nr_threads; i++) {
+		ts[i].t = p->threads[i];
+		ts[i].vtid = p->vtids[i];
+		ret = read_thread_early(p, &ts[i]);
+	}
+	if (!ret)
+		ret = read_process(p, ps);
+	if (!ret)
+		ret = run_queries(p, ps, ts);
+	for (size_t i = 0; !ret && i < p->nr_threads; i++)
+		ret = read_thread_late(&ts[i]);
+	for (size_t i = 0; !ret && i < p->nr_threads; i++)
+		if (ts[i].status.seccomp == 2 /* SECCOMP_MODE_FILTER */)
+			ret = td_seccomp_thread(c, ts[i].t->tid, &ts[i].seccomp_filter);
+	for (size_t i = 0; !ret && i < p->nr_threads; i++)
+		ret = write_core(c, p, ps, &ts[i], i == 0);
+	for (size_t i = 0; i < p->nr_threads; i++) {
+		free(ts[i].xsave);
+		free(ts[i].pending);
+		proc_status_free(&ts[i].status);
+	}
+	free(ts);
+	free(ps->shared);
+	proc_timers_free(&ps->ptimers);
+	free(ps->ptimer_val);
+	free(ps->ptimer_overrun);
+	free(ps->ptimer_vtid);
+	free(ps);
+	return ret;
+}
+
+int td_dump_zombie_core(struct td_ctx *c, struct td_proc *p)
+{
+	struct core_msg *m = core_msg_new();
+	struct img_writer *w;
+	int ret;
+
+	m->tc.task_state = TASK_STATE_DEAD;
+	m->tc.exit_code = (uint32_t)p->stat.exit_code;
+	m->tc.blk_sigset = p->status.sig_blocked;
+	m->tc.comm = p->status.name;
+	m->core.tc = &m->tc;
+	w = dump_new_image(c->d, IMG_CORE, (unsigned)p->vpid);
+	ret = w ? img_write_entry(w, &m->core.base) : -EIO;
+	core_msg_free(m);
+	return ret;
+}

@@ -1,0 +1,562 @@
+/*
+ * Restore, act step inside the new namespaces: what plain C can do.
+ *
+ * The root task (pid 1 of the new pid namespace, already pivoted into the
+ * restored mount namespace) opens every file of the tree once, then each
+ * task forks its children with clone3(set_tid) so that every pid is the
+ * dumped one, creates its threads the same way, puts its descriptors at
+ * their numbers, changes to its cwd and root, and reports on the ready
+ * pipe. Then it waits (in pause(), all signals but SIGCHLD blocked) for
+ * criu to seize it and replace its address space (restore-mm.c).
+ *
+ * A zombie is forked like any process and exits at once with its dumped
+ * status; its parent reports only once it has exited (unreaped).
+ */
+#define LOG_PREFIX "restore: "
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util/log.h"
+#include "task/rtree.h"
+#include "util/syscalls.h"
+#include "util/util.h"
+#include "image/vma-status.h"
+
+#define THREAD_STACK (64 << 10)
+
+static void task_fail(struct rtree *t, struct rproc *p)
+{
+	int32_t v = -p->vpid;
+
+	if (write(rtree_task_fd(t, RFD_READY), &v, sizeof(v)) < 0)
+		_exit(2);
+	_exit(1);
+}
+
+/* Moves fd to `to` (closing what was there), or fails. */
+static int move_fd(int fd, int to)
+{
+	if (fd == to)
+		return 0;
+	if (dup2(fd, to) < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * The file table, opened by the root before it forks
+ */
+
+static int open_reg(struct rfile *f)
+{
+	const RegFileEntry *r = f->fe->reg;
+	int flags = (int)(r->flags & ~(uint32_t)(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_CLOEXEC));
+	int fd;
+
+	fd = open(r->name, flags | O_CLOEXEC);
+
+	if (fd < 0) {
+		pr_perror("can't reopen %s (file %u)", r->name, f->fe->id);
+		return -errno;
+	}
+	if (r->pos && lseek(fd, (off_t)r->pos, SEEK_SET) < 0) {
+		pr_perror("can't seek %s to %llu", r->name, (unsigned long long)r->pos);
+		close(fd);
+		return -errno;
+	}
+	return move_fd(fd, f->table_fd);
+}
+
+static int fill_pipe(struct rfile *f, int wfd)
+{
+	size_t off = 0;
+
+	if (f->pipe_size && fcntl(wfd, F_SETPIPE_SZ, f->pipe_size) < 0 && f->data_len > 65536) {
+		pr_perror("can't make pipe %u hold %u bytes", f->fe->pipe->pipe_id, f->pipe_size);
+		return -errno;
+	}
+	while (off < f->data_len) {
+		ssize_t n = write(wfd, f->data + off, f->data_len - off);
+
+		if (n <= 0) {
+			pr_perror("can't queue %zu bytes in pipe %u", f->data_len, f->fe->pipe->pipe_id);
+			return -EIO;
+		}
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/* Both ends of a pipe at once; an end whose peer is outside the tree gets
+ * a fresh pipe whose other end is closed. */
+static int open_pipe(struct rfile *f)
+{
+	int fds[2], ret = 0;
+	struct rfile *ends[2] = {NULL, NULL};
+
+	if (f->peer && f->peer->host_fd < 0 && f->peer->table_fd < f->table_fd)
+		return 0; /* made with its peer */
+	for (struct rfile *e = f; e; e = e == f ? f->peer : NULL)
+		if (e->host_fd < 0)
+			ends[(e->fe->pipe->flags & O_ACCMODE) == O_WRONLY] = e;
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	ret = fill_pipe(f, fds[1]);
+	for (int k = 0; !ret && k < 2; k++) {
+		if (!ends[k]) {
+			close(fds[k]);
+			continue;
+		}
+		if (fcntl(fds[k], F_SETFL, ends[k]->fe->pipe->flags & O_NONBLOCK) < 0)
+			ret = -errno;
+		if (!ret)
+			ret = move_fd(fds[k], ends[k]->table_fd);
+	}
+	return ret;
+}
+
+static int open_fifo(struct rfile *f)
+{
+	const RegFileEntry *r = f->fifo_reg;
+	int keep = open(r->name, O_RDWR | O_NONBLOCK | O_CLOEXEC), fd, ret;
+
+	if (keep < 0) {
+		pr_perror("can't open FIFO %s", r->name);
+		return -errno;
+	}
+	fd = open(r->name, (int)(r->flags & ~(uint32_t)(O_CREAT | O_TRUNC)) | O_NONBLOCK | O_CLOEXEC);
+	ret = fd < 0 ? -errno : 0;
+	if (!ret && !(r->flags & O_NONBLOCK) && fcntl(fd, F_SETFL, r->flags & ~(uint32_t)O_NONBLOCK) < 0)
+		ret = -errno;
+	if (!ret && f->data_len)
+		ret = fill_pipe(f, keep);
+	if (!ret)
+		ret = move_fd(fd, f->table_fd);
+	else
+		pr_err("can't reopen FIFO %s: %s\n", r->name, strerror(-ret));
+	close(keep);
+	return ret;
+}
+
+/* Only the files some descriptor uses: exe, cwd and mapped files are
+ * opened by each task itself, and may be gone (a deleted executable). */
+static void mark_used(struct rtree *t, bool *used)
+{
+	for (size_t i = 0; i < t->nr; i++)
+		for (size_t k = 0; k < t->procs[i].nr_fds; k++)
+			used[rtree_file(t, t->procs[i].fds[k]->id) - t->files] = true;
+}
+
+/*
+ * A socket belongs to whoever made it (SO_REUSEPORT groups, owner matches
+ * of netfilter go by it); criu makes it as root. It is given to the first
+ * process, in tree order, that holds it: the one that made it, as a rule
+ * (a root master that made the listeners for its workers keeps them).
+ */
+static void own_socket(const struct rfile *f, int fd)
+{
+	const struct rproc *p = f->holder;
+	const CredsEntry *cr = p && p->core->thread_core ? p->core->thread_core->creds : NULL;
+
+	if (cr && cr->fsuid && fchown(fd, cr->fsuid, (gid_t)-1))
+		pr_warn("socket %u: can't give it to uid %u: %m\n", f->fe->id, cr->fsuid);
+}
+
+static int open_file_table(struct rtree *t)
+{
+	_cleanup_free_ bool *used = xzalloc(t->nr_files + 1);
+
+	mark_used(t, used);
+	/*
+	 * Established TCP connections last (the second pass), when every
+	 * listener has its port: in repair mode they may share it
+	 * (restore-tcp.c; out of it once the tree is restored).
+	 */
+	for (size_t k = 0; k < 2 * t->nr_files; k++) {
+		size_t i = k % t->nr_files;
+		struct rfile *f = &t->files[i];
+		int ret;
+
+		if (!used[i] || rfile_tcp_established(f) != (k >= t->nr_files))
+			continue;
+		if (f->host_fd >= 0) {
+			ret = move_fd(f->host_fd, f->table_fd);
+			if (ret)
+				return ret;
+			continue;
+		}
+		switch (f->fe->type) {
+		case FD_TYPES__REG:
+			ret = open_reg(f);
+			break;
+		case FD_TYPES__PIPE:
+			ret = open_pipe(f);
+			break;
+		case FD_TYPES__FIFO:
+			ret = open_fifo(f);
+			break;
+		case FD_TYPES__UNIXSK:
+			ret = rtree_open_unix(f);
+			break;
+		case FD_TYPES__INETSK:
+			ret = rtree_open_inet(f);
+			if (ret >= 0)
+				own_socket(f, ret);
+			ret = ret < 0 ? ret : move_fd(ret, f->table_fd);
+			break;
+		case FD_TYPES__MEMFD:
+			ret = rtree_open_memfd(t, f);
+			ret = ret < 0 ? ret : move_fd(ret, f->table_fd);
+			break;
+		case FD_TYPES__EVENTFD:
+		case FD_TYPES__SIGNALFD:
+		case FD_TYPES__TIMERFD:
+		case FD_TYPES__EVENTPOLL:
+		case FD_TYPES__INOTIFY:
+			ret = rtree_open_anon(f);
+			ret = ret < 0 ? ret : move_fd(ret, f->table_fd);
+			break;
+		default:
+			pr_err("file %u: type %d can't be restored\n", f->fe->id, f->fe->type);
+			ret = -EOPNOTSUPP;
+		}
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * One task
+ */
+
+static int install_fds(struct rtree *t, struct rproc *p)
+{
+	close_range(0, (unsigned)t->fd_base - 1, 0);
+	for (size_t i = 0; i < p->nr_fds; i++) {
+		const FdinfoEntry *e = p->fds[i];
+		struct rfile *f = rtree_file(t, e->id);
+
+		if (dup3(f->table_fd, (int)e->fd, (e->flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
+			pr_perror("process %d: can't put file %u at fd %u", p->vpid, e->id, e->fd);
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+static int open_at_slot(struct rtree *t, const char *path, int flags, int slot, const char *what)
+{
+	int fd = open(path, flags | O_CLOEXEC);
+
+	if (fd < 0) {
+		pr_perror("can't open %s %s", what, path);
+		return -errno;
+	}
+	return move_fd(fd, slot);
+}
+
+/* What the injected mmaps and reads will use (restore-mm.c). */
+static int open_mm_fds(struct rtree *t, struct rproc *p)
+{
+	char name[64];
+	int fd, ret;
+
+	snprintf(name, sizeof(name), "pages-%u.img", p->pages_id);
+	fd = open_pages_file(rtree_task_fd(t, RFD_IMGS), p->pages_id, false);
+	if (fd == -ENOENT && !p->nr_pagemap)
+		fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		pr_err("process %d: can't open %s: %s\n", p->vpid, name, strerror(fd == -1 ? errno : -fd));
+		return fd == -1 ? -errno : fd;
+	}
+	ret = move_fd(fd, rtree_task_fd(t, RFD_PAGES));
+	if (!ret && p->mm->exe_file_id) {
+		struct rfile *f = rtree_file(t, p->mm->exe_file_id);
+
+		if (!f || f->fe->type != FD_TYPES__REG) {
+			pr_err("process %d: its executable is file %u, not in files.img\n", p->vpid, p->mm->exe_file_id);
+			return -EINVAL;
+		}
+		ret = open_at_slot(t, f->fe->reg->name, O_RDONLY, rtree_task_fd(t, RFD_EXE), "executable");
+	}
+	for (size_t i = 0; !ret && i < p->mm->n_vmas; i++) {
+		const VmaEntry *v = p->mm->vmas[i];
+		struct rfile *f;
+
+		if (v->status & VMA_ANON_SHARED) {
+			/* the object criu made before fork, inherited */
+			int fd = rtree_shmem_fd(t, v->shmid);
+
+			if (fd < 0 || dup2(fd, rtree_task_fd(t, RFD_MAP) + (int)i) < 0) {
+				pr_err("process %d: no shared memory %llu for its area %#llx\n", p->vpid,
+				       (unsigned long long)v->shmid, (unsigned long long)v->start);
+				return -EINVAL;
+			}
+			continue;
+		}
+		if (!(v->status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)))
+			continue;
+		f = rtree_file(t, (uint32_t)v->shmid);
+		if (f && f->fe->type == FD_TYPES__MEMFD) {
+			/* another open file of the memfd criu made before fork */
+			int fd = rtree_open_memfd(t, f);
+
+			ret = fd < 0 ? fd : move_fd(fd, rtree_task_fd(t, RFD_MAP) + (int)i);
+			continue;
+		}
+		if (!f || f->fe->type != FD_TYPES__REG) {
+			pr_err("process %d: mapping %#llx is of file %llu, not in files.img\n", p->vpid,
+			       (unsigned long long)v->start, (unsigned long long)v->shmid);
+			return -EINVAL;
+		}
+		ret = open_at_slot(t, f->fe->reg->name, (v->status & VMA_FILE_SHARED) && (v->prot & PROT_WRITE) ?
+						O_RDWR : O_RDONLY,
+				   rtree_task_fd(t, RFD_MAP) + (int)i, "mapped file");
+	}
+	return ret;
+}
+
+static int enter_fs(struct rproc *p)
+{
+	if (strcmp(p->root, "/") && chroot(p->root) < 0) {
+		pr_perror("process %d: can't chroot to %s", p->vpid, p->root);
+		return -errno;
+	}
+	if (chdir(p->cwd) < 0) {
+		pr_perror("process %d: can't change to %s", p->vpid, p->cwd);
+		return -errno;
+	}
+	if (p->fs->has_umask)
+		umask(p->fs->umask);
+	return 0;
+}
+
+/* A thread that only waits, on a stack of its own: it never returns to C. */
+static long clone3_waiting_thread(struct clone_args *a)
+{
+	long ret;
+
+	__asm__ volatile("syscall\n\t"
+			 "test %%rax, %%rax\n\t"
+			 "jnz 1f\n\t"
+			 "2: mov %[pause], %%eax\n\t"
+			 "syscall\n\t"
+			 "jmp 2b\n\t"
+			 "1:\n\t"
+			 : "=a"(ret)
+			 : "0"((long)__NR_clone3), "D"(a), "S"(sizeof(*a)), [pause] "i"(__NR_pause)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+static int make_threads(struct rproc *p)
+{
+	for (size_t i = 1; i < p->nr_threads; i++) {
+		void *stack = mmap(NULL, THREAD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		pid_t tid = p->threads[i].vtid;
+		struct clone_args a = {
+			.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM,
+			.stack = (uint64_t)(uintptr_t)stack,
+			.stack_size = THREAD_STACK,
+			.set_tid = (uint64_t)(uintptr_t)&tid,
+			.set_tid_size = 1,
+		};
+		long r;
+
+		if (stack == MAP_FAILED)
+			return -ENOMEM;
+		r = clone3_waiting_thread(&a);
+		if (r < 0) {
+			pr_err("process %d: can't create thread %d: %s\n", p->vpid, tid, strerror((int)-r));
+			return (int)r;
+		}
+	}
+	return 0;
+}
+
+static void zombie_exit(struct rproc *p)
+{
+	int status = (int)p->core->tc->exit_code;
+	struct rlimit none = {0, 0};
+	sigset_t mask;
+
+	/* what /proc shows of a zombie: its name and blocked signals */
+	prctl(PR_SET_NAME, p->core->tc->comm);
+	sigemptyset(&mask);
+	for (int sig = 1; sig <= 64; sig++)
+		if (p->core->tc->blk_sigset & (1ULL << (sig - 1)))
+			sigaddset(&mask, sig);
+	sigprocmask(SIG_SETMASK, &mask, NULL);
+
+	if (WIFSIGNALED(status)) {
+		sigset_t all;
+
+		setrlimit(RLIMIT_CORE, &none);
+		signal(WTERMSIG(status), SIG_DFL);
+		sigemptyset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		kill(getpid(), WTERMSIG(status));
+	}
+	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 0);
+}
+
+static void run_task(struct rtree *t, struct rproc *p);
+
+static int fork_children(struct rtree *t, struct rproc *p)
+{
+	for (size_t i = 0; i < p->nr_children; i++) {
+		struct rproc *c = p->children[i];
+		pid_t tid = c->vpid;
+		struct clone_args a = {
+			.exit_signal = SIGCHLD,
+			.set_tid = (uint64_t)(uintptr_t)&tid,
+			.set_tid_size = 1,
+		};
+		long r = sys_clone3(&a);
+
+		if (r < 0) {
+			pr_perror("process %d: can't fork child %d (pid taken?)", p->vpid, c->vpid);
+			return -errno;
+		}
+		if (r == 0)
+			run_task(t, c);
+	}
+	/* Zombies must be dead, unreaped, before we say we are ready. */
+	for (size_t i = 0; i < p->nr_children; i++) {
+		siginfo_t si;
+
+		if (p->children[i]->zombie &&
+		    waitid(P_PID, (id_t)p->children[i]->vpid, &si, WEXITED | WNOWAIT) < 0) {
+			pr_perror("process %d: zombie %d did not exit", p->vpid, p->children[i]->vpid);
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The loginuid, which only a task can set for itself (and with
+ * CAP_AUDIT_CONTROL): through the host's /proc, as the new namespace may
+ * have none. A failure only warns: the task keeps criu's.
+ */
+static void restore_loginuid(struct rtree *t, struct rproc *p)
+{
+	const TaskCoreEntry *tc = p->core->tc;
+	char buf[16];
+	int fd, n;
+
+	if (!tc->has_loginuid)
+		return;
+	fd = openat(rtree_task_fd(t, RFD_PROC), "self/loginuid", O_RDWR | O_CLOEXEC);
+	if (fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0 && strtoul(buf, NULL, 10) == tc->loginuid) {
+		close(fd);
+		return;
+	}
+	n = snprintf(buf, sizeof(buf), "%u", tc->loginuid);
+	if (fd < 0 || pwrite(fd, buf, (size_t)n, 0) != n)
+		pr_warn("process %d: can't set its loginuid to %u (%m); it keeps criu's\n", p->vpid, tc->loginuid);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void run_task(struct rtree *t, struct rproc *p)
+{
+	int32_t v = p->vpid;
+
+	if (getpid() != p->vpid) {
+		pr_err("process %d came up as pid %d\n", p->vpid, getpid());
+		task_fail(t, p);
+	}
+	if (p->zombie)
+		zombie_exit(p);
+	if (p->new_session && setsid() < 0)
+		pr_perror("process %d: setsid", p->vpid);
+	else if (p->new_pgrp && setpgid(0, 0) < 0)
+		pr_perror("process %d: setpgid", p->vpid);
+	/*
+	 * In a pid namespace of its own the tree dies with its init if the
+	 * restore fails, and the init (the root, criu's child) with criu; in
+	 * criu's, each task dies with its parent instead (criu for the root)
+	 * until restore_thread() sets the dumped signal.
+	 */
+	prctl(PR_SET_PDEATHSIG, t->host_mode || p == &t->procs[0] ? SIGKILL : 0);
+	/* a parent gone before that prctl took effect: nobody would kill us */
+	if (t->host_mode && getppid() != (p->parent ? p->parent->vpid : t->criu_pid))
+		_exit(1);
+	restore_loginuid(t, p);
+	if (fork_children(t, p) || make_threads(p) || install_fds(t, p) || rtree_register_epolls(t, p) ||
+	    open_mm_fds(t, p) || enter_fs(p))
+		task_fail(t, p);
+	if (write(rtree_task_fd(t, RFD_READY), &v, sizeof(v)) != sizeof(v))
+		_exit(1);
+	for (;;)
+		pause();
+}
+
+/* Every fd criu itself holds goes above the range the tasks use. */
+static int move_criu_fds(struct rtree *t, int ready_fd)
+{
+	int ret = move_fd(ready_fd, rtree_task_fd(t, RFD_READY));
+
+	if (!ret && dup2(t->imgs_dirfd, rtree_task_fd(t, RFD_IMGS)) < 0)
+		ret = -errno;
+	if (!ret && move_fd(t->host_proc_fd, rtree_task_fd(t, RFD_PROC)))
+		ret = -errno;
+	t->host_proc_fd = rtree_task_fd(t, RFD_PROC);
+	if (!ret)
+		ret = log_move_fds(rtree_task_fd(t, RFD_LOG), rtree_task_fd(t, RFD_ERR));
+	if (ret)
+		return ret;
+	t->imgs_dirfd = rtree_task_fd(t, RFD_IMGS);
+	/* criu's own stdio and other descriptors: the tasks get their own */
+	close_range(3, (unsigned)t->fd_base - 1, 0);
+	return 0;
+}
+
+void rtree_fork_root(struct rtree *t, int ready_fd)
+{
+	struct rproc *root = &t->procs[0];
+	sigset_t mask;
+
+	sigfillset(&mask);
+	sigdelset(&mask, SIGCHLD);
+	sigprocmask(SIG_SETMASK, &mask, NULL);
+	/*
+	 * Every disposition the default one: the tree's own are set from the
+	 * images later, and only those that aren't SIG_DFL; whatever criu got
+	 * from its parent (an ignored SIGPIPE or SIGHUP is inherited across
+	 * exec) or a sanitizer's handlers must not reach the tasks.
+	 */
+	for (long sig = 1; sig <= 64; sig++) {
+		/* the kernel's struct sigaction: handler, flags, restorer, mask */
+		static const unsigned long dfl[4] = {0, 0, 0, 0};
+
+		if (sig != SIGKILL && sig != SIGSTOP)
+			syscall(SYS_rt_sigaction, sig, dfl, NULL, 8); /* glibc refuses its own 32 and 33 */
+	}
+	if (move_criu_fds(t, ready_fd))
+		task_fail(t, root);
+	if (t->nodename && (sethostname(t->nodename, strlen(t->nodename)) ||
+			    setdomainname(t->domainname, strlen(t->domainname)))) {
+		pr_perror("can't set the host name to %s", t->nodename);
+		task_fail(t, root);
+	}
+	if (open_file_table(t))
+		task_fail(t, root);
+	run_task(t, root);
+}

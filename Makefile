@@ -59,6 +59,7 @@ criu/%.o: criu/%.c $(PB_HDRS)
 	$(CC) $(CFLAGS) -DCRIU_VERSION=\"$(VERSION)\" -MMD -MP -c -o $@ $<
 
 criu/libcriu.a: $(LIB_OBJS)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 criu/criu: criu/crtools.o criu/libcriu.a

@@ -34,23 +34,10 @@
 /* CRTOOLS_IMAGES_V1_1 */
 #define IMAGES_VERSION 2
 
-struct img_writer *dump_new_image(struct dump_ctx *d, enum img_type type, unsigned id)
-{
-	struct img_writer *w = xzalloc(sizeof(*w));
-
-	if (img_writer_open(w, d->imgs_dirfd, type, id)) {
-		free(w);
-		return NULL;
-	}
-	d->pending = xrealloc(d->pending, (d->nr_pending + 1) * sizeof(*d->pending));
-	d->pending[d->nr_pending++] = w;
-	return w;
-}
-
 static int write_inventory(struct dump_ctx *d)
 {
 	InventoryEntry inv = INVENTORY_ENTRY__INIT;
-	struct img_writer *w = dump_new_image(d, IMG_INVENTORY, 0);
+	struct img_writer *w = img_set_new(&d->imgs, IMG_INVENTORY, 0);
 
 	if (!w)
 		return -EIO;
@@ -62,61 +49,12 @@ static int write_inventory(struct dump_ctx *d)
 	return img_write_entry(w, &inv.base);
 }
 
-/*
- * Before the new images go in place: the old inventory goes first (should a
- * rename fail half-way, the directory then holds no valid-looking set), then
- * every image of an earlier dump that this one does not replace, so that old
- * and new images never mix.
- */
-static int remove_stale_images(struct dump_ctx *d)
+static void release_images(struct dump_ctx *d, int *ret)
 {
-	_cleanup_closedir_ DIR *dir = NULL;
-	struct hmap ours;
-	struct dirent *de;
-	int fd, ret = 0;
-
-	if (unlinkat(d->imgs_dirfd, "inventory.img", 0) && errno != ENOENT) {
-		pr_perror("can't remove the old inventory.img");
-		return -errno;
-	}
-	fd = openat(d->imgs_dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	dir = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!dir) {
-		if (fd >= 0)
-			close(fd);
-		pr_perror("can't list the images directory");
-		return -errno;
-	}
-	hmap_init(&ours);
-	for (size_t i = 0; i < d->nr_pending; i++)
-		hmap_put_str(&ours, d->pending[i]->name, d->pending[i]);
-	while ((de = readdir(dir))) {
-		if (!img_desc_by_filename(de->d_name) || hmap_get_str(&ours, de->d_name))
-			continue;
-		if (unlinkat(d->imgs_dirfd, de->d_name, 0) && errno != ENOENT) {
-			pr_perror("can't remove stale image %s", de->d_name);
-			ret = -errno;
-			break;
-		}
-		pr_info("removed %s of an earlier dump\n", de->d_name);
-	}
-	hmap_free(&ours);
-	return ret;
-}
-
-static void release_images(struct dump_ctx *d, bool commit, int *ret)
-{
-	if (commit && !*ret)
-		*ret = remove_stale_images(d);
-	for (size_t i = 0; i < d->nr_pending; i++) {
-		if (commit && !*ret)
-			*ret = img_writer_commit(d->pending[i]);
-		img_writer_abort(d->pending[i]); /* no-op after a commit */
-		free(d->pending[i]);
-	}
-	free(d->pending);
-	d->pending = NULL;
-	d->nr_pending = 0;
+	if (!*ret)
+		*ret = img_set_commit(&d->imgs);
+	else
+		img_set_discard(&d->imgs);
 	free(d->sysv_refs);
 	d->sysv_refs = NULL;
 	d->nr_sysv_refs = 0;
@@ -161,7 +99,7 @@ static int write_utsns(struct dump_ctx *d)
 	e.nodename = u.nodename;
 	e.domainname = u.domainname;
 	{
-		struct img_writer *w = dump_new_image(d, IMG_UTSNS, 1);
+		struct img_writer *w = img_set_new(&d->imgs, IMG_UTSNS, 1);
 
 		return w ? img_write_entry(w, &e.base) : -EIO;
 	}
@@ -169,7 +107,7 @@ static int write_utsns(struct dump_ctx *d)
 
 static struct img_writer *new_ipc_image(void *ctx, enum img_type type)
 {
-	return dump_new_image(ctx, type, 1);
+	return img_set_new(&((struct dump_ctx *)ctx)->imgs, type, 1);
 }
 
 /*
@@ -207,7 +145,7 @@ static int write_ipcns(struct dump_ctx *d)
 	}
 	ipc_vars_to_entry(&v, &e, sem);
 	{
-		struct img_writer *w = dump_new_image(d, IMG_IPC_VAR, 1);
+		struct img_writer *w = img_set_new(&d->imgs, IMG_IPC_VAR, 1);
 
 		ret = w ? img_write_entry(w, &e.base) : -EIO;
 	}
@@ -243,7 +181,7 @@ static int write_netns(struct dump_ctx *d)
 	if (ret || !own)
 		return ret;
 	{
-		struct img_writer *w = dump_new_image(d, IMG_NETDEV, 1);
+		struct img_writer *w = img_set_new(&d->imgs, IMG_NETDEV, 1);
 
 		return w ? img_write_entry(w, &lo.base) : -EIO;
 	}
@@ -278,12 +216,12 @@ int cr_dump(const struct options *o)
 	uint64_t t0, frozen_ns = 0;
 	int ret;
 
-	d.imgs_dirfd = open_images_dir(o->imgs_dir, true);
-	if (d.imgs_dirfd < 0)
+	d.imgs.dirfd = open_images_dir(o->imgs_dir, true);
+	if (d.imgs.dirfd < 0)
 		return -1;
 	if (kill(d.pid, 0) && errno == ESRCH) {
 		pr_err("no process with PID %d\n", d.pid);
-		close(d.imgs_dirfd);
+		close(d.imgs.dirfd);
 		return -1;
 	}
 	catch_stop_signals();
@@ -291,7 +229,7 @@ int cr_dump(const struct options *o)
 	ret = seize_tree_timeout(d.pid, &tree, o->timeout);
 	if (ret) {
 		pr_err("can't freeze the tree of task %d: %s\n", d.pid, strerror(-ret));
-		close(d.imgs_dirfd);
+		close(d.imgs.dirfd);
 		return -1;
 	}
 	ret = dump_mounts(&d);
@@ -323,8 +261,8 @@ int cr_dump(const struct options *o)
 		frozen_ns = monotonic_ns() - t0;
 	}
 	/* inventory is the last pending image, so it is renamed into place last */
-	release_images(&d, true, &ret);
-	close(d.imgs_dirfd);
+	release_images(&d, &ret);
+	close(d.imgs.dirfd);
 	if (!frozen_ns) {
 		if (ret) {
 			tcp_repair_release(&d, true);

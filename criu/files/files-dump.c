@@ -534,7 +534,7 @@ static int write_pipe_data(struct td_ctx *c, bool fifo, uint32_t pipe_id, int rf
 	if (ret < 0)
 		return ret;
 	if (!*w)
-		*w = dump_new_image(c->d, fifo ? IMG_FIFO_DATA : IMG_PIPES_DATA, 0);
+		*w = img_set_new(&c->d->imgs, fifo ? IMG_FIFO_DATA : IMG_PIPES_DATA, 0);
 	if (!*w)
 		return -EIO;
 	pde.pipe_id = pipe_id;
@@ -788,7 +788,7 @@ int td_files_init(struct td_ctx *c)
 	c->nr_reg_keys = 0;
 	c->next_file_id = 0;
 	c->pipes_data_img = c->fifo_data_img = NULL;
-	c->files_img = dump_new_image(c->d, IMG_FILES, 0);
+	c->files_img = img_set_new(&c->d->imgs, IMG_FILES, 0);
 	return c->files_img ? 0 : -EIO;
 }
 
@@ -834,7 +834,7 @@ int td_dump_fds(struct td_ctx *c, struct td_proc *p)
 		pr_perror("process %d: pidfd_open", p->pid);
 		return -errno;
 	}
-	w = dump_new_image(c->d, IMG_FDINFO, p->files_id);
+	w = img_set_new(&c->d->imgs, IMG_FDINFO, p->files_id);
 	if (!w)
 		return -EIO;
 	for (size_t i = 0; !ret && i < nr; i++) {

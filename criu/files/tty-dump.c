@@ -86,7 +86,7 @@ static int write_tty_info(struct td_ctx *c, struct td_proc *p, int fd, int lfd, 
 	int excl = 0;
 
 	if (!c->tty_info_img) {
-		c->tty_info_img = dump_new_image(c->d, IMG_TTY_INFO, 0);
+		c->tty_info_img = img_set_new(&c->d->imgs, IMG_TTY_INFO, 0);
 		if (!c->tty_info_img)
 			return -EIO;
 	}

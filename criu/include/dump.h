@@ -21,9 +21,7 @@ struct sysv_ref {
 struct dump_ctx {
 	const struct options *opts;
 	pid_t pid;
-	int imgs_dirfd;
-	struct img_writer **pending;
-	size_t nr_pending;
+	struct img_set imgs; /* pending until every stage has succeeded */
 	unsigned mnt_ns_id; /* 0: the task shares criu's mount namespace */
 	struct sysv_ref *sysv_refs; /* checked against the segments write_ipcns saves */
 	size_t nr_sysv_refs;
@@ -37,9 +35,6 @@ struct dump_ctx {
 	uint32_t *locked;
 	size_t nr_locked;
 };
-
-/* Opens a new pending image (owned by the context). */
-struct img_writer *dump_new_image(struct dump_ctx *d, enum img_type type, unsigned id);
 
 int cr_dump(const struct options *o);
 

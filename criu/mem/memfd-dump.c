@@ -117,7 +117,7 @@ static int dump_inode(struct td_ctx *c, struct td_proc *p, const struct td_memfd
 	e.inode_id = st->st_ino;
 	e.has_mode = true;
 	e.mode = st->st_mode & 07777;
-	if (!c->memfd_img && !(c->memfd_img = dump_new_image(c->d, IMG_MEMFD_INODE, 0)))
+	if (!c->memfd_img && !(c->memfd_img = img_set_new(&c->d->imgs, IMG_MEMFD_INODE, 0)))
 		return -EIO;
 	ret = img_write_entry(c->memfd_img, &e.base);
 	/*

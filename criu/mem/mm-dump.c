@@ -483,7 +483,7 @@ static int write_mm(struct td_ctx *c, struct td_proc *p, VmaEntry **vmas, size_t
 	mm.dumpable = p->misc.dumpable;
 	mm.has_thp_disabled = true;
 	mm.thp_disabled = p->misc.thp_disabled != 0;
-	w = dump_new_image(c->d, IMG_MM, (unsigned)p->vpid);
+	w = img_set_new(&c->d->imgs, IMG_MM, (unsigned)p->vpid);
 	return w ? img_write_entry(w, &mm.base) : -EIO;
 }
 
@@ -603,24 +603,35 @@ static uint64_t self_pfn(const void *addr)
 	return (e & PME_PRESENT) ? e & PME_PFN_MASK : 0;
 }
 
-/* The PFN a read fault maps on fresh private anonymous memory. */
-static uint64_t probe_zero(size_t len, size_t align, bool huge)
+/*
+ * The PFN a read fault maps on fresh private anonymous memory, if that is a
+ * zero page, else 0. Two separate areas of len are read: only the shared
+ * zero page can back both. Some kernels give a read fault a fresh page of
+ * its own (seen on a 6.18 VM); taking such a page's PFN for the zero page
+ * would skip whatever the dumped tree later gets in that page once ours is
+ * freed, so a PFN is trusted only when both reads share it.
+ */
+static uint64_t probe_zero(size_t len, bool huge)
 {
-	char *m = mmap(NULL, len + align, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	volatile char *a;
-	uint64_t pfn;
+	size_t map_len = 3 * len; /* room for two len-aligned areas of len */
+	char *m = mmap(NULL, map_len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	volatile char *a, *b;
+	uint64_t pfn_a, pfn_b;
 
 	if (m == MAP_FAILED)
 		return 0;
-	a = (char *)(((uintptr_t)m + align - 1) & ~(uintptr_t)(align - 1));
+	a = (char *)(((uintptr_t)m + len - 1) & ~(uintptr_t)(len - 1));
+	b = a + len;
 	if (huge)
-		madvise((void *)a, len, MADV_HUGEPAGE);
+		madvise((void *)a, 2 * len, MADV_HUGEPAGE);
 	(void)*a;
-	pfn = self_pfn((const void *)a);
+	(void)*b;
+	pfn_a = self_pfn((const void *)a);
+	pfn_b = self_pfn((const void *)b);
 	/* The huge zero page stays allocated while some mm has used it: keep ours. */
-	if (!huge)
-		munmap(m, len + align);
-	return pfn;
+	if (!huge || pfn_a != pfn_b)
+		munmap(m, map_len);
+	return pfn_a && pfn_a == pfn_b ? pfn_a : 0;
 }
 
 static void find_zero_pfns(struct td_ctx *c, struct zero_pfns *z)
@@ -628,9 +639,9 @@ static void find_zero_pfns(struct td_ctx *c, struct zero_pfns *z)
 	uint64_t pfn;
 
 	if (!c->zero_pfn)
-		c->zero_pfn = probe_zero(PAGE_SZ, PAGE_SZ, false);
+		c->zero_pfn = probe_zero(PAGE_SZ, false);
 	if (!huge_zero_pfn) {
-		pfn = probe_zero(2U << 20, 2U << 20, true);
+		pfn = probe_zero(2U << 20, true);
 		if (pfn && pfn != c->zero_pfn && !(pfn & 511))
 			huge_zero_pfn = pfn;
 	}
@@ -765,13 +776,13 @@ static int open_pages_images(struct td_ctx *c, struct td_proc *p, struct runs *r
 	uint32_t pages_id = ++c->next_pages_id;
 	struct img_writer *pages;
 
-	r->pagemap = dump_new_image(c->d, IMG_PAGEMAP, (unsigned)p->vpid);
+	r->pagemap = img_set_new(&c->d->imgs, IMG_PAGEMAP, (unsigned)p->vpid);
 	if (!r->pagemap)
 		return -EIO;
 	head.pages_id = pages_id;
 	if (img_write_entry(r->pagemap, &head.base))
 		return -EIO;
-	pages = dump_new_image(c->d, IMG_PAGES, pages_id);
+	pages = img_set_new(&c->d->imgs, IMG_PAGES, pages_id);
 	if (!pages)
 		return -EIO;
 	return pc_open(&r->cp, p->pid, p->nr_threads ? p->threads[0] : NULL, pages,

@@ -74,13 +74,13 @@ int td_dump_shmem_fd(struct td_ctx *c, int fd, uint64_t shmid, uint64_t size, co
 	uint64_t off = 0, saved = 0;
 	int ret = 0;
 
-	map = dump_new_image(c->d, IMG_PAGEMAP_SHMEM, (unsigned)shmid);
+	map = img_set_new(&c->d->imgs, IMG_PAGEMAP_SHMEM, (unsigned)shmid);
 	if (!map)
 		return -EIO;
 	head.pages_id = ++c->next_pages_id;
 	if (img_write_entry(map, &head.base))
 		return -EIO;
-	pages = dump_new_image(c->d, IMG_PAGES, head.pages_id);
+	pages = img_set_new(&c->d->imgs, IMG_PAGES, head.pages_id);
 	if (!pages)
 		return -EIO;
 	buf = xmalloc(SHM_BUF);

@@ -209,7 +209,7 @@ static void fill_entry(MntEntry *e, const struct mount *m, char **opts_rest, cha
 
 static int write_mount_image(struct dump_ctx *d, const struct mount_tree *t)
 {
-	struct img_writer *w = dump_new_image(d, IMG_MNTS, d->mnt_ns_id);
+	struct img_writer *w = img_set_new(&d->imgs, IMG_MNTS, d->mnt_ns_id);
 
 	if (!w)
 		return -EIO;
@@ -311,7 +311,7 @@ static int dump_tmpfs_contents(struct dump_ctx *d, const struct mount_tree *t)
 
 		if (!m->fs->has_contents || m->kind != MNT_FRESH)
 			continue; /* binds share the superblock of the mount they come from */
-		w = dump_new_image(d, IMG_TMPFS_DEV, m->s_dev);
+		w = img_set_new(&d->imgs, IMG_TMPFS_DEV, m->s_dev);
 		if (!w)
 			return -EIO;
 		ret = archive_in_task_ns(d->pid, m, w->fd);

@@ -208,7 +208,7 @@ int td_dump_tcp_stream(struct td_ctx *c, struct td_proc *p, const struct td_sock
 		if (ret)
 			return ret;
 	}
-	w = dump_new_image(c->d, IMG_TCP_STREAM, (unsigned)f->ino);
+	w = img_set_new(&c->d->imgs, IMG_TCP_STREAM, (unsigned)f->ino);
 	if (!w)
 		return -EIO;
 	ret = img_write_entry_payload(w, &e.base, data, (size_t)inq + (size_t)outq);

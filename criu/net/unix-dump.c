@@ -93,7 +93,7 @@ static int write_packet(struct td_ctx *c, uint32_t id, const void *data, size_t 
 	SkPacketEntry e = SK_PACKET_ENTRY__INIT;
 
 	if (!c->sk_queues_img) {
-		c->sk_queues_img = dump_new_image(c->d, IMG_SK_QUEUES, 0);
+		c->sk_queues_img = img_set_new(&c->d->imgs, IMG_SK_QUEUES, 0);
 		if (!c->sk_queues_img)
 			return -EIO;
 	}

@@ -881,7 +881,7 @@ static int write_core(struct td_ctx *c, struct td_proc *p, struct process_state 
 		td_fill_ids(p, &m->ids);
 		m->core.ids = &m->ids;
 	}
-	w = dump_new_image(c->d, IMG_CORE, (unsigned)ts->vtid);
+	w = img_set_new(&c->d->imgs, IMG_CORE, (unsigned)ts->vtid);
 	ret = w ? img_write_entry(w, &m->core.base) : -EIO;
 	core_msg_free(m);
 	return ret;
@@ -939,7 +939,7 @@ int td_dump_zombie_core(struct td_ctx *c, struct td_proc *p)
 	m->tc.blk_sigset = p->status.sig_blocked;
 	m->tc.comm = p->status.name;
 	m->core.tc = &m->tc;
-	w = dump_new_image(c->d, IMG_CORE, (unsigned)p->vpid);
+	w = img_set_new(&c->d->imgs, IMG_CORE, (unsigned)p->vpid);
 	ret = w ? img_write_entry(w, &m->core.base) : -EIO;
 	core_msg_free(m);
 	return ret;

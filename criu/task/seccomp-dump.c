@@ -129,7 +129,7 @@ int td_seccomp_write(struct td_ctx *c)
 		v[i] = &c->seccomp->filters[i];
 	e.n_seccomp_filters = c->seccomp->nr;
 	e.seccomp_filters = v;
-	w = dump_new_image(c->d, IMG_SECCOMP, 0);
+	w = img_set_new(&c->d->imgs, IMG_SECCOMP, 0);
 	return w ? img_write_entry(w, &e.base) : -EIO;
 }
 

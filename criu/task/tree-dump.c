@@ -440,14 +440,14 @@ static int assign_ids(struct td_ctx *c)
 
 static int write_one(struct td_ctx *c, enum img_type type, unsigned id, const ProtobufCMessage *msg)
 {
-	struct img_writer *w = dump_new_image(c->d, type, id);
+	struct img_writer *w = img_set_new(&c->d->imgs, type, id);
 
 	return w ? img_write_entry(w, msg) : -EIO;
 }
 
 static int write_pstree(struct td_ctx *c)
 {
-	struct img_writer *w = dump_new_image(c->d, IMG_PSTREE, 0);
+	struct img_writer *w = img_set_new(&c->d->imgs, IMG_PSTREE, 0);
 	int ret = 0;
 
 	if (!w)

@@ -192,15 +192,10 @@ static int imgdir(void)
 
 static void commit_all(struct dump_ctx *d, bool ok)
 {
-	for (size_t i = 0; i < d->nr_pending; i++) {
-		if (ok)
-			img_writer_commit(d->pending[i]);
-		img_writer_abort(d->pending[i]);
-		free(d->pending[i]);
-	}
-	free(d->pending);
-	d->pending = NULL;
-	d->nr_pending = 0;
+	if (ok)
+		img_set_commit(&d->imgs);
+	else
+		img_set_discard(&d->imgs);
 }
 
 static void fill_proc(struct td_proc *p, pid_t pid, uint32_t files_id)
@@ -225,7 +220,7 @@ static int run_files(struct run *r, const pid_t *pids, size_t n, bool paths)
 	int ret;
 
 	memset(r, 0, sizeof(*r));
-	r->d.imgs_dirfd = imgdir();
+	r->d.imgs.dirfd = imgdir();
 	r->c.d = &r->d;
 	r->c.stats = &r->stats;
 	r->c.procs = r->procs;
@@ -244,7 +239,7 @@ static int run_files(struct run *r, const pid_t *pids, size_t n, bool paths)
 	}
 	td_files_fini(&r->c);
 	commit_all(&r->d, ret == 0);
-	close(r->d.imgs_dirfd);
+	close(r->d.imgs.dirfd);
 	return ret;
 }
 

@@ -113,6 +113,23 @@ int img_writer_commit(struct img_writer *w);
 /* Closes and unlinks the temporary file; safe to call twice or after commit. */
 void img_writer_abort(struct img_writer *w);
 
+/*
+ * The images of one dump (image-set.c): each opened as a pending writer;
+ * img_set_commit() removes what an earlier dump left in the directory that
+ * this one does not replace, then renames every image into place in the
+ * order they were opened; img_set_discard() unlinks them all. Both leave
+ * the set empty.
+ */
+struct img_set {
+	int dirfd; /* not owned */
+	struct img_writer **w;
+	size_t nr;
+};
+
+struct img_writer *img_set_new(struct img_set *s, enum img_type type, unsigned id);
+int img_set_commit(struct img_set *s);
+void img_set_discard(struct img_set *s);
+
 struct img_reader {
 	int fd;
 	const struct img_type_desc *desc;

@@ -58,15 +58,24 @@ images/%.pb-c.o: images/%.pb-c.c
 criu/%.o: criu/%.c $(PB_HDRS)
 	$(CC) $(CFLAGS) -DCRIU_VERSION=\"$(VERSION)\" -MMD -MP -c -o $@ $<
 
-criu/libcriu.a: $(LIB_OBJS)
-	rm -f $@
-	$(AR) rcs $@ $^
-
-criu/criu: criu/crtools.o criu/libcriu.a
+criu/criu: criu/crtools.o $(LIB_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-test/unit/%.bin: test/unit/%.c $(wildcard test/unit/*.h) criu/libcriu.a
-	$(CC) $(CFLAGS) -Itest/unit -o $@ $< criu/libcriu.a $(LDLIBS)
+# The generated protobuf code (the fuzz build compiles it itself).
+protos: $(PB_SRCS) $(PB_HDRS)
+
+# Each unit test links the objects of what it tests and of what those use,
+# no more: test/unit/deps.mk lists them (UNIT_DEPS_<test> := folder/module
+# ...), so it is the map of what depends on what, and the linker keeps it
+# honest. A test with no entry there stops the build, saying so.
+include test/unit/deps.mk
+unit_objs = $(addprefix criu/,$(addsuffix .o,$(UNIT_DEPS_$(1))))
+define unit_rule
+test/unit/$(1).bin: test/unit/$(1).c $(wildcard test/unit/*.h) $(call unit_objs,$(1)) $(PB_OBJS)
+	$$(if $$(UNIT_DEPS_$(1)),,$$(error test/unit/$(1).c has no UNIT_DEPS_$(1) in test/unit/deps.mk: list the modules it links))
+	$$(CC) $$(CFLAGS) -Itest/unit -o $$@ $$< $(call unit_objs,$(1)) $(PB_OBJS) $$(LDLIBS)
+endef
+$(foreach t,$(UNIT_SRCS:test/unit/%.c=%),$(eval $(call unit_rule,$(t))))
 
 unit: $(UNIT_BINS)
 
@@ -98,8 +107,8 @@ format:
 	clang-format -i criu/*.c criu/*/*.c criu/include/*.h criu/include/*/*.h test/unit/*.c test/unit/*.h test/fuzz/*.c
 
 clean:
-	rm -f $(HELPER_BINS) criu/*.o criu/*/*.o criu/*.a criu/*.d criu/*/*.d criu/libcriu.a criu/criu images/*.pb-c.* test/unit/*.bin test/fuzz/*.fuzz
+	rm -f $(HELPER_BINS) criu/*.o criu/*/*.o criu/*.a criu/*.d criu/*/*.d criu/criu images/*.pb-c.* test/unit/*.bin test/fuzz/*.fuzz
 
-.PHONY: all unit deps test demo bench fuzz check-asan format clean
+.PHONY: all protos unit deps test demo bench fuzz check-asan format clean
 .SECONDARY: $(PB_SRCS) $(PB_HDRS)
 -include $(wildcard criu/*.d criu/*/*.d)

@@ -794,8 +794,8 @@ int td_files_init(struct td_ctx *c)
 
 void td_files_fini(struct td_ctx *c)
 {
-	for (size_t i = 0; i < c->open_files.cap; i++) {
-		struct td_open_file *o = c->open_files.slots[i].hash ? c->open_files.slots[i].val : NULL;
+	hmap_for_each(&c->open_files, it) {
+		struct td_open_file *o = it.val;
 
 		while (o) {
 			struct td_open_file *next = o->next;

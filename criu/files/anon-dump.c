@@ -30,9 +30,9 @@
 #include "task/task-dump.h"
 #include "util/util.h"
 
-static int parse_failed(pid_t pid, int fd, const char *kind, const struct proc_parse_error *e)
+static int parse_failed(pid_t pid, int fd, const char *kind, const struct proc_err *e)
 {
-	pr_err("process %d: /proc/%d/fdinfo/%d of the %s: %s\n", pid, pid, fd, kind, e->msg);
+	pr_err("process %d: /proc/%d/fdinfo/%d of the %s: %s\n", pid, pid, fd, kind, proc_err_msg(e).s);
 	return -EINVAL;
 }
 
@@ -65,7 +65,7 @@ static int dump_epoll(struct td_ctx *c, struct td_proc *p, const struct td_anon_
 	_cleanup_free_ struct fdinfo_epoll_tfd *tfds = NULL;
 	_cleanup_free_ EventpollTfdEntry *te = NULL;
 	_cleanup_free_ EventpollTfdEntry **tp = NULL;
-	struct proc_parse_error e = {0};
+	struct proc_err e = {0};
 	struct hmap seen; /* fd number -> watches of it met so far */
 	size_t n;
 
@@ -111,7 +111,7 @@ static int dump_epoll(struct td_ctx *c, struct td_proc *p, const struct td_anon_
 int td_dump_anon(struct td_ctx *c, struct td_proc *p, const struct td_anon_fd *f, int type, uint32_t id)
 {
 	FileEntry fe = FILE_ENTRY__INIT;
-	struct proc_parse_error e = {0};
+	struct proc_err e = {0};
 	uint32_t flags = f->fi->flags & ~(uint32_t)O_CLOEXEC;
 
 	fe.type = type;

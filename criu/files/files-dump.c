@@ -184,7 +184,7 @@ static int read_link(const char *path, char *buf, size_t size)
 /* /proc/PID/fdinfo/FD, or with pid 0 criu's own. */
 static int read_fdinfo(pid_t pid, int fd, struct proc_fdinfo *fi)
 {
-	struct proc_parse_error perr;
+	struct proc_err perr;
 	_cleanup_free_ char *buf = NULL;
 	char path[64];
 	size_t len;
@@ -201,7 +201,7 @@ static int read_fdinfo(pid_t pid, int fd, struct proc_fdinfo *fi)
 	}
 	ret = proc_fdinfo_parse(buf, len, fi, &perr);
 	if (ret < 0)
-		pr_err("%s: line %u: %s\n", path, perr.line, perr.msg);
+		pr_err("%s: %s\n", path, proc_err_msg(&perr).s);
 	return ret;
 }
 
@@ -794,8 +794,8 @@ int td_files_init(struct td_ctx *c)
 
 void td_files_fini(struct td_ctx *c)
 {
-	for (size_t i = 0; i < c->open_files.cap; i++) {
-		struct td_open_file *o = c->open_files.slots[i].hash ? c->open_files.slots[i].val : NULL;
+	hmap_for_each(&c->open_files, it) {
+		struct td_open_file *o = it.val;
 
 		while (o) {
 			struct td_open_file *next = o->next;

@@ -122,7 +122,7 @@ static void find_path(const struct mountinfo_table *mi, const struct mounts_by_d
 static const struct mountinfo_table *mounts_of(struct td_ctx *c, pid_t pid)
 {
 	_cleanup_free_ char *text = NULL;
-	struct mountinfo_error merr;
+	struct proc_err merr;
 	char path[64];
 	size_t len;
 	int ret;
@@ -139,7 +139,7 @@ static const struct mountinfo_table *mounts_of(struct td_ctx *c, pid_t pid)
 	}
 	ret = mountinfo_parse(text, len, &c->inotify_mounts, &merr);
 	if (ret < 0) {
-		pr_err("%s: line %u: %s\n", path, merr.line, merr.msg);
+		pr_err("%s: %s\n", path, proc_err_msg(&merr).s);
 		mountinfo_table_free(&c->inotify_mounts);
 		return NULL;
 	}
@@ -218,7 +218,7 @@ int td_dump_inotify(struct td_ctx *c, struct td_proc *p, const struct td_anon_fd
 {
 	FileEntry fe = FILE_ENTRY__INIT;
 	InotifyFileEntry ie = INOTIFY_FILE_ENTRY__INIT;
-	struct proc_parse_error e = {0};
+	struct proc_err e = {0};
 	struct fdinfo_inotify_wd *wds = NULL;
 	InotifyWdEntry *we = NULL, **wp = NULL;
 	FhEntry *fh = NULL;
@@ -228,7 +228,7 @@ int td_dump_inotify(struct td_ctx *c, struct td_proc *p, const struct td_anon_fd
 	int ret;
 
 	if (fdinfo_inotify(f->fi, &wds, &nr, &e)) {
-		pr_err("process %d: fd %d: can't parse its inotify fdinfo: %s\n", p->pid, f->fd, e.msg);
+		pr_err("process %d: fd %d: can't parse its inotify fdinfo: %s\n", p->pid, f->fd, proc_err_msg(&e).s);
 		return -EINVAL;
 	}
 	paths = xzalloc((nr + 1) * sizeof(*paths));

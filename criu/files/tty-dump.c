@@ -163,7 +163,7 @@ int td_dump_tty(struct td_ctx *c, struct td_proc *p, const struct td_tty_fd *f, 
 	/* one tty_info_entry per terminal, by device number (+1: never 0) */
 	info_id = (uint32_t)(uintptr_t)hmap_get_int(&c->ttys, key);
 	if (!info_id) {
-		info_id = (uint32_t)c->ttys.len + 1;
+		info_id = (uint32_t)hmap_len(&c->ttys) + 1;
 		ret = write_tty_info(c, p, f->fd, f->lfd, f->st, type, info_id);
 		if (ret)
 			return ret;

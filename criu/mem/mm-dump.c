@@ -297,7 +297,7 @@ static void smaps_free(struct td_smaps *s)
 
 static int read_smaps(pid_t pid, struct td_smaps *s)
 {
-	struct proc_parse_error perr;
+	struct proc_err perr;
 	_cleanup_free_ char *maps_text = NULL;
 	size_t len, maps_len;
 	char path[64];
@@ -313,7 +313,7 @@ static int read_smaps(pid_t pid, struct td_smaps *s)
 	split_smaps(s, len, maps_text, &maps_len);
 	ret = proc_maps_parse(maps_text, maps_len, &s->maps, &perr);
 	if (ret < 0) {
-		pr_err("%s: line %u: %s\n", path, perr.line, perr.msg);
+		pr_err("%s: %s\n", path, proc_err_msg(&perr).s);
 		return ret;
 	}
 	if (s->maps.nr != s->nr_headers) {

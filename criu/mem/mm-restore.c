@@ -75,7 +75,7 @@ static bool special_kind(enum proc_vma_kind k)
 static int read_maps(pid_t pid, struct proc_maps *m)
 {
 	_cleanup_free_ char *buf = NULL;
-	struct proc_parse_error perr;
+	struct proc_err perr;
 	char path[64];
 	size_t len;
 	int ret;
@@ -87,7 +87,7 @@ static int read_maps(pid_t pid, struct proc_maps *m)
 	memset(m, 0, sizeof(*m));
 	ret = proc_maps_parse(buf, len, m, &perr);
 	if (ret)
-		pr_err("%s: line %u: %s\n", path, perr.line, perr.msg);
+		pr_err("%s: %s\n", path, proc_err_msg(&perr).s);
 	return ret;
 }
 

@@ -28,7 +28,7 @@ static int read_mount_tree(pid_t pid, struct mount_tree *t)
 {
 	_cleanup_free_ char *buf = NULL;
 	struct mountinfo_table table = {};
-	struct mountinfo_error err = {};
+	struct proc_err err = {};
 	char path[64];
 	size_t len;
 	int ret;
@@ -44,7 +44,7 @@ static int read_mount_tree(pid_t pid, struct mount_tree *t)
 	}
 	ret = mountinfo_parse(buf, len, &table, &err);
 	if (ret) {
-		pr_err("%s line %u: %s\n", path, err.line, err.msg);
+		pr_err("%s: %s\n", path, proc_err_msg(&err).s);
 		mountinfo_table_free(&table);
 		return ret;
 	}

@@ -603,9 +603,8 @@ out:
 	}
 	if (c.e)
 		archive_entry_free(c.e);
-	for (size_t i = 0; i < c.inodes.cap; i++)
-		if (c.inodes.slots[i].hash)
-			free(c.inodes.slots[i].val);
+	hmap_for_each(&c.inodes, it)
+		free(it.val);
 	hmap_free(&c.inodes);
 	free(c.buf);
 	free(c.zeros);

@@ -324,8 +324,8 @@ int td_dump_unix(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 
 int td_unix_check_peers(struct td_ctx *c)
 {
-	for (size_t i = 0; i < c->unix_socks.cap; i++) {
-		const struct td_unix *t = c->unix_socks.slots[i].hash ? c->unix_socks.slots[i].val : NULL;
+	hmap_for_each(&c->unix_socks, it) {
+		const struct td_unix *t = it.val;
 		const struct td_unix *peer;
 
 		if (!t || !t->peer)
@@ -347,9 +347,8 @@ int td_unix_check_peers(struct td_ctx *c)
 
 void td_unix_fini(struct td_ctx *c)
 {
-	for (size_t i = 0; i < c->unix_socks.cap; i++)
-		if (c->unix_socks.slots[i].hash)
-			free(c->unix_socks.slots[i].val);
+	hmap_for_each(&c->unix_socks, it)
+		free(it.val);
 	hmap_free(&c->unix_socks);
 	if (c->unix_nl >= 0)
 		close(c->unix_nl);

@@ -9,19 +9,19 @@
  * Fields are separated by exactly one space: the kernel escapes every space
  * inside a field as \040, so two spaces in a row mean an empty field (the
  * source of "mount -t tmpfs '' /mnt" prints as "- tmpfs  rw"). The line is
- * walked field by field, in order, with a cursor that never reads past the end
- * of the line; nothing is copied into fixed-size buffers, so lines may be of
- * any length. All state is local: the parser never prints and never touches
- * globals, it only fills struct mountinfo_error on bad input.
+ * walked field by field, in order, with the shared tokenizer of proc-text.c,
+ * which never reads past the end of the line; nothing is copied into
+ * fixed-size buffers, so lines may be of any length. All state is local: the
+ * parser never prints and never touches globals, it only fills struct
+ * proc_err on bad input.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <string.h>
 
 #include "proc/mountinfo.h"
 #include "util/util.h"
 
-/* Field numbers as in proc(5), used to name the field in error messages. */
+/* Field numbers as in proc(5). */
 enum {
 	F_MNT_ID = 1,
 	F_PARENT_ID,
@@ -36,268 +36,118 @@ enum {
 	F_SB_OPTS,
 };
 
+/* How struct proc_err names each field. */
 /* clang-format off */
 static const char *const field_names[] = {
-	[F_MNT_ID] = "mount ID",
-	[F_PARENT_ID] = "parent ID",
-	[F_DEV] = "major:minor",
-	[F_ROOT] = "root",
-	[F_MOUNTPOINT] = "mount point",
-	[F_MNT_OPTS] = "mount options",
-	[F_OPTIONAL] = "optional fields",
-	[F_SEPARATOR] = "separator",
-	[F_FSTYPE] = "filesystem type",
-	[F_SOURCE] = "mount source",
-	[F_SB_OPTS] = "super options",
+	[F_MNT_ID] = "field 1 (mount ID)",
+	[F_PARENT_ID] = "field 2 (parent ID)",
+	[F_DEV] = "field 3 (major:minor)",
+	[F_ROOT] = "field 4 (root)",
+	[F_MOUNTPOINT] = "field 5 (mount point)",
+	[F_MNT_OPTS] = "field 6 (mount options)",
+	[F_OPTIONAL] = "field 7 (optional fields)",
+	[F_SEPARATOR] = "field 8 (separator)",
+	[F_FSTYPE] = "field 9 (filesystem type)",
+	[F_SOURCE] = "field 10 (mount source)",
+	[F_SB_OPTS] = "field 11 (super options)",
 };
 /* clang-format on */
 
-/* A span of the input; not NUL-terminated. */
-struct span {
-	const char *s;
-	size_t len;
-};
-
-/* Walks the fields of one line. */
-struct cursor {
-	const char *pos; /* start of the next field */
-	const char *eol; /* end of the line (its '\n' or the end of the buffer) */
-	bool more;	 /* is there a next field (possibly empty)? */
-};
-
-/* Everything an error message needs: where we are and where to write. */
+/* Where we are, for error messages. */
 struct line_ctx {
 	unsigned lineno;
-	struct mountinfo_error *err;
+	struct proc_err *err;
 };
 
-static int fail(const struct line_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int fail(const struct line_ctx *ctx, const char *fmt, ...)
+static int fail_field(const struct line_ctx *ctx, int field, const char *why, struct proc_span v)
 {
-	va_list ap;
-
-	if (ctx->err) {
-		ctx->err->line = ctx->lineno;
-		va_start(ap, fmt);
-		vsnprintf(ctx->err->msg, sizeof(ctx->err->msg), fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
-#define EXCERPT_MAX 32
-
-/*
- * Writes a short printable excerpt of `v` into `out` for error messages:
- * at most EXCERPT_MAX bytes, non-printable bytes shown as '?', "..." if cut.
- */
-static void excerpt(struct span v, char out[static EXCERPT_MAX + 4])
-{
-	size_t n = v.len < EXCERPT_MAX ? v.len : EXCERPT_MAX;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = v.s[i];
-
-		out[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	if (v.len > n) {
-		memcpy(out + i, "...", 3);
-		i += 3;
-	}
-	out[i] = '\0';
-}
-
-/* "field N (name): [part: ]why: "excerpt of v"" */
-static int fail_part(const struct line_ctx *ctx, int field, const char *part, const char *why, struct span v)
-{
-	char ex[EXCERPT_MAX + 4];
-
-	excerpt(v, ex);
-	return fail(ctx, "field %d (%s): %s%s%s: \"%s\"", field, field_names[field], part ? part : "", part ? ": " : "",
-		    why, ex);
-}
-
-static int fail_field(const struct line_ctx *ctx, int field, const char *why, struct span v)
-{
-	return fail_part(ctx, field, NULL, why, v);
+	return proc_fail(ctx->err, ctx->lineno, field_names[field], why, v);
 }
 
 static int fail_missing(const struct line_ctx *ctx, int field)
 {
-	return fail(ctx, "field %d (%s): missing", field, field_names[field]);
+	return fail_field(ctx, field, "missing", PROC_NO_TEXT);
 }
 
-/* Takes the next field; false when the line has no more fields. */
-static bool next_field(struct cursor *c, struct span *f)
+static bool is_separator(struct proc_span f)
 {
-	const char *sp;
-
-	if (!c->more)
-		return false;
-	sp = memchr(c->pos, ' ', c->eol - c->pos);
-	f->s = c->pos;
-	if (sp) {
-		f->len = sp - c->pos;
-		c->pos = sp + 1;
-	} else {
-		f->len = c->eol - c->pos;
-		c->pos = c->eol;
-		c->more = false;
-	}
-	return true;
-}
-
-static bool is_separator(struct span f)
-{
-	return f.len == 1 && f.s[0] == '-';
+	return proc_span_eq(f, "-");
 }
 
 /*
- * Takes the next field of the part before the separator: a lone "-" there
- * means the line ended early (fields 1..6 are never "-" as the kernel prints
- * them), so it is not taken and false is returned.
+ * Takes the next field into *f, or fails with `field` missing. Before the
+ * separator, a lone "-" means the line ended early (fields 1..6 are never
+ * "-" as the kernel prints them).
  */
-static bool next_field_before_sep(struct cursor *c, struct span *f)
+static int next(const struct line_ctx *ctx, struct proc_fields *c, int field, struct proc_span *f)
 {
-	struct cursor saved = *c;
-
-	if (!next_field(c, f))
-		return false;
-	if (is_separator(*f)) {
-		*c = saved;
-		return false;
-	}
-	return true;
-}
-
-/*
- * Strict unsigned 32-bit decimal: digits only, at least one, no sign, no
- * spaces, no overflow. Returns NULL on success or why the text was rejected.
- */
-static const char *parse_u32(struct span v, uint32_t *out)
-{
-	uint64_t n = 0;
-
-	if (!v.len)
-		return "empty number";
-	if (v.s[0] == '-' || v.s[0] == '+')
-		return "sign not allowed";
-	for (size_t i = 0; i < v.len; i++) {
-		unsigned char c = v.s[i];
-
-		if (c < '0' || c > '9')
-			return "expected digits";
-		n = n * 10 + (c - '0');
-		if (n > UINT32_MAX)
-			return "number out of range (max 4294967295)";
-	}
-	*out = (uint32_t)n;
-	return NULL;
-}
-
-static int is_odigit(char c)
-{
-	return c >= '0' && c <= '7';
-}
-
-/*
- * Decodes \ooo escapes from `src` (len bytes) into `dst`, which may be `src`
- * itself (the output is never longer than the input), and NUL-terminates it.
- * A backslash must be followed by exactly three octal digits giving a byte
- * 001..377: a truncated escape, a non-octal digit, a value above 0377 (not a
- * byte) or \000 (it would silently cut the C string) is rejected. Returns NULL
- * on success, or why, with *bad set to the offset of the bad backslash.
- */
-static const char *unescape_span(char *dst, const char *src, size_t len, size_t *bad)
-{
-	size_t i = 0, o = 0;
-
-	while (i < len) {
-		const char *bs = memchr(src + i, '\\', len - i);
-		size_t run = bs ? (size_t)(bs - (src + i)) : len - i;
-		unsigned v;
-
-		/* Copy the plain run up to the next backslash. */
-		if (run) {
-			if (dst + o != src + i)
-				memmove(dst + o, src + i, run);
-			o += run;
-			i += run;
-		}
-		if (!bs)
-			break;
-
-		/* i is at a backslash: it must start \ooo. */
-		*bad = i;
-		for (size_t k = 1; k <= 3; k++) {
-			if (i + k >= len)
-				return "truncated escape";
-			if (!is_odigit(src[i + k]))
-				return "bad escape (want \\ooo octal)";
-		}
-		v = (src[i + 1] - '0') * 64 + (src[i + 2] - '0') * 8 + (src[i + 3] - '0');
-		if (v > 0377)
-			return "bad escape (value above \\377)";
-		if (v == 0)
-			return "bad escape (\\000)";
-		dst[o++] = (char)v;
-		i += 4;
-	}
-	dst[o] = '\0';
-	return NULL;
-}
-
-int mountinfo_unescape(char *s)
-{
-	size_t bad;
-
-	return unescape_span(s, s, strlen(s), &bad) ? -EINVAL : 0;
-}
-
-static char *dup_span(struct span v)
-{
-	char *p = xmalloc(v.len + 1);
-
-	memcpy(p, v.s, v.len);
-	p[v.len] = '\0';
-	return p;
-}
-
-/*
- * Copies a string field into *out, decoding escapes when `escaped`. An empty
- * field is rejected unless `may_be_empty`. *out is set even on a bad escape,
- * so the caller's cleanup frees it.
- */
-static int take_string(const struct line_ctx *ctx, int field, struct span v, bool escaped, bool may_be_empty,
-		       char **out)
-{
-	const char *why;
-	size_t bad;
-
-	if (!v.len && !may_be_empty)
-		return fail_field(ctx, field, "empty", v);
-	*out = xmalloc(v.len + 1);
-	if (!escaped || !memchr(v.s, '\\', v.len)) {
-		memcpy(*out, v.s, v.len);
-		(*out)[v.len] = '\0';
-		return 0;
-	}
-	why = unescape_span(*out, v.s, v.len, &bad);
-	if (why) {
-		struct span at = {v.s + bad, v.len - bad};
-
-		return fail_field(ctx, field, why, at);
-	}
+	if (!proc_next_field(c, f) || (field < F_SEPARATOR && is_separator(*f)))
+		return fail_missing(ctx, field);
 	return 0;
 }
 
-static int take_u32(const struct line_ctx *ctx, int field, struct span v, uint32_t *out)
+static int take_u32(const struct line_ctx *ctx, struct proc_fields *c, int field, uint32_t *out)
 {
-	const char *why = parse_u32(v, out);
+	struct proc_span f;
+	const char *why;
+	int ret = next(ctx, c, field, &f);
 
-	return why ? fail_field(ctx, field, why, v) : 0;
+	if (ret)
+		return ret;
+	why = proc_parse_u32(f, 10, out);
+	return why ? fail_field(ctx, field, why, f) : 0;
+}
+
+/* "major:minor", two decimal numbers. */
+static int take_dev(const struct line_ctx *ctx, struct proc_fields *c, struct mountinfo_entry *e)
+{
+	struct proc_span dev, major, minor;
+	const char *why;
+	int ret = next(ctx, c, F_DEV, &dev);
+
+	if (ret)
+		return ret;
+	minor = dev;
+	if (!proc_split(&minor, ':', &major))
+		return fail_field(ctx, F_DEV, "missing ':'", dev);
+	why = proc_parse_u32(major, 10, &e->major);
+	if (why)
+		return proc_fail_part(ctx->err, ctx->lineno, field_names[F_DEV], "major", why, dev);
+	why = proc_parse_u32(minor, 10, &e->minor);
+	if (why)
+		return proc_fail_part(ctx->err, ctx->lineno, field_names[F_DEV], "minor", why, dev);
+	return 0;
+}
+
+enum {
+	ESCAPED = 1,	  /* decode \ooo */
+	MAY_BE_EMPTY = 2, /* "" is a value */
+};
+
+/*
+ * Copies the next field into *out, decoding escapes when ESCAPED. *out is
+ * set even on a bad escape, so the caller's cleanup frees it.
+ */
+static int take_string(const struct line_ctx *ctx, struct proc_fields *c, int field, unsigned flags, char **out)
+{
+	struct proc_span f;
+	const char *why;
+	size_t bad;
+	int ret = next(ctx, c, field, &f);
+
+	if (ret)
+		return ret;
+	if (!f.len && !(flags & MAY_BE_EMPTY))
+		return fail_field(ctx, field, "empty", f);
+	if (!(flags & ESCAPED)) {
+		*out = proc_span_dup(f);
+		return 0;
+	}
+	*out = xmalloc(f.len + 1);
+	why = proc_unescape_octal(*out, f, &bad);
+	if (why)
+		return fail_field(ctx, field, why, (struct proc_span){f.s + bad, f.len - bad});
+	return 0;
 }
 
 /*
@@ -305,21 +155,17 @@ static int take_u32(const struct line_ctx *ctx, int field, struct span v, uint32
  * friends) must carry a valid non-zero ID (the kernel numbers peer groups
  * from 1, and 0 means "absent" in struct mountinfo_entry) and appear once.
  */
-static const char *numeric_tag(struct span tag, const char *prefix, uint32_t *out, bool *seen, bool *matched)
+static const char *numeric_tag(struct proc_span tag, const char *prefix, uint32_t *out, bool *seen, bool *matched)
 {
-	size_t plen = strlen(prefix);
-	struct span num;
 	const char *why;
 
-	if (tag.len < plen || memcmp(tag.s, prefix, plen))
+	if (!proc_skip_prefix(&tag, prefix))
 		return NULL;
 	*matched = true;
 	if (*seen)
 		return "repeated tag";
 	*seen = true;
-	num.s = tag.s + plen;
-	num.len = tag.len - plen;
-	why = parse_u32(num, out);
+	why = proc_parse_u32(tag, 10, out);
 	if (why)
 		return why;
 	if (!*out)
@@ -331,26 +177,23 @@ static const char *numeric_tag(struct span tag, const char *prefix, uint32_t *ou
  * Interprets e->optional. On error returns -EINVAL and, when `why` is given,
  * stores the reason there and the bad tag in *bad_tag.
  */
-static int parse_optional(struct mountinfo_entry *e, const char **why, struct span *bad_tag)
+static int parse_optional(struct mountinfo_entry *e, const char **why, struct proc_span *bad_tag)
 {
 	bool seen_shared = false, seen_master = false, seen_from = false, seen_unbindable = false;
-	const char *s = e->optional;
 	const char *reason = NULL;
-	struct span tag;
+	struct proc_fields tags;
+	struct proc_span tag;
 
 	e->shared_id = 0;
 	e->master_id = 0;
 	e->propagate_from = 0;
 	e->unbindable = false;
-	if (!s || !*s)
+	if (!e->optional || !*e->optional)
 		return 0;
 
-	for (;;) {
-		const char *sp = strchr(s, ' ');
+	proc_fields_init(&tags, (struct proc_span){e->optional, strlen(e->optional)}, ' ');
+	while (!reason && proc_next_field(&tags, &tag)) {
 		bool matched = false;
-
-		tag.s = s;
-		tag.len = sp ? (size_t)(sp - s) : strlen(s);
 
 		if (!tag.len)
 			reason = "empty tag";
@@ -360,20 +203,16 @@ static int parse_optional(struct mountinfo_entry *e, const char **why, struct sp
 			reason = numeric_tag(tag, "master:", &e->master_id, &seen_master, &matched);
 		if (!reason && !matched)
 			reason = numeric_tag(tag, "propagate_from:", &e->propagate_from, &seen_from, &matched);
-		if (!reason && !matched && tag.len == 10 && !memcmp(tag.s, "unbindable", 10)) {
+		if (!reason && !matched && proc_span_eq(tag, "unbindable")) {
 			if (seen_unbindable)
 				reason = "repeated tag";
 			seen_unbindable = true;
 			e->unbindable = true;
 		}
 		/* Any other tag is from a newer kernel: ignore it. */
-		if (reason)
-			break;
-		if (!sp)
-			return 0;
-		s = sp + 1;
 	}
-
+	if (!reason)
+		return 0;
 	if (why) {
 		*why = reason;
 		*bad_tag = tag;
@@ -386,119 +225,95 @@ int mountinfo_parse_optional(struct mountinfo_entry *e)
 	return parse_optional(e, NULL, NULL);
 }
 
-/* Parses one non-empty line (without its '\n') into `e`. */
-static int parse_line(const struct line_ctx *ctx, const char *line, size_t len, struct mountinfo_entry *e)
+/*
+ * Takes the optional fields (7) and the separator (8): zero or more tags up
+ * to a lone "-". They are contiguous in the line, so they are kept raw as
+ * one string, then interpreted.
+ */
+static int take_optional(const struct line_ctx *ctx, struct proc_fields *c, struct mountinfo_entry *e)
 {
-	struct cursor c = {.pos = line, .eol = line + len, .more = true};
-	struct span f, dev, minor, opt_first = {NULL, 0};
-	const char *colon, *nul, *why;
-	struct span bad_tag;
-	size_t opt_len;
-	int ret;
+	struct proc_span f, first = {"", 0};
+	struct proc_span bad_tag;
+	const char *why;
 
-	/* A NUL byte would silently cut a string field short: refuse it. */
-	nul = memchr(line, '\0', len);
-	if (nul)
-		return fail(ctx, "NUL byte at column %zu", (size_t)(nul - line) + 1);
-
-	/* (1) mount ID: unique for the mount, may be reused after umount. */
-	if (!next_field_before_sep(&c, &f))
-		return fail_missing(ctx, F_MNT_ID);
-	ret = take_u32(ctx, F_MNT_ID, f, &e->mnt_id);
-	if (ret)
-		return ret;
-
-	/* (2) parent ID: the mount above (itself for the root of the tree). */
-	if (!next_field_before_sep(&c, &f))
-		return fail_missing(ctx, F_PARENT_ID);
-	ret = take_u32(ctx, F_PARENT_ID, f, &e->parent_id);
-	if (ret)
-		return ret;
-
-	/* (3) major:minor: st_dev of the superblock, two decimal numbers. */
-	if (!next_field_before_sep(&c, &dev))
-		return fail_missing(ctx, F_DEV);
-	colon = memchr(dev.s, ':', dev.len);
-	if (!colon)
-		return fail_field(ctx, F_DEV, "missing ':'", dev);
-	f.s = dev.s;
-	f.len = colon - dev.s;
-	minor.s = colon + 1;
-	minor.len = dev.len - f.len - 1;
-	why = parse_u32(f, &e->major);
-	if (why)
-		return fail_part(ctx, F_DEV, "major", why, dev);
-	why = parse_u32(minor, &e->minor);
-	if (why)
-		return fail_part(ctx, F_DEV, "minor", why, dev);
-
-	/* (4) root: the path inside the filesystem that is mounted, escaped.
-	 * Usually starts with '/', but not always (nsfs: "net:[4026531840]"). */
-	if (!next_field_before_sep(&c, &f))
-		return fail_missing(ctx, F_ROOT);
-	ret = take_string(ctx, F_ROOT, f, true, false, &e->root);
-	if (ret)
-		return ret;
-
-	/* (5) mount point, relative to the reader's root, escaped. */
-	if (!next_field_before_sep(&c, &f))
-		return fail_missing(ctx, F_MOUNTPOINT);
-	ret = take_string(ctx, F_MOUNTPOINT, f, true, false, &e->mountpoint);
-	if (ret)
-		return ret;
-
-	/* (6) per-mount options: fixed keywords, never escaped, kept raw. */
-	if (!next_field_before_sep(&c, &f))
-		return fail_missing(ctx, F_MNT_OPTS);
-	ret = take_string(ctx, F_MNT_OPTS, f, false, false, &e->mnt_opts);
-	if (ret)
-		return ret;
-
-	/* (7) optional fields: zero or more tags up to the "-" field. They are
-	 * contiguous in the line, so keep them raw as one span. */
 	for (;;) {
-		if (!next_field(&c, &f))
-			return fail(ctx, "field %d (%s): missing \" - \" before the filesystem type", F_SEPARATOR,
-				    field_names[F_SEPARATOR]);
-		/* (8) separator: a lone "-". */
+		if (!proc_next_field(c, &f))
+			return fail_field(ctx, F_SEPARATOR, "missing \" - \" before the filesystem type", PROC_NO_TEXT);
 		if (is_separator(f))
 			break;
 		/* Two spaces in a row: an empty tag would vanish from the raw
 		 * string when it is the only one, so catch it here. */
 		if (!f.len)
 			return fail_field(ctx, F_OPTIONAL, "empty tag", f);
-		if (!opt_first.s)
-			opt_first = f;
+		if (!first.len)
+			first = f;
 	}
-	opt_len = opt_first.s ? (size_t)(f.s - 1 - opt_first.s) : 0;
-	e->optional = dup_span((struct span){opt_first.s ? opt_first.s : "", opt_len});
+	/* From the first tag to the space before the "-". */
+	e->optional = proc_span_dup((struct proc_span){first.s, first.len ? (size_t)(f.s - 1 - first.s) : 0});
 	if (parse_optional(e, &why, &bad_tag))
 		return fail_field(ctx, F_OPTIONAL, why, bad_tag);
+	return 0;
+}
 
+/* Parses one non-empty line (without its '\n') into `e`, field by field. */
+static int parse_line(const struct line_ctx *ctx, struct proc_span line, struct mountinfo_entry *e)
+{
+	struct proc_fields c;
+	struct proc_span rest;
+	int ret;
+
+	/* A NUL byte would silently cut a string field short: refuse it. */
+	ret = proc_refuse_nul(ctx->err, ctx->lineno, line);
+	if (ret)
+		return ret;
+	/* Fields are separated by exactly one space: the kernel escapes
+	 * spaces inside fields, so two in a row mean an empty field. */
+	proc_fields_init(&c, line, ' ');
+
+	/* (1) mount ID: unique for the mount, may be reused after umount. */
+	ret = take_u32(ctx, &c, F_MNT_ID, &e->mnt_id);
+	if (ret)
+		return ret;
+	/* (2) parent ID: the mount above (itself for the root of the tree). */
+	ret = take_u32(ctx, &c, F_PARENT_ID, &e->parent_id);
+	if (ret)
+		return ret;
+	/* (3) major:minor: st_dev of the superblock. */
+	ret = take_dev(ctx, &c, e);
+	if (ret)
+		return ret;
+	/* (4) root: the path inside the filesystem that is mounted, escaped.
+	 * Usually starts with '/', but not always (nsfs: "net:[4026531840]"). */
+	ret = take_string(ctx, &c, F_ROOT, ESCAPED, &e->root);
+	if (ret)
+		return ret;
+	/* (5) mount point, relative to the reader's root, escaped. */
+	ret = take_string(ctx, &c, F_MOUNTPOINT, ESCAPED, &e->mountpoint);
+	if (ret)
+		return ret;
+	/* (6) per-mount options: fixed keywords, never escaped, kept raw. */
+	ret = take_string(ctx, &c, F_MNT_OPTS, 0, &e->mnt_opts);
+	if (ret)
+		return ret;
+	/* (7) optional fields, kept raw and interpreted; (8) the "-". */
+	ret = take_optional(ctx, &c, e);
+	if (ret)
+		return ret;
 	/* (9) filesystem type, "type" or "type.subtype", escaped. */
-	if (!next_field(&c, &f))
-		return fail_missing(ctx, F_FSTYPE);
-	ret = take_string(ctx, F_FSTYPE, f, true, false, &e->fstype);
+	ret = take_string(ctx, &c, F_FSTYPE, ESCAPED, &e->fstype);
 	if (ret)
 		return ret;
-
 	/* (10) mount source, escaped, may be empty. */
-	if (!next_field(&c, &f))
-		return fail_missing(ctx, F_SOURCE);
-	ret = take_string(ctx, F_SOURCE, f, true, true, &e->source);
+	ret = take_string(ctx, &c, F_SOURCE, ESCAPED | MAY_BE_EMPTY, &e->source);
 	if (ret)
 		return ret;
-
 	/* (11) super options, escaped, may be empty; the last field. */
-	if (!next_field(&c, &f))
-		return fail_missing(ctx, F_SB_OPTS);
-	ret = take_string(ctx, F_SB_OPTS, f, true, true, &e->sb_opts);
+	ret = take_string(ctx, &c, F_SB_OPTS, ESCAPED | MAY_BE_EMPTY, &e->sb_opts);
 	if (ret)
 		return ret;
-	if (c.more) {
-		f.s = c.pos;
-		f.len = c.eol - c.pos;
-		return fail_field(ctx, F_SB_OPTS, "unexpected text after the last field", f);
+	if (proc_next_field(&c, &rest)) {
+		rest.len = line.s + line.len - rest.s;
+		return fail_field(ctx, F_SB_OPTS, "unexpected text after the last field", rest);
 	}
 	return 0;
 }
@@ -524,44 +339,31 @@ static void table_append(struct mountinfo_table *t, const struct mountinfo_entry
 	t->entries[t->nr++] = *e;
 }
 
-int mountinfo_parse(const char *buf, size_t len, struct mountinfo_table *t, struct mountinfo_error *err)
+int mountinfo_parse(const char *buf, size_t len, struct mountinfo_table *t, struct proc_err *err)
 {
-	struct line_ctx ctx = {.lineno = 0, .err = err};
-	const char *p, *end;
+	struct line_ctx ctx = {.err = err};
+	struct proc_lines it;
+	struct proc_span line;
 
-	if (err) {
-		err->line = 0;
-		err->msg[0] = '\0';
-	}
-	if (!len)
-		return 0; /* buf may be NULL then */
-	p = buf;
-	end = buf + len;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', end - p);
-		const char *eol = nl ? nl : end;
+	proc_err_reset(err);
+	proc_lines_init(&it, buf, len);
+	while (proc_next_line(&it, &line)) {
 		struct mountinfo_entry e = {0};
 		int ret;
 
-		ctx.lineno++;
-		if (eol == p) {
+		ctx.lineno = it.lineno;
+		if (!line.len) {
 			/* Empty lines are fine only at the very end. */
-			const char *q = p;
-
-			while (q < end && *q == '\n')
-				q++;
-			if (q == end)
+			if (proc_lines_only_newlines_left(&it))
 				break;
-			return fail(&ctx, "empty line");
+			return proc_fail(err, ctx.lineno, NULL, "empty line", PROC_NO_TEXT);
 		}
-		ret = parse_line(&ctx, p, eol - p, &e);
+		ret = parse_line(&ctx, line, &e);
 		if (ret) {
 			entry_free(&e);
 			return ret;
 		}
 		table_append(t, &e);
-		p = nl ? nl + 1 : end;
 	}
 	return 0;
 }

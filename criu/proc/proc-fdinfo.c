@@ -22,38 +22,22 @@ enum {
 
 static const char *const fi_keys[FI_NR] = {"pos", "flags", "mnt_id", "ino"};
 
-static int fail_value(struct proc_parse_error *err, unsigned lineno, int key, const char *why, struct proc_span v)
-{
-	char ex[PROC_EXCERPT_MAX + 4];
-
-	proc_excerpt(v, ex);
-	return proc_fail(err, lineno, "%s: %s: \"%s\"", fi_keys[key], why, ex);
-}
-
 /* "flags:\t0100001": octal with the leading 0 that "0%o" prints. */
 static const char *parse_flags(struct proc_span v, uint32_t *out)
 {
-	uint64_t n;
-	const char *why;
-
 	if (!v.len || v.s[0] != '0')
 		return "expected octal with a leading 0";
-	why = proc_parse_uint(v, 8, UINT32_MAX, &n);
-	if (!why)
-		*out = (uint32_t)n;
-	return why;
+	return proc_parse_u32(v, 8, out);
 }
 
-static int parse_field(struct proc_fdinfo *fi, int key, struct proc_span v, unsigned lineno,
-		       struct proc_parse_error *err)
+/* The value of one of the four common keys: "\tvalue". */
+static int parse_field(struct proc_fdinfo *fi, int key, struct proc_span v, unsigned lineno, struct proc_err *err)
 {
 	const char *why = NULL;
 	int64_t s;
 
-	if (!v.len || v.s[0] != '\t')
-		return fail_value(err, lineno, key, "expected a tab after the ':'", v);
-	v.s++;
-	v.len--;
+	if (!proc_skip_char(&v, '\t'))
+		return proc_fail(err, lineno, fi_keys[key], "expected a tab after the ':'", v);
 	switch (key) {
 	case FI_POS:
 		why = proc_parse_int(v, INT64_MIN, INT64_MAX, &fi->pos);
@@ -71,44 +55,50 @@ static int parse_field(struct proc_fdinfo *fi, int key, struct proc_span v, unsi
 		fi->has_ino = !why;
 		break;
 	}
-	return why ? fail_value(err, lineno, key, why, v) : 0;
+	return why ? proc_fail(err, lineno, fi_keys[key], why, v) : 0;
 }
 
-static void keep_line(struct proc_fdinfo *fi, struct proc_span line)
+static void keep_line(struct proc_fdinfo *fi, struct proc_span line, unsigned lineno)
 {
-	if (!(fi->nr_lines & (fi->nr_lines - 1)))
-		fi->lines = xrealloc(fi->lines, (fi->nr_lines ? fi->nr_lines * 2 : 1) * sizeof(*fi->lines));
+	/* Grows when nr_lines is a power of two (or 0). */
+	if (!(fi->nr_lines & (fi->nr_lines - 1))) {
+		size_t cap = fi->nr_lines ? fi->nr_lines * 2 : 1;
+
+		fi->lines = xrealloc(fi->lines, cap * sizeof(*fi->lines));
+		fi->lineno = xrealloc(fi->lineno, cap * sizeof(*fi->lineno));
+	}
+	fi->lineno[fi->nr_lines] = lineno;
 	fi->lines[fi->nr_lines++] = proc_span_dup(line);
 }
 
-int proc_fdinfo_parse(const char *buf, size_t len, struct proc_fdinfo *fi, struct proc_parse_error *err)
+int proc_fdinfo_parse(const char *buf, size_t len, struct proc_fdinfo *fi, struct proc_err *err)
 {
 	struct proc_lines it;
 	struct proc_span line;
 	unsigned seen = 0;
 
 	memset(fi, 0, sizeof(*fi));
-	proc_error_reset(err);
+	proc_err_reset(err);
 	proc_lines_init(&it, buf, len);
 	while (proc_next_line(&it, &line)) {
-		struct proc_span key, v = line;
-		size_t col;
+		struct proc_span key, v;
 		int k, ret;
 
-		if (proc_has_nul(line, &col))
-			return proc_fail(err, it.lineno, "NUL byte at column %zu", col);
+		ret = proc_refuse_nul(err, it.lineno, line);
+		if (ret)
+			return ret;
 		if (!line.len)
-			return proc_fail(err, it.lineno, "empty line");
+			return proc_fail(err, it.lineno, NULL, "empty line", PROC_NO_TEXT);
 		k = FI_NR;
-		if (proc_split(&v, ':', &key))
+		if (proc_key_value(line, &key, &v))
 			for (k = 0; k < FI_NR && !proc_span_eq(key, fi_keys[k]); k++)
 				;
 		if (k == FI_NR) {
-			keep_line(fi, line);
+			keep_line(fi, line, it.lineno);
 			continue;
 		}
 		if (seen & (1U << k))
-			return proc_fail(err, it.lineno, "%s: repeated key", fi_keys[k]);
+			return proc_fail(err, it.lineno, fi_keys[k], "repeated key", PROC_NO_TEXT);
 		seen |= 1U << k;
 		ret = parse_field(fi, k, v, it.lineno, err);
 		if (ret)
@@ -116,7 +106,7 @@ int proc_fdinfo_parse(const char *buf, size_t len, struct proc_fdinfo *fi, struc
 	}
 	for (int k = 0; k < FI_INO; k++)
 		if (!(seen & (1U << k)))
-			return proc_fail(err, 0, "%s: missing", fi_keys[k]);
+			return proc_fail(err, 0, fi_keys[k], "missing", PROC_NO_TEXT);
 	return 0;
 }
 
@@ -125,5 +115,6 @@ void proc_fdinfo_free(struct proc_fdinfo *fi)
 	for (size_t i = 0; i < fi->nr_lines; i++)
 		free(fi->lines[i]);
 	free(fi->lines);
+	free(fi->lineno);
 	memset(fi, 0, sizeof(*fi));
 }

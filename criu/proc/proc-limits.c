@@ -45,26 +45,16 @@ const char *proc_limit_name(unsigned res)
 /* Splits a line into words separated by one or more spaces. */
 static size_t split_words(struct proc_span line, struct proc_span *w, size_t max, bool *too_many)
 {
-	size_t n = 0, i = 0;
+	struct proc_span word;
+	size_t n = 0;
 
 	*too_many = false;
-	while (i < line.len) {
-		size_t start;
-
-		while (i < line.len && line.s[i] == ' ')
-			i++;
-		if (i == line.len)
-			break;
-		start = i;
-		while (i < line.len && line.s[i] != ' ')
-			i++;
+	while (proc_next_word(&line, &word)) {
 		if (n == max) {
 			*too_many = true;
 			return n;
 		}
-		w[n].s = line.s + start;
-		w[n].len = i - start;
-		n++;
+		w[n++] = word;
 	}
 	return n;
 }
@@ -103,68 +93,78 @@ static int find_limit(const struct proc_span *w, size_t n)
 	return -1;
 }
 
-static int check_header(const struct proc_span *w, size_t n, unsigned lineno, struct proc_parse_error *err)
+#define HEADER "expected the header \"Limit Soft Limit Hard Limit Units\""
+
+static int check_header(const struct proc_span *w, size_t n, unsigned lineno, struct proc_err *err)
 {
 	static const char *const want[] = {"Limit", "Soft", "Limit", "Hard", "Limit", "Units"};
 
 	if (n != ARRAY_SIZE(want))
-		return proc_fail(err, lineno, "expected the header \"Limit Soft Limit Hard Limit Units\"");
+		return proc_fail(err, lineno, NULL, HEADER, PROC_NO_TEXT);
 	for (size_t i = 0; i < n; i++)
 		if (!proc_span_eq(w[i], want[i]))
-			return proc_fail(err, lineno, "expected the header \"Limit Soft Limit Hard Limit Units\"");
+			return proc_fail(err, lineno, NULL, HEADER, w[i]);
 	return 0;
 }
 
-int proc_limits_parse(const char *buf, size_t len, struct proc_limits *l, struct proc_parse_error *err)
+/* One row: name..., soft, hard[, unit]; *res is -1 for a limit newer than us. */
+static int parse_row(const struct proc_span *w, size_t n, struct proc_span line, unsigned lineno, struct proc_err *err,
+		     int *res, uint64_t *cur, uint64_t *max)
+{
+	size_t nvals = n >= 1 && !is_value_word(w[n - 1]) ? n - 1 : n;
+	const char *why;
+
+	if (nvals < 3)
+		return proc_fail(err, lineno, NULL, "expected \"Name  soft  hard  [unit]\"", line);
+	why = parse_limit(w[nvals - 2], cur);
+	if (why)
+		return proc_fail(err, lineno, "soft limit", why, w[nvals - 2]);
+	why = parse_limit(w[nvals - 1], max);
+	if (why)
+		return proc_fail(err, lineno, "hard limit", why, w[nvals - 1]);
+	/* No name ends in a number: a third value means a broken row. */
+	if (is_value_word(w[nvals - 3]))
+		return proc_fail(err, lineno, NULL, "too many values", line);
+	*res = find_limit(w, nvals - 2);
+	return 0;
+}
+
+int proc_limits_parse(const char *buf, size_t len, struct proc_limits *l, struct proc_err *err)
 {
 	struct proc_span line, w[MAX_WORDS];
-	char ex[PROC_EXCERPT_MAX + 4];
 	struct proc_lines it;
 	unsigned seen = 0;
 	bool too_many;
 
 	memset(l, 0, sizeof(*l));
-	proc_error_reset(err);
+	proc_err_reset(err);
 	proc_lines_init(&it, buf, len);
 	if (!proc_next_line(&it, &line))
-		return proc_fail(err, 0, "empty file");
+		return proc_fail(err, 0, NULL, "empty file", PROC_NO_TEXT);
 	do {
-		size_t n, nvals, col;
-		const char *why;
 		uint64_t cur, max;
-		int r;
+		size_t n;
+		int r = -1, ret;
 
-		if (proc_has_nul(line, &col))
-			return proc_fail(err, it.lineno, "NUL byte at column %zu", col);
+		ret = proc_refuse_nul(err, it.lineno, line);
+		if (ret)
+			return ret;
 		n = split_words(line, w, MAX_WORDS, &too_many);
 		if (it.lineno == 1) {
-			int ret = check_header(w, too_many ? 0 : n, it.lineno, err);
-
+			ret = check_header(w, too_many ? 0 : n, it.lineno, err);
 			if (ret)
 				return ret;
 			continue;
 		}
-		proc_excerpt(line, ex);
 		if (too_many)
-			return proc_fail(err, it.lineno, "too many words: \"%s\"", ex);
-		/* name..., soft, hard[, unit] */
-		nvals = n >= 1 && !is_value_word(w[n - 1]) ? n - 1 : n;
-		if (nvals < 3)
-			return proc_fail(err, it.lineno, "expected \"Name  soft  hard  [unit]\": \"%s\"", ex);
-		why = parse_limit(w[nvals - 2], &cur);
-		if (why)
-			return proc_fail(err, it.lineno, "soft limit: %s: \"%s\"", why, ex);
-		why = parse_limit(w[nvals - 1], &max);
-		if (why)
-			return proc_fail(err, it.lineno, "hard limit: %s: \"%s\"", why, ex);
-		/* No name ends in a number: a third value means a broken row. */
-		if (is_value_word(w[nvals - 3]))
-			return proc_fail(err, it.lineno, "too many values: \"%s\"", ex);
-		r = find_limit(w, nvals - 2);
+			return proc_fail(err, it.lineno, NULL, "too many words", line);
+		ret = parse_row(w, n, line, it.lineno, err, &r, &cur, &max);
+		if (ret)
+			return ret;
 		if (r < 0)
 			continue; /* a limit newer than us */
 		if (seen & (1U << r))
-			return proc_fail(err, it.lineno, "%s: repeated row", limit_names[r]);
+			return proc_fail(err, it.lineno, limit_names[r], "repeated row", PROC_NO_TEXT);
 		seen |= 1U << r;
 		l->lim[r].cur = cur;
 		l->lim[r].max = max;
@@ -172,6 +172,6 @@ int proc_limits_parse(const char *buf, size_t len, struct proc_limits *l, struct
 
 	for (int r = 0; r < PROC_LIMITS_NR; r++)
 		if (!(seen & (1U << r)))
-			return proc_fail(err, 0, "%s: missing", limit_names[r]);
+			return proc_fail(err, 0, limit_names[r], "missing", PROC_NO_TEXT);
 	return 0;
 }

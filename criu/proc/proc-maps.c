@@ -1,8 +1,8 @@
 /*
  * /proc/PID/maps parser (see proc-maps.h).
  *
- * Each line is walked field by field with a cursor that never leaves the
- * line; the five leading fields are separated by exactly one space, as the
+ * Each line is walked field by field with the shared tokenizer of
+ * proc-text.c, which never leaves the line; the five leading fields are separated by exactly one space, as the
  * kernel prints them, and each is checked strictly (digits of the right base,
  * no overflow, the permission letters at their places). What follows the
  * inode is padding and then the name, which runs to the end of the line.
@@ -13,7 +13,7 @@
 #include "proc/proc-maps.h"
 #include "util/util.h"
 
-/* Field numbers as in proc(5), for error messages. */
+/* Field numbers as in proc(5). */
 enum {
 	F_RANGE = 1,
 	F_PERMS,
@@ -23,14 +23,15 @@ enum {
 	F_PATH,
 };
 
+/* How struct proc_err names each field. */
 /* clang-format off */
 static const char *const field_names[] = {
-	[F_RANGE] = "address range",
-	[F_PERMS] = "permissions",
-	[F_OFFSET] = "offset",
-	[F_DEV] = "major:minor",
-	[F_INODE] = "inode",
-	[F_PATH] = "path",
+	[F_RANGE] = "field 1 (address range)",
+	[F_PERMS] = "field 2 (permissions)",
+	[F_OFFSET] = "field 3 (offset)",
+	[F_DEV] = "field 4 (major:minor)",
+	[F_INODE] = "field 5 (inode)",
+	[F_PATH] = "field 6 (path)",
 };
 
 static const struct {
@@ -71,17 +72,12 @@ const char *proc_vma_kind_name(enum proc_vma_kind kind)
 
 struct line_ctx {
 	unsigned lineno;
-	struct proc_parse_error *err;
+	struct proc_err *err;
 };
 
-/* "field N (name): [part: ]why: "excerpt"" */
 static int fail_part(const struct line_ctx *ctx, int field, const char *part, const char *why, struct proc_span v)
 {
-	char ex[PROC_EXCERPT_MAX + 4];
-
-	proc_excerpt(v, ex);
-	return proc_fail(ctx->err, ctx->lineno, "field %d (%s): %s%s%s: \"%s\"", field, field_names[field],
-			 part ? part : "", part ? ": " : "", why, ex);
+	return proc_fail_part(ctx->err, ctx->lineno, field_names[field], part, why, v);
 }
 
 static int fail_field(const struct line_ctx *ctx, int field, const char *why, struct proc_span v)
@@ -89,16 +85,13 @@ static int fail_field(const struct line_ctx *ctx, int field, const char *why, st
 	return fail_part(ctx, field, NULL, why, v);
 }
 
-/* Takes the text up to the next space (the space is consumed); false when
- * the line ends first, with the rest of the line in *f. */
-static bool take_until_space(struct proc_span *rest, struct proc_span *f)
+/* Takes the next field, or fails with `field` missing: the first five are
+ * separated by exactly one space. */
+static int next(const struct line_ctx *ctx, struct proc_fields *c, int field, struct proc_span *f)
 {
-	if (proc_split(rest, ' ', f))
-		return true;
-	*f = *rest;
-	rest->s += rest->len;
-	rest->len = 0;
-	return false;
+	if (!proc_next_field(c, f))
+		return fail_field(ctx, field, "missing", PROC_NO_TEXT);
+	return 0;
 }
 
 static int parse_range(const struct line_ctx *ctx, struct proc_span f, struct proc_maps_entry *e)
@@ -138,34 +131,23 @@ static int parse_dev(const struct line_ctx *ctx, struct proc_span f, struct proc
 {
 	struct proc_span major, minor = f;
 	const char *why;
-	uint64_t v;
 
 	if (!proc_split(&minor, ':', &major))
 		return fail_field(ctx, F_DEV, "missing ':'", f);
-	why = proc_parse_uint(major, 16, UINT32_MAX, &v);
+	why = proc_parse_u32(major, 16, &e->dev_major);
 	if (why)
 		return fail_part(ctx, F_DEV, "major", why, f);
-	e->dev_major = (uint32_t)v;
-	why = proc_parse_uint(minor, 16, UINT32_MAX, &v);
+	why = proc_parse_u32(minor, 16, &e->dev_minor);
 	if (why)
 		return fail_part(ctx, F_DEV, "minor", why, f);
-	e->dev_minor = (uint32_t)v;
 	return 0;
-}
-
-static bool has_prefix(struct proc_span v, const char *p)
-{
-	size_t n = strlen(p);
-
-	return v.len >= n && !memcmp(v.s, p, n);
 }
 
 /* Sorts the name (everything after the padding) into kind/path/deleted. */
 static void classify_name(struct proc_span name, struct proc_maps_entry *e)
 {
-	static const char anon[] = "[anon:", shmem[] = "[anon_shmem:";
 	size_t slen = strlen(DELETED_SUFFIX);
-	struct proc_span inner;
+	struct proc_span inner = name;
 
 	e->kind = PROC_VMA_ANON;
 	if (!name.len) {
@@ -177,13 +159,12 @@ static void classify_name(struct proc_span name, struct proc_maps_entry *e)
 		for (size_t i = 0; i < ARRAY_SIZE(special_names); i++)
 			if (proc_span_eq(name, special_names[i].name))
 				e->kind = special_names[i].kind;
-		if (e->kind == PROC_VMA_SPECIAL && has_prefix(name, anon)) {
+		inner.len--; /* the ']' */
+		if (e->kind == PROC_VMA_SPECIAL && proc_skip_prefix(&inner, "[anon:")) {
 			e->kind = PROC_VMA_ANON_NAMED;
-			inner = (struct proc_span){name.s + strlen(anon), name.len - strlen(anon) - 1};
 			e->anon_name = proc_span_dup(inner);
-		} else if (e->kind == PROC_VMA_SPECIAL && has_prefix(name, shmem)) {
+		} else if (e->kind == PROC_VMA_SPECIAL && proc_skip_prefix(&inner, "[anon_shmem:")) {
 			e->kind = PROC_VMA_SHMEM_NAMED;
-			inner = (struct proc_span){name.s + strlen(shmem), name.len - strlen(shmem) - 1};
 			e->anon_name = proc_span_dup(inner);
 		}
 		e->path = proc_span_dup(name);
@@ -197,58 +178,60 @@ static void classify_name(struct proc_span name, struct proc_maps_entry *e)
 	e->path = proc_span_dup(name);
 }
 
-/* Parses one non-empty line (without its '\n') into e. */
+/* Parses one non-empty line (without its '\n') into e, field by field. */
 static int parse_line(const struct line_ctx *ctx, struct proc_span line, struct proc_maps_entry *e)
 {
-	struct proc_span rest = line, f;
+	struct proc_fields c;
+	struct proc_span f;
 	const char *why;
-	size_t col;
 	int ret;
 
-	if (proc_has_nul(line, &col))
-		return proc_fail(ctx->err, ctx->lineno, "NUL byte at column %zu", col);
+	ret = proc_refuse_nul(ctx->err, ctx->lineno, line);
+	if (ret)
+		return ret;
+	proc_fields_init(&c, line, ' ');
 
 	/* (1) start-end */
-	if (!take_until_space(&rest, &f))
-		return proc_fail(ctx->err, ctx->lineno, "field %d (%s): missing", F_PERMS, field_names[F_PERMS]);
-	ret = parse_range(ctx, f, e);
+	ret = next(ctx, &c, F_RANGE, &f);
+	if (!ret)
+		ret = parse_range(ctx, f, e);
 	if (ret)
 		return ret;
 
 	/* (2) permissions */
-	if (!take_until_space(&rest, &f))
-		return proc_fail(ctx->err, ctx->lineno, "field %d (%s): missing", F_OFFSET, field_names[F_OFFSET]);
-	ret = parse_perms(ctx, f, e);
+	ret = next(ctx, &c, F_PERMS, &f);
+	if (!ret)
+		ret = parse_perms(ctx, f, e);
 	if (ret)
 		return ret;
 
 	/* (3) offset in the file */
-	if (!take_until_space(&rest, &f))
-		return proc_fail(ctx->err, ctx->lineno, "field %d (%s): missing", F_DEV, field_names[F_DEV]);
+	ret = next(ctx, &c, F_OFFSET, &f);
+	if (ret)
+		return ret;
 	why = proc_parse_uint(f, 16, UINT64_MAX, &e->pgoff);
 	if (why)
 		return fail_field(ctx, F_OFFSET, why, f);
 
 	/* (4) device of the file */
-	if (!take_until_space(&rest, &f))
-		return proc_fail(ctx->err, ctx->lineno, "field %d (%s): missing", F_INODE, field_names[F_INODE]);
-	ret = parse_dev(ctx, f, e);
+	ret = next(ctx, &c, F_DEV, &f);
+	if (!ret)
+		ret = parse_dev(ctx, f, e);
 	if (ret)
 		return ret;
 
 	/* (5) inode; the kernel prints a space after it even without a name,
 	 * but accept a line that ends right here too. */
-	take_until_space(&rest, &f);
+	ret = next(ctx, &c, F_INODE, &f);
+	if (ret)
+		return ret;
 	why = proc_parse_uint(f, 10, UINT64_MAX, &e->ino);
 	if (why)
 		return fail_field(ctx, F_INODE, why, f);
 
 	/* (6) padding, then the name up to the end of the line. */
-	while (rest.len && rest.s[0] == ' ') {
-		rest.s++;
-		rest.len--;
-	}
-	classify_name(rest, e);
+	proc_skip_spaces(&c.rest);
+	classify_name(c.rest, e);
 	return 0;
 }
 
@@ -268,13 +251,13 @@ static void maps_append(struct proc_maps *m, const struct proc_maps_entry *e)
 	m->entries[m->nr++] = *e;
 }
 
-int proc_maps_parse(const char *buf, size_t len, struct proc_maps *m, struct proc_parse_error *err)
+int proc_maps_parse(const char *buf, size_t len, struct proc_maps *m, struct proc_err *err)
 {
 	struct line_ctx ctx = {.err = err};
 	struct proc_lines it;
 	struct proc_span line;
 
-	proc_error_reset(err);
+	proc_err_reset(err);
 	proc_lines_init(&it, buf, len);
 	while (proc_next_line(&it, &line)) {
 		struct proc_maps_entry e = {0};
@@ -282,7 +265,7 @@ int proc_maps_parse(const char *buf, size_t len, struct proc_maps *m, struct pro
 
 		ctx.lineno = it.lineno;
 		if (!line.len)
-			return proc_fail(err, ctx.lineno, "empty line");
+			return proc_fail(err, ctx.lineno, NULL, "empty line", PROC_NO_TEXT);
 		ret = parse_line(&ctx, line, &e);
 		if (ret) {
 			entry_free(&e);

@@ -92,15 +92,12 @@ const char *proc_status_key_name(enum proc_status_key key)
 struct value_ctx {
 	unsigned lineno;
 	const char *key;
-	struct proc_parse_error *err;
+	struct proc_err *err;
 };
 
 static int fail_value(const struct value_ctx *c, const char *why, struct proc_span v)
 {
-	char ex[PROC_EXCERPT_MAX + 4];
-
-	proc_excerpt(v, ex);
-	return proc_fail(c->err, c->lineno, "%s: %s: \"%s\"", c->key, why, ex);
+	return proc_fail(c->err, c->lineno, c->key, why, v);
 }
 
 /*
@@ -212,14 +209,12 @@ static int parse_sigq(const struct value_ctx *c, struct proc_span v, struct proc
 {
 	struct proc_span queued, limit = v;
 	const char *why;
-	uint64_t n;
 
 	if (!proc_split(&limit, '/', &queued))
 		return fail_value(c, "expected \"queued/limit\"", v);
-	why = proc_parse_uint(queued, 10, UINT32_MAX, &n);
+	why = proc_parse_u32(queued, 10, &st->sigq_queued);
 	if (why)
 		return fail_value(c, why, queued);
-	st->sigq_queued = (uint32_t)n;
 	why = proc_parse_uint(limit, 10, UINT64_MAX, &st->sigq_limit);
 	if (why)
 		return fail_value(c, why, limit);
@@ -245,10 +240,8 @@ static int parse_value(const struct value_ctx *c, const struct key_desc *k, stru
 	if (k->shape == V_IDLIST && !v.len)
 		return 0;
 	/* Every other value starts with a tab. */
-	if (!v.len || v.s[0] != '\t')
+	if (!proc_skip_char(&v, '\t'))
 		return fail_value(c, "expected a tab after the ':'", v);
-	v.s++;
-	v.len--;
 
 	switch (k->shape) {
 	case V_NAME:
@@ -310,34 +303,31 @@ static int find_key(struct proc_span key)
 	return -1;
 }
 
-int proc_status_parse(const char *buf, size_t len, struct proc_status *st, struct proc_parse_error *err)
+int proc_status_parse(const char *buf, size_t len, struct proc_status *st, struct proc_err *err)
 {
 	struct proc_lines it;
 	struct proc_span line;
 	uint64_t missing;
 
 	memset(st, 0, sizeof(*st));
-	proc_error_reset(err);
+	proc_err_reset(err);
 	proc_lines_init(&it, buf, len);
 	while (proc_next_line(&it, &line)) {
 		struct value_ctx c = {.lineno = it.lineno, .err = err};
-		struct proc_span key, v = line;
-		char ex[PROC_EXCERPT_MAX + 4];
-		size_t col;
+		struct proc_span key, v;
 		int k, ret;
 
-		if (proc_has_nul(line, &col))
-			return proc_fail(err, it.lineno, "NUL byte at column %zu", col);
-		if (!proc_split(&v, ':', &key) || !key.len) {
-			proc_excerpt(line, ex);
-			return proc_fail(err, it.lineno, "expected \"Key:\\tvalue\": \"%s\"", ex);
-		}
+		ret = proc_refuse_nul(err, it.lineno, line);
+		if (ret)
+			return ret;
+		if (!proc_key_value(line, &key, &v))
+			return proc_fail(err, it.lineno, NULL, "expected \"Key:\\tvalue\"", line);
 		k = find_key(key);
 		if (k < 0)
 			continue; /* not ours */
 		c.key = keys[k].key;
 		if (st->seen & PS_BIT(k))
-			return proc_fail(err, it.lineno, "%s: repeated key", c.key);
+			return proc_fail(err, it.lineno, c.key, "repeated key", PROC_NO_TEXT);
 		st->seen |= PS_BIT(k);
 		ret = parse_value(&c, &keys[k], v, st);
 		if (ret)
@@ -347,7 +337,7 @@ int proc_status_parse(const char *buf, size_t len, struct proc_status *st, struc
 	missing = PROC_STATUS_REQUIRED & ~st->seen;
 	for (int k = 0; missing && k < PS_NR_KEYS; k++)
 		if (missing & PS_BIT(k))
-			return proc_fail(err, 0, "%s: missing", keys[k].key);
+			return proc_fail(err, 0, keys[k].key, "missing", PROC_NO_TEXT);
 	return 0;
 }
 

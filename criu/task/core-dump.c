@@ -309,7 +309,7 @@ static int read_small_file(pid_t pid, const char *name, char *buf, size_t size)
 /* The POSIX timers, with the thread each SIGEV_THREAD_ID one names. */
 static int read_ptimers(struct td_proc *p, struct process_state *ps)
 {
-	struct proc_parse_error perr;
+	struct proc_err perr;
 	_cleanup_free_ char *text = NULL;
 	char path[64];
 	size_t len;
@@ -325,7 +325,7 @@ static int read_ptimers(struct td_proc *p, struct process_state *ps)
 	}
 	ret = proc_timers_parse(text, len, &ps->ptimers, &perr);
 	if (ret) {
-		pr_err("%s: line %u: %s\n", path, perr.line, perr.msg);
+		pr_err("%s: %s\n", path, proc_err_msg(&perr).s);
 		return ret;
 	}
 	ps->ptimer_val = xzalloc((ps->ptimers.nr + 1) * sizeof(*ps->ptimer_val));
@@ -362,7 +362,7 @@ static int read_ptimers(struct td_proc *p, struct process_state *ps)
 
 static int read_process(struct td_proc *p, struct process_state *ps)
 {
-	struct proc_parse_error perr;
+	struct proc_err perr;
 	_cleanup_free_ char *limits = NULL;
 	char path[64], buf[64], *end;
 	size_t len;
@@ -376,7 +376,7 @@ static int read_process(struct td_proc *p, struct process_state *ps)
 	}
 	ret = proc_limits_parse(limits, len, &ps->limits, &perr);
 	if (ret < 0) {
-		pr_err("%s: line %u: %s\n", path, perr.line, perr.msg);
+		pr_err("%s: %s\n", path, proc_err_msg(&perr).s);
 		return ret;
 	}
 	ret = read_small_file(p->pid, "personality", buf, sizeof(buf));

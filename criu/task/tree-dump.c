@@ -99,7 +99,7 @@ pid_t td_vpid(const struct td_ctx *c, pid_t real)
 
 int td_read_status(pid_t pid, pid_t tid, struct proc_status *st)
 {
-	struct proc_parse_error perr;
+	struct proc_err perr;
 	_cleanup_free_ char *buf = NULL;
 	char path[96];
 	size_t len;
@@ -116,7 +116,7 @@ int td_read_status(pid_t pid, pid_t tid, struct proc_status *st)
 	}
 	ret = proc_status_parse(buf, len, st, &perr);
 	if (ret < 0)
-		pr_err("%s: line %u: %s\n", path, perr.line, perr.msg);
+		pr_err("%s: %s\n", path, proc_err_msg(&perr).s);
 	return ret;
 }
 

@@ -1,3 +1,8 @@
+/*
+ * Open addressing with linear probing (see hashmap.h). A slot's hash is
+ * never 0, so 0 marks an empty slot; the table doubles before it is 3/4
+ * full, so a probe always ends at an empty slot.
+ */
 #include <string.h>
 
 #include "util/hashmap.h"
@@ -66,8 +71,8 @@ static void grow(struct hmap *m)
 	for (size_t i = 0; i < oldcap; i++) {
 		if (!old[i].hash)
 			continue;
-		struct hmap_slot *s = find_slot(m, old[i].hash, old[i].ikey, old[i].skey,
-						old[i].skey ? strlen(old[i].skey) : 0);
+		struct hmap_slot *s =
+			find_slot(m, old[i].hash, old[i].ikey, old[i].skey, old[i].skey ? strlen(old[i].skey) : 0);
 		*s = old[i];
 	}
 	free(old);
@@ -75,13 +80,17 @@ static void grow(struct hmap *m)
 
 static void *put(struct hmap *m, uint64_t hash, uint64_t ikey, const char *skey, void *val)
 {
-	struct hmap_slot *s;
+	size_t slen = skey ? strlen(skey) : 0;
+	struct hmap_slot *s = m->cap ? find_slot(m, hash, ikey, skey, slen) : NULL;
 	void *prev;
 
-	if ((m->len + 1) * 4 >= m->cap * 3)
-		grow(m);
-	s = find_slot(m, hash, ikey, skey, skey ? strlen(skey) : 0);
-	if (!s->hash) {
+	/* A new key: grow first, so the table stays under 3/4 full. A key
+	 * already in the map is replaced where it is (a walk may be on). */
+	if (!s || !s->hash) {
+		if ((m->len + 1) * 4 >= m->cap * 3) {
+			grow(m);
+			s = find_slot(m, hash, ikey, skey, slen);
+		}
 		s->hash = hash;
 		s->ikey = ikey;
 		s->skey = skey;
@@ -120,4 +129,24 @@ void *hmap_get_strn(const struct hmap *m, const char *key, size_t len)
 void *hmap_get_str(const struct hmap *m, const char *key)
 {
 	return hmap_get_strn(m, key, strlen(key));
+}
+
+size_t hmap_len(const struct hmap *m)
+{
+	return m->len;
+}
+
+bool hmap_next(const struct hmap *m, struct hmap_iter *it)
+{
+	while (it->next < m->cap) {
+		const struct hmap_slot *s = &m->slots[it->next++];
+
+		if (!s->hash)
+			continue;
+		it->ikey = s->ikey;
+		it->skey = s->skey;
+		it->val = s->val;
+		return true;
+	}
+	return false;
 }

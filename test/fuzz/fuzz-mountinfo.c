@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz-proc.h"
 #include "proc/mountinfo.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -14,8 +15,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mountinfo_table t = {0};
-	struct mountinfo_error err;
-	char *copy;
+	struct proc_err err;
+	char *copy, *out;
 
 	/* An exact-size copy, so ASan sees any read past `size`. */
 	copy = malloc(size ? size : 1);
@@ -25,8 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(copy, data, size);
 
 	if (mountinfo_parse(copy, size, &t, &err) < 0) {
-		/* The message is always a terminated string. */
-		if (!memchr(err.msg, '\0', sizeof(err.msg)) || !err.line)
+		/* The error is well-formed and names its line. */
+		if (!fuzz_err_ok(&err) || !err.line)
 			abort();
 	}
 	for (size_t i = 0; i < t.nr; i++) {
@@ -41,11 +42,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	mountinfo_table_free(&t);
 
-	/* The unescaper on its own, over the input as one C string. */
-	copy = realloc(copy, size + 1);
-	if (copy) {
-		copy[size] = '\0';
-		(void)mountinfo_unescape(copy);
+	/* The shared unescaper on its own, over the whole input. */
+	out = malloc(size + 1);
+	if (out) {
+		size_t bad;
+
+		if (!proc_unescape_octal(out, (struct proc_span){copy, size}, &bad) && strlen(out) > size)
+			abort();
+		free(out);
 	}
 	free(copy);
 	return 0;

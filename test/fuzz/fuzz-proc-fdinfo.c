@@ -10,12 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz-proc.h"
 #include "proc/fdinfo-anon.h"
 #include "proc/proc-fdinfo.h"
 
 static void kinds(const struct proc_fdinfo *fi)
 {
-	struct proc_parse_error err;
+	struct proc_err err;
 	struct fdinfo_eventfd e;
 	struct fdinfo_timerfd t;
 	struct fdinfo_epoll_tfd *tfds;
@@ -23,16 +24,17 @@ static void kinds(const struct proc_fdinfo *fi)
 	uint64_t mask;
 	size_t n;
 
-	if (fdinfo_eventfd(fi, &e, &err) < 0 && !memchr(err.msg, '\0', sizeof(err.msg)))
+	if (fdinfo_eventfd(fi, &e, &err) < 0 && !fuzz_err_ok(&err))
 		abort();
-	if (fdinfo_signalfd(fi, &mask, &err) < 0 && !memchr(err.msg, '\0', sizeof(err.msg)))
+	if (fdinfo_signalfd(fi, &mask, &err) < 0 && !fuzz_err_ok(&err))
 		abort();
-	if (fdinfo_timerfd(fi, &t, &err) < 0 && !memchr(err.msg, '\0', sizeof(err.msg)))
+	if (fdinfo_timerfd(fi, &t, &err) < 0 && !fuzz_err_ok(&err))
 		abort();
-	if (fdinfo_epoll(fi, &tfds, &n, &err) < 0 && (tfds || n))
+	/* a bad epoll or inotify line is named by its number */
+	if (fdinfo_epoll(fi, &tfds, &n, &err) < 0 && (tfds || n || !fuzz_err_ok(&err) || !err.line))
 		abort();
 	free(tfds);
-	if (fdinfo_inotify(fi, &wds, &n, &err) < 0 && (wds || n))
+	if (fdinfo_inotify(fi, &wds, &n, &err) < 0 && (wds || n || !fuzz_err_ok(&err) || !err.line))
 		abort();
 	for (size_t i = 0; i < n; i++)
 		if (wds[i].wd < 1 || wds[i].fh_bytes > FDINFO_FH_MAX)
@@ -46,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const ours[] = {"pos:", "flags:", "mnt_id:", "ino:"};
 	struct proc_fdinfo fi;
-	struct proc_parse_error err;
+	struct proc_err err;
 	char *copy;
 	int ret;
 
@@ -56,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size)
 		memcpy(copy, data, size);
 	ret = proc_fdinfo_parse(copy, size, &fi, &err);
-	if (ret < 0 && !memchr(err.msg, '\0', sizeof(err.msg)))
+	if (ret < 0 && !fuzz_err_ok(&err))
 		abort();
 	for (size_t i = 0; ret == 0 && i < fi.nr_lines; i++)
 		for (size_t k = 0; k < sizeof(ours) / sizeof(ours[0]); k++)

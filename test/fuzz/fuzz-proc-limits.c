@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz-proc.h"
 #include "proc/proc-limits.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -14,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct proc_limits l;
-	struct proc_parse_error err;
+	struct proc_err err;
 	char *copy;
 
 	copy = malloc(size ? size : 1);
@@ -22,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (size)
 		memcpy(copy, data, size);
-	if (proc_limits_parse(copy, size, &l, &err) < 0 && !memchr(err.msg, '\0', sizeof(err.msg)))
+	if (proc_limits_parse(copy, size, &l, &err) < 0 && !fuzz_err_ok(&err))
 		abort();
 	free(copy);
 	return 0;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz-proc.h"
 #include "proc/proc-maps.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -15,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct proc_maps m = {0};
-	struct proc_parse_error err;
+	struct proc_err err;
 	char *copy;
 
 	/* An exact-size copy, so ASan sees any read past `size`. */
@@ -24,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (size)
 		memcpy(copy, data, size);
-	if (proc_maps_parse(copy, size, &m, &err) < 0 && (!memchr(err.msg, '\0', sizeof(err.msg)) || !err.line))
+	if (proc_maps_parse(copy, size, &m, &err) < 0 && (!fuzz_err_ok(&err) || !err.line))
 		abort();
 	for (size_t i = 0; i < m.nr; i++) {
 		const struct proc_maps_entry *e = &m.entries[i];

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz-proc.h"
 #include "proc/proc-status.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -15,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct proc_status st;
-	struct proc_parse_error err;
+	struct proc_err err;
 	char *copy;
 	int ret;
 
@@ -25,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size)
 		memcpy(copy, data, size);
 	ret = proc_status_parse(copy, size, &st, &err);
-	if (ret < 0 && !memchr(err.msg, '\0', sizeof(err.msg)))
+	if (ret < 0 && !fuzz_err_ok(&err))
 		abort();
 	if (ret == 0) {
 		if ((st.seen & PROC_STATUS_REQUIRED) != PROC_STATUS_REQUIRED || !st.name)

@@ -1,7 +1,7 @@
 /*
- * Unit tests for the kind-specific fdinfo parsers (criu/fdinfo-anon.c):
+ * Unit tests for the kind-specific fdinfo parsers (criu/proc/fdinfo-anon.c):
  * eventfd, signalfd, timerfd and epoll fixtures captured from a process,
- * exact values; malformed lines refused with a message.
+ * exact values; malformed lines refused with the line number and the field.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -13,7 +13,7 @@
 
 static int parse_fixture(const char *name, struct proc_fdinfo *fi)
 {
-	struct proc_parse_error err = {0};
+	struct proc_err err = {0};
 	size_t len;
 	char *buf = unit_slurp(name, &len);
 	int ret;
@@ -38,7 +38,7 @@ static int test_eventfd(void)
 {
 	struct proc_fdinfo fi;
 	struct fdinfo_eventfd e;
-	struct proc_parse_error err = {0};
+	struct proc_err err = {0};
 
 	CHECK(!parse_fixture(PROC_FIXTURES "eventfd.fdinfo", &fi));
 	CHECK(!fdinfo_eventfd(&fi, &e, &err) && e.count == 7 && !e.semaphore);
@@ -47,10 +47,16 @@ static int test_eventfd(void)
 	CHECK(!fdinfo_eventfd(&fi, &e, &err) && e.count == 0xfffffffffffffffeULL && e.semaphore);
 	proc_fdinfo_free(&fi);
 	CHECK(!parse_text("eventfd-count: zz\n", &fi));
-	CHECK(fdinfo_eventfd(&fi, &e, &err) == -EINVAL && strstr(err.msg, "not a number"));
+	CHECK(fdinfo_eventfd(&fi, &e, &err) == -EINVAL && err.line == 5);
+	CHECK_ERR_MSG(err, "line 5: eventfd-count: expected hex digits: \"zz\"");
+	proc_fdinfo_free(&fi);
+	/* the kernel prints 0 or 1 */
+	CHECK(!parse_text("eventfd-count: 0\neventfd-semaphore: 2\n", &fi));
+	CHECK(fdinfo_eventfd(&fi, &e, &err) == -EINVAL && err.line == 6);
 	proc_fdinfo_free(&fi);
 	CHECK(!parse_text("", &fi));
-	CHECK(fdinfo_eventfd(&fi, &e, &err) == -EINVAL && strstr(err.msg, "eventfd-count"));
+	CHECK(fdinfo_eventfd(&fi, &e, &err) == -EINVAL && err.line == 0);
+	CHECK_ERR_MSG(err, "eventfd-count: missing");
 	proc_fdinfo_free(&fi);
 	return 0;
 }
@@ -58,14 +64,15 @@ static int test_eventfd(void)
 static int test_signalfd(void)
 {
 	struct proc_fdinfo fi;
-	struct proc_parse_error err = {0};
+	struct proc_err err = {0};
 	uint64_t mask = 0;
 
 	CHECK(!parse_fixture(PROC_FIXTURES "signalfd.fdinfo", &fi));
 	CHECK(!fdinfo_signalfd(&fi, &mask, &err) && mask == 0x4200);
 	proc_fdinfo_free(&fi);
 	CHECK(!parse_text("sigmask:\t00000000000042x0\n", &fi));
-	CHECK(fdinfo_signalfd(&fi, &mask, &err) == -EINVAL);
+	CHECK(fdinfo_signalfd(&fi, &mask, &err) == -EINVAL && err.line == 5);
+	CHECK(strstr(ERR_MSG(err), "sigmask: expected hex digits"));
 	proc_fdinfo_free(&fi);
 	return 0;
 }
@@ -74,7 +81,7 @@ static int test_timerfd(void)
 {
 	struct proc_fdinfo fi;
 	struct fdinfo_timerfd t;
-	struct proc_parse_error err = {0};
+	struct proc_err err = {0};
 
 	CHECK(!parse_fixture(PROC_FIXTURES "timerfd.fdinfo", &fi));
 	CHECK(!fdinfo_timerfd(&fi, &t, &err));
@@ -83,10 +90,12 @@ static int test_timerfd(void)
 	proc_fdinfo_free(&fi);
 	CHECK(!parse_text("clockid: 0\nticks: 3\nsettime flags: 03\nit_value: (1, 2)\nit_interval: (0, 1000000000)\n",
 			  &fi));
-	CHECK(fdinfo_timerfd(&fi, &t, &err) == -EINVAL && strstr(err.msg, "nanoseconds"));
+	CHECK(fdinfo_timerfd(&fi, &t, &err) == -EINVAL && err.line == 9);
+	CHECK(strstr(ERR_MSG(err), "it_interval: nanoseconds: number out of range"));
 	proc_fdinfo_free(&fi);
 	CHECK(!parse_text("clockid: 0\nticks: 3\nsettime flags: 03\nit_value: 1, 2\nit_interval: (0, 0)\n", &fi));
-	CHECK(fdinfo_timerfd(&fi, &t, &err) == -EINVAL && strstr(err.msg, "it_value"));
+	CHECK(fdinfo_timerfd(&fi, &t, &err) == -EINVAL && err.line == 8);
+	CHECK(strstr(ERR_MSG(err), "it_value: expected (SEC, NSEC)"));
 	proc_fdinfo_free(&fi);
 	CHECK(!parse_text("clockid: 0\nticks: 3\nsettime flags: 01\nit_value: (1, 2)\nit_interval: (0, 5)\n", &fi));
 	CHECK(!fdinfo_timerfd(&fi, &t, &err) && t.ticks == 3 && t.settime_flags == 1 && t.vnsec == 2);
@@ -97,7 +106,7 @@ static int test_timerfd(void)
 static int test_epoll(void)
 {
 	struct proc_fdinfo fi;
-	struct proc_parse_error err = {0};
+	struct proc_err err = {0};
 	struct fdinfo_epoll_tfd *t = NULL;
 	size_t n = 0;
 
@@ -117,7 +126,8 @@ static int test_epoll(void)
 	CHECK(!fdinfo_epoll(&fi, &t, &n, &err) && n == 0 && !t);
 	proc_fdinfo_free(&fi);
 	CHECK(!parse_text("tfd: x events: 19\n", &fi));
-	CHECK(fdinfo_epoll(&fi, &t, &n, &err) == -EINVAL && !t && n == 0 && strstr(err.msg, "epoll line"));
+	CHECK(fdinfo_epoll(&fi, &t, &n, &err) == -EINVAL && !t && n == 0 && err.line == 5);
+	CHECK_ERR_MSG(err, "line 5: tfd: expected digits: \"x\"");
 	proc_fdinfo_free(&fi);
 	return 0;
 }
@@ -126,7 +136,7 @@ static int test_epoll(void)
 static int test_inotify(void)
 {
 	struct proc_fdinfo fi;
-	struct proc_parse_error err = {0};
+	struct proc_err err = {0};
 	struct fdinfo_inotify_wd *w;
 	size_t n;
 
@@ -143,29 +153,38 @@ static int test_inotify(void)
 	/* no watches */
 	CHECK(!parse_text("", &fi) && !fdinfo_inotify(&fi, &w, &n, &err) && n == 0 && !w);
 	proc_fdinfo_free(&fi);
+	/* the kernel ends a watch without a handle (a filesystem that can't
+	 * make one) with a space */
+	CHECK(!parse_text("inotify wd:3 ino:1 sdev:14 mask:fff ignored_mask:0 \n", &fi));
+	CHECK(!fdinfo_inotify(&fi, &w, &n, &err) && n == 1 && w[0].wd == 3 && w[0].fh_bytes == 0);
+	free(w);
+	proc_fdinfo_free(&fi);
 	/* an odd hex digit, a handle longer than it says, one too long, wd 0 */
-	static const char *const bad[] = {
-		"inotify wd:2 ino:1 sdev:0 mask:2 ignored_mask:0 fhandle-bytes:2 fhandle-type:1 f_handle:6g42\n",
-		"inotify wd:2 ino:1 sdev:0 mask:2 ignored_mask:0 fhandle-bytes:2 fhandle-type:1 f_handle:6e4211\n",
-		"inotify wd:2 ino:1 sdev:0 mask:2 ignored_mask:0 fhandle-bytes:81 fhandle-type:1 f_handle:00\n",
-		"inotify wd:0 ino:1 sdev:0 mask:2 ignored_mask:0\n",
-		"inotify wd:2 ino:zz sdev:0 mask:2 ignored_mask:0\n",
+	static const struct {
+		const char *line, *msg;
+	} bad[] = {
+		{"inotify wd:2 ino:1 sdev:0 mask:2 ignored_mask:0 fhandle-bytes:2 fhandle-type:1 f_handle:6g42\n",
+		 "line 5: f_handle: expected hex digits: \"6g\""},
+		{"inotify wd:2 ino:1 sdev:0 mask:2 ignored_mask:0 fhandle-bytes:2 fhandle-type:1 f_handle:6e4211\n",
+		 "line 5: f_handle: not as long as fhandle-bytes says: \"6e4211\""},
+		{"inotify wd:2 ino:1 sdev:0 mask:2 ignored_mask:0 fhandle-bytes:81 fhandle-type:1 f_handle:00\n",
+		 "line 5: fhandle-bytes: number out of range: \"81\""},
+		{"inotify wd:0 ino:1 sdev:0 mask:2 ignored_mask:0\n", "line 5: wd: number out of range: \"0\""},
+		{"inotify wd:2 ino:zz sdev:0 mask:2 ignored_mask:0\n", "line 5: ino: expected hex digits: \"zz\""},
+		{"inotify wd:2 ino:1 sdev:0 mask:2\n", "line 5: ignored_mask: missing"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		CHECK(!parse_text(bad[i], &fi));
-		CHECK(fdinfo_inotify(&fi, &w, &n, &err) == -EINVAL && !w && n == 0 && strstr(err.msg, "inotify"));
+		CHECK(!parse_text(bad[i].line, &fi));
+		CHECK(fdinfo_inotify(&fi, &w, &n, &err) == -EINVAL && !w && n == 0 && err.line == 5);
+		CHECK_ERR_MSG(err, bad[i].msg);
 		proc_fdinfo_free(&fi);
 	}
 	return 0;
 }
 
 static const struct unit_case cases[] = {
-	{"fdinfo_eventfd", test_eventfd},
-	{"fdinfo_signalfd", test_signalfd},
-	{"fdinfo_timerfd", test_timerfd},
-	{"fdinfo_epoll", test_epoll},
-	{"fdinfo_inotify", test_inotify},
-	{},
+	{"fdinfo_eventfd", test_eventfd}, {"fdinfo_signalfd", test_signalfd}, {"fdinfo_timerfd", test_timerfd},
+	{"fdinfo_epoll", test_epoll},	  {"fdinfo_inotify", test_inotify},   {},
 };
 
 int main(void)

@@ -23,7 +23,7 @@
 static int build_tree(const char *text, struct mount_tree *t)
 {
 	struct mountinfo_table table = {};
-	struct mountinfo_error err = {};
+	struct proc_err err = {};
 
 	if (mountinfo_parse(text, strlen(text), &table, &err)) {
 		mountinfo_table_free(&table);

@@ -1,42 +1,13 @@
-/* Unit tests for the /proc/PID/mountinfo parser (criu/mountinfo.c). */
-#include <dirent.h>
+/* Unit tests for the /proc/PID/mountinfo parser (criu/proc/mountinfo.c). */
 #include <errno.h>
 #include <stdint.h>
 #include <time.h>
 
-#include "unit.h"
+#include "unit-proc.h"
 #include "proc/mountinfo.h"
 
 #define FIXTURES   "test/unit/fixtures/mountinfo/"
 #define CORPUS_DIR "test/fuzz/corpus/mountinfo"
-
-/* Appends `s` with C-style escapes for everything that is not plain ASCII. */
-static void put_escaped(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '\\':
-			fputs("\\\\", f);
-			break;
-		case '"':
-			fputs("\\\"", f);
-			break;
-		case '\n':
-			fputs("\\n", f);
-			break;
-		case '\t':
-			fputs("\\t", f);
-			break;
-		default:
-			if (*p >= 0x20 && *p < 0x7f)
-				fputc(*p, f);
-			else
-				fprintf(f, "\\%03o", *p);
-		}
-	}
-	fputc('"', f);
-}
 
 /* The table as stable text, one line per entry with every field. */
 static char *dump_table(const struct mountinfo_table *t)
@@ -71,7 +42,7 @@ static char *dump_table(const struct mountinfo_table *t)
 	return out;
 }
 
-static int parse_str(const char *s, struct mountinfo_table *t, struct mountinfo_error *err)
+static int parse_str(const char *s, struct mountinfo_table *t, struct proc_err *err)
 {
 	return mountinfo_parse(s, strlen(s), t, err);
 }
@@ -81,7 +52,7 @@ static int check_fixture(const char *name)
 {
 	char path[256], golden[256];
 	struct mountinfo_table t = {0};
-	struct mountinfo_error err = {0};
+	struct proc_err err = {0};
 	size_t len;
 	char *buf, *dump;
 	int ret;
@@ -96,7 +67,7 @@ static int check_fixture(const char *name)
 	ret = mountinfo_parse(buf, len, &t, &err);
 	free(buf);
 	if (ret) {
-		snprintf(unit_fail_msg, sizeof(unit_fail_msg), "%s:%u: %s", path, err.line, err.msg);
+		snprintf(unit_fail_msg, sizeof(unit_fail_msg), "%.200s: %s", path, ERR_MSG(err));
 		mountinfo_table_free(&t);
 		return 1;
 	}
@@ -160,7 +131,7 @@ static int test_fixture_docker_fields(void)
 static int test_one_line_all_fields(void)
 {
 	struct mountinfo_table t = {0};
-	struct mountinfo_error err;
+	struct proc_err err;
 	const char *line = "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue\n";
 	struct mountinfo_entry *e;
 
@@ -203,7 +174,7 @@ static int test_limits(void)
 static int test_empty_input(void)
 {
 	struct mountinfo_table t = {0};
-	struct mountinfo_error err;
+	struct proc_err err;
 
 	CHECK(mountinfo_parse("", 0, &t, &err) == 0);
 	CHECK(t.nr == 0);
@@ -220,7 +191,7 @@ static int test_empty_input(void)
 static int test_newlines(void)
 {
 	struct mountinfo_table t = {0};
-	struct mountinfo_error err;
+	struct proc_err err;
 	const char *a = "1 0 0:1 / / rw - rootfs rootfs rw";
 	const char *b = "2 1 0:2 /x /y rw - tmpfs tmpfs rw";
 	char buf[256];
@@ -242,7 +213,7 @@ static int test_newlines(void)
 	snprintf(buf, sizeof(buf), "%s\n\n%s\n", a, b);
 	CHECK(parse_str(buf, &t, &err) == -EINVAL);
 	CHECK(err.line == 2);
-	CHECK(strstr(err.msg, "empty line"));
+	CHECK(strstr(ERR_MSG(err), "empty line"));
 	CHECK(t.nr == 1);
 	mountinfo_table_free(&t);
 
@@ -374,50 +345,6 @@ static int test_optional_fields(void)
 	return 0;
 }
 
-static int test_unescape(void)
-{
-	static const struct {
-		const char *in;
-		int ret;
-		const char *out;
-	} cases[] = {
-		{"", 0, ""},
-		{"/plain/path", 0, "/plain/path"},
-		{"a\\040b", 0, "a b"},
-		{"\\011\\012\\134\\040", 0, "\t\n\\ "},
-		{"x\\134040", 0, "x\\040"}, /* decoded once, not twice */
-		{"caf\\303\\251", 0, "caf\xc3\xa9"},
-		{"\\001\\377", 0, "\001\377"},
-		{"\\", -EINVAL, NULL},
-		{"\\1", -EINVAL, NULL},
-		{"a\\04", -EINVAL, NULL},
-		{"\\09", -EINVAL, NULL},
-		{"\\098", -EINVAL, NULL},
-		{"\\x41", -EINVAL, NULL},
-		{"\\n", -EINVAL, NULL},
-		{"\\400", -EINVAL, NULL},
-		{"\\777", -EINVAL, NULL},
-		{"\\000", -EINVAL, NULL},
-		{"ok\\040\\", -EINVAL, NULL},
-	};
-
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *s = strdup(cases[i].in);
-		int ret;
-
-		CHECK(s);
-		ret = mountinfo_unescape(s);
-		if (ret != cases[i].ret || (!ret && strcmp(s, cases[i].out))) {
-			snprintf(unit_fail_msg, sizeof(unit_fail_msg), "case %zu \"%s\": returned %d, expected %d", i,
-				 cases[i].in, ret, cases[i].ret);
-			free(s);
-			return 1;
-		}
-		free(s);
-	}
-	return 0;
-}
-
 /* Bad lines, each with the line number and a word the message must name. */
 static int test_errors(void)
 {
@@ -484,7 +411,7 @@ static int test_errors(void)
 		{"empty fstype", "1 2 0:1 / / rw -  s o\n", 0, 1, "field 9 (filesystem type): empty", 0},
 		{"double space before separator", "1 2 0:1 / / rw  - t s o\n", 0, 1, "field 7 (optional fields)", 0},
 		{"leading space", " 1 2 0:1 / / rw - t s o\n", 0, 1, "field 1 (mount ID): empty", 0},
-		{"NUL byte", "1 2 0:1 /\0x / rw - t s o\n", 25, 1, "NUL byte at column 10", 0},
+		{"NUL byte", "1 2 0:1 /\0x / rw - t s o\n", 25, 1, "column 10: NUL byte", 0},
 		{"empty line in the middle", "1 0 0:1 / / rw - t s o\n\n2 1 0:2 / /a rw - t s o\n", 0, 2, "empty line",
 		 1},
 		{"bad third line",
@@ -496,20 +423,19 @@ static int test_errors(void)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct mountinfo_table t = {0};
-		struct mountinfo_error err;
+		struct proc_err err;
 		size_t len = cases[i].len ? cases[i].len : strlen(cases[i].in);
 		int ret;
 
 		memset(&err, 0x55, sizeof(err));
 		ret = mountinfo_parse(cases[i].in, len, &t, &err);
-		if (ret != -EINVAL || err.line != cases[i].line || !memchr(err.msg, '\0', sizeof(err.msg)) ||
-		    !strstr(err.msg, cases[i].msg) || t.nr != cases[i].nr) {
+		if (ret != -EINVAL || err.line != cases[i].line || !proc_err_sane(&err) ||
+		    !strstr(ERR_MSG(err), cases[i].msg) || t.nr != cases[i].nr) {
 			snprintf(unit_fail_msg, sizeof(unit_fail_msg),
 				 "case \"%s\": ret=%d line=%u nr=%zu msg=\"%.160s\"; want -EINVAL line=%u nr=%zu "
 				 "msg~\"%s\"",
-				 cases[i].name, ret, err.line, t.nr,
-				 memchr(err.msg, '\0', sizeof(err.msg)) ? err.msg : "?", cases[i].line, cases[i].nr,
-				 cases[i].msg);
+				 cases[i].name, ret, err.line, t.nr, proc_err_sane(&err) ? ERR_MSG(err) : "?",
+				 cases[i].line, cases[i].nr, cases[i].msg);
 			mountinfo_table_free(&t);
 			return 1;
 		}
@@ -576,7 +502,7 @@ static int test_ten_thousand(void)
 {
 	const unsigned n = 10000;
 	struct mountinfo_table t = {0};
-	struct mountinfo_error err;
+	struct proc_err err;
 	struct timespec a, b;
 	char *buf = NULL;
 	size_t len = 0;
@@ -606,7 +532,7 @@ static int test_ten_thousand(void)
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	free(buf);
 	if (ret) {
-		snprintf(unit_fail_msg, sizeof(unit_fail_msg), "line %u: %s", err.line, err.msg);
+		snprintf(unit_fail_msg, sizeof(unit_fail_msg), "%s", ERR_MSG(err));
 		mountinfo_table_free(&t);
 		return 1;
 	}
@@ -624,38 +550,19 @@ static int test_ten_thousand(void)
 	return 0;
 }
 
+static int parse_for_replay(const char *buf, size_t len, struct proc_err *err)
+{
+	struct mountinfo_table t = {0};
+	int ret = mountinfo_parse(buf, len, &t, err);
+
+	mountinfo_table_free(&t);
+	return ret;
+}
+
 /* Every fuzz corpus file (seeds and crashes found) goes through the parser. */
 static int test_fuzz_corpus(void)
 {
-	DIR *d = opendir(CORPUS_DIR);
-	struct dirent *de;
-	unsigned files = 0;
-
-	if (!d) {
-		snprintf(unit_fail_msg, sizeof(unit_fail_msg), "can't open %s", CORPUS_DIR);
-		return 1;
-	}
-	while ((de = readdir(d))) {
-		struct mountinfo_table t = {0};
-		struct mountinfo_error err;
-		char path[512];
-		size_t len;
-		char *buf;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", CORPUS_DIR, de->d_name);
-		buf = unit_slurp(path, &len);
-		if (!buf)
-			continue;
-		(void)mountinfo_parse(buf, len, &t, &err);
-		mountinfo_table_free(&t);
-		free(buf);
-		files++;
-	}
-	closedir(d);
-	CHECK(files > 0);
-	return 0;
+	return replay_corpus(CORPUS_DIR, parse_for_replay);
 }
 
 static const struct unit_case cases[] = {
@@ -667,7 +574,6 @@ static const struct unit_case cases[] = {
 	{"mountinfo_empty_source_and_options", test_empty_source_and_options},
 	{"mountinfo_escapes_in_every_field", test_escapes_in_every_field},
 	{"mountinfo_optional_fields", test_optional_fields},
-	{"mountinfo_unescape", test_unescape},
 	{"mountinfo_errors", test_errors},
 	{"mountinfo_error_without_err", test_error_without_err},
 	{"mountinfo_append", test_append},

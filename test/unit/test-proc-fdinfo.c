@@ -1,9 +1,9 @@
 /*
- * Unit tests for the /proc/PID/fdinfo/FD parser (criu/proc-fdinfo.c) on
- * files captured from one process (a regular file, a deleted locked one, a
- * memfd, a pipe, eventfd, epoll, signalfd, inotify, timerfd) plus a
- * hand-made one, with golden files; bad values; corpus replay. Also the
- * strict integer helpers of criu/proc-text.c that every /proc parser uses.
+ * Unit tests for the /proc/PID/fdinfo/FD parser (criu/proc/proc-fdinfo.c)
+ * on files captured from one process (a regular file, a deleted locked one,
+ * a memfd, a pipe, eventfd, epoll, signalfd, inotify, timerfd) plus a
+ * hand-made one, with golden files; bad values; corpus replay. (The strict
+ * integer helpers every /proc parser uses are tested in test-proc-text.c.)
  * UNIT_UPDATE_GOLDEN=1 rewrites the golden files.
  */
 #include <errno.h>
@@ -49,7 +49,7 @@ static int test_fixtures(void)
 	CHECK(f);
 	for (size_t i = 0; i < ARRAY_SIZE(fixtures); i++) {
 		struct proc_fdinfo fi;
-		struct proc_parse_error err;
+		struct proc_err err;
 		char path[256], *buf, *dump;
 		size_t len;
 
@@ -84,7 +84,7 @@ static int test_fixtures(void)
 static int parse_fixture(const char *name, struct proc_fdinfo *fi)
 {
 	char path[256];
-	struct proc_parse_error err;
+	struct proc_err err;
 	size_t len;
 	char *buf;
 	int ret;
@@ -158,22 +158,22 @@ static int test_errors(void)
 		{"pos:\t0\nflags:\t00\nmnt_id:\t1\nino:\t-1\n", 0, 4, "ino: sign not allowed"},
 		{"pos:\t0\nflags:\t00\nmnt_id:\t1\nino:\t1\nino:\t1\n", 0, 5, "ino: repeated key"},
 		{"pos:\t0\n\nflags:\t00\n", 0, 2, "empty line"},
-		{"pos:\t0\nx\0y\n", 11, 2, "NUL byte at column 2"},
+		{"pos:\t0\nx\0y\n", 11, 2, "column 2: NUL byte"},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct proc_fdinfo fi;
-		struct proc_parse_error err;
+		struct proc_err err;
 		size_t len = cases[i].len ? cases[i].len : strlen(cases[i].in);
 		int ret;
 
 		memset(&err, 0x55, sizeof(err));
 		ret = proc_fdinfo_parse(cases[i].in, len, &fi, &err);
-		if (ret != -EINVAL || err.line != cases[i].line || !memchr(err.msg, '\0', sizeof(err.msg)) ||
-		    !strstr(err.msg, cases[i].msg)) {
+		if (ret != -EINVAL || err.line != cases[i].line || !proc_err_sane(&err) ||
+		    !strstr(ERR_MSG(err), cases[i].msg)) {
 			snprintf(unit_fail_msg, sizeof(unit_fail_msg),
 				 "case %zu: ret %d line %u msg \"%.160s\"; want %u \"%s\"", i, ret, err.line,
-				 memchr(err.msg, '\0', sizeof(err.msg)) ? err.msg : "?", cases[i].line, cases[i].msg);
+				 proc_err_sane(&err) ? ERR_MSG(err) : "?", cases[i].line, cases[i].msg);
 			proc_fdinfo_free(&fi);
 			return 1;
 		}
@@ -187,7 +187,7 @@ static int test_long(void)
 {
 	const size_t n = 20000;
 	struct proc_fdinfo fi;
-	struct proc_parse_error err;
+	struct proc_err err;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -210,77 +210,7 @@ static int test_long(void)
 	return 0;
 }
 
-static int test_text_integers(void)
-{
-	static const struct {
-		const char *in;
-		unsigned base;
-		uint64_t max;
-		const char *why; /* NULL: ok */
-		uint64_t out;
-	} u[] = {
-		{"0", 10, 0, NULL, 0},
-		{"1", 10, 0, "number out of range", 0},
-		{"9", 10, 8, "number out of range", 0},
-		{"8", 10, 8, NULL, 8},
-		{"18446744073709551615", 10, UINT64_MAX, NULL, UINT64_MAX},
-		{"18446744073709551616", 10, UINT64_MAX, "number out of range", 0},
-		{"ffffffffffffffff", 16, UINT64_MAX, NULL, UINT64_MAX},
-		{"FfFf", 16, 0xffff, NULL, 0xffff},
-		{"10000", 16, 0xffff, "number out of range", 0},
-		{"1777777777777777777777", 8, UINT64_MAX, NULL, UINT64_MAX},
-		{"2000000000000000000000", 8, UINT64_MAX, "number out of range", 0},
-		{"8", 8, UINT64_MAX, "expected octal digits", 0},
-		{"a", 10, UINT64_MAX, "expected digits", 0},
-		{"g", 16, UINT64_MAX, "expected hex digits", 0},
-		{"", 10, UINT64_MAX, "empty number", 0},
-		{"-0", 10, UINT64_MAX, "sign not allowed", 0},
-		{" 1", 10, UINT64_MAX, "expected digits", 0},
-		{"000000000000000000000000000001", 10, 1, NULL, 1},
-	};
-	static const struct {
-		const char *in;
-		int64_t min, max;
-		const char *why;
-		int64_t out;
-	} s[] = {
-		{"-9223372036854775808", INT64_MIN, INT64_MAX, NULL, INT64_MIN},
-		{"9223372036854775807", INT64_MIN, INT64_MAX, NULL, INT64_MAX},
-		{"-1", -1, 1, NULL, -1},
-		{"-2", -1, 1, "number out of range", 0},
-		{"2", -1, 1, "number out of range", 0},
-		{"-1", 0, 1, "sign not allowed", 0},
-		{"-0", -5, 5, NULL, 0},
-		{"1", -5, -2, "number out of range", 0},
-		{"-3", -5, -2, NULL, -3},
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(u); i++) {
-		struct proc_span v = {u[i].in, strlen(u[i].in)};
-		uint64_t out = 12345;
-		const char *why = proc_parse_uint(v, u[i].base, u[i].max, &out);
-
-		if (u[i].why ? !why || strcmp(why, u[i].why) : why || out != u[i].out) {
-			snprintf(unit_fail_msg, sizeof(unit_fail_msg), "uint case %zu \"%s\": %s", i, u[i].in,
-				 why ? why : "ok");
-			return 1;
-		}
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(s); i++) {
-		struct proc_span v = {s[i].in, strlen(s[i].in)};
-		int64_t out = 12345;
-		const char *why = proc_parse_int(v, s[i].min, s[i].max, &out);
-
-		if (s[i].why ? !why || strcmp(why, s[i].why) : why || out != s[i].out) {
-			snprintf(unit_fail_msg, sizeof(unit_fail_msg), "int case %zu \"%s\": %s", i, s[i].in,
-				 why ? why : "ok");
-			return 1;
-		}
-	}
-	return 0;
-}
-
-static int parse_for_replay(const char *buf, size_t len, struct proc_parse_error *err)
+static int parse_for_replay(const char *buf, size_t len, struct proc_err *err)
 {
 	struct proc_fdinfo fi;
 	int ret = proc_fdinfo_parse(buf, len, &fi, err);
@@ -295,13 +225,9 @@ static int test_fuzz_corpus(void)
 }
 
 static const struct unit_case cases[] = {
-	{"proc_fdinfo_fixtures", test_fixtures},
-	{"proc_fdinfo_fields", test_fields},
-	{"proc_fdinfo_errors", test_errors},
-	{"proc_fdinfo_long", test_long},
-	{"proc_text_integers", test_text_integers},
-	{"proc_fdinfo_fuzz_corpus", test_fuzz_corpus},
-	{},
+	{"proc_fdinfo_fixtures", test_fixtures},       {"proc_fdinfo_fields", test_fields},
+	{"proc_fdinfo_errors", test_errors},	       {"proc_fdinfo_long", test_long},
+	{"proc_fdinfo_fuzz_corpus", test_fuzz_corpus}, {},
 };
 
 UNIT_MAIN(cases)

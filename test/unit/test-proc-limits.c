@@ -1,5 +1,5 @@
 /*
- * Unit tests for the /proc/PID/limits parser (criu/proc-limits.c): files
+ * Unit tests for the /proc/PID/limits parser (criu/proc/proc-limits.c): files
  * captured on this machine and a hand-made one (rows out of order, a row
  * without units, a row from a newer kernel), golden files, bad rows, corpus
  * replay. UNIT_UPDATE_GOLDEN=1 rewrites the golden files.
@@ -40,7 +40,7 @@ static int check_fixture(const char *name)
 {
 	char path[256], golden[256];
 	struct proc_limits l;
-	struct proc_parse_error err;
+	struct proc_err err;
 	size_t len;
 	char *buf, *dump;
 	int ret;
@@ -86,7 +86,7 @@ static int test_edge(void)
 static int test_fields(void)
 {
 	struct proc_limits l;
-	struct proc_parse_error err;
+	struct proc_err err;
 	size_t len;
 	char *buf;
 	int ret;
@@ -115,7 +115,7 @@ static int test_fields(void)
 static int test_self(void)
 {
 	struct proc_limits l;
-	struct proc_parse_error err;
+	struct proc_err err;
 	size_t len;
 	char *buf = unit_slurp("/proc/self/limits", &len);
 	int ret;
@@ -188,7 +188,7 @@ static int test_errors(void)
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct proc_limits l;
-		struct proc_parse_error err;
+		struct proc_err err;
 		char *buf = build(cases[i].row, cases[i].line, cases[i].extra);
 		int ret;
 
@@ -196,11 +196,11 @@ static int test_errors(void)
 		memset(&err, 0x55, sizeof(err));
 		ret = proc_limits_parse(buf, strlen(buf), &l, &err);
 		free(buf);
-		if (ret != -EINVAL || err.line != cases[i].lineno || !memchr(err.msg, '\0', sizeof(err.msg)) ||
-		    !strstr(err.msg, cases[i].msg)) {
+		if (ret != -EINVAL || err.line != cases[i].lineno || !proc_err_sane(&err) ||
+		    !strstr(ERR_MSG(err), cases[i].msg)) {
 			snprintf(unit_fail_msg, sizeof(unit_fail_msg),
 				 "case %zu: ret %d line %u msg \"%.160s\"; want %u \"%s\"", i, ret, err.line,
-				 memchr(err.msg, '\0', sizeof(err.msg)) ? err.msg : "?", cases[i].lineno, cases[i].msg);
+				 proc_err_sane(&err) ? ERR_MSG(err) : "?", cases[i].lineno, cases[i].msg);
 			return 1;
 		}
 	}
@@ -210,7 +210,7 @@ static int test_errors(void)
 static int test_shapes(void)
 {
 	struct proc_limits l;
-	struct proc_parse_error err;
+	struct proc_err err;
 	char *buf;
 
 	/* The row names need not be padded: words are split on any spaces. */
@@ -220,10 +220,12 @@ static int test_shapes(void)
 	CHECK(l.lim[RLIMIT_NOFILE].cur == 3 && l.lim[RLIMIT_NOFILE].max == 4);
 	/* A name must match whole words. */
 	buf = build(7, "Max open file 3 4", NULL);
-	CHECK(proc_limits_parse(buf, strlen(buf), &l, &err) == -EINVAL && strstr(err.msg, "Max open files: missing"));
+	CHECK(proc_limits_parse(buf, strlen(buf), &l, &err) == -EINVAL &&
+	      strstr(ERR_MSG(err), "Max open files: missing"));
 	free(buf);
 	buf = build(7, "Max open files x 3 4", NULL);
-	CHECK(proc_limits_parse(buf, strlen(buf), &l, &err) == -EINVAL && strstr(err.msg, "Max open files: missing"));
+	CHECK(proc_limits_parse(buf, strlen(buf), &l, &err) == -EINVAL &&
+	      strstr(ERR_MSG(err), "Max open files: missing"));
 	free(buf);
 	/* No newline at the end. */
 	buf = build(-1, NULL, "Max cpu time 1 1");
@@ -231,16 +233,16 @@ static int test_shapes(void)
 	free(buf);
 
 	/* The header. */
-	CHECK(proc_limits_parse(NULL, 0, &l, &err) == -EINVAL && strstr(err.msg, "empty file"));
+	CHECK(proc_limits_parse(NULL, 0, &l, &err) == -EINVAL && strstr(ERR_MSG(err), "empty file"));
 	CHECK(proc_limits_parse("Limit Soft Limit Hard Limit\n", 28, &l, &err) == -EINVAL);
-	CHECK(err.line == 1 && strstr(err.msg, "header"));
+	CHECK(err.line == 1 && strstr(ERR_MSG(err), "header"));
 	CHECK(proc_limits_parse("Max cpu time 1 1 seconds\n", 25, &l, &err) == -EINVAL && err.line == 1);
 	CHECK(proc_limits_parse(HEADER "Max cpu\0time 1 1\n", sizeof(HEADER) + 16, &l, &err) == -EINVAL);
-	CHECK(err.line == 2 && strstr(err.msg, "NUL byte at column 8"));
+	CHECK(err.line == 2 && strstr(ERR_MSG(err), "column 8: NUL byte"));
 	return 0;
 }
 
-static int parse_for_replay(const char *buf, size_t len, struct proc_parse_error *err)
+static int parse_for_replay(const char *buf, size_t len, struct proc_err *err)
 {
 	struct proc_limits l;
 

@@ -1,5 +1,5 @@
 /*
- * Unit tests for the /proc/PID/maps parser (criu/proc-maps.c): real files
+ * Unit tests for the /proc/PID/maps parser (criu/proc/proc-maps.c): real files
  * captured on this machine and hand-made edge cases, each compared with a
  * golden file; field checks; every kind of bad line; fuzz corpus replay.
  * UNIT_UPDATE_GOLDEN=1 rewrites the golden files.
@@ -42,7 +42,7 @@ static char *dump_maps(const struct proc_maps *m)
 	return out;
 }
 
-static int parse_str(const char *s, struct proc_maps *m, struct proc_parse_error *err)
+static int parse_str(const char *s, struct proc_maps *m, struct proc_err *err)
 {
 	return proc_maps_parse(s, strlen(s), m, err);
 }
@@ -51,7 +51,7 @@ static int check_fixture(const char *name)
 {
 	char path[256], golden[256];
 	struct proc_maps m = {0};
-	struct proc_parse_error err;
+	struct proc_err err;
 	size_t len;
 	char *buf, *dump;
 	int ret;
@@ -101,7 +101,7 @@ static int test_fixture_edge(void)
 static int test_glibc_fields(void)
 {
 	struct proc_maps m = {0};
-	struct proc_parse_error err;
+	struct proc_err err;
 	size_t len, stacks = 0, vvars = 0;
 	char *buf;
 	int ret;
@@ -182,13 +182,13 @@ static int test_names(void)
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct proc_maps m = {0};
-		struct proc_parse_error err;
+		struct proc_err err;
 		char line[256];
 		const struct proc_maps_entry *e;
 
 		snprintf(line, sizeof(line), "1000-2000 rw-p 00000000 00:00 0%s\n", cases[i].tail);
 		if (parse_str(line, &m, &err) || m.nr != 1) {
-			snprintf(unit_fail_msg, sizeof(unit_fail_msg), "case %zu: %s", i, err.msg);
+			snprintf(unit_fail_msg, sizeof(unit_fail_msg), "case %zu: %s", i, ERR_MSG(err));
 			proc_maps_free(&m);
 			return 1;
 		}
@@ -231,7 +231,7 @@ static int test_limits(void)
 static int test_empty_and_newlines(void)
 {
 	struct proc_maps m = {0};
-	struct proc_parse_error err;
+	struct proc_err err;
 
 	/* A kernel thread or a zombie has an empty maps file. */
 	CHECK(proc_maps_parse(NULL, 0, &m, &err) == 0 && m.nr == 0);
@@ -299,7 +299,7 @@ static int test_errors(void)
 		{"empty inode", "1000-2000 r--p 0 0:0  /x\n", 0, 1, "field 5 (inode): empty number", 0},
 		{"inode overflow", "1000-2000 r--p 0 0:0 18446744073709551616\n", 0, 1, "field 5 (inode): number out",
 		 0},
-		{"NUL byte", "1000-2000 r--p 0 0:0 0 /a\0b\n", 28, 1, "NUL byte at column 26", 0},
+		{"NUL byte", "1000-2000 r--p 0 0:0 0 /a\0b\n", 28, 1, "column 26: NUL byte", 0},
 		{"bad third line", "1000-2000 r--p 0 0:0 0\n2000-3000 r--p 0 0:0 0\n3000-4000 r--p 0 0:0 x\n", 0, 3,
 		 "field 5 (inode)", 2},
 		{"bad last line without newline", "1000-2000 r--p 0 0:0 0\n2000-3000 r--p", 0, 2,
@@ -308,19 +308,18 @@ static int test_errors(void)
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct proc_maps m = {0};
-		struct proc_parse_error err;
+		struct proc_err err;
 		size_t len = cases[i].len ? cases[i].len : strlen(cases[i].in);
 		int ret;
 
 		memset(&err, 0x55, sizeof(err));
 		ret = proc_maps_parse(cases[i].in, len, &m, &err);
-		if (ret != -EINVAL || err.line != cases[i].line || !memchr(err.msg, '\0', sizeof(err.msg)) ||
-		    !strstr(err.msg, cases[i].msg) || m.nr != cases[i].nr) {
+		if (ret != -EINVAL || err.line != cases[i].line || !proc_err_sane(&err) ||
+		    !strstr(ERR_MSG(err), cases[i].msg) || m.nr != cases[i].nr) {
 			snprintf(unit_fail_msg, sizeof(unit_fail_msg),
 				 "case \"%s\": ret=%d line=%u nr=%zu msg=\"%.160s\"; want line=%u nr=%zu msg~\"%s\"",
-				 cases[i].name, ret, err.line, m.nr,
-				 memchr(err.msg, '\0', sizeof(err.msg)) ? err.msg : "?", cases[i].line, cases[i].nr,
-				 cases[i].msg);
+				 cases[i].name, ret, err.line, m.nr, proc_err_sane(&err) ? ERR_MSG(err) : "?",
+				 cases[i].line, cases[i].nr, cases[i].msg);
 			proc_maps_free(&m);
 			return 1;
 		}
@@ -341,7 +340,7 @@ static int test_long(void)
 {
 	const size_t n = 1 << 20, lines = 100000;
 	struct proc_maps m = {0};
-	struct proc_parse_error err;
+	struct proc_err err;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -366,7 +365,7 @@ static int test_long(void)
 	return 0;
 }
 
-static int parse_for_replay(const char *buf, size_t len, struct proc_parse_error *err)
+static int parse_for_replay(const char *buf, size_t len, struct proc_err *err)
 {
 	struct proc_maps m = {0};
 	int ret = proc_maps_parse(buf, len, &m, err);

@@ -1,5 +1,5 @@
 /*
- * Unit tests for the /proc/PID/status parser (criu/proc-status.c): files
+ * Unit tests for the /proc/PID/status parser (criu/proc/proc-status.c): files
  * captured on this machine (a threaded glibc program and one of its
  * threads, static busybox, python3, a zombie, a task in a child pid
  * namespace, kernel threads) and a hand-made one with every field at an
@@ -63,7 +63,7 @@ static char *dump_status(const struct proc_status *st)
 	return out;
 }
 
-static int parse_str(const char *s, struct proc_status *st, struct proc_parse_error *err)
+static int parse_str(const char *s, struct proc_status *st, struct proc_err *err)
 {
 	return proc_status_parse(s, strlen(s), st, err);
 }
@@ -72,7 +72,7 @@ static int check_fixture(const char *name)
 {
 	char path[256], golden[256];
 	struct proc_status st;
-	struct proc_parse_error err;
+	struct proc_err err;
 	size_t len;
 	char *buf, *dump;
 	int ret;
@@ -118,7 +118,7 @@ FIXTURE_CASE(test_edge, "edge")
 static int test_fields(void)
 {
 	struct proc_status st;
-	struct proc_parse_error err;
+	struct proc_err err;
 	size_t len;
 	char *buf;
 	int ret;
@@ -182,7 +182,7 @@ static const char minimal[] = "Name:\tx\n" REST;
 static int test_minimal_and_shapes(void)
 {
 	struct proc_status st;
-	struct proc_parse_error err;
+	struct proc_err err;
 
 	CHECK(parse_str(minimal, &st, &err) == 0);
 	CHECK(st.seen == PROC_STATUS_REQUIRED && st.groups.nr == 0 && !st.spec_store_bypass);
@@ -197,7 +197,7 @@ static int test_minimal_and_shapes(void)
 	proc_status_free(&st);
 
 	CHECK(parse_str("State:\tR\nName:\tq\n", &st, &err) == -EINVAL);
-	CHECK(st.state == 'R' && err.line == 0 && strstr(err.msg, "Tgid: missing"));
+	CHECK(st.state == 'R' && err.line == 0 && strstr(ERR_MSG(err), "Tgid: missing"));
 	proc_status_free(&st);
 	return 0;
 }
@@ -237,15 +237,16 @@ static int test_name_escapes(void)
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct proc_status st;
-		struct proc_parse_error err;
+		struct proc_err err;
 		char buf[1024];
 		int ret;
 
 		snprintf(buf, sizeof(buf), REST "Name:\t%s\n", cases[i].in);
 		ret = parse_str(buf, &st, &err);
-		if (cases[i].out ? ret || strcmp(st.name, cases[i].out) : ret != -EINVAL || !strstr(err.msg, "Name:")) {
+		if (cases[i].out ? ret || strcmp(st.name, cases[i].out)
+				 : ret != -EINVAL || !strstr(ERR_MSG(err), "Name:")) {
 			snprintf(unit_fail_msg, sizeof(unit_fail_msg), "case %zu \"%s\": ret %d name \"%s\" msg %s", i,
-				 cases[i].in, ret, st.name ? st.name : "(null)", err.msg);
+				 cases[i].in, ret, st.name ? st.name : "(null)", ERR_MSG(err));
 			proc_status_free(&st);
 			return 1;
 		}
@@ -310,7 +311,7 @@ static int test_errors(void)
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases) + ARRAY_SIZE(replace); i++) {
 		struct proc_status st;
-		struct proc_parse_error err;
+		struct proc_err err;
 		const char *want;
 		unsigned want_line;
 		int ret;
@@ -329,11 +330,10 @@ static int test_errors(void)
 		}
 		memset(&err, 0x55, sizeof(err));
 		ret = parse_str(buf, &st, &err);
-		if (ret != -EINVAL || err.line != want_line || !memchr(err.msg, '\0', sizeof(err.msg)) ||
-		    !strstr(err.msg, want)) {
+		if (ret != -EINVAL || err.line != want_line || !proc_err_sane(&err) || !strstr(ERR_MSG(err), want)) {
 			snprintf(unit_fail_msg, sizeof(unit_fail_msg),
 				 "case %zu: ret %d line %u msg \"%.160s\"; want %u \"%s\"", i, ret, err.line,
-				 memchr(err.msg, '\0', sizeof(err.msg)) ? err.msg : "?", want_line, want);
+				 proc_err_sane(&err) ? ERR_MSG(err) : "?", want_line, want);
 			proc_status_free(&st);
 			return 1;
 		}
@@ -343,14 +343,14 @@ static int test_errors(void)
 	/* A NUL byte, and no err at all. */
 	{
 		struct proc_status st;
-		struct proc_parse_error err;
+		struct proc_err err;
 
 		CHECK(proc_status_parse("Name:\ta\0b\n", 10, &st, &err) == -EINVAL);
-		CHECK(err.line == 1 && strstr(err.msg, "NUL byte at column 8"));
+		CHECK(err.line == 1 && strstr(ERR_MSG(err), "column 8: NUL byte"));
 		proc_status_free(&st);
 		CHECK(parse_str("Pid:\tx", &st, NULL) == -EINVAL);
 		proc_status_free(&st);
-		CHECK(proc_status_parse(NULL, 0, &st, &err) == -EINVAL && strstr(err.msg, "Name: missing"));
+		CHECK(proc_status_parse(NULL, 0, &st, &err) == -EINVAL && strstr(ERR_MSG(err), "Name: missing"));
 		proc_status_free(&st);
 	}
 	return 0;
@@ -361,7 +361,7 @@ static int test_long(void)
 {
 	const size_t groups = 65536;
 	struct proc_status st;
-	struct proc_parse_error err;
+	struct proc_err err;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -386,7 +386,7 @@ static int test_long(void)
 	return 0;
 }
 
-static int parse_for_replay(const char *buf, size_t len, struct proc_parse_error *err)
+static int parse_for_replay(const char *buf, size_t len, struct proc_err *err)
 {
 	struct proc_status st;
 	int ret = proc_status_parse(buf, len, &st, err);

@@ -18,7 +18,7 @@ static int test_parse(void)
 				   "ID: 2\nsignal: 12/000000000000000c\nnotify: signal/tid.19995\nClockID: 1\n"
 				   "ID: 0\nsignal: 10/ffff88810000000a\nnotify: signal/pid.19993\nClockID: 0\n";
 	struct proc_timers t;
-	struct proc_parse_error e;
+	struct proc_err e;
 
 	CHECK(proc_timers_parse(text, sizeof(text) - 1, &t, &e) == 0);
 	CHECK(t.nr == 3);
@@ -46,7 +46,7 @@ static int test_parse(void)
 static int refused(const char *text, unsigned line)
 {
 	struct proc_timers t;
-	struct proc_parse_error e;
+	struct proc_err e;
 	int ret = proc_timers_parse(text, strlen(text), &t, &e);
 
 	return ret == -EINVAL && e.line == line && t.nr == 0 && !t.t;
@@ -55,7 +55,7 @@ static int refused(const char *text, unsigned line)
 static int test_refused(void)
 {
 	CHECK(refused("ID: x\n", 1));
-	CHECK(refused("ID: 1\n", 1));					       /* cut short */
+	CHECK(refused("ID: 1\n", 1)); /* cut short */
 	CHECK(refused("ID: 1\nsignal: ten/0\nnotify: signal/pid.1\nClockID: 1\n", 2));
 	CHECK(refused("ID: 1\nsignal: 10/zz\nnotify: signal/pid.1\nClockID: 1\n", 2));
 	CHECK(refused("ID: 1\nsignal: 10/0\nnotify: loud/pid.1\nClockID: 1\n", 3));
@@ -65,7 +65,7 @@ static int test_refused(void)
 	return 0;
 }
 
-static int parse_for_replay(const char *buf, size_t len, struct proc_parse_error *err)
+static int parse_for_replay(const char *buf, size_t len, struct proc_err *err)
 {
 	struct proc_timers t;
 	int ret = proc_timers_parse(buf, len, &t, err);

@@ -1,6 +1,7 @@
 /*
- * Helpers shared by the tests of the /proc parsers (test-proc-*.c): stable
- * text for golden files, fixture loading and fuzz corpus replay.
+ * Helpers shared by the tests of the /proc parsers (test-proc-*.c,
+ * test-mountinfo.c, test-fdinfo-anon.c): stable text for golden files,
+ * fixture loading, error checks and fuzz corpus replay.
  */
 #ifndef CRIU_UNIT_PROC_H
 #define CRIU_UNIT_PROC_H
@@ -54,23 +55,40 @@ static inline void put_escaped(FILE *f, const char *s)
 		}                                                                                                      \
 	} while (0)
 
+/* The parser's error as callers print it (a temporary: use it within one expression). */
+#define ERR_MSG(err) (proc_err_msg(&(err)).s)
+
+/* Checks the whole formatted error. */
+#define CHECK_ERR_MSG(err, want)                                                                                       \
+	do {                                                                                                           \
+		struct proc_err_msg _m = proc_err_msg(&(err));                                                         \
+		CHECK_STR(_m.s, want);                                                                                 \
+	} while (0)
+
 /* Fails the case with the parser's error message. */
 #define CHECK_PARSED(ret, err, what)                                                                                   \
 	do {                                                                                                           \
 		if ((ret) != 0) {                                                                                      \
-			snprintf(unit_fail_msg, sizeof(unit_fail_msg), "%s: ret %d line %u: %s", what, ret,            \
-				 (err).line, (err).msg);                                                               \
+			snprintf(unit_fail_msg, sizeof(unit_fail_msg), "%.200s: ret %d: %s", what, ret, ERR_MSG(err)); \
 			return 1;                                                                                      \
 		}                                                                                                      \
 	} while (0)
 
 /*
+ * Is err a well-formed failure: a reason, a terminated excerpt, and a
+ * message the formatter can print? (The tests fill err with garbage first.)
+ */
+static inline bool proc_err_sane(const struct proc_err *err)
+{
+	return err->why && memchr(err->text, '\0', sizeof(err->text)) && proc_err_msg(err).s[0];
+}
+
+/*
  * Feeds every file of a fuzz corpus directory to `parse` (seeds and crash
  * inputs alike: none may crash, leak or read out of bounds under ASan) and
- * checks that an error always comes with a terminated message.
+ * checks that an error always comes well-formed (proc_err_sane).
  */
-static inline int replay_corpus(const char *dir,
-				int (*parse)(const char *buf, size_t len, struct proc_parse_error *err))
+static inline int replay_corpus(const char *dir, int (*parse)(const char *buf, size_t len, struct proc_err *err))
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -81,7 +99,7 @@ static inline int replay_corpus(const char *dir,
 		return 1;
 	}
 	while ((de = readdir(d))) {
-		struct proc_parse_error err;
+		struct proc_err err;
 		char path[512];
 		size_t len;
 		char *buf;
@@ -93,8 +111,8 @@ static inline int replay_corpus(const char *dir,
 		if (!buf)
 			continue;
 		memset(&err, 0x55, sizeof(err));
-		if (parse(buf, len, &err) < 0 && !memchr(err.msg, '\0', sizeof(err.msg))) {
-			snprintf(unit_fail_msg, sizeof(unit_fail_msg), "%.400s: unterminated error message", path);
+		if (parse(buf, len, &err) < 0 && !proc_err_sane(&err)) {
+			snprintf(unit_fail_msg, sizeof(unit_fail_msg), "%.400s: malformed error", path);
 			free(buf);
 			closedir(d);
 			return 1;

@@ -1,7 +1,9 @@
 /*
  * The kind-specific lines of /proc/PID/fdinfo/N (struct proc_fdinfo's
- * `lines`) of eventfd, signalfd, timerfd and epoll files. Pure: text in,
- * struct out, -EINVAL with a message in `err` on anything unexpected.
+ * `lines`) of eventfd, signalfd, timerfd, epoll and inotify files. Pure:
+ * text in, struct out; on anything unexpected -EINVAL and `err` (may be
+ * NULL) filled, with the line number in the fdinfo file (0 for a line that
+ * is missing).
  *
  *   eventfd-count:                7      hex
  *   eventfd-semaphore: 0                 (6.6+)
@@ -56,15 +58,13 @@ struct fdinfo_inotify_wd {
 	uint8_t fh[FDINFO_FH_MAX];
 };
 
-int fdinfo_eventfd(const struct proc_fdinfo *fi, struct fdinfo_eventfd *e, struct proc_parse_error *err);
-int fdinfo_signalfd(const struct proc_fdinfo *fi, uint64_t *sigmask, struct proc_parse_error *err);
-int fdinfo_timerfd(const struct proc_fdinfo *fi, struct fdinfo_timerfd *t, struct proc_parse_error *err);
+int fdinfo_eventfd(const struct proc_fdinfo *fi, struct fdinfo_eventfd *e, struct proc_err *err);
+int fdinfo_signalfd(const struct proc_fdinfo *fi, uint64_t *sigmask, struct proc_err *err);
+int fdinfo_timerfd(const struct proc_fdinfo *fi, struct fdinfo_timerfd *t, struct proc_err *err);
 /* *tfds is malloc'd (NULL when the epoll watches nothing). */
-int fdinfo_epoll(const struct proc_fdinfo *fi, struct fdinfo_epoll_tfd **tfds, size_t *nr,
-		 struct proc_parse_error *err);
+int fdinfo_epoll(const struct proc_fdinfo *fi, struct fdinfo_epoll_tfd **tfds, size_t *nr, struct proc_err *err);
 /* The watches of an inotify file, as listed (newest first); *wds is
  * malloc'd (NULL when it watches nothing). */
-int fdinfo_inotify(const struct proc_fdinfo *fi, struct fdinfo_inotify_wd **wds, size_t *nr,
-		   struct proc_parse_error *err);
+int fdinfo_inotify(const struct proc_fdinfo *fi, struct fdinfo_inotify_wd **wds, size_t *nr, struct proc_err *err);
 
 #endif

@@ -1,13 +1,14 @@
 /*
  * Parse /proc/PID/mountinfo: text in, entries out. Pure: no syscalls, never
- * prints, returns -errno and fills a struct mountinfo_error on bad input.
+ * prints, returns -errno and fills a struct proc_err on bad input.
  *
  * Line format (proc(5)):
  *   36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue
  *   (1)(2)(3)   (4)   (5)      (6)      (7)   (8) (9)   (10)         (11)
- * Fields 4, 5, 10 and 11 may contain \ooo octal escapes (the kernel escapes
- * space, tab, newline and backslash); they are unescaped here. Field 10 may be
- * "type.subtype". Field 10 and 11 may be empty strings (e.g. an empty source).
+ * Fields 4, 5, 9, 10 and 11 may contain \ooo octal escapes (the kernel
+ * escapes space, tab, newline and backslash); they are unescaped here. Field 9
+ * may be "type.subtype". Fields 10 and 11 may be empty strings (e.g. an empty
+ * source).
  */
 #ifndef CRIU_MOUNTINFO_H
 #define CRIU_MOUNTINFO_H
@@ -15,6 +16,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "proc/proc-text.h"
 
 struct mountinfo_entry {
 	uint32_t mnt_id;    /* (1) */
@@ -42,18 +45,15 @@ struct mountinfo_table {
 	size_t cap;
 };
 
-struct mountinfo_error {
-	unsigned line;	/* 1-based line number of the bad line */
-	char msg[160];	/* what was wrong, e.g. "field 3 (major:minor): expected digits" */
-};
-
 /*
  * Parses `len` bytes of `buf` (need not be NUL-terminated; any line length;
- * the last line may lack '\n'). Appends entries to `t` (which must be zeroed
- * or previously filled). On error returns -EINVAL, fills `err`, and leaves `t`
- * with the entries parsed so far (caller frees with mountinfo_table_free).
+ * the last line may lack '\n'; empty lines only at the end). Appends entries
+ * to `t` (which must be zeroed or previously filled). On error returns
+ * -EINVAL, fills `err` (may be NULL; fields are named as in
+ * "field 3 (major:minor)") and leaves `t` with the entries parsed so far
+ * (caller frees with mountinfo_table_free).
  */
-int mountinfo_parse(const char *buf, size_t len, struct mountinfo_table *t, struct mountinfo_error *err);
+int mountinfo_parse(const char *buf, size_t len, struct mountinfo_table *t, struct proc_err *err);
 
 /* Interprets e->optional into shared_id/master_id/propagate_from/unbindable.
  * Unknown tags are ignored (future kernels); malformed numbers are -EINVAL. */
@@ -61,9 +61,5 @@ int mountinfo_parse_optional(struct mountinfo_entry *e);
 
 /* Frees every string of every entry and the array; leaves `t` zeroed. */
 void mountinfo_table_free(struct mountinfo_table *t);
-
-/* Decodes \ooo escapes in place (the 4 the kernel emits and any other octal
- * triple); returns -EINVAL on a truncated or non-octal escape. */
-int mountinfo_unescape(char *s);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * Parse /proc/PID/fdinfo/FD: the fields every open file has, text in, a
  * struct out. Pure: no syscalls, never prints, returns -EINVAL and fills a
- * struct proc_parse_error on bad input.
+ * struct proc_err on bad input.
  *
  *   pos:	2772            (decimal, signed: some devices use negative offsets)
  *   flags:	0100001         (octal, with a leading 0: the file's O_* flags)
@@ -29,7 +29,8 @@ struct proc_fdinfo {
 	uint64_t ino;
 	bool has_ino; /* kernels before 5.12 do not print it */
 
-	char **lines; /* the other lines, raw */
+	char **lines;	  /* the other lines, raw */
+	unsigned *lineno; /* the line number of each in the file, for errors */
 	size_t nr_lines;
 };
 
@@ -39,7 +40,7 @@ struct proc_fdinfo {
  * overwritten (zeroed first). On error returns -EINVAL and fills `err` (may
  * be NULL); free `fi` with proc_fdinfo_free either way.
  */
-int proc_fdinfo_parse(const char *buf, size_t len, struct proc_fdinfo *fi, struct proc_parse_error *err);
+int proc_fdinfo_parse(const char *buf, size_t len, struct proc_fdinfo *fi, struct proc_err *err);
 
 void proc_fdinfo_free(struct proc_fdinfo *fi);
 

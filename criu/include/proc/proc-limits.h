@@ -1,7 +1,7 @@
 /*
  * Parse /proc/PID/limits: the task's resource limits, text in, a table out.
  * Pure: no syscalls, never prints, returns -EINVAL and fills a struct
- * proc_parse_error on bad input.
+ * proc_err on bad input.
  *
  * Reading this file needs only ptrace-read access to the task, unlike
  * prlimit(2) on another user's task, which needs CAP_SYS_RESOURCE.
@@ -41,7 +41,7 @@ struct proc_limits {
  * length). `l` is overwritten. On error returns -EINVAL and fills `err`
  * (may be NULL).
  */
-int proc_limits_parse(const char *buf, size_t len, struct proc_limits *l, struct proc_parse_error *err);
+int proc_limits_parse(const char *buf, size_t len, struct proc_limits *l, struct proc_err *err);
 
 /* The row name of RLIMIT_* number `res`, e.g. "Max open files"; NULL if unknown. */
 const char *proc_limit_name(unsigned res);

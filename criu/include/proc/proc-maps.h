@@ -1,7 +1,7 @@
 /*
  * Parse /proc/PID/maps: text in, one entry per memory area out. Pure: no
  * syscalls, never prints, returns -EINVAL and fills a struct
- * proc_parse_error on bad input.
+ * proc_err on bad input.
  *
  * Line format (proc(5)); the kernel prints the first five fields with
  * single spaces, then, when the area has a name, pads with spaces to a fixed
@@ -76,7 +76,7 @@ struct proc_maps {
  * an earlier call). On error returns -EINVAL, fills `err` (may be NULL) and
  * leaves `m` with the entries parsed so far (free it with proc_maps_free).
  */
-int proc_maps_parse(const char *buf, size_t len, struct proc_maps *m, struct proc_parse_error *err);
+int proc_maps_parse(const char *buf, size_t len, struct proc_maps *m, struct proc_err *err);
 
 /* Frees every entry and the array; leaves `m` zeroed. */
 void proc_maps_free(struct proc_maps *m);

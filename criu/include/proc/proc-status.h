@@ -1,7 +1,7 @@
 /*
  * Parse /proc/PID/status: the fields the dumper needs, text in, a struct
  * out. Pure: no syscalls, never prints, returns -EINVAL and fills a struct
- * proc_parse_error on bad input.
+ * proc_err on bad input.
  *
  * Every line is "Key:<TAB>value". Keys we do not know are skipped (newer
  * kernels add some every few releases); a known key seen twice or with a
@@ -106,7 +106,7 @@ struct proc_status {
  * fills `err` (may be NULL); `st` must be freed with proc_status_free
  * either way.
  */
-int proc_status_parse(const char *buf, size_t len, struct proc_status *st, struct proc_parse_error *err);
+int proc_status_parse(const char *buf, size_t len, struct proc_status *st, struct proc_err *err);
 
 void proc_status_free(struct proc_status *st);
 

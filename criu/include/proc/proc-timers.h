@@ -1,7 +1,7 @@
 /*
  * Parse /proc/PID/timers: the POSIX timers (timer_create(2)) of a process.
  * Pure: no syscalls, never prints, returns -EINVAL and fills a struct
- * proc_parse_error on bad input.
+ * proc_err on bad input.
  *
  *   ID: 7
  *   signal: 10/0000000000000000
@@ -18,15 +18,17 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/time.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "proc/proc-text.h"
 
 struct proc_timer {
 	int32_t id;
 	int32_t signo;
-	uint64_t sival; /* sigev_value, as the kernel prints it */
-	int32_t notify; /* SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD, | SIGEV_THREAD_ID */
+	uint64_t sival;	  /* sigev_value, as the kernel prints it */
+	int32_t notify;	  /* SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD, | SIGEV_THREAD_ID */
 	pid_t notify_pid; /* the pid or tid after "pid." / "tid." */
 	int32_t clock;
 };
@@ -35,9 +37,6 @@ struct proc_timers {
 	struct proc_timer *t;
 	size_t nr;
 };
-
-struct itimerval;
-struct itimerspec;
 
 /*
  * The least time left, in ns, on a timer that sends a signal when it
@@ -49,7 +48,7 @@ struct itimerspec;
 uint64_t timers_soonest_signal(const struct itimerval it[3], const struct proc_timers *t, const struct itimerspec *val);
 
 /* Parses `len` bytes of `buf`; `out` is overwritten (free with proc_timers_free). */
-int proc_timers_parse(const char *buf, size_t len, struct proc_timers *out, struct proc_parse_error *err);
+int proc_timers_parse(const char *buf, size_t len, struct proc_timers *out, struct proc_err *err);
 void proc_timers_free(struct proc_timers *t);
 
 #endif

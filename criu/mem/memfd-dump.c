@@ -13,10 +13,8 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <linux/memfd.h>
 #include <stdbool.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <linux/magic.h>
 #include <sys/vfs.h>
@@ -28,6 +26,7 @@
 #include "memfd.pb-c.h"
 #include "proc/proc-fdinfo.h"
 #include "task/task-dump.h"
+#include "util/kerndat.h"
 #include "util/util.h"
 
 #ifndef F_GET_SEALS
@@ -48,25 +47,6 @@ static void memfd_name(const char *link, char *out, size_t size)
 	out[n] = '\0';
 }
 
-/* The device memfds live on here, from a probe of criu's own; 0 if unknown. */
-static dev_t memfd_dev(void)
-{
-	static dev_t dev;
-	static bool known;
-
-	if (!known) {
-		int fd = (int)syscall(SYS_memfd_create, "criu-probe", MFD_CLOEXEC);
-		struct stat st;
-
-		if (fd >= 0 && !fstat(fd, &st))
-			dev = st.st_dev;
-		if (fd >= 0)
-			close(fd);
-		known = true;
-	}
-	return dev;
-}
-
 /*
  * A memfd for real, not a deleted file that happens to be named
  * "/memfd:..."? One of huge pages (MFD_HUGETLB, on the kernel's
@@ -74,7 +54,7 @@ static dev_t memfd_dev(void)
  */
 static int check_memfd(const struct td_proc *p, int fd, const struct stat *st, const char *what)
 {
-	dev_t dev = memfd_dev();
+	dev_t dev = kdat_memfd_dev(); /* 0 if unknown */
 	struct statfs sfs;
 
 	if (!fstatfs(fd, &sfs) && sfs.f_type == HUGETLBFS_MAGIC) {

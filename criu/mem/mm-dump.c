@@ -37,52 +37,15 @@
 #include "util/log.h"
 #include "mm.pb-c.h"
 #include "mem/page-copy.h"
+#include "mem/pagemap.h"
 #include "pagemap.pb-c.h"
 #include "proc/proc-maps.h"
 #include "task/task-dump.h"
+#include "util/kerndat.h"
 #include "util/util.h"
 #include "image/vma-status.h"
 
 #define PAGE_SZ 4096ULL
-
-/* /proc/PID/pagemap entries (Documentation/admin-guide/mm/pagemap.rst). */
-#define PME_PRESENT  (1ULL << 63)
-#define PME_SWAP     (1ULL << 62)
-#define PME_FILE     (1ULL << 61) /* page-cache page or shared anonymous */
-#define PME_GUARD    (1ULL << 58) /* MADV_GUARD_INSTALL region (6.15) */
-#define PME_PFN_MASK ((1ULL << 55) - 1)
-
-/* The PAGEMAP_SCAN ABI (linux/fs.h of 6.7+; our headers may be older). */
-#ifndef PAGEMAP_SCAN
-struct page_region {
-	__u64 start;
-	__u64 end;
-	__u64 categories;
-};
-
-struct pm_scan_arg {
-	__u64 size;
-	__u64 flags;
-	__u64 start;
-	__u64 end;
-	__u64 walk_end;
-	__u64 vec;
-	__u64 vec_len;
-	__u64 max_pages;
-	__u64 category_inverted;
-	__u64 category_mask;
-	__u64 category_anyof_mask;
-	__u64 return_mask;
-};
-#define PAGEMAP_SCAN	_IOWR('f', 16, struct pm_scan_arg)
-#define PAGE_IS_FILE	(1 << 2)
-#define PAGE_IS_PRESENT (1 << 3)
-#define PAGE_IS_SWAPPED (1 << 4)
-#define PAGE_IS_PFNZERO (1 << 5)
-#endif
-#ifndef PAGE_IS_GUARD
-#define PAGE_IS_GUARD (1 << 8)
-#endif
 
 #define SCAN_REGIONS  512U	 /* page_region per PAGEMAP_SCAN call */
 #define PME_BATCH     4096U	 /* pagemap entries per pread */
@@ -544,8 +507,11 @@ static int run_add(struct runs *r, uint64_t addr, uint64_t nr_pages)
  * page-cache page nor the zero page nor a guard marker. */
 #define SCAN_SKIP (PAGE_IS_FILE | PAGE_IS_PFNZERO | PAGE_IS_GUARD)
 
-/* Kernels 6.7 to 6.14 know no PAGE_IS_GUARD (nor guard regions). */
-static __u64 scan_skip = SCAN_SKIP;
+/* What to skip on this kernel: 6.7 to 6.14 know no PAGE_IS_GUARD (nor guard regions). */
+static __u64 scan_skip(void)
+{
+	return kdat_has(KF_PAGEMAP_SCAN_GUARD) ? SCAN_SKIP : SCAN_SKIP & ~(__u64)PAGE_IS_GUARD;
+}
 
 /* 0, or -EOPNOTSUPP if the kernel has no PAGEMAP_SCAN. */
 static int scan_ioctl(int pm_fd, const VmaEntry *v, struct runs *r)
@@ -557,8 +523,8 @@ static int scan_ioctl(int pm_fd, const VmaEntry *v, struct runs *r)
 		.end = v->end,
 		.vec = (uintptr_t)regs,
 		.vec_len = SCAN_REGIONS,
-		.category_inverted = scan_skip,
-		.category_mask = scan_skip,
+		.category_inverted = scan_skip(),
+		.category_mask = scan_skip(),
 		.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
 		.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
 	};
@@ -567,13 +533,17 @@ static int scan_ioctl(int pm_fd, const VmaEntry *v, struct runs *r)
 	while (a.start < a.end) {
 		long n = ioctl(pm_fd, PAGEMAP_SCAN, &a);
 
-		if (n < 0 && errno == EINVAL && (scan_skip & PAGE_IS_GUARD)) {
-			scan_skip &= ~(__u64)PAGE_IS_GUARD;
-			a.category_inverted = a.category_mask = scan_skip;
+		if (n < 0 && errno == EINVAL && (a.category_mask & PAGE_IS_GUARD)) {
+			kdat_set(KF_PAGEMAP_SCAN_GUARD, false);
+			a.category_inverted = a.category_mask = scan_skip();
 			continue;
 		}
+		if (n < 0 && (errno == ENOTTY || errno == EINVAL)) {
+			kdat_set(KF_PAGEMAP_SCAN, false);
+			return -EOPNOTSUPP;
+		}
 		if (n < 0)
-			return errno == ENOTTY || errno == EINVAL ? -EOPNOTSUPP : -errno;
+			return -errno;
 		for (long i = 0; i < n; i++) {
 			ret = run_add(r, regs[i].start, (regs[i].end - regs[i].start) / PAGE_SZ);
 			if (ret)
@@ -586,68 +556,10 @@ static int scan_ioctl(int pm_fd, const VmaEntry *v, struct runs *r)
 	return 0;
 }
 
-/* The zero pages' PFNs: the small one and the THP one, found once. */
+/* The zero pages' PFNs: the small one and the THP one (see kerndat.h). */
 struct zero_pfns {
 	uint64_t small, huge; /* huge: first of 512, 0 if unknown */
 };
-
-static uint64_t huge_zero_pfn; /* one per boot while anyone maps it; we keep it mapped */
-
-static uint64_t self_pfn(const void *addr)
-{
-	_cleanup_close_ int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	uint64_t e = 0;
-
-	if (fd < 0 || pread(fd, &e, sizeof(e), (off_t)((uintptr_t)addr / PAGE_SZ * sizeof(e))) != sizeof(e))
-		return 0;
-	return (e & PME_PRESENT) ? e & PME_PFN_MASK : 0;
-}
-
-/*
- * The PFN a read fault maps on fresh private anonymous memory, if that is a
- * zero page, else 0. Two separate areas of len are read: only the shared
- * zero page can back both. Some kernels give a read fault a fresh page of
- * its own (seen on a 6.18 VM); taking such a page's PFN for the zero page
- * would skip whatever the dumped tree later gets in that page once ours is
- * freed, so a PFN is trusted only when both reads share it.
- */
-static uint64_t probe_zero(size_t len, bool huge)
-{
-	size_t map_len = 3 * len; /* room for two len-aligned areas of len */
-	char *m = mmap(NULL, map_len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	volatile char *a, *b;
-	uint64_t pfn_a, pfn_b;
-
-	if (m == MAP_FAILED)
-		return 0;
-	a = (char *)(((uintptr_t)m + len - 1) & ~(uintptr_t)(len - 1));
-	b = a + len;
-	if (huge)
-		madvise((void *)a, 2 * len, MADV_HUGEPAGE);
-	(void)*a;
-	(void)*b;
-	pfn_a = self_pfn((const void *)a);
-	pfn_b = self_pfn((const void *)b);
-	/* The huge zero page stays allocated while some mm has used it: keep ours. */
-	if (!huge || pfn_a != pfn_b)
-		munmap(m, map_len);
-	return pfn_a && pfn_a == pfn_b ? pfn_a : 0;
-}
-
-static void find_zero_pfns(struct td_ctx *c, struct zero_pfns *z)
-{
-	uint64_t pfn;
-
-	if (!c->zero_pfn)
-		c->zero_pfn = probe_zero(PAGE_SZ, false);
-	if (!huge_zero_pfn) {
-		pfn = probe_zero(2U << 20, true);
-		if (pfn && pfn != c->zero_pfn && !(pfn & 511))
-			huge_zero_pfn = pfn;
-	}
-	z->small = c->zero_pfn;
-	z->huge = huge_zero_pfn;
-}
 
 static bool pme_wanted(uint64_t e, const struct zero_pfns *z)
 {
@@ -707,6 +619,11 @@ static int scan_vmas(struct td_ctx *c, struct td_proc *p, int pm_fd, VmaEntry *v
 	struct zero_pfns z = {0};
 	int ret = 0;
 
+	if (use_ioctl && !kdat_has(KF_PAGEMAP_SCAN)) {
+		pr_info("no PAGEMAP_SCAN here, reading /proc/%d/pagemap\n", p->pid);
+		use_ioctl = false;
+	}
+
 	for (size_t i = 0; !ret && i < nr; i++) {
 		if (!vma_has_own_pages(&vmas[i]))
 			continue;
@@ -718,8 +635,10 @@ static int scan_vmas(struct td_ctx *c, struct td_proc *p, int pm_fd, VmaEntry *v
 			pr_info("no PAGEMAP_SCAN here, reading /proc/%d/pagemap\n", p->pid);
 			use_ioctl = false;
 		}
-		if (!z.small)
-			find_zero_pfns(c, &z);
+		if (!z.small) {
+			z.small = kdat_zero_pfn();
+			z.huge = kdat_huge_zero_pfn();
+		}
 		ret = scan_read(pm_fd, &z, &vmas[i], r);
 	}
 	if (ret < 0)

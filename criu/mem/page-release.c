@@ -17,6 +17,7 @@
 #include "ptrace/inject.h"
 #include "util/log.h"
 #include "mem/page-release.h"
+#include "util/kerndat.h"
 #include "util/util.h"
 
 #define PAGE_SZ		 4096ULL
@@ -185,8 +186,11 @@ int prel_open(struct page_releaser *r, struct prel_journal *j, struct seized_thr
 		if (r->nr_keep < PREL_KEEP && ((ip + 1) & ~(PAGE_SZ - 1)) != (ip & ~(PAGE_SZ - 1)))
 			r->keep[r->nr_keep++] = (ip + 1) & ~(PAGE_SZ - 1);
 	}
-	{
-		/* can the process process_madvise itself? (Linux 6.14: PIDFD_SELF, any advice) */
+	if (!kdat_has(KF_PROCESS_MADVISE_SELF)) {
+		r->per_range = true;
+	} else {
+		/* the kernel can (Linux 6.14: PIDFD_SELF, any advice); can this process,
+		 * or does a seccomp filter of its own refuse it? */
 		struct iovec none = {.iov_base = (void *)(uintptr_t)r->scratch, .iov_len = 0};
 		long ret = -1;
 

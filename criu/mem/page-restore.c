@@ -48,6 +48,7 @@
 #include "ptrace/inject.h"
 #include "util/log.h"
 #include "task/rtree.h"
+#include "util/kerndat.h"
 #include "util/util.h"
 #include "image/vma-status.h"
 
@@ -268,6 +269,8 @@ static int uffd_open(struct rproc *p, struct seized_thread *st, struct fill *f)
 	int pidfd, uffd = -1, ret;
 	size_t k = 0, nr = 0;
 
+	if (!kdat_has(KF_UFFD))
+		return -1;
 	ret = inject_syscall(st, __NR_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY, 0, 0, 0, 0, 0, &fd);
 	if (ret || fd < 0) {
 		pr_debug("process %d: no userfaultfd (%s)\n", p->vpid, strerror(ret ? -ret : (int)-fd));
@@ -394,7 +397,7 @@ static int task_fill(struct rproc *p, struct seized_thread *st, int fd, const st
 					  &got);
 		if (ret)
 			return ret;
-		if (got == -EINVAL) /* a kernel before 5.14: faults one by one */
+		if (got == -EINVAL) /* an area it can't populate (the kernel can): faults one by one */
 			*populate = false;
 		/* other failures (EFAULT past a file's end...) show in pread */
 	}
@@ -418,7 +421,7 @@ int fill_pages(struct rtree *t, struct rproc *p, struct seized_thread *st, uint6
 {
 	struct fill f = {.pid = st->pid, .img_fd = -1, .uffd = -1, .t = t, .pages_id = p->pages_id};
 	int fd = rtree_task_fd(t, RFD_PAGES), ret = 0;
-	bool populate = true, helper = false;
+	bool populate = kdat_has(KF_MADV_POPULATE_WRITE), helper = false;
 	pthread_t th;
 	uint64_t total;
 	struct chunk *c;

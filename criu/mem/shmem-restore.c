@@ -31,6 +31,7 @@
 #include "image/image.h"
 #include "util/log.h"
 #include "task/rtree.h"
+#include "util/kerndat.h"
 #include "util/util.h"
 #include "image/vma-status.h"
 
@@ -230,11 +231,11 @@ static int make_object(struct rtree *t, struct rshmem *s, int above, char *buf)
 		 * Sealable whatever it was: the dumped seals (F_SEAL_SEAL too) go on
 		 * once every task has mapped it (rtree_seal_memfds). Executable
 		 * (MFD_EXEC, 6.3+) so that its mode can be set as dumped; where
-		 * vm.memfd_noexec forbids that, or the kernel is older, without.
+		 * vm.memfd_noexec forbids that, or the kernel is older (kerndat
+		 * says), without.
 		 */
-		fd = (int)syscall(SYS_memfd_create, s->memfd->name, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
-		if (fd < 0 && errno == EINVAL) /* before 6.3 */
-			fd = (int)syscall(SYS_memfd_create, s->memfd->name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		fd = (int)syscall(SYS_memfd_create, s->memfd->name,
+				  MFD_CLOEXEC | MFD_ALLOW_SEALING | (kdat_has(KF_MEMFD_EXEC) ? MFD_EXEC : 0));
 		if (fd < 0 && errno == EACCES) /* vm.memfd_noexec=2 */
 			fd = (int)syscall(SYS_memfd_create, s->memfd->name, MFD_CLOEXEC | MFD_NOEXEC_SEAL);
 		if (fd < 0 || ftruncate(fd, (off_t)s->size)) {

@@ -31,6 +31,7 @@
 
 #include "mount/tmpfs.h"
 #include "util/hashmap.h"
+#include "util/kerndat.h"
 #include "util/log.h"
 #include "util/util.h"
 #include "mount/tmpfs-internal.h"
@@ -56,8 +57,6 @@ struct ext {
 	unsigned long nr_entries;
 };
 
-static bool no_openat2;
-
 /*
  * Opens the directory `path` ("a/b", normalized: no "", "." or ".."
  * components; "" is `root` itself) below `root` without following any
@@ -72,12 +71,12 @@ static int open_beneath(int root, const char *path, int flags)
 	};
 	int fd, cur, err;
 
-	if (!no_openat2) {
+	if (kdat_has(KF_OPENAT2)) {
 		fd = syscall(SYS_openat2, root, *path ? path : ".", &how, sizeof(how));
 		if (fd >= 0)
 			return fd;
-		if (errno == ENOSYS)
-			no_openat2 = true;
+		if (errno == ENOSYS) /* a seccomp profile that doesn't know it */
+			kdat_set(KF_OPENAT2, false);
 		else if (errno != ENAMETOOLONG) /* longer than PATH_MAX: walk it */
 			return -errno;
 	}

@@ -30,6 +30,7 @@
 #include <unistd.h>
 #include <nftables/libnftables.h>
 
+#include "util/kerndat.h"
 #include "util/log.h"
 #include "net/net-lock.h"
 #include "util/util.h"
@@ -124,6 +125,12 @@ int net_lock_tcp(const struct net_lock_conn *c)
 	bool v4a, v4b;
 	const char *ip;
 
+	if (!kdat_has(KF_NETWORK_LOCK_NFTABLES)) {
+		pr_err("socket inode %u: nftables refused (no nf_tables in this kernel, or no CAP_NET_ADMIN): the "
+		       "connection can't be locked\n",
+		       c->ino);
+		return -EPERM;
+	}
 	if (!addr_str(c->family, c->src, src, sizeof(src), &v4a) ||
 	    !addr_str(c->family, c->dst, dst, sizeof(dst), &v4b) || v4a != v4b) {
 		pr_err("socket inode %u: can't write its addresses for nftables\n", c->ino);

@@ -36,6 +36,7 @@
 #include "net/sk-diag.h"
 #include "sk-packet.pb-c.h"
 #include "task/task-dump.h"
+#include "util/kerndat.h"
 #include "util/util.h"
 
 #define TCP_ESTABLISHED 1
@@ -80,7 +81,7 @@ int td_sock_opts(int fd, SkOptsEntry *o)
 		int lock = 0;
 
 		l = sizeof(lock);
-		if (!getsockopt(fd, SOL_SOCKET, 72 /* SO_BUF_LOCK */, &lock, &l)) {
+		if (kdat_has(KF_SOCKOPT_BUF_LOCK) && !getsockopt(fd, SOL_SOCKET, 72 /* SO_BUF_LOCK */, &lock, &l)) {
 			o->has_so_buf_lock = true;
 			o->so_buf_lock = (uint32_t)lock;
 		}

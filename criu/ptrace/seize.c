@@ -35,6 +35,7 @@
 #include "util/hashmap.h"
 #include "util/log.h"
 #include "ptrace/seize.h"
+#include "util/kerndat.h"
 #include "util/util.h"
 
 /* Signals we let through while waiting for the first stop, at most. */
@@ -148,12 +149,14 @@ static int attach(struct seized_thread *t)
 {
 	long opts = PTRACE_O_TRACESYSGOOD;
 
-	if (!ptrace(PTRACE_SEIZE, t->tid, NULL, (void *)(opts | PTRACE_O_SUSPEND_SECCOMP))) {
-		t->seccomp_suspended = true;
-		return 0;
+	if (kdat_has(KF_SECCOMP_SUSPEND)) {
+		if (!ptrace(PTRACE_SEIZE, t->tid, NULL, (void *)(opts | PTRACE_O_SUSPEND_SECCOMP))) {
+			t->seccomp_suspended = true;
+			return 0;
+		}
+		if (errno != EPERM && errno != EINVAL)
+			return -errno;
 	}
-	if (errno != EPERM && errno != EINVAL)
-		return -errno;
 	if (!ptrace(PTRACE_SEIZE, t->tid, NULL, (void *)opts)) {
 		pr_debug("thread %d: seized without PTRACE_O_SUSPEND_SECCOMP\n", t->tid);
 		return 0;
@@ -745,10 +748,18 @@ int get_rseq_config(struct seized_thread *t, struct rseq_config *conf)
 	long ret;
 
 	memset(conf, 0, sizeof(*conf));
+	if (!kdat_has(KF_GET_RSEQ_CONF)) {
+		pr_warn("can't read the rseq configuration of %d: no PTRACE_GET_RSEQ_CONFIGURATION (Linux 5.13)\n",
+			t->tid);
+		return -EOPNOTSUPP;
+	}
 	ret = ptrace(PTRACE_GET_RSEQ_CONFIGURATION, t->tid, (void *)sizeof(*conf), conf);
 	if (ret < 0) {
 		pr_perror("can't read the rseq configuration of %d", t->tid);
-		return errno == EIO ? -EOPNOTSUPP : -errno;
+		if (errno != EIO)
+			return -errno;
+		kdat_set(KF_GET_RSEQ_CONF, false);
+		return -EOPNOTSUPP;
 	}
 	return 0;
 }

@@ -40,6 +40,7 @@
 #include "ptrace/inject.h"
 #include "util/log.h"
 #include "task/rtree.h"
+#include "util/kerndat.h"
 #include "util/util.h"
 
 #define SIG_MAX 64
@@ -99,8 +100,11 @@ static int restore_ptimers(struct rproc *p, struct seized_thread *st)
 
 	if (!tm || !tm->n_posix)
 		return 0;
-	ret = rsys(st, "prctl(PR_TIMER_CREATE_RESTORE_IDS)", __NR_prctl, PR_TIMER_CREATE_RESTORE_IDS, 1, 0, 0, 0, 0,
-		   NULL);
+	if (!kdat_has(KF_TIMER_RESTORE_IDS))
+		ret = -EOPNOTSUPP;
+	else
+		ret = rsys(st, "prctl(PR_TIMER_CREATE_RESTORE_IDS)", __NR_prctl, PR_TIMER_CREATE_RESTORE_IDS, 1, 0, 0,
+			   0, 0, NULL);
 	if (ret) {
 		pr_err("process %d: this kernel can't create POSIX timers with given ids (Linux 6.15 or later needed)\n",
 		       p->vpid);
@@ -226,22 +230,6 @@ static int queue_signals(struct rproc *p, struct seized_thread *st, const Signal
  * Threads
  */
 
-/* The highest capability this kernel knows (/proc/sys/kernel/cap_last_cap). */
-static int cap_last_cap(void)
-{
-	static int last = -1;
-	char buf[16];
-	FILE *f;
-
-	if (last >= 0)
-		return last;
-	f = fopen("/proc/sys/kernel/cap_last_cap", "re");
-	last = f && fgets(buf, sizeof(buf), f) ? atoi(buf) : CAP_LAST_CAP;
-	if (f)
-		fclose(f);
-	return last;
-}
-
 #define SECBIT_NO_SETUID_FIXUP_BIT (1U << 2)
 #define SECBIT_NO_AMB_RAISE_BIT	   (1U << 6) /* SECBIT_NO_CAP_AMBIENT_RAISE */
 #define SECBIT_ALL_LOCKS		0xaaU /* the *_LOCKED bits: 1 << 1, 3, 5, 7 */
@@ -322,7 +310,7 @@ static int restore_creds(struct rproc *p, struct seized_thread *st, const CredsE
 		return 0;
 	bnd = (uint64_t)c->cap_bnd[1] << 32 | c->cap_bnd[0];
 	ret = set_inheritable(p, st, c);
-	for (int cap = 0; !ret && cap <= cap_last_cap(); cap++)
+	for (int cap = 0; !ret && cap <= kdat_cap_last_cap(); cap++)
 		if (!(bnd & (1ULL << cap)))
 			ret = rsys(st, "prctl(PR_CAPBSET_DROP)", __NR_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0, 0, NULL);
 	if (!ret)

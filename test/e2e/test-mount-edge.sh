@@ -427,8 +427,12 @@ run_criu restore -D "$WORK/nonexistent-dir"
 expect opt-restore-missing-dir cond '[ "$RC" -eq 1 ] && [ ! -e "$WORK/nonexistent-dir" ]'
 run_criu check
 expect check-looks-good cond '[ "$RC" -eq 0 ] && contains "$OUT" "Looks good"'
+expect check-lists-features cond 'grep -qE "^clone3_set_tid +required +yes " <<<"$OUT" &&
+	grep -qE "^uffd +optional +(yes|no) " <<<"$OUT"'
+run_criu check --feature mnt_id
+expect check-one-feature cond '[ "$RC" -eq 0 ] && contains "$OUT" "mnt_id is supported"'
 run_criu check --feature no-such-feature
-expect check-unknown-feature [ "$RC" -eq 1 ]
+expect check-unknown-feature cond '[ "$RC" -eq 1 ] && contains "$OUT" "network_lock_nftables"'
 head -c 200 /dev/urandom >"$WORK/garbage.img"
 : >"$WORK/empty.img"
 printf '\x19\x43\x56\x54\x28\x39\x56\x55\xff\xff\xff\x0f' >"$WORK/huge-entry.img"

@@ -193,7 +193,6 @@ struct td_ctx {
 	/* task-dump-mm.c */
 	uint32_t next_pages_id;
 	struct hmap shmems; /* task-dump-shmem.c: shmid -> non-NULL once dumped */
-	uint64_t zero_pfn; /* the shared zero page's PFN, 0 if unknown */
 };
 
 /* /proc/PID/status, or with tid /proc/PID/task/TID/status. */

@@ -40,25 +40,6 @@
 #define RSEQ_UNREGISTER 1
 #define NR_SPECIAL     4
 
-int rsys(struct seized_thread *t, const char *what, long nr, long a1, long a2, long a3, long a4, long a5, long a6,
-	 long *out)
-{
-	long ret = 0;
-	int err = (int)inject_syscall(t, nr, a1, a2, a3, a4, a5, a6, &ret);
-
-	if (err) {
-		pr_err("task %d: can't run %s: %s\n", t->tid, what, strerror(-err));
-		return err;
-	}
-	if (ret < 0 && ret > -4096) {
-		pr_err("task %d: %s failed: %s\n", t->tid, what, strerror((int)-ret));
-		return (int)ret;
-	}
-	if (out)
-		*out = ret;
-	return 0;
-}
-
 /* ------------------------------------------------------------------------
  * vDSO and its data pages
  */
@@ -126,7 +107,7 @@ static int move_spans(struct seized_thread *st, struct span *from, size_t n, int
 		/* moving up: the highest first, so none lands on one not yet moved */
 		size_t k = delta > 0 ? n - 1 - i : i;
 		uint64_t len = from[k].end - from[k].start;
-		int ret = rsys(st, "mremap of the vDSO", __NR_mremap, (long)from[k].start, (long)len, (long)len,
+		int ret = inject_call(st, "mremap of the vDSO", __NR_mremap, (long)from[k].start, (long)len, (long)len,
 			       MREMAP_MAYMOVE | MREMAP_FIXED, (long)(from[k].start + (uint64_t)delta), 0, NULL);
 
 		if (ret)
@@ -189,7 +170,7 @@ static int unmap_all(struct seized_thread *st)
 
 		if (special_kind(e->kind) || e->kind == PROC_VMA_VSYSCALL)
 			continue;
-		ret = rsys(st, "munmap", __NR_munmap, (long)e->start, (long)(e->end - e->start), 0, 0, 0, 0, NULL);
+		ret = inject_call(st, "munmap", __NR_munmap, (long)e->start, (long)(e->end - e->start), 0, 0, 0, 0, NULL);
 	}
 	proc_maps_free(&m);
 	return ret;
@@ -198,11 +179,6 @@ static int unmap_all(struct seized_thread *st)
 static bool vma_restored(const VmaEntry *v)
 {
 	return (v->status & VMA_AREA_REGULAR) && !(v->status & (VMA_AREA_VDSO | VMA_AREA_VVAR | VMA_AREA_VSYSCALL));
-}
-
-bool vma_huge(const VmaEntry *v)
-{
-	return v->has_madv && (v->madv & (1ULL << MADV_HUGEPAGE)) && (v->status & VMA_ANON_PRIVATE);
 }
 
 static bool vma_private(const VmaEntry *v)
@@ -231,7 +207,7 @@ static int attach_sysv(struct rproc *p, struct seized_thread *st, size_t first)
 		flags |= SHM_RDONLY;
 	if (prot & PROT_EXEC)
 		flags |= SHM_EXEC;
-	ret = rsys(st, "shmat", __NR_shmat, (long)v->shmid, (long)v->start, flags, 0, 0, 0, &got);
+	ret = inject_call(st, "shmat", __NR_shmat, (long)v->shmid, (long)v->start, flags, 0, 0, 0, &got);
 	if (!ret && (uint64_t)got != v->start) {
 		pr_err("process %d: System V shared memory segment %llu attached at %#lx, not %#llx\n", p->vpid,
 		       (unsigned long long)v->shmid, got, (unsigned long long)v->start);
@@ -287,7 +263,7 @@ static int map_areas(struct rtree *t, struct rproc *p, struct seized_thread *st)
 		 * which takes them; a page at a time would not), as it had them.
 		 */
 		if (vma_huge(v)) {
-			ret = rsys(st, "madvise(MADV_HUGEPAGE)", __NR_madvise, (long)v->start,
+			ret = inject_call(st, "madvise(MADV_HUGEPAGE)", __NR_madvise, (long)v->start,
 				   (long)(v->end - v->start), MADV_HUGEPAGE, 0, 0, 0, NULL);
 			if (ret)
 				return ret;
@@ -343,11 +319,11 @@ static int finish_areas(struct rproc *p, struct seized_thread *st)
 		if (!vma_restored(v))
 			continue;
 		if ((vma_private(v) && !(v->prot & PROT_WRITE)) || (v->status & VMA_AREA_SYSVIPC))
-			ret = rsys(st, "mprotect", __NR_mprotect, (long)v->start, len, (long)v->prot, 0, 0, 0, NULL);
+			ret = inject_call(st, "mprotect", __NR_mprotect, (long)v->start, len, (long)v->prot, 0, 0, 0, NULL);
 		for (size_t k = 0; !ret && v->has_madv && k < ARRAY_SIZE(kept_advice); k++)
 			/* a huge-page area was advised as mapped (map_areas) */
 			if ((v->madv & (1ULL << kept_advice[k])) && !(kept_advice[k] == MADV_HUGEPAGE && vma_huge(v)))
-				ret = rsys(st, "madvise", __NR_madvise, (long)v->start, len, kept_advice[k], 0, 0, 0,
+				ret = inject_call(st, "madvise", __NR_madvise, (long)v->start, len, kept_advice[k], 0, 0, 0,
 					   NULL);
 		if (ret)
 			return ret;
@@ -387,10 +363,10 @@ static int set_mm_map(struct rtree *t, struct rproc *p, struct seized_thread *st
 	if (!ret && nauxv)
 		ret = remote_write(st->pid, scratch + RSCRATCH_SIZE / 2, mm->mm_saved_auxv, nauxv * 8);
 	if (!ret)
-		ret = rsys(st, "prctl(PR_SET_MM_MAP)", __NR_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)scratch,
+		ret = inject_call(st, "prctl(PR_SET_MM_MAP)", __NR_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)scratch,
 			   sizeof(map), 0, 0, NULL);
 	if (!ret && mm->has_thp_disabled && mm->thp_disabled)
-		ret = rsys(st, "prctl(PR_SET_THP_DISABLE)", __NR_prctl, PR_SET_THP_DISABLE, 1, 0, 0, 0, 0, NULL);
+		ret = inject_call(st, "prctl(PR_SET_THP_DISABLE)", __NR_prctl, PR_SET_THP_DISABLE, 1, 0, 0, 0, 0, NULL);
 	return ret;
 }
 
@@ -401,7 +377,7 @@ static int unregister_rseq(struct seized_thread *st)
 
 	if (ret || !c.rseq_abi_pointer)
 		return ret;
-	return rsys(st, "rseq unregister", __NR_rseq, (long)c.rseq_abi_pointer, c.rseq_abi_size, RSEQ_UNREGISTER,
+	return inject_call(st, "rseq unregister", __NR_rseq, (long)c.rseq_abi_pointer, c.rseq_abi_size, RSEQ_UNREGISTER,
 		    c.signature, 0, 0, NULL);
 }
 

@@ -158,6 +158,16 @@ void dedup_pages(const struct rtree *t, int fd, unsigned pages_id, uint64_t off,
 			pages_id);
 }
 
+/*
+ * An area the program asked huge pages for: mm-restore.c advises it so
+ * before its pages are filled, and it is filled by populate + read, which
+ * takes huge pages (UFFDIO_COPY and a page at a time would not).
+ */
+bool vma_huge(const VmaEntry *v)
+{
+	return v->has_madv && (v->madv & (1ULL << MADV_HUGEPAGE)) && (v->status & VMA_ANON_PRIVATE);
+}
+
 /* The pagemap runs cut into chunks, with their offsets in pages-N.img. */
 static int make_chunks(const struct rproc *p, struct fill *f, uint64_t *total)
 {
@@ -278,7 +288,7 @@ static int uffd_open(struct rproc *p, struct seized_thread *st, struct fill *f)
 		uffd = (int)syscall(SYS_pidfd_getfd, pidfd, (int)fd, 0);
 		close(pidfd);
 	}
-	if (rsys(st, "close(userfaultfd)", __NR_close, fd, 0, 0, 0, 0, 0, NULL)) {
+	if (inject_call(st, "close(userfaultfd)", __NR_close, fd, 0, 0, 0, 0, 0, NULL)) {
 		if (uffd >= 0)
 			close(uffd);
 		return -1;
@@ -399,7 +409,7 @@ static int task_fill(struct rproc *p, struct seized_thread *st, int fd, const st
 		/* other failures (EFAULT past a file's end...) show in pread */
 	}
 	while (left) {
-		ret = rsys(st, "pread64 of pages", __NR_pread64, fd, (long)addr, (long)left, (long)off, 0, 0, &got);
+		ret = inject_call(st, "pread64 of pages", __NR_pread64, fd, (long)addr, (long)left, (long)off, 0, 0, &got);
 		if (!ret && got <= 0) {
 			pr_err("process %d: pages-%u.img ends at %llu, before the pages of %#llx\n", p->vpid,
 			       p->pages_id, (unsigned long long)off, (unsigned long long)addr);

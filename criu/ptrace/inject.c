@@ -538,3 +538,22 @@ int inject_munmap(struct seized_thread *t, uint64_t addr, size_t len)
 	err = inject_syscall(t, __NR_munmap, (long)addr, (long)len, 0, 0, 0, 0, &ret);
 	return err ? (int)err : (int)ret;
 }
+
+int inject_call(struct seized_thread *t, const char *what, long nr, long a1, long a2, long a3, long a4, long a5,
+		long a6, long *out)
+{
+	long ret = 0;
+	int err = (int)inject_syscall(t, nr, a1, a2, a3, a4, a5, a6, &ret);
+
+	if (err) {
+		pr_err("task %d: can't run %s: %s\n", t->tid, what, strerror(-err));
+		return err;
+	}
+	if (ret < 0 && ret > -4096) {
+		pr_err("task %d: %s failed: %s\n", t->tid, what, strerror((int)-ret));
+		return (int)ret;
+	}
+	if (out)
+		*out = ret;
+	return 0;
+}

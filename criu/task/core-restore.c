@@ -73,7 +73,7 @@ static int restore_sigactions(struct rproc *p, struct seized_thread *st)
 			continue; /* SIG_DFL: what the task has already */
 		ret = remote_write(st->pid, p->scratch, &ka, sizeof(ka));
 		if (!ret)
-			ret = rsys(st, "rt_sigaction", __NR_rt_sigaction, sig, (long)p->scratch, 0, 8, 0, 0, NULL);
+			ret = inject_call(st, "rt_sigaction", __NR_rt_sigaction, sig, (long)p->scratch, 0, 8, 0, 0, NULL);
 	}
 	return ret;
 }
@@ -99,7 +99,7 @@ static int restore_ptimers(struct rproc *p, struct seized_thread *st)
 
 	if (!tm || !tm->n_posix)
 		return 0;
-	ret = rsys(st, "prctl(PR_TIMER_CREATE_RESTORE_IDS)", __NR_prctl, PR_TIMER_CREATE_RESTORE_IDS, 1, 0, 0, 0, 0,
+	ret = inject_call(st, "prctl(PR_TIMER_CREATE_RESTORE_IDS)", __NR_prctl, PR_TIMER_CREATE_RESTORE_IDS, 1, 0, 0, 0, 0,
 		   NULL);
 	if (ret) {
 		pr_err("process %d: this kernel can't create POSIX timers with given ids (Linux 6.15 or later needed)\n",
@@ -119,7 +119,7 @@ static int restore_ptimers(struct rproc *p, struct seized_thread *st)
 		if (!ret)
 			ret = remote_write(st->pid, p->scratch + 128, &id, sizeof(id));
 		if (!ret)
-			ret = rsys(st, "timer_create", __NR_timer_create, (long)e->clock_id, (long)p->scratch,
+			ret = inject_call(st, "timer_create", __NR_timer_create, (long)e->clock_id, (long)p->scratch,
 				   (long)p->scratch + 128, 0, 0, 0, NULL);
 		if (!ret)
 			ret = remote_read(st->pid, p->scratch + 128, &id, sizeof(id));
@@ -130,12 +130,12 @@ static int restore_ptimers(struct rproc *p, struct seized_thread *st)
 		if (!ret && (e->vsec || e->vnsec)) {
 			ret = remote_write(st->pid, p->scratch + 192, &its, sizeof(its));
 			if (!ret)
-				ret = rsys(st, "timer_settime", __NR_timer_settime, id, 0, (long)p->scratch + 192, 0, 0,
+				ret = inject_call(st, "timer_settime", __NR_timer_settime, id, 0, (long)p->scratch + 192, 0, 0,
 					   0, NULL);
 		}
 	}
 	/* off again whatever happened: the program's own timer_create picks free ids */
-	ret2 = rsys(st, "prctl(PR_TIMER_CREATE_RESTORE_IDS)", __NR_prctl, PR_TIMER_CREATE_RESTORE_IDS, 0, 0, 0, 0, 0,
+	ret2 = inject_call(st, "prctl(PR_TIMER_CREATE_RESTORE_IDS)", __NR_prctl, PR_TIMER_CREATE_RESTORE_IDS, 0, 0, 0, 0, 0,
 		    NULL);
 	return ret ? ret : ret2;
 }
@@ -162,7 +162,7 @@ static int restore_itimers(struct rproc *p, struct seized_thread *st)
 		v.it_value.tv_usec = (suseconds_t)it[k]->vusec;
 		ret = remote_write(st->pid, p->scratch, &v, sizeof(v));
 		if (!ret)
-			ret = rsys(st, "setitimer", __NR_setitimer, k, (long)p->scratch, 0, 0, 0, 0, NULL);
+			ret = inject_call(st, "setitimer", __NR_setitimer, k, (long)p->scratch, 0, 0, 0, 0, NULL);
 	}
 	return ret;
 }
@@ -211,10 +211,10 @@ static int queue_signals(struct rproc *p, struct seized_thread *st, const Signal
 		memcpy(&si, e->siginfo.data, sizeof(si));
 		ret = remote_write(st->pid, p->scratch, &si, sizeof(si));
 		if (!ret && vtid)
-			ret = rsys(st, "rt_tgsigqueueinfo", __NR_rt_tgsigqueueinfo, p->vpid, vtid, si.si_signo,
+			ret = inject_call(st, "rt_tgsigqueueinfo", __NR_rt_tgsigqueueinfo, p->vpid, vtid, si.si_signo,
 				   (long)p->scratch, 0, 0, NULL);
 		else if (!ret)
-			ret = rsys(st, "rt_sigqueueinfo", __NR_rt_sigqueueinfo, p->vpid, si.si_signo, (long)p->scratch,
+			ret = inject_call(st, "rt_sigqueueinfo", __NR_rt_sigqueueinfo, p->vpid, si.si_signo, (long)p->scratch,
 				   0, 0, 0, NULL);
 		if (ret)
 			return ret;
@@ -248,7 +248,7 @@ static int cap_last_cap(void)
 
 static int set_secbits(struct seized_thread *st, uint32_t bits)
 {
-	return rsys(st, "prctl(PR_SET_SECUREBITS)", __NR_prctl, PR_SET_SECUREBITS, bits, 0, 0, 0, 0, NULL);
+	return inject_call(st, "prctl(PR_SET_SECUREBITS)", __NR_prctl, PR_SET_SECUREBITS, bits, 0, 0, 0, 0, NULL);
 }
 
 /*
@@ -266,7 +266,7 @@ static int set_inheritable(struct rproc *p, struct seized_thread *st, const Cred
 
 	ret = remote_write(st->pid, p->scratch, &hdr, sizeof(hdr));
 	if (!ret)
-		ret = rsys(st, "capget", __NR_capget, (long)p->scratch, (long)p->scratch + 64, 0, 0, 0, 0, NULL);
+		ret = inject_call(st, "capget", __NR_capget, (long)p->scratch, (long)p->scratch + 64, 0, 0, 0, 0, NULL);
 	if (!ret)
 		ret = remote_read(st->pid, p->scratch + 64, data, sizeof(data));
 	if (ret)
@@ -277,7 +277,7 @@ static int set_inheritable(struct rproc *p, struct seized_thread *st, const Cred
 	if (!ret)
 		ret = remote_write(st->pid, p->scratch + 64, data, sizeof(data));
 	if (!ret)
-		ret = rsys(st, "capset (inheritable)", __NR_capset, (long)p->scratch, (long)p->scratch + 64, 0, 0, 0,
+		ret = inject_call(st, "capset (inheritable)", __NR_capset, (long)p->scratch, (long)p->scratch + 64, 0, 0, 0,
 			   0, NULL);
 	return ret;
 }
@@ -290,7 +290,7 @@ static int raise_ambient(struct seized_thread *st, const CredsEntry *c)
 
 	for (int cap = 0; !ret && cap < 64; cap++)
 		if (amb & (1ULL << cap))
-			ret = rsys(st, "prctl(PR_CAP_AMBIENT_RAISE)", __NR_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE,
+			ret = inject_call(st, "prctl(PR_CAP_AMBIENT_RAISE)", __NR_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE,
 				   cap, 0, 0, 0, NULL);
 	return ret;
 }
@@ -324,24 +324,24 @@ static int restore_creds(struct rproc *p, struct seized_thread *st, const CredsE
 	ret = set_inheritable(p, st, c);
 	for (int cap = 0; !ret && cap <= cap_last_cap(); cap++)
 		if (!(bnd & (1ULL << cap)))
-			ret = rsys(st, "prctl(PR_CAPBSET_DROP)", __NR_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0, 0, NULL);
+			ret = inject_call(st, "prctl(PR_CAPBSET_DROP)", __NR_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0, 0, NULL);
 	if (!ret)
 		ret = set_secbits(st, (c->secbits & ~(SECBIT_ALL_LOCKS | SECBIT_NO_AMB_RAISE_BIT)) |
 					      SECBIT_NO_SETUID_FIXUP_BIT);
 	if (!ret) {
 		ret = remote_write(st->pid, p->scratch, c->groups, c->n_groups * sizeof(uint32_t));
 		if (!ret)
-			ret = rsys(st, "setgroups", __NR_setgroups, (long)c->n_groups, (long)p->scratch, 0, 0, 0, 0,
+			ret = inject_call(st, "setgroups", __NR_setgroups, (long)c->n_groups, (long)p->scratch, 0, 0, 0, 0,
 				   NULL);
 	}
 	if (!ret)
-		ret = rsys(st, "setresgid", __NR_setresgid, c->gid, c->egid, c->sgid, 0, 0, 0, NULL);
+		ret = inject_call(st, "setresgid", __NR_setresgid, c->gid, c->egid, c->sgid, 0, 0, 0, NULL);
 	if (!ret)
-		ret = rsys(st, "setresuid", __NR_setresuid, c->uid, c->euid, c->suid, 0, 0, 0, NULL);
+		ret = inject_call(st, "setresuid", __NR_setresuid, c->uid, c->euid, c->suid, 0, 0, 0, NULL);
 	if (!ret)
-		ret = rsys(st, "setfsgid", __NR_setfsgid, c->fsgid, 0, 0, 0, 0, 0, NULL);
+		ret = inject_call(st, "setfsgid", __NR_setfsgid, c->fsgid, 0, 0, 0, 0, 0, NULL);
 	if (!ret)
-		ret = rsys(st, "setfsuid", __NR_setfsuid, c->fsuid, 0, 0, 0, 0, 0, NULL);
+		ret = inject_call(st, "setfsuid", __NR_setfsuid, c->fsuid, 0, 0, 0, 0, 0, NULL);
 	if (!ret && c->n_cap_amb)
 		ret = raise_ambient(st, c);
 	if (!ret)
@@ -356,11 +356,11 @@ static int restore_creds(struct rproc *p, struct seized_thread *st, const CredsE
 		if (!ret)
 			ret = remote_write(st->pid, p->scratch + 64, data, sizeof(data));
 		if (!ret)
-			ret = rsys(st, "capset", __NR_capset, (long)p->scratch, (long)p->scratch + 64, 0, 0, 0, 0,
+			ret = inject_call(st, "capset", __NR_capset, (long)p->scratch, (long)p->scratch + 64, 0, 0, 0, 0,
 				   NULL);
 	}
 	if (!ret && c->has_no_new_privs && c->no_new_privs)
-		ret = rsys(st, "prctl(PR_SET_NO_NEW_PRIVS)", __NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0, NULL);
+		ret = inject_call(st, "prctl(PR_SET_NO_NEW_PRIVS)", __NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0, NULL);
 	return ret;
 }
 
@@ -371,17 +371,17 @@ static int restore_thread(struct rproc *p, struct rthread *th)
 	const ThreadCoreEntry *tc = c->thread_core;
 	int ret;
 
-	ret = rsys(st, "set_tid_address", __NR_set_tid_address, (long)c->thread_info->clear_tid_addr, 0, 0, 0, 0,
+	ret = inject_call(st, "set_tid_address", __NR_set_tid_address, (long)c->thread_info->clear_tid_addr, 0, 0, 0, 0,
 		   0, NULL);
 	if (!ret && tc->futex_rla)
-		ret = rsys(st, "set_robust_list", __NR_set_robust_list, (long)tc->futex_rla, tc->futex_rla_len, 0, 0,
+		ret = inject_call(st, "set_robust_list", __NR_set_robust_list, (long)tc->futex_rla, tc->futex_rla_len, 0, 0,
 			   0, 0, NULL);
 	if (!ret && tc->sas && tc->sas->ss_sp) {
 		stack_t ss = {(void *)(uintptr_t)tc->sas->ss_sp, (int)tc->sas->ss_flags, tc->sas->ss_size};
 
 		ret = remote_write(st->pid, p->scratch, &ss, sizeof(ss));
 		if (!ret)
-			ret = rsys(st, "sigaltstack", __NR_sigaltstack, (long)p->scratch, 0, 0, 0, 0, 0, NULL);
+			ret = inject_call(st, "sigaltstack", __NR_sigaltstack, (long)p->scratch, 0, 0, 0, 0, 0, NULL);
 	}
 	if (!ret && tc->comm) {
 		char comm[16] = {0};
@@ -389,22 +389,22 @@ static int restore_thread(struct rproc *p, struct rthread *th)
 		strncpy(comm, tc->comm, sizeof(comm) - 1);
 		ret = remote_write(st->pid, p->scratch, comm, sizeof(comm));
 		if (!ret)
-			ret = rsys(st, "prctl(PR_SET_NAME)", __NR_prctl, PR_SET_NAME, (long)p->scratch, 0, 0, 0, 0,
+			ret = inject_call(st, "prctl(PR_SET_NAME)", __NR_prctl, PR_SET_NAME, (long)p->scratch, 0, 0, 0, 0,
 				   NULL);
 	}
 	/* always: what the task inherited from criu need not be it */
 	if (!ret && tc->has_sched_nice)
-		ret = rsys(st, "setpriority", __NR_setpriority, PRIO_PROCESS, 0, tc->sched_nice, 0, 0, 0, NULL);
+		ret = inject_call(st, "setpriority", __NR_setpriority, PRIO_PROCESS, 0, tc->sched_nice, 0, 0, 0, NULL);
 	if (!ret && tc->has_sched_policy) {
 		struct sched_param sp = {.sched_priority = tc->has_sched_prio ? (int)tc->sched_prio : 0};
 
 		ret = remote_write(st->pid, p->scratch, &sp, sizeof(sp));
 		if (!ret)
-			ret = rsys(st, "sched_setscheduler", __NR_sched_setscheduler, 0, tc->sched_policy,
+			ret = inject_call(st, "sched_setscheduler", __NR_sched_setscheduler, 0, tc->sched_policy,
 				   (long)p->scratch, 0, 0, 0, NULL);
 	}
 	if (!ret && tc->rseq_entry && tc->rseq_entry->rseq_abi_pointer)
-		ret = rsys(st, "rseq", __NR_rseq, (long)tc->rseq_entry->rseq_abi_pointer,
+		ret = inject_call(st, "rseq", __NR_rseq, (long)tc->rseq_entry->rseq_abi_pointer,
 			   tc->rseq_entry->rseq_abi_size, 0, tc->rseq_entry->signature, 0, 0, NULL);
 	if (!ret)
 		ret = queue_signals(p, st, tc->signals_p, th->vtid);
@@ -468,13 +468,13 @@ int restore_core(struct rtree *t, struct rproc *p)
 	if (!ret)
 		ret = restore_ptimers(p, st);
 	if (!ret && tc->personality != 0)
-		ret = rsys(st, "personality", __NR_personality, tc->personality, 0, 0, 0, 0, 0, NULL);
+		ret = inject_call(st, "personality", __NR_personality, tc->personality, 0, 0, 0, 0, 0, NULL);
 	if (!ret && tc->has_child_subreaper && tc->child_subreaper)
-		ret = rsys(st, "prctl(PR_SET_CHILD_SUBREAPER)", __NR_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0, 0,
+		ret = inject_call(st, "prctl(PR_SET_CHILD_SUBREAPER)", __NR_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0, 0,
 			   NULL);
 	/* what fork gave may not be it: the parent's own setpgid comes later */
 	if (!ret && !p->new_session && !p->new_pgrp && p->vpgid && p->vpgid != p->vpid)
-		ret = rsys(st, "setpgid", __NR_setpgid, 0, p->vpgid, 0, 0, 0, 0, NULL);
+		ret = inject_call(st, "setpgid", __NR_setpgid, 0, p->vpgid, 0, 0, 0, 0, NULL);
 	if (!ret)
 		ret = queue_signals(p, st, tc->signals_s, 0);
 	if (!ret)
@@ -624,7 +624,7 @@ static int restore_seccomp(struct rtree *t, struct rproc *p, struct rthread *th)
 		return -EPERM;
 	}
 	if (mode == 1)
-		return rsys(st, "prctl(PR_SET_SECCOMP, strict)", __NR_prctl, PR_SET_SECCOMP, 1, 0, 0, 0, 0, NULL);
+		return inject_call(st, "prctl(PR_SET_SECCOMP, strict)", __NR_prctl, PR_SET_SECCOMP, 1, 0, 0, 0, 0, NULL);
 	for (uint32_t i = tc->seccomp_filter;; i = t->seccomp->seccomp_filters[i]->prev) {
 		if (n == ARRAY_SIZE(chain)) {
 			pr_err("thread %d: more than %zu seccomp filters\n", th->vtid, ARRAY_SIZE(chain));
@@ -661,7 +661,7 @@ static int restore_seccomp(struct rtree *t, struct rproc *p, struct rthread *th)
 		if (!ret) {
 			long got = 0;
 
-			ret = rsys(st, "seccomp(SECCOMP_SET_MODE_FILTER)", __NR_seccomp, 1 /* SET_MODE_FILTER */,
+			ret = inject_call(st, "seccomp(SECCOMP_SET_MODE_FILTER)", __NR_seccomp, 1 /* SET_MODE_FILTER */,
 				   f->has_flags ? f->flags : 0, (long)area, 0, 0, 0, &got);
 			if (!ret && got) {
 				pr_err("thread %d: seccomp(SECCOMP_SET_MODE_FILTER) gave %ld\n", th->vtid, got);
@@ -692,15 +692,15 @@ int restore_finish(struct rtree *t, struct rproc *p)
 		const ThreadCoreEntry *tc = p->threads[i].core->thread_core;
 
 		/* always: until now it was SIGKILL, for a restore criu might not finish */
-		ret = rsys(p->threads[i].st, "prctl(PR_SET_PDEATHSIG)", __NR_prctl, PR_SET_PDEATHSIG,
+		ret = inject_call(p->threads[i].st, "prctl(PR_SET_PDEATHSIG)", __NR_prctl, PR_SET_PDEATHSIG,
 			   tc->has_pdeath_sig ? tc->pdeath_sig : 0, 0, 0, 0, 0, NULL);
 	}
 	if (!ret && p->mm && p->mm->has_dumpable)
-		ret = rsys(st, "prctl(PR_SET_DUMPABLE)", __NR_prctl, PR_SET_DUMPABLE, p->mm->dumpable, 0, 0, 0, 0, NULL);
+		ret = inject_call(st, "prctl(PR_SET_DUMPABLE)", __NR_prctl, PR_SET_DUMPABLE, p->mm->dumpable, 0, 0, 0, 0, NULL);
 	if (!ret)
-		ret = rsys(st, "close_range", __NR_close_range, t->fd_base, ~0U, 0, 0, 0, 0, NULL);
+		ret = inject_call(st, "close_range", __NR_close_range, t->fd_base, ~0U, 0, 0, 0, 0, NULL);
 	if (!ret && p->scratch)
-		ret = rsys(st, "munmap", __NR_munmap, (long)p->scratch, RSCRATCH_SIZE, 0, 0, 0, 0, NULL);
+		ret = inject_call(st, "munmap", __NR_munmap, (long)p->scratch, RSCRATCH_SIZE, 0, 0, 0, 0, NULL);
 	p->scratch = 0;
 	for (size_t i = 0; !ret && i < p->nr_threads; i++)
 		ret = set_thread_regs(&p->threads[i]);

@@ -188,9 +188,9 @@ static int write_netns(struct dump_ctx *d)
 }
 
 /* A failed dump: memory given back while dumping returns first. */
-static void put_back(struct prel_journal *j, int ret)
+static void put_back(struct page_release_journal *j, int ret)
 {
-	if (ret && prel_undo(j))
+	if (ret && page_release_undo(j))
 		pr_err("the tree's memory could not all be put back after the failed dump\n");
 }
 
@@ -212,7 +212,7 @@ int cr_dump(const struct options *o)
 	};
 	struct seized_tree tree = {0};
 	struct task_dump_stats st = {0};
-	struct prel_journal journal = {0};
+	struct page_release_journal journal = {0};
 	uint64_t t0, frozen_ns = 0;
 	int ret;
 
@@ -274,7 +274,7 @@ int cr_dump(const struct options *o)
 		}
 		frozen_ns = monotonic_ns() - t0;
 	}
-	prel_journal_free(&journal);
+	page_release_journal_free(&journal);
 	pr_info("tasks frozen for %.3f s; %zu processes, %zu threads, %llu MiB of memory in %.3f s; %.3f s in all\n",
 		frozen_ns / 1e9, st.nr_processes, st.nr_threads, (unsigned long long)(st.pages_bytes >> 20),
 		st.pages_ns / 1e9, (monotonic_ns() - t0) / 1e9);

@@ -510,7 +510,7 @@ static int run_flush(struct runs *r)
 	pe.flags = PE_PRESENT;
 	ret = img_write_entry(r->pagemap, &pe.base);
 	if (!ret)
-		ret = pc_add(&r->cp, r->start, r->nr_pages * PAGE_SZ);
+		ret = page_copy_add(&r->cp, r->start, r->nr_pages * PAGE_SZ);
 	r->nr_pages = 0;
 	return ret;
 }
@@ -750,9 +750,9 @@ static bool may_release(const struct td_ctx *c, const struct td_proc *p)
  * The areas whose pages are never given back (page-release.h): read-only
  * ones and those a userfaultfd watches (VmFlags um, uw, ui). NULL if none.
  */
-static struct prel_area *kept_areas(const VmaEntry *vmas, char *const *vmflags, size_t nr, size_t *n)
+static struct page_kept_area *kept_areas(const VmaEntry *vmas, char *const *vmflags, size_t nr, size_t *n)
 {
-	struct prel_area *a = NULL;
+	struct page_kept_area *a = NULL;
 
 	*n = 0;
 	for (size_t i = 0; i < nr; i++) {
@@ -764,12 +764,12 @@ static struct prel_area *kept_areas(const VmaEntry *vmas, char *const *vmflags, 
 							   has_vmflag(f, "ui"))))
 			continue;
 		a = xrealloc(a, (*n + 1) * sizeof(*a));
-		a[(*n)++] = (struct prel_area){vmas[i].start, vmas[i].end};
+		a[(*n)++] = (struct page_kept_area){vmas[i].start, vmas[i].end};
 	}
 	return a;
 }
 
-static int open_pages_images(struct td_ctx *c, struct td_proc *p, struct runs *r, const struct prel_area *keep,
+static int open_pages_images(struct td_ctx *c, struct td_proc *p, struct runs *r, const struct page_kept_area *keep,
 			     size_t nr_keep)
 {
 	PagemapHead head = PAGEMAP_HEAD__INIT;
@@ -785,8 +785,8 @@ static int open_pages_images(struct td_ctx *c, struct td_proc *p, struct runs *r
 	pages = img_set_new(&c->d->imgs, IMG_PAGES, pages_id);
 	if (!pages)
 		return -EIO;
-	return pc_open(&r->cp, p->pid, p->nr_threads ? p->threads[0] : NULL, pages,
-		       &(struct pc_opts){.threads = c->opts.no_threads ? 1 : (int)sysconf(_SC_NPROCESSORS_ONLN),
+	return page_copy_open(&r->cp, p->pid, p->nr_threads ? p->threads[0] : NULL, pages,
+		       &(struct page_copy_opts){.threads = c->opts.no_threads ? 1 : (int)sysconf(_SC_NPROCESSORS_ONLN),
 					 .no_vmsplice = c->opts.no_vmsplice,
 					 .release = may_release(c, p) ? c->opts.release : NULL,
 					 .seized = p->threads,
@@ -798,7 +798,7 @@ static int open_pages_images(struct td_ctx *c, struct td_proc *p, struct runs *r
 static int dump_pages(struct td_ctx *c, struct td_proc *p, VmaEntry *vmas, char *const *vmflags, size_t nr)
 {
 	size_t nr_keep;
-	_cleanup_free_ struct prel_area *keep = kept_areas(vmas, vmflags, nr, &nr_keep);
+	_cleanup_free_ struct page_kept_area *keep = kept_areas(vmas, vmflags, nr, &nr_keep);
 	struct runs r = {0};
 	_cleanup_close_ int pm_fd = -1;
 	uint64_t t0 = monotonic_ns();
@@ -818,12 +818,12 @@ static int dump_pages(struct td_ctx *c, struct td_proc *p, VmaEntry *vmas, char 
 	if (!ret)
 		ret = run_flush(&r);
 	if (!ret)
-		ret = pc_flush(&r.cp);
+		ret = page_copy_flush(&r.cp);
 	if (!ret && c->stats) {
 		c->stats->pages_bytes += r.cp.w->off;
 		c->stats->pages_ns += monotonic_ns() - t0;
 	}
-	ret2 = pc_close(&r.cp);
+	ret2 = page_copy_close(&r.cp);
 	return ret ? ret : ret2;
 }
 

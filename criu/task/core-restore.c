@@ -35,16 +35,14 @@
 #include <sys/time.h>
 #include <time.h>
 #include <sys/uio.h>
-#include <cpuid.h>
 
 #include "ptrace/inject.h"
 #include "util/log.h"
 #include "task/rtree.h"
+#include "task/xsave.h"
 #include "util/util.h"
 
 #define SIG_MAX 64
-#define XSAVE_HDR_OFF 512
-enum { XF_YMM = 2, XF_OPMASK = 5, XF_ZMM_HI256 = 6, XF_HI16_ZMM = 7, XF_PKRU = 9 };
 
 struct k_sigaction {
 	uint64_t handler, flags, restorer, mask;
@@ -523,14 +521,14 @@ static void gpregs_from_image(const UserX86RegsEntry *g, struct user_regs_struct
 }
 
 /* Copies an XSAVE component from the image if this CPU lays it out there. */
-static void xsave_put(void *buf, size_t len, int feature, const void *src, size_t bytes, uint64_t *bv)
+static void xsave_put(void *buf, size_t len, enum xsave_feature feature, const void *src, size_t bytes,
+		      uint64_t *bv)
 {
-	unsigned int size, off, ecx, edx;
+	size_t size, off;
 
 	if (!src || !bytes)
 		return;
-	__cpuid_count(0xd, feature, size, off, ecx, edx);
-	if (!off || off + bytes > len || bytes > size)
+	if (!xsave_component(feature, &off, &size) || off + bytes > len || bytes > size)
 		return;
 	memcpy((char *)buf + off, src, bytes);
 	*bv |= 1ULL << feature;

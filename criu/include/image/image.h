@@ -84,6 +84,9 @@ struct img_type_desc {
 const struct img_type_desc *img_desc(enum img_type type);
 /* Identifies an image by its file name (pattern match on name_fmt). */
 const struct img_type_desc *img_desc_by_filename(const char *basename);
+/* A protobuf image type by the magic after IMG_COMMON (the first of two
+ * types sharing one: pagemap before pagemap-shmem); NULL if none. */
+const struct img_type_desc *img_desc_by_magic(uint32_t magic);
 
 struct img_writer {
 	int dirfd; /* not owned */

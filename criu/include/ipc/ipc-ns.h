@@ -36,5 +36,10 @@ int ipc_vars_apply(const IpcVarEntry *e);
  * written whole. 0 or -errno. */
 int proc_sys_read(const char *rel, char *buf, size_t size);
 int proc_sys_write(const char *rel, const char *text);
+/* kernel.<name> of the caller's IPC namespace: its value, or -1 if it
+ * can't be read. */
+long long ipc_sysctl_read(const char *name);
+/* Sets kernel.<name> in the caller's IPC namespace. 0 or -errno, printed. */
+int ipc_sysctl_write(const char *name, long long v);
 
 #endif

@@ -239,6 +239,8 @@ int seize_task(pid_t tid, struct seized_thread *t)
 	memset(t, 0, sizeof(*t));
 	t->tid = tid;
 	ret = read_task_status(tid, &st);
+	if (ret < 0 && ret != -ESRCH && ret != -EINVAL) /* gone; or said */
+		pr_err("can't read the status of thread %d: %s\n", tid, strerror(-ret));
 	if (ret < 0)
 		return ret;
 	t->pid = st.tgid;

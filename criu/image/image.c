@@ -398,6 +398,53 @@ static int read_fd_all(int fd, uint64_t hint, uint8_t **bufp, size_t *lenp)
 	return 0;
 }
 
+/* name in dirfd, a regular file: its fd, or -errno (printed). */
+static int open_regular(int dirfd, const char *name, struct stat *st)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0) {
+		ret = -errno;
+		pr_perror("can't open %s", name);
+		return ret;
+	}
+	if (fstat(fd, st) < 0) {
+		ret = -errno;
+		pr_perror("can't stat %s", name);
+		close(fd);
+		return ret;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		pr_err("%s: not a regular file\n", name);
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
+/* The first bytes of the file, up to 8 (fewer in a short file); their count or -errno. */
+static ssize_t read_head(int fd, const char *name, uint8_t head[8])
+{
+	ssize_t n;
+
+	for (n = 0; n < 8;) {
+		ssize_t k = pread(fd, head + n, 8 - (size_t)n, (off_t)n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			int ret = -errno;
+
+			pr_perror("can't read %s", name);
+			return ret;
+		}
+		if (k == 0)
+			break; /* a short file: parse_header says so */
+		n += k;
+	}
+	return n;
+}
+
 int img_reader_open(struct img_reader *r, int dirfd, const char *name, enum img_type expect)
 {
 	const struct img_type_desc *raw;
@@ -408,24 +455,9 @@ int img_reader_open(struct img_reader *r, int dirfd, const char *name, enum img_
 	int fd, ret;
 
 	reader_init(r, name);
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		pr_perror("can't open %s", name);
-		return ret;
-	}
-	if (fstat(fd, &st) < 0) {
-		ret = -errno;
-		pr_perror("can't stat %s", name);
-		close(fd);
-		return ret;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		pr_err("%s: not a regular file\n", name);
-		close(fd);
-		return -EINVAL;
-	}
-
+	fd = open_regular(dirfd, name, &st);
+	if (fd < 0)
+		return fd;
 	raw = raw_desc(name, expect);
 	if (raw) {
 		r->fd = fd;
@@ -435,20 +467,10 @@ int img_reader_open(struct img_reader *r, int dirfd, const char *name, enum img_
 	}
 
 	/* the header says the type, and whether its payloads stay in the file */
-	for (n = 0; n < (ssize_t)sizeof(head);) {
-		ssize_t k = pread(fd, head + n, sizeof(head) - (size_t)n, (off_t)n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			ret = -errno;
-			pr_perror("can't read %s", name);
-			close(fd);
-			return ret;
-		}
-		if (k == 0)
-			break; /* a short file: parse_header says so */
-		n += k;
+	n = read_head(fd, name, head);
+	if (n < 0) {
+		close(fd);
+		return (int)n;
 	}
 	r->buf = head;
 	r->size = (uint64_t)n;

@@ -147,6 +147,8 @@ static int move_vdso(struct seized_thread *st, struct rproc *p)
 		uint64_t span = cur[nc - 1].end - cur[0].start, tmp;
 
 		ret = inject_mmap(st, 0, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, &tmp);
+		if (ret)
+			pr_err("process %d: no room to move the vDSO through: %s\n", p->vpid, inject_strerror(ret));
 		if (!ret)
 			ret = move_spans(st, cur, nc, (int64_t)(tmp - cur[0].start));
 		if (ret)
@@ -254,7 +256,7 @@ static int map_areas(struct rtree *t, struct rproc *p, struct seized_thread *st)
 			ret = -EFAULT;
 		if (ret) {
 			pr_err("process %d: can't map area [%#llx, %#llx): %s\n", p->vpid,
-			       (unsigned long long)v->start, (unsigned long long)v->end, strerror(-ret));
+			       (unsigned long long)v->start, (unsigned long long)v->end, inject_strerror(ret));
 			return ret;
 		}
 		/*
@@ -370,6 +372,17 @@ static int set_mm_map(struct rtree *t, struct rproc *p, struct seized_thread *st
 	return ret;
 }
 
+/* The page later injections take their arguments from (core-restore.c). */
+static int map_scratch(struct rproc *p, struct seized_thread *st)
+{
+	int ret = inject_mmap(st, 0, RSCRATCH_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0,
+			      &p->scratch);
+
+	if (ret)
+		pr_err("process %d: can't map a scratch area in it: %s\n", p->vpid, inject_strerror(ret));
+	return ret;
+}
+
 static int unregister_rseq(struct seized_thread *st)
 {
 	struct rseq_config c;
@@ -405,8 +418,7 @@ int restore_mm(struct rtree *t, struct rproc *p)
 	if (!ret)
 		ret = finish_areas(p, st);
 	if (!ret)
-		ret = inject_mmap(st, 0, RSCRATCH_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0,
-				  &p->scratch);
+		ret = map_scratch(p, st);
 	if (!ret)
 		ret = set_mm_map(t, p, st, p->scratch);
 	if (ret)

@@ -363,7 +363,7 @@ static int remote_close(struct seized_thread *t, int fd)
 	if (!err && ret < 0)
 		err = (int)ret;
 	if (err)
-		pr_err("process %d: can't close the pipe end %d we opened in it: %s\n", t->pid, fd, strerror(-err));
+		pr_err("process %d: can't close the pipe end %d we opened in it: %s\n", t->pid, fd, inject_strerror(err));
 	return err;
 }
 

@@ -100,12 +100,12 @@ int open_pages_file(int dirfd, unsigned pages_id, bool punch)
 	fd = openat(dirfd, name, (punch ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
-		if (punch)
-			pr_err("--auto-dedup: can't open %s for writing (%s): restore without --auto-dedup, or from "
-			       "images criu may change\n",
-			       name, strerror(-err));
-		else if (err == -ELOOP)
+		if (punch) {
+			pr_err("--auto-dedup: can't open %s for writing: %s\n", name, strerror(-err));
+			pr_hint("restore without --auto-dedup, or from images criu may change\n");
+		} else if (err == -ELOOP) {
 			pr_err("%s is a symbolic link: refused\n", name);
+		}
 		return err;
 	}
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {

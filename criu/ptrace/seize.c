@@ -114,10 +114,10 @@ static int wait_thread(struct seized_thread *t, int *status, bool timed)
 
 			read_task_status(t->tid, &st);
 			t->hung = true;
-			pr_err("thread %d did not stop within %u s (state %c%s): raise --timeout, or dump it when it "
-			       "can stop\n",
-			       t->tid, seize_timeout_s, st.state ? st.state : '?',
+			pr_err("thread %d did not stop within %u s (state %c%s)\n", t->tid, seize_timeout_s,
+			       st.state ? st.state : '?',
 			       st.state == 'D' ? ": uninterruptible sleep, a vfork parent or a hung filesystem" : "");
+			pr_hint("raise --timeout, or dump it when it can stop\n");
 			return -ETIMEDOUT;
 		}
 		if (r < 0 && errno == EINTR)

@@ -187,7 +187,7 @@ int core_run_queries(struct td_proc *p, struct process_state *ps, struct thread_
 	err = inject_mmap(p->threads[0], 0, SCRATCH_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0,
 			  &scratch);
 	if (err) {
-		pr_err("task %d: can't map a scratch page in it: %s\n", p->pid, strerror(-err));
+		pr_err("task %d: can't map a scratch page in it: %s\n", p->pid, inject_strerror(err));
 		return err;
 	}
 	err = query_process(p, ps, scratch);
@@ -198,6 +198,6 @@ int core_run_queries(struct td_proc *p, struct process_state *ps, struct thread_
 	err2 = inject_munmap(p->threads[0], scratch, SCRATCH_SIZE);
 	if (err2)
 		pr_err("task %d: can't unmap the scratch page at %#lx: %s\n", p->pid, (unsigned long)scratch,
-		       strerror(-err2));
+		       inject_strerror(err2));
 	return err ? err : err2;
 }

@@ -180,8 +180,10 @@ static int restore_rlimits(struct rproc *p, struct seized_thread *st)
 		err = remote_write(st->pid, p->scratch, &want, sizeof(want));
 		if (!err)
 			err = (int)inject_syscall(st, __NR_prlimit64, 0, (long)i, (long)p->scratch, 0, 0, 0, &ret);
-		if (err)
+		if (err) {
+			pr_err("process %d: can't set limit %zu: %s\n", p->vpid, i, inject_strerror(err));
 			return err;
+		}
 		if (ret == -EPERM)
 			pr_warn("process %d: limit %zu can't be raised to %llu/%llu without CAP_SYS_RESOURCE; kept %llu/%llu\n",
 				p->vpid, i, (unsigned long long)want.rlim_cur, (unsigned long long)want.rlim_max,
@@ -646,7 +648,7 @@ static int restore_seccomp(struct rtree *t, struct rproc *p, struct rthread *th)
 			ret = inject_mmap(st, 0, need, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, &area);
 			if (ret) {
 				pr_err("thread %d: no room for a seccomp filter of %zu bytes: %s\n", th->vtid,
-				       f->filter.len, strerror(-ret));
+				       f->filter.len, inject_strerror(ret));
 				return ret;
 			}
 		}
@@ -666,8 +668,10 @@ static int restore_seccomp(struct rtree *t, struct rproc *p, struct rthread *th)
 				ret = -EINVAL;
 			}
 		}
-		if (area != p->scratch && inject_munmap(st, area, need) && !ret)
+		if (area != p->scratch && inject_munmap(st, area, need) && !ret) {
+			pr_err("thread %d: can't unmap the area of its seccomp filter\n", th->vtid);
 			ret = -EIO;
+		}
 	}
 	return ret;
 }

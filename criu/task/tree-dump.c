@@ -396,10 +396,13 @@ static int assign_ids(struct td_ctx *c)
 				p->writes_fdinfo = true;
 			if (k == 0 && ret == 0) {
 				/* restore would give each its own copy: they'd silently stop sharing */
-				for (size_t j = 0; j < i; j++)
-					if (!c->procs[j].zombie && c->procs[j].vm_id == p->vm_id)
-						pr_err("process %d shares its memory with process %d (CLONE_VM without CLONE_THREAD, or a vfork child before exec), which can't be dumped yet; retry once it has exec'd\n",
+				for (size_t j = 0; j < i; j++) {
+					if (!c->procs[j].zombie && c->procs[j].vm_id == p->vm_id) {
+						pr_err("process %d shares its memory with process %d (CLONE_VM without CLONE_THREAD, or a vfork child before exec), which can't be dumped yet\n",
 						       p->pid, c->procs[j].pid);
+						pr_hint("retry once it has exec'd\n");
+					}
+				}
 				ret = -EOPNOTSUPP;
 			}
 			ret = ret > 0 ? 0 : ret;
@@ -592,8 +595,8 @@ int dump_task_tree_opts(struct dump_ctx *d, struct seized_tree *t, const struct 
 		ret = stop_requested();
 		if (!ret)
 			ret = dump_process(&c, p);
-		if (ret < 0)
-			pr_err("dump of process %d failed\n", p->pid);
+		if (ret < 0) /* said where it failed; cr_dump sums up */
+			pr_debug("dump of process %d failed\n", p->pid);
 		c.stats->nr_processes += !p->zombie;
 		c.stats->nr_zombies += p->zombie;
 		c.stats->nr_threads += p->nr_threads;

@@ -14,12 +14,14 @@
 static int decide_host(const struct restore_inputs *in, const struct options *o)
 {
 	if (!in->nr_procs) {
-		pr_err("%s holds neither a mount image (mountpoints-N.img) nor a process tree (pstree.img): nothing to restore\n",
+		pr_err("%s holds neither a mount image (mountpoints-N.img) nor a process tree (pstree.img): nothing to "
+		       "restore\n",
 		       in->imgs_dir);
 		return -EINVAL;
 	}
 	if (in->root_vpid == 1) {
-		pr_err("the root task of the images was pid 1 of its own pid namespace but shared its mount namespace; only containers (both of their own) or trees of neither can be restored\n");
+		pr_err("the root task of the images was pid 1 of its own pid namespace but shared its mount namespace; "
+		       "only containers (both of their own) or trees of neither can be restored\n");
 		return -EOPNOTSUPP;
 	}
 	if (o->root) {

@@ -56,8 +56,8 @@ static int read_inventory(int dirfd, const char *dir, InventoryEntry **inv)
 	}
 	*inv = (InventoryEntry *)msg;
 	if ((*inv)->img_version != IMAGES_VERSION) {
-		pr_err("%s/inventory.img: images version %u is not supported (expected %u)\n", dir,
-		       (*inv)->img_version, IMAGES_VERSION);
+		pr_err("%s/inventory.img: images version %u is not supported (expected %u)\n", dir, (*inv)->img_version,
+		       IMAGES_VERSION);
 		return -EINVAL;
 	}
 	return 0;
@@ -126,8 +126,8 @@ static int write_pidfile(const char *path, pid_t pid)
  * from criu's own pid and mount namespaces) the root task itself, with its
  * dumped pid.
  */
-static int restore_child(struct mount_plan *p, struct restore_mnt_ctx *c, struct rtree *tree, int status_fd,
-			 int null, bool host)
+static int restore_child(struct mount_plan *p, struct restore_mnt_ctx *c, struct rtree *tree, int status_fd, int null,
+			 bool host)
 {
 	/* criu gone (killed, crashed) before the tree is restored: this, its
 	 * init, goes too, and the pid namespace with it */
@@ -268,7 +268,8 @@ static int start_child(struct restore_run *r)
 	}
 	r->pid = sys_clone3(&args);
 	if (r->pid < 0 && root_tid && errno == EEXIST) {
-		pr_err("pid %d, the root task's, is in use here; a tree restored in the host's pid namespace needs its pids free\n",
+		pr_err("pid %d, the root task's, is in use here; a tree restored in the host's pid namespace needs its "
+		       "pids free\n",
 		       root_tid);
 		return -EEXIST;
 	}
@@ -326,7 +327,8 @@ static int restore_wait_or_detach(struct restore_run *r, uint64_t frozen_ns)
 		return -1;
 	}
 	if (r->plan.placeholder)
-		pr_warn("images hold no process tree (mounts-only dump): the mount namespace is held by placeholder task %d\n",
+		pr_warn("images hold no process tree (mounts-only dump): the mount namespace is held by placeholder "
+			"task %d\n",
 			r->pid);
 	mount_restore_release(&r->mounts, &r->mnt);
 	if (o->restore_detached) {

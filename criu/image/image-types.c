@@ -189,7 +189,8 @@ static bool name_matches(const char *fmt, const char *s)
 			if (!(hex ? isxdigit((unsigned char)*s) : isdigit((unsigned char)*s)))
 				return false;
 			while (hex ? isxdigit((unsigned char)*s) : isdigit((unsigned char)*s)) {
-				int dv = isdigit((unsigned char)*s) ? *s - '0' : (tolower((unsigned char)*s) - 'a' + 10);
+				int dv =
+					isdigit((unsigned char)*s) ? *s - '0' : (tolower((unsigned char)*s) - 'a' + 10);
 
 				v = v * (hex ? 16 : 10) + (uint64_t)dv;
 				if (v > UINT32_MAX)

@@ -216,8 +216,8 @@ int img_splice_raw(struct img_writer *w, int pipe_fd, size_t len)
 		if (n <= 0) {
 			int err = n < 0 ? errno : EIO;
 
-			pr_err("%s: can't move %zu bytes from a pipe at offset %" PRIu64 ": %s\n", w->name, len,
-			       w->off, n < 0 ? strerror(err) : "the pipe ran dry");
+			pr_err("%s: can't move %zu bytes from a pipe at offset %" PRIu64 ": %s\n", w->name, len, w->off,
+			       n < 0 ? strerror(err) : "the pipe ran dry");
 			return -err;
 		}
 		w->off += (uint64_t)n;
@@ -726,8 +726,8 @@ static ProtobufCMessage *decode_entry(const struct img_reader *r, const Protobuf
 	if (m)
 		return m;
 	explain_unpack_failure(type, p, len, 0, 0, why, sizeof(why));
-	pr_err("%s: can't decode the %s entry at offset %" PRIu64 " (%u bytes): %s\n", r->path, type->name, r->off,
-	       len, why);
+	pr_err("%s: can't decode the %s entry at offset %" PRIu64 " (%u bytes): %s\n", r->path, type->name, r->off, len,
+	       why);
 	return NULL;
 }
 

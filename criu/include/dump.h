@@ -21,8 +21,8 @@ struct sysv_ref {
 struct dump_ctx {
 	const struct options *opts;
 	pid_t pid;
-	struct img_set imgs; /* pending until every stage has succeeded */
-	unsigned mnt_ns_id; /* 0: the task shares criu's mount namespace */
+	struct img_set imgs;	    /* pending until every stage has succeeded */
+	unsigned mnt_ns_id;	    /* 0: the task shares criu's mount namespace */
 	struct sysv_ref *sysv_refs; /* checked against the segments ipcns_dump saves */
 	size_t nr_sysv_refs;
 	/* task-dump-tcp.c: criu's copies of the sockets it put in TCP repair
@@ -30,7 +30,7 @@ struct dump_ctx {
 	struct tcp_repaired {
 		int fd;
 		bool reuse; /* SO_REUSEADDR, which leaving repair mode clears */
-	} *repaired;
+	} * repaired;
 	size_t nr_repaired;
 	uint32_t *locked;
 	size_t nr_locked;

@@ -38,7 +38,10 @@ static const struct ipc_var_file {
 	size_t off; /* in struct ipc_vars */
 	bool wide, optional;
 } var_files[] = {
-#define V(p, field, w, opt) {.path = p, .off = offsetof(struct ipc_vars, field), .wide = w, .optional = opt}
+#define V(p, field, w, opt)                                                                                            \
+	{                                                                                                              \
+		.path = p, .off = offsetof(struct ipc_vars, field), .wide = w, .optional = opt                         \
+	}
 	V("kernel/msgmax", msgmax, false, false),
 	V("kernel/msgmnb", msgmnb, false, false),
 	V("kernel/msgmni", msgmni, false, false),
@@ -342,7 +345,11 @@ int ipcns_dump(struct dump_ctx *d)
 		return ret;
 	if (v.nr_shm < 0 || v.nr_sem < 0 || v.nr_msg < 0 || v.nr_mq < 0) {
 		pr_err("can't tell whether the IPC namespace of task %d holds objects (/proc/sysvipc, mqueue): %s\n",
-		       d->pid, strerror(-(v.nr_shm < 0 ? v.nr_shm : v.nr_sem < 0 ? v.nr_sem : v.nr_msg < 0 ? v.nr_msg : v.nr_mq)));
+		       d->pid,
+		       strerror(-(v.nr_shm < 0	 ? v.nr_shm
+				  : v.nr_sem < 0 ? v.nr_sem
+				  : v.nr_msg < 0 ? v.nr_msg
+						 : v.nr_mq)));
 		return -EIO;
 	}
 	if (v.nr_mq) {
@@ -366,7 +373,8 @@ int ipcns_dump(struct dump_ctx *d)
 		if (!seg || seg->size != r->size) {
 			pr_err("process %d: the System V segment attached at %#llx (id %llu, %llu bytes) is not one of "
 			       "its IPC namespace's: not supported\n",
-			       r->pid, (unsigned long long)r->start, (unsigned long long)r->id, (unsigned long long)r->size);
+			       r->pid, (unsigned long long)r->start, (unsigned long long)r->id,
+			       (unsigned long long)r->size);
 			ret = -EOPNOTSUPP;
 		}
 	}

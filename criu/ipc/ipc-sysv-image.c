@@ -110,8 +110,7 @@ int sysv_read(int dirfd, struct sysv_objs *o)
 
 	memset(o, 0, sizeof(*o));
 	o->shm_r.fd = o->sem_r.fd = o->msg_r.fd = -1;
-	ret = read_image(dirfd, IMG_IPCNS_SHM, &o->shm_r, (ProtobufCMessage ***)&o->shm, NULL, &o->shm_off,
-			 &o->nr_shm);
+	ret = read_image(dirfd, IMG_IPCNS_SHM, &o->shm_r, (ProtobufCMessage ***)&o->shm, NULL, &o->shm_off, &o->nr_shm);
 	if (!ret)
 		ret = read_image(dirfd, IMG_IPCNS_SEM, &o->sem_r, (ProtobufCMessage ***)&o->sem, &o->sem_vals, NULL,
 				 &o->nr_sem);

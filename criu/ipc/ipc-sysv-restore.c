@@ -208,8 +208,8 @@ int sysv_remove_destroyed(const struct sysv_objs *o, struct seized_thread *st)
 
 	for (size_t i = 0; !ret && i < o->nr_shm; i++)
 		if (o->shm[i]->desc->mode & SHM_DEST)
-			ret = inject_call(st, "shmctl(IPC_RMID)", __NR_shmctl, (long)o->shm[i]->desc->id, IPC_RMID, 0, 0, 0, 0,
-				   NULL);
+			ret = inject_call(st, "shmctl(IPC_RMID)", __NR_shmctl, (long)o->shm[i]->desc->id, IPC_RMID, 0,
+					  0, 0, 0, NULL);
 	return ret;
 }
 

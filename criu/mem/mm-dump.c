@@ -407,8 +407,8 @@ static struct page_kept_area *kept_areas(const VmaEntry *vmas, char *const *vmfl
 
 		if (!vma_has_own_pages(&vmas[i]))
 			continue;
-		if ((vmas[i].prot & PROT_WRITE) && !(f && (td_has_vmflag(f, "um") || td_has_vmflag(f, "uw") ||
-							   td_has_vmflag(f, "ui"))))
+		if ((vmas[i].prot & PROT_WRITE) &&
+		    !(f && (td_has_vmflag(f, "um") || td_has_vmflag(f, "uw") || td_has_vmflag(f, "ui"))))
 			continue;
 		a = xrealloc(a, (*n + 1) * sizeof(*a));
 		a[(*n)++] = (struct page_kept_area){vmas[i].start, vmas[i].end};
@@ -422,6 +422,15 @@ static int open_pages_images(struct td_ctx *c, struct td_proc *p, struct runs *r
 	PagemapHead head = PAGEMAP_HEAD__INIT;
 	uint32_t pages_id = ++c->next_pages_id;
 	struct img_writer *pages;
+	struct page_copy_opts o = {
+		.threads = c->opts.no_threads ? 1 : (int)sysconf(_SC_NPROCESSORS_ONLN),
+		.no_vmsplice = c->opts.no_vmsplice,
+		.release = may_release(c, p) ? c->opts.release : NULL,
+		.seized = p->threads,
+		.nr_seized = p->nr_threads,
+		.keep = keep,
+		.nr_keep = nr_keep,
+	};
 
 	r->pagemap = img_set_new(&c->d->imgs, IMG_PAGEMAP, (unsigned)p->vpid);
 	if (!r->pagemap)
@@ -432,14 +441,7 @@ static int open_pages_images(struct td_ctx *c, struct td_proc *p, struct runs *r
 	pages = img_set_new(&c->d->imgs, IMG_PAGES, pages_id);
 	if (!pages)
 		return -EIO;
-	return page_copy_open(&r->cp, p->pid, p->nr_threads ? p->threads[0] : NULL, pages,
-		       &(struct page_copy_opts){.threads = c->opts.no_threads ? 1 : (int)sysconf(_SC_NPROCESSORS_ONLN),
-					 .no_vmsplice = c->opts.no_vmsplice,
-					 .release = may_release(c, p) ? c->opts.release : NULL,
-					 .seized = p->threads,
-					 .nr_seized = p->nr_threads,
-					 .keep = keep,
-					 .nr_keep = nr_keep});
+	return page_copy_open(&r->cp, p->pid, p->nr_threads ? p->threads[0] : NULL, pages, &o);
 }
 
 static int dump_pages(struct td_ctx *c, struct td_proc *p, VmaEntry *vmas, char *const *vmflags, size_t nr)

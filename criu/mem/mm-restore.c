@@ -36,9 +36,9 @@
 #include "util/util.h"
 #include "image/vma-status.h"
 
-#define PAGE	       4096ULL
+#define PAGE		4096ULL
 #define RSEQ_UNREGISTER 1
-#define NR_SPECIAL     4
+#define NR_SPECIAL	4
 
 /* ------------------------------------------------------------------------
  * vDSO and its data pages
@@ -108,7 +108,7 @@ static int move_spans(struct seized_thread *st, struct span *from, size_t n, int
 		size_t k = delta > 0 ? n - 1 - i : i;
 		uint64_t len = from[k].end - from[k].start;
 		int ret = inject_call(st, "mremap of the vDSO", __NR_mremap, (long)from[k].start, (long)len, (long)len,
-			       MREMAP_MAYMOVE | MREMAP_FIXED, (long)(from[k].start + (uint64_t)delta), 0, NULL);
+				      MREMAP_MAYMOVE | MREMAP_FIXED, (long)(from[k].start + (uint64_t)delta), 0, NULL);
 
 		if (ret)
 			return ret;
@@ -172,7 +172,8 @@ static int unmap_all(struct seized_thread *st)
 
 		if (special_kind(e->kind) || e->kind == PROC_VMA_VSYSCALL)
 			continue;
-		ret = inject_call(st, "munmap", __NR_munmap, (long)e->start, (long)(e->end - e->start), 0, 0, 0, 0, NULL);
+		ret = inject_call(st, "munmap", __NR_munmap, (long)e->start, (long)(e->end - e->start), 0, 0, 0, 0,
+				  NULL);
 	}
 	proc_maps_free(&m);
 	return ret;
@@ -250,13 +251,13 @@ static int map_areas(struct rtree *t, struct rproc *p, struct seized_thread *st)
 		} else {
 			flags |= MAP_ANONYMOUS;
 		}
-		ret = inject_mmap(st, v->start, v->end - v->start, prot, flags, fd,
-				  fd >= 0 ? (off_t)v->pgoff : 0, &got);
+		ret = inject_mmap(st, v->start, v->end - v->start, prot, flags, fd, fd >= 0 ? (off_t)v->pgoff : 0,
+				  &got);
 		if (!ret && got != v->start)
 			ret = -EFAULT;
 		if (ret) {
-			pr_err("process %d: can't map area [%#llx, %#llx): %s\n", p->vpid,
-			       (unsigned long long)v->start, (unsigned long long)v->end, inject_strerror(ret));
+			pr_err("process %d: can't map area [%#llx, %#llx): %s\n", p->vpid, (unsigned long long)v->start,
+			       (unsigned long long)v->end, inject_strerror(ret));
 			return ret;
 		}
 		/*
@@ -266,7 +267,7 @@ static int map_areas(struct rtree *t, struct rproc *p, struct seized_thread *st)
 		 */
 		if (vma_huge(v)) {
 			ret = inject_call(st, "madvise(MADV_HUGEPAGE)", __NR_madvise, (long)v->start,
-				   (long)(v->end - v->start), MADV_HUGEPAGE, 0, 0, 0, NULL);
+					  (long)(v->end - v->start), MADV_HUGEPAGE, 0, 0, 0, NULL);
 			if (ret)
 				return ret;
 		}
@@ -308,8 +309,8 @@ static int check_runs(const struct rproc *p)
 }
 
 /* madvise(2) bits that say how an area is to be treated, not what to drop. */
-static const int kept_advice[] = {MADV_DONTFORK, MADV_DONTDUMP, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_WIPEONFORK,
-				  MADV_MERGEABLE};
+static const int kept_advice[] = {MADV_DONTFORK,   MADV_DONTDUMP,   MADV_HUGEPAGE,
+				  MADV_NOHUGEPAGE, MADV_WIPEONFORK, MADV_MERGEABLE};
 
 static int finish_areas(struct rproc *p, struct seized_thread *st)
 {
@@ -321,12 +322,13 @@ static int finish_areas(struct rproc *p, struct seized_thread *st)
 		if (!vma_restored(v))
 			continue;
 		if ((vma_private(v) && !(v->prot & PROT_WRITE)) || (v->status & VMA_AREA_SYSVIPC))
-			ret = inject_call(st, "mprotect", __NR_mprotect, (long)v->start, len, (long)v->prot, 0, 0, 0, NULL);
+			ret = inject_call(st, "mprotect", __NR_mprotect, (long)v->start, len, (long)v->prot, 0, 0, 0,
+					  NULL);
 		for (size_t k = 0; !ret && v->has_madv && k < ARRAY_SIZE(kept_advice); k++)
 			/* a huge-page area was advised as mapped (map_areas) */
 			if ((v->madv & (1ULL << kept_advice[k])) && !(kept_advice[k] == MADV_HUGEPAGE && vma_huge(v)))
-				ret = inject_call(st, "madvise", __NR_madvise, (long)v->start, len, kept_advice[k], 0, 0, 0,
-					   NULL);
+				ret = inject_call(st, "madvise", __NR_madvise, (long)v->start, len, kept_advice[k], 0,
+						  0, 0, NULL);
 		if (ret)
 			return ret;
 	}
@@ -366,7 +368,7 @@ static int set_mm_map(struct rtree *t, struct rproc *p, struct seized_thread *st
 		ret = remote_write(st->pid, scratch + RSCRATCH_SIZE / 2, mm->mm_saved_auxv, nauxv * 8);
 	if (!ret)
 		ret = inject_call(st, "prctl(PR_SET_MM_MAP)", __NR_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)scratch,
-			   sizeof(map), 0, 0, NULL);
+				  sizeof(map), 0, 0, NULL);
 	if (!ret && mm->has_thp_disabled && mm->thp_disabled)
 		ret = inject_call(st, "prctl(PR_SET_THP_DISABLE)", __NR_prctl, PR_SET_THP_DISABLE, 1, 0, 0, 0, 0, NULL);
 	return ret;
@@ -391,7 +393,7 @@ static int unregister_rseq(struct seized_thread *st)
 	if (ret || !c.rseq_abi_pointer)
 		return ret;
 	return inject_call(st, "rseq unregister", __NR_rseq, (long)c.rseq_abi_pointer, c.rseq_abi_size, RSEQ_UNREGISTER,
-		    c.signature, 0, 0, NULL);
+			   c.signature, 0, 0, NULL);
 }
 
 int restore_mm(struct rtree *t, struct rproc *p)

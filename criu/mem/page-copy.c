@@ -294,8 +294,7 @@ static int mapped_queue(struct page_copier *pc)
 	int err;
 
 	if (ftruncate(pc->w->fd, (off_t)(pc->w->off + pc->used)) < 0) {
-		pr_perror("%s: can't grow it to %llu bytes", pc->w->name,
-			  (unsigned long long)(pc->w->off + pc->used));
+		pr_perror("%s: can't grow it to %llu bytes", pc->w->name, (unsigned long long)(pc->w->off + pc->used));
 		return -errno;
 	}
 	pthread_mutex_lock(&wk->lock);
@@ -363,7 +362,8 @@ static int remote_close(struct seized_thread *t, int fd)
 	if (!err && ret < 0)
 		err = (int)ret;
 	if (err)
-		pr_err("process %d: can't close the pipe end %d we opened in it: %s\n", t->pid, fd, inject_strerror(err));
+		pr_err("process %d: can't close the pipe end %d we opened in it: %s\n", t->pid, fd,
+		       inject_strerror(err));
 	return err;
 }
 
@@ -391,8 +391,7 @@ static int splice_open(struct page_copier *pc, struct seized_thread *t)
 	int fds[2] = {-1, -1}, pidfd, err, hard = 0;
 	long ret;
 
-	err = inject_mmap(t, 0, SCRATCH_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0,
-			  &pc->scratch);
+	err = inject_mmap(t, 0, SCRATCH_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, &pc->scratch);
 	if (err) {
 		pr_info("process %d: no scratch area for vmsplice (%s): copying through a buffer\n", pc->pid,
 			strerror(-err));
@@ -436,8 +435,7 @@ undo:
 	if (fds[1] >= 0 && remote_close(t, fds[1]))
 		hard = hard ? hard : -EIO;
 	if (inject_munmap(t, pc->scratch, SCRATCH_SIZE)) {
-		pr_err("process %d: can't unmap the scratch area at %#llx\n", pc->pid,
-		       (unsigned long long)pc->scratch);
+		pr_err("process %d: can't unmap the scratch area at %#llx\n", pc->pid, (unsigned long long)pc->scratch);
 		hard = hard ? hard : -EIO;
 	}
 	pc->scratch = 0;
@@ -482,7 +480,7 @@ static int copy_spliced(struct page_copier *pc, struct iovec *r, size_t nr)
  */
 
 int page_copy_open(struct page_copier *pc, pid_t pid, struct seized_thread *t, struct img_writer *w,
-	    const struct page_copy_opts *o)
+		   const struct page_copy_opts *o)
 {
 	int err;
 

@@ -19,11 +19,11 @@
 #include "mem/page-release.h"
 #include "util/util.h"
 
-#define PAGE_SZ		 4096ULL
-#define PAGE_RELEASE_IOVS	 1024U /* IOV_MAX: ranges per process_madvise */
-#define PAGE_RELEASE_SCRATCH	 (PAGE_RELEASE_IOVS * sizeof(struct iovec))
-#define PIDFD_SELF_PROC	 -10001 /* PIDFD_SELF_THREAD_GROUP, Linux 6.14 */
-#define UNDO_BUF	 (4U << 20)
+#define PAGE_SZ			   4096ULL
+#define PAGE_RELEASE_IOVS	   1024U /* IOV_MAX: ranges per process_madvise */
+#define PAGE_RELEASE_SCRATCH	   (PAGE_RELEASE_IOVS * sizeof(struct iovec))
+#define PIDFD_SELF_PROC		   -10001 /* PIDFD_SELF_THREAD_GROUP, Linux 6.14 */
+#define UNDO_BUF		   (4U << 20)
 #define PAGE_RELEASE_PER_RANGE_MAX 64 /* ranges of a batch given back one by one */
 
 #ifndef SYS_process_madvise
@@ -130,8 +130,8 @@ int page_release_undo(struct page_release_journal *j)
  * Giving back
  */
 
-int page_release_open(struct page_releaser *r, struct page_release_journal *j, struct seized_thread **threads, size_t nr_threads,
-	      int img_fd, const struct page_kept_area *areas, size_t nr_areas)
+int page_release_open(struct page_releaser *r, struct page_release_journal *j, struct seized_thread **threads,
+		      size_t nr_threads, int img_fd, const struct page_kept_area *areas, size_t nr_areas)
 {
 	struct page_release_proc *p;
 	struct rlimit rl;

@@ -409,7 +409,8 @@ static int task_fill(struct rproc *p, struct seized_thread *st, int fd, const st
 		/* other failures (EFAULT past a file's end...) show in pread */
 	}
 	while (left) {
-		ret = inject_call(st, "pread64 of pages", __NR_pread64, fd, (long)addr, (long)left, (long)off, 0, 0, &got);
+		ret = inject_call(st, "pread64 of pages", __NR_pread64, fd, (long)addr, (long)left, (long)off, 0, 0,
+				  &got);
 		if (!ret && got <= 0) {
 			pr_err("process %d: pages-%u.img ends at %llu, before the pages of %#llx\n", p->vpid,
 			       p->pages_id, (unsigned long long)off, (unsigned long long)addr);

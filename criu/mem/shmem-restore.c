@@ -34,8 +34,8 @@
 #include "util/util.h"
 #include "image/vma-status.h"
 
-#define PAGE	  4096ULL
-#define SHM_BUF	  (4U << 20)
+#define PAGE	4096ULL
+#define SHM_BUF (4U << 20)
 
 static struct rshmem *find(const struct rtree *t, uint64_t shmid)
 {
@@ -69,7 +69,8 @@ static int read_object(struct rtree *t, struct rshmem *s)
 
 			if ((pe->vaddr & (PAGE - 1)) || !pe->nr_pages || end < pe->vaddr || pe->vaddr < next ||
 			    (pe->has_in_parent && pe->in_parent)) {
-				pr_err("%s: bad run at offset %#" PRIx64 " of %u pages\n", name, pe->vaddr, pe->nr_pages);
+				pr_err("%s: bad run at offset %#" PRIx64 " of %u pages\n", name, pe->vaddr,
+				       pe->nr_pages);
 				ret = -EINVAL;
 			}
 			s->runs = xrealloc(s->runs, (s->nr_runs + 1) * sizeof(*s->runs));
@@ -202,7 +203,8 @@ int rtree_read_shmem(struct rtree *t)
 	/* the array is complete: now the maps may point into it */
 	for (size_t i = 0; i < t->nr_shmems; i++) {
 		hmap_put_int(&t->shmem_by_id, t->shmems[i].shmid, &t->shmems[i]);
-		if (t->shmems[i].memfd && hmap_put_int(&t->memfd_by_inode, t->shmems[i].memfd->inode_id, &t->shmems[i])) {
+		if (t->shmems[i].memfd &&
+		    hmap_put_int(&t->memfd_by_inode, t->shmems[i].memfd->inode_id, &t->shmems[i])) {
 			pr_err("memfd.img: inode %" PRIu64 " appears twice\n", t->shmems[i].memfd->inode_id);
 			return -EINVAL;
 		}
@@ -291,7 +293,8 @@ static int fill_object(struct rtree *t, const struct rshmem *s, char *buf)
 			size_t w = !s->memfd || at + n <= s->size ? n : at >= s->size ? 0 : (size_t)(s->size - at);
 
 			if (w && pwrite(s->fd, buf, w, (off_t)at) != (ssize_t)w) {
-				pr_perror("shared memory %" PRIu64 ": can't write %zu bytes at %" PRIu64, s->shmid, w, at);
+				pr_perror("shared memory %" PRIu64 ": can't write %zu bytes at %" PRIu64, s->shmid, w,
+					  at);
 				return -EIO;
 			}
 			dedup_pages(t, img, s->pages_id, img_off, n);

@@ -329,9 +329,9 @@ static int check_sysv_areas(struct td_ctx *c, struct td_proc *p, const VmaEntry 
 		}
 		want = ((uint64_t)a.st_size + 4095) & ~4095ULL;
 		have = vmas[i].end - vmas[i].start;
-		for (j = i + 1; j < nr && have < want && (vmas[j].status & VMA_AREA_SYSVIPC) &&
-				vmas[j].shmid == vmas[i].shmid && vmas[j].start == vmas[j - 1].end &&
-				vmas[j].pgoff == have;
+		for (j = i + 1;
+		     j < nr && have < want && (vmas[j].status & VMA_AREA_SYSVIPC) && vmas[j].shmid == vmas[i].shmid &&
+		     vmas[j].start == vmas[j - 1].end && vmas[j].pgoff == have;
 		     j++)
 			have += vmas[j].end - vmas[j].start;
 		if (have != want) {
@@ -342,8 +342,8 @@ static int check_sysv_areas(struct td_ctx *c, struct td_proc *p, const VmaEntry 
 		}
 		/* that the namespace the dump saves has this very segment is checked then */
 		c->d->sysv_refs = xrealloc(c->d->sysv_refs, (c->d->nr_sysv_refs + 1) * sizeof(*c->d->sysv_refs));
-		c->d->sysv_refs[c->d->nr_sysv_refs++] =
-			(struct sysv_ref){.pid = p->pid, .start = vmas[i].start, .id = vmas[i].shmid, .size = (uint64_t)a.st_size};
+		c->d->sysv_refs[c->d->nr_sysv_refs++] = (struct sysv_ref){
+			.pid = p->pid, .start = vmas[i].start, .id = vmas[i].shmid, .size = (uint64_t)a.st_size};
 		i = j - 1;
 	}
 	return 0;

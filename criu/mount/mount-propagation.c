@@ -115,7 +115,8 @@ int mount_rejoin_host_groups(struct mount_plan *p)
 			continue;
 		peer = hmap_get_int(&rejoined, m->e->shared_id);
 		if (!peer) {
-			pr_warn("%u:%s was a peer of host group %u, but no external mount of that group was restored; restored as private\n",
+			pr_warn("%u:%s was a peer of host group %u, but no external mount of that group was restored; "
+				"restored as private\n",
 				m->e->mnt_id, m->mountpoint, m->e->shared_id);
 			continue;
 		}

@@ -228,8 +228,7 @@ static int restore_contents(const struct rmount *m, int mfd, int imgs_dirfd)
 	snprintf(name, sizeof(name), "tmpfs-dev-%u.tar.gz.img", m->e->root_dev);
 	in = openat(imgs_dirfd, name, O_RDONLY | O_CLOEXEC);
 	if (in < 0) {
-		pr_err("%u:%s: contents image %s is missing: %s\n", m->e->mnt_id, m->mountpoint, name,
-		       strerror(errno));
+		pr_err("%u:%s: contents image %s is missing: %s\n", m->e->mnt_id, m->mountpoint, name, strerror(errno));
 		return -ENOENT;
 	}
 	dir = openat(mfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -248,8 +247,8 @@ static int set_sb_flags(int fsfd, const struct rmount *m, bool with_ro)
 		unsigned long flag;
 		const char *name;
 	} names[] = {
-		{ MS_RDONLY, "ro" }, { MS_SYNCHRONOUS, "sync" }, { MS_DIRSYNC, "dirsync" },
-		{ MS_LAZYTIME, "lazytime" }, { MS_MANDLOCK, "mand" },
+		{MS_RDONLY, "ro"},	   {MS_SYNCHRONOUS, "sync"}, {MS_DIRSYNC, "dirsync"},
+		{MS_LAZYTIME, "lazytime"}, {MS_MANDLOCK, "mand"},
 	};
 
 	if (!m->e->has_sb_flags)
@@ -521,7 +520,7 @@ static int restore_readonly(struct mount_plan *p)
 {
 	for (size_t i = 0; i < p->nr; i++) {
 		struct rmount *m = &p->mounts[i];
-		struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+		struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
 
 		if (!(m->e->flags & MS_RDONLY))
 			continue;

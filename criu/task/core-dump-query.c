@@ -61,8 +61,7 @@ static int query_thread(struct thread_state *ts, uint64_t s)
 		err = query_mem(t, s, SYS_prctl, (long[4]){PR_GET_PDEATHSIG, (long)s}, &ts->pdeath_sig,
 				sizeof(ts->pdeath_sig), "prctl(PR_GET_PDEATHSIG)");
 	if (!err)
-		err = query_mem(t, s, SYS_sigaltstack, (long[4]){0, (long)s}, &ts->sas, sizeof(ts->sas),
-				"sigaltstack");
+		err = query_mem(t, s, SYS_sigaltstack, (long[4]){0, (long)s}, &ts->sas, sizeof(ts->sas), "sigaltstack");
 	return err;
 }
 
@@ -75,8 +74,8 @@ static int query_process(struct td_proc *p, struct process_state *ps, uint64_t s
 	for (int sig = 1; !err && sig <= SIG_MAX; sig++) {
 		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;
-		err = query_mem(t, s, SYS_rt_sigaction, (long[4]){sig, 0, (long)s, 8}, &ps->sa[sig], sizeof(ps->sa[sig]),
-				"rt_sigaction");
+		err = query_mem(t, s, SYS_rt_sigaction, (long[4]){sig, 0, (long)s, 8}, &ps->sa[sig],
+				sizeof(ps->sa[sig]), "rt_sigaction");
 	}
 	if (!err)
 		err = query_mem(t, s, SYS_prctl, (long[4]){PR_GET_CHILD_SUBREAPER, (long)s}, &p->misc.child_subreaper,

@@ -83,8 +83,8 @@ static int read_ptimers(struct td_proc *p, struct process_state *ps)
 		for (k = 0; k < p->nr_threads && p->threads[k]->tid != t->notify_pid; k++)
 			;
 		if (k == p->nr_threads) {
-			pr_err("process %d: POSIX timer %d signals thread %d, which is not one of its threads\n", p->pid,
-			       t->id, t->notify_pid);
+			pr_err("process %d: POSIX timer %d signals thread %d, which is not one of its threads\n",
+			       p->pid, t->id, t->notify_pid);
 			return -EOPNOTSUPP;
 		}
 		ps->ptimer_vtid[i] = p->vtids[k];

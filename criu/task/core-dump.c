@@ -238,8 +238,7 @@ static void fill_tls(struct core_msg *m, const struct thread_state *ts)
 	m->ti.tls = m->tlsp;
 }
 
-static void fill_sigqueue(SignalQueueEntry *q, const siginfo_t *v, size_t n, SiginfoEntry **arr,
-			  SiginfoEntry ***ptrs)
+static void fill_sigqueue(SignalQueueEntry *q, const siginfo_t *v, size_t n, SiginfoEntry **arr, SiginfoEntry ***ptrs)
 {
 	*arr = xzalloc((n ? n : 1) * sizeof(**arr));
 	*ptrs = xzalloc((n ? n : 1) * sizeof(**ptrs));

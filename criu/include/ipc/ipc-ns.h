@@ -19,9 +19,9 @@ struct ipc_vars {
 	uint32_t shmmni, shm_rmid_forced;
 	uint32_t mq_queues_max, mq_msg_max, mq_msgsize_max, mq_msg_default, mq_msgsize_default;
 	uint32_t msg_next_id, sem_next_id, shm_next_id; /* (uint32_t)-1: never set */
-	uint32_t present; /* bit i: the i-th file was there */
-	int nr_shm, nr_sem, nr_msg; /* System V objects in the namespace, or -errno */
-	int nr_mq;		    /* POSIX message queues, or -errno */
+	uint32_t present;				/* bit i: the i-th file was there */
+	int nr_shm, nr_sem, nr_msg;			/* System V objects in the namespace, or -errno */
+	int nr_mq;					/* POSIX message queues, or -errno */
 };
 
 /* The settings of the caller's IPC namespace. 0 or -errno. */

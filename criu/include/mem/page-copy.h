@@ -44,11 +44,11 @@
 #include "mem/page-release.h"
 #include "ptrace/seize.h"
 
-#define PAGE_COPY_BUF_SIZE	(8U << 20) /* bytes per batch at most */
-#define PAGE_COPY_IOVS		1024U	   /* remote ranges per batch (IOV_MAX) */
-#define PAGE_COPY_RING		4U	   /* batches queued to the workers */
-#define PAGE_COPY_MAX_THREADS	4
-#define PAGE_COPY_PIECE	(256U << 10) /* a worker's buffer: what it reads, then writes */
+#define PAGE_COPY_BUF_SIZE    (8U << 20) /* bytes per batch at most */
+#define PAGE_COPY_IOVS	      1024U	 /* remote ranges per batch (IOV_MAX) */
+#define PAGE_COPY_RING	      4U	 /* batches queued to the workers */
+#define PAGE_COPY_MAX_THREADS 4
+#define PAGE_COPY_PIECE	      (256U << 10) /* a worker's buffer: what it reads, then writes */
 
 struct page_copy_opts {
 	int threads;	  /* workers for the mapped way; < 2: none */
@@ -118,7 +118,7 @@ struct page_copier {
  * into `w`, the way `o` and the image allow. 0 or -errno.
  */
 int page_copy_open(struct page_copier *pc, pid_t pid, struct seized_thread *t, struct img_writer *w,
-	    const struct page_copy_opts *o);
+		   const struct page_copy_opts *o);
 /* Queues `len` bytes at `addr` of the process; copies full batches. */
 int page_copy_add(struct page_copier *pc, uint64_t addr, uint64_t len);
 /* Copies what is queued and waits until every byte is in the image. */

@@ -61,7 +61,7 @@ struct page_kept_area {
 /* One process's side, opened for the dump of its pages. */
 struct page_releaser {
 	struct page_release_journal *j;
-	size_t proc;	  /* its page_release_proc in j */
+	size_t proc; /* its page_release_proc in j */
 	struct seized_thread *t;
 	uint64_t scratch; /* the iovec array, in the process */
 	uint64_t keep[PAGE_RELEASE_KEEP];
@@ -80,8 +80,8 @@ struct page_releaser {
  * /proc/PID/mem could put back, and those a userfaultfd watches. 0, or
  * -errno: the caller then dumps without giving anything back.
  */
-int page_release_open(struct page_releaser *r, struct page_release_journal *j, struct seized_thread **threads, size_t nr_threads,
-	      int img_fd, const struct page_kept_area *areas, size_t nr_areas);
+int page_release_open(struct page_releaser *r, struct page_release_journal *j, struct seized_thread **threads,
+		      size_t nr_threads, int img_fd, const struct page_kept_area *areas, size_t nr_areas);
 /*
  * Gives back ranges `v[0..nr)`, which are in the image from `img_off` on,
  * in that order. Ranges the kernel refuses (mlocked, say) are kept. 0, or

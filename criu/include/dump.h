@@ -53,7 +53,7 @@ int dump_mounts(struct dump_ctx *d);
 /* The root's own UTS namespace, if it has one (task/uts.c). */
 int utsns_dump(struct dump_ctx *d);
 /* The root's own IPC namespace: its sysctls and System V objects, every
- * attached segment checked to be one of them (ipc/ipc-ns.c). */
+ * attached segment checked to be one of them (ipc/ipc-ns-dump.c). */
 int ipcns_dump(struct dump_ctx *d);
 /* The root's own network namespace, accepted if it holds nothing but lo
  * (net/netns.c). */

@@ -26,7 +26,7 @@ static struct img_writer *new_ipc_image(void *ctx, enum img_type type)
 
 /*
  * The settings of the task's IPC namespace, when it has its own, and its
- * System V objects (ipc-sysv.c); one holding POSIX message queues is
+ * System V objects (ipc-sysv-dump.c); one holding POSIX message queues is
  * refused, as they are not saved yet.
  */
 int ipcns_dump(struct dump_ctx *d)

@@ -160,7 +160,7 @@ int td_vma_classify(const struct proc_maps_entry *e, const char *vmflags, VmaEnt
 			v->flags |= MAP_GROWSDOWN;
 	}
 	if (e->kind == PROC_VMA_FILE && e->shared && is_sysv_name(e)) {
-		/* an attached segment: its bytes are the namespace's (ipc-sysv.c) */
+		/* an attached segment: its bytes are the namespace's (ipc-sysv-dump.c) */
 		v->status |= VMA_AREA_SYSVIPC;
 		v->shmid = e->ino; /* the segment's id is its file's inode number */
 		return apply_vmflags(vmflags, v, why);

@@ -26,6 +26,7 @@
 #include "net/netns.h"
 #include "util/log.h"
 #include "mount/mount-restore.h"
+#include "restore-plan.h"
 #include "task/rtree.h"
 #include "util/syscalls.h"
 #include "util/util.h"
@@ -55,8 +56,8 @@ static int read_inventory(int dirfd, const char *dir, InventoryEntry **inv)
 	}
 	*inv = (InventoryEntry *)msg;
 	if ((*inv)->img_version != IMAGES_VERSION) {
-		pr_err("%s/inventory.img: images version %u is not supported (expected %u)\n", dir,
-		       (*inv)->img_version, IMAGES_VERSION);
+		pr_err("%s/inventory.img: images version %u is not supported (expected %u)\n", dir, (*inv)->img_version,
+		       IMAGES_VERSION);
 		return -EINVAL;
 	}
 	return 0;
@@ -125,8 +126,8 @@ static int write_pidfile(const char *path, pid_t pid)
  * from criu's own pid and mount namespaces) the root task itself, with its
  * dumped pid.
  */
-static int restore_child(struct mount_plan *p, struct restore_mnt_ctx *c, struct rtree *tree, int status_fd,
-			 int null, bool host)
+static int restore_child(struct mount_plan *p, struct restore_mnt_ctx *c, struct rtree *tree, int status_fd, int null,
+			 bool host)
 {
 	/* criu gone (killed, crashed) before the tree is restored: this, its
 	 * init, goes too, and the pid namespace with it */
@@ -176,200 +177,217 @@ static int restore_child(struct mount_plan *p, struct restore_mnt_ctx *c, struct
 		pause();
 }
 
-int cr_restore(const struct options *o)
-{
-	struct mount_plan plan = {};
-	struct rtree tree = {.host_proc_fd = -1};
-	uint64_t frozen_ns = 0;
-	struct restore_mnt_ctx c = { .imgs_dirfd = -1, .root_fd = -1 };
-	InventoryEntry *inv = NULL;
+/* What one restore holds; restore_free() releases it, whatever happened. */
+struct restore_run {
+	const struct options *o;
+	struct restore_plan plan;
+	struct mount_plan mounts;
+	struct restore_mnt_ctx mnt;
+	struct rtree tree;
+	InventoryEntry *inv;
 	char root_path[PATH_MAX];
+	int pipefd[2]; /* the child's status, then the tree's readiness */
+	int null;      /* /dev/null, for the placeholder */
+	pid_t pid;     /* the root task, or the placeholder */
+};
+
+/* Parse: the inventory, which mount image, the process images. */
+static int restore_read(struct restore_run *r, struct restore_inputs *in)
+{
+	const struct options *o = r->o;
 	unsigned ns_id = 0;
-	int pipefd[2] = { -1, -1 }, status = -1, ret;
-	bool host = false;
-	_cleanup_close_ int null = -1;
-	pid_t pid = -1;
+	int ret;
 
-	c.imgs_dirfd = open_images_dir(o->imgs_dir, false);
-	if (c.imgs_dirfd < 0)
+	r->mnt.imgs_dirfd = open_images_dir(o->imgs_dir, false);
+	if (r->mnt.imgs_dirfd < 0)
 		return -1;
-	ret = read_inventory(c.imgs_dirfd, o->imgs_dir, &inv);
+	ret = read_inventory(r->mnt.imgs_dirfd, o->imgs_dir, &r->inv);
 	if (!ret)
-		ret = find_mount_image(c.imgs_dirfd, inv, &ns_id);
+		ret = find_mount_image(r->mnt.imgs_dirfd, r->inv, &ns_id);
+	if (!ret)
+		ret = rtree_read(r->mnt.imgs_dirfd, &r->tree);
 	if (ret)
-		goto out;
-	ret = rtree_read(c.imgs_dirfd, &tree);
-	if (ret)
-		goto out;
-	tree.auto_dedup = o->auto_dedup;
-	ret = rtree_check_dedup(&tree);
-	if (ret)
-		goto out;
-	/*
-	 * No mount image: the tree shared criu's mount namespace when it was
-	 * dumped (a process started from a shell, say). It comes back in ours,
-	 * with its pids in ours: host mode.
-	 */
-	host = !ns_id;
-	if (host && !tree.nr) {
-		pr_err("%s holds neither a mount image (mountpoints-N.img) nor a process tree (pstree.img): nothing to restore\n",
-		       o->imgs_dir);
-		ret = -EINVAL;
-		goto out;
-	}
-	if (host && tree.procs[0].vpid == 1) {
-		pr_err("the root task of the images was pid 1 of its own pid namespace but shared its mount namespace; only containers (both of their own) or trees of neither can be restored\n");
-		ret = -EOPNOTSUPP;
-		goto out;
-	}
-	if (host && o->root) {
-		pr_err("--root is for container images; these hold a tree that shared the host's mount namespace\n");
-		pr_hint("drop --root: the tree comes back with the host's files, as it had them\n");
-		ret = -EINVAL;
-		goto out;
-	}
-	if (host) {
-		pr_info("no mount image: restoring the tree in criu's pid and mount namespaces, with its pids\n");
-		goto prepared;
-	}
-	if (!o->root) {
-		pr_err("restoring a mount namespace needs the container's root filesystem\n");
-		pr_hint("add --root ROOTFS (the directory the container's / comes from)\n");
-		ret = -EINVAL;
-		goto out;
-	}
-	if (!realpath(o->root, root_path)) {
-		pr_perror("--root %s", o->root);
-		ret = -errno;
-		goto out;
-	}
-	c.root_path = root_path;
+		return ret;
+	r->tree.auto_dedup = o->auto_dedup;
+	ret = rtree_check_dedup(&r->tree);
+	*in = (struct restore_inputs){
+		.imgs_dir = o->imgs_dir,
+		.mnt_ns_id = ns_id,
+		.nr_procs = r->tree.nr,
+		.root_vpid = r->tree.nr ? r->tree.procs[0].vpid : 0,
+		.has_utsns = r->tree.nodename != NULL,
+		.has_ipcns = r->tree.ipc_var != NULL,
+		.has_netns = r->tree.netdev != NULL,
+	};
+	return ret;
+}
 
-	if (tree.nr && tree.procs[0].vpid != 1) {
-		pr_err("the root task of the images is pid %d of its pid namespace; only trees whose root is pid 1 "
-		       "of their own pid namespace (containers) can be restored\n",
-		       tree.procs[0].vpid);
-		ret = -EOPNOTSUPP;
-		goto out;
+/* The mount namespace to build: --root, the mount image, its plan, and
+ * the detached clones of --root and the host paths. */
+static int prepare_mounts(struct restore_run *r)
+{
+	const struct options *o = r->o;
+	int ret;
+
+	if (!realpath(o->root, r->root_path)) {
+		pr_perror("--root %s", o->root);
+		return -errno;
 	}
-	ret = mount_image_read(c.imgs_dirfd, ns_id, &plan);
+	r->mnt.root_path = r->root_path;
+	ret = mount_image_read(r->mnt.imgs_dirfd, r->plan.mnt_ns_id, &r->mounts);
 	if (ret)
-		goto out;
-	if (mount_plan_decide(&plan, o, true)) {
-		ret = -EINVAL;
-		goto out;
-	}
+		return ret;
+	if (mount_plan_decide(&r->mounts, o, true))
+		return -EINVAL;
 	if (log_get_level() >= LOG_DEBUG) {
-		_cleanup_free_ char *s = mount_plan_format(&plan);
+		_cleanup_free_ char *s = mount_plan_format(&r->mounts);
 		pr_debug("restore plan:\n%s", s);
 	}
-	ret = mount_restore_prepare(&plan, &c, o);
-	if (ret)
-		goto out;
-prepared:
-	if (tree.nr && rtree_open_host_files(&tree, o)) {
-		ret = -1;
-		goto out;
-	}
-	/* opened here: after the pivot, the container may have no /dev/null */
-	null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (pipe2(pipefd, O_CLOEXEC)) {
-		ret = -errno;
-		goto out;
-	}
+	return mount_restore_prepare(&r->mounts, &r->mnt, o);
+}
+
+/* The root task (or placeholder) in the namespaces of the plan; in the
+ * child, restore_child() takes over and never returns. */
+static int start_child(struct restore_run *r)
+{
+	pid_t root_tid = r->plan.root_pid;
 	struct clone_args args = {
-		/*
-		 * A UTS or IPC namespace of the tree's own is recreated (dump
-		 * saved one only then); a tree that shared criu's comes back in
-		 * criu's, like a network namespace. Mounts-only images keep the
-		 * placeholder in new ones.
-		 */
-		.flags = (host ? 0 : CLONE_NEWNS | CLONE_NEWPID) | (!tree.nr || tree.nodename ? CLONE_NEWUTS : 0) |
-			 (!tree.nr || tree.ipc_var ? CLONE_NEWIPC : 0) | (tree.netdev ? CLONE_NEWNET : 0),
+		.flags = r->plan.clone_flags,
 		.exit_signal = SIGCHLD,
 	};
-	pid_t root_tid = host ? tree.procs[0].vpid : 0;
 
-	tree.criu_pid = getpid();
+	/* opened here: after the pivot, the container may have no /dev/null */
+	r->null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (pipe2(r->pipefd, O_CLOEXEC))
+		return -errno;
+	r->tree.criu_pid = getpid();
 	catch_stop_signals(); /* noted, in criu; the child sets them back (restore_child) */
-
-	if (host) {
+	if (root_tid) {
 		args.set_tid = (uint64_t)(uintptr_t)&root_tid;
 		args.set_tid_size = 1;
 	}
-	pid = sys_clone3(&args);
-	if (pid < 0 && host && errno == EEXIST) {
-		pr_err("pid %d, the root task's, is in use here; a tree restored in the host's pid namespace needs its pids free\n",
+	r->pid = sys_clone3(&args);
+	if (r->pid < 0 && root_tid && errno == EEXIST) {
+		pr_err("pid %d, the root task's, is in use here; a tree restored in the host's pid namespace needs its "
+		       "pids free\n",
 		       root_tid);
-		ret = -EEXIST;
-		goto out;
+		return -EEXIST;
 	}
-	if (pid < 0) {
+	if (r->pid < 0) {
 		pr_perror("can't create the new namespaces");
-		ret = -errno;
-		goto out;
+		return -errno;
 	}
-	if (pid == 0) {
-		close(pipefd[0]);
-		tree.host_mode = host;
-		restore_child(&plan, &c, &tree, pipefd[1], null, host);
+	if (r->pid == 0) {
+		close(r->pipefd[0]);
+		r->tree.host_mode = r->plan.host;
+		restore_child(&r->mounts, &r->mnt, &r->tree, r->pipefd[1], r->null, r->plan.host);
 	}
-	close(pipefd[1]);
-	pipefd[1] = -1;
-	if (read(pipefd[0], &status, sizeof(status)) != sizeof(status) || status) {
+	close(r->pipefd[1]);
+	r->pipefd[1] = -1;
+	return 0;
+}
+
+/* The child's namespaces made, then the tree restored in them. */
+static int restore_tree(struct restore_run *r, uint64_t *frozen_ns)
+{
+	int status = -1;
+
+	if (read(r->pipefd[0], &status, sizeof(status)) != sizeof(status) || status) {
 		/* the child is gone or going: its namespace and mounts with it */
-		waitpid(pid, NULL, 0);
+		waitpid(r->pid, NULL, 0);
 		pr_err("restore failed; nothing was left mounted on the host\n");
-		tcp_locked_hint(&tree);
-		ret = -1;
-		goto out;
+		tcp_locked_hint(&r->tree);
+		return -1;
 	}
-	if (tree.nr && rtree_restore(&tree, pid, pipefd[0], &frozen_ns)) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
+	if (r->tree.nr && rtree_restore(&r->tree, r->pid, r->pipefd[0], frozen_ns)) {
+		kill(r->pid, SIGKILL);
+		waitpid(r->pid, NULL, 0);
 		pr_err("restore failed; the restored tasks were killed and nothing was left mounted on the host\n");
-		tcp_locked_hint(&tree);
-		ret = -1;
-		goto out;
+		tcp_locked_hint(&r->tree);
+		return -1;
 	}
+	return 0;
+}
+
+/* The tree runs: --pidfile, then -d, or wait for the root as its parent. */
+static int restore_wait_or_detach(struct restore_run *r, uint64_t frozen_ns)
+{
+	const struct options *o = r->o;
+	struct rtree *t = &r->tree;
+	int status;
+
 	release_stop_signals(); /* the tree runs: criu waits for it as any parent would */
-	if (tree.nr)
-		pr_info("restored %zu processes; memory: %llu MiB in %.3f s; tasks frozen for %.3f s\n", tree.nr,
-			(unsigned long long)(tree.pages_bytes >> 20), tree.pages_ns / 1e9, frozen_ns / 1e9);
-	if (o->pidfile && write_pidfile(o->pidfile, pid)) {
-		rtree_kill(&tree);
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		ret = -1;
-		goto out;
+	if (t->nr)
+		pr_info("restored %zu processes; memory: %llu MiB in %.3f s; tasks frozen for %.3f s\n", t->nr,
+			(unsigned long long)(t->pages_bytes >> 20), t->pages_ns / 1e9, frozen_ns / 1e9);
+	if (o->pidfile && write_pidfile(o->pidfile, r->pid)) {
+		rtree_kill(t);
+		kill(r->pid, SIGKILL);
+		waitpid(r->pid, NULL, 0);
+		return -1;
 	}
-	if (!tree.nr)
-		pr_warn("images hold no process tree (mounts-only dump): the mount namespace is held by placeholder task %d\n",
-			pid);
-	mount_restore_release(&plan, &c);
+	if (r->plan.placeholder)
+		pr_warn("images hold no process tree (mounts-only dump): the mount namespace is held by placeholder "
+			"task %d\n",
+			r->pid);
+	mount_restore_release(&r->mounts, &r->mnt);
 	if (o->restore_detached) {
-		pr_msg("Restored: root task %d\n", pid);
-		ret = 0;
-		goto out;
+		pr_msg("Restored: root task %d\n", r->pid);
+		return 0;
 	}
 	/* as upstream without -d: wait for the root task, exit with its status */
-	if (waitpid(pid, &status, 0) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	ret = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	ret = ret ? -1 : 0;
-out:
-	if (pipefd[0] >= 0)
-		close(pipefd[0]);
-	if (pipefd[1] >= 0)
-		close(pipefd[1]);
-	mount_restore_release(&plan, &c);
-	mount_plan_free(&plan);
-	rtree_free(&tree);
-	if (inv)
-		inventory_entry__free_unpacked(inv, NULL);
-	if (c.imgs_dirfd >= 0)
-		close(c.imgs_dirfd);
+	if (waitpid(r->pid, &status, 0) < 0)
+		return -errno;
+	status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return status ? -1 : 0;
+}
+
+static void restore_free(struct restore_run *r)
+{
+	if (r->pipefd[0] >= 0)
+		close(r->pipefd[0]);
+	if (r->pipefd[1] >= 0)
+		close(r->pipefd[1]);
+	if (r->null >= 0)
+		close(r->null);
+	mount_restore_release(&r->mounts, &r->mnt);
+	mount_plan_free(&r->mounts);
+	rtree_free(&r->tree);
+	if (r->inv)
+		inventory_entry__free_unpacked(r->inv, NULL);
+	if (r->mnt.imgs_dirfd >= 0)
+		close(r->mnt.imgs_dirfd);
+}
+
+int cr_restore(const struct options *o)
+{
+	struct restore_run r = {
+		.o = o,
+		.tree = {.host_proc_fd = -1},
+		.mnt = {.imgs_dirfd = -1, .root_fd = -1},
+		.pipefd = {-1, -1},
+		.null = -1,
+		.pid = -1,
+	};
+	struct restore_inputs in;
+	uint64_t frozen_ns = 0;
+	int ret;
+
+	ret = restore_read(&r, &in);
+	if (!ret)
+		ret = restore_plan_decide(&in, o, &r.plan);
+	if (!ret && r.plan.host)
+		pr_info("no mount image: restoring the tree in criu's pid and mount namespaces, with its pids\n");
+	if (!ret && !r.plan.host)
+		ret = prepare_mounts(&r);
+	if (!ret && r.tree.nr && rtree_open_host_files(&r.tree, o))
+		ret = -1;
+	if (!ret)
+		ret = start_child(&r);
+	if (!ret)
+		ret = restore_tree(&r, &frozen_ns);
+	if (!ret)
+		ret = restore_wait_or_detach(&r, frozen_ns);
+	restore_free(&r);
 	return ret ? -1 : 0;
 }

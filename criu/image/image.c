@@ -1,5 +1,6 @@
 /*
- * Image files: the type table, atomic writers and checking readers.
+ * Image files: atomic writers and checking readers (the type table they
+ * check against is image-types.c).
  *
  * A protobuf image is read into memory whole (they are small: a mount entry is
  * ~100 bytes) and parsed from there, so files and in-memory buffers (tests,
@@ -8,7 +9,6 @@
  * payloads left in the file. Raw images are not parsed; their reader keeps
  * the file descriptor open at offset 0 for the caller.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -22,226 +22,7 @@
 #include "util/util.h"
 #include "image/image.h"
 
-#include "inventory.pb-c.h"
-#include "mnt.pb-c.h"
-#include "core.pb-c.h"
-#include "mm.pb-c.h"
-#include "pagemap.pb-c.h"
-#include "pstree.pb-c.h"
-#include "fdinfo.pb-c.h"
-#include "fs.pb-c.h"
-#include "tty.pb-c.h"
-#include "netdev.pb-c.h"
-#include "seccomp.pb-c.h"
-#include "sk-packet.pb-c.h"
-#include "pipe.pb-c.h"
-#include "pipe-data.pb-c.h"
-#include "fifo.pb-c.h"
-#include "sa.pb-c.h"
-#include "creds.pb-c.h"
-#include "utsns.pb-c.h"
-#include "ipc-var.pb-c.h"
-#include "memfd.pb-c.h"
-#include "ipc-shm.pb-c.h"
-#include "ipc-sem.pb-c.h"
-#include "ipc-msg.pb-c.h"
-#include "timer.pb-c.h"
-#include "tcp-stream.pb-c.h"
-
 #define IMG_SERVICE_MAGIC 0x55105940U /* CRIU's other common magic, for service images */
-
-/* A pipe_data_entry is followed by the `bytes` bytes that were in the pipe. */
-static uint64_t pipe_data_payload_len(const ProtobufCMessage *msg)
-{
-	return ((const PipeDataEntry *)msg)->bytes;
-}
-
-static uint64_t sk_packet_payload_len(const ProtobufCMessage *msg)
-{
-	return ((const SkPacketEntry *)msg)->length;
-}
-
-/* A segment's bytes, padded to 4; UINT64_MAX for a size no file holds. */
-static uint64_t ipc_shm_payload_len(const ProtobufCMessage *msg)
-{
-	uint64_t size = ((const IpcShmEntry *)msg)->size;
-
-	return size > (UINT64_MAX >> 1) ? UINT64_MAX : (size + 3) & ~3ULL;
-}
-
-/* A connection's receive queue, then its send queue. */
-static uint64_t tcp_stream_payload_len(const ProtobufCMessage *msg)
-{
-	const TcpStreamEntry *e = (const TcpStreamEntry *)msg;
-
-	return (uint64_t)e->inq_len + e->outq_len;
-}
-
-/* A set's values, 16 bits each, padded to 8 bytes. */
-static uint64_t ipc_sem_payload_len(const ProtobufCMessage *msg)
-{
-	return ((uint64_t)((const IpcSemEntry *)msg)->nsems * 2 + 7) & ~7ULL;
-}
-
-/* qnum messages: a 32-bit length, an ipc_msg, its text padded to 8. */
-static uint64_t ipc_msg_payload_scan(const ProtobufCMessage *msg, const uint8_t *buf, uint64_t avail)
-{
-	uint32_t qnum = ((const IpcMsgEntry *)msg)->qnum;
-	uint64_t off = 0;
-
-	for (uint32_t i = 0; i < qnum; i++) {
-		IpcMsg *m;
-		uint32_t len;
-		uint64_t text;
-
-		if (avail - off < 4)
-			return UINT64_MAX;
-		len = get_le32(buf + off);
-		off += 4;
-		if (len > avail - off || len > IMG_MAX_ENTRY)
-			return UINT64_MAX;
-		m = ipc_msg__unpack(NULL, len, buf + off);
-		if (!m)
-			return UINT64_MAX;
-		if (m->msize > INT32_MAX) { /* msgsnd takes no more */
-			ipc_msg__free_unpacked(m, NULL);
-			return UINT64_MAX;
-		}
-		text = ((uint64_t)m->msize + 7) & ~7ULL;
-		ipc_msg__free_unpacked(m, NULL);
-		off += len;
-		if (text > avail - off)
-			return UINT64_MAX;
-		off += text;
-	}
-	return off;
-}
-
-/* A protobuf image (or, with magic 0 and pb NULL, a raw one) of type IMG_<t>. */
-#define IMG_ROW(t, fmt, m, desc, ...)                                                                                  \
-	[IMG_##t] = {.type = IMG_##t, .name = #t, .name_fmt = fmt, .magic = m, .pb = desc, ##__VA_ARGS__}
-
-/* clang-format off */
-static const struct img_type_desc img_types[IMG_NR] = {
-	[IMG_INVENTORY] = {
-		.type = IMG_INVENTORY,
-		.name = "INVENTORY",
-		.name_fmt = "inventory.img",
-		.magic = 0x58313116U,
-		.no_common = true,
-		.pb = &inventory_entry__descriptor,
-	},
-	[IMG_MNTS] = {
-		.type = IMG_MNTS,
-		.name = "MNTS",
-		.name_fmt = "mountpoints-%u.img",
-		.magic = 0x55563928U,
-		.pb = &mnt_entry__descriptor,
-	},
-	[IMG_TMPFS_DEV] = {
-		.type = IMG_TMPFS_DEV,
-		.name = "TMPFS_DEV",
-		.name_fmt = "tmpfs-dev-%u.tar.gz.img",
-	},
-	IMG_ROW(PSTREE, "pstree.img", 0x50273030U, &pstree_entry__descriptor),
-	IMG_ROW(CORE, "core-%u.img", 0x55053847U, &core_entry__descriptor),
-	IMG_ROW(MM, "mm-%u.img", 0x57492820U, &mm_entry__descriptor),
-	IMG_ROW(PAGEMAP, "pagemap-%u.img", 0x56084025U, &pagemap_entry__descriptor,
-		.pb_head = &pagemap_head__descriptor),
-	IMG_ROW(PAGES, "pages-%u.img", 0, NULL),
-	IMG_ROW(PAGEMAP_SHMEM, "pagemap-shmem-%u.img", 0x56084025U, &pagemap_entry__descriptor,
-		.pb_head = &pagemap_head__descriptor),
-	IMG_ROW(FILES, "files.img", 0x56303138U, &file_entry__descriptor),
-	IMG_ROW(FDINFO, "fdinfo-%u.img", 0x56213732U, &fdinfo_entry__descriptor),
-	IMG_ROW(FS, "fs-%u.img", 0x51403912U, &fs_entry__descriptor),
-	IMG_ROW(IDS, "ids-%u.img", 0x54432030U, &task_kobj_ids_entry__descriptor),
-	IMG_ROW(PIPES, "pipes.img", 0x56513555U, &pipe_entry__descriptor),
-	IMG_ROW(PIPES_DATA, "pipes-data.img", 0x56453709U, &pipe_data_entry__descriptor,
-		.payload_len = pipe_data_payload_len),
-	IMG_ROW(FIFO, "fifo.img", 0x58364939U, &fifo_entry__descriptor),
-	IMG_ROW(FIFO_DATA, "fifo-data.img", 0x59333054U, &pipe_data_entry__descriptor,
-		.payload_len = pipe_data_payload_len),
-	IMG_ROW(SIGACT, "sigacts-%u.img", 0x55344201U, &sa_entry__descriptor),
-	IMG_ROW(CREDS, "creds-%u.img", 0x54023547U, &creds_entry__descriptor),
-	IMG_ROW(UTSNS, "utsns-%u.img", 0x54473203U, &utsns_entry__descriptor),
-	IMG_ROW(IPC_VAR, "ipcns-var-%u.img", 0x53115007U, &ipc_var_entry__descriptor),
-	IMG_ROW(ITIMERS, "itimers-%u.img", 0x57464056U, &itimer_entry__descriptor),
-	IMG_ROW(TTY_INFO, "tty-info.img", 0x59453036U, &tty_info_entry__descriptor),
-	IMG_ROW(NETDEV, "netdev-%u.img", 0x57373951U, &net_device_entry__descriptor),
-	IMG_ROW(SECCOMP, "seccomp.img", 0x64413049U, &seccomp_entry__descriptor),
-	IMG_ROW(SK_QUEUES, "sk-queues.img", 0x56264026U, &sk_packet_entry__descriptor,
-		.payload_len = sk_packet_payload_len),
-	IMG_ROW(MEMFD_INODE, "memfd.img", 0x48453499U, &memfd_inode_entry__descriptor),
-	IMG_ROW(IPCNS_SHM, "ipcns-shm-%u.img", 0x46283044U, &ipc_shm_entry__descriptor,
-		.payload_len = ipc_shm_payload_len, .payload_in_file = true),
-	IMG_ROW(IPCNS_SEM, "ipcns-sem-%u.img", 0x59573019U, &ipc_sem_entry__descriptor,
-		.payload_len = ipc_sem_payload_len),
-	IMG_ROW(IPCNS_MSG, "ipcns-msg-%u.img", 0x55453737U, &ipc_msg_entry__descriptor,
-		.payload_scan = ipc_msg_payload_scan),
-	IMG_ROW(TCP_STREAM, "tcp-stream-%x.img", 0x51465506U, &tcp_stream_entry__descriptor,
-		.payload_len = tcp_stream_payload_len),
-};
-/* clang-format on */
-
-const struct img_type_desc *img_desc(enum img_type type)
-{
-	if ((int)type < 0 || type >= IMG_NR)
-		return NULL;
-	return &img_types[type];
-}
-
-/* Does `s` match `fmt`, where "%u" stands for a decimal number that fits in 32 bits? */
-static bool name_matches(const char *fmt, const char *s)
-{
-	while (*fmt) {
-		if (fmt[0] == '%' && (fmt[1] == 'u' || fmt[1] == 'x')) {
-			bool hex = fmt[1] == 'x';
-			uint64_t v = 0;
-
-			if (!(hex ? isxdigit((unsigned char)*s) : isdigit((unsigned char)*s)))
-				return false;
-			while (hex ? isxdigit((unsigned char)*s) : isdigit((unsigned char)*s)) {
-				int dv = isdigit((unsigned char)*s) ? *s - '0' : (tolower((unsigned char)*s) - 'a' + 10);
-
-				v = v * (hex ? 16 : 10) + (uint64_t)dv;
-				if (v > UINT32_MAX)
-					return false;
-				s++;
-			}
-			fmt += 2;
-			continue;
-		}
-		if (*fmt != *s)
-			return false;
-		fmt++;
-		s++;
-	}
-	return *s == '\0';
-}
-
-const struct img_type_desc *img_desc_by_filename(const char *basename)
-{
-	const char *slash;
-
-	if (!basename)
-		return NULL;
-	slash = strrchr(basename, '/');
-	if (slash)
-		basename = slash + 1;
-	for (size_t i = 0; i < IMG_NR; i++)
-		if (name_matches(img_types[i].name_fmt, basename))
-			return &img_types[i];
-	return NULL;
-}
-
-/* A protobuf image type by its own magic (common-magic types only). */
-static const struct img_type_desc *img_desc_by_magic(uint32_t magic)
-{
-	for (size_t i = 0; i < IMG_NR; i++)
-		if (img_types[i].pb && !img_types[i].no_common && img_types[i].magic == magic)
-			return &img_types[i];
-	return NULL;
-}
 
 static size_t header_size(const struct img_type_desc *d)
 {
@@ -435,8 +216,8 @@ int img_splice_raw(struct img_writer *w, int pipe_fd, size_t len)
 		if (n <= 0) {
 			int err = n < 0 ? errno : EIO;
 
-			pr_err("%s: can't move %zu bytes from a pipe at offset %" PRIu64 ": %s\n", w->name, len,
-			       w->off, n < 0 ? strerror(err) : "the pipe ran dry");
+			pr_err("%s: can't move %zu bytes from a pipe at offset %" PRIu64 ": %s\n", w->name, len, w->off,
+			       n < 0 ? strerror(err) : "the pipe ran dry");
 			return -err;
 		}
 		w->off += (uint64_t)n;
@@ -541,8 +322,8 @@ static int parse_header(struct img_reader *r, enum img_type expect)
 		return -EINVAL;
 	}
 	m0 = get_le32(r->buf);
-	if (m0 == img_types[IMG_INVENTORY].magic) {
-		found = &img_types[IMG_INVENTORY];
+	if (m0 == img_desc(IMG_INVENTORY)->magic) {
+		found = img_desc(IMG_INVENTORY);
 	} else if (m0 == IMG_COMMON_MAGIC) {
 		if (r->size < 8) {
 			pr_err("%s: truncated header: %" PRIu64 " bytes, need 8\n", r->path, r->size);
@@ -617,6 +398,53 @@ static int read_fd_all(int fd, uint64_t hint, uint8_t **bufp, size_t *lenp)
 	return 0;
 }
 
+/* name in dirfd, a regular file: its fd, or -errno (printed). */
+static int open_regular(int dirfd, const char *name, struct stat *st)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0) {
+		ret = -errno;
+		pr_perror("can't open %s", name);
+		return ret;
+	}
+	if (fstat(fd, st) < 0) {
+		ret = -errno;
+		pr_perror("can't stat %s", name);
+		close(fd);
+		return ret;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		pr_err("%s: not a regular file\n", name);
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
+/* The first bytes of the file, up to 8 (fewer in a short file); their count or -errno. */
+static ssize_t read_head(int fd, const char *name, uint8_t head[8])
+{
+	ssize_t n;
+
+	for (n = 0; n < 8;) {
+		ssize_t k = pread(fd, head + n, 8 - (size_t)n, (off_t)n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			int ret = -errno;
+
+			pr_perror("can't read %s", name);
+			return ret;
+		}
+		if (k == 0)
+			break; /* a short file: parse_header says so */
+		n += k;
+	}
+	return n;
+}
+
 int img_reader_open(struct img_reader *r, int dirfd, const char *name, enum img_type expect)
 {
 	const struct img_type_desc *raw;
@@ -627,24 +455,9 @@ int img_reader_open(struct img_reader *r, int dirfd, const char *name, enum img_
 	int fd, ret;
 
 	reader_init(r, name);
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		pr_perror("can't open %s", name);
-		return ret;
-	}
-	if (fstat(fd, &st) < 0) {
-		ret = -errno;
-		pr_perror("can't stat %s", name);
-		close(fd);
-		return ret;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		pr_err("%s: not a regular file\n", name);
-		close(fd);
-		return -EINVAL;
-	}
-
+	fd = open_regular(dirfd, name, &st);
+	if (fd < 0)
+		return fd;
 	raw = raw_desc(name, expect);
 	if (raw) {
 		r->fd = fd;
@@ -654,20 +467,10 @@ int img_reader_open(struct img_reader *r, int dirfd, const char *name, enum img_
 	}
 
 	/* the header says the type, and whether its payloads stay in the file */
-	for (n = 0; n < (ssize_t)sizeof(head);) {
-		ssize_t k = pread(fd, head + n, sizeof(head) - (size_t)n, (off_t)n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			ret = -errno;
-			pr_perror("can't read %s", name);
-			close(fd);
-			return ret;
-		}
-		if (k == 0)
-			break; /* a short file: parse_header says so */
-		n += k;
+	n = read_head(fd, name, head);
+	if (n < 0) {
+		close(fd);
+		return (int)n;
 	}
 	r->buf = head;
 	r->size = (uint64_t)n;
@@ -850,31 +653,13 @@ static int skip_payload(struct img_reader *r, const ProtobufCMessage *m)
 	return 0;
 }
 
-int img_read_entry(struct img_reader *r, ProtobufCMessage **msg)
+/* The size of the entry at r->off, checked against the limit and what is left. */
+static int read_entry_len(struct img_reader *r, uint32_t *lenp)
 {
-	const ProtobufCMessageDescriptor *type;
-	uint8_t *tmp = NULL;
-	const uint8_t *p;
-	ProtobufCMessage *m;
-	uint64_t left;
+	uint64_t left = r->size - r->off;
 	uint32_t len;
 	int err;
 
-	*msg = NULL;
-	if (!r->desc) {
-		pr_err("%s: reading from a closed image\n", r->path);
-		return -EBADF;
-	}
-	if (!r->desc->pb) {
-		pr_err("%s: %s is a raw image, it has no entries\n", r->path, r->desc->name);
-		return -EINVAL;
-	}
-	r->payload = NULL;
-	r->payload_len = 0;
-	r->payload_off = 0;
-	if (r->off >= r->size)
-		return 0;
-	left = r->size - r->off;
 	if (left < 4) {
 		pr_err("%s: truncated entry size at offset %" PRIu64 ": %" PRIu64 " bytes left, need 4\n", r->path,
 		       r->off, left);
@@ -904,29 +689,81 @@ int img_read_entry(struct img_reader *r, ProtobufCMessage **msg)
 		       r->off, len, left);
 		return -EINVAL;
 	}
-	if (r->buf) {
-		p = r->buf + r->off + 4;
-	} else {
-		p = tmp = xmalloc(len ? len : 1);
-		err = pread_full(r->fd, tmp, len, r->off + 4);
-		if (err) {
-			pr_err("%s: can't read the entry at offset %" PRIu64 ": %s\n", r->path, r->off, strerror(-err));
-			free(tmp);
-			return err;
-		}
-	}
-	type = next_entry_type(r->desc, r->nr_entries);
-	m = protobuf_c_message_unpack(type, NULL, len, p);
-	if (!m) {
-		char why[256];
+	*lenp = len;
+	return 0;
+}
 
-		explain_unpack_failure(type, p, len, 0, 0, why, sizeof(why));
-		pr_err("%s: can't decode the %s entry at offset %" PRIu64 " (%u bytes): %s\n", r->path, type->name,
-		       r->off, len, why);
-		free(tmp);
+/* The len bytes of the entry at r->off: in r->buf, or read from the file
+ * into *tmp, which the caller frees. */
+static int entry_bytes(struct img_reader *r, uint32_t len, const uint8_t **p, uint8_t **tmp)
+{
+	int err;
+
+	*tmp = NULL;
+	if (r->buf) {
+		*p = r->buf + r->off + 4;
+		return 0;
+	}
+	*tmp = xmalloc(len ? len : 1);
+	err = pread_full(r->fd, *tmp, len, r->off + 4);
+	if (err) {
+		pr_err("%s: can't read the entry at offset %" PRIu64 ": %s\n", r->path, r->off, strerror(-err));
+		free(*tmp);
+		*tmp = NULL;
+		return err;
+	}
+	*p = *tmp;
+	return 0;
+}
+
+/* The entry at r->off unpacked as `type`; NULL after saying why it can't be. */
+static ProtobufCMessage *decode_entry(const struct img_reader *r, const ProtobufCMessageDescriptor *type,
+				      const uint8_t *p, uint32_t len)
+{
+	ProtobufCMessage *m = protobuf_c_message_unpack(type, NULL, len, p);
+	char why[256];
+
+	if (m)
+		return m;
+	explain_unpack_failure(type, p, len, 0, 0, why, sizeof(why));
+	pr_err("%s: can't decode the %s entry at offset %" PRIu64 " (%u bytes): %s\n", r->path, type->name, r->off, len,
+	       why);
+	return NULL;
+}
+
+int img_read_entry(struct img_reader *r, ProtobufCMessage **msg)
+{
+	const ProtobufCMessageDescriptor *type;
+	uint8_t *tmp;
+	const uint8_t *p;
+	ProtobufCMessage *m;
+	uint32_t len;
+	int err;
+
+	*msg = NULL;
+	if (!r->desc) {
+		pr_err("%s: reading from a closed image\n", r->path);
+		return -EBADF;
+	}
+	if (!r->desc->pb) {
+		pr_err("%s: %s is a raw image, it has no entries\n", r->path, r->desc->name);
 		return -EINVAL;
 	}
+	r->payload = NULL;
+	r->payload_len = 0;
+	r->payload_off = 0;
+	if (r->off >= r->size)
+		return 0;
+	err = read_entry_len(r, &len);
+	if (!err)
+		err = entry_bytes(r, len, &p, &tmp);
+	if (err)
+		return err;
+	type = next_entry_type(r->desc, r->nr_entries);
+	m = decode_entry(r, type, p, len);
 	free(tmp);
+	if (!m)
+		return -EINVAL;
 	r->off += 4 + (uint64_t)len;
 	if ((r->desc->payload_len || r->desc->payload_scan) && type == r->desc->pb && skip_payload(r, m) < 0) {
 		protobuf_c_message_free_unpacked(m, NULL);

@@ -21,16 +21,16 @@ struct sysv_ref {
 struct dump_ctx {
 	const struct options *opts;
 	pid_t pid;
-	struct img_set imgs; /* pending until every stage has succeeded */
-	unsigned mnt_ns_id; /* 0: the task shares criu's mount namespace */
-	struct sysv_ref *sysv_refs; /* checked against the segments write_ipcns saves */
+	struct img_set imgs;	    /* pending until every stage has succeeded */
+	unsigned mnt_ns_id;	    /* 0: the task shares criu's mount namespace */
+	struct sysv_ref *sysv_refs; /* checked against the segments ipcns_dump saves */
 	size_t nr_sysv_refs;
 	/* task-dump-tcp.c: criu's copies of the sockets it put in TCP repair
 	 * mode, and the socket inodes of the connections it locked (net-lock.c) */
 	struct tcp_repaired {
 		int fd;
 		bool reuse; /* SO_REUSEADDR, which leaving repair mode clears */
-	} *repaired;
+	} * repaired;
 	size_t nr_repaired;
 	uint32_t *locked;
 	size_t nr_locked;
@@ -43,7 +43,20 @@ int cr_dump(const struct options *o);
  * the connections; without, leaves them locked for restore to unlock. */
 void tcp_repair_release(struct dump_ctx *d, bool resume);
 
-/* The mount stage (mount-dump.c). */
+/*
+ * The stages of a dump that cr_dump() runs besides the process tree
+ * (task-dump.h), each with its kind. Each writes its images into d->imgs;
+ * 0 or -errno, printed.
+ */
+/* The mounts (mount/mount-dump.c). */
 int dump_mounts(struct dump_ctx *d);
+/* The root's own UTS namespace, if it has one (task/uts.c). */
+int utsns_dump(struct dump_ctx *d);
+/* The root's own IPC namespace: its sysctls and System V objects, every
+ * attached segment checked to be one of them (ipc/ipc-ns-dump.c). */
+int ipcns_dump(struct dump_ctx *d);
+/* The root's own network namespace, accepted if it holds nothing but lo
+ * (net/netns.c). */
+int netns_dump(struct dump_ctx *d);
 
 #endif

@@ -6,9 +6,9 @@
  * that joins the tree's namespace, and restore writes them from the first
  * task of the new one.
  *
- * System V objects (shared memory segments, semaphore sets, message
- * queues) are not saved yet: a namespace holding any is refused at dump,
- * never silently emptied.
+ * Its System V objects are ipc-sysv-*.c's; POSIX message queues are not
+ * saved yet: a namespace holding any is refused at dump, never silently
+ * emptied.
  */
 #define LOG_PREFIX "ipc: "
 
@@ -35,7 +35,10 @@ static const struct ipc_var_file {
 	size_t off; /* in struct ipc_vars */
 	bool wide, optional;
 } var_files[] = {
-#define V(p, field, w, opt) {.path = p, .off = offsetof(struct ipc_vars, field), .wide = w, .optional = opt}
+#define V(p, field, w, opt)                                                                                            \
+	{                                                                                                              \
+		.path = p, .off = offsetof(struct ipc_vars, field), .wide = w, .optional = opt                         \
+	}
 	V("kernel/msgmax", msgmax, false, false),
 	V("kernel/msgmnb", msgmnb, false, false),
 	V("kernel/msgmni", msgmni, false, false),
@@ -227,6 +230,27 @@ int proc_sys_write(const char *rel, const char *text)
 	n = write(fd, text, len);
 	close(fd);
 	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EIO;
+}
+
+long long ipc_sysctl_read(const char *name)
+{
+	char rel[64], text[32];
+
+	snprintf(rel, sizeof(rel), "kernel/%s", name);
+	return proc_sys_read(rel, text, sizeof(text)) || !text[0] ? -1 : strtoll(text, NULL, 10);
+}
+
+int ipc_sysctl_write(const char *name, long long v)
+{
+	char rel[64], text[32];
+	int ret;
+
+	snprintf(rel, sizeof(rel), "kernel/%s", name);
+	snprintf(text, sizeof(text), "%lld", v);
+	ret = proc_sys_write(rel, text);
+	if (ret)
+		pr_err("can't set kernel.%s to %s in this IPC namespace: %s\n", name, text, strerror(-ret));
+	return ret;
 }
 
 int ipc_vars_apply(const IpcVarEntry *e)

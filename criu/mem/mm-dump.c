@@ -5,9 +5,8 @@
  * of private file mappings that were written to: COW copies).
  *
  * Three steps:
- * - parse: /proc/PID/smaps (its header lines are /proc/PID/maps lines, its
- *   VmFlags lines tell madvise bits and MAP_GROWSDOWN) into vma_entry
- *   fields, td_vma_classify(), pure;
+ * - parse: /proc/PID/smaps into vma_entry fields, td_vma_classify(), pure,
+ *   and the files behind the areas (vma-dump.c);
  * - decide: which pages to save, from the PAGEMAP_SCAN ioctl (kernel >= 6.7)
  *   or from /proc/PID/pagemap entries; both skip pages that are not there,
  *   page-cache pages, and the shared zero page;
@@ -38,6 +37,7 @@
 #include "mm.pb-c.h"
 #include "mem/page-copy.h"
 #include "mem/pagemap.h"
+#include "mem/vma-dump.h"
 #include "pagemap.pb-c.h"
 #include "proc/proc-maps.h"
 #include "task/task-dump.h"
@@ -49,359 +49,6 @@
 
 #define SCAN_REGIONS  512U	 /* page_region per PAGEMAP_SCAN call */
 #define PME_BATCH     4096U	 /* pagemap entries per pread */
-
-/* ------------------------------------------------------------------------
- * Parse: a maps line and its VmFlags into vma_entry fields
- */
-
-/* Is the two-letter flag `f` among the space-separated VmFlags? */
-static bool has_vmflag(const char *vmflags, const char *f)
-{
-	for (const char *s = vmflags; s && *s;) {
-		while (*s == ' ')
-			s++;
-		if (s[0] == f[0] && s[0] && s[1] == f[1] && (s[2] == ' ' || !s[2]))
-			return true;
-		while (*s && *s != ' ')
-			s++;
-	}
-	return false;
-}
-
-/* madvise(2) advice kept in vma_entry.madv as 1 << advice, as upstream. */
-static uint64_t vmflags_madv(const char *vmflags)
-{
-	static const struct {
-		char flag[3];
-		int advice;
-	} tab[] = {
-		{"sr", MADV_SEQUENTIAL}, {"rr", MADV_RANDOM},	{"dc", MADV_DONTFORK},	 {"dd", MADV_DONTDUMP},
-		{"mg", MADV_MERGEABLE},	 {"hg", MADV_HUGEPAGE}, {"nh", MADV_NOHUGEPAGE}, {"wf", MADV_WIPEONFORK},
-	};
-	uint64_t madv = 0;
-
-	for (size_t i = 0; i < ARRAY_SIZE(tab); i++)
-		if (has_vmflag(vmflags, tab[i].flag))
-			madv |= 1ULL << tab[i].advice;
-	return madv;
-}
-
-/* The kind bits of an area with a bracketed kernel name; 0 if not one. */
-static uint32_t special_status(enum proc_vma_kind kind)
-{
-	switch (kind) {
-	case PROC_VMA_VSYSCALL:
-		return VMA_AREA_VSYSCALL; /* not VMA_AREA_REGULAR: never restored */
-	case PROC_VMA_VDSO:
-		return VMA_AREA_REGULAR | VMA_AREA_VDSO;
-	case PROC_VMA_VVAR:
-	case PROC_VMA_VVAR_VCLOCK:
-		return VMA_AREA_REGULAR | VMA_AREA_VVAR;
-	default:
-		return 0;
-	}
-}
-
-/* The kernel's name for a System V segment's file: "/SYSV<key, 8 hex digits> (deleted)". */
-static bool is_sysv_name(const struct proc_maps_entry *e)
-{
-	if (!e->deleted || strncmp(e->path, "/SYSV", 5) || strlen(e->path) != 13)
-		return false;
-	for (int i = 5; i < 13; i++)
-		if (!((e->path[i] >= '0' && e->path[i] <= '9') || (e->path[i] >= 'a' && e->path[i] <= 'f')))
-			return false;
-	return true;
-}
-
-/* Is the named file area anonymous shared memory, or one we can't do? */
-static int classify_file(const struct proc_maps_entry *e, bool *anon, const char **why)
-{
-	*anon = false;
-	if (e->path[0] != '/') {
-		*why = "not a file mapping (anon_inode, socket...)";
-		return -EOPNOTSUPP;
-	}
-	if (!e->shared && is_sysv_name(e)) {
-		*why = "System V shared memory mapped privately";
-		return -EOPNOTSUPP;
-	}
-	/* MAP_SHARED|MAP_ANONYMOUS and shared /dev/zero: an unlinked shmem file. */
-	*anon = e->shared && e->deleted && !strcmp(e->path, "/dev/zero");
-	return 0;
-}
-
-/* What VmFlags forbid or add (regular areas only). */
-static int apply_vmflags(const char *vmflags, VmaEntry *v, const char **why)
-{
-	if (has_vmflag(vmflags, "io") || has_vmflag(vmflags, "pf")) {
-		*why = "device memory (VM_IO/VM_PFNMAP)";
-		return -EOPNOTSUPP;
-	}
-	if (has_vmflag(vmflags, "ht")) {
-		*why = "hugetlb memory";
-		return -EOPNOTSUPP;
-	}
-	if (has_vmflag(vmflags, "gd"))
-		v->flags |= MAP_GROWSDOWN;
-	if (has_vmflag(vmflags, "lo"))
-		v->flags |= MAP_LOCKED;
-	if (has_vmflag(vmflags, "nr"))
-		v->flags |= MAP_NORESERVE;
-	v->madv = vmflags_madv(vmflags);
-	v->has_madv = v->madv != 0;
-	return 0;
-}
-
-int td_vma_classify(const struct proc_maps_entry *e, const char *vmflags, VmaEntry *v, const char **why)
-{
-	bool anon = true;
-	int ret;
-
-	vma_entry__init(v);
-	*why = NULL;
-	v->start = e->start;
-	v->end = e->end;
-	v->pgoff = e->pgoff;
-	v->fd = -1;
-	v->prot = (e->read ? PROT_READ : 0) | (e->write ? PROT_WRITE : 0) | (e->exec ? PROT_EXEC : 0);
-	v->flags = e->shared ? MAP_SHARED : MAP_PRIVATE;
-	v->status = special_status(e->kind);
-	if (v->status) { /* kernel-made: no file, no VmFlags that matter */
-		v->flags |= MAP_ANONYMOUS;
-		v->status |= VMA_ANON_PRIVATE;
-		return 0;
-	}
-	v->status = VMA_AREA_REGULAR;
-	if (e->kind == PROC_VMA_SPECIAL) {
-		*why = "special kernel mapping";
-		return -EOPNOTSUPP;
-	}
-	if (e->kind == PROC_VMA_HEAP)
-		v->status |= VMA_AREA_HEAP;
-	if (e->kind == PROC_VMA_STACK) {
-		v->status |= VMA_AREA_STACK;
-		if (!vmflags)
-			v->flags |= MAP_GROWSDOWN;
-	}
-	if (e->kind == PROC_VMA_FILE && e->shared && is_sysv_name(e)) {
-		/* an attached segment: its bytes are the namespace's (ipc-sysv.c) */
-		v->status |= VMA_AREA_SYSVIPC;
-		v->shmid = e->ino; /* the segment's id is its file's inode number */
-		return apply_vmflags(vmflags, v, why);
-	}
-	if (e->kind == PROC_VMA_FILE) {
-		ret = classify_file(e, &anon, why);
-		if (ret)
-			return ret;
-	}
-	if (anon) {
-		v->flags |= MAP_ANONYMOUS;
-		v->status |= e->shared ? VMA_ANON_SHARED : VMA_ANON_PRIVATE;
-		if (e->shared)
-			v->shmid = e->ino; /* the shmem inode, as upstream */
-	} else {
-		v->status |= e->shared ? VMA_FILE_SHARED : VMA_FILE_PRIVATE;
-		/* a memfd's: its file is a memfd file_entry (task-dump-memfd.c) */
-		if (e->deleted && !strncmp(e->path, "/memfd:", 7))
-			v->status |= VMA_AREA_MEMFD;
-	}
-	if (!e->shared && !e->read)
-		v->status |= VMA_FORCE_READ; /* its pages go through /proc/PID/mem */
-	return apply_vmflags(vmflags, v, why);
-}
-
-/* ------------------------------------------------------------------------
- * Reading smaps: maps lines and the VmFlags of each
- */
-
-struct td_smaps {
-	struct proc_maps maps;
-	char **vmflags; /* per entry, into text; NULL if the kernel printed none */
-	char *text;
-	size_t nr_headers;
-};
-
-static bool is_header_line(const char *l)
-{
-	return (*l >= '0' && *l <= '9') || (*l >= 'a' && *l <= 'f');
-}
-
-/* Splits smaps text in place: header lines copied into `maps_text`. */
-static void split_smaps(struct td_smaps *s, size_t len, char *maps_text, size_t *maps_len)
-{
-	static const char key[] = "VmFlags:";
-	char *l = s->text, *end = s->text + len;
-
-	*maps_len = 0;
-	while (l < end) {
-		char *nl = memchr(l, '\n', (size_t)(end - l));
-		size_t n = nl ? (size_t)(nl - l) : (size_t)(end - l);
-
-		if (is_header_line(l)) {
-			memcpy(maps_text + *maps_len, l, n);
-			*maps_len += n;
-			maps_text[(*maps_len)++] = '\n';
-			s->vmflags = xrealloc(s->vmflags, (s->nr_headers + 1) * sizeof(*s->vmflags));
-			s->vmflags[s->nr_headers++] = NULL;
-		} else if (s->nr_headers && !strncmp(l, key, strlen(key))) {
-			l[n] = '\0';
-			s->vmflags[s->nr_headers - 1] = l + strlen(key);
-		}
-		l += n + 1;
-	}
-}
-
-static void smaps_free(struct td_smaps *s)
-{
-	proc_maps_free(&s->maps);
-	free(s->vmflags);
-	free(s->text);
-}
-
-static int read_smaps(pid_t pid, struct td_smaps *s)
-{
-	struct proc_err perr;
-	_cleanup_free_ char *maps_text = NULL;
-	size_t len, maps_len;
-	char path[64];
-	int ret;
-
-	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
-	ret = read_file_at(AT_FDCWD, path, &s->text, &len);
-	if (ret < 0) {
-		pr_err("can't read %s: %s\n", path, strerror(-ret));
-		return ret;
-	}
-	maps_text = xmalloc(len + 1);
-	split_smaps(s, len, maps_text, &maps_len);
-	ret = proc_maps_parse(maps_text, maps_len, &s->maps, &perr);
-	if (ret < 0) {
-		pr_err("%s: %s\n", path, proc_err_msg(&perr).s);
-		return ret;
-	}
-	if (s->maps.nr != s->nr_headers) {
-		pr_err("%s: %zu areas parsed from %zu header lines\n", path, s->maps.nr, s->nr_headers);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* ------------------------------------------------------------------------
- * The areas: classification, then the files behind them
- */
-
-static int vma_file(struct td_ctx *c, struct td_proc *p, VmaEntry *v)
-{
-	char link[64], path[96];
-	struct stat lst, st;
-	int64_t id;
-
-	snprintf(link, sizeof(link), "map_files/%" PRIx64 "-%" PRIx64, v->start, v->end);
-	snprintf(path, sizeof(path), "/proc/%d/%s", p->pid, link);
-	if (lstat(path, &lst) < 0 || stat(path, &st) < 0) {
-		pr_perror("can't stat %s", path);
-		return -errno;
-	}
-	if (!S_ISREG(st.st_mode) && !(S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 5))) {
-		pr_err("process %d: area %" PRIx64 "-%" PRIx64
-		       " maps a device or special file (mode %o); not supported\n",
-		       p->pid, v->start, v->end, st.st_mode);
-		return -EOPNOTSUPP;
-	}
-	/* The link's mode tells how the mapped file was opened, as upstream reads it. */
-	v->has_fdflags = true;
-	v->fdflags = (lst.st_mode & S_IWUSR) ? ((lst.st_mode & S_IRUSR) ? O_RDWR : O_WRONLY) : O_RDONLY;
-	if (v->status & VMA_AREA_MEMFD)
-		id = td_dump_memfd_map(c, p, path, v->fdflags);
-	else
-		id = td_dump_path_file(c, p, link, v->fdflags);
-	if (id < 0)
-		return (int)id;
-	v->shmid = (uint64_t)id;
-	return 0;
-}
-
-/*
- * Attached System V segments: each attachment whole, from its start, in
- * one area or several in a row (mprotect splits one), of a segment of the
- * tree's own IPC namespace, which the dump saves. Restore attaches it
- * again at the same place (shmat) and needs nothing else.
- */
-static int check_sysv_areas(struct td_ctx *c, struct td_proc *p, const VmaEntry *vmas, size_t nr)
-{
-	struct stat a, b;
-	char path[96];
-	bool own = false, checked = false;
-
-	for (size_t i = 0; i < nr; i++) {
-		uint64_t want, have;
-		size_t j;
-
-		if (!(vmas[i].status & VMA_AREA_SYSVIPC))
-			continue;
-		if (!checked) {
-			snprintf(path, sizeof(path), "/proc/%d/ns/ipc", p->pid);
-			own = !stat(path, &a) && !stat("/proc/self/ns/ipc", &b) && a.st_ino != b.st_ino;
-			checked = true;
-		}
-		if (!own) {
-			pr_err("process %d: area %" PRIx64 "-%" PRIx64 " is System V shared memory segment %" PRIu64
-			       " of criu's own IPC namespace, which the dump doesn't save\n",
-			       p->pid, vmas[i].start, vmas[i].end, vmas[i].shmid);
-			return -EOPNOTSUPP;
-		}
-		snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, p->pid, vmas[i].start,
-			 vmas[i].end);
-		if (vmas[i].pgoff || stat(path, &a)) {
-			pr_err("process %d: area %" PRIx64 "-%" PRIx64 " maps System V shared memory segment %" PRIu64
-			       " from offset %" PRIu64 ": only whole attachments can be restored\n",
-			       p->pid, vmas[i].start, vmas[i].end, vmas[i].shmid, vmas[i].pgoff);
-			return -EOPNOTSUPP;
-		}
-		want = ((uint64_t)a.st_size + 4095) & ~4095ULL;
-		have = vmas[i].end - vmas[i].start;
-		for (j = i + 1; j < nr && have < want && (vmas[j].status & VMA_AREA_SYSVIPC) &&
-				vmas[j].shmid == vmas[i].shmid && vmas[j].start == vmas[j - 1].end &&
-				vmas[j].pgoff == have;
-		     j++)
-			have += vmas[j].end - vmas[j].start;
-		if (have != want) {
-			pr_err("process %d: area %" PRIx64 "-%" PRIx64 " maps %" PRIu64 " bytes of System V shared "
-			       "memory segment %" PRIu64 " of %" PRIu64 ": only whole attachments can be restored\n",
-			       p->pid, vmas[i].start, vmas[j - 1].end, have, vmas[i].shmid, want);
-			return -EOPNOTSUPP;
-		}
-		/* that the namespace the dump saves has this very segment is checked then */
-		c->d->sysv_refs = xrealloc(c->d->sysv_refs, (c->d->nr_sysv_refs + 1) * sizeof(*c->d->sysv_refs));
-		c->d->sysv_refs[c->d->nr_sysv_refs++] =
-			(struct sysv_ref){.pid = p->pid, .start = vmas[i].start, .id = vmas[i].shmid, .size = (uint64_t)a.st_size};
-		i = j - 1;
-	}
-	return 0;
-}
-
-static int collect_vmas(struct td_ctx *c, struct td_proc *p, const struct td_smaps *s, VmaEntry *vmas)
-{
-	int ret;
-
-	for (size_t i = 0; i < s->maps.nr; i++) {
-		const struct proc_maps_entry *e = &s->maps.entries[i];
-		const char *why;
-
-		ret = td_vma_classify(e, s->vmflags[i], &vmas[i], &why);
-		if (ret) {
-			pr_err("process %d: area %" PRIx64 "-%" PRIx64 " %s: %s; not supported\n", p->pid, e->start,
-			       e->end, e->path, why);
-			return ret;
-		}
-		if (vmas[i].status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)) {
-			ret = vma_file(c, p, &vmas[i]);
-			if (ret)
-				return ret;
-		}
-	}
-	return check_sysv_areas(c, p, vmas, s->maps.nr);
-}
 
 /* ------------------------------------------------------------------------
  * mm-<pid>.img
@@ -473,7 +120,7 @@ static int run_flush(struct runs *r)
 	pe.flags = PE_PRESENT;
 	ret = img_write_entry(r->pagemap, &pe.base);
 	if (!ret)
-		ret = pc_add(&r->cp, r->start, r->nr_pages * PAGE_SZ);
+		ret = page_copy_add(&r->cp, r->start, r->nr_pages * PAGE_SZ);
 	r->nr_pages = 0;
 	return ret;
 }
@@ -669,9 +316,9 @@ static bool may_release(const struct td_ctx *c, const struct td_proc *p)
  * The areas whose pages are never given back (page-release.h): read-only
  * ones and those a userfaultfd watches (VmFlags um, uw, ui). NULL if none.
  */
-static struct prel_area *kept_areas(const VmaEntry *vmas, char *const *vmflags, size_t nr, size_t *n)
+static struct page_kept_area *kept_areas(const VmaEntry *vmas, char *const *vmflags, size_t nr, size_t *n)
 {
-	struct prel_area *a = NULL;
+	struct page_kept_area *a = NULL;
 
 	*n = 0;
 	for (size_t i = 0; i < nr; i++) {
@@ -679,21 +326,30 @@ static struct prel_area *kept_areas(const VmaEntry *vmas, char *const *vmflags, 
 
 		if (!vma_has_own_pages(&vmas[i]))
 			continue;
-		if ((vmas[i].prot & PROT_WRITE) && !(f && (has_vmflag(f, "um") || has_vmflag(f, "uw") ||
-							   has_vmflag(f, "ui"))))
+		if ((vmas[i].prot & PROT_WRITE) &&
+		    !(f && (td_has_vmflag(f, "um") || td_has_vmflag(f, "uw") || td_has_vmflag(f, "ui"))))
 			continue;
 		a = xrealloc(a, (*n + 1) * sizeof(*a));
-		a[(*n)++] = (struct prel_area){vmas[i].start, vmas[i].end};
+		a[(*n)++] = (struct page_kept_area){vmas[i].start, vmas[i].end};
 	}
 	return a;
 }
 
-static int open_pages_images(struct td_ctx *c, struct td_proc *p, struct runs *r, const struct prel_area *keep,
+static int open_pages_images(struct td_ctx *c, struct td_proc *p, struct runs *r, const struct page_kept_area *keep,
 			     size_t nr_keep)
 {
 	PagemapHead head = PAGEMAP_HEAD__INIT;
 	uint32_t pages_id = ++c->next_pages_id;
 	struct img_writer *pages;
+	struct page_copy_opts o = {
+		.threads = c->opts.no_threads ? 1 : (int)sysconf(_SC_NPROCESSORS_ONLN),
+		.no_vmsplice = c->opts.no_vmsplice,
+		.release = may_release(c, p) ? c->opts.release : NULL,
+		.seized = p->threads,
+		.nr_seized = p->nr_threads,
+		.keep = keep,
+		.nr_keep = nr_keep,
+	};
 
 	r->pagemap = img_set_new(&c->d->imgs, IMG_PAGEMAP, (unsigned)p->vpid);
 	if (!r->pagemap)
@@ -704,20 +360,13 @@ static int open_pages_images(struct td_ctx *c, struct td_proc *p, struct runs *r
 	pages = img_set_new(&c->d->imgs, IMG_PAGES, pages_id);
 	if (!pages)
 		return -EIO;
-	return pc_open(&r->cp, p->pid, p->nr_threads ? p->threads[0] : NULL, pages,
-		       &(struct pc_opts){.threads = c->opts.no_threads ? 1 : (int)sysconf(_SC_NPROCESSORS_ONLN),
-					 .no_vmsplice = c->opts.no_vmsplice,
-					 .release = may_release(c, p) ? c->opts.release : NULL,
-					 .seized = p->threads,
-					 .nr_seized = p->nr_threads,
-					 .keep = keep,
-					 .nr_keep = nr_keep});
+	return page_copy_open(&r->cp, p->pid, p->nr_threads ? p->threads[0] : NULL, pages, &o);
 }
 
 static int dump_pages(struct td_ctx *c, struct td_proc *p, VmaEntry *vmas, char *const *vmflags, size_t nr)
 {
 	size_t nr_keep;
-	_cleanup_free_ struct prel_area *keep = kept_areas(vmas, vmflags, nr, &nr_keep);
+	_cleanup_free_ struct page_kept_area *keep = kept_areas(vmas, vmflags, nr, &nr_keep);
 	struct runs r = {0};
 	_cleanup_close_ int pm_fd = -1;
 	uint64_t t0 = monotonic_ns();
@@ -737,12 +386,12 @@ static int dump_pages(struct td_ctx *c, struct td_proc *p, VmaEntry *vmas, char 
 	if (!ret)
 		ret = run_flush(&r);
 	if (!ret)
-		ret = pc_flush(&r.cp);
+		ret = page_copy_flush(&r.cp);
 	if (!ret && c->stats) {
 		c->stats->pages_bytes += r.cp.w->off;
 		c->stats->pages_ns += monotonic_ns() - t0;
 	}
-	ret2 = pc_close(&r.cp);
+	ret2 = page_copy_close(&r.cp);
 	return ret ? ret : ret2;
 }
 
@@ -752,13 +401,13 @@ int td_dump_mm(struct td_ctx *c, struct td_proc *p)
 	VmaEntry *vmas = NULL, **ptrs = NULL;
 	int ret;
 
-	ret = read_smaps(p->pid, &s);
+	ret = td_read_smaps(p->pid, &s);
 	if (!ret) {
 		vmas = xzalloc((s.maps.nr + 1) * sizeof(*vmas));
 		ptrs = xzalloc((s.maps.nr + 1) * sizeof(*ptrs));
 		for (size_t i = 0; i < s.maps.nr; i++)
 			ptrs[i] = &vmas[i];
-		ret = collect_vmas(c, p, &s, vmas);
+		ret = td_collect_vmas(c, p, &s, vmas);
 	}
 	if (!ret)
 		ret = write_mm(c, p, ptrs, s.maps.nr);
@@ -768,6 +417,6 @@ int td_dump_mm(struct td_ctx *c, struct td_proc *p)
 		ret = td_dump_shmem(c, p, vmas, s.maps.nr);
 	free(ptrs);
 	free(vmas);
-	smaps_free(&s);
+	td_smaps_free(&s);
 	return ret;
 }

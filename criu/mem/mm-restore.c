@@ -36,28 +36,9 @@
 #include "util/util.h"
 #include "image/vma-status.h"
 
-#define PAGE	       4096ULL
+#define PAGE		4096ULL
 #define RSEQ_UNREGISTER 1
-#define NR_SPECIAL     4
-
-int rsys(struct seized_thread *t, const char *what, long nr, long a1, long a2, long a3, long a4, long a5, long a6,
-	 long *out)
-{
-	long ret = 0;
-	int err = (int)inject_syscall(t, nr, a1, a2, a3, a4, a5, a6, &ret);
-
-	if (err) {
-		pr_err("task %d: can't run %s: %s\n", t->tid, what, strerror(-err));
-		return err;
-	}
-	if (ret < 0 && ret > -4096) {
-		pr_err("task %d: %s failed: %s\n", t->tid, what, strerror((int)-ret));
-		return (int)ret;
-	}
-	if (out)
-		*out = ret;
-	return 0;
-}
+#define NR_SPECIAL	4
 
 /* ------------------------------------------------------------------------
  * vDSO and its data pages
@@ -126,8 +107,8 @@ static int move_spans(struct seized_thread *st, struct span *from, size_t n, int
 		/* moving up: the highest first, so none lands on one not yet moved */
 		size_t k = delta > 0 ? n - 1 - i : i;
 		uint64_t len = from[k].end - from[k].start;
-		int ret = rsys(st, "mremap of the vDSO", __NR_mremap, (long)from[k].start, (long)len, (long)len,
-			       MREMAP_MAYMOVE | MREMAP_FIXED, (long)(from[k].start + (uint64_t)delta), 0, NULL);
+		int ret = inject_call(st, "mremap of the vDSO", __NR_mremap, (long)from[k].start, (long)len, (long)len,
+				      MREMAP_MAYMOVE | MREMAP_FIXED, (long)(from[k].start + (uint64_t)delta), 0, NULL);
 
 		if (ret)
 			return ret;
@@ -166,6 +147,8 @@ static int move_vdso(struct seized_thread *st, struct rproc *p)
 		uint64_t span = cur[nc - 1].end - cur[0].start, tmp;
 
 		ret = inject_mmap(st, 0, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, &tmp);
+		if (ret)
+			pr_err("process %d: no room to move the vDSO through: %s\n", p->vpid, inject_strerror(ret));
 		if (!ret)
 			ret = move_spans(st, cur, nc, (int64_t)(tmp - cur[0].start));
 		if (ret)
@@ -189,7 +172,8 @@ static int unmap_all(struct seized_thread *st)
 
 		if (special_kind(e->kind) || e->kind == PROC_VMA_VSYSCALL)
 			continue;
-		ret = rsys(st, "munmap", __NR_munmap, (long)e->start, (long)(e->end - e->start), 0, 0, 0, 0, NULL);
+		ret = inject_call(st, "munmap", __NR_munmap, (long)e->start, (long)(e->end - e->start), 0, 0, 0, 0,
+				  NULL);
 	}
 	proc_maps_free(&m);
 	return ret;
@@ -198,11 +182,6 @@ static int unmap_all(struct seized_thread *st)
 static bool vma_restored(const VmaEntry *v)
 {
 	return (v->status & VMA_AREA_REGULAR) && !(v->status & (VMA_AREA_VDSO | VMA_AREA_VVAR | VMA_AREA_VSYSCALL));
-}
-
-bool vma_huge(const VmaEntry *v)
-{
-	return v->has_madv && (v->madv & (1ULL << MADV_HUGEPAGE)) && (v->status & VMA_ANON_PRIVATE);
 }
 
 static bool vma_private(const VmaEntry *v)
@@ -231,7 +210,7 @@ static int attach_sysv(struct rproc *p, struct seized_thread *st, size_t first)
 		flags |= SHM_RDONLY;
 	if (prot & PROT_EXEC)
 		flags |= SHM_EXEC;
-	ret = rsys(st, "shmat", __NR_shmat, (long)v->shmid, (long)v->start, flags, 0, 0, 0, &got);
+	ret = inject_call(st, "shmat", __NR_shmat, (long)v->shmid, (long)v->start, flags, 0, 0, 0, &got);
 	if (!ret && (uint64_t)got != v->start) {
 		pr_err("process %d: System V shared memory segment %llu attached at %#lx, not %#llx\n", p->vpid,
 		       (unsigned long long)v->shmid, got, (unsigned long long)v->start);
@@ -272,13 +251,13 @@ static int map_areas(struct rtree *t, struct rproc *p, struct seized_thread *st)
 		} else {
 			flags |= MAP_ANONYMOUS;
 		}
-		ret = inject_mmap(st, v->start, v->end - v->start, prot, flags, fd,
-				  fd >= 0 ? (off_t)v->pgoff : 0, &got);
+		ret = inject_mmap(st, v->start, v->end - v->start, prot, flags, fd, fd >= 0 ? (off_t)v->pgoff : 0,
+				  &got);
 		if (!ret && got != v->start)
 			ret = -EFAULT;
 		if (ret) {
-			pr_err("process %d: can't map area [%#llx, %#llx): %s\n", p->vpid,
-			       (unsigned long long)v->start, (unsigned long long)v->end, strerror(-ret));
+			pr_err("process %d: can't map area [%#llx, %#llx): %s\n", p->vpid, (unsigned long long)v->start,
+			       (unsigned long long)v->end, inject_strerror(ret));
 			return ret;
 		}
 		/*
@@ -287,8 +266,8 @@ static int map_areas(struct rtree *t, struct rproc *p, struct seized_thread *st)
 		 * which takes them; a page at a time would not), as it had them.
 		 */
 		if (vma_huge(v)) {
-			ret = rsys(st, "madvise(MADV_HUGEPAGE)", __NR_madvise, (long)v->start,
-				   (long)(v->end - v->start), MADV_HUGEPAGE, 0, 0, 0, NULL);
+			ret = inject_call(st, "madvise(MADV_HUGEPAGE)", __NR_madvise, (long)v->start,
+					  (long)(v->end - v->start), MADV_HUGEPAGE, 0, 0, 0, NULL);
 			if (ret)
 				return ret;
 		}
@@ -330,8 +309,8 @@ static int check_runs(const struct rproc *p)
 }
 
 /* madvise(2) bits that say how an area is to be treated, not what to drop. */
-static const int kept_advice[] = {MADV_DONTFORK, MADV_DONTDUMP, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_WIPEONFORK,
-				  MADV_MERGEABLE};
+static const int kept_advice[] = {MADV_DONTFORK,   MADV_DONTDUMP,   MADV_HUGEPAGE,
+				  MADV_NOHUGEPAGE, MADV_WIPEONFORK, MADV_MERGEABLE};
 
 static int finish_areas(struct rproc *p, struct seized_thread *st)
 {
@@ -343,12 +322,13 @@ static int finish_areas(struct rproc *p, struct seized_thread *st)
 		if (!vma_restored(v))
 			continue;
 		if ((vma_private(v) && !(v->prot & PROT_WRITE)) || (v->status & VMA_AREA_SYSVIPC))
-			ret = rsys(st, "mprotect", __NR_mprotect, (long)v->start, len, (long)v->prot, 0, 0, 0, NULL);
+			ret = inject_call(st, "mprotect", __NR_mprotect, (long)v->start, len, (long)v->prot, 0, 0, 0,
+					  NULL);
 		for (size_t k = 0; !ret && v->has_madv && k < ARRAY_SIZE(kept_advice); k++)
 			/* a huge-page area was advised as mapped (map_areas) */
 			if ((v->madv & (1ULL << kept_advice[k])) && !(kept_advice[k] == MADV_HUGEPAGE && vma_huge(v)))
-				ret = rsys(st, "madvise", __NR_madvise, (long)v->start, len, kept_advice[k], 0, 0, 0,
-					   NULL);
+				ret = inject_call(st, "madvise", __NR_madvise, (long)v->start, len, kept_advice[k], 0,
+						  0, 0, NULL);
 		if (ret)
 			return ret;
 	}
@@ -387,10 +367,21 @@ static int set_mm_map(struct rtree *t, struct rproc *p, struct seized_thread *st
 	if (!ret && nauxv)
 		ret = remote_write(st->pid, scratch + RSCRATCH_SIZE / 2, mm->mm_saved_auxv, nauxv * 8);
 	if (!ret)
-		ret = rsys(st, "prctl(PR_SET_MM_MAP)", __NR_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)scratch,
-			   sizeof(map), 0, 0, NULL);
+		ret = inject_call(st, "prctl(PR_SET_MM_MAP)", __NR_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)scratch,
+				  sizeof(map), 0, 0, NULL);
 	if (!ret && mm->has_thp_disabled && mm->thp_disabled)
-		ret = rsys(st, "prctl(PR_SET_THP_DISABLE)", __NR_prctl, PR_SET_THP_DISABLE, 1, 0, 0, 0, 0, NULL);
+		ret = inject_call(st, "prctl(PR_SET_THP_DISABLE)", __NR_prctl, PR_SET_THP_DISABLE, 1, 0, 0, 0, 0, NULL);
+	return ret;
+}
+
+/* The page later injections take their arguments from (core-restore.c). */
+static int map_scratch(struct rproc *p, struct seized_thread *st)
+{
+	int ret = inject_mmap(st, 0, RSCRATCH_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0,
+			      &p->scratch);
+
+	if (ret)
+		pr_err("process %d: can't map a scratch area in it: %s\n", p->vpid, inject_strerror(ret));
 	return ret;
 }
 
@@ -401,8 +392,8 @@ static int unregister_rseq(struct seized_thread *st)
 
 	if (ret || !c.rseq_abi_pointer)
 		return ret;
-	return rsys(st, "rseq unregister", __NR_rseq, (long)c.rseq_abi_pointer, c.rseq_abi_size, RSEQ_UNREGISTER,
-		    c.signature, 0, 0, NULL);
+	return inject_call(st, "rseq unregister", __NR_rseq, (long)c.rseq_abi_pointer, c.rseq_abi_size, RSEQ_UNREGISTER,
+			   c.signature, 0, 0, NULL);
 }
 
 int restore_mm(struct rtree *t, struct rproc *p)
@@ -429,8 +420,7 @@ int restore_mm(struct rtree *t, struct rproc *p)
 	if (!ret)
 		ret = finish_areas(p, st);
 	if (!ret)
-		ret = inject_mmap(st, 0, RSCRATCH_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0,
-				  &p->scratch);
+		ret = map_scratch(p, st);
 	if (!ret)
 		ret = set_mm_map(t, p, st, p->scratch);
 	if (ret)

@@ -20,7 +20,7 @@
 #include "mem/page-copy.h"
 #include "util/util.h"
 
-#define SCRATCH_SIZE (PC_IOVS * sizeof(struct iovec))
+#define SCRATCH_SIZE (PAGE_COPY_IOVS * sizeof(struct iovec))
 
 /* ------------------------------------------------------------------------
  * The buffer way
@@ -105,7 +105,7 @@ static int copy_buffered(struct page_copier *pc, struct iovec *r, size_t nr)
 	int ret;
 
 	if (!pc->buf)
-		pc->buf = xmalloc(PC_BUF_SIZE);
+		pc->buf = xmalloc(PAGE_COPY_BUF_SIZE);
 	ret = read_ranges(pc, pc->buf, r, nr, total);
 	pc->copied += total;
 	return !ret && total ? img_write_raw(pc->w, pc->buf, total) : ret;
@@ -134,9 +134,9 @@ static void advance(struct iovec *r, size_t nr, size_t *i, size_t n)
  * one pass over fresh memory instead of two. pwrite gets the inode lock,
  * the reads from the process run in parallel.
  */
-static int worker_write(struct page_copier *pc, const struct pc_batch *b, char *buf)
+static int worker_write(struct page_copier *pc, const struct page_copy_batch *b, char *buf)
 {
-	struct iovec r[PC_IOVS], piece[PC_IOVS];
+	struct iovec r[PAGE_COPY_IOVS], piece[PAGE_COPY_IOVS];
 	uint64_t off = b->off;
 	size_t i = 0;
 	int err = 0;
@@ -145,8 +145,8 @@ static int worker_write(struct page_copier *pc, const struct pc_batch *b, char *
 	while (!err && i < b->nr) {
 		size_t n = 0, len = 0;
 
-		for (size_t k = i; k < b->nr && len < PC_PIECE; k++) {
-			size_t take = r[k].iov_len < PC_PIECE - len ? r[k].iov_len : PC_PIECE - len;
+		for (size_t k = i; k < b->nr && len < PAGE_COPY_PIECE; k++) {
+			size_t take = r[k].iov_len < PAGE_COPY_PIECE - len ? r[k].iov_len : PAGE_COPY_PIECE - len;
 
 			piece[n++] = (struct iovec){.iov_base = r[k].iov_base, .iov_len = take};
 			len += take;
@@ -177,9 +177,9 @@ static int worker_write(struct page_copier *pc, const struct pc_batch *b, char *
 static void *worker_main(void *arg)
 {
 	struct page_copier *pc = arg;
-	struct pc_workers *wk = pc->wk;
-	struct pc_batch b;
-	char *buf = malloc(PC_PIECE);
+	struct page_copy_workers *wk = pc->wk;
+	struct page_copy_batch b;
+	char *buf = malloc(PAGE_COPY_PIECE);
 	int err = 0;
 
 	if (!buf) {
@@ -198,7 +198,7 @@ static void *worker_main(void *arg)
 			break;
 		}
 		b = wk->ring[wk->first];
-		wk->first = (wk->first + 1) % PC_RING;
+		wk->first = (wk->first + 1) % PAGE_COPY_RING;
 		wk->queued--;
 		pthread_cond_broadcast(&wk->cond);
 		pthread_mutex_unlock(&wk->lock);
@@ -208,10 +208,10 @@ static void *worker_main(void *arg)
 			pthread_mutex_lock(&wk->lock);
 			/*
 			 * Not reached: the caller drains fin[] each time it queues,
-			 * and at most PC_RING queued + one per worker are unfinished
+			 * and at most PAGE_COPY_RING queued + one per worker are unfinished
 			 * in between.
 			 */
-			while (wk->nr_fin == PC_DONE && !wk->err)
+			while (wk->nr_fin == PAGE_COPY_DONE && !wk->err)
 				pthread_cond_wait(&wk->cond, &wk->lock);
 			if (!wk->err)
 				wk->fin[wk->nr_fin++] = b;
@@ -233,7 +233,7 @@ static void *worker_main(void *arg)
 /* The image on tmpfs and CPUs to spare: start the workers, or say no. */
 static bool mapped_open(struct page_copier *pc, int nr_threads)
 {
-	struct pc_workers *wk;
+	struct page_copy_workers *wk;
 	struct statfs sfs;
 
 	if (nr_threads < 2 || fstatfs(pc->w->fd, &sfs) || sfs.f_type != TMPFS_MAGIC || open_mem(pc))
@@ -242,7 +242,7 @@ static bool mapped_open(struct page_copier *pc, int nr_threads)
 	pthread_mutex_init(&wk->lock, NULL);
 	pthread_cond_init(&wk->cond, NULL);
 	pc->wk = wk;
-	for (int i = 0; i < nr_threads && i < PC_MAX_THREADS; i++) {
+	for (int i = 0; i < nr_threads && i < PAGE_COPY_MAX_THREADS; i++) {
 		if (pthread_create(&wk->th[i], NULL, worker_main, pc))
 			break;
 		wk->nr_threads++;
@@ -264,20 +264,20 @@ static bool mapped_open(struct page_copier *pc, int nr_threads)
  */
 static int mapped_release(struct page_copier *pc)
 {
-	struct pc_workers *wk = pc->wk;
+	struct page_copy_workers *wk = pc->wk;
 	size_t n = wk->nr_fin;
 	int err = 0;
 
 	if (!n)
 		return 0;
 	if (!pc->drain)
-		pc->drain = xmalloc(PC_DONE * sizeof(*pc->drain));
+		pc->drain = xmalloc(PAGE_COPY_DONE * sizeof(*pc->drain));
 	memcpy(pc->drain, wk->fin, n * sizeof(*pc->drain));
 	wk->nr_fin = 0;
 	pthread_cond_broadcast(&wk->cond);
 	pthread_mutex_unlock(&wk->lock);
 	for (size_t i = 0; !err && i < n; i++)
-		err = prel_release(&pc->rel, pc->drain[i].remote, pc->drain[i].nr, pc->drain[i].off);
+		err = page_release_ranges(&pc->rel, pc->drain[i].remote, pc->drain[i].nr, pc->drain[i].off);
 	pthread_mutex_lock(&wk->lock);
 	if (err && !wk->err) {
 		wk->err = err;
@@ -289,13 +289,12 @@ static int mapped_release(struct page_copier *pc)
 /* The batch to the workers: the image grows to hold it first. */
 static int mapped_queue(struct page_copier *pc)
 {
-	struct pc_workers *wk = pc->wk;
-	struct pc_batch *b;
+	struct page_copy_workers *wk = pc->wk;
+	struct page_copy_batch *b;
 	int err;
 
 	if (ftruncate(pc->w->fd, (off_t)(pc->w->off + pc->used)) < 0) {
-		pr_perror("%s: can't grow it to %llu bytes", pc->w->name,
-			  (unsigned long long)(pc->w->off + pc->used));
+		pr_perror("%s: can't grow it to %llu bytes", pc->w->name, (unsigned long long)(pc->w->off + pc->used));
 		return -errno;
 	}
 	pthread_mutex_lock(&wk->lock);
@@ -304,13 +303,13 @@ static int mapped_queue(struct page_copier *pc)
 			mapped_release(pc);
 			continue;
 		}
-		if (wk->queued < PC_RING || wk->err)
+		if (wk->queued < PAGE_COPY_RING || wk->err)
 			break;
 		pthread_cond_wait(&wk->cond, &wk->lock);
 	}
 	err = wk->err;
 	if (!err) {
-		b = &wk->ring[(wk->first + wk->queued) % PC_RING];
+		b = &wk->ring[(wk->first + wk->queued) % PAGE_COPY_RING];
 		memcpy(b->remote, pc->remote, pc->nr * sizeof(*pc->remote));
 		b->nr = pc->nr;
 		b->off = pc->w->off;
@@ -329,7 +328,7 @@ static int mapped_queue(struct page_copier *pc)
 /* Waits for the workers to finish what is queued; their error, if any. */
 static int mapped_close(struct page_copier *pc)
 {
-	struct pc_workers *wk = pc->wk;
+	struct page_copy_workers *wk = pc->wk;
 	int err;
 
 	pthread_mutex_lock(&wk->lock);
@@ -363,14 +362,15 @@ static int remote_close(struct seized_thread *t, int fd)
 	if (!err && ret < 0)
 		err = (int)ret;
 	if (err)
-		pr_err("process %d: can't close the pipe end %d we opened in it: %s\n", t->pid, fd, strerror(-err));
+		pr_err("process %d: can't close the pipe end %d we opened in it: %s\n", t->pid, fd,
+		       inject_strerror(err));
 	return err;
 }
 
 /* The largest pipe the kernel lets us have, up to a whole batch. */
 static size_t grow_pipe(int fd)
 {
-	static const int sizes[] = {PC_BUF_SIZE, 4 << 20, 2 << 20, 1 << 20, 512 << 10, 256 << 10};
+	static const int sizes[] = {PAGE_COPY_BUF_SIZE, 4 << 20, 2 << 20, 1 << 20, 512 << 10, 256 << 10};
 	int got;
 
 	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++)
@@ -391,8 +391,7 @@ static int splice_open(struct page_copier *pc, struct seized_thread *t)
 	int fds[2] = {-1, -1}, pidfd, err, hard = 0;
 	long ret;
 
-	err = inject_mmap(t, 0, SCRATCH_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0,
-			  &pc->scratch);
+	err = inject_mmap(t, 0, SCRATCH_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, &pc->scratch);
 	if (err) {
 		pr_info("process %d: no scratch area for vmsplice (%s): copying through a buffer\n", pc->pid,
 			strerror(-err));
@@ -436,8 +435,7 @@ undo:
 	if (fds[1] >= 0 && remote_close(t, fds[1]))
 		hard = hard ? hard : -EIO;
 	if (inject_munmap(t, pc->scratch, SCRATCH_SIZE)) {
-		pr_err("process %d: can't unmap the scratch area at %#llx\n", pc->pid,
-		       (unsigned long long)pc->scratch);
+		pr_err("process %d: can't unmap the scratch area at %#llx\n", pc->pid, (unsigned long long)pc->scratch);
 		hard = hard ? hard : -EIO;
 	}
 	pc->scratch = 0;
@@ -481,8 +479,8 @@ static int copy_spliced(struct page_copier *pc, struct iovec *r, size_t nr)
  * The copier
  */
 
-int pc_open(struct page_copier *pc, pid_t pid, struct seized_thread *t, struct img_writer *w,
-	    const struct pc_opts *o)
+int page_copy_open(struct page_copier *pc, pid_t pid, struct seized_thread *t, struct img_writer *w,
+		   const struct page_copy_opts *o)
 {
 	int err;
 
@@ -492,9 +490,9 @@ int pc_open(struct page_copier *pc, pid_t pid, struct seized_thread *t, struct i
 	pc->mem_fd = -1;
 	pc->pipe_rd = -1;
 	pc->remote_wr = -1;
-	pc->limit = PC_BUF_SIZE;
+	pc->limit = PAGE_COPY_BUF_SIZE;
 	if (o->release && o->nr_seized) {
-		err = prel_open(&pc->rel, o->release, o->seized, o->nr_seized, w->fd, o->keep, o->nr_keep);
+		err = page_release_open(&pc->rel, o->release, o->seized, o->nr_seized, w->fd, o->keep, o->nr_keep);
 		if (err == -ESRCH)
 			return err;
 		pc->releasing = !err;
@@ -505,11 +503,11 @@ int pc_open(struct page_copier *pc, pid_t pid, struct seized_thread *t, struct i
 		return 0;
 	err = splice_open(pc, t);
 	if (err == -EAGAIN) {
-		pc->limit = PC_BUF_SIZE;
+		pc->limit = PAGE_COPY_BUF_SIZE;
 		return 0;
 	}
 	if (err)
-		pc_close(pc); /* what prel_open and open_mem left in place */
+		page_copy_close(pc); /* what page_release_open and open_mem left in place */
 	return err;
 }
 
@@ -532,14 +530,14 @@ static int batch_flush(struct page_copier *pc)
 			memcpy(pc->drain->remote, pc->remote, pc->nr * sizeof(*pc->remote));
 		ret = pc->t ? copy_spliced(pc, pc->remote, pc->nr) : copy_buffered(pc, pc->remote, pc->nr);
 		if (!ret && pc->releasing)
-			ret = prel_release(&pc->rel, pc->drain->remote, pc->nr, off);
+			ret = page_release_ranges(&pc->rel, pc->drain->remote, pc->nr, off);
 	}
 	pc->nr = 0;
 	pc->used = 0;
 	return ret;
 }
 
-int pc_flush(struct page_copier *pc)
+int page_copy_flush(struct page_copier *pc)
 {
 	int ret = batch_flush(pc);
 
@@ -551,7 +549,7 @@ int pc_flush(struct page_copier *pc)
 	return ret;
 }
 
-int pc_add(struct page_copier *pc, uint64_t addr, uint64_t len)
+int page_copy_add(struct page_copier *pc, uint64_t addr, uint64_t len)
 {
 	int ret;
 
@@ -560,7 +558,7 @@ int pc_add(struct page_copier *pc, uint64_t addr, uint64_t len)
 		bool extends = last && (uintptr_t)last->iov_base + last->iov_len == addr;
 		size_t n;
 
-		if (pc->used == pc->limit || (pc->nr == PC_IOVS && !extends)) {
+		if (pc->used == pc->limit || (pc->nr == PAGE_COPY_IOVS && !extends)) {
 			ret = batch_flush(pc);
 			if (ret)
 				return ret;
@@ -578,7 +576,7 @@ int pc_add(struct page_copier *pc, uint64_t addr, uint64_t len)
 	return 0;
 }
 
-int pc_close(struct page_copier *pc)
+int page_copy_close(struct page_copier *pc)
 {
 	int err = 0;
 
@@ -595,7 +593,7 @@ int pc_close(struct page_copier *pc)
 		pc->t = NULL;
 	}
 	if (pc->releasing) {
-		int e = prel_close(&pc->rel);
+		int e = page_release_close(&pc->rel);
 
 		err = err ? err : e;
 		pc->releasing = false;

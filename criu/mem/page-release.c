@@ -20,12 +20,12 @@
 #include "util/kerndat.h"
 #include "util/util.h"
 
-#define PAGE_SZ		 4096ULL
-#define PREL_IOVS	 1024U /* IOV_MAX: ranges per process_madvise */
-#define PREL_SCRATCH	 (PREL_IOVS * sizeof(struct iovec))
-#define PIDFD_SELF_PROC	 -10001 /* PIDFD_SELF_THREAD_GROUP, Linux 6.14 */
-#define UNDO_BUF	 (4U << 20)
-#define PREL_PER_RANGE_MAX 64 /* ranges of a batch given back one by one */
+#define PAGE_SZ			   4096ULL
+#define PAGE_RELEASE_IOVS	   1024U /* IOV_MAX: ranges per process_madvise */
+#define PAGE_RELEASE_SCRATCH	   (PAGE_RELEASE_IOVS * sizeof(struct iovec))
+#define PIDFD_SELF_PROC		   -10001 /* PIDFD_SELF_THREAD_GROUP, Linux 6.14 */
+#define UNDO_BUF		   (4U << 20)
+#define PAGE_RELEASE_PER_RANGE_MAX 64 /* ranges of a batch given back one by one */
 
 #ifndef SYS_process_madvise
 #define SYS_process_madvise 440
@@ -35,9 +35,9 @@
  * The journal
  */
 
-static void journal_add(struct prel_proc *p, uint64_t addr, uint64_t len, uint64_t off)
+static void journal_add(struct page_release_proc *p, uint64_t addr, uint64_t len, uint64_t off)
 {
-	struct prel_range *last = p->nr ? &p->r[p->nr - 1] : NULL;
+	struct page_release_range *last = p->nr ? &p->r[p->nr - 1] : NULL;
 
 	if (last && last->addr + last->len == addr && last->off + last->len == off) {
 		last->len += len;
@@ -47,10 +47,10 @@ static void journal_add(struct prel_proc *p, uint64_t addr, uint64_t len, uint64
 		p->cap = p->cap ? p->cap * 2 : 64;
 		p->r = xrealloc(p->r, p->cap * sizeof(*p->r));
 	}
-	p->r[p->nr++] = (struct prel_range){.addr = addr, .len = len, .off = off};
+	p->r[p->nr++] = (struct page_release_range){.addr = addr, .len = len, .off = off};
 }
 
-void prel_journal_free(struct prel_journal *j)
+void page_release_journal_free(struct page_release_journal *j)
 {
 	for (size_t i = 0; i < j->nr; i++) {
 		if (j->procs[i].img_fd >= 0)
@@ -62,7 +62,7 @@ void prel_journal_free(struct prel_journal *j)
 }
 
 /* One process's ranges back from its image; 0 or -errno. */
-static int undo_proc(const struct prel_proc *p, char *buf)
+static int undo_proc(const struct page_release_proc *p, char *buf)
 {
 	_cleanup_close_ int mem = -1;
 	char path[64];
@@ -77,7 +77,7 @@ static int undo_proc(const struct prel_proc *p, char *buf)
 		return -errno;
 	}
 	for (size_t i = 0; i < p->nr; i++) {
-		const struct prel_range *r = &p->r[i];
+		const struct page_release_range *r = &p->r[i];
 
 		for (uint64_t done = 0; done < r->len;) {
 			size_t n = r->len - done < UNDO_BUF ? (size_t)(r->len - done) : UNDO_BUF;
@@ -105,7 +105,7 @@ static int undo_proc(const struct prel_proc *p, char *buf)
 	return 0;
 }
 
-int prel_undo(struct prel_journal *j)
+int page_release_undo(struct page_release_journal *j)
 {
 	_cleanup_free_ char *buf = NULL;
 	int ret = 0;
@@ -131,10 +131,10 @@ int prel_undo(struct prel_journal *j)
  * Giving back
  */
 
-int prel_open(struct page_releaser *r, struct prel_journal *j, struct seized_thread **threads, size_t nr_threads,
-	      int img_fd, const struct prel_area *areas, size_t nr_areas)
+int page_release_open(struct page_releaser *r, struct page_release_journal *j, struct seized_thread **threads,
+		      size_t nr_threads, int img_fd, const struct page_kept_area *areas, size_t nr_areas)
 {
-	struct prel_proc *p;
+	struct page_release_proc *p;
 	struct rlimit rl;
 	int fd, err;
 
@@ -155,7 +155,7 @@ int prel_open(struct page_releaser *r, struct prel_journal *j, struct seized_thr
 		return -errno;
 	}
 	/*
-	 * From now on the process can't run on without prel_undo(): if criu
+	 * From now on the process can't run on without page_release_undo(): if criu
 	 * died (SIGKILL, a crash) before that, it would run with memory
 	 * missing. It dies with criu instead.
 	 */
@@ -167,7 +167,7 @@ int prel_open(struct page_releaser *r, struct prel_journal *j, struct seized_thr
 		}
 	}
 	r->t = threads[0];
-	err = inject_mmap(r->t, 0, PREL_SCRATCH, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0,
+	err = inject_mmap(r->t, 0, PAGE_RELEASE_SCRATCH, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0,
 			  &r->scratch);
 	if (err) {
 		pr_info("process %d: no scratch area (%s): its memory is not given back as it is dumped\n",
@@ -176,14 +176,14 @@ int prel_open(struct page_releaser *r, struct prel_journal *j, struct seized_thr
 		r->t = NULL;
 		return err;
 	}
-	for (size_t i = 0; i < nr_threads && r->nr_keep < PREL_KEEP; i++) {
+	for (size_t i = 0; i < nr_threads && r->nr_keep < PAGE_RELEASE_KEEP; i++) {
 		uint64_t ip = threads[i]->syscall_ip;
 
 		if (!ip)
 			continue;
 		/* the instruction may cross into the next page */
 		r->keep[r->nr_keep++] = ip & ~(PAGE_SZ - 1);
-		if (r->nr_keep < PREL_KEEP && ((ip + 1) & ~(PAGE_SZ - 1)) != (ip & ~(PAGE_SZ - 1)))
+		if (r->nr_keep < PAGE_RELEASE_KEEP && ((ip + 1) & ~(PAGE_SZ - 1)) != (ip & ~(PAGE_SZ - 1)))
 			r->keep[r->nr_keep++] = (ip + 1) & ~(PAGE_SZ - 1);
 	}
 	if (!kdat_has(KF_PROCESS_MADVISE_SELF)) {
@@ -199,7 +199,7 @@ int prel_open(struct page_releaser *r, struct prel_journal *j, struct seized_thr
 			err = (int)inject_syscall(r->t, SYS_process_madvise, PIDFD_SELF_PROC, (long)r->scratch, 1,
 						  MADV_DONTNEED, 0, 0, &ret);
 		if (err) {
-			inject_munmap(r->t, r->scratch, PREL_SCRATCH);
+			inject_munmap(r->t, r->scratch, PAGE_RELEASE_SCRATCH);
 			close(fd);
 			r->t = NULL;
 			return err;
@@ -247,7 +247,7 @@ static void kept_area(const struct page_releaser *r, uint64_t from, uint64_t *to
 }
 
 /*
- * Drops v[0..nr) (nr <= PREL_IOVS, page-aligned) in the process. The bytes
+ * Drops v[0..nr) (nr <= PAGE_RELEASE_IOVS, page-aligned) in the process. The bytes
  * of the ranges the kernel took before the first it refused in *done. 0 or
  * -errno from the injection.
  */
@@ -289,11 +289,11 @@ static int drop(struct page_releaser *r, const struct iovec *v, size_t nr, size_
  */
 static int release_some(struct page_releaser *r, const struct iovec *v, const uint64_t *o, size_t nr)
 {
-	struct prel_proc *p = &r->j->procs[r->proc];
+	struct page_release_proc *p = &r->j->procs[r->proc];
 	size_t i = 0;
 
 	while (i < nr) {
-		size_t end = i + (nr - i < PREL_IOVS ? nr - i : PREL_IOVS), done;
+		size_t end = i + (nr - i < PAGE_RELEASE_IOVS ? nr - i : PAGE_RELEASE_IOVS), done;
 		int err = drop(r, &v[i], end - i, &done);
 
 		if (err) {
@@ -318,7 +318,7 @@ static int release_some(struct page_releaser *r, const struct iovec *v, const ui
 	return 0;
 }
 
-int prel_release(struct page_releaser *r, const struct iovec *v, size_t nr, uint64_t img_off)
+int page_release_ranges(struct page_releaser *r, const struct iovec *v, size_t nr, uint64_t img_off)
 {
 	/* every range may be split at each kept page */
 	size_t cap = nr + r->nr_keep, m = 0;
@@ -353,18 +353,18 @@ int prel_release(struct page_releaser *r, const struct iovec *v, size_t nr, uint
 		}
 		off += v[i].iov_len;
 	}
-	if (r->per_range && m > PREL_PER_RANGE_MAX)
+	if (r->per_range && m > PAGE_RELEASE_PER_RANGE_MAX)
 		return 0; /* an injection per range would cost more than it saves */
 	return release_some(r, out, offs, m);
 }
 
-int prel_close(struct page_releaser *r)
+int page_release_close(struct page_releaser *r)
 {
 	int err = 0;
 
 	if (!r->t)
 		return 0;
-	struct prel_proc *p = &r->j->procs[r->proc];
+	struct page_release_proc *p = &r->j->procs[r->proc];
 
 	if (r->released)
 		pr_debug("process %d: %llu KiB given back as dumped\n", r->t->pid,
@@ -374,7 +374,7 @@ int prel_close(struct page_releaser *r)
 		p->img_fd = -1;
 		r->j->nr_fds--;
 	}
-	if (inject_munmap(r->t, r->scratch, PREL_SCRATCH)) {
+	if (inject_munmap(r->t, r->scratch, PAGE_RELEASE_SCRATCH)) {
 		pr_err("process %d: can't unmap the scratch area at %#llx\n", r->t->pid,
 		       (unsigned long long)r->scratch);
 		err = -EIO;

@@ -101,12 +101,12 @@ int open_pages_file(int dirfd, unsigned pages_id, bool punch)
 	fd = openat(dirfd, name, (punch ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
-		if (punch)
-			pr_err("--auto-dedup: can't open %s for writing (%s): restore without --auto-dedup, or from "
-			       "images criu may change\n",
-			       name, strerror(-err));
-		else if (err == -ELOOP)
+		if (punch) {
+			pr_err("--auto-dedup: can't open %s for writing: %s\n", name, strerror(-err));
+			pr_hint("restore without --auto-dedup, or from images criu may change\n");
+		} else if (err == -ELOOP) {
 			pr_err("%s is a symbolic link: refused\n", name);
+		}
 		return err;
 	}
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
@@ -157,6 +157,16 @@ void dedup_pages(const struct rtree *t, int fd, unsigned pages_id, uint64_t off,
 	    !atomic_exchange(&dedup_broken, 1))
 		pr_warn("--auto-dedup: can't punch restored pages out of pages-%u.img (%m): the images keep them\n",
 			pages_id);
+}
+
+/*
+ * An area the program asked huge pages for: mm-restore.c advises it so
+ * before its pages are filled, and it is filled by populate + read, which
+ * takes huge pages (UFFDIO_COPY and a page at a time would not).
+ */
+bool vma_huge(const VmaEntry *v)
+{
+	return v->has_madv && (v->madv & (1ULL << MADV_HUGEPAGE)) && (v->status & VMA_ANON_PRIVATE);
 }
 
 /* The pagemap runs cut into chunks, with their offsets in pages-N.img. */
@@ -281,7 +291,7 @@ static int uffd_open(struct rproc *p, struct seized_thread *st, struct fill *f)
 		uffd = (int)syscall(SYS_pidfd_getfd, pidfd, (int)fd, 0);
 		close(pidfd);
 	}
-	if (rsys(st, "close(userfaultfd)", __NR_close, fd, 0, 0, 0, 0, 0, NULL)) {
+	if (inject_call(st, "close(userfaultfd)", __NR_close, fd, 0, 0, 0, 0, 0, NULL)) {
 		if (uffd >= 0)
 			close(uffd);
 		return -1;
@@ -402,7 +412,8 @@ static int task_fill(struct rproc *p, struct seized_thread *st, int fd, const st
 		/* other failures (EFAULT past a file's end...) show in pread */
 	}
 	while (left) {
-		ret = rsys(st, "pread64 of pages", __NR_pread64, fd, (long)addr, (long)left, (long)off, 0, 0, &got);
+		ret = inject_call(st, "pread64 of pages", __NR_pread64, fd, (long)addr, (long)left, (long)off, 0, 0,
+				  &got);
 		if (!ret && got <= 0) {
 			pr_err("process %d: pages-%u.img ends at %llu, before the pages of %#llx\n", p->vpid,
 			       p->pages_id, (unsigned long long)off, (unsigned long long)addr);

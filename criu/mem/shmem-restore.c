@@ -35,8 +35,8 @@
 #include "util/util.h"
 #include "image/vma-status.h"
 
-#define PAGE	  4096ULL
-#define SHM_BUF	  (4U << 20)
+#define PAGE	4096ULL
+#define SHM_BUF (4U << 20)
 
 static struct rshmem *find(const struct rtree *t, uint64_t shmid)
 {
@@ -70,7 +70,8 @@ static int read_object(struct rtree *t, struct rshmem *s)
 
 			if ((pe->vaddr & (PAGE - 1)) || !pe->nr_pages || end < pe->vaddr || pe->vaddr < next ||
 			    (pe->has_in_parent && pe->in_parent)) {
-				pr_err("%s: bad run at offset %#" PRIx64 " of %u pages\n", name, pe->vaddr, pe->nr_pages);
+				pr_err("%s: bad run at offset %#" PRIx64 " of %u pages\n", name, pe->vaddr,
+				       pe->nr_pages);
 				ret = -EINVAL;
 			}
 			s->runs = xrealloc(s->runs, (s->nr_runs + 1) * sizeof(*s->runs));
@@ -203,7 +204,8 @@ int rtree_read_shmem(struct rtree *t)
 	/* the array is complete: now the maps may point into it */
 	for (size_t i = 0; i < t->nr_shmems; i++) {
 		hmap_put_int(&t->shmem_by_id, t->shmems[i].shmid, &t->shmems[i]);
-		if (t->shmems[i].memfd && hmap_put_int(&t->memfd_by_inode, t->shmems[i].memfd->inode_id, &t->shmems[i])) {
+		if (t->shmems[i].memfd &&
+		    hmap_put_int(&t->memfd_by_inode, t->shmems[i].memfd->inode_id, &t->shmems[i])) {
 			pr_err("memfd.img: inode %" PRIu64 " appears twice\n", t->shmems[i].memfd->inode_id);
 			return -EINVAL;
 		}
@@ -218,51 +220,57 @@ int rtree_read_shmem(struct rtree *t)
 }
 
 /* One object made and filled; its descriptor at `above` or higher. */
-static int make_object(struct rtree *t, struct rshmem *s, int above, char *buf)
+/*
+ * A memfd, sealable whatever it was: the dumped seals (F_SEAL_SEAL too) go
+ * on once every task has mapped it (rtree_seal_memfds). Executable
+ * (MFD_EXEC, 6.3+, as kerndat says) so that its mode can be set as dumped; where
+ * vm.memfd_noexec forbids that, or the kernel is older, without.
+ */
+static int make_memfd(const struct rshmem *s)
 {
-	char path[80], name[32];
-	_cleanup_close_ int img = -1;
-	uint64_t img_off = 0;
-	void *p;
+	int fd = (int)syscall(SYS_memfd_create, s->memfd->name,
+			      MFD_CLOEXEC | MFD_ALLOW_SEALING | (kdat_has(KF_MEMFD_EXEC) ? MFD_EXEC : 0));
+
+	if (fd < 0 && errno == EACCES) /* vm.memfd_noexec=2 */
+		fd = (int)syscall(SYS_memfd_create, s->memfd->name, MFD_CLOEXEC | MFD_NOEXEC_SEAL);
+	if (fd < 0 || ftruncate(fd, (off_t)s->size)) {
+		pr_perror("can't make memfd \"%s\" of %" PRIu64 " bytes", s->memfd->name, s->size);
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+/* Anonymous shared memory, opened as a file through map_files. */
+static int make_anon_shared(const struct rshmem *s)
+{
+	char path[80];
+	void *p = mmap(NULL, s->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	int fd;
 
-	if (s->memfd) {
-		/*
-		 * Sealable whatever it was: the dumped seals (F_SEAL_SEAL too) go on
-		 * once every task has mapped it (rtree_seal_memfds). Executable
-		 * (MFD_EXEC, 6.3+) so that its mode can be set as dumped; where
-		 * vm.memfd_noexec forbids that, or the kernel is older (kerndat
-		 * says), without.
-		 */
-		fd = (int)syscall(SYS_memfd_create, s->memfd->name,
-				  MFD_CLOEXEC | MFD_ALLOW_SEALING | (kdat_has(KF_MEMFD_EXEC) ? MFD_EXEC : 0));
-		if (fd < 0 && errno == EACCES) /* vm.memfd_noexec=2 */
-			fd = (int)syscall(SYS_memfd_create, s->memfd->name, MFD_CLOEXEC | MFD_NOEXEC_SEAL);
-		if (fd < 0 || ftruncate(fd, (off_t)s->size)) {
-			pr_perror("can't make memfd \"%s\" of %" PRIu64 " bytes", s->memfd->name, s->size);
-			if (fd >= 0)
-				close(fd);
-			return -errno;
-		}
-	} else {
-		p = mmap(NULL, s->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (p == MAP_FAILED) {
-			pr_perror("can't make shared memory %" PRIu64 " of %" PRIu64 " bytes", s->shmid, s->size);
-			return -errno;
-		}
-		snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", (unsigned long)p,
-			 (unsigned long)((char *)p + s->size));
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		munmap(p, s->size);
-		if (fd < 0) {
-			pr_perror("can't open shared memory %" PRIu64 " at %s", s->shmid, path);
-			return -errno;
-		}
-	}
-	s->fd = fcntl(fd, F_DUPFD, above); /* inherited by the tasks: no CLOEXEC */
-	close(fd);
-	if (s->fd < 0)
+	if (p == MAP_FAILED) {
+		pr_perror("can't make shared memory %" PRIu64 " of %" PRIu64 " bytes", s->shmid, s->size);
 		return -errno;
+	}
+	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", (unsigned long)p,
+		 (unsigned long)((char *)p + s->size));
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	munmap(p, s->size);
+	if (fd < 0) {
+		pr_perror("can't open shared memory %" PRIu64 " at %s", s->shmid, path);
+		return -errno;
+	}
+	return fd;
+}
+
+/* The object's runs from its pages image into s->fd, through buf. */
+static int fill_object(struct rtree *t, const struct rshmem *s, char *buf)
+{
+	char name[32];
+	_cleanup_close_ int img = -1;
+	uint64_t img_off = 0;
+
 	snprintf(name, sizeof(name), "pages-%u.img", s->pages_id);
 	img = open_pages_image(t, s->pages_id);
 	if (img < 0) {
@@ -285,7 +293,8 @@ static int make_object(struct rtree *t, struct rshmem *s, int above, char *buf)
 			size_t w = !s->memfd || at + n <= s->size ? n : at >= s->size ? 0 : (size_t)(s->size - at);
 
 			if (w && pwrite(s->fd, buf, w, (off_t)at) != (ssize_t)w) {
-				pr_perror("shared memory %" PRIu64 ": can't write %zu bytes at %" PRIu64, s->shmid, w, at);
+				pr_perror("shared memory %" PRIu64 ": can't write %zu bytes at %" PRIu64, s->shmid, w,
+					  at);
 				return -EIO;
 			}
 			dedup_pages(t, img, s->pages_id, img_off, n);
@@ -293,6 +302,24 @@ static int make_object(struct rtree *t, struct rshmem *s, int above, char *buf)
 			img_off += n;
 		}
 	}
+	pr_debug("shared memory %" PRIu64 ": %" PRIu64 " KiB, %" PRIu64 " KiB of pages\n", s->shmid, s->size >> 10,
+		 img_off >> 10);
+	return 0;
+}
+
+static int make_object(struct rtree *t, struct rshmem *s, int above, char *buf)
+{
+	int fd = s->memfd ? make_memfd(s) : make_anon_shared(s), ret;
+
+	if (fd < 0)
+		return fd;
+	s->fd = fcntl(fd, F_DUPFD, above); /* inherited by the tasks: no CLOEXEC */
+	close(fd);
+	if (s->fd < 0)
+		return -errno;
+	ret = fill_object(t, s, buf);
+	if (ret)
+		return ret;
 	/* its mode before its seals: F_SEAL_EXEC on an executable one would add the write seals */
 	if (s->memfd && (fchown(s->fd, s->memfd->uid, s->memfd->gid) ||
 			 (s->memfd->has_mode && fchmod(s->fd, (mode_t)(s->memfd->mode & 07777))))) {
@@ -300,8 +327,6 @@ static int make_object(struct rtree *t, struct rshmem *s, int above, char *buf)
 			  s->memfd->gid, s->memfd->mode);
 		return -errno;
 	}
-	pr_debug("shared memory %" PRIu64 ": %" PRIu64 " KiB, %" PRIu64 " KiB of pages\n", s->shmid, s->size >> 10,
-		 img_off >> 10);
 	return 0;
 }
 

@@ -12,6 +12,8 @@
  *     symlinks, and every mount is made with fsmount/open_tree + move_mount.
  *     If the child fails it exits, and its namespace, with every mount in
  *     it, goes away.
+ * The propagation of each clone, and of the whole namespace once built, is
+ * mount-propagation.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,19 +30,10 @@
 #include "mount/fstype.h"
 #include "mount/tmpfs.h"
 #include "util/log.h"
+#include "mount/mount-propagation.h"
 #include "mount/mount-restore.h"
 #include "util/syscalls.h"
 #include "util/util.h"
-
-static bool has_shared(const struct rmount *m)
-{
-	return m->e->has_shared_id && m->e->shared_id;
-}
-
-static bool has_master(const struct rmount *m)
-{
-	return m->e->has_master_id && m->e->master_id;
-}
 
 /* How many fds the build keeps open at once; raise the soft limit if needed
  * (up to the hard limit, which needs no privilege). */
@@ -67,91 +60,6 @@ static int ensure_fd_limit(const struct mount_plan *p)
 		return -errno;
 	}
 	return 0;
-}
-
-/*
- * The propagation a clone starts with, before it is attached. A clone shares
- * the propagation of what it was cloned from; whatever is not meant to stay
- * a slave of the host is made private before anything is mounted below it,
- * so nothing we mount can reach the host. Peers (of the host or of an
- * internal group) join their groups only once the namespace is complete;
- * MOVE_MOUNT_SET_GROUP then also copies the group's master.
- */
-static unsigned long initial_propagation(const struct rmount *m)
-{
-	if (has_shared(m) && m->host_group)
-		return MS_PRIVATE;
-	if (m->master_outside && (!has_shared(m) || m->group_leader))
-		return MS_SLAVE; /* receives from the host, never sends */
-	return MS_PRIVATE;
-}
-
-static int set_initial_propagation(struct rmount *m, int fd)
-{
-	if (mount_set_propagation(fd, initial_propagation(m))) {
-		pr_perror("%u:%s: can't set the propagation of its clone", m->e->mnt_id, m->mountpoint);
-		return -errno;
-	}
-	return 0;
-}
-
-/* An external mount that was a peer of a host group keeps a second clone in
- * that group (group_fd) to rejoin it at the end. */
-static int set_external_propagation(struct rmount *m)
-{
-	if (has_shared(m) && m->host_group) {
-		m->group_fd = sys_open_tree(m->fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-		if (m->group_fd < 0) {
-			pr_perror("%u:%s: can't clone %s", m->e->mnt_id, m->mountpoint, m->host_path);
-			return -errno;
-		}
-	}
-	return set_initial_propagation(m, m->fd);
-}
-
-static int set_group(struct rmount *from, struct rmount *to);
-
-/* The last step: mounts that were peers of a host group join it again,
- * externals through their kept clone, binds of them from a rejoined peer. */
-static int rejoin_host_groups(struct mount_plan *p)
-{
-	struct hmap rejoined;
-	int ret = 0;
-
-	hmap_init(&rejoined);
-	for (size_t i = 0; i < p->nr && !ret; i++) {
-		struct rmount *m = &p->mounts[i];
-
-		if (m->group_fd < 0)
-			continue;
-		if (sys_move_mount(m->group_fd, "", m->fd, "",
-				   MOVE_MOUNT_SET_GROUP | MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)) {
-			pr_perror("%u:%s: can't rejoin the host's peer group of %s", m->e->mnt_id, m->mountpoint,
-				  m->host_path);
-			ret = -errno;
-			break;
-		}
-		close(m->group_fd);
-		m->group_fd = -1;
-		m->host_rejoined = true;
-		if (!hmap_get_int(&rejoined, m->e->shared_id))
-			hmap_put_int(&rejoined, m->e->shared_id, m);
-	}
-	for (size_t i = 0; i < p->nr && !ret; i++) {
-		struct rmount *m = &p->mounts[i], *peer;
-
-		if (!has_shared(m) || !m->host_group || m->host_rejoined)
-			continue;
-		peer = hmap_get_int(&rejoined, m->e->shared_id);
-		if (!peer) {
-			pr_warn("%u:%s was a peer of host group %u, but no external mount of that group was restored; restored as private\n",
-				m->e->mnt_id, m->mountpoint, m->e->shared_id);
-			continue;
-		}
-		ret = set_group(peer, m);
-	}
-	hmap_free(&rejoined);
-	return ret;
 }
 
 /* A file mapped where the mountpoint is a directory (or the reverse) is an
@@ -217,7 +125,7 @@ int mount_restore_prepare(struct mount_plan *p, struct restore_mnt_ctx *c, const
 			pr_perror("%u:%s: can't clone host path %s", m->e->mnt_id, m->mountpoint, m->host_path);
 			return -errno;
 		}
-		ret = set_external_propagation(m);
+		ret = mount_set_external_propagation(m);
 		if (ret)
 			return ret;
 	}
@@ -320,8 +228,7 @@ static int restore_contents(const struct rmount *m, int mfd, int imgs_dirfd)
 	snprintf(name, sizeof(name), "tmpfs-dev-%u.tar.gz.img", m->e->root_dev);
 	in = openat(imgs_dirfd, name, O_RDONLY | O_CLOEXEC);
 	if (in < 0) {
-		pr_err("%u:%s: contents image %s is missing: %s\n", m->e->mnt_id, m->mountpoint, name,
-		       strerror(errno));
+		pr_err("%u:%s: contents image %s is missing: %s\n", m->e->mnt_id, m->mountpoint, name, strerror(errno));
 		return -ENOENT;
 	}
 	dir = openat(mfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -340,8 +247,8 @@ static int set_sb_flags(int fsfd, const struct rmount *m, bool with_ro)
 		unsigned long flag;
 		const char *name;
 	} names[] = {
-		{ MS_RDONLY, "ro" }, { MS_SYNCHRONOUS, "sync" }, { MS_DIRSYNC, "dirsync" },
-		{ MS_LAZYTIME, "lazytime" }, { MS_MANDLOCK, "mand" },
+		{MS_RDONLY, "ro"},	   {MS_SYNCHRONOUS, "sync"}, {MS_DIRSYNC, "dirsync"},
+		{MS_LAZYTIME, "lazytime"}, {MS_MANDLOCK, "mand"},
 	};
 
 	if (!m->e->has_sb_flags)
@@ -466,7 +373,7 @@ static int make_bind(const struct rmount *m)
 		return -errno;
 	}
 	if (!*m->source_rel) {
-		if (set_initial_propagation((struct rmount *)m, whole))
+		if (mount_set_initial_propagation((struct rmount *)m, whole))
 			return -errno;
 		return steal_fd(&whole);
 	}
@@ -482,7 +389,7 @@ static int make_bind(const struct rmount *m)
 			  m->source->e->mnt_id);
 		return -errno;
 	}
-	if (set_initial_propagation((struct rmount *)m, mfd)) {
+	if (mount_set_initial_propagation((struct rmount *)m, mfd)) {
 		close(mfd);
 		return -errno;
 	}
@@ -608,171 +515,12 @@ static int restore_one(struct rmount *m, int imgs_dirfd)
 	return 0;
 }
 
-/*
- * Propagation, once every mount is attached (before that, a shared mount
- * would copy its later children to its peers). A peer group is set up from
- * its member with the widest root (MOVE_MOUNT_SET_GROUP needs the source's
- * root to contain the target's); a slave joins its master's group, then
- * turns slave; groups are set up after the groups they are slaves of.
- * Members are linked per group, so this is linear in the number of mounts.
- */
-struct peer_group {
-	uint32_t id;
-	struct rmount *leader;
-	struct rmount **members;
-	size_t nr;
-	int state; /* 0 new, 1 in progress, 2 done */
-};
-
-struct groups {
-	struct hmap by_id;
-	struct peer_group *all;
-	size_t nr;
-	struct rmount **slots; /* one array, sliced among the groups */
-};
-
-static int set_group(struct rmount *from, struct rmount *to)
-{
-	if (sys_move_mount(from->fd, "", to->fd, "",
-			   MOVE_MOUNT_SET_GROUP | MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)) {
-		pr_perror("%u:%s: can't join the peer group of %u:%s", to->e->mnt_id, to->mountpoint, from->e->mnt_id,
-			  from->mountpoint);
-		return -errno;
-	}
-	return 0;
-}
-
-static int make_slave_of(struct groups *gs, struct rmount *m);
-
-static int establish_group(struct groups *gs, struct peer_group *g)
-{
-	int ret;
-
-	if (g->state == 2)
-		return 0;
-	if (g->state == 1) {
-		pr_err("image is inconsistent: peer group %u is its own master\n", g->id);
-		return -EINVAL;
-	}
-	g->state = 1;
-	ret = make_slave_of(gs, g->leader);
-	if (ret)
-		return ret;
-	if (mount_set_propagation(g->leader->fd, MS_SHARED)) {
-		pr_perror("%u:%s: can't make it shared", g->leader->e->mnt_id, g->leader->mountpoint);
-		return -errno;
-	}
-	for (size_t i = 0; i < g->nr; i++) {
-		if (g->members[i] == g->leader)
-			continue;
-		ret = set_group(g->leader, g->members[i]);
-		if (ret)
-			return ret;
-	}
-	g->state = 2;
-	return 0;
-}
-
-/* Makes `m` a slave of its master group, if that group is in the image. */
-static int make_slave_of(struct groups *gs, struct rmount *m)
-{
-	struct peer_group *master;
-	int ret;
-
-	if (!has_master(m))
-		return 0;
-	master = hmap_get_int(&gs->by_id, m->e->master_id);
-	if (!master) {
-		/* externals and binds keep a host master through their clone */
-		if (m->kind == RM_ROOT || m->kind == RM_FRESH)
-			pr_warn("%u:%s was a slave of peer group %u outside the container; restored as private\n",
-				m->e->mnt_id, m->mountpoint, m->e->master_id);
-		return 0; /* external: its clone already is a slave of the host mount */
-	}
-	ret = establish_group(gs, master);
-	if (ret)
-		return ret;
-	ret = set_group(master->leader, m);
-	if (!ret && mount_set_propagation(m->fd, MS_SLAVE)) {
-		pr_perror("%u:%s: can't make it a slave", m->e->mnt_id, m->mountpoint);
-		return -errno;
-	}
-	return ret;
-}
-
-/* Peer groups of the image; an external mount that was a peer of a host
- * group keeps the clone's own group and is left out. */
-static void collect_groups(struct mount_plan *p, struct groups *gs)
-{
-	size_t used = 0;
-
-	gs->slots = xmalloc((p->nr + 1) * sizeof(*gs->slots));
-	hmap_init(&gs->by_id);
-	gs->all = xzalloc((p->nr + 1) * sizeof(*gs->all));
-	gs->nr = 0;
-	for (size_t pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < p->nr; i++) {
-			struct rmount *m = &p->mounts[i];
-			struct peer_group *g;
-
-			if (!has_shared(m) || m->host_group)
-				continue;
-			g = hmap_get_int(&gs->by_id, m->e->shared_id);
-			if (!g) {
-				g = &gs->all[gs->nr++];
-				g->id = m->e->shared_id;
-				hmap_put_int(&gs->by_id, g->id, g);
-			}
-			if (pass == 0) {
-				g->nr++; /* count first, then hand out slices of one array */
-				continue;
-			}
-			if (!g->members) {
-				g->members = gs->slots + used;
-				used += g->nr;
-				g->nr = 0;
-			}
-			g->members[g->nr++] = m;
-			if (m->group_leader)
-				g->leader = m;
-		}
-	}
-}
-
-static int restore_propagation(struct mount_plan *p)
-{
-	struct groups gs;
-	int ret = 0;
-
-	collect_groups(p, &gs);
-	for (size_t i = 0; i < gs.nr && !ret; i++)
-		ret = establish_group(&gs, &gs.all[i]);
-	for (size_t i = 0; i < p->nr && !ret; i++) {
-		struct rmount *m = &p->mounts[i];
-
-		if (has_master(m) && !has_shared(m))
-			ret = make_slave_of(&gs, m);
-	}
-	for (size_t i = 0; i < p->nr && !ret; i++) {
-		struct rmount *m = &p->mounts[i];
-
-		if ((m->e->flags & MS_UNBINDABLE) && mount_set_propagation(m->fd, MS_UNBINDABLE)) {
-			pr_perror("%u:%s: can't make it unbindable", m->e->mnt_id, m->mountpoint);
-			ret = -errno;
-		}
-	}
-	hmap_free(&gs.by_id);
-	free(gs.all);
-	free(gs.slots);
-	return ret;
-}
-
 /* Read-only last: everything below a read-only mount is in place by now. */
 static int restore_readonly(struct mount_plan *p)
 {
 	for (size_t i = 0; i < p->nr; i++) {
 		struct rmount *m = &p->mounts[i];
-		struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+		struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
 
 		if (!(m->e->flags & MS_RDONLY))
 			continue;
@@ -807,11 +555,11 @@ int mount_restore_build(struct mount_plan *p, struct restore_mnt_ctx *c)
 			m->fd = -1;
 		}
 	}
-	ret = restore_propagation(p);
+	ret = mount_restore_propagation(p);
 	if (!ret)
 		ret = restore_readonly(p);
 	if (!ret)
-		ret = rejoin_host_groups(p);
+		ret = mount_rejoin_host_groups(p);
 	if (!ret)
 		pr_info("restored %zu mounts\n", p->nr);
 	return ret;

@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "dump.h"
 #include "util/log.h"
 #include "net/netns.h"
 #include "util/util.h"
@@ -211,4 +212,18 @@ int netns_apply(const NetDeviceEntry *lo)
 	if (ret)
 		pr_err("can't set lo up in the new network namespace: %s\n", strerror(-ret));
 	return ret;
+}
+
+/* A network namespace of the task's own, if it holds nothing but lo. */
+int netns_dump(struct dump_ctx *d)
+{
+	NetDeviceEntry lo = NET_DEVICE_ENTRY__INIT;
+	struct img_writer *w;
+	bool own;
+	int ret = netns_of_task(d->pid, &own, &lo);
+
+	if (ret || !own)
+		return ret;
+	w = img_set_new(&d->imgs, IMG_NETDEV, 1);
+	return w ? img_write_entry(w, &lo.base) : -EIO;
 }

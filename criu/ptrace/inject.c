@@ -227,7 +227,8 @@ static int find_syscall_ip(struct seized_thread *t)
 			return 0;
 		}
 	}
-	pr_err("no syscall instruction in the executable mappings of %d\n", t->pid);
+	/* reported by the caller (inject_strerror) */
+	pr_debug("no syscall instruction in the executable mappings of %d\n", t->pid);
 	return -ENOEXEC;
 }
 
@@ -328,8 +329,9 @@ static int signal_stop(struct injection *in, int sig, int *deliver)
 		return 0;
 	}
 	if (refused_our_syscall(in, &si)) {
-		pr_err("thread %d: syscall %ld refused by %s\n", t->tid, in->nr,
-		       si.si_code == SIGSYS_SECCOMP ? "seccomp" : "syscall user dispatch");
+		/* reported by the caller (inject_strerror) */
+		pr_debug("thread %d: syscall %ld refused by %s\n", t->tid, in->nr,
+			 si.si_code == SIGSYS_SECCOMP ? "seccomp" : "syscall user dispatch");
 		return -ENOSYS;
 	}
 	pr_debug("thread %d: signal %d held back during injection\n", t->tid, sig);
@@ -537,4 +539,35 @@ int inject_munmap(struct seized_thread *t, uint64_t addr, size_t len)
 
 	err = inject_syscall(t, __NR_munmap, (long)addr, (long)len, 0, 0, 0, 0, &ret);
 	return err ? (int)err : (int)ret;
+}
+
+const char *inject_strerror(int err)
+{
+	switch (err) {
+	case -ENOSYS:
+		return "refused by seccomp or syscall user dispatch";
+	case -ENOEXEC:
+		return "no syscall instruction in its executable mappings";
+	default:
+		return strerror(-err);
+	}
+}
+
+int inject_call(struct seized_thread *t, const char *what, long nr, long a1, long a2, long a3, long a4, long a5,
+		long a6, long *out)
+{
+	long ret = 0;
+	int err = (int)inject_syscall(t, nr, a1, a2, a3, a4, a5, a6, &ret);
+
+	if (err) {
+		pr_err("task %d: can't run %s: %s\n", t->tid, what, inject_strerror(err));
+		return err;
+	}
+	if (ret < 0 && ret > -4096) {
+		pr_err("task %d: %s failed: %s\n", t->tid, what, strerror((int)-ret));
+		return (int)ret;
+	}
+	if (out)
+		*out = ret;
+	return 0;
 }

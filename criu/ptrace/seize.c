@@ -115,10 +115,10 @@ static int wait_thread(struct seized_thread *t, int *status, bool timed)
 
 			read_task_status(t->tid, &st);
 			t->hung = true;
-			pr_err("thread %d did not stop within %u s (state %c%s): raise --timeout, or dump it when it "
-			       "can stop\n",
-			       t->tid, seize_timeout_s, st.state ? st.state : '?',
+			pr_err("thread %d did not stop within %u s (state %c%s)\n", t->tid, seize_timeout_s,
+			       st.state ? st.state : '?',
 			       st.state == 'D' ? ": uninterruptible sleep, a vfork parent or a hung filesystem" : "");
+			pr_hint("raise --timeout, or dump it when it can stop\n");
 			return -ETIMEDOUT;
 		}
 		if (r < 0 && errno == EINTR)
@@ -242,6 +242,8 @@ int seize_task(pid_t tid, struct seized_thread *t)
 	memset(t, 0, sizeof(*t));
 	t->tid = tid;
 	ret = read_task_status(tid, &st);
+	if (ret < 0 && ret != -ESRCH && ret != -EINVAL) /* gone; or said */
+		pr_err("can't read the status of thread %d: %s\n", tid, strerror(-ret));
 	if (ret < 0)
 		return ret;
 	t->pid = st.tgid;

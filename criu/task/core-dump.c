@@ -1,6 +1,8 @@
 /*
  * core-<tid>.img: each thread's registers, FPU state and thread state, and
- * in the leader's core the process-wide state (see task-dump.h).
+ * in the leader's core the process-wide state (see task-dump.h). This file
+ * runs the steps and builds the entries; what goes into them is read in
+ * core-dump-read.c and asked in core-dump-query.c (see core-dump.h).
  *
  * What no kernel interface shows from outside (signal handlers, itimers,
  * the alternate signal stack, the clear_child_tid address, securebits...)
@@ -16,7 +18,6 @@
  */
 #define LOG_PREFIX "task-dump: "
 
-#include <asm/ldt.h>
 #include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -34,441 +35,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ptrace/inject.h"
-#include "util/log.h"
-#include "proc/proc-limits.h"
-#include "proc/proc-timers.h"
+#include "task/core-dump.h"
 #include "task/task-dump.h"
+#include "task/xsave.h"
+#include "util/log.h"
 #include "util/util.h"
 
-#define SIG_MAX		 64
 #define NR_SIGACTIONS	 (SIG_MAX - 2) /* all but SIGKILL and SIGSTOP */
-#define TLS_ENTRY_FIRST	 12 /* GDT_ENTRY_TLS_MIN on x86_64 */
-#define TLS_ENTRIES	 3
 #define CAP_WORDS	 2
-#define FP_XSTATE_MAGIC1 0x46505853U
-#define SCRATCH_SIZE	 4096
-
-/* XSAVE components upstream's images carry, and their sizes there. */
-enum { XF_YMM = 2, XF_OPMASK = 5, XF_ZMM_HI256 = 6, XF_HI16_ZMM = 7, XF_PKRU = 9 };
-
-/* The kernel's struct sigaction on x86_64 (rt_sigaction). */
-struct k_sigaction {
-	uint64_t handler, flags, restorer, mask;
-};
-
-/* What one thread told us. */
-struct thread_state {
-	struct seized_thread *t;
-	pid_t vtid;
-	struct user_regs_struct regs;
-	void *xsave;
-	size_t xsave_len;
-	struct user_fpregs_struct fp; /* without XSAVE */
-	uint64_t sigmask;
-	siginfo_t *pending;
-	size_t nr_pending;
-	struct rseq_config rseq;
-	uint64_t rseq_cs;
-	uint64_t tid_addr;
-	uint32_t secbits;
-	stack_t sas;
-	int pdeath_sig;
-	uint64_t robust_head;
-	size_t robust_len;
-	int sched_policy, sched_prio, nice;
-	struct user_desc tls[TLS_ENTRIES];
-	bool has_tls;
-	struct proc_status status;
-	uint32_t seccomp_filter; /* its newest filter in seccomp.img */
-};
-
-/* What the process as a whole told us. */
-struct process_state {
-	struct k_sigaction sa[SIG_MAX + 1];
-	struct itimerval itimers[3];
-	struct proc_timers ptimers;    /* /proc/PID/timers */
-	struct itimerspec *ptimer_val; /* timer_gettime of each */
-	int *ptimer_overrun;	       /* timer_getoverrun of each */
-	int32_t *ptimer_vtid;	       /* SIGEV_THREAD_ID: the thread, virtual */
-	siginfo_t *shared;
-	size_t nr_shared;
-	struct proc_limits limits;
-	uint32_t personality;
-	uint32_t loginuid;
-	bool has_loginuid;
-	int32_t oom_score_adj;
-};
-
-/* ------------------------------------------------------------------------
- * Injected queries
- */
-
-static int query(struct seized_thread *t, long nr, const long a[4], long *ret, const char *what)
-{
-	int err = (int)inject_syscall(t, nr, a[0], a[1], a[2], a[3], 0, 0, ret);
-
-	if (err) {
-		pr_err("task %d: can't run %s in it: %s\n", t->tid, what, strerror(-err));
-		return err;
-	}
-	if (*ret < 0 && *ret > -4096) {
-		pr_err("task %d: %s failed: %s\n", t->tid, what, strerror((int)-*ret));
-		return (int)*ret;
-	}
-	return 0;
-}
-
-/* A query whose answer the syscall writes to the scratch page. */
-static int query_mem(struct seized_thread *t, uint64_t scratch, long nr, const long a[4], void *out, size_t len,
-		     const char *what)
-{
-	long ret;
-	int err = query(t, nr, a, &ret, what);
-
-	if (!err)
-		err = remote_read(t->pid, scratch, out, len);
-	return err;
-}
-
-static int query_thread(struct thread_state *ts, uint64_t s)
-{
-	struct seized_thread *t = ts->t;
-	long ret;
-	int err;
-
-	err = query_mem(t, s, SYS_prctl, (long[4]){PR_GET_TID_ADDRESS, (long)s}, &ts->tid_addr, sizeof(ts->tid_addr),
-			"prctl(PR_GET_TID_ADDRESS)");
-	if (!err)
-		err = query(t, SYS_prctl, (long[4]){PR_GET_SECUREBITS}, &ret, "prctl(PR_GET_SECUREBITS)");
-	ts->secbits = (uint32_t)ret;
-	if (!err)
-		err = query_mem(t, s, SYS_prctl, (long[4]){PR_GET_PDEATHSIG, (long)s}, &ts->pdeath_sig,
-				sizeof(ts->pdeath_sig), "prctl(PR_GET_PDEATHSIG)");
-	if (!err)
-		err = query_mem(t, s, SYS_sigaltstack, (long[4]){0, (long)s}, &ts->sas, sizeof(ts->sas),
-				"sigaltstack");
-	return err;
-}
-
-static int query_process(struct td_proc *p, struct process_state *ps, uint64_t s)
-{
-	struct seized_thread *t = p->threads[0];
-	long ret;
-	int err = 0;
-
-	for (int sig = 1; !err && sig <= SIG_MAX; sig++) {
-		if (sig == SIGKILL || sig == SIGSTOP)
-			continue;
-		err = query_mem(t, s, SYS_rt_sigaction, (long[4]){sig, 0, (long)s, 8}, &ps->sa[sig], sizeof(ps->sa[sig]),
-				"rt_sigaction");
-	}
-	if (!err)
-		err = query_mem(t, s, SYS_prctl, (long[4]){PR_GET_CHILD_SUBREAPER, (long)s}, &p->misc.child_subreaper,
-				sizeof(p->misc.child_subreaper), "prctl(PR_GET_CHILD_SUBREAPER)");
-	if (!err)
-		err = query(t, SYS_prctl, (long[4]){PR_GET_DUMPABLE}, &ret, "prctl(PR_GET_DUMPABLE)");
-	p->misc.dumpable = (int)ret;
-	if (!err)
-		err = query(t, SYS_prctl, (long[4]){PR_GET_THP_DISABLE}, &ret, "prctl(PR_GET_THP_DISABLE)");
-	p->misc.thp_disabled = (int)ret;
-	if (!err)
-		err = query(t, SYS_brk, (long[4]){0}, &ret, "brk(0)");
-	p->misc.brk = (uint64_t)ret;
-	return err;
-}
-
-/* The itimers and POSIX timers: time left, interval, overrun. */
-static int read_timers(struct td_proc *p, struct process_state *ps, uint64_t s)
-{
-	struct seized_thread *t = p->threads[0];
-	long ret = 0;
-	int err = 0;
-
-	for (int which = 0; !err && which < 3; which++)
-		err = query_mem(t, s, SYS_getitimer, (long[4]){which, (long)s}, &ps->itimers[which],
-				sizeof(ps->itimers[which]), "getitimer");
-	for (size_t i = 0; !err && i < ps->ptimers.nr; i++) {
-		int id = ps->ptimers.t[i].id;
-
-		err = query_mem(t, s, SYS_timer_gettime, (long[4]){id, (long)s}, &ps->ptimer_val[i],
-				sizeof(ps->ptimer_val[i]), "timer_gettime");
-		if (!err)
-			err = query(t, SYS_timer_getoverrun, (long[4]){id}, &ret, "timer_getoverrun");
-		ps->ptimer_overrun[i] = (int)ret;
-	}
-	return err;
-}
-
-static void free_queues(struct td_proc *p, struct process_state *ps, struct thread_state *ts)
-{
-	for (size_t i = 0; i < p->nr_threads; i++) {
-		free(ts[i].pending);
-		ts[i].pending = NULL;
-		ts[i].nr_pending = 0;
-	}
-	free(ps->shared);
-	ps->shared = NULL;
-	ps->nr_shared = 0;
-}
-
-/* Every signal queue of the process: its threads' and the shared one. */
-static int read_queues(struct td_proc *p, struct process_state *ps, struct thread_state *ts)
-{
-	int ret = 0;
-
-	for (size_t i = 0; !ret && i < p->nr_threads; i++)
-		ret = get_pending_siginfo(ts[i].t, false, &ts[i].pending, &ts[i].nr_pending);
-	if (!ret)
-		ret = get_pending_siginfo(p->threads[0], true, &ps->shared, &ps->nr_shared);
-	return ret;
-}
-
-#define TIMER_SNAPSHOT_TRIES 16
-
-/*
- * Timers keep running while the tasks are stopped: one that expires
- * between reading its time left and reading the signal queues would lose
- * its signal (or count it twice, the other way round). So: timers first,
- * then the queues, and again until no armed timer that sends a signal
- * could have expired in that window (every clock a timer can use advances
- * no faster than CLOCK_MONOTONIC meanwhile; CPU clocks: only the thread
- * we inject into runs, one at a time). A timer faster than the window
- * never settles: its state is then taken as read, and one of its
- * expiries may be seen twice.
- */
-static int read_timers_and_queues(struct td_proc *p, struct process_state *ps, struct thread_state *ts, uint64_t s)
-{
-	for (int attempt = 1;; attempt++) {
-		uint64_t t0 = monotonic_ns(), window, soonest;
-		int err = read_timers(p, ps, s);
-
-		if (!err)
-			err = read_queues(p, ps, ts);
-		if (err)
-			return err;
-		window = monotonic_ns() - t0;
-		soonest = timers_soonest_signal(ps->itimers, &ps->ptimers, ps->ptimer_val);
-		if (soonest > window)
-			return 0;
-		if (attempt == TIMER_SNAPSHOT_TRIES) {
-			pr_warn("process %d: a timer expires every %llu ns, faster than criu reads its state "
-				"(%llu ns): one expiry may be delivered twice after restore\n",
-				p->pid, (unsigned long long)soonest, (unsigned long long)window);
-			return 0;
-		}
-		pr_debug("process %d: a timer may have expired while read (%llu ns left, %llu ns window): again\n",
-			 p->pid, (unsigned long long)soonest, (unsigned long long)window);
-		free_queues(p, ps, ts);
-	}
-}
-
-/* Maps the scratch page, runs every query, unmaps it, whatever happened. */
-static int run_queries(struct td_proc *p, struct process_state *ps, struct thread_state *ts)
-{
-	uint64_t scratch;
-	int err, err2;
-
-	err = inject_mmap(p->threads[0], 0, SCRATCH_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0,
-			  &scratch);
-	if (err) {
-		pr_err("task %d: can't map a scratch page in it: %s\n", p->pid, strerror(-err));
-		return err;
-	}
-	err = query_process(p, ps, scratch);
-	if (!err)
-		err = read_timers_and_queues(p, ps, ts, scratch);
-	for (size_t i = 0; !err && i < p->nr_threads; i++)
-		err = query_thread(&ts[i], scratch);
-	err2 = inject_munmap(p->threads[0], scratch, SCRATCH_SIZE);
-	if (err2)
-		pr_err("task %d: can't unmap the scratch page at %#lx: %s\n", p->pid, (unsigned long)scratch,
-		       strerror(-err2));
-	return err ? err : err2;
-}
-
-/* ------------------------------------------------------------------------
- * State read from outside
- */
-
-static int read_small_file(pid_t pid, const char *name, char *buf, size_t size)
-{
-	_cleanup_free_ char *b = NULL;
-	char path[64];
-	size_t len;
-	int ret;
-
-	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
-	ret = read_file_at(AT_FDCWD, path, &b, &len);
-	if (ret < 0)
-		return ret;
-	snprintf(buf, size, "%s", b);
-	return 0;
-}
-
-/* The POSIX timers, with the thread each SIGEV_THREAD_ID one names. */
-static int read_ptimers(struct td_proc *p, struct process_state *ps)
-{
-	struct proc_err perr;
-	_cleanup_free_ char *text = NULL;
-	char path[64];
-	size_t len;
-	int ret;
-
-	snprintf(path, sizeof(path), "/proc/%d/timers", p->pid);
-	ret = read_file_at(AT_FDCWD, path, &text, &len);
-	if (ret == -ENOENT) /* a kernel without POSIX timers: none to save */
-		return 0;
-	if (ret < 0) {
-		pr_err("can't read %s: %s\n", path, strerror(-ret));
-		return ret;
-	}
-	ret = proc_timers_parse(text, len, &ps->ptimers, &perr);
-	if (ret) {
-		pr_err("%s: %s\n", path, proc_err_msg(&perr).s);
-		return ret;
-	}
-	ps->ptimer_val = xzalloc((ps->ptimers.nr + 1) * sizeof(*ps->ptimer_val));
-	ps->ptimer_overrun = xzalloc((ps->ptimers.nr + 1) * sizeof(*ps->ptimer_overrun));
-	ps->ptimer_vtid = xzalloc((ps->ptimers.nr + 1) * sizeof(*ps->ptimer_vtid));
-	for (size_t i = 0; i < ps->ptimers.nr; i++) {
-		const struct proc_timer *t = &ps->ptimers.t[i];
-		size_t k;
-
-		/*
-		 * A CPU clock of "the calling thread" (pid 0, per thread) times
-		 * the thread that made the timer, which /proc doesn't tell.
-		 */
-		if (p->nr_threads > 1 && (t->clock == CLOCK_THREAD_CPUTIME_ID ||
-					  (t->clock < 0 && (t->clock & 4) && ~(t->clock >> 3) == 0))) {
-			pr_err("process %d: POSIX timer %d counts the CPU time of the thread that made it, and which "
-			       "of its %zu threads that is can't be known: not supported\n",
-			       p->pid, t->id, p->nr_threads);
-			return -EOPNOTSUPP;
-		}
-		if (!(t->notify & 4 /* SIGEV_THREAD_ID */))
-			continue;
-		for (k = 0; k < p->nr_threads && p->threads[k]->tid != t->notify_pid; k++)
-			;
-		if (k == p->nr_threads) {
-			pr_err("process %d: POSIX timer %d signals thread %d, which is not one of its threads\n", p->pid,
-			       t->id, t->notify_pid);
-			return -EOPNOTSUPP;
-		}
-		ps->ptimer_vtid[i] = p->vtids[k];
-	}
-	return 0;
-}
-
-static int read_process(struct td_proc *p, struct process_state *ps)
-{
-	struct proc_err perr;
-	_cleanup_free_ char *limits = NULL;
-	char path[64], buf[64], *end;
-	size_t len;
-	int ret;
-
-	snprintf(path, sizeof(path), "/proc/%d/limits", p->pid);
-	ret = read_file_at(AT_FDCWD, path, &limits, &len);
-	if (ret < 0) {
-		pr_err("can't read %s: %s\n", path, strerror(-ret));
-		return ret;
-	}
-	ret = proc_limits_parse(limits, len, &ps->limits, &perr);
-	if (ret < 0) {
-		pr_err("%s: %s\n", path, proc_err_msg(&perr).s);
-		return ret;
-	}
-	ret = read_small_file(p->pid, "personality", buf, sizeof(buf));
-	if (ret < 0)
-		return ret;
-	ps->personality = (uint32_t)strtoul(buf, &end, 16);
-	ps->has_loginuid = !read_small_file(p->pid, "loginuid", buf, sizeof(buf));
-	ps->loginuid = (uint32_t)strtoul(buf, NULL, 10);
-	ret = read_small_file(p->pid, "oom_score_adj", buf, sizeof(buf));
-	if (ret < 0)
-		return ret;
-	ps->oom_score_adj = (int32_t)strtol(buf, NULL, 10);
-	return read_ptimers(p, ps);
-}
-
-static int check_seccomp(struct thread_state *ts)
-{
-	uint32_t mode = ts->status.seccomp;
-
-	if (mode && !ts->t->seccomp_suspended) {
-		pr_err("thread %d is in seccomp mode %u and seccomp can't be suspended "
-		       "(needs CAP_SYS_ADMIN): syscalls can't be injected\n",
-		       ts->t->tid, mode);
-		return -EPERM;
-	}
-	return 0;
-}
-
-/* Before injections: status, mask, and what a tid is enough for. */
-static int read_thread_early(struct td_proc *p, struct thread_state *ts)
-{
-	struct seized_thread *t = ts->t;
-	struct sched_param sp;
-	int ret;
-
-	ret = td_read_status(p->pid, t->tid, &ts->status);
-	if (!ret)
-		ret = check_seccomp(ts);
-	if (!ret)
-		ret = get_sigmask(t, &ts->sigmask);
-	if (ret < 0)
-		return ret;
-	if (syscall(SYS_get_robust_list, t->tid, &ts->robust_head, &ts->robust_len)) {
-		pr_perror("get_robust_list(%d)", t->tid);
-		return -errno;
-	}
-	ts->sched_policy = sched_getscheduler(t->tid);
-	if (ts->sched_policy < 0 || sched_getparam(t->tid, &sp)) {
-		pr_perror("can't read the scheduling policy of %d", t->tid);
-		return -errno;
-	}
-	ts->sched_prio = sp.sched_priority;
-	errno = 0;
-	ts->nice = getpriority(PRIO_PROCESS, (id_t)t->tid);
-	if (errno) {
-		pr_perror("getpriority(%d)", t->tid);
-		return -errno;
-	}
-	return 0;
-}
-
-/* After injections: registers, FPU, rseq, TLS descriptors. */
-static int read_thread_late(struct thread_state *ts)
-{
-	struct seized_thread *t = ts->t;
-	int ret;
-
-	ret = get_regs(t, &ts->regs);
-	if (ret < 0)
-		return ret;
-	ret = get_xsave(t, &ts->xsave, &ts->xsave_len);
-	if (ret == -ENODEV || ret == -EINVAL) /* a CPU without XSAVE */
-		ret = get_fpregs(t, &ts->fp);
-	if (ret < 0)
-		return ret;
-	ret = get_rseq_config(t, &ts->rseq);
-	if (ret == -EOPNOTSUPP)
-		memset(&ts->rseq, 0, sizeof(ts->rseq));
-	else if (ret < 0)
-		return ret;
-	if (ts->rseq.rseq_abi_pointer &&
-	    remote_read(t->pid, ts->rseq.rseq_abi_pointer + 8, &ts->rseq_cs, sizeof(ts->rseq_cs)))
-		ts->rseq_cs = 0;
-	ts->has_tls = true;
-	for (int i = 0; i < TLS_ENTRIES; i++) {
-		if (ptrace(PTRACE_GET_THREAD_AREA, t->tid, (void *)(long)(TLS_ENTRY_FIRST + i), &ts->tls[i])) {
-			ts->has_tls = false; /* a kernel without IA32 emulation */
-			break;
-		}
-	}
-	return 0;
-}
+#define FP_XSTATE_MAGIC1 0x46505853U /* fx_sw_bytes.magic1: the kernel says which components follow */
 
 /* ------------------------------------------------------------------------
  * Building the entries
@@ -580,15 +155,14 @@ static uint64_t xgetbv0(void)
 }
 
 /* Copies `n` elements of XSAVE component `feature` if the task has it. */
-static size_t xsave_copy(const struct thread_state *ts, uint64_t features, int feature, void *dst, size_t elem,
-			 size_t n)
+static size_t xsave_copy(const struct thread_state *ts, uint64_t features, enum xsave_feature feature, void *dst,
+			 size_t elem, size_t n)
 {
-	unsigned int size, off, ecx, edx;
+	size_t size, off;
 
 	if (!(features & (1ULL << feature)))
 		return 0;
-	__cpuid_count(0xd, feature, size, off, ecx, edx);
-	if (!off || (size_t)off + elem * n > ts->xsave_len || elem * n > size)
+	if (!xsave_component(feature, &off, &size) || off + elem * n > ts->xsave_len || elem * n > size)
 		return 0;
 	memcpy(dst, (const char *)ts->xsave + off, elem * n);
 	return n;
@@ -616,7 +190,7 @@ static void fill_fpregs(struct core_msg *m, const struct thread_state *ts)
 	f->st_space = m->st_space;
 	f->n_xmm_space = ARRAY_SIZE(m->xmm_space);
 	f->xmm_space = m->xmm_space;
-	if (!ts->xsave || ts->xsave_len < 576)
+	if (!ts->xsave || ts->xsave_len < XSAVE_HDR_OFF + 64)
 		return;
 	/* The kernel's fx_sw_bytes (in the legacy area's software-reserved
 	 * bytes) say which components the task's state holds. */
@@ -625,7 +199,7 @@ static void fill_fpregs(struct core_msg *m, const struct thread_state *ts)
 		memcpy(&features, (const char *)ts->xsave + 472, sizeof(features));
 	else
 		features = xgetbv0();
-	memcpy(&x->xstate_bv, (const char *)ts->xsave + 512, sizeof(x->xstate_bv));
+	memcpy(&x->xstate_bv, (const char *)ts->xsave + XSAVE_HDR_OFF, sizeof(x->xstate_bv));
 	x->n_ymmh_space = xsave_copy(ts, features, XF_YMM, m->ymmh, 4, 64);
 	x->ymmh_space = m->ymmh;
 	x->n_opmask_reg = xsave_copy(ts, features, XF_OPMASK, m->opmask, 8, 8);
@@ -664,8 +238,7 @@ static void fill_tls(struct core_msg *m, const struct thread_state *ts)
 	m->ti.tls = m->tlsp;
 }
 
-static void fill_sigqueue(SignalQueueEntry *q, const siginfo_t *v, size_t n, SiginfoEntry **arr,
-			  SiginfoEntry ***ptrs)
+static void fill_sigqueue(SignalQueueEntry *q, const siginfo_t *v, size_t n, SiginfoEntry **arr, SiginfoEntry ***ptrs)
 {
 	*arr = xzalloc((n ? n : 1) * sizeof(**arr));
 	*ptrs = xzalloc((n ? n : 1) * sizeof(**ptrs));
@@ -752,17 +325,8 @@ static void fill_thread_core(struct core_msg *m, const struct thread_state *ts)
 	}
 }
 
-static void fill_task_core(struct core_msg *m, const struct td_proc *p, const struct process_state *ps)
+static void fill_itimers(struct core_msg *m, const struct process_state *ps)
 {
-	TaskCoreEntry *tc = &m->tc;
-	size_t n = 0;
-
-	tc->task_state = p->threads[0]->was_stopped ? TASK_STATE_STOPPED : TASK_STATE_ALIVE;
-	tc->exit_code = 0;
-	tc->personality = ps->personality;
-	tc->flags = p->stat.flags;
-	tc->blk_sigset = m->thc.blk_sigset;
-	tc->comm = p->status.name;
 	for (int i = 0; i < 3; i++) {
 		itimer_entry__init(&m->it[i]);
 		m->it[i].isec = (uint64_t)ps->itimers[i].it_interval.tv_sec;
@@ -773,34 +337,41 @@ static void fill_task_core(struct core_msg *m, const struct td_proc *p, const st
 	m->timers.real = &m->it[ITIMER_REAL];
 	m->timers.virt = &m->it[ITIMER_VIRTUAL];
 	m->timers.prof = &m->it[ITIMER_PROF];
-	if (ps->ptimers.nr) {
-		m->pt = xzalloc(ps->ptimers.nr * sizeof(*m->pt));
-		m->ptp = xzalloc(ps->ptimers.nr * sizeof(*m->ptp));
-		for (size_t i = 0; i < ps->ptimers.nr; i++) {
-			const struct proc_timer *t = &ps->ptimers.t[i];
-			PosixTimerEntry *e = &m->pt[i];
+}
 
-			posix_timer_entry__init(e);
-			e->it_id = (uint32_t)t->id;
-			e->clock_id = (uint32_t)t->clock;
-			e->si_signo = (uint32_t)t->signo;
-			e->it_sigev_notify = (uint32_t)t->notify;
-			e->sival_ptr = t->sival;
-			e->overrun = (uint32_t)ps->ptimer_overrun[i];
-			e->isec = (uint64_t)ps->ptimer_val[i].it_interval.tv_sec;
-			e->insec = (uint64_t)ps->ptimer_val[i].it_interval.tv_nsec;
-			e->vsec = (uint64_t)ps->ptimer_val[i].it_value.tv_sec;
-			e->vnsec = (uint64_t)ps->ptimer_val[i].it_value.tv_nsec;
-			if (t->notify & 4 /* SIGEV_THREAD_ID */) {
-				e->has_notify_thread_id = true;
-				e->notify_thread_id = ps->ptimer_vtid[i];
-			}
-			m->ptp[i] = e;
+static void fill_posix_timers(struct core_msg *m, const struct process_state *ps)
+{
+	if (!ps->ptimers.nr)
+		return;
+	m->pt = xzalloc(ps->ptimers.nr * sizeof(*m->pt));
+	m->ptp = xzalloc(ps->ptimers.nr * sizeof(*m->ptp));
+	for (size_t i = 0; i < ps->ptimers.nr; i++) {
+		const struct proc_timer *t = &ps->ptimers.t[i];
+		PosixTimerEntry *e = &m->pt[i];
+
+		posix_timer_entry__init(e);
+		e->it_id = (uint32_t)t->id;
+		e->clock_id = (uint32_t)t->clock;
+		e->si_signo = (uint32_t)t->signo;
+		e->it_sigev_notify = (uint32_t)t->notify;
+		e->sival_ptr = t->sival;
+		e->overrun = (uint32_t)ps->ptimer_overrun[i];
+		e->isec = (uint64_t)ps->ptimer_val[i].it_interval.tv_sec;
+		e->insec = (uint64_t)ps->ptimer_val[i].it_interval.tv_nsec;
+		e->vsec = (uint64_t)ps->ptimer_val[i].it_value.tv_sec;
+		e->vnsec = (uint64_t)ps->ptimer_val[i].it_value.tv_nsec;
+		if (t->notify & 4 /* SIGEV_THREAD_ID */) {
+			e->has_notify_thread_id = true;
+			e->notify_thread_id = ps->ptimer_vtid[i];
 		}
-		m->timers.n_posix = ps->ptimers.nr;
-		m->timers.posix = m->ptp;
+		m->ptp[i] = e;
 	}
-	tc->timers = &m->timers;
+	m->timers.n_posix = ps->ptimers.nr;
+	m->timers.posix = m->ptp;
+}
+
+static void fill_rlimits(struct core_msg *m, const struct process_state *ps)
+{
 	for (int i = 0; i < PROC_LIMITS_NR; i++) {
 		rlimit_entry__init(&m->rle[i]);
 		m->rle[i].cur = ps->limits.lim[i].cur;
@@ -809,13 +380,12 @@ static void fill_task_core(struct core_msg *m, const struct td_proc *p, const st
 	}
 	m->rl.n_rlimits = PROC_LIMITS_NR;
 	m->rl.rlimits = m->rlp;
-	tc->rlimits = &m->rl;
-	fill_sigqueue(&m->sigq_s, ps->shared, ps->nr_shared, &m->si_s, &m->si_sp);
-	tc->signals_s = &m->sigq_s;
-	tc->has_loginuid = ps->has_loginuid;
-	tc->loginuid = ps->loginuid;
-	tc->has_oom_score_adj = true;
-	tc->oom_score_adj = ps->oom_score_adj;
+}
+
+static void fill_sigactions(struct core_msg *m, const struct process_state *ps)
+{
+	size_t n = 0;
+
 	for (int sig = 1; sig <= SIG_MAX; sig++) {
 		SaEntry *sa = &m->sa[n];
 
@@ -830,8 +400,32 @@ static void fill_task_core(struct core_msg *m, const struct td_proc *p, const st
 		sa->compat_sigaction = false;
 		m->sap[n++] = sa;
 	}
-	tc->n_sigactions = n;
-	tc->sigactions = m->sap;
+	m->tc.n_sigactions = n;
+	m->tc.sigactions = m->sap;
+}
+
+static void fill_task_core(struct core_msg *m, const struct td_proc *p, const struct process_state *ps)
+{
+	TaskCoreEntry *tc = &m->tc;
+
+	tc->task_state = p->threads[0]->was_stopped ? TASK_STATE_STOPPED : TASK_STATE_ALIVE;
+	tc->exit_code = 0;
+	tc->personality = ps->personality;
+	tc->flags = p->stat.flags;
+	tc->blk_sigset = m->thc.blk_sigset;
+	tc->comm = p->status.name;
+	fill_itimers(m, ps);
+	fill_posix_timers(m, ps);
+	tc->timers = &m->timers;
+	fill_rlimits(m, ps);
+	tc->rlimits = &m->rl;
+	fill_sigqueue(&m->sigq_s, ps->shared, ps->nr_shared, &m->si_s, &m->si_sp);
+	tc->signals_s = &m->sigq_s;
+	tc->has_loginuid = ps->has_loginuid;
+	tc->loginuid = ps->loginuid;
+	tc->has_oom_score_adj = true;
+	tc->oom_score_adj = ps->oom_score_adj;
+	fill_sigactions(m, ps);
 	tc->has_child_subreaper = true;
 	tc->child_subreaper = p->misc.child_subreaper != 0;
 }
@@ -900,14 +494,14 @@ int td_dump_cores(struct td_ctx *c, struct td_proc *p)
 	for (size_t i = 0; !ret && i < p->nr_threads; i++) {
 		ts[i].t = p->threads[i];
 		ts[i].vtid = p->vtids[i];
-		ret = read_thread_early(p, &ts[i]);
+		ret = core_read_thread_early(p, &ts[i]);
 	}
 	if (!ret)
-		ret = read_process(p, ps);
+		ret = core_read_process(p, ps);
 	if (!ret)
-		ret = run_queries(p, ps, ts);
+		ret = core_run_queries(p, ps, ts);
 	for (size_t i = 0; !ret && i < p->nr_threads; i++)
-		ret = read_thread_late(&ts[i]);
+		ret = core_read_thread_late(&ts[i]);
 	for (size_t i = 0; !ret && i < p->nr_threads; i++)
 		if (ts[i].status.seccomp == 2 /* SECCOMP_MODE_FILTER */)
 			ret = td_seccomp_thread(c, ts[i].t->tid, &ts[i].seccomp_filter);

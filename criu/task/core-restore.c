@@ -35,17 +35,15 @@
 #include <sys/time.h>
 #include <time.h>
 #include <sys/uio.h>
-#include <cpuid.h>
 
 #include "ptrace/inject.h"
 #include "util/log.h"
 #include "task/rtree.h"
 #include "util/kerndat.h"
+#include "task/xsave.h"
 #include "util/util.h"
 
 #define SIG_MAX 64
-#define XSAVE_HDR_OFF 512
-enum { XF_YMM = 2, XF_OPMASK = 5, XF_ZMM_HI256 = 6, XF_HI16_ZMM = 7, XF_PKRU = 9 };
 
 struct k_sigaction {
 	uint64_t handler, flags, restorer, mask;
@@ -74,7 +72,8 @@ static int restore_sigactions(struct rproc *p, struct seized_thread *st)
 			continue; /* SIG_DFL: what the task has already */
 		ret = remote_write(st->pid, p->scratch, &ka, sizeof(ka));
 		if (!ret)
-			ret = rsys(st, "rt_sigaction", __NR_rt_sigaction, sig, (long)p->scratch, 0, 8, 0, 0, NULL);
+			ret = inject_call(st, "rt_sigaction", __NR_rt_sigaction, sig, (long)p->scratch, 0, 8, 0, 0,
+					  NULL);
 	}
 	return ret;
 }
@@ -103,17 +102,19 @@ static int restore_ptimers(struct rproc *p, struct seized_thread *st)
 	if (!kdat_has(KF_TIMER_RESTORE_IDS))
 		ret = -EOPNOTSUPP;
 	else
-		ret = rsys(st, "prctl(PR_TIMER_CREATE_RESTORE_IDS)", __NR_prctl, PR_TIMER_CREATE_RESTORE_IDS, 1, 0, 0,
-			   0, 0, NULL);
+		ret = inject_call(st, "prctl(PR_TIMER_CREATE_RESTORE_IDS)", __NR_prctl, PR_TIMER_CREATE_RESTORE_IDS, 1,
+				  0, 0, 0, 0, NULL);
 	if (ret) {
-		pr_err("process %d: this kernel can't create POSIX timers with given ids (Linux 6.15 or later needed)\n",
+		pr_err("process %d: this kernel can't create POSIX timers with given ids (Linux 6.15 or later "
+		       "needed)\n",
 		       p->vpid);
 		return ret;
 	}
 	/* /proc/PID/timers (and so the image) lists the newest first: made oldest first */
 	for (size_t i = tm->n_posix; !ret && i-- > 0;) {
 		const PosixTimerEntry *e = tm->posix[i];
-		struct k_sigevent ev = {.value = e->sival_ptr, .signo = (int32_t)e->si_signo,
+		struct k_sigevent ev = {.value = e->sival_ptr,
+					.signo = (int32_t)e->si_signo,
 					.notify = (int32_t)e->it_sigev_notify,
 					.tid = e->has_notify_thread_id ? e->notify_thread_id : 0};
 		struct itimerspec its = {{(time_t)e->isec, (long)e->insec}, {(time_t)e->vsec, (long)e->vnsec}};
@@ -123,8 +124,8 @@ static int restore_ptimers(struct rproc *p, struct seized_thread *st)
 		if (!ret)
 			ret = remote_write(st->pid, p->scratch + 128, &id, sizeof(id));
 		if (!ret)
-			ret = rsys(st, "timer_create", __NR_timer_create, (long)e->clock_id, (long)p->scratch,
-				   (long)p->scratch + 128, 0, 0, 0, NULL);
+			ret = inject_call(st, "timer_create", __NR_timer_create, (long)e->clock_id, (long)p->scratch,
+					  (long)p->scratch + 128, 0, 0, 0, NULL);
 		if (!ret)
 			ret = remote_read(st->pid, p->scratch + 128, &id, sizeof(id));
 		if (!ret && id != (int32_t)e->it_id) {
@@ -134,13 +135,13 @@ static int restore_ptimers(struct rproc *p, struct seized_thread *st)
 		if (!ret && (e->vsec || e->vnsec)) {
 			ret = remote_write(st->pid, p->scratch + 192, &its, sizeof(its));
 			if (!ret)
-				ret = rsys(st, "timer_settime", __NR_timer_settime, id, 0, (long)p->scratch + 192, 0, 0,
-					   0, NULL);
+				ret = inject_call(st, "timer_settime", __NR_timer_settime, id, 0,
+						  (long)p->scratch + 192, 0, 0, 0, NULL);
 		}
 	}
 	/* off again whatever happened: the program's own timer_create picks free ids */
-	ret2 = rsys(st, "prctl(PR_TIMER_CREATE_RESTORE_IDS)", __NR_prctl, PR_TIMER_CREATE_RESTORE_IDS, 0, 0, 0, 0, 0,
-		    NULL);
+	ret2 = inject_call(st, "prctl(PR_TIMER_CREATE_RESTORE_IDS)", __NR_prctl, PR_TIMER_CREATE_RESTORE_IDS, 0, 0, 0,
+			   0, 0, NULL);
 	return ret ? ret : ret2;
 }
 
@@ -166,7 +167,7 @@ static int restore_itimers(struct rproc *p, struct seized_thread *st)
 		v.it_value.tv_usec = (suseconds_t)it[k]->vusec;
 		ret = remote_write(st->pid, p->scratch, &v, sizeof(v));
 		if (!ret)
-			ret = rsys(st, "setitimer", __NR_setitimer, k, (long)p->scratch, 0, 0, 0, 0, NULL);
+			ret = inject_call(st, "setitimer", __NR_setitimer, k, (long)p->scratch, 0, 0, 0, 0, NULL);
 	}
 	return ret;
 }
@@ -186,10 +187,13 @@ static int restore_rlimits(struct rproc *p, struct seized_thread *st)
 		err = remote_write(st->pid, p->scratch, &want, sizeof(want));
 		if (!err)
 			err = (int)inject_syscall(st, __NR_prlimit64, 0, (long)i, (long)p->scratch, 0, 0, 0, &ret);
-		if (err)
+		if (err) {
+			pr_err("process %d: can't set limit %zu: %s\n", p->vpid, i, inject_strerror(err));
 			return err;
+		}
 		if (ret == -EPERM)
-			pr_warn("process %d: limit %zu can't be raised to %llu/%llu without CAP_SYS_RESOURCE; kept %llu/%llu\n",
+			pr_warn("process %d: limit %zu can't be raised to %llu/%llu without CAP_SYS_RESOURCE; kept "
+				"%llu/%llu\n",
 				p->vpid, i, (unsigned long long)want.rlim_cur, (unsigned long long)want.rlim_max,
 				(unsigned long long)cur.rlim_cur, (unsigned long long)cur.rlim_max);
 		else if (ret < 0) {
@@ -215,11 +219,11 @@ static int queue_signals(struct rproc *p, struct seized_thread *st, const Signal
 		memcpy(&si, e->siginfo.data, sizeof(si));
 		ret = remote_write(st->pid, p->scratch, &si, sizeof(si));
 		if (!ret && vtid)
-			ret = rsys(st, "rt_tgsigqueueinfo", __NR_rt_tgsigqueueinfo, p->vpid, vtid, si.si_signo,
-				   (long)p->scratch, 0, 0, NULL);
+			ret = inject_call(st, "rt_tgsigqueueinfo", __NR_rt_tgsigqueueinfo, p->vpid, vtid, si.si_signo,
+					  (long)p->scratch, 0, 0, NULL);
 		else if (!ret)
-			ret = rsys(st, "rt_sigqueueinfo", __NR_rt_sigqueueinfo, p->vpid, si.si_signo, (long)p->scratch,
-				   0, 0, 0, NULL);
+			ret = inject_call(st, "rt_sigqueueinfo", __NR_rt_sigqueueinfo, p->vpid, si.si_signo,
+					  (long)p->scratch, 0, 0, 0, NULL);
 		if (ret)
 			return ret;
 	}
@@ -232,11 +236,11 @@ static int queue_signals(struct rproc *p, struct seized_thread *st, const Signal
 
 #define SECBIT_NO_SETUID_FIXUP_BIT (1U << 2)
 #define SECBIT_NO_AMB_RAISE_BIT	   (1U << 6) /* SECBIT_NO_CAP_AMBIENT_RAISE */
-#define SECBIT_ALL_LOCKS		0xaaU /* the *_LOCKED bits: 1 << 1, 3, 5, 7 */
+#define SECBIT_ALL_LOCKS	   0xaaU     /* the *_LOCKED bits: 1 << 1, 3, 5, 7 */
 
 static int set_secbits(struct seized_thread *st, uint32_t bits)
 {
-	return rsys(st, "prctl(PR_SET_SECUREBITS)", __NR_prctl, PR_SET_SECUREBITS, bits, 0, 0, 0, 0, NULL);
+	return inject_call(st, "prctl(PR_SET_SECUREBITS)", __NR_prctl, PR_SET_SECUREBITS, bits, 0, 0, 0, 0, NULL);
 }
 
 /*
@@ -254,7 +258,7 @@ static int set_inheritable(struct rproc *p, struct seized_thread *st, const Cred
 
 	ret = remote_write(st->pid, p->scratch, &hdr, sizeof(hdr));
 	if (!ret)
-		ret = rsys(st, "capget", __NR_capget, (long)p->scratch, (long)p->scratch + 64, 0, 0, 0, 0, NULL);
+		ret = inject_call(st, "capget", __NR_capget, (long)p->scratch, (long)p->scratch + 64, 0, 0, 0, 0, NULL);
 	if (!ret)
 		ret = remote_read(st->pid, p->scratch + 64, data, sizeof(data));
 	if (ret)
@@ -265,8 +269,8 @@ static int set_inheritable(struct rproc *p, struct seized_thread *st, const Cred
 	if (!ret)
 		ret = remote_write(st->pid, p->scratch + 64, data, sizeof(data));
 	if (!ret)
-		ret = rsys(st, "capset (inheritable)", __NR_capset, (long)p->scratch, (long)p->scratch + 64, 0, 0, 0,
-			   0, NULL);
+		ret = inject_call(st, "capset (inheritable)", __NR_capset, (long)p->scratch, (long)p->scratch + 64, 0,
+				  0, 0, 0, NULL);
 	return ret;
 }
 
@@ -278,8 +282,8 @@ static int raise_ambient(struct seized_thread *st, const CredsEntry *c)
 
 	for (int cap = 0; !ret && cap < 64; cap++)
 		if (amb & (1ULL << cap))
-			ret = rsys(st, "prctl(PR_CAP_AMBIENT_RAISE)", __NR_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE,
-				   cap, 0, 0, 0, NULL);
+			ret = inject_call(st, "prctl(PR_CAP_AMBIENT_RAISE)", __NR_prctl, PR_CAP_AMBIENT,
+					  PR_CAP_AMBIENT_RAISE, cap, 0, 0, 0, NULL);
 	return ret;
 }
 
@@ -312,24 +316,25 @@ static int restore_creds(struct rproc *p, struct seized_thread *st, const CredsE
 	ret = set_inheritable(p, st, c);
 	for (int cap = 0; !ret && cap <= kdat_cap_last_cap(); cap++)
 		if (!(bnd & (1ULL << cap)))
-			ret = rsys(st, "prctl(PR_CAPBSET_DROP)", __NR_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0, 0, NULL);
+			ret = inject_call(st, "prctl(PR_CAPBSET_DROP)", __NR_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0, 0,
+					  NULL);
 	if (!ret)
 		ret = set_secbits(st, (c->secbits & ~(SECBIT_ALL_LOCKS | SECBIT_NO_AMB_RAISE_BIT)) |
 					      SECBIT_NO_SETUID_FIXUP_BIT);
 	if (!ret) {
 		ret = remote_write(st->pid, p->scratch, c->groups, c->n_groups * sizeof(uint32_t));
 		if (!ret)
-			ret = rsys(st, "setgroups", __NR_setgroups, (long)c->n_groups, (long)p->scratch, 0, 0, 0, 0,
-				   NULL);
+			ret = inject_call(st, "setgroups", __NR_setgroups, (long)c->n_groups, (long)p->scratch, 0, 0, 0,
+					  0, NULL);
 	}
 	if (!ret)
-		ret = rsys(st, "setresgid", __NR_setresgid, c->gid, c->egid, c->sgid, 0, 0, 0, NULL);
+		ret = inject_call(st, "setresgid", __NR_setresgid, c->gid, c->egid, c->sgid, 0, 0, 0, NULL);
 	if (!ret)
-		ret = rsys(st, "setresuid", __NR_setresuid, c->uid, c->euid, c->suid, 0, 0, 0, NULL);
+		ret = inject_call(st, "setresuid", __NR_setresuid, c->uid, c->euid, c->suid, 0, 0, 0, NULL);
 	if (!ret)
-		ret = rsys(st, "setfsgid", __NR_setfsgid, c->fsgid, 0, 0, 0, 0, 0, NULL);
+		ret = inject_call(st, "setfsgid", __NR_setfsgid, c->fsgid, 0, 0, 0, 0, 0, NULL);
 	if (!ret)
-		ret = rsys(st, "setfsuid", __NR_setfsuid, c->fsuid, 0, 0, 0, 0, 0, NULL);
+		ret = inject_call(st, "setfsuid", __NR_setfsuid, c->fsuid, 0, 0, 0, 0, 0, NULL);
 	if (!ret && c->n_cap_amb)
 		ret = raise_ambient(st, c);
 	if (!ret)
@@ -344,11 +349,12 @@ static int restore_creds(struct rproc *p, struct seized_thread *st, const CredsE
 		if (!ret)
 			ret = remote_write(st->pid, p->scratch + 64, data, sizeof(data));
 		if (!ret)
-			ret = rsys(st, "capset", __NR_capset, (long)p->scratch, (long)p->scratch + 64, 0, 0, 0, 0,
-				   NULL);
+			ret = inject_call(st, "capset", __NR_capset, (long)p->scratch, (long)p->scratch + 64, 0, 0, 0,
+					  0, NULL);
 	}
 	if (!ret && c->has_no_new_privs && c->no_new_privs)
-		ret = rsys(st, "prctl(PR_SET_NO_NEW_PRIVS)", __NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0, NULL);
+		ret = inject_call(st, "prctl(PR_SET_NO_NEW_PRIVS)", __NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0,
+				  NULL);
 	return ret;
 }
 
@@ -359,17 +365,17 @@ static int restore_thread(struct rproc *p, struct rthread *th)
 	const ThreadCoreEntry *tc = c->thread_core;
 	int ret;
 
-	ret = rsys(st, "set_tid_address", __NR_set_tid_address, (long)c->thread_info->clear_tid_addr, 0, 0, 0, 0,
-		   0, NULL);
+	ret = inject_call(st, "set_tid_address", __NR_set_tid_address, (long)c->thread_info->clear_tid_addr, 0, 0, 0, 0,
+			  0, NULL);
 	if (!ret && tc->futex_rla)
-		ret = rsys(st, "set_robust_list", __NR_set_robust_list, (long)tc->futex_rla, tc->futex_rla_len, 0, 0,
-			   0, 0, NULL);
+		ret = inject_call(st, "set_robust_list", __NR_set_robust_list, (long)tc->futex_rla, tc->futex_rla_len,
+				  0, 0, 0, 0, NULL);
 	if (!ret && tc->sas && tc->sas->ss_sp) {
 		stack_t ss = {(void *)(uintptr_t)tc->sas->ss_sp, (int)tc->sas->ss_flags, tc->sas->ss_size};
 
 		ret = remote_write(st->pid, p->scratch, &ss, sizeof(ss));
 		if (!ret)
-			ret = rsys(st, "sigaltstack", __NR_sigaltstack, (long)p->scratch, 0, 0, 0, 0, 0, NULL);
+			ret = inject_call(st, "sigaltstack", __NR_sigaltstack, (long)p->scratch, 0, 0, 0, 0, 0, NULL);
 	}
 	if (!ret && tc->comm) {
 		char comm[16] = {0};
@@ -377,23 +383,23 @@ static int restore_thread(struct rproc *p, struct rthread *th)
 		strncpy(comm, tc->comm, sizeof(comm) - 1);
 		ret = remote_write(st->pid, p->scratch, comm, sizeof(comm));
 		if (!ret)
-			ret = rsys(st, "prctl(PR_SET_NAME)", __NR_prctl, PR_SET_NAME, (long)p->scratch, 0, 0, 0, 0,
-				   NULL);
+			ret = inject_call(st, "prctl(PR_SET_NAME)", __NR_prctl, PR_SET_NAME, (long)p->scratch, 0, 0, 0,
+					  0, NULL);
 	}
 	/* always: what the task inherited from criu need not be it */
 	if (!ret && tc->has_sched_nice)
-		ret = rsys(st, "setpriority", __NR_setpriority, PRIO_PROCESS, 0, tc->sched_nice, 0, 0, 0, NULL);
+		ret = inject_call(st, "setpriority", __NR_setpriority, PRIO_PROCESS, 0, tc->sched_nice, 0, 0, 0, NULL);
 	if (!ret && tc->has_sched_policy) {
 		struct sched_param sp = {.sched_priority = tc->has_sched_prio ? (int)tc->sched_prio : 0};
 
 		ret = remote_write(st->pid, p->scratch, &sp, sizeof(sp));
 		if (!ret)
-			ret = rsys(st, "sched_setscheduler", __NR_sched_setscheduler, 0, tc->sched_policy,
-				   (long)p->scratch, 0, 0, 0, NULL);
+			ret = inject_call(st, "sched_setscheduler", __NR_sched_setscheduler, 0, tc->sched_policy,
+					  (long)p->scratch, 0, 0, 0, NULL);
 	}
 	if (!ret && tc->rseq_entry && tc->rseq_entry->rseq_abi_pointer)
-		ret = rsys(st, "rseq", __NR_rseq, (long)tc->rseq_entry->rseq_abi_pointer,
-			   tc->rseq_entry->rseq_abi_size, 0, tc->rseq_entry->signature, 0, 0, NULL);
+		ret = inject_call(st, "rseq", __NR_rseq, (long)tc->rseq_entry->rseq_abi_pointer,
+				  tc->rseq_entry->rseq_abi_size, 0, tc->rseq_entry->signature, 0, 0, NULL);
 	if (!ret)
 		ret = queue_signals(p, st, tc->signals_p, th->vtid);
 	return ret;
@@ -414,8 +420,7 @@ static void write_proc_value(pid_t pid, const char *name, long long val)
 	n = snprintf(buf, sizeof(buf), "%lld", val);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, buf, (size_t)n) != n)
-		pr_warn("process %d: can't set its %s to %lld (%m); it keeps the one it inherited\n", pid, name,
-			val);
+		pr_warn("process %d: can't set its %s to %lld (%m); it keeps the one it inherited\n", pid, name, val);
 	if (fd >= 0)
 		close(fd);
 }
@@ -456,13 +461,13 @@ int restore_core(struct rtree *t, struct rproc *p)
 	if (!ret)
 		ret = restore_ptimers(p, st);
 	if (!ret && tc->personality != 0)
-		ret = rsys(st, "personality", __NR_personality, tc->personality, 0, 0, 0, 0, 0, NULL);
+		ret = inject_call(st, "personality", __NR_personality, tc->personality, 0, 0, 0, 0, 0, NULL);
 	if (!ret && tc->has_child_subreaper && tc->child_subreaper)
-		ret = rsys(st, "prctl(PR_SET_CHILD_SUBREAPER)", __NR_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0, 0,
-			   NULL);
+		ret = inject_call(st, "prctl(PR_SET_CHILD_SUBREAPER)", __NR_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0,
+				  0, NULL);
 	/* what fork gave may not be it: the parent's own setpgid comes later */
 	if (!ret && !p->new_session && !p->new_pgrp && p->vpgid && p->vpgid != p->vpid)
-		ret = rsys(st, "setpgid", __NR_setpgid, 0, p->vpgid, 0, 0, 0, 0, NULL);
+		ret = inject_call(st, "setpgid", __NR_setpgid, 0, p->vpgid, 0, 0, 0, 0, NULL);
 	if (!ret)
 		ret = queue_signals(p, st, tc->signals_s, 0);
 	if (!ret)
@@ -511,14 +516,13 @@ static void gpregs_from_image(const UserX86RegsEntry *g, struct user_regs_struct
 }
 
 /* Copies an XSAVE component from the image if this CPU lays it out there. */
-static void xsave_put(void *buf, size_t len, int feature, const void *src, size_t bytes, uint64_t *bv)
+static void xsave_put(void *buf, size_t len, enum xsave_feature feature, const void *src, size_t bytes, uint64_t *bv)
 {
-	unsigned int size, off, ecx, edx;
+	size_t size, off;
 
 	if (!src || !bytes)
 		return;
-	__cpuid_count(0xd, feature, size, off, ecx, edx);
-	if (!off || off + bytes > len || bytes > size)
+	if (!xsave_component(feature, &off, &size) || off + bytes > len || bytes > size)
 		return;
 	memcpy((char *)buf + off, src, bytes);
 	*bv |= 1ULL << feature;
@@ -607,12 +611,14 @@ static int restore_seccomp(struct rtree *t, struct rproc *p, struct rthread *th)
 	if (!mode)
 		return 0;
 	if (!st->seccomp_suspended) {
-		pr_err("thread %d: its seccomp %s can't be restored: criu could not suspend seccomp while restoring (PTRACE_O_SUSPEND_SECCOMP needs CAP_SYS_ADMIN)\n",
+		pr_err("thread %d: its seccomp %s can't be restored: criu could not suspend seccomp while restoring "
+		       "(PTRACE_O_SUSPEND_SECCOMP needs CAP_SYS_ADMIN)\n",
 		       th->vtid, mode == 2 ? "filters" : "strict mode");
 		return -EPERM;
 	}
 	if (mode == 1)
-		return rsys(st, "prctl(PR_SET_SECCOMP, strict)", __NR_prctl, PR_SET_SECCOMP, 1, 0, 0, 0, 0, NULL);
+		return inject_call(st, "prctl(PR_SET_SECCOMP, strict)", __NR_prctl, PR_SET_SECCOMP, 1, 0, 0, 0, 0,
+				   NULL);
 	for (uint32_t i = tc->seccomp_filter;; i = t->seccomp->seccomp_filters[i]->prev) {
 		if (n == ARRAY_SIZE(chain)) {
 			pr_err("thread %d: more than %zu seccomp filters\n", th->vtid, ARRAY_SIZE(chain));
@@ -633,10 +639,11 @@ static int restore_seccomp(struct rtree *t, struct rproc *p, struct rthread *th)
 		uint64_t area = p->scratch;
 
 		if (need > RSCRATCH_SIZE) {
-			ret = inject_mmap(st, 0, need, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, &area);
+			ret = inject_mmap(st, 0, need, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0,
+					  &area);
 			if (ret) {
 				pr_err("thread %d: no room for a seccomp filter of %zu bytes: %s\n", th->vtid,
-				       f->filter.len, strerror(-ret));
+				       f->filter.len, inject_strerror(ret));
 				return ret;
 			}
 		}
@@ -649,15 +656,17 @@ static int restore_seccomp(struct rtree *t, struct rproc *p, struct rthread *th)
 		if (!ret) {
 			long got = 0;
 
-			ret = rsys(st, "seccomp(SECCOMP_SET_MODE_FILTER)", __NR_seccomp, 1 /* SET_MODE_FILTER */,
-				   f->has_flags ? f->flags : 0, (long)area, 0, 0, 0, &got);
+			ret = inject_call(st, "seccomp(SECCOMP_SET_MODE_FILTER)", __NR_seccomp, 1 /* SET_MODE_FILTER */,
+					  f->has_flags ? f->flags : 0, (long)area, 0, 0, 0, &got);
 			if (!ret && got) {
 				pr_err("thread %d: seccomp(SECCOMP_SET_MODE_FILTER) gave %ld\n", th->vtid, got);
 				ret = -EINVAL;
 			}
 		}
-		if (area != p->scratch && inject_munmap(st, area, need) && !ret)
+		if (area != p->scratch && inject_munmap(st, area, need) && !ret) {
+			pr_err("thread %d: can't unmap the area of its seccomp filter\n", th->vtid);
 			ret = -EIO;
+		}
 	}
 	return ret;
 }
@@ -680,15 +689,16 @@ int restore_finish(struct rtree *t, struct rproc *p)
 		const ThreadCoreEntry *tc = p->threads[i].core->thread_core;
 
 		/* always: until now it was SIGKILL, for a restore criu might not finish */
-		ret = rsys(p->threads[i].st, "prctl(PR_SET_PDEATHSIG)", __NR_prctl, PR_SET_PDEATHSIG,
-			   tc->has_pdeath_sig ? tc->pdeath_sig : 0, 0, 0, 0, 0, NULL);
+		ret = inject_call(p->threads[i].st, "prctl(PR_SET_PDEATHSIG)", __NR_prctl, PR_SET_PDEATHSIG,
+				  tc->has_pdeath_sig ? tc->pdeath_sig : 0, 0, 0, 0, 0, NULL);
 	}
 	if (!ret && p->mm && p->mm->has_dumpable)
-		ret = rsys(st, "prctl(PR_SET_DUMPABLE)", __NR_prctl, PR_SET_DUMPABLE, p->mm->dumpable, 0, 0, 0, 0, NULL);
+		ret = inject_call(st, "prctl(PR_SET_DUMPABLE)", __NR_prctl, PR_SET_DUMPABLE, p->mm->dumpable, 0, 0, 0,
+				  0, NULL);
 	if (!ret)
-		ret = rsys(st, "close_range", __NR_close_range, t->fd_base, ~0U, 0, 0, 0, 0, NULL);
+		ret = inject_call(st, "close_range", __NR_close_range, t->fd_base, ~0U, 0, 0, 0, 0, NULL);
 	if (!ret && p->scratch)
-		ret = rsys(st, "munmap", __NR_munmap, (long)p->scratch, RSCRATCH_SIZE, 0, 0, 0, 0, NULL);
+		ret = inject_call(st, "munmap", __NR_munmap, (long)p->scratch, RSCRATCH_SIZE, 0, 0, 0, 0, NULL);
 	p->scratch = 0;
 	for (size_t i = 0; !ret && i < p->nr_threads; i++)
 		ret = set_thread_regs(&p->threads[i]);

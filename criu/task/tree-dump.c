@@ -32,8 +32,8 @@
 #include "util/util.h"
 
 static const char *const ns_names[TD_NR_NS] = {
-	[TD_NS_PID] = "pid",   [TD_NS_NET] = "net",   [TD_NS_IPC] = "ipc",	 [TD_NS_UTS] = "uts",
-	[TD_NS_MNT] = "mnt",   [TD_NS_USER] = "user", [TD_NS_CGROUP] = "cgroup", [TD_NS_TIME] = "time",
+	[TD_NS_PID] = "pid", [TD_NS_NET] = "net",   [TD_NS_IPC] = "ipc",       [TD_NS_UTS] = "uts",
+	[TD_NS_MNT] = "mnt", [TD_NS_USER] = "user", [TD_NS_CGROUP] = "cgroup", [TD_NS_TIME] = "time",
 };
 
 /* ------------------------------------------------------------------------
@@ -367,7 +367,8 @@ static int check_shared_ns(const struct td_proc *root)
 		if (ret)
 			return ret;
 		if (theirs != ours) {
-			pr_err("process %d has a %s namespace of its own; only mount, pid, uts, ipc and (empty) network namespaces are recreated, so it can't be dumped yet\n",
+			pr_err("process %d has a %s namespace of its own; only mount, pid, uts, ipc and (empty) "
+			       "network namespaces are recreated, so it can't be dumped yet\n",
 			       root->pid, what[i]);
 			return -EOPNOTSUPP;
 		}
@@ -396,10 +397,15 @@ static int assign_ids(struct td_ctx *c)
 				p->writes_fdinfo = true;
 			if (k == 0 && ret == 0) {
 				/* restore would give each its own copy: they'd silently stop sharing */
-				for (size_t j = 0; j < i; j++)
-					if (!c->procs[j].zombie && c->procs[j].vm_id == p->vm_id)
-						pr_err("process %d shares its memory with process %d (CLONE_VM without CLONE_THREAD, or a vfork child before exec), which can't be dumped yet; retry once it has exec'd\n",
+				for (size_t j = 0; j < i; j++) {
+					if (!c->procs[j].zombie && c->procs[j].vm_id == p->vm_id) {
+						pr_err("process %d shares its memory with process %d (CLONE_VM without "
+						       "CLONE_THREAD, or a vfork child before exec), which can't be "
+						       "dumped yet\n",
 						       p->pid, c->procs[j].pid);
+						pr_hint("retry once it has exec'd\n");
+					}
+				}
 				ret = -EOPNOTSUPP;
 			}
 			ret = ret > 0 ? 0 : ret;
@@ -419,7 +425,8 @@ static int assign_ids(struct td_ctx *c)
 			}
 			/* restore recreates the root's namespaces only */
 			if (p->ns_id[k] != 1) {
-				pr_err("process %d (%d in the tree) is in a %s namespace of its own, not the root's: nested namespaces can't be dumped yet\n",
+				pr_err("process %d (%d in the tree) is in a %s namespace of its own, not the root's: "
+				       "nested namespaces can't be dumped yet\n",
 				       p->pid, p->vpid, ns_names[k]);
 				ret = -EOPNOTSUPP;
 			}
@@ -477,10 +484,10 @@ static int write_pstree(struct td_ctx *c)
 
 void td_fill_ids(const struct td_proc *p, TaskKobjIdsEntry *ids)
 {
-	uint32_t *ns_fields[TD_NR_NS] = {&ids->pid_ns_id,  &ids->net_ns_id,  &ids->ipc_ns_id,    &ids->uts_ns_id,
-					 &ids->mnt_ns_id,  &ids->user_ns_id, &ids->cgroup_ns_id, &ids->time_ns_id};
-	protobuf_c_boolean *has[TD_NR_NS] = {&ids->has_pid_ns_id,  &ids->has_net_ns_id,  &ids->has_ipc_ns_id,
-					     &ids->has_uts_ns_id,  &ids->has_mnt_ns_id,  &ids->has_user_ns_id,
+	uint32_t *ns_fields[TD_NR_NS] = {&ids->pid_ns_id, &ids->net_ns_id,  &ids->ipc_ns_id,	&ids->uts_ns_id,
+					 &ids->mnt_ns_id, &ids->user_ns_id, &ids->cgroup_ns_id, &ids->time_ns_id};
+	protobuf_c_boolean *has[TD_NR_NS] = {&ids->has_pid_ns_id,    &ids->has_net_ns_id, &ids->has_ipc_ns_id,
+					     &ids->has_uts_ns_id,    &ids->has_mnt_ns_id, &ids->has_user_ns_id,
 					     &ids->has_cgroup_ns_id, &ids->has_time_ns_id};
 
 	ids->vm_id = p->vm_id;
@@ -592,8 +599,8 @@ int dump_task_tree_opts(struct dump_ctx *d, struct seized_tree *t, const struct 
 		ret = stop_requested();
 		if (!ret)
 			ret = dump_process(&c, p);
-		if (ret < 0)
-			pr_err("dump of process %d failed\n", p->pid);
+		if (ret < 0) /* said where it failed; cr_dump sums up */
+			pr_debug("dump of process %d failed\n", p->pid);
 		c.stats->nr_processes += !p->zombie;
 		c.stats->nr_zombies += p->zombie;
 		c.stats->nr_threads += p->nr_threads;

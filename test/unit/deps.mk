@@ -2,21 +2,22 @@
 # After moving code: make all && scripts/unit-deps.py (prints these lines); the linker checks them.
 UNIT_DEPS_test-fdinfo-anon := proc/fdinfo-anon proc/proc-fdinfo proc/proc-text util/log util/util
 UNIT_DEPS_test-hashmap := util/hashmap util/log util/util
-UNIT_DEPS_test-image := image/image show util/log util/util
+UNIT_DEPS_test-image := image/image image/image-types show util/log util/util
 UNIT_DEPS_test-kerndat := check util/kerndat util/log
-UNIT_DEPS_test-mm-dump := files/anon-dump files/files-dump files/inotify-dump files/tty-dump image/image image/image-set mem/memfd-dump mem/mm-dump mem/page-copy mem/page-release mem/shmem-dump net/inet-dump net/net-lock net/sk-diag net/tcp-dump net/unix-dump proc/fdinfo-anon proc/mountinfo proc/proc-fdinfo proc/proc-limits proc/proc-maps proc/proc-status proc/proc-text proc/proc-timers ptrace/inject ptrace/seize task/core-dump task/seccomp-dump task/tree-dump util/hashmap util/kerndat util/log util/util
-UNIT_DEPS_test-mount-plan := image/image mount/fstype mount/mount-image mount/mount-plan options util/hashmap util/log util/util
+UNIT_DEPS_test-mm-dump := files/anon-dump files/files-dump files/inotify-dump files/tty-dump image/image image/image-set image/image-types mem/memfd-dump mem/mm-dump mem/page-copy mem/page-release mem/shmem-dump mem/vma-dump net/inet-dump net/net-lock net/sk-diag net/tcp-dump net/unix-dump proc/fdinfo-anon proc/mountinfo proc/proc-fdinfo proc/proc-limits proc/proc-maps proc/proc-status proc/proc-text proc/proc-timers ptrace/inject ptrace/seize task/core-dump task/core-dump-query task/core-dump-read task/seccomp-dump task/tree-dump util/hashmap util/kerndat util/log util/util
+UNIT_DEPS_test-mount-plan := image/image image/image-types mount/fstype mount/mount-image mount/mount-plan options util/hashmap util/log util/util
 UNIT_DEPS_test-mount-tree := mount/fstype mount/mount-external mount/mount-tree options proc/mountinfo proc/proc-text util/hashmap util/log util/util
 UNIT_DEPS_test-mountinfo := proc/mountinfo proc/proc-text util/log util/util
 UNIT_DEPS_test-options := options util/log util/util
 UNIT_DEPS_test-page-release := mem/page-release ptrace/inject ptrace/seize util/hashmap util/kerndat util/log util/util
 UNIT_DEPS_test-proc-fdinfo := proc/proc-fdinfo proc/proc-text util/log util/util
-UNIT_DEPS_test-proc-images := image/image show util/log util/util
+UNIT_DEPS_test-proc-images := image/image image/image-types show util/log util/util
 UNIT_DEPS_test-proc-limits := proc/proc-limits proc/proc-text util/log util/util
 UNIT_DEPS_test-proc-maps := proc/proc-maps proc/proc-text util/log util/util
 UNIT_DEPS_test-proc-status := proc/proc-status proc/proc-text util/log util/util
 UNIT_DEPS_test-proc-text := proc/fdinfo-anon proc/mountinfo proc/proc-fdinfo proc/proc-limits proc/proc-maps proc/proc-status proc/proc-text proc/proc-timers util/log util/util
 UNIT_DEPS_test-proc-timers := proc/proc-text proc/proc-timers util/log util/util
+UNIT_DEPS_test-restore-plan := restore-plan util/log
 UNIT_DEPS_test-seize := ptrace/inject ptrace/seize util/hashmap util/kerndat util/log util/util
-UNIT_DEPS_test-task-dump-files := files/anon-dump files/files-dump files/inotify-dump files/tty-dump image/image image/image-set mem/memfd-dump mem/mm-dump mem/page-copy mem/page-release mem/shmem-dump net/inet-dump net/net-lock net/sk-diag net/tcp-dump net/unix-dump proc/fdinfo-anon proc/mountinfo proc/proc-fdinfo proc/proc-limits proc/proc-maps proc/proc-status proc/proc-text proc/proc-timers ptrace/inject ptrace/seize task/core-dump task/seccomp-dump task/tree-dump util/hashmap util/kerndat util/log util/util
+UNIT_DEPS_test-task-dump-files := files/anon-dump files/files-dump files/inotify-dump files/tty-dump image/image image/image-set image/image-types mem/memfd-dump mem/mm-dump mem/page-copy mem/page-release mem/shmem-dump mem/vma-dump net/inet-dump net/net-lock net/sk-diag net/tcp-dump net/unix-dump proc/fdinfo-anon proc/mountinfo proc/proc-fdinfo proc/proc-limits proc/proc-maps proc/proc-status proc/proc-text proc/proc-timers ptrace/inject ptrace/seize task/core-dump task/core-dump-query task/core-dump-read task/seccomp-dump task/tree-dump util/hashmap util/kerndat util/log util/util
 UNIT_DEPS_test-tmpfs := mount/tmpfs-dump mount/tmpfs-restore util/hashmap util/kerndat util/log util/util

@@ -351,6 +351,13 @@ static int test_desc_table(void)
 	CHECK(img_desc_by_filename("mountpoints-x1.img") == NULL);
 	CHECK(img_desc_by_filename("inventory.im") == NULL);
 	CHECK(img_desc_by_filename("") == NULL);
+
+	/* by the magic after IMG_COMMON: inventory has none; of the two
+	 * pagemap types sharing one, the process's */
+	CHECK(img_desc_by_magic(MNTS_MAGIC) == img_desc(IMG_MNTS));
+	CHECK(img_desc_by_magic(img_desc(IMG_PAGEMAP)->magic) == img_desc(IMG_PAGEMAP));
+	CHECK(img_desc_by_magic(INV_MAGIC) == NULL);
+	CHECK(img_desc_by_magic(0) == NULL);
 	return 0;
 }
 

@@ -3,7 +3,7 @@
  * process_madvise, and one madvise per range as before Linux 6.14), the
  * page kept (as a syscall instruction's would be), a read-only area kept,
  * an mlocked range refused but journaled, then every byte put back from
- * the "image" by prel_undo().
+ * the "image" by page_release_undo().
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -145,7 +145,7 @@ static int write_image(pid_t pid, const struct iovec *v, int n)
 
 static int release_and_undo(bool per_range)
 {
-	struct prel_journal j = {0};
+	struct page_release_journal j = {0};
 	struct page_releaser r;
 	struct seized_tree tree = {0};
 	struct seized_thread *t;
@@ -170,15 +170,15 @@ static int release_and_undo(bool per_range)
 		if (img < 0)
 			goto out;
 		/* B is read-only: the dump keeps such areas (kept_areas()) */
-		struct prel_area kept[] = {{ar.b, ar.b + B_PAGES * PG}};
+		struct page_kept_area kept[] = {{ar.b, ar.b + B_PAGES * PG}};
 
-		if (prel_open(&r, &j, &t, 1, img, kept, 1))
+		if (page_release_open(&r, &j, &t, 1, img, kept, 1))
 			goto out;
 		/* as if a thread's syscall instruction were in A */
 		r.keep[r.nr_keep++] = keep;
 		if (per_range)
 			r.per_range = true;
-		if (prel_release(&r, v, 3, 0) || prel_close(&r))
+		if (page_release_ranges(&r, v, 3, 0) || page_release_close(&r))
 			goto out;
 	}
 	/* given back: A but its kept page; B is kept; the mlocked area is refused */
@@ -194,8 +194,8 @@ static int release_and_undo(bool per_range)
 			 j.nr ? j.procs[0].nr : 0);
 		goto out;
 	}
-	if (prel_undo(&j)) {
-		snprintf(unit_fail_msg, sizeof(unit_fail_msg), "prel_undo failed");
+	if (page_release_undo(&j)) {
+		snprintf(unit_fail_msg, sizeof(unit_fail_msg), "page_release_undo failed");
 		goto out;
 	}
 	if (!intact(pid, ar.a, A_PAGES * PG) || !intact(pid, ar.b, B_PAGES * PG) || !intact(pid, ar.l, L_PAGES * PG) ||
@@ -209,7 +209,7 @@ out:
 	if (ret && !unit_fail_msg[0])
 		snprintf(unit_fail_msg, sizeof(unit_fail_msg), "can't seize, inject into or release the child");
 	release_tree(&tree);
-	prel_journal_free(&j);
+	page_release_journal_free(&j);
 	if (img >= 0)
 		close(img);
 	kill(pid, SIGKILL);

@@ -26,44 +26,44 @@ enum img_type {
 	IMG_MNTS,      /* mountpoints-%u.img, mnt_entry */
 	IMG_TMPFS_DEV, /* tmpfs-dev-%u.tar.gz.img, raw gzip'd tar */
 	/* The process engine's images (file names and magics as upstream's). */
-	IMG_PSTREE,	/* pstree.img, pstree_entry per task */
-	IMG_CORE,	/* core-<tid>.img, one core_entry */
-	IMG_MM,		/* mm-<pid>.img, one mm_entry */
-	IMG_PAGEMAP,	/* pagemap-<pid>.img, a pagemap_head, then pagemap_entry */
-	IMG_PAGES,	/* pages-<pages_id>.img, raw pages */
+	IMG_PSTREE,	   /* pstree.img, pstree_entry per task */
+	IMG_CORE,	   /* core-<tid>.img, one core_entry */
+	IMG_MM,		   /* mm-<pid>.img, one mm_entry */
+	IMG_PAGEMAP,	   /* pagemap-<pid>.img, a pagemap_head, then pagemap_entry */
+	IMG_PAGES,	   /* pages-<pages_id>.img, raw pages */
 	IMG_PAGEMAP_SHMEM, /* pagemap-shmem-<shmid>.img: a shared memory object's pages */
-	IMG_FILES,	/* files.img, file_entry per open file */
-	IMG_FDINFO,	/* fdinfo-<files id>.img, fdinfo_entry per descriptor */
-	IMG_FS,		/* fs-<pid>.img, one fs_entry */
-	IMG_IDS,	/* ids-<pid>.img, one task_kobj_ids_entry */
-	IMG_PIPES,	/* pipes.img, pipe_entry (older images; files.img now) */
-	IMG_PIPES_DATA, /* pipes-data.img, pipe_data_entry, each followed by its bytes */
-	IMG_FIFO,	/* fifo.img, fifo_entry (older images; files.img now) */
-	IMG_FIFO_DATA,	/* fifo-data.img, like pipes-data.img */
-	IMG_SIGACT,	/* sigacts-<pid>.img, sa_entry per signal (older images) */
-	IMG_CREDS,	/* creds-<pid>.img, one creds_entry (older images) */
-	IMG_UTSNS,	/* utsns-<ns id>.img, one utsns_entry */
-	IMG_IPC_VAR,	/* ipcns-var-<ns id>.img, one ipc_var_entry */
-	IMG_ITIMERS,	/* itimers-<pid>.img, three itimer_entry (older images) */
-	IMG_TTY_INFO,	/* tty-info.img, tty_info_entry per terminal */
-	IMG_NETDEV,	/* netdev-<ns id>.img, net_device_entry per device */
-	IMG_SECCOMP,	/* seccomp.img, one seccomp_entry with every filter */
-	IMG_SK_QUEUES,	/* sk-queues.img, sk_packet_entry per packet, each followed by its bytes */
-	IMG_MEMFD_INODE, /* memfd.img, memfd_inode_entry per memfd inode */
-	IMG_IPCNS_SHM,	/* ipcns-shm-<ns id>.img, ipc_shm_entry per segment, each followed by its bytes */
-	IMG_IPCNS_SEM,	/* ipcns-sem-<ns id>.img, ipc_sem_entry per set, each followed by its values */
-	IMG_IPCNS_MSG,	/* ipcns-msg-<ns id>.img, ipc_msg_entry per queue, each followed by its messages */
-	IMG_TCP_STREAM, /* tcp-stream-<socket inode, hex>.img, one tcp_stream_entry and its queues */
+	IMG_FILES,	   /* files.img, file_entry per open file */
+	IMG_FDINFO,	   /* fdinfo-<files id>.img, fdinfo_entry per descriptor */
+	IMG_FS,		   /* fs-<pid>.img, one fs_entry */
+	IMG_IDS,	   /* ids-<pid>.img, one task_kobj_ids_entry */
+	IMG_PIPES,	   /* pipes.img, pipe_entry (older images; files.img now) */
+	IMG_PIPES_DATA,	   /* pipes-data.img, pipe_data_entry, each followed by its bytes */
+	IMG_FIFO,	   /* fifo.img, fifo_entry (older images; files.img now) */
+	IMG_FIFO_DATA,	   /* fifo-data.img, like pipes-data.img */
+	IMG_SIGACT,	   /* sigacts-<pid>.img, sa_entry per signal (older images) */
+	IMG_CREDS,	   /* creds-<pid>.img, one creds_entry (older images) */
+	IMG_UTSNS,	   /* utsns-<ns id>.img, one utsns_entry */
+	IMG_IPC_VAR,	   /* ipcns-var-<ns id>.img, one ipc_var_entry */
+	IMG_ITIMERS,	   /* itimers-<pid>.img, three itimer_entry (older images) */
+	IMG_TTY_INFO,	   /* tty-info.img, tty_info_entry per terminal */
+	IMG_NETDEV,	   /* netdev-<ns id>.img, net_device_entry per device */
+	IMG_SECCOMP,	   /* seccomp.img, one seccomp_entry with every filter */
+	IMG_SK_QUEUES,	   /* sk-queues.img, sk_packet_entry per packet, each followed by its bytes */
+	IMG_MEMFD_INODE,   /* memfd.img, memfd_inode_entry per memfd inode */
+	IMG_IPCNS_SHM,	   /* ipcns-shm-<ns id>.img, ipc_shm_entry per segment, each followed by its bytes */
+	IMG_IPCNS_SEM,	   /* ipcns-sem-<ns id>.img, ipc_sem_entry per set, each followed by its values */
+	IMG_IPCNS_MSG,	   /* ipcns-msg-<ns id>.img, ipc_msg_entry per queue, each followed by its messages */
+	IMG_TCP_STREAM,	   /* tcp-stream-<socket inode, hex>.img, one tcp_stream_entry and its queues */
 	IMG_NR,
 	IMG_ANY = -1, /* for img_reader_open: accept any known type */
 };
 
 struct img_type_desc {
 	enum img_type type;
-	const char *name;     /* short name, e.g. "MNTS" */
-	const char *name_fmt; /* file name pattern with one %u (or none) */
-	uint32_t magic;	      /* the type's own magic; 0 for raw images */
-	bool no_common;	      /* inventory: only its own magic, no IMG_COMMON */
+	const char *name;		      /* short name, e.g. "MNTS" */
+	const char *name_fmt;		      /* file name pattern with one %u (or none) */
+	uint32_t magic;			      /* the type's own magic; 0 for raw images */
+	bool no_common;			      /* inventory: only its own magic, no IMG_COMMON */
 	const ProtobufCMessageDescriptor *pb; /* NULL for raw images */
 	/* The type of the first entry when it differs from pb (pagemap's head). */
 	const ProtobufCMessageDescriptor *pb_head;
@@ -84,6 +84,9 @@ struct img_type_desc {
 const struct img_type_desc *img_desc(enum img_type type);
 /* Identifies an image by its file name (pattern match on name_fmt). */
 const struct img_type_desc *img_desc_by_filename(const char *basename);
+/* A protobuf image type by the magic after IMG_COMMON (the first of two
+ * types sharing one: pagemap before pagemap-shmem); NULL if none. */
+const struct img_type_desc *img_desc_by_magic(uint32_t magic);
 
 struct img_writer {
 	int dirfd; /* not owned */

@@ -19,9 +19,9 @@ struct ipc_vars {
 	uint32_t shmmni, shm_rmid_forced;
 	uint32_t mq_queues_max, mq_msg_max, mq_msgsize_max, mq_msg_default, mq_msgsize_default;
 	uint32_t msg_next_id, sem_next_id, shm_next_id; /* (uint32_t)-1: never set */
-	uint32_t present; /* bit i: the i-th file was there */
-	int nr_shm, nr_sem, nr_msg; /* System V objects in the namespace, or -errno */
-	int nr_mq;		    /* POSIX message queues, or -errno */
+	uint32_t present;				/* bit i: the i-th file was there */
+	int nr_shm, nr_sem, nr_msg;			/* System V objects in the namespace, or -errno */
+	int nr_mq;					/* POSIX message queues, or -errno */
 };
 
 /* The settings of the caller's IPC namespace. 0 or -errno. */
@@ -36,5 +36,10 @@ int ipc_vars_apply(const IpcVarEntry *e);
  * written whole. 0 or -errno. */
 int proc_sys_read(const char *rel, char *buf, size_t size);
 int proc_sys_write(const char *rel, const char *text);
+/* kernel.<name> of the caller's IPC namespace: its value, or -1 if it
+ * can't be read. */
+long long ipc_sysctl_read(const char *name);
+/* Sets kernel.<name> in the caller's IPC namespace. 0 or -errno, printed. */
+int ipc_sysctl_write(const char *name, long long v);
 
 #endif

@@ -1,15 +1,16 @@
 /*
- * System V IPC objects of an IPC namespace (ipc-sysv.c): shared memory
- * segments, semaphore sets and message queues.
+ * System V IPC objects of an IPC namespace: shared memory segments,
+ * semaphore sets and message queues.
  *
- * dump (act): from inside the tree's namespace, every object with its id,
+ * dump (act, ipc-sysv-dump.c): from inside the tree's namespace, every object with its id,
  * key, owner and mode, and its contents (a segment's bytes, a set's
  * values, a queue's messages, read with MSG_COPY so the queue stays as it
  * is) into ipcns-shm-1.img, ipcns-sem-1.img and ipcns-msg-1.img.
  *
- * restore: the images read and checked before anything is made (parse),
- * then, in the new namespace, each object made again with its dumped id
- * (kernel.{shm,sem,msg}_next_id) and filled (act).
+ * restore: the images read and checked before anything is made (parse,
+ * ipc-sysv-image.c), then, in the new namespace, each object made again
+ * with its dumped id (kernel.{shm,sem,msg}_next_id) and filled (act,
+ * ipc-sysv-restore.c).
  */
 #ifndef CRIU_IPC_SYSV_H
 #define CRIU_IPC_SYSV_H
@@ -23,6 +24,18 @@
 #include "ipc-msg.pb-c.h"
 #include "ipc-sem.pb-c.h"
 #include "ipc-shm.pb-c.h"
+
+/* Bytes of a segment criu holds at once, dumping or restoring it. */
+#define SYSV_CHUNK (1U << 20)
+/* IPCMNI: more objects of a kind are not possible in one namespace. */
+#define SYSV_MAX_OBJ 32768
+
+/* semctl(2)'s fourth argument, which the caller must define. */
+union semun {
+	int val;
+	struct semid_ds *buf;
+	unsigned short *array;
+};
 
 /* A segment as dumped: its id and size. */
 struct sysv_seg {

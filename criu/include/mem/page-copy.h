@@ -24,7 +24,7 @@
  *
  * Either way memory use is bounded by one batch, whatever the process size.
  *
- * When the dump is to kill the process (pc_opts.release), each batch, once
+ * When the dump is to kill the process (page_copy_opts.release), each batch, once
  * in the image, is given back (page-release.h), whichever way it went: the
  * image's pages then come from the memory just freed. The mapped way's
  * batches are given back by the calling thread (the tracer: injections
@@ -44,56 +44,56 @@
 #include "mem/page-release.h"
 #include "ptrace/seize.h"
 
-#define PC_BUF_SIZE	(8U << 20) /* bytes per batch at most */
-#define PC_IOVS		1024U	   /* remote ranges per batch (IOV_MAX) */
-#define PC_RING		4U	   /* batches queued to the workers */
-#define PC_MAX_THREADS	4
-#define PC_PIECE	(256U << 10) /* a worker's buffer: what it reads, then writes */
+#define PAGE_COPY_BUF_SIZE    (8U << 20) /* bytes per batch at most */
+#define PAGE_COPY_IOVS	      1024U	 /* remote ranges per batch (IOV_MAX) */
+#define PAGE_COPY_RING	      4U	 /* batches queued to the workers */
+#define PAGE_COPY_MAX_THREADS 4
+#define PAGE_COPY_PIECE	      (256U << 10) /* a worker's buffer: what it reads, then writes */
 
-struct pc_opts {
+struct page_copy_opts {
 	int threads;	  /* workers for the mapped way; < 2: none */
 	bool no_vmsplice; /* the buffer way rather than splice */
 	/* non-NULL: each batch, once in the image, is given back (page-release.h);
 	 * seized[0..nr_seized) are the process's seized threads */
-	struct prel_journal *release;
+	struct page_release_journal *release;
 	struct seized_thread **seized;
 	size_t nr_seized;
-	const struct prel_area *keep; /* areas never given back, sorted */
+	const struct page_kept_area *keep; /* areas never given back, sorted */
 	size_t nr_keep;
 };
 
-struct pc_batch {
-	struct iovec remote[PC_IOVS];
+struct page_copy_batch {
+	struct iovec remote[PAGE_COPY_IOVS];
 	size_t nr;
 	uint64_t off, len; /* where in the image */
 };
 
-#define PC_DONE (PC_RING + PC_MAX_THREADS)
+#define PAGE_COPY_DONE (PAGE_COPY_RING + PAGE_COPY_MAX_THREADS)
 
-struct pc_workers {
+struct page_copy_workers {
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* the ring changed, or an error, or done */
-	struct pc_batch ring[PC_RING];
+	struct page_copy_batch ring[PAGE_COPY_RING];
 	size_t first, queued;
-	struct pc_batch fin[PC_DONE]; /* copied, to be given back (release only) */
+	struct page_copy_batch fin[PAGE_COPY_DONE]; /* copied, to be given back (release only) */
 	size_t nr_fin;
 	bool done;
 	int err;
-	pthread_t th[PC_MAX_THREADS];
+	pthread_t th[PAGE_COPY_MAX_THREADS];
 	int nr_threads;
 };
 
 struct page_copier {
 	pid_t pid;
 	struct img_writer *w;
-	struct iovec remote[PC_IOVS]; /* the batch: ranges of the process */
+	struct iovec remote[PAGE_COPY_IOVS]; /* the batch: ranges of the process */
 	size_t nr;
 	size_t used;  /* bytes in the batch */
 	size_t limit; /* bytes a batch may hold */
 
 	/* buffer way */
 	int mem_fd; /* /proc/PID/mem, opened on first need */
-	char *buf;  /* PC_BUF_SIZE, allocated on first need */
+	char *buf;  /* PAGE_COPY_BUF_SIZE, allocated on first need */
 
 	/* splice way: t is NULL when it is not in use */
 	struct seized_thread *t;
@@ -102,12 +102,12 @@ struct page_copier {
 	uint64_t scratch; /* the iovec array, in the process */
 
 	/* mapped way: NULL when it is not in use */
-	struct pc_workers *wk;
-	struct pc_batch *drain; /* the workers' finished batches, taken out */
+	struct page_copy_workers *wk;
+	struct page_copy_batch *drain; /* the workers' finished batches, taken out */
 
 	/* giving back: releasing says whether rel is open */
 	bool releasing;
-	bool closing; /* pc_close: a failed dump gives nothing more back */
+	bool closing; /* page_copy_close: a failed dump gives nothing more back */
 	struct page_releaser rel;
 
 	uint64_t spliced, copied; /* bytes each way */
@@ -117,17 +117,17 @@ struct page_copier {
  * Prepares copying from the process of seized thread `t` (NULL: no splice)
  * into `w`, the way `o` and the image allow. 0 or -errno.
  */
-int pc_open(struct page_copier *pc, pid_t pid, struct seized_thread *t, struct img_writer *w,
-	    const struct pc_opts *o);
+int page_copy_open(struct page_copier *pc, pid_t pid, struct seized_thread *t, struct img_writer *w,
+		   const struct page_copy_opts *o);
 /* Queues `len` bytes at `addr` of the process; copies full batches. */
-int pc_add(struct page_copier *pc, uint64_t addr, uint64_t len);
+int page_copy_add(struct page_copier *pc, uint64_t addr, uint64_t len);
 /* Copies what is queued and waits until every byte is in the image. */
-int pc_flush(struct page_copier *pc);
+int page_copy_flush(struct page_copier *pc);
 /*
- * Takes back from the process what pc_open put there (its pipe end, the
+ * Takes back from the process what page_copy_open put there (its pipe end, the
  * scratch area) and frees the rest; always to be called. -errno if the
  * process could not be cleaned up.
  */
-int pc_close(struct page_copier *pc);
+int page_copy_close(struct page_copier *pc);
 
 #endif

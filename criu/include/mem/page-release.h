@@ -11,7 +11,7 @@
  * A failed dump must leave the process as it was, so every range given
  * back is journaled with where its bytes are in the image; the journal
  * holds its own descriptor of each pages image, so the bytes stay readable
- * after the images are removed. prel_undo() writes them back through
+ * after the images are removed. page_release_undo() writes them back through
  * /proc/PID/mem (as a tracer we may write read-only private pages too).
  *
  * Never given back: the pages holding a thread's `syscall` instruction
@@ -32,41 +32,41 @@
 
 #include "ptrace/seize.h"
 
-struct prel_range {
+struct page_release_range {
 	uint64_t addr, len; /* in the process */
 	uint64_t off;	    /* in its pages image */
 };
 
-struct prel_proc {
+struct page_release_proc {
 	pid_t pid;
 	int img_fd; /* our own descriptor of the pages image */
-	struct prel_range *r;
+	struct page_release_range *r;
 	size_t nr, cap;
 };
 
 /* Every range given back during one dump. */
-struct prel_journal {
-	struct prel_proc *procs;
+struct page_release_journal {
+	struct page_release_proc *procs;
 	size_t nr, cap;
 	size_t nr_fds; /* procs holding an img_fd: at most half the fd limit */
 };
 
-#define PREL_KEEP 8 /* pages never given back, per process */
+#define PAGE_RELEASE_KEEP 8 /* pages never given back, per process */
 
 /* An area whose pages are never given back, sorted by start. */
-struct prel_area {
+struct page_kept_area {
 	uint64_t start, end;
 };
 
 /* One process's side, opened for the dump of its pages. */
 struct page_releaser {
-	struct prel_journal *j;
-	size_t proc;	  /* its prel_proc in j */
+	struct page_release_journal *j;
+	size_t proc; /* its page_release_proc in j */
 	struct seized_thread *t;
 	uint64_t scratch; /* the iovec array, in the process */
-	uint64_t keep[PREL_KEEP];
+	uint64_t keep[PAGE_RELEASE_KEEP];
 	size_t nr_keep;
-	const struct prel_area *areas; /* not owned */
+	const struct page_kept_area *areas; /* not owned */
 	size_t nr_areas;
 	bool per_range; /* no process_madvise(PIDFD_SELF): one madvise per range */
 	uint64_t released;
@@ -80,19 +80,19 @@ struct page_releaser {
  * /proc/PID/mem could put back, and those a userfaultfd watches. 0, or
  * -errno: the caller then dumps without giving anything back.
  */
-int prel_open(struct page_releaser *r, struct prel_journal *j, struct seized_thread **threads, size_t nr_threads,
-	      int img_fd, const struct prel_area *areas, size_t nr_areas);
+int page_release_open(struct page_releaser *r, struct page_release_journal *j, struct seized_thread **threads,
+		      size_t nr_threads, int img_fd, const struct page_kept_area *areas, size_t nr_areas);
 /*
  * Gives back ranges `v[0..nr)`, which are in the image from `img_off` on,
  * in that order. Ranges the kernel refuses (mlocked, say) are kept. 0, or
  * -errno when the process can no longer be injected into.
  */
-int prel_release(struct page_releaser *r, const struct iovec *v, size_t nr, uint64_t img_off);
+int page_release_ranges(struct page_releaser *r, const struct iovec *v, size_t nr, uint64_t img_off);
 /* Takes the scratch area back out of the process. */
-int prel_close(struct page_releaser *r);
+int page_release_close(struct page_releaser *r);
 
 /* Writes back every journaled range; 0, or -errno if one could not be. */
-int prel_undo(struct prel_journal *j);
-void prel_journal_free(struct prel_journal *j);
+int page_release_undo(struct page_release_journal *j);
+void page_release_journal_free(struct page_release_journal *j);
 
 #endif

@@ -41,6 +41,22 @@
  */
 long inject_syscall(struct seized_thread *t, long nr, long a1, long a2, long a3, long a4, long a5, long a6, long *ret);
 
+/*
+ * What a failed injection's -errno means, for the caller's message (the
+ * injection prints nothing itself for -ENOSYS, refused by seccomp or
+ * syscall user dispatch, and -ENOEXEC, no `syscall` instruction found).
+ */
+const char *inject_strerror(int err);
+
+/*
+ * inject_syscall() for callers that want any failure reported: the
+ * injection's, or the syscall's own -errno, printed once with `what` (the
+ * call as the user should read it, e.g. "madvise(MADV_HUGEPAGE)") and
+ * returned. On success the result goes to *out, which may be NULL.
+ */
+int inject_call(struct seized_thread *t, const char *what, long nr, long a1, long a2, long a3, long a4, long a5,
+		long a6, long *out);
+
 /* mmap/munmap in the thread's process; -errno from the kernel or from us. */
 int inject_mmap(struct seized_thread *t, uint64_t addr, size_t len, int prot, int flags, int fd, off_t off,
 		uint64_t *mapped);

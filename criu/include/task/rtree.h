@@ -205,10 +205,6 @@ int rtree_restore(struct rtree *t, pid_t root, int ready_fd, uint64_t *frozen_ns
 
 /* act, from criu: every task of the tree has been seized. */
 #define RSCRATCH_SIZE 8192
-/* One injected syscall; an error (-errno from the kernel too) is printed
- * with `what`. *out may be NULL. */
-int rsys(struct seized_thread *t, const char *what, long nr, long a1, long a2, long a3, long a4, long a5, long a6,
-	 long *out);
 int restore_mm(struct rtree *t, struct rproc *p);
 /* restore-tree.c: SIGKILL to every restored process (after a failure). */
 void rtree_kill(const struct rtree *t);
@@ -244,7 +240,7 @@ int rtree_restore_fowns(struct rtree *t);
 int rtree_register_epolls(struct rtree *t, struct rproc *p);
 /* restore-pages.c: p's dumped pages into its mapped areas; adds to *bytes. */
 int fill_pages(struct rtree *t, struct rproc *p, struct seized_thread *st, uint64_t *bytes);
-/* restore-mm.c: a private anonymous area the program asked huge pages for. */
+/* restore-pages.c: a private anonymous area the program asked huge pages for. */
 bool vma_huge(const VmaEntry *v);
 /* restore-pages.c: pages-N.img of dirfd, a regular file not reached through a
  * link, for reading; or for punching (--auto-dedup): then also with no other

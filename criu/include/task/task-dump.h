@@ -62,9 +62,9 @@ struct task_dump_opts {
 	 * (task-dump-tcp.c), not refused. */
 	bool tcp_established;
 	/* Non-NULL when the dump is to kill the tree: memory is given back as
-	 * it is dumped and journaled here, for prel_undo() if the dump fails
+	 * it is dumped and journaled here, for page_release_undo() if the dump fails
 	 * (page-release.h). */
-	struct prel_journal *release;
+	struct page_release_journal *release;
 };
 
 struct task_dump_stats {

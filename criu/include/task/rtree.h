@@ -218,8 +218,6 @@ int rtree_open_anon(const struct rfile *f);
 int rtree_link_unix(struct rtree *t);
 void rtree_free_unix(struct rtree *t);
 int rtree_open_unix(struct rfile *f);
-/* restore-unix.c: the SOL_SOCKET options of a socket_entry's opts. */
-void rtree_set_sock_opts(int fd, const SkOptsEntry *o);
 /* restore-inet.c: an IPv4/IPv6 socket bound, listening or connected again. */
 int rtree_open_inet(const struct rfile *f);
 

@@ -245,9 +245,6 @@ struct td_sock_fd {
 	uint64_t ino;
 };
 int td_dump_unix(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f, uint32_t id, FownEntry *fown);
-/* task-dump-unix.c: the SOL_SOCKET options every socket has. */
-struct SkOptsEntry;
-int td_sock_opts(int fd, struct SkOptsEntry *o);
 /* task-dump-tcp.c: an established TCP connection's state and queues, to
  * tcp-stream-<ino>.img; the socket left in repair mode (dump_ctx), and,
  * with lock, its packets dropped from before its queues are read

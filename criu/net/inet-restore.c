@@ -1,11 +1,14 @@
 /*
- * Restore, act: an IPv4/IPv6 TCP or UDP socket (inet_sk_entry) made
- * again in the tree's network namespace: options (SO_REUSEADDR first, so
- * that the dumped port can be taken), IPV6_V6ONLY, bound to its address
+ * Restore: IPv4/IPv6 TCP and UDP sockets (inet_sk_entry).
+ * Parse: only what restore can make (TCP listening, unconnected or
+ * established, UDP), addresses of the family's size; an established
+ * connection's tcp-stream image read (net/tcp-restore.c).
+ * Act: the socket made again in the tree's network namespace, as
+ * inet_plan() decides from the entry alone: options (SO_REUSEADDR first,
+ * so that the dumped port can be taken), IPV6_V6ONLY, bound to its address
  * and port, then listening with its backlog, or connected (UDP) to its
  * peer; an established TCP connection in repair mode from the start, its
- * state set by restore-tcp.c. What restore-images.c's checks let through
- * only.
+ * state set by net/tcp-restore.c. Then given to its first holder's uid.
  */
 #define LOG_PREFIX "restore: "
 
@@ -19,11 +22,72 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "net/inet.h"
+#include "net/tcp.h"
 #include "util/log.h"
 #include "net/sockopt.h"
 #include "task/rtree.h"
 #include "sk-inet.pb-c.h"
 #include "util/util.h"
+
+/* ------------------------------------------------------------------------
+ * Parse
+ */
+
+/*
+ * An IPv4/IPv6 socket restore can make: TCP listening or unconnected, UDP;
+ * addresses of the family's size, ports that are ports.
+ */
+int inet_sk_check(const FileEntry *fe)
+{
+	const InetSkEntry *e = fe->isk;
+	size_t words;
+	bool tcp, udp;
+
+	if (!e || !e->opts)
+		return file_lacks(fe);
+	words = e->family == AF_INET ? 1 : 4;
+	tcp = e->type == SOCK_STREAM && e->proto == IPPROTO_TCP;
+	udp = e->type == SOCK_DGRAM && e->proto == IPPROTO_UDP;
+	if ((e->family != AF_INET && e->family != AF_INET6) || !(tcp || udp) || e->src_port > 65535 ||
+	    e->dst_port > 65535 || (e->n_src_addr && e->n_src_addr != words) ||
+	    (e->n_dst_addr && e->n_dst_addr != words) || (tcp && e->state != 10 && e->state != 7 && e->state != 1) ||
+	    (tcp && e->state == 1 && (!e->dst_port || !e->n_dst_addr || !e->src_port || !e->n_src_addr)) ||
+	    (udp && e->state != 1 && e->state != 7) || (udp && e->state == 1 && (!e->dst_port || !e->n_dst_addr)) ||
+	    e->backlog > INT32_MAX || (e->opts->so_bound_dev && strlen(e->opts->so_bound_dev) >= 16)) {
+		pr_err("files.img: socket %u (family %u, type %u, protocol %u, state %u) is one restore can't make: "
+		       "only TCP listening, unconnected or established sockets and UDP sockets of IPv4 or IPv6\n",
+		       e->id, e->family, e->type, e->proto, e->state);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+const FownEntry *inet_sk_fown(const FileEntry *fe)
+{
+	return fe->isk ? fe->isk->fown : NULL;
+}
+
+/* The tcp-stream image of every established connection. */
+int inet_sk_link(struct rtree *t)
+{
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < t->nr_files; i++)
+		if (rfile_tcp_established(&t->files[i]))
+			ret = rtree_read_tcp(t, &t->files[i]);
+	return ret;
+}
+
+void inet_sk_free(struct rtree *t)
+{
+	for (size_t i = 0; i < t->nr_files; i++)
+		rfile_free_tcp(&t->files[i]);
+}
+
+/* ------------------------------------------------------------------------
+ * Act
+ */
 
 static socklen_t make_addr(const InetSkEntry *e, const uint32_t *words, size_t n, uint32_t port,
 			   struct sockaddr_storage *a)
@@ -187,10 +251,30 @@ static int make_socket(const struct rfile *f, const struct inet_plan *pl)
 	return fd;
 }
 
-int rtree_open_inet(const struct rfile *f)
+/*
+ * A socket belongs to whoever made it (SO_REUSEPORT groups, owner matches
+ * of netfilter go by it); criu makes it as root. It is given to the first
+ * process, in tree order, that holds it: the one that made it, as a rule
+ * (a root master that made the listeners for its workers keeps them).
+ */
+static void own_socket(const struct rfile *f, int fd)
+{
+	const struct rproc *p = f->holder;
+	const CredsEntry *cr = p && p->core->thread_core ? p->core->thread_core->creds : NULL;
+
+	if (cr && cr->fsuid && fchown(fd, cr->fsuid, (gid_t)-1))
+		pr_warn("socket %u: can't give it to uid %u: %m\n", f->fe->id, cr->fsuid);
+}
+
+int inet_sk_open(struct rtree *t, struct rfile *f)
 {
 	struct inet_plan pl;
+	int fd;
 
 	inet_plan(f->fe->isk, f->tcp != NULL, &pl);
-	return make_socket(f, &pl);
+	fd = make_socket(f, &pl);
+	if (fd < 0)
+		return fd;
+	own_socket(f, fd);
+	return rtree_move_fd(fd, f->table_fd);
 }

@@ -1,7 +1,8 @@
 /*
- * Restore: unix sockets (task-dump-unix.c says which can be dumped).
- * Parse: every connected socket's peer is a socket of the images connected
- * back, of its type; sk-queues.img's packets belong to such pairs.
+ * Restore: unix sockets (net/unix-dump.c says which can be dumped).
+ * Parse: each entry of a type, state and name restore can make; every
+ * connected socket's peer a socket of the images connected back, of its
+ * type; sk-queues.img's packets belong to such pairs.
  * Act, by the root in the new namespaces before it forks (the file table):
  * a pair is made with socketpair(2) and each side's queued packets sent to
  * it from the other; a listening socket is bound (a stale socket file at
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "image/image.h"
+#include "net/unix.h"
 #include "util/log.h"
 #include "net/sockopt.h"
 #include "task/rtree.h"
@@ -71,35 +73,39 @@ static int read_queues(struct rtree *t)
 	return ret < 0 ? ret : 0;
 }
 
-int rtree_link_unix(struct rtree *t)
+int unix_sk_check(const FileEntry *fe)
+{
+	const UnixSkEntry *u = fe->usk;
+
+	if (!u || !u->opts)
+		return file_lacks(fe);
+	if ((u->type != SOCK_STREAM && u->type != SOCK_DGRAM && u->type != SOCK_SEQPACKET) ||
+	    (u->state != TCP_ESTABLISHED && u->state != TCP_CLOSE && u->state != TCP_LISTEN) ||
+	    u->name.len > sizeof(((struct sockaddr_un *)0)->sun_path) || (u->state == TCP_LISTEN && !u->name.len) ||
+	    (u->name.len && u->name.data[0] != '\0' && u->name.data[0] != '/') ||
+	    (u->name.len && u->name.data[0] == '/' && strnlen((const char *)u->name.data, u->name.len) < u->name.len &&
+	     memchr(u->name.data, '\0', u->name.len) != u->name.data + u->name.len - 1)) {
+		pr_err("files.img: unix socket %u: type %u, state %u or name (%zu bytes) that can't be restored\n",
+		       fe->id, u->type, u->state, u->name.len);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+const FownEntry *unix_sk_fown(const FileEntry *fe)
+{
+	return fe->usk ? fe->usk->fown : NULL;
+}
+
+int unix_sk_link(struct rtree *t)
 {
 	struct hmap by_ino;
 	int ret = 0;
 
 	hmap_init(&by_ino);
-	for (size_t i = 0; i < t->nr_files; i++) {
-		struct rfile *f = &t->files[i];
-		const UnixSkEntry *u;
-
-		if (f->fe->type != FD_TYPES__UNIXSK)
-			continue;
-		u = f->fe->usk;
-		if ((u->type != SOCK_STREAM && u->type != SOCK_DGRAM && u->type != SOCK_SEQPACKET) ||
-		    (u->state != TCP_ESTABLISHED && u->state != TCP_CLOSE && u->state != TCP_LISTEN) ||
-		    u->name.len > sizeof(((struct sockaddr_un *)0)->sun_path) ||
-		    (u->state == TCP_LISTEN && !u->name.len) ||
-		    (u->name.len && u->name.data[0] != '\0' && u->name.data[0] != '/') ||
-		    (u->name.len && u->name.data[0] == '/' &&
-		     strnlen((const char *)u->name.data, u->name.len) < u->name.len &&
-		     memchr(u->name.data, '\0', u->name.len) != u->name.data + u->name.len - 1)) {
-			pr_err("files.img: unix socket %u: type %u, state %u or name (%zu bytes) that can't be "
-			       "restored\n",
-			       f->fe->id, u->type, u->state, u->name.len);
-			ret = -EINVAL;
-			break;
-		}
-		hmap_put_int(&by_ino, u->ino, f);
-	}
+	for (size_t i = 0; i < t->nr_files; i++)
+		if (t->files[i].fe->type == FD_TYPES__UNIXSK)
+			hmap_put_int(&by_ino, t->files[i].fe->usk->ino, &t->files[i]);
 	for (size_t i = 0; !ret && i < t->nr_files; i++) {
 		struct rfile *f = &t->files[i], *p;
 
@@ -119,12 +125,14 @@ int rtree_link_unix(struct rtree *t)
 	return ret ? ret : read_queues(t);
 }
 
-void rtree_free_unix(struct rtree *t)
+void unix_sk_free(struct rtree *t)
 {
 	for (size_t i = 0; i < t->nr_files; i++) {
 		for (size_t k = 0; k < t->files[i].nr_sk_packets; k++)
 			free(t->files[i].sk_packets[k].data);
 		free(t->files[i].sk_packets);
+		t->files[i].sk_packets = NULL;
+		t->files[i].nr_sk_packets = 0;
 	}
 }
 
@@ -250,7 +258,7 @@ static int bind_name(const struct rfile *f, int fd)
 	return ret;
 }
 
-int rtree_open_unix(struct rfile *f)
+int unix_sk_open(struct rtree *t, struct rfile *f)
 {
 	const UnixSkEntry *u = f->fe->usk;
 	int sv[2] = {-1, -1}, ret = 0;

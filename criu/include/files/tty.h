@@ -1,0 +1,18 @@
+/*
+ * The terminal kind (file-kind.h), a shell job's only (-j): at dump
+ * (files/tty-dump.c) a pty slave or /dev/tty as a TTY file and its
+ * terminal in tty-info.img; at restore (files/tty-restore.c) criu's own
+ * terminal in its place.
+ */
+#ifndef CRIU_FILES_TTY_H
+#define CRIU_FILES_TTY_H
+
+#include "files/file-kind.h"
+
+int tty_check(const FileEntry *fe);
+const FownEntry *tty_fown(const FileEntry *fe);
+int tty_link(struct rtree *t);
+bool tty_inherit_name(const struct rfile *f, char *buf, size_t len);
+int tty_open_host(struct rfile *f, const struct options *o, int above);
+
+#endif

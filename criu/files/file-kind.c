@@ -14,6 +14,7 @@
 #include "files/reg.h"
 #include "files/tty.h"
 #include "net/inet.h"
+#include "net/sk-family.h"
 #include "net/tcp.h"
 #include "net/unix.h"
 #include "util/util.h"
@@ -22,6 +23,8 @@ const struct file_kind file_kinds[] = {
 	{
 		.type = FD_TYPES__REG,
 		.name = "regular file",
+		.match = td_is_reg,
+		.dump = td_dump_reg,
 		.check = reg_check,
 		.fown = reg_fown,
 		.inherit_name = reg_inherit_name,
@@ -31,6 +34,8 @@ const struct file_kind file_kinds[] = {
 	{
 		.type = FD_TYPES__PIPE,
 		.name = "pipe",
+		.match = td_is_pipe,
+		.dump = td_dump_pipe,
 		.check = pipe_check,
 		.fown = pipe_fown,
 		.link = pipe_link,
@@ -39,9 +44,11 @@ const struct file_kind file_kinds[] = {
 		.open = pipe_open,
 	},
 	{
-		/* its owner is its path entry's (a REG entry no fd holds) */
+		/* no fown: dump puts the owner on its path entry (fifo.regf_id) */
 		.type = FD_TYPES__FIFO,
 		.name = "FIFO",
+		.match = td_is_fifo,
+		.dump = td_dump_fifo,
 		.check = fifo_check,
 		.link = fifo_link,
 		.free = fifo_free,
@@ -49,6 +56,7 @@ const struct file_kind file_kinds[] = {
 		.open = fifo_open,
 	},
 	{
+		/* dumped through the socket kind (UNIXSK's match and dump) by family */
 		.type = FD_TYPES__INETSK,
 		.name = "IPv4/IPv6 socket",
 		.check = inet_sk_check,
@@ -62,6 +70,10 @@ const struct file_kind file_kinds[] = {
 	{
 		.type = FD_TYPES__UNIXSK,
 		.name = "unix socket",
+		/* every socket at dump: handed on by family (net/sk-family.c) */
+		.match = td_is_socket,
+		.dump = td_dump_socket,
+		.dump_done = td_unix_check_peers,
 		.check = unix_sk_check,
 		.fown = unix_sk_fown,
 		.link = unix_sk_link,
@@ -71,6 +83,8 @@ const struct file_kind file_kinds[] = {
 	{
 		.type = FD_TYPES__EVENTFD,
 		.name = "eventfd",
+		.match = td_is_eventfd,
+		.dump = td_dump_eventfd,
 		.check = eventfd_check,
 		.fown = eventfd_fown,
 		.open = eventfd_open,
@@ -78,6 +92,8 @@ const struct file_kind file_kinds[] = {
 	{
 		.type = FD_TYPES__EVENTPOLL,
 		.name = "epoll",
+		.match = td_is_epoll,
+		.dump = td_dump_epoll,
 		.check = epoll_check,
 		.fown = epoll_fown,
 		.resolve = epoll_resolve,
@@ -87,6 +103,8 @@ const struct file_kind file_kinds[] = {
 	{
 		.type = FD_TYPES__INOTIFY,
 		.name = "inotify",
+		.match = td_is_inotify,
+		.dump = td_dump_inotify,
 		.check = inotify_check,
 		.fown = inotify_fown,
 		.open = inotify_open,
@@ -94,6 +112,8 @@ const struct file_kind file_kinds[] = {
 	{
 		.type = FD_TYPES__SIGNALFD,
 		.name = "signalfd",
+		.match = td_is_signalfd,
+		.dump = td_dump_signalfd,
 		.check = signalfd_check,
 		.fown = signalfd_fown,
 		.open = signalfd_open,
@@ -102,6 +122,8 @@ const struct file_kind file_kinds[] = {
 		/* -j only: criu's own terminal, opened on the host */
 		.type = FD_TYPES__TTY,
 		.name = "terminal",
+		.match = td_is_tty,
+		.dump = td_dump_tty,
 		.check = tty_check,
 		.fown = tty_fown,
 		.link = tty_link,
@@ -111,6 +133,8 @@ const struct file_kind file_kinds[] = {
 	{
 		.type = FD_TYPES__TIMERFD,
 		.name = "timerfd",
+		.match = td_is_timerfd,
+		.dump = td_dump_timerfd,
 		.check = timerfd_check,
 		.fown = timerfd_fown,
 		.open = timerfd_open,
@@ -118,6 +142,8 @@ const struct file_kind file_kinds[] = {
 	{
 		.type = FD_TYPES__MEMFD,
 		.name = "memfd",
+		.match = td_is_memfd,
+		.dump = td_dump_memfd_file,
 		.check = memfd_check,
 		.fown = memfd_fown,
 		.resolve = memfd_resolve,

@@ -8,10 +8,35 @@
 #define LOG_PREFIX "restore: "
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 
+#include "files/files-dump.h"
 #include "files/memfd.h"
 #include "task/rtree.h"
+#include "task/task-dump.h"
 #include "util/log.h"
+
+/* ------------------------------------------------------------------------
+ * Dump
+ */
+
+/* A file of no name, named like a memfd, open for real (not O_PATH). */
+bool td_is_memfd(const struct td_fd *f)
+{
+	return f->link[0] == '/' && td_fd_is_memfd_link(f) && S_ISREG(f->st.st_mode) && !(f->fi.flags & O_PATH);
+}
+
+int td_dump_memfd_file(struct td_ctx *c, struct td_proc *p, const struct td_fd *f, uint32_t id, FownEntry *fown)
+{
+	struct td_memfd_fd m = {.fd = f->fd, .lfd = f->lfd, .fi = &f->fi, .link = f->link, .fown = fown};
+
+	return td_dump_memfd(c, p, &m, id);
+}
+
+/* ------------------------------------------------------------------------
+ * Restore
+ */
 
 int memfd_check(const FileEntry *fe)
 {

@@ -8,7 +8,7 @@
  * connections waiting in it), options.
  *
  * Established TCP connections with --tcp-established (their stream
- * through TCP_REPAIR: task-dump-tcp.c).
+ * through TCP_REPAIR: net/tcp-dump.c).
  *
  * Refused, naming the pid and fd: an established TCP connection without
  * --tcp-established, one connecting or closing, a listener with connections not accepted yet
@@ -33,6 +33,9 @@
 #include "fdinfo.pb-c.h"
 #include "util/log.h"
 #include "net/net-lock.h"
+#include "net/inet.h"
+#include "net/sk-family.h"
+#include "net/tcp.h"
 #include "net/sockopt.h"
 #include "sk-inet.pb-c.h"
 #include "task/task-dump.h"

@@ -37,6 +37,8 @@
 #include "dump.h"
 #include "util/log.h"
 #include "net/net-lock.h"
+#include "net/sk-family.h"
+#include "net/tcp.h"
 #include "net/sockopt.h"
 #include "task/task-dump.h"
 #include "tcp-stream.pb-c.h"

@@ -34,6 +34,8 @@
 #include "fdinfo.pb-c.h"
 #include "util/log.h"
 #include "net/sk-diag.h"
+#include "net/sk-family.h"
+#include "net/unix.h"
 #include "net/sockopt.h"
 #include "sk-packet.pb-c.h"
 #include "task/task-dump.h"
@@ -300,7 +302,8 @@ static void remember(struct td_ctx *c, const struct td_proc *p, const struct td_
 	hmap_put_int(&c->unix_socks, t->ino, t);
 }
 
-int td_dump_unix(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f, uint32_t id, FownEntry *fown)
+int td_dump_unix(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f, int family, uint32_t id,
+		 FownEntry *fown)
 {
 	FileEntry fe = FILE_ENTRY__INIT;
 	UnixSkEntry u = UNIX_SK_ENTRY__INIT;

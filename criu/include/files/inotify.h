@@ -9,6 +9,9 @@
 
 #include "files/file-kind.h"
 
+bool td_is_inotify(const struct td_fd *f);
+int td_dump_inotify(struct td_ctx *c, struct td_proc *p, const struct td_fd *f, uint32_t id, FownEntry *fown);
+
 int inotify_check(const FileEntry *fe);
 const FownEntry *inotify_fown(const FileEntry *fe);
 int inotify_open(struct rtree *t, struct rfile *f);

@@ -8,6 +8,9 @@
 
 #include "files/file-kind.h"
 
+bool td_is_memfd(const struct td_fd *f);
+int td_dump_memfd_file(struct td_ctx *c, struct td_proc *p, const struct td_fd *f, uint32_t id, FownEntry *fown);
+
 int memfd_check(const FileEntry *fe);
 const FownEntry *memfd_fown(const FileEntry *fe);
 int memfd_resolve(const struct rtree *t, const struct rfile *f);

@@ -9,6 +9,12 @@
 
 #include "files/file-kind.h"
 
+bool td_is_pipe(const struct td_fd *f);
+int td_dump_pipe(struct td_ctx *c, struct td_proc *p, const struct td_fd *f, uint32_t id, FownEntry *fown);
+bool td_is_fifo(const struct td_fd *f);
+/* a FIFO is its path (a reg_file_entry) plus a fifo_entry naming the pipe */
+int td_dump_fifo(struct td_ctx *c, struct td_proc *p, const struct td_fd *f, uint32_t id, FownEntry *fown);
+
 int pipe_check(const FileEntry *fe);
 const FownEntry *pipe_fown(const FileEntry *fe);
 int pipe_link(struct rtree *t);

@@ -9,6 +9,9 @@
 
 #include "files/file-kind.h"
 
+bool td_is_reg(const struct td_fd *f);
+int td_dump_reg(struct td_ctx *c, struct td_proc *p, const struct td_fd *f, uint32_t id, FownEntry *fown);
+
 int reg_check(const FileEntry *fe);
 const FownEntry *reg_fown(const FileEntry *fe);
 bool reg_inherit_name(const struct rfile *f, char *buf, size_t len);

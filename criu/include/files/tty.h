@@ -9,6 +9,9 @@
 
 #include "files/file-kind.h"
 
+bool td_is_tty(const struct td_fd *f);
+int td_dump_tty(struct td_ctx *c, struct td_proc *p, const struct td_fd *f, uint32_t id, FownEntry *fown);
+
 int tty_check(const FileEntry *fe);
 const FownEntry *tty_fown(const FileEntry *fe);
 int tty_link(struct rtree *t);

@@ -9,6 +9,14 @@
 
 #include "files/file-kind.h"
 
+struct td_sock_fd;
+
+/* dump (net/inet-dump.c): the socket families' op (net/sk-family.h);
+ * established TCP with --tcp-established. */
+int td_dump_inet(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f, int family, uint32_t id,
+		 FownEntry *fown);
+
+/* restore (net/inet-restore.c) */
 int inet_sk_check(const FileEntry *fe);
 const FownEntry *inet_sk_fown(const FileEntry *fe);
 int inet_sk_link(struct rtree *t);

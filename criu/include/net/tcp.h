@@ -13,6 +13,19 @@
 struct rtree;
 struct rfile;
 struct sockaddr;
+struct td_ctx;
+struct td_proc;
+struct td_sock_fd;
+struct net_lock_conn;
+
+/*
+ * dump (net/tcp-dump.c): an established TCP connection's state and queues,
+ * to tcp-stream-<ino>.img; the socket left in repair mode (dump_ctx), and,
+ * with lock, its packets dropped from before its queues are read
+ * (net-lock.c).
+ */
+int td_dump_tcp_stream(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f,
+		       const struct net_lock_conn *lock);
 
 /* restore, parse (net/tcp-restore.c) */
 bool rfile_tcp_established(const struct rfile *f);

@@ -77,7 +77,10 @@ static TtyType tty_type(const struct stat *st, char *kind, size_t size)
 /* A pid as the tree sees it: a process of the tree, else 0 (outside). */
 static uint32_t tree_pid(const struct td_ctx *c, pid_t real)
 {
-	return real > 0 ? (uint32_t)td_vpid(c, real) : 0;
+	/* by_pid itself, not td_vpid(): a kind does not call back into the tree's dump */
+	const struct td_proc *p = real > 0 ? hmap_get_int(&c->by_pid, (uint64_t)real) : NULL;
+
+	return p ? (uint32_t)p->vpid : 0;
 }
 
 static int write_tty_info(struct td_ctx *c, struct td_proc *p, int fd, int lfd, const struct stat *st, TtyType type,

@@ -98,11 +98,8 @@ const struct file_kind *file_kind_get(FdTypes type);
 /* The kind that claims descriptor f at dump, or NULL. */
 const struct file_kind *file_kind_match(const struct td_fd *f);
 
-/* For check ops: fe lacks the description of its kind. */
-static inline int file_lacks(const FileEntry *fe)
-{
-	pr_err("files.img: file %u of type %d lacks its description\n", fe->id, fe->type);
-	return -EINVAL;
-}
+/* For check ops: fe lacks the description of its kind (said from the
+ * kind's own file and line). -EINVAL. */
+#define file_lacks(fe) (pr_err("files.img: file %u of type %d lacks its description\n", (fe)->id, (fe)->type), -EINVAL)
 
 #endif

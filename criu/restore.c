@@ -24,6 +24,7 @@
 #include "inventory.pb-c.h"
 #include "ipc/ipc-ns.h"
 #include "net/netns.h"
+#include "net/tcp.h"
 #include "util/log.h"
 #include "mount/mount-restore.h"
 #include "restore-plan.h"

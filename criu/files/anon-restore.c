@@ -1,8 +1,9 @@
 /*
- * Restore, in the new namespaces: the anon-inode files of the file table
- * (eventfd, signalfd, timerfd, epoll), made by the root before it forks,
- * and the descriptors each epoll watches, registered once every descriptor
- * of its owner (the first process with it, in pstree order) is in place.
+ * Restore: the anon-inode kinds of open file (eventfd, signalfd, timerfd,
+ * epoll; files/anon-dump.c says what is dumped), made by the root in the
+ * new namespaces before it forks; the descriptors each epoll watches are
+ * checked to be its first holder's (parse) and registered in that holder
+ * once its descriptors are in place (act).
  */
 #define LOG_PREFIX "restore: "
 
@@ -13,7 +14,6 @@
 #include <string.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
-#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -22,6 +22,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "files/anon.h"
 #include "util/log.h"
 #include "task/rtree.h"
 #include "util/util.h"
@@ -29,6 +30,77 @@
 #ifndef TFD_IOC_SET_TICKS
 #define TFD_IOC_SET_TICKS _IOW('T', 0, uint64_t)
 #endif
+
+/* ------------------------------------------------------------------------
+ * Parse
+ */
+
+int eventfd_check(const FileEntry *fe)
+{
+	return fe->efd ? 0 : file_lacks(fe);
+}
+
+int signalfd_check(const FileEntry *fe)
+{
+	return fe->sgfd ? 0 : file_lacks(fe);
+}
+
+int timerfd_check(const FileEntry *fe)
+{
+	return fe->tfd ? 0 : file_lacks(fe);
+}
+
+int epoll_check(const FileEntry *fe)
+{
+	return fe->epfd ? 0 : file_lacks(fe);
+}
+
+const FownEntry *eventfd_fown(const FileEntry *fe)
+{
+	return fe->efd ? fe->efd->fown : NULL;
+}
+
+const FownEntry *signalfd_fown(const FileEntry *fe)
+{
+	return fe->sgfd ? fe->sgfd->fown : NULL;
+}
+
+const FownEntry *timerfd_fown(const FileEntry *fe)
+{
+	return fe->tfd ? fe->tfd->fown : NULL;
+}
+
+const FownEntry *epoll_fown(const FileEntry *fe)
+{
+	return fe->epfd ? fe->epfd->fown : NULL;
+}
+
+/* The fds an epoll watches are registered by its first holder: each must be one of its own. */
+int epoll_resolve(const struct rtree *t, const struct rfile *f)
+{
+	const EventpollFileEntry *ep = f->fe->epfd;
+	const struct rproc *p = f->holder;
+	struct hmap fds;
+	int ret = 0;
+
+	if (!p)
+		return 0; /* no descriptor holds it: never made */
+	hmap_init(&fds);
+	for (size_t k = 0; k < p->nr_fds; k++)
+		hmap_put_int(&fds, p->fds[k]->fd, p->fds[k]);
+	for (size_t j = 0; !ret && j < ep->n_tfd; j++)
+		if (!hmap_get_int(&fds, ep->tfd[j]->tfd)) {
+			pr_err("files.img: epoll %u watches fd %u, which process %d (its first holder) does not have\n",
+			       f->fe->id, ep->tfd[j]->tfd, p->vpid);
+			ret = -EINVAL;
+		}
+	hmap_free(&fds);
+	return ret;
+}
+
+/* ------------------------------------------------------------------------
+ * Act
+ */
 
 static int open_eventfd(const EventfdFileEntry *e)
 {
@@ -89,151 +161,50 @@ static int open_timerfd(const TimerfdEntry *e)
 	return fd;
 }
 
-static int by_wd(const void *a, const void *b)
+int eventfd_open(struct rtree *t, struct rfile *f)
 {
-	uint32_t x = (*(const InotifyWdEntry *const *)a)->wd, y = (*(const InotifyWdEntry *const *)b)->wd;
+	int fd = open_eventfd(f->fe->efd);
 
-	return x < y ? -1 : x > y;
+	return fd < 0 ? fd : rtree_move_fd(fd, f->table_fd);
 }
 
-/*
- * A path to watch and unwatch while moving the next watch number on: one
- * that is none of the real watches' inodes (watching one of those again
- * would give its number back instead of a new one).
- */
-static const char *spare_path(InotifyWdEntry *const *w, size_t n)
+int signalfd_open(struct rtree *t, struct rfile *f)
 {
-	static const char *const candidates[] = {"/", "/dev", "/proc", "/sys", "/tmp", "/etc", "/usr", "/bin"};
+	int fd = open_signalfd(f->fe->sgfd);
 
-	for (size_t c = 0; c < ARRAY_SIZE(candidates); c++) {
-		struct stat st;
-		bool used = false;
-
-		if (lstat(candidates[c], &st))
-			continue;
-		for (size_t i = 0; i < n && !used; i++) {
-			struct stat ws;
-
-			used = !lstat(w[i]->f_handle->path, &ws) && ws.st_ino == st.st_ino && ws.st_dev == st.st_dev;
-		}
-		if (!used)
-			return candidates[c];
-	}
-	return NULL;
+	return fd < 0 ? fd : rtree_move_fd(fd, f->table_fd);
 }
 
-/*
- * A new inotify file with the same watches, each with its own number
- * again: the kernel numbers watches in turn (the next after the last it
- * gave, freed ones not reused until it wraps), so they are added lowest
- * number first, a spare watch added and removed for each number skipped.
- * Events that were queued and not read yet are lost.
- */
-static int open_inotify(const InotifyFileEntry *e)
+int timerfd_open(struct rtree *t, struct rfile *f)
 {
-	_cleanup_free_ InotifyWdEntry **w = xmalloc((e->n_wd + 1) * sizeof(*w));
-	const char *spare = NULL;
-	/* non-blocking until the spare watches' events are drained */
-	int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK), next = 1;
+	int fd = open_timerfd(f->fe->tfd);
+
+	return fd < 0 ? fd : rtree_move_fd(fd, f->table_fd);
+}
+
+int epoll_open(struct rtree *t, struct rfile *f)
+{
+	int fd = epoll_create1(EPOLL_CLOEXEC);
 
 	if (fd < 0) {
-		pr_perror("inotify %u", e->id);
+		pr_perror("epoll %u", f->fe->id);
 		return -errno;
 	}
-	if (e->n_wd)
-		memcpy(w, e->wd, e->n_wd * sizeof(*w));
-	qsort(w, e->n_wd, sizeof(*w), by_wd);
-	for (size_t i = 0; i < e->n_wd; i++) {
-		int got;
-
-		while (next < (int)w[i]->wd) {
-			if (!spare && !(spare = spare_path(w, e->n_wd))) {
-				pr_err("inotify %u: no spare path to number watch %u with\n", e->id, w[i]->wd);
-				goto fail;
-			}
-			got = inotify_add_watch(fd, spare, IN_ATTRIB | IN_DONT_FOLLOW);
-			if (got < 0 || inotify_rm_watch(fd, got)) {
-				pr_perror("inotify %u: can't move on to watch %u (at %d)", e->id, w[i]->wd, next);
-				goto fail;
-			}
-			next = got + 1;
-		}
-		/* the path names the watched inode itself (a symlink too): never followed */
-		got = inotify_add_watch(fd, w[i]->f_handle->path, w[i]->mask | IN_DONT_FOLLOW);
-		if (got < 0) {
-			pr_perror("inotify %u: can't watch %s again", e->id, w[i]->f_handle->path);
-			goto fail;
-		}
-		if (got != (int)w[i]->wd) {
-			pr_err("inotify %u: %s came back as watch %d, not %u (two watches of one inode?)\n", e->id,
-			       w[i]->f_handle->path, got, w[i]->wd);
-			errno = EINVAL;
-			goto fail;
-		}
-		next = got + 1;
-	}
-	/* the spare watches' removal queued IN_IGNORED events: not the program's */
-	if (spare) {
-		char buf[4096] __attribute__((aligned(8)));
-
-		while (read(fd, buf, sizeof(buf)) > 0)
-			;
-	}
-	if (!(e->flags & O_NONBLOCK) && fcntl(fd, F_SETFL, 0)) {
-		pr_perror("inotify %u: can't make it blocking again", e->id);
-		goto fail;
-	}
-	return fd;
-fail:
-	{
-		int err = errno ? -errno : -EINVAL;
-
-		close(fd);
-		return err;
-	}
+	return rtree_move_fd(fd, f->table_fd);
 }
 
-int rtree_open_anon(const struct rfile *f)
+/* In its first holder, at its fd there, once every descriptor of the holder is in place. */
+int epoll_installed(const struct rtree *t, const struct rproc *p, const struct rfile *f)
 {
-	const FileEntry *fe = f->fe;
-	int fd;
+	const EventpollFileEntry *ep = f->fe->epfd;
 
-	switch (fe->type) {
-	case FD_TYPES__EVENTFD:
-		return open_eventfd(fe->efd);
-	case FD_TYPES__SIGNALFD:
-		return open_signalfd(fe->sgfd);
-	case FD_TYPES__TIMERFD:
-		return open_timerfd(fe->tfd);
-	case FD_TYPES__INOTIFY:
-		return open_inotify(fe->ify);
-	case FD_TYPES__EVENTPOLL:
-		fd = epoll_create1(EPOLL_CLOEXEC);
-		if (fd < 0)
-			pr_perror("epoll %u", fe->id);
-		return fd < 0 ? -errno : fd;
-	default:
-		return -EINVAL;
-	}
-}
+	for (size_t k = 0; k < ep->n_tfd; k++) {
+		struct epoll_event ev = {.events = ep->tfd[k]->events, .data.u64 = ep->tfd[k]->data};
 
-int rtree_register_epolls(struct rtree *t, struct rproc *p)
-{
-	for (size_t i = 0; i < p->nr_fds; i++) {
-		struct rfile *f = rtree_file(t, p->fds[i]->id);
-		const EventpollFileEntry *ep;
-
-		if (f->fe->type != FD_TYPES__EVENTPOLL || f->holder != p || f->holder_fd != (int)p->fds[i]->fd)
-			continue;
-		ep = f->fe->epfd;
-		for (size_t k = 0; k < ep->n_tfd; k++) {
-			struct epoll_event ev = {.events = ep->tfd[k]->events, .data.u64 = ep->tfd[k]->data};
-
-			if (epoll_ctl(f->holder_fd, EPOLL_CTL_ADD, (int)ep->tfd[k]->tfd, &ev) < 0) {
-				pr_perror("process %d: epoll fd %d can't watch fd %u again", p->vpid, f->holder_fd,
-					  ep->tfd[k]->tfd);
-				return -errno;
-			}
+		if (epoll_ctl(f->holder_fd, EPOLL_CTL_ADD, (int)ep->tfd[k]->tfd, &ev) < 0) {
+			pr_perror("process %d: epoll fd %d can't watch fd %u again", p->vpid, f->holder_fd,
+				  ep->tfd[k]->tfd);
+			return -errno;
 		}
 	}
 	return 0;

@@ -15,38 +15,17 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "files/file-kind.h"
+#include "files/files-restore.h"
 #include "util/log.h"
 #include "task/rtree.h"
 #include "util/util.h"
 
 static const FownEntry *file_fown(const FileEntry *fe)
 {
-	switch (fe->type) {
-	case FD_TYPES__REG:
-		return fe->reg ? fe->reg->fown : NULL;
-	case FD_TYPES__PIPE:
-		return fe->pipe ? fe->pipe->fown : NULL;
-	case FD_TYPES__TTY:
-		return fe->tty ? fe->tty->fown : NULL;
-	case FD_TYPES__EVENTFD:
-		return fe->efd ? fe->efd->fown : NULL;
-	case FD_TYPES__SIGNALFD:
-		return fe->sgfd ? fe->sgfd->fown : NULL;
-	case FD_TYPES__TIMERFD:
-		return fe->tfd ? fe->tfd->fown : NULL;
-	case FD_TYPES__EVENTPOLL:
-		return fe->epfd ? fe->epfd->fown : NULL;
-	case FD_TYPES__UNIXSK:
-		return fe->usk ? fe->usk->fown : NULL;
-	case FD_TYPES__INETSK:
-		return fe->isk ? fe->isk->fown : NULL;
-	case FD_TYPES__INOTIFY:
-		return fe->ify ? fe->ify->fown : NULL;
-	case FD_TYPES__MEMFD:
-		return fe->memfd ? fe->memfd->fown : NULL;
-	default:
-		return NULL;
-	}
+	const struct file_kind *k = file_kind_get(fe->type);
+
+	return k && k->fown ? k->fown(fe) : NULL;
 }
 
 /* The host id of the owner: a thread for F_OWNER_TID, else a process. */

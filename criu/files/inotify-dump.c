@@ -27,6 +27,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "files/files-dump.h"
+#include "files/inotify.h"
 #include "proc/fdinfo-anon.h"
 #include "fdinfo.pb-c.h"
 #include "util/log.h"
@@ -214,7 +216,12 @@ static int resolve_paths(struct td_ctx *c, pid_t pid, const struct fdinfo_inotif
 	return ret;
 }
 
-int td_dump_inotify(struct td_ctx *c, struct td_proc *p, const struct td_anon_fd *f, uint32_t id)
+bool td_is_inotify(const struct td_fd *f)
+{
+	return td_fd_is_anon(f, "inotify");
+}
+
+int td_dump_inotify(struct td_ctx *c, struct td_proc *p, const struct td_fd *f, uint32_t id, FownEntry *fown)
 {
 	FileEntry fe = FILE_ENTRY__INIT;
 	InotifyFileEntry ie = INOTIFY_FILE_ENTRY__INIT;
@@ -227,7 +234,7 @@ int td_dump_inotify(struct td_ctx *c, struct td_proc *p, const struct td_anon_fd
 	size_t nr = 0;
 	int ret;
 
-	if (fdinfo_inotify(f->fi, &wds, &nr, &e)) {
+	if (fdinfo_inotify(&f->fi, &wds, &nr, &e)) {
 		pr_err("process %d: fd %d: can't parse its inotify fdinfo: %s\n", p->pid, f->fd, proc_err_msg(&e).s);
 		return -EINVAL;
 	}
@@ -268,8 +275,8 @@ int td_dump_inotify(struct td_ctx *c, struct td_proc *p, const struct td_anon_fd
 	}
 	if (!ret) {
 		ie.id = id;
-		ie.flags = f->fi->flags & ~(uint32_t)O_CLOEXEC;
-		ie.fown = f->fown;
+		ie.flags = f->fi.flags & ~(uint32_t)O_CLOEXEC;
+		ie.fown = fown;
 		ie.n_wd = nr;
 		ie.wd = wp;
 		fe.type = FD_TYPES__INOTIFY;

@@ -27,6 +27,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "files/files-dump.h"
+#include "files/tty.h"
 #include "util/log.h"
 #include "fdinfo.pb-c.h"
 #include "task/task-dump.h"
@@ -38,12 +40,18 @@
 #define PTS_MAJOR_MIN 136 /* Unix98 pty slaves: 136 to 143 */
 #define PTS_MAJOR_MAX 143
 
-bool td_is_tty(const struct stat *st)
+static bool is_tty_device(const struct stat *st)
 {
 	unsigned int ma = major(st->st_rdev);
 
 	return S_ISCHR(st->st_mode) &&
 	       (ma == TTY_MAJOR || ma == TTYAUX_MAJOR || (ma >= PTS_MAJOR_MIN && ma <= PTS_MAJOR_MAX));
+}
+
+/* A terminal opened by path (with O_PATH it is only a path: a regular file's). */
+bool td_is_tty(const struct td_fd *f)
+{
+	return td_fd_has_path(f) && !(f->fi.flags & O_PATH) && is_tty_device(&f->st);
 }
 
 /* TtyType of a terminal we can restore, or UNKNOWN with `kind` set. */
@@ -69,11 +77,14 @@ static TtyType tty_type(const struct stat *st, char *kind, size_t size)
 /* A pid as the tree sees it: a process of the tree, else 0 (outside). */
 static uint32_t tree_pid(const struct td_ctx *c, pid_t real)
 {
-	return real > 0 ? (uint32_t)td_vpid(c, real) : 0;
+	/* by_pid itself, not td_vpid(): a kind does not call back into the tree's dump */
+	const struct td_proc *p = real > 0 ? hmap_get_int(&c->by_pid, (uint64_t)real) : NULL;
+
+	return p ? (uint32_t)p->vpid : 0;
 }
 
-static int write_tty_info(struct td_ctx *c, struct td_proc *p, int fd, int lfd, const struct stat *st,
-			  TtyType type, uint32_t id)
+static int write_tty_info(struct td_ctx *c, struct td_proc *p, int fd, int lfd, const struct stat *st, TtyType type,
+			  uint32_t id)
 {
 	TtyInfoEntry ti = TTY_INFO_ENTRY__INIT;
 	TermiosEntry tio = TERMIOS_ENTRY__INIT;
@@ -94,7 +105,8 @@ static int write_tty_info(struct td_ctx *c, struct td_proc *p, int fd, int lfd, 
 	if (ioctl(lfd, TIOCGSID, &sid) < 0)
 		sid = 0;
 	if (sid > 0 && tree_pid(c, sid)) {
-		pr_err("process %d: fd %d is the terminal %u:%u, the controlling terminal of session %d inside the tree; only a shell job's terminal (its session outside the tree) can be restored\n",
+		pr_err("process %d: fd %d is the terminal %u:%u, the controlling terminal of session %d inside the "
+		       "tree; only a shell job's terminal (its session outside the tree) can be restored\n",
 		       p->pid, fd, major(st->st_rdev), minor(st->st_rdev), sid);
 		return -EOPNOTSUPP;
 	}
@@ -141,13 +153,13 @@ static int write_tty_info(struct td_ctx *c, struct td_proc *p, int fd, int lfd, 
 	return img_write_entry(c->tty_info_img, &ti.base);
 }
 
-int td_dump_tty(struct td_ctx *c, struct td_proc *p, const struct td_tty_fd *f, uint32_t id, FownEntry *fown)
+int td_dump_tty(struct td_ctx *c, struct td_proc *p, const struct td_fd *f, uint32_t id, FownEntry *fown)
 {
 	FileEntry fe = FILE_ENTRY__INIT;
 	TtyFileEntry tf = TTY_FILE_ENTRY__INIT;
 	char kind[64];
-	uint64_t key = (uint64_t)f->st->st_rdev;
-	TtyType type = tty_type(f->st, kind, sizeof(kind));
+	uint64_t key = (uint64_t)f->st.st_rdev;
+	TtyType type = tty_type(&f->st, kind, sizeof(kind));
 	uint32_t info_id;
 	int ret;
 
@@ -156,7 +168,8 @@ int td_dump_tty(struct td_ctx *c, struct td_proc *p, const struct td_tty_fd *f, 
 		return -EOPNOTSUPP;
 	}
 	if (!c->opts.shell_job) {
-		pr_err("process %d: fd %d is the terminal %s: the tree is attached to a shell's terminal; dump it with -j/--shell-job, and restore with -j to connect it to criu's terminal\n",
+		pr_err("process %d: fd %d is the terminal %s: the tree is attached to a shell's terminal; dump it with "
+		       "-j/--shell-job, and restore with -j to connect it to criu's terminal\n",
 		       p->pid, f->fd, f->link);
 		return -EOPNOTSUPP;
 	}
@@ -164,20 +177,17 @@ int td_dump_tty(struct td_ctx *c, struct td_proc *p, const struct td_tty_fd *f, 
 	info_id = (uint32_t)(uintptr_t)hmap_get_int(&c->ttys, key);
 	if (!info_id) {
 		info_id = (uint32_t)hmap_len(&c->ttys) + 1;
-		ret = write_tty_info(c, p, f->fd, f->lfd, f->st, type, info_id);
+		ret = write_tty_info(c, p, f->fd, f->lfd, &f->st, type, info_id);
 		if (ret)
 			return ret;
 		hmap_put_int(&c->ttys, key, (void *)(uintptr_t)info_id);
 	}
 	tf.id = id;
 	tf.tty_info_id = info_id;
-	tf.flags = f->flags & ~(uint32_t)O_CLOEXEC;
+	tf.flags = f->fi.flags & ~(uint32_t)O_CLOEXEC;
 	tf.fown = fown;
 	fe.type = FD_TYPES__TTY;
 	fe.id = id;
 	fe.tty = &tf;
-	ret = img_write_entry(c->files_img, &fe.base);
-	if (!ret && c->stats)
-		c->stats->nr_files++;
-	return ret;
+	return td_write_file_entry(c, &fe);
 }

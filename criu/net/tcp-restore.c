@@ -40,6 +40,7 @@
 
 #include "util/log.h"
 #include "net/net-lock.h"
+#include "net/sockopt.h"
 #include "task/rtree.h"
 #include "sk-inet.pb-c.h"
 #include "tcp-stream.pb-c.h"
@@ -130,18 +131,11 @@ void rfile_free_tcp(struct rfile *f)
 	f->tcp_data = NULL;
 }
 
-static int set(int fd, int name, const void *v, socklen_t l, const char *what, uint32_t id)
+/* "socket ID", for sockopt's messages. */
+static const char *who(uint32_t id, char *buf, size_t len)
 {
-	if (setsockopt(fd, IPPROTO_TCP, name, v, l)) {
-		pr_perror("socket %u: can't set %s of its TCP connection", id, what);
-		return -errno;
-	}
-	return 0;
-}
-
-static int set_int(int fd, int name, int v, const char *what, uint32_t id)
-{
-	return set(fd, name, &v, sizeof(v), what, id);
+	snprintf(buf, len, "socket %u", id);
+	return buf;
 }
 
 /* len bytes of p sent on fd: 0, or -errno (-EIO if nothing was taken); *done says how many went. */
@@ -162,8 +156,9 @@ static int send_all(int fd, const uint8_t *p, size_t len, size_t *done)
 /* The queue q's bytes put back (with send: as sent, in repair mode). */
 static int fill_queue(int fd, int q, uint32_t id, const uint8_t *p, size_t len)
 {
+	char w[32];
 	size_t done;
-	int ret = set_int(fd, TCP_REPAIR_QUEUE, q, "TCP_REPAIR_QUEUE", id);
+	int ret = sk_set_int(fd, IPPROTO_TCP, TCP_REPAIR_QUEUE, q, who(id, w, sizeof(w)), 0);
 
 	if (!ret && (ret = send_all(fd, p, len, &done)))
 		pr_err("socket %u: can't put back %zu bytes of its TCP %s queue: %s\n", id, len - done,
@@ -173,7 +168,9 @@ static int fill_queue(int fd, int q, uint32_t id, const uint8_t *p, size_t len)
 
 int rtree_tcp_repair_on(int fd, uint32_t id)
 {
-	return set_int(fd, TCP_REPAIR, TCP_REPAIR_ON, "TCP_REPAIR (needs CAP_NET_ADMIN)", id);
+	char w[32];
+
+	return sk_set_int(fd, IPPROTO_TCP, TCP_REPAIR, TCP_REPAIR_ON, who(id, w, sizeof(w)), 0);
 }
 
 int rtree_tcp_repair(const struct rfile *f, int fd, const struct sockaddr *peer, unsigned peer_len)
@@ -183,15 +180,17 @@ int rtree_tcp_repair(const struct rfile *f, int fd, const struct sockaddr *peer,
 	struct tcp_repair_opt opts[4];
 	int nopts = 0, ret;
 	size_t sent = e->outq_len - (e->has_unsq_len ? e->unsq_len : 0);
+	char w[32];
 
+	who(id, w, sizeof(w));
 	/* where each queue starts: writing the bytes back moves it to where it was */
-	ret = set_int(fd, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE, "TCP_REPAIR_QUEUE", id);
+	ret = sk_set_int(fd, IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE, w, 0);
 	if (!ret)
-		ret = set_int(fd, TCP_QUEUE_SEQ, (int)(e->inq_seq - e->inq_len), "the receive sequence number", id);
+		ret = sk_set_int(fd, IPPROTO_TCP, TCP_QUEUE_SEQ, (int)(e->inq_seq - e->inq_len), w, 0);
 	if (!ret)
-		ret = set_int(fd, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, "TCP_REPAIR_QUEUE", id);
+		ret = sk_set_int(fd, IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, w, 0);
 	if (!ret)
-		ret = set_int(fd, TCP_QUEUE_SEQ, (int)(e->outq_seq - e->outq_len), "the send sequence number", id);
+		ret = sk_set_int(fd, IPPROTO_TCP, TCP_QUEUE_SEQ, (int)(e->outq_seq - e->outq_len), w, 0);
 	if (ret)
 		return ret;
 	if (connect(fd, peer, (socklen_t)peer_len)) {
@@ -206,9 +205,9 @@ int rtree_tcp_repair(const struct rfile *f, int fd, const struct sockaddr *peer,
 		opts[nopts++] = (struct tcp_repair_opt){.opt_code = TCPOPT_SACK_PERMITTED};
 	if (e->opt_mask & TCPI_OPT_TIMESTAMPS)
 		opts[nopts++] = (struct tcp_repair_opt){.opt_code = TCPOPT_TIMESTAMP};
-	ret = set(fd, TCP_REPAIR_OPTIONS, opts, (socklen_t)(nopts * sizeof(opts[0])), "the TCP options", id);
+	ret = sk_set(fd, IPPROTO_TCP, TCP_REPAIR_OPTIONS, opts, (socklen_t)(nopts * sizeof(opts[0])), w, 0);
 	if (!ret && e->has_timestamp)
-		ret = set_int(fd, TCP_TIMESTAMP, (int)e->timestamp, "TCP_TIMESTAMP", id);
+		ret = sk_set_int(fd, IPPROTO_TCP, TCP_TIMESTAMP, (int)e->timestamp, w, 0);
 	/*
 	 * Room for the queues whatever the buffer sizes (the kernel doubles
 	 * what it is given): the dumped sizes come back in rtree_tcp_resume,
@@ -217,30 +216,28 @@ int rtree_tcp_repair(const struct rfile *f, int fd, const struct sockaddr *peer,
 	if (!ret && (e->inq_len || e->outq_len)) {
 		int rcv = (int)(e->inq_len + (256U << 10)), snd = (int)(e->outq_len + (256U << 10));
 
-		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) ||
-		    setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof(snd)))
-			pr_warn("socket %u: can't make its buffers big enough for its queues (%m): they may not "
-				"fit\n",
-				id);
+		ret = sk_set_buf(fd, SO_RCVBUF, rcv, w, 0);
+		if (!ret)
+			ret = sk_set_buf(fd, SO_SNDBUF, snd, w, 0);
 	}
 	if (!ret)
 		ret = fill_queue(fd, TCP_RECV_QUEUE, id, f->tcp_data, e->inq_len);
 	if (!ret)
 		ret = fill_queue(fd, TCP_SEND_QUEUE, id, f->tcp_data + e->inq_len, sent);
 	if (!ret && e->has_snd_wl1 && e->has_snd_wnd && e->has_max_window && e->has_rcv_wnd && e->has_rcv_wup) {
-		struct tcp_repair_window w = {.snd_wl1 = e->snd_wl1,
-					      .snd_wnd = e->snd_wnd,
-					      .max_window = e->max_window,
-					      .rcv_wnd = e->rcv_wnd,
-					      .rcv_wup = e->rcv_wup};
+		struct tcp_repair_window win = {.snd_wl1 = e->snd_wl1,
+						.snd_wnd = e->snd_wnd,
+						.max_window = e->max_window,
+						.rcv_wnd = e->rcv_wnd,
+						.rcv_wup = e->rcv_wup};
 
-		ret = set(fd, TCP_REPAIR_WINDOW, &w, sizeof(w), "the TCP windows", id);
+		ret = sk_set(fd, IPPROTO_TCP, TCP_REPAIR_WINDOW, &win, sizeof(win), w, 0);
 	}
 	if (!ret && e->has_nodelay && e->nodelay)
-		ret = set_int(fd, TCP_NODELAY, 1, "TCP_NODELAY", id);
+		ret = sk_set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1, w, 0);
 	if (!ret && e->has_cork && e->cork)
-		ret = set_int(fd, TCP_CORK, 1, "TCP_CORK", id);
-	return ret;
+		ret = sk_set_int(fd, IPPROTO_TCP, TCP_CORK, 1, w, 0);
+	return ret < 0 ? ret : 0;
 }
 
 /*
@@ -253,15 +250,13 @@ static void resume_one(const struct rfile *f, int fd)
 	const TcpStreamEntry *e = f->tcp;
 	uint32_t id = f->fe->isk->id, unsent = e->has_unsq_len ? e->unsq_len : 0;
 	const uint8_t *p = f->tcp_data + e->inq_len + (e->outq_len - unsent);
+	char w[32];
 
-	if (set_int(fd, TCP_REPAIR, TCP_REPAIR_OFF, "TCP_REPAIR off", id))
+	who(id, w, sizeof(w));
+	if (sk_set_int(fd, IPPROTO_TCP, TCP_REPAIR, TCP_REPAIR_OFF, w, SK_LIVE))
 		return;
-	if (f->fe->isk->opts->has_reuseaddr && f->fe->isk->opts->reuseaddr) {
-		int one = 1;
-
-		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
-			pr_warn("socket %u: can't set SO_REUSEADDR again: %m\n", id);
-	}
+	if (f->fe->isk->opts->has_reuseaddr && f->fe->isk->opts->reuseaddr)
+		sk_set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1, w, SK_LIVE);
 	{
 		size_t done;
 		int err = send_all(fd, p, unsent, &done);
@@ -273,11 +268,10 @@ static void resume_one(const struct rfile *f, int fd)
 	/* the buffer sizes as dumped: those set by hand again, the others to the kernel's tuning */
 	if (e->inq_len || e->outq_len) {
 		const SkOptsEntry *o = f->fe->isk->opts;
-		int lock = o->has_so_buf_lock ? (int)o->so_buf_lock : 0;
 
-		rtree_set_sock_opts(fd, o);
-		if (o->has_so_buf_lock && setsockopt(fd, SOL_SOCKET, SO_BUF_LOCK, &lock, sizeof(lock)))
-			pr_warn("socket %u: can't give its buffer sizes back to the kernel's tuning: %m\n", id);
+		sk_opts_restore(fd, o, w, SK_LIVE);
+		if (o->has_so_buf_lock)
+			sk_set_int(fd, SOL_SOCKET, SO_BUF_LOCK, (int)o->so_buf_lock, w, SK_LIVE);
 	}
 }
 

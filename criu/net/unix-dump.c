@@ -34,9 +34,11 @@
 #include "fdinfo.pb-c.h"
 #include "util/log.h"
 #include "net/sk-diag.h"
+#include "net/sk-family.h"
+#include "net/unix.h"
+#include "net/sockopt.h"
 #include "sk-packet.pb-c.h"
 #include "task/task-dump.h"
-#include "util/kerndat.h"
 #include "util/util.h"
 
 #define TCP_ESTABLISHED 1
@@ -51,43 +53,6 @@ struct td_unix {
 	int fd;
 	bool pair_data; /* its queue was saved: it must be in a pair */
 };
-
-int td_sock_opts(int fd, SkOptsEntry *o)
-{
-	struct timeval snd = {0}, rcv = {0};
-	int sndbuf = 0, rcvbuf = 0, passcred = 0;
-	socklen_t l;
-
-	l = sizeof(sndbuf);
-	getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &l);
-	l = sizeof(rcvbuf);
-	getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &l);
-	l = sizeof(snd);
-	getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, &l);
-	l = sizeof(rcv);
-	getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv, &l);
-	l = sizeof(passcred);
-	getsockopt(fd, SOL_SOCKET, SO_PASSCRED, &passcred, &l);
-	o->so_sndbuf = (uint32_t)sndbuf;
-	o->so_rcvbuf = (uint32_t)rcvbuf;
-	o->so_snd_tmo_sec = (uint64_t)snd.tv_sec;
-	o->so_snd_tmo_usec = (uint64_t)snd.tv_usec;
-	o->so_rcv_tmo_sec = (uint64_t)rcv.tv_sec;
-	o->so_rcv_tmo_usec = (uint64_t)rcv.tv_usec;
-	o->has_so_passcred = true;
-	o->so_passcred = passcred != 0;
-	/* which sizes were set by hand (Linux 5.14): the others the kernel tunes */
-	{
-		int lock = 0;
-
-		l = sizeof(lock);
-		if (kdat_has(KF_SOCKOPT_BUF_LOCK) && !getsockopt(fd, SOL_SOCKET, 72 /* SO_BUF_LOCK */, &lock, &l)) {
-			o->has_so_buf_lock = true;
-			o->so_buf_lock = (uint32_t)lock;
-		}
-	}
-	return 0;
-}
 
 static int write_packet(struct td_ctx *c, uint32_t id, const void *data, size_t len)
 {
@@ -104,58 +69,65 @@ static int write_packet(struct td_ctx *c, uint32_t id, const void *data, size_t 
 }
 
 /*
- * The socket's receive queue, peeked: stream data as one packet, each
- * datagram as its own. SO_PEEK_OFF is put back as the task had it.
+ * One peek at the queue, from SO_PEEK_OFF on, into buf: how many bytes
+ * (0 at the end of a stream), -EAGAIN once nothing is left, -EOPNOTSUPP
+ * for descriptors in flight (our copies of them closed again), or -errno.
  */
-static int dump_queue(struct td_ctx *c, pid_t pid, int fd, int lfd, int type, uint32_t id, uint32_t rqlen,
-		      bool rcv_shut)
+static ssize_t peek_next(int lfd, void *buf, size_t len, int *msg_flags)
 {
-	size_t packets = 0;
-	int off = -1, zero = 0, ret = 0;
-	socklen_t l = sizeof(off);
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
+	char cbuf[CMSG_SPACE(sizeof(int) * 64)];
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	bool rights = false;
+	ssize_t n;
 
-	if (getsockopt(lfd, SOL_SOCKET, SO_PEEK_OFF, &off, &l) || setsockopt(lfd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero))) {
-		pr_perror("process %d: can't peek into unix socket fd %d (SO_PEEK_OFF)", pid, fd);
-		return -errno;
+	do
+		n = recvmsg(lfd, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+			int *fds = (int *)CMSG_DATA(cm);
+
+			for (size_t k = 0; k < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++)
+				close(fds[k]);
+			rights = true;
+		}
 	}
+	*msg_flags = mh.msg_flags;
+	return rights || (mh.msg_flags & MSG_CTRUNC) ? -EOPNOTSUPP : n;
+}
+
+/*
+ * The socket's receive queue, peeked: stream data as one packet, each
+ * datagram as its own, from SO_PEEK_OFF 0 on.
+ */
+static int peek_queue(struct td_ctx *c, pid_t pid, int fd, int lfd, int type, uint32_t id, bool rcv_shut)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t packets = 0, len = 0, cap = 0;
+	int flags = 0, ret = 0;
+
 	for (;;) {
-		char cbuf[CMSG_SPACE(sizeof(int) * 64)];
-		struct iovec iov;
-		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
 		ssize_t n;
 
 		if (cap - len < PEEK_CHUNK) {
 			cap = len + PEEK_CHUNK;
 			buf = xrealloc(buf, cap);
 		}
-		iov.iov_base = buf + len;
-		iov.iov_len = cap - len;
-		n = recvmsg(lfd, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		n = peek_next(lfd, buf + len, cap - len, &flags);
+		if (n == -EAGAIN)
 			break;
-		if (n < 0) {
-			ret = -errno;
-			pr_perror("process %d: can't peek into unix socket fd %d", pid, fd);
-			break;
-		}
-		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-				int *fds = (int *)CMSG_DATA(cm);
-
-				for (size_t k = 0; k < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++)
-					close(fds[k]);
-				ret = -EOPNOTSUPP;
-			}
-		}
-		if (ret || (mh.msg_flags & MSG_CTRUNC)) {
-			pr_err("process %d: unix socket fd %d has descriptors in flight (SCM_RIGHTS), which can't be dumped yet\n",
+		if (n == -EOPNOTSUPP) {
+			pr_err("process %d: unix socket fd %d has descriptors in flight (SCM_RIGHTS), which can't be "
+			       "dumped yet\n",
 			       pid, fd);
-			ret = -EOPNOTSUPP;
-			break;
+			return -EOPNOTSUPP;
+		}
+		if (n < 0) {
+			pr_err("process %d: can't peek into unix socket fd %d: %s\n", pid, fd, strerror((int)-n));
+			return (int)n;
 		}
 		/* 0 is the end for a stream, and for a seqpacket socket whose
 		 * reading side is shut (an empty record otherwise) */
@@ -163,34 +135,45 @@ static int dump_queue(struct td_ctx *c, pid_t pid, int fd, int lfd, int type, ui
 			break;
 		if (++packets > (1U << 20)) {
 			pr_err("process %d: unix socket fd %d: more than a million packets queued\n", pid, fd);
-			ret = -E2BIG;
-			break;
+			return -E2BIG;
 		}
 		if (type == SOCK_STREAM) {
 			len += (size_t)n;
 			continue;
 		}
 		/* a datagram: its own packet (a truncated one would be cut) */
-		if (mh.msg_flags & MSG_TRUNC) {
+		if (flags & MSG_TRUNC) {
 			pr_err("process %d: a datagram of unix socket fd %d is larger than %u bytes\n", pid, fd,
 			       PEEK_CHUNK);
-			ret = -EOPNOTSUPP;
-			break;
+			return -EOPNOTSUPP;
 		}
 		ret = write_packet(c, id, buf, (size_t)n);
 		if (ret)
-			break;
+			return ret;
 	}
-	if (!ret && type == SOCK_STREAM && len)
-		ret = write_packet(c, id, buf, len);
-	if (setsockopt(lfd, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off)) && !ret) {
-		pr_perror("process %d: can't put back SO_PEEK_OFF of unix socket fd %d", pid, fd);
-		ret = -errno;
-	}
-	free(buf);
-	if (!ret)
+	return type == SOCK_STREAM && len ? write_packet(c, id, buf, len) : 0;
+}
+
+/* The queue saved with SO_PEEK_OFF put back as the task had it, whatever happened. */
+static int dump_queue(struct td_ctx *c, pid_t pid, int fd, int lfd, int type, uint32_t id, uint32_t rqlen,
+		      bool rcv_shut)
+{
+	int off = -1, ret, put;
+	char who[48];
+
+	snprintf(who, sizeof(who), "process %d: fd %d", pid, fd);
+	ret = sk_get_int(lfd, SOL_SOCKET, SO_PEEK_OFF, &off, who);
+	if (ret < 0)
+		return ret;
+	ret = sk_set_int(lfd, SOL_SOCKET, SO_PEEK_OFF, 0, who, 0);
+	if (ret >= 0)
+		ret = peek_queue(c, pid, fd, lfd, type, id, rcv_shut);
+	put = sk_set_int(lfd, SOL_SOCKET, SO_PEEK_OFF, off, who, 0);
+	if (ret >= 0 && put < 0)
+		ret = put;
+	if (ret >= 0)
 		pr_debug("process %d: unix socket fd %d: %u bytes queued\n", pid, fd, rqlen);
-	return ret;
+	return ret < 0 ? ret : 0;
 }
 
 /* A path the socket was bound to must still be its socket file; *perms its
@@ -207,7 +190,8 @@ static int check_bound_path(pid_t pid, int fd, const struct unix_diag_info *di, 
 	}
 	snprintf(path, sizeof(path), "/proc/%d/root%.*s", pid, (int)di->name_len, di->name);
 	if (!di->has_vfs || stat(path, &st) || !S_ISSOCK(st.st_mode) || st.st_ino != di->vfs_ino) {
-		pr_err("process %d: unix socket fd %d is bound to %.*s, whose socket file was deleted or replaced; not supported\n",
+		pr_err("process %d: unix socket fd %d is bound to %.*s, whose socket file was deleted or replaced; not "
+		       "supported\n",
 		       pid, fd, (int)di->name_len, di->name);
 		return -EOPNOTSUPP;
 	}
@@ -217,14 +201,17 @@ static int check_bound_path(pid_t pid, int fd, const struct unix_diag_info *di, 
 	return 0;
 }
 
-int td_dump_unix(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f, uint32_t id, FownEntry *fown)
-{
-	FileEntry fe = FILE_ENTRY__INIT;
-	UnixSkEntry u = UNIX_SK_ENTRY__INIT;
-	SkOptsEntry o = SK_OPTS_ENTRY__INIT;
-	FilePermsEntry perms = FILE_PERMS_ENTRY__INIT;
+/* What the kernel (sock_diag) and the socket itself tell of a unix socket. */
+struct unix_facts {
 	struct unix_diag_info di;
-	struct td_unix *t;
+	bool queued_unconnected; /* an unconnected socket has data queued */
+	bool oob;		 /* a connected stream socket has an out-of-band byte pending */
+};
+
+/* act: the socket's state, name, peer and queues, as far as the decision needs them. */
+static int read_facts(struct td_ctx *c, const struct td_proc *p, const struct td_sock_fd *f, struct unix_facts *u)
+{
+	char b;
 	int ret;
 
 	if (c->unix_nl < 0) {
@@ -232,95 +219,127 @@ int td_dump_unix(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 		if (c->unix_nl < 0)
 			return c->unix_nl;
 	}
-	ret = unix_diag_get(c->unix_nl, (uint32_t)f->ino, &di);
+	ret = unix_diag_get(c->unix_nl, (uint32_t)f->ino, &u->di);
 	if (ret) {
 		pr_err("process %d: sock_diag knows nothing of unix socket fd %d (socket:[%lu]): %s\n", p->pid, f->fd,
 		       (unsigned long)f->ino, strerror(-ret));
 		return ret;
 	}
-	if (di.type != SOCK_STREAM && di.type != SOCK_DGRAM && di.type != SOCK_SEQPACKET) {
-		pr_err("process %d: unix socket fd %d is of type %u; not supported\n", p->pid, f->fd, di.type);
+	/* the length the kernel tells of a datagram queue is its first packet's:
+	 * an empty one would hide the rest, so ask the queue itself */
+	if (!u->di.peer && u->di.state != TCP_LISTEN)
+		u->queued_unconnected = recv(f->lfd, &b, 1, MSG_PEEK | MSG_DONTWAIT) >= 0;
+	if (u->di.peer && u->di.type == SOCK_STREAM)
+		u->oob = recv(f->lfd, &b, 1, MSG_OOB | MSG_PEEK | MSG_DONTWAIT) == 1;
+	return 0;
+}
+
+/* decide, pure: can restore make this socket again? Says why not. */
+static int check_facts(const struct td_proc *p, const struct td_sock_fd *f, const struct unix_facts *u)
+{
+	const struct unix_diag_info *di = &u->di;
+
+	if (di->type != SOCK_STREAM && di->type != SOCK_DGRAM && di->type != SOCK_SEQPACKET) {
+		pr_err("process %d: unix socket fd %d is of type %u; not supported\n", p->pid, f->fd, di->type);
 		return -EOPNOTSUPP;
 	}
-	if (di.state == TCP_LISTEN && di.nr_icons) {
-		pr_err("process %d: listening unix socket fd %d has %u connections waiting to be accepted, which can't be dumped yet\n",
-		       p->pid, f->fd, di.nr_icons);
+	if (di->state == TCP_LISTEN && di->nr_icons) {
+		pr_err("process %d: listening unix socket fd %d has %u connections waiting to be accepted, which can't "
+		       "be dumped yet\n",
+		       p->pid, f->fd, di->nr_icons);
 		return -EOPNOTSUPP;
 	}
-	if (di.state == TCP_LISTEN && !di.name_len) {
+	if (di->state == TCP_LISTEN && !di->name_len) {
 		pr_err("process %d: unix socket fd %d listens without a name; not supported\n", p->pid, f->fd);
 		return -EOPNOTSUPP;
 	}
-	/* the length the kernel tells of a datagram queue is its first packet's:
-	 * an empty one would hide the rest, so ask the queue itself */
-	if (!di.peer && di.state != TCP_LISTEN) {
-		char b;
-
-		if (recv(f->lfd, &b, 1, MSG_PEEK | MSG_DONTWAIT) >= 0) {
-			pr_err("process %d: unconnected unix socket fd %d has data queued, which can't be dumped yet\n",
-			       p->pid, f->fd);
-			return -EOPNOTSUPP;
-		}
+	if (u->queued_unconnected) {
+		pr_err("process %d: unconnected unix socket fd %d has data queued, which can't be dumped yet\n", p->pid,
+		       f->fd);
+		return -EOPNOTSUPP;
 	}
-	if (di.peer == (uint32_t)f->ino) {
+	if (di->peer == (uint32_t)f->ino) {
 		pr_err("process %d: unix socket fd %d is connected to itself; not supported\n", p->pid, f->fd);
 		return -EOPNOTSUPP;
 	}
-	if (di.peer && di.type == SOCK_STREAM) {
-		char b;
-
-		if (recv(f->lfd, &b, 1, MSG_OOB | MSG_PEEK | MSG_DONTWAIT) == 1) {
-			pr_err("process %d: unix socket fd %d has an out-of-band byte pending, which can't be dumped yet\n",
-			       p->pid, f->fd);
-			return -EOPNOTSUPP;
-		}
+	if (u->oob) {
+		pr_err("process %d: unix socket fd %d has an out-of-band byte pending, which can't be dumped yet\n",
+		       p->pid, f->fd);
+		return -EOPNOTSUPP;
 	}
-	if (!di.peer && di.state == TCP_ESTABLISHED) {
+	if (!di->peer && di->state == TCP_ESTABLISHED) {
 		pr_err("process %d: unix socket fd %d was connected to a socket that is gone; not supported\n", p->pid,
 		       f->fd);
 		return -EOPNOTSUPP;
 	}
-	/* a connected socket comes back from socketpair: its name is not used */
-	if (!di.peer && di.name_len && di.name[0] != '\0') {
-		ret = check_bound_path(p->pid, f->fd, &di, &perms);
-		if (ret)
-			return ret;
-		u.file_perms = &perms;
-	}
-	if (di.peer) {
-		ret = dump_queue(c, p->pid, f->fd, f->lfd, di.type, id, di.rqlen, di.shutdown & 1);
-		if (ret)
-			return ret;
-	}
-	td_sock_opts(f->lfd, &o);
-	u.id = id;
-	u.ino = (uint32_t)f->ino;
-	u.type = di.type;
-	u.state = di.state;
-	u.flags = f->flags & ~(uint32_t)O_CLOEXEC;
-	u.backlog = di.state == TCP_LISTEN ? di.wqlen : 0;
-	u.peer = di.peer;
-	u.fown = fown;
-	u.opts = &o;
-	u.name.data = (uint8_t *)di.name;
-	u.name.len = di.name_len;
-	u.has_shutdown = true;
-	u.shutdown = (SkShutdown)(di.shutdown & 3);
-	fe.type = FD_TYPES__UNIXSK;
-	fe.id = id;
-	fe.usk = &u;
-	ret = img_write_entry(c->files_img, &fe.base);
-	if (ret)
-		return ret;
-	if (c->stats)
-		c->stats->nr_files++;
-	t = xzalloc(sizeof(*t));
+	return 0;
+}
+
+/* The entry, from what was read (its pointers into di and o). */
+static void fill_entry(const struct td_sock_fd *f, const struct unix_diag_info *di, UnixSkEntry *u)
+{
+	u->ino = (uint32_t)f->ino;
+	u->type = di->type;
+	u->state = di->state;
+	u->flags = f->flags & ~(uint32_t)O_CLOEXEC;
+	u->backlog = di->state == TCP_LISTEN ? di->wqlen : 0;
+	u->peer = di->peer;
+	u->name.data = (uint8_t *)di->name;
+	u->name.len = di->name_len;
+	u->has_shutdown = true;
+	u->shutdown = (SkShutdown)(di->shutdown & 3);
+}
+
+/* For the peer check once every task is dumped. */
+static void remember(struct td_ctx *c, const struct td_proc *p, const struct td_sock_fd *f, uint32_t peer)
+{
+	struct td_unix *t = xzalloc(sizeof(*t));
+
 	t->ino = (uint32_t)f->ino;
-	t->peer = di.peer;
+	t->peer = peer;
 	t->pid = p->pid;
 	t->fd = f->fd;
 	hmap_put_int(&c->unix_socks, t->ino, t);
-	return 0;
+}
+
+int td_dump_unix(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f, int family, uint32_t id,
+		 FownEntry *fown)
+{
+	FileEntry fe = FILE_ENTRY__INIT;
+	UnixSkEntry u = UNIX_SK_ENTRY__INIT;
+	SkOptsEntry o = SK_OPTS_ENTRY__INIT;
+	FilePermsEntry perms = FILE_PERMS_ENTRY__INIT;
+	struct unix_facts uf = {0};
+	const struct unix_diag_info *di = &uf.di;
+	char who[48];
+	int ret;
+
+	ret = read_facts(c, p, f, &uf);
+	if (!ret)
+		ret = check_facts(p, f, &uf);
+	/* a connected socket comes back from socketpair: its name is not used */
+	if (!ret && !di->peer && di->name_len && di->name[0] != '\0') {
+		ret = check_bound_path(p->pid, f->fd, di, &perms);
+		u.file_perms = &perms;
+	}
+	if (!ret && di->peer)
+		ret = dump_queue(c, p->pid, f->fd, f->lfd, di->type, id, di->rqlen, di->shutdown & 1);
+	snprintf(who, sizeof(who), "process %d: fd %d", p->pid, f->fd);
+	if (!ret)
+		ret = sk_opts_dump(f->lfd, AF_UNIX, &o, who);
+	if (ret)
+		return ret;
+	fill_entry(f, di, &u);
+	u.id = id;
+	u.fown = fown;
+	u.opts = &o;
+	fe.type = FD_TYPES__UNIXSK;
+	fe.id = id;
+	fe.usk = &u;
+	ret = td_write_file_entry(c, &fe);
+	if (!ret)
+		remember(c, p, f, di->peer);
+	return ret;
 }
 
 int td_unix_check_peers(struct td_ctx *c)
@@ -333,12 +352,14 @@ int td_unix_check_peers(struct td_ctx *c)
 			continue;
 		peer = hmap_get_int(&c->unix_socks, t->peer);
 		if (!peer) {
-			pr_err("process %d: fd %d is a unix socket connected to socket:[%u], outside the tree; not supported\n",
+			pr_err("process %d: fd %d is a unix socket connected to socket:[%u], outside the tree; not "
+			       "supported\n",
 			       t->pid, t->fd, t->peer);
 			return -EOPNOTSUPP;
 		}
 		if (peer->peer != t->ino) {
-			pr_err("process %d: unix socket fd %d is connected to fd %d of process %d, which is not connected back (a datagram socket sending to a bound one); not supported\n",
+			pr_err("process %d: unix socket fd %d is connected to fd %d of process %d, which is not "
+			       "connected back (a datagram socket sending to a bound one); not supported\n",
 			       t->pid, t->fd, peer->fd, peer->pid);
 			return -EOPNOTSUPP;
 		}

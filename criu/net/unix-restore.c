@@ -1,7 +1,8 @@
 /*
- * Restore: unix sockets (task-dump-unix.c says which can be dumped).
- * Parse: every connected socket's peer is a socket of the images connected
- * back, of its type; sk-queues.img's packets belong to such pairs.
+ * Restore: unix sockets (net/unix-dump.c says which can be dumped).
+ * Parse: each entry of a type, state and name restore can make; every
+ * connected socket's peer a socket of the images connected back, of its
+ * type; sk-queues.img's packets belong to such pairs.
  * Act, by the root in the new namespaces before it forks (the file table):
  * a pair is made with socketpair(2) and each side's queued packets sent to
  * it from the other; a listening socket is bound (a stale socket file at
@@ -17,12 +18,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "image/image.h"
+#include "net/unix.h"
 #include "util/log.h"
+#include "net/sockopt.h"
 #include "task/rtree.h"
 #include "sk-packet.pb-c.h"
 #include "util/syscalls.h"
@@ -71,33 +73,39 @@ static int read_queues(struct rtree *t)
 	return ret < 0 ? ret : 0;
 }
 
-int rtree_link_unix(struct rtree *t)
+int unix_sk_check(const FileEntry *fe)
+{
+	const UnixSkEntry *u = fe->usk;
+
+	if (!u || !u->opts)
+		return file_lacks(fe);
+	if ((u->type != SOCK_STREAM && u->type != SOCK_DGRAM && u->type != SOCK_SEQPACKET) ||
+	    (u->state != TCP_ESTABLISHED && u->state != TCP_CLOSE && u->state != TCP_LISTEN) ||
+	    u->name.len > sizeof(((struct sockaddr_un *)0)->sun_path) || (u->state == TCP_LISTEN && !u->name.len) ||
+	    (u->name.len && u->name.data[0] != '\0' && u->name.data[0] != '/') ||
+	    (u->name.len && u->name.data[0] == '/' && strnlen((const char *)u->name.data, u->name.len) < u->name.len &&
+	     memchr(u->name.data, '\0', u->name.len) != u->name.data + u->name.len - 1)) {
+		pr_err("files.img: unix socket %u: type %u, state %u or name (%zu bytes) that can't be restored\n",
+		       fe->id, u->type, u->state, u->name.len);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+const FownEntry *unix_sk_fown(const FileEntry *fe)
+{
+	return fe->usk ? fe->usk->fown : NULL;
+}
+
+int unix_sk_link(struct rtree *t)
 {
 	struct hmap by_ino;
 	int ret = 0;
 
 	hmap_init(&by_ino);
-	for (size_t i = 0; i < t->nr_files; i++) {
-		struct rfile *f = &t->files[i];
-		const UnixSkEntry *u;
-
-		if (f->fe->type != FD_TYPES__UNIXSK)
-			continue;
-		u = f->fe->usk;
-		if ((u->type != SOCK_STREAM && u->type != SOCK_DGRAM && u->type != SOCK_SEQPACKET) ||
-		    (u->state != TCP_ESTABLISHED && u->state != TCP_CLOSE && u->state != TCP_LISTEN) ||
-		    u->name.len > sizeof(((struct sockaddr_un *)0)->sun_path) || (u->state == TCP_LISTEN && !u->name.len) ||
-		    (u->name.len && u->name.data[0] != '\0' && u->name.data[0] != '/') ||
-		    (u->name.len && u->name.data[0] == '/' &&
-		     strnlen((const char *)u->name.data, u->name.len) < u->name.len &&
-		     memchr(u->name.data, '\0', u->name.len) != u->name.data + u->name.len - 1)) {
-			pr_err("files.img: unix socket %u: type %u, state %u or name (%zu bytes) that can't be restored\n",
-			       f->fe->id, u->type, u->state, u->name.len);
-			ret = -EINVAL;
-			break;
-		}
-		hmap_put_int(&by_ino, u->ino, f);
-	}
+	for (size_t i = 0; i < t->nr_files; i++)
+		if (t->files[i].fe->type == FD_TYPES__UNIXSK)
+			hmap_put_int(&by_ino, t->files[i].fe->usk->ino, &t->files[i]);
 	for (size_t i = 0; !ret && i < t->nr_files; i++) {
 		struct rfile *f = &t->files[i], *p;
 
@@ -105,7 +113,8 @@ int rtree_link_unix(struct rtree *t)
 			continue;
 		p = hmap_get_int(&by_ino, f->fe->usk->peer);
 		if (!p || p == f || p->fe->usk->peer != f->fe->usk->ino || p->fe->usk->type != f->fe->usk->type) {
-			pr_err("files.img: unix socket %u is connected to socket:[%u], which is not a socket of the images connected back to it\n",
+			pr_err("files.img: unix socket %u is connected to socket:[%u], which is not a socket of the "
+			       "images connected back to it\n",
 			       f->fe->id, f->fe->usk->peer);
 			ret = -EINVAL;
 			break;
@@ -116,39 +125,23 @@ int rtree_link_unix(struct rtree *t)
 	return ret ? ret : read_queues(t);
 }
 
-void rtree_free_unix(struct rtree *t)
+void unix_sk_free(struct rtree *t)
 {
 	for (size_t i = 0; i < t->nr_files; i++) {
 		for (size_t k = 0; k < t->files[i].nr_sk_packets; k++)
 			free(t->files[i].sk_packets[k].data);
 		free(t->files[i].sk_packets);
+		t->files[i].sk_packets = NULL;
+		t->files[i].nr_sk_packets = 0;
 	}
 }
 
-void rtree_set_sock_opts(int fd, const SkOptsEntry *o)
+static int set_opts(const struct rfile *f, int fd)
 {
-	struct timeval snd = {(time_t)o->so_snd_tmo_sec, (suseconds_t)o->so_snd_tmo_usec};
-	struct timeval rcv = {(time_t)o->so_rcv_tmo_sec, (suseconds_t)o->so_rcv_tmo_usec};
-	/* the kernel doubles what it is given, and showed the doubled size */
-	int sndbuf = (int)(o->so_sndbuf / 2), rcvbuf = (int)(o->so_rcvbuf / 2), passcred = o->so_passcred;
+	char who[32];
 
-	/*
-	 * Setting a size locks it against the kernel's autotuning (accepted
-	 * sockets inherit that): only the sizes that were set by hand, when the
-	 * image says which (SO_BUF_LOCK bit 0 send, bit 1 receive).
-	 */
-	if (o->has_so_buf_lock) {
-		sndbuf = o->so_buf_lock & 1 ? sndbuf : 0;
-		rcvbuf = o->so_buf_lock & 2 ? rcvbuf : 0;
-	}
-	if (sndbuf && setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)))
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-	if (rcvbuf && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof(snd));
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof(rcv));
-	if (o->has_so_passcred)
-		setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &passcred, sizeof(passcred));
+	snprintf(who, sizeof(who), "unix socket %u", f->fe->id);
+	return sk_opts_restore(fd, f->fe->usk->opts, who, 0);
 }
 
 /* f's queued packets, sent to it through its peer's end `from`. */
@@ -234,12 +227,14 @@ static int bind_name(const struct rfile *f, int fd)
 				    RESOLVE_NO_SYMLINKS);
 		*slash = '/';
 		if (dirfd < 0) {
-			pr_perror("unix socket %u: can't reach the directory of %s (without symlinks)", f->fe->id, path);
+			pr_perror("unix socket %u: can't reach the directory of %s (without symlinks)", f->fe->id,
+				  path);
 			return -errno;
 		}
 		if (!faccessat(dirfd, base, F_OK, AT_SYMLINK_NOFOLLOW)) {
 			if (!stale_socket(dirfd, base, path)) {
-				pr_err("unix socket %u: %s is in use (a live socket or another file); it can't be bound there\n",
+				pr_err("unix socket %u: %s is in use (a live socket or another file); it can't be "
+				       "bound there\n",
 				       f->fe->id, path);
 				close(dirfd);
 				return -EADDRINUSE;
@@ -263,7 +258,7 @@ static int bind_name(const struct rfile *f, int fd)
 	return ret;
 }
 
-int rtree_open_unix(struct rfile *f)
+int unix_sk_open(struct rtree *t, struct rfile *f)
 {
 	const UnixSkEntry *u = f->fe->usk;
 	int sv[2] = {-1, -1}, ret = 0;
@@ -275,9 +270,11 @@ int rtree_open_unix(struct rfile *f)
 			pr_perror("unix socket %u: socketpair", f->fe->id);
 			return -errno;
 		}
-		rtree_set_sock_opts(sv[0], u->opts);
-		rtree_set_sock_opts(sv[1], f->sk_peer->fe->usk->opts);
-		ret = refill(f, sv[1]);
+		ret = set_opts(f, sv[0]);
+		if (!ret)
+			ret = set_opts(f->sk_peer, sv[1]);
+		if (!ret)
+			ret = refill(f, sv[1]);
 		if (!ret)
 			ret = refill(f->sk_peer, sv[0]);
 		if (!ret)
@@ -298,8 +295,8 @@ int rtree_open_unix(struct rfile *f)
 		pr_perror("unix socket %u", f->fe->id);
 		return -errno;
 	}
-	rtree_set_sock_opts(sv[0], u->opts);
-	if (u->name.len)
+	ret = set_opts(f, sv[0]);
+	if (!ret && u->name.len)
 		ret = bind_name(f, sv[0]);
 	if (!ret && u->state == TCP_LISTEN && listen(sv[0], u->backlog ? (int)u->backlog : 128) < 0) {
 		pr_perror("unix socket %u: listen", f->fe->id);

@@ -29,6 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "files/files-restore.h"
 #include "util/log.h"
 #include "task/rtree.h"
 #include "util/syscalls.h"
@@ -44,200 +45,6 @@ static void task_fail(struct rtree *t, struct rproc *p)
 	if (write(rtree_task_fd(t, RFD_READY), &v, sizeof(v)) < 0)
 		_exit(2);
 	_exit(1);
-}
-
-/* Moves fd to `to` (closing what was there), or fails. */
-static int move_fd(int fd, int to)
-{
-	if (fd == to)
-		return 0;
-	if (dup2(fd, to) < 0)
-		return -errno;
-	close(fd);
-	return 0;
-}
-
-/* ------------------------------------------------------------------------
- * The file table, opened by the root before it forks
- */
-
-static int open_reg(struct rfile *f)
-{
-	const RegFileEntry *r = f->fe->reg;
-	int flags = (int)(r->flags & ~(uint32_t)(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_CLOEXEC));
-	int fd;
-
-	fd = open(r->name, flags | O_CLOEXEC);
-
-	if (fd < 0) {
-		pr_perror("can't reopen %s (file %u)", r->name, f->fe->id);
-		return -errno;
-	}
-	if (r->pos && lseek(fd, (off_t)r->pos, SEEK_SET) < 0) {
-		pr_perror("can't seek %s to %llu", r->name, (unsigned long long)r->pos);
-		close(fd);
-		return -errno;
-	}
-	return move_fd(fd, f->table_fd);
-}
-
-static int fill_pipe(struct rfile *f, int wfd)
-{
-	size_t off = 0;
-
-	if (f->pipe_size && fcntl(wfd, F_SETPIPE_SZ, f->pipe_size) < 0 && f->data_len > 65536) {
-		pr_perror("can't make pipe %u hold %u bytes", f->fe->pipe->pipe_id, f->pipe_size);
-		return -errno;
-	}
-	while (off < f->data_len) {
-		ssize_t n = write(wfd, f->data + off, f->data_len - off);
-
-		if (n <= 0) {
-			pr_perror("can't queue %zu bytes in pipe %u", f->data_len, f->fe->pipe->pipe_id);
-			return -EIO;
-		}
-		off += (size_t)n;
-	}
-	return 0;
-}
-
-/* Both ends of a pipe at once; an end whose peer is outside the tree gets
- * a fresh pipe whose other end is closed. */
-static int open_pipe(struct rfile *f)
-{
-	int fds[2], ret = 0;
-	struct rfile *ends[2] = {NULL, NULL};
-
-	if (f->peer && f->peer->host_fd < 0 && f->peer->table_fd < f->table_fd)
-		return 0; /* made with its peer */
-	for (struct rfile *e = f; e; e = e == f ? f->peer : NULL)
-		if (e->host_fd < 0)
-			ends[(e->fe->pipe->flags & O_ACCMODE) == O_WRONLY] = e;
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return -errno;
-	ret = fill_pipe(f, fds[1]);
-	for (int k = 0; !ret && k < 2; k++) {
-		if (!ends[k]) {
-			close(fds[k]);
-			continue;
-		}
-		if (fcntl(fds[k], F_SETFL, ends[k]->fe->pipe->flags & O_NONBLOCK) < 0)
-			ret = -errno;
-		if (!ret)
-			ret = move_fd(fds[k], ends[k]->table_fd);
-	}
-	return ret;
-}
-
-static int open_fifo(struct rfile *f)
-{
-	const RegFileEntry *r = f->fifo_reg;
-	int keep = open(r->name, O_RDWR | O_NONBLOCK | O_CLOEXEC), fd, ret;
-
-	if (keep < 0) {
-		pr_perror("can't open FIFO %s", r->name);
-		return -errno;
-	}
-	fd = open(r->name, (int)(r->flags & ~(uint32_t)(O_CREAT | O_TRUNC)) | O_NONBLOCK | O_CLOEXEC);
-	ret = fd < 0 ? -errno : 0;
-	if (!ret && !(r->flags & O_NONBLOCK) && fcntl(fd, F_SETFL, r->flags & ~(uint32_t)O_NONBLOCK) < 0)
-		ret = -errno;
-	if (!ret && f->data_len)
-		ret = fill_pipe(f, keep);
-	if (!ret)
-		ret = move_fd(fd, f->table_fd);
-	else
-		pr_err("can't reopen FIFO %s: %s\n", r->name, strerror(-ret));
-	close(keep);
-	return ret;
-}
-
-/* Only the files some descriptor uses: exe, cwd and mapped files are
- * opened by each task itself, and may be gone (a deleted executable). */
-static void mark_used(struct rtree *t, bool *used)
-{
-	for (size_t i = 0; i < t->nr; i++)
-		for (size_t k = 0; k < t->procs[i].nr_fds; k++)
-			used[rtree_file(t, t->procs[i].fds[k]->id) - t->files] = true;
-}
-
-/*
- * A socket belongs to whoever made it (SO_REUSEPORT groups, owner matches
- * of netfilter go by it); criu makes it as root. It is given to the first
- * process, in tree order, that holds it: the one that made it, as a rule
- * (a root master that made the listeners for its workers keeps them).
- */
-static void own_socket(const struct rfile *f, int fd)
-{
-	const struct rproc *p = f->holder;
-	const CredsEntry *cr = p && p->core->thread_core ? p->core->thread_core->creds : NULL;
-
-	if (cr && cr->fsuid && fchown(fd, cr->fsuid, (gid_t)-1))
-		pr_warn("socket %u: can't give it to uid %u: %m\n", f->fe->id, cr->fsuid);
-}
-
-static int open_file_table(struct rtree *t)
-{
-	_cleanup_free_ bool *used = xzalloc(t->nr_files + 1);
-
-	mark_used(t, used);
-	/*
-	 * Established TCP connections last (the second pass), when every
-	 * listener has its port: in repair mode they may share it
-	 * (restore-tcp.c; out of it once the tree is restored).
-	 */
-	for (size_t k = 0; k < 2 * t->nr_files; k++) {
-		size_t i = k % t->nr_files;
-		struct rfile *f = &t->files[i];
-		int ret;
-
-		if (!used[i] || rfile_tcp_established(f) != (k >= t->nr_files))
-			continue;
-		if (f->host_fd >= 0) {
-			ret = move_fd(f->host_fd, f->table_fd);
-			if (ret)
-				return ret;
-			continue;
-		}
-		switch (f->fe->type) {
-		case FD_TYPES__REG:
-			ret = open_reg(f);
-			break;
-		case FD_TYPES__PIPE:
-			ret = open_pipe(f);
-			break;
-		case FD_TYPES__FIFO:
-			ret = open_fifo(f);
-			break;
-		case FD_TYPES__UNIXSK:
-			ret = rtree_open_unix(f);
-			break;
-		case FD_TYPES__INETSK:
-			ret = rtree_open_inet(f);
-			if (ret >= 0)
-				own_socket(f, ret);
-			ret = ret < 0 ? ret : move_fd(ret, f->table_fd);
-			break;
-		case FD_TYPES__MEMFD:
-			ret = rtree_open_memfd(t, f);
-			ret = ret < 0 ? ret : move_fd(ret, f->table_fd);
-			break;
-		case FD_TYPES__EVENTFD:
-		case FD_TYPES__SIGNALFD:
-		case FD_TYPES__TIMERFD:
-		case FD_TYPES__EVENTPOLL:
-		case FD_TYPES__INOTIFY:
-			ret = rtree_open_anon(f);
-			ret = ret < 0 ? ret : move_fd(ret, f->table_fd);
-			break;
-		default:
-			pr_err("file %u: type %d can't be restored\n", f->fe->id, f->fe->type);
-			ret = -EOPNOTSUPP;
-		}
-		if (ret)
-			return ret;
-	}
-	return 0;
 }
 
 /* ------------------------------------------------------------------------
@@ -267,7 +74,7 @@ static int open_at_slot(struct rtree *t, const char *path, int flags, int slot, 
 		pr_perror("can't open %s %s", what, path);
 		return -errno;
 	}
-	return move_fd(fd, slot);
+	return rtree_move_fd(fd, slot);
 }
 
 /* What the injected mmaps and reads will use (restore-mm.c). */
@@ -284,12 +91,13 @@ static int open_mm_fds(struct rtree *t, struct rproc *p)
 		pr_err("process %d: can't open %s: %s\n", p->vpid, name, strerror(fd == -1 ? errno : -fd));
 		return fd == -1 ? -errno : fd;
 	}
-	ret = move_fd(fd, rtree_task_fd(t, RFD_PAGES));
+	ret = rtree_move_fd(fd, rtree_task_fd(t, RFD_PAGES));
 	if (!ret && p->mm->exe_file_id) {
 		struct rfile *f = rtree_file(t, p->mm->exe_file_id);
 
 		if (!f || f->fe->type != FD_TYPES__REG) {
-			pr_err("process %d: its executable is file %u, not in files.img\n", p->vpid, p->mm->exe_file_id);
+			pr_err("process %d: its executable is file %u, not in files.img\n", p->vpid,
+			       p->mm->exe_file_id);
 			return -EINVAL;
 		}
 		ret = open_at_slot(t, f->fe->reg->name, O_RDONLY, rtree_task_fd(t, RFD_EXE), "executable");
@@ -316,7 +124,7 @@ static int open_mm_fds(struct rtree *t, struct rproc *p)
 			/* another open file of the memfd criu made before fork */
 			int fd = rtree_open_memfd(t, f);
 
-			ret = fd < 0 ? fd : move_fd(fd, rtree_task_fd(t, RFD_MAP) + (int)i);
+			ret = fd < 0 ? fd : rtree_move_fd(fd, rtree_task_fd(t, RFD_MAP) + (int)i);
 			continue;
 		}
 		if (!f || f->fe->type != FD_TYPES__REG) {
@@ -324,8 +132,8 @@ static int open_mm_fds(struct rtree *t, struct rproc *p)
 			       (unsigned long long)v->start, (unsigned long long)v->shmid);
 			return -EINVAL;
 		}
-		ret = open_at_slot(t, f->fe->reg->name, (v->status & VMA_FILE_SHARED) && (v->prot & PROT_WRITE) ?
-						O_RDWR : O_RDONLY,
+		ret = open_at_slot(t, f->fe->reg->name,
+				   (v->status & VMA_FILE_SHARED) && (v->prot & PROT_WRITE) ? O_RDWR : O_RDONLY,
 				   rtree_task_fd(t, RFD_MAP) + (int)i, "mapped file");
 	}
 	return ret;
@@ -440,8 +248,7 @@ static int fork_children(struct rtree *t, struct rproc *p)
 	for (size_t i = 0; i < p->nr_children; i++) {
 		siginfo_t si;
 
-		if (p->children[i]->zombie &&
-		    waitid(P_PID, (id_t)p->children[i]->vpid, &si, WEXITED | WNOWAIT) < 0) {
+		if (p->children[i]->zombie && waitid(P_PID, (id_t)p->children[i]->vpid, &si, WEXITED | WNOWAIT) < 0) {
 			pr_perror("process %d: zombie %d did not exit", p->vpid, p->children[i]->vpid);
 			return -errno;
 		}
@@ -499,7 +306,7 @@ static void run_task(struct rtree *t, struct rproc *p)
 	if (t->host_mode && getppid() != (p->parent ? p->parent->vpid : t->criu_pid))
 		_exit(1);
 	restore_loginuid(t, p);
-	if (fork_children(t, p) || make_threads(p) || install_fds(t, p) || rtree_register_epolls(t, p) ||
+	if (fork_children(t, p) || make_threads(p) || install_fds(t, p) || rtree_files_installed(t, p) ||
 	    open_mm_fds(t, p) || enter_fs(p))
 		task_fail(t, p);
 	if (write(rtree_task_fd(t, RFD_READY), &v, sizeof(v)) != sizeof(v))
@@ -511,11 +318,11 @@ static void run_task(struct rtree *t, struct rproc *p)
 /* Every fd criu itself holds goes above the range the tasks use. */
 static int move_criu_fds(struct rtree *t, int ready_fd)
 {
-	int ret = move_fd(ready_fd, rtree_task_fd(t, RFD_READY));
+	int ret = rtree_move_fd(ready_fd, rtree_task_fd(t, RFD_READY));
 
 	if (!ret && dup2(t->imgs_dirfd, rtree_task_fd(t, RFD_IMGS)) < 0)
 		ret = -errno;
-	if (!ret && move_fd(t->host_proc_fd, rtree_task_fd(t, RFD_PROC)))
+	if (!ret && rtree_move_fd(t->host_proc_fd, rtree_task_fd(t, RFD_PROC)))
 		ret = -errno;
 	t->host_proc_fd = rtree_task_fd(t, RFD_PROC);
 	if (!ret)
@@ -551,12 +358,12 @@ void rtree_fork_root(struct rtree *t, int ready_fd)
 	}
 	if (move_criu_fds(t, ready_fd))
 		task_fail(t, root);
-	if (t->nodename && (sethostname(t->nodename, strlen(t->nodename)) ||
-			    setdomainname(t->domainname, strlen(t->domainname)))) {
+	if (t->nodename &&
+	    (sethostname(t->nodename, strlen(t->nodename)) || setdomainname(t->domainname, strlen(t->domainname)))) {
 		pr_perror("can't set the host name to %s", t->nodename);
 		task_fail(t, root);
 	}
-	if (open_file_table(t))
+	if (rtree_open_file_table(t))
 		task_fail(t, root);
 	run_task(t, root);
 }

@@ -4,374 +4,40 @@
  * Everything a later step relies on is checked here, before any task or
  * namespace exists: pids unique and in range, parents before children and
  * inside the tree, every thread's core present and of this architecture,
- * every descriptor naming a file of files.img, fd numbers in range. An
- * image that fails a check is rejected with the file and what is wrong.
+ * every descriptor naming a file of files.img, fd numbers in range. The
+ * files themselves are the file table's (files/files-restore.c), each
+ * checked by its kind. An image that fails a check is rejected with the
+ * file and what is wrong.
  */
 #define LOG_PREFIX "restore: "
 
 #include <errno.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include "options.h"
 #include <unistd.h>
 
+#include "files/files-restore.h"
 #include "image/image.h"
-#include "util/log.h"
-#include <sys/ioctl.h>
-#include <termios.h>
-#include "net/netns.h"
-#include "pipe-data.pb-c.h"
-#include "task/rtree.h"
 #include "image/vma-status.h"
+#include "net/netns.h"
+#include "options.h"
+#include "task/rtree.h"
+#include "util/log.h"
 #include "util/util.h"
 #include "utsns.pb-c.h"
 
-#define MAX_PID	    (4 << 20) /* PID_MAX_LIMIT */
-#define MAX_FD	    (1 << 20) /* fs.nr_open's default */
+#define MAX_PID		   (4 << 20) /* PID_MAX_LIMIT */
+#define MAX_FD		   (1 << 20) /* fs.nr_open's default */
 #define TASK_STATE_ALIVE   0x01
 #define TASK_STATE_DEAD	   0x02
 #define TASK_STATE_STOPPED 0x03
 
-static void keep_msg(struct rtree *t, ProtobufCMessage *m)
-{
-	t->msgs = xrealloc(t->msgs, (t->nr_msgs + 1) * sizeof(*t->msgs));
-	t->msgs[t->nr_msgs++] = m;
-}
-
-static void image_name(enum img_type type, unsigned id, char *buf, size_t len)
-{
-	snprintf(buf, len, img_desc(type)->name_fmt, id);
-}
-
-/*
- * Every entry of an image; *msgs is malloc'd, the entries are kept by the
- * tree. A missing file gives -ENOENT (printed only when `required`).
- */
-static int read_all(struct rtree *t, enum img_type type, unsigned id, bool required, ProtobufCMessage ***msgs,
-		    size_t *nr)
-{
-	struct img_reader r;
-	ProtobufCMessage *m;
-	char name[64];
-	int ret;
-
-	*msgs = NULL;
-	*nr = 0;
-	image_name(type, id, name, sizeof(name));
-	if (faccessat(t->imgs_dirfd, name, F_OK, 0)) {
-		if (required)
-			pr_err("%s is missing from the images directory\n", name);
-		return -ENOENT;
-	}
-	ret = img_reader_open(&r, t->imgs_dirfd, name, type);
-	if (ret)
-		return ret;
-	while ((ret = img_read_entry(&r, &m)) > 0) {
-		keep_msg(t, m);
-		*msgs = xrealloc(*msgs, (*nr + 1) * sizeof(**msgs));
-		(*msgs)[(*nr)++] = m;
-	}
-	img_reader_close(&r);
-	return ret;
-}
-
-/* An image that holds exactly one entry. */
-static int read_one(struct rtree *t, enum img_type type, unsigned id, ProtobufCMessage **msg)
-{
-	_cleanup_free_ ProtobufCMessage **v = NULL;
-	char name[64];
-	size_t n;
-	int ret = read_all(t, type, id, true, &v, &n);
-
-	if (ret)
-		return ret;
-	if (n != 1) {
-		image_name(type, id, name, sizeof(name));
-		pr_err("%s holds %zu entries, expected one\n", name, n);
-		return -EINVAL;
-	}
-	*msg = v[0];
-	return 0;
-}
-
 /* ------------------------------------------------------------------------
- * Files
+ * Processes
  */
-
-/*
- * tty-info.img: the terminals the TTY files of files.img name. Only those a
- * shell job has (a pty slave, /dev/tty) can be restored: -j connects them
- * to criu's own terminal.
- */
-static int read_ttys(struct rtree *t)
-{
-	_cleanup_free_ ProtobufCMessage **v = NULL;
-	struct hmap by_id;
-	bool any = false;
-	size_t n = 0;
-	int ret = 0;
-
-	for (size_t i = 0; i < t->nr_files; i++)
-		any = any || t->files[i].fe->type == FD_TYPES__TTY;
-	if (!any)
-		return 0;
-	ret = read_all(t, IMG_TTY_INFO, 0, true, &v, &n);
-	if (ret)
-		return ret;
-	hmap_init(&by_id);
-	for (size_t i = 0; !ret && i < n; i++) {
-		TtyInfoEntry *ti = (TtyInfoEntry *)v[i];
-
-		if (ti->type != TTY_TYPE__PTY && ti->type != TTY_TYPE__CTTY) {
-			pr_err("tty-info.img: terminal %u is of type %d; only a shell job's terminal (a pty slave or /dev/tty) can be restored\n",
-			       ti->id, ti->type);
-			ret = -EOPNOTSUPP;
-		} else if (!ti->id || hmap_get_int(&by_id, ti->id)) {
-			pr_err("tty-info.img: terminal id %u is %s\n", ti->id, ti->id ? "used twice" : "0");
-			ret = -EINVAL;
-		} else {
-			hmap_put_int(&by_id, ti->id, ti);
-		}
-	}
-	for (size_t i = 0; !ret && i < t->nr_files; i++) {
-		struct rfile *f = &t->files[i];
-
-		if (f->fe->type != FD_TYPES__TTY)
-			continue;
-		f->tty = hmap_get_int(&by_id, f->fe->tty->tty_info_id);
-		if (!f->tty) {
-			pr_err("files.img: terminal file %u names terminal %u, which tty-info.img lacks\n", f->fe->id,
-			       f->fe->tty->tty_info_id);
-			ret = -EINVAL;
-		}
-	}
-	hmap_free(&by_id);
-	return ret;
-}
-
-/* Watches once each by number, on absolute paths, with events to watch. */
-#define INOTIFY_MAX_SKIP (1U << 20) /* about 30 s of spare watches */
-
-static int check_inotify(const InotifyFileEntry *e)
-{
-	struct hmap wds;
-	uint32_t max = 0;
-	int ret = 0;
-
-	if (e->n_wd > 65536) {
-		pr_err("files.img: inotify %u has %zu watches\n", e->id, e->n_wd);
-		return -EINVAL;
-	}
-	hmap_init(&wds);
-	for (size_t i = 0; !ret && i < e->n_wd; i++) {
-		const InotifyWdEntry *w = e->wd[i];
-		const char *path = w->f_handle ? w->f_handle->path : NULL;
-
-		if (!w->wd || w->wd > INT32_MAX || !(w->mask & 0xfff /* IN_ALL_EVENTS */) ||
-		    (w->mask & ~(0xfffU | 0x80000000U /* IN_ONESHOT */ | 0x04000000U /* IN_EXCL_UNLINK */)) || !path ||
-		    path[0] != '/') {
-			pr_err("files.img: inotify %u: watch %zu (wd %u, mask %#x, path %s) is malformed\n", e->id, i,
-			       w->wd, w->mask, path ? path : "none");
-			ret = -EINVAL;
-		} else if (hmap_get_int(&wds, w->wd)) {
-			pr_err("files.img: inotify %u: watch %u appears twice\n", e->id, w->wd);
-			ret = -EINVAL;
-		} else {
-			hmap_put_int(&wds, w->wd, (void *)1);
-			max = w->wd > max ? w->wd : max;
-		}
-	}
-	hmap_free(&wds);
-	/* each number skipped costs a spare watch added and removed at restore */
-	if (!ret && max > e->n_wd + INOTIFY_MAX_SKIP) {
-		pr_err("files.img: inotify %u: watch number %u, with %zu watches: more than %u numbers to skip at "
-		       "restore\n",
-		       e->id, max, e->n_wd, INOTIFY_MAX_SKIP);
-		ret = -EINVAL;
-	}
-	return ret;
-}
-
-/*
- * An IPv4/IPv6 socket restore can make: TCP listening or unconnected, UDP;
- * addresses of the family's size, ports that are ports.
- */
-static int check_inet(const InetSkEntry *e)
-{
-	size_t words = e->family == AF_INET ? 1 : 4;
-	bool tcp = e->type == SOCK_STREAM && e->proto == IPPROTO_TCP;
-	bool udp = e->type == SOCK_DGRAM && e->proto == IPPROTO_UDP;
-
-	if ((e->family != AF_INET && e->family != AF_INET6) || !(tcp || udp) || e->src_port > 65535 ||
-	    e->dst_port > 65535 || (e->n_src_addr && e->n_src_addr != words) ||
-	    (e->n_dst_addr && e->n_dst_addr != words) || (tcp && e->state != 10 && e->state != 7 && e->state != 1) ||
-	    (tcp && e->state == 1 && (!e->dst_port || !e->n_dst_addr || !e->src_port || !e->n_src_addr)) ||
-	    (udp && e->state != 1 && e->state != 7) || (udp && e->state == 1 && (!e->dst_port || !e->n_dst_addr)) ||
-	    e->backlog > INT32_MAX || (e->opts->so_bound_dev && strlen(e->opts->so_bound_dev) >= 16)) {
-		pr_err("files.img: socket %u (family %u, type %u, protocol %u, state %u) is one restore can't make: "
-		       "only TCP listening, unconnected or established sockets and UDP sockets of IPv4 or IPv6\n",
-		       e->id, e->family, e->type, e->proto, e->state);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int read_files(struct rtree *t)
-{
-	_cleanup_free_ ProtobufCMessage **v = NULL;
-	size_t n;
-	int ret = read_all(t, IMG_FILES, 0, false, &v, &n);
-
-	if (ret == -ENOENT)
-		return 0;
-	if (ret)
-		return ret;
-	t->files = xzalloc((n ? n : 1) * sizeof(*t->files));
-	for (size_t i = 0; i < n; i++) {
-		FileEntry *fe = (FileEntry *)v[i];
-
-		if (hmap_get_int(&t->file_by_id, fe->id)) {
-			pr_err("files.img: file id %u appears twice\n", fe->id);
-			return -EINVAL;
-		}
-		if ((fe->type == FD_TYPES__REG && !fe->reg) || (fe->type == FD_TYPES__PIPE && !fe->pipe) ||
-		    (fe->type == FD_TYPES__FIFO && !fe->fifo) || (fe->type == FD_TYPES__TTY && !fe->tty) ||
-		    (fe->type == FD_TYPES__EVENTFD && !fe->efd) || (fe->type == FD_TYPES__SIGNALFD && !fe->sgfd) ||
-		    (fe->type == FD_TYPES__TIMERFD && !fe->tfd) || (fe->type == FD_TYPES__EVENTPOLL && !fe->epfd) ||
-		    (fe->type == FD_TYPES__UNIXSK && (!fe->usk || !fe->usk->opts)) ||
-		    (fe->type == FD_TYPES__INOTIFY && !fe->ify) || (fe->type == FD_TYPES__MEMFD && !fe->memfd) ||
-		    (fe->type == FD_TYPES__INETSK && (!fe->isk || !fe->isk->opts))) {
-			pr_err("files.img: file %u of type %d lacks its description\n", fe->id, fe->type);
-			return -EINVAL;
-		}
-		if (fe->type == FD_TYPES__INOTIFY && (ret = check_inotify(fe->ify)))
-			return ret;
-		if (fe->type == FD_TYPES__INETSK && (ret = check_inet(fe->isk)))
-			return ret;
-		t->files[i].fe = fe;
-		t->files[i].table_fd = -1;
-		t->files[i].host_fd = -1;
-		hmap_put_int(&t->file_by_id, fe->id, &t->files[i]);
-		if (rfile_tcp_established(&t->files[i]) && (ret = rtree_read_tcp(t, &t->files[i]))) {
-			t->nr_files = i + 1; /* freed with the others */
-			return ret;
-		}
-	}
-	t->nr_files = n;
-	for (size_t i = 0; i < n; i++) {
-		struct rfile *f = &t->files[i], *r;
-
-		if (f->fe->type != FD_TYPES__FIFO)
-			continue;
-		r = f->fe->fifo->has_regf_id ? rtree_file(t, f->fe->fifo->regf_id) : NULL;
-		if (!r || r->fe->type != FD_TYPES__REG) {
-			pr_err("files.img: FIFO %u names no path entry\n", f->fe->id);
-			return -EINVAL;
-		}
-		f->fifo_reg = r->fe->reg;
-	}
-	ret = read_ttys(t);
-	return ret ? ret : rtree_link_unix(t);
-}
-
-/* What was queued in FIFOs: given to the first descriptor of each. */
-static int read_fifo_data(struct rtree *t)
-{
-	struct hmap by_pipe; /* pipe_id -> first FIFO file */
-	struct img_reader *r;
-	ProtobufCMessage *m;
-	int ret;
-
-	if (faccessat(t->imgs_dirfd, "fifo-data.img", F_OK, 0))
-		return 0;
-	r = xzalloc(sizeof(*r));
-	ret = img_reader_open(r, t->imgs_dirfd, "fifo-data.img", IMG_FIFO_DATA);
-	if (ret) {
-		free(r);
-		return ret;
-	}
-	t->fifo_data = r;
-	hmap_init(&by_pipe);
-	for (size_t i = t->nr_files; i-- > 0;) /* the first FIFO of a pipe id wins */
-		if (t->files[i].fe->type == FD_TYPES__FIFO)
-			hmap_put_int(&by_pipe, t->files[i].fe->fifo->pipe_id, &t->files[i]);
-	while ((ret = img_read_entry(r, &m)) > 0) {
-		PipeDataEntry *pd = (PipeDataEntry *)m;
-		struct rfile *f = hmap_get_int(&by_pipe, pd->pipe_id);
-
-		keep_msg(t, m);
-		if (!f) {
-			pr_err("fifo-data.img: data for FIFO %u, which no descriptor uses\n", pd->pipe_id);
-			ret = -EINVAL;
-			break;
-		}
-		f->data = r->payload;
-		f->data_len = r->payload_len;
-	}
-	hmap_free(&by_pipe);
-	return ret < 0 ? ret : 0;
-}
-
-/* Pairs pipe ends and gives each pipe its queued data. */
-static int read_pipe_data(struct rtree *t)
-{
-	struct hmap by_pipe; /* pipe_id -> first end */
-	struct img_reader *r = xzalloc(sizeof(*r));
-	ProtobufCMessage *m;
-	int ret = 0;
-
-	hmap_init(&by_pipe);
-	for (size_t i = 0; i < t->nr_files; i++) {
-		struct rfile *f = &t->files[i], *other;
-
-		if (f->fe->type != FD_TYPES__PIPE)
-			continue;
-		other = hmap_get_int(&by_pipe, f->fe->pipe->pipe_id);
-		if (other && !other->peer) {
-			other->peer = f;
-			f->peer = other;
-		} else if (!other) {
-			hmap_put_int(&by_pipe, f->fe->pipe->pipe_id, f);
-		}
-	}
-	ret = read_fifo_data(t);
-	if (ret || faccessat(t->imgs_dirfd, "pipes-data.img", F_OK, 0))
-		goto out;
-	ret = img_reader_open(r, t->imgs_dirfd, "pipes-data.img", IMG_PIPES_DATA);
-	if (ret)
-		goto out;
-	t->pipes_data = r;
-	while ((ret = img_read_entry(r, &m)) > 0) {
-		PipeDataEntry *pd = (PipeDataEntry *)m;
-		struct rfile *f = hmap_get_int(&by_pipe, pd->pipe_id);
-
-		keep_msg(t, m);
-		if (!f) {
-			pr_err("pipes-data.img: data for pipe %u, which no descriptor uses\n", pd->pipe_id);
-			ret = -EINVAL;
-			break;
-		}
-		f->data = r->payload;
-		f->data_len = r->payload_len;
-		f->pipe_size = pd->has_size ? pd->size : 0;
-		if (f->peer) {
-			f->peer->data = f->data;
-			f->peer->data_len = f->data_len;
-			f->peer->pipe_size = f->pipe_size;
-		}
-	}
-out:
-	if (!t->pipes_data)
-		free(r);
-	hmap_free(&by_pipe);
-	return ret < 0 ? ret : 0;
-}
 
 static const char *path_file(struct rtree *t, uint32_t id, const char *img, const char *what)
 {
@@ -383,10 +49,6 @@ static const char *path_file(struct rtree *t, uint32_t id, const char *img, cons
 	}
 	return f->fe->reg->name;
 }
-
-/* ------------------------------------------------------------------------
- * Processes
- */
 
 static int check_core(const CoreEntry *c, const char *name, bool leader)
 {
@@ -415,7 +77,8 @@ static int check_core(const CoreEntry *c, const char *name, bool leader)
 		if (!cr || cr->n_cap_inh != 2 || cr->n_cap_prm != 2 || cr->n_cap_eff != 2 || cr->n_cap_bnd != 2 ||
 		    (cr->n_cap_amb != 0 && cr->n_cap_amb != 2) || cr->n_groups > 65536 ||
 		    (cr->has_no_new_privs && cr->no_new_privs > 1)) {
-			pr_err("%s: credentials missing or malformed (each capability set must be 2 words, the ambient one 0 or 2; no_new_privs 0 or 1)\n",
+			pr_err("%s: credentials missing or malformed (each capability set must be 2 words, the ambient "
+			       "one 0 or 2; no_new_privs 0 or 1)\n",
 			       name);
 			return -EINVAL;
 		}
@@ -425,7 +88,8 @@ static int check_core(const CoreEntry *c, const char *name, bool leader)
 			uint64_t inh = (uint64_t)cr->cap_inh[1] << 32 | cr->cap_inh[0];
 
 			if (amb & ~(prm & inh)) {
-				pr_err("%s: ambient capabilities %#llx outside the permitted and inheritable sets: no thread can have them\n",
+				pr_err("%s: ambient capabilities %#llx outside the permitted and inheritable sets: no "
+				       "thread can have them\n",
 				       name, (unsigned long long)amb);
 				return -EINVAL;
 			}
@@ -500,8 +164,8 @@ static int read_threads(struct rtree *t, struct rproc *p)
 		ProtobufCMessage *m;
 
 		p->threads[i].vtid = (pid_t)p->pe->threads[i];
-		image_name(IMG_CORE, (unsigned)p->threads[i].vtid, name, sizeof(name));
-		ret = read_one(t, IMG_CORE, (unsigned)p->threads[i].vtid, &m);
+		rtree_image_name(IMG_CORE, (unsigned)p->threads[i].vtid, name, sizeof(name));
+		ret = rtree_read_one(t, IMG_CORE, (unsigned)p->threads[i].vtid, &m);
 		if (!ret)
 			ret = check_core((CoreEntry *)m, name, i == 0);
 		if (ret)
@@ -509,14 +173,15 @@ static int read_threads(struct rtree *t, struct rproc *p)
 		p->threads[i].core = (CoreEntry *)m;
 	}
 	p->core = p->threads[0].core;
-	image_name(IMG_CORE, (unsigned)p->vpid, name, sizeof(name));
+	rtree_image_name(IMG_CORE, (unsigned)p->vpid, name, sizeof(name));
 	ret = check_ptimers(p->core, name, p->pe);
 	if (ret)
 		return ret;
 	p->zombie = p->core->tc->task_state == TASK_STATE_DEAD;
 	p->stopped = p->core->tc->task_state == TASK_STATE_STOPPED;
 	if (p->core->tc->task_state != TASK_STATE_ALIVE && !p->zombie && !p->stopped) {
-		pr_err("process %d: task_state %u in its core; only alive, stopped and dead (zombie) tasks can be restored\n",
+		pr_err("process %d: task_state %u in its core; only alive, stopped and dead (zombie) tasks can be "
+		       "restored\n",
 		       p->vpid, p->core->tc->task_state);
 		return -EINVAL;
 	}
@@ -527,7 +192,7 @@ static int read_pagemap(struct rtree *t, struct rproc *p)
 {
 	_cleanup_free_ ProtobufCMessage **v = NULL;
 	size_t n;
-	int ret = read_all(t, IMG_PAGEMAP, (unsigned)p->vpid, true, &v, &n);
+	int ret = rtree_read_image(t, IMG_PAGEMAP, (unsigned)p->vpid, true, &v, &n);
 
 	if (ret)
 		return ret;
@@ -544,7 +209,8 @@ static int read_pagemap(struct rtree *t, struct rproc *p)
 		/* in address order, none overlapping: restore-pages.c walks them so */
 		if ((pe->vaddr & 4095) || !pe->nr_pages || pe->vaddr + (uint64_t)pe->nr_pages * 4096 < pe->vaddr ||
 		    pe->vaddr < prev_end) {
-			pr_err("pagemap-%d.img: bad run at %#llx of %u pages (misaligned, empty, or not after the one before)\n",
+			pr_err("pagemap-%d.img: bad run at %#llx of %u pages (misaligned, empty, or not after the one "
+			       "before)\n",
 			       p->vpid, (unsigned long long)pe->vaddr, pe->nr_pages);
 			return -EINVAL;
 		}
@@ -640,7 +306,8 @@ static int check_pages_ids(const struct rtree *t)
 		if (hmap_get_int(&seen, id)) {
 			pr_err("pages-%u.img is named by two pagemaps (%s %llu): each must have its own\n", id,
 			       proc ? "process" : "shared memory",
-			       proc ? (unsigned long long)t->procs[i].vpid : (unsigned long long)t->shmems[i - t->nr].shmid);
+			       proc ? (unsigned long long)t->procs[i].vpid
+				    : (unsigned long long)t->shmems[i - t->nr].shmid);
 			ret = -EINVAL;
 		}
 		hmap_put_int(&seen, id, (void *)1);
@@ -654,7 +321,7 @@ static int read_fds(struct rtree *t, struct rproc *p, int *max_fd)
 	ProtobufCMessage **v = NULL;
 	int ret;
 
-	ret = read_all(t, IMG_FDINFO, p->ids->files_id, false, &v, &p->nr_fds);
+	ret = rtree_read_image(t, IMG_FDINFO, p->ids->files_id, false, &v, &p->nr_fds);
 	if (ret == -ENOENT)
 		return 0;
 	if (ret)
@@ -664,8 +331,8 @@ static int read_fds(struct rtree *t, struct rproc *p, int *max_fd)
 		FdinfoEntry *fd = p->fds[i];
 
 		if (!rtree_file(t, fd->id)) {
-			pr_err("fdinfo-%u.img: fd %u is file %u, which files.img does not describe\n",
-			       p->ids->files_id, fd->fd, fd->id);
+			pr_err("fdinfo-%u.img: fd %u is file %u, which files.img does not describe\n", p->ids->files_id,
+			       fd->fd, fd->id);
 			return -EINVAL;
 		}
 		if (fd->fd >= MAX_FD) {
@@ -705,7 +372,7 @@ static int read_seccomp(struct rtree *t)
 	{
 		ProtobufCMessage *m;
 
-		ret = read_one(t, IMG_SECCOMP, 0, &m);
+		ret = rtree_read_one(t, IMG_SECCOMP, 0, &m);
 		if (ret)
 			return ret;
 		t->seccomp = (SeccompEntry *)m;
@@ -721,7 +388,8 @@ static int read_seccomp(struct rtree *t)
 			return -EINVAL;
 		}
 		if (!f->filter.len || f->filter.len % 8 || f->filter.len > 4096 * 8 || (f->has_prev && f->prev >= i)) {
-			pr_err("seccomp.img: filter %zu: %zu bytes%s; expected whole instructions (8 bytes each, at most 4096) after an earlier filter\n",
+			pr_err("seccomp.img: filter %zu: %zu bytes%s; expected whole instructions (8 bytes each, at "
+			       "most 4096) after an earlier filter\n",
 			       i, f->filter.len, f->has_prev && f->prev >= i ? ", after a later filter" : "");
 			return -EINVAL;
 		}
@@ -740,51 +408,6 @@ static int read_seccomp(struct rtree *t)
 	return 0;
 }
 
-/*
- * Each file's first holder, in pstree order. An epoll's registers the
- * watched fds, each of which must be one of its own.
- */
-static int link_holders(struct rtree *t)
-{
-	int ret = 0;
-
-	for (size_t i = 0; !ret && i < t->nr; i++) {
-		struct rproc *p = &t->procs[i];
-		struct hmap fds;
-		bool any = false;
-
-		for (size_t k = 0; k < p->nr_fds; k++) {
-			struct rfile *f = rtree_file(t, p->fds[k]->id);
-
-			if (f->holder)
-				continue;
-			f->holder = p;
-			f->holder_fd = (int)p->fds[k]->fd;
-			any |= f->fe->type == FD_TYPES__EVENTPOLL;
-		}
-		if (!any)
-			continue;
-		hmap_init(&fds);
-		for (size_t k = 0; k < p->nr_fds; k++)
-			hmap_put_int(&fds, p->fds[k]->fd, p->fds[k]);
-		for (size_t k = 0; !ret && k < p->nr_fds; k++) {
-			struct rfile *f = rtree_file(t, p->fds[k]->id);
-			const EventpollFileEntry *ep = f->fe->epfd;
-
-			if (f->fe->type != FD_TYPES__EVENTPOLL || f->holder != p || f->holder_fd != (int)p->fds[k]->fd)
-				continue;
-			for (size_t j = 0; !ret && j < ep->n_tfd; j++)
-				if (!hmap_get_int(&fds, ep->tfd[j]->tfd)) {
-					pr_err("files.img: epoll %u watches fd %u, which process %d (its first holder) does not have\n",
-					       f->fe->id, ep->tfd[j]->tfd, p->vpid);
-					ret = -EINVAL;
-				}
-		}
-		hmap_free(&fds);
-	}
-	return ret;
-}
-
 static int read_proc(struct rtree *t, struct rproc *p, int *max_fd)
 {
 	ProtobufCMessage *m;
@@ -794,11 +417,11 @@ static int read_proc(struct rtree *t, struct rproc *p, int *max_fd)
 	ret = read_threads(t, p);
 	if (ret || p->zombie)
 		return ret;
-	ret = read_one(t, IMG_IDS, (unsigned)p->vpid, &m);
+	ret = rtree_read_one(t, IMG_IDS, (unsigned)p->vpid, &m);
 	if (ret)
 		return ret;
 	p->ids = (TaskKobjIdsEntry *)m;
-	ret = read_one(t, IMG_MM, (unsigned)p->vpid, &m);
+	ret = rtree_read_one(t, IMG_MM, (unsigned)p->vpid, &m);
 	if (ret)
 		return ret;
 	p->mm = (MmEntry *)m;
@@ -808,11 +431,11 @@ static int read_proc(struct rtree *t, struct rproc *p, int *max_fd)
 	if (!ret)
 		ret = read_fds(t, p, max_fd);
 	if (!ret)
-		ret = read_one(t, IMG_FS, (unsigned)p->vpid, &m);
+		ret = rtree_read_one(t, IMG_FS, (unsigned)p->vpid, &m);
 	if (ret)
 		return ret;
 	p->fs = (FsEntry *)m;
-	image_name(IMG_FS, (unsigned)p->vpid, name, sizeof(name));
+	rtree_image_name(IMG_FS, (unsigned)p->vpid, name, sizeof(name));
 	p->cwd = path_file(t, p->fs->cwd_id, name, "cwd");
 	p->root = path_file(t, p->fs->root_id, name, "root");
 	return p->cwd && p->root ? 0 : -EINVAL;
@@ -837,8 +460,8 @@ static int link_tree(struct rtree *t)
 			pr_err("pstree.img: process %d: parent %d is not before it in the tree\n", p->vpid, p->vppid);
 			return -EINVAL;
 		}
-		p->parent->children = xrealloc(p->parent->children,
-					       (p->parent->nr_children + 1) * sizeof(*p->parent->children));
+		p->parent->children =
+			xrealloc(p->parent->children, (p->parent->nr_children + 1) * sizeof(*p->parent->children));
 		p->parent->children[p->parent->nr_children++] = p;
 		p->new_session = p->vsid == p->vpid;
 		if (!p->new_session && p->vsid != p->parent->vsid) {
@@ -856,7 +479,7 @@ static int read_pstree(struct rtree *t)
 {
 	_cleanup_free_ ProtobufCMessage **v = NULL;
 	size_t n;
-	int ret = read_all(t, IMG_PSTREE, 0, false, &v, &n);
+	int ret = rtree_read_image(t, IMG_PSTREE, 0, false, &v, &n);
 
 	if (ret)
 		return ret;
@@ -910,21 +533,15 @@ int rtree_read(int dirfd, struct rtree *t)
 	if (!ret)
 		ret = link_tree(t);
 	if (!ret)
-		ret = read_files(t);
-	if (!ret)
-		ret = read_pipe_data(t);
+		ret = rtree_read_files(t);
 	for (size_t i = 0; !ret && i < t->nr; i++)
 		ret = read_proc(t, &t->procs[i], &max_fd);
-	if (!ret)
-		ret = link_holders(t);
-	if (!ret)
+	if (!ret) {
+		rtree_link_holders(t);
 		ret = rtree_read_shmem(t);
-	for (size_t i = 0; !ret && i < t->nr_files; i++)
-		if (t->files[i].fe->type == FD_TYPES__MEMFD && !rtree_memfd(t, t->files[i].fe->memfd->inode_id)) {
-			pr_err("files.img: memfd file %u names inode %u, which memfd.img doesn't have\n",
-			       t->files[i].fe->id, t->files[i].fe->memfd->inode_id);
-			ret = -EINVAL;
-		}
+	}
+	if (!ret)
+		ret = rtree_resolve_files(t);
 	if (!ret)
 		ret = check_pages_ids(t);
 	if (!ret)
@@ -932,7 +549,7 @@ int rtree_read(int dirfd, struct rtree *t)
 	if (!ret && !faccessat(dirfd, "utsns-1.img", F_OK, 0)) {
 		ProtobufCMessage *m;
 
-		ret = read_one(t, IMG_UTSNS, 1, &m);
+		ret = rtree_read_one(t, IMG_UTSNS, 1, &m);
 		if (!ret) {
 			t->nodename = ((UtsnsEntry *)m)->nodename;
 			t->domainname = ((UtsnsEntry *)m)->domainname;
@@ -941,7 +558,7 @@ int rtree_read(int dirfd, struct rtree *t)
 	if (!ret && !faccessat(dirfd, "ipcns-var-1.img", F_OK, 0)) {
 		ProtobufCMessage *m;
 
-		ret = read_one(t, IMG_IPC_VAR, 1, &m);
+		ret = rtree_read_one(t, IMG_IPC_VAR, 1, &m);
 		if (!ret && ((IpcVarEntry *)m)->n_sem_ctls != 4) {
 			pr_err("ipcns-var-1.img: kernel.sem has %zu numbers, expected 4\n",
 			       ((IpcVarEntry *)m)->n_sem_ctls);
@@ -957,7 +574,7 @@ int rtree_read(int dirfd, struct rtree *t)
 		_cleanup_free_ ProtobufCMessage **v = NULL;
 		size_t n;
 
-		ret = read_all(t, IMG_NETDEV, 1, true, &v, &n);
+		ret = rtree_read_image(t, IMG_NETDEV, 1, true, &v, &n);
 		if (!ret)
 			ret = netns_check_image((const NetDeviceEntry *const *)v, n);
 		if (!ret)
@@ -971,124 +588,6 @@ int rtree_read(int dirfd, struct rtree *t)
 	for (size_t i = 0; i < t->nr_files; i++)
 		t->files[i].table_fd = t->fd_base + (int)i;
 	return 0;
-}
-
-struct rproc *rtree_proc(const struct rtree *t, pid_t vpid)
-{
-	return hmap_get_int(&t->by_vpid, (uint64_t)vpid);
-}
-
-struct rfile *rtree_file(const struct rtree *t, uint32_t id)
-{
-	return hmap_get_int(&t->file_by_id, id);
-}
-
-static bool is_memory_device(const RegFileEntry *r)
-{
-	static const char *const names[] = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"};
-
-	if (!r->has_mode || !S_ISCHR(r->mode))
-		return false;
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (!strcmp(r->name, names[i]))
-			return true;
-	return false;
-}
-
-/* What --inherit-fd calls a file: pipe:[ID] for a pipe, else its path. */
-static void resource_name(const struct rfile *f, char *buf, size_t len)
-{
-	if (f->fe->type == FD_TYPES__PIPE)
-		snprintf(buf, len, "pipe:[%u]", f->fe->pipe->pipe_id);
-	else if (f->tty)
-		snprintf(buf, len, "tty[%x:%x]", f->tty->rdev, f->tty->has_dev ? f->tty->dev : 0);
-	else if (f->fe->reg)
-		snprintf(buf, len, "%s", f->fe->reg->name);
-	else if (f->fifo_reg)
-		snprintf(buf, len, "%s", f->fifo_reg->name);
-	else
-		buf[0] = '\0';
-}
-
-static int inherited_fd(const struct options *o, const struct rfile *f)
-{
-	char name[PATH_MAX];
-
-	resource_name(f, name, sizeof(name));
-	for (size_t i = 0; name[0] && i < o->nr_inherit_fds; i++)
-		if (!strcmp(o->inherit_fds[i].res, name))
-			return o->inherit_fds[i].fd;
-	return -1;
-}
-
-/*
- * The dumped terminal's modes and window size onto criu's terminal, as
- * upstream does for a shell job: a full-screen program restored there
- * finds the terminal as it left it. Failures only warn.
- */
-static void apply_tty_params(int fd, const TtyInfoEntry *ti)
-{
-	const TermiosEntry *te = ti->termios;
-	struct termios t;
-
-	if (te && !tcgetattr(fd, &t)) {
-		t.c_iflag = te->c_iflag;
-		t.c_oflag = te->c_oflag;
-		t.c_cflag = te->c_cflag;
-		t.c_lflag = te->c_lflag;
-		t.c_line = (cc_t)te->c_line;
-		for (size_t i = 0; i < te->n_c_cc && i < NCCS; i++)
-			t.c_cc[i] = (cc_t)te->c_cc[i];
-		cfsetispeed(&t, te->c_ispeed);
-		cfsetospeed(&t, te->c_ospeed);
-		if (tcsetattr(fd, TCSANOW, &t))
-			pr_warn("-j: can't set the terminal's modes: %m\n");
-	}
-	if (ti->winsize) {
-		struct winsize w = {(unsigned short)ti->winsize->ws_row, (unsigned short)ti->winsize->ws_col,
-				    (unsigned short)ti->winsize->ws_xpixel, (unsigned short)ti->winsize->ws_ypixel};
-
-		if (ioctl(fd, TIOCSWINSZ, &w))
-			pr_warn("-j: can't set the terminal's window size: %m\n");
-	}
-}
-
-/*
- * A terminal file of a shell job (-j): a new open file of criu's own
- * terminal, its standard input's (or /dev/tty, criu's controlling
- * terminal, for a /dev/tty file), with the dumped flags.
- */
-static int open_shell_tty(const struct rfile *f, const struct options *o, int above)
-{
-	const char *path = f->tty->type == TTY_TYPE__CTTY ? "/dev/tty" : "/proc/self/fd/0";
-	int flags = (int)(f->fe->tty->flags & (O_ACCMODE | O_APPEND | O_NONBLOCK)), fd, moved;
-	char res[64];
-
-	resource_name(f, res, sizeof(res));
-	if (!o->shell_job) {
-		pr_err("file %u is a terminal (%s) of a shell job: restore with -j/--shell-job to connect it to criu's terminal, or give it with --inherit-fd fd[N]:%s\n",
-		       f->fe->id, f->tty->type == TTY_TYPE__CTTY ? "/dev/tty" : "a pty slave", res);
-		return -EOPNOTSUPP;
-	}
-	if (f->tty->type == TTY_TYPE__PTY && !isatty(0)) {
-		pr_err("-j: criu's standard input is not a terminal; run criu restore -j from the terminal the job is to use (or give the terminal with --inherit-fd fd[N]:%s)\n",
-		       res);
-		return -ENOTTY;
-	}
-	fd = open(path, flags | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0) {
-		pr_perror("-j: can't open criu's terminal (%s) for file %u", path, f->fe->id);
-		return -errno;
-	}
-	apply_tty_params(fd, f->tty);
-	moved = fcntl(fd, F_DUPFD_CLOEXEC, above);
-	close(fd);
-	if (moved < 0) {
-		pr_perror("can't move the terminal's descriptor above %d", above);
-		return -errno;
-	}
-	pr_info("file %u (terminal %s) is criu's terminal\n", f->fe->id, res);
-	return moved;
 }
 
 int rtree_open_host_files(struct rtree *t, const struct options *o)
@@ -1115,53 +614,16 @@ int rtree_open_host_files(struct rtree *t, const struct options *o)
 		if (ret)
 			return ret;
 	}
-	for (size_t i = 0; i < t->nr_files; i++) {
-		struct rfile *f = &t->files[i];
-		int flags, fd = inherited_fd(o, f);
-
-		if (fd >= 0) {
-			pr_info("file %u is criu's fd %d (--inherit-fd)\n", f->fe->id, fd);
-			f->host_fd = fcntl(fd, F_DUPFD, above);
-			if (f->host_fd < 0)
-				return -errno;
-			continue;
-		}
-		if (f->fe->type == FD_TYPES__TTY) {
-			f->host_fd = open_shell_tty(f, o, above);
-			if (f->host_fd < 0)
-				return f->host_fd;
-			continue;
-		}
-		if (f->fe->type != FD_TYPES__REG || !is_memory_device(f->fe->reg))
-			continue;
-		flags = (int)(f->fe->reg->flags & (O_ACCMODE | O_APPEND | O_NONBLOCK));
-		fd = open(f->fe->reg->name, flags | O_CLOEXEC);
-		if (fd < 0) {
-			pr_perror("can't open %s", f->fe->reg->name);
-			return -errno;
-		}
-		f->host_fd = fcntl(fd, F_DUPFD, above);
-		close(fd);
-		if (f->host_fd < 0) {
-			pr_perror("can't move the descriptor of %s above %d", f->fe->reg->name, above);
-			return -errno;
-		}
-	}
-	return 0;
+	return rtree_files_open_host(t, o, above);
 }
 
 void rtree_free(struct rtree *t)
 {
-	rtree_free_unix(t);
+	rtree_free_files(t);
 	rtree_free_shmem(t);
 	sysv_free(&t->sysv);
 	if (t->host_proc_fd >= 0)
 		close(t->host_proc_fd);
-	for (size_t i = 0; i < t->nr_files; i++) {
-		if (t->files[i].host_fd >= 0)
-			close(t->files[i].host_fd);
-		rfile_free_tcp(&t->files[i]);
-	}
 	for (size_t i = 0; i < t->nr; i++) {
 		free(t->procs[i].threads);
 		free(t->procs[i].pagemap);
@@ -1173,14 +635,6 @@ void rtree_free(struct rtree *t)
 	for (size_t i = 0; i < t->nr_msgs; i++)
 		protobuf_c_message_free_unpacked(t->msgs[i], NULL);
 	free(t->msgs);
-	if (t->pipes_data) {
-		img_reader_close(t->pipes_data);
-		free(t->pipes_data);
-	}
-	if (t->fifo_data) {
-		img_reader_close(t->fifo_data);
-		free(t->fifo_data);
-	}
 	hmap_free(&t->by_vpid);
 	hmap_free(&t->file_by_id);
 	memset(t, 0, sizeof(*t));

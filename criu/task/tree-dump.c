@@ -606,7 +606,7 @@ int dump_task_tree_opts(struct dump_ctx *d, struct seized_tree *t, const struct 
 		c.stats->nr_threads += p->nr_threads;
 	}
 	if (!ret)
-		ret = td_unix_check_peers(&c);
+		ret = td_files_done(&c);
 	if (!ret)
 		ret = write_pstree(&c);
 	if (!ret)

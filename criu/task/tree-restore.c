@@ -18,6 +18,8 @@
 
 #include "util/log.h"
 #include "proc/proc-status.h"
+#include "files/files-restore.h"
+#include "net/tcp.h"
 #include "task/rtree.h"
 #include "ptrace/seize.h"
 #include "task/task-dump.h"

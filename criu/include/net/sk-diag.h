@@ -14,12 +14,12 @@
 struct unix_diag_info {
 	uint32_t ino;
 	uint8_t type, state;
-	uint32_t peer;	     /* the peer's inode, 0: none */
+	uint32_t peer;	       /* the peer's inode, 0: none */
 	uint32_t rqlen, wqlen; /* for a listener: pending connections, backlog */
-	uint32_t nr_icons;   /* connections waiting to be accepted */
-	uint8_t shutdown;    /* RCV_SHUTDOWN 1 | SEND_SHUTDOWN 2 */
-	char name[110];	     /* sun_path: abstract names start with \0 */
-	size_t name_len;     /* 0: not bound */
+	uint32_t nr_icons;     /* connections waiting to be accepted */
+	uint8_t shutdown;      /* RCV_SHUTDOWN 1 | SEND_SHUTDOWN 2 */
+	char name[110];	       /* sun_path: abstract names start with \0 */
+	size_t name_len;       /* 0: not bound */
 	bool has_vfs;
 	uint32_t vfs_ino, vfs_dev; /* the bound file, when it has one */
 };

@@ -1,13 +1,16 @@
 /*
  * The process half of `criu restore`:
- *   parse   (restore-images.c)  pstree, core, mm, pagemap, files, fdinfo, fs
- *                               images -> struct rtree, validated
- *   act     (restore-fork.c)    in the new namespaces, plain C: fork the tree
+ *   parse   (task/task-image.c) pstree, core, mm, pagemap, fdinfo, fs images
+ *                               -> struct rtree, validated; the files of
+ *                               files.img by the file table
+ *                               (files/files-restore.c), each kind checked
+ *                               and linked by its own ops (files/file-kind.h)
+ *   act     (task/fork.c)       in the new namespaces, plain C: fork the tree
  *                               with clone3(set_tid), threads, descriptors,
  *                               cwd/root/umask; every task then waits
- *           (restore-mm.c)      from criu, by injected syscalls: replace each
+ *           (mem/mm-restore.c)  from criu, by injected syscalls: replace each
  *                               address space with the dumped one
- *           (restore-core.c)    the rest of each task's state, registers
+ *           (task/core-restore.c) the rest of each task's state, registers
  *                               last, then every task is released together
  *
  * File descriptors inside the restored tasks, while they are set up:
@@ -26,13 +29,17 @@
 #ifndef CRIU_RESTORE_TASKS_H
 #define CRIU_RESTORE_TASKS_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <unistd.h>
+
 #include "core.pb-c.h"
 #include "fdinfo.pb-c.h"
+#include "image/image.h"
 #include "fs.pb-c.h"
 #include "util/hashmap.h"
 #include "ipc/ipc-sysv.h"
@@ -67,11 +74,11 @@ struct rfile {
 	const uint8_t *data;
 	size_t data_len;
 	uint32_t pipe_size;
-	struct rfile *peer; /* the other end of the same pipe, if in the tree */
+	struct rfile *peer;	      /* the other end of the same pipe, if in the tree */
 	const RegFileEntry *fifo_reg; /* FIFOs: the path entry fifo.regf_id names */
 	const TtyInfoEntry *tty;      /* terminals: its tty-info.img entry */
-	/* unix sockets (restore-unix.c): the other end of a pair, the packets
-	 * to queue to this one, and whether the pair was made */
+	/* unix sockets (net/unix-restore.c): the other end of a pair, the
+	 * packets to queue to this one, and whether the pair was made */
 	struct rfile *sk_peer;
 	struct sk_packet *sk_packets;
 	size_t nr_sk_packets;
@@ -80,7 +87,7 @@ struct rfile {
 	 * an epoll's owner registers its watched fds; a socket becomes its uid's */
 	struct rproc *holder;
 	int holder_fd;
-	/* an established TCP connection (restore-tcp.c): its tcp-stream
+	/* an established TCP connection (net/tcp-restore.c): its tcp-stream
 	 * image's entry and queues (owned) */
 	TcpStreamEntry *tcp;
 	uint8_t *tcp_data;
@@ -114,7 +121,7 @@ struct rproc {
 	struct rproc *parent;
 	struct rproc **children;
 	size_t nr_children;
-	pid_t host_pid; /* as criu sees it, once seized */
+	pid_t host_pid;	  /* as criu sees it, once seized */
 	uint64_t scratch; /* a page criu mapped in it for syscall arguments */
 };
 
@@ -128,7 +135,7 @@ struct rshmem {
 	uint32_t pages_id;
 	struct rshmem_run *runs; /* pagemap-shmem-<shmid>.img, in order */
 	size_t nr_runs;
-	int fd; /* criu's, inherited by the tasks; -1 until made */
+	int fd;			      /* criu's, inherited by the tasks; -1 until made */
 	const MemfdInodeEntry *memfd; /* a memfd's inode (memfd.img), or NULL */
 };
 
@@ -142,11 +149,11 @@ struct rtree {
 	void *pipes_data; /* the raw reader of pipes-data.img, owned */
 	void *fifo_data;  /* likewise for fifo-data.img */
 	int fd_base;
-	int imgs_dirfd; /* not owned */
-	int host_proc_fd; /* the host's /proc (O_PATH), -1 until opened */
-	bool host_mode;	  /* restored in criu's own pid namespace, not a new one */
-	bool auto_dedup;  /* --auto-dedup: restored pages are punched out of their image */
-	pid_t criu_pid;	  /* the restoring criu, the root's parent */
+	int imgs_dirfd;		     /* not owned */
+	int host_proc_fd;	     /* the host's /proc (O_PATH), -1 until opened */
+	bool host_mode;		     /* restored in criu's own pid namespace, not a new one */
+	bool auto_dedup;	     /* --auto-dedup: restored pages are punched out of their image */
+	pid_t criu_pid;		     /* the restoring criu, the root's parent */
 	char *nodename, *domainname; /* utsns-1.img, NULL if none */
 	IpcVarEntry *ipc_var;	     /* ipcns-var-1.img, NULL if none */
 	struct sysv_objs sysv;	     /* ipcns-{shm,sem,msg}-1.img (ipc-sysv.h) */
@@ -155,7 +162,7 @@ struct rtree {
 	struct rshmem *shmems;	     /* restore-shmem.c */
 	size_t nr_shmems;
 	struct hmap shmem_by_id;
-	struct hmap memfd_by_inode; /* memfd.img inode_id -> struct rshmem * */
+	struct hmap memfd_by_inode;	/* memfd.img inode_id -> struct rshmem * */
 	uint64_t pages_bytes, pages_ns; /* statistics of restore-mm.c */
 	/* cleanup */
 	ProtobufCMessage **msgs;
@@ -185,8 +192,44 @@ int rtree_seal_memfds(const struct rtree *t);
 /* restore-shmem.c: a new open file of memfd file f's inode (flags, position). */
 int rtree_open_memfd(const struct rtree *t, const struct rfile *f);
 void rtree_free_shmem(struct rtree *t);
-struct rproc *rtree_proc(const struct rtree *t, pid_t vpid);
-struct rfile *rtree_file(const struct rtree *t, uint32_t id);
+static inline struct rproc *rtree_proc(const struct rtree *t, pid_t vpid)
+{
+	return hmap_get_int(&t->by_vpid, (uint64_t)vpid);
+}
+
+static inline struct rfile *rtree_file(const struct rtree *t, uint32_t id)
+{
+	return hmap_get_int(&t->file_by_id, id);
+}
+
+/* ------------------------------------------------------------------------
+ * Helpers of the parse step (task/rtree-util.c), for the process images
+ * and the file kinds alike.
+ */
+
+/* m, an entry read from an image, freed with the tree. */
+void rtree_keep_msg(struct rtree *t, ProtobufCMessage *m);
+/* The file name of image `type` for `id` ("core-12.img"). */
+void rtree_image_name(enum img_type type, unsigned id, char *buf, size_t len);
+/*
+ * Every entry of an image; *msgs is malloc'd, the entries are kept by the
+ * tree. A missing file gives -ENOENT (printed only when `required`).
+ */
+int rtree_read_image(struct rtree *t, enum img_type type, unsigned id, bool required, ProtobufCMessage ***msgs,
+		     size_t *nr);
+/* An image that holds exactly one entry. */
+int rtree_read_one(struct rtree *t, enum img_type type, unsigned id, ProtobufCMessage **msg);
+
+/* Act: fd moved to `to` (closing what was there): 0 or -errno. */
+static inline int rtree_move_fd(int fd, int to)
+{
+	if (fd == to)
+		return 0;
+	if (dup2(fd, to) < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
 /* The task-side fd numbers of the layout above. */
 static inline int rtree_task_fd(const struct rtree *t, int which)
 {
@@ -208,36 +251,6 @@ int rtree_restore(struct rtree *t, pid_t root, int ready_fd, uint64_t *frozen_ns
 int restore_mm(struct rtree *t, struct rproc *p);
 /* restore-tree.c: SIGKILL to every restored process (after a failure). */
 void rtree_kill(const struct rtree *t);
-/* restore-anon.c: an eventfd, signalfd, timerfd or epoll file (a new fd). */
-int rtree_open_anon(const struct rfile *f);
-/* restore-unix.c: unix socket pairs and queues (parse), sockets (act). */
-int rtree_link_unix(struct rtree *t);
-void rtree_free_unix(struct rtree *t);
-int rtree_open_unix(struct rfile *f);
-/* restore-unix.c: the SOL_SOCKET options of a socket_entry's opts. */
-void rtree_set_sock_opts(int fd, const SkOptsEntry *o);
-/* restore-inet.c: an IPv4/IPv6 socket bound, listening or connected again. */
-int rtree_open_inet(const struct rfile *f);
-
-/* restore-tcp.c: established TCP connections. */
-struct sockaddr;
-bool rfile_tcp_established(const struct rfile *f);
-/* Reads and checks f's tcp-stream image into f->tcp, f->tcp_data. */
-int rtree_read_tcp(struct rtree *t, struct rfile *f);
-void rfile_free_tcp(struct rfile *f);
-/* fd, new, into repair mode (before its options and bind). */
-int rtree_tcp_repair_on(int fd, uint32_t id);
-/* fd, in repair mode and bound, connected to peer with f's state and queues. */
-int rtree_tcp_repair(const struct rfile *f, int fd, const struct sockaddr *peer, unsigned peer_len);
-/* Every established connection, in its holder (seized, not running yet),
- * out of repair mode, its unsent bytes written, unlocked. */
-int rtree_tcp_resume(const struct rtree *t);
-/* How many established TCP connections the tree has. */
-size_t rtree_nr_tcp(const struct rtree *t);
-/* restore-fown.c: F_SETOWN_EX/F_SETSIG of every file that had an owner. */
-int rtree_restore_fowns(struct rtree *t);
-/* restore-anon.c: the fds p's epolls watch, once p's fds are in place. */
-int rtree_register_epolls(struct rtree *t, struct rproc *p);
 /* restore-pages.c: p's dumped pages into its mapped areas; adds to *bytes. */
 int fill_pages(struct rtree *t, struct rproc *p, struct seized_thread *st, uint64_t *bytes);
 /* restore-pages.c: a private anonymous area the program asked huge pages for. */

@@ -59,7 +59,7 @@ struct task_dump_opts {
 	/* -j: terminals are the user's, restore connects them to its own. */
 	bool shell_job;
 	/* --tcp-established: established TCP connections are dumped
-	 * (task-dump-tcp.c), not refused. */
+	 * (net/tcp-dump.c), not refused. */
 	bool tcp_established;
 	/* Non-NULL when the dump is to kill the tree: memory is given back as
 	 * it is dumped and journaled here, for page_release_undo() if the dump fails
@@ -69,9 +69,9 @@ struct task_dump_opts {
 
 struct task_dump_stats {
 	size_t nr_processes, nr_threads, nr_zombies;
-	size_t nr_files; /* file_entry records written to files.img */
-	uint64_t pages_bytes;  /* memory copied into pages images */
-	uint64_t pages_ns;     /* wall time spent finding and copying it */
+	size_t nr_files;      /* file_entry records written to files.img */
+	uint64_t pages_bytes; /* memory copied into pages images */
+	uint64_t pages_ns;    /* wall time spent finding and copying it */
 };
 
 /*
@@ -117,24 +117,24 @@ enum td_ns {
 
 /* The fields of /proc/PID/stat we use (numbers as in proc(5)). */
 struct td_stat {
-	char state;		 /* (3) */
-	uint32_t flags;		 /* (9) PF_* */
-	uint64_t start_code;	 /* (26) */
-	uint64_t end_code;	 /* (27) */
-	uint64_t start_stack;	 /* (28) */
-	uint64_t start_data;	 /* (45) */
-	uint64_t end_data;	 /* (46) */
-	uint64_t start_brk;	 /* (47) */
-	uint64_t arg_start;	 /* (48) */
-	uint64_t arg_end;	 /* (49) */
-	uint64_t env_start;	 /* (50) */
-	uint64_t env_end;	 /* (51) */
-	int32_t exit_code;	 /* (52) */
+	char state;	      /* (3) */
+	uint32_t flags;	      /* (9) PF_* */
+	uint64_t start_code;  /* (26) */
+	uint64_t end_code;    /* (27) */
+	uint64_t start_stack; /* (28) */
+	uint64_t start_data;  /* (45) */
+	uint64_t end_data;    /* (46) */
+	uint64_t start_brk;   /* (47) */
+	uint64_t arg_start;   /* (48) */
+	uint64_t arg_end;     /* (49) */
+	uint64_t env_start;   /* (50) */
+	uint64_t env_end;     /* (51) */
+	int32_t exit_code;    /* (52) */
 };
 /* Parses /proc/PID/stat text; -EINVAL if it is not in the expected shape. */
 int td_parse_stat(const char *buf, size_t len, struct td_stat *st);
 
-/* What injected syscalls told about a process (task-dump-core.c). */
+/* What injected syscalls told about a process (task/core-dump.c). */
 struct td_misc {
 	uint64_t brk;
 	int dumpable;
@@ -143,7 +143,7 @@ struct td_misc {
 };
 
 struct td_proc {
-	pid_t pid;		   /* in criu's pid namespace */
+	pid_t pid;			/* in criu's pid namespace */
 	pid_t vpid, vppid, vpgid, vsid; /* in the tree's own; vppid 0 for the root */
 	bool zombie;
 	struct seized_thread **threads; /* leader first; none for a zombie */
@@ -163,36 +163,36 @@ struct td_ctx {
 	struct task_dump_stats *stats;
 	struct td_proc *procs;
 	size_t nr_procs;
-	struct hmap by_pid; /* real pid -> struct td_proc * */
+	struct hmap by_pid;   /* real pid -> struct td_proc * */
 	uint64_t self_mnt_ns; /* inode of criu's own mount namespace */
 
-	/* task-dump-files.c */
+	/* files/files-dump.c */
 	struct img_writer *files_img;
 	struct img_writer *pipes_data_img, *fifo_data_img;
 	uint32_t next_file_id;
-	struct hmap reg_files;	/* path-less files (mappings, exe, cwd, root): key -> id */
-	char **reg_keys;	/* the keys of reg_files, owned */
+	struct hmap reg_files; /* path-less files (mappings, exe, cwd, root): key -> id */
+	char **reg_keys;       /* the keys of reg_files, owned */
 	size_t nr_reg_keys;
-	struct hmap open_files; /* st_ino ^ st_dev -> struct td_open_file list */
-	struct hmap pipes;	/* pipe inode -> non-NULL once its data is saved */
-	struct img_writer *tty_info_img; /* task-dump-tty.c, on first need */
-	struct img_writer *memfd_img;	 /* task-dump-memfd.c: memfd.img, on first need */
+	struct hmap open_files;		 /* st_ino ^ st_dev -> struct td_open_file list */
+	struct hmap pipes;		 /* pipe inode -> non-NULL once its data is saved */
+	struct img_writer *tty_info_img; /* files/tty-dump.c, on first need */
+	struct img_writer *memfd_img;	 /* mem/memfd-dump.c: memfd.img, on first need */
 	struct hmap memfd_maps;		 /* (inode << 2 | flags) -> file id + 1 of mapped memfds */
-	/* task-dump-inotify.c: the mounts of the process last asked, for all its inotify files */
+	/* files/inotify-dump.c: the mounts of the process last asked, for all its inotify files */
 	struct mountinfo_table inotify_mounts;
 	pid_t inotify_mounts_pid;
-	/* task-dump-unix.c */
+	/* net/unix-dump.c */
 	struct hmap unix_socks;		  /* socket inode -> struct td_unix */
 	int unix_nl;			  /* sock_diag socket, -1 until needed */
 	struct img_writer *sk_queues_img; /* on first need */
-	struct hmap ttys;		 /* st_rdev -> tty_info_entry id */
+	struct hmap ttys;		  /* st_rdev -> tty_info_entry id */
 
-	/* task-dump-seccomp.c */
+	/* task/seccomp-dump.c */
 	struct td_seccomp *seccomp;
 
-	/* task-dump-mm.c */
+	/* mem/mm-dump.c */
 	uint32_t next_pages_id;
-	struct hmap shmems; /* task-dump-shmem.c: shmid -> non-NULL once dumped */
+	struct hmap shmems; /* mem/shmem-dump.c: shmid -> non-NULL once dumped */
 };
 
 /* /proc/PID/status, or with tid /proc/PID/task/TID/status. */
@@ -202,13 +202,13 @@ void td_fill_ids(const struct td_proc *p, TaskKobjIdsEntry *ids);
 /* Virtual pid of a real one of the tree, or 0. */
 pid_t td_vpid(const struct td_ctx *c, pid_t real);
 
-/* task-dump-core.c: injected queries, then core-<tid>.img per thread. */
+/* task/core-dump.c: injected queries, then core-<tid>.img per thread. */
 int td_dump_cores(struct td_ctx *c, struct td_proc *p);
 int td_dump_zombie_core(struct td_ctx *c, struct td_proc *p);
 
-/* task-dump-mm.c: mm-, pagemap- and pages- images of a live process. */
+/* mem/mm-dump.c: mm-, pagemap- and pages- images of a live process. */
 int td_dump_mm(struct td_ctx *c, struct td_proc *p);
-/* task-dump-shmem.c: the shared anonymous objects among vmas[0..nr) not
+/* mem/shmem-dump.c: the shared anonymous objects among vmas[0..nr) not
  * dumped yet (pagemap-shmem-<shmid>.img). */
 int td_dump_shmem(struct td_ctx *c, struct td_proc *p, const VmaEntry *vmas, size_t nr);
 struct proc_maps_entry;
@@ -221,86 +221,44 @@ struct proc_maps_entry;
  */
 int td_vma_classify(const struct proc_maps_entry *e, const char *vmflags, VmaEntry *v, const char **why);
 
-/* task-dump-files.c */
+/* files/files-dump.c, the file table: each kind of file's ops in file-kind.h */
 int td_files_init(struct td_ctx *c);
 void td_files_fini(struct td_ctx *c);
 /* fdinfo-<files_id>.img and the files behind it. */
 int td_dump_fds(struct td_ctx *c, struct td_proc *p);
-/*
- * The id of a file_entry (written on first use) for the file /proc/PID/
- * `link` points to ("exe", "cwd", "root", "map_files/START-END"), opened
- * with `flags`; -errno on failure, after printing why.
- */
-/* task-dump-seccomp.c: the filters of a thread in seccomp.img (*newest:
+/* Once every task is dumped: the checks across the tree (unix peers). */
+int td_files_done(struct td_ctx *c);
+/* task/seccomp-dump.c: the filters of a thread in seccomp.img (*newest:
  * the index of its newest), written once every thread is read. */
 int td_seccomp_thread(struct td_ctx *c, pid_t tid, uint32_t *newest);
 int td_seccomp_write(struct td_ctx *c);
 void td_seccomp_fini(struct td_ctx *c);
 
-/* task-dump-unix.c: unix sockets; the peers are checked once all are in. */
-struct td_sock_fd {
-	int fd, lfd;
-	uint32_t flags;
-	uint64_t ino;
-};
-int td_dump_unix(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f, uint32_t id, FownEntry *fown);
-/* task-dump-unix.c: the SOL_SOCKET options every socket has. */
-struct SkOptsEntry;
-int td_sock_opts(int fd, struct SkOptsEntry *o);
-/* task-dump-tcp.c: an established TCP connection's state and queues, to
- * tcp-stream-<ino>.img; the socket left in repair mode (dump_ctx), and,
- * with lock, its packets dropped from before its queues are read
- * (net-lock.c). */
-struct net_lock_conn;
-int td_dump_tcp_stream(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f,
-		       const struct net_lock_conn *lock);
-/* task-dump-inet.c: an IPv4/IPv6 TCP or UDP socket (established TCP with --tcp-established). */
-int td_dump_inet(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f, int family, uint32_t id,
-		 FownEntry *fown);
-int td_unix_check_peers(struct td_ctx *c);
-void td_unix_fini(struct td_ctx *c);
-
-/* task-dump-tty.c: terminals (-j). */
-struct td_tty_fd {
-	int fd;		      /* the task's */
-	int lfd;	      /* our copy of it */
-	uint32_t flags;	      /* its open flags */
-	const struct stat *st;
-	const char *link;     /* what /proc/PID/fd/N says */
-};
-bool td_is_tty(const struct stat *st);
-
-/* task-dump-anon.c: eventfd, signalfd, timerfd, epoll. */
-struct proc_fdinfo;
-struct td_anon_fd {
-	int fd;				/* the task's */
-	const struct proc_fdinfo *fi;	/* its fdinfo */
-	FownEntry *fown;
-};
-/* `type`: FD_TYPES__EVENTFD, __SIGNALFD, __TIMERFD or __EVENTPOLL. */
-int td_dump_anon(struct td_ctx *c, struct td_proc *p, const struct td_anon_fd *f, int type, uint32_t id);
-/* task-dump-shmem.c: the pages of a shmem file (shared memory, memfd) open
+/* mem/shmem-dump.c: the pages of a shmem file (shared memory, memfd) open
  * at fd, of `size` bytes, as object `shmid` (pagemap-shmem-<shmid>.img). */
 int td_dump_shmem_fd(struct td_ctx *c, int fd, uint64_t shmid, uint64_t size, const char *what);
-/* task-dump-memfd.c: a memfd file; its inode (memfd.img) and pages once. */
+/* mem/memfd-dump.c: a memfd file; its inode (memfd.img) and pages once. */
+struct proc_fdinfo;
 struct td_memfd_fd {
-	int fd;		  /* the task's */
-	int lfd;	  /* criu's copy */
+	int fd;	 /* the task's */
+	int lfd; /* criu's copy */
 	const struct proc_fdinfo *fi;
 	const char *link; /* "/memfd:NAME (deleted)" */
 	FownEntry *fown;
 };
 int td_dump_memfd(struct td_ctx *c, struct td_proc *p, const struct td_memfd_fd *f, uint32_t id);
-/* task-dump-memfd.c: the memfd file a mapping (its /proc/PID/map_files
+/* mem/memfd-dump.c: the memfd file a mapping (its /proc/PID/map_files
  * path) maps, opened `flags`: a file_entry id, one per inode and flags. */
 int64_t td_dump_memfd_map(struct td_ctx *c, struct td_proc *p, const char *map_file, uint32_t flags);
-/* task-dump-inotify.c: an inotify file, its watches with their paths. */
-int td_dump_inotify(struct td_ctx *c, struct td_proc *p, const struct td_anon_fd *f, uint32_t id);
-/* task-dump-anon.c: a file_entry into files.img, counted. */
+/* files/fd-dump.c: a file_entry into files.img, counted. */
 struct FileEntry;
 int td_write_file_entry(struct td_ctx *c, struct FileEntry *fe);
-int td_dump_tty(struct td_ctx *c, struct td_proc *p, const struct td_tty_fd *f, uint32_t id, FownEntry *fown);
-
+/*
+ * files/reg-dump.c: the id of a file_entry (written on first use) for the
+ * file /proc/PID/`link` points to ("exe", "cwd", "root",
+ * "map_files/START-END"), opened with `flags`; -errno on failure, after
+ * printing why.
+ */
 int64_t td_dump_path_file(struct td_ctx *c, struct td_proc *p, const char *link, uint32_t flags);
 
 #endif

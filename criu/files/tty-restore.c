@@ -1,0 +1,165 @@
+/*
+ * Restore: the terminals of a shell job (files/tty-dump.c): tty-info.img
+ * read and checked (only a pty slave or /dev/tty, which -j connects to
+ * criu's own terminal, can come back), then each terminal file opened by
+ * criu on the host, before the namespaces, as a new open file of its own
+ * terminal with the dumped flags; the dumped modes and window size put on
+ * that terminal.
+ */
+#define LOG_PREFIX "restore: "
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "files/tty.h"
+#include "options.h"
+#include "task/rtree.h"
+#include "util/log.h"
+#include "util/util.h"
+
+int tty_check(const FileEntry *fe)
+{
+	return fe->tty ? 0 : file_lacks(fe);
+}
+
+const FownEntry *tty_fown(const FileEntry *fe)
+{
+	return fe->tty ? fe->tty->fown : NULL;
+}
+
+/*
+ * tty-info.img: the terminals the TTY files of files.img name. Only those a
+ * shell job has (a pty slave, /dev/tty) can be restored: -j connects them
+ * to criu's own terminal.
+ */
+int tty_link(struct rtree *t)
+{
+	_cleanup_free_ ProtobufCMessage **v = NULL;
+	struct hmap by_id;
+	bool any = false;
+	size_t n = 0;
+	int ret = 0;
+
+	for (size_t i = 0; i < t->nr_files; i++)
+		any = any || t->files[i].fe->type == FD_TYPES__TTY;
+	if (!any)
+		return 0;
+	ret = rtree_read_image(t, IMG_TTY_INFO, 0, true, &v, &n);
+	if (ret)
+		return ret;
+	hmap_init(&by_id);
+	for (size_t i = 0; !ret && i < n; i++) {
+		TtyInfoEntry *ti = (TtyInfoEntry *)v[i];
+
+		if (ti->type != TTY_TYPE__PTY && ti->type != TTY_TYPE__CTTY) {
+			pr_err("tty-info.img: terminal %u is of type %d; only a shell job's terminal (a pty slave or "
+			       "/dev/tty) can be restored\n",
+			       ti->id, ti->type);
+			ret = -EOPNOTSUPP;
+		} else if (!ti->id || hmap_get_int(&by_id, ti->id)) {
+			pr_err("tty-info.img: terminal id %u is %s\n", ti->id, ti->id ? "used twice" : "0");
+			ret = -EINVAL;
+		} else {
+			hmap_put_int(&by_id, ti->id, ti);
+		}
+	}
+	for (size_t i = 0; !ret && i < t->nr_files; i++) {
+		struct rfile *f = &t->files[i];
+
+		if (f->fe->type != FD_TYPES__TTY)
+			continue;
+		f->tty = hmap_get_int(&by_id, f->fe->tty->tty_info_id);
+		if (!f->tty) {
+			pr_err("files.img: terminal file %u names terminal %u, which tty-info.img lacks\n", f->fe->id,
+			       f->fe->tty->tty_info_id);
+			ret = -EINVAL;
+		}
+	}
+	hmap_free(&by_id);
+	return ret;
+}
+
+bool tty_inherit_name(const struct rfile *f, char *buf, size_t len)
+{
+	snprintf(buf, len, "tty[%x:%x]", f->tty->rdev, f->tty->has_dev ? f->tty->dev : 0);
+	return true;
+}
+
+/*
+ * The dumped terminal's modes and window size onto criu's terminal, as
+ * upstream does for a shell job: a full-screen program restored there
+ * finds the terminal as it left it. Failures only warn.
+ */
+static void apply_tty_params(int fd, const TtyInfoEntry *ti)
+{
+	const TermiosEntry *te = ti->termios;
+	struct termios t;
+
+	if (te && !tcgetattr(fd, &t)) {
+		t.c_iflag = te->c_iflag;
+		t.c_oflag = te->c_oflag;
+		t.c_cflag = te->c_cflag;
+		t.c_lflag = te->c_lflag;
+		t.c_line = (cc_t)te->c_line;
+		for (size_t i = 0; i < te->n_c_cc && i < NCCS; i++)
+			t.c_cc[i] = (cc_t)te->c_cc[i];
+		cfsetispeed(&t, te->c_ispeed);
+		cfsetospeed(&t, te->c_ospeed);
+		if (tcsetattr(fd, TCSANOW, &t))
+			pr_warn("-j: can't set the terminal's modes: %m\n");
+	}
+	if (ti->winsize) {
+		struct winsize w = {(unsigned short)ti->winsize->ws_row, (unsigned short)ti->winsize->ws_col,
+				    (unsigned short)ti->winsize->ws_xpixel, (unsigned short)ti->winsize->ws_ypixel};
+
+		if (ioctl(fd, TIOCSWINSZ, &w))
+			pr_warn("-j: can't set the terminal's window size: %m\n");
+	}
+}
+
+/*
+ * A terminal file of a shell job (-j): a new open file of criu's own
+ * terminal, its standard input's (or /dev/tty, criu's controlling
+ * terminal, for a /dev/tty file), with the dumped flags.
+ */
+int tty_open_host(struct rfile *f, const struct options *o, int above)
+{
+	const char *path = f->tty->type == TTY_TYPE__CTTY ? "/dev/tty" : "/proc/self/fd/0";
+	int flags = (int)(f->fe->tty->flags & (O_ACCMODE | O_APPEND | O_NONBLOCK)), fd, moved;
+	char res[64];
+
+	tty_inherit_name(f, res, sizeof(res));
+	if (!o->shell_job) {
+		pr_err("file %u is a terminal (%s) of a shell job: restore with -j/--shell-job to connect it to criu's "
+		       "terminal, or give it with --inherit-fd fd[N]:%s\n",
+		       f->fe->id, f->tty->type == TTY_TYPE__CTTY ? "/dev/tty" : "a pty slave", res);
+		return -EOPNOTSUPP;
+	}
+	if (f->tty->type == TTY_TYPE__PTY && !isatty(0)) {
+		pr_err("-j: criu's standard input is not a terminal; run criu restore -j from the terminal the job is "
+		       "to use (or give the terminal with --inherit-fd fd[N]:%s)\n",
+		       res);
+		return -ENOTTY;
+	}
+	fd = open(path, flags | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		pr_perror("-j: can't open criu's terminal (%s) for file %u", path, f->fe->id);
+		return -errno;
+	}
+	apply_tty_params(fd, f->tty);
+	moved = fcntl(fd, F_DUPFD_CLOEXEC, above);
+	close(fd);
+	if (moved < 0) {
+		pr_perror("can't move the terminal's descriptor above %d", above);
+		return -errno;
+	}
+	pr_info("file %u (terminal %s) is criu's terminal\n", f->fe->id, res);
+	f->host_fd = moved;
+	return 0;
+}

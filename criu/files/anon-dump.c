@@ -1,7 +1,7 @@
 /*
  * The anon-inode kinds of open file (file-kind.h): eventfd, signalfd,
  * timerfd and epoll, each a file_entry of its kind. All they hold is told
- * by /proc/PID/fdinfo (fdinfo-anon.c parses it):
+ * by /proc/PID/fdinfo (proc/fdinfo-anon.c parses it):
  * - eventfd: the counter (semaphore mode is refused: the image has no field
  *   for it);
  * - signalfd: the signal mask;

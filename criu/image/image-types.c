@@ -2,7 +2,7 @@
  * The table of image types: for each, its file name pattern, its magic, the
  * protobuf message of its entries and how long the raw payload after an
  * entry is (pipes-data, sk-queues, System V objects, TCP queues); lookups
- * by type, by file name and by magic. image.c writes and reads images
+ * by type, by file name and by magic. image/image.c writes and reads images
  * against it.
  */
 #include <ctype.h>

@@ -12,7 +12,7 @@
  * until every stage has succeeded; then all are committed, inventory.img last,
  * so a failed dump never leaves a valid-looking images directory.
  */
-/* An attached System V segment a process of the tree has (task-dump-mm.c). */
+/* An attached System V segment a process of the tree has (mem/mm-dump.c). */
 struct sysv_ref {
 	pid_t pid;
 	uint64_t start, id, size;
@@ -25,8 +25,8 @@ struct dump_ctx {
 	unsigned mnt_ns_id;	    /* 0: the task shares criu's mount namespace */
 	struct sysv_ref *sysv_refs; /* checked against the segments ipcns_dump saves */
 	size_t nr_sysv_refs;
-	/* task-dump-tcp.c: criu's copies of the sockets it put in TCP repair
-	 * mode, and the socket inodes of the connections it locked (net-lock.c) */
+	/* net/tcp-dump.c: criu's copies of the sockets it put in TCP repair
+	 * mode, and the socket inodes of the connections it locked (net/net-lock.c) */
 	struct tcp_repaired {
 		int fd;
 		bool reuse; /* SO_REUSEADDR, which leaving repair mode clears */
@@ -38,7 +38,7 @@ struct dump_ctx {
 
 int cr_dump(const struct options *o);
 
-/* task-dump-tcp.c: closes the copies of the sockets in repair mode; with
+/* net/tcp-dump.c: closes the copies of the sockets in repair mode; with
  * resume (a tree that runs on), takes each out of it first and unlocks
  * the connections; without, leaves them locked for restore to unlock. */
 void tcp_repair_release(struct dump_ctx *d, bool resume);

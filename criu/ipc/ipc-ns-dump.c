@@ -1,6 +1,6 @@
 /*
  * The IPC namespace at dump (ipcns_dump, a stage of cr_dump): when the
- * tree's root has one of its own, its sysctls (ipc-ns.c) into
+ * tree's root has one of its own, its sysctls (ipc/ipc-ns.c) into
  * ipcns-var-1.img and its System V objects (ipc-sysv-dump.c), each
  * segment a process of the tree has attached checked to be one of them.
  * Above both, so that neither depends on the other's dump.

@@ -11,7 +11,7 @@
  *   or from /proc/PID/pagemap entries; both skip pages that are not there,
  *   page-cache pages, and the shared zero page;
  * - act: copy those pages in large batches, streamed to the pages image so
- *   memory use does not grow with the task (page-copy.c: the task vmsplices
+ *   memory use does not grow with the task (mem/page-copy.c: the task vmsplices
  *   them into a pipe we splice from; process_vm_readv through a buffer when
  *   it can't).
  */
@@ -247,7 +247,7 @@ static int scan_read(int pm_fd, const struct zero_pfns *z, const VmaEntry *v, st
 /*
  * Areas whose pages live only in the process. Shared file mappings are in
  * their file; shared anonymous memory is in shmem, dumped once per object
- * (task-dump-shmem.c).
+ * (mem/shmem-dump.c).
  */
 static bool vma_has_own_pages(const VmaEntry *v)
 {

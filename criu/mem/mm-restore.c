@@ -1,6 +1,6 @@
 /*
  * Restore, act step from criu: a seized task's address space becomes the
- * dumped one, by syscalls injected into its main thread (inject.c). The
+ * dumped one, by syscalls injected into its main thread (ptrace/inject.c). The
  * only code the task runs meanwhile is a `syscall` instruction of its vDSO,
  * which is why the vDSO (and its data pages, [vvar], [vvar_vclock]) is
  * moved first, to where the dumped task had it, and never unmapped:
@@ -11,7 +11,7 @@
  *      current kernel must lay them out alike: same sizes, same order);
  *   3. munmap everything else;
  *   4. mmap every dumped area at its address, private ones writable;
- *   5. fill them with the dumped pages (restore-pages.c: the task preads
+ *   5. fill them with the dumped pages (mem/page-restore.c: the task preads
  *      pages-N.img into place, a criu thread writes alongside);
  *   6. mprotect the areas that were not writable, apply madvise bits;
  *   7. prctl(PR_SET_MM_MAP): code, data, brk, stack, args, env, auxv, exe.
@@ -115,7 +115,7 @@ static int move_spans(struct seized_thread *st, struct span *from, size_t n, int
 		from[k].start += (uint64_t)delta;
 		from[k].end += (uint64_t)delta;
 	}
-	st->syscall_ip = 0; /* inject.c finds the moved instruction again */
+	st->syscall_ip = 0; /* ptrace/inject.c finds the moved instruction again */
 	return 0;
 }
 
@@ -262,7 +262,7 @@ static int map_areas(struct rtree *t, struct rproc *p, struct seized_thread *st)
 		}
 		/*
 		 * An area the program asked huge pages for gets them before its
-		 * pages are filled (restore-pages.c fills it by populate + read,
+		 * pages are filled (mem/page-restore.c fills it by populate + read,
 		 * which takes them; a page at a time would not), as it had them.
 		 */
 		if (vma_huge(v)) {

@@ -1,6 +1,6 @@
 /*
  * Restore, act step from criu: the dumped pages into the task's new areas
- * (restore-mm.c has mapped them, writable). Two workers share the work, so
+ * (mem/mm-restore.c has mapped them, writable). Two workers share the work, so
  * that two CPUs fault in and fill the task's fresh memory at once:
  *
  * - the task itself, driven by injected syscalls from criu's main thread

@@ -1,12 +1,12 @@
 /*
  * Restore, parse and act from criu: the shared anonymous memory objects of
- * the tree (task-dump-shmem.c wrote them). Each object is made again by
+ * the tree (mem/shmem-dump.c wrote them). Each object is made again by
  * criu before the tree is forked: a MAP_SHARED|MAP_ANONYMOUS mapping (so
  * that it is the same kind of shmem file, "/dev/zero (deleted)" in maps),
  * whose file criu keeps through /proc/self/map_files and fills with
  * pwrite(2) (never mapped in criu: its pages are not criu's memory). The
  * descriptor is inherited by every task, which maps it MAP_SHARED at each
- * of its areas' offsets (restore-fork.c, restore-mm.c): the processes that
+ * of its areas' offsets (task/fork.c, mem/mm-restore.c): the processes that
  * shared the object share it again.
  */
 #define LOG_PREFIX "restore: "

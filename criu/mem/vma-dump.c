@@ -177,7 +177,7 @@ int td_vma_classify(const struct proc_maps_entry *e, const char *vmflags, VmaEnt
 			v->shmid = e->ino; /* the shmem inode, as upstream */
 	} else {
 		v->status |= e->shared ? VMA_FILE_SHARED : VMA_FILE_PRIVATE;
-		/* a memfd's: its file is a memfd file_entry (task-dump-memfd.c) */
+		/* a memfd's: its file is a memfd file_entry (mem/memfd-dump.c) */
 		if (e->deleted && !strncmp(e->path, "/memfd:", 7))
 			v->status |= VMA_AREA_MEMFD;
 	}

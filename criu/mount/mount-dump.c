@@ -1,6 +1,6 @@
 /*
  * The mount stage of a dump: read the task's mountinfo (parse), build the
- * tree and decide (mount-tree.c, mount-external.c), then verify against the
+ * tree and decide (mount/mount-tree.c, mount/mount-external.c), then verify against the
  * live system and write mountpoints-<id>.img and tmpfs archives (act).
  */
 #include <errno.h>

@@ -4,7 +4,7 @@
  * Each clone starts private, or a slave of the host when it receives from
  * it, before anything is mounted below it, so nothing we mount can reach
  * the host. Once every mount is attached, the peer groups and masters of
- * the image are set up; read-only is applied after that (mount-restore.c),
+ * the image are set up; read-only is applied after that (mount/mount-restore.c),
  * and last the mounts that were peers of a host group join it again.
  */
 #include <errno.h>

@@ -1,6 +1,6 @@
 /*
  * tmpfs contents as a gzip'd pax tar, written with libarchive (dump side;
- * fs-tmpfs-restore.c reads it back).
+ * mount/tmpfs-restore.c reads it back).
  *
  * Archiving walks the tree with one directory descriptor per level and
  * *at() calls on single names, so a symlink is never followed and a rename

@@ -1,6 +1,6 @@
 /*
  * tmpfs contents as a gzip'd pax tar, read with libarchive (restore side;
- * fs-tmpfs-dump.c writes it).
+ * mount/tmpfs-dump.c writes it).
  *
  * Archiving walks the tree with one directory descriptor per level and
  * *at() calls on single names, so a symlink is never followed and a rename

@@ -14,7 +14,7 @@
  * dump -R), and without a restore `nft delete table inet criu_tcp_<ino>`
  * lets the peer see the connection gone.
  *
- * A tree in a network namespace of its own (lo only, net-ns.c) needs no
+ * A tree in a network namespace of its own (lo only, net/netns.c) needs no
  * lock: nothing outside it can reach its sockets.
  */
 #define LOG_PREFIX "net-lock: "

@@ -16,7 +16,7 @@
  * (tcp_repair_release()).
  *
  * A connection of criu's own network namespace, whose peer may be outside
- * the tree, is locked first (net-lock.c: its packets dropped both ways),
+ * the tree, is locked first (net/net-lock.c: its packets dropped both ways),
  * so that nothing is acknowledged after its queues are read and the peer
  * gets no reset while the tree is gone; restore unlocks it.
  */

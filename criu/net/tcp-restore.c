@@ -21,7 +21,7 @@
  *   (the kernel sends a window probe, and retransmits what was not
  *   acknowledged when its timer fires), the bytes never sent written
  *   normally, SO_REUSEADDR set again (leaving repair mode clears it), the
- *   network lock dump put on the connection taken off (net-lock.c). A
+ *   network lock dump put on the connection taken off (net/net-lock.c). A
  *   restore that fails before this leaves the connections as dump did:
  *   their sockets closed in repair mode (silently), still locked, so a
  *   second restore can take them on.

@@ -15,7 +15,7 @@
  * deleted bound path.
  *
  * The kernel tells state, name, peer and queue lengths through sock_diag
- * (sk-diag.c); queued data is read with MSG_PEEK from our copy of the
+ * (net/sk-diag.c); queued data is read with MSG_PEEK from our copy of the
  * descriptor, SO_PEEK_OFF walking it, so the tasks still read it after.
  */
 #define LOG_PREFIX "task-dump: "

@@ -1,7 +1,7 @@
 /*
  * Parsers of the kind-specific fdinfo lines of anon-inode files: see
  * fdinfo-anon.h. Each value is taken with the shared tokenizer of
- * proc-text.c and checked strictly (digits of the base the kernel prints,
+ * proc/proc-text.c and checked strictly (digits of the base the kernel prints,
  * range); errors carry the line number in the fdinfo file.
  */
 #include <errno.h>

@@ -9,7 +9,7 @@
  * Fields are separated by exactly one space: the kernel escapes every space
  * inside a field as \040, so two spaces in a row mean an empty field (the
  * source of "mount -t tmpfs '' /mnt" prints as "- tmpfs  rw"). The line is
- * walked field by field, in order, with the shared tokenizer of proc-text.c,
+ * walked field by field, in order, with the shared tokenizer of proc/proc-text.c,
  * which never reads past the end of the line; nothing is copied into
  * fixed-size buffers, so lines may be of any length. All state is local: the
  * parser never prints and never touches globals, it only fills struct

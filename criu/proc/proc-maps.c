@@ -2,7 +2,7 @@
  * /proc/PID/maps parser (see proc-maps.h).
  *
  * Each line is walked field by field with the shared tokenizer of
- * proc-text.c, which never leaves the line; the five leading fields are separated by exactly one space, as the
+ * proc/proc-text.c, which never leaves the line; the five leading fields are separated by exactly one space, as the
  * kernel prints them, and each is checked strictly (digits of the right base,
  * no overflow, the permission letters at their places). What follows the
  * inode is padding and then the name, which runs to the end of the line.

@@ -3,7 +3,7 @@
  * handlers, itimers and POSIX timers, the alternate signal stack, the
  * clear_child_tid address, securebits, the parent-death signal, dumpable,
  * the child subreaper bit, brk. Asked by injecting one syscall at a time
- * (inject.c) that writes its answer into a scratch page mapped into the
+ * (ptrace/inject.c) that writes its answer into a scratch page mapped into the
  * process for the purpose and unmapped afterwards.
  *
  * The timers are read together with the signal queues, again until no

@@ -6,14 +6,14 @@
  *
  * What no kernel interface shows from outside (signal handlers, itimers,
  * the alternate signal stack, the clear_child_tid address, securebits...)
- * is asked by injecting one syscall at a time (inject.c) that writes its
+ * is asked by injecting one syscall at a time (ptrace/inject.c) that writes its
  * answer into a scratch page we map into the process for the purpose and
  * unmap afterwards. Everything else comes from /proc, ptrace and calls
  * that take a tid (get_robust_list, sched_getparam...).
  *
  * Pending signals are peeked before any injection, so the images hold the
  * queues as the tasks had them; registers are read after, as the tasks
- * will resume (inject.c leaves a thread caught in an rseq critical section
+ * will resume (ptrace/inject.c leaves a thread caught in an rseq critical section
  * at its abort handler, as the kernel would on resume).
  */
 #define LOG_PREFIX "task-dump: "

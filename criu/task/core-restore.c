@@ -1,6 +1,6 @@
 /*
  * Restore, act step from criu: the state of core-<tid>.img put back into
- * a seized task whose memory restore-mm.c has already replaced, by
+ * a seized task whose memory mem/mm-restore.c has already replaced, by
  * injected syscalls (their arguments in the scratch page it mapped):
  *
  *   process: signal handlers, itimers, rlimits, personality, subreaper,
@@ -409,7 +409,7 @@ static int restore_thread(struct rproc *p, struct rthread *th)
  * Writes `val` to /proc/PID/NAME. Lowering oom_score_adj takes
  * CAP_SYS_RESOURCE: without it the task keeps what it inherited, with a
  * warning, as for limits. (loginuid can only be written by the task
- * itself: restore-fork.c does it.)
+ * itself: task/fork.c does it.)
  */
 static void write_proc_value(pid_t pid, const char *name, long long val)
 {

@@ -7,7 +7,7 @@
  * dumped one, creates its threads the same way, puts its descriptors at
  * their numbers, changes to its cwd and root, and reports on the ready
  * pipe. Then it waits (in pause(), all signals but SIGCHLD blocked) for
- * criu to seize it and replace its address space (restore-mm.c).
+ * criu to seize it and replace its address space (mem/mm-restore.c).
  *
  * A zombie is forked like any process and exits at once with its dumped
  * status; its parent reports only once it has exited (unreaped).
@@ -77,7 +77,7 @@ static int open_at_slot(struct rtree *t, const char *path, int flags, int slot, 
 	return rtree_move_fd(fd, slot);
 }
 
-/* What the injected mmaps and reads will use (restore-mm.c). */
+/* What the injected mmaps and reads will use (mem/mm-restore.c). */
 static int open_mm_fds(struct rtree *t, struct rproc *p)
 {
 	char name[64];

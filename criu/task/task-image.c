@@ -206,7 +206,7 @@ static int read_pagemap(struct rtree *t, struct rproc *p)
 	for (size_t i = 1, prev_end = 0; i < n; i++) {
 		PagemapEntry *pe = (PagemapEntry *)v[i];
 
-		/* in address order, none overlapping: restore-pages.c walks them so */
+		/* in address order, none overlapping: mem/page-restore.c walks them so */
 		if ((pe->vaddr & 4095) || !pe->nr_pages || pe->vaddr + (uint64_t)pe->nr_pages * 4096 < pe->vaddr ||
 		    pe->vaddr < prev_end) {
 			pr_err("pagemap-%d.img: bad run at %#llx of %u pages (misaligned, empty, or not after the one "

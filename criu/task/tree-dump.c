@@ -2,7 +2,7 @@
  * Dumping a seized tree (see task-dump.h): the tree as the images describe
  * it (virtual pids, shared kernel objects, namespaces), pstree.img,
  * ids-<pid>.img and fs-<pid>.img; memory, cores and files are in
- * task-dump-mm.c, task-dump-core.c and task-dump-files.c.
+ * mem/mm-dump.c, task/core-dump.c and files/files-dump.c.
  *
  * Kernel objects shared by tasks (address space, fd table, fs info, signal
  * handlers) get ids by kcmp(2), which orders objects: a sorted array of one
@@ -349,7 +349,7 @@ static int ns_inode(pid_t pid, const char *name, uint64_t *ino)
 
 /*
  * Restore recreates the mount, pid, uts and ipc namespaces of the root,
- * and a network namespace that holds nothing but lo (net-ns.c); the others
+ * and a network namespace that holds nothing but lo (net/netns.c); the others
  * it shares with criu. A root with one of those of its own would come back
  * in criu's: refused.
  */

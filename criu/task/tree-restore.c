@@ -1,5 +1,5 @@
 /*
- * Restore, act step from criu once the tree is forked (restore-fork.c):
+ * Restore, act step from criu once the tree is forked (task/fork.c):
  * wait until every task reports ready, seize them all, find each thread's
  * dumped id (the last NSpid), replace every address space and state, then
  * release every thread together, as close to at once as ptrace allows.

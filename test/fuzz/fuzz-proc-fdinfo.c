@@ -2,7 +2,7 @@
  * libFuzzer target for the /proc/PID/fdinfo/FD parser: any bytes in, no
  * crash, no leak, no read outside the buffer; the raw lines it keeps are
  * never one of the four common keys; the parsers of the kind-specific
- * lines (fdinfo-anon.c: eventfd, signalfd, timerfd, epoll, inotify) then
+ * lines (proc/fdinfo-anon.c: eventfd, signalfd, timerfd, epoll, inotify) then
  * run on them, with the same rules. Built and run by test/fuzz/run.sh.
  */
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /*
- * The open files of a seized tree (task-dump-files.c) on real processes:
+ * The open files of a seized tree (files/files-dump.c) on real processes:
  * a child holding a regular file at an offset (and a dup of it), a
  * directory, /dev/null, a pipe with unread data (both ends), a pipe of
  * which only the write end is left, an O_CLOEXEC descriptor and a FIFO

@@ -1,5 +1,5 @@
 /*
- * td_dump_mm (task-dump-mm.c): the pure classification of maps lines, and
+ * td_dump_mm (mem/mm-dump.c): the pure classification of maps lines, and
  * real dumps of a forked child with known memory: which pages the pagemap
  * lists (both with PAGEMAP_SCAN and from /proc/PID/pagemap entries, which
  * must agree), what the pages image holds, what mm-<pid>.img says about the

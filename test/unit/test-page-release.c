@@ -1,5 +1,5 @@
 /*
- * page-release.c on a real child: its ranges given back (both ways: one
+ * mem/page-release.c on a real child: its ranges given back (both ways: one
  * process_madvise, and one madvise per range as before Linux 6.14), the
  * page kept (as a syscall instruction's would be), a read-only area kept,
  * an mlocked range refused but journaled, then every byte put back from

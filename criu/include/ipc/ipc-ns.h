@@ -1,5 +1,5 @@
 /*
- * The IPC namespace's settings (ipc-ns.c): read in the namespace, saved as
+ * The IPC namespace's settings (ipc/ipc-ns.c): read in the namespace, saved as
  * ipcns-var-<id>.img (ipc_var_entry), applied in the new one at restore.
  */
 #ifndef CRIU_IPC_NS_H

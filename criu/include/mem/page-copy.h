@@ -1,6 +1,6 @@
 /*
  * Copying a seized process's pages into a pages image, the "act" step of
- * the memory dump (task-dump-mm.c decides which pages).
+ * the memory dump (mem/mm-dump.c decides which pages).
  *
  * Three ways, chosen per process when the copier opens:
  * - workers, when the image is on tmpfs and there are CPUs to spare:

@@ -1,6 +1,6 @@
 /*
  * Restore, act: the propagation of the restored mounts (mount-propagation.c),
- * for mount-restore.c, which makes the mounts.
+ * for mount/mount-restore.c, which makes the mounts.
  */
 #ifndef CRIU_MOUNT_PROPAGATION_H
 #define CRIU_MOUNT_PROPAGATION_H

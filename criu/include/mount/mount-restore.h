@@ -1,8 +1,8 @@
 /*
  * The mount half of `criu restore`:
- *   parse   (mount-image.c)   mountpoints-N.img -> struct rmount list, validated
- *   decide  (mount-plan.c)    how each mount is made, from where, in which order
- *   act     (mount-restore.c) build the namespace with the new mount API
+ *   parse   (mount/mount-image.c)   mountpoints-N.img -> struct rmount list, validated
+ *   decide  (mount/mount-plan.c)    how each mount is made, from where, in which order
+ *   act     (mount/mount-restore.c) build the namespace with the new mount API
  */
 #ifndef CRIU_MOUNT_RESTORE_H
 #define CRIU_MOUNT_RESTORE_H

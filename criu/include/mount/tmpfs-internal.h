@@ -1,4 +1,4 @@
-/* Shared by the two halves of tmpfs contents: fs-tmpfs-dump.c, fs-tmpfs-restore.c. */
+/* Shared by the two halves of tmpfs contents: mount/tmpfs-dump.c, mount/tmpfs-restore.c. */
 #ifndef CRIU_FS_TMPFS_INTERNAL_H
 #define CRIU_FS_TMPFS_INTERNAL_H
 

@@ -1,6 +1,6 @@
 /*
  * A network namespace of the tree's own that holds nothing but lo
- * (net-ns.c): checked and saved at dump as netdev-1.img, recreated at
+ * (net/netns.c): checked and saved at dump as netdev-1.img, recreated at
  * restore.
  */
 #ifndef CRIU_NET_NS_H

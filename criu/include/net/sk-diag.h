@@ -1,6 +1,6 @@
 /*
  * What the kernel tells of a unix socket through NETLINK_SOCK_DIAG
- * (sk-diag.c): its state, bound name, peer, queue lengths, pending
+ * (net/sk-diag.c): its state, bound name, peer, queue lengths, pending
  * connections and shutdown state, by inode number.
  */
 #ifndef CRIU_SK_DIAG_H

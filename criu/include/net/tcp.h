@@ -22,7 +22,7 @@ struct net_lock_conn;
  * dump (net/tcp-dump.c): an established TCP connection's state and queues,
  * to tcp-stream-<ino>.img; the socket left in repair mode (dump_ctx), and,
  * with lock, its packets dropped from before its queues are read
- * (net-lock.c).
+ * (net/net-lock.c).
  */
 int td_dump_tcp_stream(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f,
 		       const struct net_lock_conn *lock);

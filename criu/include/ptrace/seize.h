@@ -41,11 +41,11 @@ struct seized_thread {
 	bool was_stopped;	  /* in a group stop when seized: stays stopped */
 	int stop_signo;		  /* the signal of that group stop */
 	bool seccomp_suspended;	  /* PTRACE_O_SUSPEND_SECCOMP is in effect */
-	bool needs_retrap;	  /* inject.c left it in another stop than seize_task() */
+	bool needs_retrap;	  /* ptrace/inject.c left it in another stop than seize_task() */
 	bool hung;	  /* did not stop within --timeout: left to be untraced as criu exits */
-	uint64_t syscall_ip;	  /* inject.c: a `syscall` instruction, 0: not found yet */
-	unsigned int nr_requeued; /* inject.c: signals caught during injections, queued again */
-	uint64_t held_signals;	  /* inject.c: those signals, kept blocked in later injections */
+	uint64_t syscall_ip;	  /* ptrace/inject.c: a `syscall` instruction, 0: not found yet */
+	unsigned int nr_requeued; /* ptrace/inject.c: signals caught during injections, queued again */
+	uint64_t held_signals;	  /* ptrace/inject.c: those signals, kept blocked in later injections */
 };
 
 struct seized_tree {

@@ -125,7 +125,7 @@ struct rproc {
 	uint64_t scratch; /* a page criu mapped in it for syscall arguments */
 };
 
-/* A shared anonymous memory object (restore-shmem.c). */
+/* A shared anonymous memory object (mem/shmem-restore.c). */
 struct rshmem_run {
 	uint64_t off, len; /* in the object */
 };
@@ -159,11 +159,11 @@ struct rtree {
 	struct sysv_objs sysv;	     /* ipcns-{shm,sem,msg}-1.img (ipc-sysv.h) */
 	NetDeviceEntry *netdev;	     /* netdev-1.img's lo: a network namespace of its own */
 	SeccompEntry *seccomp;	     /* seccomp.img, NULL if none */
-	struct rshmem *shmems;	     /* restore-shmem.c */
+	struct rshmem *shmems;	     /* mem/shmem-restore.c */
 	size_t nr_shmems;
 	struct hmap shmem_by_id;
 	struct hmap memfd_by_inode;	/* memfd.img inode_id -> struct rshmem * */
-	uint64_t pages_bytes, pages_ns; /* statistics of restore-mm.c */
+	uint64_t pages_bytes, pages_ns; /* statistics of mem/mm-restore.c */
 	/* cleanup */
 	ProtobufCMessage **msgs;
 	size_t nr_msgs;
@@ -179,17 +179,17 @@ void rtree_free(struct rtree *t);
  * that containers without their own still get them. */
 struct options;
 int rtree_open_host_files(struct rtree *t, const struct options *o);
-/* restore-shmem.c: the shared memory objects the mm images name, read
+/* mem/shmem-restore.c: the shared memory objects the mm images name, read
  * (parse); made and filled at fds from `above` up (act, before fork); the
  * fd of one; freed. */
 int rtree_read_shmem(struct rtree *t);
 int rtree_open_shmem(struct rtree *t, int above);
 int rtree_shmem_fd(const struct rtree *t, uint64_t shmid);
-/* restore-shmem.c: the object of the memfd inode `inode_id` of memfd.img, or NULL. */
+/* mem/shmem-restore.c: the object of the memfd inode `inode_id` of memfd.img, or NULL. */
 const struct rshmem *rtree_memfd(const struct rtree *t, uint64_t inode_id);
-/* restore-shmem.c: every memfd sealed as dumped; once the tasks have mapped them. */
+/* mem/shmem-restore.c: every memfd sealed as dumped; once the tasks have mapped them. */
 int rtree_seal_memfds(const struct rtree *t);
-/* restore-shmem.c: a new open file of memfd file f's inode (flags, position). */
+/* mem/shmem-restore.c: a new open file of memfd file f's inode (flags, position). */
 int rtree_open_memfd(const struct rtree *t, const struct rfile *f);
 void rtree_free_shmem(struct rtree *t);
 static inline struct rproc *rtree_proc(const struct rtree *t, pid_t vpid)
@@ -249,21 +249,21 @@ int rtree_restore(struct rtree *t, pid_t root, int ready_fd, uint64_t *frozen_ns
 /* act, from criu: every task of the tree has been seized. */
 #define RSCRATCH_SIZE 8192
 int restore_mm(struct rtree *t, struct rproc *p);
-/* restore-tree.c: SIGKILL to every restored process (after a failure). */
+/* task/tree-restore.c: SIGKILL to every restored process (after a failure). */
 void rtree_kill(const struct rtree *t);
-/* restore-pages.c: p's dumped pages into its mapped areas; adds to *bytes. */
+/* mem/page-restore.c: p's dumped pages into its mapped areas; adds to *bytes. */
 int fill_pages(struct rtree *t, struct rproc *p, struct seized_thread *st, uint64_t *bytes);
-/* restore-pages.c: a private anonymous area the program asked huge pages for. */
+/* mem/page-restore.c: a private anonymous area the program asked huge pages for. */
 bool vma_huge(const VmaEntry *v);
-/* restore-pages.c: pages-N.img of dirfd, a regular file not reached through a
+/* mem/page-restore.c: pages-N.img of dirfd, a regular file not reached through a
  * link, for reading; or for punching (--auto-dedup): then also with no other
  * name and on the images' filesystem. The fd, or -errno (printed). */
 int open_pages_file(int dirfd, unsigned pages_id, bool punch);
 /* open_pages_file in t's images directory, for punching with --auto-dedup. */
 int open_pages_image(const struct rtree *t, unsigned pages_id);
-/* restore-pages.c: with --auto-dedup, can every pages image be punched? Before any task. */
+/* mem/page-restore.c: with --auto-dedup, can every pages image be punched? Before any task. */
 int rtree_check_dedup(const struct rtree *t);
-/* restore-pages.c: with --auto-dedup, [off, off + len) of that image restored for good. */
+/* mem/page-restore.c: with --auto-dedup, [off, off + len) of that image restored for good. */
 void dedup_pages(const struct rtree *t, int fd, unsigned pages_id, uint64_t off, uint64_t len);
 int restore_core(struct rtree *t, struct rproc *p);
 /* Last injection of a process (closes criu's fds), then registers. */

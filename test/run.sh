@@ -29,7 +29,7 @@ run_one() {
 	rm -f "$out"
 }
 
-for t in test/unit/*.bin test/e2e/test-*.sh; do
+for t in test/unit/*.bin test/unit/test-*.sh test/e2e/test-*.sh; do
 	[ -e "$t" ] || continue
 	[ -n "$pattern" ] && [[ "$t" != *"$pattern"* ]] && continue
 	run_one "$t"

@@ -199,6 +199,14 @@ struct td_ctx {
 int td_read_status(pid_t pid, pid_t tid, struct proc_status *st);
 /* The ids of p's kernel objects and namespaces. */
 void td_fill_ids(const struct td_proc *p, TaskKobjIdsEntry *ids);
+/* task/ids-dump.c: the ids of every process's shared objects and namespaces;
+ * refuses what restore can't recreate (nested or unsupported namespaces,
+ * CLONE_VM without CLONE_THREAD, threads with their own fd table). */
+int td_assign_ids(struct td_ctx *c);
+/* The inode of /proc/PID/ns/NAME (0 if the kernel has no such namespace). */
+int td_ns_inode(pid_t pid, const char *name, uint64_t *ino);
+/* task/task-stat.c: /proc/PID/stat, read and parsed (td_parse_stat). */
+int td_read_stat(pid_t pid, struct td_stat *st);
 /* Virtual pid of a real one of the tree, or 0. */
 pid_t td_vpid(const struct td_ctx *c, pid_t real);
 

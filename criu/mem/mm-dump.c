@@ -35,6 +35,7 @@
 
 #include "util/log.h"
 #include "mm.pb-c.h"
+#include "mem/pagemap-image.h"
 #include "mem/page-copy.h"
 #include "mem/pagemap.h"
 #include "mem/vma-dump.h"
@@ -115,7 +116,7 @@ static int run_flush(struct runs *r)
 	if (!r->nr_pages)
 		return 0;
 	pe.vaddr = r->start;
-	pe.nr_pages = (uint32_t)r->nr_pages;
+	pagemap_entry_set_pages(&pe, r->nr_pages);
 	pe.has_flags = true;
 	pe.flags = PE_PRESENT;
 	ret = img_write_entry(r->pagemap, &pe.base);

@@ -24,6 +24,7 @@
 
 #include "image/image.h"
 #include "util/log.h"
+#include "mem/pagemap-image.h"
 #include "pagemap.pb-c.h"
 #include "task/task-dump.h"
 #include "util/util.h"
@@ -106,7 +107,7 @@ int td_dump_shmem_fd(struct td_ctx *c, int fd, uint64_t shmid, uint64_t size, co
 		if ((uint64_t)hole - (uint64_t)data > (uint64_t)UINT32_MAX * PAGE_SZ)
 			hole = data + (off_t)((uint64_t)UINT32_MAX * PAGE_SZ); /* nr_pages is 32 bits: the rest next run */
 		pe.vaddr = (uint64_t)data;
-		pe.nr_pages = (uint32_t)(((uint64_t)hole - (uint64_t)data) / PAGE_SZ);
+		pagemap_entry_set_pages(&pe, ((uint64_t)hole - (uint64_t)data) / PAGE_SZ);
 		pe.has_flags = true;
 		pe.flags = PE_PRESENT;
 		if (img_write_entry(map, &pe.base))

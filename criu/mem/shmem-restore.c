@@ -30,6 +30,7 @@
 
 #include "image/image.h"
 #include "util/log.h"
+#include "mem/pagemap-image.h"
 #include "task/rtree.h"
 #include "util/kerndat.h"
 #include "util/util.h"
@@ -65,17 +66,15 @@ static int read_object(struct rtree *t, struct rshmem *s)
 		if (++seen == 1) {
 			s->pages_id = ((PagemapHead *)m)->pages_id;
 		} else {
-			const PagemapEntry *pe = (const PagemapEntry *)m;
-			uint64_t end = pe->vaddr + (uint64_t)pe->nr_pages * PAGE;
+			PagemapEntry *pe = (PagemapEntry *)m;
+			uint64_t end;
 
-			if ((pe->vaddr & (PAGE - 1)) || !pe->nr_pages || end < pe->vaddr || pe->vaddr < next ||
-			    (pe->has_in_parent && pe->in_parent)) {
-				pr_err("%s: bad run at offset %#" PRIx64 " of %u pages\n", name, pe->vaddr,
-				       pe->nr_pages);
-				ret = -EINVAL;
-			}
+			ret = pagemap_entry_check(name, pe, next);
+			if (ret)
+				break;
+			end = pe->vaddr + pe->nr_pages * PAGE;
 			s->runs = xrealloc(s->runs, (s->nr_runs + 1) * sizeof(*s->runs));
-			s->runs[s->nr_runs++] = (struct rshmem_run){pe->vaddr, (uint64_t)pe->nr_pages * PAGE};
+			s->runs[s->nr_runs++] = (struct rshmem_run){pe->vaddr, pe->nr_pages * PAGE};
 			next = end;
 			total += end - pe->vaddr;
 		}

@@ -24,6 +24,7 @@
 #include "image/vma-status.h"
 #include "net/netns.h"
 #include "options.h"
+#include "mem/pagemap-image.h"
 #include "task/rtree.h"
 #include "util/log.h"
 #include "util/util.h"
@@ -191,6 +192,7 @@ static int read_threads(struct rtree *t, struct rproc *p)
 static int read_pagemap(struct rtree *t, struct rproc *p)
 {
 	_cleanup_free_ ProtobufCMessage **v = NULL;
+	char name[64];
 	size_t n;
 	int ret = rtree_read_image(t, IMG_PAGEMAP, (unsigned)p->vpid, true, &v, &n);
 
@@ -200,6 +202,7 @@ static int read_pagemap(struct rtree *t, struct rproc *p)
 		pr_err("pagemap-%d.img has no head\n", p->vpid);
 		return -EINVAL;
 	}
+	snprintf(name, sizeof(name), "pagemap-%d.img", p->vpid);
 	p->pages_id = ((PagemapHead *)v[0])->pages_id;
 	p->nr_pagemap = n - 1;
 	p->pagemap = xzalloc(n * sizeof(*p->pagemap));
@@ -207,18 +210,10 @@ static int read_pagemap(struct rtree *t, struct rproc *p)
 		PagemapEntry *pe = (PagemapEntry *)v[i];
 
 		/* in address order, none overlapping: mem/page-restore.c walks them so */
-		if ((pe->vaddr & 4095) || !pe->nr_pages || pe->vaddr + (uint64_t)pe->nr_pages * 4096 < pe->vaddr ||
-		    pe->vaddr < prev_end) {
-			pr_err("pagemap-%d.img: bad run at %#llx of %u pages (misaligned, empty, or not after the one "
-			       "before)\n",
-			       p->vpid, (unsigned long long)pe->vaddr, pe->nr_pages);
-			return -EINVAL;
-		}
-		prev_end = pe->vaddr + (uint64_t)pe->nr_pages * 4096;
-		if (pe->has_in_parent && pe->in_parent) {
-			pr_err("pagemap-%d.img: pages in a parent (pre-dump) image; not supported\n", p->vpid);
-			return -EOPNOTSUPP;
-		}
+		ret = pagemap_entry_check(name, pe, prev_end);
+		if (ret)
+			return ret;
+		prev_end = pe->vaddr + pe->nr_pages * 4096;
 		p->pagemap[i - 1] = pe;
 	}
 	return 0;

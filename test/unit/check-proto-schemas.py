@@ -32,15 +32,9 @@ TSV = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures/schemas
 LEFT_OUT = {("core_entry", n): "registers of another CPU (we are x86_64 only)" for n in (6, 8, 9, 10, 11, 12, 13)}
 
 # Differences from 4.2.1 that are waiting for a change elsewhere; each is
-# accepted while ours still has the 3.17 form, and reported once it is gone
+# accepted while ours still has the old form, and reported once it is gone
 # so that the line can be removed.
-PENDING = {
-    # Upstream renamed field 2 compat_nr_pages and moved the count to a
-    # uint64 field 5; the C code that reads it is being moved, the schema
-    # follows after that.
-    ("pagemap_entry", 2): "renamed compat_nr_pages upstream",
-    ("pagemap_entry", 5): "nr_pages (uint64) upstream",
-}
+PENDING = {}
 
 SCALAR = {v: k[len("TYPE_"):].lower() for k, v in descriptor_pb2.FieldDescriptorProto.Type.items()}
 LABEL = {1: "optional", 2: "required", 3: "repeated"}

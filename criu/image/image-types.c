@@ -37,6 +37,8 @@
 #include "ipc-msg.pb-c.h"
 #include "timer.pb-c.h"
 #include "tcp-stream.pb-c.h"
+#include "timens.pb-c.h"
+#include "stats.pb-c.h"
 
 /* A pipe_data_entry is followed by the `bytes` bytes that were in the pipe. */
 static uint64_t pipe_data_payload_len(const ProtobufCMessage *msg)
@@ -168,6 +170,8 @@ static const struct img_type_desc img_types[IMG_NR] = {
 		.payload_scan = ipc_msg_payload_scan),
 	IMG_ROW(TCP_STREAM, "tcp-stream-%x.img", 0x51465506U, &tcp_stream_entry__descriptor,
 		.payload_len = tcp_stream_payload_len),
+	IMG_ROW(TIMENS, "timens-%u.img", 0x43114433U, &timens_entry__descriptor),
+	IMG_ROW(STATS_DUMP, "stats-dump", 0x57093306U, &stats_entry__descriptor, .service = true),
 };
 /* clang-format on */
 
@@ -227,7 +231,7 @@ const struct img_type_desc *img_desc_by_filename(const char *basename)
 const struct img_type_desc *img_desc_by_magic(uint32_t magic)
 {
 	for (size_t i = 0; i < IMG_NR; i++)
-		if (img_types[i].pb && !img_types[i].no_common && img_types[i].magic == magic)
+		if (img_types[i].pb && !img_types[i].no_common && !img_types[i].service && img_types[i].magic == magic)
 			return &img_types[i];
 	return NULL;
 }

@@ -95,7 +95,7 @@ int img_writer_open(struct img_writer *w, int dirfd, enum img_type type, unsigne
 	if (d->no_common) {
 		put_le32(hdr, d->magic);
 	} else {
-		put_le32(hdr, IMG_COMMON_MAGIC);
+		put_le32(hdr, d->service ? IMG_SERVICE_MAGIC : IMG_COMMON_MAGIC);
 		put_le32(hdr + 4, d->magic);
 	}
 	ret = write_all(w->fd, hdr, hlen);
@@ -338,8 +338,15 @@ static int parse_header(struct img_reader *r, enum img_type expect)
 			return -EINVAL;
 		}
 	} else if (m0 == IMG_SERVICE_MAGIC) {
-		pr_err("%s: a CRIU service image (magic 0x%08x at offset 0), not supported\n", r->path, m0);
-		return -EINVAL;
+		m1 = r->size >= 8 ? get_le32(r->buf + 4) : 0;
+		found = NULL;
+		for (int t = 0; t < IMG_NR && !found; t++)
+			if (img_desc(t)->service && img_desc(t)->magic == m1)
+				found = img_desc(t);
+		if (!found) {
+			pr_err("%s: a CRIU service image of an unknown kind (magic 0x%08x at offset 4)\n", r->path, m1);
+			return -EINVAL;
+		}
 	} else {
 		pr_err("%s: not a CRIU image: magic 0x%08x at offset 0, expected 0x%08x (%s)\n", r->path, m0,
 		       want && want->no_common ? want->magic : IMG_COMMON_MAGIC,

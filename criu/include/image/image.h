@@ -54,6 +54,8 @@ enum img_type {
 	IMG_IPCNS_SEM,	   /* ipcns-sem-<ns id>.img, ipc_sem_entry per set, each followed by its values */
 	IMG_IPCNS_MSG,	   /* ipcns-msg-<ns id>.img, ipc_msg_entry per queue, each followed by its messages */
 	IMG_TCP_STREAM,	   /* tcp-stream-<socket inode, hex>.img, one tcp_stream_entry and its queues */
+	IMG_TIMENS,	   /* timens-<ns id>.img, one timens_entry: the clocks at dump (id 0: criu's) */
+	IMG_STATS_DUMP,	   /* stats-dump, a service image: a dump's timings (upstream); never read back */
 	IMG_NR,
 	IMG_ANY = -1, /* for img_reader_open: accept any known type */
 };
@@ -63,6 +65,7 @@ struct img_type_desc {
 	const char *name;		      /* short name, e.g. "MNTS" */
 	const char *name_fmt;		      /* file name pattern with one %u (or none) */
 	uint32_t magic;			      /* the type's own magic; 0 for raw images */
+	bool service; /* IMG_SERVICE_MAGIC, not IMG_COMMON, before its own (stats-dump) */
 	bool no_common;			      /* inventory: only its own magic, no IMG_COMMON */
 	const ProtobufCMessageDescriptor *pb; /* NULL for raw images */
 	/* The type of the first entry when it differs from pb (pagemap's head). */

@@ -2,12 +2,15 @@
  * `criu restore`, decide: container or host restore, the namespaces the
  * root task is made in, and the refusals (see restore-plan.h).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <string.h>
 
 #define LOG_PREFIX "restore: "
 #include "restore-plan.h"
+#include "pstree.pb-c.h"
 #include "util/log.h"
 
 /* A tree that shared criu's mount namespace comes back in criu's namespaces. */
@@ -81,4 +84,165 @@ int restore_plan_decide(const struct restore_inputs *in, const struct options *o
 	plan->clone_flags = clone_flags(in, host);
 	plan->root_pid = host ? in->root_vpid : 0;
 	return 0;
+}
+
+/* The root task's and the dumping criu's id of kind k; false if either is unknown. */
+static bool ns_ids(const TaskKobjIdsEntry *task, const TaskKobjIdsEntry *root, enum restore_ns_kind k, unsigned *t,
+		   unsigned *r)
+{
+	switch (k) {
+#define NS_CASE(kind, field)                                                                                         \
+	case kind:                                                                                                   \
+		*t = task->field;                                                                                    \
+		*r = root->field;                                                                                    \
+		return task->has_##field && root->has_##field;
+		NS_CASE(RNS_MNT, mnt_ns_id)
+		NS_CASE(RNS_PID, pid_ns_id)
+		NS_CASE(RNS_UTS, uts_ns_id)
+		NS_CASE(RNS_IPC, ipc_ns_id)
+		NS_CASE(RNS_NET, net_ns_id)
+		NS_CASE(RNS_TIME, time_ns_id)
+		NS_CASE(RNS_USER, user_ns_id)
+#undef NS_CASE
+	default:
+		return false;
+	}
+}
+
+/* Images with root_ids: a kind is the tree's own when its ids differ. */
+static void decide_by_ids(const struct restore_ns_inputs *in, struct restore_ns *ns)
+{
+	for (int k = 0; k < RNS_NR; k++) {
+		unsigned t = 0, r = 0;
+
+		if (ns_ids(in->task_ids, in->root_ids, (enum restore_ns_kind)k, &t, &r) && t != r) {
+			ns->own[k] = true;
+			ns->id[k] = t;
+		}
+	}
+}
+
+/* Older images of ours: what is there; all of the tree's ids were 1. */
+static int decide_by_images(const struct restore_ns_inputs *in, struct restore_ns *ns)
+{
+	if (in->nr_mnt_images > 1) {
+		pr_err("several mount images and no inventory entry saying which is the root's\n");
+		return -EINVAL;
+	}
+	if (in->nr_mnt_images) {
+		ns->own[RNS_MNT] = ns->own[RNS_PID] = true;
+		ns->id[RNS_MNT] = in->mnt_image;
+		ns->id[RNS_PID] = 1;
+	}
+	ns->own[RNS_UTS] = in->has_utsns1;
+	ns->own[RNS_IPC] = in->has_ipcns1;
+	ns->own[RNS_NET] = in->has_netns1;
+	for (int k = RNS_UTS; k <= RNS_NET; k++)
+		ns->id[k] = ns->own[k] ? 1 : 0;
+	return 0;
+}
+
+int restore_ns_decide(const struct restore_ns_inputs *in, struct restore_ns *ns)
+{
+	int ret = 0;
+
+	memset(ns, 0, sizeof(*ns));
+	if (in->root_ids && in->task_ids)
+		decide_by_ids(in, ns);
+	else
+		ret = decide_by_images(in, ns);
+	if (ret)
+		return ret;
+	if (ns->own[RNS_USER]) {
+		pr_err("the tree had a user namespace of its own (userns-%u.img), which criu can't restore yet\n",
+		       ns->id[RNS_USER]);
+		return -EOPNOTSUPP;
+	}
+	/*
+	 * As upstream: a time namespace of the tree's own comes back with its
+	 * clocks; so does a tree that shared the dumping criu's, when its
+	 * clocks were saved (timens-0.img), so that they go on from where
+	 * they were rather than jump with the host's.
+	 */
+	if (ns->own[RNS_TIME]) {
+		ns->new_timens = true;
+		ns->timens_id = ns->id[RNS_TIME];
+	} else if (in->has_timens0) {
+		ns->new_timens = true;
+		ns->timens_id = 0;
+	}
+	return 0;
+}
+
+/*
+ * Kinds of image upstream CRIU writes that criu can't restore yet, by file
+ * name: a prefix and a suffix, a number (the id) between them when both
+ * are given.
+ */
+static const struct {
+	const char *prefix, *suffix, *holds;
+} unsupported_images[] = {
+	{"userns-", ".img", "a user namespace's uid and gid maps"},
+	{"pidns-", ".img", "an external pid namespace"},
+	{"netns-", ".img", "a network namespace's settings"},
+	{"ifaddr-", ".img", "a network namespace's addresses"},
+	{"route-", ".img", "a network namespace's IPv4 routes"},
+	{"route6-", ".img", "a network namespace's IPv6 routes"},
+	{"rule-", ".img", "a network namespace's routing rules"},
+	{"iptables-", ".img", "a network namespace's iptables rules"},
+	{"ip6tables-", ".img", "a network namespace's ip6tables rules"},
+	{"nftables-", ".img", "a network namespace's nftables rules"},
+	{"netns-ct-", ".img", "a network namespace's conntrack entries"},
+	{"netns-exp-", ".img", "a network namespace's conntrack expectations"},
+	{"cgroup.img", NULL, "the tree's cgroups and their settings"},
+	{"ghost-file-", ".img", "the contents of deleted files still open"},
+	{"remap-fpath.img", NULL, "files open through paths since removed or moved"},
+	{"filelocks.img", NULL, "file locks"},
+	{"tty-data.img", NULL, "data queued in terminals"},
+	{"apparmor.img", NULL, "AppArmor namespaces and policies"},
+	{"autofs-", ".img", "autofs mounts"},
+	{"binfmt-misc.img", NULL, "binfmt_misc registrations"},
+	{"bpfmap-file.img", NULL, "BPF maps"},
+	{"bpfmap-data.img", NULL, "BPF maps' contents"},
+	{"tmpfs-", ".tar.gz.img", "tmpfs contents named by mount id (older images)"},
+	{"vmas-", ".img", "memory areas kept apart from mm images (older images)"},
+	{"posix-timers-", ".img", "POSIX timers kept apart from core images (older images)"},
+	{"rlimit-", ".img", "resource limits kept apart from core images (older images)"},
+	{"signal-s-", ".img", "pending signals kept apart from core images (older images)"},
+	{"signal-p-", ".img", "pending signals kept apart from core images (older images)"},
+	{"reg-files.img", NULL, "open files described apart from files.img (older images)"},
+	{"inetsk.img", NULL, "sockets described apart from files.img (older images)"},
+	{"unixsk.img", NULL, "sockets described apart from files.img (older images)"},
+	{"packetsk.img", NULL, "packet sockets"},
+	{"netlinksk.img", NULL, "netlink sockets"},
+	{"tunfile.img", NULL, "tun devices' files"},
+	{"pidfd.img", NULL, "pidfds"},
+};
+
+/* "<prefix><digits or hex digits><suffix>", or the whole name without a suffix. */
+static bool image_name_is(const char *name, const char *prefix, const char *suffix)
+{
+	size_t lp = strlen(prefix), ln = strlen(name), ls;
+	const char *mid;
+
+	if (!suffix)
+		return !strcmp(name, prefix);
+	ls = strlen(suffix);
+	if (ln <= lp + ls || strncmp(name, prefix, lp) || strcmp(name + ln - ls, suffix))
+		return false;
+	for (mid = name + lp; mid < name + ln - ls; mid++)
+		if (!isxdigit((unsigned char)*mid))
+			return false;
+	return true;
+}
+
+const char *restore_image_unsupported(const char *name)
+{
+	/* tmpfs-dev-N.tar.gz.img is ours: only the older tmpfs-<mnt id> naming is refused */
+	if (!strncmp(name, "tmpfs-dev-", 10))
+		return NULL;
+	for (size_t i = 0; i < sizeof(unsupported_images) / sizeof(unsupported_images[0]); i++)
+		if (image_name_is(name, unsupported_images[i].prefix, unsupported_images[i].suffix))
+			return unsupported_images[i].holds;
+	return NULL;
 }

@@ -29,6 +29,7 @@
 #include "mount/mount-restore.h"
 #include "restore-plan.h"
 #include "task/rtree.h"
+#include "task/timens.h"
 #include "util/syscalls.h"
 #include "util/util.h"
 
@@ -64,39 +65,70 @@ static int read_inventory(int dirfd, const char *dir, InventoryEntry **inv)
 	return 0;
 }
 
-/* The mount namespace's id: from the inventory when it says, else the one
- * mountpoints-N.img in the directory. 0: no mount image. */
-static int find_mount_image(int dirfd, const InventoryEntry *inv, unsigned *ns_id)
+/*
+ * What inventory.img asks of the restore that criu can't do: upstream's
+ * --tcp-close (connections closed on restore), uprobes, plugins. Without
+ * the options upstream refuses these too.
+ */
+static int check_inventory(const InventoryEntry *inv, const char *dir)
+{
+	if (inv->has_tcp_close && inv->tcp_close) {
+		pr_err("%s was dumped with --tcp-close (its TCP connections to be closed on restore), which criu "
+		       "doesn't do\n",
+		       dir);
+		return -EOPNOTSUPP;
+	}
+	if (inv->has_allow_uprobes && inv->allow_uprobes) {
+		pr_err("%s was dumped with --allow-uprobes: its memory has uprobe areas, which criu can't restore\n",
+		       dir);
+		return -EOPNOTSUPP;
+	}
+	if (inv->plugins_entry && inv->plugins_entry->n_plugins) {
+		pr_err("%s needs the CRIU plugin %s%s to restore, which criu doesn't have\n", dir,
+		       inv->plugins_entry->plugins[0], inv->plugins_entry->n_plugins > 1 ? " and others" : "");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/*
+ * One pass over the images directory: the mount images and the namespace
+ * images of older dumps (which only their presence marks), and any image
+ * that carries state criu can't restore, each named (-EOPNOTSUPP).
+ */
+static int scan_images(int dirfd, const char *dir, struct restore_ns_inputs *in)
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
-	unsigned found = 0, n = 0, id;
-	int fd;
+	unsigned id;
+	int fd = dup(dirfd), bad = 0;
+	char tail;
 
-	if (inv->root_ids && inv->root_ids->has_mnt_ns_id) {
-		*ns_id = inv->root_ids->mnt_ns_id;
-		return 0;
-	}
-	fd = dup(dirfd);
 	d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
 		if (fd >= 0)
 			close(fd);
+		pr_perror("can't list %s", dir);
 		return -errno;
 	}
 	while ((de = readdir(d))) {
-		char tail;
-		if (sscanf(de->d_name, "mountpoints-%u.im%c", &id, &tail) == 2 && tail == 'g') {
-			found = id;
-			n++;
+		const char *holds = restore_image_unsupported(de->d_name);
+
+		if (holds) {
+			pr_err("%s/%s holds %s, which criu can't restore yet\n", dir, de->d_name, holds);
+			bad++;
+		} else if (sscanf(de->d_name, "mountpoints-%u.im%c", &id, &tail) == 2 && tail == 'g') {
+			in->mnt_image = id;
+			in->nr_mnt_images++;
 		}
+		in->has_utsns1 |= !strcmp(de->d_name, "utsns-1.img");
+		in->has_ipcns1 |= !strcmp(de->d_name, "ipcns-var-1.img");
+		in->has_netns1 |= !strcmp(de->d_name, "netdev-1.img");
+		in->has_timens0 |= !strcmp(de->d_name, "timens-0.img");
 	}
-	if (n > 1) {
-		pr_err("several mount images and no inventory entry saying which is the root's\n");
-		return -EINVAL;
-	}
-	*ns_id = found;
-	return 0;
+	if (bad)
+		pr_hint("the tree would come back without it; restore these images with upstream CRIU\n");
+	return bad ? -EOPNOTSUPP : 0;
 }
 
 /* After a failed restore: established connections stay as dump left them. */
@@ -186,17 +218,19 @@ struct restore_run {
 	struct restore_mnt_ctx mnt;
 	struct rtree tree;
 	InventoryEntry *inv;
+	struct restore_ns ns; /* the namespaces the tree had of its own */
 	char root_path[PATH_MAX];
 	int pipefd[2]; /* the child's status, then the tree's readiness */
 	int null;      /* /dev/null, for the placeholder */
 	pid_t pid;     /* the root task, or the placeholder */
 };
 
-/* Parse: the inventory, which mount image, the process images. */
+/* Parse: the inventory, the process images, the namespaces they had. */
 static int restore_read(struct restore_run *r, struct restore_inputs *in)
 {
 	const struct options *o = r->o;
-	unsigned ns_id = 0;
+	struct restore_ns_inputs nsin = {0};
+	struct rtree_ns_images imgs;
 	int ret;
 
 	r->mnt.imgs_dirfd = open_images_dir(o->imgs_dir, false);
@@ -204,21 +238,37 @@ static int restore_read(struct restore_run *r, struct restore_inputs *in)
 		return -1;
 	ret = read_inventory(r->mnt.imgs_dirfd, o->imgs_dir, &r->inv);
 	if (!ret)
-		ret = find_mount_image(r->mnt.imgs_dirfd, r->inv, &ns_id);
+		ret = check_inventory(r->inv, o->imgs_dir);
+	if (!ret)
+		ret = scan_images(r->mnt.imgs_dirfd, o->imgs_dir, &nsin);
 	if (!ret)
 		ret = rtree_read(r->mnt.imgs_dirfd, &r->tree);
+	if (ret)
+		return ret;
+	nsin.root_ids = r->inv->root_ids;
+	nsin.task_ids = r->tree.nr ? r->tree.procs[0].ids : NULL;
+	ret = restore_ns_decide(&nsin, &r->ns);
+	imgs = (struct rtree_ns_images){
+		.uts = r->ns.own[RNS_UTS] ? r->ns.id[RNS_UTS] : 0,
+		.ipc = r->ns.own[RNS_IPC] ? r->ns.id[RNS_IPC] : 0,
+		.net = r->ns.own[RNS_NET] ? r->ns.id[RNS_NET] : 0,
+		.timens = r->ns.new_timens,
+		.timens_id = r->ns.timens_id,
+	};
+	if (!ret && r->tree.nr)
+		ret = rtree_read_ns(&r->tree, &imgs);
 	if (ret)
 		return ret;
 	r->tree.auto_dedup = o->auto_dedup;
 	ret = rtree_check_dedup(&r->tree);
 	*in = (struct restore_inputs){
 		.imgs_dir = o->imgs_dir,
-		.mnt_ns_id = ns_id,
+		.mnt_ns_id = r->ns.own[RNS_MNT] ? r->ns.id[RNS_MNT] : 0,
 		.nr_procs = r->tree.nr,
 		.root_vpid = r->tree.nr ? r->tree.procs[0].vpid : 0,
-		.has_utsns = r->tree.nodename != NULL,
-		.has_ipcns = r->tree.ipc_var != NULL,
-		.has_netns = r->tree.netdev != NULL,
+		.has_utsns = r->ns.own[RNS_UTS],
+		.has_ipcns = r->ns.own[RNS_IPC],
+		.has_netns = r->ns.own[RNS_NET],
 	};
 	return ret;
 }
@@ -247,10 +297,35 @@ static int prepare_mounts(struct restore_run *r)
 	return mount_restore_prepare(&r->mounts, &r->mnt, o);
 }
 
+/*
+ * The tree's clocks, when the images saved them: a time namespace for the
+ * root task to be made in. A descriptor of criu's own to go back to, or
+ * -ENOSYS when there is none to make (no clocks saved, or, for clocks of
+ * the dumping criu's namespace, a kernel without time namespaces, as
+ * upstream: the tree then sees the host's clocks), or -errno.
+ */
+static int start_timens(const struct restore_run *r)
+{
+	int fd;
+
+	if (!r->tree.timens)
+		return -ENOSYS;
+	fd = timens_begin(r->tree.timens);
+	if (fd == -ENOSYS && r->ns.own[RNS_TIME]) {
+		pr_err("the tree had a time namespace of its own and this kernel has none (Linux 5.6 or later "
+		       "needed)\n");
+		return -EOPNOTSUPP;
+	}
+	if (fd == -ENOSYS)
+		pr_warn("no time namespaces in this kernel: the tree sees the host's clocks, not its own\n");
+	return fd;
+}
+
 /* The root task (or placeholder) in the namespaces of the plan; in the
  * child, restore_child() takes over and never returns. */
 static int start_child(struct restore_run *r)
 {
+	int timens_fd;
 	pid_t root_tid = r->plan.root_pid;
 	struct clone_args args = {
 		.flags = r->plan.clone_flags,
@@ -267,7 +342,15 @@ static int start_child(struct restore_run *r)
 		args.set_tid = (uint64_t)(uintptr_t)&root_tid;
 		args.set_tid_size = 1;
 	}
+	timens_fd = start_timens(r);
+	if (timens_fd < 0 && timens_fd != -ENOSYS)
+		return timens_fd;
 	r->pid = sys_clone3(&args);
+	if (r->pid != 0 && timens_end(timens_fd) && r->pid > 0) {
+		kill(r->pid, SIGKILL); /* criu's later children would be in the tree's time namespace */
+		waitpid(r->pid, NULL, 0);
+		return -EIO;
+	}
 	if (r->pid < 0 && root_tid && errno == EEXIST) {
 		pr_err("pid %d, the root task's, is in use here; a tree restored in the host's pid namespace needs its "
 		       "pids free\n",
@@ -279,6 +362,8 @@ static int start_child(struct restore_run *r)
 		return -errno;
 	}
 	if (r->pid == 0) {
+		if (timens_fd >= 0)
+			close(timens_fd);
 		close(r->pipefd[0]);
 		r->tree.host_mode = r->plan.host;
 		restore_child(&r->mounts, &r->mnt, &r->tree, r->pipefd[1], r->null, r->plan.host);

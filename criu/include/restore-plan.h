@@ -21,7 +21,49 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core.pb-c.h"
 #include "options.h"
+
+/*
+ * The namespaces of the dumped tree, from the images (restore_ns_decide).
+ * Images of CRIU 3.x and later name the dumping criu's own namespaces in
+ * inventory.img's root_ids, in the id space of the tasks' ids-<pid>.img: a
+ * kind whose id differs from the root task's was the tree's own, and its
+ * image is <kind>-<the root task's id>.img. Older images of ours have no
+ * root_ids: a namespace of the tree's own is the one whose image is there
+ * (utsns-1.img, ...; the one mountpoints-N.img).
+ */
+enum restore_ns_kind { RNS_MNT, RNS_PID, RNS_UTS, RNS_IPC, RNS_NET, RNS_TIME, RNS_USER, RNS_NR };
+
+struct restore_ns_inputs {
+	const TaskKobjIdsEntry *root_ids; /* inventory.img's; NULL in older images */
+	const TaskKobjIdsEntry *task_ids; /* the root task's ids-<pid>.img; NULL: no process tree */
+	/* images without root_ids: which the directory holds */
+	unsigned nr_mnt_images; /* mountpoints-N.img files */
+	unsigned mnt_image;	/* the N of the last one found */
+	bool has_utsns1, has_ipcns1, has_netns1;
+	bool has_timens0; /* timens-0.img: the clocks of the dumping criu */
+};
+
+struct restore_ns {
+	bool own[RNS_NR];    /* the tree had a namespace of this kind of its own */
+	unsigned id[RNS_NR]; /* and its image's id */
+	bool new_timens;     /* restore in a new time namespace, clocks from timens-<timens_id>.img */
+	unsigned timens_id;
+};
+
+/*
+ * An image in the directory that no reader of criu's opens: NULL if it can
+ * be left alone (it is one criu reads, or carries nothing the restored tree
+ * would miss: stats-dump, irmap-cache, cpuinfo.img), else what state it
+ * holds, for the refusal: criu can't restore it, and restoring without it
+ * would bring the tree back different.
+ */
+const char *restore_image_unsupported(const char *name);
+
+/* 0 and *ns filled, or -errno with the reason printed (a user namespace of
+ * the tree's own: -EOPNOTSUPP; several mount images and no root_ids: -EINVAL). */
+int restore_ns_decide(const struct restore_ns_inputs *in, struct restore_ns *ns);
 
 /* What the images hold, as far as the choice is concerned. */
 struct restore_inputs {

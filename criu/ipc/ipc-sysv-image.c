@@ -20,14 +20,14 @@
 
 /* Each entry, with where its payload is: in memory (payload), or for a
  * payload_in_file type (segments' bytes) in the file (payload_off). */
-static int read_image(int dirfd, enum img_type type, struct img_reader *r, ProtobufCMessage ***v,
+static int read_image(int dirfd, unsigned id, enum img_type type, struct img_reader *r, ProtobufCMessage ***v,
 		      const uint8_t ***payload, uint64_t **payload_off, size_t *nr)
 {
 	char name[64];
 	ProtobufCMessage *m;
 	int ret;
 
-	snprintf(name, sizeof(name), img_desc(type)->name_fmt, 1);
+	snprintf(name, sizeof(name), img_desc(type)->name_fmt, id);
 	if (faccessat(dirfd, name, F_OK, 0))
 		return 0;
 	ret = img_reader_open(r, dirfd, name, type);
@@ -102,7 +102,7 @@ static int check_msgs(const IpcMsgEntry *e, const uint8_t *p)
 	return 0;
 }
 
-int sysv_read(int dirfd, struct sysv_objs *o)
+int sysv_read(int dirfd, unsigned id, struct sysv_objs *o)
 {
 	_cleanup_free_ IpcDescEntry **d = NULL;
 	size_t n;
@@ -110,12 +110,12 @@ int sysv_read(int dirfd, struct sysv_objs *o)
 
 	memset(o, 0, sizeof(*o));
 	o->shm_r.fd = o->sem_r.fd = o->msg_r.fd = -1;
-	ret = read_image(dirfd, IMG_IPCNS_SHM, &o->shm_r, (ProtobufCMessage ***)&o->shm, NULL, &o->shm_off, &o->nr_shm);
+	ret = read_image(dirfd, id, IMG_IPCNS_SHM, &o->shm_r, (ProtobufCMessage ***)&o->shm, NULL, &o->shm_off, &o->nr_shm);
 	if (!ret)
-		ret = read_image(dirfd, IMG_IPCNS_SEM, &o->sem_r, (ProtobufCMessage ***)&o->sem, &o->sem_vals, NULL,
+		ret = read_image(dirfd, id, IMG_IPCNS_SEM, &o->sem_r, (ProtobufCMessage ***)&o->sem, &o->sem_vals, NULL,
 				 &o->nr_sem);
 	if (!ret)
-		ret = read_image(dirfd, IMG_IPCNS_MSG, &o->msg_r, (ProtobufCMessage ***)&o->msg, &o->msg_data, NULL,
+		ret = read_image(dirfd, id, IMG_IPCNS_MSG, &o->msg_r, (ProtobufCMessage ***)&o->msg, &o->msg_data, NULL,
 				 &o->nr_msg);
 	if (ret)
 		return ret;

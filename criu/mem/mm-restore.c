@@ -119,10 +119,28 @@ static int move_spans(struct seized_thread *st, struct span *from, size_t n, int
 	return 0;
 }
 
+/*
+ * Adjacent spans as one: the kernel's data pages are one area or two
+ * ([vvar] and [vvar_vclock] since 6.x), and images name them either way
+ * (upstream dumps one [vvar] area of both).
+ */
+static size_t coalesce(const struct span *in, size_t n, struct span *out)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (k && out[k - 1].end == in[i].start)
+			out[k - 1].end = in[i].end;
+		else
+			out[k++] = in[i];
+	}
+	return k;
+}
+
 static int move_vdso(struct seized_thread *st, struct rproc *p)
 {
-	struct span cur[NR_SPECIAL], want[NR_SPECIAL];
-	size_t nc, nw = dumped_specials(p, want);
+	struct span cur[NR_SPECIAL], want[NR_SPECIAL], cur_b[NR_SPECIAL], want_b[NR_SPECIAL];
+	size_t nc, nw = dumped_specials(p, want), ncb, nwb;
 	int64_t delta;
 	int ret = current_specials(st->pid, cur, &nc);
 
@@ -130,10 +148,12 @@ static int move_vdso(struct seized_thread *st, struct rproc *p)
 		return ret;
 	if (!nw)
 		return 0; /* the task had unmapped its vDSO: keep ours where it is */
+	ncb = coalesce(cur, nc, cur_b);
+	nwb = coalesce(want, nw, want_b);
 	delta = (int64_t)(want[0].start - cur[0].start);
-	for (size_t i = 0; i < nw; i++) {
-		if (nc != nw || want[i].end - want[i].start != cur[i].end - cur[i].start ||
-		    (int64_t)(want[i].start - cur[i].start) != delta) {
+	for (size_t i = 0; i < nwb; i++) {
+		if (ncb != nwb || want_b[i].end - want_b[i].start != cur_b[i].end - cur_b[i].start ||
+		    (int64_t)(want_b[i].start - cur_b[i].start) != delta) {
 			pr_err("process %d: the vDSO of this kernel is laid out unlike the dumped one; images from "
 			       "another kernel version can't be restored here yet\n",
 			       p->vpid);
@@ -187,6 +207,13 @@ static bool vma_restored(const VmaEntry *v)
 static bool vma_private(const VmaEntry *v)
 {
 	return !(v->flags & MAP_SHARED);
+}
+
+/* The vDSO and its data: the kernel's pages. Upstream dumps the vDSO's;
+ * restore keeps the new kernel's (page-restore.c skips them). */
+static bool vma_kernel_pages(const VmaEntry *v)
+{
+	return v->status & (VMA_AREA_VDSO | VMA_AREA_VVAR);
 }
 
 /*
@@ -291,7 +318,7 @@ static int check_runs(const struct rproc *p)
 			const VmaEntry *v = p->mm->vmas[j];
 			uint64_t lo = j == k ? pe->vaddr : p->mm->vmas[j - 1]->end;
 
-			if (v->start > lo || !vma_restored(v) || !vma_private(v)) {
+			if (v->start > lo || ((!vma_restored(v) || !vma_private(v)) && !vma_kernel_pages(v))) {
 				pr_err("pagemap-%d.img: pages at %#llx are outside the private areas of mm-%d.img\n",
 				       p->vpid, (unsigned long long)lo, p->vpid);
 				return -EINVAL;

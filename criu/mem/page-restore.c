@@ -169,7 +169,33 @@ bool vma_huge(const VmaEntry *v)
 	return v->has_madv && (v->madv & (1ULL << MADV_HUGEPAGE)) && (v->status & VMA_ANON_PRIVATE);
 }
 
-/* The pagemap runs cut into chunks, with their offsets in pages-N.img. */
+/*
+ * Where the kernel's own pages are (the vDSO and its data): from addr, how
+ * many bytes of them, or, outside them, how far to the next (UINT64_MAX:
+ * none). Upstream dumps the vDSO's pages; restore keeps the new kernel's.
+ */
+static bool kernel_pages_at(const struct rproc *p, uint64_t addr, uint64_t *len)
+{
+	uint64_t next = UINT64_MAX;
+
+	for (size_t i = 0; i < p->mm->n_vmas; i++) {
+		const VmaEntry *v = p->mm->vmas[i];
+
+		if (!(v->status & (VMA_AREA_VDSO | VMA_AREA_VVAR)))
+			continue;
+		if (v->start <= addr && addr < v->end) {
+			*len = v->end - addr;
+			return true;
+		}
+		if (v->start > addr && v->start < next)
+			next = v->start;
+	}
+	*len = next == UINT64_MAX ? UINT64_MAX : next - addr;
+	return false;
+}
+
+/* The pagemap runs cut into chunks, with their offsets in pages-N.img;
+ * pages of the kernel's areas are passed over. */
 static int make_chunks(const struct rproc *p, struct fill *f, uint64_t *total)
 {
 	size_t cap = 0;
@@ -179,8 +205,16 @@ static int make_chunks(const struct rproc *p, struct fill *f, uint64_t *total)
 		uint64_t addr = p->pagemap[i]->vaddr, left = (uint64_t)p->pagemap[i]->nr_pages * PAGE;
 
 		while (left) {
-			uint64_t n = left < CHUNK ? left : CHUNK;
+			uint64_t n = left < CHUNK ? left : CHUNK, span;
 
+			if (kernel_pages_at(p, addr, &span)) {
+				n = left < span ? left : span;
+				addr += n;
+				off += n;
+				left -= n;
+				continue;
+			}
+			n = n < span ? n : span;
 			if (f->nr == cap) {
 				cap = cap ? cap * 2 : 64;
 				f->chunks = xrealloc(f->chunks, cap * sizeof(*f->chunks));

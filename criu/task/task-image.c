@@ -12,6 +12,7 @@
 #define LOG_PREFIX "restore: "
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -29,6 +30,7 @@
 #include "util/log.h"
 #include "util/util.h"
 #include "utsns.pb-c.h"
+#include "timens.pb-c.h"
 
 #define MAX_PID		   (4 << 20) /* PID_MAX_LIMIT */
 #define MAX_FD		   (1 << 20) /* fs.nr_open's default */
@@ -541,42 +543,6 @@ int rtree_read(int dirfd, struct rtree *t)
 		ret = check_pages_ids(t);
 	if (!ret)
 		ret = read_seccomp(t);
-	if (!ret && !faccessat(dirfd, "utsns-1.img", F_OK, 0)) {
-		ProtobufCMessage *m;
-
-		ret = rtree_read_one(t, IMG_UTSNS, 1, &m);
-		if (!ret) {
-			t->nodename = ((UtsnsEntry *)m)->nodename;
-			t->domainname = ((UtsnsEntry *)m)->domainname;
-		}
-	}
-	if (!ret && !faccessat(dirfd, "ipcns-var-1.img", F_OK, 0)) {
-		ProtobufCMessage *m;
-
-		ret = rtree_read_one(t, IMG_IPC_VAR, 1, &m);
-		if (!ret && ((IpcVarEntry *)m)->n_sem_ctls != 4) {
-			pr_err("ipcns-var-1.img: kernel.sem has %zu numbers, expected 4\n",
-			       ((IpcVarEntry *)m)->n_sem_ctls);
-			ret = -EINVAL;
-		}
-		if (!ret)
-			t->ipc_var = (IpcVarEntry *)m;
-		/* its System V objects, which only a namespace of the tree's own has */
-		if (!ret)
-			ret = sysv_read(dirfd, &t->sysv);
-	}
-	if (!ret && !faccessat(dirfd, "netdev-1.img", F_OK, 0)) {
-		_cleanup_free_ ProtobufCMessage **v = NULL;
-		size_t n;
-
-		ret = rtree_read_image(t, IMG_NETDEV, 1, true, &v, &n);
-		if (!ret)
-			ret = netns_check_image((const NetDeviceEntry *const *)v, n);
-		if (!ret)
-			t->netdev = (NetDeviceEntry *)v[0];
-	}
-	for (size_t i = 0; !ret && i < t->nr; i++)
-		ret = check_sysv_areas(t, &t->procs[i]);
 	if (ret)
 		return ret;
 	t->fd_base = max_fd + 1;
@@ -633,4 +599,76 @@ void rtree_free(struct rtree *t)
 	hmap_free(&t->by_vpid);
 	hmap_free(&t->file_by_id);
 	memset(t, 0, sizeof(*t));
+}
+
+/* Clocks a time namespace's offsets can reach (nanoseconds in an int64). */
+static int check_timens(const TimensEntry *e, unsigned id)
+{
+	const Timespec *c[2] = {e->monotonic, e->boottime};
+
+	for (int i = 0; i < 2; i++) {
+		if (c[i]->tv_nsec >= 1000000000ULL || c[i]->tv_sec > (uint64_t)INT64_MAX / 1000000000ULL / 2) {
+			pr_err("timens-%u.img: %s clock %" PRIu64 ".%09" PRIu64 " s is out of range\n", id,
+			       i ? "boottime" : "monotonic", c[i]->tv_sec, c[i]->tv_nsec);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* The kernel.sem sysctl is four numbers. */
+static int read_ipc_var(struct rtree *t, unsigned id)
+{
+	ProtobufCMessage *m;
+	int ret = rtree_read_one(t, IMG_IPC_VAR, id, &m);
+
+	if (!ret && ((IpcVarEntry *)m)->n_sem_ctls != 4) {
+		pr_err("ipcns-var-%u.img: kernel.sem has %zu numbers, expected 4\n", id, ((IpcVarEntry *)m)->n_sem_ctls);
+		ret = -EINVAL;
+	}
+	if (!ret)
+		t->ipc_var = (IpcVarEntry *)m;
+	/* its System V objects, which only a namespace of the tree's own has */
+	return ret ? ret : sysv_read(t->imgs_dirfd, id, &t->sysv);
+}
+
+static int read_netdev(struct rtree *t, unsigned id)
+{
+	_cleanup_free_ ProtobufCMessage **v = NULL;
+	size_t n;
+	int ret = rtree_read_image(t, IMG_NETDEV, id, true, &v, &n);
+
+	if (!ret)
+		ret = netns_check_image((const NetDeviceEntry *const *)v, n);
+	if (!ret)
+		t->netdev = (NetDeviceEntry *)v[0];
+	return ret;
+}
+
+int rtree_read_ns(struct rtree *t, const struct rtree_ns_images *ns)
+{
+	ProtobufCMessage *m;
+	int ret = 0;
+
+	if (ns->uts) {
+		ret = rtree_read_one(t, IMG_UTSNS, ns->uts, &m);
+		if (!ret) {
+			t->nodename = ((UtsnsEntry *)m)->nodename;
+			t->domainname = ((UtsnsEntry *)m)->domainname;
+		}
+	}
+	if (!ret && ns->ipc)
+		ret = read_ipc_var(t, ns->ipc);
+	if (!ret && ns->net)
+		ret = read_netdev(t, ns->net);
+	if (!ret && ns->timens) {
+		ret = rtree_read_one(t, IMG_TIMENS, ns->timens_id, &m);
+		if (!ret)
+			ret = check_timens((TimensEntry *)m, ns->timens_id);
+		if (!ret)
+			t->timens = (TimensEntry *)m;
+	}
+	for (size_t i = 0; !ret && i < t->nr; i++)
+		ret = check_sysv_areas(t, &t->procs[i]);
+	return ret;
 }

@@ -64,7 +64,7 @@ struct sysv_objs {
 };
 
 /* Reads and checks whichever of the three images dirfd holds. 0 or -errno, printed. */
-int sysv_read(int dirfd, struct sysv_objs *o);
+int sysv_read(int dirfd, unsigned id, struct sysv_objs *o);
 /* Makes every object in the caller's IPC namespace (a new, empty one). */
 int sysv_create(const struct sysv_objs *o);
 struct seized_thread;

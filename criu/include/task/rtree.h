@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "core.pb-c.h"
+#include "timens.pb-c.h"
 #include "fdinfo.pb-c.h"
 #include "image/image.h"
 #include "fs.pb-c.h"
@@ -159,6 +160,7 @@ struct rtree {
 	struct sysv_objs sysv;	     /* ipcns-{shm,sem,msg}-1.img (ipc-sysv.h) */
 	NetDeviceEntry *netdev;	     /* netdev-1.img's lo: a network namespace of its own */
 	SeccompEntry *seccomp;	     /* seccomp.img, NULL if none */
+	TimensEntry *timens;	     /* the clocks to go on from (timens-<id>.img), NULL: the host's */
 	struct rshmem *shmems;	     /* mem/shmem-restore.c */
 	size_t nr_shmems;
 	struct hmap shmem_by_id;
@@ -172,6 +174,14 @@ struct rtree {
 /* parse: reads and validates every process image in dirfd; 0 if there is
  * no pstree.img (a mounts-only dump, t->nr == 0). */
 int rtree_read(int dirfd, struct rtree *t);
+/* The images of the namespaces the tree had of its own, by id (0: it
+ * shared criu's, nothing to read), and the clocks to restore. */
+struct rtree_ns_images {
+	unsigned uts, ipc, net;
+	bool timens;
+	unsigned timens_id;
+};
+int rtree_read_ns(struct rtree *t, const struct rtree_ns_images *ns);
 void rtree_free(struct rtree *t);
 /* act, before the namespaces exist: the files that come from the host,
  * at fds above every one the tasks need: those --inherit-fd names (criu's

@@ -1,0 +1,119 @@
+/*
+ * Restore, act: the tree's new time namespace (see task/timens.h). criu
+ * unshares a time namespace for its children, writes its offsets (only
+ * possible before any task is in it), lets the root task be cloned into
+ * it, then makes its own later children in its own namespace again.
+ */
+#define LOG_PREFIX "timens: "
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "task/timens.h"
+#include "util/log.h"
+#include "util/util.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+#define NSEC_PER_SEC 1000000000LL
+
+static int64_t ts_ns(const Timespec *t)
+{
+	return (int64_t)t->tv_sec * NSEC_PER_SEC + (int64_t)t->tv_nsec;
+}
+
+void timens_offsets(const TimensEntry *e, int64_t mono_now, int64_t boot_now, int64_t *mono_off, int64_t *boot_off)
+{
+	*mono_off = ts_ns(e->monotonic) - mono_now;
+	*boot_off = ts_ns(e->boottime) - boot_now;
+}
+
+static int64_t now_ns(clockid_t id)
+{
+	struct timespec t;
+
+	clock_gettime(id, &t);
+	return (int64_t)t.tv_sec * NSEC_PER_SEC + t.tv_nsec;
+}
+
+/* "<clock> <sec> <nsec>" with 0 <= nsec < 1e9, as timens_offsets takes it. */
+static int offset_line(char *buf, size_t len, const char *clock, int64_t off)
+{
+	int64_t sec = off / NSEC_PER_SEC, nsec = off % NSEC_PER_SEC;
+
+	if (nsec < 0) {
+		nsec += NSEC_PER_SEC;
+		sec--;
+	}
+	return snprintf(buf, len, "%s %" PRId64 " %" PRId64 "\n", clock, sec, nsec);
+}
+
+static int write_offsets(const TimensEntry *e)
+{
+	int64_t mono, boot;
+	char buf[128];
+	int n, fd, ret = 0;
+
+	timens_offsets(e, now_ns(CLOCK_MONOTONIC), now_ns(CLOCK_BOOTTIME), &mono, &boot);
+	n = offset_line(buf, sizeof(buf), "monotonic", mono);
+	n += offset_line(buf + n, sizeof(buf) - (size_t)n, "boottime", boot);
+	fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, buf, (size_t)n) != n) {
+		ret = -errno;
+		pr_perror("can't set the offsets of the tree's time namespace (%.*s)", n - 1, buf);
+	} else {
+		pr_info("clocks of the tree: monotonic %+.3f s, boottime %+.3f s from the host's\n", mono / 1e9,
+			boot / 1e9);
+	}
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+int timens_begin(const TimensEntry *e)
+{
+	int own = open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
+	int ret;
+
+	if (own < 0 && errno == ENOENT)
+		return -ENOSYS;
+	if (own < 0) {
+		pr_perror("can't open criu's time namespace");
+		return -errno;
+	}
+	if (unshare(CLONE_NEWTIME)) {
+		ret = errno == EINVAL ? -ENOSYS : -errno;
+		if (ret != -ENOSYS)
+			pr_perror("can't make a time namespace for the tree");
+		close(own);
+		return ret;
+	}
+	ret = write_offsets(e);
+	if (ret) {
+		timens_end(own);
+		return ret;
+	}
+	return own;
+}
+
+int timens_end(int own_ns_fd)
+{
+	int ret = 0;
+
+	if (own_ns_fd < 0)
+		return 0;
+	if (setns(own_ns_fd, CLONE_NEWTIME)) {
+		ret = -errno;
+		pr_perror("can't go back to criu's time namespace for its children");
+	}
+	close(own_ns_fd);
+	return ret;
+}

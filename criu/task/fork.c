@@ -66,13 +66,26 @@ static int install_fds(struct rtree *t, struct rproc *p)
 	return 0;
 }
 
-static int open_at_slot(struct rtree *t, const char *path, int flags, int slot, const char *what)
+/*
+ * A file a process maps (its executable, a file mapping): its pages come
+ * from the file, not the images, so it must be the file of the dump. The
+ * size is what the images can tell (upstream also writes a build id).
+ */
+static int open_mapped(const RegFileEntry *r, int flags, int slot, const char *what)
 {
-	int fd = open(path, flags | O_CLOEXEC);
+	int fd = open(r->name, flags | O_CLOEXEC);
+	struct stat st;
 
 	if (fd < 0) {
-		pr_perror("can't open %s %s", what, path);
+		pr_perror("can't open %s %s", what, r->name);
 		return -errno;
+	}
+	if (r->has_size && !fstat(fd, &st) && S_ISREG(st.st_mode) && (uint64_t)st.st_size != r->size) {
+		pr_err("%s %s is %lld bytes, %llu when it was dumped: not the same file, its pages would differ\n",
+		       what, r->name, (long long)st.st_size, (unsigned long long)r->size);
+		pr_hint("restore with the container's files as they were at dump (--root)\n");
+		close(fd);
+		return -EINVAL;
 	}
 	return rtree_move_fd(fd, slot);
 }
@@ -100,7 +113,7 @@ static int open_mm_fds(struct rtree *t, struct rproc *p)
 			       p->mm->exe_file_id);
 			return -EINVAL;
 		}
-		ret = open_at_slot(t, f->fe->reg->name, O_RDONLY, rtree_task_fd(t, RFD_EXE), "executable");
+		ret = open_mapped(f->fe->reg, O_RDONLY, rtree_task_fd(t, RFD_EXE), "executable");
 	}
 	for (size_t i = 0; !ret && i < p->mm->n_vmas; i++) {
 		const VmaEntry *v = p->mm->vmas[i];
@@ -132,9 +145,8 @@ static int open_mm_fds(struct rtree *t, struct rproc *p)
 			       (unsigned long long)v->start, (unsigned long long)v->shmid);
 			return -EINVAL;
 		}
-		ret = open_at_slot(t, f->fe->reg->name,
-				   (v->status & VMA_FILE_SHARED) && (v->prot & PROT_WRITE) ? O_RDWR : O_RDONLY,
-				   rtree_task_fd(t, RFD_MAP) + (int)i, "mapped file");
+		ret = open_mapped(f->fe->reg, (v->status & VMA_FILE_SHARED) && (v->prot & PROT_WRITE) ? O_RDWR : O_RDONLY,
+				  rtree_task_fd(t, RFD_MAP) + (int)i, "mapped file");
 	}
 	return ret;
 }

@@ -121,6 +121,99 @@ static int run_case(const struct plan_case *c)
 	return 0;
 }
 
+/* ids as ids-<pid>.img and inventory's root_ids carry them */
+static TaskKobjIdsEntry ids(unsigned pid, unsigned net, unsigned ipc, unsigned uts, unsigned mnt, unsigned user,
+			    unsigned time)
+{
+	TaskKobjIdsEntry e = TASK_KOBJ_IDS_ENTRY__INIT;
+
+	e.has_pid_ns_id = e.has_net_ns_id = e.has_ipc_ns_id = e.has_uts_ns_id = true;
+	e.has_mnt_ns_id = e.has_user_ns_id = e.has_time_ns_id = true;
+	e.pid_ns_id = pid, e.net_ns_id = net, e.ipc_ns_id = ipc, e.uts_ns_id = uts;
+	e.mnt_ns_id = mnt, e.user_ns_id = user, e.time_ns_id = time;
+	return e;
+}
+
+/* upstream 4.2's fixture: the tree's own mount and pid namespaces (ids 10
+ * and 9), the dumping criu's UTS, IPC, network, user and time ones */
+static int test_ns_upstream_fixture(void)
+{
+	TaskKobjIdsEntry root = ids(1, 2, 3, 4, 6, 7, 5), task = ids(9, 2, 3, 4, 10, 7, 5);
+	struct restore_ns_inputs in = {.root_ids = &root, .task_ids = &task, .has_timens0 = true};
+	struct restore_ns ns;
+
+	CHECK(restore_ns_decide(&in, &ns) == 0);
+	CHECK(ns.own[RNS_MNT] && ns.id[RNS_MNT] == 10 && ns.own[RNS_PID]);
+	CHECK(!ns.own[RNS_UTS] && !ns.own[RNS_IPC] && !ns.own[RNS_NET] && !ns.own[RNS_TIME]);
+	CHECK(ns.new_timens && ns.timens_id == 0); /* clocks of the dumping criu's namespace */
+	in.has_timens0 = false;
+	CHECK(restore_ns_decide(&in, &ns) == 0 && !ns.new_timens);
+	return 0;
+}
+
+/* criu's own images: every namespace of the tree's own is 1, criu's 2 */
+static int test_ns_own_all(void)
+{
+	TaskKobjIdsEntry root = ids(2, 2, 2, 2, 2, 1, 2), task = ids(1, 1, 1, 1, 1, 1, 1);
+	struct restore_ns_inputs in = {.root_ids = &root, .task_ids = &task};
+	struct restore_ns ns;
+
+	CHECK(restore_ns_decide(&in, &ns) == 0);
+	for (int k = RNS_MNT; k <= RNS_TIME; k++)
+		CHECK(ns.own[k] && ns.id[k] == 1);
+	CHECK(!ns.own[RNS_USER] && ns.new_timens && ns.timens_id == 1);
+	return 0;
+}
+
+static int test_ns_user_refused(void)
+{
+	TaskKobjIdsEntry root = ids(1, 1, 1, 1, 1, 2, 1), task = ids(1, 1, 1, 1, 1, 3, 1);
+	struct restore_ns_inputs in = {.root_ids = &root, .task_ids = &task};
+	struct restore_ns ns;
+
+	CHECK(restore_ns_decide(&in, &ns) == -EOPNOTSUPP);
+	return 0;
+}
+
+/* criu's older images: no root_ids, the namespace images say */
+static int test_ns_by_images(void)
+{
+	struct restore_ns_inputs in = {.nr_mnt_images = 1, .mnt_image = 1, .has_utsns1 = true};
+	struct restore_ns ns;
+
+	CHECK(restore_ns_decide(&in, &ns) == 0);
+	CHECK(ns.own[RNS_MNT] && ns.id[RNS_MNT] == 1 && ns.own[RNS_PID] && ns.own[RNS_UTS] && ns.id[RNS_UTS] == 1);
+	CHECK(!ns.own[RNS_IPC] && !ns.own[RNS_NET] && !ns.new_timens);
+	in = (struct restore_ns_inputs){};
+	CHECK(restore_ns_decide(&in, &ns) == 0 && !ns.own[RNS_MNT]); /* a host tree */
+	in.nr_mnt_images = 2;
+	CHECK(restore_ns_decide(&in, &ns) == -EINVAL);
+	return 0;
+}
+
+static int test_unsupported_images(void)
+{
+	static const char *const refused[] = {"userns-11.img", "cgroup.img", "ghost-file-1a.img", "filelocks.img",
+					      "ifaddr-2.img", "tmpfs-33.tar.gz.img", "rlimit-1.img"};
+	static const char *const fine[] = {"stats-dump", "tmpfs-dev-46.tar.gz.img", "timens-0.img", "pages-1.img",
+					   "irmap-cache", "cpuinfo.img", "core-1.img", "userns-x.img"};
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++)
+		CHECK(restore_image_unsupported(refused[i]) != NULL);
+	for (size_t i = 0; i < sizeof(fine) / sizeof(*fine); i++)
+		CHECK(restore_image_unsupported(fine[i]) == NULL);
+	return 0;
+}
+
+static const struct unit_case ns_cases[] = {
+	{"ns-upstream-fixture", test_ns_upstream_fixture},
+	{"ns-own-all", test_ns_own_all},
+	{"ns-user-refused", test_ns_user_refused},
+	{"ns-older-images", test_ns_by_images},
+	{"images-unsupported", test_unsupported_images},
+	{},
+};
+
 int main(void)
 {
 	int failed = 0;
@@ -134,5 +227,6 @@ int main(void)
 			printf("ok %s\n", c->name);
 		}
 	}
-	return failed ? 1 : 0;
+	log_init(-1, NULL); /* the refusals print: not here */
+	return unit_run(ns_cases) || failed ? 1 : 0;
 }

@@ -254,6 +254,7 @@ static int restore_read(struct restore_run *r, struct restore_inputs *in)
 		.net = r->ns.own[RNS_NET] ? r->ns.id[RNS_NET] : 0,
 		.timens = r->ns.new_timens,
 		.timens_id = r->ns.timens_id,
+		.root_cg_set = r->inv->has_root_cg_set ? r->inv->root_cg_set : 0,
 	};
 	if (!ret && r->tree.nr)
 		ret = rtree_read_ns(&r->tree, &imgs);

@@ -15,6 +15,7 @@
 #include <inttypes.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,34 @@ static const char *path_file(struct rtree *t, uint32_t id, const char *img, cons
 		return NULL;
 	}
 	return f->fe->reg->name;
+}
+
+/*
+ * Task state upstream 4.x saves that criu can't put back (the tree would
+ * come back without it): membarrier registrations, a CET shadow stack.
+ * The stop signal of a stopped task is used (rproc.stop_signo).
+ */
+static int check_core_4x(const CoreEntry *c, const char *name)
+{
+	const UserX86XsaveEntry *x = c->thread_info->fpregs->xsave;
+
+	if (c->tc && c->tc->has_membarrier_registration_mask && c->tc->membarrier_registration_mask) {
+		pr_err("%s: the process registered for membarrier(2) (mask %#x), which criu can't restore yet\n", name,
+		       c->tc->membarrier_registration_mask);
+		return -EOPNOTSUPP;
+	}
+	if (x && x->cet && (x->cet->cet || x->cet->ssp)) {
+		pr_err("%s: the thread has a CET shadow stack (U_CET %#llx), which criu can't restore yet\n", name,
+		       (unsigned long long)x->cet->cet);
+		return -EOPNOTSUPP;
+	}
+	if (c->tc && c->tc->has_stop_signo && c->tc->task_state == TASK_STATE_STOPPED &&
+	    c->tc->stop_signo != SIGSTOP && c->tc->stop_signo != SIGTSTP && c->tc->stop_signo != SIGTTIN &&
+	    c->tc->stop_signo != SIGTTOU) {
+		pr_err("%s: stop_signo %u is not a stop signal\n", name, c->tc->stop_signo);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int check_core(const CoreEntry *c, const char *name, bool leader)
@@ -98,7 +127,7 @@ static int check_core(const CoreEntry *c, const char *name, bool leader)
 			}
 		}
 	}
-	return 0;
+	return check_core_4x(c, name);
 }
 
 /*
@@ -182,6 +211,7 @@ static int read_threads(struct rtree *t, struct rproc *p)
 		return ret;
 	p->zombie = p->core->tc->task_state == TASK_STATE_DEAD;
 	p->stopped = p->core->tc->task_state == TASK_STATE_STOPPED;
+	p->stop_signo = p->core->tc->has_stop_signo ? (int)p->core->tc->stop_signo : SIGSTOP;
 	if (p->core->tc->task_state != TASK_STATE_ALIVE && !p->zombie && !p->stopped) {
 		pr_err("process %d: task_state %u in its core; only alive, stopped and dead (zombie) tasks can be "
 		       "restored\n",
@@ -645,12 +675,38 @@ static int read_netdev(struct rtree *t, unsigned id)
 	return ret;
 }
 
+/*
+ * Upstream's cgroup sets: a thread's (or, in older images, its task's)
+ * set other than the dumping criu's means cgroups to restore it in.
+ */
+static int check_cg_sets(const struct rtree *t, uint32_t root_cg_set)
+{
+	for (size_t i = 0; i < t->nr; i++) {
+		const struct rproc *p = &t->procs[i];
+
+		for (size_t k = 0; k < p->nr_threads; k++) {
+			const CoreEntry *c = p->threads[k].core;
+			uint32_t cg = c->thread_core && c->thread_core->has_cg_set ? c->thread_core->cg_set
+				      : c->tc && c->tc->has_cg_set		    ? c->tc->cg_set
+										    : 0;
+
+			if (cg && cg != root_cg_set) {
+				pr_err("thread %d of process %d was in cgroup set %u, not the dumping criu's (%u): "
+				       "criu can't restore cgroups yet\n",
+				       p->threads[k].vtid, p->vpid, cg, root_cg_set);
+				return -EOPNOTSUPP;
+			}
+		}
+	}
+	return 0;
+}
+
 int rtree_read_ns(struct rtree *t, const struct rtree_ns_images *ns)
 {
 	ProtobufCMessage *m;
-	int ret = 0;
+	int ret = check_cg_sets(t, ns->root_cg_set);
 
-	if (ns->uts) {
+	if (!ret && ns->uts) {
 		ret = rtree_read_one(t, IMG_UTSNS, ns->uts, &m);
 		if (!ret) {
 			t->nodename = ((UtsnsEntry *)m)->nodename;

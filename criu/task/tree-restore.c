@@ -214,7 +214,7 @@ int rtree_restore(struct rtree *t, pid_t root, int ready_fd, uint64_t *frozen_ns
 	 * before any of its own instructions runs.
 	 */
 	for (size_t i = 0; !ret && i < t->nr; i++)
-		if (t->procs[i].stopped && kill(t->procs[i].host_pid, SIGSTOP)) {
+		if (t->procs[i].stopped && kill(t->procs[i].host_pid, t->procs[i].stop_signo)) {
 			pr_perror("process %d: can't stop it again", t->procs[i].vpid);
 			ret = -errno;
 		}

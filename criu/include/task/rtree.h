@@ -105,6 +105,7 @@ struct rproc {
 	pid_t vpid, vppid, vpgid, vsid;
 	bool zombie;
 	bool stopped;	  /* in a group stop when dumped: stopped again at release */
+	int stop_signo;	  /* with the signal that stopped it (SIGSTOP unless the core says) */
 	bool new_session; /* calls setsid() */
 	bool new_pgrp;	  /* calls setpgid(0, 0) */
 	CoreEntry *core;  /* the leader's (threads[0].core) */
@@ -175,11 +176,14 @@ struct rtree {
  * no pstree.img (a mounts-only dump, t->nr == 0). */
 int rtree_read(int dirfd, struct rtree *t);
 /* The images of the namespaces the tree had of its own, by id (0: it
- * shared criu's, nothing to read), and the clocks to restore. */
+ * shared criu's, nothing to read), and the clocks to restore; tasks in
+ * cgroups other than the dumping criu's are refused (criu doesn't restore
+ * cgroups yet). */
 struct rtree_ns_images {
 	unsigned uts, ipc, net;
 	bool timens;
 	unsigned timens_id;
+	uint32_t root_cg_set; /* the dumping criu's cgroup set (inventory), 0: none said */
 };
 int rtree_read_ns(struct rtree *t, const struct rtree_ns_images *ns);
 void rtree_free(struct rtree *t);

@@ -275,7 +275,10 @@ static int map_areas(struct rtree *t, struct rproc *p, struct seized_thread *st)
 	return 0;
 }
 
-/* Every run must lie inside a private area we mapped: both lists are sorted. */
+/*
+ * Every run must lie inside a private area we mapped, or the vDSO (whose
+ * dumped pages stay in the image: page-restore.c): both lists are sorted.
+ */
 static int check_runs(const struct rproc *p)
 {
 	size_t k = 0;
@@ -291,7 +294,7 @@ static int check_runs(const struct rproc *p)
 			const VmaEntry *v = p->mm->vmas[j];
 			uint64_t lo = j == k ? pe->vaddr : p->mm->vmas[j - 1]->end;
 
-			if (v->start > lo || !vma_restored(v) || !vma_private(v)) {
+			if (v->start > lo || !((vma_restored(v) && vma_private(v)) || (v->status & VMA_AREA_VDSO))) {
 				pr_err("pagemap-%d.img: pages at %#llx are outside the private areas of mm-%d.img\n",
 				       p->vpid, (unsigned long long)lo, p->vpid);
 				return -EINVAL;

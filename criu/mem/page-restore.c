@@ -45,6 +45,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "mem/pagemap-image.h"
 #include "ptrace/inject.h"
 #include "util/log.h"
 #include "task/rtree.h"
@@ -169,7 +170,11 @@ bool vma_huge(const VmaEntry *v)
 	return v->has_madv && (v->madv & (1ULL << MADV_HUGEPAGE)) && (v->status & VMA_ANON_PRIVATE);
 }
 
-/* The pagemap runs cut into chunks, with their offsets in pages-N.img. */
+/*
+ * The pagemap runs cut into chunks, with their offsets in pages-N.img; the
+ * dumped vDSO's pages are not read (mm-restore.c maps the running kernel's
+ * vDSO there: mem/pagemap-image.h).
+ */
 static int make_chunks(const struct rproc *p, struct fill *f, uint64_t *total)
 {
 	size_t cap = 0;
@@ -179,8 +184,16 @@ static int make_chunks(const struct rproc *p, struct fill *f, uint64_t *total)
 		uint64_t addr = p->pagemap[i]->vaddr, left = (uint64_t)p->pagemap[i]->nr_pages * PAGE;
 
 		while (left) {
-			uint64_t n = left < CHUNK ? left : CHUNK;
+			bool vdso;
+			uint64_t n = pagemap_vdso_split(p->mm->vmas, p->mm->n_vmas, addr, left < CHUNK ? left : CHUNK,
+							&vdso);
 
+			if (vdso) {
+				addr += n;
+				off += n;
+				left -= n;
+				continue;
+			}
 			if (f->nr == cap) {
 				cap = cap ? cap * 2 : 64;
 				f->chunks = xrealloc(f->chunks, cap * sizeof(*f->chunks));

@@ -174,6 +174,7 @@ struct td_ctx {
 	char **reg_keys;       /* the keys of reg_files, owned */
 	size_t nr_reg_keys;
 	struct hmap open_files;		 /* st_ino ^ st_dev -> struct td_open_file list */
+	struct hmap file_types;		 /* file_entry id -> its FdTypes, once written */
 	struct hmap pipes;		 /* pipe inode -> non-NULL once its data is saved */
 	struct img_writer *tty_info_img; /* files/tty-dump.c, on first need */
 	struct img_writer *memfd_img;	 /* mem/memfd-dump.c: memfd.img, on first need */

@@ -85,6 +85,7 @@ static void release_images(struct dump_ctx *d, int *ret)
 	free(d->sysv_refs);
 	d->sysv_refs = NULL;
 	d->nr_sysv_refs = 0;
+	hmap_free(&d->mnt_ids);
 }
 
 /* The tree runs on, as it was: after a failed dump, or with -R. */

@@ -223,6 +223,7 @@ static int write_mount_image(struct dump_ctx *d, const struct mount_tree *t)
 		int ret;
 
 		fill_entry(&e, m, &rest, &name);
+		hmap_put_int(&d->mnt_ids, e.mnt_id, (void *)1);
 		ret = img_write_entry(w, &e.base);
 		if (ret)
 			return ret;

@@ -436,10 +436,37 @@ static int dump_pages(struct td_ctx *c, struct td_proc *p, VmaEntry *vmas, char 
 	return ret ? ret : ret2;
 }
 
+/*
+ * The vDSO's data pages as one area, as upstream writes them
+ * (proc_parse.c merges [vvar] and [vvar_vclock]): its restorer compares
+ * the dumped vvar's size with the running kernel's and, on a mismatch,
+ * leaves the dumped vDSO behind as a proxy jumping into a new one, which
+ * every later dump then has to see through. vmflags stays in step with
+ * vmas. Returns the new number of areas.
+ */
+static size_t merge_vvar(VmaEntry *vmas, char **vmflags, size_t nr)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < nr; i++) {
+		if (n && (vmas[i].status & VMA_AREA_VVAR) && (vmas[n - 1].status & VMA_AREA_VVAR) &&
+		    vmas[n - 1].end == vmas[i].start) {
+			vmas[n - 1].end = vmas[i].end;
+			continue;
+		}
+		vmas[n] = vmas[i];
+		if (vmflags)
+			vmflags[n] = vmflags[i];
+		n++;
+	}
+	return n;
+}
+
 int td_dump_mm(struct td_ctx *c, struct td_proc *p)
 {
 	struct td_smaps s = {0};
 	VmaEntry *vmas = NULL, **ptrs = NULL;
+	size_t nr = 0;
 	int ret;
 
 	ret = td_read_smaps(p->pid, &s);
@@ -451,11 +478,13 @@ int td_dump_mm(struct td_ctx *c, struct td_proc *p)
 		ret = td_collect_vmas(c, p, &s, vmas);
 	}
 	if (!ret)
-		ret = write_mm(c, p, ptrs, s.maps.nr);
+		nr = merge_vvar(vmas, s.vmflags, s.maps.nr);
 	if (!ret)
-		ret = dump_pages(c, p, vmas, s.vmflags, s.maps.nr);
+		ret = write_mm(c, p, ptrs, nr);
 	if (!ret)
-		ret = td_dump_shmem(c, p, vmas, s.maps.nr);
+		ret = dump_pages(c, p, vmas, s.vmflags, nr);
+	if (!ret)
+		ret = td_dump_shmem(c, p, vmas, nr);
 	free(ptrs);
 	free(vmas);
 	td_smaps_free(&s);

@@ -46,6 +46,7 @@
 
 struct span {
 	uint64_t start, end;
+	bool vdso; /* else its data pages (vvar) */
 };
 
 static bool special_kind(enum proc_vma_kind k)
@@ -85,7 +86,7 @@ static int current_specials(pid_t pid, struct span *cur, size_t *nr)
 			ret = -EINVAL;
 			break;
 		}
-		cur[(*nr)++] = (struct span){m.entries[i].start, m.entries[i].end};
+		cur[(*nr)++] = (struct span){m.entries[i].start, m.entries[i].end, m.entries[i].kind == PROC_VMA_VDSO};
 	}
 	proc_maps_free(&m);
 	return ret;
@@ -97,8 +98,27 @@ static size_t dumped_specials(const struct rproc *p, struct span *d)
 
 	for (size_t i = 0; i < p->mm->n_vmas && n < NR_SPECIAL; i++)
 		if (p->mm->vmas[i]->status & (VMA_AREA_VDSO | VMA_AREA_VVAR))
-			d[n++] = (struct span){p->mm->vmas[i]->start, p->mm->vmas[i]->end};
+			d[n++] = (struct span){p->mm->vmas[i]->start, p->mm->vmas[i]->end,
+					       (p->mm->vmas[i]->status & VMA_AREA_VDSO) != 0};
 	return n;
+}
+
+/*
+ * Adjacent spans of one kind as one: 6.x kernels show the vvar pages as
+ * [vvar] and [vvar_vclock], which upstream (and criu since) saves as one
+ * area, and older dumps of ours as two.
+ */
+static size_t merge_spans(const struct span *in, size_t n, struct span *out)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (m && out[m - 1].end == in[i].start && out[m - 1].vdso == in[i].vdso)
+			out[m - 1].end = in[i].end;
+		else
+			out[m++] = in[i];
+	}
+	return m;
 }
 
 static int move_spans(struct seized_thread *st, struct span *from, size_t n, int64_t delta)
@@ -121,8 +141,8 @@ static int move_spans(struct seized_thread *st, struct span *from, size_t n, int
 
 static int move_vdso(struct seized_thread *st, struct rproc *p)
 {
-	struct span cur[NR_SPECIAL], want[NR_SPECIAL];
-	size_t nc, nw = dumped_specials(p, want);
+	struct span cur[NR_SPECIAL], want[NR_SPECIAL], cm[NR_SPECIAL], wm[NR_SPECIAL];
+	size_t nc, ncm, nwm, nw = dumped_specials(p, want);
 	int64_t delta;
 	int ret = current_specials(st->pid, cur, &nc);
 
@@ -131,9 +151,12 @@ static int move_vdso(struct seized_thread *st, struct rproc *p)
 	if (!nw)
 		return 0; /* the task had unmapped its vDSO: keep ours where it is */
 	delta = (int64_t)(want[0].start - cur[0].start);
-	for (size_t i = 0; i < nw; i++) {
-		if (nc != nw || want[i].end - want[i].start != cur[i].end - cur[i].start ||
-		    (int64_t)(want[i].start - cur[i].start) != delta) {
+	/* compared kind by kind, whole; moved area by area */
+	ncm = merge_spans(cur, nc, cm);
+	nwm = merge_spans(want, nw, wm);
+	for (size_t i = 0; i < nwm; i++) {
+		if (ncm != nwm || wm[i].vdso != cm[i].vdso || wm[i].end - wm[i].start != cm[i].end - cm[i].start ||
+		    (int64_t)(wm[i].start - cm[i].start) != delta) {
 			pr_err("process %d: the vDSO of this kernel is laid out unlike the dumped one; images from "
 			       "another kernel version can't be restored here yet\n",
 			       p->vpid);

@@ -3,6 +3,7 @@
  * only when every stage succeeded.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -14,15 +15,49 @@
 #include "mem/page-release.h"
 #include "ptrace/seize.h"
 #include "task/task-dump.h"
+#include "task/timens.h"
 #include "util/log.h"
 #include "util/util.h"
 
 /* CRTOOLS_IMAGES_V1_1 */
 #define IMAGES_VERSION 2
 
+/*
+ * Upstream's NETWORK_LOCK_SKIP: its restore neither locks nor unlocks the
+ * network. criu's lock (--tcp-established, net/net-lock.c) is an nftables
+ * table per connection that upstream knows nothing of; with its default
+ * (iptables, 0) upstream would run iptables-restore against rules that
+ * were never made.
+ */
+#define NETWORK_LOCK_SKIP 2
+
+/* A fresh UUID (upstream's dump_criu_run_id), or NULL: it is optional. */
+static char *run_id(void)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+
+	if (read_file_at(AT_FDCWD, "/proc/sys/kernel/random/uuid", &buf, &len) < 0 || len < 36) {
+		pr_debug("no UUID from /proc/sys/kernel/random/uuid: inventory.img goes without a run id\n");
+		return NULL;
+	}
+	buf[36] = '\0';
+	return steal_pointer(&buf);
+}
+
+/*
+ * What upstream 4.x's restore requires or reads (image.c:check_img_inventory,
+ * pstree.c:prepare_pstree_kobj_ids): root_ids, without which it refuses the
+ * images; an empty plugins_entry, without which it enables every plugin it
+ * has; the lock method; the run id. No lsmtype (no creds carry an LSM
+ * profile) and no root_cg_set (no task carries a cg_set): upstream reads
+ * their absence as "nothing to check or move".
+ */
 static int write_inventory(struct dump_ctx *d)
 {
 	InventoryEntry inv = INVENTORY_ENTRY__INIT;
+	PluginsEntry plugins = PLUGINS_ENTRY__INIT;
+	_cleanup_free_ char *uuid = run_id();
 	struct img_writer *w = img_set_new(&d->imgs, IMG_INVENTORY, 0);
 
 	if (!w)
@@ -32,6 +67,12 @@ static int write_inventory(struct dump_ctx *d)
 	inv.fdinfo_per_id = true;
 	inv.has_ns_per_id = true;
 	inv.ns_per_id = true;
+	if (d->has_root_ids)
+		inv.root_ids = &d->root_ids;
+	inv.plugins_entry = &plugins;
+	inv.has_network_lock_method = true;
+	inv.network_lock_method = NETWORK_LOCK_SKIP;
+	inv.dump_criu_run_id = uuid;
 	return img_write_entry(w, &inv.base);
 }
 
@@ -44,6 +85,7 @@ static void release_images(struct dump_ctx *d, int *ret)
 	free(d->sysv_refs);
 	d->sysv_refs = NULL;
 	d->nr_sysv_refs = 0;
+	hmap_free(&d->mnt_ids);
 }
 
 /* The tree runs on, as it was: after a failed dump, or with -R. */
@@ -101,6 +143,8 @@ static int dump_stages(struct dump_ctx *d, struct seized_tree *tree, struct page
 		ret = ipcns_dump(d);
 	if (!ret)
 		ret = netns_dump(d);
+	if (!ret)
+		ret = timens_dump(d);
 	if (!ret)
 		ret = stop_requested();
 	if (!ret)

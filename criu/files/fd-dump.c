@@ -104,7 +104,11 @@ int td_write_file_entry(struct td_ctx *c, FileEntry *fe)
 {
 	int ret = img_write_entry(c->files_img, &fe->base);
 
-	if (!ret && c->stats)
+	if (ret)
+		return ret;
+	/* for the descriptors of it (files-dump.c: write_fdinfo) */
+	hmap_put_int(&c->file_types, fe->id, (void *)(uintptr_t)fe->type);
+	if (c->stats)
 		c->stats->nr_files++;
-	return ret;
+	return 0;
 }

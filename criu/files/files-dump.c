@@ -193,13 +193,19 @@ static int open_file_id(struct td_ctx *c, pid_t pid, const struct td_fd *f, uint
 	return 0;
 }
 
-static int write_fdinfo(struct img_writer *w, const struct td_fd *f, FdTypes type, uint32_t id)
+/*
+ * The descriptor's entry names the type of the file_entry it opens, as
+ * upstream's restore looks a file up by the pair (type, id): an inet
+ * socket is INETSK here too, though the socket kind (UNIXSK's) claimed it.
+ */
+static int write_fdinfo(struct td_ctx *c, struct img_writer *w, const struct td_fd *f, FdTypes kind_type, uint32_t id)
 {
 	FdinfoEntry e = FDINFO_ENTRY__INIT;
+	uintptr_t written = (uintptr_t)hmap_get_int(&c->file_types, id);
 
 	e.id = id;
 	e.flags = (f->fi.flags & O_CLOEXEC) ? FD_CLOEXEC : 0;
-	e.type = type;
+	e.type = written ? (FdTypes)written : kind_type;
 	e.fd = (uint32_t)f->fd;
 	return img_write_entry(w, &e.base);
 }
@@ -250,7 +256,7 @@ static int dump_one_fd(struct td_ctx *c, struct td_proc *p, int pidfd, struct im
 	if (!ret && is_new)
 		ret = k->dump(c, p, f, id, &fown);
 	if (!ret)
-		ret = write_fdinfo(w, f, k->type, id);
+		ret = write_fdinfo(c, w, f, k->type, id);
 	return ret;
 }
 
@@ -264,6 +270,7 @@ int td_files_init(struct td_ctx *c)
 	hmap_init(&c->open_files);
 	hmap_init(&c->pipes);
 	hmap_init(&c->ttys);
+	hmap_init(&c->file_types);
 	hmap_init(&c->unix_socks);
 	c->unix_nl = -1;
 	c->sk_queues_img = NULL;
@@ -292,6 +299,7 @@ void td_files_fini(struct td_ctx *c)
 	hmap_free(&c->reg_files);
 	hmap_free(&c->pipes);
 	hmap_free(&c->ttys);
+	hmap_free(&c->file_types);
 	td_unix_fini(c);
 	for (size_t i = 0; i < c->nr_reg_keys; i++)
 		free(c->reg_keys[i]);

@@ -4,8 +4,10 @@
 
 #include <sys/types.h>
 
+#include "core.pb-c.h"
 #include "image/image.h"
 #include "options.h"
+#include "util/hashmap.h"
 
 /*
  * Images written by the stages of one dump. They stay under temporary names
@@ -21,8 +23,15 @@ struct sysv_ref {
 struct dump_ctx {
 	const struct options *opts;
 	pid_t pid;
-	struct img_set imgs;	    /* pending until every stage has succeeded */
-	unsigned mnt_ns_id;	    /* 0: the task shares criu's mount namespace */
+	struct img_set imgs; /* pending until every stage has succeeded */
+	unsigned mnt_ns_id;  /* 0: the task shares criu's mount namespace */
+	struct hmap mnt_ids; /* the mount ids mountpoints-<mnt_ns_id>.img has */
+	/* The dumping criu's own ids in the tree's id space (task/ids-dump.c:
+	 * td_fill_root_ids), for inventory.img; set once the process stage
+	 * has given the tree its ids. */
+	TaskKobjIdsEntry root_ids;
+	bool has_root_ids;
+	uint32_t time_ns_id;	    /* the root's time namespace's id; 0: it shares criu's */
 	struct sysv_ref *sysv_refs; /* checked against the segments ipcns_dump saves */
 	size_t nr_sysv_refs;
 	/* net/tcp-dump.c: criu's copies of the sockets it put in TCP repair

@@ -210,7 +210,11 @@ void ipc_vars_to_entry(const struct ipc_vars *v, IpcVarEntry *e, uint32_t *sem)
 	e->has_mq_msgsize_default = v->mq_msgsize_default != UINT32_MAX;
 	e->mq_msg_default = v->mq_msg_default;
 	e->mq_msgsize_default = v->mq_msgsize_default;
-	e->has_msg_next_id = e->has_sem_next_id = e->has_shm_next_id = true;
+	/* an id never set reads -1, which can't be written back: left out, as
+	 * upstream does (its restore writes any it finds, and fails on -1) */
+	e->has_msg_next_id = v->msg_next_id != UINT32_MAX;
+	e->has_sem_next_id = v->sem_next_id != UINT32_MAX;
+	e->has_shm_next_id = v->shm_next_id != UINT32_MAX;
 	e->msg_next_id = v->msg_next_id;
 	e->sem_next_id = v->sem_next_id;
 	e->shm_next_id = v->shm_next_id;

@@ -55,6 +55,30 @@
  * mm-<pid>.img
  */
 
+/*
+ * Upstream's restore refuses an auxv of more than AT_VECTOR_SIZE words, 44
+ * on x86_64 (cr-restore.c:prepare_mm), and its dump reads no more than that
+ * (cr-dump.c:get_task_auxv). Kernels since 6.x keep 22 entries and the
+ * AT_NULL pair, 46 words: the pair goes, as upstream's dump drops it, and
+ * PR_SET_MM_MAP puts it back at restore (the kernel zero-fills the vector).
+ */
+#define UPSTREAM_AUXV_WORDS 44
+
+/* How many words of the auxv to keep: up to its AT_NULL pair, at most 44. */
+static size_t auxv_words(pid_t pid, const uint64_t *auxv, size_t words)
+{
+	size_t n = 0;
+
+	while (n + 1 < words && auxv[n] != 0 /* AT_NULL */)
+		n += 2;
+	if (n < UPSTREAM_AUXV_WORDS)
+		return n + 2 <= words ? n + 2 : words; /* with its AT_NULL pair */
+	if (n > UPSTREAM_AUXV_WORDS)
+		pr_warn("process %d: its auxv has %zu entries; the last %zu are not saved (CRIU 4.x keeps 22)\n", pid,
+			n / 2, (n - UPSTREAM_AUXV_WORDS) / 2);
+	return UPSTREAM_AUXV_WORDS;
+}
+
 static int write_mm(struct td_ctx *c, struct td_proc *p, VmaEntry **vmas, size_t nr)
 {
 	MmEntry mm = MM_ENTRY__INIT;
@@ -86,7 +110,7 @@ static int write_mm(struct td_ctx *c, struct td_proc *p, VmaEntry **vmas, size_t
 	mm.mm_env_start = p->stat.env_start;
 	mm.mm_env_end = p->stat.env_end;
 	mm.exe_file_id = (uint32_t)exe;
-	mm.n_mm_saved_auxv = len / sizeof(uint64_t);
+	mm.n_mm_saved_auxv = auxv_words(p->pid, (const uint64_t *)auxv, len / sizeof(uint64_t));
 	mm.mm_saved_auxv = (uint64_t *)auxv;
 	mm.n_vmas = nr;
 	mm.vmas = vmas;
@@ -257,6 +281,18 @@ static bool vma_has_own_pages(const VmaEntry *v)
 	return (v->status & (VMA_ANON_PRIVATE | VMA_FILE_PRIVATE)) != 0;
 }
 
+/*
+ * The vDSO's pages are saved whole, as upstream saves them
+ * (mem.c:should_dump_entire_vma): its restorer reads the dumped vDSO's ELF
+ * at its old address to compare it with the running kernel's and, when
+ * they differ, to patch jumps into the new one. criu's restore moves the
+ * running kernel's vDSO there instead, and skips these pages.
+ */
+static bool vma_saved_whole(const VmaEntry *v)
+{
+	return (v->status & VMA_AREA_REGULAR) && (v->status & VMA_AREA_VDSO);
+}
+
 /* ------------------------------------------------------------------------
  * pagemap-<pid>.img and pages-<id>.img
  */
@@ -273,6 +309,10 @@ static int scan_vmas(struct td_ctx *c, struct td_proc *p, int pm_fd, VmaEntry *v
 	}
 
 	for (size_t i = 0; !ret && i < nr; i++) {
+		if (vma_saved_whole(&vmas[i])) {
+			ret = run_add(r, vmas[i].start, (vmas[i].end - vmas[i].start) / PAGE_SZ);
+			continue;
+		}
 		if (!vma_has_own_pages(&vmas[i]))
 			continue;
 		if (use_ioctl) {
@@ -325,7 +365,7 @@ static struct page_kept_area *kept_areas(const VmaEntry *vmas, char *const *vmfl
 	for (size_t i = 0; i < nr; i++) {
 		const char *f = vmflags ? vmflags[i] : NULL;
 
-		if (!vma_has_own_pages(&vmas[i]))
+		if (!vma_has_own_pages(&vmas[i]) && !vma_saved_whole(&vmas[i]))
 			continue;
 		if ((vmas[i].prot & PROT_WRITE) &&
 		    !(f && (td_has_vmflag(f, "um") || td_has_vmflag(f, "uw") || td_has_vmflag(f, "ui"))))
@@ -396,10 +436,37 @@ static int dump_pages(struct td_ctx *c, struct td_proc *p, VmaEntry *vmas, char 
 	return ret ? ret : ret2;
 }
 
+/*
+ * The vDSO's data pages as one area, as upstream writes them
+ * (proc_parse.c merges [vvar] and [vvar_vclock]): its restorer compares
+ * the dumped vvar's size with the running kernel's and, on a mismatch,
+ * leaves the dumped vDSO behind as a proxy jumping into a new one, which
+ * every later dump then has to see through. vmflags stays in step with
+ * vmas. Returns the new number of areas.
+ */
+static size_t merge_vvar(VmaEntry *vmas, char **vmflags, size_t nr)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < nr; i++) {
+		if (n && (vmas[i].status & VMA_AREA_VVAR) && (vmas[n - 1].status & VMA_AREA_VVAR) &&
+		    vmas[n - 1].end == vmas[i].start) {
+			vmas[n - 1].end = vmas[i].end;
+			continue;
+		}
+		vmas[n] = vmas[i];
+		if (vmflags)
+			vmflags[n] = vmflags[i];
+		n++;
+	}
+	return n;
+}
+
 int td_dump_mm(struct td_ctx *c, struct td_proc *p)
 {
 	struct td_smaps s = {0};
 	VmaEntry *vmas = NULL, **ptrs = NULL;
+	size_t nr = 0;
 	int ret;
 
 	ret = td_read_smaps(p->pid, &s);
@@ -411,11 +478,13 @@ int td_dump_mm(struct td_ctx *c, struct td_proc *p)
 		ret = td_collect_vmas(c, p, &s, vmas);
 	}
 	if (!ret)
-		ret = write_mm(c, p, ptrs, s.maps.nr);
+		nr = merge_vvar(vmas, s.vmflags, s.maps.nr);
 	if (!ret)
-		ret = dump_pages(c, p, vmas, s.vmflags, s.maps.nr);
+		ret = write_mm(c, p, ptrs, nr);
 	if (!ret)
-		ret = td_dump_shmem(c, p, vmas, s.maps.nr);
+		ret = dump_pages(c, p, vmas, s.vmflags, nr);
+	if (!ret)
+		ret = td_dump_shmem(c, p, vmas, nr);
 	free(ptrs);
 	free(vmas);
 	td_smaps_free(&s);

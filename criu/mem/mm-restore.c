@@ -46,6 +46,7 @@
 
 struct span {
 	uint64_t start, end;
+	bool vdso; /* else its data pages (vvar) */
 };
 
 static bool special_kind(enum proc_vma_kind k)
@@ -85,7 +86,7 @@ static int current_specials(pid_t pid, struct span *cur, size_t *nr)
 			ret = -EINVAL;
 			break;
 		}
-		cur[(*nr)++] = (struct span){m.entries[i].start, m.entries[i].end};
+		cur[(*nr)++] = (struct span){m.entries[i].start, m.entries[i].end, m.entries[i].kind == PROC_VMA_VDSO};
 	}
 	proc_maps_free(&m);
 	return ret;
@@ -97,8 +98,27 @@ static size_t dumped_specials(const struct rproc *p, struct span *d)
 
 	for (size_t i = 0; i < p->mm->n_vmas && n < NR_SPECIAL; i++)
 		if (p->mm->vmas[i]->status & (VMA_AREA_VDSO | VMA_AREA_VVAR))
-			d[n++] = (struct span){p->mm->vmas[i]->start, p->mm->vmas[i]->end};
+			d[n++] = (struct span){p->mm->vmas[i]->start, p->mm->vmas[i]->end,
+					       (p->mm->vmas[i]->status & VMA_AREA_VDSO) != 0};
 	return n;
+}
+
+/*
+ * Adjacent spans of one kind as one: 6.x kernels show the vvar pages as
+ * [vvar] and [vvar_vclock], which upstream (and criu since) saves as one
+ * area, and older dumps of ours as two.
+ */
+static size_t merge_spans(const struct span *in, size_t n, struct span *out)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (m && out[m - 1].end == in[i].start && out[m - 1].vdso == in[i].vdso)
+			out[m - 1].end = in[i].end;
+		else
+			out[m++] = in[i];
+	}
+	return m;
 }
 
 static int move_spans(struct seized_thread *st, struct span *from, size_t n, int64_t delta)
@@ -119,28 +139,10 @@ static int move_spans(struct seized_thread *st, struct span *from, size_t n, int
 	return 0;
 }
 
-/*
- * Adjacent spans as one: the kernel's data pages are one area or two
- * ([vvar] and [vvar_vclock] since 6.x), and images name them either way
- * (upstream dumps one [vvar] area of both).
- */
-static size_t coalesce(const struct span *in, size_t n, struct span *out)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (k && out[k - 1].end == in[i].start)
-			out[k - 1].end = in[i].end;
-		else
-			out[k++] = in[i];
-	}
-	return k;
-}
-
 static int move_vdso(struct seized_thread *st, struct rproc *p)
 {
-	struct span cur[NR_SPECIAL], want[NR_SPECIAL], cur_b[NR_SPECIAL], want_b[NR_SPECIAL];
-	size_t nc, nw = dumped_specials(p, want), ncb, nwb;
+	struct span cur[NR_SPECIAL], want[NR_SPECIAL], cm[NR_SPECIAL], wm[NR_SPECIAL];
+	size_t nc, ncm, nwm, nw = dumped_specials(p, want);
 	int64_t delta;
 	int ret = current_specials(st->pid, cur, &nc);
 
@@ -148,12 +150,13 @@ static int move_vdso(struct seized_thread *st, struct rproc *p)
 		return ret;
 	if (!nw)
 		return 0; /* the task had unmapped its vDSO: keep ours where it is */
-	ncb = coalesce(cur, nc, cur_b);
-	nwb = coalesce(want, nw, want_b);
 	delta = (int64_t)(want[0].start - cur[0].start);
-	for (size_t i = 0; i < nwb; i++) {
-		if (ncb != nwb || want_b[i].end - want_b[i].start != cur_b[i].end - cur_b[i].start ||
-		    (int64_t)(want_b[i].start - cur_b[i].start) != delta) {
+	/* compared kind by kind, whole; moved area by area */
+	ncm = merge_spans(cur, nc, cm);
+	nwm = merge_spans(want, nw, wm);
+	for (size_t i = 0; i < nwm; i++) {
+		if (ncm != nwm || wm[i].vdso != cm[i].vdso || wm[i].end - wm[i].start != cm[i].end - cm[i].start ||
+		    (int64_t)(wm[i].start - cm[i].start) != delta) {
 			pr_err("process %d: the vDSO of this kernel is laid out unlike the dumped one; images from "
 			       "another kernel version can't be restored here yet\n",
 			       p->vpid);
@@ -207,13 +210,6 @@ static bool vma_restored(const VmaEntry *v)
 static bool vma_private(const VmaEntry *v)
 {
 	return !(v->flags & MAP_SHARED);
-}
-
-/* The vDSO and its data: the kernel's pages. Upstream dumps the vDSO's;
- * restore keeps the new kernel's (page-restore.c skips them). */
-static bool vma_kernel_pages(const VmaEntry *v)
-{
-	return v->status & (VMA_AREA_VDSO | VMA_AREA_VVAR);
 }
 
 /*
@@ -302,7 +298,10 @@ static int map_areas(struct rtree *t, struct rproc *p, struct seized_thread *st)
 	return 0;
 }
 
-/* Every run must lie inside a private area we mapped: both lists are sorted. */
+/*
+ * Every run must lie inside a private area we mapped, or the vDSO (whose
+ * dumped pages stay in the image: page-restore.c): both lists are sorted.
+ */
 static int check_runs(const struct rproc *p)
 {
 	size_t k = 0;
@@ -318,7 +317,7 @@ static int check_runs(const struct rproc *p)
 			const VmaEntry *v = p->mm->vmas[j];
 			uint64_t lo = j == k ? pe->vaddr : p->mm->vmas[j - 1]->end;
 
-			if (v->start > lo || ((!vma_restored(v) || !vma_private(v)) && !vma_kernel_pages(v))) {
+			if (v->start > lo || !((vma_restored(v) && vma_private(v)) || (v->status & VMA_AREA_VDSO))) {
 				pr_err("pagemap-%d.img: pages at %#llx are outside the private areas of mm-%d.img\n",
 				       p->vpid, (unsigned long long)lo, p->vpid);
 				return -EINVAL;

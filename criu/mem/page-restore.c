@@ -45,6 +45,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "mem/pagemap-image.h"
 #include "ptrace/inject.h"
 #include "util/log.h"
 #include "task/rtree.h"
@@ -170,32 +171,10 @@ bool vma_huge(const VmaEntry *v)
 }
 
 /*
- * Where the kernel's own pages are (the vDSO and its data): from addr, how
- * many bytes of them, or, outside them, how far to the next (UINT64_MAX:
- * none). Upstream dumps the vDSO's pages; restore keeps the new kernel's.
+ * The pagemap runs cut into chunks, with their offsets in pages-N.img; the
+ * dumped vDSO's pages are not read (mm-restore.c maps the running kernel's
+ * vDSO there: mem/pagemap-image.h).
  */
-static bool kernel_pages_at(const struct rproc *p, uint64_t addr, uint64_t *len)
-{
-	uint64_t next = UINT64_MAX;
-
-	for (size_t i = 0; i < p->mm->n_vmas; i++) {
-		const VmaEntry *v = p->mm->vmas[i];
-
-		if (!(v->status & (VMA_AREA_VDSO | VMA_AREA_VVAR)))
-			continue;
-		if (v->start <= addr && addr < v->end) {
-			*len = v->end - addr;
-			return true;
-		}
-		if (v->start > addr && v->start < next)
-			next = v->start;
-	}
-	*len = next == UINT64_MAX ? UINT64_MAX : next - addr;
-	return false;
-}
-
-/* The pagemap runs cut into chunks, with their offsets in pages-N.img;
- * pages of the kernel's areas are passed over. */
 static int make_chunks(const struct rproc *p, struct fill *f, uint64_t *total)
 {
 	size_t cap = 0;
@@ -205,16 +184,16 @@ static int make_chunks(const struct rproc *p, struct fill *f, uint64_t *total)
 		uint64_t addr = p->pagemap[i]->vaddr, left = (uint64_t)p->pagemap[i]->nr_pages * PAGE;
 
 		while (left) {
-			uint64_t n = left < CHUNK ? left : CHUNK, span;
+			bool vdso;
+			uint64_t n = pagemap_vdso_split(p->mm->vmas, p->mm->n_vmas, addr, left < CHUNK ? left : CHUNK,
+							&vdso);
 
-			if (kernel_pages_at(p, addr, &span)) {
-				n = left < span ? left : span;
+			if (vdso) {
 				addr += n;
 				off += n;
 				left -= n;
 				continue;
 			}
-			n = n < span ? n : span;
 			if (f->nr == cap) {
 				cap = cap ? cap * 2 : 64;
 				f->chunks = xrealloc(f->chunks, cap * sizeof(*f->chunks));

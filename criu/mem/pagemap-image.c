@@ -65,3 +65,37 @@ int pagemap_entry_check(const char *img, PagemapEntry *pe, uint64_t prev_end)
 	pe->nr_pages = (uint64_t)n;
 	return 0;
 }
+
+static bool is_vdso(const VmaEntry *v)
+{
+	return (v->status & VMA_AREA_REGULAR) && (v->status & VMA_AREA_VDSO);
+}
+
+uint64_t pagemap_vdso_split(VmaEntry *const *vmas, size_t nr, uint64_t addr, uint64_t len, bool *vdso)
+{
+	size_t lo = 0, hi = nr;
+	uint64_t end = addr + len;
+
+	/* the first area that ends after addr */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (vmas[mid]->end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*vdso = lo < nr && vmas[lo]->start <= addr && is_vdso(vmas[lo]);
+	if (*vdso) {
+		/* through adjacent vDSO areas */
+		while (lo + 1 < nr && vmas[lo]->end < end && vmas[lo + 1]->start == vmas[lo]->end &&
+		       is_vdso(vmas[lo + 1]))
+			lo++;
+		return vmas[lo]->end < end ? vmas[lo]->end - addr : len;
+	}
+	/* up to the next vDSO area */
+	for (; lo < nr && vmas[lo]->start < end; lo++)
+		if (is_vdso(vmas[lo]))
+			return vmas[lo]->start > addr ? vmas[lo]->start - addr : len;
+	return len;
+}

@@ -162,7 +162,11 @@ static void fill_entry(MntEntry *e, const struct mount *m, char **opts_rest, cha
 	e->has_sb_flags = true;
 	e->sb_flags = sb_opts_to_flags(mi->sb_opts, opts_rest);
 	e->options = *opts_rest;
-	e->fsname = mi->fstype; /* keeps "fuse.sshfs" and unknown types exact */
+	/* upstream refuses fsname on any other type (mount.c:collect_mnt_from_image:
+	 * "fsname can be set only for FSTYPE__AUTO mounts"); what a code-0 mount
+	 * is, mountinfo said, and dump has already checked it can come back */
+	if (e->fstype == FSTYPE__AUTO)
+		e->fsname = mi->fstype;
 	if (mi->shared_id) {
 		e->has_shared_id = true;
 		e->shared_id = mi->shared_id;
@@ -199,11 +203,11 @@ static void fill_entry(MntEntry *e, const struct mount *m, char **opts_rest, cha
 		e->ext_key = AUTODETECTED_MOUNT;
 		e->source = m->ext_host_path;
 	} else {
-		/* the name replaces the host root: the image never shows the host path */
+		/* the name replaces the host root: the image never shows the host path.
+		 * Not ext_mount too (very old readers' way): upstream 4.x refuses both
+		 * (mount.c:get_mp_root: BUG_ON(me->ext_mount && me->ext_key)) */
 		e->ext_key = (char *)m->ext_key;
 		e->root = (char *)m->ext_key;
-		e->has_ext_mount = true; /* readers of old images find the name in root */
-		e->ext_mount = true;
 	}
 }
 
@@ -219,6 +223,7 @@ static int write_mount_image(struct dump_ctx *d, const struct mount_tree *t)
 		int ret;
 
 		fill_entry(&e, m, &rest, &name);
+		hmap_put_int(&d->mnt_ids, e.mnt_id, (void *)1);
 		ret = img_write_entry(w, &e.base);
 		if (ret)
 			return ret;

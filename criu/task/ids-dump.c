@@ -6,7 +6,8 @@
  * namespaces by the inode of /proc/PID/ns/X. Ids are numbered from 1 in
  * order of first appearance, per kind (so the root's mount namespace is 1,
  * as the mount stage names mountpoints-1.img). The namespaces restore can't
- * recreate are refused here.
+ * recreate are refused here. The dumping criu's own ids, in the same
+ * space, are inventory.img's root_ids (td_fill_root_ids).
  */
 #define LOG_PREFIX "task-dump: "
 
@@ -114,15 +115,15 @@ int td_ns_inode(pid_t pid, const char *name, uint64_t *ino)
 }
 
 /*
- * Restore recreates the mount, pid, uts and ipc namespaces of the root,
- * and a network namespace that holds nothing but lo (net/netns.c); the others
- * it shares with criu. A root with one of those of its own would come back
- * in criu's: refused.
+ * Restore recreates the mount, pid, uts, ipc and time namespaces of the
+ * root, and a network namespace that holds nothing but lo (net/netns.c);
+ * the others it shares with criu. A root with one of those of its own
+ * would come back in criu's: refused.
  */
 static int check_shared_ns(const struct td_proc *root)
 {
-	static const int shared[] = {TD_NS_USER, TD_NS_CGROUP, TD_NS_TIME};
-	static const char *const what[] = {"user", "cgroup", "time"};
+	static const int shared[] = {TD_NS_USER, TD_NS_CGROUP};
+	static const char *const what[] = {"user", "cgroup"};
 
 	for (size_t i = 0; i < ARRAY_SIZE(shared); i++) {
 		uint64_t theirs = 0, ours = 0;
@@ -133,11 +134,33 @@ static int check_shared_ns(const struct td_proc *root)
 		if (ret)
 			return ret;
 		if (theirs != ours) {
-			pr_err("process %d has a %s namespace of its own; only mount, pid, uts, ipc and (empty) "
+			pr_err("process %d has a %s namespace of its own; only mount, pid, uts, ipc, time and (empty) "
 			       "network namespaces are recreated, so it can't be dumped yet\n",
 			       root->pid, what[i]);
 			return -EOPNOTSUPP;
 		}
+	}
+	return 0;
+}
+
+/*
+ * A process whose children go to another time namespace than its own
+ * (it called unshare(CLONE_NEWTIME) and has not forked since): restore
+ * would not make that second namespace, and /proc/PID/timens_offsets
+ * shows that one's offsets, not those of the namespace the process is in.
+ */
+static int check_time_for_children(const struct td_proc *p, uint64_t time_ino)
+{
+	uint64_t children = 0;
+	int ret = td_ns_inode(p->pid, "time_for_children", &children);
+
+	if (ret)
+		return ret;
+	if (children && children != time_ino) {
+		pr_err("process %d (%d in the tree) has unshared a time namespace for its children: nested time "
+		       "namespaces can't be dumped yet\n",
+		       p->pid, p->vpid);
+		return -EOPNOTSUPP;
 	}
 	return 0;
 }
@@ -182,8 +205,12 @@ int td_assign_ids(struct td_ctx *c)
 			uint64_t ino;
 
 			ret = td_ns_inode(p->pid, ns_names[k], &ino);
+			if (!ret && ino && k == TD_NS_TIME)
+				ret = check_time_for_children(p, ino);
 			if (ret < 0 || !ino)
 				continue;
+			if (i == 0)
+				c->root_ns_ino[k] = ino;
 			p->ns_id[k] = (uint32_t)(uintptr_t)hmap_get_int(&ns[k], ino);
 			if (!p->ns_id[k]) {
 				p->ns_id[k] = ++ns_next[k];
@@ -199,28 +226,68 @@ int td_assign_ids(struct td_ctx *c)
 		}
 	}
 	for (int k = 0; k < 4; k++) {
+		c->nr_kobj_ids[k] = (uint32_t)sets[k].nr;
 		free(sets[k].rep);
 		free(sets[k].id);
 	}
-	for (int k = 0; k < TD_NR_NS; k++)
+	for (int k = 0; k < TD_NR_NS; k++) {
+		c->nr_ns_ids[k] = ns_next[k];
 		hmap_free(&ns[k]);
+	}
 	return ret ? ret : check_shared_ns(&c->procs[0]);
+}
+
+/* The fields of one namespace kind in a task_kobj_ids_entry. */
+static void ns_field(TaskKobjIdsEntry *ids, int k, uint32_t **v, protobuf_c_boolean **has)
+{
+	uint32_t *fields[TD_NR_NS] = {&ids->pid_ns_id, &ids->net_ns_id,	 &ids->ipc_ns_id,    &ids->uts_ns_id,
+				      &ids->mnt_ns_id, &ids->user_ns_id, &ids->cgroup_ns_id, &ids->time_ns_id};
+	protobuf_c_boolean *hass[TD_NR_NS] = {&ids->has_pid_ns_id,    &ids->has_net_ns_id, &ids->has_ipc_ns_id,
+					      &ids->has_uts_ns_id,    &ids->has_mnt_ns_id, &ids->has_user_ns_id,
+					      &ids->has_cgroup_ns_id, &ids->has_time_ns_id};
+
+	*v = fields[k];
+	*has = hass[k];
+}
+
+int td_fill_root_ids(const struct td_ctx *c, TaskKobjIdsEntry *ids)
+{
+	const struct td_proc *root = &c->procs[0];
+	uint32_t *kobj[4] = {&ids->vm_id, &ids->files_id, &ids->fs_id, &ids->sighand_id};
+
+	task_kobj_ids_entry__init(ids);
+	for (int k = 0; k < 4; k++)
+		*kobj[k] = c->nr_kobj_ids[k] + 1;
+	for (int k = 0; k < TD_NR_NS; k++) {
+		uint64_t ours = 0;
+		protobuf_c_boolean *has;
+		uint32_t *v;
+		int ret;
+
+		if (!c->root_ns_ino[k])
+			continue; /* no such namespace kind here: as in ids-<pid>.img */
+		ret = td_ns_inode(getpid(), ns_names[k], &ours);
+		if (ret)
+			return ret;
+		ns_field(ids, k, &v, &has);
+		*has = true;
+		*v = ours == c->root_ns_ino[k] ? root->ns_id[k] : c->nr_ns_ids[k] + 1;
+	}
+	return 0;
 }
 
 void td_fill_ids(const struct td_proc *p, TaskKobjIdsEntry *ids)
 {
-	uint32_t *ns_fields[TD_NR_NS] = {&ids->pid_ns_id, &ids->net_ns_id,  &ids->ipc_ns_id,	&ids->uts_ns_id,
-					 &ids->mnt_ns_id, &ids->user_ns_id, &ids->cgroup_ns_id, &ids->time_ns_id};
-	protobuf_c_boolean *has[TD_NR_NS] = {&ids->has_pid_ns_id,    &ids->has_net_ns_id, &ids->has_ipc_ns_id,
-					     &ids->has_uts_ns_id,    &ids->has_mnt_ns_id, &ids->has_user_ns_id,
-					     &ids->has_cgroup_ns_id, &ids->has_time_ns_id};
-
 	ids->vm_id = p->vm_id;
 	ids->files_id = p->files_id;
 	ids->fs_id = p->fs_id;
 	ids->sighand_id = p->sighand_id;
 	for (int k = 0; k < TD_NR_NS; k++) {
-		*ns_fields[k] = p->ns_id[k];
-		*has[k] = p->ns_id[k] != 0;
+		protobuf_c_boolean *has;
+		uint32_t *v;
+
+		ns_field(ids, k, &v, &has);
+		*v = p->ns_id[k];
+		*has = p->ns_id[k] != 0;
 	}
 }

@@ -116,21 +116,26 @@ int td_seccomp_thread(struct td_ctx *c, pid_t tid, uint32_t *newest)
 	return ret;
 }
 
+/*
+ * Written with every dump, with no filter when no thread has one, as
+ * upstream writes it (its reader takes a missing file for no filters too).
+ */
 int td_seccomp_write(struct td_ctx *c)
 {
 	SeccompEntry e = SECCOMP_ENTRY__INIT;
 	_cleanup_free_ SeccompFilter **v = NULL;
-	struct img_writer *w;
+	struct img_writer *w = img_set_new(&c->d->imgs, IMG_SECCOMP, 0);
 
+	if (!w)
+		return -EIO;
 	if (!c->seccomp || !c->seccomp->nr)
-		return 0;
+		return img_write_entry(w, &e.base);
 	v = xzalloc(c->seccomp->nr * sizeof(*v));
 	for (size_t i = 0; i < c->seccomp->nr; i++)
 		v[i] = &c->seccomp->filters[i];
 	e.n_seccomp_filters = c->seccomp->nr;
 	e.seccomp_filters = v;
-	w = img_set_new(&c->d->imgs, IMG_SECCOMP, 0);
-	return w ? img_write_entry(w, &e.base) : -EIO;
+	return img_write_entry(w, &e.base);
 }
 
 void td_seccomp_fini(struct td_ctx *c)

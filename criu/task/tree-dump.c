@@ -246,6 +246,21 @@ static int dump_process(struct td_ctx *c, struct td_proc *p)
 	return ret;
 }
 
+/* What the dump's other stages and its inventory need of the ids. */
+static int fill_root_ids(struct td_ctx *c)
+{
+	struct dump_ctx *d = c->d;
+	int ret = td_fill_root_ids(c, &d->root_ids);
+
+	if (ret)
+		return ret;
+	d->has_root_ids = true;
+	d->time_ns_id = 0;
+	if (d->root_ids.has_time_ns_id && d->root_ids.time_ns_id != c->procs[0].ns_id[TD_NS_TIME])
+		d->time_ns_id = c->procs[0].ns_id[TD_NS_TIME];
+	return 0;
+}
+
 static void ctx_free(struct td_ctx *c)
 {
 	td_files_fini(c);
@@ -289,6 +304,8 @@ int dump_task_tree_opts(struct dump_ctx *d, struct seized_tree *t, const struct 
 		ret = resolve_ppids(&c);
 	if (!ret)
 		ret = td_assign_ids(&c);
+	if (!ret)
+		ret = fill_root_ids(&c);
 	for (size_t i = 0; !ret && i < c.nr_procs; i++) {
 		struct td_proc *p = &c.procs[i];
 

@@ -54,6 +54,11 @@ if crit decode -i "$WORK/img/files.img" >"$WORK/files.json" 2>"$WORK/crit.err"; 
 else
 	fail inet-crit-decodes "$(head -c 300 "$WORK/crit.err")"
 fi
+# the descriptors say INETSK too (upstream's restore looks files up by type
+# and id): the sockinet process's five, nothing claims UNIXSK
+fdinfo=$(for f in "$WORK"/img/fdinfo-*.img; do "$CRIU" show -f "$f"; done)
+expect inet-fdinfo-type [ "$(grep -c 'type: INETSK' <<<"$fdinfo")" -ge 5 ]
+expect inet-fdinfo-no-unixsk not contains "$fdinfo" 'type: UNIXSK'
 wait_until 3 gone "$CPID"
 restore_ns "$WORK/img" --root "$R" -v4 -o "$WORK/restore.log"
 if [ "$RC" -eq 0 ] && [ -n "$RPID" ]; then

@@ -123,11 +123,53 @@ static int test_refusals(void)
 	return 0;
 }
 
+/*
+ * Which parts of a run restore skips: those over the vDSO, whose pages
+ * both dumps save (upstream 4.x: mem.c:should_dump_entire_vma; the
+ * fixtures have a 2-page run on it) and criu's restore doesn't read.
+ */
+static int test_vdso_split(void)
+{
+	VmaEntry a[5];
+	VmaEntry *v[5];
+	const struct {
+		uint64_t start, end, status;
+	} areas[] = {
+		{0x1000, 0x3000, VMA_AREA_REGULAR | VMA_ANON_PRIVATE},
+		{0x3000, 0x5000, VMA_AREA_REGULAR | VMA_ANON_PRIVATE | VMA_AREA_VVAR},
+		{0x5000, 0x7000, VMA_AREA_REGULAR | VMA_ANON_PRIVATE | VMA_AREA_VDSO},
+		{0x7000, 0x9000, VMA_AREA_REGULAR | VMA_ANON_PRIVATE},
+		{0xa000, 0xb000, VMA_AREA_VDSO}, /* not regular: never a vDSO to skip */
+	};
+	bool vdso;
+
+	for (size_t i = 0; i < 5; i++) {
+		vma_entry__init(&a[i]);
+		a[i].start = areas[i].start;
+		a[i].end = areas[i].end;
+		a[i].status = (uint32_t)areas[i].status;
+		v[i] = &a[i];
+	}
+	/* outside: up to the vDSO */
+	CHECK(pagemap_vdso_split(v, 5, 0x1000, 0x2000, &vdso) == 0x2000 && !vdso);
+	CHECK(pagemap_vdso_split(v, 5, 0x2000, 0x8000, &vdso) == 0x3000 && !vdso);
+	/* the vDSO (upstream's run on it), and a run going on past it */
+	CHECK(pagemap_vdso_split(v, 5, 0x5000, 0x2000, &vdso) == 0x2000 && vdso);
+	CHECK(pagemap_vdso_split(v, 5, 0x6000, 0x3000, &vdso) == 0x1000 && vdso);
+	/* after it, in a gap, beyond every area */
+	CHECK(pagemap_vdso_split(v, 5, 0x7000, 0x4000, &vdso) == 0x4000 && !vdso);
+	CHECK(pagemap_vdso_split(v, 5, 0x9000, 0x1000, &vdso) == 0x1000 && !vdso);
+	CHECK(pagemap_vdso_split(v, 5, 0xc000, 0x1000, &vdso) == 0x1000 && !vdso);
+	CHECK(pagemap_vdso_split(v, 0, 0x5000, 0x1000, &vdso) == 0x1000 && !vdso);
+	return 0;
+}
+
 static const struct unit_case cases[] = {
 	{"pagemap_entry_3x_field2", test_old_spelling},
 	{"pagemap_entry_4x_field5", test_upstream4_spelling},
 	{"pagemap_entry_criu_writes_both", test_criu_writes_both},
 	{"pagemap_entry_refusals", test_refusals},
+	{"pagemap_vdso_split", test_vdso_split},
 	{NULL, NULL},
 };
 

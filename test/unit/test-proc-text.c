@@ -17,6 +17,7 @@
 #include "proc/proc-maps.h"
 #include "proc/proc-status.h"
 #include "proc/proc-text.h"
+#include "proc/proc-timens.h"
 #include "proc/proc-timers.h"
 
 static struct proc_span span(const char *s)
@@ -434,6 +435,13 @@ static int parse_timers(const char *buf, size_t len, struct proc_err *err)
 	return ret;
 }
 
+static int parse_timens(const char *buf, size_t len, struct proc_err *err)
+{
+	struct proc_timens_offsets o;
+
+	return proc_timens_parse(buf, len, &o, err);
+}
+
 /* fdinfo, then the kind-specific parser its lines are for. */
 static int parse_fdinfo_kind(const char *buf, size_t len, struct proc_err *err)
 {
@@ -488,6 +496,8 @@ static int test_every_parser_names_the_line(void)
 		{"fdinfo", parse_fdinfo, FDINFO_HEAD "mnt_id:\tx\n", "line 3: mnt_id: expected digits: \"x\""},
 		{"timers", parse_timers, "ID: 1\nsignal: 14/0\nnotify: loud/pid.1\nClockID: 1\n",
 		 "line 3: notify: unknown notification: \"loud\""},
+		{"timens", parse_timens, "monotonic 0 0\nboottime 0 0\nrealtime 0 0\n",
+		 "line 3: clock: unknown clock: \"realtime\""},
 		{"eventfd", parse_fdinfo_kind, FDINFO_HEAD "eventfd-count: 1g\nmnt_id:\t1\n",
 		 "line 3: eventfd-count: expected hex digits: \"1g\""},
 		{"signalfd", parse_fdinfo_kind, FDINFO_HEAD "sigmask:\t-1\nmnt_id:\t1\n",

@@ -8,7 +8,11 @@
 
 #include <stdint.h>
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "pagemap.pb-c.h"
+#include "vma.pb-c.h"
 
 /* Sets both spellings of the run length (field 2 only when it fits). */
 void pagemap_entry_set_pages(PagemapEntry *pe, uint64_t nr_pages);
@@ -22,5 +26,14 @@ void pagemap_entry_set_pages(PagemapEntry *pe, uint64_t nr_pages);
  * the image doesn't hold.
  */
 int pagemap_entry_check(const char *img, PagemapEntry *pe, uint64_t prev_end);
+
+/*
+ * decide, pure: how much of [addr, addr + len), from addr on, lies all in
+ * vDSO areas of vmas[0..nr) (sorted), or all outside them; *vdso says
+ * which. Both dumps save the vDSO's pages, as upstream's restorer reads
+ * the dumped vDSO; criu's restore maps the running kernel's there instead
+ * and leaves those pages in the image.
+ */
+uint64_t pagemap_vdso_split(VmaEntry *const *vmas, size_t nr, uint64_t addr, uint64_t len, bool *vdso);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * The one tokenizer of every /proc text parser (mountinfo, maps, status,
- * limits, fdinfo and its kind-specific lines, timers) and their one error
- * type.
+ * limits, fdinfo and its kind-specific lines, timers, timens_offsets) and
+ * their one error type.
  *
  * Text is handled as spans (pointer + length) into the caller's buffer, so
  * nothing is copied into fixed-size buffers and lines may be of any length;

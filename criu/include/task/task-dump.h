@@ -165,6 +165,11 @@ struct td_ctx {
 	size_t nr_procs;
 	struct hmap by_pid;   /* real pid -> struct td_proc * */
 	uint64_t self_mnt_ns; /* inode of criu's own mount namespace */
+	/* task/ids-dump.c, for td_fill_root_ids: how many ids of each kind
+	 * the processes use (they are 1..n), the root's namespaces' inodes */
+	uint32_t nr_kobj_ids[4]; /* vm, files, fs, sighand */
+	uint32_t nr_ns_ids[TD_NR_NS];
+	uint64_t root_ns_ino[TD_NR_NS]; /* 0: no such kind here */
 
 	/* files/files-dump.c */
 	struct img_writer *files_img;
@@ -174,6 +179,7 @@ struct td_ctx {
 	char **reg_keys;       /* the keys of reg_files, owned */
 	size_t nr_reg_keys;
 	struct hmap open_files;		 /* st_ino ^ st_dev -> struct td_open_file list */
+	struct hmap file_types;		 /* file_entry id -> its FdTypes, once written */
 	struct hmap pipes;		 /* pipe inode -> non-NULL once its data is saved */
 	struct img_writer *tty_info_img; /* files/tty-dump.c, on first need */
 	struct img_writer *memfd_img;	 /* mem/memfd-dump.c: memfd.img, on first need */
@@ -203,6 +209,17 @@ void td_fill_ids(const struct td_proc *p, TaskKobjIdsEntry *ids);
  * refuses what restore can't recreate (nested or unsupported namespaces,
  * CLONE_VM without CLONE_THREAD, threads with their own fd table). */
 int td_assign_ids(struct td_ctx *c);
+/*
+ * task/ids-dump.c, after td_assign_ids: inventory.img's root_ids, the ids
+ * of the dumping criu itself in the processes' id space, as upstream
+ * writes them (its restore compares them with the root's ids-<pid>.img:
+ * a kind whose ids differ is a namespace the tree had of its own, which
+ * it creates). A namespace kind: the root's id when the root is in criu's
+ * namespace, else one no process has. Address space, fd table, fs info
+ * and signal handlers: never the tree's (upstream reads an equal files_id
+ * as CLONE_FILES, which a root can't have). 0 or -errno, printed.
+ */
+int td_fill_root_ids(const struct td_ctx *c, TaskKobjIdsEntry *ids);
 /* The inode of /proc/PID/ns/NAME (0 if the kernel has no such namespace). */
 int td_ns_inode(pid_t pid, const char *name, uint64_t *ino);
 /* task/task-stat.c: /proc/PID/stat, read and parsed (td_parse_stat). */

@@ -4,14 +4,27 @@
  * at dump, in timens-<id>.img (id 0: the tree shared the dumping criu's
  * namespace, and these are criu's clocks); restore makes the tree a new
  * time namespace whose offsets make those clocks go on from there, on this
- * host or another, after any downtime or reboot.
+ * host or another, after any downtime or reboot. Dump: task/timens-dump.c;
+ * restore: task/timens-restore.c.
  */
 #ifndef CRIU_TASK_TIMENS_H
 #define CRIU_TASK_TIMENS_H
 
 #include <stdint.h>
 
+#include "dump.h"
 #include "timens.pb-c.h"
+
+/*
+ * One timens_entry {monotonic, boottime} into d->imgs: timens-0.img with
+ * criu's own clocks when the root shares criu's time namespace (upstream
+ * writes it with every such dump, and its restore makes a new namespace
+ * from it), else timens-<d->time_ns_id>.img with the clocks of the root's
+ * (criu's clocks moved by the namespace's offsets). Runs after the process
+ * stage (d->root_ids, d->time_ns_id), while the tree is frozen. 0 or
+ * -errno, printed.
+ */
+int timens_dump(struct dump_ctx *d);
 
 /*
  * Restore, in criu before the root task is made: a new time namespace for

@@ -40,13 +40,16 @@
 
 /*
  * criu's RSS must not grow with the memory it dumps: 512 MiB go through it
- * with a peak of about 16 MiB. AddressSanitizer's shadow and quarantine add
- * their own (about 90 MiB here), still far below what a copy would take.
+ * with a peak of about 16 MiB. Under AddressSanitizer the bound is not
+ * checked: its shadow memory and its quarantine of freed blocks (up to
+ * 256 MiB, kept across the passes) grow the RSS whatever criu does; the
+ * normal build checks it.
  */
-#ifdef __SANITIZE_ADDRESS__
-#define RSS_BOUND_KB (192U << 10)
-#else
 #define RSS_BOUND_KB (64U << 10)
+#ifdef __SANITIZE_ADDRESS__
+#define RSS_CHECKED false
+#else
+#define RSS_CHECKED true
 #endif
 
 #define PG 4096UL
@@ -949,7 +952,7 @@ static int test_big(void)
 		printf("# %s: %.0f MiB in %.0f ms (pages %.0f ms): %.2f GB/s; criu peak RSS %" PRIu64 " MiB\n",
 		       names[way], d.stats.pages_bytes / 1048576.0, d.ns / 1e6,
 		       d.stats.pages_ns / 1e6, d.stats.pages_bytes / (double)d.stats.pages_ns, vm_hwm_kb() >> 10);
-		if (vm_hwm_kb() > RSS_BOUND_KB) {
+		if (RSS_CHECKED && vm_hwm_kb() > RSS_BOUND_KB) {
 			snprintf(unit_fail_msg, sizeof(unit_fail_msg), "peak RSS %" PRIu64 " KiB", vm_hwm_kb());
 			goto out;
 		}

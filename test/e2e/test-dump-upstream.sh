@@ -14,6 +14,8 @@
 #   root_ids.time_ns_id not the root's, no timens-0.img.
 # - a process whose children would go to another time namespace: refused,
 #   running on.
+# - every image of those dumps decoded by Debian's crit (CRIU 3.17, which
+#   skips the fields it doesn't know) and by criu show.
 . "$(dirname "$0")/lib.sh"
 
 R=$WORK/root
@@ -138,4 +140,20 @@ if ctypes.CDLL(None, use_errno=True).unshare(0x80) == 0:  # CLONE_NEWTIME
 	stop_task "$P"
 fi
 
+# every image criu wrote, through crit 3.17 and criu show (raw ones aside)
+decodes_all() {
+	local f bad=""
+	for f in "$@"; do
+		case ${f##*/} in pages-* | tmpfs-*) continue ;; esac
+		crit decode -i "$f" >/dev/null 2>&1 || bad="$bad crit:${f##*/}"
+		"$CRIU" show -f "$f" >/dev/null 2>&1 || bad="$bad show:${f##*/}"
+	done
+	[ -z "$bad" ] || { echo "not decoded:$bad" >&2; return 1; }
+}
+if ! command -v crit >/dev/null; then
+	skip crit-decodes-every-image "Debian's crit is not installed"
+elif ls "$WORK"/img/*.img >/dev/null 2>&1; then
+	expect crit-decodes-every-image decodes_all "$WORK"/img/* "$WORK"/img-time/* 2>/dev/null
+	expect images-include-timens-and-seccomp test -e "$WORK/img/timens-0.img" -a -e "$WORK/img/seccomp.img"
+fi
 finish

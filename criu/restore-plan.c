@@ -91,10 +91,10 @@ static bool ns_ids(const TaskKobjIdsEntry *task, const TaskKobjIdsEntry *root, e
 		   unsigned *r)
 {
 	switch (k) {
-#define NS_CASE(kind, field)                                                                                         \
-	case kind:                                                                                                   \
-		*t = task->field;                                                                                    \
-		*r = root->field;                                                                                    \
+#define NS_CASE(kind, field)                                                                                           \
+	case kind:                                                                                                     \
+		*t = task->field;                                                                                      \
+		*r = root->field;                                                                                      \
 		return task->has_##field && root->has_##field;
 		NS_CASE(RNS_MNT, mnt_ns_id)
 		NS_CASE(RNS_PID, pid_ns_id)
@@ -103,6 +103,7 @@ static bool ns_ids(const TaskKobjIdsEntry *task, const TaskKobjIdsEntry *root, e
 		NS_CASE(RNS_NET, net_ns_id)
 		NS_CASE(RNS_TIME, time_ns_id)
 		NS_CASE(RNS_USER, user_ns_id)
+		NS_CASE(RNS_CGROUP, cgroup_ns_id)
 #undef NS_CASE
 	default:
 		return false;
@@ -156,6 +157,11 @@ int restore_ns_decide(const struct restore_ns_inputs *in, struct restore_ns *ns)
 	if (ns->own[RNS_USER]) {
 		pr_err("the tree had a user namespace of its own (userns-%u.img), which criu can't restore yet\n",
 		       ns->id[RNS_USER]);
+		return -EOPNOTSUPP;
+	}
+	if (ns->own[RNS_CGROUP]) {
+		pr_err("the tree had a cgroup namespace of its own, which criu can't restore yet (it would come "
+		       "back in criu's)\n");
 		return -EOPNOTSUPP;
 	}
 	/*

@@ -33,7 +33,7 @@
  * root_ids: a namespace of the tree's own is the one whose image is there
  * (utsns-1.img, ...; the one mountpoints-N.img).
  */
-enum restore_ns_kind { RNS_MNT, RNS_PID, RNS_UTS, RNS_IPC, RNS_NET, RNS_TIME, RNS_USER, RNS_NR };
+enum restore_ns_kind { RNS_MNT, RNS_PID, RNS_UTS, RNS_IPC, RNS_NET, RNS_TIME, RNS_USER, RNS_CGROUP, RNS_NR };
 
 struct restore_ns_inputs {
 	const TaskKobjIdsEntry *root_ids; /* inventory.img's; NULL in older images */
@@ -61,8 +61,9 @@ struct restore_ns {
  */
 const char *restore_image_unsupported(const char *name);
 
-/* 0 and *ns filled, or -errno with the reason printed (a user namespace of
- * the tree's own: -EOPNOTSUPP; several mount images and no root_ids: -EINVAL). */
+/* 0 and *ns filled, or -errno with the reason printed (a user or cgroup
+ * namespace of the tree's own: -EOPNOTSUPP; several mount images and no
+ * root_ids: -EINVAL). */
 int restore_ns_decide(const struct restore_ns_inputs *in, struct restore_ns *ns);
 
 /* What the images hold, as far as the choice is concerned. */

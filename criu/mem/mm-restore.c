@@ -29,6 +29,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 
+#include "mem/pagemap-image.h"
 #include "ptrace/inject.h"
 #include "util/log.h"
 #include "proc/proc-maps.h"
@@ -150,6 +151,10 @@ static int move_vdso(struct seized_thread *st, struct rproc *p)
 		return ret;
 	if (!nw)
 		return 0; /* the task had unmapped its vDSO: keep ours where it is */
+	if (!nc) {
+		pr_err("process %d: the new task has no vDSO to move where the dumped one was\n", p->vpid);
+		return -EOPNOTSUPP;
+	}
 	delta = (int64_t)(want[0].start - cur[0].start);
 	/* compared kind by kind, whole; moved area by area */
 	ncm = merge_spans(cur, nc, cm);
@@ -317,7 +322,7 @@ static int check_runs(const struct rproc *p)
 			const VmaEntry *v = p->mm->vmas[j];
 			uint64_t lo = j == k ? pe->vaddr : p->mm->vmas[j - 1]->end;
 
-			if (v->start > lo || !((vma_restored(v) && vma_private(v)) || (v->status & VMA_AREA_VDSO))) {
+			if (v->start > lo || !((vma_restored(v) && vma_private(v)) || pagemap_vma_is_vdso(v))) {
 				pr_err("pagemap-%d.img: pages at %#llx are outside the private areas of mm-%d.img\n",
 				       p->vpid, (unsigned long long)lo, p->vpid);
 				return -EINVAL;

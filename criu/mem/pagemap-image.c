@@ -66,7 +66,7 @@ int pagemap_entry_check(const char *img, PagemapEntry *pe, uint64_t prev_end)
 	return 0;
 }
 
-static bool is_vdso(const VmaEntry *v)
+bool pagemap_vma_is_vdso(const VmaEntry *v)
 {
 	return (v->status & VMA_AREA_REGULAR) && (v->status & VMA_AREA_VDSO);
 }
@@ -85,17 +85,17 @@ uint64_t pagemap_vdso_split(VmaEntry *const *vmas, size_t nr, uint64_t addr, uin
 		else
 			hi = mid;
 	}
-	*vdso = lo < nr && vmas[lo]->start <= addr && is_vdso(vmas[lo]);
+	*vdso = lo < nr && vmas[lo]->start <= addr && pagemap_vma_is_vdso(vmas[lo]);
 	if (*vdso) {
 		/* through adjacent vDSO areas */
 		while (lo + 1 < nr && vmas[lo]->end < end && vmas[lo + 1]->start == vmas[lo]->end &&
-		       is_vdso(vmas[lo + 1]))
+		       pagemap_vma_is_vdso(vmas[lo + 1]))
 			lo++;
 		return vmas[lo]->end < end ? vmas[lo]->end - addr : len;
 	}
 	/* up to the next vDSO area */
 	for (; lo < nr && vmas[lo]->start < end; lo++)
-		if (is_vdso(vmas[lo]))
+		if (pagemap_vma_is_vdso(vmas[lo]))
 			return vmas[lo]->start > addr ? vmas[lo]->start - addr : len;
 	return len;
 }

@@ -701,10 +701,45 @@ static int check_cg_sets(const struct rtree *t, uint32_t root_cg_set)
 	return 0;
 }
 
+/*
+ * Every live process in the root task's namespaces: restore recreates the
+ * root's only, so a process of another (possible in upstream's images:
+ * a nested pid namespace, an unshare) would come back in the root's.
+ */
+static int check_same_ns(const struct rtree *t)
+{
+	const TaskKobjIdsEntry *r = t->nr ? t->procs[0].ids : NULL;
+
+	for (size_t i = 1; r && i < t->nr; i++) {
+		const TaskKobjIdsEntry *p = t->procs[i].ids;
+		static const char *const kind[] = {"pid", "net", "ipc", "uts", "mnt", "user", "cgroup", "time"};
+		const uint32_t a[] = {r->pid_ns_id, r->net_ns_id,  r->ipc_ns_id,    r->uts_ns_id,
+				      r->mnt_ns_id, r->user_ns_id, r->cgroup_ns_id, r->time_ns_id};
+		uint32_t b[8];
+
+		if (!p || t->procs[i].zombie)
+			continue;
+		b[0] = p->pid_ns_id, b[1] = p->net_ns_id, b[2] = p->ipc_ns_id, b[3] = p->uts_ns_id;
+		b[4] = p->mnt_ns_id, b[5] = p->user_ns_id, b[6] = p->cgroup_ns_id, b[7] = p->time_ns_id;
+		for (int k = 0; k < 8; k++) {
+			if (a[k] != b[k]) {
+				pr_err("process %d is in a %s namespace (%u) other than the root task's (%u): nested "
+				       "namespaces can't be restored yet\n",
+				       t->procs[i].vpid, kind[k], b[k], a[k]);
+				return -EOPNOTSUPP;
+			}
+		}
+	}
+	return 0;
+}
+
 int rtree_read_ns(struct rtree *t, const struct rtree_ns_images *ns)
 {
 	ProtobufCMessage *m;
 	int ret = check_cg_sets(t, ns->root_cg_set);
+
+	if (!ret)
+		ret = check_same_ns(t);
 
 	if (!ret && ns->uts) {
 		ret = rtree_read_one(t, IMG_UTSNS, ns->uts, &m);

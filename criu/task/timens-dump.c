@@ -28,7 +28,7 @@
 #include "util/util.h"
 
 /* The offsets of the time namespace `who` ("self" or a pid) is in. */
-static int read_offsets(const char *who, struct proc_timens_offsets *off)
+int timens_read_offsets(const char *who, struct proc_timens_offsets *off)
 {
 	_cleanup_free_ char *buf = NULL;
 	struct proc_err perr;
@@ -91,9 +91,9 @@ static int read_tree_clocks(pid_t root, struct proc_timespec *mono, struct proc_
 	snprintf(pid, sizeof(pid), "%d", root);
 	ret = check_self_offsets_are_ours();
 	if (!ret)
-		ret = read_offsets("self", &ours);
+		ret = timens_read_offsets("self", &ours);
 	if (!ret)
-		ret = read_offsets(pid, &theirs);
+		ret = timens_read_offsets(pid, &theirs);
 	if (!ret)
 		ret = read_clocks(&m, &b);
 	if (ret)

@@ -30,10 +30,17 @@ static int64_t ts_ns(const Timespec *t)
 	return (int64_t)t->tv_sec * NSEC_PER_SEC + (int64_t)t->tv_nsec;
 }
 
-void timens_offsets(const TimensEntry *e, int64_t mono_now, int64_t boot_now, int64_t *mono_off, int64_t *boot_off)
+void timens_offsets(const TimensEntry *e, int64_t mono_now, int64_t boot_now, int64_t own_mono, int64_t own_boot,
+		    int64_t *mono_off, int64_t *boot_off)
 {
-	*mono_off = ts_ns(e->monotonic) - mono_now;
-	*boot_off = ts_ns(e->boottime) - boot_now;
+	/* the host's clocks are criu's less criu's own namespace's offsets */
+	*mono_off = ts_ns(e->monotonic) - (mono_now - own_mono);
+	*boot_off = ts_ns(e->boottime) - (boot_now - own_boot);
+}
+
+static int64_t offset_ns(struct proc_timespec t)
+{
+	return t.sec * NSEC_PER_SEC + t.nsec;
 }
 
 static int64_t now_ns(clockid_t id)
@@ -56,13 +63,14 @@ static int offset_line(char *buf, size_t len, const char *clock, int64_t off)
 	return snprintf(buf, len, "%s %" PRId64 " %" PRId64 "\n", clock, sec, nsec);
 }
 
-static int write_offsets(const TimensEntry *e)
+static int write_offsets(const TimensEntry *e, const struct proc_timens_offsets *own)
 {
 	int64_t mono, boot;
 	char buf[128];
 	int n, fd, ret = 0;
 
-	timens_offsets(e, now_ns(CLOCK_MONOTONIC), now_ns(CLOCK_BOOTTIME), &mono, &boot);
+	timens_offsets(e, now_ns(CLOCK_MONOTONIC), now_ns(CLOCK_BOOTTIME), offset_ns(own->monotonic),
+		       offset_ns(own->boottime), &mono, &boot);
 	n = offset_line(buf, sizeof(buf), "monotonic", mono);
 	n += offset_line(buf + n, sizeof(buf) - (size_t)n, "boottime", boot);
 	fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
@@ -81,10 +89,16 @@ static int write_offsets(const TimensEntry *e)
 int timens_begin(const TimensEntry *e)
 {
 	int own = open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
+	struct proc_timens_offsets own_off;
 	int ret;
 
 	if (own < 0 && errno == ENOENT)
 		return -ENOSYS;
+	/* criu's own namespace's offsets, while /proc/self still shows them */
+	if (own >= 0 && (ret = timens_read_offsets("self", &own_off))) {
+		close(own);
+		return ret;
+	}
 	if (own < 0) {
 		pr_perror("can't open criu's time namespace");
 		return -errno;
@@ -96,7 +110,7 @@ int timens_begin(const TimensEntry *e)
 		close(own);
 		return ret;
 	}
-	ret = write_offsets(e);
+	ret = write_offsets(e, &own_off);
 	if (ret) {
 		timens_end(own);
 		return ret;

@@ -98,6 +98,23 @@ expect auto-host-mounts-unchanged test "$(host_mounts)" = "$before_auto"
 umount /tmp/criu-upstream-fixture
 rmdir /tmp/criu-upstream-fixture 2>/dev/null
 
+# --- criu itself in a time namespace 1000 s ahead: the tree's clocks are
+# still the dump's (offsets are written from the host's clocks) ---
+fixture seed-mapped
+mkdir -p "$W/foo2"
+echo other >"$W/foo2/file"
+rm -f "$WORK/rpid"
+OUT=$(unshare -T --monotonic 1000 --boottime 1000 -f "$CRIU" restore -D "$W/img" --root "$W/root" \
+	--external "mnt[barmount]:$W/foo2" -d --pidfile "$WORK/rpid" 2>&1)
+RPID=$(cat "$WORK/rpid" 2>/dev/null)
+if [ -n "$RPID" ]; then
+	echo "$RPID" >>"$PIDLIST"
+	expect criu-in-timens-clocks-go-on clocks_go_on "$RPID"
+	stop_task "$RPID"
+else
+	fail criu-in-timens-restored "$OUT"
+fi
+
 # --- refusals, each leaving nothing behind ---
 fixture seed-mapped
 restore_ns "$W/img" --root "$W/root"
@@ -109,6 +126,31 @@ restore_ns "$W/img" --root "$W/root" --external "mnt[barmount]:$W/root/bar"
 expect refused-unsupported-image test "$RC" -ne 0
 expect refused-unsupported-image-named contains "$OUT" "filelocks.img holds file locks, which criu can't restore yet"
 rm "$W/img/filelocks.img"
+
+# set_ids IMG FIELD VALUE: an ids image with one namespace id changed (crit)
+set_ids() {
+	crit decode -i "$1" | python3 -c 'import json,sys; d=json.load(sys.stdin); d["entries"][0][sys.argv[1]]=int(sys.argv[2]); print(json.dumps(d))' "$2" "$3" | crit encode -o "$1.new" && mv "$1.new" "$1"
+}
+if command -v crit >/dev/null; then
+	# the sleep in a UTS namespace of its own: it would come back in the root's
+	cp "$W/img/ids-25.img" "$W/ids-25.orig"
+	set_ids "$W/img/ids-25.img" uts_ns_id 11
+	restore_ns "$W/img" --root "$W/root" --external "mnt[barmount]:$W/root/bar"
+	expect refused-nested-namespace test "$RC" -ne 0
+	expect refused-nested-namespace-says contains "$OUT" "is in a uts namespace (11) other than the root task's (4)"
+	cp "$W/ids-25.orig" "$W/img/ids-25.img"
+	# the tree in a cgroup namespace of its own (Docker and Podman on cgroup v2)
+	cp "$W/img/ids-1.img" "$W/ids-1.orig"
+	set_ids "$W/img/ids-1.img" cgroup_ns_id 12
+	set_ids "$W/img/ids-25.img" cgroup_ns_id 12
+	restore_ns "$W/img" --root "$W/root" --external "mnt[barmount]:$W/root/bar"
+	expect refused-own-cgroupns test "$RC" -ne 0
+	expect refused-own-cgroupns-says contains "$OUT" "cgroup namespace of its own"
+	cp "$W/ids-1.orig" "$W/img/ids-1.img"
+	cp "$W/ids-25.orig" "$W/img/ids-25.img"
+else
+	skip refused-nested-namespace "Debian's crit is not installed"
+fi
 
 # another busybox in the root: the executable's pages would not be the dump's
 cp /bin/busybox "$W/root/bin/busybox.real"

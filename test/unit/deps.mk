@@ -24,5 +24,5 @@ UNIT_DEPS_test-proc-timers := proc/proc-text proc/proc-timers util/log util/util
 UNIT_DEPS_test-restore-plan := restore-plan util/log
 UNIT_DEPS_test-seize := ptrace/inject ptrace/seize util/hashmap util/kerndat util/log util/util
 UNIT_DEPS_test-sockopt := net/sockopt util/kerndat util/log
-UNIT_DEPS_test-timens-restore := task/timens-restore util/log
+UNIT_DEPS_test-timens-restore := image/image image/image-set image/image-types proc/proc-text proc/proc-timens task/timens-dump task/timens-restore util/hashmap util/log util/util
 UNIT_DEPS_test-tmpfs := mount/tmpfs-dump mount/tmpfs-restore util/hashmap util/kerndat util/log util/util

@@ -175,6 +175,22 @@ static int test_ns_user_refused(void)
 	return 0;
 }
 
+/* a cgroup namespace of the tree's own would come back as criu's */
+static int test_ns_cgroup_refused(void)
+{
+	TaskKobjIdsEntry root = ids(1, 1, 1, 1, 1, 1, 1), task = ids(1, 1, 1, 1, 1, 1, 1);
+	struct restore_ns_inputs in = {.root_ids = &root, .task_ids = &task};
+	struct restore_ns ns;
+
+	root.has_cgroup_ns_id = task.has_cgroup_ns_id = true;
+	root.cgroup_ns_id = 8;
+	task.cgroup_ns_id = 12;
+	CHECK(restore_ns_decide(&in, &ns) == -EOPNOTSUPP);
+	task.cgroup_ns_id = 8;
+	CHECK(restore_ns_decide(&in, &ns) == 0);
+	return 0;
+}
+
 /* criu's older images: no root_ids, the namespace images say */
 static int test_ns_by_images(void)
 {
@@ -209,6 +225,7 @@ static const struct unit_case ns_cases[] = {
 	{"ns-upstream-fixture", test_ns_upstream_fixture},
 	{"ns-own-all", test_ns_own_all},
 	{"ns-user-refused", test_ns_user_refused},
+	{"ns-cgroup-refused", test_ns_cgroup_refused},
 	{"ns-older-images", test_ns_by_images},
 	{"images-unsupported", test_unsupported_images},
 	{},

@@ -35,10 +35,14 @@ static int test_offsets(void)
 	int64_t mo, bo;
 
 	/* a host up longer than the tree was: negative offsets */
-	timens_offsets(&e, 10000LL * 1000000000, 10100LL * 1000000000, &mo, &bo);
+	timens_offsets(&e, 10000LL * 1000000000, 10100LL * 1000000000, 0, 0, &mo, &bo);
 	CHECK(mo == 2685250000000LL - 10000000000000LL && bo == 3000000000000LL - 10100000000000LL);
 	/* a host just booted: positive ones */
-	timens_offsets(&e, 5LL * 1000000000, 6LL * 1000000000, &mo, &bo);
+	timens_offsets(&e, 5LL * 1000000000, 6LL * 1000000000, 0, 0, &mo, &bo);
+	CHECK(mo == 2680250000000LL && bo == 2994000000000LL);
+	/* criu in a time namespace 1000 s ahead: its clocks are the host's plus 1000 s */
+	timens_offsets(&e, 1005LL * 1000000000, 1006LL * 1000000000, 1000LL * 1000000000, 1000LL * 1000000000, &mo,
+		       &bo);
 	CHECK(mo == 2680250000000LL && bo == 2994000000000LL);
 	return 0;
 }

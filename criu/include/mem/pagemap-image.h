@@ -34,6 +34,8 @@ int pagemap_entry_check(const char *img, PagemapEntry *pe, uint64_t prev_end);
  * the dumped vDSO; criu's restore maps the running kernel's there instead
  * and leaves those pages in the image.
  */
+/* An area whose dumped pages are the vDSO's (restore keeps the kernel's). */
+bool pagemap_vma_is_vdso(const VmaEntry *v);
 uint64_t pagemap_vdso_split(VmaEntry *const *vmas, size_t nr, uint64_t addr, uint64_t len, bool *vdso);
 
 #endif

@@ -13,7 +13,12 @@
 #include <stdint.h>
 
 #include "dump.h"
+#include "proc/proc-timens.h"
 #include "timens.pb-c.h"
+
+/* The offsets of the time namespace `who` ("self" or a pid) is in, from
+ * /proc/<who>/timens_offsets. 0 or -errno, printed. */
+int timens_read_offsets(const char *who, struct proc_timens_offsets *off);
 
 /*
  * One timens_entry {monotonic, boottime} into d->imgs: timens-0.img with
@@ -36,9 +41,11 @@ int timens_begin(const TimensEntry *e);
 /* Children made from now on are in criu's own time namespace again. */
 int timens_end(int own_ns_fd);
 
-/* The offsets that take clocks now at (mono, boot) nanoseconds to e's
- * values: pure, for the unit test. */
-void timens_offsets(const TimensEntry *e, int64_t mono_now, int64_t boot_now, int64_t *mono_off,
-		    int64_t *boot_off);
+/* The offsets (from the host's clocks, as timens_offsets takes them) that
+ * take clocks criu reads now at (mono, boot) nanoseconds to e's values,
+ * criu itself being in a time namespace of offsets (own_mono, own_boot):
+ * pure, for the unit test. */
+void timens_offsets(const TimensEntry *e, int64_t mono_now, int64_t boot_now, int64_t own_mono, int64_t own_boot,
+		    int64_t *mono_off, int64_t *boot_off);
 
 #endif

@@ -211,7 +211,12 @@ static int read_threads(struct rtree *t, struct rproc *p)
 		return ret;
 	p->zombie = p->core->tc->task_state == TASK_STATE_DEAD;
 	p->stopped = p->core->tc->task_state == TASK_STATE_STOPPED;
-	p->stop_signo = p->core->tc->has_stop_signo ? (int)p->core->tc->stop_signo : SIGSTOP;
+	/*
+	 * Stopped again with the signal that stopped it (a shell's SIGTSTP).
+	 * Pid 1 of a pid namespace takes only SIGSTOP from outside it; no other
+	 * signal can have stopped it either.
+	 */
+	p->stop_signo = p->core->tc->has_stop_signo && p->vpid != 1 ? (int)p->core->tc->stop_signo : SIGSTOP;
 	if (p->core->tc->task_state != TASK_STATE_ALIVE && !p->zombie && !p->stopped) {
 		pr_err("process %d: task_state %u in its core; only alive, stopped and dead (zombie) tasks can be "
 		       "restored\n",

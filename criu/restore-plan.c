@@ -90,24 +90,13 @@ int restore_plan_decide(const struct restore_inputs *in, const struct options *o
 static bool ns_ids(const TaskKobjIdsEntry *task, const TaskKobjIdsEntry *root, enum restore_ns_kind k, unsigned *t,
 		   unsigned *r)
 {
-	switch (k) {
-#define NS_CASE(kind, field)                                                                                           \
-	case kind:                                                                                                     \
-		*t = task->field;                                                                                      \
-		*r = root->field;                                                                                      \
-		return task->has_##field && root->has_##field;
-		NS_CASE(RNS_MNT, mnt_ns_id)
-		NS_CASE(RNS_PID, pid_ns_id)
-		NS_CASE(RNS_UTS, uts_ns_id)
-		NS_CASE(RNS_IPC, ipc_ns_id)
-		NS_CASE(RNS_NET, net_ns_id)
-		NS_CASE(RNS_TIME, time_ns_id)
-		NS_CASE(RNS_USER, user_ns_id)
-		NS_CASE(RNS_CGROUP, cgroup_ns_id)
-#undef NS_CASE
-	default:
-		return false;
-	}
+	uint32_t a, b;
+	bool in_task = kobj_ns_id(task, (enum kobj_ns)k, &a);
+	bool in_root = kobj_ns_id(root, (enum kobj_ns)k, &b);
+
+	*t = a;
+	*r = b;
+	return in_task && in_root;
 }
 
 /* Images with root_ids: a kind is the tree's own when its ids differ. */

@@ -22,6 +22,7 @@
 #include <sys/types.h>
 
 #include "core.pb-c.h"
+#include "image/kobj-ids.h"
 #include "options.h"
 
 /*
@@ -33,7 +34,17 @@
  * root_ids: a namespace of the tree's own is the one whose image is there
  * (utsns-1.img, ...; the one mountpoints-N.img).
  */
-enum restore_ns_kind { RNS_MNT, RNS_PID, RNS_UTS, RNS_IPC, RNS_NET, RNS_TIME, RNS_USER, RNS_CGROUP, RNS_NR };
+enum restore_ns_kind {
+	RNS_MNT = KNS_MNT,
+	RNS_PID = KNS_PID,
+	RNS_UTS = KNS_UTS,
+	RNS_IPC = KNS_IPC,
+	RNS_NET = KNS_NET,
+	RNS_TIME = KNS_TIME,
+	RNS_USER = KNS_USER,
+	RNS_CGROUP = KNS_CGROUP,
+	RNS_NR = KNS_NR
+};
 
 struct restore_ns_inputs {
 	const TaskKobjIdsEntry *root_ids; /* inventory.img's; NULL in older images */

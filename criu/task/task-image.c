@@ -26,6 +26,7 @@
 #include "image/vma-status.h"
 #include "net/netns.h"
 #include "options.h"
+#include "image/kobj-ids.h"
 #include "mem/pagemap-image.h"
 #include "task/rtree.h"
 #include "util/log.h"
@@ -717,20 +718,18 @@ static int check_same_ns(const struct rtree *t)
 
 	for (size_t i = 1; r && i < t->nr; i++) {
 		const TaskKobjIdsEntry *p = t->procs[i].ids;
-		static const char *const kind[] = {"pid", "net", "ipc", "uts", "mnt", "user", "cgroup", "time"};
-		const uint32_t a[] = {r->pid_ns_id, r->net_ns_id,  r->ipc_ns_id,    r->uts_ns_id,
-				      r->mnt_ns_id, r->user_ns_id, r->cgroup_ns_id, r->time_ns_id};
-		uint32_t b[8];
 
 		if (!p || t->procs[i].zombie)
 			continue;
-		b[0] = p->pid_ns_id, b[1] = p->net_ns_id, b[2] = p->ipc_ns_id, b[3] = p->uts_ns_id;
-		b[4] = p->mnt_ns_id, b[5] = p->user_ns_id, b[6] = p->cgroup_ns_id, b[7] = p->time_ns_id;
-		for (int k = 0; k < 8; k++) {
-			if (a[k] != b[k]) {
+		for (int k = 0; k < KNS_NR; k++) {
+			uint32_t a, b;
+
+			kobj_ns_id(r, (enum kobj_ns)k, &a);
+			kobj_ns_id(p, (enum kobj_ns)k, &b);
+			if (a != b) {
 				pr_err("process %d is in a %s namespace (%u) other than the root task's (%u): nested "
 				       "namespaces can't be restored yet\n",
-				       t->procs[i].vpid, kind[k], b[k], a[k]);
+				       t->procs[i].vpid, kobj_ns_name((enum kobj_ns)k), b, a);
 				return -EOPNOTSUPP;
 			}
 		}

@@ -42,7 +42,7 @@ all: criu/criu $(HELPER_BINS)
 # static and would change the programs under test).
 HELPER_CFLAGS := -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE
 
-test/helpers/%-static: test/helpers/%-static.c test/helpers/outfile.h
+test/helpers/%-static: test/helpers/%-static.c test/helpers/outfile.h test/helpers/statecheck.h
 	$(CC) $(HELPER_CFLAGS) -static -o $@ $< -lpthread
 
 test/helpers/%: test/helpers/%.c

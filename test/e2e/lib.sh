@@ -258,3 +258,93 @@ leftover_tasks() {
 # a few hundred times).
 PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+
+# --- state cases (test/helpers/state-*-static, built on statecheck.h) ---
+
+# state_rootfs: the busybox root the state cases of a script run in ($R).
+state_rootfs() {
+	R=$WORK/state-root
+	make_rootfs "$R"
+	mknod -m 666 "$R/dev/null" c 1 3
+}
+
+# state_case HELPER CASE WANT: runs test/helpers/HELPER's CASE as the child
+# of a container's init ($R from state_rootfs), checks its state (round 1),
+# dumps it and:
+#   WANT=same          restores it; round 2 must find the state as it was.
+#   WANT=refused:TEXT  the dump must fail saying TEXT, and leave the
+#                      workload running with its state as it was (round 2).
+# STATE_DUMP_ARGS / STATE_RESTORE_ARGS: more criu options (word-split).
+# UNSHARE_EXTRA as for start_container. Prints ok/not ok lines named
+# CASE-... and returns non-zero when a step failed. After it, $CPID / $RPID
+# are gone: every task it started is stopped.
+state_case() {
+	local helper=$1 name=$2 want=$3 out=/out-$2 cpid round=0 step
+	local -a dargs=() rargs=()
+	read -r -a dargs <<<"${STATE_DUMP_ARGS:-}"
+	read -r -a rargs <<<"${STATE_RESTORE_ARGS:-}"
+	RPID=
+	cp "$TOP/test/helpers/$helper" "$R/$helper"
+	rm -rf "${R:?}$out"
+	mkdir -p "$R$out"
+	_state_round() { # NAME: one round, ok when the state is as it was
+		round=$((round + 1))
+		touch "$R$out/trigger"
+		if ! wait_until 20 grep -q "^round $round:" "$R$out/result"; then
+			fail "$1" "no round $round result: $(cat "$R$out/result" "$R$out/setup-failed" 2>/dev/null)"
+			return 1
+		elif grep -q "^round $round: verified OK" "$R$out/result"; then
+			ok "$1"
+		else
+			fail "$1" "$(cat "$R$out/result")"
+			return 1
+		fi
+	}
+	if ! cpid=$(start_container "$R" "" "exec </dev/null >/dev/null 2>$out/stderr; /$helper $out $name & wait"); then
+		fail "$name-start" "container did not start"
+		return 1
+	fi
+	if ! wait_until 20 test -e "$R$out/ready"; then
+		fail "$name-setup" "not ready: $(cat "$R$out/setup-failed" "$R$out/stderr" 2>/dev/null)"
+		stop_task "$cpid"
+		return 1
+	fi
+	_state_round "$name-state-before-dump" || { stop_task "$cpid"; return 1; }
+	run_criu dump -t "$cpid" -D "$WORK/img-$name" "${dargs[@]}"
+	case $want in
+	refused:*)
+		step=0
+		if [ "$RC" -ne 0 ] && contains "$OUT" "${want#refused:}"; then
+			ok "$name-refused-at-dump"
+		else
+			fail "$name-refused-at-dump" "rc $RC, want a refusal saying '${want#refused:}'; criu said: $OUT"
+			step=1
+		fi
+		if kill -0 "$cpid" 2>/dev/null; then
+			_state_round "$name-state-kept-after-refusal" || step=1
+		else
+			fail "$name-state-kept-after-refusal" "the workload is gone"
+			step=1
+		fi
+		stop_task "$cpid"
+		return $step
+		;;
+	esac
+	if [ "$RC" -ne 0 ]; then
+		fail "$name-dump" "rc $RC: $OUT"
+		stop_task "$cpid"
+		return 1
+	fi
+	ok "$name-dump"
+	stop_task "$cpid"
+	if ! restore_ns "$WORK/img-$name" --root "$R" "${rargs[@]}"; then
+		fail "$name-restore" "rc $RC: $OUT"
+		[ -n "$RPID" ] && stop_task "$RPID"
+		return 1
+	fi
+	ok "$name-restore"
+	step=0
+	_state_round "$name-state-after-restore" || step=1
+	stop_task "$RPID"
+	return $step
+}

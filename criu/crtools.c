@@ -7,6 +7,7 @@
 #include "image/image.h"
 #include "util/log.h"
 #include "options.h"
+#include "rpc/service.h"
 #include "util/util.h"
 
 static int setup_log(const struct options *o)
@@ -38,6 +39,9 @@ int main(int argc, char **argv)
 	struct options o;
 	int ret;
 
+	/* criu swrk FD: the options arrive in each request, not on argv */
+	if (argc >= 2 && !strcmp(argv[1], "swrk"))
+		return cr_swrk_main(argc, argv);
 	ret = parse_options(argc, argv, &o);
 	if (ret) {
 		options_free(&o);

@@ -113,7 +113,7 @@ static int parse_uint(const char *s, unsigned long min, unsigned long max, unsig
 	return 0;
 }
 
-static void add_ext_mount(struct options *o, const char *key, size_t keylen, const char *val, const char *spelling)
+void add_ext_mount(struct options *o, const char *key, size_t keylen, const char *val, const char *spelling)
 {
 	struct ext_mount_opt *m;
 
@@ -395,13 +395,18 @@ static void report_bad_option(const char *arg, int opt)
 	pr_hint("run 'criu --help' for the list of options\n");
 }
 
+void options_init(struct options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->verbosity = DEFAULT_LOGLEVEL;
+	o->timeout = 10;
+}
+
 int parse_options(int argc, char **argv, struct options *o)
 {
 	int c, idx;
 
-	memset(o, 0, sizeof(*o));
-	o->verbosity = DEFAULT_LOGLEVEL;
-	o->timeout = 10;
+	options_init(o);
 	optind = 0; /* 0, not 1: also forgets a half-parsed option group of a previous call */
 	opterr = 0;
 
@@ -480,6 +485,7 @@ void options_free(struct options *o)
 		free(o->inherit_fds[i].res);
 	free(o->inherit_fds);
 	free(o->imgs_dir);
+	free(o->work_dir);
 	free(o->log_file);
 	free(o->root);
 	free(o->pidfile);

@@ -35,6 +35,7 @@ struct external_opt {
 struct options {
 	enum criu_cmd cmd;
 	char *imgs_dir;	 /* -D, default "." */
+	char *work_dir;	 /* -W: logs and statistics; NULL: imgs_dir */
 	pid_t tree_pid;	 /* -t */
 	char *log_file;	 /* -o, relative to imgs_dir unless absolute */
 	int verbosity;	 /* -v, 0..4 */
@@ -76,6 +77,11 @@ struct options {
  * (--help/--version printed), or -1 after printing a clear error. */
 int parse_options(int argc, char **argv, struct options *o);
 void options_free(struct options *o);
+/* An empty struct options with the defaults parse_options starts from. */
+void options_init(struct options *o);
+/* Adds one external mount KEY (KEYLEN bytes) -> VAL; SPELLING (kept, not
+ * copied) is how the user wrote it, for messages. */
+void add_ext_mount(struct options *o, const char *key, size_t keylen, const char *val, const char *spelling);
 
 /* Parses one --external value into `o` (exposed for unit tests). */
 int parse_external(struct options *o, const char *arg);

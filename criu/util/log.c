@@ -9,6 +9,8 @@
 static int log_level = DEFAULT_LOGLEVEL;
 static FILE *log_file; /* NULL: log to stderr */
 static FILE *err_file; /* NULL: stderr */
+/* The first error since log_first_error_reset(): the RPC reply's cr_errmsg. */
+static char first_error[512];
 
 int log_init(int level, const char *path)
 {
@@ -56,6 +58,16 @@ void print_on_level(int level, const char *fmt, ...)
 		errno = saved_errno;
 		return;
 	}
+	if (level == LOG_ERROR && !first_error[0]) {
+		size_t n;
+
+		va_start(ap, fmt);
+		vsnprintf(first_error, sizeof(first_error), fmt, ap);
+		va_end(ap);
+		n = strlen(first_error);
+		if (n && first_error[n - 1] == '\n')
+			first_error[n - 1] = '\0';
+	}
 	if (log_file) {
 		va_start(ap, fmt);
 		vfprintf(log_file, fmt, ap);
@@ -88,4 +100,14 @@ int log_move_fds(int log_fd, int err_fd)
 		fclose(err_file);
 	err_file = f;
 	return 0;
+}
+
+const char *log_first_error(void)
+{
+	return first_error[0] ? first_error : NULL;
+}
+
+void log_first_error_reset(void)
+{
+	first_error[0] = '\0';
 }

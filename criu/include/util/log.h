@@ -25,6 +25,10 @@ int log_get_level(void);
 /* Moves the log and the error stream to these fd numbers (restored tasks
  * need the low ones). */
 int log_move_fds(int log_fd, int err_fd);
+/* The first error printed since log_first_error_reset() (NULL: none):
+ * what an RPC client is told went wrong. */
+const char *log_first_error(void);
+void log_first_error_reset(void);
 void print_on_level(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #ifndef LOG_PREFIX

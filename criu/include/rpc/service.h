@@ -1,0 +1,22 @@
+/*
+ * `criu swrk FD`: serve RPC requests (images/rpc.proto) on an inherited
+ * SOCK_SEQPACKET socket, the way runc and libcriu drive criu.
+ */
+#ifndef CRIU_RPC_SERVICE_H
+#define CRIU_RPC_SERVICE_H
+
+/* The upstream RPC/CLI interface level criu implements: what VERSION
+ * replies and `criu --version` print, which runtimes gate features on
+ * (runc: 3.0 for any checkpoint, 3.11 external netns, 3.14 cgroup v2
+ * freezer, 3.15 external pid ns). A promise: raise it only with what the
+ * level means. */
+#define CRIU_IFACE_MAJOR 3
+#define CRIU_IFACE_MINOR 0
+
+/* One session on socket `sk`; returns the exit code for main(). */
+int cr_swrk(int sk);
+
+/* `criu swrk FD` from argv (argc >= 2, argv[1] == "swrk"). */
+int cr_swrk_main(int argc, char **argv);
+
+#endif

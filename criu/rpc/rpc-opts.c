@@ -1,0 +1,187 @@
+/*
+ * criu_opts -> struct options (see rpc/rpc-opts.h).
+ *
+ * Which options are honoured is one list (handled[]): every other field of
+ * criu_opts that a request sets to something but its default is refused,
+ * found by walking the message's descriptor, so a field added to rpc.proto
+ * is refused until someone maps it here.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rpc/rpc-opts.h"
+#include "util/log.h"
+#include "util/util.h"
+
+/* Fields mapped below, and fields that cost nothing to accept. */
+static const char *const handled[] = {
+	"images_dir_fd", "images_dir", "pid", "leave_running", "tcp_established", "shell_job", "log_level",
+	"log_file", "root", "auto_dedup", "work_dir_fd", "ext_mnt", "auto_ext_mnt", "ext_sharing", "ext_masters",
+	"external", "inherit_fd", "timeout",
+	/* what criu does whatever they say: */
+	"pre_dump_mode", /* no effect on a plain dump, as upstream */
+	"ghost_limit",	 /* criu dumps no ghost files (deleted files are refused) */
+	"link_remap",	 /* likewise: nothing to link-remap */
+	"force_irmap",	 /* inotify watches are dumped by path in any case */
+	"log_to_stderr", /* errors always go to stderr as well */
+};
+
+static bool is_handled(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(handled); i++)
+		if (!strcmp(handled[i], name))
+			return true;
+	return false;
+}
+
+/* Whether field `f` of `msg` holds something other than its default. */
+static bool field_set(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f)
+{
+	const char *base = (const char *)msg;
+	const void *val = base + f->offset;
+
+	if (f->label == PROTOBUF_C_LABEL_REPEATED)
+		return *(const size_t *)(base + f->quantifier_offset) > 0;
+	if (f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_MESSAGE ||
+	    f->type == PROTOBUF_C_TYPE_BYTES) {
+		const void *p = *(const void *const *)val;
+
+		return p && p != f->default_value;
+	}
+	if (f->label == PROTOBUF_C_LABEL_OPTIONAL && !*(const protobuf_c_boolean *)(base + f->quantifier_offset))
+		return false;
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_BOOL:
+		return *(const protobuf_c_boolean *)val;
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_ENUM:
+		return !f->default_value ? *(const int32_t *)val != 0
+					 : *(const int32_t *)val != *(const int32_t *)f->default_value;
+	default:
+		return true;
+	}
+}
+
+const char *rpc_opts_unsupported(const CriuOpts *ro)
+{
+	const ProtobufCMessageDescriptor *d = &criu_opts__descriptor;
+
+	for (unsigned i = 0; i < d->n_fields; i++)
+		if (!is_handled(d->fields[i].name) && field_set(&ro->base, &d->fields[i]))
+			return d->fields[i].name;
+	return NULL;
+}
+
+static char *client_fd_path(pid_t client, int fd)
+{
+	char *p = xmalloc(48);
+
+	snprintf(p, 48, "/proc/%d/fd/%d", (int)client, fd);
+	return p;
+}
+
+static int apply_dirs(const CriuOpts *ro, pid_t client, struct options *o)
+{
+	free(o->imgs_dir);
+	if (ro->images_dir_fd >= 0)
+		o->imgs_dir = client_fd_path(client, ro->images_dir_fd);
+	else if (ro->images_dir && ro->images_dir[0])
+		o->imgs_dir = xstrdup(ro->images_dir);
+	else {
+		o->imgs_dir = NULL;
+		pr_err("RPC request without an images directory: set images_dir_fd (or images_dir)\n");
+		return -1;
+	}
+	free(o->work_dir);
+	o->work_dir = ro->has_work_dir_fd ? client_fd_path(client, ro->work_dir_fd) : NULL;
+	if (ro->log_file) {
+		if (!ro->log_file[0] || strchr(ro->log_file, '/')) {
+			pr_err("RPC log_file '%s' is not a file name: it is a name in the work directory (set work_dir_fd)\n",
+			       ro->log_file);
+			return -1;
+		}
+		free(o->log_file);
+		o->log_file = xstrdup(ro->log_file);
+	}
+	return 0;
+}
+
+static int apply_inherit_fds(const CriuOpts *ro, struct options *o)
+{
+	for (size_t i = 0; i < ro->n_inherit_fd; i++) {
+		const InheritFd *in = ro->inherit_fd[i];
+
+		if (in->fd < 0 || fcntl(in->fd, F_GETFD) < 0) {
+			pr_err("RPC inherit_fd %s: %d is not a descriptor criu was given\n", in->key, in->fd);
+			return -1;
+		}
+		o->inherit_fds = xrealloc(o->inherit_fds, (o->nr_inherit_fds + 1) * sizeof(*o->inherit_fds));
+		o->inherit_fds[o->nr_inherit_fds].fd = in->fd;
+		o->inherit_fds[o->nr_inherit_fds].res = xstrdup(in->key);
+		o->nr_inherit_fds++;
+	}
+	return 0;
+}
+
+static int apply_externals(const CriuOpts *ro, struct options *o)
+{
+	for (size_t i = 0; i < ro->n_ext_mnt; i++) {
+		const ExtMountMap *m = ro->ext_mnt[i];
+
+		if (!m->key[0] || !m->val[0]) {
+			pr_err("RPC ext_mnt with an empty %s: both key and val are needed\n", m->key[0] ? "val" : "key");
+			return -1;
+		}
+		add_ext_mount(o, m->key, strlen(m->key), m->val, m->key);
+	}
+	if (ro->has_auto_ext_mnt && ro->auto_ext_mnt)
+		o->ext_mounts_auto = true;
+	if (ro->has_ext_sharing && ro->ext_sharing)
+		o->enable_external_sharing = true;
+	if (ro->has_ext_masters && ro->ext_masters)
+		o->enable_external_masters = true;
+	for (size_t i = 0; i < ro->n_external; i++)
+		if (parse_external(o, ro->external[i]))
+			return -1;
+	return 0;
+}
+
+int rpc_opts_apply(const CriuOpts *ro, enum criu_cmd cmd, pid_t client, struct options *o)
+{
+	const char *bad = rpc_opts_unsupported(ro);
+
+	o->cmd = cmd;
+	if (bad) {
+		pr_err("RPC option %s is not supported by this criu\n", bad);
+		pr_hint("leave it unset; `criu --help` and criu(8) list what criu carries\n");
+		return -1;
+	}
+	if (apply_dirs(ro, client, o))
+		return -1;
+	if (ro->has_log_level)
+		o->verbosity = ro->log_level < 0 ? 0 : ro->log_level > 4 ? 4 : ro->log_level;
+	if (cmd == CMD_DUMP) {
+		if (!ro->has_pid || ro->pid <= 0) {
+			pr_err("RPC dump without a pid: set opts.pid to the root of the tree to dump\n");
+			return -1;
+		}
+		o->tree_pid = ro->pid;
+	}
+	o->leave_running = ro->has_leave_running && ro->leave_running;
+	o->tcp_established = ro->has_tcp_established && ro->tcp_established;
+	o->shell_job = ro->has_shell_job && ro->shell_job;
+	o->auto_dedup = ro->has_auto_dedup && ro->auto_dedup;
+	if (ro->has_timeout)
+		o->timeout = ro->timeout;
+	if (ro->root) {
+		free(o->root);
+		o->root = xstrdup(ro->root);
+	}
+	if (apply_externals(ro, o) || apply_inherit_fds(ro, o))
+		return -1;
+	return 0;
+}

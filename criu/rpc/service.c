@@ -1,0 +1,216 @@
+/*
+ * `criu swrk FD`: one RPC session (see rpc/service.h).
+ *
+ * A request is read and checked (rpc-msg.c), its options become the same
+ * struct options the command line fills (rpc-opts.c), and the same drivers
+ * run (cr_dump, cr_restore). The reply is always of the request's type;
+ * a failure says why in cr_errmsg (the first error logged). Request types
+ * criu does not serve get success=false and a message, never a dropped
+ * connection.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define LOG_PREFIX "rpc: "
+#include "crtools.h"
+#include "dump.h"
+#include "options.h"
+#include "rpc/rpc-msg.h"
+#include "rpc/rpc-opts.h"
+#include "rpc/service.h"
+#include "util/kerndat.h"
+#include "util/log.h"
+#include "util/util.h"
+
+struct session {
+	int sk;
+	pid_t client; /* the peer's pid (SO_PEERCRED), in criu's pid namespace */
+};
+
+static int send_reply(struct session *s, CriuResp *resp, bool success)
+{
+	const char *why = log_first_error();
+
+	resp->success = success;
+	if (!success && why && !resp->cr_errmsg)
+		resp->cr_errmsg = (char *)why;
+	if (rpc_send_resp(s->sk, resp)) {
+		pr_perror("can't send the %s reply to the client", success ? "success" : "failure");
+		return -1;
+	}
+	return 0;
+}
+
+static int serve_version(struct session *s, CriuResp *resp)
+{
+	static CriuVersion v = CRIU_VERSION__INIT;
+
+	v.major_number = CRIU_IFACE_MAJOR;
+	v.minor_number = CRIU_IFACE_MINOR;
+	v.name = (char *)"criu (this project) " CRIU_VERSION;
+	resp->version = &v;
+	return send_reply(s, resp, true);
+}
+
+static int serve_check(struct session *s, CriuResp *resp)
+{
+	bool ok = true;
+
+	for (int f = 0; f < KF__NR; f++)
+		if (kdat_feature(f)->required && !kdat_has(f)) {
+			pr_err("%s: %s: not supported by this kernel\n", kdat_feature(f)->name, kdat_feature(f)->desc);
+			ok = false;
+		}
+	return send_reply(s, resp, ok);
+}
+
+/* Pre-dump memory tracking, lazy pages and the pidfd store are not in
+ * criu: each asked about is answered "no", as upstream answers a kernel
+ * without them. */
+static int serve_feature_check(struct session *s, const CriuReq *req, CriuResp *resp)
+{
+	static CriuFeatures f = CRIU_FEATURES__INIT;
+
+	if (req->features) {
+		f.has_mem_track = req->features->has_mem_track;
+		f.has_lazy_pages = req->features->has_lazy_pages;
+		f.has_pidfd_store = req->features->has_pidfd_store;
+	}
+	resp->features = &f;
+	return send_reply(s, resp, true);
+}
+
+/* The log of a dump or restore: log_file in the work directory (default:
+ * the images directory), as upstream. */
+static int open_session_log(const struct options *o)
+{
+	const char *dir = o->work_dir ? o->work_dir : o->imgs_dir;
+	char path[PATH_MAX];
+
+	if (!o->log_file)
+		return log_init(o->verbosity, NULL);
+	if (snprintf(path, sizeof(path), "%s/%s", dir, o->log_file) >= (int)sizeof(path)) {
+		pr_err("log file path %s/%s is too long\n", dir, o->log_file);
+		return -1;
+	}
+	return log_init(o->verbosity, path);
+}
+
+static int serve_dump(struct session *s, const CriuReq *req, CriuResp *resp)
+{
+	static CriuDumpResp d = CRIU_DUMP_RESP__INIT;
+	struct options o;
+	int ret = -1;
+
+	options_init(&o);
+	d.has_restored = true;
+	d.restored = false;
+	resp->dump = &d;
+	if (!req->opts)
+		pr_err("RPC dump without options: opts.images_dir_fd and opts.pid are needed\n");
+	else if (!rpc_opts_apply(req->opts, CMD_DUMP, s->client, &o) && !open_session_log(&o))
+		ret = cr_dump(&o);
+	options_free(&o);
+	ret = send_reply(s, resp, ret == 0) || ret;
+	log_init(log_get_level(), NULL);
+	return ret;
+}
+
+static int serve_unsupported(struct session *s, const CriuReq *req, CriuResp *resp)
+{
+	char name[32];
+
+	pr_err("criu does not serve %s requests (it serves DUMP, CHECK, VERSION and FEATURE_CHECK)\n",
+	       rpc_req_type_name(req->type, name, sizeof(name)));
+	return send_reply(s, resp, false) < 0 ? -1 : 1;
+}
+
+/* Serves one request; 0 when it succeeded, non-zero when not. */
+static int serve_one(struct session *s, const CriuReq *req)
+{
+	CriuResp resp = CRIU_RESP__INIT;
+
+	resp.type = req->type;
+	log_first_error_reset();
+	switch (req->type) {
+	case CRIU_REQ_TYPE__VERSION:
+		return serve_version(s, &resp);
+	case CRIU_REQ_TYPE__CHECK:
+		return serve_check(s, &resp);
+	case CRIU_REQ_TYPE__FEATURE_CHECK:
+		return serve_feature_check(s, req, &resp);
+	case CRIU_REQ_TYPE__DUMP:
+		return serve_dump(s, req, &resp);
+	default:
+		return serve_unsupported(s, req, &resp);
+	}
+}
+
+int cr_swrk(int sk)
+{
+	struct session s = {.sk = sk};
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int type = 0, ret = 0;
+	socklen_t tlen = sizeof(type);
+
+	if (getsockopt(sk, SOL_SOCKET, SO_TYPE, &type, &tlen) || type != SOCK_SEQPACKET) {
+		pr_err("criu swrk %d: not a SOCK_SEQPACKET socket\n", sk);
+		pr_hint("criu swrk is run by a client (runc, libcriu) on one end of a socketpair(AF_UNIX, SOCK_SEQPACKET)\n");
+		return 1;
+	}
+	if (getsockopt(sk, SOL_SOCKET, SO_PEERCRED, &cred, &len) || cred.pid <= 0) {
+		pr_perror("criu swrk %d: can't tell who the client is", sk);
+		return 1;
+	}
+	s.client = cred.pid;
+	for (;;) {
+		struct rpc_err e = {""};
+		CriuReq *req;
+		int got = rpc_recv_req(sk, &req, &e);
+		bool keep;
+
+		if (got == 0)
+			break;
+		if (got < 0) {
+			CriuResp resp = CRIU_RESP__INIT;
+
+			/* a reply all the same: the client learns why, then the session ends */
+			pr_err("%s\n", e.msg);
+			resp.type = CRIU_REQ_TYPE__EMPTY;
+			resp.cr_errmsg = e.msg;
+			send_reply(&s, &resp, false);
+			ret = 1;
+			break;
+		}
+		keep = req->has_keep_open && req->keep_open;
+		ret = serve_one(&s, req) ? 1 : 0;
+		criu_req__free_unpacked(req, NULL);
+		if (!keep)
+			break;
+	}
+	return ret;
+}
+
+int cr_swrk_main(int argc, char **argv)
+{
+	char *end;
+	long fd;
+
+	if (argc != 3) {
+		pr_err("usage: criu swrk FD (FD: a SOCK_SEQPACKET socket from the client)\n");
+		return 1;
+	}
+	errno = 0;
+	fd = strtol(argv[2], &end, 10);
+	if (errno || *end || end == argv[2] || fd < 0 || fd > INT_MAX) {
+		pr_err("criu swrk %s: not a descriptor number\n", argv[2]);
+		return 1;
+	}
+	return cr_swrk((int)fd);
+}

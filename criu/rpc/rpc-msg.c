@@ -27,10 +27,12 @@ const char *rpc_req_type_name(int type, char *buf, size_t size)
 {
 	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(&criu_req_type__descriptor, type);
 
-	if (v)
-		snprintf(buf, size, "%s", v->name);
-	else
+	if (!v) {
 		snprintf(buf, size, "type %d", type);
+		return buf;
+	}
+	/* protobuf-c names enum values in lower case; the protocol's are upper */
+	snprintf(buf, size, "%s", v->name);
 	for (char *p = buf; *p; p++)
 		if (*p >= 'a' && *p <= 'z')
 			*p -= 'a' - 'A';

@@ -21,6 +21,7 @@ UNIT_DEPS_test-proc-status := proc/proc-status proc/proc-text util/log util/util
 UNIT_DEPS_test-proc-text := proc/fdinfo-anon proc/mountinfo proc/proc-fdinfo proc/proc-limits proc/proc-maps proc/proc-status proc/proc-text proc/proc-timens proc/proc-timers util/log util/util
 UNIT_DEPS_test-proc-timens := proc/proc-text proc/proc-timens util/log util/util
 UNIT_DEPS_test-proc-timers := proc/proc-text proc/proc-timers util/log util/util
+UNIT_DEPS_test-rpc := options rpc/rpc-msg rpc/rpc-opts util/log util/util
 UNIT_DEPS_test-restore-plan := restore-plan util/log
 UNIT_DEPS_test-seize := ptrace/inject ptrace/seize util/hashmap util/kerndat util/log util/util
 UNIT_DEPS_test-sockopt := net/sockopt util/kerndat util/log

@@ -34,7 +34,7 @@ UNIT_BINS := $(UNIT_SRCS:.c=.bin)
 HELPER_SRCS := $(wildcard test/helpers/*.c)
 HELPER_BINS := $(HELPER_SRCS:.c=)
 
-all: criu/criu $(HELPER_BINS)
+all: criu/criu libcriu $(HELPER_BINS)
 
 # Test workloads: dynamically linked unless their name says -static (those
 # run inside busybox roots without a libc). They are what criu dumps, not
@@ -48,6 +48,10 @@ test/helpers/%-static: test/helpers/%-static.c test/helpers/outfile.h test/helpe
 test/helpers/%: test/helpers/%.c
 	$(CC) $(HELPER_CFLAGS) -o $@ $< -lpthread
 
+# Clients of libcriu: built against the library in the tree, found there at run time.
+test/helpers/libcriu-%: test/helpers/libcriu-%.c include/criu.h lib/c/libcriu.so
+	$(CC) $(HELPER_CFLAGS) -Iinclude -o $@ $< -Llib/c -lcriu -Wl,-rpath,$(CURDIR)/lib/c -ldl
+
 images/%.pb-c.c images/%.pb-c.h: images/%.proto
 	protoc-c --proto_path=images --c_out=images $<
 
@@ -60,6 +64,57 @@ criu/%.o: criu/%.c $(PB_HDRS)
 
 criu/criu: criu/crtools.o $(LIB_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# libcriu: the client library (include/criu.h) that runtimes such as crun
+# load to drive criu over RPC. Only the criu_* API is exported.
+LIBCRIU_SRCS := $(wildcard lib/c/*.c)
+LIBCRIU_OBJS := $(LIBCRIU_SRCS:.c=.o) lib/c/rpc.pb-c.o
+LIBCRIU_CFLAGS = $(CFLAGS) -fPIC -fvisibility=hidden -Ilib/c
+
+lib/c/%.o: lib/c/%.c include/criu.h lib/c/criu-private.h images/rpc.pb-c.h
+	$(CC) $(LIBCRIU_CFLAGS) -c -o $@ $<
+
+lib/c/rpc.pb-c.o: images/rpc.pb-c.c images/rpc.pb-c.h
+	$(CC) $(LIBCRIU_CFLAGS) -Wno-error -c -o $@ $<
+
+lib/c/libcriu.so.2: $(LIBCRIU_OBJS)
+	$(CC) $(CFLAGS) -shared -Wl,-soname,libcriu.so.2 -Wl,--no-undefined -o $@ $^ \
+		$(shell pkg-config --libs libprotobuf-c 2>/dev/null || echo -lprotobuf-c)
+
+lib/c/libcriu.so: lib/c/libcriu.so.2
+	ln -sf libcriu.so.2 $@
+
+lib/c/libcriu.a: $(LIBCRIU_OBJS)
+	$(AR) rcs $@ $^
+
+libcriu: lib/c/libcriu.so.2 lib/c/libcriu.so lib/c/libcriu.a
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: criu, its man page, libcriu,
+# criu.h and criu.pc where a Debian user looks for them.
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR     ?= $(PREFIX)/share/man
+
+install: criu/criu libcriu
+	install -D -m 755 criu/criu $(DESTDIR)$(SBINDIR)/criu
+	install -D -m 644 Documentation/criu.8 $(DESTDIR)$(MANDIR)/man8/criu.8
+	install -D -m 644 include/criu.h $(DESTDIR)$(INCLUDEDIR)/criu/criu.h
+	install -D -m 755 lib/c/libcriu.so.2 $(DESTDIR)$(LIBDIR)/libcriu.so.2
+	ln -sf libcriu.so.2 $(DESTDIR)$(LIBDIR)/libcriu.so
+	install -D -m 644 lib/c/libcriu.a $(DESTDIR)$(LIBDIR)/libcriu.a
+	mkdir -p $(DESTDIR)$(LIBDIR)/pkgconfig
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|' lib/c/criu.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/criu.pc
+	if [ -z "$(DESTDIR)" ]; then ldconfig; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/criu $(DESTDIR)$(MANDIR)/man8/criu.8 $(DESTDIR)$(INCLUDEDIR)/criu/criu.h \
+	      $(DESTDIR)$(LIBDIR)/libcriu.so.2 $(DESTDIR)$(LIBDIR)/libcriu.so $(DESTDIR)$(LIBDIR)/libcriu.a \
+	      $(DESTDIR)$(LIBDIR)/pkgconfig/criu.pc
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/criu 2>/dev/null
+	if [ -z "$(DESTDIR)" ]; then ldconfig; fi
 
 # The generated protobuf code (the fuzz build compiles it itself).
 protos: $(PB_SRCS) $(PB_HDRS)
@@ -104,11 +159,12 @@ check-asan: deps
 	ASAN_OPTIONS=detect_leaks=1 bash test/run.sh
 
 format:
-	clang-format -i criu/*.c criu/*/*.c criu/include/*.h criu/include/*/*.h test/unit/*.c test/unit/*.h test/fuzz/*.c
+	clang-format -i criu/*.c criu/*/*.c criu/include/*.h criu/include/*/*.h lib/c/*.c lib/c/*.h include/*.h test/unit/*.c test/unit/*.h test/fuzz/*.c
 
 clean:
-	rm -f $(HELPER_BINS) criu/*.o criu/*/*.o criu/*.a criu/*.d criu/*/*.d criu/criu images/*.pb-c.* test/unit/*.bin test/fuzz/*.fuzz
+	rm -f $(HELPER_BINS) criu/*.o criu/*/*.o criu/*.a criu/*.d criu/*/*.d criu/criu images/*.pb-c.* test/unit/*.bin test/fuzz/*.fuzz \
+	      lib/c/*.o lib/c/libcriu.*
 
-.PHONY: all protos unit deps test demo bench fuzz check-asan format clean
+.PHONY: all protos unit deps test demo bench fuzz check-asan format clean libcriu install uninstall
 .SECONDARY: $(PB_SRCS) $(PB_HDRS)
 -include $(wildcard criu/*.d criu/*/*.d)

@@ -1,0 +1,125 @@
+#!/bin/bash
+# End-to-end: criu driven over RPC (criu swrk), by the project's libcriu
+# (test/helpers/libcriu-client) and by hand-made datagrams
+# (test/e2e/rpcraw.py): the library as crun loads it, every request type
+# criu serves or refuses, bad clients, and a container dumped through
+# libcriu with its volume as an external mount, then restored with the
+# volume mapped to another host directory.
+. "$(dirname "$0")/lib.sh"
+
+CLIENT=$TOP/test/helpers/libcriu-client
+LIB=$TOP/lib/c/libcriu.so.2
+
+# 1. crun dlopen()s libcriu.so.2 and resolves every name it uses.
+OUT=$("$TOP/test/helpers/dlsym-check" "$LIB" <"$TOP/test/e2e/data/libcriu-crun.syms" 2>&1)
+expect libcriu-has-crun-symbols [ $? -eq 0 ]
+SONAME=$(objdump -p "$LIB" 2>/dev/null | awk '/SONAME/ {print $2}')
+OUT="soname $SONAME"
+expect libcriu-soname [ "$SONAME" = libcriu.so.2 ]
+OUT=$(nm -D --defined-only "$LIB" | awk '{print $3}' | grep -v '^criu_')
+expect libcriu-exports-only-criu-api [ -z "$OUT" ]
+
+# 2. VERSION, CHECK, FEATURE_CHECK through the library.
+OUT=$("$CLIENT" "$CRIU" version 2>&1)
+expect rpc-version contains "$OUT" "version 30000 at-least-3.0 1"
+OUT=$("$CLIENT" "$CRIU" check 2>&1)
+expect rpc-check contains "$OUT" "check 0"
+OUT=$("$CLIENT" "$CRIU" features 2>&1)
+expect rpc-feature-check contains "$OUT" "features 0 mem_track 0 lazy_pages 0 pidfd_store 0"
+
+# 3. Bad clients get a reply that says what was wrong, then criu exits.
+OUT=$(/usr/bin/python3 "$TOP/test/e2e/rpcraw.py" "$CRIU" garbage 2>&1)
+expect rpc-malformed-message-answered contains "$OUT" "reply EMPTY success=0 errmsg=a 12-byte message is not a criu_req"
+expect rpc-malformed-message-exit contains "$OUT" "exit=1"
+OUT=$(/usr/bin/python3 "$TOP/test/e2e/rpcraw.py" "$CRIU" unknown-type 2>&1)
+expect rpc-unknown-type-answered contains "$OUT" "errmsg=unknown request type 99"
+OUT=$(/usr/bin/python3 "$TOP/test/e2e/rpcraw.py" "$CRIU" empty-close 2>&1)
+expect rpc-client-gone-before-request contains "$OUT" "exit=0"
+
+# 4. A dump whose images_dir_fd is not a directory, an option criu does not
+#    carry, a request type criu does not serve: refused, the task untouched.
+setsid sleep 1000 </dev/null >/dev/null 2>&1 &
+SPID=$!
+echo "$SPID" >>"$PIDLIST"
+echo data >"$WORK/not-a-dir"
+OUT=$(/usr/bin/python3 "$TOP/test/e2e/rpcraw.py" "$CRIU" not-dir "$WORK/not-a-dir" "$SPID" 2>&1)
+expect rpc-images-fd-not-dir contains "$OUT" "Not a directory"
+mkdir -p "$WORK/img-refused"
+OUT=$("$CLIENT" "$CRIU" dump "$WORK/img-refused" "$SPID" opt-file-locks 2>&1)
+expect rpc-unsupported-option-refused contains "$OUT" "RPC option file_locks is not supported"
+expect rpc-unsupported-option-returns-ebade contains "$OUT" "dump failed -52"
+OUT=$("$CLIENT" "$CRIU" pre-dump "$WORK/img-refused" "$SPID" 2>&1)
+expect rpc-pre-dump-refused contains "$OUT" "criu does not serve PRE_DUMP requests"
+OUT="state $(awk '/^State/ {print $2}' /proc/$SPID/status) files $(ls "$WORK/img-refused" | wc -l)"
+expect rpc-refusals-leave-task-and-dir [ "$OUT" = "state S files 0" ]
+kill "$SPID"
+
+# 5. A container with a volume, dumped through libcriu as runc would name
+#    the volume (key = value = its mountpoint), restored from the command
+#    line with the volume mapped to another host directory.
+R=$WORK/root
+make_rootfs "$R"
+ln -sf busybox "$R/bin/usleep"
+mknod -m 666 "$R/dev/null" c 1 3
+mkdir -p "$R/vol" "$WORK/vol-a" "$WORK/vol-b"
+echo from-a >"$WORK/vol-a/name"
+echo from-b >"$WORK/vol-b/name"
+PROG='exec </dev/null >/dev/null 2>&1; n=0; while :; do n=$((n+1)); echo "$n $(cat /vol/name)" >/tmp/count; usleep 50000; done'
+if CPID=$(start_container "$R" 'mount --bind '"$WORK/vol-a"' "$ROOT/vol"' "$PROG"); then
+	wait_until 10 test -s "$R/tmp/count"
+	mkdir -p "$WORK/img"
+	OUT=$("$CLIENT" "$CRIU" dump "$WORK/img" "$CPID" log=dump.log ext=/vol:/vol 2>&1)
+	expect rpc-dump-container contains "$OUT" "dump ok"
+	expect rpc-dump-log-in-images-dir test -s "$WORK/img/dump.log"
+	expect rpc-dump-ended-tree gone "$CPID"
+	restore_ns "$WORK/img" --root "$R" --external "mnt[/vol]:$WORK/vol-b"
+	expect rpc-dumped-images-restore [ "$RC" -eq 0 ]
+	if [ -n "$RPID" ]; then
+		# the count goes on from where the dump left it, reading the new volume
+		counted() { read -r n name <"$R/tmp/count" && [ "$n" -gt "$1" ] && [ "$name" = from-b ]; }
+		dumped=$(cut -d' ' -f1 "$R/tmp/count")
+		OUT="dumped at $dumped"
+		expect rpc-restored-counts-on-with-new-volume wait_until 10 counted "$((dumped + 2))"
+		stop_task "$RPID"
+	fi
+else
+	fail rpc-container-start "container did not start"
+fi
+
+# 6. make install into a staging directory; a program builds against the
+#    installed header with pkg-config and runs with the installed library.
+STAGE=$WORK/stage
+if make -s -C "$TOP" install DESTDIR="$STAGE" PREFIX=/usr >"$WORK/install.log" 2>&1; then
+	ok make-install
+	for f in usr/sbin/criu usr/include/criu/criu.h usr/lib/libcriu.so.2 usr/lib/libcriu.so usr/lib/libcriu.a \
+		usr/lib/pkgconfig/criu.pc usr/share/man/man8/criu.8; do
+		[ -e "$STAGE/$f" ] || fail make-install-files "$f missing"
+	done
+	cat >"$WORK/prog.c" <<'C'
+#include <criu.h>
+#include <stdio.h>
+int main(int argc, char **argv)
+{
+	criu_set_service_binary(argv[1]);
+	criu_init_opts();
+	printf("%d\n", criu_get_version());
+	return 0;
+}
+C
+	flags=$(PKG_CONFIG_SYSROOT_DIR=$STAGE PKG_CONFIG_PATH=$STAGE/usr/lib/pkgconfig pkg-config --cflags --libs criu)
+	OUT="flags: $flags"
+	# shellcheck disable=SC2086
+	if cc -o "$WORK/prog" "$WORK/prog.c" $flags 2>"$WORK/cc.log"; then
+		OUT=$(LD_LIBRARY_PATH=$STAGE/usr/lib "$WORK/prog" "$STAGE/usr/sbin/criu" 2>&1)
+		expect installed-libcriu-works [ "$OUT" = 30000 ]
+	else
+		fail installed-libcriu-builds "$(cat "$WORK/cc.log") $OUT"
+	fi
+	make -s -C "$TOP" uninstall DESTDIR="$STAGE" PREFIX=/usr >/dev/null 2>&1
+	OUT=$(find "$STAGE" -type f)
+	expect make-uninstall [ -z "$OUT" ]
+else
+	fail make-install "$(tail -5 "$WORK/install.log")"
+fi
+
+finish

@@ -72,12 +72,12 @@ if CPID=$(start_container "$R" 'mount --bind '"$WORK/vol-a"' "$ROOT/vol"' "$PROG
 	expect rpc-dump-container contains "$OUT" "dump ok"
 	expect rpc-dump-log-in-images-dir test -s "$WORK/img/dump.log"
 	expect rpc-dump-ended-tree gone "$CPID"
+	dumped=$(cut -d' ' -f1 "$R/tmp/count")
 	restore_ns "$WORK/img" --root "$R" --external "mnt[/vol]:$WORK/vol-b"
 	expect rpc-dumped-images-restore [ "$RC" -eq 0 ]
 	if [ -n "$RPID" ]; then
 		# the count goes on from where the dump left it, reading the new volume
 		counted() { read -r n name <"$R/tmp/count" && [ "$n" -gt "$1" ] && [ "$name" = from-b ]; }
-		dumped=$(cut -d' ' -f1 "$R/tmp/count")
 		OUT="dumped at $dumped"
 		expect rpc-restored-counts-on-with-new-volume wait_until 10 counted "$((dumped + 2))"
 		stop_task "$RPID"

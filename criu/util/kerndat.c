@@ -451,7 +451,7 @@ static const struct kdat_feature features[KF__NR] = {
 	[KF_OPEN_TREE] = {"open_tree", "open_tree/move_mount, the new mount API (5.2)", true, probe_open_tree},
 	[KF_FSOPEN] = {"fsopen", "fsopen/fsconfig/fsmount (5.2)", true, probe_fsopen},
 	[KF_MOUNT_SETATTR] = {"mount_setattr", "mount_setattr (5.12)", true, probe_mount_setattr},
-	[KF_PIDFD_STORE] = {"pidfd_store", "pidfd_open/pidfd_getfd (5.6): copies of a task's descriptors", true,
+	[KF_PIDFD_STORE] = {"pidfd_getfd", "pidfd_open/pidfd_getfd (5.6): copies of a task's descriptors", true,
 			    probe_pidfd_store},
 	[KF_CLONE3_SET_TID] = {"clone3_set_tid", "clone3 with set_tid (5.5): tasks restored with their pids", true,
 			       probe_clone3_set_tid},

@@ -56,7 +56,7 @@ static int test_names_unique(void)
 	CHECK(kdat_lookup("") == -1);
 	/* upstream CRIU's names, which scripts use */
 	CHECK(kdat_lookup("mnt_id") == KF_MNT_ID);
-	CHECK(kdat_lookup("pidfd_store") == KF_PIDFD_STORE);
+	CHECK(kdat_lookup("pidfd_getfd") == KF_PIDFD_STORE);
 	CHECK(kdat_lookup("clone3_set_tid") == KF_CLONE3_SET_TID);
 	CHECK(kdat_lookup("network_lock_nftables") == KF_NETWORK_LOCK_NFTABLES);
 	CHECK(kdat_lookup("uffd") == KF_UFFD);
@@ -333,7 +333,16 @@ static int test_check_verdict(void)
 	CHECK(!run_check(KF_UFFD, "mnt_id", &rc, out, sizeof(out)));
 	CHECK(rc == 0 && !strcmp(out, "mnt_id is supported\n"));
 	CHECK(!run_check(KF_UFFD, "no-such-feature", &rc, out, sizeof(out)));
-	CHECK(rc == 1 && strstr(out, "unknown feature 'no-such-feature'") && strstr(out, " get_rseq_conf"));
+	CHECK(rc == 1 && strstr(out, "unknown feature 'no-such-feature'") && strstr(out, "--feature list"));
+	/* upstream's names: answered by criu's own feature, or no with a reason */
+	CHECK(!run_check(KF_UFFD, "uffd-noncoop", &rc, out, sizeof(out)));
+	CHECK(rc == 1 && strstr(out, "uffd-noncoop: not supported: criu has no lazy pages"));
+	CHECK(!run_check(KF_UFFD, "pidfd_store", &rc, out, sizeof(out)));
+	CHECK(rc == 1 && strstr(out, "pidfd_store: not supported"));
+	CHECK(!run_check(KF_UFFD, "pagemap_scan_guard_pages", &rc, out, sizeof(out)));
+	CHECK(rc == (kdat_has(KF_PAGEMAP_SCAN_GUARD) ? 0 : 1));
+	CHECK(!run_check(KF_UFFD, "list", &rc, out, sizeof(out)));
+	CHECK(rc == 0 && strstr(out, "\nmem_dirty_track\n") && strstr(out, "\nmadv_populate_write\n"));
 	return 0;
 }
 

@@ -484,6 +484,9 @@ void options_free(struct options *o)
 	for (size_t i = 0; i < o->nr_inherit_fds; i++)
 		free(o->inherit_fds[i].res);
 	free(o->inherit_fds);
+	for (size_t i = 0; i < o->nr_action_scripts; i++)
+		free(o->action_scripts[i]);
+	free(o->action_scripts);
 	free(o->imgs_dir);
 	free(o->work_dir);
 	free(o->log_file);

@@ -65,6 +65,15 @@ struct options {
 	} *inherit_fds;
 	size_t nr_inherit_fds;
 
+	/* Stage notifications (notify.h): --action-script PATH, repeatable. */
+	char **action_scripts;
+	size_t nr_action_scripts;
+	/* Set by criu swrk when the client asked for notifications
+	 * (notify_scripts): tells it `action`, with the root's pid or a
+	 * descriptor to pass; 0 when it says go on. */
+	int (*notify_hook)(void *arg, const char *action, pid_t pid, int fd);
+	void *notify_arg;
+
 	/* show */
 	char *show_file;   /* -f */
 	char *show_fields; /* -F */

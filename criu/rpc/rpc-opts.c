@@ -84,7 +84,7 @@ static char *client_fd_path(pid_t client, int fd)
 	return p;
 }
 
-static int apply_dirs(const CriuOpts *ro, pid_t client, struct options *o)
+int rpc_opts_dirs(const CriuOpts *ro, pid_t client, struct options *o)
 {
 	free(o->imgs_dir);
 	if (ro->images_dir_fd >= 0)
@@ -107,6 +107,8 @@ static int apply_dirs(const CriuOpts *ro, pid_t client, struct options *o)
 		free(o->log_file);
 		o->log_file = xstrdup(ro->log_file);
 	}
+	if (ro->has_log_level)
+		o->verbosity = ro->log_level < 0 ? 0 : ro->log_level > 4 ? 4 : ro->log_level;
 	return 0;
 }
 
@@ -150,9 +152,26 @@ static int apply_externals(const CriuOpts *ro, struct options *o)
 	return 0;
 }
 
+/* The options a request set, in the log: what the client asked for. */
+static void log_set_fields(const CriuOpts *ro)
+{
+	const ProtobufCMessageDescriptor *d = &criu_opts__descriptor;
+	char line[1024];
+	size_t len = 0;
+
+	line[0] = '\0';
+	for (unsigned i = 0; i < d->n_fields && len < sizeof(line); i++)
+		if (field_set(&ro->base, &d->fields[i]))
+			len += snprintf(line + len, sizeof(line) - len, " %s", d->fields[i].name);
+	pr_info("rpc: the request sets%s\n", line[0] ? line : " nothing");
+}
+
 int rpc_opts_apply(const CriuOpts *ro, enum criu_cmd cmd, pid_t client, struct options *o)
 {
-	const char *bad = rpc_opts_unsupported(ro);
+	const char *bad;
+
+	log_set_fields(ro);
+	bad = rpc_opts_unsupported(ro);
 
 	o->cmd = cmd;
 	if (bad) {
@@ -160,10 +179,6 @@ int rpc_opts_apply(const CriuOpts *ro, enum criu_cmd cmd, pid_t client, struct o
 		pr_hint("leave it unset; `criu --help` and criu(8) list what criu carries\n");
 		return -1;
 	}
-	if (apply_dirs(ro, client, o))
-		return -1;
-	if (ro->has_log_level)
-		o->verbosity = ro->log_level < 0 ? 0 : ro->log_level > 4 ? 4 : ro->log_level;
 	if (cmd == CMD_DUMP) {
 		if (!ro->has_pid || ro->pid <= 0) {
 			pr_err("RPC dump without a pid: set opts.pid to the root of the tree to dump\n");

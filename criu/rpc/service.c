@@ -46,6 +46,66 @@ static int send_reply(struct session *s, CriuResp *resp, bool success)
 	return 0;
 }
 
+static int open_session_log(const struct options *o);
+
+/*
+ * The notify hook (options.notify_hook): tells the client a stage is
+ * reached and waits for its NOTIFY answer; anything but notify_success
+ * (a "no", another request, the client gone) stops the dump or restore.
+ */
+static int rpc_notify(void *arg, const char *action, pid_t pid, int fd)
+{
+	struct session *s = arg;
+	CriuResp resp = CRIU_RESP__INIT;
+	CriuNotify n = CRIU_NOTIFY__INIT;
+	struct rpc_err e = {""};
+	CriuReq *req;
+	char name[32];
+	int got, ret;
+
+	n.script = (char *)action;
+	n.has_pid = pid > 0;
+	n.pid = pid;
+	resp.type = CRIU_REQ_TYPE__NOTIFY;
+	resp.success = true;
+	resp.notify = &n;
+	if (fd >= 0 ? rpc_send_resp_fd(s->sk, &resp, fd) : rpc_send_resp(s->sk, &resp)) {
+		pr_perror("can't tell the client %s", action);
+		return -1;
+	}
+	got = rpc_recv_req(s->sk, &req, &e);
+	if (got <= 0) {
+		pr_err("no answer from the client to %s: %s\n", action, got ? e.msg : "it closed the connection");
+		return -1;
+	}
+	if (req->type != CRIU_REQ_TYPE__NOTIFY) {
+		pr_err("the client answered %s with a %s request\n", action,
+		       rpc_req_type_name(req->type, name, sizeof(name)));
+		ret = -1;
+	} else {
+		ret = req->has_notify_success && req->notify_success ? 0 : -1;
+	}
+	criu_req__free_unpacked(req, NULL);
+	return ret;
+}
+
+/* Options every request with opts goes through: the log first, then the rest. */
+static int session_options(struct session *s, const CriuReq *req, enum criu_cmd cmd, struct options *o)
+{
+	if (!req->opts) {
+		pr_err("RPC request without options: opts.images_dir_fd is needed\n");
+		return -1;
+	}
+	if (rpc_opts_dirs(req->opts, s->client, o) || open_session_log(o) ||
+	    rpc_opts_apply(req->opts, cmd, s->client, o))
+		return -1;
+	if (req->opts->has_notify_scripts && req->opts->notify_scripts) {
+		o->notify_hook = rpc_notify;
+		o->notify_arg = s;
+	}
+	return 0;
+}
+
 static int serve_version(struct session *s, CriuResp *resp)
 {
 	static CriuVersion v = CRIU_VERSION__INIT;
@@ -111,9 +171,7 @@ static int serve_dump(struct session *s, const CriuReq *req, CriuResp *resp)
 	d.has_restored = true;
 	d.restored = false;
 	resp->dump = &d;
-	if (!req->opts)
-		pr_err("RPC dump without options: opts.images_dir_fd and opts.pid are needed\n");
-	else if (!rpc_opts_apply(req->opts, CMD_DUMP, s->client, &o) && !open_session_log(&o))
+	if (!session_options(s, req, CMD_DUMP, &o))
 		ret = cr_dump(&o);
 	options_free(&o);
 	ret = send_reply(s, resp, ret == 0) || ret;

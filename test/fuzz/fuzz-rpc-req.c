@@ -35,7 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (r->opts) {
 		options_init(&o);
-		rpc_opts_apply(r->opts, r->type == CRIU_REQ_TYPE__RESTORE ? CMD_RESTORE : CMD_DUMP, 1, &o);
+		if (!rpc_opts_dirs(r->opts, 1, &o))
+			rpc_opts_apply(r->opts, r->type == CRIU_REQ_TYPE__RESTORE ? CMD_RESTORE : CMD_DUMP, 1, &o);
 		options_free(&o);
 	}
 	criu_req__free_unpacked(r, NULL);

@@ -138,6 +138,7 @@ static int test_apply(void)
 	ro.ext_mnt = mm;
 	ro.n_external = 1;
 	ro.external = ext;
+	CHECK(rpc_opts_dirs(&ro, 321, &o) == 0);
 	CHECK(rpc_opts_apply(&ro, CMD_DUMP, 321, &o) == 0);
 	CHECK_STR(o.imgs_dir, "/proc/321/fd/7");
 	CHECK_STR(o.work_dir, "/proc/321/fd/9");
@@ -165,7 +166,7 @@ static int test_apply_refuses(void)
 	dup2(null, STDERR_FILENO);
 	close(null);
 	options_init(&o);
-	ret = rpc_opts_apply(&ro, CMD_DUMP, 1, &o); /* no images directory */
+	ret = rpc_opts_dirs(&ro, 1, &o); /* no images directory */
 	options_free(&o);
 	bad |= ret != -1;
 
@@ -179,7 +180,7 @@ static int test_apply_refuses(void)
 	ro.has_pid = true;
 	ro.pid = 10;
 	ro.log_file = (char *)"../escape.log";
-	ret = rpc_opts_apply(&ro, CMD_DUMP, 1, &o);
+	ret = rpc_opts_dirs(&ro, 1, &o);
 	options_free(&o);
 	bad |= ret != -1;
 

@@ -13,11 +13,17 @@
 #include "rpc.pb-c.h"
 
 /*
- * Fills `o` (initialised by options_init) for command `cmd` from `ro`.
+ * First step: where the images, the work directory and the log are, and
+ * the log level, so that the log is open before anything else can fail.
  * `client` is the peer's pid: images_dir_fd and work_dir_fd are its
- * descriptors, reached as /proc/CLIENT/fd/N. The strings of `ro` must live
- * as long as `o`. Returns 0, or -1 after pr_err saying which option is
- * wrong or not supported.
+ * descriptors, reached as /proc/CLIENT/fd/N. Returns 0, or -1 after pr_err.
+ */
+int rpc_opts_dirs(const CriuOpts *ro, pid_t client, struct options *o);
+
+/*
+ * Second step: the rest of `ro` into `o` for command `cmd`. The strings of
+ * `ro` must live as long as `o`. Returns 0, or -1 after pr_err saying which
+ * option is wrong or not supported.
  */
 int rpc_opts_apply(const CriuOpts *ro, enum criu_cmd cmd, pid_t client, struct options *o);
 

@@ -172,6 +172,7 @@ static const struct img_type_desc img_types[IMG_NR] = {
 		.payload_len = tcp_stream_payload_len),
 	IMG_ROW(TIMENS, "timens-%u.img", 0x43114433U, &timens_entry__descriptor),
 	IMG_ROW(STATS_DUMP, "stats-dump", 0x57093306U, &stats_entry__descriptor, .service = true),
+	IMG_ROW(STATS_RESTORE, "stats-restore", 0x57093306U, &stats_entry__descriptor, .service = true),
 };
 /* clang-format on */
 

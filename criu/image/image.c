@@ -353,6 +353,11 @@ static int parse_header(struct img_reader *r, enum img_type expect)
 		       want && want->no_common ? want->name : "IMG_COMMON");
 		return -EINVAL;
 	}
+	/* types sharing a magic (pagemap and pagemap-shmem, stats-dump and
+	 * stats-restore) differ only in name: the one asked for is the one */
+	if (want && found != want && found->magic == want->magic && found->service == want->service &&
+	    found->no_common == want->no_common)
+		found = want;
 	if (want && found != want) {
 		pr_err("%s: is a %s image (magic 0x%08x), expected %s (magic 0x%08x)\n", r->path, found->name,
 		       found->magic, want->name, want->magic);

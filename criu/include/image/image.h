@@ -56,6 +56,7 @@ enum img_type {
 	IMG_TCP_STREAM,	   /* tcp-stream-<socket inode, hex>.img, one tcp_stream_entry and its queues */
 	IMG_TIMENS,	   /* timens-<ns id>.img, one timens_entry: the clocks at dump (id 0: criu's) */
 	IMG_STATS_DUMP,	   /* stats-dump, a service image: a dump's timings (upstream); never read back */
+	IMG_STATS_RESTORE, /* stats-restore, the same for a restore (same magic) */
 	IMG_NR,
 	IMG_ANY = -1, /* for img_reader_open: accept any known type */
 };

@@ -2,12 +2,11 @@
  * Image files: atomic writers and checking readers (the type table they
  * check against is image-types.c).
  *
- * A protobuf image is read into memory whole (they are small: a mount entry is
- * ~100 bytes) and parsed from there, so files and in-memory buffers (tests,
- * fuzzing) share one parser; but one whose payloads are as large as memory
- * (payload_in_file: System V segments) is read an entry at a time, its
- * payloads left in the file. Raw images are not parsed; their reader keeps
- * the file descriptor open at offset 0 for the caller.
+ * A protobuf image is read into memory whole (they are small) and parsed from
+ * there, so files and in-memory buffers (tests, fuzzing) share one parser;
+ * but one whose payloads are as large as memory (payload_in_file: System V
+ * segments) is read an entry at a time, its payloads left in the file. Raw
+ * images are not parsed; their reader keeps the fd open at offset 0.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -353,10 +352,8 @@ static int parse_header(struct img_reader *r, enum img_type expect)
 		       want && want->no_common ? want->name : "IMG_COMMON");
 		return -EINVAL;
 	}
-	/* types sharing a magic (pagemap and pagemap-shmem, stats-dump and
-	 * stats-restore) differ only in name: the one asked for is the one */
-	if (want && found != want && found->magic == want->magic && found->service == want->service &&
-	    found->no_common == want->no_common)
+	/* types sharing a magic (pagemap-shmem, stats-restore): the one asked for */
+	if (want && found != want && found->magic == want->magic && found->service == want->service)
 		found = want;
 	if (want && found != want) {
 		pr_err("%s: is a %s image (magic 0x%08x), expected %s (magic 0x%08x)\n", r->path, found->name,

@@ -1,6 +1,5 @@
 /*
- * Image files: atomic writers and checking readers (the type table they
- * check against is image-types.c).
+ * Image files: atomic writers and checking readers (types: image-types.c).
  *
  * A protobuf image is read into memory whole (they are small) and parsed from
  * there, so files and in-memory buffers (tests, fuzzing) share one parser;

@@ -24,6 +24,7 @@ UNIT_DEPS_test-proc-timers := proc/proc-text proc/proc-timers util/log util/util
 UNIT_DEPS_test-rpc := options rpc/rpc-msg rpc/rpc-opts util/log util/util
 UNIT_DEPS_test-stats := image/image image/image-types image/stats util/log util/util
 UNIT_DEPS_test-freezer := cgroup/freezer util/log util/util
+UNIT_DEPS_test-config-file := config-file util/log util/util
 UNIT_DEPS_test-restore-plan := restore-plan util/log
 UNIT_DEPS_test-seize := ptrace/inject ptrace/seize util/hashmap util/kerndat util/log util/util
 UNIT_DEPS_test-sockopt := net/sockopt util/kerndat util/log

@@ -131,9 +131,14 @@ static int dump_stages(struct dump_ctx *d, struct seized_tree *tree, struct page
 	struct task_dump_opts to = {
 		.shell_job = o->shell_job,
 		.tcp_established = o->tcp_established,
-		.release = o->leave_running ? NULL : j,
+		.release = o->release_memory ? j : NULL,
 	};
-	int ret = dump_mounts(d);
+	int ret;
+
+	if (o->release_memory)
+		pr_info("--release-memory: the tree's memory is given back as it is dumped; from then on the tree "
+			"dies with criu if criu dies before the images are committed\n");
+	ret = dump_mounts(d);
 
 	if (!ret)
 		ret = dump_task_tree_opts(d, tree, &to, st);

@@ -21,7 +21,9 @@ static const char usage_text[] =
 	"Common options:\n"
 	"  -D, --images-dir DIR     directory for image files (default: .)\n"
 	"  -o, --log-file FILE      log file, relative to the images directory unless absolute\n"
-	"  -v[N], --verbosity N     log level 0..4 (default 2); -v alone raises it by one\n"
+	"  -v[N], --verbosity[=N]   log level 0..4 (default 2); -v alone, or each more v\n"
+	"                           (-vv, -vvv), raises it by one; as upstream, any other\n"
+	"                           text after -v is read as a number (-v4; -vx is 0)\n"
 	"  -V, --version            print the version\n"
 	"  -h, --help               this text\n"
 	"  --no-default-config      accepted for compatibility (no config files are read)\n"
@@ -30,6 +32,13 @@ static const char usage_text[] =
 	"  -t, --tree PID           root of the process tree to dump\n"
 	"  -r, --root PATH          container root filesystem to restore into\n"
 	"  -R, --leave-running      keep the tree running after dump\n"
+	"  --release-memory         dump without -R: give the tree's memory back as it is\n"
+	"                           dumped, so a dump to tmpfs needs no more memory than\n"
+	"                           the tree had. The risk: if criu is killed (OOM killer,\n"
+	"                           SIGKILL) before the images are complete, the tree dies\n"
+	"                           with it and nothing is saved. Without it, a killed\n"
+	"                           dump leaves the tree running as it was\n"
+	"  --pre-dump-mode splice|read  accepted for compatibility: no effect on dump\n"
 	"  -d, --restore-detached   detach from the restored tree\n"
 	"  -j, --shell-job          the tree was started from a shell\n"
 	"      --inherit-fd fd[N]:RES  restore: criu's own fd N stands for the dumped file RES\n"
@@ -66,6 +75,8 @@ enum {
 	OPT_INHERIT_FD,
 	OPT_AUTO_DEDUP,
 	OPT_TCP_ESTABLISHED,
+	OPT_RELEASE_MEMORY,
+	OPT_PRE_DUMP_MODE,
 };
 
 static const struct option long_opts[] = {
@@ -92,6 +103,8 @@ static const struct option long_opts[] = {
 	{ "inherit-fd", required_argument, NULL, OPT_INHERIT_FD },
 	{ "auto-dedup", no_argument, NULL, OPT_AUTO_DEDUP },
 	{ "tcp-established", no_argument, NULL, OPT_TCP_ESTABLISHED },
+	{ "release-memory", no_argument, NULL, OPT_RELEASE_MEMORY },
+	{ "pre-dump-mode", required_argument, NULL, OPT_PRE_DUMP_MODE },
 	{},
 };
 
@@ -247,25 +260,29 @@ int parse_ext_mount_map(struct options *o, const char *arg)
 	return 0;
 }
 
-static int parse_verbosity(struct options *o, const char *arg)
+/*
+ * -v's attached text, read as upstream's scripts expect it read: nothing
+ * raises the level by one; text starting with 'v' (-vvv arrives as -v with
+ * "vv") raises it by one per v, its own included; any other text is a level
+ * read as atoi(3) would (leading digits, else 0: "-verbosity=0" is -v with
+ * "erbosity=0", level 0). Clamped to 0..4 after the whole command line.
+ */
+static void parse_verbosity(struct options *o, const char *arg)
 {
-	unsigned long v;
+	long v;
 
 	if (!arg) {
 		o->verbosity++;
-		return 0;
+		return;
 	}
-	/* -vvv arrives as -v with argument "vv" */
-	if (strspn(arg, "v") == strlen(arg)) {
-		o->verbosity += 1 + strlen(arg);
-		return 0;
+	if (arg[0] == 'v') {
+		size_t n = strlen(arg);
+
+		o->verbosity += n > 4 ? 5 : (int)n + 1; /* 5 or more is 4 anyway */
+		return;
 	}
-	if (parse_uint(arg, 0, 4, &v)) {
-		pr_err("bad verbosity '%s': expected a level from 0 to 4\n", arg);
-		return -1;
-	}
-	o->verbosity = v;
-	return 0;
+	v = strtol(arg, NULL, 10); /* LONG_MIN/MAX on overflow: clamped below */
+	o->verbosity = v < 0 ? 0 : v > 4 ? 4 : (int)v;
 }
 
 static enum criu_cmd parse_command(const char *s)
@@ -307,7 +324,8 @@ static int parse_one(struct options *o, int c, const char *arg)
 		o->log_file = xstrdup(arg);
 		return 0;
 	case 'v':
-		return parse_verbosity(o, arg);
+		parse_verbosity(o, arg);
+		return 0;
 	case 'r':
 		free(o->root);
 		o->root = xstrdup(arg);
@@ -337,6 +355,17 @@ static int parse_one(struct options *o, int c, const char *arg)
 		return parse_inherit_fd(o, arg);
 	case OPT_TCP_ESTABLISHED:
 		o->tcp_established = true;
+		return 0;
+	case OPT_RELEASE_MEMORY:
+		o->release_memory = true;
+		return 0;
+	case OPT_PRE_DUMP_MODE:
+		/* upstream's two modes of reading memory for pre-dump, which we
+		 * don't have; a plain dump reads it one way only */
+		if (strcmp(arg, "splice") && strcmp(arg, "read")) {
+			pr_err("bad --pre-dump-mode '%s': expected splice or read\n", arg);
+			return -1;
+		}
 		return 0;
 	case OPT_AUTO_DEDUP:
 		o->auto_dedup = true;
@@ -452,6 +481,11 @@ int parse_options(int argc, char **argv, struct options *o)
 		if (!o->tree_pid) {
 			pr_err("dump needs the PID of the tree's root task\n");
 			pr_hint("add -t PID\n");
+			return -1;
+		}
+		if (o->release_memory && o->leave_running) {
+			pr_err("--release-memory gives back the memory of a tree the dump kills; with -R it runs on\n");
+			pr_hint("drop one of them\n");
 			return -1;
 		}
 		break;

@@ -16,6 +16,13 @@
  * restarted, or fails with EINTR after a handler, exactly as without us.
  * (A detach straight from the syscall-exit stop would behave the same,
  * since detaching sets TIF_SIGPENDING, but we don't rely on that.)
+ *
+ * While a syscall is injected, the thread's registers and signal mask are
+ * ours: if criu died then (SIGKILL, the OOM killer), the kernel would
+ * detach it and it would run on from our `syscall` instruction with them.
+ * It is killed instead (seize_guard(): PTRACE_O_EXITKILL for that time
+ * only). Between injections it is as it was, and a criu that dies leaves
+ * it running: the restart rule above is the kernel's on any detach.
  */
 #define LOG_PREFIX "inject: "
 
@@ -506,12 +513,19 @@ long inject_syscall(struct seized_thread *t, long nr, long a1, long a2, long a3,
 		return -ESRCH;
 	err = ensure_syscall_ip(t);
 	if (!err)
-		err = inject_begin(&in);
+		err = seize_guard(t, true);
 	if (err)
 		return err;
+	err = inject_begin(&in);
+	if (err) { /* nothing changed in the thread */
+		seize_guard(t, false);
+		return err;
+	}
 	err = run_syscall6(&in, nr, a1, a2, a3, a4, a5, a6, ret);
 	err2 = inject_end(&in);
 	free(in.stash);
+	if (!err2) /* as it was: it may outlive criu again */
+		err2 = seize_guard(t, false);
 	if (!err && err2)
 		err = err2;
 	if (err)

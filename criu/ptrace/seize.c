@@ -164,7 +164,7 @@ static int attach(struct seized_thread *t)
 	return -errno;
 }
 
-int seize_exitkill(struct seized_thread *t, bool on)
+static int set_exitkill(struct seized_thread *t, bool on)
 {
 	long opts = PTRACE_O_TRACESYSGOOD | (t->seccomp_suspended ? PTRACE_O_SUSPEND_SECCOMP : 0) |
 		    (on ? PTRACE_O_EXITKILL : 0);
@@ -176,6 +176,20 @@ int seize_exitkill(struct seized_thread *t, bool on)
 		return -errno;
 	}
 	return 0;
+}
+
+int seize_exitkill(struct seized_thread *t, bool on)
+{
+	int err = set_exitkill(t, on);
+
+	if (!err)
+		t->exitkill = on;
+	return err;
+}
+
+int seize_guard(struct seized_thread *t, bool on)
+{
+	return t->exitkill ? 0 : set_exitkill(t, on);
 }
 
 /* A task that died under us: -ESRCH, and is it a zombie now? */

@@ -1,7 +1,8 @@
 #!/bin/bash
-# End-to-end: a dump that is to kill the tree gives its memory back as the
-# pages go into the image (criu/page-release.c), and a dump that fails
-# after that puts every byte back. The workload is memtest-static (a
+# End-to-end: a dump that is to kill the tree, asked to (--release-memory),
+# gives its memory back as the pages go into the image
+# (criu/mem/page-release.c), and a dump that fails after that puts every
+# byte back. Without the option nothing is given back. The workload is memtest-static (a
 # pattern over its fill area, a read-only area, an area never touched) in a
 # real container; its own verification of every byte is the check.
 #   1. the dump fails at a descriptor after the memory was dumped (a netlink
@@ -10,7 +11,7 @@
 #   3. the dump succeeds: the memory was given back, the restore verifies;
 #   4. dump -R gives nothing back;
 #   5. two processes sharing one memory (CLONE_VM) are refused;
-#   6. restore --auto-dedup punches each restored page out of the images
+#   6. (a dump without --release-memory gives nothing back) restore --auto-dedup punches each restored page out of the images
 #      (and refuses images it can't write to before making any task);
 #   7. an area the program asked huge pages for comes back in huge pages.
 . "$(dirname "$0")/lib.sh"
@@ -69,7 +70,7 @@ failed_dump() {
 	verified "$name-verified-before"
 	proc_snapshot "$CPID" "$WORK/$name.before.json"
 	pids=$(tree_pids "$CPID" | sort)
-	run_criu dump -t "$CPID" -D "$dir" -v4 -o "$log"
+	run_criu dump --release-memory -t "$CPID" -D "$dir" -v4 -o "$log"
 	if [ "$RC" -ne 0 ] && contains "$OUT$(cat "$log")" "$why"; then
 		ok "$name-dump-fails"
 	else
@@ -114,7 +115,7 @@ fi
 # 3. a dump that succeeds gave the memory back; the restore has it all
 if start cycle; then
 	verified cycle-verified-before
-	run_criu dump -t "$CPID" -D "$WORK/img-cycle" -v4 -o "$WORK/cycle-dump.log"
+	run_criu dump --release-memory -t "$CPID" -D "$WORK/img-cycle" -v4 -o "$WORK/cycle-dump.log"
 	if [ "$RC" -eq 0 ]; then ok cycle-dump; else fail cycle-dump "exit $RC: $OUT; log: $(tail_log "$WORK/cycle-dump.log")"; fi
 	kib=$(given_back "$WORK/cycle-dump.log")
 	if [ -n "$kib" ] && [ "$kib" -ge $((FILL * 1024)) ]; then
@@ -159,7 +160,7 @@ if [ -x "$H/vmshare-static" ]; then
 	cp "$H/vmshare-static" "$R/vmshare"
 	if CPID=$(start_container "$R" "$CLEAN" "$REDIR/vmshare /out & wait"); then
 		wait_until 5 [ -s "$R/out/count" ]
-		run_criu dump -t "$CPID" -D "$WORK/img-vmshare" -v4 -o "$WORK/vmshare-dump.log"
+		run_criu dump --release-memory -t "$CPID" -D "$WORK/img-vmshare" -v4 -o "$WORK/vmshare-dump.log"
 		expect vmshare-refused [ "$RC" -ne 0 ]
 		expect vmshare-message contains "$OUT" "shares its memory with process"
 		expect vmshare-nothing-given-back not grep -q "given back" "$WORK/vmshare-dump.log"
@@ -182,6 +183,7 @@ if start dedup; then
 	verified dedup-verified-before
 	run_criu dump -t "$CPID" -D "$WORK/img-dedup" -v4 -o "$WORK/dedup-dump.log"
 	if [ "$RC" -eq 0 ]; then ok dedup-dump; else fail dedup-dump "exit $RC: $OUT; log: $(tail_log "$WORK/dedup-dump.log")"; fi
+	expect dedup-default-nothing-given-back not grep -q "given back" "$WORK/dedup-dump.log"
 	wait_until 3 gone "$CPID"
 	size=$(du -b --apparent-size -c "$WORK"/img-dedup/pages-*.img | tail -1 | awk '{print $1}')
 	held=$(blocks "$WORK"/img-dedup/pages-*.img)
@@ -241,7 +243,7 @@ if start thp thp; then
 		skip thp-restored "no transparent huge pages for the fill area here (AnonHugePages ${before:-?} kB)"
 		stop_task "$CPID"
 	else
-		run_criu dump -t "$CPID" -D "$WORK/img-thp" -v4 -o "$WORK/thp-dump.log"
+		run_criu dump --release-memory -t "$CPID" -D "$WORK/img-thp" -v4 -o "$WORK/thp-dump.log"
 		if [ "$RC" -eq 0 ]; then ok thp-dump; else fail thp-dump "exit $RC: $OUT; log: $(tail_log "$WORK/thp-dump.log")"; fi
 		wait_until 3 gone "$CPID"
 		if restore_ns "$WORK/img-thp" --root "$R" -v4 -o "$WORK/thp-restore.log"; then

@@ -1,12 +1,13 @@
 #!/bin/bash
 # End-to-end: criu stopped part-way. SIGTERM (or SIGINT, SIGHUP, SIGQUIT)
 # to a dump makes it stop at its next step and undo itself: the workload
-# (768 MiB, given back as it is dumped) runs on with every byte as it was,
+# (768 MiB, given back as it is dumped: --release-memory) runs on with every byte as it was,
 # no images are left. SIGTERM to a restore: the half-restored tree is
 # killed, nothing is left mounted. SIGKILL, which criu can't see: a
 # restore's tasks die with it (they must never run half restored); a
-# dump's workload either runs on intact (killed before any memory was
-# given back) or dies with criu, never runs on with memory missing.
+# --release-memory dump's workload either runs on intact (killed before any
+# memory was given back) or dies with criu, never runs on with memory
+# missing (test-dump-kill.sh: without the option it always runs on).
 . "$(dirname "$0")/lib.sh"
 
 H=$TOP/test/helpers
@@ -40,7 +41,7 @@ tree_pids() { # the tasks of CPID's pid namespace, or of a restored one
 # 1. dump, SIGTERM once it is copying memory (and giving it back)
 if start; then
 	verified int-verified-before
-	"$CRIU" dump -t "$CPID" -D "$WORK/img-term" -v4 -o "$WORK/dump-term.log" >"$WORK/dump-term.out" 2>&1 &
+	"$CRIU" dump --release-memory -t "$CPID" -D "$WORK/img-term" -v4 -o "$WORK/dump-term.log" >"$WORK/dump-term.out" 2>&1 &
 	D=$!
 	in_log "$WORK/dump-term.log" "seize"
 	kill -TERM $D
@@ -51,7 +52,7 @@ if start; then
 	expect int-dump-term-no-images [ ! -e "$WORK/img-term/inventory.img" ]
 	verified int-dump-term-workload-intact
 	# 2. dump, SIGKILL: the workload intact, or gone; never running corrupted
-	"$CRIU" dump -t "$CPID" -D "$WORK/img-kill" -v4 -o "$WORK/dump-kill.log" >/dev/null 2>&1 &
+	"$CRIU" dump --release-memory -t "$CPID" -D "$WORK/img-kill" -v4 -o "$WORK/dump-kill.log" >/dev/null 2>&1 &
 	D=$!
 	in_log "$WORK/dump-kill.log" "page-release\|pages"
 	kill -KILL $D

@@ -188,8 +188,21 @@ static int check_log_file_abs(const struct options *o)
 	}
 VERBOSITY_CHECK(0)
 VERBOSITY_CHECK(1)
+VERBOSITY_CHECK(2)
 VERBOSITY_CHECK(3)
 VERBOSITY_CHECK(4)
+
+static int check_release(const struct options *o)
+{
+	CHECK(o->release_memory && !o->leave_running);
+	return 0;
+}
+
+static int check_no_release(const struct options *o)
+{
+	CHECK(!o->release_memory);
+	return 0;
+}
 
 static int check_auto_dedup(const struct options *o)
 {
@@ -413,9 +426,35 @@ static const struct opt_case opt_cases[] = {
 	{ "verbosity-v4-then-v-clamped", { "-v4", "-v", "check" }, 0, CMD_CHECK, NULL, check_verbosity_4 },
 	{ "verbosity-long", { "--verbosity=3", "check" }, 0, CMD_CHECK, NULL, check_verbosity_3 },
 	{ "verbosity-long-bare", { "--verbosity", "check" }, 0, CMD_CHECK, NULL, check_verbosity_3 },
-	{ "verbosity-9", { "-v9", "check" }, -1, 0, "bad verbosity '9'" },
-	{ "verbosity-long-9", { "--verbosity=9", "check" }, -1, 0, "bad verbosity '9'" },
-	{ "verbosity-letters", { "-vx", "check" }, -1, 0, "bad verbosity 'x'" },
+	/* upstream reads any text after -v: more v's add, anything else is atoi()'d */
+	{ "verbosity-9-clamped", { "-v9", "check" }, 0, CMD_CHECK, NULL, check_verbosity_4 },
+	{ "verbosity-long-9-clamped", { "--verbosity=9", "check" }, 0, CMD_CHECK, NULL, check_verbosity_4 },
+	{ "verbosity-letters-level-0", { "-vx", "check" }, 0, CMD_CHECK, NULL, check_verbosity_0 },
+	{ "verbosity-single-dash-word", { "-verbosity=0", "check" }, 0, CMD_CHECK, NULL, check_verbosity_0 },
+	{ "verbosity-single-dash-word-4", { "-verbosity=4", "check" }, 0, CMD_CHECK, NULL, check_verbosity_0 },
+	{ "verbosity-digits-then-text", { "-v3x", "check" }, 0, CMD_CHECK, NULL, check_verbosity_3 },
+	{ "verbosity-negative", { "-v-1", "check" }, 0, CMD_CHECK, NULL, check_verbosity_0 },
+	{ "verbosity-huge", { "-v99999999999999999999", "check" }, 0, CMD_CHECK, NULL, check_verbosity_4 },
+	{ "verbosity-v0-then-vv", { "-v0", "-vv", "check" }, 0, CMD_CHECK, NULL, check_verbosity_2 },
+	{ "verbosity-vvvv", { "-vvvv", "check" }, 0, CMD_CHECK, NULL, check_verbosity_4 },
+	{ "verbosity-long-vv", { "-v0", "--verbosity=vv", "check" }, 0, CMD_CHECK, NULL, check_verbosity_3 },
+	{ "verbosity-long-empty", { "--verbosity=", "check" }, 0, CMD_CHECK, NULL, check_verbosity_0 },
+	{ "verbosity-in-group", { "-Rv0", "dump", "-t", "1" }, 0, CMD_DUMP, NULL, check_verbosity_0 },
+
+	/* --pre-dump-mode: upstream's values, no effect on dump */
+	{ "pre-dump-mode-splice", { "dump", "-t", "1", "--pre-dump-mode", "splice" }, 0, CMD_DUMP, NULL, NULL },
+	{ "pre-dump-mode-read", { "dump", "-t", "1", "--pre-dump-mode=read" }, 0, CMD_DUMP, NULL, NULL },
+	{ "pre-dump-mode-bad", { "dump", "-t", "1", "--pre-dump-mode", "mmap" }, -1, 0,
+	  "bad --pre-dump-mode 'mmap': expected splice or read" },
+	{ "pre-dump-mode-missing", { "dump", "-t", "1", "--pre-dump-mode" }, -1, 0,
+	  "option --pre-dump-mode needs a value" },
+
+	/* --release-memory: an explicit choice, for a dump that kills the tree */
+	{ "release-memory-default-off", { "dump", "-t", "1" }, 0, CMD_DUMP, NULL, check_no_release },
+	{ "release-memory", { "dump", "-t", "1", "--release-memory" }, 0, CMD_DUMP, NULL, check_release },
+	{ "release-memory-with-R", { "dump", "-t", "1", "-R", "--release-memory" }, -1, 0,
+	  "--release-memory gives back the memory of a tree the dump kills" },
+	{ "release-memory-help-says-risk", { "--help" }, 1, 0, "the tree dies\n" },
 
 	/* -V, -h: printed, nothing left to do */
 	{ "version", { "-V" }, 1, 0, "Version: " },

@@ -5,8 +5,10 @@
  * A seized thread is attached with PTRACE_SEIZE and held in a ptrace stop
  * (PTRACE_INTERRUPT, or its group stop if it was stopped by SIGSTOP & co).
  * Release detaches it and it goes on exactly as it was: running, or back in
- * its group stop. Nothing here ever kills a task, and PTRACE_O_EXITKILL is
- * not used: if criu dies, the kernel detaches its tracees and they go on.
+ * its group stop. Nothing here ever kills a task. If criu dies, the kernel
+ * detaches its tracees and they go on, as they were: PTRACE_O_EXITKILL is
+ * armed only while a task would not be as it was (seize_guard(), and
+ * seize_exitkill() for good when it can no longer run on).
  *
  * All functions return 0 (or a count) on success and -errno on failure.
  * -ESRCH always means "the task is gone" (exited, killed, or a zombie).
@@ -43,6 +45,7 @@ struct seized_thread {
 	bool seccomp_suspended;	  /* PTRACE_O_SUSPEND_SECCOMP is in effect */
 	bool needs_retrap;	  /* ptrace/inject.c left it in another stop than seize_task() */
 	bool hung;	  /* did not stop within --timeout: left to be untraced as criu exits */
+	bool exitkill;		  /* seize_exitkill(): dies with criu until released */
 	uint64_t syscall_ip;	  /* ptrace/inject.c: a `syscall` instruction, 0: not found yet */
 	unsigned int nr_requeued; /* ptrace/inject.c: signals caught during injections, queued again */
 	uint64_t held_signals;	  /* ptrace/inject.c: those signals, kept blocked in later injections */
@@ -82,6 +85,13 @@ void release_tree(struct seized_tree *tree);
  * (PTRACE_O_EXITKILL): a task that must not run on half restored, or
  * with memory given back. 0 or -errno. */
 int seize_exitkill(struct seized_thread *t, bool on);
+/*
+ * With on, t dies with criu until seize_guard(t, false): for the moments
+ * its registers or signal mask are not its own (ptrace/inject.c), when a
+ * criu killed (SIGKILL, the OOM killer) would leave it running on with
+ * them. No effect while seize_exitkill() holds it. 0 or -errno.
+ */
+int seize_guard(struct seized_thread *t, bool on);
 
 /*
  * Puts a seized thread that was driven elsewhere (a syscall-exit stop after

@@ -18,14 +18,16 @@ static int setup_log(const struct options *o)
 		return log_init(o->verbosity, NULL);
 	if (o->log_file[0] == '/' || !strcmp(o->log_file, "-"))
 		return log_init(o->verbosity, o->log_file);
-	/* relative log files live in the images directory, as upstream */
-	int dirfd = open_images_dir(o->imgs_dir, o->cmd == CMD_DUMP);
+	/* relative log files live in the work directory (default: the images
+	 * directory), as upstream */
+	const char *dir = o->work_dir ? o->work_dir : o->imgs_dir;
+	int dirfd = open_images_dir(dir, o->cmd == CMD_DUMP || o->work_dir);
 
 	if (dirfd < 0)
 		return -1;
 	close(dirfd);
-	path = xmalloc(strlen(o->imgs_dir) + strlen(o->log_file) + 2);
-	sprintf(path, "%s/%s", o->imgs_dir, o->log_file);
+	path = xmalloc(strlen(dir) + strlen(o->log_file) + 2);
+	sprintf(path, "%s/%s", dir, o->log_file);
 	return log_init(o->verbosity, path);
 }
 
@@ -64,6 +66,9 @@ int main(int argc, char **argv)
 		break;
 	case CMD_CHECK:
 		ret = cr_check(&o);
+		break;
+	case CMD_SERVICE:
+		ret = cr_service(&o);
 		break;
 	default:
 		ret = -1;

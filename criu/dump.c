@@ -6,13 +6,17 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define LOG_PREFIX "dump: "
 #include "crtools.h"
 #include "dump.h"
 #include "inventory.pb-c.h"
+#include "image/stats.h"
 #include "mem/page-release.h"
+#include "notify.h"
 #include "ptrace/seize.h"
 #include "task/task-dump.h"
 #include "task/timens.h"
@@ -109,6 +113,36 @@ static void kill_tree(struct dump_ctx *d, struct seized_tree *t)
 	tcp_repair_release(d, false); /* its connections go silently, in repair mode */
 }
 
+/* Whether the tree has a network namespace of its own (upstream tells
+ * network-lock and network-unlock only then). */
+static bool own_netns(pid_t pid)
+{
+	struct stat a, b;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	return !stat(path, &a) && !stat("/proc/self/ns/net", &b) && a.st_ino != b.st_ino;
+}
+
+/* stats-dump in the work directory; a dump that worked does not fail for it. */
+static void write_dump_stats(const struct options *o, uint64_t seize_ns, uint64_t frozen_ns,
+			     const struct task_dump_stats *st)
+{
+	struct dump_stats s = {
+		.freezing_ns = seize_ns,
+		.frozen_ns = frozen_ns,
+		.memdump_ns = st->pages_ns,
+		.pages_scanned = st->pages_bytes / 4096,
+		.pages_written = st->pages_bytes / 4096,
+	};
+	int dirfd = open(o->work_dir ? o->work_dir : o->imgs_dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+
+	if (dirfd < 0 || stats_write_dump(dirfd, &s))
+		pr_warn("no stats-dump written\n");
+	if (dirfd >= 0)
+		close(dirfd);
+}
+
 /* The images directory, and a tree that is there to dump. */
 static int dump_begin(struct dump_ctx *d, const struct options *o)
 {
@@ -176,6 +210,12 @@ static uint64_t dump_end(struct dump_ctx *d, struct seized_tree *tree, struct pa
 	/* inventory is the last pending image, so it is renamed into place last */
 	release_images(d, ret);
 	close(d->imgs.dirfd);
+	/* the images are complete: whoever asked may look at them now; a no
+	 * fails the dump, and a tree that was to die runs on */
+	if (!*ret && cr_notify(d->opts, ACT_POST_DUMP, 0))
+		*ret = -ENOTRECOVERABLE; /* told apart from the failures that leave no images */
+	if (d->net_locked && (*ret || d->opts->leave_running))
+		cr_notify(d->opts, ACT_NET_UNLOCK, 0);
 	if (!resumed) {
 		if (*ret)
 			resume_tree(d, tree, j, *ret); /* the commit failed: it runs on */
@@ -197,11 +237,15 @@ int cr_dump(const struct options *o)
 	struct seized_tree tree = {0};
 	struct task_dump_stats st = {0};
 	struct page_release_journal journal = {0};
-	uint64_t t0, frozen_ns;
+	uint64_t t0, frozen_ns, seize_ns;
 	int ret;
 
 	if (dump_begin(&d, o))
 		return -1;
+	if (cr_notify(o, ACT_PRE_DUMP, 0)) {
+		close(d.imgs.dirfd);
+		return -1;
+	}
 	catch_stop_signals();
 	t0 = monotonic_ns();
 	/* seize_tree says why it can't */
@@ -209,16 +253,29 @@ int cr_dump(const struct options *o)
 		close(d.imgs.dirfd);
 		return -1;
 	}
-	ret = dump_stages(&d, &tree, &journal, &st);
+	seize_ns = monotonic_ns() - t0;
+	ret = 0;
+	if (own_netns(d.pid)) {
+		d.net_locked = true;
+		ret = cr_notify(o, ACT_NET_LOCK, 0) ? -ECANCELED : 0;
+	}
+	if (!ret)
+		ret = dump_stages(&d, &tree, &journal, &st);
 	frozen_ns = dump_end(&d, &tree, &journal, &ret, t0);
 	pr_info("tasks frozen for %.3f s; %zu processes, %zu threads, %llu MiB of memory in %.3f s; %.3f s in all\n",
 		frozen_ns / 1e9, st.nr_processes, st.nr_threads, (unsigned long long)(st.pages_bytes >> 20),
 		st.pages_ns / 1e9, (monotonic_ns() - t0) / 1e9);
+	if (ret == -ENOTRECOVERABLE) {
+		pr_err("dump of task %d stopped at post-dump: the images in %s are complete, the task keeps running\n",
+		       d.pid, o->imgs_dir);
+		return -1;
+	}
 	if (ret) {
 		pr_err("dump of task %d failed; nothing was written to %s, the task keeps running\n", d.pid,
 		       o->imgs_dir);
 		return -1;
 	}
+	write_dump_stats(o, seize_ns, frozen_ns, &st);
 	pr_msg("Dumped task %d (%zu processes) to %s%s\n", d.pid, st.nr_processes, o->imgs_dir,
 	       o->leave_running ? "; it keeps running" : "");
 	return 0;

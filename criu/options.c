@@ -8,6 +8,7 @@
 
 #define LOG_PREFIX "opts: "
 #include "util/log.h"
+#include "config-file.h"
 #include "options.h"
 #include "util/util.h"
 
@@ -16,7 +17,10 @@ static const char usage_text[] =
 	"  criu dump -t PID [-D DIR] [options]\n"
 	"  criu restore [-D DIR] [options]\n"
 	"  criu show -f FILE [-F FIELD,FIELD,...]\n"
-	"  criu check [--feature NAME]\n"
+	"  criu check [--feature NAME|list]\n"
+	"  criu swrk FD             serve RPC requests on socket FD (run by runc, libcriu)\n"
+	"  criu service [--address PATH] [--daemon] [--pidfile FILE]\n"
+	"                           serve RPC requests on a socket, a worker per connection\n"
 	"\n"
 	"Common options:\n"
 	"  -D, --images-dir DIR     directory for image files (default: .)\n"
@@ -26,7 +30,14 @@ static const char usage_text[] =
 	"                           text after -v is read as a number (-v4; -vx is 0)\n"
 	"  -V, --version            print the version\n"
 	"  -h, --help               this text\n"
-	"  --no-default-config      accepted for compatibility (no config files are read)\n"
+	"  --config FILE            read options from FILE (one a line, the long name without\n"
+	"                           dashes, then its value), instead of the default files\n"
+	"  --no-default-config      don't read /etc/criu/default.conf, ~/.criu/default.conf\n"
+	"                           ($CRIU_CONFIG_FILE is read in any case)\n"
+	"  -W, --work-dir DIR       where the log and statistics go (default: -D's)\n"
+	"  --action-script PATH     run PATH at each stage (CRTOOLS_SCRIPT_ACTION tells which:\n"
+	"                           pre-dump, post-dump, pre-restore, post-restore, ...);\n"
+	"                           a non-zero exit stops the dump or restore\n"
 	"\n"
 	"Dump/restore options:\n"
 	"  -t, --tree PID           root of the process tree to dump\n"
@@ -60,6 +71,10 @@ static const char usage_text[] =
 	"  --enable-external-sharing  with auto: allow external shared mounts\n"
 	"  --enable-external-masters  with auto: allow external slave mounts\n"
 	"\n"
+	"Service options:\n"
+	"  --address PATH           the service's socket (default /var/run/criu_service.socket)\n"
+	"  --daemon                 detach once the socket listens\n"
+	"\n"
 	"Show options:\n"
 	"  -f, --file FILE          image file to print\n"
 	"  -F, --fields LIST        only these fields, comma-separated\n";
@@ -77,6 +92,10 @@ enum {
 	OPT_TCP_ESTABLISHED,
 	OPT_RELEASE_MEMORY,
 	OPT_PRE_DUMP_MODE,
+	OPT_CONFIG,
+	OPT_ACTION_SCRIPT,
+	OPT_ADDRESS,
+	OPT_DAEMON,
 };
 
 static const struct option long_opts[] = {
@@ -105,10 +124,15 @@ static const struct option long_opts[] = {
 	{ "tcp-established", no_argument, NULL, OPT_TCP_ESTABLISHED },
 	{ "release-memory", no_argument, NULL, OPT_RELEASE_MEMORY },
 	{ "pre-dump-mode", required_argument, NULL, OPT_PRE_DUMP_MODE },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "action-script", required_argument, NULL, OPT_ACTION_SCRIPT },
+	{ "work-dir", required_argument, NULL, 'W' },
+	{ "address", required_argument, NULL, OPT_ADDRESS },
+	{ "daemon", no_argument, NULL, OPT_DAEMON },
 	{},
 };
 
-static const char short_opts[] = "D:t:o:v::Vhr:RdjM:f:F:";
+static const char short_opts[] = "D:t:o:v::Vhr:RdjM:f:F:W:";
 
 /* Strict decimal parse of an unsigned value in [min, max]. */
 static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
@@ -134,7 +158,7 @@ void add_ext_mount(struct options *o, const char *key, size_t keylen, const char
 	m = &o->ext_mounts[o->nr_ext_mounts++];
 	m->key = strndup(key, keylen);
 	m->val = xstrdup(val);
-	m->spelling = spelling;
+	m->spelling = xstrdup(spelling);
 	m->used = false;
 }
 
@@ -295,6 +319,7 @@ static enum criu_cmd parse_command(const char *s)
 		{ "restore", CMD_RESTORE },
 		{ "show", CMD_SHOW },
 		{ "check", CMD_CHECK },
+		{ "service", CMD_SERVICE },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
@@ -382,6 +407,22 @@ static int parse_one(struct options *o, int c, const char *arg)
 		o->timeout = v;
 		return 0;
 	case OPT_NO_DEFAULT_CONFIG:
+	case OPT_CONFIG:
+		return 0; /* taken before the rest (parse_options) */
+	case 'W':
+		free(o->work_dir);
+		o->work_dir = xstrdup(arg);
+		return 0;
+	case OPT_ACTION_SCRIPT:
+		o->action_scripts = xrealloc(o->action_scripts, (o->nr_action_scripts + 1) * sizeof(char *));
+		o->action_scripts[o->nr_action_scripts++] = xstrdup(arg);
+		return 0;
+	case OPT_ADDRESS:
+		free(o->service_address);
+		o->service_address = xstrdup(arg);
+		return 0;
+	case OPT_DAEMON:
+		o->service_daemon = true;
 		return 0;
 	case OPT_ENABLE_EXT_SHARING:
 		o->enable_external_sharing = true;
@@ -431,14 +472,17 @@ void options_init(struct options *o)
 	o->timeout = 10;
 }
 
-int parse_options(int argc, char **argv, struct options *o)
+/*
+ * The options of one argument vector into `o`; 1 when --help or --version
+ * was printed. Stops at the first argument that is no option: *rest is its
+ * index.
+ */
+static int parse_vector(struct options *o, int argc, char **argv, int *rest)
 {
 	int c, idx;
 
-	options_init(o);
 	optind = 0; /* 0, not 1: also forgets a half-parsed option group of a previous call */
 	opterr = 0;
-
 	while ((c = getopt_long(argc, argv, short_opts, long_opts, &idx)) != -1) {
 		if (c == 'h') {
 			fputs(usage_text, stdout);
@@ -455,20 +499,122 @@ int parse_options(int argc, char **argv, struct options *o)
 		if (parse_one(o, c, optarg))
 			return -1;
 	}
+	*rest = optind;
+	return 0;
+}
 
-	if (optind >= argc) {
+int parse_config_file(struct options *o, const char *path)
+{
+	struct arg_vec v = {NULL, 0};
+	int ret, rest;
+
+	ret = config_read_file(path, &v);
+	if (ret) {
+		arg_vec_free(&v);
+		if (ret > 0)
+			pr_info("no configuration file %s\n", path);
+		return ret < 0 ? -1 : 0;
+	}
+	/* getopt takes an optional value only as --name=value: join those */
+	for (int i = 0; i + 1 < v.argc; i++)
+		for (const struct option *l = long_opts; l->name; l++)
+			if (l->has_arg == optional_argument && !strcmp(v.argv[i] + 2, l->name) &&
+			    strncmp(v.argv[i + 1], "--", 2)) {
+				char *joined = xmalloc(strlen(v.argv[i]) + strlen(v.argv[i + 1]) + 2);
+
+				sprintf(joined, "%s=%s", v.argv[i], v.argv[i + 1]);
+				free(v.argv[i]);
+				free(v.argv[i + 1]);
+				v.argv[i] = joined;
+				memmove(v.argv + i + 1, v.argv + i + 2, (v.argc - i - 1) * sizeof(*v.argv));
+				v.argc--;
+				break;
+			}
+	/* getopt wants a program name in front */
+	v.argv = xrealloc(v.argv, (v.argc + 2) * sizeof(*v.argv));
+	memmove(v.argv + 1, v.argv, (v.argc + 1) * sizeof(*v.argv));
+	v.argv[0] = xstrdup("criu");
+	v.argc++;
+	ret = parse_vector(o, v.argc, v.argv, &rest);
+	if (!ret && rest < v.argc) {
+		pr_err("%s: '%s' is not an option (a line is an option's name without the dashes)\n", path,
+		       v.argv[rest]);
+		ret = -1;
+	}
+	if (ret)
+		pr_err("in configuration file %s\n", path);
+	arg_vec_free(&v);
+	return ret ? -1 : 0;
+}
+
+/* --config FILE / --no-default-config, found before anything is parsed. */
+static void find_config_args(int argc, char **argv, const char **config, bool *no_defaults)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--no-default-config"))
+			*no_defaults = true;
+		else if (!strcmp(argv[i], "--config") && i + 1 < argc) {
+			*config = argv[++i];
+			*no_defaults = true;
+		} else if (!strncmp(argv[i], "--config=", 9)) {
+			*config = argv[i] + 9;
+			*no_defaults = true;
+		}
+	}
+}
+
+/* Configuration files, in upstream's order, before the command line. */
+static int parse_config_files(struct options *o, int argc, char **argv)
+{
+	const char *config = NULL, *env = getenv("CRIU_CONFIG_FILE"), *home = getenv("HOME");
+	bool no_defaults = false;
+	char path[PATH_MAX];
+
+	find_config_args(argc, argv, &config, &no_defaults);
+	if (!no_defaults) {
+		if (parse_config_file(o, "/etc/criu/default.conf"))
+			return -1;
+		if (home && snprintf(path, sizeof(path), "%s/.criu/default.conf", home) < (int)sizeof(path) &&
+		    parse_config_file(o, path))
+			return -1;
+	}
+	if (env && *env && parse_config_file(o, env))
+		return -1;
+	if (config && parse_config_file(o, config))
+		return -1;
+	return 0;
+}
+
+int parse_options(int argc, char **argv, struct options *o)
+{
+	int ret, rest;
+
+	options_init(o);
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			/* before the files: a broken one must not hide the help */
+			fputs(usage_text, stdout);
+			return 1;
+		}
+	if (parse_config_files(o, argc, argv))
+		return -1;
+	ret = parse_vector(o, argc, argv, &rest);
+	if (ret)
+		return ret;
+
+	if (rest >= argc) {
 		pr_err("no command given\n");
-		pr_hint("the commands are dump, restore, show and check; run 'criu --help'\n");
+		pr_hint("the commands are dump, restore, show, check, swrk and service; run 'criu --help'\n");
 		return -1;
 	}
-	o->cmd = parse_command(argv[optind]);
+	o->cmd = parse_command(argv[rest]);
 	if (o->cmd == CMD_NONE) {
-		pr_err("unknown command '%s'\n", argv[optind]);
-		pr_hint("the commands are dump, restore, show and check\n");
+		pr_err("unknown command '%s'\n", argv[rest]);
+		pr_hint("the commands are dump, restore, show, check, swrk and service\n");
 		return -1;
 	}
-	if (optind + 1 < argc) {
-		pr_err("unexpected argument '%s' after the command\n", argv[optind + 1]);
+	if (rest + 1 < argc) {
+		pr_err("unexpected argument '%s' after the command\n", argv[rest + 1]);
 		return -1;
 	}
 	if (o->verbosity > 4)
@@ -507,6 +653,7 @@ void options_free(struct options *o)
 	for (size_t i = 0; i < o->nr_ext_mounts; i++) {
 		free(o->ext_mounts[i].key);
 		free(o->ext_mounts[i].val);
+		free((char *)o->ext_mounts[i].spelling);
 	}
 	free(o->ext_mounts);
 	for (size_t i = 0; i < o->nr_externals; i++) {
@@ -529,5 +676,6 @@ void options_free(struct options *o)
 	free(o->show_file);
 	free(o->show_fields);
 	free(o->feature);
+	free(o->service_address);
 	memset(o, 0, sizeof(*o));
 }

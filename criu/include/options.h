@@ -15,13 +15,14 @@ enum criu_cmd {
 	CMD_RESTORE,
 	CMD_SHOW,
 	CMD_CHECK,
+	CMD_SERVICE,
 };
 
 /* One --external mnt[KEY]:VAL or --ext-mount-map KEY:VAL pair. */
 struct ext_mount_opt {
 	char *key;
 	char *val;
-	const char *spelling; /* how the user wrote it, for error messages */
+	const char *spelling; /* how the user wrote it, for error messages (owned) */
 	bool used;	      /* matched a mount (typo detection) */
 };
 
@@ -75,6 +76,10 @@ struct options {
 	int (*notify_hook)(void *arg, const char *action, pid_t pid, int fd);
 	void *notify_arg;
 
+	/* service */
+	char *service_address; /* --address; NULL: /var/run/criu_service.socket */
+	bool service_daemon;   /* --daemon */
+
 	/* show */
 	char *show_file;   /* -f */
 	char *show_fields; /* -F */
@@ -89,9 +94,13 @@ int parse_options(int argc, char **argv, struct options *o);
 void options_free(struct options *o);
 /* An empty struct options with the defaults parse_options starts from. */
 void options_init(struct options *o);
-/* Adds one external mount KEY (KEYLEN bytes) -> VAL; SPELLING (kept, not
- * copied) is how the user wrote it, for messages. */
+/* Adds one external mount KEY (KEYLEN bytes) -> VAL; SPELLING is how the
+ * user wrote it, for messages. */
 void add_ext_mount(struct options *o, const char *key, size_t keylen, const char *val, const char *spelling);
+
+/* Reads a configuration file (config-file.h) into `o`: a missing file is
+ * no error; 0 or -1 after pr_err naming the file. */
+int parse_config_file(struct options *o, const char *path);
 
 /* Parses one --external value into `o` (exposed for unit tests). */
 int parse_external(struct options *o, const char *arg);

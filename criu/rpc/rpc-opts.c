@@ -16,24 +16,50 @@
 #include "util/log.h"
 #include "util/util.h"
 
-/* Fields mapped below, and fields that cost nothing to accept. */
-static const char *const handled[] = {
-	"images_dir_fd", "images_dir", "pid", "leave_running", "tcp_established", "shell_job", "log_level",
-	"log_file", "root", "auto_dedup", "work_dir_fd", "ext_mnt", "auto_ext_mnt", "ext_sharing", "ext_masters",
-	"external", "inherit_fd", "timeout",
+#define FOR_DUMP (1 << CMD_DUMP)
+#define FOR_RESTORE (1 << CMD_RESTORE)
+#define FOR_BOTH (FOR_DUMP | FOR_RESTORE)
+
+/* Fields mapped below, and fields that cost nothing to accept, with the
+ * requests they are honoured for. */
+static const struct {
+	const char *name;
+	unsigned cmds;
+} handled[] = {
+	{"images_dir_fd", FOR_BOTH},
+	{"images_dir", FOR_BOTH},
+	{"pid", FOR_DUMP},
+	{"leave_running", FOR_DUMP},
+	{"tcp_established", FOR_BOTH},
+	{"shell_job", FOR_BOTH},
+	{"log_level", FOR_BOTH},
+	{"log_file", FOR_BOTH},
+	{"root", FOR_BOTH},
+	{"auto_dedup", FOR_BOTH},
+	{"work_dir_fd", FOR_BOTH},
+	{"ext_mnt", FOR_BOTH},
+	{"auto_ext_mnt", FOR_BOTH},
+	{"ext_sharing", FOR_BOTH},
+	{"ext_masters", FOR_BOTH},
+	{"external", FOR_BOTH},
+	{"inherit_fd", FOR_RESTORE},
+	{"timeout", FOR_BOTH},
+	{"notify_scripts", FOR_DUMP},
+	{"config_file", FOR_BOTH},
 	/* what criu does whatever they say: */
-	"pre_dump_mode", /* no effect on a plain dump, as upstream */
-	"ghost_limit",	 /* criu dumps no ghost files (deleted files are refused) */
-	"link_remap",	 /* likewise: nothing to link-remap */
-	"force_irmap",	 /* inotify watches are dumped by path in any case */
-	"log_to_stderr", /* errors always go to stderr as well */
+	{"orphan_pts_master", FOR_DUMP}, /* a restore option: no effect on a dump */
+	{"pre_dump_mode", FOR_BOTH},	 /* no effect on a plain dump, as upstream */
+	{"ghost_limit", FOR_BOTH},	 /* criu dumps no ghost files (deleted files are refused) */
+	{"link_remap", FOR_BOTH},	 /* likewise: nothing to link-remap */
+	{"force_irmap", FOR_BOTH},	 /* inotify watches are dumped by path in any case */
+	{"log_to_stderr", FOR_BOTH},	 /* errors always go to stderr as well */
 };
 
-static bool is_handled(const char *name)
+static bool is_handled(const char *name, enum criu_cmd cmd)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(handled); i++)
-		if (!strcmp(handled[i], name))
-			return true;
+		if (!strcmp(handled[i].name, name))
+			return handled[i].cmds & (1u << cmd);
 	return false;
 }
 
@@ -66,12 +92,12 @@ static bool field_set(const ProtobufCMessage *msg, const ProtobufCFieldDescripto
 	}
 }
 
-const char *rpc_opts_unsupported(const CriuOpts *ro)
+const char *rpc_opts_unsupported(const CriuOpts *ro, enum criu_cmd cmd)
 {
 	const ProtobufCMessageDescriptor *d = &criu_opts__descriptor;
 
 	for (unsigned i = 0; i < d->n_fields; i++)
-		if (!is_handled(d->fields[i].name) && field_set(&ro->base, &d->fields[i]))
+		if (!is_handled(d->fields[i].name, cmd) && field_set(&ro->base, &d->fields[i]))
 			return d->fields[i].name;
 	return NULL;
 }
@@ -171,11 +197,14 @@ int rpc_opts_apply(const CriuOpts *ro, enum criu_cmd cmd, pid_t client, struct o
 	const char *bad;
 
 	log_set_fields(ro);
-	bad = rpc_opts_unsupported(ro);
+	bad = rpc_opts_unsupported(ro, cmd);
 
 	o->cmd = cmd;
 	if (bad) {
-		pr_err("RPC option %s is not supported by this criu\n", bad);
+		pr_err("RPC option %s is not supported by this criu%s\n", bad,
+		       is_handled(bad, cmd == CMD_DUMP ? CMD_RESTORE : CMD_DUMP)
+			       ? (cmd == CMD_DUMP ? " on dump" : " on restore")
+			       : "");
 		pr_hint("leave it unset; `criu --help` and criu(8) list what criu carries\n");
 		return -1;
 	}
@@ -197,6 +226,10 @@ int rpc_opts_apply(const CriuOpts *ro, enum criu_cmd cmd, pid_t client, struct o
 		o->root = xstrdup(ro->root);
 	}
 	if (apply_externals(ro, o) || apply_inherit_fds(ro, o))
+		return -1;
+	/* the runtime's configuration file comes last and wins, as upstream;
+	 * a missing one is no error, a malformed one is */
+	if (ro->config_file && parse_config_file(o, ro->config_file))
 		return -1;
 	return 0;
 }

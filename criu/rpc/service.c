@@ -9,11 +9,14 @@
  * connection.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define LOG_PREFIX "rpc: "
@@ -227,6 +230,8 @@ int cr_swrk(int sk)
 		return 1;
 	}
 	s.client = cred.pid;
+	/* nothing criu starts (scripts, restored tasks) inherits the client's socket */
+	fcntl(sk, F_SETFD, FD_CLOEXEC);
 	for (;;) {
 		struct rpc_err e = {""};
 		CriuReq *req;
@@ -271,4 +276,106 @@ int cr_swrk_main(int argc, char **argv)
 		return 1;
 	}
 	return cr_swrk((int)fd);
+}
+
+#define DEFAULT_SERVICE_ADDRESS "/var/run/criu_service.socket"
+
+static int service_listen(const char *path)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	int sk;
+
+	if (strlen(path) >= sizeof(a.sun_path)) {
+		pr_err("service address %s is longer than a unix socket path may be\n", path);
+		return -1;
+	}
+	strcpy(a.sun_path, path);
+	sk = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (sk < 0) {
+		pr_perror("can't make the service socket");
+		return -1;
+	}
+	unlink(path); /* a socket an earlier service left */
+	if (bind(sk, (struct sockaddr *)&a, sizeof(a)) || listen(sk, 16)) {
+		pr_perror("can't listen on %s", path);
+		close(sk);
+		return -1;
+	}
+	return sk;
+}
+
+static const char *listening_path;
+
+/* Stopped by a signal: the socket file goes too, so a new service can start. */
+static void service_stop(int sig)
+{
+	if (listening_path)
+		unlink(listening_path);
+	_exit(128 + sig);
+}
+
+static int write_service_pidfile(const char *path)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f)) {
+		pr_perror("can't write pidfile %s", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* One connection: a worker process serves it as criu swrk would. */
+static void serve_connection(int lsk, int sk)
+{
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		pr_perror("can't start a worker for a connection");
+		close(sk);
+		return;
+	}
+	if (pid == 0) {
+		close(lsk);
+		signal(SIGCHLD, SIG_DFL); /* the worker waits for what it starts */
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		_exit(cr_swrk(sk));
+	}
+	close(sk);
+}
+
+int cr_service(const struct options *o)
+{
+	const char *path = o->service_address ? o->service_address : DEFAULT_SERVICE_ADDRESS;
+	int lsk = service_listen(path);
+
+	if (lsk < 0)
+		return -1;
+	if (o->service_daemon && daemon(1, 0)) {
+		pr_perror("can't detach the service");
+		close(lsk);
+		return -1;
+	}
+	if (o->pidfile && write_service_pidfile(o->pidfile)) {
+		close(lsk);
+		return -1;
+	}
+	signal(SIGCHLD, SIG_IGN); /* workers are reaped by the kernel */
+	listening_path = path;
+	signal(SIGTERM, service_stop);
+	signal(SIGINT, service_stop);
+	pr_info("serving RPC on %s\n", path);
+	for (;;) {
+		int sk = accept4(lsk, NULL, NULL, SOCK_CLOEXEC);
+
+		if (sk < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			pr_perror("service: accept on %s", path);
+			close(lsk);
+			return -1;
+		}
+		serve_connection(lsk, sk);
+	}
 }

@@ -52,9 +52,59 @@ OUT=$("$CLIENT" "$CRIU" pre-dump "$WORK/img-refused" "$SPID" 2>&1)
 expect rpc-pre-dump-refused contains "$OUT" "criu does not serve PRE_DUMP requests"
 OUT="state $(awk '/^State/ {print $2}' /proc/$SPID/status) files $(ls "$WORK/img-refused" | wc -l)"
 expect rpc-refusals-leave-task-and-dir [ "$OUT" = "state S files 0" ]
+
+# 5. Notifications: pre-dump, then post-dump once the images are complete;
+#    a client that says no at pre-dump stops the dump before anything is
+#    written, at post-dump after (the images stay, the task runs on).
+mkdir -p "$WORK/img-notify" "$WORK/img-no-pre" "$WORK/img-no-post"
+OUT=$("$CLIENT" "$CRIU" dump "$WORK/img-notify" "$SPID" leave-running notify 2>&1)
+expect rpc-notify-order [ "$(grep '^notify [a-z]' <<<"$OUT" | tr '\n' ' ')" = "notify pre-dump 0 notify post-dump 0 " ]
+expect rpc-notify-dump-ok contains "$OUT" "dump ok"
+OUT=$("$CLIENT" "$CRIU" dump "$WORK/img-no-pre" "$SPID" notify-fail=pre-dump 2>&1)
+expect rpc-notify-no-at-pre-dump contains "$OUT" "the RPC client said no at pre-dump"
+OUT="$OUT; files: $(ls "$WORK/img-no-pre")"
+expect rpc-notify-no-at-pre-dump-writes-nothing [ -z "$(ls "$WORK/img-no-pre")" ]
+OUT=$("$CLIENT" "$CRIU" dump "$WORK/img-no-post" "$SPID" notify-fail=post-dump 2>&1)
+expect rpc-notify-no-at-post-dump contains "$OUT" "stopped at post-dump: the images in"
+expect rpc-notify-no-at-post-dump-images-kept test -e "$WORK/img-no-post/inventory.img"
+OUT="state $(awk '/^State/ {print $2}' /proc/$SPID/status 2>/dev/null)"
+expect rpc-notify-no-leaves-task-running [ "$OUT" = "state S" ]
+expect rpc-dump-writes-stats test -s "$WORK/img-notify/stats-dump"
+
+# 6. The same notifications reach --action-script programs, with the
+#    environment upstream gives them; a script's failure stops the dump.
+cat >"$WORK/script.sh" <<SH
+#!/bin/sh
+echo "\$CRTOOLS_SCRIPT_ACTION \$CRTOOLS_IMAGE_DIR" >>"$WORK/script.log"
+[ "\$CRTOOLS_SCRIPT_ACTION" != "\${FAIL_AT:-none}" ]
+SH
+chmod +x "$WORK/script.sh"
+run_criu dump -t "$SPID" -D "$WORK/img-script" -R --action-script "$WORK/script.sh"
+OUT="$OUT; $(cat "$WORK/script.log")"
+expect action-script-runs [ "$(cut -d' ' -f1 "$WORK/script.log" | tr '\n' ' ')" = "pre-dump post-dump " ]
+expect action-script-image-dir grep -q " $WORK/img-script$" "$WORK/script.log"
+: >"$WORK/script.log"
+FAIL_AT=pre-dump run_criu dump -t "$SPID" -D "$WORK/img-script2" -R --action-script "$WORK/script.sh"
+expect action-script-failure-stops-dump [ "$RC" -ne 0 ]
+expect action-script-failure-says-which contains "$OUT" "exited with 1 at pre-dump"
 kill "$SPID"
 
-# 5. A container with a volume, dumped through libcriu as runc would name
+# 7. criu service: a socket, a worker per connection, a pidfile.
+"$CRIU" service --address "$WORK/criu.sock" --daemon --pidfile "$WORK/service.pid" -o "$WORK/service.log"
+wait_until 10 test -s "$WORK/service.pid"
+SVC=$(cat "$WORK/service.pid" 2>/dev/null)
+[ -n "$SVC" ] && echo "$SVC" >>"$PIDLIST"
+OUT=$("$CLIENT" "sk:$WORK/criu.sock" version 2>&1)
+expect service-version contains "$OUT" "version 30000"
+OUT=$("$CLIENT" "sk:$WORK/criu.sock" check 2>&1)
+expect service-check-second-connection contains "$OUT" "check 0"
+if [ -n "$SVC" ]; then
+	kill "$SVC"
+	wait_until 10 gone "$SVC"
+	expect service-stops-and-removes-socket not test -e "$WORK/criu.sock"
+fi
+
+# 8. A container with a volume, dumped through libcriu as runc would name
 #    the volume (key = value = its mountpoint), restored from the command
 #    line with the volume mapped to another host directory.
 R=$WORK/root
@@ -86,7 +136,7 @@ else
 	fail rpc-container-start "container did not start"
 fi
 
-# 6. make install into a staging directory; a program builds against the
+# 9. make install into a staging directory; a program builds against the
 #    installed header with pkg-config and runs with the installed library.
 STAGE=$WORK/stage
 if make -s -C "$TOP" install DESTDIR="$STAGE" PREFIX=/usr >"$WORK/install.log" 2>&1; then

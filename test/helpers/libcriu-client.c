@@ -1,7 +1,7 @@
 /*
  * libcriu-client CRIU COMMAND [ARGS]: a client of the project's own
  * libcriu (include/criu.h), driving the criu binary CRIU over RPC the way
- * a runtime does. Prints one result line; exits 0 when the call returned
+ * a runtime does (CRIU "sk:PATH": a `criu service` listening on PATH). Prints one result line; exits 0 when the call returned
  * what a success returns.
  *
  *   version                    criu_get_version, criu_check_version(30000)
@@ -153,7 +153,8 @@ int main(int argc, char **argv)
 	cmd = argv[2];
 	if (!strcmp(cmd, "dump") || !strcmp(cmd, "dump-local") || !strcmp(cmd, "pre-dump"))
 		return dump(criu, argc - 3, argv + 3, !strcmp(cmd, "dump-local"), !strcmp(cmd, "pre-dump"));
-	if (criu_set_service_binary(criu) || criu_init_opts())
+	if ((!strncmp(criu, "sk:", 3) ? criu_set_service_address(criu + 3) : criu_set_service_binary(criu)) ||
+	    criu_init_opts())
 		return 2;
 	if (!strcmp(cmd, "version")) {
 		ret = criu_get_version();

@@ -696,6 +696,68 @@ static int test_reparse_after_error(void)
 	return 0;
 }
 
+/* Writes `text` to a new temporary file; its path in `path` (64 bytes). */
+static int temp_config(char *path, const char *text)
+{
+	int fd;
+
+	strcpy(path, "/tmp/criu-test-conf.XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -1;
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+/*
+ * Configuration files: $CRIU_CONFIG_FILE, then --config FILE, then the
+ * command line, each later one winning; a bad line fails the parse naming
+ * the file; a missing --config file is no error (as upstream).
+ */
+static int test_config_files(void)
+{
+	char env[64], cfg[64], bad[64];
+	const char *v1[] = {"--config", cfg, "-t", "5", "dump", NULL};
+	const char *v2[] = {"--no-default-config", "--config", bad, "-t", "5", "dump", NULL};
+	const char *v3[] = {"--config=/nonexistent/criu.conf", "-v1", "-t", "5", "dump", NULL};
+	struct options o;
+	struct capture cap;
+	int ret, r = 0;
+
+	CHECK(!temp_config(env, "# from the environment\ntcp-established\nverbosity 1\nroot /from-env\n"));
+	CHECK(!temp_config(cfg, "verbosity 3\nexternal mnt[/vol]:vol\naction-script \"/bin/my script\"\n"));
+	CHECK(!temp_config(bad, "leave-running\nverbosity 1 2\n"));
+	setenv("CRIU_CONFIG_FILE", env, 1);
+	ret = run_parse(v1, &o, &cap);
+	if (ret || !o.tcp_established || o.verbosity != 3 || strcmp(o.root, "/from-env") || o.nr_ext_mounts != 1 ||
+	    o.nr_action_scripts != 1 || strcmp(o.action_scripts[0], "/bin/my script") || o.tree_pid != 5) {
+		snprintf(unit_fail_msg, sizeof(unit_fail_msg), "files then argv: ret %d, %.200s", ret, cap.err_text);
+		r = 1;
+	}
+	options_free(&o);
+	unsetenv("CRIU_CONFIG_FILE");
+	ret = run_parse(v2, &o, &cap);
+	options_free(&o);
+	if (!r && (ret != -1 || !strstr(cap.err_text, ":2: more than one value") || !strstr(cap.err_text, bad))) {
+		snprintf(unit_fail_msg, sizeof(unit_fail_msg), "bad file: ret %d, %.200s", ret, cap.err_text);
+		r = 1;
+	}
+	ret = run_parse(v3, &o, &cap);
+	if (!r && (ret != 0 || o.verbosity != 1)) {
+		snprintf(unit_fail_msg, sizeof(unit_fail_msg), "missing --config file: ret %d, %.200s", ret,
+			 cap.err_text);
+		r = 1;
+	}
+	options_free(&o);
+	unlink(env);
+	unlink(cfg);
+	unlink(bad);
+	return r;
+}
+
 struct seq_case {
 	const char *name;
 	int (*fn)(void);
@@ -706,6 +768,7 @@ struct seq_case {
 static const struct seq_case seq_cases[] = {
 	{ "accumulate-and-free", test_accumulate_and_free },
 	{ "reparse-after-error", test_reparse_after_error },
+	{ "config-files", test_config_files },
 	{},
 };
 /* clang-format on */

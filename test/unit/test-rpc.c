@@ -84,7 +84,7 @@ static int test_unsupported(void)
 	char *skip[] = {(char *)"/proc"};
 
 	/* the defaults, and handled options, are not "set" */
-	CHECK(!rpc_opts_unsupported(&o));
+	CHECK(!rpc_opts_unsupported(&o, CMD_DUMP));
 	o.has_cpu_cap = true; /* set, but to its default */
 	o.cpu_cap = 0xffffffff;
 	o.has_ghost_limit = true;
@@ -92,23 +92,23 @@ static int test_unsupported(void)
 	o.has_leave_running = true;
 	o.leave_running = true;
 	o.has_file_locks = true; /* false is no request */
-	CHECK(!rpc_opts_unsupported(&o));
+	CHECK(!rpc_opts_unsupported(&o, CMD_DUMP));
 
 	o.file_locks = true;
-	CHECK_STR(rpc_opts_unsupported(&o), "file_locks");
+	CHECK_STR(rpc_opts_unsupported(&o, CMD_DUMP), "file_locks");
 	o.file_locks = false;
 	o.cpu_cap = 1;
-	CHECK_STR(rpc_opts_unsupported(&o), "cpu_cap");
+	CHECK_STR(rpc_opts_unsupported(&o, CMD_DUMP), "cpu_cap");
 	o.has_cpu_cap = false;
 	o.ps = &ps;
-	CHECK_STR(rpc_opts_unsupported(&o), "ps");
+	CHECK_STR(rpc_opts_unsupported(&o, CMD_DUMP), "ps");
 	o.ps = NULL;
 	o.n_skip_mnt = 1;
 	o.skip_mnt = skip;
-	CHECK_STR(rpc_opts_unsupported(&o), "skip_mnt");
+	CHECK_STR(rpc_opts_unsupported(&o, CMD_DUMP), "skip_mnt");
 	o.n_skip_mnt = 0;
 	o.freeze_cgroup = (char *)"/sys/fs/cgroup/x";
-	CHECK_STR(rpc_opts_unsupported(&o), "freeze_cgroup");
+	CHECK_STR(rpc_opts_unsupported(&o, CMD_DUMP), "freeze_cgroup");
 	return 0;
 }
 

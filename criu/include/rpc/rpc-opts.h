@@ -27,8 +27,8 @@ int rpc_opts_dirs(const CriuOpts *ro, pid_t client, struct options *o);
  */
 int rpc_opts_apply(const CriuOpts *ro, enum criu_cmd cmd, pid_t client, struct options *o);
 
-/* The name of the first option set in `ro` that criu does not honour
- * (NULL: none); exposed for unit tests. */
-const char *rpc_opts_unsupported(const CriuOpts *ro);
+/* The name of the first option set in `ro` that criu does not honour for
+ * command `cmd` (NULL: none); exposed for unit tests. */
+const char *rpc_opts_unsupported(const CriuOpts *ro, enum criu_cmd cmd);
 
 #endif

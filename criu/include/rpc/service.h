@@ -16,6 +16,11 @@
 /* One session on socket `sk`; returns the exit code for main(). */
 int cr_swrk(int sk);
 
+/* `criu service`: listens on o->service_address (SOCK_SEQPACKET), a
+ * worker process per connection; --daemon detaches once listening. */
+struct options;
+int cr_service(const struct options *o);
+
 /* `criu swrk FD` from argv (argc >= 2, argv[1] == "swrk"). */
 int cr_swrk_main(int argc, char **argv);
 

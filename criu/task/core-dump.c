@@ -409,6 +409,9 @@ static void fill_task_core(struct core_msg *m, const struct td_proc *p, const st
 	TaskCoreEntry *tc = &m->tc;
 
 	tc->task_state = p->threads[0]->was_stopped ? TASK_STATE_STOPPED : TASK_STATE_ALIVE;
+	/* which signal stopped it: a shell's SIGTSTP is not SIGSTOP to its parent's waitid */
+	tc->has_stop_signo = p->threads[0]->was_stopped;
+	tc->stop_signo = (uint32_t)p->threads[0]->stop_signo;
 	tc->exit_code = 0;
 	tc->personality = ps->personality;
 	tc->flags = p->stat.flags;

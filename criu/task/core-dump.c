@@ -431,6 +431,8 @@ static void fill_task_core(struct core_msg *m, const struct td_proc *p, const st
 	fill_sigactions(m, ps);
 	tc->has_child_subreaper = true;
 	tc->child_subreaper = p->misc.child_subreaper != 0;
+	tc->has_membarrier_registration_mask = ps->membarrier_mask != 0;
+	tc->membarrier_registration_mask = ps->membarrier_mask;
 }
 
 static struct core_msg *core_msg_new(void)

@@ -14,6 +14,7 @@ cases=(
 	"mb-none same"
 	"mb-private same"
 	"mb-sync-core same"
+	"mb-private-sync-core same"
 	"mb-rseq same"
 	"mb-global same"
 	"mb-all same"

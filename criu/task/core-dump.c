@@ -286,7 +286,8 @@ static void fill_creds(struct core_msg *m, const struct thread_state *ts)
 static void fill_thread_core(struct core_msg *m, const struct thread_state *ts)
 {
 	ThreadCoreEntry *tc = &m->thc;
-	bool rt = ts->sched_policy == SCHED_FIFO || ts->sched_policy == SCHED_RR;
+	int policy = ts->sched_policy & ~SCHED_RESET_ON_FORK;
+	bool rt = policy == SCHED_FIFO || policy == SCHED_RR;
 
 	tc->futex_rla = ts->robust_head;
 	tc->futex_rla_len = (uint32_t)ts->robust_len;
@@ -294,7 +295,7 @@ static void fill_thread_core(struct core_msg *m, const struct thread_state *ts)
 	tc->sched_policy = (uint32_t)ts->sched_policy;
 	tc->has_sched_prio = rt;
 	tc->sched_prio = (uint32_t)ts->sched_prio;
-	tc->has_sched_nice = !rt;
+	tc->has_sched_nice = true; /* a real-time thread's too: it keeps one */
 	tc->sched_nice = ts->nice;
 	tc->has_blk_sigset = true;
 	tc->blk_sigset = ts->sigmask;

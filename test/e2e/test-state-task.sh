@@ -26,7 +26,7 @@ cases=(
 	"sched-fifo-reset same"
 	"sched-other-reset same"
 	"sched-threads same"
-	"sched-deadline same"
+	"sched-deadline refused:runs under SCHED_DEADLINE"
 	"proc-parent-status same"
 	"proc-parent-fddir same"
 	"proc-parent-cwd same"

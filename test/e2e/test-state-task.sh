@@ -27,10 +27,10 @@ cases=(
 	"sched-other-reset same"
 	"sched-threads same"
 	"sched-deadline refused:runs under SCHED_DEADLINE"
-	"proc-parent-status same"
-	"proc-parent-fddir same"
+	"proc-parent-status refused:the /proc entry of process"
+	"proc-parent-fddir refused:the /proc entry of process"
 	"proc-parent-cwd same"
-	"proc-self-status same"
+	"proc-self-status refused:the /proc entry of process"
 )
 for c in "${cases[@]}"; do
 	read -r name want <<<"$c"

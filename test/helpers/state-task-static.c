@@ -636,6 +636,7 @@ static void proc_setup_kind(int kind)
 	}
 	if (pipe(ask) || pipe(answer))
 		setup_failed("pipe");
+	ask_fd = ask[1]; /* the child looks for it in the parent's fd directory */
 	proc_target = getpid();
 	kid = fork();
 	if (kid < 0)

@@ -62,7 +62,9 @@ static const char *path_file(struct rtree *t, uint32_t id, const char *img, cons
  * Task state of upstream 4.x images: a CET shadow stack, which criu can't
  * put back (the tree would come back without it). The stop signal of a
  * stopped task is used (rproc.stop_signo), membarrier registrations are
- * made again (core-restore.c): only the commands that register.
+ * made again (core-restore.c): only the commands that register. And a
+ * scheduling policy restore can set (SCHED_DEADLINE's parameters have no
+ * place in images).
  */
 static int check_core_4x(const CoreEntry *c, const char *name)
 {
@@ -77,6 +79,12 @@ static int check_core_4x(const CoreEntry *c, const char *name)
 	if (x && x->cet && (x->cet->cet || x->cet->ssp)) {
 		pr_err("%s: the thread has a CET shadow stack (U_CET %#llx), which criu can't restore yet\n", name,
 		       (unsigned long long)x->cet->cet);
+		return -EOPNOTSUPP;
+	}
+	/* SCHED_OTHER, FIFO, RR, BATCH, IDLE, with SCHED_RESET_ON_FORK (0x40000000): what sched_setscheduler takes */
+	if (c->thread_core && c->thread_core->has_sched_policy &&
+	    ((c->thread_core->sched_policy & ~0x40000000U) > 5 || (c->thread_core->sched_policy & ~0x40000000U) == 4)) {
+		pr_err("%s: scheduling policy %#x, which criu can't restore\n", name, c->thread_core->sched_policy);
 		return -EOPNOTSUPP;
 	}
 	if (c->tc && c->tc->has_stop_signo && c->tc->task_state == TASK_STATE_STOPPED &&

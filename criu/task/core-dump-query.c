@@ -66,10 +66,10 @@ static int query_thread(struct thread_state *ts, uint64_t s)
 }
 
 /* membarrier(2) commands (linux/membarrier.h; GET_REGISTRATIONS is Linux 6.3's) */
-#define MB_CMD_PRIVATE_EXPEDITED	      (1 << 3)
-#define MB_CMD_REGISTER_PRIVATE_EXPEDITED     (1 << 4)
-#define MB_CMD_GET_REGISTRATIONS	      (1 << 9)
-#define MB_REGISTRATIONS_KNOWN		      ((1 << 2) | (1 << 4) | (1 << 6) | (1 << 8))
+#define MB_CMD_PRIVATE_EXPEDITED	  (1 << 3)
+#define MB_CMD_REGISTER_PRIVATE_EXPEDITED (1 << 4)
+#define MB_CMD_GET_REGISTRATIONS	  (1 << 9)
+#define MB_REGISTRATIONS_KNOWN		  ((1 << 2) | (1 << 4) | (1 << 6) | (1 << 8))
 
 /*
  * The membarrier registrations of the process's mm, as the mask of the
@@ -105,8 +105,7 @@ static int query_membarrier(struct td_proc *p, struct process_state *ps)
 		return err;
 	}
 	if (ret & ~(long)MB_REGISTRATIONS_KNOWN) {
-		pr_err("process %d: membarrier(2) registrations %#lx, some of a kind criu doesn't know\n", p->pid,
-		       ret);
+		pr_err("process %d: membarrier(2) registrations %#lx, some of a kind criu doesn't know\n", p->pid, ret);
 		return -EOPNOTSUPP;
 	}
 	ps->membarrier_mask = (uint32_t)ret;

@@ -85,7 +85,8 @@ static int proc_entry_pid(pid_t pid, const char *name, const struct stat *st)
 		/* the directory above this component */
 		memcpy(prefix, name, at);
 		prefix[at] = '\0';
-		fd = sys_openat2(rootfd, at ? prefix : "/", O_PATH | O_CLOEXEC, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+		fd = sys_openat2(rootfd, at ? prefix : "/", O_PATH | O_CLOEXEC,
+				 RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 		if (fd < 0 || fstat(fd, &dst) || fstatfs(fd, &fs))
 			return 0; /* gone meanwhile: the path check says so */
 		if (dst.st_dev == st->st_dev && fs.f_type == PROC_SUPER_MAGIC_)
@@ -126,10 +127,11 @@ int td_check_proc_ref(const struct td_ctx *c, const struct td_proc *p, const cha
 		return target;
 	if (entered && exists_for(c, p, (pid_t)target))
 		return 0;
-	pr_err("process %d: %s is %s, the /proc entry of process %d, which restore can't give back: it would "
-	       "reopen it %s\n",
+	pr_err("process %d: %s is %s, the /proc entry of process %d, which restore can't give back: it would %s\n",
 	       p->vpid, what, name, target,
-	       entered ? "before that process exists" : "in the tree's first task, before any other exists");
-	pr_hint("%s before the dump\n", entered ? "leave that directory" : "close it (and open it again after restore)");
+	       entered ? "enter it before that process may exist"
+		       : "reopen it in the tree's first task, before any other process exists");
+	pr_hint("%s before the dump\n",
+		entered ? "leave that directory" : "close it (and open it again after restore)");
 	return -EOPNOTSUPP;
 }

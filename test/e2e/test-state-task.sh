@@ -30,6 +30,7 @@ cases=(
 	"proc-parent-status refused:the /proc entry of process"
 	"proc-parent-fddir refused:the /proc entry of process"
 	"proc-parent-cwd same"
+	"proc-sibling-cwd refused:the /proc entry of process"
 	"proc-self-status refused:the /proc entry of process"
 )
 for c in "${cases[@]}"; do

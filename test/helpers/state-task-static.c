@@ -22,12 +22,14 @@
  *   sched-fifo-reset, sched-other-reset, sched-threads, sched-deadline
  *                      scheduling policy, flags, priority and nice of every
  *                      thread (sched_getattr), as set up.
- *   proc-parent-status, proc-parent-fddir, proc-parent-cwd, proc-self-status
+ *   proc-parent-status, proc-parent-fddir, proc-parent-cwd, proc-sibling-cwd,
+ *   proc-self-status
  *                      a child holding its parent's /proc/PPID/status open,
  *                      /proc/PPID/fd open as a directory, or with its cwd
- *                      in /proc/PPID (or a process holding its own
- *                      /proc/self/status): what it reads through them is
- *                      about its parent (itself), by pid and name.
+ *                      in /proc/PPID or in an older sibling's entry (or a
+ *                      process holding its own /proc/self/status): what it
+ *                      reads through them is about that process, by pid
+ *                      and name.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -37,6 +39,7 @@
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -502,13 +505,14 @@ static const char *sched_check(int round)
 			return bad("sched_getattr(%d): %s", sched_tid[i], strerror(errno));
 		if (a.policy != w->policy || a.flags != w->flags || a.priority != w->priority || a.nice != w->nice ||
 		    a.runtime != w->runtime || a.deadline != w->deadline || a.period != w->period)
-			return bad("thread %d: policy %u flags %#llx prio %u nice %d dl %llu/%llu/%llu, want %u %#llx %u "
-				   "%d %llu/%llu/%llu",
-				   i, a.policy, (unsigned long long)a.flags, a.priority, a.nice,
-				   (unsigned long long)a.runtime, (unsigned long long)a.deadline,
-				   (unsigned long long)a.period, w->policy, (unsigned long long)w->flags, w->priority,
-				   w->nice, (unsigned long long)w->runtime, (unsigned long long)w->deadline,
-				   (unsigned long long)w->period);
+			return bad(
+				"thread %d: policy %u flags %#llx prio %u nice %d dl %llu/%llu/%llu, want %u %#llx %u "
+				"%d %llu/%llu/%llu",
+				i, a.policy, (unsigned long long)a.flags, a.priority, a.nice,
+				(unsigned long long)a.runtime, (unsigned long long)a.deadline,
+				(unsigned long long)a.period, w->policy, (unsigned long long)w->flags, w->priority,
+				w->nice, (unsigned long long)w->runtime, (unsigned long long)w->deadline,
+				(unsigned long long)w->period);
 		errno = 0;
 		nice = getpriority(PRIO_PROCESS, (id_t)sched_tid[i]);
 		if (errno || nice != sched_want_nice[i])
@@ -526,7 +530,7 @@ static const char *sched_check(int round)
  */
 
 static int ask_fd = -1, answer_fd = -1;
-static int proc_kind; /* 0 status, 1 fd dir, 2 cwd, 3 self status */
+static int proc_kind; /* 0 status, 1 fd dir, 2 cwd, 3 self status, 4 cwd in an older sibling's */
 static int proc_fd = -1;
 static pid_t proc_target;
 static char proc_name[16];
@@ -593,8 +597,11 @@ static void __attribute__((noreturn)) proc_child(int ask, int answer)
 {
 	char path[64], c;
 
-	snprintf(path, sizeof(path), "/proc/%d%s", proc_target, proc_kind == 1 ? "/fd" : proc_kind == 2 ? "" : "/status");
-	if (proc_kind == 2) {
+	snprintf(path, sizeof(path), "/proc/%d%s", proc_target,
+		 proc_kind == 1			    ? "/fd"
+		 : proc_kind == 2 || proc_kind == 4 ? ""
+						    : "/status");
+	if (proc_kind == 2 || proc_kind == 4) {
 		if (chdir(path))
 			_exit(3);
 	} else {
@@ -638,6 +645,18 @@ static void proc_setup_kind(int kind)
 		setup_failed("pipe");
 	ask_fd = ask[1]; /* the child looks for it in the parent's fd directory */
 	proc_target = getpid();
+	if (kind == 4) {
+		kid2 = fork();
+		if (kid2 < 0)
+			setup_failed("fork");
+		if (kid2 == 0) {
+			prctl(PR_SET_NAME, "older-sibling");
+			for (;;)
+				pause();
+		}
+		proc_target = kid2;
+		snprintf(proc_name, sizeof(proc_name), "older-sibling");
+	}
 	kid = fork();
 	if (kid < 0)
 		setup_failed("fork");
@@ -665,6 +684,11 @@ static void proc_fddir_setup(void)
 static void proc_cwd_setup(void)
 {
 	proc_setup_kind(2);
+}
+
+static void proc_sibling_cwd_setup(void)
+{
+	proc_setup_kind(4);
 }
 
 static void proc_self_setup(void)
@@ -719,6 +743,7 @@ static const struct state_case cases[] = {
 	{"proc-parent-status", proc_status_setup, proc_check},
 	{"proc-parent-fddir", proc_fddir_setup, proc_check},
 	{"proc-parent-cwd", proc_cwd_setup, proc_check},
+	{"proc-sibling-cwd", proc_sibling_cwd_setup, proc_check},
 	{"proc-self-status", proc_self_setup, proc_check},
 	{NULL, NULL, NULL},
 };

@@ -6,6 +6,7 @@
 state_rootfs
 cases=(
 	"stop-tstp same"
+	"stop-tstp-threads same"
 	"stop-ttin same"
 	"stop-sigstop same"
 	"zombie-setsid same"

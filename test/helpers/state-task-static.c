@@ -1,13 +1,14 @@
 /*
  * state-task-static OUTDIR CASE: task state across checkpoint/restore
  * (statecheck.h). Cases:
- *   stop-tstp, stop-ttin, stop-sigstop
+ *   stop-tstp, stop-tstp-threads, stop-ttin, stop-sigstop
  *                      a child stopped by that signal, in a process group
  *                      of its own that is not orphaned (its parent is in
  *                      another group of the same session, or SIGTSTP would
  *                      be discarded): the parent's waitid(WSTOPPED|WNOWAIT)
  *                      reports it stopped by the same signal, /proc says T;
- *                      in the last round SIGCONT makes it run again.
+ *                      in the last round SIGCONT makes it run again (both
+ *                      its threads, with -threads).
  *   zombie-setsid, zombie-setpgid, zombie-sibling-pgrp
  *                      a zombie child that made a session or a process
  *                      group of its own, or joined a sibling's group,
@@ -36,6 +37,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -92,7 +94,21 @@ static int read_stat(pid_t pid, char *state, int *pgrp, int *sid)
 static volatile uint64_t *counter; /* shared with the child: it counts while it runs */
 static int stop_sig;
 
-static void stop_setup_sig(int sig)
+static uint64_t counter_after(int ms);
+
+/* The child's second thread: counts too. */
+static void *stop_thread(void *arg)
+{
+	struct timespec ts = {0, 1000000};
+
+	for (;;) {
+		counter[1]++;
+		nanosleep(&ts, NULL);
+	}
+	return arg;
+}
+
+static void stop_setup_sig(int sig, bool threads)
 {
 	siginfo_t si;
 
@@ -106,7 +122,10 @@ static void stop_setup_sig(int sig)
 		setup_failed("fork");
 	if (kid == 0) {
 		struct timespec ts = {0, 1000000};
+		pthread_t th;
 
+		if (threads && pthread_create(&th, NULL, stop_thread, NULL))
+			_exit(5);
 		for (;;) {
 			(*counter)++;
 			nanosleep(&ts, NULL);
@@ -124,17 +143,24 @@ static void stop_setup_sig(int sig)
 
 static void stop_tstp_setup(void)
 {
-	stop_setup_sig(SIGTSTP);
+	stop_setup_sig(SIGTSTP, false);
+}
+
+static void stop_tstp_threads_setup(void)
+{
+	stop_setup_sig(SIGTSTP, true);
+	for (int i = 0; i < 100 && !counter[1]; i++)
+		counter_after(10);
 }
 
 static void stop_ttin_setup(void)
 {
-	stop_setup_sig(SIGTTIN);
+	stop_setup_sig(SIGTTIN, false);
 }
 
 static void stop_sigstop_setup(void)
 {
-	stop_setup_sig(SIGSTOP);
+	stop_setup_sig(SIGSTOP, false);
 }
 
 static uint64_t counter_after(int ms)
@@ -150,7 +176,7 @@ static const char *stop_check(int round)
 	siginfo_t si;
 	char state;
 	int pgrp, sid;
-	uint64_t c0;
+	uint64_t c0, c1;
 
 	memset(&si, 0, sizeof(si));
 	if (waitid(P_PID, (id_t)kid, &si, WSTOPPED | WNOWAIT | WNOHANG))
@@ -163,7 +189,8 @@ static const char *stop_check(int round)
 	if (state != 'T' || pgrp != kid || sid != getsid(0))
 		return bad("child state %c pgrp %d sid %d, want T %d %d", state, pgrp, sid, kid, getsid(0));
 	c0 = *counter;
-	if (counter_after(100) != c0)
+	c1 = counter[1];
+	if (counter_after(100) != c0 || counter[1] != c1)
 		return bad("the stopped child runs");
 	if (round < 2)
 		return NULL;
@@ -171,8 +198,10 @@ static const char *stop_check(int round)
 		return bad("SIGCONT: %s", strerror(errno));
 	for (int i = 0; i < 40 && *counter == c0; i++)
 		counter_after(50);
-	if (*counter == c0)
-		return bad("the child does not run after SIGCONT");
+	for (int i = 0; i < 40 && counter[1] == c1 && c1; i++)
+		counter_after(50);
+	if (*counter == c0 || (c1 && counter[1] == c1))
+		return bad("the child (or its second thread) does not run after SIGCONT");
 	memset(&si, 0, sizeof(si));
 	if (waitid(P_PID, (id_t)kid, &si, WCONTINUED | WNOHANG) || si.si_code != CLD_CONTINUED)
 		return bad("waitid(WCONTINUED): code %d (%s)", si.si_code, strerror(errno));
@@ -719,6 +748,7 @@ static const char *proc_check(int round)
 
 static const struct state_case cases[] = {
 	{"stop-tstp", stop_tstp_setup, stop_check},
+	{"stop-tstp-threads", stop_tstp_threads_setup, stop_check},
 	{"stop-ttin", stop_ttin_setup, stop_check},
 	{"stop-sigstop", stop_sigstop_setup, stop_check},
 	{"zombie-setsid", zombie_setsid_setup, zombie_check},

@@ -222,6 +222,8 @@ int td_dump_reg(struct td_ctx *c, struct td_proc *p, const struct td_fd *f, uint
 
 	snprintf(what, sizeof(what), "fd %d", f->fd);
 	ret = task_path(p->pid, what, f->link, &f->st, name, sizeof(name));
+	if (!ret)
+		ret = td_check_proc_ref(c, p, what, name, &f->st, false);
 	if (ret < 0)
 		return ret;
 	ri.name = name;
@@ -293,6 +295,8 @@ int64_t td_dump_path_file(struct td_ctx *c, struct td_proc *p, const char *link,
 		return -EOPNOTSUPP;
 	}
 	ret = task_path(p->pid, what, target, &st, name, sizeof(name));
+	if (!ret)
+		ret = td_check_proc_ref(c, p, what, name, &st, !strcmp(link, "cwd") || !strcmp(link, "root"));
 	if (!ret)
 		ret = self_mnt_id(fd, &mnt_id);
 	if (ret < 0)

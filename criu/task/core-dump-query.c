@@ -2,7 +2,7 @@
  * core-<tid>.img, what only the process can tell (see core-dump.h): signal
  * handlers, itimers and POSIX timers, the alternate signal stack, the
  * clear_child_tid address, securebits, the parent-death signal, dumpable,
- * the child subreaper bit, brk. Asked by injecting one syscall at a time
+ * the child subreaper bit, brk, membarrier(2) registrations. Asked by injecting one syscall at a time
  * (ptrace/inject.c) that writes its answer into a scratch page mapped into the
  * process for the purpose and unmapped afterwards.
  *
@@ -65,6 +65,62 @@ static int query_thread(struct thread_state *ts, uint64_t s)
 	return err;
 }
 
+/* membarrier(2) commands (linux/membarrier.h; GET_REGISTRATIONS is Linux 6.3's) */
+#define MB_CMD_PRIVATE_EXPEDITED	  (1 << 3)
+#define MB_CMD_REGISTER_PRIVATE_EXPEDITED (1 << 4)
+#define MB_CMD_GET_REGISTRATIONS	  (1 << 9)
+#define MB_REGISTRATIONS_KNOWN		  ((1 << 2) | (1 << 4) | (1 << 6) | (1 << 8))
+
+/*
+ * The membarrier registrations of the process's mm, as the mask of the
+ * MEMBARRIER_CMD_REGISTER_* commands it made (task_core_entry's
+ * membarrier_registration_mask). MEMBARRIER_CMD_GET_REGISTRATIONS says
+ * which, but for one: registering the SYNC_CORE or RSEQ variant shows as
+ * plain PRIVATE_EXPEDITED too, although only a registration of that one
+ * makes MEMBARRIER_CMD_PRIVATE_EXPEDITED work. So that one is asked of the
+ * process: a barrier on its own threads (all stopped), 0 when registered,
+ * -EPERM when not. Without GET_REGISTRATIONS (kernels before 6.3) nothing
+ * tells whether the process registered for GLOBAL_EXPEDITED: refused.
+ */
+static int query_membarrier(struct td_proc *p, struct process_state *ps)
+{
+	struct seized_thread *t = p->threads[0];
+	long ret = 0;
+	int err;
+
+	err = (int)inject_syscall(t, SYS_membarrier, MB_CMD_GET_REGISTRATIONS, 0, 0, 0, 0, 0, &ret);
+	if (!err && ret == -ENOSYS) /* a kernel without membarrier: nothing registered */
+		return 0;
+	if (!err && ret == -EINVAL) {
+		pr_err("process %d: this kernel can't tell its membarrier(2) registrations "
+		       "(no MEMBARRIER_CMD_GET_REGISTRATIONS), which the restored process would lose\n",
+		       p->pid);
+		pr_hint("dump it on Linux 6.3 or later\n");
+		return -EOPNOTSUPP;
+	}
+	if (!err && ret < 0)
+		err = (int)ret;
+	if (err) {
+		pr_err("task %d: membarrier(MEMBARRIER_CMD_GET_REGISTRATIONS): %s\n", t->tid, inject_strerror(err));
+		return err;
+	}
+	if (ret & ~(long)MB_REGISTRATIONS_KNOWN) {
+		pr_err("process %d: membarrier(2) registrations %#lx, some of a kind criu doesn't know\n", p->pid, ret);
+		return -EOPNOTSUPP;
+	}
+	ps->membarrier_mask = (uint32_t)ret;
+	if (!(ret & MB_CMD_REGISTER_PRIVATE_EXPEDITED))
+		return 0;
+	err = (int)inject_syscall(t, SYS_membarrier, MB_CMD_PRIVATE_EXPEDITED, 0, 0, 0, 0, 0, &ret);
+	if (!err && ret == -EPERM)
+		ps->membarrier_mask &= ~(uint32_t)MB_CMD_REGISTER_PRIVATE_EXPEDITED;
+	else if (!err && ret < 0)
+		err = (int)ret;
+	if (err)
+		pr_err("task %d: membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED): %s\n", t->tid, inject_strerror(err));
+	return err;
+}
+
 static int query_process(struct td_proc *p, struct process_state *ps, uint64_t s)
 {
 	struct seized_thread *t = p->threads[0];
@@ -89,6 +145,8 @@ static int query_process(struct td_proc *p, struct process_state *ps, uint64_t s
 	if (!err)
 		err = query(t, SYS_brk, (long[4]){0}, &ret, "brk(0)");
 	p->misc.brk = (uint64_t)ret;
+	if (!err)
+		err = query_membarrier(p, ps);
 	return err;
 }
 

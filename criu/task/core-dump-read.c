@@ -137,11 +137,72 @@ static int check_seccomp(struct thread_state *ts)
 	return 0;
 }
 
+/* struct sched_attr of sched_getattr(2) (with the utilization clamps of Linux 5.3). */
+struct sched_attr_v1 {
+	uint32_t size, policy;
+	uint64_t flags;
+	int32_t nice;
+	uint32_t priority;
+	uint64_t runtime, deadline, period;
+	uint32_t util_min, util_max;
+};
+
+#define SCHED_FLAG_RESET_ON_FORK_ 0x01
+#define SCHED_DEADLINE_		  6
+
+/*
+ * The thread's scheduling policy, as core images hold it: the policy with
+ * SCHED_RESET_ON_FORK or'ed in (as sched_getscheduler(2) says it), the
+ * real-time priority, and the nice value, which a real-time thread keeps
+ * too (getpriority(2) shows it, and it is back in force once the thread
+ * leaves the real-time class). Images have no place for SCHED_DEADLINE's
+ * runtime, deadline and period: refused. (Utilization clamps are not
+ * looked at: a kernel without them reports 0 and 0, as one with a clamp
+ * of 0 would.)
+ */
+static int read_sched(struct thread_state *ts)
+{
+	pid_t tid = ts->t->tid;
+	struct sched_attr_v1 a = {0};
+
+	if (syscall(SYS_sched_getattr, tid, &a, sizeof(a), 0)) {
+		pr_perror("can't read the scheduling policy of thread %d", tid);
+		return -errno;
+	}
+	switch (a.policy) {
+	case SCHED_OTHER:
+	case SCHED_FIFO:
+	case SCHED_RR:
+	case SCHED_BATCH:
+	case SCHED_IDLE:
+		break;
+	case SCHED_DEADLINE_:
+		pr_err("thread %d runs under SCHED_DEADLINE (runtime %llu ns, deadline %llu ns, period %llu ns), "
+		       "which core images have no place for\n",
+		       tid, (unsigned long long)a.runtime, (unsigned long long)a.deadline,
+		       (unsigned long long)a.period);
+		pr_hint("move it to another policy for the dump (chrt -p), or dump it without criu's help\n");
+		return -EOPNOTSUPP;
+	default:
+		pr_err("thread %d has scheduling policy %u, which criu doesn't know\n", tid, a.policy);
+		return -EOPNOTSUPP;
+	}
+	ts->sched_policy = (int)a.policy | (a.flags & SCHED_FLAG_RESET_ON_FORK_ ? SCHED_RESET_ON_FORK : 0);
+	ts->sched_prio = (int)a.priority;
+	/* sched_getattr gives a real-time thread's nice as 0: ask getpriority */
+	errno = 0;
+	ts->nice = getpriority(PRIO_PROCESS, (id_t)tid);
+	if (errno) {
+		pr_perror("getpriority(%d)", tid);
+		return -errno;
+	}
+	return 0;
+}
+
 /* Before injections: status, mask, and what a tid is enough for. */
 int core_read_thread_early(struct td_proc *p, struct thread_state *ts)
 {
 	struct seized_thread *t = ts->t;
-	struct sched_param sp;
 	int ret;
 
 	ret = td_read_status(p->pid, t->tid, &ts->status);
@@ -155,19 +216,7 @@ int core_read_thread_early(struct td_proc *p, struct thread_state *ts)
 		pr_perror("get_robust_list(%d)", t->tid);
 		return -errno;
 	}
-	ts->sched_policy = sched_getscheduler(t->tid);
-	if (ts->sched_policy < 0 || sched_getparam(t->tid, &sp)) {
-		pr_perror("can't read the scheduling policy of %d", t->tid);
-		return -errno;
-	}
-	ts->sched_prio = sp.sched_priority;
-	errno = 0;
-	ts->nice = getpriority(PRIO_PROCESS, (id_t)t->tid);
-	if (errno) {
-		pr_perror("getpriority(%d)", t->tid);
-		return -errno;
-	}
-	return 0;
+	return read_sched(ts);
 }
 
 /* After injections: registers, FPU, rseq, TLS descriptors. */

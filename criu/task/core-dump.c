@@ -286,7 +286,8 @@ static void fill_creds(struct core_msg *m, const struct thread_state *ts)
 static void fill_thread_core(struct core_msg *m, const struct thread_state *ts)
 {
 	ThreadCoreEntry *tc = &m->thc;
-	bool rt = ts->sched_policy == SCHED_FIFO || ts->sched_policy == SCHED_RR;
+	int policy = ts->sched_policy & ~SCHED_RESET_ON_FORK;
+	bool rt = policy == SCHED_FIFO || policy == SCHED_RR;
 
 	tc->futex_rla = ts->robust_head;
 	tc->futex_rla_len = (uint32_t)ts->robust_len;
@@ -294,7 +295,7 @@ static void fill_thread_core(struct core_msg *m, const struct thread_state *ts)
 	tc->sched_policy = (uint32_t)ts->sched_policy;
 	tc->has_sched_prio = rt;
 	tc->sched_prio = (uint32_t)ts->sched_prio;
-	tc->has_sched_nice = !rt;
+	tc->has_sched_nice = true; /* a real-time thread's too: it keeps one */
 	tc->sched_nice = ts->nice;
 	tc->has_blk_sigset = true;
 	tc->blk_sigset = ts->sigmask;
@@ -409,6 +410,9 @@ static void fill_task_core(struct core_msg *m, const struct td_proc *p, const st
 	TaskCoreEntry *tc = &m->tc;
 
 	tc->task_state = p->threads[0]->was_stopped ? TASK_STATE_STOPPED : TASK_STATE_ALIVE;
+	/* which signal stopped it: a shell's SIGTSTP is not SIGSTOP to its parent's waitid */
+	tc->has_stop_signo = p->threads[0]->was_stopped;
+	tc->stop_signo = (uint32_t)p->threads[0]->stop_signo;
 	tc->exit_code = 0;
 	tc->personality = ps->personality;
 	tc->flags = p->stat.flags;
@@ -428,6 +432,8 @@ static void fill_task_core(struct core_msg *m, const struct td_proc *p, const st
 	fill_sigactions(m, ps);
 	tc->has_child_subreaper = true;
 	tc->child_subreaper = p->misc.child_subreaper != 0;
+	tc->has_membarrier_registration_mask = ps->membarrier_mask != 0;
+	tc->membarrier_registration_mask = ps->membarrier_mask;
 }
 
 static struct core_msg *core_msg_new(void)

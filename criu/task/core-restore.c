@@ -446,6 +446,24 @@ static void restore_proc_values(struct rproc *p, const TaskCoreEntry *tc)
 	write_proc_value(p->host_pid, "oom_score_adj", tc->oom_score_adj);
 }
 
+/*
+ * The membarrier(2) registrations of the process's mm: each
+ * MEMBARRIER_CMD_REGISTER_* command the mask holds (bits 2, 4, 6 and 8,
+ * checked when the image was read), made again.
+ */
+static int restore_membarrier(struct seized_thread *st, const TaskCoreEntry *tc)
+{
+	int ret = 0;
+
+	if (!tc->has_membarrier_registration_mask)
+		return 0;
+	for (int bit = 2; !ret && bit <= 8; bit += 2)
+		if (tc->membarrier_registration_mask & (1U << bit))
+			ret = inject_call(st, "membarrier(MEMBARRIER_CMD_REGISTER_*)", __NR_membarrier, 1L << bit, 0,
+					  0, 0, 0, 0, NULL);
+	return ret;
+}
+
 int restore_core(struct rtree *t, struct rproc *p)
 {
 	struct seized_thread *st = p->threads[0].st;
@@ -460,6 +478,8 @@ int restore_core(struct rtree *t, struct rproc *p)
 		ret = restore_itimers(p, st);
 	if (!ret)
 		ret = restore_ptimers(p, st);
+	if (!ret)
+		ret = restore_membarrier(st, tc);
 	if (!ret && tc->personality != 0)
 		ret = inject_call(st, "personality", __NR_personality, tc->personality, 0, 0, 0, 0, 0, NULL);
 	if (!ret && tc->has_child_subreaper && tc->child_subreaper)

@@ -301,12 +301,13 @@ static void run_task(struct rtree *t, struct rproc *p)
 		pr_err("process %d came up as pid %d\n", p->vpid, getpid());
 		task_fail(t, p);
 	}
-	if (p->zombie)
-		zombie_exit(p);
 	if (p->new_session && setsid() < 0)
 		pr_perror("process %d: setsid", p->vpid);
 	else if (p->new_pgrp && setpgid(0, 0) < 0)
 		pr_perror("process %d: setpgid", p->vpid);
+	/* in its own session or group first: a zombie keeps them (another's group: rtree_zombie_pgrps) */
+	if (p->zombie)
+		zombie_exit(p);
 	/*
 	 * In a pid namespace of its own the tree dies with its init if the
 	 * restore fails, and the init (the root, criu's child) with criu; in

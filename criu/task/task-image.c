@@ -55,23 +55,36 @@ static const char *path_file(struct rtree *t, uint32_t id, const char *img, cons
 	return f->fe->reg->name;
 }
 
+/* MEMBARRIER_CMD_REGISTER_{GLOBAL_EXPEDITED,PRIVATE_EXPEDITED{,_SYNC_CORE,_RSEQ}} */
+#define MEMBARRIER_REGISTRATIONS ((1U << 2) | (1U << 4) | (1U << 6) | (1U << 8))
+
 /*
- * Task state upstream 4.x saves that criu can't put back (the tree would
- * come back without it): membarrier registrations, a CET shadow stack.
- * The stop signal of a stopped task is used (rproc.stop_signo).
+ * Task state of upstream 4.x images: a CET shadow stack, which criu can't
+ * put back (the tree would come back without it). The stop signal of a
+ * stopped task is used (rproc.stop_signo), membarrier registrations are
+ * made again (core-restore.c): only the commands that register. And a
+ * scheduling policy restore can set (SCHED_DEADLINE's parameters have no
+ * place in images).
  */
 static int check_core_4x(const CoreEntry *c, const char *name)
 {
 	const UserX86XsaveEntry *x = c->thread_info->fpregs->xsave;
 
-	if (c->tc && c->tc->has_membarrier_registration_mask && c->tc->membarrier_registration_mask) {
-		pr_err("%s: the process registered for membarrier(2) (mask %#x), which criu can't restore yet\n", name,
+	if (c->tc && c->tc->has_membarrier_registration_mask &&
+	    (c->tc->membarrier_registration_mask & ~MEMBARRIER_REGISTRATIONS)) {
+		pr_err("%s: membarrier_registration_mask %#x holds commands that are not registrations\n", name,
 		       c->tc->membarrier_registration_mask);
-		return -EOPNOTSUPP;
+		return -EINVAL;
 	}
 	if (x && x->cet && (x->cet->cet || x->cet->ssp)) {
 		pr_err("%s: the thread has a CET shadow stack (U_CET %#llx), which criu can't restore yet\n", name,
 		       (unsigned long long)x->cet->cet);
+		return -EOPNOTSUPP;
+	}
+	/* SCHED_OTHER, FIFO, RR, BATCH, IDLE, with SCHED_RESET_ON_FORK (0x40000000): what sched_setscheduler takes */
+	if (c->thread_core && c->thread_core->has_sched_policy &&
+	    ((c->thread_core->sched_policy & ~0x40000000U) > 5 || (c->thread_core->sched_policy & ~0x40000000U) == 4)) {
+		pr_err("%s: scheduling policy %#x, which criu can't restore\n", name, c->thread_core->sched_policy);
 		return -EOPNOTSUPP;
 	}
 	if (c->tc && c->tc->has_stop_signo && c->tc->task_state == TASK_STATE_STOPPED &&

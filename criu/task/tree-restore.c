@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 #include "files/files-restore.h"
 #include "net/tcp.h"
 #include "task/rtree.h"
+#include "ptrace/inject.h"
 #include "ptrace/seize.h"
 #include "task/task-dump.h"
 #include "util/util.h"
@@ -166,6 +168,31 @@ static void kill_seized(struct seized_tree *s)
 	free(s->zombies);
 }
 
+/*
+ * A zombie that was in another process's group (one of its own, or its
+ * session's, it made before exiting: task/fork.c): once every task exists,
+ * its parent moves it there, as setpgid(2) lets a parent do with a child
+ * that never called execve, zombie or not.
+ */
+static int rtree_zombie_pgrps(struct rtree *t)
+{
+	for (size_t i = 0; i < t->nr; i++) {
+		const struct rproc *z = &t->procs[i];
+		int ret;
+
+		if (!z->zombie || !z->parent || z->new_session || z->new_pgrp || !z->vpgid)
+			continue;
+		ret = inject_call(z->parent->threads[0].st, "setpgid", __NR_setpgid, z->vpid, z->vpgid, 0, 0, 0, 0,
+				  NULL);
+		if (ret) {
+			pr_err("process %d: can't put its zombie child %d back in process group %d\n", z->parent->vpid,
+			       z->vpid, z->vpgid);
+			return ret;
+		}
+	}
+	return 0;
+}
+
 int rtree_restore(struct rtree *t, pid_t root, int ready_fd, uint64_t *frozen_ns)
 {
 	struct seized_tree s = {0};
@@ -194,6 +221,8 @@ int rtree_restore(struct rtree *t, pid_t root, int ready_fd, uint64_t *frozen_ns
 	for (size_t i = 0; !ret && i < t->nr; i++)
 		if (!t->procs[i].zombie)
 			ret = restore_core(t, &t->procs[i]);
+	if (!ret)
+		ret = rtree_zombie_pgrps(t);
 	if (!ret)
 		ret = rtree_restore_fowns(t);
 	for (size_t i = 0; !ret && i < t->nr; i++)

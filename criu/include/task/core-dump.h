@@ -73,6 +73,7 @@ struct process_state {
 	uint32_t loginuid;
 	bool has_loginuid;
 	int32_t oom_score_adj;
+	uint32_t membarrier_mask; /* MEMBARRIER_CMD_REGISTER_* the process did */
 };
 
 /* core-dump-read.c. Before any injection: status, signal mask, and what a

@@ -285,5 +285,14 @@ int td_write_file_entry(struct td_ctx *c, struct FileEntry *fe);
  * printing why.
  */
 int64_t td_dump_path_file(struct td_ctx *c, struct td_proc *p, const char *link, uint32_t flags);
+/*
+ * task/proc-ref-dump.c: refuses a file `name` (the path from p's root of
+ * the file `st`, `what` names it) that is the entry of a process in a proc
+ * mount, unless restore gives it back: `entered` (a cwd or root, entered
+ * by the task itself) and that process is p, an ancestor or a child.
+ * 0, or -EOPNOTSUPP after saying why.
+ */
+int td_check_proc_ref(const struct td_ctx *c, const struct td_proc *p, const char *what, const char *name,
+		      const struct stat *st, bool entered);
 
 #endif

@@ -328,6 +328,29 @@ static enum criu_cmd parse_command(const char *s)
 	return CMD_NONE;
 }
 
+/* The work directory, action scripts and `criu service`'s options. */
+static int parse_one_service(struct options *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'W':
+		free(o->work_dir);
+		o->work_dir = xstrdup(arg);
+		return 0;
+	case OPT_ACTION_SCRIPT:
+		o->action_scripts = xrealloc(o->action_scripts, (o->nr_action_scripts + 1) * sizeof(char *));
+		o->action_scripts[o->nr_action_scripts++] = xstrdup(arg);
+		return 0;
+	case OPT_ADDRESS:
+		free(o->service_address);
+		o->service_address = xstrdup(arg);
+		return 0;
+	case OPT_DAEMON:
+		o->service_daemon = true;
+		return 0;
+	}
+	return -1;
+}
+
 static int parse_one(struct options *o, int c, const char *arg)
 {
 	unsigned long v;
@@ -409,21 +432,6 @@ static int parse_one(struct options *o, int c, const char *arg)
 	case OPT_NO_DEFAULT_CONFIG:
 	case OPT_CONFIG:
 		return 0; /* taken before the rest (parse_options) */
-	case 'W':
-		free(o->work_dir);
-		o->work_dir = xstrdup(arg);
-		return 0;
-	case OPT_ACTION_SCRIPT:
-		o->action_scripts = xrealloc(o->action_scripts, (o->nr_action_scripts + 1) * sizeof(char *));
-		o->action_scripts[o->nr_action_scripts++] = xstrdup(arg);
-		return 0;
-	case OPT_ADDRESS:
-		free(o->service_address);
-		o->service_address = xstrdup(arg);
-		return 0;
-	case OPT_DAEMON:
-		o->service_daemon = true;
-		return 0;
 	case OPT_ENABLE_EXT_SHARING:
 		o->enable_external_sharing = true;
 		return 0;
@@ -435,7 +443,7 @@ static int parse_one(struct options *o, int c, const char *arg)
 		o->feature = xstrdup(arg);
 		return 0;
 	}
-	return -1;
+	return parse_one_service(o, c, arg);
 }
 
 /* getopt says only "something was wrong"; say what, naming the option. */

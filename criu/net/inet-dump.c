@@ -84,6 +84,7 @@ struct inet_state {
 	bool connected;
 	struct tcp_info ti; /* TCP */
 	int udp_queued;	    /* UDP: bytes of datagrams waiting */
+	uid_t owner;	    /* the socket's (its maker's fsuid, or whom it was given to) */
 };
 
 /* Its options, as inet_sk_entry keeps them, and those it can't. */
@@ -103,6 +104,7 @@ struct inet_opts {
 static int read_state(const struct td_proc *p, const struct td_sock_fd *f, const char *who, struct inet_state *s)
 {
 	socklen_t nl = sizeof(s->name), pl = sizeof(s->peer), tl = sizeof(s->ti);
+	struct stat st;
 	char path[64];
 	int ret;
 
@@ -116,6 +118,11 @@ static int read_state(const struct td_proc *p, const struct td_sock_fd *f, const
 		return 0; /* check_state says why not */
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", p->pid);
 	s->in_task_netns = sock_in_netns(f->lfd, path);
+	if (fstat(f->lfd, &st)) {
+		pr_perror("%s: fstat", who);
+		return -errno;
+	}
+	s->owner = st.st_uid;
 	s->connected = !getpeername(f->lfd, (struct sockaddr *)&s->peer, &pl);
 	if (getsockname(f->lfd, (struct sockaddr *)&s->name, &nl)) {
 		pr_perror("%s: getsockname", who);
@@ -146,6 +153,14 @@ static int check_state(const struct td_ctx *c, const struct td_proc *p, const st
 		pr_err("process %d: fd %d is a socket of another network namespace than the process's: not "
 		       "supported\n",
 		       p->pid, f->fd);
+		return -EOPNOTSUPP;
+	}
+	/* restore gives a socket to its holder's fsuid (SO_REUSEPORT groups and owner matches go by it) */
+	if (s->owner != p->status.uid[3]) {
+		pr_err("process %d: fd %d is a socket of uid %u, and the process's filesystem uid is %u: restore "
+		       "would give it to uid %u\n",
+		       p->pid, f->fd, s->owner, p->status.uid[3], p->status.uid[3]);
+		pr_hint("dump the program once its sockets are its own (made under its uid, or given with fchown)\n");
 		return -EOPNOTSUPP;
 	}
 	if (s->type != SOCK_STREAM)
@@ -244,24 +259,33 @@ static int read_corked(int fd, struct inet_opts *io)
 }
 
 /*
- * act: the shutdown state, which only sock_diag tells. It knows no socket
- * that is not bound: of one, poll tells that it is shut for reading (that
- * it is shut for writing only a send would, which would bind it).
+ * act: the shutdown state. Poll tells that a socket is shut for reading;
+ * that it is shut for writing only sock_diag does (or a send, which would
+ * bind it), asked for the sockets of its port. It lists no socket that is
+ * not bound, and needs not be asked of a TCP connection: shut for writing,
+ * it would not be established any more.
  */
 static int read_shutdown(const struct td_proc *p, const struct td_sock_fd *f, const struct inet_state *s,
 			 const char *who, struct inet_opts *io)
 {
 	struct pollfd pf = {.fd = f->lfd, .events = POLLRDHUP};
-	int nl = unix_diag_open(p->pid), ret;
+	uint32_t words[4], port;
+	int nl, ret;
 
-	if (nl < 0)
-		return nl;
-	ret = inet_diag_shutdown(nl, s->family, s->proto, (uint32_t)f->ino, &io->shutdown);
-	close(nl);
-	if (ret == -ENOENT && poll(&pf, 1, 0) >= 0) {
+	split_addr(&s->name, words, &port);
+	if (!port || (s->type == SOCK_STREAM && s->ti.tcpi_state == TCP_ESTABLISHED)) {
+		if (poll(&pf, 1, 0) < 0) {
+			pr_perror("%s: can't poll it", who);
+			return -errno;
+		}
 		io->shutdown = pf.revents & POLLRDHUP ? 1 : 0;
 		return 0;
 	}
+	nl = unix_diag_open(p->pid);
+	if (nl < 0)
+		return nl;
+	ret = inet_diag_shutdown(nl, s->family, s->proto, (uint16_t)port, (uint32_t)f->ino, &io->shutdown);
+	close(nl);
 	if (ret)
 		pr_err("%s: sock_diag can't tell whether the socket is shut down: %s\n", who, strerror(-ret));
 	return ret;

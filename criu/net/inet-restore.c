@@ -237,6 +237,23 @@ static int finish(int fd, const InetSkEntry *e, const struct inet_plan *pl, cons
 	return sk_filter_restore(fd, e->opts, who);
 }
 
+/*
+ * A socket belongs to whoever made it (SO_REUSEPORT groups, owner matches
+ * of netfilter go by it); criu makes it as root. It is given to the first
+ * process, in tree order, that holds it: the one that made it, as a rule
+ * (a root master that made the listeners for its workers keeps them; dump
+ * refuses a socket of another uid than its holder's). Before it is bound:
+ * a SO_REUSEPORT group takes only sockets of its owner's.
+ */
+static void own_socket(const struct rfile *f, int fd)
+{
+	const struct rproc *p = f->holder;
+	const CredsEntry *cr = p && p->core->thread_core ? p->core->thread_core->creds : NULL;
+
+	if (cr && cr->fsuid && fchown(fd, cr->fsuid, (gid_t)-1))
+		pr_warn("socket %u: can't give it to uid %u: %m\n", f->fe->id, cr->fsuid);
+}
+
 /* act: the plan carried out on a new socket; its fd, or -errno. */
 static int make_socket(const struct rfile *f, const struct inet_plan *pl)
 {
@@ -249,6 +266,7 @@ static int make_socket(const struct rfile *f, const struct inet_plan *pl)
 		return -errno;
 	}
 	snprintf(who, sizeof(who), "socket %u", e->id);
+	own_socket(f, fd);
 	ret = set_opts(fd, e, pl, who);
 	if (!ret && pl->repair)
 		ret = rtree_tcp_repair_on(fd, e->id);
@@ -275,21 +293,6 @@ static int make_socket(const struct rfile *f, const struct inet_plan *pl)
 	return fd;
 }
 
-/*
- * A socket belongs to whoever made it (SO_REUSEPORT groups, owner matches
- * of netfilter go by it); criu makes it as root. It is given to the first
- * process, in tree order, that holds it: the one that made it, as a rule
- * (a root master that made the listeners for its workers keeps them).
- */
-static void own_socket(const struct rfile *f, int fd)
-{
-	const struct rproc *p = f->holder;
-	const CredsEntry *cr = p && p->core->thread_core ? p->core->thread_core->creds : NULL;
-
-	if (cr && cr->fsuid && fchown(fd, cr->fsuid, (gid_t)-1))
-		pr_warn("socket %u: can't give it to uid %u: %m\n", f->fe->id, cr->fsuid);
-}
-
 int inet_sk_open(struct rtree *t, struct rfile *f)
 {
 	struct inet_plan pl;
@@ -299,6 +302,5 @@ int inet_sk_open(struct rtree *t, struct rfile *f)
 	fd = make_socket(f, &pl);
 	if (fd < 0)
 		return fd;
-	own_socket(f, fd);
 	return rtree_move_fd(fd, f->table_fd);
 }

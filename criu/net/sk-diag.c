@@ -184,17 +184,22 @@ static uint8_t inet_shutdown_attr(const struct inet_diag_msg *m, size_t len)
 	return 0;
 }
 
-int inet_diag_shutdown(int nl, int family, int proto, uint32_t ino, uint8_t *shutdown)
+int inet_diag_shutdown(int nl, int family, int proto, uint16_t port, uint32_t ino, uint8_t *shutdown)
 {
+	/* only the sockets of the local port: "port == P ? accept : reject" */
 	struct {
 		struct nlmsghdr h;
 		struct inet_diag_req_v2 r;
+		struct nlattr a;
+		struct inet_diag_bc_op op[2];
 	} req = {
 		.h = {.nlmsg_len = sizeof(req),
 		      .nlmsg_type = SOCK_DIAG_BY_FAMILY,
 		      .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
 		      .nlmsg_seq = ino},
 		.r = {.sdiag_family = (uint8_t)family, .sdiag_protocol = (uint8_t)proto, .idiag_states = ~0U},
+		.a = {.nla_len = NLA_HDRLEN + sizeof(req.op), .nla_type = INET_DIAG_REQ_BYTECODE},
+		.op = {{.code = INET_DIAG_BC_S_EQ, .yes = sizeof(req.op), .no = sizeof(req.op) + 4}, {.no = port}},
 	};
 	char buf[16384] __attribute__((aligned(8)));
 	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};

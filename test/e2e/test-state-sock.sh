@@ -17,6 +17,7 @@ state_rootfs
 sock_case filter-udp same
 sock_case filter-unix same
 sock_case filter-tcp same
+STATE_DUMP_ARGS=--tcp-established sock_case filter-tcp-estab same
 sock_case filter-locked "refused:SO_LOCK_FILTER"
 sock_case filter-ebpf "refused:eBPF"
 
@@ -30,7 +31,7 @@ sock_case opts-unix same
 # options the images have no place for: refused, named
 for o in TCP_USER_TIMEOUT TCP_DEFER_ACCEPT TCP_FASTOPEN TCP_NOTSENT_LOWAT TCP_MAXSEG TCP_WINDOW_CLAMP TCP_SYNCNT \
 	TCP_LINGER2 TCP_QUICKACK TCP_CONGESTION SO_TIMESTAMP SO_TIMESTAMPNS IP_RECVERR IP_MTU_DISCOVER IPV6_RECVERR \
-	UDP_CORK SO_PEEK_OFF SO_PASSPIDFD; do
+	UDP_CORK SO_PEEK_OFF SO_PASSPIDFD SO_PASSRIGHTS; do
 	sock_case "refuse-$o" "refused:$o"
 done
 
@@ -46,6 +47,9 @@ sock_case udp-msgmore-pending "refused:corked"
 # SO_REUSEPORT groups, in one task and across two
 sock_case reuseport-udp same
 sock_case reuseport-tcp same
+sock_case reuseport-user same
+# a socket's owner comes back its holder's fsuid: another one is refused
+sock_case owner-other "refused:restore would give it to uid 0"
 
 # bound to an address the namespace has not
 sock_case freebind-v4 same

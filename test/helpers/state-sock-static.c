@@ -10,6 +10,8 @@
  *                   SO_GET_FILTER the same program, 'B' dropped, 'A' taken
  *   filter-unix     the same on one end of a unix datagram pair
  *   filter-tcp      a TCP listener with a program: the same program
+ *   filter-tcp-estab  an established connection's end with a program that
+ *                   takes all (--tcp-established): the same, and it works
  *   filter-locked   SO_LOCK_FILTER on top (refused)
  *   filter-ebpf     an eBPF program (SO_ATTACH_BPF), unreadable (refused)
  * Options:
@@ -27,6 +29,10 @@
  *   reuseport-udp   two UDP sockets and a third in a child on one port:
  *                   datagrams from 32 ports reach all three
  *   reuseport-tcp   two TCP listeners on one port: 32 connections reach both
+ *   reuseport-user  two UDP sockets of uid 1000's process: both reached, and
+ *                   a new socket of the user joins the group
+ *   owner-other     a socket made under another fsuid than the process's
+ *                   (refused: restore gives sockets to their holder's)
  * Binding to an address the namespace has not:
  *   freebind-v4     IP_FREEBIND, UDP and a TCP listener on 10.123.0.x
  *   freebind-v6     IPV6_FREEBIND, UDP on fd00:123::1
@@ -46,11 +52,16 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/fsuid.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <linux/sockios.h>
 
 #include "statecheck.h"
 
+#ifndef SO_PASSRIGHTS
+#define SO_PASSRIGHTS 83
+#endif
 #ifndef SO_PASSPIDFD
 #define SO_PASSPIDFD 76
 #endif
@@ -292,6 +303,44 @@ static const char *filter_tcp_check(int round)
 	return same_filter(ft_sk);
 }
 
+/* Both ends of an established connection on lo, one with a filter (--tcp-established). */
+static int fe_c, fe_s;
+
+static void filter_tcp_estab_setup(void)
+{
+	struct sockaddr_in a = in4("127.0.0.1", 6004);
+	int l;
+
+	lo_up();
+	l = sock(AF_INET, SOCK_STREAM);
+	bind4(l, "127.0.0.1", 6004);
+	if (listen(l, 1))
+		setup_failed("listen");
+	fe_c = sock(AF_INET, SOCK_STREAM);
+	if (connect(fe_c, (struct sockaddr *)&a, sizeof(a)))
+		setup_failed("connect");
+	fe_s = accept(l, NULL, NULL);
+	if (fe_s < 0)
+		setup_failed("accept");
+	close(l);
+	/* takes every packet, whole: the connection still works */
+	make_only_a(0);
+	only_a[1] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0, 0, 1);
+	attach(fe_s);
+}
+
+static const char *filter_tcp_estab_check(int round)
+{
+	const char *why = same_filter(fe_s);
+	char b[4];
+
+	if (why)
+		return why;
+	if (send(fe_c, "x", 1, 0) != 1 || !wait_in(fe_s, 2000) || recv(fe_s, b, sizeof(b), MSG_DONTWAIT) != 1)
+		return bad("the filtered connection does not carry a byte");
+	return NULL;
+}
+
 static void filter_locked_setup(void)
 {
 	filter_udp_setup();
@@ -521,6 +570,7 @@ static const struct nocarry {
 	{"UDP_CORK", AF_INET, SOCK_DGRAM, IPPROTO_UDP, UDP_CORK, 1, false},
 	{"SO_PEEK_OFF", AF_UNIX, SOCK_DGRAM, SOL_SOCKET, SO_PEEK_OFF, 0, false},
 	{"SO_PASSPIDFD", AF_UNIX, SOCK_STREAM, SOL_SOCKET, SO_PASSPIDFD, 1, false},
+	{"SO_PASSRIGHTS", AF_UNIX, SOCK_STREAM, SOL_SOCKET, SO_PASSRIGHTS, 0, false},
 	{NULL, 0, 0, 0, 0, 0, false},
 };
 
@@ -770,6 +820,64 @@ static const char *reuseport_tcp_check(int round)
 	return NULL;
 }
 
+/* As uid 1000 (OUTDIR opened to it first): the group is that user's. */
+static void reuseport_user_setup(void)
+{
+	lo_up();
+	if (chmod(outdir, 0777) || setresgid(1000, 1000, 1000) || setresuid(1000, 1000, 1000))
+		setup_failed("become uid 1000");
+	for (int i = 0; i < 2; i++)
+		rp[i] = reuseport_sock(SOCK_DGRAM);
+}
+
+/* Datagrams from 32 ports reach both; a new socket of the user joins the group. */
+static const char *reuseport_user_check(int round)
+{
+	struct sockaddr_in a = in4("127.0.0.1", 6050);
+	const char *why = check_watches();
+	int got0, got1, one = 1, fd;
+
+	if (why)
+		return why;
+	for (int i = 0; i < 32; i++) {
+		int tx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+		sendto(tx, "x", 1, 0, (struct sockaddr *)&a, sizeof(a));
+		close(tx);
+	}
+	usleep(100000);
+	got0 = drain(rp[0]);
+	got1 = drain(rp[1]);
+	if (!got0 || !got1)
+		return bad("of 32 datagrams from 32 ports, %d and %d came to the two sockets of the group", got0, got1);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a))) {
+		close(fd);
+		return bad("a new socket of uid 1000 can't join the group: %s", strerror(errno));
+	}
+	close(fd);
+	return NULL;
+}
+
+/* A socket made under another filesystem uid than the process's (refused). */
+static void owner_other_setup(void)
+{
+	lo_up();
+	setfsuid(1000);
+	rp[0] = reuseport_sock(SOCK_DGRAM);
+	setfsuid(0);
+}
+
+static const char *owner_other_check(int round)
+{
+	struct stat st;
+
+	if (fstat(rp[0], &st) || st.st_uid != 1000)
+		return bad("the socket is not uid 1000's");
+	return check_watches();
+}
+
 /* ------------------------------------------------------------------------
  * Binding to an address the namespace has not
  */
@@ -849,6 +957,7 @@ static struct state_case cases[64] = {
 	{"filter-udp", filter_udp_setup, filter_udp_check},
 	{"filter-unix", filter_unix_setup, filter_unix_check},
 	{"filter-tcp", filter_tcp_setup, filter_tcp_check},
+	{"filter-tcp-estab", filter_tcp_estab_setup, filter_tcp_estab_check},
 	{"filter-locked", filter_locked_setup, filter_locked_check},
 	{"filter-ebpf", filter_ebpf_setup, filter_ebpf_check},
 	{"opts-tcp-listen", opts_tcp_listen_setup, watches_check},
@@ -865,6 +974,8 @@ static struct state_case cases[64] = {
 	{"udp-msgmore-pending", msgmore_pending_setup, cork_check},
 	{"reuseport-udp", reuseport_udp_setup, reuseport_udp_check},
 	{"reuseport-tcp", reuseport_tcp_setup, reuseport_tcp_check},
+	{"reuseport-user", reuseport_user_setup, reuseport_user_check},
+	{"owner-other", owner_other_setup, owner_other_check},
 	{"freebind-v4", freebind_v4_setup, freebind_check},
 	{"freebind-v6", freebind_v6_setup, freebind_check},
 	{"transparent", transparent_setup, freebind_check},

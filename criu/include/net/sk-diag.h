@@ -30,7 +30,8 @@ int unix_diag_open(pid_t pid);
 /* The socket `ino` of that namespace; -ENOENT if there is none. */
 int unix_diag_get(int nl, uint32_t ino, struct unix_diag_info *out);
 /* The shutdown state (RCV_SHUTDOWN 1 | SEND_SHUTDOWN 2) of the `family`
- * socket of protocol `proto` (TCP or UDP) `ino`; -ENOENT if there is none. */
-int inet_diag_shutdown(int nl, int family, int proto, uint32_t ino, uint8_t *shutdown);
+ * socket of protocol `proto` (TCP or UDP) `ino`, bound to the local
+ * `port`; -ENOENT if there is none (a socket not bound is not listed). */
+int inet_diag_shutdown(int nl, int family, int proto, uint16_t port, uint32_t ino, uint8_t *shutdown);
 
 #endif

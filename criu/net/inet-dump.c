@@ -10,10 +10,21 @@
  * Established TCP connections with --tcp-established (their stream
  * through TCP_REPAIR: net/tcp-dump.c).
  *
+ * Carried: the options inet_sk_entry has fields for (net/sockopt.c's for
+ * every socket, with the attached classic BPF program; SO_REUSEADDR,
+ * SO_REUSEPORT, SO_BINDTODEVICE, IPV6_V6ONLY, IP_FREEBIND; IP_TOS, IP_TTL
+ * where they are not a new socket's, IP_PKTINFO; the keepalive timings;
+ * TCP_NODELAY and TCP_CORK of a TCP socket not established) and the
+ * shutdown state (poll, sock_diag).
+ *
  * Refused, naming the pid and fd: an established TCP connection without
  * --tcp-established, one connecting or closing, a listener with connections not accepted yet
- * (they would be reset), other protocols (raw, SCTP...). Datagrams waiting
- * in a UDP socket are dropped, with a warning, as a network may drop them.
+ * (they would be reset), other protocols (raw, SCTP...), IP_TRANSPARENT,
+ * datagrams corked and not sent (UDP_CORK, MSG_MORE: the kernel does not
+ * give them back), a socket of another uid than its holder's, an option no
+ * field carries set (net/sockopt-check.c), an eBPF or locked filter.
+ * Datagrams waiting in a UDP socket are dropped, with a warning, as a
+ * network may drop them.
  */
 #define LOG_PREFIX "task-dump: "
 
@@ -431,6 +442,14 @@ static int write_entry(struct td_ctx *c, struct td_proc *p, const struct td_sock
 	return td_write_file_entry(c, &fe);
 }
 
+/* The socket's state, for what it changes of its options: TCP's, or UDP's made alike. */
+static int sk_state(const struct inet_state *s)
+{
+	if (s->type == SOCK_STREAM)
+		return (int)s->ti.tcpi_state;
+	return s->connected ? SK_STATE_ESTABLISHED : SK_STATE_CLOSE;
+}
+
 int td_dump_inet(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f, int family, uint32_t id,
 		 FownEntry *fown)
 {
@@ -452,8 +471,7 @@ int td_dump_inet(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 	if (ret >= 0)
 		ret = check_opts(p, f, &s, &io);
 	if (ret >= 0)
-		ret = sk_refuse_uncarried(f->lfd, ref, family, s.type == SOCK_STREAM ? (int)s.ti.tcpi_state
-									  : s.connected ? SK_STATE_ESTABLISHED : SK_STATE_CLOSE, who);
+		ret = sk_refuse_uncarried(f->lfd, ref, family, sk_state(&s), who);
 	if (ref >= 0)
 		close(ref);
 	if (ret >= 0)

@@ -4,11 +4,14 @@
  * established, UDP), addresses of the family's size; an established
  * connection's tcp-stream image read (net/tcp-restore.c).
  * Act: the socket made again in the tree's network namespace, as
- * inet_plan() decides from the entry alone: options (SO_REUSEADDR first,
- * so that the dumped port can be taken), IPV6_V6ONLY, bound to its address
- * and port, then listening with its backlog, or connected (UDP) to its
- * peer; an established TCP connection in repair mode from the start, its
- * state set by net/tcp-restore.c. Then given to its first holder's uid.
+ * inet_plan() decides from the entry alone: given to its first holder's
+ * uid (before bind: a SO_REUSEPORT group takes only its owner's sockets),
+ * options (IP_TOS first, which sets SO_PRIORITY too; SO_REUSEADDR,
+ * SO_REUSEPORT and IP_FREEBIND before bind, so that the dumped port and
+ * address can be taken), bound to its address and port, then listening
+ * with its backlog, or connected (UDP) to its peer; an established TCP
+ * connection in repair mode from the start, its state set by
+ * net/tcp-restore.c. Last its shutdown state and its filter.
  */
 #define LOG_PREFIX "restore: "
 
@@ -130,7 +133,7 @@ struct inet_plan {
 	bool has_tos; /* IP_TOS or IPV6_TCLASS, before the options every socket has */
 	int tos_level, tos_name, tos;
 	const char *bound_dev; /* SO_BINDTODEVICE, or NULL */
-	bool repair; /* an established connection: in repair mode before bind */
+	bool repair;	       /* an established connection: in repair mode before bind */
 	bool bind;
 	struct sockaddr_storage src;
 	socklen_t src_len;

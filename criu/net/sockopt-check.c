@@ -71,9 +71,9 @@
 #endif
 
 /* Which sockets an entry is for (bits), and where it is not compared. */
-#define F_UNIX	     1u	 /* unix sockets */
-#define F_V4	     2u	 /* IPv4 */
-#define F_V6	     4u	 /* IPv6 */
+#define F_UNIX	     1u /* unix sockets */
+#define F_V4	     2u /* IPv4 */
+#define F_V6	     4u /* IPv6 */
 #define F_INET	     (F_V4 | F_V6)
 #define F_ALL	     (F_UNIX | F_INET)
 #define F_NOT_ESTAB  8u	 /* not on a TCP connection: its state (or its SYN) changes it */

@@ -1,7 +1,10 @@
 /*
  * Socket options, dump and restore, for every socket kind (unix, inet,
  * TCP): the getsockopt/setsockopt wrappers and the SkOptsEntry fields all
- * sockets share.
+ * sockets share, with the attached classic BPF program (so_filter, as
+ * upstream: SO_GET_FILTER's instructions, attached again once the socket's
+ * queues are filled). What no field carries is refused at dump
+ * (net/sockopt-check.c).
  *
  * Error policy, the same for every option, read or set:
  *

@@ -12,7 +12,8 @@
  * The rest is refused with the reason: a peer outside the tree, a datagram
  * socket connected to one that is not connected back, connections waiting
  * to be accepted, descriptors in flight (SCM_RIGHTS), a relative or
- * deleted bound path.
+ * deleted bound path, an option the images can't carry set
+ * (net/sockopt-check.c), an eBPF or locked filter.
  *
  * The kernel tells state, name, peer and queue lengths through sock_diag
  * (net/sk-diag.c); queued data is read with MSG_PEEK from our copy of the

@@ -122,8 +122,7 @@ static const char *check_watches(void)
 			continue;
 		}
 		if (get_int(w->fd, w->level, w->name) != w->val)
-			return bad("fd %d: %s is %d, was %d", w->fd, w->str, get_int(w->fd, w->level, w->name),
-				   w->val);
+			return bad("fd %d: %s is %d, was %d", w->fd, w->str, get_int(w->fd, w->level, w->name), w->val);
 	}
 	return NULL;
 }
@@ -648,8 +647,7 @@ static const char *shut_unconn_check(int round)
 {
 	struct sockaddr_in a = in4("127.0.0.1", 6031);
 
-	if (sendto(sh_sk, "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&a, sizeof(a)) >= 0 ||
-	    errno != EPIPE)
+	if (sendto(sh_sk, "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&a, sizeof(a)) >= 0 || errno != EPIPE)
 		return bad("sendto on a socket shut for writing: %s, want EPIPE", strerror(errno));
 	return NULL;
 }

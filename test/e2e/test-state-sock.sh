@@ -34,6 +34,9 @@ for o in TCP_USER_TIMEOUT TCP_DEFER_ACCEPT TCP_FASTOPEN TCP_NOTSENT_LOWAT TCP_MA
 	UDP_CORK SO_PEEK_OFF SO_PASSPIDFD SO_PASSRIGHTS; do
 	sock_case "refuse-$o" "refused:$o"
 done
+for o in TCP_USER_TIMEOUT TCP_NOTSENT_LOWAT TCP_CONGESTION; do
+	STATE_DUMP_ARGS=--tcp-established sock_case "refuse-estab-$o" "refused:$o"
+done
 
 # shut down UDP sockets: still shut
 sock_case udp-shut-wr same

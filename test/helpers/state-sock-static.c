@@ -17,7 +17,8 @@
  * Options:
  *   opts-tcp-listen, opts-tcp-unconn, opts-tcp-estab (--tcp-established),
  *   opts-udp, opts-udp6, opts-unix: options set, the same after restore
- *   refuse-NAME     one option criu can't carry, set (refused): see nocarry[]
+ *   refuse-NAME     one option criu can't carry, set (refused): see nocarry[];
+ *                   refuse-estab-NAME on an established connection's end
  * Shutdown:
  *   udp-shut-wr     a connected UDP socket shut for writing: send EPIPE
  *   udp-shut-unconn the same, unconnected (sendto EPIPE)
@@ -550,35 +551,58 @@ static void opts_unix_setup(void)
 static const struct nocarry {
 	const char *name;
 	int family, type, level, opt, val;
-	bool listen;
+	bool listen, estab; /* set on a listener, on an established connection's end (--tcp-established) */
 } nocarry[] = {
-	{"TCP_USER_TIMEOUT", AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_USER_TIMEOUT, 5000, false},
-	{"TCP_DEFER_ACCEPT", AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_DEFER_ACCEPT, 5, true},
-	{"TCP_FASTOPEN", AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_FASTOPEN, 16, true},
-	{"TCP_NOTSENT_LOWAT", AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_NOTSENT_LOWAT, 4096, false},
-	{"TCP_MAXSEG", AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_MAXSEG, 1000, true},
-	{"TCP_WINDOW_CLAMP", AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_WINDOW_CLAMP, 20000, false},
-	{"TCP_SYNCNT", AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_SYNCNT, 2, false},
-	{"TCP_LINGER2", AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_LINGER2, 7, true},
-	{"TCP_QUICKACK", AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_QUICKACK, 0, false},
-	{"SO_TIMESTAMP", AF_INET, SOCK_DGRAM, SOL_SOCKET, SO_TIMESTAMP, 1, false},
-	{"SO_TIMESTAMPNS", AF_UNIX, SOCK_DGRAM, SOL_SOCKET, SO_TIMESTAMPNS, 1, false},
-	{"IP_RECVERR", AF_INET, SOCK_DGRAM, IPPROTO_IP, IP_RECVERR, 1, false},
-	{"IP_MTU_DISCOVER", AF_INET, SOCK_DGRAM, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_PROBE, false},
-	{"IPV6_RECVERR", AF_INET6, SOCK_DGRAM, IPPROTO_IPV6, IPV6_RECVERR, 1, false},
-	{"UDP_CORK", AF_INET, SOCK_DGRAM, IPPROTO_UDP, UDP_CORK, 1, false},
-	{"SO_PEEK_OFF", AF_UNIX, SOCK_DGRAM, SOL_SOCKET, SO_PEEK_OFF, 0, false},
-	{"SO_PASSPIDFD", AF_UNIX, SOCK_STREAM, SOL_SOCKET, SO_PASSPIDFD, 1, false},
-	{"SO_PASSRIGHTS", AF_UNIX, SOCK_STREAM, SOL_SOCKET, SO_PASSRIGHTS, 0, false},
-	{NULL, 0, 0, 0, 0, 0, false},
+	{"TCP_USER_TIMEOUT", AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_USER_TIMEOUT, 5000, false, false},
+	{"estab-TCP_USER_TIMEOUT", AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_USER_TIMEOUT, 5000, false, true},
+	{"estab-TCP_NOTSENT_LOWAT", AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_NOTSENT_LOWAT, 4096, false, true},
+	{"estab-TCP_CONGESTION", AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_CONGESTION, 0, false, true},
+	{"TCP_DEFER_ACCEPT", AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_DEFER_ACCEPT, 5, true, false},
+	{"TCP_FASTOPEN", AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_FASTOPEN, 16, true, false},
+	{"TCP_NOTSENT_LOWAT", AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_NOTSENT_LOWAT, 4096, false, false},
+	{"TCP_MAXSEG", AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_MAXSEG, 1000, true, false},
+	{"TCP_WINDOW_CLAMP", AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_WINDOW_CLAMP, 20000, false, false},
+	{"TCP_SYNCNT", AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_SYNCNT, 2, false, false},
+	{"TCP_LINGER2", AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_LINGER2, 7, true, false},
+	{"TCP_QUICKACK", AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_QUICKACK, 0, false, false},
+	{"SO_TIMESTAMP", AF_INET, SOCK_DGRAM, SOL_SOCKET, SO_TIMESTAMP, 1, false, false},
+	{"SO_TIMESTAMPNS", AF_UNIX, SOCK_DGRAM, SOL_SOCKET, SO_TIMESTAMPNS, 1, false, false},
+	{"IP_RECVERR", AF_INET, SOCK_DGRAM, IPPROTO_IP, IP_RECVERR, 1, false, false},
+	{"IP_MTU_DISCOVER", AF_INET, SOCK_DGRAM, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_PROBE, false, false},
+	{"IPV6_RECVERR", AF_INET6, SOCK_DGRAM, IPPROTO_IPV6, IPV6_RECVERR, 1, false, false},
+	{"UDP_CORK", AF_INET, SOCK_DGRAM, IPPROTO_UDP, UDP_CORK, 1, false, false},
+	{"SO_PEEK_OFF", AF_UNIX, SOCK_DGRAM, SOL_SOCKET, SO_PEEK_OFF, 0, false, false},
+	{"SO_PASSPIDFD", AF_UNIX, SOCK_STREAM, SOL_SOCKET, SO_PASSPIDFD, 1, false, false},
+	{"SO_PASSRIGHTS", AF_UNIX, SOCK_STREAM, SOL_SOCKET, SO_PASSRIGHTS, 0, false, false},
+	{NULL, 0, 0, 0, 0, 0, false, false},
 };
 
 static int nc_sk;
+
+/* A connection on lo: nc_sk its client end (and the accepted one kept open). */
+static void nocarry_connect(void)
+{
+	struct sockaddr_in a = in4("127.0.0.1", 6021);
+	int l = sock(AF_INET, SOCK_STREAM);
+
+	bind4(l, "127.0.0.1", 6021);
+	if (listen(l, 1) || connect(nc_sk, (struct sockaddr *)&a, sizeof(a)) || accept(l, NULL, NULL) < 0)
+		setup_failed("connect");
+	close(l);
+}
 
 static void nocarry_setup(const struct nocarry *n)
 {
 	lo_up();
 	nc_sk = sock(n->family, n->type);
+	if (n->estab)
+		nocarry_connect();
+	if (n->opt == TCP_CONGESTION) {
+		/* a string: the check compares it */
+		if (setsockopt(nc_sk, IPPROTO_TCP, TCP_CONGESTION, "reno", 4))
+			setup_failed("TCP_CONGESTION reno");
+		return;
+	}
 	if (setsockopt(nc_sk, n->level, n->opt, &n->val, sizeof(n->val)))
 		setup_failed("setsockopt %s", n->name);
 	watch(nc_sk, n->level, n->opt, n->name);
@@ -1000,7 +1024,8 @@ int main(int argc, char **argv)
 		sprintf(name, "refuse-%s", c->name);
 		if (argc == 3 && !strcmp(argv[2], name))
 			nocarry_case = c;
-		cases[n++] = (struct state_case){name, nocarry_case_setup, watches_check};
+		cases[n++] = (struct state_case){name, nocarry_case_setup,
+						 c->opt == TCP_CONGESTION ? congestion_check : watches_check};
 	}
 	return state_main(argc, argv, cases);
 }

@@ -38,6 +38,10 @@
  *   freebind-v4     IP_FREEBIND, UDP and a TCP listener on 10.123.0.x
  *   freebind-v6     IPV6_FREEBIND, UDP on fd00:123::1
  *   transparent     IP_TRANSPARENT (refused)
+ *
+ * Long because it is one program of about forty cases, each the setup and
+ * the check of one piece of socket state, kept together so that a case is
+ * added next to its kin.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>

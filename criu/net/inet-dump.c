@@ -10,10 +10,21 @@
  * Established TCP connections with --tcp-established (their stream
  * through TCP_REPAIR: net/tcp-dump.c).
  *
+ * Carried: the options inet_sk_entry has fields for (net/sockopt.c's for
+ * every socket, with the attached classic BPF program; SO_REUSEADDR,
+ * SO_REUSEPORT, SO_BINDTODEVICE, IPV6_V6ONLY, IP_FREEBIND; IP_TOS, IP_TTL
+ * where they are not a new socket's, IP_PKTINFO; the keepalive timings;
+ * TCP_NODELAY and TCP_CORK of a TCP socket not established) and the
+ * shutdown state (poll, sock_diag).
+ *
  * Refused, naming the pid and fd: an established TCP connection without
  * --tcp-established, one connecting or closing, a listener with connections not accepted yet
- * (they would be reset), other protocols (raw, SCTP...). Datagrams waiting
- * in a UDP socket are dropped, with a warning, as a network may drop them.
+ * (they would be reset), other protocols (raw, SCTP...), IP_TRANSPARENT,
+ * datagrams corked and not sent (UDP_CORK, MSG_MORE: the kernel does not
+ * give them back), a socket of another uid than its holder's, an option no
+ * field carries set (net/sockopt-check.c), an eBPF or locked filter.
+ * Datagrams waiting in a UDP socket are dropped, with a warning, as a
+ * network may drop them.
  */
 #define LOG_PREFIX "task-dump: "
 
@@ -22,6 +33,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <net/if.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -36,6 +48,7 @@
 #include "net/inet.h"
 #include "net/sk-family.h"
 #include "net/tcp.h"
+#include "net/sk-diag.h"
 #include "net/sockopt.h"
 #include "sk-inet.pb-c.h"
 #include "task/task-dump.h"
@@ -82,20 +95,27 @@ struct inet_state {
 	bool connected;
 	struct tcp_info ti; /* TCP */
 	int udp_queued;	    /* UDP: bytes of datagrams waiting */
+	uid_t owner;	    /* the socket's (its maker's fsuid, or whom it was given to) */
 };
 
 /* Its options, as inet_sk_entry keeps them, and those it can't. */
 struct inet_opts {
 	SkOptsEntry o;
+	TcpOptsEntry t; /* TCP_NODELAY, TCP_CORK of a TCP socket not established */
+	bool has_tcp_opts;
 	char ifname[IFNAMSIZ + 1];
-	bool freebind, transparent, v6only;
-	bool lost_tcp_opts; /* TCP options the image has no field for, set */
+	bool freebind, transparent, v6only, pktinfo;
+	bool has_tos, has_ttl; /* not a new socket's: set by the task */
+	int tos, ttl;
+	uint8_t shutdown; /* RCV_SHUTDOWN 1 | SEND_SHUTDOWN 2 (sock_diag) */
+	int corked;	  /* UDP: bytes held back by UDP_CORK or MSG_MORE, not sent */
 };
 
 /* act: its protocol, its namespace, its addresses and its state. */
 static int read_state(const struct td_proc *p, const struct td_sock_fd *f, const char *who, struct inet_state *s)
 {
 	socklen_t nl = sizeof(s->name), pl = sizeof(s->peer), tl = sizeof(s->ti);
+	struct stat st;
 	char path[64];
 	int ret;
 
@@ -109,6 +129,11 @@ static int read_state(const struct td_proc *p, const struct td_sock_fd *f, const
 		return 0; /* check_state says why not */
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", p->pid);
 	s->in_task_netns = sock_in_netns(f->lfd, path);
+	if (fstat(f->lfd, &st)) {
+		pr_perror("%s: fstat", who);
+		return -errno;
+	}
+	s->owner = st.st_uid;
 	s->connected = !getpeername(f->lfd, (struct sockaddr *)&s->peer, &pl);
 	if (getsockname(f->lfd, (struct sockaddr *)&s->name, &nl)) {
 		pr_perror("%s: getsockname", who);
@@ -141,6 +166,14 @@ static int check_state(const struct td_ctx *c, const struct td_proc *p, const st
 		       p->pid, f->fd);
 		return -EOPNOTSUPP;
 	}
+	/* restore gives a socket to its holder's fsuid (SO_REUSEPORT groups and owner matches go by it) */
+	if (s->owner != p->status.uid[3]) {
+		pr_err("process %d: fd %d is a socket of uid %u, and the process's filesystem uid is %u: restore "
+		       "would give it to uid %u\n",
+		       p->pid, f->fd, s->owner, p->status.uid[3], p->status.uid[3]);
+		pr_hint("dump the program once its sockets are its own (made under its uid, or given with fchown)\n");
+		return -EOPNOTSUPP;
+	}
 	if (s->type != SOCK_STREAM)
 		return 0;
 	if (ti->tcpi_state == TCP_ESTABLISHED && !c->opts.tcp_established) {
@@ -164,14 +197,12 @@ static int check_state(const struct td_ctx *c, const struct td_proc *p, const st
 	return 0;
 }
 
-/* act: the TCP options inet_sk_entry keeps, and whether some it can't are set. */
+/* act: the TCP options inet_sk_entry keeps. */
 static int read_tcp_opts(int fd, const struct inet_state *s, const char *who, struct inet_opts *io)
 {
-	int keepalive = 0, cnt = 0, idle = 0, intvl = 0, nodelay = 0, defer = 0, fastopen = 0, timeout = 0, ret;
+	int cnt = 0, idle = 0, intvl = 0, nodelay = 0, cork = 0, ret;
 
-	ret = sk_get_int(fd, SOL_SOCKET, SO_KEEPALIVE, &keepalive, who);
-	if (ret >= 0)
-		ret = sk_get_int(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, who);
+	ret = sk_get_int(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, who);
 	if (ret >= 0)
 		ret = sk_get_int(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, who);
 	if (ret >= 0)
@@ -179,39 +210,110 @@ static int read_tcp_opts(int fd, const struct inet_state *s, const char *who, st
 	if (ret >= 0)
 		ret = sk_get_int(fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, who);
 	if (ret >= 0)
-		ret = sk_get_int(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, who);
-	if (ret >= 0)
-		ret = sk_get_int(fd, IPPROTO_TCP, TCP_FASTOPEN, &fastopen, who);
-	if (ret >= 0)
-		ret = sk_get_int(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout, who);
+		ret = sk_get_int(fd, IPPROTO_TCP, TCP_CORK, &cork, who);
 	if (ret < 0)
 		return ret;
-	io->o.has_so_keepalive = true;
-	io->o.so_keepalive = keepalive != 0;
 	io->o.has_tcp_keepcnt = io->o.has_tcp_keepidle = io->o.has_tcp_keepintvl = true;
 	io->o.tcp_keepcnt = (uint32_t)cnt;
 	io->o.tcp_keepidle = (uint32_t)idle;
 	io->o.tcp_keepintvl = (uint32_t)intvl;
-	/* an established connection's TCP_NODELAY is in its tcp-stream image */
-	io->lost_tcp_opts =
-		(s->ti.tcpi_state != TCP_ESTABLISHED && nodelay > 0) || defer > 0 || fastopen > 0 || timeout > 0;
+	/* an established connection's are in its tcp-stream image */
+	if (s->ti.tcpi_state != TCP_ESTABLISHED) {
+		io->has_tcp_opts = true;
+		io->t.has_nodelay = io->t.has_cork = true;
+		io->t.nodelay = nodelay != 0;
+		io->t.cork = cork != 0;
+	}
 	return 0;
 }
 
-/* act: every option inet_sk_entry keeps (and IP_TRANSPARENT, which it can't). */
-static int read_opts(int fd, const struct inet_state *s, const char *who, struct inet_opts *io)
+/* act: IP_TOS, IP_TTL (IPV6_TCLASS, IPV6_UNICAST_HOPS) where they are not
+ * the reference socket's (ref), and IP_PKTINFO (IPV6_RECVPKTINFO). */
+static int read_ip_opts(int fd, int ref, const struct inet_state *s, const char *who, struct inet_opts *io)
 {
-	int ip = s->family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6, broadcast = 0, transparent = 0, freebind = 0,
-	    reuseaddr = 0, reuseport = 0, priority = 0, mark = 0, lowat = 0, v6only = 0, ret;
-	struct linger lg = {0};
-	socklen_t ll = sizeof(lg), il = IFNAMSIZ;
+	bool v4 = s->family == AF_INET;
+	int ip = v4 ? IPPROTO_IP : IPPROTO_IPV6, tos_opt = v4 ? IP_TOS : IPV6_TCLASS,
+	    ttl_opt = v4 ? IP_TTL : IPV6_UNICAST_HOPS, ref_tos = 0, ref_ttl = 0, pktinfo = 0, ret;
 
-	ret = s->type == SOCK_STREAM ? read_tcp_opts(fd, s, who, io)
-				     : sk_get_int(fd, SOL_SOCKET, SO_BROADCAST, &broadcast, who);
+	ret = sk_get_int(fd, ip, tos_opt, &io->tos, who);
+	if (ret >= 0)
+		ret = sk_get_int(ref, ip, tos_opt, &ref_tos, who);
+	if (ret >= 0)
+		ret = sk_get_int(fd, ip, ttl_opt, &io->ttl, who);
+	if (ret >= 0)
+		ret = sk_get_int(ref, ip, ttl_opt, &ref_ttl, who);
+	if (ret >= 0)
+		ret = sk_get_int(fd, ip, v4 ? IP_PKTINFO : IPV6_RECVPKTINFO, &pktinfo, who);
+	if (ret < 0)
+		return ret;
+	io->has_tos = io->tos != ref_tos;
+	io->has_ttl = io->ttl != ref_ttl;
+	io->pktinfo = pktinfo != 0;
+	return 0;
+}
+
+/*
+ * act: what UDP holds back, not sent (UDP_CORK, MSG_MORE): it counts in
+ * the socket's send memory (SIOCOUTQ), which otherwise holds only
+ * datagrams on their way out (gone in a moment: waited for).
+ */
+static int read_corked(int fd, struct inet_opts *io)
+{
+	for (int i = 0; i < 20; i++) {
+		if (ioctl(fd, SIOCOUTQ, &io->corked) || io->corked <= 0) {
+			io->corked = 0;
+			return 0;
+		}
+		usleep(10000);
+	}
+	return 0;
+}
+
+/*
+ * act: the shutdown state. Poll tells that a socket is shut for reading;
+ * that it is shut for writing only sock_diag does (or a send, which would
+ * bind it), asked for the sockets of its port. It lists no socket that is
+ * not bound, and needs not be asked of a TCP connection: shut for writing,
+ * it would not be established any more.
+ */
+static int read_shutdown(const struct td_proc *p, const struct td_sock_fd *f, const struct inet_state *s,
+			 const char *who, struct inet_opts *io)
+{
+	struct pollfd pf = {.fd = f->lfd, .events = POLLRDHUP};
+	uint32_t words[4], port;
+	int nl, ret;
+
+	split_addr(&s->name, words, &port);
+	if (!port || (s->type == SOCK_STREAM && s->ti.tcpi_state == TCP_ESTABLISHED)) {
+		if (poll(&pf, 1, 0) < 0) {
+			pr_perror("%s: can't poll it", who);
+			return -errno;
+		}
+		io->shutdown = pf.revents & POLLRDHUP ? 1 : 0;
+		return 0;
+	}
+	nl = unix_diag_open(p->pid);
+	if (nl < 0)
+		return nl;
+	ret = inet_diag_shutdown(nl, s->family, s->proto, (uint16_t)port, (uint32_t)f->ino, &io->shutdown);
+	close(nl);
+	if (ret)
+		pr_err("%s: sock_diag can't tell whether the socket is shut down: %s\n", who, strerror(-ret));
+	return ret;
+}
+
+/* act: every option inet_sk_entry keeps (and IP_TRANSPARENT, which it can't). */
+static int read_opts(int fd, int ref, const struct inet_state *s, const char *who, struct inet_opts *io)
+{
+	int ip = s->family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6, transparent = 0, freebind = 0, reuseaddr = 0,
+	    reuseport = 0, v6only = 0, ret;
+	socklen_t il = IFNAMSIZ;
+
+	ret = s->type == SOCK_STREAM ? read_tcp_opts(fd, s, who, io) : read_corked(fd, io);
 	if (ret >= 0)
 		ret = sk_opts_dump(fd, s->family, &io->o, who);
 	if (ret >= 0)
-		ret = sk_get(fd, SOL_SOCKET, SO_LINGER, &lg, &ll, who);
+		ret = read_ip_opts(fd, ref, s, who, io);
 	if (ret >= 0)
 		ret = sk_get_int(fd, ip, s->family == AF_INET ? IP_TRANSPARENT : IPV6_TRANSPARENT, &transparent, who);
 	if (ret >= 0)
@@ -221,35 +323,17 @@ static int read_opts(int fd, const struct inet_state *s, const char *who, struct
 	if (ret >= 0)
 		ret = sk_get_int(fd, SOL_SOCKET, SO_REUSEPORT, &reuseport, who);
 	if (ret >= 0)
-		ret = sk_get_int(fd, SOL_SOCKET, SO_PRIORITY, &priority, who);
-	if (ret >= 0)
-		ret = sk_get_int(fd, SOL_SOCKET, SO_MARK, &mark, who);
-	if (ret >= 0)
-		ret = sk_get_int(fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, who);
-	if (ret >= 0)
 		ret = sk_get(fd, SOL_SOCKET, SO_BINDTODEVICE, io->ifname, &il, who);
 	if (ret >= 0 && s->family == AF_INET6)
 		ret = sk_get_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, who);
 	if (ret < 0)
 		return ret;
-	if (s->type != SOCK_STREAM) {
-		io->o.has_so_broadcast = true;
-		io->o.so_broadcast = broadcast != 0;
-	}
-	if (lg.l_onoff) {
-		io->o.has_so_linger = true;
-		io->o.so_linger = (uint32_t)lg.l_linger;
-	}
 	io->transparent = transparent > 0;
 	io->freebind = freebind > 0;
 	io->v6only = v6only != 0;
-	io->o.has_reuseaddr = io->o.has_so_reuseport = io->o.has_so_priority = io->o.has_so_mark =
-		io->o.has_so_rcvlowat = true;
+	io->o.has_reuseaddr = io->o.has_so_reuseport = true;
 	io->o.reuseaddr = reuseaddr != 0;
 	io->o.so_reuseport = reuseport != 0;
-	io->o.so_priority = (uint32_t)priority;
-	io->o.so_mark = (uint32_t)mark;
-	io->o.so_rcvlowat = (uint32_t)lowat;
 	io->ifname[IFNAMSIZ] = '\0';
 	if (io->ifname[0])
 		io->o.so_bound_dev = io->ifname;
@@ -265,10 +349,18 @@ static int check_opts(const struct td_proc *p, const struct td_sock_fd *f, const
 		       f->fd);
 		return -EOPNOTSUPP;
 	}
-	if (io->lost_tcp_opts)
-		pr_warn("process %d: TCP socket fd %d has TCP_NODELAY, TCP_DEFER_ACCEPT, TCP_FASTOPEN or "
-			"TCP_USER_TIMEOUT set: they come back at their defaults\n",
-			p->pid, f->fd);
+	if (io->corked) {
+		pr_err("process %d: UDP socket fd %d has %d bytes corked (UDP_CORK or MSG_MORE) and not sent yet, "
+		       "which can't be read from the kernel to be dumped\n",
+		       p->pid, f->fd, io->corked);
+		pr_hint("dump the program once it has sent its corked datagram\n");
+		return -EOPNOTSUPP;
+	}
+	if (s->type == SOCK_STREAM && s->ti.tcpi_state == TCP_LISTEN && io->shutdown) {
+		pr_err("process %d: TCP listener fd %d was shut down before it listened: not supported\n", p->pid,
+		       f->fd);
+		return -EOPNOTSUPP;
+	}
 	if (s->type != SOCK_STREAM && s->udp_queued > 0)
 		pr_warn("process %d: UDP socket fd %d has datagrams waiting: they are dropped\n", p->pid, f->fd);
 	return 0;
@@ -299,38 +391,35 @@ static void fill_entry(const struct td_sock_fd *f, const struct inet_state *s, s
 		ie->has_v6only = true;
 		ie->v6only = io->v6only;
 	}
-	if (io->freebind) {
-		ipo->has_freebind = true;
-		ipo->freebind = true;
+	ipo->has_freebind = ipo->freebind = io->freebind;
+	ipo->has_pktinfo = ipo->pktinfo = io->pktinfo;
+	ipo->has_tos = io->has_tos;
+	ipo->tos = (uint32_t)io->tos;
+	ipo->has_ttl = io->has_ttl;
+	ipo->ttl = (uint32_t)io->ttl;
+	if (ipo->has_freebind || ipo->has_pktinfo || ipo->has_tos || ipo->has_ttl)
 		ie->ip_opts = ipo;
+	if (io->shutdown) {
+		ie->has_shutdown = true;
+		ie->shutdown = (SkShutdown)(io->shutdown & 3);
 	}
+	if (io->has_tcp_opts)
+		ie->tcp_opts = &io->t;
 	ie->opts = &io->o;
 }
 
-int td_dump_inet(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f, int family, uint32_t id,
-		 FownEntry *fown)
+/* act: the entry (and an established connection's stream) written. */
+static int write_entry(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f, uint32_t id, FownEntry *fown,
+		       const struct inet_state *s, struct inet_opts *io)
 {
 	FileEntry fe = FILE_ENTRY__INIT;
 	InetSkEntry ie = INET_SK_ENTRY__INIT;
 	IpOptsEntry ipo = IP_OPTS_ENTRY__INIT;
-	struct inet_state s = {.family = family};
-	struct inet_opts io = {.o = SK_OPTS_ENTRY__INIT};
 	uint32_t src[4] = {0}, dst[4] = {0};
-	char who[48];
-	int ret;
+	int family = s->family, ret;
 
-	snprintf(who, sizeof(who), "process %d: fd %d", p->pid, f->fd);
-	ret = read_state(p, f, who, &s);
-	if (ret >= 0)
-		ret = check_state(c, p, f, &s);
-	if (ret >= 0)
-		ret = read_opts(f->lfd, &s, who, &io);
-	if (ret >= 0)
-		ret = check_opts(p, f, &s, &io);
-	if (ret < 0)
-		return ret;
-	fill_entry(f, &s, &io, src, dst, &ie, &ipo);
-	if (s.type == SOCK_STREAM && ie.state == TCP_ESTABLISHED) {
+	fill_entry(f, s, io, src, dst, &ie, &ipo);
+	if (s->type == SOCK_STREAM && ie.state == TCP_ESTABLISHED) {
 		struct net_lock_conn lk = {.ino = ie.ino,
 					   .family = family,
 					   .src = src,
@@ -348,7 +437,45 @@ int td_dump_inet(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 	fe.id = id;
 	fe.isk = &ie;
 	pr_debug("process %d: fd %d: %s %s socket, state %u, port %u%s\n", p->pid, f->fd,
-		 family == AF_INET ? "IPv4" : "IPv6", s.type == SOCK_STREAM ? "TCP" : "UDP", ie.state, ie.src_port,
-		 s.connected ? ", connected" : "");
+		 family == AF_INET ? "IPv4" : "IPv6", s->type == SOCK_STREAM ? "TCP" : "UDP", ie.state, ie.src_port,
+		 s->connected ? ", connected" : "");
 	return td_write_file_entry(c, &fe);
+}
+
+/* The socket's state, for what it changes of its options: TCP's, or UDP's made alike. */
+static int sk_state(const struct inet_state *s)
+{
+	if (s->type == SOCK_STREAM)
+		return (int)s->ti.tcpi_state;
+	return s->connected ? SK_STATE_ESTABLISHED : SK_STATE_CLOSE;
+}
+
+int td_dump_inet(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f, int family, uint32_t id,
+		 FownEntry *fown)
+{
+	struct inet_state s = {.family = family};
+	struct inet_opts io = {.o = SK_OPTS_ENTRY__INIT, .t = TCP_OPTS_ENTRY__INIT};
+	char who[48];
+	int ref = -1, ret;
+
+	snprintf(who, sizeof(who), "process %d: fd %d", p->pid, f->fd);
+	ret = read_state(p, f, who, &s);
+	if (ret >= 0)
+		ret = check_state(c, p, f, &s);
+	if (ret >= 0)
+		ret = ref = sk_ref_open(f->lfd, family, s.type, s.proto, who);
+	if (ret >= 0)
+		ret = read_opts(f->lfd, ref, &s, who, &io);
+	if (ret >= 0)
+		ret = read_shutdown(p, f, &s, who, &io);
+	if (ret >= 0)
+		ret = check_opts(p, f, &s, &io);
+	if (ret >= 0)
+		ret = sk_refuse_uncarried(f->lfd, ref, family, sk_state(&s), who);
+	if (ref >= 0)
+		close(ref);
+	if (ret >= 0)
+		ret = write_entry(c, p, f, id, fown, &s, &io);
+	sk_opts_free(&io.o);
+	return ret;
 }

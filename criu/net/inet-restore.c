@@ -4,11 +4,14 @@
  * established, UDP), addresses of the family's size; an established
  * connection's tcp-stream image read (net/tcp-restore.c).
  * Act: the socket made again in the tree's network namespace, as
- * inet_plan() decides from the entry alone: options (SO_REUSEADDR first,
- * so that the dumped port can be taken), IPV6_V6ONLY, bound to its address
- * and port, then listening with its backlog, or connected (UDP) to its
- * peer; an established TCP connection in repair mode from the start, its
- * state set by net/tcp-restore.c. Then given to its first holder's uid.
+ * inet_plan() decides from the entry alone: given to its first holder's
+ * uid (before bind: a SO_REUSEPORT group takes only its owner's sockets),
+ * options (IP_TOS first, which sets SO_PRIORITY too; SO_REUSEADDR,
+ * SO_REUSEPORT and IP_FREEBIND before bind, so that the dumped port and
+ * address can be taken), bound to its address and port, then listening
+ * with its backlog, or connected (UDP) to its peer; an established TCP
+ * connection in repair mode from the start, its state set by
+ * net/tcp-restore.c. Last its shutdown state and its filter.
  */
 #define LOG_PREFIX "restore: "
 
@@ -54,7 +57,8 @@ int inet_sk_check(const FileEntry *fe)
 	    (e->n_dst_addr && e->n_dst_addr != words) || (tcp && e->state != 10 && e->state != 7 && e->state != 1) ||
 	    (tcp && e->state == 1 && (!e->dst_port || !e->n_dst_addr || !e->src_port || !e->n_src_addr)) ||
 	    (udp && e->state != 1 && e->state != 7) || (udp && e->state == 1 && (!e->dst_port || !e->n_dst_addr)) ||
-	    e->backlog > INT32_MAX || (e->opts->so_bound_dev && strlen(e->opts->so_bound_dev) >= 16)) {
+	    e->backlog > INT32_MAX || (e->opts->so_bound_dev && strlen(e->opts->so_bound_dev) >= 16) ||
+	    (e->has_shutdown && (e->shutdown < 0 || e->shutdown > 3))) {
 		pr_err("files.img: socket %u (family %u, type %u, protocol %u, state %u) is one restore can't make: "
 		       "only TCP listening, unconnected or established sockets and UDP sockets of IPv4 or IPv6\n",
 		       e->id, e->family, e->type, e->proto, e->state);
@@ -124,12 +128,12 @@ struct inet_plan {
 	int domain, type, proto;
 	struct inet_int_opt {
 		int level, name, val;
-	} opts[16]; /* after the options every socket has */
+	} opts[24]; /* after the options every socket has */
 	size_t nr_opts;
+	bool has_tos; /* IP_TOS or IPV6_TCLASS, before the options every socket has */
+	int tos_level, tos_name, tos;
 	const char *bound_dev; /* SO_BINDTODEVICE, or NULL */
-	bool linger;	       /* SO_LINGER on, for linger_s */
-	int linger_s;
-	bool repair; /* an established connection: in repair mode before bind */
+	bool repair;	       /* an established connection: in repair mode before bind */
 	bool bind;
 	struct sockaddr_storage src;
 	socklen_t src_len;
@@ -139,6 +143,7 @@ struct inet_plan {
 	struct sockaddr_storage dst;
 	socklen_t dst_len;
 	bool async;
+	int shutdown; /* how, for shutdown(2); -1: not shut */
 };
 
 static void plan_opt(struct inet_plan *pl, bool cond, int level, int name, int val)
@@ -155,7 +160,10 @@ static void plan_opt(struct inet_plan *pl, bool cond, int level, int name, int v
 static void inet_plan(const InetSkEntry *e, bool established, struct inet_plan *pl)
 {
 	const SkOptsEntry *o = e->opts;
-	int ip = e->family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6;
+	const IpOptsEntry *ipo = e->ip_opts;
+	const TcpOptsEntry *t = e->tcp_opts;
+	bool v4 = e->family == AF_INET;
+	int ip = v4 ? IPPROTO_IP : IPPROTO_IPV6;
 
 	memset(pl, 0, sizeof(*pl));
 	pl->domain = (int)e->family;
@@ -163,23 +171,28 @@ static void inet_plan(const InetSkEntry *e, bool established, struct inet_plan *
 	pl->proto = (int)e->proto;
 	plan_opt(pl, o->has_reuseaddr, SOL_SOCKET, SO_REUSEADDR, o->reuseaddr);
 	plan_opt(pl, o->has_so_reuseport && o->so_reuseport, SOL_SOCKET, SO_REUSEPORT, 1);
-	plan_opt(pl, o->has_so_priority && o->so_priority, SOL_SOCKET, SO_PRIORITY, (int)o->so_priority);
-	plan_opt(pl, o->has_so_mark && o->so_mark, SOL_SOCKET, SO_MARK, (int)o->so_mark);
-	plan_opt(pl, o->has_so_rcvlowat && o->so_rcvlowat > 1, SOL_SOCKET, SO_RCVLOWAT, (int)o->so_rcvlowat);
-	plan_opt(pl, o->has_so_broadcast && o->so_broadcast, SOL_SOCKET, SO_BROADCAST, 1);
-	plan_opt(pl, o->has_so_keepalive && o->so_keepalive, SOL_SOCKET, SO_KEEPALIVE, 1);
 	if (e->proto == IPPROTO_TCP) {
 		plan_opt(pl, o->has_tcp_keepcnt && o->tcp_keepcnt, IPPROTO_TCP, TCP_KEEPCNT, (int)o->tcp_keepcnt);
 		plan_opt(pl, o->has_tcp_keepidle && o->tcp_keepidle, IPPROTO_TCP, TCP_KEEPIDLE, (int)o->tcp_keepidle);
 		plan_opt(pl, o->has_tcp_keepintvl && o->tcp_keepintvl, IPPROTO_TCP, TCP_KEEPINTVL,
 			 (int)o->tcp_keepintvl);
 	}
-	plan_opt(pl, e->ip_opts && e->ip_opts->has_freebind && e->ip_opts->freebind, ip,
-		 e->family == AF_INET ? IP_FREEBIND : IPV6_FREEBIND, 1);
+	/* those of a TCP socket not established (an established one's are in its stream) */
+	if (e->proto == IPPROTO_TCP && t && !established) {
+		plan_opt(pl, t->has_nodelay && t->nodelay, IPPROTO_TCP, TCP_NODELAY, 1);
+		plan_opt(pl, t->has_cork && t->cork, IPPROTO_TCP, TCP_CORK, 1);
+	}
+	/* before bind: an address the namespace has not may be taken then */
+	plan_opt(pl, ipo && ipo->has_freebind && ipo->freebind, ip, v4 ? IP_FREEBIND : IPV6_FREEBIND, 1);
+	plan_opt(pl, ipo && ipo->has_ttl, ip, v4 ? IP_TTL : IPV6_UNICAST_HOPS, ipo && ipo->has_ttl ? (int)ipo->ttl : 0);
+	plan_opt(pl, ipo && ipo->has_pktinfo && ipo->pktinfo, ip, v4 ? IP_PKTINFO : IPV6_RECVPKTINFO, 1);
 	plan_opt(pl, e->family == AF_INET6 && e->has_v6only, IPPROTO_IPV6, IPV6_V6ONLY, e->v6only);
+	/* first: IP_TOS sets SO_PRIORITY too, which is set after it as dumped */
+	pl->has_tos = ipo && ipo->has_tos;
+	pl->tos_level = ip;
+	pl->tos_name = v4 ? IP_TOS : IPV6_TCLASS;
+	pl->tos = pl->has_tos ? (int)ipo->tos : 0;
 	pl->bound_dev = o->so_bound_dev && o->so_bound_dev[0] ? o->so_bound_dev : NULL;
-	pl->linger = o->has_so_linger;
-	pl->linger_s = (int)o->so_linger;
 	/* an established connection: in repair mode before bind, which then
 	 * may share a listener's port (SO_REUSEADDR above would undo that) */
 	pl->repair = established;
@@ -192,21 +205,56 @@ static void inet_plan(const InetSkEntry *e, bool established, struct inet_plan *
 	pl->connect = established || e->state == TCP_ESTABLISHED;
 	pl->dst_len = make_addr(e, e->dst_addr, e->n_dst_addr, e->dst_port, &pl->dst);
 	pl->async = e->flags & O_ASYNC; /* SIGIO, with its owner */
+	/* SK_SHUTDOWN READ 1, WRITE 2, BOTH 3; shutdown(2) wants 0, 1, 2 */
+	pl->shutdown = e->has_shutdown && e->shutdown ? (int)e->shutdown - 1 : -1;
 }
 
 /* act: the options of the plan, after those every socket has. */
 static int set_opts(int fd, const InetSkEntry *e, const struct inet_plan *pl, const char *who)
 {
-	struct linger lg = {.l_onoff = 1, .l_linger = pl->linger_s};
-	int ret = sk_opts_restore(fd, e->opts, who, 0);
+	int ret = pl->has_tos ? sk_set_int(fd, pl->tos_level, pl->tos_name, pl->tos, who, 0) : 0;
 
+	if (ret >= 0)
+		ret = sk_opts_restore(fd, e->opts, who, 0);
 	for (size_t i = 0; ret >= 0 && i < pl->nr_opts; i++)
 		ret = sk_set_int(fd, pl->opts[i].level, pl->opts[i].name, pl->opts[i].val, who, 0);
 	if (ret >= 0 && pl->bound_dev)
 		ret = sk_set(fd, SOL_SOCKET, SO_BINDTODEVICE, pl->bound_dev, (socklen_t)strlen(pl->bound_dev), who, 0);
-	if (ret >= 0 && pl->linger)
-		ret = sk_set(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg), who, 0);
 	return ret < 0 ? ret : 0;
+}
+
+/* act: the last of the plan, once the socket is bound, listening or connected. */
+static int finish(int fd, const InetSkEntry *e, const struct inet_plan *pl, const char *who)
+{
+	/* an unconnected socket is shut all the same (and says ENOTCONN) */
+	if (pl->shutdown >= 0 && shutdown(fd, pl->shutdown) && errno != ENOTCONN) {
+		pr_perror("%s: can't shut it down again", who);
+		return -errno;
+	}
+	if (pl->async) {
+		int fl = fcntl(fd, F_GETFL);
+
+		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_ASYNC))
+			pr_warn("%s: can't set O_ASYNC: %m\n", who);
+	}
+	return sk_filter_restore(fd, e->opts, who);
+}
+
+/*
+ * A socket belongs to whoever made it (SO_REUSEPORT groups, owner matches
+ * of netfilter go by it); criu makes it as root. It is given to the first
+ * process, in tree order, that holds it: the one that made it, as a rule
+ * (a root master that made the listeners for its workers keeps them; dump
+ * refuses a socket of another uid than its holder's). Before it is bound:
+ * a SO_REUSEPORT group takes only sockets of its owner's.
+ */
+static void own_socket(const struct rfile *f, int fd)
+{
+	const struct rproc *p = f->holder;
+	const CredsEntry *cr = p && p->core->thread_core ? p->core->thread_core->creds : NULL;
+
+	if (cr && cr->fsuid && fchown(fd, cr->fsuid, (gid_t)-1))
+		pr_warn("socket %u: can't give it to uid %u: %m\n", f->fe->id, cr->fsuid);
 }
 
 /* act: the plan carried out on a new socket; its fd, or -errno. */
@@ -221,6 +269,7 @@ static int make_socket(const struct rfile *f, const struct inet_plan *pl)
 		return -errno;
 	}
 	snprintf(who, sizeof(who), "socket %u", e->id);
+	own_socket(f, fd);
 	ret = set_opts(fd, e, pl, who);
 	if (!ret && pl->repair)
 		ret = rtree_tcp_repair_on(fd, e->id);
@@ -238,32 +287,13 @@ static int make_socket(const struct rfile *f, const struct inet_plan *pl)
 		ret = -errno;
 		pr_perror("socket %u: can't connect it again to port %u", e->id, e->dst_port);
 	}
-	if (!ret && pl->async) {
-		int fl = fcntl(fd, F_GETFL);
-
-		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_ASYNC))
-			pr_warn("socket %u: can't set O_ASYNC: %m\n", e->id);
-	}
+	if (!ret)
+		ret = finish(fd, e, pl, who);
 	if (ret) {
 		close(fd);
 		return ret;
 	}
 	return fd;
-}
-
-/*
- * A socket belongs to whoever made it (SO_REUSEPORT groups, owner matches
- * of netfilter go by it); criu makes it as root. It is given to the first
- * process, in tree order, that holds it: the one that made it, as a rule
- * (a root master that made the listeners for its workers keeps them).
- */
-static void own_socket(const struct rfile *f, int fd)
-{
-	const struct rproc *p = f->holder;
-	const CredsEntry *cr = p && p->core->thread_core ? p->core->thread_core->creds : NULL;
-
-	if (cr && cr->fsuid && fchown(fd, cr->fsuid, (gid_t)-1))
-		pr_warn("socket %u: can't give it to uid %u: %m\n", f->fe->id, cr->fsuid);
 }
 
 int inet_sk_open(struct rtree *t, struct rfile *f)
@@ -275,6 +305,5 @@ int inet_sk_open(struct rtree *t, struct rfile *f)
 	fd = make_socket(f, &pl);
 	if (fd < 0)
 		return fd;
-	own_socket(f, fd);
 	return rtree_move_fd(fd, f->table_fd);
 }

@@ -1,11 +1,14 @@
 /*
- * NETLINK_SOCK_DIAG queries for unix sockets: see sk-diag.h. One request
- * per socket, by inode (and no cookie), answered by one message.
+ * NETLINK_SOCK_DIAG queries: see sk-diag.h. For a unix socket one request
+ * per socket, by inode (and no cookie), answered by one message; for an
+ * inet one, which can't be asked for by inode, the sockets of its protocol
+ * are listed and it is found among them.
  */
 #define LOG_PREFIX "sk-diag: "
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
@@ -157,6 +160,79 @@ int unix_diag_get(int nl, uint32_t ino, struct unix_diag_info *out)
 				out->state = m->udiag_state;
 				parse_attrs(m, h->nlmsg_len - NLMSG_HDRLEN, out);
 				return 0;
+			}
+		}
+	}
+}
+
+/* The INET_DIAG_SHUTDOWN of message m (len bytes), or 0 without one. */
+static uint8_t inet_shutdown_attr(const struct inet_diag_msg *m, size_t len)
+{
+	const struct nlattr *a = (const void *)(m + 1);
+	size_t left = len - sizeof(*m);
+
+	while (left >= sizeof(*a) && a->nla_len >= sizeof(*a) && a->nla_len <= left) {
+		size_t step = NLA_ALIGN((size_t)a->nla_len);
+
+		if (a->nla_type == INET_DIAG_SHUTDOWN && a->nla_len > NLA_HDRLEN)
+			return *(const uint8_t *)((const char *)a + NLA_HDRLEN);
+		if (step >= left)
+			break;
+		left -= step;
+		a = (const void *)((const char *)a + step);
+	}
+	return 0;
+}
+
+int inet_diag_shutdown(int nl, int family, int proto, uint16_t port, uint32_t ino, uint8_t *shutdown)
+{
+	/* only the sockets of the local port: "port == P ? accept : reject" */
+	struct {
+		struct nlmsghdr h;
+		struct inet_diag_req_v2 r;
+		struct nlattr a;
+		struct inet_diag_bc_op op[2];
+	} req = {
+		.h = {.nlmsg_len = sizeof(req),
+		      .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+		      .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+		      .nlmsg_seq = ino},
+		.r = {.sdiag_family = (uint8_t)family, .sdiag_protocol = (uint8_t)proto, .idiag_states = ~0U},
+		.a = {.nla_len = NLA_HDRLEN + sizeof(req.op), .nla_type = INET_DIAG_REQ_BYTECODE},
+		.op = {{.code = INET_DIAG_BC_S_EQ, .yes = sizeof(req.op), .no = sizeof(req.op) + 4}, {.no = port}},
+	};
+	char buf[16384] __attribute__((aligned(8)));
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+	int n, found = -ENOENT;
+
+	*shutdown = 0;
+	if (sendto(nl, &req, sizeof(req), 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	for (;;) {
+		n = (int)recv(nl, buf, sizeof(buf), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		for (struct nlmsghdr *h = (void *)buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_seq != ino)
+				continue;
+			if (h->nlmsg_type == NLMSG_DONE)
+				return found;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(h);
+
+				return e->error ? e->error : found;
+			}
+			if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY &&
+			    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
+				const struct inet_diag_msg *m = NLMSG_DATA(h);
+
+				/* read on to the end: the rest of the dump would be the next answer's */
+				if (m->idiag_inode == ino && found) {
+					*shutdown = inet_shutdown_attr(m, h->nlmsg_len - NLMSG_HDRLEN);
+					found = 0;
+				}
 			}
 		}
 	}

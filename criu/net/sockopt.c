@@ -1,7 +1,10 @@
 /*
  * Socket options, dump and restore, for every socket kind (unix, inet,
  * TCP): the getsockopt/setsockopt wrappers and the SkOptsEntry fields all
- * sockets share.
+ * sockets share, with the attached classic BPF program (so_filter, as
+ * upstream: SO_GET_FILTER's instructions, attached again once the socket's
+ * queues are filled). What no field carries is refused at dump
+ * (net/sockopt-check.c).
  *
  * Error policy, the same for every option, read or set:
  *
@@ -42,6 +45,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <stdlib.h>
+#include <linux/filter.h>
 
 #include "net/sockopt.h"
 #include "util/kerndat.h"
@@ -82,6 +87,17 @@ static const struct sk_opt {
 	{SOL_SOCKET, SO_LINGER, "SO_LINGER", NULL},
 	{SOL_SOCKET, SO_BINDTODEVICE, "SO_BINDTODEVICE", NULL},
 	{SOL_SOCKET, SO_OOBINLINE, "SO_OOBINLINE", NULL},
+	{SOL_SOCKET, SO_PASSSEC, "SO_PASSSEC", NULL},
+	{SOL_SOCKET, SO_DONTROUTE, "SO_DONTROUTE", NULL},
+	{SOL_SOCKET, SO_NO_CHECK, "SO_NO_CHECK", NULL},
+	{SOL_SOCKET, SO_LOCK_FILTER, "SO_LOCK_FILTER", NULL},
+	{SOL_SOCKET, SO_ATTACH_FILTER, "SO_ATTACH_FILTER (SO_GET_FILTER)", NULL},
+	{IPPROTO_IP, IP_TOS, "IP_TOS", NULL},
+	{IPPROTO_IP, IP_TTL, "IP_TTL", NULL},
+	{IPPROTO_IP, IP_PKTINFO, "IP_PKTINFO", NULL},
+	{IPPROTO_IPV6, IPV6_TCLASS, "IPV6_TCLASS", NULL},
+	{IPPROTO_IPV6, IPV6_UNICAST_HOPS, "IPV6_UNICAST_HOPS", NULL},
+	{IPPROTO_IPV6, IPV6_RECVPKTINFO, "IPV6_RECVPKTINFO", NULL},
 	{IPPROTO_IP, IP_FREEBIND, "IP_FREEBIND", NULL},
 	{IPPROTO_IP, IP_TRANSPARENT, "IP_TRANSPARENT", NULL},
 	{IPPROTO_IPV6, IPV6_FREEBIND, "IPV6_FREEBIND", NULL},
@@ -196,11 +212,104 @@ int sk_set_buf(int fd, int name, int size, const char *who, unsigned flags)
 	return ret == SK_SKIPPED ? sk_set_int(fd, SOL_SOCKET, name, size, who, flags) : ret;
 }
 
+/* act: SO_PASSCRED or SO_PASSSEC, of unix sockets (the kernel refuses them on others now: off). */
+static int get_pass(int fd, int family, int name, protobuf_c_boolean *has, protobuf_c_boolean *v, const char *who)
+{
+	int on = 0, ret = 0;
+
+	if (family == AF_UNIX)
+		ret = sk_get_int(fd, SOL_SOCKET, name, &on, who);
+	else if (getsockopt(fd, SOL_SOCKET, name, &on, &(socklen_t){sizeof(on)}))
+		on = 0;
+	*has = true;
+	*v = on != 0;
+	return ret;
+}
+
+/* act: the attached classic BPF program; a locked or an eBPF one refused. */
+static int filter_dump(int fd, SkOptsEntry *o, const char *who)
+{
+	socklen_t n = 0;
+	int locked = 0, ret;
+
+	/* with no room given, the number of instructions */
+	if (getsockopt(fd, SOL_SOCKET, SO_GET_FILTER, NULL, &n)) {
+		if (errno == EACCES) {
+			pr_err("%s: the socket has an eBPF program attached (SO_ATTACH_BPF), which can't be read "
+			       "back\n",
+			       who);
+			pr_hint("dump the program before it attaches one, or attach a classic BPF one "
+				"(SO_ATTACH_FILTER)\n");
+			return -EOPNOTSUPP;
+		}
+		pr_perror("%s: can't read its socket filter (SO_GET_FILTER)", who);
+		return -errno;
+	}
+	ret = sk_get_int(fd, SOL_SOCKET, SO_LOCK_FILTER, &locked, who);
+	if (ret < 0)
+		return ret;
+	if (locked) {
+		pr_err("%s: the socket's filter is locked (SO_LOCK_FILTER), which the images can't say\n", who);
+		pr_hint("dump the program before it locks its socket filter\n");
+		return -EOPNOTSUPP;
+	}
+	if (!n)
+		return 0;
+	/* as upstream: each struct sock_filter (8 bytes) in one fixed64 */
+	o->so_filter = xzalloc(n * sizeof(*o->so_filter));
+	ret = sk_get(fd, SOL_SOCKET, SO_GET_FILTER, o->so_filter, &n, who);
+	o->n_so_filter = n;
+	return ret;
+}
+
+/* act: the int options every socket has, into the entry. */
+static int flags_dump(int fd, SkOptsEntry *o, const char *who)
+{
+	int pri = 0, mark = 0, lowat = 0, keep = 0, bcast = 0, oob = 0, dontroute = 0, nocheck = 0, ret;
+	struct linger lg = {0};
+	socklen_t ll = sizeof(lg);
+
+	ret = sk_get_int(fd, SOL_SOCKET, SO_PRIORITY, &pri, who);
+	if (ret >= 0)
+		ret = sk_get_int(fd, SOL_SOCKET, SO_MARK, &mark, who);
+	if (ret >= 0)
+		ret = sk_get_int(fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, who);
+	if (ret >= 0)
+		ret = sk_get_int(fd, SOL_SOCKET, SO_KEEPALIVE, &keep, who);
+	if (ret >= 0)
+		ret = sk_get_int(fd, SOL_SOCKET, SO_BROADCAST, &bcast, who);
+	if (ret >= 0)
+		ret = sk_get_int(fd, SOL_SOCKET, SO_OOBINLINE, &oob, who);
+	if (ret >= 0)
+		ret = sk_get_int(fd, SOL_SOCKET, SO_DONTROUTE, &dontroute, who);
+	if (ret >= 0)
+		ret = sk_get_int(fd, SOL_SOCKET, SO_NO_CHECK, &nocheck, who);
+	if (ret >= 0)
+		ret = sk_get(fd, SOL_SOCKET, SO_LINGER, &lg, &ll, who);
+	if (ret < 0)
+		return ret;
+	o->has_so_priority = o->has_so_mark = o->has_so_rcvlowat = o->has_so_keepalive = o->has_so_broadcast =
+		o->has_so_oobinline = o->has_so_dontroute = o->has_so_no_check = true;
+	o->so_priority = (uint32_t)pri;
+	o->so_mark = (uint32_t)mark;
+	o->so_rcvlowat = (uint32_t)lowat;
+	o->so_keepalive = keep != 0;
+	o->so_broadcast = bcast != 0;
+	o->so_oobinline = oob != 0;
+	o->so_dontroute = dontroute != 0;
+	o->so_no_check = nocheck != 0;
+	if (lg.l_onoff) {
+		o->has_so_linger = true;
+		o->so_linger = (uint32_t)lg.l_linger;
+	}
+	return 0;
+}
+
 int sk_opts_dump(int fd, int family, SkOptsEntry *o, const char *who)
 {
 	struct timeval snd = {0}, rcv = {0};
 	socklen_t sl = sizeof(snd), rl = sizeof(rcv);
-	int sndbuf, rcvbuf, passcred = 0, lock, ret;
+	int sndbuf, rcvbuf, lock, ret;
 
 	ret = sk_get_int(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, who);
 	if (ret >= 0)
@@ -209,10 +318,14 @@ int sk_opts_dump(int fd, int family, SkOptsEntry *o, const char *who)
 		ret = sk_get(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, &sl, who);
 	if (ret >= 0)
 		ret = sk_get(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv, &rl, who);
-	/* credentials pass over unix sockets only (the kernel refuses the
-	 * option on others now): off, as it always meant nothing there */
-	if (ret >= 0 && family == AF_UNIX)
-		ret = sk_get_int(fd, SOL_SOCKET, SO_PASSCRED, &passcred, who);
+	if (ret >= 0)
+		ret = get_pass(fd, family, SO_PASSCRED, &o->has_so_passcred, &o->so_passcred, who);
+	if (ret >= 0)
+		ret = get_pass(fd, family, SO_PASSSEC, &o->has_so_passsec, &o->so_passsec, who);
+	if (ret >= 0)
+		ret = flags_dump(fd, o, who);
+	if (ret >= 0)
+		ret = filter_dump(fd, o, who);
 	if (ret < 0)
 		return ret;
 	o->so_sndbuf = (uint32_t)sndbuf;
@@ -221,8 +334,6 @@ int sk_opts_dump(int fd, int family, SkOptsEntry *o, const char *who)
 	o->so_snd_tmo_usec = (uint64_t)snd.tv_usec;
 	o->so_rcv_tmo_sec = (uint64_t)rcv.tv_sec;
 	o->so_rcv_tmo_usec = (uint64_t)rcv.tv_usec;
-	o->has_so_passcred = true;
-	o->so_passcred = passcred != 0;
 	/* which sizes were set by hand: the others the kernel tunes */
 	ret = kdat_has(KF_SOCKOPT_BUF_LOCK) ? sk_get_int(fd, SOL_SOCKET, SO_BUF_LOCK, &lock, who) : SK_SKIPPED;
 	if (ret == 0) {
@@ -230,6 +341,42 @@ int sk_opts_dump(int fd, int family, SkOptsEntry *o, const char *who)
 		o->so_buf_lock = (uint32_t)lock;
 	}
 	return ret < 0 ? ret : 0;
+}
+
+void sk_opts_free(SkOptsEntry *o)
+{
+	free(o->so_filter);
+	o->so_filter = NULL;
+	o->n_so_filter = 0;
+}
+
+/* act: the boolean and int options of every socket, those not at a new socket's value. */
+static int flags_restore(int fd, const SkOptsEntry *o, const char *who, unsigned flags)
+{
+	const struct {
+		bool on;
+		int name, val;
+	} set[] = {
+		{o->has_so_passcred && o->so_passcred, SO_PASSCRED, 1},
+		{o->has_so_passsec && o->so_passsec, SO_PASSSEC, 1},
+		{o->has_so_priority && o->so_priority, SO_PRIORITY, (int)o->so_priority},
+		{o->has_so_mark && o->so_mark, SO_MARK, (int)o->so_mark},
+		{o->has_so_rcvlowat && o->so_rcvlowat > 1, SO_RCVLOWAT, (int)o->so_rcvlowat},
+		{o->has_so_keepalive && o->so_keepalive, SO_KEEPALIVE, 1},
+		{o->has_so_broadcast && o->so_broadcast, SO_BROADCAST, 1},
+		{o->has_so_oobinline && o->so_oobinline, SO_OOBINLINE, 1},
+		{o->has_so_dontroute && o->so_dontroute, SO_DONTROUTE, 1},
+		{o->has_so_no_check && o->so_no_check, SO_NO_CHECK, 1},
+	};
+	struct linger lg = {.l_onoff = 1, .l_linger = (int)o->so_linger};
+	int ret = 0;
+
+	for (size_t i = 0; ret >= 0 && i < ARRAY_SIZE(set); i++)
+		if (set[i].on)
+			ret = sk_set_int(fd, SOL_SOCKET, set[i].name, set[i].val, who, flags);
+	if (ret >= 0 && o->has_so_linger)
+		ret = sk_set(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg), who, flags);
+	return ret;
 }
 
 int sk_opts_restore(int fd, const SkOptsEntry *o, const char *who, unsigned flags)
@@ -256,8 +403,20 @@ int sk_opts_restore(int fd, const SkOptsEntry *o, const char *who, unsigned flag
 		ret = sk_set(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof(snd), who, flags);
 	if (ret >= 0)
 		ret = sk_set(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof(rcv), who, flags);
-	/* off on a new socket (and refused by sockets other than unix ones) */
-	if (ret >= 0 && o->has_so_passcred && o->so_passcred)
-		ret = sk_set_int(fd, SOL_SOCKET, SO_PASSCRED, 1, who, flags);
+	if (ret >= 0)
+		ret = flags_restore(fd, o, who, flags);
 	return ret < 0 ? ret : 0;
+}
+
+int sk_filter_restore(int fd, const SkOptsEntry *o, const char *who)
+{
+	struct sock_fprog p = {.len = (unsigned short)o->n_so_filter, .filter = (struct sock_filter *)o->so_filter};
+
+	if (!o->n_so_filter)
+		return 0;
+	if (o->n_so_filter > BPF_MAXINSNS) {
+		pr_err("%s: a socket filter of %zu instructions, more than the kernel takes\n", who, o->n_so_filter);
+		return -EINVAL;
+	}
+	return sk_set(fd, SOL_SOCKET, SO_ATTACH_FILTER, &p, sizeof(p), who, 0);
 }

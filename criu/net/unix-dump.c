@@ -12,7 +12,8 @@
  * The rest is refused with the reason: a peer outside the tree, a datagram
  * socket connected to one that is not connected back, connections waiting
  * to be accepted, descriptors in flight (SCM_RIGHTS), a relative or
- * deleted bound path.
+ * deleted bound path, an option the images can't carry set
+ * (net/sockopt-check.c), an eBPF or locked filter.
  *
  * The kernel tells state, name, peer and queue lengths through sock_diag
  * (net/sk-diag.c); queued data is read with MSG_PEEK from our copy of the
@@ -302,6 +303,18 @@ static void remember(struct td_ctx *c, const struct td_proc *p, const struct td_
 	hmap_put_int(&c->unix_socks, t->ino, t);
 }
 
+/* act: the options the images can't carry, compared with a new socket's. */
+static int check_uncarried(int fd, const struct unix_diag_info *di, const char *who)
+{
+	int ref = sk_ref_open(fd, AF_UNIX, di->type, 0, who), ret;
+
+	if (ref < 0)
+		return ref;
+	ret = sk_refuse_uncarried(fd, ref, AF_UNIX, di->state, who);
+	close(ref);
+	return ret;
+}
+
 int td_dump_unix(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f, int family, uint32_t id,
 		 FownEntry *fown)
 {
@@ -326,9 +339,13 @@ int td_dump_unix(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 		ret = dump_queue(c, p->pid, f->fd, f->lfd, di->type, id, di->rqlen, di->shutdown & 1);
 	snprintf(who, sizeof(who), "process %d: fd %d", p->pid, f->fd);
 	if (!ret)
+		ret = check_uncarried(f->lfd, di, who);
+	if (!ret)
 		ret = sk_opts_dump(f->lfd, AF_UNIX, &o, who);
-	if (ret)
+	if (ret) {
+		sk_opts_free(&o);
 		return ret;
+	}
 	fill_entry(f, di, &u);
 	u.id = id;
 	u.fown = fown;
@@ -337,6 +354,7 @@ int td_dump_unix(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 	fe.id = id;
 	fe.usk = &u;
 	ret = td_write_file_entry(c, &fe);
+	sk_opts_free(&o);
 	if (!ret)
 		remember(c, p, f, di->peer);
 	return ret;

@@ -164,11 +164,14 @@ static int refill(const struct rfile *f, int from)
 	return 0;
 }
 
+/* The last of a socket: its shutdown state, flags and filter (after its queue, which passed it once). */
 static int finish(const struct rfile *f, int fd)
 {
 	const UnixSkEntry *u = f->fe->usk;
 	int how = u->has_shutdown ? (int)u->shutdown : 0;
+	char who[32];
 
+	snprintf(who, sizeof(who), "unix socket %u", f->fe->id);
 	/* SK_SHUTDOWN READ 1, WRITE 2, BOTH 3; shutdown(2) wants 0, 1, 2 */
 	if (how && shutdown(fd, how - 1) < 0 && errno != ENOTCONN) {
 		pr_perror("unix socket %u: shutdown", f->fe->id);
@@ -176,7 +179,7 @@ static int finish(const struct rfile *f, int fd)
 	}
 	if (fcntl(fd, F_SETFL, u->flags & O_NONBLOCK) < 0)
 		return -errno;
-	return 0;
+	return sk_filter_restore(fd, u->opts, who);
 }
 
 /*

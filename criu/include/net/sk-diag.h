@@ -1,7 +1,8 @@
 /*
- * What the kernel tells of a unix socket through NETLINK_SOCK_DIAG
- * (net/sk-diag.c): its state, bound name, peer, queue lengths, pending
- * connections and shutdown state, by inode number.
+ * What the kernel tells of a socket through NETLINK_SOCK_DIAG
+ * (net/sk-diag.c), by inode number: of a unix socket its state, bound
+ * name, peer, queue lengths, pending connections and shutdown state; of
+ * a TCP or UDP one its shutdown state, which nothing else tells.
  */
 #ifndef CRIU_SK_DIAG_H
 #define CRIU_SK_DIAG_H
@@ -28,5 +29,9 @@ struct unix_diag_info {
 int unix_diag_open(pid_t pid);
 /* The socket `ino` of that namespace; -ENOENT if there is none. */
 int unix_diag_get(int nl, uint32_t ino, struct unix_diag_info *out);
+/* The shutdown state (RCV_SHUTDOWN 1 | SEND_SHUTDOWN 2) of the `family`
+ * socket of protocol `proto` (TCP or UDP) `ino`, bound to the local
+ * `port`; -ENOENT if there is none (a socket not bound is not listed). */
+int inet_diag_shutdown(int nl, int family, int proto, uint16_t port, uint32_t ino, uint8_t *shutdown);
 
 #endif

@@ -42,11 +42,33 @@ int sk_set_buf(int fd, int name, int size, const char *who, unsigned flags);
 const char *sk_opt_name(int level, int name);
 bool sk_opt_best_effort(int level, int name);
 
-/* Dump: the SOL_SOCKET options every socket (of `family`) has, into
+/*
+ * Dump: the SOL_SOCKET options every socket (of `family`) has, into
  * SkOptsEntry's base fields (buffer sizes and which were set by hand,
- * timeouts, SO_PASSCRED). */
+ * timeouts, SO_PASSCRED/SO_PASSSEC, priority, mark, SO_RCVLOWAT,
+ * SO_KEEPALIVE, SO_BROADCAST, SO_OOBINLINE, SO_DONTROUTE, SO_NO_CHECK,
+ * SO_LINGER) and the attached classic BPF program (so_filter, allocated:
+ * sk_opts_free); an eBPF program or a locked filter refused.
+ */
 int sk_opts_dump(int fd, int family, SkOptsEntry *o, const char *who);
-/* Restore: those fields onto a new socket (flags: SK_LIVE or 0). */
+void sk_opts_free(SkOptsEntry *o);
+/* Restore: those fields onto a new socket (flags: SK_LIVE or 0), but the filter. */
 int sk_opts_restore(int fd, const SkOptsEntry *o, const char *who, unsigned flags);
+/* The filter, once the socket's queues are filled again (they passed it once). */
+int sk_filter_restore(int fd, const SkOptsEntry *o, const char *who);
+
+/*
+ * Dump (net/sockopt-check.c): the options no image field carries. A
+ * socket of the same family, type and protocol, made new in fd's network
+ * namespace (its fd, or -errno), whose options are the defaults there.
+ */
+int sk_ref_open(int fd, int family, int type, int proto, const char *who);
+/* The socket's state, for what it changes. */
+#define SK_STATE_ESTABLISHED 1
+#define SK_STATE_CLOSE	     7
+#define SK_STATE_LISTEN	     10
+/* Refuses (-EOPNOTSUPP, saying which) an uncarried option of fd that
+ * differs from the reference socket ref's. */
+int sk_refuse_uncarried(int fd, int ref, int family, int state, const char *who);
 
 #endif

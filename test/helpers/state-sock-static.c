@@ -1,0 +1,1035 @@
+/*
+ * state-sock-static OUTDIR CASE: socket state across checkpoint/restore
+ * (statecheck.h), in a network namespace of the container's own (lo is
+ * brought up by setup). Every case records the options it set as
+ * getsockopt(2) reads them after setup (watch()), and each check reads
+ * them again; then it tests the behaviour itself where there is one.
+ *
+ * Filters (SO_ATTACH_FILTER, classic BPF):
+ *   filter-udp      a UDP socket that takes only datagrams starting 'A':
+ *                   SO_GET_FILTER the same program, 'B' dropped, 'A' taken
+ *   filter-unix     the same on one end of a unix datagram pair
+ *   filter-tcp      a TCP listener with a program: the same program
+ *   filter-tcp-estab  an established connection's end with a program that
+ *                   takes all (--tcp-established): the same, and it works
+ *   filter-locked   SO_LOCK_FILTER on top (refused)
+ *   filter-ebpf     an eBPF program (SO_ATTACH_BPF), unreadable (refused)
+ * Options:
+ *   opts-tcp-listen, opts-tcp-unconn, opts-tcp-estab (--tcp-established),
+ *   opts-udp, opts-udp6, opts-unix: options set, the same after restore
+ *   refuse-NAME     one option criu can't carry, set (refused): see nocarry[];
+ *                   refuse-estab-NAME on an established connection's end
+ * Shutdown:
+ *   udp-shut-wr     a connected UDP socket shut for writing: send EPIPE
+ *   udp-shut-unconn the same, unconnected (sendto EPIPE)
+ *   udp-shut-rd     a bound UDP socket shut for reading: polls POLLRDHUP
+ * Cork:
+ *   udp-cork-pending   UDP_CORK with data queued (refused)
+ *   udp-msgmore-pending   MSG_MORE with data queued (refused)
+ * SO_REUSEPORT groups:
+ *   reuseport-udp   two UDP sockets and a third in a child on one port:
+ *                   datagrams from 32 ports reach all three
+ *   reuseport-tcp   two TCP listeners on one port: 32 connections reach both
+ *   reuseport-user  two UDP sockets of uid 1000's process: both reached, and
+ *                   a new socket of the user joins the group
+ *   owner-other     a socket made under another fsuid than the process's
+ *                   (refused: restore gives sockets to their holder's)
+ * Binding to an address the namespace has not:
+ *   freebind-v4     IP_FREEBIND, UDP and a TCP listener on 10.123.0.x
+ *   freebind-v6     IPV6_FREEBIND, UDP on fd00:123::1
+ *   transparent     IP_TRANSPARENT (refused)
+ *
+ * Long because it is one program of about forty cases, each the setup and
+ * the check of one piece of socket state, kept together so that a case is
+ * added next to its kin.
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <linux/filter.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <netinet/udp.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/fsuid.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <linux/sockios.h>
+
+#include "statecheck.h"
+
+#ifndef SO_PASSRIGHTS
+#define SO_PASSRIGHTS 83
+#endif
+#ifndef SO_PASSPIDFD
+#define SO_PASSPIDFD 76
+#endif
+
+/* ------------------------------------------------------------------------
+ * What the cases share
+ */
+
+struct watch {
+	int fd, level, name;
+	const char *str;
+	int val;
+	struct linger lg; /* SO_LINGER */
+};
+
+static struct watch watches[64];
+static int nr_watches;
+
+static int get_int(int fd, int level, int name)
+{
+	int v = -12345;
+	socklen_t l = sizeof(v);
+
+	if (getsockopt(fd, level, name, &v, &l))
+		return -12345;
+	return v;
+}
+
+/* Remember what the option reads now: each check wants it the same. */
+static void watch(int fd, int level, int name, const char *str)
+{
+	struct watch *w = &watches[nr_watches++];
+	socklen_t l = sizeof(w->lg);
+
+	*w = (struct watch){.fd = fd, .level = level, .name = name, .str = str};
+	if (level == SOL_SOCKET && name == SO_LINGER) {
+		if (getsockopt(fd, level, name, &w->lg, &l))
+			setup_failed("getsockopt %s", str);
+		return;
+	}
+	w->val = get_int(fd, level, name);
+	if (w->val == -12345)
+		setup_failed("getsockopt %s", str);
+}
+
+static const char *check_watches(void)
+{
+	for (int i = 0; i < nr_watches; i++) {
+		const struct watch *w = &watches[i];
+		struct linger lg = {0};
+		socklen_t l = sizeof(lg);
+
+		if (w->level == SOL_SOCKET && w->name == SO_LINGER) {
+			if (getsockopt(w->fd, w->level, w->name, &lg, &l) || lg.l_onoff != w->lg.l_onoff ||
+			    lg.l_linger != w->lg.l_linger)
+				return bad("fd %d: SO_LINGER %d/%d, was %d/%d", w->fd, lg.l_onoff, lg.l_linger,
+					   w->lg.l_onoff, w->lg.l_linger);
+			continue;
+		}
+		if (get_int(w->fd, w->level, w->name) != w->val)
+			return bad("fd %d: %s is %d, was %d", w->fd, w->str, get_int(w->fd, w->level, w->name), w->val);
+	}
+	return NULL;
+}
+
+/* Set an int option (setup fails if it can't) and watch it. */
+#define SET(fd, level, name, v)                                                                                        \
+	do {                                                                                                           \
+		int v_ = (v);                                                                                          \
+		if (setsockopt(fd, level, name, &v_, sizeof(v_)))                                                      \
+			setup_failed("setsockopt %s %d", #name, v_);                                                   \
+		watch(fd, level, name, #name);                                                                         \
+	} while (0)
+#define WATCH(fd, level, name) watch(fd, level, name, #name)
+
+static void lo_up(void)
+{
+	struct ifreq ifr = {0};
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	strcpy(ifr.ifr_name, "lo");
+	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr))
+		setup_failed("lo flags");
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr))
+		setup_failed("lo up");
+	close(s);
+}
+
+static int sock(int family, int type)
+{
+	int fd = socket(family, type, 0);
+
+	if (fd < 0)
+		setup_failed("socket %d %d", family, type);
+	return fd;
+}
+
+static struct sockaddr_in in4(const char *addr, int port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+
+	inet_pton(AF_INET, addr, &a.sin_addr);
+	return a;
+}
+
+static struct sockaddr_in6 in6(const char *addr, int port)
+{
+	struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port)};
+
+	inet_pton(AF_INET6, addr, &a.sin6_addr);
+	return a;
+}
+
+static void bind4(int fd, const char *addr, int port)
+{
+	struct sockaddr_in a = in4(addr, port);
+
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)))
+		setup_failed("bind %s:%d", addr, port);
+}
+
+static int wait_in(int fd, int ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	return poll(&p, 1, ms) == 1;
+}
+
+/* ------------------------------------------------------------------------
+ * Filters
+ */
+
+/* Takes a packet whose byte at `off` is 'A' (whole), drops the others. */
+static struct sock_filter only_a[4];
+
+static void make_only_a(int off)
+{
+	only_a[0] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_B | BPF_ABS, off);
+	only_a[1] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 'A', 0, 1);
+	only_a[2] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0xffff);
+	only_a[3] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+}
+
+static void attach(int fd)
+{
+	struct sock_fprog p = {.len = 4, .filter = only_a};
+
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &p, sizeof(p)))
+		setup_failed("SO_ATTACH_FILTER");
+}
+
+static const char *same_filter(int fd)
+{
+	struct sock_filter got[8];
+	socklen_t n = 0;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_GET_FILTER, NULL, &n))
+		return bad("SO_GET_FILTER: %s", strerror(errno));
+	if (n != 4)
+		return bad("SO_GET_FILTER: %u instructions, want 4", n);
+	n = 8;
+	if (getsockopt(fd, SOL_SOCKET, SO_GET_FILTER, got, &n) || n != 4 || memcmp(got, only_a, sizeof(only_a)))
+		return bad("SO_GET_FILTER: another program");
+	return NULL;
+}
+
+/* Sends 'B' then 'A' from `from` (to `to`'s address, or connected): `to` must get 'A' only. */
+static const char *filters_b(int from, int to, const struct sockaddr *a, socklen_t al)
+{
+	char buf[8];
+	ssize_t n;
+
+	if (sendto(from, "Bxx", 3, 0, a, al) != 3 || sendto(from, "Axx", 3, 0, a, al) != 3)
+		return bad("send: %s", strerror(errno));
+	if (!wait_in(to, 2000))
+		return bad("nothing came");
+	n = recv(to, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n != 3 || buf[0] != 'A')
+		return bad("got %zd bytes starting '%c', want the 'A' datagram", n, n > 0 ? buf[0] : '?');
+	if (recv(to, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
+		return bad("a second datagram came: the filter did not drop 'B'");
+	return NULL;
+}
+
+static int fu_sk, fu_tx;
+
+static void filter_udp_setup(void)
+{
+	lo_up();
+	fu_sk = sock(AF_INET, SOCK_DGRAM);
+	fu_tx = sock(AF_INET, SOCK_DGRAM);
+	bind4(fu_sk, "127.0.0.1", 6001);
+	make_only_a(8); /* the UDP header first */
+	attach(fu_sk);
+}
+
+static const char *filter_udp_check(int round)
+{
+	struct sockaddr_in a = in4("127.0.0.1", 6001);
+	const char *why = same_filter(fu_sk);
+
+	return why ? why : filters_b(fu_tx, fu_sk, (struct sockaddr *)&a, sizeof(a));
+}
+
+static int fx_sv[2];
+
+static void filter_unix_setup(void)
+{
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, fx_sv))
+		setup_failed("socketpair");
+	make_only_a(0);
+	attach(fx_sv[0]);
+}
+
+static const char *filter_unix_check(int round)
+{
+	const char *why = same_filter(fx_sv[0]);
+
+	return why ? why : filters_b(fx_sv[1], fx_sv[0], NULL, 0);
+}
+
+static int ft_sk;
+
+static void filter_tcp_setup(void)
+{
+	lo_up();
+	ft_sk = sock(AF_INET, SOCK_STREAM);
+	bind4(ft_sk, "127.0.0.1", 6002);
+	make_only_a(0);
+	attach(ft_sk);
+	if (listen(ft_sk, 4))
+		setup_failed("listen");
+}
+
+static const char *filter_tcp_check(int round)
+{
+	return same_filter(ft_sk);
+}
+
+/* Both ends of an established connection on lo, one with a filter (--tcp-established). */
+static int fe_c, fe_s;
+
+static void filter_tcp_estab_setup(void)
+{
+	struct sockaddr_in a = in4("127.0.0.1", 6004);
+	int l;
+
+	lo_up();
+	l = sock(AF_INET, SOCK_STREAM);
+	bind4(l, "127.0.0.1", 6004);
+	if (listen(l, 1))
+		setup_failed("listen");
+	fe_c = sock(AF_INET, SOCK_STREAM);
+	if (connect(fe_c, (struct sockaddr *)&a, sizeof(a)))
+		setup_failed("connect");
+	fe_s = accept(l, NULL, NULL);
+	if (fe_s < 0)
+		setup_failed("accept");
+	close(l);
+	/* takes every packet, whole: the connection still works */
+	make_only_a(0);
+	only_a[1] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0, 0, 1);
+	attach(fe_s);
+}
+
+static const char *filter_tcp_estab_check(int round)
+{
+	const char *why = same_filter(fe_s);
+	char b[4];
+
+	if (why)
+		return why;
+	if (send(fe_c, "x", 1, 0) != 1 || !wait_in(fe_s, 2000) || recv(fe_s, b, sizeof(b), MSG_DONTWAIT) != 1)
+		return bad("the filtered connection does not carry a byte");
+	return NULL;
+}
+
+static void filter_locked_setup(void)
+{
+	filter_udp_setup();
+	SET(fu_sk, SOL_SOCKET, SO_LOCK_FILTER, 1);
+}
+
+static const char *filter_locked_check(int round)
+{
+	const char *why = check_watches();
+
+	return why ? why : filter_udp_check(round);
+}
+
+static int fe_sk;
+
+static void filter_ebpf_setup(void)
+{
+	struct bpf_insn prog[] = {
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0}, /* r0 = 0: drop */
+		{.code = BPF_JMP | BPF_EXIT},
+	};
+	union bpf_attr attr = {0};
+	int pfd;
+
+	lo_up();
+	fe_sk = sock(AF_INET, SOCK_DGRAM);
+	bind4(fe_sk, "127.0.0.1", 6003);
+	attr.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+	attr.insns = (uint64_t)(uintptr_t)prog;
+	attr.insn_cnt = 2;
+	attr.license = (uint64_t)(uintptr_t) "GPL";
+	pfd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+	if (pfd < 0)
+		setup_failed("BPF_PROG_LOAD");
+	if (setsockopt(fe_sk, SOL_SOCKET, SO_ATTACH_BPF, &pfd, sizeof(pfd)))
+		setup_failed("SO_ATTACH_BPF");
+	close(pfd);
+}
+
+static const char *filter_ebpf_check(int round)
+{
+	struct sockaddr_in a = in4("127.0.0.1", 6003);
+	int tx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	socklen_t n = 0;
+	char b;
+
+	if (getsockopt(fe_sk, SOL_SOCKET, SO_GET_FILTER, NULL, &n) == 0 || errno != EACCES)
+		return bad("SO_GET_FILTER does not say EACCES (an eBPF program)");
+	sendto(tx, "A", 1, 0, (struct sockaddr *)&a, sizeof(a));
+	close(tx);
+	if (wait_in(fe_sk, 200) || recv(fe_sk, &b, 1, MSG_DONTWAIT) >= 0)
+		return bad("a datagram came through the dropping eBPF program");
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Options
+ */
+
+static const char *watches_check(int round)
+{
+	return check_watches();
+}
+
+/* The options every inet socket of these cases gets. */
+static void common_inet(int fd, bool v4)
+{
+	struct linger lg = {1, 4};
+
+	/* IP_TOS first: it sets SO_PRIORITY too */
+	if (v4) {
+		SET(fd, IPPROTO_IP, IP_TOS, 0x10);
+		SET(fd, IPPROTO_IP, IP_TTL, 33);
+	}
+	SET(fd, SOL_SOCKET, SO_RCVBUF, 50000);
+	SET(fd, SOL_SOCKET, SO_SNDBUF, 60000);
+	SET(fd, SOL_SOCKET, SO_PRIORITY, 3);
+	SET(fd, SOL_SOCKET, SO_MARK, 7);
+	SET(fd, SOL_SOCKET, SO_RCVLOWAT, 10);
+	SET(fd, SOL_SOCKET, SO_OOBINLINE, 1);
+	SET(fd, SOL_SOCKET, SO_DONTROUTE, 1);
+	SET(fd, SOL_SOCKET, SO_KEEPALIVE, 1);
+	if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)))
+		setup_failed("SO_LINGER");
+	WATCH(fd, SOL_SOCKET, SO_LINGER);
+}
+
+static void tcp_opts(int fd)
+{
+	SET(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+	SET(fd, IPPROTO_TCP, TCP_KEEPIDLE, 77);
+	SET(fd, IPPROTO_TCP, TCP_KEEPINTVL, 11);
+	SET(fd, IPPROTO_TCP, TCP_KEEPCNT, 5);
+	SET(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+}
+
+static int ot_sk;
+
+static void opts_tcp_listen_setup(void)
+{
+	lo_up();
+	ot_sk = sock(AF_INET, SOCK_STREAM);
+	common_inet(ot_sk, true);
+	tcp_opts(ot_sk);
+	bind4(ot_sk, "127.0.0.1", 6010);
+	if (listen(ot_sk, 5))
+		setup_failed("listen");
+}
+
+static void opts_tcp_unconn_setup(void)
+{
+	lo_up();
+	ot_sk = sock(AF_INET, SOCK_STREAM);
+	common_inet(ot_sk, true);
+	tcp_opts(ot_sk);
+	SET(ot_sk, IPPROTO_TCP, TCP_CORK, 1);
+}
+
+static int oe_c, oe_s;
+
+static void opts_tcp_estab_setup(void)
+{
+	struct sockaddr_in a = in4("127.0.0.1", 6011);
+	int l;
+
+	lo_up();
+	l = sock(AF_INET, SOCK_STREAM);
+	bind4(l, "127.0.0.1", 6011);
+	if (listen(l, 1))
+		setup_failed("listen");
+	oe_c = sock(AF_INET, SOCK_STREAM);
+	if (connect(oe_c, (struct sockaddr *)&a, sizeof(a)))
+		setup_failed("connect");
+	oe_s = accept(l, NULL, NULL);
+	if (oe_s < 0)
+		setup_failed("accept");
+	close(l);
+	SET(oe_c, IPPROTO_TCP, TCP_NODELAY, 1);
+	SET(oe_s, IPPROTO_TCP, TCP_CORK, 1);
+	SET(oe_c, SOL_SOCKET, SO_KEEPALIVE, 1);
+	SET(oe_c, IPPROTO_TCP, TCP_KEEPIDLE, 77);
+	SET(oe_c, IPPROTO_TCP, TCP_KEEPINTVL, 11);
+	SET(oe_c, IPPROTO_TCP, TCP_KEEPCNT, 5);
+	SET(oe_c, SOL_SOCKET, SO_OOBINLINE, 1);
+	SET(oe_c, IPPROTO_IP, IP_TOS, 0x10);
+	SET(oe_c, IPPROTO_IP, IP_TTL, 33);
+	SET(oe_s, SOL_SOCKET, SO_PRIORITY, 3);
+	SET(oe_c, SOL_SOCKET, SO_RCVLOWAT, 10);
+}
+
+static const char *opts_tcp_estab_check(int round)
+{
+	const char *why = check_watches();
+	char b[4];
+
+	if (why)
+		return why;
+	/* the connection works: a byte from c reaches s (nodelay) */
+	if (send(oe_c, "x", 1, 0) != 1 || !wait_in(oe_s, 2000) || recv(oe_s, b, sizeof(b), MSG_DONTWAIT) != 1)
+		return bad("the connection does not carry a byte");
+	return NULL;
+}
+
+static int ou_sk;
+
+static void opts_udp_setup(void)
+{
+	lo_up();
+	ou_sk = sock(AF_INET, SOCK_DGRAM);
+	common_inet(ou_sk, true);
+	SET(ou_sk, SOL_SOCKET, SO_BROADCAST, 1);
+	SET(ou_sk, SOL_SOCKET, SO_NO_CHECK, 1);
+	SET(ou_sk, IPPROTO_IP, IP_PKTINFO, 1);
+	bind4(ou_sk, "127.0.0.1", 6012);
+}
+
+static void opts_udp6_setup(void)
+{
+	struct sockaddr_in6 a = in6("::", 6013);
+
+	lo_up();
+	ou_sk = sock(AF_INET6, SOCK_DGRAM);
+	common_inet(ou_sk, false);
+	SET(ou_sk, IPPROTO_IPV6, IPV6_V6ONLY, 1);
+	SET(ou_sk, IPPROTO_IPV6, IPV6_TCLASS, 0x20);
+	SET(ou_sk, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 17);
+	SET(ou_sk, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
+	if (bind(ou_sk, (struct sockaddr *)&a, sizeof(a)))
+		setup_failed("bind ::");
+}
+
+static int on_sv[2], on_dg;
+
+static void opts_unix_setup(void)
+{
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, on_sv))
+		setup_failed("socketpair");
+	on_dg = sock(AF_UNIX, SOCK_DGRAM);
+	SET(on_sv[0], SOL_SOCKET, SO_PASSCRED, 1);
+	SET(on_sv[1], SOL_SOCKET, SO_PASSSEC, 1);
+	SET(on_dg, SOL_SOCKET, SO_PASSCRED, 1);
+	SET(on_dg, SOL_SOCKET, SO_PASSSEC, 1);
+	WATCH(on_sv[1], SOL_SOCKET, SO_PASSCRED);
+	WATCH(on_sv[0], SOL_SOCKET, SO_PASSSEC);
+}
+
+/* One option criu has no place for in its images, set: the dump must refuse it. */
+static const struct nocarry {
+	const char *name;
+	int family, type, level, opt, val;
+	bool listen, estab; /* set on a listener, on an established connection's end (--tcp-established) */
+} nocarry[] = {
+	{"TCP_USER_TIMEOUT", AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_USER_TIMEOUT, 5000, false, false},
+	{"estab-TCP_USER_TIMEOUT", AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_USER_TIMEOUT, 5000, false, true},
+	{"estab-TCP_NOTSENT_LOWAT", AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_NOTSENT_LOWAT, 4096, false, true},
+	{"estab-TCP_CONGESTION", AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_CONGESTION, 0, false, true},
+	{"TCP_DEFER_ACCEPT", AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_DEFER_ACCEPT, 5, true, false},
+	{"TCP_FASTOPEN", AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_FASTOPEN, 16, true, false},
+	{"TCP_NOTSENT_LOWAT", AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_NOTSENT_LOWAT, 4096, false, false},
+	{"TCP_MAXSEG", AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_MAXSEG, 1000, true, false},
+	{"TCP_WINDOW_CLAMP", AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_WINDOW_CLAMP, 20000, false, false},
+	{"TCP_SYNCNT", AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_SYNCNT, 2, false, false},
+	{"TCP_LINGER2", AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_LINGER2, 7, true, false},
+	{"TCP_QUICKACK", AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_QUICKACK, 0, false, false},
+	{"SO_TIMESTAMP", AF_INET, SOCK_DGRAM, SOL_SOCKET, SO_TIMESTAMP, 1, false, false},
+	{"SO_TIMESTAMPNS", AF_UNIX, SOCK_DGRAM, SOL_SOCKET, SO_TIMESTAMPNS, 1, false, false},
+	{"IP_RECVERR", AF_INET, SOCK_DGRAM, IPPROTO_IP, IP_RECVERR, 1, false, false},
+	{"IP_MTU_DISCOVER", AF_INET, SOCK_DGRAM, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_PROBE, false, false},
+	{"IPV6_RECVERR", AF_INET6, SOCK_DGRAM, IPPROTO_IPV6, IPV6_RECVERR, 1, false, false},
+	{"UDP_CORK", AF_INET, SOCK_DGRAM, IPPROTO_UDP, UDP_CORK, 1, false, false},
+	{"SO_PEEK_OFF", AF_UNIX, SOCK_DGRAM, SOL_SOCKET, SO_PEEK_OFF, 0, false, false},
+	{"SO_PASSPIDFD", AF_UNIX, SOCK_STREAM, SOL_SOCKET, SO_PASSPIDFD, 1, false, false},
+	{"SO_PASSRIGHTS", AF_UNIX, SOCK_STREAM, SOL_SOCKET, SO_PASSRIGHTS, 0, false, false},
+	{NULL, 0, 0, 0, 0, 0, false, false},
+};
+
+static int nc_sk;
+
+/* A connection on lo: nc_sk its client end (and the accepted one kept open). */
+static void nocarry_connect(void)
+{
+	struct sockaddr_in a = in4("127.0.0.1", 6021);
+	int l = sock(AF_INET, SOCK_STREAM);
+
+	bind4(l, "127.0.0.1", 6021);
+	if (listen(l, 1) || connect(nc_sk, (struct sockaddr *)&a, sizeof(a)) || accept(l, NULL, NULL) < 0)
+		setup_failed("connect");
+	close(l);
+}
+
+static void nocarry_setup(const struct nocarry *n)
+{
+	lo_up();
+	nc_sk = sock(n->family, n->type);
+	if (n->estab)
+		nocarry_connect();
+	if (n->opt == TCP_CONGESTION) {
+		/* a string: the check compares it */
+		if (setsockopt(nc_sk, IPPROTO_TCP, TCP_CONGESTION, "reno", 4))
+			setup_failed("TCP_CONGESTION reno");
+		return;
+	}
+	if (setsockopt(nc_sk, n->level, n->opt, &n->val, sizeof(n->val)))
+		setup_failed("setsockopt %s", n->name);
+	watch(nc_sk, n->level, n->opt, n->name);
+	if (n->listen) {
+		bind4(nc_sk, "127.0.0.1", 6020);
+		if (listen(nc_sk, 2))
+			setup_failed("listen");
+	}
+}
+
+static void congestion_setup(void)
+{
+	lo_up();
+	nc_sk = sock(AF_INET, SOCK_STREAM);
+	if (setsockopt(nc_sk, IPPROTO_TCP, TCP_CONGESTION, "reno", 4))
+		setup_failed("TCP_CONGESTION reno");
+}
+
+static const char *congestion_check(int round)
+{
+	char cc[16] = "";
+	socklen_t l = sizeof(cc);
+
+	if (getsockopt(nc_sk, IPPROTO_TCP, TCP_CONGESTION, cc, &l) || strcmp(cc, "reno"))
+		return bad("TCP_CONGESTION is %s, was reno", cc);
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Shutdown, cork
+ */
+
+static int sh_sk, sh_peer;
+
+static void shut_wr_setup(void)
+{
+	struct sockaddr_in a = in4("127.0.0.1", 6030);
+
+	lo_up();
+	sh_peer = sock(AF_INET, SOCK_DGRAM);
+	bind4(sh_peer, "127.0.0.1", 6030);
+	sh_sk = sock(AF_INET, SOCK_DGRAM);
+	if (connect(sh_sk, (struct sockaddr *)&a, sizeof(a)) || shutdown(sh_sk, SHUT_WR))
+		setup_failed("connect, shutdown");
+}
+
+static const char *shut_wr_check(int round)
+{
+	if (send(sh_sk, "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0 || errno != EPIPE)
+		return bad("send on a socket shut for writing: %s, want EPIPE", strerror(errno));
+	return NULL;
+}
+
+static void shut_unconn_setup(void)
+{
+	lo_up();
+	sh_peer = sock(AF_INET, SOCK_DGRAM);
+	bind4(sh_peer, "127.0.0.1", 6031);
+	sh_sk = sock(AF_INET, SOCK_DGRAM);
+	bind4(sh_sk, "127.0.0.1", 6032);
+	if (shutdown(sh_sk, SHUT_WR) == 0 || errno != ENOTCONN)
+		setup_failed("shutdown of an unconnected socket did not say ENOTCONN");
+}
+
+static const char *shut_unconn_check(int round)
+{
+	struct sockaddr_in a = in4("127.0.0.1", 6031);
+
+	if (sendto(sh_sk, "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&a, sizeof(a)) >= 0 || errno != EPIPE)
+		return bad("sendto on a socket shut for writing: %s, want EPIPE", strerror(errno));
+	return NULL;
+}
+
+static void shut_rd_setup(void)
+{
+	lo_up();
+	sh_sk = sock(AF_INET, SOCK_DGRAM);
+	bind4(sh_sk, "127.0.0.1", 6033);
+	shutdown(sh_sk, SHUT_RD); /* ENOTCONN, and shut all the same */
+}
+
+/* A socket shut for reading polls readable at once, hung up for reading. */
+static const char *shut_rd_check(int round)
+{
+	struct pollfd p = {.fd = sh_sk, .events = POLLIN | POLLRDHUP};
+
+	if (poll(&p, 1, 0) != 1 || !(p.revents & POLLRDHUP))
+		return bad("a socket shut for reading does not poll POLLRDHUP (revents %#x)", p.revents);
+	return NULL;
+}
+
+static int ck_sk;
+
+static void cork_setup(bool more)
+{
+	struct sockaddr_in a = in4("127.0.0.1", 6040);
+	int one = 1;
+
+	lo_up();
+	sh_peer = sock(AF_INET, SOCK_DGRAM);
+	bind4(sh_peer, "127.0.0.1", 6040);
+	ck_sk = sock(AF_INET, SOCK_DGRAM);
+	if (!more && setsockopt(ck_sk, IPPROTO_UDP, UDP_CORK, &one, sizeof(one)))
+		setup_failed("UDP_CORK");
+	if (sendto(ck_sk, "part1", 5, more ? MSG_MORE : 0, (struct sockaddr *)&a, sizeof(a)) != 5)
+		setup_failed("sendto");
+}
+
+static void cork_pending_setup(void)
+{
+	cork_setup(false);
+}
+
+static void msgmore_pending_setup(void)
+{
+	cork_setup(true);
+}
+
+/* Nothing went out yet, and something waits in the socket's send side. */
+static const char *cork_check(int round)
+{
+	char b[8];
+	int outq = -1;
+
+	if (recv(sh_peer, b, sizeof(b), MSG_DONTWAIT) >= 0)
+		return bad("the corked datagram went out");
+	if (ioctl(ck_sk, SIOCOUTQ, &outq) || outq <= 0)
+		return bad("nothing pending in the corked socket (SIOCOUTQ %d)", outq);
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * SO_REUSEPORT groups
+ */
+
+static int rp[3];
+
+static int reuseport_sock(int type)
+{
+	int fd = sock(AF_INET, type);
+
+	SET(fd, SOL_SOCKET, SO_REUSEPORT, 1);
+	bind4(fd, "127.0.0.1", 6050);
+	return fd;
+}
+
+static void reuseport_udp_setup(void)
+{
+	pid_t child;
+
+	lo_up();
+	for (int i = 0; i < 3; i++)
+		rp[i] = reuseport_sock(SOCK_DGRAM);
+	child = fork();
+	if (child < 0)
+		setup_failed("fork");
+	if (child == 0) {
+		/* the child keeps the third, and reads nothing */
+		close(rp[0]);
+		close(rp[1]);
+		for (;;)
+			pause();
+	}
+	close(rp[2]);
+	nr_watches = 2; /* the third is the child's */
+}
+
+static int drain(int fd)
+{
+	char b[8];
+	int n = 0;
+
+	while (recv(fd, b, sizeof(b), MSG_DONTWAIT) >= 0)
+		n++;
+	return n;
+}
+
+static const char *reuseport_udp_check(int round)
+{
+	struct sockaddr_in a = in4("127.0.0.1", 6050);
+	const char *why = check_watches();
+	int got0, got1;
+
+	if (why)
+		return why;
+	drain(rp[0]);
+	drain(rp[1]);
+	for (int i = 0; i < 32; i++) {
+		int tx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+		sendto(tx, "x", 1, 0, (struct sockaddr *)&a, sizeof(a));
+		close(tx);
+	}
+	usleep(100000);
+	got0 = drain(rp[0]);
+	got1 = drain(rp[1]);
+	if (!got0 || !got1 || got0 + got1 >= 32)
+		return bad("of 32 datagrams from 32 ports, %d and %d came to this process's two sockets of the group "
+			   "(want some each, and some to the child's)",
+			   got0, got1);
+	return NULL;
+}
+
+static void reuseport_tcp_setup(void)
+{
+	lo_up();
+	for (int i = 0; i < 2; i++) {
+		rp[i] = reuseport_sock(SOCK_STREAM);
+		if (listen(rp[i], 64))
+			setup_failed("listen");
+		fcntl(rp[i], F_SETFL, O_NONBLOCK);
+	}
+}
+
+static const char *reuseport_tcp_check(int round)
+{
+	struct sockaddr_in a = in4("127.0.0.1", 6050);
+	const char *why = check_watches();
+	int c[32], got[2] = {0, 0}, s;
+
+	if (why)
+		return why;
+	for (int i = 0; i < 32; i++) {
+		c[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (connect(c[i], (struct sockaddr *)&a, sizeof(a)))
+			return bad("connect %d: %s", i, strerror(errno));
+	}
+	for (int k = 0; k < 2; k++)
+		while ((s = accept(rp[k], NULL, NULL)) >= 0) {
+			got[k]++;
+			close(s);
+		}
+	for (int i = 0; i < 32; i++)
+		close(c[i]);
+	if (!got[0] || !got[1])
+		return bad("of 32 connections, %d and %d reached the two listeners of the group", got[0], got[1]);
+	return NULL;
+}
+
+/* As uid 1000 (OUTDIR opened to it first): the group is that user's. */
+static void reuseport_user_setup(void)
+{
+	lo_up();
+	if (chmod(outdir, 0777) || setresgid(1000, 1000, 1000) || setresuid(1000, 1000, 1000))
+		setup_failed("become uid 1000");
+	for (int i = 0; i < 2; i++)
+		rp[i] = reuseport_sock(SOCK_DGRAM);
+}
+
+/* Datagrams from 32 ports reach both; a new socket of the user joins the group. */
+static const char *reuseport_user_check(int round)
+{
+	struct sockaddr_in a = in4("127.0.0.1", 6050);
+	const char *why = check_watches();
+	int got0, got1, one = 1, fd;
+
+	if (why)
+		return why;
+	for (int i = 0; i < 32; i++) {
+		int tx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+		sendto(tx, "x", 1, 0, (struct sockaddr *)&a, sizeof(a));
+		close(tx);
+	}
+	usleep(100000);
+	got0 = drain(rp[0]);
+	got1 = drain(rp[1]);
+	if (!got0 || !got1)
+		return bad("of 32 datagrams from 32 ports, %d and %d came to the two sockets of the group", got0, got1);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a))) {
+		close(fd);
+		return bad("a new socket of uid 1000 can't join the group: %s", strerror(errno));
+	}
+	close(fd);
+	return NULL;
+}
+
+/* A socket made under another filesystem uid than the process's (refused). */
+static void owner_other_setup(void)
+{
+	lo_up();
+	setfsuid(1000);
+	rp[0] = reuseport_sock(SOCK_DGRAM);
+	setfsuid(0);
+}
+
+static const char *owner_other_check(int round)
+{
+	struct stat st;
+
+	if (fstat(rp[0], &st) || st.st_uid != 1000)
+		return bad("the socket is not uid 1000's");
+	return check_watches();
+}
+
+/* ------------------------------------------------------------------------
+ * Binding to an address the namespace has not
+ */
+
+static int fb_udp, fb_tcp;
+static struct sockaddr_storage fb_name[2];
+
+static void name_of(int fd, struct sockaddr_storage *s)
+{
+	socklen_t l = sizeof(*s);
+
+	memset(s, 0, sizeof(*s));
+	if (getsockname(fd, (struct sockaddr *)s, &l))
+		setup_failed("getsockname");
+}
+
+static void freebind_v4_setup(void)
+{
+	lo_up();
+	fb_udp = sock(AF_INET, SOCK_DGRAM);
+	SET(fb_udp, IPPROTO_IP, IP_FREEBIND, 1);
+	bind4(fb_udp, "10.123.0.1", 6060);
+	fb_tcp = sock(AF_INET, SOCK_STREAM);
+	SET(fb_tcp, IPPROTO_IP, IP_FREEBIND, 1);
+	bind4(fb_tcp, "10.123.0.2", 6061);
+	if (listen(fb_tcp, 2))
+		setup_failed("listen");
+	name_of(fb_udp, &fb_name[0]);
+	name_of(fb_tcp, &fb_name[1]);
+}
+
+static const char *freebind_check(int round)
+{
+	struct sockaddr_storage now;
+	const char *why = check_watches();
+
+	if (why)
+		return why;
+	for (int i = 0; i < 2; i++) {
+		int fd = i ? fb_tcp : fb_udp;
+
+		if (fd < 0)
+			continue;
+		name_of(fd, &now);
+		if (memcmp(&now, &fb_name[i], sizeof(now)))
+			return bad("fd %d is bound elsewhere than it was", fd);
+	}
+	return NULL;
+}
+
+static void freebind_v6_setup(void)
+{
+	struct sockaddr_in6 a = in6("fd00:123::1", 6062);
+
+	lo_up();
+	fb_udp = sock(AF_INET6, SOCK_DGRAM);
+	SET(fb_udp, IPPROTO_IPV6, IPV6_FREEBIND, 1);
+	if (bind(fb_udp, (struct sockaddr *)&a, sizeof(a)))
+		setup_failed("bind fd00:123::1");
+	name_of(fb_udp, &fb_name[0]);
+	fb_tcp = -1;
+}
+
+static void transparent_setup(void)
+{
+	lo_up();
+	fb_udp = sock(AF_INET, SOCK_DGRAM);
+	SET(fb_udp, IPPROTO_IP, IP_TRANSPARENT, 1);
+	bind4(fb_udp, "10.123.0.3", 6063);
+	name_of(fb_udp, &fb_name[0]);
+	fb_tcp = -1;
+}
+
+/* ------------------------------------------------------------------------ */
+
+static struct state_case cases[64] = {
+	{"filter-udp", filter_udp_setup, filter_udp_check},
+	{"filter-unix", filter_unix_setup, filter_unix_check},
+	{"filter-tcp", filter_tcp_setup, filter_tcp_check},
+	{"filter-tcp-estab", filter_tcp_estab_setup, filter_tcp_estab_check},
+	{"filter-locked", filter_locked_setup, filter_locked_check},
+	{"filter-ebpf", filter_ebpf_setup, filter_ebpf_check},
+	{"opts-tcp-listen", opts_tcp_listen_setup, watches_check},
+	{"opts-tcp-unconn", opts_tcp_unconn_setup, watches_check},
+	{"opts-tcp-estab", opts_tcp_estab_setup, opts_tcp_estab_check},
+	{"opts-udp", opts_udp_setup, watches_check},
+	{"opts-udp6", opts_udp6_setup, watches_check},
+	{"opts-unix", opts_unix_setup, watches_check},
+	{"refuse-TCP_CONGESTION", congestion_setup, congestion_check},
+	{"udp-shut-wr", shut_wr_setup, shut_wr_check},
+	{"udp-shut-unconn", shut_unconn_setup, shut_unconn_check},
+	{"udp-shut-rd", shut_rd_setup, shut_rd_check},
+	{"udp-cork-pending", cork_pending_setup, cork_check},
+	{"udp-msgmore-pending", msgmore_pending_setup, cork_check},
+	{"reuseport-udp", reuseport_udp_setup, reuseport_udp_check},
+	{"reuseport-tcp", reuseport_tcp_setup, reuseport_tcp_check},
+	{"reuseport-user", reuseport_user_setup, reuseport_user_check},
+	{"owner-other", owner_other_setup, owner_other_check},
+	{"freebind-v4", freebind_v4_setup, freebind_check},
+	{"freebind-v6", freebind_v6_setup, freebind_check},
+	{"transparent", transparent_setup, freebind_check},
+};
+
+/* refuse-NAME: nocarry's entry NAME */
+static const struct nocarry *nocarry_case;
+
+static void nocarry_case_setup(void)
+{
+	nocarry_setup(nocarry_case);
+}
+
+int main(int argc, char **argv)
+{
+	size_t n = 0;
+
+	signal(SIGPIPE, SIG_IGN);
+	while (cases[n].name)
+		n++;
+	for (const struct nocarry *c = nocarry; c->name; c++) {
+		char *name = malloc(strlen(c->name) + 8);
+
+		sprintf(name, "refuse-%s", c->name);
+		if (argc == 3 && !strcmp(argv[2], name))
+			nocarry_case = c;
+		cases[n++] = (struct state_case){name, nocarry_case_setup,
+						 c->opt == TCP_CONGESTION ? congestion_check : watches_check};
+	}
+	return state_main(argc, argv, cases);
+}

@@ -165,6 +165,7 @@ static int dump_stages(struct dump_ctx *d, struct seized_tree *tree, struct page
 	struct task_dump_opts to = {
 		.shell_job = o->shell_job,
 		.tcp_established = o->tcp_established,
+		.assume_no_global_membarrier = o->assume_no_global_membarrier,
 		.release = o->release_memory ? j : NULL,
 	};
 	int ret;

@@ -60,6 +60,9 @@ static const char usage_text[] =
 	"  --tcp-established        dump: established TCP connections too (TCP_REPAIR; a\n"
 	"                           peer outside the tree is locked out, nftables table\n"
 	"                           inet criu_tcp_<inode>, until restore). restore: no effect\n"
+	"  --assume-no-global-membarrier  dump on a kernel before 6.3, which can't tell\n"
+	"                           whether a process registered for global expedited\n"
+	"                           membarrier(2): take it that none did (else refused)\n"
 	"  --pidfile FILE           write the root task's PID to FILE\n"
 	"  --timeout N              seconds to wait for the tree to freeze\n"
 	"  --external mnt[KEY]:VAL  dump: KEY is a mountpoint in the container, VAL a name for it\n"
@@ -96,6 +99,7 @@ enum {
 	OPT_ACTION_SCRIPT,
 	OPT_ADDRESS,
 	OPT_DAEMON,
+	OPT_NO_GLOBAL_MEMBARRIER,
 };
 
 static const struct option long_opts[] = {
@@ -129,6 +133,7 @@ static const struct option long_opts[] = {
 	{ "work-dir", required_argument, NULL, 'W' },
 	{ "address", required_argument, NULL, OPT_ADDRESS },
 	{ "daemon", no_argument, NULL, OPT_DAEMON },
+	{ "assume-no-global-membarrier", no_argument, NULL, OPT_NO_GLOBAL_MEMBARRIER },
 	{},
 };
 
@@ -346,6 +351,9 @@ static int parse_one_service(struct options *o, int c, const char *arg)
 		return 0;
 	case OPT_DAEMON:
 		o->service_daemon = true;
+		return 0;
+	case OPT_NO_GLOBAL_MEMBARRIER:
+		o->assume_no_global_membarrier = true;
 		return 0;
 	}
 	return -1;

@@ -46,6 +46,7 @@ struct options {
 	bool shell_job;
 	bool auto_dedup; /* --auto-dedup: restore punches restored pages out of the images */
 	bool tcp_established; /* --tcp-established: dump established TCP connections (TCP_REPAIR) */
+	bool assume_no_global_membarrier; /* kernels < 6.3 can't tell that registration */
 	bool release_memory;  /* --release-memory: dump gives memory back as it goes (no -R) */
 	char *pidfile;
 	unsigned timeout;

@@ -72,6 +72,42 @@ static int query_thread(struct thread_state *ts, uint64_t s)
 #define MB_REGISTRATIONS_KNOWN		  ((1 << 2) | (1 << 4) | (1 << 6) | (1 << 8))
 
 /*
+ * Kernels before 6.3: each private registration is told by its barrier
+ * (0 when registered, -EPERM when not; -EINVAL: a variant this kernel or
+ * CPU lacks, so never registered). The global one has no such test.
+ */
+static int probe_private_membarriers(struct td_proc *p, struct process_state *ps)
+{
+	static const struct {
+		int barrier, registration;
+	} variants[] = {
+		{1 << 3, 1 << 4}, /* PRIVATE_EXPEDITED */
+		{1 << 5, 1 << 6}, /* PRIVATE_EXPEDITED_SYNC_CORE */
+		{1 << 7, 1 << 8}, /* PRIVATE_EXPEDITED_RSEQ */
+	};
+	long ret;
+
+	ps->membarrier_mask = 0;
+	for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
+		int err = (int)inject_syscall(p->threads[0], SYS_membarrier, variants[i].barrier, 0, 0, 0, 0, 0, &ret);
+
+		if (err) {
+			pr_err("task %d: membarrier(%#x): %s\n", p->threads[0]->tid, variants[i].barrier,
+			       inject_strerror(err));
+			return err;
+		}
+		if (ret == 0)
+			ps->membarrier_mask |= (uint32_t)variants[i].registration;
+		else if (ret != -EPERM && ret != -EINVAL) {
+			pr_err("task %d: membarrier(%#x): %s\n", p->threads[0]->tid, variants[i].barrier,
+			       strerror((int)-ret));
+			return (int)ret;
+		}
+	}
+	return 0;
+}
+
+/*
  * The membarrier registrations of the process's mm, as the mask of the
  * MEMBARRIER_CMD_REGISTER_* commands it made (task_core_entry's
  * membarrier_registration_mask). MEMBARRIER_CMD_GET_REGISTRATIONS says
@@ -82,7 +118,7 @@ static int query_thread(struct thread_state *ts, uint64_t s)
  * -EPERM when not. Without GET_REGISTRATIONS (kernels before 6.3) nothing
  * tells whether the process registered for GLOBAL_EXPEDITED: refused.
  */
-static int query_membarrier(struct td_proc *p, struct process_state *ps)
+static int query_membarrier(struct td_proc *p, struct process_state *ps, bool no_global_mb)
 {
 	struct seized_thread *t = p->threads[0];
 	long ret = 0;
@@ -92,10 +128,13 @@ static int query_membarrier(struct td_proc *p, struct process_state *ps)
 	if (!err && ret == -ENOSYS) /* a kernel without membarrier: nothing registered */
 		return 0;
 	if (!err && ret == -EINVAL) {
-		pr_err("process %d: this kernel can't tell its membarrier(2) registrations "
-		       "(no MEMBARRIER_CMD_GET_REGISTRATIONS), which the restored process would lose\n",
+		if (no_global_mb)
+			return probe_private_membarriers(p, ps);
+		pr_err("process %d: this kernel (before 6.3: no MEMBARRIER_CMD_GET_REGISTRATIONS) can't tell whether "
+		       "it registered for global expedited membarrier(2), which the restored process would lose\n",
 		       p->pid);
-		pr_hint("dump it on Linux 6.3 or later\n");
+		pr_hint("dump on Linux 6.3 or later, or, if no program of the tree uses global expedited barriers "
+			"(liburcu's membarrier flavour does), add --assume-no-global-membarrier\n");
 		return -EOPNOTSUPP;
 	}
 	if (!err && ret < 0)
@@ -121,7 +160,7 @@ static int query_membarrier(struct td_proc *p, struct process_state *ps)
 	return err;
 }
 
-static int query_process(struct td_proc *p, struct process_state *ps, uint64_t s)
+static int query_process(struct td_proc *p, struct process_state *ps, uint64_t s, bool no_global_mb)
 {
 	struct seized_thread *t = p->threads[0];
 	long ret;
@@ -146,7 +185,7 @@ static int query_process(struct td_proc *p, struct process_state *ps, uint64_t s
 		err = query(t, SYS_brk, (long[4]){0}, &ret, "brk(0)");
 	p->misc.brk = (uint64_t)ret;
 	if (!err)
-		err = query_membarrier(p, ps);
+		err = query_membarrier(p, ps, no_global_mb);
 	return err;
 }
 
@@ -236,7 +275,7 @@ static int read_timers_and_queues(struct td_proc *p, struct process_state *ps, s
 }
 
 /* Maps the scratch page, runs every query, unmaps it, whatever happened. */
-int core_run_queries(struct td_proc *p, struct process_state *ps, struct thread_state *ts)
+int core_run_queries(struct td_proc *p, struct process_state *ps, struct thread_state *ts, bool no_global_mb)
 {
 	uint64_t scratch;
 	int err, err2;
@@ -247,7 +286,7 @@ int core_run_queries(struct td_proc *p, struct process_state *ps, struct thread_
 		pr_err("task %d: can't map a scratch page in it: %s\n", p->pid, inject_strerror(err));
 		return err;
 	}
-	err = query_process(p, ps, scratch);
+	err = query_process(p, ps, scratch, no_global_mb);
 	if (!err)
 		err = read_timers_and_queues(p, ps, ts, scratch);
 	for (size_t i = 0; !err && i < p->nr_threads; i++)

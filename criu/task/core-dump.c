@@ -505,7 +505,7 @@ int td_dump_cores(struct td_ctx *c, struct td_proc *p)
 	if (!ret)
 		ret = core_read_process(p, ps);
 	if (!ret)
-		ret = core_run_queries(p, ps, ts);
+		ret = core_run_queries(p, ps, ts, c->opts.assume_no_global_membarrier);
 	for (size_t i = 0; !ret && i < p->nr_threads; i++)
 		ret = core_read_thread_late(&ts[i]);
 	for (size_t i = 0; !ret && i < p->nr_threads; i++)

@@ -89,6 +89,6 @@ int core_read_thread_late(struct thread_state *ts);
 /* core-dump-query.c: maps a scratch page in the process, asks every
  * injected query (sigactions, timers and signal queues together, per
  * thread state), unmaps it whatever happened. */
-int core_run_queries(struct td_proc *p, struct process_state *ps, struct thread_state *ts);
+int core_run_queries(struct td_proc *p, struct process_state *ps, struct thread_state *ts, bool no_global_mb);
 
 #endif

@@ -61,6 +61,10 @@ struct task_dump_opts {
 	/* --tcp-established: established TCP connections are dumped
 	 * (net/tcp-dump.c), not refused. */
 	bool tcp_established;
+	/* --assume-no-global-membarrier: on kernels before 6.3, which can't
+	 * tell, dump as if no process registered for global expedited
+	 * membarrier(2) (the private registrations are still found). */
+	bool assume_no_global_membarrier;
 	/* Non-NULL when the dump is to kill the tree: memory is given back as
 	 * it is dumped and journaled here, for page_release_undo() if the dump fails
 	 * (page-release.h). */

@@ -179,7 +179,7 @@ static int dump_stages(struct dump_ctx *d, struct seized_tree *tree, struct page
 	int ret;
 
 	if (o->release_memory)
-		pr_info("--release-memory: the tree's memory is given back as it is dumped; from then on the tree "
+		pr_info("--release-memory: each process's memory is released as it is dumped; from then on it "
 			"dies with criu if criu dies before the images are committed\n");
 	ret = dump_mounts(d);
 

@@ -31,8 +31,14 @@ struct plan_case {
 };
 
 static const struct plan_case cases[] = {
-	{"container", {.mnt_ns_id = 3, .nr_procs = 2, .root_vpid = 1, .has_pidns = true}, "/rootfs", 0, false, false,
-	 CONTAINER, 0},
+	{"container",
+	 {.mnt_ns_id = 3, .nr_procs = 2, .root_vpid = 1, .has_pidns = true},
+	 "/rootfs",
+	 0,
+	 false,
+	 false,
+	 CONTAINER,
+	 0},
 	{"container-own-uts-ipc-net",
 	 {.mnt_ns_id = 3,
 	  .nr_procs = 1,
@@ -80,7 +86,13 @@ static const struct plan_case cases[] = {
 	 -EINVAL,
 	 .says = "--root is for container images"},
 	/* a pid namespace of its own, the host's mounts: pid 1 of a new one */
-	{"pidns-host-mounts", {.nr_procs = 2, .root_vpid = 1, .has_pidns = true}, NULL, 0, false, false, CLONE_NEWPID,
+	{"pidns-host-mounts",
+	 {.nr_procs = 2, .root_vpid = 1, .has_pidns = true},
+	 NULL,
+	 0,
+	 false,
+	 false,
+	 CLONE_NEWPID,
 	 0},
 	{"pidns-host-mounts-own-uts",
 	 {.nr_procs = 1, .root_vpid = 1, .has_pidns = true, .has_utsns = true},
@@ -101,7 +113,13 @@ static const struct plan_case cases[] = {
 	 -EOPNOTSUPP,
 	 .says = "pid 7 of a pid namespace it did not start"},
 	/* the other way round: its own mounts in the host's pid namespace */
-	{"mntns-host-pids", {.mnt_ns_id = 3, .nr_procs = 2, .root_vpid = 4242}, "/rootfs", 0, true, false, CLONE_NEWNS,
+	{"mntns-host-pids",
+	 {.mnt_ns_id = 3, .nr_procs = 2, .root_vpid = 4242},
+	 "/rootfs",
+	 0,
+	 true,
+	 false,
+	 CLONE_NEWNS,
 	 4242},
 	{"mntns-host-pids-own-uts-ipc",
 	 {.mnt_ns_id = 3, .nr_procs = 1, .root_vpid = 4242, .has_utsns = true, .has_ipcns = true},
@@ -253,10 +271,13 @@ static int test_ns_by_images(void)
 
 static int test_unsupported_images(void)
 {
-	static const char *const refused[] = {"userns-11.img", "cgroup.img", "ghost-file-1a.img", "filelocks.img",
-					      "ifaddr-2.img", "tmpfs-33.tar.gz.img", "rlimit-1.img"};
-	static const char *const fine[] = {"stats-dump", "tmpfs-dev-46.tar.gz.img", "timens-0.img", "pages-1.img",
-					   "irmap-cache", "cpuinfo.img", "core-1.img", "userns-x.img"};
+	static const char *const refused[] = {"userns-11.img", "cgroup.img",   "ghost-file-1a.img",
+					      "filelocks.img", "ifaddr-2.img", "tmpfs-33.tar.gz.img",
+					      "rlimit-1.img"};
+	static const char *const fine[] = {"stats-dump",   "tmpfs-dev-46.tar.gz.img",
+					   "timens-0.img", "pages-1.img",
+					   "irmap-cache",  "cpuinfo.img",
+					   "core-1.img",   "userns-x.img"};
 
 	for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++)
 		CHECK(restore_image_unsupported(refused[i]) != NULL);

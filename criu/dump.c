@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define LOG_PREFIX "dump: "
@@ -103,12 +104,54 @@ static void resume_tree(struct dump_ctx *d, struct seized_tree *t, struct page_r
 	release_tree(t);
 }
 
+/*
+ * After SIGKILL to every process of the tree: collects each seized thread's
+ * death, in whatever order they come. Never a blocking wait on one thread:
+ * a dying pid 1 of a namespace waits in the kernel for its other threads,
+ * zombies that only their tracer (criu) can reap.
+ */
+static void reap_killed(struct seized_tree *tree)
+{
+	size_t left = tree->nr_threads;
+	unsigned polls = 0;
+
+	while (left) {
+		left = 0;
+		for (size_t i = 0; i < tree->nr_threads; i++) {
+			struct seized_thread *t = &tree->threads[i];
+			int status;
+			pid_t r;
+
+			if (!t->seized || t->hung)
+				continue;
+			r = waitpid(t->tid, &status, __WALL | WNOHANG);
+			if (r < 0 && errno == ECHILD) { /* reaped already, or not ours any more */
+				t->seized = false;
+				t->dead = true;
+				continue;
+			}
+			if (r == t->tid && (WIFEXITED(status) || WIFSIGNALED(status))) {
+				t->seized = false;
+				t->dead = true;
+				continue;
+			}
+			left++; /* still dying, or a stop on its way out: not yet */
+		}
+		if (!left)
+			break;
+		if (++polls % 10000 == 0) /* every ~10 s */
+			pr_warn("%zu killed threads of the tree are not gone yet (uninterruptible sleep?)\n", left);
+		usleep(1000);
+	}
+}
+
 /* After a successful dump without -R: the tree goes, as upstream. */
 static void kill_tree(struct dump_ctx *d, struct seized_tree *t)
 {
 	for (size_t i = 0; i < t->nr_threads; i++)
 		if (t->threads[i].tid == t->threads[i].pid)
 			kill(t->threads[i].pid, SIGKILL);
+	reap_killed(t);
 	release_tree(t);
 	tcp_repair_release(d, false); /* its connections go silently, in repair mode */
 }
@@ -171,7 +214,7 @@ static int dump_stages(struct dump_ctx *d, struct seized_tree *tree, struct page
 	int ret;
 
 	if (o->release_memory)
-		pr_info("--release-memory: the tree's memory is given back as it is dumped; from then on the tree "
+		pr_info("--release-memory: each process's memory is released as it is dumped; from then on it "
 			"dies with criu if criu dies before the images are committed\n");
 	ret = dump_mounts(d);
 

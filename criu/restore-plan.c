@@ -1,5 +1,6 @@
 /*
- * `criu restore`, decide: container or host restore, the namespaces the
+ * `criu restore`, decide: container, host, pid-namespace-only or
+ * mount-namespace-only restore, the namespaces the
  * root task is made in, and the refusals (see restore-plan.h).
  */
 #include <ctype.h>
@@ -13,7 +14,10 @@
 #include "pstree.pb-c.h"
 #include "util/log.h"
 
-/* A tree that shared criu's mount namespace comes back in criu's namespaces. */
+/*
+ * A tree that shared criu's mount namespace comes back in it: in criu's pid
+ * namespace too, or as pid 1 of a new one if it had its own.
+ */
 static int decide_host(const struct restore_inputs *in, const struct options *o)
 {
 	if (!in->nr_procs) {
@@ -22,9 +26,12 @@ static int decide_host(const struct restore_inputs *in, const struct options *o)
 		       in->imgs_dir);
 		return -EINVAL;
 	}
-	if (in->root_vpid == 1) {
-		pr_err("the root task of the images was pid 1 of its own pid namespace but shared its mount namespace; "
-		       "only containers (both of their own) or trees of neither can be restored\n");
+	if (in->has_pidns && in->root_vpid != 1) {
+		pr_err("the root task of the images is pid %d of a pid namespace it did not start (its pid 1 was not "
+		       "dumped); only a tree whose root is pid 1 of its pid namespace can have that namespace "
+		       "restored\n",
+		       in->root_vpid);
+		pr_hint("dump the pid namespace's init (pid 1) and its whole tree\n");
 		return -EOPNOTSUPP;
 	}
 	if (o->root) {
@@ -35,7 +42,11 @@ static int decide_host(const struct restore_inputs *in, const struct options *o)
 	return 0;
 }
 
-/* A container: its mounts rebuilt under --root, its root task pid 1. */
+/*
+ * A container: its mounts rebuilt under --root, its root task pid 1 of a
+ * new pid namespace; or, for a tree that was in criu's pid namespace, its
+ * tasks there with their dumped pids.
+ */
 static int decide_container(const struct restore_inputs *in, const struct options *o)
 {
 	if (!o->root) {
@@ -43,7 +54,7 @@ static int decide_container(const struct restore_inputs *in, const struct option
 		pr_hint("add --root ROOTFS (the directory the container's / comes from)\n");
 		return -EINVAL;
 	}
-	if (in->nr_procs && in->root_vpid != 1) {
+	if (in->nr_procs && in->has_pidns && in->root_vpid != 1) {
 		pr_err("the root task of the images is pid %d of its pid namespace; only trees whose root is pid 1 "
 		       "of their own pid namespace (containers) can be restored\n",
 		       in->root_vpid);
@@ -57,9 +68,9 @@ static int decide_container(const struct restore_inputs *in, const struct option
  * only then); a tree that shared criu's comes back in criu's, like a
  * network namespace. Mounts-only images keep the placeholder in new ones.
  */
-static uint64_t clone_flags(const struct restore_inputs *in, bool host)
+static uint64_t clone_flags(const struct restore_inputs *in, bool host_mounts, bool host_pids)
 {
-	uint64_t f = host ? 0 : CLONE_NEWNS | CLONE_NEWPID;
+	uint64_t f = (host_mounts ? 0 : CLONE_NEWNS) | (host_pids ? 0 : CLONE_NEWPID);
 
 	if (!in->nr_procs || in->has_utsns)
 		f |= CLONE_NEWUTS;
@@ -72,17 +83,18 @@ static uint64_t clone_flags(const struct restore_inputs *in, bool host)
 
 int restore_plan_decide(const struct restore_inputs *in, const struct options *o, struct restore_plan *plan)
 {
-	bool host = !in->mnt_ns_id;
-	int ret = host ? decide_host(in, o) : decide_container(in, o);
+	bool host_mounts = !in->mnt_ns_id;
+	int ret = host_mounts ? decide_host(in, o) : decide_container(in, o);
 
 	memset(plan, 0, sizeof(*plan));
 	if (ret)
 		return ret;
-	plan->host = host;
+	plan->host_mounts = host_mounts;
+	plan->host_pids = in->nr_procs && !in->has_pidns;
 	plan->placeholder = !in->nr_procs;
 	plan->mnt_ns_id = in->mnt_ns_id;
-	plan->clone_flags = clone_flags(in, host);
-	plan->root_pid = host ? in->root_vpid : 0;
+	plan->clone_flags = clone_flags(in, plan->host_mounts, plan->host_pids);
+	plan->root_pid = plan->host_pids ? in->root_vpid : 0;
 	return 0;
 }
 

@@ -157,10 +157,10 @@ static int write_pidfile(const char *path, pid_t pid)
 /*
  * In the child: pid 1 of the new namespaces, or (host mode: a tree dumped
  * from criu's own pid and mount namespaces) the root task itself, with its
- * dumped pid.
+ * dumped pid. host_mounts: in criu's mount namespace, nothing to mount.
  */
 static int restore_child(struct mount_plan *p, struct restore_mnt_ctx *c, struct rtree *tree, int status_fd, int null,
-			 bool host)
+			 bool host_mounts)
 {
 	/* criu gone (killed, crashed) before the tree is restored: this, its
 	 * init, goes too, and the pid namespace with it */
@@ -181,10 +181,10 @@ static int restore_child(struct mount_plan *p, struct restore_mnt_ctx *c, struct
 	if (!ret && tree->netdev)
 		ret = netns_apply(tree->netdev);
 
-	if (!ret && !host)
+	if (!ret && !host_mounts)
 		ret = mount_restore_build(p, c);
 
-	if (!host)
+	if (!host_mounts)
 		mount_restore_release(p, c);
 	if (write(status_fd, &ret, sizeof(ret)) != sizeof(ret) || ret)
 		_exit(1);
@@ -267,6 +267,8 @@ static int restore_read(struct restore_run *r, struct restore_inputs *in)
 		.mnt_ns_id = r->ns.own[RNS_MNT] ? r->ns.id[RNS_MNT] : 0,
 		.nr_procs = r->tree.nr,
 		.root_vpid = r->tree.nr ? r->tree.procs[0].vpid : 0,
+		/* images without root_ids: a root that is pid 1 had its own */
+		.has_pidns = r->ns.own[RNS_PID] || (r->tree.nr && r->tree.procs[0].vpid == 1),
 		.has_utsns = r->ns.own[RNS_UTS],
 		.has_ipcns = r->ns.own[RNS_IPC],
 		.has_netns = r->ns.own[RNS_NET],
@@ -366,8 +368,8 @@ static int start_child(struct restore_run *r)
 		if (timens_fd >= 0)
 			close(timens_fd);
 		close(r->pipefd[0]);
-		r->tree.host_mode = r->plan.host;
-		restore_child(&r->mounts, &r->mnt, &r->tree, r->pipefd[1], r->null, r->plan.host);
+		r->tree.host_mode = r->plan.host_pids;
+		restore_child(&r->mounts, &r->mnt, &r->tree, r->pipefd[1], r->null, r->plan.host_mounts);
 	}
 	close(r->pipefd[1]);
 	r->pipefd[1] = -1;
@@ -463,9 +465,12 @@ int cr_restore(const struct options *o)
 	ret = restore_read(&r, &in);
 	if (!ret)
 		ret = restore_plan_decide(&in, o, &r.plan);
-	if (!ret && r.plan.host)
+	if (!ret && r.plan.host_pids)
 		pr_info("no mount image: restoring the tree in criu's pid and mount namespaces, with its pids\n");
-	if (!ret && !r.plan.host)
+	else if (!ret && r.plan.host_mounts)
+		pr_info("no mount image: restoring the tree in criu's mount namespace, as pid 1 of a new pid "
+			"namespace\n");
+	if (!ret && !r.plan.host_mounts)
 		ret = prepare_mounts(&r);
 	if (!ret && r.tree.nr && rtree_open_host_files(&r.tree, o))
 		ret = -1;

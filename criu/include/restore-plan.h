@@ -4,14 +4,23 @@
  * its refusals are unit-tested (test/unit/test-restore-plan.c); each
  * refusal is printed with what to do about it.
  *
- * Two ways:
+ * Four ways:
  * - container: the images hold the root's mount namespace
  *   (mountpoints-N.img), rebuilt under --root in new mount and pid
  *   namespaces; the root task is pid 1 there, or a placeholder task holds
  *   the namespaces when the dump held mounts only;
  * - host: no mount image, because the tree shared criu's mount namespace
  *   when it was dumped (a process started from a shell): it comes back in
- *   criu's mount and pid namespaces, with its dumped pids.
+ *   criu's mount and pid namespaces, with its dumped pids;
+ * - pid namespace only: no mount image, and the root task was pid 1 of a
+ *   pid namespace of its own (`unshare --pid --fork PROGRAM`): it comes
+ *   back as pid 1 of a new pid namespace, its tasks with their pids there,
+ *   in criu's mount namespace (the host's files, as it had them).
+ * - mount namespace only: the images hold the root's mount namespace but
+ *   the tree was in criu's pid namespace (`unshare --mount`, no --pid):
+ *   its mounts are rebuilt under --root in a new mount namespace, its
+ *   tasks made in criu's pid namespace with their dumped pids, which must
+ *   be free.
  */
 #ifndef CRIU_RESTORE_PLAN_H
 #define CRIU_RESTORE_PLAN_H
@@ -83,17 +92,19 @@ struct restore_inputs {
 	unsigned mnt_ns_id;   /* the root's mount image; 0: none */
 	size_t nr_procs;      /* processes in pstree.img; 0: a mounts-only dump */
 	pid_t root_vpid;      /* the root task's pid in its pid namespace */
+	bool has_pidns;	      /* the tree had a pid namespace of its own */
 	bool has_utsns;	      /* the tree had UTS, IPC, network namespaces of its own */
 	bool has_ipcns;
 	bool has_netns;
 };
 
 struct restore_plan {
-	bool host;	      /* criu's mount and pid namespaces, the dumped pids */
+	bool host_mounts;     /* criu's mount namespace: nothing is mounted, no --root */
+	bool host_pids;	      /* criu's pid namespace, the dumped pids (root_pid) */
 	bool placeholder;     /* no process tree: a task holds the new namespaces */
-	unsigned mnt_ns_id;   /* !host: mountpoints-<id>.img, built under --root */
+	unsigned mnt_ns_id;   /* !host_mounts: mountpoints-<id>.img, built under --root */
 	uint64_t clone_flags; /* the namespaces the root task (or placeholder) is made in */
-	pid_t root_pid;	      /* host: the pid the root task is made with; else 0 */
+	pid_t root_pid;	      /* host_pids: the pid the root task is made with; else 0 */
 };
 
 /* 0 and *plan filled, or -errno with the reason printed (-EINVAL: the

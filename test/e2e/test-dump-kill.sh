@@ -139,7 +139,7 @@ fi
 # so); killed then, criu takes the tree along, as --help warns.
 if [ -e "/proc/$MPID" ]; then
 	killed_at release-memory bytes $((FILL * MIB / 2)) 0 --release-memory
-	if [ -n "$KILLED" ] && grep -q "given back as it is dumped" "$WORK/release-memory.log"; then
+	if [ -n "$KILLED" ] && grep -q "memory is released as it is dumped" "$WORK/release-memory.log"; then
 		ok release-memory-gives-back
 	elif [ -n "$KILLED" ]; then
 		fail release-memory-gives-back "no page given back before criu was killed: $(tail_log "$WORK/release-memory.log")"

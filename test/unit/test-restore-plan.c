@@ -23,7 +23,7 @@ struct plan_case {
 	const char *root; /* --root, or NULL */
 	int ret;
 	/* when ret is 0: */
-	bool host, placeholder;
+	bool host_pids, placeholder;
 	uint64_t flags;
 	pid_t root_pid;
 	/* when it is not: a piece of the message */
@@ -31,9 +31,22 @@ struct plan_case {
 };
 
 static const struct plan_case cases[] = {
-	{"container", {.mnt_ns_id = 3, .nr_procs = 2, .root_vpid = 1}, "/rootfs", 0, false, false, CONTAINER, 0},
+	{"container",
+	 {.mnt_ns_id = 3, .nr_procs = 2, .root_vpid = 1, .has_pidns = true},
+	 "/rootfs",
+	 0,
+	 false,
+	 false,
+	 CONTAINER,
+	 0},
 	{"container-own-uts-ipc-net",
-	 {.mnt_ns_id = 3, .nr_procs = 1, .root_vpid = 1, .has_utsns = true, .has_ipcns = true, .has_netns = true},
+	 {.mnt_ns_id = 3,
+	  .nr_procs = 1,
+	  .root_vpid = 1,
+	  .has_pidns = true,
+	  .has_utsns = true,
+	  .has_ipcns = true,
+	  .has_netns = true},
 	 "/rootfs",
 	 0,
 	 false,
@@ -49,12 +62,12 @@ static const struct plan_case cases[] = {
 	 CONTAINER | CLONE_NEWUTS | CLONE_NEWIPC,
 	 0},
 	{"container-needs-root",
-	 {.mnt_ns_id = 3, .nr_procs = 1, .root_vpid = 1},
+	 {.mnt_ns_id = 3, .nr_procs = 1, .root_vpid = 1, .has_pidns = true},
 	 NULL,
 	 -EINVAL,
 	 .says = "add --root ROOTFS"},
 	{"container-root-not-pid-1",
-	 {.mnt_ns_id = 3, .nr_procs = 1, .root_vpid = 42},
+	 {.mnt_ns_id = 3, .nr_procs = 1, .root_vpid = 42, .has_pidns = true},
 	 "/rootfs",
 	 -EOPNOTSUPP,
 	 .says = "is pid 42 of its pid namespace"},
@@ -72,7 +85,55 @@ static const struct plan_case cases[] = {
 	 "/rootfs",
 	 -EINVAL,
 	 .says = "--root is for container images"},
-	{"host-root-pid-1", {.nr_procs = 1, .root_vpid = 1}, NULL, -EOPNOTSUPP, .says = "shared its mount namespace"},
+	/* a pid namespace of its own, the host's mounts: pid 1 of a new one */
+	{"pidns-host-mounts",
+	 {.nr_procs = 2, .root_vpid = 1, .has_pidns = true},
+	 NULL,
+	 0,
+	 false,
+	 false,
+	 CLONE_NEWPID,
+	 0},
+	{"pidns-host-mounts-own-uts",
+	 {.nr_procs = 1, .root_vpid = 1, .has_pidns = true, .has_utsns = true},
+	 NULL,
+	 0,
+	 false,
+	 false,
+	 CLONE_NEWPID | CLONE_NEWUTS,
+	 0},
+	{"pidns-host-mounts-refuses-root",
+	 {.nr_procs = 1, .root_vpid = 1, .has_pidns = true},
+	 "/rootfs",
+	 -EINVAL,
+	 .says = "drop --root"},
+	{"pidns-root-not-its-init",
+	 {.nr_procs = 1, .root_vpid = 7, .has_pidns = true},
+	 NULL,
+	 -EOPNOTSUPP,
+	 .says = "pid 7 of a pid namespace it did not start"},
+	/* the other way round: its own mounts in the host's pid namespace */
+	{"mntns-host-pids",
+	 {.mnt_ns_id = 3, .nr_procs = 2, .root_vpid = 4242},
+	 "/rootfs",
+	 0,
+	 true,
+	 false,
+	 CLONE_NEWNS,
+	 4242},
+	{"mntns-host-pids-own-uts-ipc",
+	 {.mnt_ns_id = 3, .nr_procs = 1, .root_vpid = 4242, .has_utsns = true, .has_ipcns = true},
+	 "/rootfs",
+	 0,
+	 true,
+	 false,
+	 CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC,
+	 4242},
+	{"mntns-host-pids-needs-root",
+	 {.mnt_ns_id = 3, .nr_procs = 1, .root_vpid = 4242},
+	 NULL,
+	 -EINVAL,
+	 .says = "add --root ROOTFS"},
 	{"nothing-to-restore", {}, NULL, -EINVAL, .says = "nothing to restore"},
 	{},
 };
@@ -113,7 +174,8 @@ static int run_case(const struct plan_case *c)
 		return 0;
 	}
 	CHECK(said[0] == '\0'); /* nothing to say about a plan that works */
-	CHECK(p.host == c->host);
+	CHECK(p.host_pids == c->host_pids);
+	CHECK(p.host_mounts == !c->in.mnt_ns_id);
 	CHECK(p.placeholder == c->placeholder);
 	CHECK(p.clone_flags == c->flags);
 	CHECK(p.root_pid == c->root_pid);
@@ -209,10 +271,13 @@ static int test_ns_by_images(void)
 
 static int test_unsupported_images(void)
 {
-	static const char *const refused[] = {"userns-11.img", "cgroup.img", "ghost-file-1a.img", "filelocks.img",
-					      "ifaddr-2.img", "tmpfs-33.tar.gz.img", "rlimit-1.img"};
-	static const char *const fine[] = {"stats-dump", "tmpfs-dev-46.tar.gz.img", "timens-0.img", "pages-1.img",
-					   "irmap-cache", "cpuinfo.img", "core-1.img", "userns-x.img"};
+	static const char *const refused[] = {"userns-11.img", "cgroup.img",   "ghost-file-1a.img",
+					      "filelocks.img", "ifaddr-2.img", "tmpfs-33.tar.gz.img",
+					      "rlimit-1.img"};
+	static const char *const fine[] = {"stats-dump",   "tmpfs-dev-46.tar.gz.img",
+					   "timens-0.img", "pages-1.img",
+					   "irmap-cache",  "cpuinfo.img",
+					   "core-1.img",   "userns-x.img"};
 
 	for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++)
 		CHECK(restore_image_unsupported(refused[i]) != NULL);

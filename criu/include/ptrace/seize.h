@@ -44,7 +44,7 @@ struct seized_thread {
 	int stop_signo;		  /* the signal of that group stop */
 	bool seccomp_suspended;	  /* PTRACE_O_SUSPEND_SECCOMP is in effect */
 	bool needs_retrap;	  /* ptrace/inject.c left it in another stop than seize_task() */
-	bool hung;	  /* did not stop within --timeout: left to be untraced as criu exits */
+	bool hung;		  /* did not stop within --timeout: left to be untraced as criu exits */
 	bool exitkill;		  /* seize_exitkill(): dies with criu until released */
 	uint64_t syscall_ip;	  /* ptrace/inject.c: a `syscall` instruction, 0: not found yet */
 	unsigned int nr_requeued; /* ptrace/inject.c: signals caught during injections, queued again */

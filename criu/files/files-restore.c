@@ -164,6 +164,28 @@ int rtree_open_file_table(struct rtree *t)
 	return 0;
 }
 
+/*
+ * O_ASYNC, which open(2) ignores, on the holder's own descriptor: the
+ * kernel reports the number it was set through as the signal's si_fd
+ * (fown-restore.c sets the owner later, from criu).
+ */
+static int restore_async(const struct rproc *p, const struct rfile *f)
+{
+	int fl;
+
+	if (!(rfile_flags(f) & O_ASYNC))
+		return 0;
+	/* off first: open(2) leaves a requested O_ASYNC in the flags without
+	 * arming it, and F_SETFL arms it only when the flag changes */
+	fl = fcntl(f->holder_fd, F_GETFL);
+	if (fl < 0 || fcntl(f->holder_fd, F_SETFL, fl & ~O_ASYNC) < 0 ||
+	    fcntl(f->holder_fd, F_SETFL, fl | O_ASYNC) < 0) {
+		pr_perror("process %d: can't set O_ASYNC on fd %d (file %u)", p->vpid, f->holder_fd, f->fe->id);
+		return -errno;
+	}
+	return 0;
+}
+
 int rtree_files_installed(const struct rtree *t, const struct rproc *p)
 {
 	int ret = 0;
@@ -172,8 +194,12 @@ int rtree_files_installed(const struct rtree *t, const struct rproc *p)
 		const struct rfile *f = rtree_file(t, p->fds[i]->id);
 		const struct file_kind *k = file_kind_get(f->fe->type);
 
-		if (k && k->installed && f->holder == p && f->holder_fd == (int)p->fds[i]->fd)
+		if (f->holder != p || f->holder_fd != (int)p->fds[i]->fd)
+			continue;
+		if (k && k->installed)
 			ret = k->installed(t, p, f);
+		if (!ret)
+			ret = restore_async(p, f);
 	}
 	return ret;
 }

@@ -5,11 +5,17 @@
  * on a copy of the descriptor (pidfd_getfd) from the first process that
  * holds the file, with the owner's host pid, which the kernel keeps as
  * the task itself.
+ *
+ * O_ASYNC itself is set earlier, by that first holder on its own
+ * descriptor (rtree_files_installed): the kernel remembers the number of
+ * the descriptor O_ASYNC was set through and reports it in the signal's
+ * si_fd, so it must be the task's number, not criu's copy's.
  */
 #define LOG_PREFIX "restore: "
 
 #include <errno.h>
 #include <fcntl.h>
+#include <protobuf-c/protobuf-c.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -21,11 +27,42 @@
 #include "task/rtree.h"
 #include "util/util.h"
 
-static const FownEntry *file_fown(const FileEntry *fe)
+/* A FIFO's owner and flags are on its path entry (fifo.regf_id). */
+static const FownEntry *file_fown(const struct rfile *f)
 {
-	const struct file_kind *k = file_kind_get(fe->type);
+	const struct file_kind *k = file_kind_get(f->fe->type);
 
-	return k && k->fown ? k->fown(fe) : NULL;
+	if (f->fe->type == FD_TYPES__FIFO)
+		return f->fifo_reg ? f->fifo_reg->fown : NULL;
+	return k && k->fown ? k->fown(f->fe) : NULL;
+}
+
+/*
+ * The file's O_* flags: every kind's description (fe's one set
+ * sub-message) keeps them in a uint32 field named "flags", as upstream's
+ * images do. 0 for a description without one.
+ */
+uint32_t rfile_flags(const struct rfile *f)
+{
+	const ProtobufCMessageDescriptor *d = f->fe->base.descriptor;
+
+	if (f->fe->type == FD_TYPES__FIFO)
+		return f->fifo_reg ? f->fifo_reg->flags : 0;
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *fd = &d->fields[i], *flags;
+		const ProtobufCMessage *sub;
+
+		if (fd->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		sub = *(const ProtobufCMessage *const *)((const char *)f->fe + fd->offset);
+		if (!sub)
+			continue;
+		flags = protobuf_c_message_descriptor_get_field_by_name(sub->descriptor, "flags");
+		if (flags && flags->type == PROTOBUF_C_TYPE_UINT32 && flags->label == PROTOBUF_C_LABEL_REQUIRED)
+			return *(const uint32_t *)((const char *)sub + flags->offset);
+		return 0;
+	}
+	return 0;
 }
 
 /* The host id of the owner: a thread for F_OWNER_TID, else a process. */
@@ -82,7 +119,7 @@ int rtree_restore_fowns(struct rtree *t)
 
 		for (size_t k = 0; !ret && !p->zombie && k < p->nr_fds; k++) {
 			struct rfile *f = rtree_file(t, p->fds[k]->id);
-			const FownEntry *fo = file_fown(f->fe);
+			const FownEntry *fo = file_fown(f);
 			size_t idx = (size_t)(f - t->files);
 
 			if (done[idx] || !fo || (!fo->pid && !fo->signum))

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 state_rootfs
-for c in ${STATE_CASES:-fdtable-shared fdtable-siblings async-pipe-pid async-pipe-pgrp async-pipe-tid async-socket memfd-exec memfd-exec-sealed lock-flock lock-posix-read lock-posix-write lock-ofd lock-lease lock-mapped-flock}; do
+for c in ${STATE_CASES:-fdtable-shared fdtable-siblings async-pipe-pid async-pipe-pgrp async-pipe-tid async-socket async-fifo memfd-exec memfd-exec-sealed lock-flock lock-posix-read lock-posix-write lock-ofd lock-lease lock-mapped-flock}; do
 	state_case state-files-static $c same
 done
 finish

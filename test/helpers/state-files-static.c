@@ -14,6 +14,7 @@
  *                       thread gets the signal.
  *   async-socket        a unix stream socket with O_ASYNC, owner the process,
  *                       F_SETSIG SIGUSR2.
+ *   async-fifo          a FIFO's read end, likewise (its owner is on its path).
  *   memfd-exec          a memfd holding a copy of this program, kept only
  *                       O_RDONLY: still O_RDONLY, and a child can fexecve it
  *                       (no writable descriptor or mapping left: ETXTBSY).
@@ -310,6 +311,21 @@ static void async_socket_setup(void)
 	set_async(afd[0], SIGUSR2, F_OWNER_PID, getpid());
 }
 
+static void async_fifo_setup(void)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/fifo", outdir);
+	if (mkfifo(path, 0600))
+		setup_failed("mkfifo");
+	afd[0] = open(path, O_RDONLY | O_NONBLOCK);
+	afd[1] = open(path, O_WRONLY);
+	if (afd[0] < 0 || afd[1] < 0)
+		setup_failed("open %s", path);
+	block(SIGRTMIN + 3);
+	set_async(afd[0], SIGRTMIN + 3, F_OWNER_PID, getpid());
+}
+
 /* The signal a write to the other end raises, taken by us (or the thread). */
 static const char *async_signal_arrives(void)
 {
@@ -329,8 +345,11 @@ static const char *async_signal_arrives(void)
 	} else {
 		sigemptyset(&s);
 		sigaddset(&s, sig);
-		if (sigtimedwait(&s, &si, &wait) != sig)
-			return bad("no signal %d in 3 s: %s", sig, strerror(errno));
+		if (sigtimedwait(&s, &si, &wait) != sig) {
+			ssize_t n = read(afd[0], &c, 1);
+
+			return bad("no signal %d in 3 s (the data %s)", sig, n == 1 ? "arrived" : "did not arrive");
+		}
 		if (async_sig && si.si_fd != afd[0])
 			return bad("signal %d for fd %d, not %d", sig, si.si_fd, afd[0]);
 	}
@@ -593,6 +612,7 @@ static const struct state_case cases[] = {
 	{"async-pipe-pgrp", async_pipe_pgrp_setup, async_check},
 	{"async-pipe-tid", async_pipe_tid_setup, async_check},
 	{"async-socket", async_socket_setup, async_check},
+	{"async-fifo", async_fifo_setup, async_check},
 	{"memfd-exec", memfd_exec_setup, memfd_exec_check},
 	{"memfd-exec-sealed", memfd_exec_sealed_setup, memfd_exec_check},
 	{"lock-flock", lock_flock_setup, lock_flock_check},

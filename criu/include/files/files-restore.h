@@ -7,6 +7,8 @@
 #ifndef CRIU_FILES_FILES_RESTORE_H
 #define CRIU_FILES_FILES_RESTORE_H
 
+#include <stdint.h>
+
 struct rtree;
 struct rproc;
 struct options;
@@ -27,8 +29,12 @@ int rtree_files_open_host(struct rtree *t, const struct options *o, int above);
  * its slot of the table. */
 int rtree_open_file_table(struct rtree *t);
 /* act, in process p once its descriptors are in place: what the kinds of
- * the files it holds first do there (an epoll's registrations). */
+ * the files it holds first do there (an epoll's registrations), and
+ * O_ASYNC on those that had it. */
 int rtree_files_installed(const struct rtree *t, const struct rproc *p);
+/* parse: the O_* flags files.img records for file f (files/fown-restore.c). */
+struct rfile;
+uint32_t rfile_flags(const struct rfile *f);
 /* act, from criu, the tree seized: F_SETOWN_EX/F_SETSIG of every file that
  * had an owner (files/fown-restore.c). */
 int rtree_restore_fowns(struct rtree *t);

@@ -40,6 +40,8 @@ static const char usage_text[] =
 	"  --tcp-established        dump: established TCP connections too (TCP_REPAIR; a\n"
 	"                           peer outside the tree is locked out, nftables table\n"
 	"                           inet criu_tcp_<inode>, until restore). restore: no effect\n"
+	"  --file-locks             refused: file locks aren't carried yet (a tree that\n"
+	"                           holds one is refused at dump)\n"
 	"  --pidfile FILE           write the root task's PID to FILE\n"
 	"  --timeout N              seconds to wait for the tree to freeze\n"
 	"  --external mnt[KEY]:VAL  dump: KEY is a mountpoint in the container, VAL a name for it\n"
@@ -66,6 +68,7 @@ enum {
 	OPT_INHERIT_FD,
 	OPT_AUTO_DEDUP,
 	OPT_TCP_ESTABLISHED,
+	OPT_FILE_LOCKS,
 };
 
 static const struct option long_opts[] = {
@@ -92,6 +95,7 @@ static const struct option long_opts[] = {
 	{ "inherit-fd", required_argument, NULL, OPT_INHERIT_FD },
 	{ "auto-dedup", no_argument, NULL, OPT_AUTO_DEDUP },
 	{ "tcp-established", no_argument, NULL, OPT_TCP_ESTABLISHED },
+	{ "file-locks", no_argument, NULL, OPT_FILE_LOCKS },
 	{},
 };
 
@@ -341,6 +345,11 @@ static int parse_one(struct options *o, int c, const char *arg)
 	case OPT_AUTO_DEDUP:
 		o->auto_dedup = true;
 		return 0;
+	case OPT_FILE_LOCKS:
+		/* upstream's: dump and restore file locks. Not ignored: refused */
+		pr_err("--file-locks: criu can't carry file locks yet; a dump of a tree holding one is refused\n");
+		pr_hint("drop the option, and dump the program at a point where it holds no lock\n");
+		return -1;
 	case OPT_PIDFILE:
 		free(o->pidfile);
 		o->pidfile = xstrdup(arg);

@@ -80,6 +80,35 @@ void rtree_link_holders(struct rtree *t)
 	}
 }
 
+int rtree_plan_fd_tables(struct rtree *t)
+{
+	struct hmap end; /* files_id -> 1 + the end of its tasks' slots, relative to RFD_* */
+	int ret = 0;
+
+	hmap_init(&end);
+	for (size_t i = 0; !ret && i < t->nr; i++) {
+		struct rproc *p = &t->procs[i];
+		uintptr_t used;
+
+		if (p->zombie || !p->ids)
+			continue;
+		used = (uintptr_t)hmap_get_int(&end, p->ids->files_id);
+		if (used && !rproc_shares_files(p)) {
+			pr_err("process %d shares its fd table with another process than its parent (files_id %u): "
+			       "restore can't make such a table yet\n",
+			       p->vpid, p->ids->files_id);
+			ret = -EOPNOTSUPP;
+			break;
+		}
+		/* its pages slot goes where the last sharer's slots ended */
+		p->fd_shift = used ? (int)used - 1 - RFD_PAGES : 0;
+		used = (uintptr_t)(p->fd_shift + RFD_MAP + (p->mm ? (int)p->mm->n_vmas : 0)) + 1;
+		hmap_put_int(&end, p->ids->files_id, (void *)used);
+	}
+	hmap_free(&end);
+	return ret;
+}
+
 int rtree_resolve_files(const struct rtree *t)
 {
 	int ret = 0;

@@ -144,6 +144,39 @@ static int check_shared_ns(const struct td_proc *root)
 }
 
 /*
+ * Processes that share one fd table (clone(CLONE_FILES) without
+ * CLONE_VM): restore forks each into its parent's table, so a process
+ * that shares one with others but not with its parent (siblings whose
+ * parent has since unshared its own, say) would come back with a table of
+ * its own: refused.
+ */
+static int check_shared_fd_tables(const struct td_ctx *c)
+{
+	for (size_t i = 1; i < c->nr_procs; i++) {
+		const struct td_proc *p = &c->procs[i], *parent = NULL;
+		size_t first = 0;
+
+		if (p->zombie)
+			continue;
+		for (size_t j = 0; j < i; j++) {
+			if (c->procs[j].vpid == p->vppid)
+				parent = &c->procs[j];
+			if (!first && !c->procs[j].zombie && c->procs[j].files_id == p->files_id)
+				first = j + 1;
+		}
+		if (!first || (parent && !parent->zombie && parent->files_id == p->files_id))
+			continue;
+		pr_err("process %d (%d in the tree) shares its fd table with process %d (%d in the tree) but not with "
+		       "its parent: such a table can't be restored yet\n",
+		       p->pid, p->vpid, c->procs[first - 1].pid, c->procs[first - 1].vpid);
+		pr_hint("only processes cloned with CLONE_FILES from a parent that still shares the table with them "
+			"are restored sharing it\n");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/*
  * A process whose children go to another time namespace than its own
  * (it called unshare(CLONE_NEWTIME) and has not forked since): restore
  * would not make that second namespace, and /proc/PID/timens_offsets
@@ -234,6 +267,8 @@ int td_assign_ids(struct td_ctx *c)
 		c->nr_ns_ids[k] = ns_next[k];
 		hmap_free(&ns[k]);
 	}
+	if (!ret)
+		ret = check_shared_fd_tables(c);
 	return ret ? ret : check_shared_ns(&c->procs[0]);
 }
 

@@ -8,12 +8,13 @@ LOCKS="refused:file locks can't be dumped yet"
 want() {
 	case $1 in
 	lock-*) echo "$LOCKS" ;;
+	fdtable-siblings) echo "refused:shares its fd table with process" ;;
 	*) echo same ;;
 	esac
 }
 
 state_rootfs
-for c in ${STATE_CASES:-fdtable-shared fdtable-siblings async-pipe-pid async-pipe-pgrp async-pipe-tid async-socket \
+for c in ${STATE_CASES:-fdtable-shared fdtable-three fdtable-chain fdtable-siblings async-pipe-pid async-pipe-pgrp async-pipe-tid async-socket \
 	async-fifo memfd-exec memfd-exec-sealed lock-flock lock-posix-read lock-posix-write lock-ofd lock-lease \
 	lock-mapped-flock}; do
 	state_case state-files-static "$c" "$(want "$c")"

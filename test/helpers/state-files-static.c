@@ -4,6 +4,8 @@
  *   fdtable-shared      a child cloned with CLONE_FILES (no CLONE_VM): one fd
  *                       table for both (kcmp KCMP_FILES), an fd opened by one
  *                       is seen by the other's fstat.
+ *   fdtable-three       two children cloned so: three processes, one table.
+ *   fdtable-chain       a child cloned so, and its own child too.
  *   fdtable-siblings    two children sharing one table the parent left
  *                       (unshare(CLONE_FILES) after cloning them).
  *   async-pipe-pid      a pipe's read end with O_ASYNC, F_SETOWN to the
@@ -72,6 +74,9 @@ static int nr_sharers;
  * A sharer's loop: "s FD" -> fstat(FD)'s inode or -errno, "o" -> the fd of
  * "/" it opened, "c FD" -> close(FD).
  */
+static int chain; /* fdtable-chain: sharer 0 clones sharer 1 itself */
+static void clone_sharer(void);
+
 static int sharer(void *arg)
 {
 	int in = req[(intptr_t)arg][0];
@@ -79,6 +84,13 @@ static int sharer(void *arg)
 	long long v;
 	ssize_t n;
 
+	if (chain && (intptr_t)arg == 0) {
+		/* ours, told to our parent, which has no other way to know it */
+		clone_sharer();
+		v = sharers[1];
+		if (write(rep[1], &v, sizeof(v)) != sizeof(v))
+			_exit(1);
+	}
 	for (;;) {
 		struct stat st;
 
@@ -107,7 +119,7 @@ static void clone_sharer(void)
 
 	if (stack == MAP_FAILED)
 		setup_failed("mmap");
-	if (pipe(req[i]))
+	if (!(chain && i == 1) && pipe(req[i]))
 		setup_failed("pipe");
 	sharers[i] = clone(sharer, stack + STACK_SIZE, CLONE_FILES | SIGCHLD, (void *)i);
 	if (sharers[i] < 0)
@@ -119,6 +131,33 @@ static void fdtable_shared_setup(void)
 	if (pipe2(rep, O_NONBLOCK))
 		setup_failed("pipe");
 	clone_sharer();
+}
+
+static void fdtable_three_setup(void)
+{
+	if (pipe2(rep, O_NONBLOCK))
+		setup_failed("pipe");
+	clone_sharer();
+	clone_sharer();
+}
+
+static void fdtable_chain_setup(void)
+{
+	struct timespec ts = {0, 10000000};
+	long long v = 0;
+
+	if (pipe2(rep, O_NONBLOCK))
+		setup_failed("pipe");
+	chain = 1;
+	if (pipe(req[1]))
+		setup_failed("pipe");
+	clone_sharer();
+	for (int k = 0; k < 500 && read(rep[0], &v, sizeof(v)) != sizeof(v); k++)
+		nanosleep(&ts, NULL);
+	if (v <= 0)
+		setup_failed("no grandchild");
+	sharers[1] = (pid_t)v;
+	nr_sharers = 2;
 }
 
 static void fdtable_siblings_setup(void)
@@ -193,6 +232,20 @@ static const char *fdtable_shared_check(int round)
 	v = ask(0, "o", 0);
 	if (v < 0 || fstat((int)v, &st) || close((int)v))
 		return bad("fd %lld child %d opened: not ours (%s)", v, sharers[0], strerror(errno));
+	return NULL;
+}
+
+/* We and both children: one table. */
+static const char *fdtable_all_check(int round)
+{
+	const char *why = fdtable_shared_check(round);
+
+	if (why)
+		return why;
+	if (kcmp_files(getpid(), sharers[1]) != 0)
+		return bad("kcmp(KCMP_FILES) with child %d: differ", sharers[1]);
+	if ((why = opened_by_seen_by(0, 1)) || (why = opened_by_seen_by(1, 0)))
+		return why;
 	return NULL;
 }
 
@@ -607,6 +660,8 @@ static void lock_mapped_flock_setup(void)
 
 static const struct state_case cases[] = {
 	{"fdtable-shared", fdtable_shared_setup, fdtable_shared_check},
+	{"fdtable-three", fdtable_three_setup, fdtable_all_check},
+	{"fdtable-chain", fdtable_chain_setup, fdtable_all_check},
 	{"fdtable-siblings", fdtable_siblings_setup, fdtable_siblings_check},
 	{"async-pipe-pid", async_pipe_pid_setup, async_check},
 	{"async-pipe-pgrp", async_pipe_pgrp_setup, async_check},

@@ -19,6 +19,11 @@ int rtree_read_files(struct rtree *t);
 /* parse, once the processes are read: each file's first holder, in
  * pstree order, and at which fd. */
 void rtree_link_holders(struct rtree *t);
+/* parse, once the processes are read: tasks that shared an fd table
+ * (files_id) get their own slots in it (rproc.fd_shift); a table shared
+ * other than with a parent is refused (restore forks sharers with
+ * CLONE_FILES from their parent). */
+int rtree_plan_fd_tables(struct rtree *t);
 /* parse, once shared memory is read too: what each file depends on. */
 int rtree_resolve_files(const struct rtree *t);
 /* act, from criu before the namespaces: the files that come from the host

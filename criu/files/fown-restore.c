@@ -4,7 +4,7 @@
  * a task of the tree, named by its virtual pid in the image; criu sets it
  * on a copy of the descriptor (pidfd_getfd) from the first process that
  * holds the file, with the owner's host pid, which the kernel keeps as
- * the task itself.
+ * the task itself, and with the owner's uids.
  *
  * O_ASYNC itself is set earlier, by that first holder on its own
  * descriptor (rtree_files_installed): the kernel remembers the number of
@@ -84,6 +84,29 @@ static pid_t host_owner(const struct rtree *t, const FownEntry *fo)
 	return 0;
 }
 
+/*
+ * F_SETOWN_EX keeps the caller's uid and euid as the owner's, which decide
+ * whom the owner may signal: criu's thread takes the dumped ones for the
+ * call (the raw syscall changes this thread only; its saved uid stays).
+ */
+static int setown_as(int lfd, const struct f_owner_ex *ox, const FownEntry *fo)
+{
+	uid_t ruid, euid, suid;
+	int ret = 0;
+
+	if (getresuid(&ruid, &euid, &suid))
+		return -errno;
+	if ((fo->uid != ruid || fo->euid != euid) && syscall(SYS_setresuid, fo->uid, fo->euid, -1))
+		return -errno;
+	if (fcntl(lfd, F_SETOWN_EX, ox) < 0)
+		ret = -errno;
+	if ((fo->uid != ruid || fo->euid != euid) && syscall(SYS_setresuid, ruid, euid, -1)) {
+		pr_perror("can't take back criu's uids %u/%u", ruid, euid);
+		return -errno;
+	}
+	return ret;
+}
+
 static int set_owner(const struct rtree *t, const struct rproc *holder, int fd, const FownEntry *fo, uint32_t id)
 {
 	struct f_owner_ex ox = {.type = (int)fo->pid_type, .pid = fo->pid ? host_owner(t, fo) : 0};
@@ -96,8 +119,9 @@ static int set_owner(const struct rtree *t, const struct rproc *holder, int fd, 
 	pidfd = (int)syscall(SYS_pidfd_open, holder->host_pid, 0);
 	if (pidfd >= 0)
 		lfd = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-	if (lfd < 0 || (ox.pid && fcntl(lfd, F_SETOWN_EX, &ox) < 0) ||
-	    (fo->signum && fcntl(lfd, F_SETSIG, (int)fo->signum) < 0)) {
+	if (lfd >= 0 && ox.pid && (ret = setown_as(lfd, &ox, fo)))
+		errno = -ret;
+	if (lfd < 0 || ret || (fo->signum && fcntl(lfd, F_SETSIG, (int)fo->signum) < 0)) {
 		ret = -errno;
 		pr_perror("file %u: can't give it back its owner %u (fd %d of process %d)", id, fo->pid, fd,
 			  holder->vpid);

@@ -14,7 +14,7 @@ want() {
 }
 
 state_rootfs
-for c in ${STATE_CASES:-fdtable-shared fdtable-three fdtable-chain fdtable-siblings async-pipe-pid async-pipe-pgrp async-pipe-tid async-socket \
+for c in ${STATE_CASES:-fdtable-shared fdtable-three fdtable-chain fdtable-siblings async-pipe-pid async-owner-uids async-pipe-pgrp async-pipe-tid async-socket \
 	async-fifo memfd-exec memfd-exec-sealed lock-flock lock-posix-read lock-posix-write lock-ofd lock-lease \
 	lock-mapped-flock}; do
 	state_case state-files-static "$c" "$(want "$c")"

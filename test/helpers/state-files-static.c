@@ -11,6 +11,7 @@
  *   async-pipe-pid      a pipe's read end with O_ASYNC, F_SETOWN to the
  *                       process, F_SETSIG SIGRTMIN+1: the flags, owner and
  *                       signal read back, and a write raises the signal.
+ *   async-owner-uids    the same, the owner set with euid 1000: its uids.
  *   async-pipe-pgrp     the same with F_SETOWN -pgid and SIGIO (no F_SETSIG).
  *   async-pipe-tid      F_SETOWN_EX F_OWNER_TID to a thread, F_SETSIG: the
  *                       thread gets the signal.
@@ -31,6 +32,9 @@
  * Run as "state-files-static --exit0" it exits 0 (what the memfd runs).
  */
 #include <fcntl.h>
+#ifndef F_GETOWNER_UIDS
+#define F_GETOWNER_UIDS 17
+#endif
 #include <linux/kcmp.h>
 #include <pthread.h>
 #include <sched.h>
@@ -310,6 +314,35 @@ static void async_pipe_pid_setup(void)
 		setup_failed("pipe");
 	block(SIGRTMIN + 1);
 	set_async(afd[0], SIGRTMIN + 1, F_OWNER_PID, getpid());
+}
+
+static uid_t owner_uids[2];
+static const char *async_check(int round);
+
+/* set as another effective user: the owner's uids say whom it may signal */
+static void async_owner_uids_setup(void)
+{
+	if (pipe(afd))
+		setup_failed("pipe");
+	block(SIGRTMIN + 1);
+	if (setresuid(0, 1000, 0))
+		setup_failed("setresuid");
+	set_async(afd[0], SIGRTMIN + 1, F_OWNER_PID, getpid());
+	if (setresuid(0, 0, 0))
+		setup_failed("setresuid back");
+	if (fcntl(afd[0], F_GETOWNER_UIDS, owner_uids) || owner_uids[1] != 1000)
+		setup_failed("F_GETOWNER_UIDS");
+}
+
+static const char *async_owner_uids_check(int round)
+{
+	uid_t uids[2];
+
+	if (fcntl(afd[0], F_GETOWNER_UIDS, uids))
+		return bad("F_GETOWNER_UIDS: %s", strerror(errno));
+	if (uids[0] != owner_uids[0] || uids[1] != owner_uids[1])
+		return bad("owner uids %u/%u, not %u/%u", uids[0], uids[1], owner_uids[0], owner_uids[1]);
+	return async_check(round);
 }
 
 static void async_pipe_pgrp_setup(void)
@@ -664,6 +697,7 @@ static const struct state_case cases[] = {
 	{"fdtable-chain", fdtable_chain_setup, fdtable_all_check},
 	{"fdtable-siblings", fdtable_siblings_setup, fdtable_siblings_check},
 	{"async-pipe-pid", async_pipe_pid_setup, async_check},
+	{"async-owner-uids", async_owner_uids_setup, async_owner_uids_check},
 	{"async-pipe-pgrp", async_pipe_pgrp_setup, async_check},
 	{"async-pipe-tid", async_pipe_tid_setup, async_check},
 	{"async-socket", async_socket_setup, async_check},

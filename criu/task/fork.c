@@ -109,12 +109,17 @@ static int open_mm_fds(struct rtree *t, struct rproc *p)
 	if (!ret && p->mm->exe_file_id) {
 		struct rfile *f = rtree_file(t, p->mm->exe_file_id);
 
-		if (!f || f->fe->type != FD_TYPES__REG) {
+		if (f && f->fe->type == FD_TYPES__MEMFD) {
+			/* a program run from a memfd: another open file of it */
+			fd = rtree_open_memfd(t, f);
+			ret = fd < 0 ? fd : rtree_move_fd(fd, rtree_proc_fd(t, p, RFD_EXE));
+		} else if (!f || f->fe->type != FD_TYPES__REG) {
 			pr_err("process %d: its executable is file %u, not in files.img\n", p->vpid,
 			       p->mm->exe_file_id);
 			return -EINVAL;
+		} else {
+			ret = open_mapped(f->fe->reg, O_RDONLY, rtree_proc_fd(t, p, RFD_EXE), "executable");
 		}
-		ret = open_mapped(f->fe->reg, O_RDONLY, rtree_proc_fd(t, p, RFD_EXE), "executable");
 	}
 	for (size_t i = 0; !ret && i < p->mm->n_vmas; i++) {
 		const VmaEntry *v = p->mm->vmas[i];

@@ -23,6 +23,8 @@
  *                       (no writable descriptor or mapping left: ETXTBSY).
  *   memfd-exec-sealed   the same, sealed (write, grow, shrink, seal), run by
  *                       execveat(AT_EMPTY_PATH); its seals come back.
+ *   memfd-exe           the program re-executed from such a memfd: its
+ *                       executable is the memfd, which can still be run.
  *   lock-flock          flock(LOCK_EX) held: another open file can't take it.
  *   lock-posix-read     fcntl F_SETLK read lock: a child sees it (F_GETLK).
  *   lock-posix-write    fcntl F_SETLK write lock on a range, likewise.
@@ -543,6 +545,53 @@ static const char *memfd_exec_check(int round)
 	return NULL;
 }
 
+/* Running from the memfd: we exec it with our own arguments, once. */
+static char **self_argv;
+
+static void memfd_exe_setup(void)
+{
+	const char *fd = getenv("STATE_FROM_MEMFD_FD");
+	char buf[64];
+
+	if (fd) {
+		mfd = atoi(fd);
+		return;
+	}
+	memfd_fill(0);
+	snprintf(buf, sizeof(buf), "STATE_FROM_MEMFD_FD=%d", mfd);
+	{
+		char *const env[] = {buf, NULL};
+
+		fexecve(mfd, self_argv, env);
+	}
+	setup_failed("fexecve the memfd");
+}
+
+/* our executable is the memfd (seen through a /proc mounted for the
+ * while), and a child can still run it */
+static const char *memfd_exe_check(int round)
+{
+	struct stat exe, mine;
+	char link[256] = "";
+	bool had_proc = !access("/proc/self/exe", F_OK);
+	ssize_t n = -1;
+	int r = -1;
+
+	if (!had_proc && mount("proc", "/proc", "proc", 0, NULL))
+		return bad("mount /proc: %s", strerror(errno));
+	r = stat("/proc/self/exe", &exe);
+	n = readlink("/proc/self/exe", link, sizeof(link) - 1);
+	if (!had_proc)
+		umount("/proc");
+	if (r || n < 0 || fstat(mfd, &mine))
+		return bad("stat /proc/self/exe: %s", strerror(errno));
+	link[n] = '\0';
+	if (exe.st_ino != mine.st_ino || exe.st_dev != mine.st_dev || strncmp(link, "/memfd:prog", 11))
+		return bad("our executable is %s (inode %llu), not the memfd (inode %llu)", link,
+			   (unsigned long long)exe.st_ino, (unsigned long long)mine.st_ino);
+	return memfd_exec_check(round);
+}
+
 /* ------------------------------------------------------------------------
  * File locks
  */
@@ -704,6 +753,7 @@ static const struct state_case cases[] = {
 	{"async-fifo", async_fifo_setup, async_check},
 	{"memfd-exec", memfd_exec_setup, memfd_exec_check},
 	{"memfd-exec-sealed", memfd_exec_sealed_setup, memfd_exec_check},
+	{"memfd-exe", memfd_exe_setup, memfd_exe_check},
 	{"lock-flock", lock_flock_setup, lock_flock_check},
 	{"lock-posix-read", lock_posix_read_setup, lock_posix_check},
 	{"lock-posix-write", lock_posix_write_setup, lock_posix_check},
@@ -718,5 +768,6 @@ int main(int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[1], "--exit0"))
 		return 0;
 	self_path = argv[0];
+	self_argv = argv;
 	return state_main(argc, argv, cases);
 }

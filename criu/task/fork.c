@@ -6,9 +6,10 @@
  * task forks its children with clone3(set_tid) so that every pid is the
  * dumped one, creates its threads the same way, puts its descriptors at
  * their numbers, changes to its cwd and root, and reports on the ready
- * pipe. Children that shared their parent's fd table are forked into it
- * (CLONE_FILES) once it is filled, and don't fill it again. Then it waits (in pause(), all signals but SIGCHLD blocked) for
+ * pipe. Then it waits (in pause(), all signals but SIGCHLD blocked) for
  * criu to seize it and replace its address space (mem/mm-restore.c).
+ * Children that shared their parent's fd table are forked into it
+ * (CLONE_FILES) once it is filled, and don't fill it again.
  *
  * A zombie is forked like any process and exits at once with its dumped
  * status; its parent reports only once it has exited (unreaped).
@@ -352,8 +353,8 @@ static void run_task(struct rtree *t, struct rproc *p)
 	if (fork_children(t, p, false) || make_threads(p))
 		task_fail(t, p);
 	/* the first task of an fd table fills it for those that share it */
-	if (!rproc_shares_files(p) && (install_fds(t, p) || rtree_files_installed(t, p) || open_mm_fds(t, p) ||
-				       open_sharers_mm_fds(t, p)))
+	if (!rproc_shares_files(p) &&
+	    (install_fds(t, p) || rtree_files_installed(t, p) || open_mm_fds(t, p) || open_sharers_mm_fds(t, p)))
 		task_fail(t, p);
 	if (fork_children(t, p, true) || enter_fs(p))
 		task_fail(t, p);

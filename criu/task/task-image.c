@@ -594,7 +594,8 @@ int rtree_open_host_files(struct rtree *t, const struct options *o)
 	int above = rtree_task_fd(t, RFD_MAP) + 64;
 
 	for (size_t i = 0; i < t->nr; i++)
-		if (t->procs[i].mm && (int)t->procs[i].mm->n_vmas + rtree_proc_fd(t, &t->procs[i], RFD_MAP) + 64 > above)
+		if (t->procs[i].mm &&
+		    (int)t->procs[i].mm->n_vmas + rtree_proc_fd(t, &t->procs[i], RFD_MAP) + 64 > above)
 			above = (int)t->procs[i].mm->n_vmas + rtree_proc_fd(t, &t->procs[i], RFD_MAP) + 64;
 	{
 		int fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);

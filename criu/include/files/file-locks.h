@@ -19,10 +19,10 @@
 
 /* One lock as the kernel prints it (fs/locks.c lock_get_status). */
 struct file_lock_info {
-	char kind[12];	/* FLOCK, POSIX, OFDLCK, ACCESS, LEASE, DELEG, UNKNOWN */
-	char type[8];	/* READ, WRITE, UNLCK */
-	bool waiter;	/* a request blocked on the lock before it ("->") */
-	int pid;	/* in the reader's pid namespace; -1 for OFD locks, 0 if not there */
+	char kind[12]; /* FLOCK, POSIX, OFDLCK, ACCESS, LEASE, DELEG, UNKNOWN */
+	char type[8];  /* READ, WRITE, UNLCK */
+	bool waiter;   /* a request blocked on the lock before it ("->") */
+	int pid;       /* in the reader's pid namespace; -1 for OFD locks, 0 if not there */
 	bool has_inode;
 	unsigned dev_major, dev_minor; /* the filesystem's (st_dev) */
 	uint64_t ino;

@@ -152,28 +152,32 @@ static int check_shared_ns(const struct td_proc *root)
  */
 static int check_shared_fd_tables(const struct td_ctx *c)
 {
-	for (size_t i = 1; i < c->nr_procs; i++) {
-		const struct td_proc *p = &c->procs[i], *parent = NULL;
-		size_t first = 0;
+	struct hmap first; /* files_id -> the first process with it */
+	int ret = 0;
+
+	hmap_init(&first);
+	for (size_t i = 0; !ret && i < c->nr_procs; i++) {
+		const struct td_proc *p = &c->procs[i], *parent, *other;
 
 		if (p->zombie)
 			continue;
-		for (size_t j = 0; j < i; j++) {
-			if (c->procs[j].vpid == p->vppid)
-				parent = &c->procs[j];
-			if (!first && !c->procs[j].zombie && c->procs[j].files_id == p->files_id)
-				first = j + 1;
+		other = hmap_get_int(&first, p->files_id);
+		if (!other) {
+			hmap_put_int(&first, p->files_id, (void *)p);
+			continue;
 		}
-		if (!first || (parent && !parent->zombie && parent->files_id == p->files_id))
+		parent = hmap_get_int(&c->by_pid, (uint64_t)p->status.ppid);
+		if (parent && !parent->zombie && parent->files_id == p->files_id)
 			continue;
 		pr_err("process %d (%d in the tree) shares its fd table with process %d (%d in the tree) but not with "
 		       "its parent: such a table can't be restored yet\n",
-		       p->pid, p->vpid, c->procs[first - 1].pid, c->procs[first - 1].vpid);
+		       p->pid, p->vpid, other->pid, other->vpid);
 		pr_hint("only processes cloned with CLONE_FILES from a parent that still shares the table with them "
 			"are restored sharing it\n");
-		return -EOPNOTSUPP;
+		ret = -EOPNOTSUPP;
 	}
-	return 0;
+	hmap_free(&first);
+	return ret;
 }
 
 /*

@@ -63,6 +63,8 @@ static const char usage_text[] =
 	"  --assume-no-global-membarrier  dump on a kernel before 6.3, which can't tell\n"
 	"                           whether a process registered for global expedited\n"
 	"                           membarrier(2): take it that none did (else refused)\n"
+	"  --file-locks             refused: file locks aren't carried yet (a tree that\n"
+	"                           holds one is refused at dump)\n"
 	"  --pidfile FILE           write the root task's PID to FILE\n"
 	"  --timeout N              seconds to wait for the tree to freeze\n"
 	"  --external mnt[KEY]:VAL  dump: KEY is a mountpoint in the container, VAL a name for it\n"
@@ -100,6 +102,7 @@ enum {
 	OPT_ADDRESS,
 	OPT_DAEMON,
 	OPT_NO_GLOBAL_MEMBARRIER,
+	OPT_FILE_LOCKS,
 };
 
 static const struct option long_opts[] = {
@@ -134,6 +137,7 @@ static const struct option long_opts[] = {
 	{ "address", required_argument, NULL, OPT_ADDRESS },
 	{ "daemon", no_argument, NULL, OPT_DAEMON },
 	{ "assume-no-global-membarrier", no_argument, NULL, OPT_NO_GLOBAL_MEMBARRIER },
+	{ "file-locks", no_argument, NULL, OPT_FILE_LOCKS },
 	{},
 };
 
@@ -426,6 +430,11 @@ static int parse_one(struct options *o, int c, const char *arg)
 	case OPT_AUTO_DEDUP:
 		o->auto_dedup = true;
 		return 0;
+	case OPT_FILE_LOCKS:
+		/* upstream's: dump and restore file locks. Not ignored: refused */
+		pr_err("--file-locks: criu can't carry file locks yet; a dump of a tree holding one is refused\n");
+		pr_hint("drop the option, and dump the program at a point where it holds no lock\n");
+		return -1;
 	case OPT_PIDFILE:
 		free(o->pidfile);
 		o->pidfile = xstrdup(arg);

@@ -26,6 +26,7 @@
 
 #include "fdinfo.pb-c.h"
 #include "files/file-kind.h"
+#include "files/file-locks.h"
 #include "files/files-dump.h"
 #include "fown.pb-c.h"
 #include "net/unix.h"
@@ -243,6 +244,9 @@ static int dump_one_fd(struct td_ctx *c, struct td_proc *p, int pidfd, struct im
 	bool is_new = false;
 	int ret;
 
+	ret = td_check_fd_locks(p, f);
+	if (ret)
+		return ret;
 	if (!k) {
 		describe_unclaimed(f, what, sizeof(what));
 		pr_err("process %d: fd %d is a %s, which can't be dumped yet\n", p->pid, f->fd, what);
@@ -345,7 +349,7 @@ int td_dump_fds(struct td_ctx *c, struct td_proc *p)
 
 int td_files_done(struct td_ctx *c)
 {
-	int ret = 0;
+	int ret = td_check_tree_locks(c);
 
 	for (size_t i = 0; !ret && i < nr_file_kinds; i++)
 		if (file_kinds[i].dump_done)

@@ -80,6 +80,35 @@ void rtree_link_holders(struct rtree *t)
 	}
 }
 
+int rtree_plan_fd_tables(struct rtree *t)
+{
+	struct hmap end; /* files_id -> 1 + the end of its tasks' slots, relative to RFD_* */
+	int ret = 0;
+
+	hmap_init(&end);
+	for (size_t i = 0; !ret && i < t->nr; i++) {
+		struct rproc *p = &t->procs[i];
+		uintptr_t used;
+
+		if (p->zombie || !p->ids)
+			continue;
+		used = (uintptr_t)hmap_get_int(&end, p->ids->files_id);
+		if (used && !rproc_shares_files(p)) {
+			pr_err("process %d shares its fd table with another process than its parent (files_id %u): "
+			       "restore can't make such a table yet\n",
+			       p->vpid, p->ids->files_id);
+			ret = -EOPNOTSUPP;
+			break;
+		}
+		/* its pages slot goes where the last sharer's slots ended */
+		p->fd_shift = used ? (int)used - 1 - RFD_PAGES : 0;
+		used = (uintptr_t)(p->fd_shift + RFD_MAP + (p->mm ? (int)p->mm->n_vmas : 0)) + 1;
+		hmap_put_int(&end, p->ids->files_id, (void *)used);
+	}
+	hmap_free(&end);
+	return ret;
+}
+
 int rtree_resolve_files(const struct rtree *t)
 {
 	int ret = 0;
@@ -164,6 +193,28 @@ int rtree_open_file_table(struct rtree *t)
 	return 0;
 }
 
+/*
+ * O_ASYNC, which open(2) ignores, on the holder's own descriptor: the
+ * kernel reports the number it was set through as the signal's si_fd
+ * (fown-restore.c sets the owner later, from criu).
+ */
+static int restore_async(const struct rproc *p, const struct rfile *f)
+{
+	int fl;
+
+	if (!(rfile_flags(f) & O_ASYNC))
+		return 0;
+	/* off first: open(2) leaves a requested O_ASYNC in the flags without
+	 * arming it, and F_SETFL arms it only when the flag changes */
+	fl = fcntl(f->holder_fd, F_GETFL);
+	if (fl < 0 || fcntl(f->holder_fd, F_SETFL, fl & ~O_ASYNC) < 0 ||
+	    fcntl(f->holder_fd, F_SETFL, fl | O_ASYNC) < 0) {
+		pr_perror("process %d: can't set O_ASYNC on fd %d (file %u)", p->vpid, f->holder_fd, f->fe->id);
+		return -errno;
+	}
+	return 0;
+}
+
 int rtree_files_installed(const struct rtree *t, const struct rproc *p)
 {
 	int ret = 0;
@@ -172,8 +223,12 @@ int rtree_files_installed(const struct rtree *t, const struct rproc *p)
 		const struct rfile *f = rtree_file(t, p->fds[i]->id);
 		const struct file_kind *k = file_kind_get(f->fe->type);
 
-		if (k && k->installed && f->holder == p && f->holder_fd == (int)p->fds[i]->fd)
+		if (f->holder != p || f->holder_fd != (int)p->fds[i]->fd)
+			continue;
+		if (k && k->installed)
 			ret = k->installed(t, p, f);
+		if (!ret)
+			ret = restore_async(p, f);
 	}
 	return ret;
 }

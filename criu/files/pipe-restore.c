@@ -232,9 +232,10 @@ int fifo_open(struct rtree *t, struct rfile *f)
 		pr_perror("can't open FIFO %s", r->name);
 		return -errno;
 	}
-	fd = open(r->name, (int)(r->flags & ~(uint32_t)(O_CREAT | O_TRUNC)) | O_NONBLOCK | O_CLOEXEC);
+	/* O_ASYNC: by the holder (files-restore.c), which arms it */
+	fd = open(r->name, (int)(r->flags & ~(uint32_t)(O_CREAT | O_TRUNC | O_ASYNC)) | O_NONBLOCK | O_CLOEXEC);
 	ret = fd < 0 ? -errno : 0;
-	if (!ret && !(r->flags & O_NONBLOCK) && fcntl(fd, F_SETFL, r->flags & ~(uint32_t)O_NONBLOCK) < 0)
+	if (!ret && !(r->flags & O_NONBLOCK) && fcntl(fd, F_SETFL, r->flags & ~(uint32_t)(O_NONBLOCK | O_ASYNC)) < 0)
 		ret = -errno;
 	if (!ret && f->data_len)
 		ret = fill_pipe(f, keep, f->fe->fifo->pipe_id);

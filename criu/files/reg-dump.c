@@ -290,6 +290,9 @@ int64_t td_dump_path_file(struct td_ctx *c, struct td_proc *p, const char *link,
 		pr_perror("can't open %s (%s)", path, target);
 		return -errno;
 	}
+	/* a program run from a memfd (fexecve): the memfd, as its mappings are */
+	if (!strcmp(link, "exe") && td_str_starts(target, "/memfd:") && st.st_nlink == 0 && S_ISREG(st.st_mode))
+		return td_dump_memfd_map(c, p, path, O_RDONLY);
 	if (target[0] != '/' || td_str_starts(target, "/memfd:")) {
 		pr_err("process %d: %s is %s, which can't be dumped yet\n", p->pid, what, target);
 		return -EOPNOTSUPP;

@@ -274,7 +274,7 @@ static int map_areas(struct rtree *t, struct rproc *p, struct seized_thread *st)
 		if (vma_private(v))
 			prot |= PROT_WRITE;
 		if (v->status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED | VMA_ANON_SHARED)) {
-			fd = rtree_task_fd(t, RFD_MAP) + (int)i; /* shared anonymous: its shmem object */
+			fd = rtree_proc_fd(t, p, RFD_MAP) + (int)i; /* shared anonymous: its shmem object */
 			flags &= ~MAP_ANONYMOUS;
 		} else {
 			flags |= MAP_ANONYMOUS;
@@ -385,7 +385,7 @@ static int set_mm_map(struct rtree *t, struct rproc *p, struct seized_thread *st
 		.arg_end = mm->mm_arg_end,
 		.env_start = mm->mm_env_start,
 		.env_end = mm->mm_env_end,
-		.exe_fd = mm->exe_file_id ? (uint32_t)rtree_task_fd(t, RFD_EXE) : (uint32_t)-1,
+		.exe_fd = mm->exe_file_id ? (uint32_t)rtree_proc_fd(t, p, RFD_EXE) : (uint32_t)-1,
 	};
 	size_t nauxv = mm->n_mm_saved_auxv;
 	int ret;

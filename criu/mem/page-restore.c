@@ -444,7 +444,7 @@ static int task_fill(struct rproc *p, struct seized_thread *st, int fd, const st
 int fill_pages(struct rtree *t, struct rproc *p, struct seized_thread *st, uint64_t *bytes)
 {
 	struct fill f = {.pid = st->pid, .img_fd = -1, .uffd = -1, .t = t, .pages_id = p->pages_id};
-	int fd = rtree_task_fd(t, RFD_PAGES), ret = 0;
+	int fd = rtree_proc_fd(t, p, RFD_PAGES), ret = 0;
 	bool populate = kdat_has(KF_MADV_POPULATE_WRITE), helper = false;
 	pthread_t th;
 	uint64_t total;

@@ -8,6 +8,8 @@
  * their numbers, changes to its cwd and root, and reports on the ready
  * pipe. Then it waits (in pause(), all signals but SIGCHLD blocked) for
  * criu to seize it and replace its address space (mem/mm-restore.c).
+ * Children that shared their parent's fd table are forked into it
+ * (CLONE_FILES) once it is filled, and don't fill it again.
  *
  * A zombie is forked like any process and exits at once with its dumped
  * status; its parent reports only once it has exited (unreaped).
@@ -104,16 +106,21 @@ static int open_mm_fds(struct rtree *t, struct rproc *p)
 		pr_err("process %d: can't open %s: %s\n", p->vpid, name, strerror(fd == -1 ? errno : -fd));
 		return fd == -1 ? -errno : fd;
 	}
-	ret = rtree_move_fd(fd, rtree_task_fd(t, RFD_PAGES));
+	ret = rtree_move_fd(fd, rtree_proc_fd(t, p, RFD_PAGES));
 	if (!ret && p->mm->exe_file_id) {
 		struct rfile *f = rtree_file(t, p->mm->exe_file_id);
 
-		if (!f || f->fe->type != FD_TYPES__REG) {
+		if (f && f->fe->type == FD_TYPES__MEMFD) {
+			/* a program run from a memfd: another open file of it */
+			fd = rtree_open_memfd(t, f);
+			ret = fd < 0 ? fd : rtree_move_fd(fd, rtree_proc_fd(t, p, RFD_EXE));
+		} else if (!f || f->fe->type != FD_TYPES__REG) {
 			pr_err("process %d: its executable is file %u, not in files.img\n", p->vpid,
 			       p->mm->exe_file_id);
 			return -EINVAL;
+		} else {
+			ret = open_mapped(f->fe->reg, O_RDONLY, rtree_proc_fd(t, p, RFD_EXE), "executable");
 		}
-		ret = open_mapped(f->fe->reg, O_RDONLY, rtree_task_fd(t, RFD_EXE), "executable");
 	}
 	for (size_t i = 0; !ret && i < p->mm->n_vmas; i++) {
 		const VmaEntry *v = p->mm->vmas[i];
@@ -123,7 +130,7 @@ static int open_mm_fds(struct rtree *t, struct rproc *p)
 			/* the object criu made before fork, inherited */
 			int fd = rtree_shmem_fd(t, v->shmid);
 
-			if (fd < 0 || dup2(fd, rtree_task_fd(t, RFD_MAP) + (int)i) < 0) {
+			if (fd < 0 || dup2(fd, rtree_proc_fd(t, p, RFD_MAP) + (int)i) < 0) {
 				pr_err("process %d: no shared memory %llu for its area %#llx\n", p->vpid,
 				       (unsigned long long)v->shmid, (unsigned long long)v->start);
 				return -EINVAL;
@@ -137,7 +144,7 @@ static int open_mm_fds(struct rtree *t, struct rproc *p)
 			/* another open file of the memfd criu made before fork */
 			int fd = rtree_open_memfd(t, f);
 
-			ret = fd < 0 ? fd : rtree_move_fd(fd, rtree_task_fd(t, RFD_MAP) + (int)i);
+			ret = fd < 0 ? fd : rtree_move_fd(fd, rtree_proc_fd(t, p, RFD_MAP) + (int)i);
 			continue;
 		}
 		if (!f || f->fe->type != FD_TYPES__REG) {
@@ -146,7 +153,7 @@ static int open_mm_fds(struct rtree *t, struct rproc *p)
 			return -EINVAL;
 		}
 		ret = open_mapped(f->fe->reg, (v->status & VMA_FILE_SHARED) && (v->prot & PROT_WRITE) ? O_RDWR : O_RDONLY,
-				  rtree_task_fd(t, RFD_MAP) + (int)i, "mapped file");
+				  rtree_proc_fd(t, p, RFD_MAP) + (int)i, "mapped file");
 	}
 	return ret;
 }
@@ -237,17 +244,28 @@ static void zombie_exit(struct rproc *p)
 
 static void run_task(struct rtree *t, struct rproc *p);
 
-static int fork_children(struct rtree *t, struct rproc *p)
+/*
+ * The children that share p's fd table (CLONE_FILES, `sharers`), or the
+ * others. A sharer is forked once the table is filled: its slots too, by
+ * the first task of the table (open_sharers_mm_fds), as tasks opening
+ * files at once in one table would take each other's numbers.
+ */
+static int fork_children(struct rtree *t, struct rproc *p, bool sharers)
 {
 	for (size_t i = 0; i < p->nr_children; i++) {
 		struct rproc *c = p->children[i];
 		pid_t tid = c->vpid;
 		struct clone_args a = {
+			.flags = sharers ? CLONE_FILES : 0,
 			.exit_signal = SIGCHLD,
 			.set_tid = (uint64_t)(uintptr_t)&tid,
 			.set_tid_size = 1,
 		};
-		long r = sys_clone3(&a);
+		long r;
+
+		if (rproc_shares_files(c) != sharers)
+			continue;
+		r = sys_clone3(&a);
 
 		if (r < 0) {
 			pr_perror("process %d: can't fork child %d (pid taken?)", p->vpid, c->vpid);
@@ -257,7 +275,7 @@ static int fork_children(struct rtree *t, struct rproc *p)
 			run_task(t, c);
 	}
 	/* Zombies must be dead, unreaped, before we say we are ready. */
-	for (size_t i = 0; i < p->nr_children; i++) {
+	for (size_t i = 0; !sharers && i < p->nr_children; i++) {
 		siginfo_t si;
 
 		if (p->children[i]->zombie && waitid(P_PID, (id_t)p->children[i]->vpid, &si, WEXITED | WNOWAIT) < 0) {
@@ -266,6 +284,20 @@ static int fork_children(struct rtree *t, struct rproc *p)
 		}
 	}
 	return 0;
+}
+
+/* The slots of the tasks that will share p's fd table, and theirs. */
+static int open_sharers_mm_fds(struct rtree *t, struct rproc *p)
+{
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < p->nr_children; i++)
+		if (rproc_shares_files(p->children[i])) {
+			ret = open_mm_fds(t, p->children[i]);
+			if (!ret)
+				ret = open_sharers_mm_fds(t, p->children[i]);
+		}
+	return ret;
 }
 
 /*
@@ -319,8 +351,13 @@ static void run_task(struct rtree *t, struct rproc *p)
 	if (t->host_mode && getppid() != (p->parent ? p->parent->vpid : t->criu_pid))
 		_exit(1);
 	restore_loginuid(t, p);
-	if (fork_children(t, p) || make_threads(p) || install_fds(t, p) || rtree_files_installed(t, p) ||
-	    open_mm_fds(t, p) || enter_fs(p))
+	if (fork_children(t, p, false) || make_threads(p))
+		task_fail(t, p);
+	/* the first task of an fd table fills it for those that share it */
+	if (!rproc_shares_files(p) &&
+	    (install_fds(t, p) || rtree_files_installed(t, p) || open_mm_fds(t, p) || open_sharers_mm_fds(t, p)))
+		task_fail(t, p);
+	if (fork_children(t, p, true) || enter_fs(p))
 		task_fail(t, p);
 	if (write(rtree_task_fd(t, RFD_READY), &v, sizeof(v)) != sizeof(v))
 		_exit(1);

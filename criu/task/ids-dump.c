@@ -144,6 +144,43 @@ static int check_shared_ns(const struct td_proc *root)
 }
 
 /*
+ * Processes that share one fd table (clone(CLONE_FILES) without
+ * CLONE_VM): restore forks each into its parent's table, so a process
+ * that shares one with others but not with its parent (siblings whose
+ * parent has since unshared its own, say) would come back with a table of
+ * its own: refused.
+ */
+static int check_shared_fd_tables(const struct td_ctx *c)
+{
+	struct hmap first; /* files_id -> the first process with it */
+	int ret = 0;
+
+	hmap_init(&first);
+	for (size_t i = 0; !ret && i < c->nr_procs; i++) {
+		const struct td_proc *p = &c->procs[i], *parent, *other;
+
+		if (p->zombie)
+			continue;
+		other = hmap_get_int(&first, p->files_id);
+		if (!other) {
+			hmap_put_int(&first, p->files_id, (void *)p);
+			continue;
+		}
+		parent = hmap_get_int(&c->by_pid, (uint64_t)p->status.ppid);
+		if (parent && !parent->zombie && parent->files_id == p->files_id)
+			continue;
+		pr_err("process %d (%d in the tree) shares its fd table with process %d (%d in the tree) but not with "
+		       "its parent: such a table can't be restored yet\n",
+		       p->pid, p->vpid, other->pid, other->vpid);
+		pr_hint("only processes cloned with CLONE_FILES from a parent that still shares the table with them "
+			"are restored sharing it\n");
+		ret = -EOPNOTSUPP;
+	}
+	hmap_free(&first);
+	return ret;
+}
+
+/*
  * A process whose children go to another time namespace than its own
  * (it called unshare(CLONE_NEWTIME) and has not forked since): restore
  * would not make that second namespace, and /proc/PID/timens_offsets
@@ -234,6 +271,8 @@ int td_assign_ids(struct td_ctx *c)
 		c->nr_ns_ids[k] = ns_next[k];
 		hmap_free(&ns[k]);
 	}
+	if (!ret)
+		ret = check_shared_fd_tables(c);
 	return ret ? ret : check_shared_ns(&c->procs[0]);
 }
 

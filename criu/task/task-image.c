@@ -584,8 +584,10 @@ int rtree_read(int dirfd, struct rtree *t)
 		ret = read_proc(t, &t->procs[i], &max_fd);
 	if (!ret) {
 		rtree_link_holders(t);
-		ret = rtree_read_shmem(t);
+		ret = rtree_plan_fd_tables(t);
 	}
+	if (!ret)
+		ret = rtree_read_shmem(t);
 	if (!ret)
 		ret = rtree_resolve_files(t);
 	if (!ret)
@@ -605,8 +607,9 @@ int rtree_open_host_files(struct rtree *t, const struct options *o)
 	int above = rtree_task_fd(t, RFD_MAP) + 64;
 
 	for (size_t i = 0; i < t->nr; i++)
-		if (t->procs[i].mm && (int)t->procs[i].mm->n_vmas + rtree_task_fd(t, RFD_MAP) + 64 > above)
-			above = (int)t->procs[i].mm->n_vmas + rtree_task_fd(t, RFD_MAP) + 64;
+		if (t->procs[i].mm &&
+		    (int)t->procs[i].mm->n_vmas + rtree_proc_fd(t, &t->procs[i], RFD_MAP) + 64 > above)
+			above = (int)t->procs[i].mm->n_vmas + rtree_proc_fd(t, &t->procs[i], RFD_MAP) + 64;
 	{
 		int fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
 

@@ -21,6 +21,10 @@
  *                                       share one open file description)
  *   fd_base + nr_files + RFD_*          per task: sync pipe, pages, exe
  *   fd_base + nr_files + RFD_MAP + i    the file of mapping i of the task
+ *                                       (pages, exe and mappings shifted by
+ *                                       fd_shift in a task that shares its
+ *                                       parent's fd table, past the slots
+ *                                       of the others of that table)
  *                                       (for shared anonymous memory, its
  *                                       shmem object, which criu made and
  *                                       the tasks inherit from higher up)
@@ -123,6 +127,9 @@ struct rproc {
 	struct rproc *parent;
 	struct rproc **children;
 	size_t nr_children;
+	/* its own slots (RFD_PAGES, RFD_EXE, RFD_MAP + i) are this far up:
+	 * past those of the tasks it shares its fd table with (CLONE_FILES) */
+	int fd_shift;
 	pid_t host_pid;	  /* as criu sees it, once seized */
 	uint64_t scratch; /* a page criu mapped in it for syscall arguments */
 };
@@ -248,6 +255,19 @@ static inline int rtree_move_fd(int fd, int to)
 static inline int rtree_task_fd(const struct rtree *t, int which)
 {
 	return t->fd_base + (int)t->nr_files + which;
+}
+
+/* p's own slot `which` (RFD_PAGES, RFD_EXE, RFD_MAP + i) in its fd table. */
+static inline int rtree_proc_fd(const struct rtree *t, const struct rproc *p, int which)
+{
+	return rtree_task_fd(t, which) + p->fd_shift;
+}
+/* p is forked sharing its parent's fd table (CLONE_FILES): the dumped
+ * ones had one table (task_kobj_ids_entry.files_id). */
+static inline bool rproc_shares_files(const struct rproc *p)
+{
+	return p->parent && !p->zombie && !p->parent->zombie && p->ids && p->parent->ids &&
+	       p->ids->files_id == p->parent->ids->files_id;
 }
 
 /* act, in the new namespaces: called by the root task (pid 1, already in

@@ -211,7 +211,8 @@ int td_read_status(pid_t pid, pid_t tid, struct proc_status *st);
 void td_fill_ids(const struct td_proc *p, TaskKobjIdsEntry *ids);
 /* task/ids-dump.c: the ids of every process's shared objects and namespaces;
  * refuses what restore can't recreate (nested or unsupported namespaces,
- * CLONE_VM without CLONE_THREAD, threads with their own fd table). */
+ * CLONE_VM without CLONE_THREAD, threads with their own fd table, an fd
+ * table shared other than with a parent). */
 int td_assign_ids(struct td_ctx *c);
 /*
  * task/ids-dump.c, after td_assign_ids: inventory.img's root_ids, the ids

@@ -51,6 +51,8 @@ static const char usage_text[] =
 	"                           dump leaves the tree running as it was\n"
 	"  --pre-dump-mode splice|read  accepted for compatibility: no effect on dump\n"
 	"  -d, --restore-detached   detach from the restored tree\n"
+	"  --restore-sibling        restore: the root task becomes the child of criu's parent\n"
+	"                           (which waits for it, as runc and LXC do); implies -d\n"
 	"  -j, --shell-job          the tree was started from a shell\n"
 	"      --inherit-fd fd[N]:RES  restore: criu's own fd N stands for the dumped file RES\n"
 	"                           (e.g. pipe:[1234] or a path), one outside the tree\n"
@@ -102,6 +104,7 @@ enum {
 	OPT_ADDRESS,
 	OPT_DAEMON,
 	OPT_NO_GLOBAL_MEMBARRIER,
+	OPT_RESTORE_SIBLING,
 	OPT_FILE_LOCKS,
 };
 
@@ -137,6 +140,7 @@ static const struct option long_opts[] = {
 	{ "address", required_argument, NULL, OPT_ADDRESS },
 	{ "daemon", no_argument, NULL, OPT_DAEMON },
 	{ "assume-no-global-membarrier", no_argument, NULL, OPT_NO_GLOBAL_MEMBARRIER },
+	{ "restore-sibling", no_argument, NULL, OPT_RESTORE_SIBLING },
 	{ "file-locks", no_argument, NULL, OPT_FILE_LOCKS },
 	{},
 };
@@ -358,6 +362,9 @@ static int parse_one_service(struct options *o, int c, const char *arg)
 		return 0;
 	case OPT_NO_GLOBAL_MEMBARRIER:
 		o->assume_no_global_membarrier = true;
+		return 0;
+	case OPT_RESTORE_SIBLING:
+		o->restore_sibling = true;
 		return 0;
 	}
 	return -1;

@@ -15,12 +15,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
 #define LOG_PREFIX "restore: "
 #include "crtools.h"
 #include "image/image.h"
+#include "image/stats.h"
+#include "notify.h"
 #include "inventory.pb-c.h"
 #include "ipc/ipc-ns.h"
 #include "net/netns.h"
@@ -223,7 +226,28 @@ struct restore_run {
 	int pipefd[2]; /* the child's status, then the tree's readiness */
 	int null;      /* /dev/null, for the placeholder */
 	pid_t pid;     /* the root task, or the placeholder */
+	int pidfd;     /* of pid: with --restore-sibling it is not criu's child */
+	uint64_t t0, forked_ns;
 };
+
+/*
+ * The root task is gone or to go: wait until it is, so that its mounts
+ * are gone too. criu's child is reaped; a sibling (--restore-sibling) is
+ * its parent's to reap, so criu waits for its exit on the pidfd.
+ */
+static void reap_root(struct restore_run *r)
+{
+	struct pollfd p = {.fd = r->pidfd, .events = POLLIN};
+
+	if (r->pid <= 0)
+		return;
+	if (!r->o->restore_sibling) {
+		waitpid(r->pid, NULL, 0);
+		return;
+	}
+	while (r->pidfd >= 0 && poll(&p, 1, 10000) < 0 && errno == EINTR)
+		;
+}
 
 /* Parse: the inventory, the process images, the namespaces they had. */
 static int restore_read(struct restore_run *r, struct restore_inputs *in)
@@ -326,9 +350,35 @@ static int start_timens(const struct restore_run *r)
 
 /* The root task (or placeholder) in the namespaces of the plan; in the
  * child, restore_child() takes over and never returns. */
+/*
+ * --restore-sibling (RPC rst_sibling): the root task is made the child of
+ * criu's parent (CLONE_PARENT), which waits for it, as runc and LXC do.
+ * The kernel refuses CLONE_PARENT with CLONE_NEWPID, so the new pid
+ * namespace is made for criu's children first (unshare) and criu goes
+ * back to its own once the root exists (*pidns_fd).
+ */
+static int sibling_flags(struct clone_args *args, int *pidns_fd)
+{
+	args->flags |= CLONE_PARENT;
+	/* clone3 wants none: the child gets criu's own, which its parent expects */
+	args->exit_signal = 0;
+	if (!(args->flags & CLONE_NEWPID))
+		return 0;
+	*pidns_fd = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+	if (*pidns_fd < 0 || unshare(CLONE_NEWPID)) {
+		pr_perror("can't make the tree's pid namespace");
+		if (*pidns_fd >= 0)
+			close(*pidns_fd);
+		*pidns_fd = -1;
+		return -1;
+	}
+	args->flags &= ~(uint64_t)CLONE_NEWPID;
+	return 0;
+}
+
 static int start_child(struct restore_run *r)
 {
-	int timens_fd;
+	int timens_fd, pidns_fd = -1;
 	pid_t root_tid = r->plan.root_pid;
 	struct clone_args args = {
 		.flags = r->plan.clone_flags,
@@ -348,10 +398,27 @@ static int start_child(struct restore_run *r)
 	timens_fd = start_timens(r);
 	if (timens_fd < 0 && timens_fd != -ENOSYS)
 		return timens_fd;
+	if (r->o->restore_sibling && sibling_flags(&args, &pidns_fd)) {
+		timens_end(timens_fd);
+		return -errno;
+	}
+	args.flags |= CLONE_PIDFD;
+	args.pidfd = (uint64_t)(uintptr_t)&r->pidfd;
+	r->forked_ns = monotonic_ns();
 	r->pid = sys_clone3(&args);
+	if (r->pid != 0 && pidns_fd >= 0 && setns(pidns_fd, CLONE_NEWPID)) {
+		pr_perror("can't go back to criu's pid namespace");
+		if (r->pid > 0)
+			kill(r->pid, SIGKILL);
+		reap_root(r);
+		close(pidns_fd);
+		return -EIO;
+	}
+	if (pidns_fd >= 0 && r->pid != 0)
+		close(pidns_fd);
 	if (r->pid != 0 && timens_end(timens_fd) && r->pid > 0) {
 		kill(r->pid, SIGKILL); /* criu's later children would be in the tree's time namespace */
-		waitpid(r->pid, NULL, 0);
+		reap_root(r);
 		return -EIO;
 	}
 	if (r->pid < 0 && root_tid && errno == EEXIST) {
@@ -376,26 +443,61 @@ static int start_child(struct restore_run *r)
 	return 0;
 }
 
+/* post-restore, network-unlock, pre-resume: the tree restored, still held. */
+static int before_resume(void *arg)
+{
+	struct restore_run *r = arg;
+
+	if (cr_notify(r->o, ACT_POST_RESTORE, r->pid))
+		return -ECANCELED;
+	if (r->ns.own[RNS_NET] && cr_notify(r->o, ACT_NET_UNLOCK, r->pid))
+		return -ECANCELED;
+	return cr_notify(r->o, ACT_PRE_RESUME, r->pid) ? -ECANCELED : 0;
+}
+
 /* The child's namespaces made, then the tree restored in them. */
 static int restore_tree(struct restore_run *r, uint64_t *frozen_ns)
 {
-	int status = -1;
+	int status = -1, ret = 0;
 
 	if (read(r->pipefd[0], &status, sizeof(status)) != sizeof(status) || status) {
 		/* the child is gone or going: its namespace and mounts with it */
-		waitpid(r->pid, NULL, 0);
+		reap_root(r);
 		pr_err("restore failed; nothing was left mounted on the host\n");
 		tcp_locked_hint(&r->tree);
 		return -1;
 	}
-	if (r->tree.nr && rtree_restore(&r->tree, r->pid, r->pipefd[0], frozen_ns)) {
+	if (cr_notify(r->o, ACT_SETUP_NS, r->pid) || cr_notify(r->o, ACT_POST_SETUP_NS, r->pid))
+		ret = -ECANCELED;
+	if (!ret && r->tree.nr)
+		ret = rtree_restore(&r->tree, r->pid, r->pipefd[0], frozen_ns, before_resume, r);
+	else if (!ret)
+		ret = before_resume(r);
+	if (ret) {
 		kill(r->pid, SIGKILL);
-		waitpid(r->pid, NULL, 0);
+		reap_root(r);
 		pr_err("restore failed; the restored tasks were killed and nothing was left mounted on the host\n");
 		tcp_locked_hint(&r->tree);
 		return -1;
 	}
 	return 0;
+}
+
+/* stats-restore in the work directory; a restore that worked does not fail for it. */
+static void write_restore_stats(const struct restore_run *r)
+{
+	const struct options *o = r->o;
+	struct restore_stats s = {
+		.forking_ns = r->forked_ns ? r->forked_ns - r->t0 : 0,
+		.restore_ns = monotonic_ns() - r->t0,
+		.pages_restored = r->tree.pages_bytes / 4096,
+	};
+	int dirfd = open(o->work_dir ? o->work_dir : o->imgs_dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+
+	if (dirfd < 0 || stats_write_restore(dirfd, &s))
+		pr_warn("no stats-restore written\n");
+	if (dirfd >= 0)
+		close(dirfd);
 }
 
 /* The tree runs: --pidfile, then -d, or wait for the root as its parent. */
@@ -412,15 +514,18 @@ static int restore_wait_or_detach(struct restore_run *r, uint64_t frozen_ns)
 	if (o->pidfile && write_pidfile(o->pidfile, r->pid)) {
 		rtree_kill(t);
 		kill(r->pid, SIGKILL);
-		waitpid(r->pid, NULL, 0);
+		reap_root(r);
 		return -1;
 	}
+	if (cr_notify(o, ACT_POST_RESUME, r->pid))
+		pr_warn("post-resume said no, but the tree runs already: it is left running\n");
+	write_restore_stats(r);
 	if (r->plan.placeholder)
 		pr_warn("images hold no process tree (mounts-only dump): the mount namespace is held by placeholder "
 			"task %d\n",
 			r->pid);
 	mount_restore_release(&r->mounts, &r->mnt);
-	if (o->restore_detached) {
+	if (o->restore_detached || o->restore_sibling) {
 		pr_msg("Restored: root task %d\n", r->pid);
 		return 0;
 	}
@@ -450,6 +555,11 @@ static void restore_free(struct restore_run *r)
 
 int cr_restore(const struct options *o)
 {
+	return cr_restore_tree(o, NULL);
+}
+
+int cr_restore_tree(const struct options *o, pid_t *root)
+{
 	struct restore_run r = {
 		.o = o,
 		.tree = {.host_proc_fd = -1},
@@ -457,11 +567,15 @@ int cr_restore(const struct options *o)
 		.pipefd = {-1, -1},
 		.null = -1,
 		.pid = -1,
+		.pidfd = -1,
+		.t0 = monotonic_ns(),
 	};
 	struct restore_inputs in;
 	uint64_t frozen_ns = 0;
 	int ret;
 
+	if (cr_notify(o, ACT_PRE_RESTORE, 0))
+		return -1;
 	ret = restore_read(&r, &in);
 	if (!ret)
 		ret = restore_plan_decide(&in, o, &r.plan);
@@ -480,6 +594,10 @@ int cr_restore(const struct options *o)
 		ret = restore_tree(&r, &frozen_ns);
 	if (!ret)
 		ret = restore_wait_or_detach(&r, frozen_ns);
+	if (!ret && root)
+		*root = r.pid;
+	if (r.pidfd >= 0)
+		close(r.pidfd);
 	restore_free(&r);
 	return ret ? -1 : 0;
 }

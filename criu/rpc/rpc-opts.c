@@ -44,10 +44,16 @@ static const struct {
 	{"external", FOR_BOTH},
 	{"inherit_fd", FOR_RESTORE},
 	{"timeout", FOR_BOTH},
-	{"notify_scripts", FOR_DUMP},
+	{"notify_scripts", FOR_BOTH},
+	{"rst_sibling", FOR_RESTORE},
 	{"config_file", FOR_BOTH},
 	/* what criu does whatever they say: */
-	{"orphan_pts_master", FOR_DUMP}, /* a restore option: no effect on a dump */
+	/* only a tree with a terminal outside it needs a new pty, and dump
+	 * refuses those (but a shell job's): nothing to do */
+	{"orphan_pts_master", FOR_BOTH},
+	/* criu reopens device files by their path; a missing one fails the
+	 * restore, it is never replaced by a look-alike */
+	{"evasive_devices", FOR_RESTORE},
 	{"pre_dump_mode", FOR_BOTH},	 /* no effect on a plain dump, as upstream */
 	{"ghost_limit", FOR_BOTH},	 /* criu dumps no ghost files (deleted files are refused) */
 	{"link_remap", FOR_BOTH},	 /* likewise: nothing to link-remap */

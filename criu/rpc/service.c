@@ -182,11 +182,35 @@ static int serve_dump(struct session *s, const CriuReq *req, CriuResp *resp)
 	return ret;
 }
 
+/* RESTORE: always detached; the reply carries the root task's pid. */
+static int serve_restore(struct session *s, const CriuReq *req, CriuResp *resp)
+{
+	static CriuRestoreResp rr = CRIU_RESTORE_RESP__INIT;
+	struct options o;
+	pid_t root = 0;
+	int ret = -1;
+
+	options_init(&o);
+	if (!session_options(s, req, CMD_RESTORE, &o)) {
+		o.restore_detached = true;
+		o.restore_sibling = req->opts->has_rst_sibling && req->opts->rst_sibling;
+		ret = cr_restore_tree(&o, &root);
+	}
+	options_free(&o);
+	if (!ret) {
+		rr.pid = root;
+		resp->restore = &rr;
+	}
+	ret = send_reply(s, resp, ret == 0) || ret;
+	log_init(log_get_level(), NULL);
+	return ret;
+}
+
 static int serve_unsupported(struct session *s, const CriuReq *req, CriuResp *resp)
 {
 	char name[32];
 
-	pr_err("criu does not serve %s requests (it serves DUMP, CHECK, VERSION and FEATURE_CHECK)\n",
+	pr_err("criu does not serve %s requests (it serves DUMP, RESTORE, CHECK, VERSION and FEATURE_CHECK)\n",
 	       rpc_req_type_name(req->type, name, sizeof(name)));
 	return send_reply(s, resp, false) < 0 ? -1 : 1;
 }
@@ -207,6 +231,8 @@ static int serve_one(struct session *s, const CriuReq *req)
 		return serve_feature_check(s, req, &resp);
 	case CRIU_REQ_TYPE__DUMP:
 		return serve_dump(s, req, &resp);
+	case CRIU_REQ_TYPE__RESTORE:
+		return serve_restore(s, req, &resp);
 	default:
 		return serve_unsupported(s, req, &resp);
 	}

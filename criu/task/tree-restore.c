@@ -193,7 +193,8 @@ static int rtree_zombie_pgrps(struct rtree *t)
 	return 0;
 }
 
-int rtree_restore(struct rtree *t, pid_t root, int ready_fd, uint64_t *frozen_ns)
+int rtree_restore(struct rtree *t, pid_t root, int ready_fd, uint64_t *frozen_ns, int (*before_resume)(void *arg),
+		  void *arg)
 {
 	struct seized_tree s = {0};
 	uint64_t t0;
@@ -233,6 +234,9 @@ int rtree_restore(struct rtree *t, pid_t root, int ready_fd, uint64_t *frozen_ns
 		ret = stop_requested();
 	if (!ret)
 		ret = rtree_tcp_resume(t);
+	/* whoever asked sees the tree restored and still held (post-restore, pre-resume) */
+	if (!ret && before_resume)
+		ret = before_resume(arg);
 	if (ret) {
 		kill_seized(&s);
 		return ret;

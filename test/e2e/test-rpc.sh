@@ -105,8 +105,9 @@ if [ -n "$SVC" ]; then
 fi
 
 # 8. A container with a volume, dumped through libcriu as runc would name
-#    the volume (key = value = its mountpoint), restored from the command
-#    line with the volume mapped to another host directory.
+#    the volume (key = value = its mountpoint), restored through libcriu as
+#    the client's child (criu_restore_child, as crun does) with the volume
+#    mapped to another host directory, every restore notification in order.
 R=$WORK/root
 make_rootfs "$R"
 ln -sf busybox "$R/bin/usleep"
@@ -123,8 +124,15 @@ if CPID=$(start_container "$R" 'mount --bind '"$WORK/vol-a"' "$ROOT/vol"' "$PROG
 	expect rpc-dump-log-in-images-dir test -s "$WORK/img/dump.log"
 	expect rpc-dump-ended-tree gone "$CPID"
 	dumped=$(cut -d' ' -f1 "$R/tmp/count")
-	restore_ns "$WORK/img" --root "$R" --external "mnt[/vol]:$WORK/vol-b"
-	expect rpc-dumped-images-restore [ "$RC" -eq 0 ]
+	OUT=$("$CLIENT" "$CRIU" restore "$WORK/img" "root=$R" "ext=/vol:$WORK/vol-b" notify log=restore.log \
+		"pidfile=$WORK/rpc-rpid" 2>&1)
+	RPID=$(cat "$WORK/rpc-rpid" 2>/dev/null)
+	[ -n "$RPID" ] && echo "$RPID" >>"$PIDLIST"
+	expect rpc-restore-child contains "$OUT" "restore pid $RPID parent-is-me 1"
+	want="notify pre-restore 0 notify setup-namespaces $RPID notify post-setup-namespaces $RPID"
+	want="$want notify post-restore $RPID notify pre-resume $RPID notify post-resume $RPID "
+	expect rpc-restore-notify-order [ "$(grep '^notify [a-z]' <<<"$OUT" | tr '\n' ' ')" = "$want" ]
+	expect rpc-restore-writes-stats test -s "$WORK/img/stats-restore"
 	if [ -n "$RPID" ]; then
 		# the count goes on from where the dump left it, reading the new volume
 		counted() { read -r n name <"$R/tmp/count" && [ "$n" -gt "$1" ] && [ "$name" = from-b ]; }

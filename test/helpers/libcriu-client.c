@@ -13,6 +13,12 @@
  *                              notify-fail=ACTION (the callback says no
  *                              to ACTION), opt-file-locks, root=PATH
  *   dump-local ...             the same through a criu_opts of its own
+ *   restore IMGDIR [OPT...]    criu_restore_child (the root becomes this
+ *                              program's child); OPT as for dump, and
+ *                              pidfile=FILE (the root's pid written there).
+ *                              Prints "restore pid N parent-is-me 0|1".
+ *   restore-plain IMGDIR ...   criu_restore (the root stays criu's... child
+ *                              of nobody: criu is gone once it answered)
  *
  * With notify, every notification is printed as "notify ACTION PID".
  */
@@ -140,6 +146,63 @@ static int dump(const char *criu, int argc, char **argv, bool local, bool pre)
 	return ret == 0 ? 0 : 1;
 }
 
+static int parent_of(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	int ppid = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
+		sscanf(p + 2, "%*c %d", &ppid);
+	fclose(f);
+	return ppid;
+}
+
+static int restore(const char *criu, int argc, char **argv, bool child)
+{
+	const char *pidfile = NULL;
+	criu_opts *o;
+	int dir, ret;
+
+	if (argc < 1)
+		return 2;
+	dir = open(argv[0], O_DIRECTORY);
+	if (dir < 0) {
+		perror(argv[0]);
+		return 2;
+	}
+	if (criu_local_init_opts(&o) || criu_local_set_service_binary(o, criu))
+		return 2;
+	criu_local_set_images_dir_fd(o, dir);
+	criu_local_set_log_level(o, 4);
+	for (int i = 1; i < argc; i++) {
+		if (!strncmp(argv[i], "pidfile=", 8))
+			pidfile = argv[i] + 8;
+		else if (add_opt(o, argv[i]))
+			return 2;
+	}
+	ret = child ? criu_local_restore_child(o) : criu_local_restore(o);
+	criu_local_free_opts(o);
+	if (ret <= 0) {
+		printf("restore failed %d (%s) errno %d\n", ret, strerror(-ret), errno);
+		return 1;
+	}
+	printf("restore pid %d parent-is-me %d\n", ret, parent_of(ret) == getpid());
+	if (pidfile) {
+		FILE *f = fopen(pidfile, "w");
+
+		if (f) {
+			fprintf(f, "%d\n", ret);
+			fclose(f);
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *criu, *cmd;
@@ -151,6 +214,8 @@ int main(int argc, char **argv)
 	}
 	criu = argv[1];
 	cmd = argv[2];
+	if (!strcmp(cmd, "restore") || !strcmp(cmd, "restore-plain"))
+		return restore(criu, argc - 3, argv + 3, !strcmp(cmd, "restore"));
 	if (!strcmp(cmd, "dump") || !strcmp(cmd, "dump-local") || !strcmp(cmd, "pre-dump"))
 		return dump(criu, argc - 3, argv + 3, !strcmp(cmd, "dump-local"), !strcmp(cmd, "pre-dump"));
 	if ((!strncmp(criu, "sk:", 3) ? criu_set_service_address(criu + 3) : criu_set_service_binary(criu)) ||

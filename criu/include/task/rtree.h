@@ -276,9 +276,11 @@ static inline bool rproc_shares_files(const struct rproc *p)
 void rtree_fork_root(struct rtree *t, int ready_fd);
 
 /* act, from criu: waits for the forked tree (root: its host pid), seizes
- * it, restores every task and releases them. On failure the tree is left
- * seized for the caller to kill. */
-int rtree_restore(struct rtree *t, pid_t root, int ready_fd, uint64_t *frozen_ns);
+ * it, restores every task and releases them. before_resume (may be NULL)
+ * runs once every task is restored and still held: non-zero fails the
+ * restore. On failure the tree is killed. */
+int rtree_restore(struct rtree *t, pid_t root, int ready_fd, uint64_t *frozen_ns, int (*before_resume)(void *arg),
+		  void *arg);
 
 /* act, from criu: every task of the tree has been seized. */
 #define RSCRATCH_SIZE 8192

@@ -5,9 +5,9 @@
 # irreversible happens to the tree. The workload is memtest-static (a
 # pattern over KILL_FILL_MB of memory, a read-only area, an area never
 # touched) in a real container; criu is killed
-#   - as memtest's pages start to go into the image, and 0.05 s to 0.3 s
-#     after that, when its pages image is half written and when it is
-#     whole (the rest of the dump is left);
+#   - as memtest's pages start to go into the image, 0.05 s and 0.1 s
+#     after that, and when its pages image is a quarter, half, three
+#     quarters written and whole (the rest of the dump is left);
 # then the workload must be running, neither stopped nor traced, and its
 # own check of every byte must pass. (Not tried: the few microseconds of
 # each syscall criu injects into a task, while the task's registers are
@@ -120,19 +120,16 @@ survived() {
 
 MIB=1048576
 start
-for d in 0 0.05 0.15 0.3; do
+for d in 0 0.05 0.1; do
 	[ -e "/proc/$MPID" ] || break
 	killed_at "pages+$d" bytes $((4 * MIB)) "$d"
 	survived "pages+$d" || start || break
 done
-if [ -e "/proc/$MPID" ]; then
-	killed_at pages-half bytes $((FILL * MIB / 2))
-	survived pages-half || start
-fi
-if [ -e "/proc/$MPID" ]; then
-	killed_at pages-whole bytes $((FILL * MIB))
-	survived pages-whole || start
-fi
+for q in 1 2 3 4; do
+	[ -e "/proc/$MPID" ] || break
+	killed_at "pages-$q-4" bytes $((FILL * MIB * q / 4))
+	survived "pages-$q-4" || start || break
+done
 [ -e "/proc/$MPID" ] && verified untouched-at-end
 
 # The explicit choice: memory is given back as it is dumped (the log says

@@ -930,6 +930,64 @@ static int test_killed(void)
 	return 0;
 }
 
+/*
+ * A tracer killed (SIGKILL, as the OOM killer does) while it holds a task:
+ * between injections the task runs on, as it was, untraced; while
+ * seize_guard() holds it (an injection has its registers) it dies too
+ * rather than run on with them.
+ */
+static pid_t guard_target;
+static bool guard_on;
+
+static void tracer_then_killed(void)
+{
+	struct seized_thread t = {0};
+	long ret;
+
+	if (seize_task(guard_target, &t) || INJECT(&t, SYS_getpid, 0, 0, 0, 0, &ret) || ret != guard_target)
+		_exit(1);
+	if (guard_on && seize_guard(&t, true))
+		_exit(1);
+	shm->ready = 1;
+	for (;;)
+		pause();
+}
+
+static int tracer_killed(bool guard)
+{
+	_cleanup_kids_ struct kids k = {0};
+	long before;
+	pid_t tracer;
+
+	setup();
+	CHECK((guard_target = spawn(&k, spin_child)) > 0);
+	CHECK(WAIT_FOR(shm->pids[0]));
+	guard_on = guard;
+	CHECK((tracer = spawn(&k, tracer_then_killed)) > 0);
+	CHECK(WAIT_FOR(shm->ready || task_state(tracer, tracer) == 'Z'));
+	CHECK(shm->ready && frozen(&shm->counter[0]));
+	CHECK(kill(tracer, SIGKILL) == 0);
+	CHECK(wait_exit(&k, tracer) == 128 + SIGKILL);
+	if (guard) {
+		CHECK(wait_exit(&k, guard_target) == 128 + SIGKILL);
+		return 0;
+	}
+	before = shm->counter[0];
+	CHECK(WAIT_FOR(shm->counter[0] > before + 1000));
+	CHECK(task_state(guard_target, guard_target) == 'R' || task_state(guard_target, guard_target) == 'S');
+	return 0;
+}
+
+static int test_tracer_killed(void)
+{
+	return tracer_killed(false);
+}
+
+static int test_tracer_killed_guarded(void)
+{
+	return tracer_killed(true);
+}
+
 static const struct unit_case cases[] = {
 	{"seize_single_thread", test_single_thread},
 	{"seize_threads", test_threads},
@@ -941,6 +999,8 @@ static const struct unit_case cases[] = {
 	{"inject_rseq_critical_section", test_rseq},
 	{"seize_failure_releases", test_seize_failure},
 	{"inject_into_killed_task", test_killed},
+	{"tracer_killed_task_runs_on", test_tracer_killed},
+	{"tracer_killed_guarded_task_dies", test_tracer_killed_guarded},
 	{},
 };
 

@@ -15,6 +15,7 @@
 #include "crtools.h"
 #include "dump.h"
 #include "inventory.pb-c.h"
+#include "cgroup/freezer.h"
 #include "image/stats.h"
 #include "mem/page-release.h"
 #include "notify.h"
@@ -96,6 +97,20 @@ static void release_images(struct dump_ctx *d, int *ret)
 /* The tree runs on, as it was: after a failed dump, or with -R. */
 static void resume_tree(struct dump_ctx *d, struct seized_tree *t, struct page_release_journal *j, int ret)
 {
+	/*
+	 * A cgroup frozen before criu came is frozen again while its tasks are
+	 * still held, so none runs an instruction meanwhile. A frozen task
+	 * can't be detached (it is no longer in its ptrace stop): the kernel
+	 * lets go of it, still frozen, when criu exits.
+	 */
+	if (d->has_freezer && d->freezer.was_frozen) {
+		d->freezer.was_frozen = false;
+		if (freezer_freeze(&d->freezer, d->opts->timeout))
+			pr_err("%s was frozen before the dump and could not be frozen again\n", d->freezer.path);
+		d->freezer.frozen = false; /* left frozen, as it was */
+		for (size_t i = 0; i < t->nr_threads; i++)
+			t->threads[i].hung = true;
+	}
 	tcp_repair_release(d, true);
 	/* memory given back while dumping returns first; page_release_undo
 	 * names each process that did not get all of it */
@@ -184,6 +199,48 @@ static void write_dump_stats(const struct options *o, uint64_t seize_ns, uint64_
 		pr_warn("no stats-dump written\n");
 	if (dirfd >= 0)
 		close(dirfd);
+}
+
+/*
+ * --freeze-cgroup: the container's cgroup is frozen, each of its threads
+ * attached and asked to stop while it can't run, the cgroup thawed (each
+ * then stops before running again), and the tree walked as usual. A
+ * cgroup frozen before criu came is frozen again before the tree runs on
+ * (resume_tree).
+ */
+static int seize_frozen(struct dump_ctx *d, struct seized_tree *tree)
+{
+	const struct options *o = d->opts;
+	struct seize_pre pre;
+	_cleanup_free_ pid_t *tids = NULL;
+	size_t n = 0;
+	int ret;
+
+	if (freezer_open(o->freeze_cgroup, &d->freezer))
+		return -1;
+	d->has_freezer = true;
+	ret = freezer_freeze(&d->freezer, o->timeout);
+	if (!ret)
+		ret = freezer_tids(&d->freezer, &tids, &n);
+	if (!ret)
+		ret = seize_pre_attach(&pre, tids, n);
+	else
+		hmap_init(&pre.tids);
+	/* thawed in any case, also when frozen before: the threads must reach their stop */
+	d->freezer.frozen = true;
+	if (freezer_thaw(&d->freezer) && !ret)
+		ret = -1;
+	if (!ret)
+		ret = seize_tree_frozen(d->pid, tree, o->timeout, &pre);
+	seize_pre_release(&pre);
+	return ret;
+}
+
+static int seize(struct dump_ctx *d, struct seized_tree *tree)
+{
+	if (!d->opts->freeze_cgroup)
+		return seize_tree_timeout(d->pid, tree, d->opts->timeout);
+	return seize_frozen(d, tree);
 }
 
 /* The images directory, and a tree that is there to dump. */
@@ -293,7 +350,9 @@ int cr_dump(const struct options *o)
 	catch_stop_signals();
 	t0 = monotonic_ns();
 	/* seize_tree says why it can't */
-	if (seize_tree_timeout(d.pid, &tree, o->timeout)) {
+	if (seize(&d, &tree)) {
+		if (d.has_freezer)
+			freezer_close(&d.freezer);
 		close(d.imgs.dirfd);
 		return -1;
 	}
@@ -306,6 +365,8 @@ int cr_dump(const struct options *o)
 	if (!ret)
 		ret = dump_stages(&d, &tree, &journal, &st);
 	frozen_ns = dump_end(&d, &tree, &journal, &ret, t0);
+	if (d.has_freezer)
+		freezer_close(&d.freezer);
 	pr_info("tasks frozen for %.3f s; %zu processes, %zu threads, %llu MiB of memory in %.3f s; %.3f s in all\n",
 		frozen_ns / 1e9, st.nr_processes, st.nr_threads, (unsigned long long)(st.pages_bytes >> 20),
 		st.pages_ns / 1e9, (monotonic_ns() - t0) / 1e9);

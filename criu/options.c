@@ -69,6 +69,9 @@ static const char usage_text[] =
 	"                           holds one is refused at dump)\n"
 	"  --pidfile FILE           write the root task's PID to FILE\n"
 	"  --timeout N              seconds to wait for the tree to freeze\n"
+	"  --freeze-cgroup PATH     dump: freeze the tree through its cgroup (v1 freezer or\n"
+	"                           v2) before seizing it, so a tree that forks fast is\n"
+	"                           caught whole; a cgroup frozen before stays frozen\n"
 	"  --external mnt[KEY]:VAL  dump: KEY is a mountpoint in the container, VAL a name for it\n"
 	"                           restore: KEY is that name, VAL the host path to bind-mount\n"
 	"  --external mnt[]:FLAGS   dump: detect external bind mounts automatically;\n"
@@ -105,6 +108,7 @@ enum {
 	OPT_DAEMON,
 	OPT_NO_GLOBAL_MEMBARRIER,
 	OPT_RESTORE_SIBLING,
+	OPT_FREEZE_CGROUP,
 	OPT_FILE_LOCKS,
 };
 
@@ -141,6 +145,7 @@ static const struct option long_opts[] = {
 	{ "daemon", no_argument, NULL, OPT_DAEMON },
 	{ "assume-no-global-membarrier", no_argument, NULL, OPT_NO_GLOBAL_MEMBARRIER },
 	{ "restore-sibling", no_argument, NULL, OPT_RESTORE_SIBLING },
+	{ "freeze-cgroup", required_argument, NULL, OPT_FREEZE_CGROUP },
 	{ "file-locks", no_argument, NULL, OPT_FILE_LOCKS },
 	{},
 };
@@ -365,6 +370,10 @@ static int parse_one_service(struct options *o, int c, const char *arg)
 		return 0;
 	case OPT_RESTORE_SIBLING:
 		o->restore_sibling = true;
+		return 0;
+	case OPT_FREEZE_CGROUP:
+		free(o->freeze_cgroup);
+		o->freeze_cgroup = xstrdup(arg);
 		return 0;
 	}
 	return -1;
@@ -709,5 +718,6 @@ void options_free(struct options *o)
 	free(o->show_fields);
 	free(o->feature);
 	free(o->service_address);
+	free(o->freeze_cgroup);
 	memset(o, 0, sizeof(*o));
 }

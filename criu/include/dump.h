@@ -4,6 +4,8 @@
 
 #include <sys/types.h>
 
+#include "cgroup/freezer.h"
+
 #include "core.pb-c.h"
 #include "image/image.h"
 #include "options.h"
@@ -25,7 +27,9 @@ struct dump_ctx {
 	pid_t pid;
 	struct img_set imgs; /* pending until every stage has succeeded */
 	unsigned mnt_ns_id;  /* 0: the task shares criu's mount namespace */
-	bool net_locked;     /* network-lock was told: network-unlock is due if the tree runs on */
+	bool net_locked;
+	bool has_freezer;	/* --freeze-cgroup: the cgroup below */
+	struct freezer freezer;     /* network-lock was told: network-unlock is due if the tree runs on */
 	struct hmap mnt_ids; /* the mount ids mountpoints-<mnt_ns_id>.img has */
 	/* The dumping criu's own ids in the tree's id space (task/ids-dump.c:
 	 * td_fill_root_ids), for inventory.img; set once the process stage

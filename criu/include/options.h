@@ -43,6 +43,7 @@ struct options {
 	char *root;	 /* -r/--root */
 	bool leave_running;
 	bool restore_detached;
+	char *freeze_cgroup;	/* --freeze-cgroup PATH: freeze the tree through its cgroup to seize it */
 	bool restore_sibling; /* --restore-sibling, RPC rst_sibling: the root is criu's parent's child */
 	bool shell_job;
 	bool auto_dedup; /* --auto-dedup: restore punches restored pages out of the images */

@@ -248,7 +248,16 @@ static int wait_seize_stop(struct seized_thread *t)
 	return -EAGAIN;
 }
 
+/* attached: PTRACE_SEIZE and PTRACE_INTERRUPT were done (seize_pre_attach),
+ * with seccomp suspended if `suspended` */
+static int seize_task_attached(pid_t tid, struct seized_thread *t, bool attached, bool suspended);
+
 int seize_task(pid_t tid, struct seized_thread *t)
+{
+	return seize_task_attached(tid, t, false, false);
+}
+
+static int seize_task_attached(pid_t tid, struct seized_thread *t, bool attached, bool suspended)
 {
 	struct task_status st;
 	int ret;
@@ -265,6 +274,10 @@ int seize_task(pid_t tid, struct seized_thread *t)
 		t->zombie = st.state == 'Z';
 		return -ESRCH;
 	}
+	if (attached) {
+		t->seccomp_suspended = suspended;
+		goto wait;
+	}
 	ret = attach(t);
 	if (ret < 0)
 		return seize_failed(t, ret);
@@ -276,6 +289,7 @@ int seize_task(pid_t tid, struct seized_thread *t)
 		waitpid(tid, &status, __WALL | WNOHANG);
 		return ret == -ESRCH ? task_gone(t) : seize_failed(t, ret);
 	}
+wait:
 	ret = wait_seize_stop(t);
 	if (ret < 0 && t->dead) {
 		/* We collected its death as its tracer: it is its parent's zombie now. */
@@ -383,6 +397,10 @@ int release_task(struct seized_thread *t)
 #define TID_SEIZED ((void *)1)
 #define TID_ZOMBIE ((void *)2)
 #define TID_GONE   ((void *)3)
+/* seize_pre's: attached (with seccomp suspended, or not), not yet taken by a walk */
+#define PRE_ATTACHED	     ((void *)1)
+#define PRE_ATTACHED_NO_SUSP ((void *)3)
+#define PRE_TAKEN	     ((void *)2)
 
 struct tree_walk {
 	pid_t root;
@@ -393,6 +411,7 @@ struct tree_walk {
 	size_t nr_procs, cap_procs;
 	struct hmap tids; /* thread id -> TID_* */
 	struct hmap pids; /* process id -> non-NULL once found */
+	struct seize_pre *pre; /* threads attached while their cgroup was frozen */
 	bool changed;	  /* this pass found something new */
 };
 
@@ -435,7 +454,14 @@ static void *seize_new_thread(struct tree_walk *w, pid_t tid, int *err)
 		tree->threads = xrealloc(tree->threads, w->cap_threads * sizeof(*tree->threads));
 	}
 	t = &tree->threads[tree->nr_threads];
-	ret = seize_task(tid, t);
+	void *pre = w->pre ? hmap_get_int(&w->pre->tids, (uint64_t)tid) : NULL;
+
+	if (pre == PRE_ATTACHED || pre == PRE_ATTACHED_NO_SUSP) {
+		hmap_put_int(&w->pre->tids, (uint64_t)tid, PRE_TAKEN);
+		ret = seize_task_attached(tid, t, true, pre == PRE_ATTACHED);
+	} else {
+		ret = seize_task(tid, t);
+	}
 	if (!ret) {
 		tree->nr_threads++;
 		state = TID_SEIZED;
@@ -541,9 +567,16 @@ static void tree_walk_free(struct tree_walk *w)
 	hmap_free(&w->pids);
 }
 
+static int seize_tree_pre(pid_t root, struct seized_tree *out, struct seize_pre *pre);
+
 int seize_tree(pid_t root, struct seized_tree *out)
 {
-	struct tree_walk w = {.root = root, .tree = out};
+	return seize_tree_pre(root, out, NULL);
+}
+
+static int seize_tree_pre(pid_t root, struct seized_tree *out, struct seize_pre *pre)
+{
+	struct tree_walk w = {.root = root, .tree = out, .pre = pre};
 	struct task_status st;
 	int ret, pass;
 
@@ -587,20 +620,65 @@ fail:
 
 int seize_tree_timeout(pid_t root, struct seized_tree *out, unsigned timeout_s)
 {
+	return seize_tree_frozen(root, out, timeout_s, NULL);
+}
+
+/*
+ * Threads of a frozen cgroup: each is attached and asked to stop
+ * (PTRACE_INTERRUPT) while it can't run; once the cgroup is thawed each
+ * enters that stop before running a single instruction of its own, so a
+ * tree that forks fast is caught whole.
+ */
+int seize_pre_attach(struct seize_pre *pre, const pid_t *tids, size_t n)
+{
+	hmap_init(&pre->tids);
+	for (size_t i = 0; i < n; i++) {
+		struct seized_thread t = {.tid = tids[i]};
+		int ret = attach(&t);
+
+		if (ret == -ESRCH)
+			continue; /* gone, or a zombie: the walk finds what is left */
+		if (ret < 0 || ptrace(PTRACE_INTERRUPT, tids[i], NULL, NULL)) {
+			ret = ret < 0 ? ret : -errno;
+			pr_err("can't seize thread %d of the frozen cgroup: %s\n", tids[i], strerror(-ret));
+			return ret; /* the caller thaws the cgroup, then lets go of those taken */
+		}
+		hmap_put_int(&pre->tids, (uint64_t)tids[i], t.seccomp_suspended ? PRE_ATTACHED : PRE_ATTACHED_NO_SUSP);
+	}
+	return 0;
+}
+
+/* Threads attached by seize_pre_attach that the tree walk did not take
+ * (in the cgroup, not in the tree): each is let go as it was. */
+void seize_pre_release(struct seize_pre *pre)
+{
+	hmap_for_each(&pre->tids, it) {
+		struct seized_thread t;
+
+		if (it.val != PRE_ATTACHED && it.val != PRE_ATTACHED_NO_SUSP)
+			continue;
+		if (seize_task_attached((pid_t)it.ikey, &t, true, it.val == PRE_ATTACHED) == 0)
+			release_task(&t);
+	}
+	hmap_free(&pre->tids);
+}
+
+int seize_tree_frozen(pid_t root, struct seized_tree *out, unsigned timeout_s, struct seize_pre *pre)
+{
 	struct sigaction sa = {.sa_handler = on_seize_alarm}, old;
 	/* then every 50 ms: a waitpid() that began as it ran out is cut short by the next */
 	struct itimerval it = {.it_value = {.tv_sec = timeout_s}, .it_interval = {.tv_usec = 50000}}, off = {0};
 	int ret;
 
 	if (!timeout_s)
-		return seize_tree(root, out);
+		return seize_tree_pre(root, out, pre);
 	/* no SA_RESTART: the alarm interrupts a waitpid() for a thread that can't stop */
 	sigemptyset(&sa.sa_mask);
 	seize_expired = 0;
 	seize_timeout_s = timeout_s;
 	sigaction(SIGALRM, &sa, &old);
 	setitimer(ITIMER_REAL, &it, NULL);
-	ret = seize_tree(root, out);
+	ret = seize_tree_pre(root, out, pre);
 	setitimer(ITIMER_REAL, &off, NULL);
 	sigaction(SIGALRM, &old, NULL);
 	if (!ret && seize_expired)

@@ -47,6 +47,7 @@ static const struct {
 	{"notify_scripts", FOR_BOTH},
 	{"rst_sibling", FOR_RESTORE},
 	{"config_file", FOR_BOTH},
+	{"freeze_cgroup", FOR_DUMP},
 	/* what criu does whatever they say: */
 	/* only a tree with a terminal outside it needs a new pty, and dump
 	 * refuses those (but a shell job's): nothing to do */
@@ -230,6 +231,10 @@ int rpc_opts_apply(const CriuOpts *ro, enum criu_cmd cmd, pid_t client, struct o
 	if (ro->root) {
 		free(o->root);
 		o->root = xstrdup(ro->root);
+	}
+	if (ro->freeze_cgroup && cmd == CMD_DUMP) {
+		free(o->freeze_cgroup);
+		o->freeze_cgroup = xstrdup(ro->freeze_cgroup);
 	}
 	if (apply_externals(ro, o) || apply_inherit_fds(ro, o))
 		return -1;

@@ -23,6 +23,8 @@
 #include <sys/types.h>
 #include <sys/user.h>
 
+#include "util/hashmap.h"
+
 /*
  * What a syscall interrupted by our stop left in rax (orig_rax holds its
  * number): internal kernel codes that never reach a running program. On
@@ -79,6 +81,18 @@ int seize_tree(pid_t root, struct seized_tree *out);
 /* seize_tree within timeout_s seconds (0: no limit): a thread that can't
  * stop by then (uninterruptible sleep) fails it with -ETIMEDOUT, named. */
 int seize_tree_timeout(pid_t root, struct seized_tree *out, unsigned timeout_s);
+/* Threads attached while their cgroup was frozen (--freeze-cgroup): the
+ * tree walk takes them as seized without attaching again. */
+struct seize_pre {
+	struct hmap tids; /* tid -> attached / taken by the walk */
+};
+/* On failure too, `pre` holds what was attached: thaw, then seize_pre_release. */
+int seize_pre_attach(struct seize_pre *pre, const pid_t *tids, size_t n);
+/* seize_tree_timeout taking the threads of `pre` (may be NULL). */
+int seize_tree_frozen(pid_t root, struct seized_tree *out, unsigned timeout_s, struct seize_pre *pre);
+/* Lets go the threads of `pre` the walk did not take; frees it. */
+void seize_pre_release(struct seize_pre *pre);
+
 /* Detaches every thread (each left as it was) and frees the tree. */
 void release_tree(struct seized_tree *tree);
 /* With on, t is killed if criu exits or dies before it is detached

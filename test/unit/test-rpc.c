@@ -107,8 +107,8 @@ static int test_unsupported(void)
 	o.skip_mnt = skip;
 	CHECK_STR(rpc_opts_unsupported(&o, CMD_DUMP), "skip_mnt");
 	o.n_skip_mnt = 0;
-	o.freeze_cgroup = (char *)"/sys/fs/cgroup/x";
-	CHECK_STR(rpc_opts_unsupported(&o, CMD_DUMP), "freeze_cgroup");
+	o.lsm_profile = (char *)"apparmor:x";
+	CHECK_STR(rpc_opts_unsupported(&o, CMD_DUMP), "lsm_profile");
 	return 0;
 }
 

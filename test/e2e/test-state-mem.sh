@@ -1,8 +1,35 @@
 #!/bin/bash
 # End-to-end: memory state comes back as it was dumped, or the dump refuses
 # it (test/helpers/state-mem-static, one case per piece of state).
+# MEM_CASES="case ..." runs only those.
 . "$(dirname "$0")/lib.sh"
 
 state_rootfs
-state_case state-mem-static anon-private same
+
+mem_case() { # CASE WANT
+	[ -n "${MEM_CASES:-}" ] && [[ " $MEM_CASES " != *" $1 "* ]] && return 0
+	state_case state-mem-static "$1" "$2"
+}
+
+mem_case anon-private same
+# copy-on-write sharing with forked children
+mem_case cow-shared same
+mem_case cow-scale same
+# areas moved, grown, shrunk or split after their pages were written
+for c in remap-move remap-grow remap-grow-inplace remap-shrink remap-swap split-mprotect split-hole split-protnone brk-grow remap-big adjacent-areas huge-split growsdown; do
+	mem_case "$c" same
+done
+# file mappings: the protection they may take later
+for c in file-shared-rw file-shared-ro file-private file-remap; do
+	mem_case "$c" same
+done
+# per-area state
+for c in madv-dontfork madv-wipeonfork madv-dontdump madv-hugepage madv-nohugepage madv-mergeable; do
+	mem_case "$c" same
+done
+mem_case mlock same
+mem_case mlock-onfault same
+mem_case mlock-setuid same
+mem_case mlockall-future same
+mem_case no-vdso same
 finish

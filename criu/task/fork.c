@@ -90,6 +90,21 @@ static int open_mapped(const RegFileEntry *r, int flags, int slot, const char *w
 	return rtree_move_fd(fd, slot);
 }
 
+/*
+ * The mode a mapped file is opened with: the one it was mapped from (its
+ * fdflags), since that decides what mprotect may later allow (a shared
+ * mapping of a file opened O_RDWR may become writable, one of an O_RDONLY
+ * file may not). Images without it: what the protection needs.
+ */
+static int mapped_file_mode(const VmaEntry *v)
+{
+	if (v->has_fdflags && (v->fdflags & O_ACCMODE) == O_RDWR)
+		return O_RDWR;
+	if (v->has_fdflags)
+		return O_RDONLY;
+	return (v->status & VMA_FILE_SHARED) && (v->prot & PROT_WRITE) ? O_RDWR : O_RDONLY;
+}
+
 /* What the injected mmaps and reads will use (mem/mm-restore.c). */
 static int open_mm_fds(struct rtree *t, struct rproc *p)
 {
@@ -145,8 +160,7 @@ static int open_mm_fds(struct rtree *t, struct rproc *p)
 			       (unsigned long long)v->start, (unsigned long long)v->shmid);
 			return -EINVAL;
 		}
-		ret = open_mapped(f->fe->reg, (v->status & VMA_FILE_SHARED) && (v->prot & PROT_WRITE) ? O_RDWR : O_RDONLY,
-				  rtree_task_fd(t, RFD_MAP) + (int)i, "mapped file");
+		ret = open_mapped(f->fe->reg, mapped_file_mode(v), rtree_task_fd(t, RFD_MAP) + (int)i, "mapped file");
 	}
 	return ret;
 }

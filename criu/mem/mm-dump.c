@@ -469,7 +469,9 @@ int td_dump_mm(struct td_ctx *c, struct td_proc *p)
 	size_t nr = 0;
 	int ret;
 
-	ret = td_read_smaps(p->pid, &s);
+	ret = td_check_lock_future(p);
+	if (!ret)
+		ret = td_read_smaps(p->pid, &s);
 	if (!ret) {
 		vmas = xzalloc((s.maps.nr + 1) * sizeof(*vmas));
 		ptrs = xzalloc((s.maps.nr + 1) * sizeof(*ptrs));

@@ -13,7 +13,7 @@
  *   4. mmap every dumped area at its address, private ones writable;
  *   5. fill them with the dumped pages (mem/page-restore.c: the task preads
  *      pages-N.img into place, a criu thread writes alongside);
- *   6. mprotect the areas that were not writable, apply madvise bits;
+ *   6. mprotect the areas that were not writable, apply madvise bits, mlock;
  *   7. prctl(PR_SET_MM_MAP): code, data, brk, stack, args, env, auxv, exe.
  */
 #define LOG_PREFIX "restore: "
@@ -343,6 +343,28 @@ static int check_runs(const struct rproc *p)
 static const int kept_advice[] = {MADV_DONTFORK,   MADV_DONTDUMP,   MADV_HUGEPAGE,
 				  MADV_NOHUGEPAGE, MADV_WIPEONFORK, MADV_MERGEABLE};
 
+/*
+ * A locked area locked again, once filled (its pages are all there and
+ * stay). Done before the task gets its own credentials and limits: with
+ * criu's CAP_IPC_LOCK the task's RLIMIT_MEMLOCK doesn't apply, as it did
+ * not when a privileged task locked it before it changed its uid.
+ */
+static int lock_area(struct rproc *p, struct seized_thread *st, const VmaEntry *v)
+{
+	long got;
+	int ret = inject_syscall(st, __NR_mlock, (long)v->start, (long)(v->end - v->start), 0, 0, 0, 0, &got);
+
+	if (!ret && got < 0)
+		ret = (int)got;
+	if (ret) {
+		pr_err("process %d: can't lock its area %#llx-%#llx again: %s\n", p->vpid, (unsigned long long)v->start,
+		       (unsigned long long)v->end, inject_strerror(ret));
+		if (ret == -ENOMEM || ret == -EPERM || ret == -EAGAIN)
+			pr_hint("criu needs CAP_IPC_LOCK, or a RLIMIT_MEMLOCK as large as the locked memory\n");
+	}
+	return ret;
+}
+
 static int finish_areas(struct rproc *p, struct seized_thread *st)
 {
 	for (size_t i = 0; i < p->mm->n_vmas; i++) {
@@ -360,6 +382,8 @@ static int finish_areas(struct rproc *p, struct seized_thread *st)
 			if ((v->madv & (1ULL << kept_advice[k])) && !(kept_advice[k] == MADV_HUGEPAGE && vma_huge(v)))
 				ret = inject_call(st, "madvise", __NR_madvise, (long)v->start, len, kept_advice[k], 0,
 						  0, 0, NULL);
+		if (!ret && (v->flags & MAP_LOCKED))
+			ret = lock_area(p, st, v);
 		if (ret)
 			return ret;
 	}

@@ -28,8 +28,9 @@ for c in madv-dontfork madv-wipeonfork madv-dontdump madv-hugepage madv-nohugepa
 	mem_case "$c" same
 done
 mem_case mlock same
-mem_case mlock-onfault same
+mem_case mlock-onfault refused:MLOCK_ONFAULT
 mem_case mlock-setuid same
-mem_case mlockall-future same
+mem_case mlockall-current same
+mem_case mlockall-future refused:MCL_FUTURE
 mem_case no-vdso same
 finish

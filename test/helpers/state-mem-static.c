@@ -1065,6 +1065,31 @@ static const char *mlockall_check(int round)
 	return why;
 }
 
+/* every area locked now, later ones not */
+static void mlockall_current_setup(void)
+{
+	area_len = 16 * PAGE;
+	area = map_anon(area_len);
+	fill_pages(area, 0, area_len / PAGE, 1);
+	if (mlockall(MCL_CURRENT))
+		setup_failed("mlockall");
+}
+
+static const char *mlockall_current_check(int round)
+{
+	void *a;
+	const char *why = mlock_check(round);
+
+	if (why)
+		return why;
+	a = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (a == MAP_FAILED)
+		return bad("mmap: %s", strerror(errno));
+	why = want_flag(a, "lo", 0);
+	munmap(a, 4 * PAGE);
+	return why;
+}
+
 static unsigned long vdso_ehdr;
 
 static void no_vdso_setup(void)
@@ -1133,6 +1158,7 @@ static const struct state_case cases[] = {
 	{"mlock", mlock_setup, mlock_check},
 	{"mlock-onfault", mlock_onfault_setup, mlock_check},
 	{"mlock-setuid", mlock_setuid_setup, mlock_check},
+	{"mlockall-current", mlockall_current_setup, mlockall_current_check},
 	{"mlockall-future", mlockall_setup, mlockall_check},
 	{"no-vdso", no_vdso_setup, no_vdso_check},
 	{NULL, NULL, NULL},

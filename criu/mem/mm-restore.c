@@ -150,7 +150,7 @@ static int move_vdso(struct seized_thread *st, struct rproc *p)
 	if (ret)
 		return ret;
 	if (!nw)
-		return 0; /* the task had unmapped its vDSO: keep ours where it is */
+		return 0; /* the task had unmapped its vDSO: ours goes at the end (drop_vdso) */
 	if (!nc) {
 		pr_err("process %d: the new task has no vDSO to move where the dumped one was\n", p->vpid);
 		return -EOPNOTSUPP;
@@ -184,6 +184,28 @@ static int move_vdso(struct seized_thread *st, struct rproc *p)
 		delta = (int64_t)(want[0].start - cur[0].start);
 	}
 	return move_spans(st, cur, nc, delta);
+}
+
+/*
+ * A task that had unmapped its vDSO (and its data pages) gets none: the
+ * new task's are unmapped last, once its own code is in place, where later
+ * injections find a `syscall` instruction (ptrace/inject.c looks again).
+ * Its auxv keeps AT_SYSINFO_EHDR as it was, as the dumped one did.
+ */
+static int drop_vdso(struct seized_thread *st, struct rproc *p)
+{
+	struct span d[NR_SPECIAL], cur[NR_SPECIAL];
+	size_t nc;
+	int ret;
+
+	if (dumped_specials(p, d))
+		return 0;
+	ret = current_specials(st->pid, cur, &nc);
+	for (size_t i = 0; !ret && i < nc; i++)
+		ret = inject_call(st, "munmap of the vDSO", __NR_munmap, (long)cur[i].start,
+				  (long)(cur[i].end - cur[i].start), 0, 0, 0, 0, NULL);
+	st->syscall_ip = 0;
+	return ret;
 }
 
 /* ------------------------------------------------------------------------
@@ -478,6 +500,8 @@ int restore_mm(struct rtree *t, struct rproc *p)
 		ret = map_scratch(p, st);
 	if (!ret)
 		ret = set_mm_map(t, p, st, p->scratch);
+	if (!ret)
+		ret = drop_vdso(st, p);
 	if (ret)
 		pr_err("process %d: its memory could not be restored\n", p->vpid);
 	return ret;

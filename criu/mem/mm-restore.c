@@ -29,6 +29,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 
+#include "mem/cow-restore.h"
 #include "mem/pagemap-image.h"
 #include "ptrace/inject.h"
 #include "util/log.h"
@@ -212,7 +213,7 @@ static int drop_vdso(struct seized_thread *st, struct rproc *p)
  * The areas
  */
 
-static int unmap_all(struct seized_thread *st)
+static int unmap_all(const struct rtree *t, struct seized_thread *st)
 {
 	struct proc_maps m;
 	int ret = read_maps(st->pid, &m);
@@ -220,7 +221,7 @@ static int unmap_all(struct seized_thread *st)
 	for (size_t i = 0; !ret && i < m.nr; i++) {
 		const struct proc_maps_entry *e = &m.entries[i];
 
-		if (special_kind(e->kind) || e->kind == PROC_VMA_VSYSCALL)
+		if (special_kind(e->kind) || e->kind == PROC_VMA_VSYSCALL || premap_reserved(t, e->start, e->end))
 			continue;
 		ret = inject_call(st, "munmap", __NR_munmap, (long)e->start, (long)(e->end - e->start), 0, 0, 0, 0,
 				  NULL);
@@ -277,6 +278,7 @@ static int map_areas(struct rtree *t, struct rproc *p, struct seized_thread *st)
 		const VmaEntry *v = p->mm->vmas[i];
 		int prot = (int)v->prot, flags = (int)(v->flags & keep) | MAP_FIXED, fd = -1;
 		uint64_t got;
+		bool moved;
 		int ret;
 
 		if (!vma_restored(v))
@@ -295,6 +297,11 @@ static int map_areas(struct rtree *t, struct rproc *p, struct seized_thread *st)
 		}
 		if (vma_private(v))
 			prot |= PROT_WRITE;
+		ret = premap_move(p, st, i, &moved);
+		if (ret)
+			return ret;
+		if (moved)
+			goto advise;
 		if (v->status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED | VMA_ANON_SHARED)) {
 			fd = rtree_task_fd(t, RFD_MAP) + (int)i; /* shared anonymous: its shmem object */
 			flags &= ~MAP_ANONYMOUS;
@@ -310,6 +317,7 @@ static int map_areas(struct rtree *t, struct rproc *p, struct seized_thread *st)
 			       (unsigned long long)v->end, inject_strerror(ret));
 			return ret;
 		}
+advise:
 		/*
 		 * An area the program asked huge pages for gets them before its
 		 * pages are filled (mem/page-restore.c fills it by populate + read,
@@ -485,12 +493,16 @@ int restore_mm(struct rtree *t, struct rproc *p)
 	if (!ret)
 		ret = move_vdso(st, p);
 	if (!ret)
-		ret = unmap_all(st);
+		ret = unmap_all(t, st);
 	if (!ret)
 		ret = map_areas(t, p, st);
+	if (!ret)
+		ret = premap_unreserve(t, st);
 	if (!ret) {
 		t0 = monotonic_ns();
 		ret = fill_pages(t, p, st, &bytes);
+		if (!ret)
+			ret = premap_merge(t, p, st);
 		t->pages_bytes += bytes;
 		t->pages_ns += monotonic_ns() - t0;
 	}

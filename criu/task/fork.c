@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "files/files-restore.h"
+#include "mem/cow-restore.h"
 #include "util/log.h"
 #include "task/rtree.h"
 #include "util/syscalls.h"
@@ -332,7 +333,8 @@ static void run_task(struct rtree *t, struct rproc *p)
 	if (t->host_mode && getppid() != (p->parent ? p->parent->vpid : t->criu_pid))
 		_exit(1);
 	restore_loginuid(t, p);
-	if (fork_children(t, p) || make_threads(p) || install_fds(t, p) || rtree_files_installed(t, p) ||
+	/* the areas its children share with it first: they get them by the fork */
+	if (premap_fill(t, p) || fork_children(t, p) || make_threads(p) || install_fds(t, p) || rtree_files_installed(t, p) ||
 	    open_mm_fds(t, p) || enter_fs(p))
 		task_fail(t, p);
 	if (write(rtree_task_fd(t, RFD_READY), &v, sizeof(v)) != sizeof(v))

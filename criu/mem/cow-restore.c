@@ -275,24 +275,94 @@ static int each_part(const struct rproc *p, uint64_t start, uint64_t end, size_t
 	return 0;
 }
 
+/*
+ * One task's premapped areas, in the task (criu's code, before it forks):
+ * its own ones filled; the inherited ones made what its image says, the
+ * pages that differ written (copied on write, in this task only), those it
+ * doesn't have dropped. Its children then inherit what it has, as the
+ * dumped ones did.
+ */
 struct fill_arg {
 	const struct rtree *t;
 	const struct rproc *p;
 	int fd;
-	uint64_t delta; /* premapped address - dumped address */
+	bool own;
+	uint64_t delta;	 /* premapped address - dumped address */
+	uint64_t cursor; /* an inherited area is done up to there (dumped address) */
+	char *buf;
+	uint64_t kept, written;
 };
+
+static int read_pages(struct fill_arg *a, void *to, uint64_t len, uint64_t off, uint64_t addr)
+{
+	int ret = pread_full(a->fd, to, len, off);
+
+	if (ret)
+		pr_err("process %d: can't read its pages at %#llx from pages-%u.img: %s\n", a->p->vpid,
+		       (unsigned long long)addr, a->p->pages_id, strerror(-ret));
+	return ret;
+}
+
+/* An inherited area's pages the task doesn't have, up to `to`: dropped (zeros). */
+static int drop_gap(struct fill_arg *a, uint64_t to)
+{
+	if (to > a->cursor && madvise((void *)(uintptr_t)(a->cursor + a->delta), to - a->cursor, MADV_DONTNEED)) {
+		pr_perror("process %d: can't drop pages at %#llx", a->p->vpid, (unsigned long long)a->cursor);
+		return -errno;
+	}
+	return 0;
+}
+
+static int merge_part(struct fill_arg *a, const struct run_part *part)
+{
+	int ret = drop_gap(a, part->addr);
+
+	for (uint64_t done = 0; !ret && done < part->len;) {
+		uint64_t n = part->len - done < MERGE_BUF ? part->len - done : MERGE_BUF;
+		char *at = (char *)(uintptr_t)(part->addr + a->delta + done);
+
+		ret = read_pages(a, a->buf, n, part->off + done, part->addr + done);
+		for (uint64_t pg = 0; !ret && pg < n; pg += PAGE) {
+			/* a write, even of the same bytes, would copy the page */
+			if (!memcmp(at + pg, a->buf + pg, PAGE)) {
+				a->kept += PAGE;
+				continue;
+			}
+			memcpy(at + pg, a->buf + pg, PAGE);
+			a->written += PAGE;
+		}
+		done += n;
+	}
+	a->cursor = part->addr + part->len;
+	return ret;
+}
 
 static int fill_part(const struct run_part *part, void *arg)
 {
 	struct fill_arg *a = arg;
-	int ret = pread_full(a->fd, (void *)(uintptr_t)(part->addr + a->delta), part->len, part->off);
+	int ret;
 
-	if (ret) {
-		pr_err("process %d: can't read its pages at %#llx from pages-%u.img: %s\n", a->p->vpid,
-		       (unsigned long long)part->addr, a->p->pages_id, strerror(-ret));
-		return ret;
+	if (!a->own)
+		ret = merge_part(a, part);
+	else
+		ret = read_pages(a, (void *)(uintptr_t)(part->addr + a->delta), part->len, part->off, part->addr);
+	if (!ret)
+		dedup_pages(a->t, a->fd, a->p->pages_id, part->off, part->len);
+	return ret;
+}
+
+static int map_own(const struct rproc *p, const VmaEntry *v, uint64_t addr)
+{
+	uint64_t len = v->end - v->start;
+	void *at = (void *)(uintptr_t)addr;
+
+	if (mmap(at, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | (v->flags & MAP_NORESERVE),
+		 -1, 0) != at) {
+		pr_perror("process %d: can't premap its area %#llx", p->vpid, (unsigned long long)v->start);
+		return -errno;
 	}
-	dedup_pages(a->t, a->fd, a->p->pages_id, part->off, part->len);
+	if (vma_huge(v))
+		madvise(at, len, MADV_HUGEPAGE);
 	return 0;
 }
 
@@ -305,31 +375,31 @@ int premap_fill(const struct rtree *t, struct rproc *p)
 
 	for (size_t j = 0; p->premap && !ret && j < p->mm->n_vmas; j++) {
 		const VmaEntry *v = p->mm->vmas[j];
-		uint64_t len = v->end - v->start;
-		void *at = (void *)(uintptr_t)p->premap[j].addr;
 
-		if (!p->premap[j].own)
+		if (!p->premap[j].addr)
 			continue;
-		if (mmap(at, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | (v->flags & MAP_NORESERVE),
-			 -1, 0) != at) {
-			pr_perror("process %d: can't premap its area %#llx", p->vpid, (unsigned long long)v->start);
-			ret = -errno;
-			break;
-		}
-		if (vma_huge(v))
-			madvise(at, len, MADV_HUGEPAGE);
-		if (a.fd < 0 && p->nr_pagemap) {
-			a.fd = open_pages_image(t, p->pages_id);
-			if (a.fd < 0) {
-				ret = a.fd;
-				break;
-			}
-		}
+		a.own = p->premap[j].own;
 		a.delta = p->premap[j].addr - v->start;
-		ret = each_part(p, v->start, v->end, &k, &koff, fill_part, &a);
+		a.cursor = v->start;
+		if (a.own)
+			ret = map_own(p, v, p->premap[j].addr);
+		if (!ret && a.fd < 0 && p->nr_pagemap) {
+			a.fd = open_pages_image(t, p->pages_id);
+			a.buf = xmalloc(MERGE_BUF);
+			if (a.fd < 0)
+				ret = a.fd;
+		}
+		if (!ret && a.fd >= 0)
+			ret = each_part(p, v->start, v->end, &k, &koff, fill_part, &a);
+		if (!ret && !a.own)
+			ret = drop_gap(&a, v->end);
 	}
+	if (!ret && (a.kept || a.written))
+		pr_debug("process %d: %llu KiB shared with its parent, %llu KiB its own\n", p->vpid,
+			 (unsigned long long)(a.kept >> 10), (unsigned long long)(a.written >> 10));
 	if (a.fd >= 0)
 		close(a.fd);
+	free(a.buf);
 	return ret;
 }
 
@@ -371,115 +441,4 @@ int premap_unreserve(const struct rtree *t, struct seized_thread *st)
 		return 0;
 	return inject_call(st, "munmap of the premap reservation", __NR_munmap, (long)t->premap_start,
 			   (long)t->premap_len, 0, 0, 0, 0, NULL);
-}
-
-struct merge_arg {
-	const struct rtree *t;
-	const struct rproc *p;
-	pid_t pid;
-	struct seized_thread *st;
-	int fd;
-	int mem_fd; /* /proc/PID/mem: see merge_part */
-	char *img, *cur;
-	uint64_t cursor; /* the area is done up to there */
-	uint64_t written, kept;
-};
-
-static int drop_gap(struct merge_arg *a, uint64_t to)
-{
-	int ret = 0;
-
-	if (to > a->cursor)
-		ret = inject_call(a->st, "madvise(MADV_DONTNEED)", __NR_madvise, (long)a->cursor, (long)(to - a->cursor),
-				  MADV_DONTNEED, 0, 0, 0, NULL);
-	return ret;
-}
-
-static int merge_part(const struct run_part *part, void *arg)
-{
-	struct merge_arg *a = arg;
-	int ret = drop_gap(a, part->addr);
-
-
-	for (uint64_t done = 0; !ret && done < part->len;) {
-		uint64_t n = part->len - done < MERGE_BUF ? part->len - done : MERGE_BUF;
-
-		ret = pread_full(a->fd, a->img, n, part->off + done);
-		/*
-		 * Read through /proc/PID/mem, not process_vm_readv: that one pins
-		 * the pages, and pinning a page shared with another process copies
-		 * it first (the kernel's GUP unsharing), which is what we keep.
-		 */
-		if (!ret)
-			ret = pread_full(a->mem_fd, a->cur, n, part->addr + done);
-		/* the pages that differ from the inherited ones, in runs */
-		for (uint64_t pg = 0; !ret && pg < n;) {
-			uint64_t e = pg;
-
-			while (e < n && memcmp(a->img + e, a->cur + e, PAGE))
-				e += PAGE;
-			if (e > pg) {
-				ret = remote_write(a->pid, part->addr + done + pg, a->img + pg, e - pg);
-				a->written += e - pg;
-			} else {
-				a->kept += PAGE;
-				e += PAGE;
-			}
-			pg = e;
-		}
-		if (!ret)
-			dedup_pages(a->t, a->fd, a->p->pages_id, part->off + done, n);
-		done += n;
-	}
-	a->cursor = part->addr + part->len;
-	return ret;
-}
-
-int premap_merge(const struct rtree *t, struct rproc *p, struct seized_thread *st)
-{
-	struct merge_arg a = {.t = t, .p = p, .pid = st->pid, .st = st, .fd = -1, .mem_fd = -1};
-	char path[64];
-	size_t k = 0;
-	uint64_t koff = 0;
-	int ret = 0;
-
-	for (size_t j = 0; p->premap && !ret && j < p->mm->n_vmas; j++) {
-		const VmaEntry *v = p->mm->vmas[j];
-
-		if (!p->premap[j].addr || p->premap[j].own)
-			continue;
-		if (a.fd < 0 && p->nr_pagemap) {
-			a.fd = open_pages_image(t, p->pages_id);
-			if (a.fd < 0) {
-				ret = a.fd;
-				break;
-			}
-			a.img = xmalloc(MERGE_BUF);
-			a.cur = xmalloc(MERGE_BUF);
-			snprintf(path, sizeof(path), "/proc/%d/mem", st->pid);
-			a.mem_fd = open(path, O_RDONLY | O_CLOEXEC);
-			if (a.mem_fd < 0) {
-				ret = -errno;
-				break;
-			}
-		}
-		a.cursor = v->start;
-		if (a.fd >= 0)
-			ret = each_part(p, v->start, v->end, &k, &koff, merge_part, &a);
-		if (!ret)
-			ret = drop_gap(&a, v->end);
-	}
-	if (ret)
-		pr_err("process %d: can't restore the memory it shares with its parent: %s\n", p->vpid,
-		       inject_strerror(ret));
-	else if (a.kept || a.written)
-		pr_debug("process %d: %llu KiB shared with its parent, %llu KiB its own\n", p->vpid,
-			 (unsigned long long)(a.kept >> 10), (unsigned long long)(a.written >> 10));
-	if (a.fd >= 0)
-		close(a.fd);
-	if (a.mem_fd >= 0)
-		close(a.mem_fd);
-	free(a.img);
-	free(a.cur);
-	return ret;
 }

@@ -501,8 +501,6 @@ int restore_mm(struct rtree *t, struct rproc *p)
 	if (!ret) {
 		t0 = monotonic_ns();
 		ret = fill_pages(t, p, st, &bytes);
-		if (!ret)
-			ret = premap_merge(t, p, st);
 		t->pages_bytes += bytes;
 		t->pages_ns += monotonic_ns() - t0;
 	}

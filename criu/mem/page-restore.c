@@ -227,7 +227,7 @@ static int make_chunks(const struct rproc *p, struct fill *f, uint64_t *total)
 							&vdso);
 
 			if (!vdso)
-				n = premap_split(p, addr, n, &vdso); /* filled by premap_fill or premap_merge */
+				n = premap_split(p, addr, n, &vdso); /* filled by premap_fill */
 			if (vdso) {
 				addr += n;
 				off += n;

@@ -15,8 +15,9 @@ mem_case anon-private same
 # copy-on-write sharing with forked children
 mem_case cow-shared same
 mem_case cow-scale same
+mem_case cow-chain same
 # areas moved, grown, shrunk or split after their pages were written
-for c in remap-move remap-grow remap-grow-inplace remap-shrink remap-swap split-mprotect split-hole split-protnone brk-grow remap-big adjacent-areas huge-split growsdown; do
+for c in remap-move remap-grow remap-grow-inplace remap-shrink remap-swap split-mprotect split-hole split-protnone brk-grow remap-big adjacent-areas huge-split growsdown stack-deep; do
 	mem_case "$c" same
 done
 # file mappings: the protection they may take later

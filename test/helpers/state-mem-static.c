@@ -8,9 +8,14 @@
  *                    pages one side dropped or never had read as zeros.
  *   cow-scale        8 children of a 4 MiB area, each wrote one page: the
  *                    rest stays one copy (PFNs, and the parent's Pss).
+ *   cow-chain        parent, child, grandchild, each wrote a page at a
+ *                    different time: who shares which page.
  * Areas changed after their pages were written, contents checked:
  *   remap-move, remap-grow, remap-grow-inplace, remap-shrink, remap-swap,
- *   split-mprotect, split-hole, brk-grow
+ *   split-mprotect, split-hole, split-protnone, brk-grow, remap-big (48 MiB,
+ *   sparse, grown by a move), adjacent-areas (one run over a file and an
+ *   anonymous area), huge-split (THP split by mprotect and mremap),
+ *   growsdown (grown by a fault below it), stack-deep
  * File mappings and the protection they may get later (mprotect):
  *   file-shared-rw   MAP_SHARED PROT_READ of a file opened O_RDWR: may
  *                    become writable, writes reach the file.
@@ -20,8 +25,9 @@
  *   file-remap       a file mapping moved by mremap: the file's pages.
  * Per-area state (VmFlags in /proc/self/smaps, and what they do):
  *   madv-dontfork, madv-wipeonfork, madv-dontdump, madv-hugepage,
- *   madv-nohugepage, madv-mergeable, mlock, mlock-onfault, mlock-setuid,
- *   mlockall-future, no-vdso
+ *   madv-nohugepage, madv-mergeable, mlock, mlock-onfault (refused),
+ *   mlock-setuid (locked, then setuid to nobody), mlockall-current,
+ *   mlockall-future (refused), no-vdso (vDSO and vvar unmapped: none after)
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -423,6 +429,87 @@ static const char *scale_check(int round)
 	return NULL;
 }
 
+/*
+ * cow-chain, 32 pages, three generations: the parent writes them all (seed
+ * 1) and forks C; C writes page 0 (seed 2) and forks G; G writes page 1
+ * (seed 3); then the parent writes page 2 (seed 4). Page 0: C and G share
+ * C's copy; page 1: parent and C share; page 2: C and G share; the rest:
+ * all three share.
+ */
+static void chain_grandchild(int k)
+{
+	fill_page(area, 1, 3);
+}
+
+static void chain_child(int k)
+{
+	fill_page(area, 0, 2);
+	fork_child(chain_grandchild, 1);
+}
+
+static void chain_setup(void)
+{
+	area_len = 32 * PAGE;
+	area = map_anon(area_len);
+	fill_pages(area, 0, 32, 1);
+	kids[nr_kids++] = fork_child(chain_child, 0);
+	fill_page(area, 2, 4);
+}
+
+static pid_t child_of(pid_t pid)
+{
+	char path[64];
+	FILE *f;
+	int c = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid, pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%d", &c) != 1)
+		c = 0;
+	fclose(f);
+	return c;
+}
+
+static const char *chain_check(int round)
+{
+	/* seeds of pages 0..2 in parent, C, G; the rest seed 1 everywhere */
+	static const uint64_t seed[3][3] = {{1, 1, 4}, {2, 1, 1}, {2, 3, 1}};
+	static char buf[PAGE];
+	pid_t who[3] = {getpid(), kids[0], child_of(kids[0])};
+	const char *why;
+
+	if (!who[2])
+		return bad("no grandchild");
+	for (size_t pg = 0; pg < 32; pg++) {
+		uint64_t f[3];
+
+		for (int i = 0; i < 3; i++) {
+			f[i] = pfn_of(who[i], (char *)area + pg * PAGE);
+			if (!f[i])
+				return bad("generation %d: page %zu not present", i, pg);
+			if (read_mem(who[i], (char *)area + pg * PAGE, buf, PAGE))
+				return bad("can't read generation %d: %s", i, strerror(errno));
+			for (size_t w = 0; w < PAGE / 8; w++)
+				if (((uint64_t *)buf)[w] != pat(pg * PAGE / 8 + w, pg < 3 ? seed[i][pg] : 1))
+					return bad("generation %d page %zu differs", i, pg);
+		}
+		why = NULL;
+		if (pg == 0 && !(f[1] == f[2] && f[0] != f[1]))
+			why = "page 0: C and G should share, not the parent";
+		if (pg == 1 && !(f[0] == f[1] && f[1] != f[2]))
+			why = "page 1: the parent and C should share, not G";
+		if (pg == 2 && !(f[1] == f[2] && f[0] != f[1]))
+			why = "page 2: C and G should share, not the parent";
+		if (pg > 2 && !(f[0] == f[1] && f[1] == f[2]))
+			why = "all three should share";
+		if (why)
+			return bad("page %zu: %s", pg, why);
+	}
+	return NULL;
+}
+
 /* ------------------------------------------------------------------------
  * Areas changed after their pages were written
  */
@@ -610,6 +697,36 @@ static const char *brk_check(int round)
 	return why;
 }
 
+
+/* the main stack grown deep by a call, its pages written, and left below the stack pointer */
+#define DEEP (1UL << 20)
+static char *deep;
+
+static void __attribute__((noinline)) deep_write(void)
+{
+	char big[DEEP];
+
+	uintptr_t at;
+
+	/* from the first page boundary in it (the array itself is not page aligned) */
+	at = ((uintptr_t)big + PAGE - 1) & ~(PAGE - 1);
+	fill_pages((char *)at, 0, DEEP / PAGE - 1, 6);
+	__asm__ volatile("" : : "r"(big) : "memory");
+	deep = (char *)at; /* kept as a number: the pages stay, below the stack pointer */
+}
+
+static void stack_deep_setup(void)
+{
+	deep_write();
+}
+
+static const char *stack_deep_check(int round)
+{
+	/* the lower 3/4: far below what the check's own calls use */
+	const char *why = pages_are(deep, 0, DEEP / PAGE * 3 / 4, 6, "stack");
+
+	return why;
+}
 
 /* ------------------------------------------------------------------------
  * File mappings
@@ -1156,6 +1273,7 @@ static const struct state_case cases[] = {
 	{"anon-private", anon_setup, anon_check},
 	{"cow-shared", cow_setup, cow_check},
 	{"cow-scale", scale_setup, scale_check},
+	{"cow-chain", chain_setup, chain_check},
 	{"remap-move", remap_move_setup, remap_move_check},
 	{"remap-grow", remap_grow_setup, remap_grow_check},
 	{"remap-grow-inplace", remap_grow_inplace_setup, remap_grow_inplace_check},
@@ -1169,6 +1287,7 @@ static const struct state_case cases[] = {
 	{"adjacent-areas", adjacent_setup, adjacent_check},
 	{"huge-split", huge_split_setup, huge_split_check},
 	{"growsdown", growsdown_setup, growsdown_check},
+	{"stack-deep", stack_deep_setup, stack_deep_check},
 	{"file-shared-rw", file_shared_rw_setup, file_shared_rw_check},
 	{"file-shared-ro", file_shared_ro_setup, file_shared_ro_check},
 	{"file-private", file_private_setup, file_private_check},

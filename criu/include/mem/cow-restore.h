@@ -8,14 +8,14 @@
  * made and filled by the parent's task itself, in criu's code, before it
  * forks its children ("premapped"), at a temporary place that no dumped
  * area of the tree uses (a reservation criu maps before the tree is
- * forked, which every task inherits). The children get them by the fork,
- * and so do grandchildren that have the same area. Then, from criu, each
- * task mremaps its premapped areas into place (mremap moves page table
- * entries: shared pages stay shared) and unmaps the rest of the
- * reservation; an inheriting task writes only its pages whose contents
+ * forked, which every task inherits). The children get them by the fork;
+ * each, before it forks its own, writes only its pages whose contents
  * differ from what it inherited (copied on write, as the dumped task's
- * were) and drops the pages its image doesn't have (the parent's pages
- * that it never had, or dropped). The images need no mark: which areas
+ * were) and drops those its image doesn't have (the parent's pages it
+ * never had, or dropped), so that grandchildren inherit what their own
+ * parent has. Then, from criu, each task mremaps its premapped areas into
+ * place (mremap moves page table entries: shared pages stay shared) and
+ * unmaps the rest of the reservation. The images need no mark: which areas
  * are inherited is decided from both tasks' areas, and which pages are
  * shared from their contents, as upstream does.
  *
@@ -49,7 +49,9 @@ struct rpremap {
 int rtree_plan_premap(struct rtree *t);
 
 /* act, in task p (criu's code) before it forks its children: its own
- * premapped areas mapped and filled from its pages image. 0 or -errno. */
+ * premapped areas mapped and filled from its pages image, the inherited
+ * ones made what the image says (pages that differ written, pages it
+ * doesn't have dropped). 0 or -errno. */
 int premap_fill(const struct rtree *t, struct rproc *p);
 
 /* From criu, in restore_mm: is [start, end) of the reservation (kept by
@@ -62,10 +64,5 @@ int premap_move(struct rproc *p, struct seized_thread *st, size_t i, bool *moved
 
 /* The rest of the reservation unmapped from the task. */
 int premap_unreserve(const struct rtree *t, struct seized_thread *st);
-
-/* From criu, after fill_pages (which leaves premapped areas alone): p's
- * inherited areas made what its images say, the pages that differ
- * written, those it doesn't have dropped. 0 or -errno. */
-int premap_merge(const struct rtree *t, struct rproc *p, struct seized_thread *st);
 
 #endif

@@ -370,8 +370,8 @@ static int check_runs(const struct rproc *p)
 }
 
 /* madvise(2) bits that say how an area is to be treated, not what to drop. */
-static const int kept_advice[] = {MADV_DONTFORK,   MADV_DONTDUMP,   MADV_HUGEPAGE,
-				  MADV_NOHUGEPAGE, MADV_WIPEONFORK, MADV_MERGEABLE};
+static const int kept_advice[] = {MADV_DONTFORK,   MADV_DONTDUMP,  MADV_HUGEPAGE,   MADV_NOHUGEPAGE,
+				  MADV_WIPEONFORK, MADV_MERGEABLE, MADV_SEQUENTIAL, MADV_RANDOM};
 
 /*
  * A locked area locked again, once filled (its pages are all there and

@@ -399,6 +399,27 @@ static long vm_locked_kb(pid_t pid)
 	return l ? strtol(l + 7, NULL, 10) : -ENOENT;
 }
 
+/*
+ * prctl(PR_SET_MEMORY_MERGE): every area, and every later one, mergeable
+ * by KSM. The areas' "mg" is carried; the process's flag no image field
+ * records. 0, or -EOPNOTSUPP (printed); a kernel without ksm_stat has none.
+ */
+static int check_merge_any(pid_t pid)
+{
+	_cleanup_free_ char *buf = NULL;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/ksm_stat", pid);
+	if (read_file_at(AT_FDCWD, path, &buf, NULL) < 0 || !strstr(buf, "ksm_merge_any: yes"))
+		return 0;
+	pr_err("process %d has prctl(PR_SET_MEMORY_MERGE) set: the areas it maps are mergeable by KSM, which the "
+	       "images can't record (a restored process would not have it)\n",
+	       pid);
+	pr_hint("have the process clear it (prctl(PR_SET_MEMORY_MERGE, 0)) and madvise(MADV_MERGEABLE) the areas "
+		"it wants merged before the dump\n");
+	return -EOPNOTSUPP;
+}
+
 int td_check_lock_future(struct td_proc *p)
 {
 	uint64_t addr = 0;
@@ -407,6 +428,9 @@ int td_check_lock_future(struct td_proc *p)
 
 	if (!p->nr_threads)
 		return 0;
+	ret = check_merge_any(p->pid);
+	if (ret)
+		return ret;
 	before = vm_locked_kb(p->pid);
 	if (before < 0) {
 		pr_err("process %d: can't read its VmLck: %s\n", p->pid, strerror((int)-before));

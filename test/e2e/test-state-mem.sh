@@ -61,9 +61,10 @@ for c in file-shared-rw file-shared-ro file-private file-remap; do
 	mem_case "$c" same
 done
 # per-area state
-for c in madv-dontfork madv-wipeonfork madv-dontdump madv-hugepage madv-nohugepage madv-mergeable; do
+for c in madv-dontfork madv-wipeonfork madv-dontdump madv-hugepage madv-nohugepage madv-mergeable madv-sequential madv-random; do
 	mem_case "$c" same
 done
+mem_case ksm-merge-any refused:PR_SET_MEMORY_MERGE
 mem_case mlock same
 mem_case mlock-onfault refused:MLOCK_ONFAULT
 mem_case mlock-setuid same

@@ -25,7 +25,8 @@
  *   file-remap       a file mapping moved by mremap: the file's pages.
  * Per-area state (VmFlags in /proc/self/smaps, and what they do):
  *   madv-dontfork, madv-wipeonfork, madv-dontdump, madv-hugepage,
- *   madv-nohugepage, madv-mergeable, mlock, mlock-onfault (refused),
+ *   madv-nohugepage, madv-mergeable, madv-sequential, madv-random,
+ *   ksm-merge-any (prctl(PR_SET_MEMORY_MERGE): refused), mlock, mlock-onfault (refused),
  *   mlock-setuid (locked, then setuid to nobody), mlockall-current,
  *   mlockall-future (refused), no-vdso (vDSO and vvar unmapped: none after)
  */
@@ -36,6 +37,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -1117,6 +1119,33 @@ MADV_CASE(dontdump, MADV_DONTDUMP, "dd")
 MADV_CASE(hugepage, MADV_HUGEPAGE, "hg")
 MADV_CASE(nohugepage, MADV_NOHUGEPAGE, "nh")
 MADV_CASE(mergeable, MADV_MERGEABLE, "mg")
+MADV_CASE(sequential, MADV_SEQUENTIAL, "sr")
+MADV_CASE(random, MADV_RANDOM, "rr")
+
+#ifndef PR_SET_MEMORY_MERGE
+#define PR_SET_MEMORY_MERGE 67
+#endif
+
+/* KSM for every area, now and later (prctl): a new area is mergeable too */
+static void merge_any_setup(void)
+{
+	area = map_anon(area_len);
+	fill_pages(area, 0, area_len / PAGE, 1);
+	if (prctl(PR_SET_MEMORY_MERGE, 1, 0, 0, 0))
+		setup_failed("prctl(PR_SET_MEMORY_MERGE)");
+}
+
+static const char *merge_any_check(int round)
+{
+	/* read-only: not merged with a neighbour, so an area starts at a */
+	void *a = mmap(NULL, 4 * PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	const char *why = a == MAP_FAILED ? bad("mmap: %s", strerror(errno)) : want_flag(area, "mg", 1);
+
+	if (!why)
+		why = want_flag(a, "mg", 1);
+	munmap(a, 4 * PAGE);
+	return why ? why : pages_are(area, 0, area_len / PAGE, 1, "area");
+}
 
 static long status_kb(const char *field)
 {
@@ -1298,6 +1327,9 @@ static const struct state_case cases[] = {
 	{"madv-hugepage", hugepage_setup, madv_check},
 	{"madv-nohugepage", nohugepage_setup, madv_check},
 	{"madv-mergeable", mergeable_setup, madv_check},
+	{"madv-sequential", sequential_setup, madv_check},
+	{"madv-random", random_setup, madv_check},
+	{"ksm-merge-any", merge_any_setup, merge_any_check},
 	{"mlock", mlock_setup, mlock_check},
 	{"mlock-onfault", mlock_onfault_setup, mlock_check},
 	{"mlock-setuid", mlock_setuid_setup, mlock_check},

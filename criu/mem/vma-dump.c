@@ -120,6 +120,10 @@ static int apply_vmflags(const char *vmflags, VmaEntry *v, const char **why)
 	}
 	if (td_has_vmflag(vmflags, "gd"))
 		v->flags |= MAP_GROWSDOWN;
+	if (td_has_vmflag(vmflags, "sl")) {
+		*why = "sealed with mseal(2), which the images can't record (it would come back unsealed)";
+		return -EOPNOTSUPP;
+	}
 	if (td_has_vmflag(vmflags, "lf")) {
 		/* restored with mlock(), all its pages would be made present and locked */
 		*why = "locked with MLOCK_ONFAULT or MCL_ONFAULT (mlock2, mlockall), which the images can't record; "

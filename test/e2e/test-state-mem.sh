@@ -71,4 +71,5 @@ mem_case mlock-setuid same
 mem_case mlockall-current same
 mem_case mlockall-future refused:MCL_FUTURE
 mem_case no-vdso same
+mem_case mseal refused:mseal
 finish

@@ -28,7 +28,8 @@
  *   madv-nohugepage, madv-mergeable, madv-sequential, madv-random,
  *   ksm-merge-any (prctl(PR_SET_MEMORY_MERGE): refused), mlock, mlock-onfault (refused),
  *   mlock-setuid (locked, then setuid to nobody), mlockall-current,
- *   mlockall-future (refused), no-vdso (vDSO and vvar unmapped: none after)
+ *   mlockall-future (refused), no-vdso (vDSO and vvar unmapped: none after),
+ *   mseal (a sealed area stays sealed)
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -1260,6 +1261,32 @@ static const char *mlockall_current_check(int round)
 	return why;
 }
 
+#ifndef __NR_mseal
+#define __NR_mseal 462
+#endif
+
+/* an area sealed (mseal): it can't be unmapped or have its protection changed */
+static void mseal_setup(void)
+{
+	area = map_anon(area_len);
+	fill_pages(area, 0, area_len / PAGE, 1);
+	if (syscall(__NR_mseal, area, area_len, 0))
+		setup_failed("mseal");
+}
+
+static const char *mseal_check(int round)
+{
+	const char *why = pages_are(area, 0, area_len / PAGE, 1, "area");
+
+	if (!why)
+		why = want_flag(area, "sl", 1);
+	if (!why && !mprotect(area, PAGE, PROT_READ))
+		why = bad("mprotect of a sealed area succeeded");
+	else if (!why && errno != EPERM)
+		why = bad("mprotect of a sealed area: %s, want EPERM", strerror(errno));
+	return why;
+}
+
 static unsigned long vdso_ehdr;
 
 static void no_vdso_setup(void)
@@ -1336,6 +1363,7 @@ static const struct state_case cases[] = {
 	{"mlockall-current", mlockall_current_setup, mlockall_current_check},
 	{"mlockall-future", mlockall_setup, mlockall_check},
 	{"no-vdso", no_vdso_setup, no_vdso_check},
+	{"mseal", mseal_setup, mseal_check},
 	{NULL, NULL, NULL},
 };
 

@@ -29,10 +29,10 @@
 #endif
 
 #define PAGE	   4096ULL
-#define MERGE_BUF  (1ULL << 20)		 /* bytes compared at a time */
-#define LOWEST	   (1ULL << 32)		 /* the reservation goes above */
-#define HIGHEST	   0x7ffffffff000ULL	 /* and below (47-bit user space) */
-#define STACK_ROOM (1ULL << 30)		 /* kept free below criu's stack */
+#define MERGE_BUF  (1ULL << 20)	     /* bytes compared at a time */
+#define LOWEST	   (1ULL << 32)	     /* the reservation goes above */
+#define HIGHEST	   0x7ffffffff000ULL /* and below (47-bit user space) */
+#define STACK_ROOM (1ULL << 30)	     /* kept free below criu's stack */
 #define KEEP_ADV   ((1ULL << MADV_DONTFORK) | (1ULL << MADV_WIPEONFORK))
 
 /* ------------------------------------------------------------------------
@@ -427,8 +427,8 @@ int premap_move(struct rproc *p, struct seized_thread *st, size_t i, bool *moved
 	if (!ret && (uint64_t)got != v->start)
 		ret = -EFAULT;
 	if (!ret && (v->prot | PROT_WRITE) != (PROT_READ | PROT_WRITE))
-		ret = inject_call(st, "mprotect", __NR_mprotect, (long)v->start, (long)len, (long)(v->prot | PROT_WRITE),
-				  0, 0, 0, NULL);
+		ret = inject_call(st, "mprotect", __NR_mprotect, (long)v->start, (long)len,
+				  (long)(v->prot | PROT_WRITE), 0, 0, 0, NULL);
 	if (ret)
 		pr_err("process %d: can't move its premapped area %#llx into place: %s\n", p->vpid,
 		       (unsigned long long)v->start, inject_strerror(ret));

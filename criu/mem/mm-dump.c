@@ -48,8 +48,8 @@
 
 #define PAGE_SZ 4096ULL
 
-#define SCAN_REGIONS  512U	 /* page_region per PAGEMAP_SCAN call */
-#define PME_BATCH     4096U	 /* pagemap entries per pread */
+#define SCAN_REGIONS 512U  /* page_region per PAGEMAP_SCAN call */
+#define PME_BATCH    4096U /* pagemap entries per pread */
 
 /* ------------------------------------------------------------------------
  * mm-<pid>.img
@@ -347,8 +347,7 @@ static bool may_release(const struct td_ctx *c, const struct td_proc *p)
 	for (size_t i = 0; i < c->nr_procs; i++)
 		if (&c->procs[i] != p && !c->procs[i].zombie && c->procs[i].vm_id == p->vm_id)
 			return false;
-	if (!p->vppid && p->status.ppid > 0 &&
-	    syscall(SYS_kcmp, p->pid, p->status.ppid, KCMP_VM, 0, 0) == 0)
+	if (!p->vppid && p->status.ppid > 0 && syscall(SYS_kcmp, p->pid, p->status.ppid, KCMP_VM, 0, 0) == 0)
 		return false; /* the root with its parent outside the tree */
 	return true;
 }
@@ -392,7 +391,8 @@ static bool shares_pages(int pm_fd, const VmaEntry *vmas, size_t nr)
 		if (!vma_has_own_pages(&vmas[i]))
 			continue;
 		for (uint64_t addr = vmas[i].start; addr < vmas[i].end;) {
-			size_t n = (vmas[i].end - addr) / PAGE_SZ < PME_BATCH ? (vmas[i].end - addr) / PAGE_SZ : PME_BATCH;
+			size_t n =
+				(vmas[i].end - addr) / PAGE_SZ < PME_BATCH ? (vmas[i].end - addr) / PAGE_SZ : PME_BATCH;
 
 			if (pread(pm_fd, buf, n * sizeof(*buf), (off_t)(addr / PAGE_SZ * sizeof(*buf))) !=
 			    (ssize_t)(n * sizeof(*buf)))

@@ -317,7 +317,7 @@ static int map_areas(struct rtree *t, struct rproc *p, struct seized_thread *st)
 			       (unsigned long long)v->end, inject_strerror(ret));
 			return ret;
 		}
-advise:
+	advise:
 		/*
 		 * An area the program asked huge pages for gets them before its
 		 * pages are filled (mem/page-restore.c fills it by populate + read,

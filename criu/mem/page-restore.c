@@ -456,8 +456,7 @@ static int task_fill(struct rproc *p, struct seized_thread *st, int fd, const st
 	int ret;
 
 	if (*populate) {
-		ret = (int)inject_syscall(st, __NR_madvise, (long)addr, (long)left, MADV_POPULATE_WRITE, 0, 0, 0,
-					  &got);
+		ret = (int)inject_syscall(st, __NR_madvise, (long)addr, (long)left, MADV_POPULATE_WRITE, 0, 0, 0, &got);
 		if (ret)
 			return ret;
 		if (got == -EINVAL) /* an area it can't populate (the kernel can): faults one by one */

@@ -334,8 +334,8 @@ static void run_task(struct rtree *t, struct rproc *p)
 		_exit(1);
 	restore_loginuid(t, p);
 	/* the areas its children share with it first: they get them by the fork */
-	if (premap_fill(t, p) || fork_children(t, p) || make_threads(p) || install_fds(t, p) || rtree_files_installed(t, p) ||
-	    open_mm_fds(t, p) || enter_fs(p))
+	if (premap_fill(t, p) || fork_children(t, p) || make_threads(p) || install_fds(t, p) ||
+	    rtree_files_installed(t, p) || open_mm_fds(t, p) || enter_fs(p))
 		task_fail(t, p);
 	if (write(rtree_task_fd(t, RFD_READY), &v, sizeof(v)) != sizeof(v))
 		_exit(1);

@@ -100,7 +100,7 @@ struct page_copier {
 	/* buffer way */
 	bool no_pin; /* page_copy_opts.shared_pages: /proc/PID/mem only */
 	int mem_fd;  /* /proc/PID/mem, opened on first need */
-	char *buf;  /* PAGE_COPY_BUF_SIZE, allocated on first need */
+	char *buf;   /* PAGE_COPY_BUF_SIZE, allocated on first need */
 
 	/* splice way: t is NULL when it is not in use */
 	struct seized_thread *t;

@@ -457,7 +457,8 @@ static int dump_pages(struct td_ctx *c, struct td_proc *p, VmaEntry *vmas, char 
 		pr_perror("can't open %s", path);
 		return -errno;
 	}
-	ret = open_pages_images(c, p, &r, keep, nr_keep, shares_pages(pm_fd, vmas, nr));
+	/* (a process alone in its tree is not asked: a pagemap pass costs ~15 ms a GiB) */
+	ret = open_pages_images(c, p, &r, keep, nr_keep, c->nr_procs > 1 && shares_pages(pm_fd, vmas, nr));
 	if (ret)
 		return ret;
 	ret = scan_vmas(c, p, pm_fd, vmas, nr, &r);

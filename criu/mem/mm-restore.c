@@ -9,12 +9,16 @@
  *      from (the kernel would keep writing to it);
  *   2. mremap [vvar]..[vdso] to the dumped addresses (the dumped and the
  *      current kernel must lay them out alike: same sizes, same order);
- *   3. munmap everything else;
- *   4. mmap every dumped area at its address, private ones writable;
+ *   3. munmap everything else (but the premap reservation);
+ *   4. mmap every dumped area at its address, private ones writable (those
+ *      shared with a parent or children are mremapped from where the task
+ *      premapped or inherited them: mem/cow-restore.h), and unmap the rest
+ *      of the premap reservation;
  *   5. fill them with the dumped pages (mem/page-restore.c: the task preads
  *      pages-N.img into place, a criu thread writes alongside);
  *   6. mprotect the areas that were not writable, apply madvise bits, mlock;
- *   7. prctl(PR_SET_MM_MAP): code, data, brk, stack, args, env, auxv, exe.
+ *   7. prctl(PR_SET_MM_MAP): code, data, brk, stack, args, env, auxv, exe;
+ *   8. a task that had unmapped its vDSO: the new one unmapped.
  */
 #define LOG_PREFIX "restore: "
 

@@ -48,8 +48,8 @@
 
 #define PAGE_SZ 4096ULL
 
-#define SCAN_REGIONS  512U	 /* page_region per PAGEMAP_SCAN call */
-#define PME_BATCH     4096U	 /* pagemap entries per pread */
+#define SCAN_REGIONS 512U  /* page_region per PAGEMAP_SCAN call */
+#define PME_BATCH    4096U /* pagemap entries per pread */
 
 /* ------------------------------------------------------------------------
  * mm-<pid>.img
@@ -347,8 +347,7 @@ static bool may_release(const struct td_ctx *c, const struct td_proc *p)
 	for (size_t i = 0; i < c->nr_procs; i++)
 		if (&c->procs[i] != p && !c->procs[i].zombie && c->procs[i].vm_id == p->vm_id)
 			return false;
-	if (!p->vppid && p->status.ppid > 0 &&
-	    syscall(SYS_kcmp, p->pid, p->status.ppid, KCMP_VM, 0, 0) == 0)
+	if (!p->vppid && p->status.ppid > 0 && syscall(SYS_kcmp, p->pid, p->status.ppid, KCMP_VM, 0, 0) == 0)
 		return false; /* the root with its parent outside the tree */
 	return true;
 }
@@ -376,8 +375,45 @@ static struct page_kept_area *kept_areas(const VmaEntry *vmas, char *const *vmfl
 	return a;
 }
 
+#define PME_EXCLUSIVE (1ULL << 56) /* mapped by this process only */
+
+/*
+ * Does the process have a page of its own areas that another process maps
+ * too (inherited by fork, written by neither since)? Then it is read
+ * without pinning (page_copy_opts.shared_pages). The first such page
+ * answers; the zero page, mapped everywhere, is none.
+ */
+static bool shares_pages(int pm_fd, const VmaEntry *vmas, size_t nr)
+{
+	uint64_t buf[PME_BATCH], zero = kdat_zero_pfn(), huge = kdat_huge_zero_pfn();
+
+	for (size_t i = 0; i < nr; i++) {
+		if (!vma_has_own_pages(&vmas[i]))
+			continue;
+		for (uint64_t addr = vmas[i].start; addr < vmas[i].end;) {
+			size_t n =
+				(vmas[i].end - addr) / PAGE_SZ < PME_BATCH ? (vmas[i].end - addr) / PAGE_SZ : PME_BATCH;
+
+			if (pread(pm_fd, buf, n * sizeof(*buf), (off_t)(addr / PAGE_SZ * sizeof(*buf))) !=
+			    (ssize_t)(n * sizeof(*buf)))
+				return true; /* can't tell: the way that is right either way */
+			for (size_t k = 0; k < n; k++) {
+				uint64_t e = buf[k], pfn = e & PME_PFN_MASK;
+
+				if (!(e & PME_PRESENT) || (e & (PME_FILE | PME_EXCLUSIVE)))
+					continue;
+				if ((zero && pfn == zero) || (huge && pfn >= huge && pfn < huge + 512))
+					continue;
+				return true;
+			}
+			addr += n * PAGE_SZ;
+		}
+	}
+	return false;
+}
+
 static int open_pages_images(struct td_ctx *c, struct td_proc *p, struct runs *r, const struct page_kept_area *keep,
-			     size_t nr_keep)
+			     size_t nr_keep, bool shared)
 {
 	PagemapHead head = PAGEMAP_HEAD__INIT;
 	uint32_t pages_id = ++c->next_pages_id;
@@ -390,6 +426,7 @@ static int open_pages_images(struct td_ctx *c, struct td_proc *p, struct runs *r
 		.nr_seized = p->nr_threads,
 		.keep = keep,
 		.nr_keep = nr_keep,
+		.shared_pages = shared,
 	};
 
 	r->pagemap = img_set_new(&c->d->imgs, IMG_PAGEMAP, (unsigned)p->vpid);
@@ -420,7 +457,8 @@ static int dump_pages(struct td_ctx *c, struct td_proc *p, VmaEntry *vmas, char 
 		pr_perror("can't open %s", path);
 		return -errno;
 	}
-	ret = open_pages_images(c, p, &r, keep, nr_keep);
+	/* (a process alone in its tree is not asked: a pagemap pass costs ~15 ms a GiB) */
+	ret = open_pages_images(c, p, &r, keep, nr_keep, c->nr_procs > 1 && shares_pages(pm_fd, vmas, nr));
 	if (ret)
 		return ret;
 	ret = scan_vmas(c, p, pm_fd, vmas, nr, &r);
@@ -469,7 +507,9 @@ int td_dump_mm(struct td_ctx *c, struct td_proc *p)
 	size_t nr = 0;
 	int ret;
 
-	ret = td_read_smaps(p->pid, &s);
+	ret = td_check_lock_future(p);
+	if (!ret)
+		ret = td_read_smaps(p->pid, &s);
 	if (!ret) {
 		vmas = xzalloc((s.maps.nr + 1) * sizeof(*vmas));
 		ptrs = xzalloc((s.maps.nr + 1) * sizeof(*ptrs));

@@ -9,12 +9,16 @@
  *      from (the kernel would keep writing to it);
  *   2. mremap [vvar]..[vdso] to the dumped addresses (the dumped and the
  *      current kernel must lay them out alike: same sizes, same order);
- *   3. munmap everything else;
- *   4. mmap every dumped area at its address, private ones writable;
+ *   3. munmap everything else (but the premap reservation);
+ *   4. mmap every dumped area at its address, private ones writable (those
+ *      shared with a parent or children are mremapped from where the task
+ *      premapped or inherited them: mem/cow-restore.h), and unmap the rest
+ *      of the premap reservation;
  *   5. fill them with the dumped pages (mem/page-restore.c: the task preads
  *      pages-N.img into place, a criu thread writes alongside);
- *   6. mprotect the areas that were not writable, apply madvise bits;
- *   7. prctl(PR_SET_MM_MAP): code, data, brk, stack, args, env, auxv, exe.
+ *   6. mprotect the areas that were not writable, apply madvise bits, mlock;
+ *   7. prctl(PR_SET_MM_MAP): code, data, brk, stack, args, env, auxv, exe;
+ *   8. a task that had unmapped its vDSO: the new one unmapped.
  */
 #define LOG_PREFIX "restore: "
 
@@ -29,6 +33,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 
+#include "mem/cow-restore.h"
 #include "mem/pagemap-image.h"
 #include "ptrace/inject.h"
 #include "util/log.h"
@@ -150,7 +155,7 @@ static int move_vdso(struct seized_thread *st, struct rproc *p)
 	if (ret)
 		return ret;
 	if (!nw)
-		return 0; /* the task had unmapped its vDSO: keep ours where it is */
+		return 0; /* the task had unmapped its vDSO: ours goes at the end (drop_vdso) */
 	if (!nc) {
 		pr_err("process %d: the new task has no vDSO to move where the dumped one was\n", p->vpid);
 		return -EOPNOTSUPP;
@@ -186,11 +191,33 @@ static int move_vdso(struct seized_thread *st, struct rproc *p)
 	return move_spans(st, cur, nc, delta);
 }
 
+/*
+ * A task that had unmapped its vDSO (and its data pages) gets none: the
+ * new task's are unmapped last, once its own code is in place, where later
+ * injections find a `syscall` instruction (ptrace/inject.c looks again).
+ * Its auxv keeps AT_SYSINFO_EHDR as it was, as the dumped one did.
+ */
+static int drop_vdso(struct seized_thread *st, struct rproc *p)
+{
+	struct span d[NR_SPECIAL], cur[NR_SPECIAL];
+	size_t nc;
+	int ret;
+
+	if (dumped_specials(p, d))
+		return 0;
+	ret = current_specials(st->pid, cur, &nc);
+	for (size_t i = 0; !ret && i < nc; i++)
+		ret = inject_call(st, "munmap of the vDSO", __NR_munmap, (long)cur[i].start,
+				  (long)(cur[i].end - cur[i].start), 0, 0, 0, 0, NULL);
+	st->syscall_ip = 0;
+	return ret;
+}
+
 /* ------------------------------------------------------------------------
  * The areas
  */
 
-static int unmap_all(struct seized_thread *st)
+static int unmap_all(const struct rtree *t, struct seized_thread *st)
 {
 	struct proc_maps m;
 	int ret = read_maps(st->pid, &m);
@@ -198,7 +225,7 @@ static int unmap_all(struct seized_thread *st)
 	for (size_t i = 0; !ret && i < m.nr; i++) {
 		const struct proc_maps_entry *e = &m.entries[i];
 
-		if (special_kind(e->kind) || e->kind == PROC_VMA_VSYSCALL)
+		if (special_kind(e->kind) || e->kind == PROC_VMA_VSYSCALL || premap_reserved(t, e->start, e->end))
 			continue;
 		ret = inject_call(st, "munmap", __NR_munmap, (long)e->start, (long)(e->end - e->start), 0, 0, 0, 0,
 				  NULL);
@@ -255,6 +282,7 @@ static int map_areas(struct rtree *t, struct rproc *p, struct seized_thread *st)
 		const VmaEntry *v = p->mm->vmas[i];
 		int prot = (int)v->prot, flags = (int)(v->flags & keep) | MAP_FIXED, fd = -1;
 		uint64_t got;
+		bool moved;
 		int ret;
 
 		if (!vma_restored(v))
@@ -273,6 +301,11 @@ static int map_areas(struct rtree *t, struct rproc *p, struct seized_thread *st)
 		}
 		if (vma_private(v))
 			prot |= PROT_WRITE;
+		ret = premap_move(p, st, i, &moved);
+		if (ret)
+			return ret;
+		if (moved)
+			goto advise;
 		if (v->status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED | VMA_ANON_SHARED)) {
 			fd = rtree_proc_fd(t, p, RFD_MAP) + (int)i; /* shared anonymous: its shmem object */
 			flags &= ~MAP_ANONYMOUS;
@@ -288,6 +321,7 @@ static int map_areas(struct rtree *t, struct rproc *p, struct seized_thread *st)
 			       (unsigned long long)v->end, inject_strerror(ret));
 			return ret;
 		}
+	advise:
 		/*
 		 * An area the program asked huge pages for gets them before its
 		 * pages are filled (mem/page-restore.c fills it by populate + read,
@@ -340,8 +374,30 @@ static int check_runs(const struct rproc *p)
 }
 
 /* madvise(2) bits that say how an area is to be treated, not what to drop. */
-static const int kept_advice[] = {MADV_DONTFORK,   MADV_DONTDUMP,   MADV_HUGEPAGE,
-				  MADV_NOHUGEPAGE, MADV_WIPEONFORK, MADV_MERGEABLE};
+static const int kept_advice[] = {MADV_DONTFORK,   MADV_DONTDUMP,  MADV_HUGEPAGE,   MADV_NOHUGEPAGE,
+				  MADV_WIPEONFORK, MADV_MERGEABLE, MADV_SEQUENTIAL, MADV_RANDOM};
+
+/*
+ * A locked area locked again, once filled (its pages are all there and
+ * stay). Done before the task gets its own credentials and limits: with
+ * criu's CAP_IPC_LOCK the task's RLIMIT_MEMLOCK doesn't apply, as it did
+ * not when a privileged task locked it before it changed its uid.
+ */
+static int lock_area(struct rproc *p, struct seized_thread *st, const VmaEntry *v)
+{
+	long got;
+	int ret = inject_syscall(st, __NR_mlock, (long)v->start, (long)(v->end - v->start), 0, 0, 0, 0, &got);
+
+	if (!ret && got < 0)
+		ret = (int)got;
+	if (ret) {
+		pr_err("process %d: can't lock its area %#llx-%#llx again: %s\n", p->vpid, (unsigned long long)v->start,
+		       (unsigned long long)v->end, inject_strerror(ret));
+		if (ret == -ENOMEM || ret == -EPERM || ret == -EAGAIN)
+			pr_hint("criu needs CAP_IPC_LOCK, or a RLIMIT_MEMLOCK as large as the locked memory\n");
+	}
+	return ret;
+}
 
 static int finish_areas(struct rproc *p, struct seized_thread *st)
 {
@@ -360,6 +416,8 @@ static int finish_areas(struct rproc *p, struct seized_thread *st)
 			if ((v->madv & (1ULL << kept_advice[k])) && !(kept_advice[k] == MADV_HUGEPAGE && vma_huge(v)))
 				ret = inject_call(st, "madvise", __NR_madvise, (long)v->start, len, kept_advice[k], 0,
 						  0, 0, NULL);
+		if (!ret && (v->flags & MAP_LOCKED))
+			ret = lock_area(p, st, v);
 		if (ret)
 			return ret;
 	}
@@ -439,9 +497,11 @@ int restore_mm(struct rtree *t, struct rproc *p)
 	if (!ret)
 		ret = move_vdso(st, p);
 	if (!ret)
-		ret = unmap_all(st);
+		ret = unmap_all(t, st);
 	if (!ret)
 		ret = map_areas(t, p, st);
+	if (!ret)
+		ret = premap_unreserve(t, st);
 	if (!ret) {
 		t0 = monotonic_ns();
 		ret = fill_pages(t, p, st, &bytes);
@@ -454,6 +514,8 @@ int restore_mm(struct rtree *t, struct rproc *p)
 		ret = map_scratch(p, st);
 	if (!ret)
 		ret = set_mm_map(t, p, st, p->scratch);
+	if (!ret)
+		ret = drop_vdso(st, p);
 	if (ret)
 		pr_err("process %d: its memory could not be restored\n", p->vpid);
 	return ret;

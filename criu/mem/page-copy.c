@@ -62,7 +62,8 @@ static int mem_pread(struct page_copier *pc, char *dst, const struct iovec *r)
 
 /*
  * Reads ranges `r[0..nr)` (modified), `total` bytes, into `dst`:
- * process_vm_readv, and /proc/PID/mem for a range it stops at.
+ * process_vm_readv, and /proc/PID/mem for a range it stops at (or for all,
+ * no_pin).
  */
 static int read_ranges(struct page_copier *pc, char *dst, struct iovec *r, size_t nr, size_t total)
 {
@@ -71,7 +72,7 @@ static int read_ranges(struct page_copier *pc, char *dst, struct iovec *r, size_
 
 	while (i < nr) {
 		struct iovec l = {.iov_base = dst + pos, .iov_len = total - pos};
-		ssize_t n = process_vm_readv(pc->pid, &l, 1, &r[i], nr - i, 0);
+		ssize_t n = pc->no_pin ? 0 : process_vm_readv(pc->pid, &l, 1, &r[i], nr - i, 0);
 		size_t got = n > 0 ? (size_t)n : 0;
 
 		pos += got;
@@ -496,6 +497,11 @@ int page_copy_open(struct page_copier *pc, pid_t pid, struct seized_thread *t, s
 		if (err == -ESRCH)
 			return err;
 		pc->releasing = !err;
+	}
+	if (o->shared_pages) {
+		pr_info("process %d shares pages with another process: read through /proc/%d/mem\n", pid, pid);
+		pc->no_pin = true;
+		return 0;
 	}
 	if (o->threads > 1 && mapped_open(pc, o->threads))
 		return 0;

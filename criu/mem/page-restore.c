@@ -45,6 +45,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "mem/cow-restore.h"
 #include "mem/pagemap-image.h"
 #include "ptrace/inject.h"
 #include "util/log.h"
@@ -171,9 +172,46 @@ bool vma_huge(const VmaEntry *v)
 }
 
 /*
+ * How much of [addr, addr + len), from addr on, lies all inside areas of p
+ * shared with its parent or children (mem/cow-restore.h) or all outside
+ * them (*inside says which): cow-restore.c fills the inside.
+ */
+static uint64_t premap_split(const struct rproc *p, uint64_t addr, uint64_t len, bool *inside)
+{
+	size_t lo = 0, hi = p->mm->n_vmas;
+
+	*inside = false;
+	if (!p->premap)
+		return len;
+	/* the first area that ends after addr */
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (p->mm->vmas[mid]->end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t j = lo; j < p->mm->n_vmas && p->mm->vmas[j]->start < addr + len; j++) {
+		const VmaEntry *v = p->mm->vmas[j];
+		bool in = p->premap[j].addr != 0;
+
+		if (v->start <= addr) {
+			*inside = in;
+			if (in || v->end >= addr + len)
+				return (v->end < addr + len ? v->end : addr + len) - addr;
+		} else if (in) {
+			return v->start - addr; /* outside up to there */
+		}
+	}
+	return len;
+}
+
+/*
  * The pagemap runs cut into chunks, with their offsets in pages-N.img; the
  * dumped vDSO's pages are not read (mm-restore.c maps the running kernel's
- * vDSO there: mem/pagemap-image.h).
+ * vDSO there: mem/pagemap-image.h), nor those of areas shared with a parent
+ * or children (mem/cow-restore.h fills them).
  */
 static int make_chunks(const struct rproc *p, struct fill *f, uint64_t *total)
 {
@@ -188,6 +226,8 @@ static int make_chunks(const struct rproc *p, struct fill *f, uint64_t *total)
 			uint64_t n = pagemap_vdso_split(p->mm->vmas, p->mm->n_vmas, addr, left < CHUNK ? left : CHUNK,
 							&vdso);
 
+			if (!vdso)
+				n = premap_split(p, addr, n, &vdso); /* filled by premap_fill */
 			if (vdso) {
 				addr += n;
 				off += n;
@@ -416,8 +456,7 @@ static int task_fill(struct rproc *p, struct seized_thread *st, int fd, const st
 	int ret;
 
 	if (*populate) {
-		ret = (int)inject_syscall(st, __NR_madvise, (long)addr, (long)left, MADV_POPULATE_WRITE, 0, 0, 0,
-					  &got);
+		ret = (int)inject_syscall(st, __NR_madvise, (long)addr, (long)left, MADV_POPULATE_WRITE, 0, 0, 0, &got);
 		if (ret)
 			return ret;
 		if (got == -EINVAL) /* an area it can't populate (the kernel can): faults one by one */

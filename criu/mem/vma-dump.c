@@ -21,6 +21,7 @@
 
 #include "image/vma-status.h"
 #include "mem/vma-dump.h"
+#include "ptrace/inject.h"
 #include "proc/proc-maps.h"
 #include "task/task-dump.h"
 #include "util/log.h"
@@ -119,6 +120,16 @@ static int apply_vmflags(const char *vmflags, VmaEntry *v, const char **why)
 	}
 	if (td_has_vmflag(vmflags, "gd"))
 		v->flags |= MAP_GROWSDOWN;
+	if (td_has_vmflag(vmflags, "sl")) {
+		*why = "sealed with mseal(2), which the images can't record (it would come back unsealed)";
+		return -EOPNOTSUPP;
+	}
+	if (td_has_vmflag(vmflags, "lf")) {
+		/* restored with mlock(), all its pages would be made present and locked */
+		*why = "locked with MLOCK_ONFAULT or MCL_ONFAULT (mlock2, mlockall), which the images can't record; "
+		       "lock it with plain mlock() to have it restored locked";
+		return -EOPNOTSUPP;
+	}
 	if (td_has_vmflag(vmflags, "lo"))
 		v->flags |= MAP_LOCKED;
 	if (td_has_vmflag(vmflags, "nr"))
@@ -370,4 +381,84 @@ int td_collect_vmas(struct td_ctx *c, struct td_proc *p, const struct td_smaps *
 		}
 	}
 	return check_sysv_areas(c, p, vmas, s->maps.nr);
+}
+
+/* ------------------------------------------------------------------------
+ * mlockall(MCL_FUTURE)
+ */
+
+/* The process's VmLck, in kB; -errno. */
+static long vm_locked_kb(pid_t pid)
+{
+	_cleanup_free_ char *buf = NULL;
+	char path[64];
+	const char *l;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	ret = read_file_at(AT_FDCWD, path, &buf, NULL);
+	if (ret < 0)
+		return ret;
+	l = strstr(buf, "\nVmLck:");
+	return l ? strtol(l + 7, NULL, 10) : -ENOENT;
+}
+
+/*
+ * prctl(PR_SET_MEMORY_MERGE): every area, and every later one, mergeable
+ * by KSM. The areas' "mg" is carried; the process's flag no image field
+ * records. 0, or -EOPNOTSUPP (printed); a kernel without ksm_stat has none.
+ */
+static int check_merge_any(pid_t pid)
+{
+	_cleanup_free_ char *buf = NULL;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/ksm_stat", pid);
+	if (read_file_at(AT_FDCWD, path, &buf, NULL) < 0 || !strstr(buf, "ksm_merge_any: yes"))
+		return 0;
+	pr_err("process %d has prctl(PR_SET_MEMORY_MERGE) set: the areas it maps are mergeable by KSM, which the "
+	       "images can't record (a restored process would not have it)\n",
+	       pid);
+	pr_hint("have the process clear it (prctl(PR_SET_MEMORY_MERGE, 0)) and madvise(MADV_MERGEABLE) the areas "
+		"it wants merged before the dump\n");
+	return -EOPNOTSUPP;
+}
+
+int td_check_lock_future(struct td_proc *p)
+{
+	uint64_t addr = 0;
+	long before, after;
+	int ret;
+
+	if (!p->nr_threads)
+		return 0;
+	ret = check_merge_any(p->pid);
+	if (ret)
+		return ret;
+	before = vm_locked_kb(p->pid);
+	if (before < 0) {
+		pr_err("process %d: can't read its VmLck: %s\n", p->pid, strerror((int)-before));
+		return (int)before;
+	}
+	ret = inject_mmap(p->threads[0], 0, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, &addr);
+	after = ret ? before : vm_locked_kb(p->pid);
+	if (!ret)
+		ret = inject_munmap(p->threads[0], addr, 4096);
+	if (ret == -EAGAIN) {
+		after = before + 1; /* over RLIMIT_MEMLOCK: only a locked mapping is refused so */
+		ret = 0;
+	}
+	if (ret) {
+		pr_err("process %d: can't tell whether it has mlockall(MCL_FUTURE) set: a probe mapping failed: %s\n",
+		       p->pid, inject_strerror(ret));
+		return ret;
+	}
+	if (after > before) {
+		pr_err("process %d has mlockall(MCL_FUTURE) set: the mappings it makes are locked, which the images "
+		       "can't record (a restored process would not lock them)\n",
+		       p->pid);
+		pr_hint("have the process call munlockall() and mlock() what it needs locked before the dump\n");
+		return -EOPNOTSUPP;
+	}
+	return 0;
 }

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "files/files-restore.h"
+#include "mem/cow-restore.h"
 #include "util/log.h"
 #include "task/rtree.h"
 #include "util/syscalls.h"
@@ -90,6 +91,21 @@ static int open_mapped(const RegFileEntry *r, int flags, int slot, const char *w
 		return -EINVAL;
 	}
 	return rtree_move_fd(fd, slot);
+}
+
+/*
+ * The mode a mapped file is opened with: the one it was mapped from (its
+ * fdflags), since that decides what mprotect may later allow (a shared
+ * mapping of a file opened O_RDWR may become writable, one of an O_RDONLY
+ * file may not). Images without it: what the protection needs.
+ */
+static int mapped_file_mode(const VmaEntry *v)
+{
+	if (v->has_fdflags && (v->fdflags & O_ACCMODE) == O_RDWR)
+		return O_RDWR;
+	if (v->has_fdflags)
+		return O_RDONLY;
+	return (v->status & VMA_FILE_SHARED) && (v->prot & PROT_WRITE) ? O_RDWR : O_RDONLY;
 }
 
 /* What the injected mmaps and reads will use (mem/mm-restore.c). */
@@ -152,8 +168,7 @@ static int open_mm_fds(struct rtree *t, struct rproc *p)
 			       (unsigned long long)v->start, (unsigned long long)v->shmid);
 			return -EINVAL;
 		}
-		ret = open_mapped(f->fe->reg, (v->status & VMA_FILE_SHARED) && (v->prot & PROT_WRITE) ? O_RDWR : O_RDONLY,
-				  rtree_proc_fd(t, p, RFD_MAP) + (int)i, "mapped file");
+		ret = open_mapped(f->fe->reg, mapped_file_mode(v), rtree_proc_fd(t, p, RFD_MAP) + (int)i, "mapped file");
 	}
 	return ret;
 }
@@ -351,7 +366,8 @@ static void run_task(struct rtree *t, struct rproc *p)
 	if (t->host_mode && getppid() != (p->parent ? p->parent->vpid : t->criu_pid))
 		_exit(1);
 	restore_loginuid(t, p);
-	if (fork_children(t, p, false) || make_threads(p))
+	/* the areas its children share with it first: they get them by the fork */
+	if (premap_fill(t, p) || fork_children(t, p, false) || make_threads(p))
 		task_fail(t, p);
 	/* the first task of an fd table fills it for those that share it */
 	if (!rproc_shares_files(p) &&

@@ -27,6 +27,7 @@
 #include "net/netns.h"
 #include "options.h"
 #include "image/kobj-ids.h"
+#include "mem/cow-restore.h"
 #include "mem/pagemap-image.h"
 #include "task/rtree.h"
 #include "util/log.h"
@@ -624,6 +625,8 @@ int rtree_open_host_files(struct rtree *t, const struct options *o)
 	{
 		int ret = rtree_open_shmem(t, above);
 
+		if (!ret)
+			ret = rtree_plan_premap(t);
 		if (ret)
 			return ret;
 	}
@@ -638,6 +641,7 @@ void rtree_free(struct rtree *t)
 	if (t->host_proc_fd >= 0)
 		close(t->host_proc_fd);
 	for (size_t i = 0; i < t->nr; i++) {
+		free(t->procs[i].premap);
 		free(t->procs[i].threads);
 		free(t->procs[i].pagemap);
 		free(t->procs[i].fds);

@@ -60,6 +60,12 @@ struct page_copy_opts {
 	size_t nr_seized;
 	const struct page_kept_area *keep; /* areas never given back, sorted */
 	size_t nr_keep;
+	/* some pages are shared with another process (copy-on-write after a
+	 * fork): read only through /proc/PID/mem, which doesn't pin them
+	 * (process_vm_readv and the workers do: the kernel copies a shared
+	 * anonymous page before it lets it be pinned, which would un-share
+	 * it in a process that goes on running) */
+	bool shared_pages;
 };
 
 struct page_copy_batch {
@@ -92,8 +98,9 @@ struct page_copier {
 	size_t limit; /* bytes a batch may hold */
 
 	/* buffer way */
-	int mem_fd; /* /proc/PID/mem, opened on first need */
-	char *buf;  /* PAGE_COPY_BUF_SIZE, allocated on first need */
+	bool no_pin; /* page_copy_opts.shared_pages: /proc/PID/mem only */
+	int mem_fd;  /* /proc/PID/mem, opened on first need */
+	char *buf;   /* PAGE_COPY_BUF_SIZE, allocated on first need */
 
 	/* splice way: t is NULL when it is not in use */
 	struct seized_thread *t;

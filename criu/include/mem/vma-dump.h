@@ -31,4 +31,13 @@ bool td_has_vmflag(const char *vmflags, const char *f);
  * System V segments checked and noted for ipcns_dump. 0 or -errno, printed. */
 int td_collect_vmas(struct td_ctx *c, struct td_proc *p, const struct td_smaps *s, VmaEntry *vmas);
 
+/*
+ * Refuses (-EOPNOTSUPP, printed) a process whose future mappings are locked
+ * (mlockall(MCL_FUTURE)), which no image field records: probed with one
+ * injected PROT_NONE page, which adds to VmLck only then; and one whose
+ * future mappings are KSM-mergeable (prctl(PR_SET_MEMORY_MERGE)), from its
+ * ksm_stat. 0 when neither.
+ */
+int td_check_lock_future(struct td_proc *p);
+
 #endif

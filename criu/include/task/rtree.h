@@ -132,6 +132,7 @@ struct rproc {
 	int fd_shift;
 	pid_t host_pid;	  /* as criu sees it, once seized */
 	uint64_t scratch; /* a page criu mapped in it for syscall arguments */
+	struct rpremap *premap; /* per area (mem/cow-restore.h); NULL: none shared with parent or children */
 };
 
 /* A shared anonymous memory object (mem/shmem-restore.c). */
@@ -174,6 +175,7 @@ struct rtree {
 	struct hmap shmem_by_id;
 	struct hmap memfd_by_inode;	/* memfd.img inode_id -> struct rshmem * */
 	uint64_t pages_bytes, pages_ns; /* statistics of mem/mm-restore.c */
+	uint64_t premap_start, premap_len; /* mem/cow-restore.h: the reservation, every task inherits */
 	/* cleanup */
 	ProtobufCMessage **msgs;
 	size_t nr_msgs;

@@ -55,7 +55,8 @@ struct td_unix {
 	bool pair_data; /* its queue was saved: it must be in a pair */
 };
 
-static int write_packet(struct td_ctx *c, uint32_t id, const void *data, size_t len)
+int td_write_sk_packet(struct td_ctx *c, uint32_t id, const void *addr, size_t addr_len, const void *data,
+		       size_t len)
 {
 	SkPacketEntry e = SK_PACKET_ENTRY__INIT;
 
@@ -66,6 +67,11 @@ static int write_packet(struct td_ctx *c, uint32_t id, const void *data, size_t 
 	}
 	e.id_for = id;
 	e.length = (uint32_t)len;
+	if (addr_len) {
+		e.has_addr = true;
+		e.addr.data = (uint8_t *)addr;
+		e.addr.len = addr_len;
+	}
 	return img_write_entry_payload(c->sk_queues_img, &e.base, data, len);
 }
 
@@ -148,11 +154,11 @@ static int peek_queue(struct td_ctx *c, pid_t pid, int fd, int lfd, int type, ui
 			       PEEK_CHUNK);
 			return -EOPNOTSUPP;
 		}
-		ret = write_packet(c, id, buf, (size_t)n);
+		ret = td_write_sk_packet(c, id, NULL, 0, buf, (size_t)n);
 		if (ret)
 			return ret;
 	}
-	return type == SOCK_STREAM && len ? write_packet(c, id, buf, len) : 0;
+	return type == SOCK_STREAM && len ? td_write_sk_packet(c, id, NULL, 0, buf, len) : 0;
 }
 
 /* The queue saved with SO_PEEK_OFF put back as the task had it, whatever happened. */
@@ -207,14 +213,23 @@ struct unix_facts {
 	struct unix_diag_info di;
 	bool queued_unconnected; /* an unconnected socket has data queued */
 	bool oob;		 /* a connected stream socket has an out-of-band byte pending */
+	uid_t uid;		 /* the socket inode's owner (its maker's fsuid and fsgid, or fchown's) */
+	gid_t gid;
 };
 
 /* act: the socket's state, name, peer and queues, as far as the decision needs them. */
 static int read_facts(struct td_ctx *c, const struct td_proc *p, const struct td_sock_fd *f, struct unix_facts *u)
 {
+	struct stat st;
 	char b;
 	int ret;
 
+	if (fstat(f->lfd, &st)) {
+		pr_perror("process %d: can't stat unix socket fd %d", p->pid, f->fd);
+		return -errno;
+	}
+	u->uid = st.st_uid;
+	u->gid = st.st_gid;
 	if (c->unix_nl < 0) {
 		c->unix_nl = unix_diag_open(c->procs[0].pid);
 		if (c->unix_nl < 0)
@@ -257,6 +272,14 @@ static int check_facts(const struct td_proc *p, const struct td_sock_fd *f, cons
 	if (u->queued_unconnected) {
 		pr_err("process %d: unconnected unix socket fd %d has data queued, which can't be dumped yet\n", p->pid,
 		       f->fd);
+		return -EOPNOTSUPP;
+	}
+	/* restore gives a socket to its holder's fsuid and fsgid (as stat shows them) */
+	if (u->uid != p->status.uid[3] || u->gid != p->status.gid[3]) {
+		pr_err("process %d: unix socket fd %d belongs to uid %u gid %u, and the process's filesystem ids are "
+		       "uid %u gid %u: restore would give it to those\n",
+		       p->pid, f->fd, u->uid, u->gid, p->status.uid[3], p->status.gid[3]);
+		pr_hint("dump the program once its sockets are its own (made under its ids, or given with fchown)\n");
 		return -EOPNOTSUPP;
 	}
 	if (di->peer == (uint32_t)f->ino) {

@@ -2,7 +2,8 @@
  * Restore: unix sockets (net/unix-dump.c says which can be dumped).
  * Parse: each entry of a type, state and name restore can make; every
  * connected socket's peer a socket of the images connected back, of its
- * type; sk-queues.img's packets belong to such pairs.
+ * type; sk-queues.img's packets belong to such pairs, or are UDP
+ * datagrams with their senders (net/inet-restore.c sends them again).
  * Act, by the root in the new namespaces before it forks (the file table):
  * a pair is made with socketpair(2) and each side's queued packets sent to
  * it from the other; a listening socket is bound (a stale socket file at
@@ -13,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@
 #include <unistd.h>
 
 #include "image/image.h"
+#include "net/inet.h"
 #include "net/unix.h"
 #include "util/log.h"
 #include "net/sockopt.h"
@@ -34,10 +37,24 @@
 #define TCP_CLOSE	7
 #define TCP_LISTEN	10
 
-struct sk_packet {
-	uint8_t *data;
-	size_t len;
-};
+/*
+ * decide, pure: may socket f have packet e? A connected unix socket (no
+ * sender), or a UDP one, whose datagram has a sender of its family.
+ */
+static bool queue_owner_ok(const struct rfile *f, const SkPacketEntry *e)
+{
+	const InetSkEntry *i = f ? f->fe->isk : NULL;
+	sa_family_t fam = 0;
+
+	if (f && f->fe->type == FD_TYPES__UNIXSK)
+		return f->sk_peer && !e->has_addr;
+	if (!f || f->fe->type != FD_TYPES__INETSK || !i || i->proto != IPPROTO_UDP || !e->has_addr ||
+	    e->addr.len < sizeof(sa_family_t) || e->addr.len > sizeof(struct sockaddr_storage) ||
+	    e->length > UDP_MAX_PAYLOAD)
+		return false;
+	memcpy(&fam, e->addr.data, sizeof(fam));
+	return fam == i->family && e->addr.len >= (fam == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+}
 
 static int read_queues(struct rtree *t)
 {
@@ -55,8 +72,9 @@ static int read_queues(struct rtree *t)
 		struct rfile *f = rtree_file(t, e->id_for);
 		struct sk_packet *pk;
 
-		if (!f || f->fe->type != FD_TYPES__UNIXSK || !f->sk_peer) {
-			pr_err("sk-queues.img: data for socket %u, which is no connected unix socket of files.img\n",
+		if (!queue_owner_ok(f, e)) {
+			pr_err("sk-queues.img: data for socket %u, which is no connected unix socket nor UDP socket of "
+			       "files.img, or a UDP datagram without a sender of its family\n",
 			       e->id_for);
 			protobuf_c_message_free_unpacked(m, NULL);
 			ret = -EINVAL;
@@ -64,6 +82,11 @@ static int read_queues(struct rtree *t)
 		}
 		f->sk_packets = xrealloc(f->sk_packets, (f->nr_sk_packets + 1) * sizeof(*f->sk_packets));
 		pk = &f->sk_packets[f->nr_sk_packets++];
+		memset(pk, 0, sizeof(*pk));
+		if (e->has_addr) {
+			memcpy(&pk->addr, e->addr.data, e->addr.len);
+			pk->addr_len = (socklen_t)e->addr.len;
+		}
 		pk->len = r.payload_len;
 		pk->data = xmalloc(pk->len ? pk->len : 1);
 		memcpy(pk->data, r.payload, pk->len);
@@ -136,9 +159,30 @@ void unix_sk_free(struct rtree *t)
 	}
 }
 
+/*
+ * A socket's inode belongs to its maker's fsuid and fsgid (stat shows
+ * them); criu makes it as root. It is given to its first holder's, as dump
+ * checked it was.
+ */
+static int own_socket(const struct rfile *f, int fd)
+{
+	const struct rproc *p = f->holder;
+	const CredsEntry *cr = p && p->core->thread_core ? p->core->thread_core->creds : NULL;
+
+	if (cr && fchown(fd, cr->fsuid, cr->fsgid)) {
+		pr_perror("unix socket %u: can't give it to uid %u gid %u", f->fe->id, cr->fsuid, cr->fsgid);
+		return -errno;
+	}
+	return 0;
+}
+
 static int set_opts(const struct rfile *f, int fd)
 {
 	char who[32];
+	int ret = own_socket(f, fd);
+
+	if (ret)
+		return ret;
 
 	snprintf(who, sizeof(who), "unix socket %u", f->fe->id);
 	return sk_opts_restore(fd, f->fe->usk->opts, who, 0);
@@ -252,9 +296,12 @@ static int bind_name(const struct rfile *f, int fd)
 	if (!ret && dirfd >= 0 && u->file_perms) {
 		const char *base = strrchr(path, '/') + 1;
 
-		if (fchmodat(dirfd, base, u->file_perms->mode & 07777, 0) ||
-		    fchownat(dirfd, base, u->file_perms->uid, u->file_perms->gid, AT_SYMLINK_NOFOLLOW))
-			pr_warn("unix socket %u: can't give %s its dumped mode and owner: %m\n", f->fe->id, path);
+		if (fchownat(dirfd, base, u->file_perms->uid, u->file_perms->gid, AT_SYMLINK_NOFOLLOW) ||
+		    fchmodat(dirfd, base, u->file_perms->mode & 07777, 0)) {
+			ret = -errno;
+			pr_perror("unix socket %u: can't give %s its dumped mode %o and owner %u:%u", f->fe->id, path,
+				  u->file_perms->mode & 07777, u->file_perms->uid, u->file_perms->gid);
+		}
 	}
 	if (dirfd >= 0)
 		close(dirfd);

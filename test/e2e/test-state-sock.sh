@@ -59,6 +59,14 @@ sock_case freebind-v4 same
 sock_case freebind-v6 same
 sock_case transparent "refused:IP_TRANSPARENT"
 
+# datagrams waiting to be read: carried, from their senders, or refused
+sock_case udp-queue-v4 same
+sock_case udp-queue-v6 same
+sock_case udp-queue-connected same
+sock_case udp-queue-reuseport "refused:SO_REUSEPORT group has datagrams waiting"
+sock_case udp-queue-pktinfo "refused:IP_PKTINFO"
+sock_case unix-dgram-queue "refused:has data queued"
+
 left=$(leftover_tasks "$R")
 if [ -z "$left" ]; then ok no-leftover-tasks; else fail no-leftover-tasks "still running: $(echo $left)"; fi
 finish

@@ -34,6 +34,15 @@
  *                   a new socket of the user joins the group
  *   owner-other     a socket made under another fsuid than the process's
  *                   (refused: restore gives sockets to their holder's)
+ * Datagrams waiting to be read (each check peeks them all: sender, length,
+ * contents, IP_PKTINFO's interface and address, in order):
+ *   udp-queue-v4    bound to 0.0.0.0, IP_PKTINFO: from a port still in use,
+ *                   a 1-byte one, 60000 bytes, one from 10.123.0.9
+ *   udp-queue-v6    dual-stack: from ::1, fd00:123::9 and 127.0.0.1 (mapped)
+ *   udp-queue-connected  connected, one from its peer and one from before
+ *   udp-queue-reuseport  in a SO_REUSEPORT group (refused)
+ *   udp-queue-pktinfo    IP_PKTINFO shows a datagram to 127.0.0.2 (refused)
+ *   unix-dgram-queue     an unconnected unix datagram socket (refused)
  * Binding to an address the namespace has not:
  *   freebind-v4     IP_FREEBIND, UDP and a TCP listener on 10.123.0.x
  *   freebind-v6     IPV6_FREEBIND, UDP on fd00:123::1
@@ -52,6 +61,7 @@
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -905,6 +915,239 @@ static const char *owner_other_check(int round)
 }
 
 /* ------------------------------------------------------------------------
+ * Datagrams waiting to be read
+ */
+
+/* What one waiting datagram looks like to its reader. */
+struct dgram {
+	struct sockaddr_storage from;
+	socklen_t from_len;
+	size_t len;
+	unsigned sum;
+	int ifindex; /* with IP_PKTINFO / IPV6_RECVPKTINFO: where it came in, and to what */
+	uint8_t dst[16];
+};
+
+static struct dgram q_seen[16];
+static int q_nr, q_fd = -1, q_keep = -1;
+
+static unsigned sum_of(const uint8_t *b, size_t n)
+{
+	unsigned s = 7;
+
+	for (size_t i = 0; i < n; i++)
+		s = s * 31 + b[i];
+	return s;
+}
+
+/* Every datagram waiting in fd, peeked (SO_PEEK_OFF 0 on, off again after); how many, -1 on error. */
+static int peek_all(int fd, struct dgram *out, int max)
+{
+	static uint8_t buf[65536];
+	int n = 0, off = 0, none = -1;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off)))
+		return -1;
+	for (; n < max; n++) {
+		char cbuf[256];
+		struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+		struct msghdr mh = {.msg_name = &out[n].from,
+				    .msg_namelen = sizeof(out[n].from),
+				    .msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = cbuf,
+				    .msg_controllen = sizeof(cbuf)};
+		ssize_t got;
+
+		memset(&out[n], 0, sizeof(out[n]));
+		mh.msg_name = &out[n].from;
+		got = recvmsg(fd, &mh, MSG_PEEK | MSG_DONTWAIT);
+		if (got < 0)
+			break;
+		out[n].from_len = mh.msg_namelen;
+		out[n].len = (size_t)got;
+		out[n].sum = sum_of(buf, (size_t)got);
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+			if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+				struct in_pktinfo pi;
+
+				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+				out[n].ifindex = pi.ipi_ifindex;
+				memcpy(out[n].dst, &pi.ipi_addr, 4);
+			} else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
+				struct in6_pktinfo pi;
+
+				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+				out[n].ifindex = pi.ipi6_ifindex;
+				memcpy(out[n].dst, &pi.ipi6_addr, 16);
+			}
+		}
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &none, sizeof(none)))
+		return -1;
+	return n;
+}
+
+/* A datagram of len bytes (byte i is seed + i) to `to`, from a socket bound to `from` (its port; 0: any). */
+static void send_from(int family, const char *from, int fport, const char *to, int tport, size_t len, int seed)
+{
+	static uint8_t buf[65536];
+	struct sockaddr_storage f = {0}, t = {0};
+	socklen_t l = family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	int s = sock(family, SOCK_DGRAM), one = 1;
+
+	if (family == AF_INET) {
+		*(struct sockaddr_in *)&f = in4(from, fport);
+		*(struct sockaddr_in *)&t = in4(to, tport);
+	} else {
+		*(struct sockaddr_in6 *)&f = in6(from, fport);
+		*(struct sockaddr_in6 *)&t = in6(to, tport);
+	}
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)(seed + (int)i);
+	/* an address the namespace has not: as a transparent proxy would */
+	setsockopt(s, family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6, family == AF_INET ? IP_TRANSPARENT : IPV6_TRANSPARENT,
+		   &one, sizeof(one));
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(s, (struct sockaddr *)&f, l))
+		setup_failed("bind the sender to %s port %d", from, fport);
+	if (sendto(s, buf, len, 0, (struct sockaddr *)&t, l) != (ssize_t)len)
+		setup_failed("send %zu bytes from %s to %s", len, from, to);
+	close(s);
+}
+
+/* A datagram "keep" from the kept socket, bound to 127.0.0.1 port `port`, to `tport`. */
+static void send_kept(int port, int tport)
+{
+	struct sockaddr_in t = in4("127.0.0.1", tport);
+
+	q_keep = sock(AF_INET, SOCK_DGRAM);
+	bind4(q_keep, "127.0.0.1", port);
+	if (sendto(q_keep, "keep", 4, 0, (struct sockaddr *)&t, sizeof(t)) != 4)
+		setup_failed("send from port %d", port);
+}
+
+/* Setup's last step: what waits now, each check wants it the same. */
+static void q_record(int min)
+{
+	usleep(50000);
+	q_nr = peek_all(q_fd, q_seen, 16);
+	if (q_nr < min)
+		setup_failed("only %d of %d datagrams wait", q_nr, min);
+}
+
+static const char *q_check(int round)
+{
+	struct dgram now[16];
+	int n = peek_all(q_fd, now, 16);
+	const char *why = check_watches();
+
+	if (why)
+		return why;
+	if (n != q_nr)
+		return bad("%d datagrams wait, %d waited", n, q_nr);
+	for (int i = 0; i < n; i++) {
+		const struct dgram *a = &now[i], *b = &q_seen[i];
+
+		if (a->len != b->len || a->sum != b->sum)
+			return bad("datagram %d: %zu bytes (sum %x), was %zu (sum %x)", i, a->len, a->sum, b->len,
+				   b->sum);
+		if (a->from_len != b->from_len || memcmp(&a->from, &b->from, a->from_len))
+			return bad("datagram %d: from another sender's address or port than it was", i);
+		if (a->ifindex != b->ifindex || memcmp(a->dst, b->dst, 16))
+			return bad("datagram %d: IP_PKTINFO says interface %d, was %d, or another address", i,
+				   a->ifindex, b->ifindex);
+	}
+	return NULL;
+}
+
+/* IPv4, bound to the wildcard, IP_PKTINFO on: from a port still in use,
+ * a 1-byte one, a large one, and one from an address the namespace has not. */
+static void udp_queue_v4_setup(void)
+{
+	lo_up();
+	q_fd = sock(AF_INET, SOCK_DGRAM);
+	SET(q_fd, IPPROTO_IP, IP_PKTINFO, 1);
+	bind4(q_fd, "0.0.0.0", 6070);
+	send_kept(6071, 6070);
+	send_from(AF_INET, "127.0.0.1", 6072, "127.0.0.1", 6070, 1, 0);
+	send_from(AF_INET, "127.0.0.1", 0, "127.0.0.1", 6070, 60000, 3);
+	send_from(AF_INET, "10.123.0.9", 7000, "127.0.0.1", 6070, 4, 'x');
+	q_record(4);
+}
+
+/* IPv6 and IPv4 (mapped) to one dual-stack socket; IPV6_RECVPKTINFO on. */
+static void udp_queue_v6_setup(void)
+{
+	lo_up();
+	q_fd = sock(AF_INET6, SOCK_DGRAM);
+	SET(q_fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
+	{
+		struct sockaddr_in6 a = in6("::", 6073);
+
+		if (bind(q_fd, (struct sockaddr *)&a, sizeof(a)))
+			setup_failed("bind [::]:6073");
+	}
+	send_from(AF_INET6, "::1", 6074, "::1", 6073, 7, 'b');
+	send_from(AF_INET6, "fd00:123::9", 7001, "::1", 6073, 3000, 'c');
+	send_from(AF_INET, "127.0.0.1", 6075, "127.0.0.1", 6073, 9, 'd');
+	q_record(3);
+}
+
+/* Connected to a peer now, with a datagram of another sender from before. */
+static void udp_queue_connected_setup(void)
+{
+	struct sockaddr_in peer = in4("127.0.0.1", 6077);
+
+	lo_up();
+	q_fd = sock(AF_INET, SOCK_DGRAM);
+	bind4(q_fd, "127.0.0.1", 6076);
+	send_from(AF_INET, "127.0.0.1", 6078, "127.0.0.1", 6076, 6, 'e');
+	if (connect(q_fd, (struct sockaddr *)&peer, sizeof(peer)))
+		setup_failed("connect");
+	send_kept(6077, 6076);
+	q_record(2);
+}
+
+/* In a SO_REUSEPORT group (refused: which socket gets them back?). */
+static void udp_queue_reuseport_setup(void)
+{
+	lo_up();
+	q_fd = sock(AF_INET, SOCK_DGRAM);
+	SET(q_fd, SOL_SOCKET, SO_REUSEPORT, 1);
+	bind4(q_fd, "127.0.0.1", 6079);
+	send_from(AF_INET, "127.0.0.1", 6080, "127.0.0.1", 6079, 3, 'g');
+	q_record(1);
+}
+
+/* IP_PKTINFO shows a datagram sent to 127.0.0.2, not restore's (refused). */
+static void udp_queue_pktinfo_setup(void)
+{
+	lo_up();
+	q_fd = sock(AF_INET, SOCK_DGRAM);
+	SET(q_fd, IPPROTO_IP, IP_PKTINFO, 1);
+	bind4(q_fd, "0.0.0.0", 6081);
+	send_from(AF_INET, "127.0.0.1", 6082, "127.0.0.2", 6081, 3, 'h');
+	q_record(1);
+}
+
+/* An unconnected unix datagram socket with datagrams of another's waiting (refused). */
+static void unix_dgram_queue_setup(void)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX, .sun_path = "\0state-sock-q"};
+	socklen_t l = offsetof(struct sockaddr_un, sun_path) + 13;
+
+	q_fd = sock(AF_UNIX, SOCK_DGRAM);
+	if (bind(q_fd, (struct sockaddr *)&a, l))
+		setup_failed("bind");
+	q_keep = sock(AF_UNIX, SOCK_DGRAM);
+	if (sendto(q_keep, "one", 3, 0, (struct sockaddr *)&a, l) != 3 ||
+	    sendto(q_keep, "two", 3, 0, (struct sockaddr *)&a, l) != 3)
+		setup_failed("sendto");
+	q_record(2);
+}
+
+/* ------------------------------------------------------------------------
  * Binding to an address the namespace has not
  */
 
@@ -979,7 +1222,7 @@ static void transparent_setup(void)
 
 /* ------------------------------------------------------------------------ */
 
-static struct state_case cases[64] = {
+static struct state_case cases[96] = {
 	{"filter-udp", filter_udp_setup, filter_udp_check},
 	{"filter-unix", filter_unix_setup, filter_unix_check},
 	{"filter-tcp", filter_tcp_setup, filter_tcp_check},
@@ -1005,6 +1248,12 @@ static struct state_case cases[64] = {
 	{"freebind-v4", freebind_v4_setup, freebind_check},
 	{"freebind-v6", freebind_v6_setup, freebind_check},
 	{"transparent", transparent_setup, freebind_check},
+	{"udp-queue-v4", udp_queue_v4_setup, q_check},
+	{"udp-queue-v6", udp_queue_v6_setup, q_check},
+	{"udp-queue-connected", udp_queue_connected_setup, q_check},
+	{"udp-queue-reuseport", udp_queue_reuseport_setup, q_check},
+	{"udp-queue-pktinfo", udp_queue_pktinfo_setup, q_check},
+	{"unix-dgram-queue", unix_dgram_queue_setup, q_check},
 };
 
 /* refuse-NAME: nocarry's entry NAME */

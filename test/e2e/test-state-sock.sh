@@ -67,6 +67,11 @@ sock_case udp-queue-reuseport "refused:SO_REUSEPORT group has datagrams waiting"
 sock_case udp-queue-pktinfo "refused:IP_PKTINFO"
 sock_case unix-dgram-queue "refused:has data queued"
 
+# owners: a socket's uid and gid, a bound path's mode and owner
+sock_case owner-user same
+sock_case owner-unix-other "refused:restore would give it to"
+sock_case owner-inet-group "refused:restore would give it to gid"
+
 left=$(leftover_tasks "$R")
 if [ -z "$left" ]; then ok no-leftover-tasks; else fail no-leftover-tasks "still running: $(echo $left)"; fi
 finish

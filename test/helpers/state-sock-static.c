@@ -43,6 +43,11 @@
  *   udp-queue-reuseport  in a SO_REUSEPORT group (refused)
  *   udp-queue-pktinfo    IP_PKTINFO shows a datagram to 127.0.0.2 (refused)
  *   unix-dgram-queue     an unconnected unix datagram socket (refused)
+ * Owners (fstat of each socket; the bound path's mode and owner):
+ *   owner-user      as uid 1000 gid 1001: a unix pair, a listener bound to a
+ *                   path of mode 0604, a unix datagram, a UDP, a TCP socket
+ *   owner-unix-other  a unix pair made under another fsgid (refused)
+ *   owner-inet-group  a UDP socket made under another fsgid (refused)
  * Binding to an address the namespace has not:
  *   freebind-v4     IP_FREEBIND, UDP and a TCP listener on 10.123.0.x
  *   freebind-v6     IPV6_FREEBIND, UDP on fd00:123::1
@@ -68,6 +73,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/fsuid.h>
+#include <grp.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <linux/sockios.h>
@@ -1148,6 +1154,87 @@ static void unix_dgram_queue_setup(void)
 }
 
 /* ------------------------------------------------------------------------
+ * Owners: a socket inode's uid and gid (fstat), a bound path's mode and owner
+ */
+
+static int ou_fd[6];
+static struct stat ou_st[6], ou_path_st;
+static char ou_path[100];
+
+static void ou_record(int n)
+{
+	for (int i = 0; i < n; i++)
+		if (fstat(ou_fd[i], &ou_st[i]))
+			setup_failed("fstat");
+	if (ou_path[0] && stat(ou_path, &ou_path_st))
+		setup_failed("stat %s", ou_path);
+}
+
+/* As uid 1000, gid 1001: a unix pair, a listener bound to a path of mode
+ * 0604, an unconnected unix datagram socket, a UDP and a TCP socket. */
+static void owner_user_setup(void)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+
+	lo_up();
+	snprintf(ou_path, sizeof(ou_path), "%s/u.sock", outdir);
+	if (chmod(outdir, 0777) || setgroups(0, NULL) || setresgid(1001, 1001, 1001) || setresuid(1000, 1000, 1000))
+		setup_failed("become uid 1000 gid 1001");
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, ou_fd))
+		setup_failed("socketpair");
+	ou_fd[2] = sock(AF_UNIX, SOCK_STREAM);
+	memcpy(a.sun_path, ou_path, sizeof(ou_path));
+	if (bind(ou_fd[2], (struct sockaddr *)&a, sizeof(a)) || listen(ou_fd[2], 3) || chmod(ou_path, 0604))
+		setup_failed("listen at %s", ou_path);
+	ou_fd[3] = sock(AF_UNIX, SOCK_DGRAM);
+	ou_fd[4] = sock(AF_INET, SOCK_DGRAM);
+	bind4(ou_fd[4], "127.0.0.1", 6090);
+	ou_fd[5] = sock(AF_INET6, SOCK_STREAM);
+	ou_record(6);
+}
+
+static const char *owner_check(int round)
+{
+	struct stat st;
+
+	for (int i = 0; i < 6 && ou_fd[i] > 0; i++) {
+		if (fstat(ou_fd[i], &st))
+			return bad("fstat fd %d: %s", ou_fd[i], strerror(errno));
+		if (st.st_uid != ou_st[i].st_uid || st.st_gid != ou_st[i].st_gid)
+			return bad("socket fd %d belongs to %u:%u, was %u:%u", ou_fd[i], st.st_uid, st.st_gid,
+				   ou_st[i].st_uid, ou_st[i].st_gid);
+	}
+	if (!ou_path[0])
+		return NULL;
+	if (stat(ou_path, &st))
+		return bad("stat %s: %s", ou_path, strerror(errno));
+	if (st.st_uid != ou_path_st.st_uid || st.st_gid != ou_path_st.st_gid || st.st_mode != ou_path_st.st_mode)
+		return bad("%s is %u:%u mode %o, was %u:%u mode %o", ou_path, st.st_uid, st.st_gid, st.st_mode,
+			   ou_path_st.st_uid, ou_path_st.st_gid, ou_path_st.st_mode);
+	return NULL;
+}
+
+/* A unix pair made under another fsgid than the process's (refused). */
+static void owner_unix_other_setup(void)
+{
+	setfsgid(1001);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, ou_fd))
+		setup_failed("socketpair");
+	setfsgid(0);
+	ou_record(2);
+}
+
+/* A UDP socket made under another fsgid than the process's (refused). */
+static void owner_inet_group_setup(void)
+{
+	lo_up();
+	setfsgid(1001);
+	ou_fd[0] = sock(AF_INET, SOCK_DGRAM);
+	setfsgid(0);
+	ou_record(1);
+}
+
+/* ------------------------------------------------------------------------
  * Binding to an address the namespace has not
  */
 
@@ -1254,6 +1341,9 @@ static struct state_case cases[96] = {
 	{"udp-queue-reuseport", udp_queue_reuseport_setup, q_check},
 	{"udp-queue-pktinfo", udp_queue_pktinfo_setup, q_check},
 	{"unix-dgram-queue", unix_dgram_queue_setup, q_check},
+	{"owner-user", owner_user_setup, owner_check},
+	{"owner-unix-other", owner_unix_other_setup, owner_check},
+	{"owner-inet-group", owner_inet_group_setup, owner_check},
 };
 
 /* refuse-NAME: nocarry's entry NAME */

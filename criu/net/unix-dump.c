@@ -53,6 +53,9 @@ struct td_unix {
 	pid_t pid;
 	int fd;
 	bool pair_data; /* its queue was saved: it must be in a pair */
+	bool has_cred;	/* SO_PEERCRED names a process (pid in the tree's namespace) */
+	uint32_t cred_pid, cred_uid, cred_gid;
+	pid_t cred_outside; /* SO_PEERCRED names this process, not of the tree */
 };
 
 int td_write_sk_packet(struct td_ctx *c, uint32_t id, const void *addr, size_t addr_len, const void *data,
@@ -215,6 +218,7 @@ struct unix_facts {
 	bool oob;		 /* a connected stream socket has an out-of-band byte pending */
 	uid_t uid;		 /* the socket inode's owner (its maker's fsuid and fsgid, or fchown's) */
 	gid_t gid;
+	struct ucred cred; /* SO_PEERCRED (pid in criu's namespace; 0: it names none) */
 };
 
 /* act: the socket's state, name, peer and queues, as far as the decision needs them. */
@@ -230,6 +234,9 @@ static int read_facts(struct td_ctx *c, const struct td_proc *p, const struct td
 	}
 	u->uid = st.st_uid;
 	u->gid = st.st_gid;
+	ret = sk_get(f->lfd, SOL_SOCKET, SO_PEERCRED, &u->cred, &(socklen_t){sizeof(u->cred)}, "SO_PEERCRED");
+	if (ret < 0)
+		return ret;
 	if (c->unix_nl < 0) {
 		c->unix_nl = unix_diag_open(c->procs[0].pid);
 		if (c->unix_nl < 0)
@@ -299,6 +306,27 @@ static int check_facts(const struct td_proc *p, const struct td_sock_fd *f, cons
 	return 0;
 }
 
+/*
+ * SO_PEERCRED, as restore makes it again (a pair made, or listen called,
+ * by a task of that pid with those ids): the pid the tree's. 1 if it
+ * names a process of the tree, 0 if none, -1 if one outside the tree
+ * (refused once every socket is seen, after the peers' own reasons).
+ */
+static int peer_cred(struct td_ctx *c, const struct unix_facts *u, SkUcredEntry *e)
+{
+	const struct td_proc *named;
+
+	if (!u->cred.pid)
+		return 0;
+	named = hmap_get_int(&c->by_pid, (uint64_t)u->cred.pid);
+	if (!named)
+		return -1;
+	e->pid = (uint32_t)named->vpid;
+	e->uid = u->cred.uid;
+	e->gid = u->cred.gid;
+	return 1;
+}
+
 /* The entry, from what was read (its pointers into di and o). */
 static void fill_entry(const struct td_sock_fd *f, const struct unix_diag_info *di, UnixSkEntry *u)
 {
@@ -315,10 +343,18 @@ static void fill_entry(const struct td_sock_fd *f, const struct unix_diag_info *
 }
 
 /* For the peer check once every task is dumped. */
-static void remember(struct td_ctx *c, const struct td_proc *p, const struct td_sock_fd *f, uint32_t peer)
+static void remember(struct td_ctx *c, const struct td_proc *p, const struct td_sock_fd *f, uint32_t peer,
+		     const SkUcredEntry *cred, pid_t cred_outside)
 {
 	struct td_unix *t = xzalloc(sizeof(*t));
 
+	t->cred_outside = cred_outside;
+	if (cred) {
+		t->has_cred = true;
+		t->cred_pid = cred->pid;
+		t->cred_uid = cred->uid;
+		t->cred_gid = cred->gid;
+	}
 	t->ino = (uint32_t)f->ino;
 	t->peer = peer;
 	t->pid = p->pid;
@@ -345,7 +381,9 @@ int td_dump_unix(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 	UnixSkEntry u = UNIX_SK_ENTRY__INIT;
 	SkOptsEntry o = SK_OPTS_ENTRY__INIT;
 	FilePermsEntry perms = FILE_PERMS_ENTRY__INIT;
+	SkUcredEntry cred = SK_UCRED_ENTRY__INIT;
 	struct unix_facts uf = {0};
+	int cred_found = 0;
 	const struct unix_diag_info *di = &uf.di;
 	char who[48];
 	int ret;
@@ -353,6 +391,10 @@ int td_dump_unix(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 	ret = read_facts(c, p, f, &uf);
 	if (!ret)
 		ret = check_facts(p, f, &uf);
+	if (!ret)
+		cred_found = peer_cred(c, &uf, &cred);
+	if (cred_found > 0)
+		u.peer_cred = &cred;
 	/* a connected socket comes back from socketpair: its name is not used */
 	if (!ret && !di->peer && di->name_len && di->name[0] != '\0') {
 		ret = check_bound_path(p->pid, f->fd, di, &perms);
@@ -379,8 +421,22 @@ int td_dump_unix(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 	ret = td_write_file_entry(c, &fe);
 	sk_opts_free(&o);
 	if (!ret)
-		remember(c, p, f, di->peer);
+		remember(c, p, f, di->peer, u.peer_cred, cred_found < 0 ? uf.cred.pid : 0);
 	return ret;
+}
+
+/* A socket whose SO_PEERCRED names a process restore can't make: refused. */
+static int check_cred_outside(const struct td_unix *t)
+{
+	if (!t->cred_outside)
+		return 0;
+	pr_err("process %d: unix socket fd %d names process %d as its peer (SO_PEERCRED: the one that made the "
+	       "pair, listened or connected), which is not in the tree (gone, or outside it): restore can't name it "
+	       "again\n",
+	       t->pid, t->fd, t->cred_outside);
+	pr_hint("dump the tree that holds the process which made the socket, or a program that made its sockets "
+		"itself\n");
+	return -EOPNOTSUPP;
 }
 
 int td_unix_check_peers(struct td_ctx *c)
@@ -404,6 +460,21 @@ int td_unix_check_peers(struct td_ctx *c)
 			       t->pid, t->fd, peer->fd, peer->pid);
 			return -EOPNOTSUPP;
 		}
+		/* restore makes a pair in one task: both ends name it */
+		if (t->has_cred != peer->has_cred || t->cred_pid != peer->cred_pid || t->cred_uid != peer->cred_uid ||
+		    t->cred_gid != peer->cred_gid) {
+			pr_err("process %d: unix socket fd %d names process %u (uid %u gid %u) as its peer, and its "
+			       "peer fd %d of process %d names process %u (uid %u gid %u) (SO_PEERCRED: a connection "
+			       "accepted from another process or user): restore makes both ends in one process\n",
+			       t->pid, t->fd, t->cred_pid, t->cred_uid, t->cred_gid, peer->fd, peer->pid,
+			       peer->cred_pid, peer->cred_uid, peer->cred_gid);
+			pr_hint("dump the program once such connections are closed, or make them with socketpair(2)\n");
+			return -EOPNOTSUPP;
+		}
+	}
+	hmap_for_each(&c->unix_socks, it) {
+		if (it.val && check_cred_outside(it.val))
+			return -EOPNOTSUPP;
 	}
 	return 0;
 }

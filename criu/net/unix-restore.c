@@ -8,12 +8,17 @@
  * a pair is made with socketpair(2) and each side's queued packets sent to
  * it from the other; a listening socket is bound (a stale socket file at
  * its path, the dumped socket's, is removed first) and listens; an
- * unconnected one is made, and bound if it was.
+ * unconnected one is made, and bound if it was. The pair is made, and
+ * listen(2) called, by a task of the pid and ids SO_PEERCRED named
+ * (as_creator); every socket is given to its holder's fsuid and fsgid.
  */
 #define LOG_PREFIX "restore: "
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +26,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "image/image.h"
@@ -120,6 +126,11 @@ const FownEntry *unix_sk_fown(const FileEntry *fe)
 	return fe->usk ? fe->usk->fown : NULL;
 }
 
+static bool same_cred(const SkUcredEntry *a, const SkUcredEntry *b)
+{
+	return (!a && !b) || (a && b && a->pid == b->pid && a->uid == b->uid && a->gid == b->gid);
+}
+
 int unix_sk_link(struct rtree *t)
 {
 	struct hmap by_ino;
@@ -139,6 +150,13 @@ int unix_sk_link(struct rtree *t)
 			pr_err("files.img: unix socket %u is connected to socket:[%u], which is not a socket of the "
 			       "images connected back to it\n",
 			       f->fe->id, f->fe->usk->peer);
+			ret = -EINVAL;
+			break;
+		}
+		if (!same_cred(f->fe->usk->peer_cred, p->fe->usk->peer_cred)) {
+			pr_err("files.img: unix sockets %u and %u, a pair, name different peers (SO_PEERCRED): restore "
+			       "makes a pair in one task\n",
+			       f->fe->id, p->fe->id);
 			ret = -EINVAL;
 			break;
 		}
@@ -186,6 +204,101 @@ static int set_opts(const struct rfile *f, int fd)
 
 	snprintf(who, sizeof(who), "unix socket %u", f->fe->id);
 	return sk_opts_restore(fd, f->fe->usk->opts, who, 0);
+}
+
+/*
+ * SO_PEERCRED names whoever made a pair, or called listen(2), as it was
+ * then (pid, euid, egid): the step `op` is taken by a task of the dumped
+ * pid with the dumped ids. The root, if that is its pid, for a moment with
+ * those as its effective ids; else a child of that pid (clone3 set_tid,
+ * the pid still free: no task of the tree is forked yet) sharing the file
+ * table, which ends once done and leaves the pid to the task forked later.
+ * The pid then names a task that is gone, as far as a pidfd goes.
+ */
+static int as_creator(const SkUcredEntry *cr, int (*op)(const void *arg), const void *arg, uint32_t id)
+{
+	pid_t tid = (pid_t)cr->pid;
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+	int status, ret;
+	long child;
+
+	if (tid == getpid()) {
+		if (getresuid(&ru, &eu, &su) || getresgid(&rg, &eg, &sg) || setresgid((gid_t)-1, cr->gid, (gid_t)-1) ||
+		    setresuid((uid_t)-1, cr->uid, (uid_t)-1)) {
+			pr_perror("unix socket %u: can't take uid %u gid %u for its SO_PEERCRED", id, cr->uid, cr->gid);
+			return -errno;
+		}
+		ret = op(arg);
+		if (setresuid((uid_t)-1, eu, (uid_t)-1) || setresgid((gid_t)-1, eg, (gid_t)-1)) {
+			pr_perror("unix socket %u: can't take back uid %u gid %u", id, eu, eg);
+			return -errno;
+		}
+		return ret;
+	}
+	struct clone_args a = {
+		.flags = CLONE_FILES,
+		.exit_signal = SIGCHLD,
+		.set_tid = (uint64_t)(uintptr_t)&tid,
+		.set_tid_size = 1,
+	};
+	child = sys_clone3(&a);
+	if (child < 0) {
+		pr_perror("unix socket %u: can't make it in a task of pid %d, which its SO_PEERCRED names", id, tid);
+		return -errno;
+	}
+	if (child == 0) {
+		if (setgroups(0, NULL) || setresgid(cr->gid, cr->gid, cr->gid) || setresuid(cr->uid, cr->uid, cr->uid)) {
+			pr_perror("unix socket %u: can't take uid %u gid %u for its SO_PEERCRED", id, cr->uid, cr->gid);
+			_exit(1);
+		}
+		_exit(op(arg) ? 1 : 0);
+	}
+	if (waitpid((pid_t)child, &status, 0) < 0)
+		return -errno;
+	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -EIO;
+}
+
+/* What a pair is made as: its type, the table slots of its two ends. */
+struct pair_op {
+	int type, slot[2];
+};
+
+/* act: socketpair(2), the ends at their slots of the file table. */
+static int make_pair(const void *arg)
+{
+	const struct pair_op *po = arg;
+	int sv[2], ret = 0;
+
+	if (socketpair(AF_UNIX, po->type | SOCK_CLOEXEC, 0, sv) < 0) {
+		pr_perror("socketpair");
+		return -errno;
+	}
+	if (dup2(sv[0], po->slot[0]) < 0 || dup2(sv[1], po->slot[1]) < 0) {
+		ret = -errno;
+		pr_perror("socketpair: can't put the ends in the file table");
+	}
+	close(sv[0]);
+	close(sv[1]);
+	return ret;
+}
+
+/* act: listen(2) on the socket at *arg with its backlog at arg[1]. */
+static int make_listen(const void *arg)
+{
+	const int *fd_backlog = arg;
+
+	if (listen(fd_backlog[0], fd_backlog[1]) < 0) {
+		pr_perror("listen");
+		return -errno;
+	}
+	return 0;
+}
+
+/* act: op as whoever SO_PEERCRED names (cr), or as criu for none. */
+static int as_named(const SkUcredEntry *cr, int (*op)(const void *arg), const void *arg, uint32_t id)
+{
+	return cr ? as_creator(cr, op, arg, id) : op(arg);
 }
 
 /* f's queued packets, sent to it through its peer's end `from`. */
@@ -308,54 +421,53 @@ static int bind_name(const struct rfile *f, int fd)
 	return ret;
 }
 
+/* A pair, both ends at their table slots, made by whom SO_PEERCRED names. */
+static int open_pair(struct rfile *f)
+{
+	const UnixSkEntry *u = f->fe->usk;
+	struct pair_op po = {.type = (int)u->type, .slot = {f->table_fd, f->sk_peer->table_fd}};
+	int ret = as_named(u->peer_cred, make_pair, &po, f->fe->id);
+
+	if (!ret)
+		ret = set_opts(f, po.slot[0]);
+	if (!ret)
+		ret = set_opts(f->sk_peer, po.slot[1]);
+	if (!ret)
+		ret = refill(f, po.slot[1]);
+	if (!ret)
+		ret = refill(f->sk_peer, po.slot[0]);
+	if (!ret)
+		ret = finish(f, po.slot[0]);
+	if (!ret)
+		ret = finish(f->sk_peer, po.slot[1]);
+	f->sk_made = !ret;
+	return ret;
+}
+
 int unix_sk_open(struct rtree *t, struct rfile *f)
 {
 	const UnixSkEntry *u = f->fe->usk;
-	int sv[2] = {-1, -1}, ret = 0;
+	int fd, ret = 0;
 
-	if (f->sk_peer) {
-		if (f->sk_peer->sk_made)
-			return 0; /* made with its peer */
-		if (socketpair(AF_UNIX, (int)u->type | SOCK_CLOEXEC, 0, sv) < 0) {
-			pr_perror("unix socket %u: socketpair", f->fe->id);
-			return -errno;
-		}
-		ret = set_opts(f, sv[0]);
-		if (!ret)
-			ret = set_opts(f->sk_peer, sv[1]);
-		if (!ret)
-			ret = refill(f, sv[1]);
-		if (!ret)
-			ret = refill(f->sk_peer, sv[0]);
-		if (!ret)
-			ret = finish(f, sv[0]);
-		if (!ret)
-			ret = finish(f->sk_peer, sv[1]);
-		if (!ret && dup2(sv[0], f->table_fd) < 0)
-			ret = -errno;
-		if (!ret && dup2(sv[1], f->sk_peer->table_fd) < 0)
-			ret = -errno;
-		close(sv[0]);
-		close(sv[1]);
-		f->sk_made = !ret;
-		return ret;
-	}
-	sv[0] = socket(AF_UNIX, (int)u->type | SOCK_CLOEXEC, 0);
-	if (sv[0] < 0) {
+	if (f->sk_peer)
+		return f->sk_peer->sk_made ? 0 : open_pair(f); /* made with its peer, or now */
+	fd = socket(AF_UNIX, (int)u->type | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
 		pr_perror("unix socket %u", f->fe->id);
 		return -errno;
 	}
-	ret = set_opts(f, sv[0]);
+	ret = set_opts(f, fd);
 	if (!ret && u->name.len)
-		ret = bind_name(f, sv[0]);
-	if (!ret && u->state == TCP_LISTEN && listen(sv[0], u->backlog ? (int)u->backlog : 128) < 0) {
-		pr_perror("unix socket %u: listen", f->fe->id);
-		ret = -errno;
+		ret = bind_name(f, fd);
+	if (!ret && u->state == TCP_LISTEN) {
+		int fd_backlog[2] = {fd, u->backlog ? (int)u->backlog : 128};
+
+		ret = as_named(u->peer_cred, make_listen, fd_backlog, f->fe->id);
 	}
 	if (!ret)
-		ret = finish(f, sv[0]);
-	if (!ret && dup2(sv[0], f->table_fd) < 0)
+		ret = finish(f, fd);
+	if (!ret && dup2(fd, f->table_fd) < 0)
 		ret = -errno;
-	close(sv[0]);
+	close(fd);
 	return ret;
 }

@@ -48,6 +48,12 @@
  *                   path of mode 0604, a unix datagram, a UDP, a TCP socket
  *   owner-unix-other  a unix pair made under another fsgid (refused)
  *   owner-inet-group  a UDP socket made under another fsgid (refused)
+ * SO_PEERCRED (pid, uid, gid each end and listener names):
+ *   peercred-pair   as uid 1000 gid 1001: stream, datagram, seqpacket pairs,
+ *                   a listener, a connection to it accepted in the process
+ *   peercred-child  a pair and a listener a child made and handed over
+ *   peercred-gone   the same, the child gone since (refused)
+ *   peercred-accept-other  a child's connection accepted here (refused)
  * Binding to an address the namespace has not:
  *   freebind-v4     IP_FREEBIND, UDP and a TCP listener on 10.123.0.x
  *   freebind-v6     IPV6_FREEBIND, UDP on fd00:123::1
@@ -76,6 +82,7 @@
 #include <grp.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <linux/sockios.h>
 
 #include "statecheck.h"
@@ -1235,6 +1242,180 @@ static void owner_inet_group_setup(void)
 }
 
 /* ------------------------------------------------------------------------
+ * SO_PEERCRED: whom a pair's ends and a listener name (pid, uid, gid)
+ */
+
+static int pc_fd[12], pc_nr;
+static struct ucred pc_seen[12];
+static pid_t pc_child;
+
+static struct ucred peercred(int fd)
+{
+	struct ucred u = {.pid = -1};
+	socklen_t l = sizeof(u);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &u, &l))
+		u.pid = -1;
+	return u;
+}
+
+static void pc_add(int fd)
+{
+	pc_fd[pc_nr] = fd;
+	pc_seen[pc_nr] = peercred(fd);
+	if (pc_seen[pc_nr++].pid <= 0)
+		setup_failed("SO_PEERCRED of fd %d names nobody", fd);
+}
+
+static const char *pc_check(int round)
+{
+	for (int i = 0; i < pc_nr; i++) {
+		struct ucred u = peercred(pc_fd[i]), *w = &pc_seen[i];
+
+		if (u.pid != w->pid || u.uid != w->uid || u.gid != w->gid)
+			return bad("fd %d: SO_PEERCRED pid %d uid %u gid %u, was pid %d uid %u gid %u", pc_fd[i],
+				   u.pid, u.uid, u.gid, w->pid, w->uid, w->gid);
+	}
+	return NULL;
+}
+
+/* An abstract-named listener, listening. */
+static int abstract_listener(const char *name, struct sockaddr_un *a, socklen_t *l)
+{
+	int fd = sock(AF_UNIX, SOCK_STREAM);
+
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	memcpy(a->sun_path + 1, name, strlen(name));
+	*l = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name));
+	if (bind(fd, (struct sockaddr *)a, *l) || listen(fd, 4))
+		setup_failed("listen at @%s", name);
+	return fd;
+}
+
+/* As uid 1000, gid 1001: stream, datagram and seqpacket pairs, a listener,
+ * and a connection to it accepted in the same process. */
+static void peercred_pair_setup(void)
+{
+	static const int types[3] = {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET};
+	struct sockaddr_un a;
+	socklen_t l;
+	int sv[2], l_fd, c;
+
+	if (chmod(outdir, 0777) || setgroups(0, NULL) || setresgid(1001, 1001, 1001) || setresuid(1000, 1000, 1000))
+		setup_failed("become uid 1000 gid 1001");
+	for (int i = 0; i < 3; i++) {
+		if (socketpair(AF_UNIX, types[i], 0, sv))
+			setup_failed("socketpair");
+		pc_add(sv[0]);
+		pc_add(sv[1]);
+	}
+	l_fd = abstract_listener("state-sock-pc", &a, &l);
+	pc_add(l_fd);
+	c = sock(AF_UNIX, SOCK_STREAM);
+	if (connect(c, (struct sockaddr *)&a, l))
+		setup_failed("connect");
+	pc_add(c);
+	pc_add(accept(l_fd, NULL, NULL));
+}
+
+/* fds over a unix socket, SCM_RIGHTS */
+static void pass_fds(int via, const int *fds, int n)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * 4)] = {0};
+	struct iovec iov = {.iov_base = "f", .iov_len = 1};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)n)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n);
+	memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)n);
+	if (sendmsg(via, &mh, 0) != 1)
+		setup_failed("send fds");
+}
+
+static void take_fds(int via, int *fds, int n)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * 4)], b;
+	struct iovec iov = {.iov_base = &b, .iov_len = 1};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	struct cmsghdr *cm;
+
+	if (recvmsg(via, &mh, 0) != 1 || !(cm = CMSG_FIRSTHDR(&mh)) || cm->cmsg_type != SCM_RIGHTS)
+		setup_failed("receive fds");
+	memcpy(fds, CMSG_DATA(cm), sizeof(int) * (size_t)n);
+}
+
+/*
+ * A child makes a stream pair and a listener and hands them over; it stays
+ * (stay) or is gone (reaped) by the dump.
+ */
+static void child_made(bool stay)
+{
+	int via[2], fds[3];
+	struct sockaddr_un a;
+	socklen_t l;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, via))
+		setup_failed("socketpair");
+	pc_child = fork();
+	if (pc_child < 0)
+		setup_failed("fork");
+	if (!pc_child) {
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds))
+			_exit(2);
+		fds[2] = abstract_listener("state-sock-pcc", &a, &l);
+		pass_fds(via[1], fds, 3);
+		if (!stay)
+			_exit(0);
+		for (;;)
+			pause();
+	}
+	take_fds(via[0], fds, 3);
+	close(via[0]);
+	close(via[1]);
+	if (!stay && waitpid(pc_child, NULL, 0) != pc_child)
+		setup_failed("reap the child");
+	for (int i = 0; i < 3; i++)
+		pc_add(fds[i]);
+	if (pc_seen[0].pid != pc_child || pc_seen[2].pid != pc_child)
+		setup_failed("SO_PEERCRED names %d, not the child %d", pc_seen[0].pid, pc_child);
+}
+
+static void peercred_child_setup(void)
+{
+	child_made(true);
+}
+
+static void peercred_gone_setup(void)
+{
+	child_made(false);
+}
+
+/* A child's connection to this process's listener, accepted here: the ends name different processes (refused). */
+static void peercred_accept_other_setup(void)
+{
+	struct sockaddr_un a;
+	socklen_t l;
+	int l_fd = abstract_listener("state-sock-pca", &a, &l);
+
+	pc_child = fork();
+	if (pc_child < 0)
+		setup_failed("fork");
+	if (!pc_child) {
+		int c = socket(AF_UNIX, SOCK_STREAM, 0);
+
+		if (c < 0 || connect(c, (struct sockaddr *)&a, l))
+			_exit(2);
+		for (;;)
+			pause();
+	}
+	pc_add(accept(l_fd, NULL, NULL));
+	pc_add(l_fd);
+}
+
+/* ------------------------------------------------------------------------
  * Binding to an address the namespace has not
  */
 
@@ -1344,6 +1525,10 @@ static struct state_case cases[96] = {
 	{"owner-user", owner_user_setup, owner_check},
 	{"owner-unix-other", owner_unix_other_setup, owner_check},
 	{"owner-inet-group", owner_inet_group_setup, owner_check},
+	{"peercred-pair", peercred_pair_setup, pc_check},
+	{"peercred-child", peercred_child_setup, pc_check},
+	{"peercred-gone", peercred_gone_setup, pc_check},
+	{"peercred-accept-other", peercred_accept_other_setup, pc_check},
 };
 
 /* refuse-NAME: nocarry's entry NAME */

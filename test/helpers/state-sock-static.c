@@ -787,11 +787,14 @@ static void reuseport_udp_setup(void)
 	if (child < 0)
 		setup_failed("fork");
 	if (child == 0) {
-		/* the child keeps the third, and reads nothing */
+		/* the child keeps the third, and reads what comes (a group's
+		 * socket with datagrams waiting is refused: udp-queue-reuseport) */
+		char b[8];
+
 		close(rp[0]);
 		close(rp[1]);
 		for (;;)
-			pause();
+			recv(rp[2], b, sizeof(b), 0);
 	}
 	close(rp[2]);
 	nr_watches = 2; /* the third is the child's */

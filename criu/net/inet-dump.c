@@ -25,7 +25,8 @@
  * field carries set (net/sockopt-check.c), an eBPF or locked filter.
  * Datagrams waiting in a UDP socket are carried (sk-queues.img, each with
  * its sender's address: restore sends them again from it), unless the
- * socket is in a SO_REUSEPORT group or IP_PKTINFO would show them changed.
+ * socket is in a SO_REUSEPORT group or IP_PKTINFO would show them changed;
+ * an error waiting to be reported (sk_err) is refused.
  */
 #define LOG_PREFIX "task-dump: "
 
@@ -399,11 +400,26 @@ static int peek_udp_queue(struct td_ctx *c, const struct td_sock_fd *f, const st
 static int dump_udp_queue(struct td_ctx *c, const struct td_proc *p, const struct td_sock_fd *f,
 			  const struct inet_state *s, const struct inet_opts *io, uint32_t id, const char *who)
 {
+	struct pollfd pf = {.fd = f->lfd, .events = POLLIN};
 	size_t nr = 0, bytes = 0;
 	int off = -1, ret, put;
 	char b;
 
-	if (s->type != SOCK_DGRAM || recv(f->lfd, &b, 1, MSG_PEEK | MSG_DONTWAIT) < 0)
+	if (s->type != SOCK_DGRAM)
+		return 0;
+	/* an error waiting (sk_err) would be taken by a recv, and is not carried: poll sees it and leaves it */
+	if (poll(&pf, 1, 0) < 0) {
+		pr_perror("%s: can't poll it", who);
+		return -errno;
+	}
+	if (pf.revents & POLLERR) {
+		pr_err("process %d: UDP socket fd %d has an error waiting to be reported (such as ECONNREFUSED from "
+		       "an ICMP port unreachable), which can't be read without clearing it, nor carried\n",
+		       p->pid, f->fd);
+		pr_hint("dump the program once it has called its UDP sockets again\n");
+		return -EOPNOTSUPP;
+	}
+	if (recv(f->lfd, &b, 1, MSG_PEEK | MSG_DONTWAIT) < 0)
 		return 0;
 	if (io->o.so_reuseport) {
 		pr_err("process %d: UDP socket fd %d of a SO_REUSEPORT group has datagrams waiting, which restore "

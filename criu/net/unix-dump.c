@@ -211,10 +211,28 @@ static int check_bound_path(pid_t pid, int fd, const struct unix_diag_info *di, 
 	return 0;
 }
 
+/* act: how many datagrams wait in the socket (peeked from SO_PEEK_OFF 0 on, put back after); -1 if unknown. */
+static int count_queued(int lfd)
+{
+	_cleanup_free_ char *buf = xmalloc(PEEK_CHUNK);
+	int off = -1, zero = 0, n = 0;
+	socklen_t l = sizeof(off);
+
+	if (getsockopt(lfd, SOL_SOCKET, SO_PEEK_OFF, &off, &l) ||
+	    setsockopt(lfd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)))
+		return -1;
+	while (n < (1 << 20) && recv(lfd, buf, PEEK_CHUNK, MSG_PEEK | MSG_DONTWAIT) >= 0)
+		n++;
+	if (setsockopt(lfd, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off)))
+		return -1;
+	return n;
+}
+
 /* What the kernel (sock_diag) and the socket itself tell of a unix socket. */
 struct unix_facts {
 	struct unix_diag_info di;
 	bool queued_unconnected; /* an unconnected socket has data queued */
+	int nr_queued;		 /* how many datagrams (-1: can't tell) */
 	bool oob;		 /* a connected stream socket has an out-of-band byte pending */
 	uid_t uid;		 /* the socket inode's owner (its maker's fsuid and fsgid, or fchown's) */
 	gid_t gid;
@@ -252,6 +270,8 @@ static int read_facts(struct td_ctx *c, const struct td_proc *p, const struct td
 	 * an empty one would hide the rest, so ask the queue itself */
 	if (!u->di.peer && u->di.state != TCP_LISTEN)
 		u->queued_unconnected = recv(f->lfd, &b, 1, MSG_PEEK | MSG_DONTWAIT) >= 0;
+	if (u->queued_unconnected)
+		u->nr_queued = count_queued(f->lfd);
 	if (u->di.peer && u->di.type == SOCK_STREAM)
 		u->oob = recv(f->lfd, &b, 1, MSG_OOB | MSG_PEEK | MSG_DONTWAIT) == 1;
 	return 0;
@@ -277,8 +297,10 @@ static int check_facts(const struct td_proc *p, const struct td_sock_fd *f, cons
 		return -EOPNOTSUPP;
 	}
 	if (u->queued_unconnected) {
-		pr_err("process %d: unconnected unix socket fd %d has data queued, which can't be dumped yet\n", p->pid,
-		       f->fd);
+		pr_err("process %d: unconnected unix socket fd %d (socket:[%lu]) has %d datagrams queued, from other "
+		       "sockets, which can't be dumped yet\n",
+		       p->pid, f->fd, (unsigned long)f->ino, u->nr_queued);
+		pr_hint("dump the program once it has read the datagrams waiting in its unix sockets\n");
 		return -EOPNOTSUPP;
 	}
 	/* restore gives a socket to its holder's fsuid and fsgid (as stat shows them) */

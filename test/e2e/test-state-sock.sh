@@ -65,7 +65,8 @@ sock_case udp-queue-v6 same
 sock_case udp-queue-connected same
 sock_case udp-queue-reuseport "refused:SO_REUSEPORT group has datagrams waiting"
 sock_case udp-queue-pktinfo "refused:IP_PKTINFO"
-sock_case unix-dgram-queue "refused:has data queued"
+sock_case unix-dgram-queue "refused:has 2 datagrams queued"
+sock_case udp-error-pending "refused:error waiting to be reported"
 
 # owners: a socket's uid and gid, a bound path's mode and owner
 sock_case owner-user same

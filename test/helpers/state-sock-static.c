@@ -43,6 +43,7 @@
  *   udp-queue-reuseport  in a SO_REUSEPORT group (refused)
  *   udp-queue-pktinfo    IP_PKTINFO shows a datagram to 127.0.0.2 (refused)
  *   unix-dgram-queue     an unconnected unix datagram socket (refused)
+ *   udp-error-pending    ECONNREFUSED waiting to be reported (refused)
  * Owners (fstat of each socket; the bound path's mode and owner):
  *   owner-user      as uid 1000 gid 1001: a unix pair, a listener bound to a
  *                   path of mode 0604, a unix datagram, a UDP, a TCP socket
@@ -1147,6 +1148,32 @@ static void udp_queue_pktinfo_setup(void)
 	q_record(1);
 }
 
+/* A connected UDP socket told its peer's port is closed (ICMP): ECONNREFUSED waits (refused). */
+static void udp_error_setup(void)
+{
+	struct sockaddr_in to = in4("127.0.0.1", 6083);
+	struct pollfd pf;
+
+	lo_up();
+	q_fd = sock(AF_INET, SOCK_DGRAM);
+	if (connect(q_fd, (struct sockaddr *)&to, sizeof(to)) || send(q_fd, "x", 1, 0) != 1)
+		setup_failed("send to a closed port");
+	usleep(50000);
+	pf = (struct pollfd){.fd = q_fd, .events = POLLIN};
+	if (poll(&pf, 1, 0) != 1 || !(pf.revents & POLLERR))
+		setup_failed("no error waits");
+}
+
+/* The error still waits (poll, which leaves it), and the next call returns it only then. */
+static const char *udp_error_check(int round)
+{
+	struct pollfd pf = {.fd = q_fd, .events = POLLIN};
+
+	if (poll(&pf, 1, 0) != 1 || !(pf.revents & POLLERR))
+		return bad("no error waits in the socket any more");
+	return NULL;
+}
+
 /* An unconnected unix datagram socket with datagrams of another's waiting (refused). */
 static void unix_dgram_queue_setup(void)
 {
@@ -1525,6 +1552,7 @@ static struct state_case cases[96] = {
 	{"udp-queue-reuseport", udp_queue_reuseport_setup, q_check},
 	{"udp-queue-pktinfo", udp_queue_pktinfo_setup, q_check},
 	{"unix-dgram-queue", unix_dgram_queue_setup, q_check},
+	{"udp-error-pending", udp_error_setup, udp_error_check},
 	{"owner-user", owner_user_setup, owner_check},
 	{"owner-unix-other", owner_unix_other_setup, owner_check},
 	{"owner-inet-group", owner_inet_group_setup, owner_check},

@@ -25,7 +25,8 @@
  * field carries set (net/sockopt-check.c), an eBPF or locked filter.
  * Datagrams waiting in a UDP socket are carried (sk-queues.img, each with
  * its sender's address: restore sends them again from it), unless the
- * socket is in a SO_REUSEPORT group or IP_PKTINFO would show them changed;
+ * socket is in a SO_REUSEPORT group, bound to a device other than lo, or
+ * IP_PKTINFO would show them changed;
  * an error waiting to be reported (sk_err) is refused.
  */
 #define LOG_PREFIX "task-dump: "
@@ -421,6 +422,14 @@ static int dump_udp_queue(struct td_ctx *c, const struct td_proc *p, const struc
 	}
 	if (recv(f->lfd, &b, 1, MSG_PEEK | MSG_DONTWAIT) < 0)
 		return 0;
+	/* restore sends them through lo, which a socket bound to another device does not hear */
+	if (io->ifname[0] && strcmp(io->ifname, "lo")) {
+		pr_err("process %d: UDP socket fd %d, bound to device %s, has datagrams waiting, which restore can "
+		       "only give back through lo\n",
+		       p->pid, f->fd, io->ifname);
+		pr_hint("dump the program once it has read the datagrams waiting in its UDP sockets\n");
+		return -EOPNOTSUPP;
+	}
 	if (io->o.so_reuseport) {
 		pr_err("process %d: UDP socket fd %d of a SO_REUSEPORT group has datagrams waiting, which restore "
 		       "can't give back to it alone\n",

@@ -328,13 +328,43 @@ static int check_facts(const struct td_proc *p, const struct td_sock_fd *f, cons
 	return 0;
 }
 
+static int cmp_gid(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* act: are the groups SO_PEERGROUPS names (sorted) those of `now`? */
+static bool same_groups(int lfd, const struct proc_id_list *now)
+{
+	_cleanup_free_ uint32_t *g = NULL, *want = NULL;
+	socklen_t len = 0;
+
+	if (getsockopt(lfd, SOL_SOCKET, SO_PEERGROUPS, NULL, &len) && errno != ERANGE)
+		return false;
+	if (len / sizeof(*g) != now->nr)
+		return false;
+	if (!len)
+		return true;
+	g = xmalloc(len);
+	if (getsockopt(lfd, SOL_SOCKET, SO_PEERGROUPS, g, &len) || len / sizeof(*g) != now->nr)
+		return false;
+	want = xmalloc(len);
+	memcpy(want, now->ids, len);
+	qsort(g, now->nr, sizeof(*g), cmp_gid);
+	qsort(want, now->nr, sizeof(*want), cmp_gid);
+	return !memcmp(g, want, len);
+}
+
 /*
  * SO_PEERCRED, as restore makes it again (a pair made, or listen called,
- * by a task of that pid with those ids): the pid the tree's. 1 if it
- * names a process of the tree, 0 if none, -1 if one outside the tree
- * (refused once every socket is seen, after the peers' own reasons).
+ * by a task of that pid with those ids, and the groups the process has
+ * now, which SO_PEERGROUPS must name): the pid the tree's. 1 if it names a
+ * process of the tree, 0 if none, -1 if one outside the tree (refused once
+ * every socket is seen, after the peers' own reasons), -2 refused now.
  */
-static int peer_cred(struct td_ctx *c, const struct unix_facts *u, SkUcredEntry *e)
+static int peer_cred(struct td_ctx *c, const struct td_sock_fd *f, const struct unix_facts *u, SkUcredEntry *e)
 {
 	const struct td_proc *named;
 
@@ -343,6 +373,13 @@ static int peer_cred(struct td_ctx *c, const struct unix_facts *u, SkUcredEntry 
 	named = hmap_get_int(&c->by_pid, (uint64_t)u->cred.pid);
 	if (!named)
 		return -1;
+	if (!same_groups(f->lfd, &named->status.groups)) {
+		pr_err("unix socket socket:[%lu] names process %d as its peer (SO_PEERCRED), with other supplementary "
+		       "groups (SO_PEERGROUPS) than the process has now, which restore gives it\n",
+		       (unsigned long)f->ino, u->cred.pid);
+		pr_hint("dump the program once its processes keep the groups they made their sockets with\n");
+		return -2;
+	}
 	e->pid = (uint32_t)named->vpid;
 	e->uid = u->cred.uid;
 	e->gid = u->cred.gid;
@@ -414,9 +451,11 @@ int td_dump_unix(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 	if (!ret)
 		ret = check_facts(p, f, &uf);
 	if (!ret)
-		cred_found = peer_cred(c, &uf, &cred);
+		cred_found = peer_cred(c, f, &uf, &cred);
 	if (cred_found > 0)
 		u.peer_cred = &cred;
+	if (cred_found == -2)
+		ret = -EOPNOTSUPP;
 	/* a connected socket comes back from socketpair: its name is not used */
 	if (!ret && !di->peer && di->name_len && di->name[0] != '\0') {
 		ret = check_bound_path(p->pid, f->fd, di, &perms);

@@ -206,6 +206,39 @@ static int set_opts(const struct rfile *f, int fd)
 	return sk_opts_restore(fd, f->fe->usk->opts, who, 0);
 }
 
+/* The supplementary groups of the process SO_PEERCRED names (SO_PEERGROUPS). */
+struct creator_groups {
+	const gid_t *ids;
+	size_t nr;
+};
+
+/* act: op by the root itself, for a moment with the named ids and groups as its effective ones. */
+static int as_root_creator(const SkUcredEntry *cr, const struct creator_groups *gr, int (*op)(const void *arg),
+			   const void *arg, uint32_t id)
+{
+	_cleanup_free_ gid_t *saved = NULL;
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+	int nr = getgroups(0, NULL), ret;
+
+	if (nr < 0)
+		return -errno;
+	saved = xmalloc(((size_t)nr + 1) * sizeof(*saved));
+	if (getgroups(nr, saved) < 0 || getresuid(&ru, &eu, &su) || getresgid(&rg, &eg, &sg) ||
+	    setgroups(gr->nr, gr->ids) || setresgid((gid_t)-1, cr->gid, (gid_t)-1) ||
+	    setresuid((uid_t)-1, cr->uid, (uid_t)-1)) {
+		pr_perror("unix socket %u: can't take uid %u gid %u for its SO_PEERCRED", id, cr->uid, cr->gid);
+		return -errno;
+	}
+	ret = op(arg);
+	if (setresuid((uid_t)-1, eu, (uid_t)-1) || setresgid((gid_t)-1, eg, (gid_t)-1) ||
+	    setgroups((size_t)nr, saved)) {
+		pr_perror("unix socket %u: can't take back uid %u gid %u", id, eu, eg);
+		return -errno;
+	}
+	return ret;
+}
+
 /*
  * SO_PEERCRED names whoever made a pair, or called listen(2), as it was
  * then (pid, euid, egid): the step `op` is taken by a task of the dumped
@@ -215,27 +248,15 @@ static int set_opts(const struct rfile *f, int fd)
  * table, which ends once done and leaves the pid to the task forked later.
  * The pid then names a task that is gone, as far as a pidfd goes.
  */
-static int as_creator(const SkUcredEntry *cr, int (*op)(const void *arg), const void *arg, uint32_t id)
+static int as_creator(const SkUcredEntry *cr, const struct creator_groups *gr, int (*op)(const void *arg),
+		      const void *arg, uint32_t id)
 {
 	pid_t tid = (pid_t)cr->pid;
-	uid_t ru, eu, su;
-	gid_t rg, eg, sg;
-	int status, ret;
 	long child;
+	int status;
 
-	if (tid == getpid()) {
-		if (getresuid(&ru, &eu, &su) || getresgid(&rg, &eg, &sg) || setresgid((gid_t)-1, cr->gid, (gid_t)-1) ||
-		    setresuid((uid_t)-1, cr->uid, (uid_t)-1)) {
-			pr_perror("unix socket %u: can't take uid %u gid %u for its SO_PEERCRED", id, cr->uid, cr->gid);
-			return -errno;
-		}
-		ret = op(arg);
-		if (setresuid((uid_t)-1, eu, (uid_t)-1) || setresgid((gid_t)-1, eg, (gid_t)-1)) {
-			pr_perror("unix socket %u: can't take back uid %u gid %u", id, eu, eg);
-			return -errno;
-		}
-		return ret;
-	}
+	if (tid == getpid())
+		return as_root_creator(cr, gr, op, arg, id);
 	struct clone_args a = {
 		.flags = CLONE_FILES,
 		.exit_signal = SIGCHLD,
@@ -248,8 +269,10 @@ static int as_creator(const SkUcredEntry *cr, int (*op)(const void *arg), const 
 		return -errno;
 	}
 	if (child == 0) {
-		if (setgroups(0, NULL) || setresgid(cr->gid, cr->gid, cr->gid) || setresuid(cr->uid, cr->uid, cr->uid)) {
-			pr_perror("unix socket %u: can't take uid %u gid %u for its SO_PEERCRED", id, cr->uid, cr->gid);
+		if (setgroups(gr->nr, gr->ids) || setresgid(cr->gid, cr->gid, cr->gid) ||
+		    setresuid(cr->uid, cr->uid, cr->uid)) {
+			pr_perror("unix socket %u: can't take uid %u gid %u and %zu groups for its SO_PEERCRED", id,
+				  cr->uid, cr->gid, gr->nr);
 			_exit(1);
 		}
 		_exit(op(arg) ? 1 : 0);
@@ -295,10 +318,17 @@ static int make_listen(const void *arg)
 	return 0;
 }
 
-/* act: op as whoever SO_PEERCRED names (cr), or as criu for none. */
-static int as_named(const SkUcredEntry *cr, int (*op)(const void *arg), const void *arg, uint32_t id)
+/* act: op as whoever SO_PEERCRED names (cr), with the groups that process has (SO_PEERGROUPS), or as criu for none. */
+static int as_named(struct rtree *t, const SkUcredEntry *cr, int (*op)(const void *arg), const void *arg,
+		    uint32_t id)
 {
-	return cr ? as_creator(cr, op, arg, id) : op(arg);
+	const struct rproc *p = cr ? rtree_proc(t, (pid_t)cr->pid) : NULL;
+	const CredsEntry *c = p && p->core->thread_core ? p->core->thread_core->creds : NULL;
+	struct creator_groups gr = {.ids = c ? c->groups : NULL, .nr = c ? c->n_groups : 0};
+
+	if (!cr)
+		return op(arg);
+	return as_creator(cr, &gr, op, arg, id);
 }
 
 /* f's queued packets, sent to it through its peer's end `from`. */
@@ -422,11 +452,11 @@ static int bind_name(const struct rfile *f, int fd)
 }
 
 /* A pair, both ends at their table slots, made by whom SO_PEERCRED names. */
-static int open_pair(struct rfile *f)
+static int open_pair(struct rtree *t, struct rfile *f)
 {
 	const UnixSkEntry *u = f->fe->usk;
 	struct pair_op po = {.type = (int)u->type, .slot = {f->table_fd, f->sk_peer->table_fd}};
-	int ret = as_named(u->peer_cred, make_pair, &po, f->fe->id);
+	int ret = as_named(t, u->peer_cred, make_pair, &po, f->fe->id);
 
 	if (!ret)
 		ret = set_opts(f, po.slot[0]);
@@ -450,7 +480,7 @@ int unix_sk_open(struct rtree *t, struct rfile *f)
 	int fd, ret = 0;
 
 	if (f->sk_peer)
-		return f->sk_peer->sk_made ? 0 : open_pair(f); /* made with its peer, or now */
+		return f->sk_peer->sk_made ? 0 : open_pair(t, f); /* made with its peer, or now */
 	fd = socket(AF_UNIX, (int)u->type | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		pr_perror("unix socket %u", f->fe->id);
@@ -462,7 +492,7 @@ int unix_sk_open(struct rtree *t, struct rfile *f)
 	if (!ret && u->state == TCP_LISTEN) {
 		int fd_backlog[2] = {fd, u->backlog ? (int)u->backlog : 128};
 
-		ret = as_named(u->peer_cred, make_listen, fd_backlog, f->fe->id);
+		ret = as_named(t, u->peer_cred, make_listen, fd_backlog, f->fe->id);
 	}
 	if (!ret)
 		ret = finish(f, fd);

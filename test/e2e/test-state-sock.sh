@@ -73,11 +73,12 @@ sock_case owner-user same
 sock_case owner-unix-other "refused:restore would give it to"
 sock_case owner-inet-group "refused:restore would give it to gid"
 
-# SO_PEERCRED: the process (and ids) that made a pair or listened, named again
+# SO_PEERCRED: the process (ids, groups) that made a pair or listened, named again
 sock_case peercred-pair same
 sock_case peercred-child same
 sock_case peercred-gone "refused:which is not in the tree"
 sock_case peercred-accept-other "refused:SO_PEERCRED: a connection accepted from another process"
+sock_case peercred-groups-changed "refused:SO_PEERGROUPS"
 
 left=$(leftover_tasks "$R")
 if [ -z "$left" ]; then ok no-leftover-tasks; else fail no-leftover-tasks "still running: $(echo $left)"; fi

@@ -49,12 +49,16 @@
  *                   path of mode 0604, a unix datagram, a UDP, a TCP socket
  *   owner-unix-other  a unix pair made under another fsgid (refused)
  *   owner-inet-group  a UDP socket made under another fsgid (refused)
- * SO_PEERCRED (pid, uid, gid each end and listener names):
- *   peercred-pair   as uid 1000 gid 1001: stream, datagram, seqpacket pairs,
- *                   a listener, a connection to it accepted in the process
+ * SO_PEERCRED and SO_PEERGROUPS (pid, uid, gid, groups each end and
+ * listener names):
+ *   peercred-pair   as uid 1000 gid 1001, groups 1002 1003: stream, datagram
+ *                   and seqpacket pairs, a listener, a connection to it
+ *                   accepted in the process
  *   peercred-child  a pair and a listener a child made and handed over
  *   peercred-gone   the same, the child gone since (refused)
  *   peercred-accept-other  a child's connection accepted here (refused)
+ *   peercred-groups-changed  a pair made with other groups than the
+ *                   process has now (refused)
  * Binding to an address the namespace has not:
  *   freebind-v4     IP_FREEBIND, UDP and a TCP listener on 10.123.0.x
  *   freebind-v6     IPV6_FREEBIND, UDP on fd00:123::1
@@ -1289,22 +1293,47 @@ static struct ucred peercred(int fd)
 	return u;
 }
 
+static char pc_groups[12][128];
+static void peergroups(int fd, char *out, size_t len);
+
 static void pc_add(int fd)
 {
+	peergroups(fd, pc_groups[pc_nr], sizeof(pc_groups[pc_nr]));
 	pc_fd[pc_nr] = fd;
 	pc_seen[pc_nr] = peercred(fd);
 	if (pc_seen[pc_nr++].pid <= 0)
 		setup_failed("SO_PEERCRED of fd %d names nobody", fd);
 }
 
+/* SO_PEERGROUPS, as a string */
+static void peergroups(int fd, char *out, size_t len)
+{
+	gid_t g[32];
+	socklen_t l = sizeof(g);
+	size_t o = 0;
+
+	out[0] = '\0';
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &l)) {
+		snprintf(out, len, "error %d", errno);
+		return;
+	}
+	for (size_t i = 0; i < l / sizeof(gid_t) && o + 12 < len; i++)
+		o += (size_t)snprintf(out + o, len - o, "%u ", g[i]);
+}
+
 static const char *pc_check(int round)
 {
+	char now[128];
+
 	for (int i = 0; i < pc_nr; i++) {
 		struct ucred u = peercred(pc_fd[i]), *w = &pc_seen[i];
 
 		if (u.pid != w->pid || u.uid != w->uid || u.gid != w->gid)
 			return bad("fd %d: SO_PEERCRED pid %d uid %u gid %u, was pid %d uid %u gid %u", pc_fd[i],
 				   u.pid, u.uid, u.gid, w->pid, w->uid, w->gid);
+		peergroups(pc_fd[i], now, sizeof(now));
+		if (strcmp(now, pc_groups[i]))
+			return bad("fd %d: SO_PEERGROUPS %s, was %s", pc_fd[i], now, pc_groups[i]);
 	}
 	return NULL;
 }
@@ -1332,7 +1361,9 @@ static void peercred_pair_setup(void)
 	socklen_t l;
 	int sv[2], l_fd, c;
 
-	if (chmod(outdir, 0777) || setgroups(0, NULL) || setresgid(1001, 1001, 1001) || setresuid(1000, 1000, 1000))
+	static const gid_t groups[2] = {1003, 1002};
+
+	if (chmod(outdir, 0777) || setgroups(2, groups) || setresgid(1001, 1001, 1001) || setresuid(1000, 1000, 1000))
 		setup_failed("become uid 1000 gid 1001");
 	for (int i = 0; i < 3; i++) {
 		if (socketpair(AF_UNIX, types[i], 0, sv))
@@ -1347,6 +1378,18 @@ static void peercred_pair_setup(void)
 		setup_failed("connect");
 	pc_add(c);
 	pc_add(accept(l_fd, NULL, NULL));
+}
+
+/* A pair made with group 1002, the process's groups changed to 1003 since (refused). */
+static void peercred_groups_changed_setup(void)
+{
+	static const gid_t before = 1002, after = 1003;
+	int sv[2];
+
+	if (setgroups(1, &before) || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || setgroups(1, &after))
+		setup_failed("socketpair with group 1002");
+	pc_add(sv[0]);
+	pc_add(sv[1]);
 }
 
 /* fds over a unix socket, SCM_RIGHTS */
@@ -1560,6 +1603,7 @@ static struct state_case cases[96] = {
 	{"peercred-child", peercred_child_setup, pc_check},
 	{"peercred-gone", peercred_gone_setup, pc_check},
 	{"peercred-accept-other", peercred_accept_other_setup, pc_check},
+	{"peercred-groups-changed", peercred_groups_changed_setup, pc_check},
 };
 
 /* refuse-NAME: nocarry's entry NAME */

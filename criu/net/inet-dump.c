@@ -289,7 +289,8 @@ static int read_corked(int fd, struct inet_opts *io)
 static void queue_dst(const struct sockaddr_storage *name, const struct sockaddr_storage *from, uint8_t *dst,
 		      size_t *len)
 {
-	static const uint8_t any6[16], lo6[16] = {[15] = 1}, mapped_lo[16] = {[10] = 0xff, [11] = 0xff, [12] = 127, [15] = 1};
+	static const uint8_t any6[16], lo6[16] = {[15] = 1};
+	static const uint8_t mapped_lo[16] = {[10] = 0xff, [11] = 0xff, [12] = 127, [15] = 1};
 	const uint8_t lo4[4] = {127, 0, 0, 1};
 
 	if (name->ss_family == AF_INET) {

@@ -340,8 +340,7 @@ static int udp_send_as(const struct sk_packet *pk, const struct inet_plan *pl, u
 	buf[4] = (uint8_t)(ulen >> 8), buf[5] = (uint8_t)ulen;
 	buf[6] = buf[7] = 0;
 	memcpy(buf + 8, pk->data, pk->len);
-	if (setsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_TRANSPARENT : IP_TRANSPARENT, &one,
-		       sizeof(one)) ||
+	if (setsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_TRANSPARENT : IP_TRANSPARENT, &one, sizeof(one)) ||
 	    (v6 && setsockopt(fd, IPPROTO_IPV6, IPV6_CHECKSUM, &csum_off, sizeof(csum_off))) ||
 	    bind(fd, (struct sockaddr *)&from, v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) ||
 	    sendto(fd, buf, pk->len + 8, 0, (struct sockaddr *)&to,

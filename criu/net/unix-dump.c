@@ -58,8 +58,7 @@ struct td_unix {
 	pid_t cred_outside; /* SO_PEERCRED names this process, not of the tree */
 };
 
-int td_write_sk_packet(struct td_ctx *c, uint32_t id, const void *addr, size_t addr_len, const void *data,
-		       size_t len)
+int td_write_sk_packet(struct td_ctx *c, uint32_t id, const void *addr, size_t addr_len, const void *data, size_t len)
 {
 	SkPacketEntry e = SK_PACKET_ENTRY__INIT;
 

@@ -59,7 +59,8 @@ static bool queue_owner_ok(const struct rfile *f, const SkPacketEntry *e)
 	    e->length > UDP_MAX_PAYLOAD)
 		return false;
 	memcpy(&fam, e->addr.data, sizeof(fam));
-	return fam == i->family && e->addr.len >= (fam == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+	return fam == i->family &&
+	       e->addr.len >= (fam == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
 }
 
 static int read_queues(struct rtree *t)
@@ -319,8 +320,7 @@ static int make_listen(const void *arg)
 }
 
 /* act: op as whoever SO_PEERCRED names (cr), with the groups that process has (SO_PEERGROUPS), or as criu for none. */
-static int as_named(struct rtree *t, const SkUcredEntry *cr, int (*op)(const void *arg), const void *arg,
-		    uint32_t id)
+static int as_named(struct rtree *t, const SkUcredEntry *cr, int (*op)(const void *arg), const void *arg, uint32_t id)
 {
 	const struct rproc *p = cr ? rtree_proc(t, (pid_t)cr->pid) : NULL;
 	const CredsEntry *c = p && p->core->thread_core ? p->core->thread_core->creds : NULL;

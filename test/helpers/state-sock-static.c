@@ -1027,8 +1027,8 @@ static void send_from(int family, const char *from, int fport, const char *to, i
 	for (size_t i = 0; i < len; i++)
 		buf[i] = (uint8_t)(seed + (int)i);
 	/* an address the namespace has not: as a transparent proxy would */
-	setsockopt(s, family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6, family == AF_INET ? IP_TRANSPARENT : IPV6_TRANSPARENT,
-		   &one, sizeof(one));
+	setsockopt(s, family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+		   family == AF_INET ? IP_TRANSPARENT : IPV6_TRANSPARENT, &one, sizeof(one));
 	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(s, (struct sockaddr *)&f, l))
 		setup_failed("bind the sender to %s port %d", from, fport);
@@ -1329,8 +1329,8 @@ static const char *pc_check(int round)
 		struct ucred u = peercred(pc_fd[i]), *w = &pc_seen[i];
 
 		if (u.pid != w->pid || u.uid != w->uid || u.gid != w->gid)
-			return bad("fd %d: SO_PEERCRED pid %d uid %u gid %u, was pid %d uid %u gid %u", pc_fd[i],
-				   u.pid, u.uid, u.gid, w->pid, w->uid, w->gid);
+			return bad("fd %d: SO_PEERCRED pid %d uid %u gid %u, was pid %d uid %u gid %u", pc_fd[i], u.pid,
+				   u.uid, u.gid, w->pid, w->uid, w->gid);
 		peergroups(pc_fd[i], now, sizeof(now));
 		if (strcmp(now, pc_groups[i]))
 			return bad("fd %d: SO_PEERGROUPS %s, was %s", pc_fd[i], now, pc_groups[i]);
@@ -1397,7 +1397,10 @@ static void pass_fds(int via, const int *fds, int n)
 {
 	char cbuf[CMSG_SPACE(sizeof(int) * 4)] = {0};
 	struct iovec iov = {.iov_base = "f", .iov_len = 1};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)n)};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cbuf,
+			    .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)n)};
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 
 	cm->cmsg_level = SOL_SOCKET;

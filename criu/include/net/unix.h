@@ -29,8 +29,7 @@ int td_dump_unix(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 int td_unix_check_peers(struct td_ctx *c);
 /* One packet of socket `id`'s queue into sk-queues.img (opened on first
  * need), with its sender's address (addr_len 0: none). */
-int td_write_sk_packet(struct td_ctx *c, uint32_t id, const void *addr, size_t addr_len, const void *data,
-		       size_t len);
+int td_write_sk_packet(struct td_ctx *c, uint32_t id, const void *addr, size_t addr_len, const void *data, size_t len);
 void td_unix_fini(struct td_ctx *c);
 
 /* restore (net/unix-restore.c); unix_sk_link reads sk-queues.img for

@@ -9,11 +9,18 @@
  *   path (whose socket file must still be the bound one) or an abstract
  *   name;
  * - an unconnected socket, bound or not, with nothing queued.
+ * Each with its owner (fstat: its holder's fsuid and fsgid, which restore
+ * gives it) and SO_PEERCRED's pid, euid and egid (SO_PEERGROUPS the named
+ * process's groups), which restore makes again (net/unix-restore.c).
  * The rest is refused with the reason: a peer outside the tree, a datagram
  * socket connected to one that is not connected back, connections waiting
  * to be accepted, descriptors in flight (SCM_RIGHTS), a relative or
  * deleted bound path, an option the images can't carry set
- * (net/sockopt-check.c), an eBPF or locked filter.
+ * (net/sockopt-check.c), an eBPF or locked filter, datagrams waiting in an
+ * unconnected socket, a socket of other ids than its holder's filesystem
+ * ids, SO_PEERCRED naming a process outside the tree or, on the two ends
+ * of a pair, different processes or ids (a connection accepted from
+ * another process), SO_PEERGROUPS other than the named process's groups.
  *
  * The kernel tells state, name, peer and queue lengths through sock_diag
  * (net/sk-diag.c); queued data is read with MSG_PEEK from our copy of the

@@ -225,13 +225,16 @@ static int as_root_creator(const SkUcredEntry *cr, const struct creator_groups *
 	if (nr < 0)
 		return -errno;
 	saved = xmalloc(((size_t)nr + 1) * sizeof(*saved));
-	if (getgroups(nr, saved) < 0 || getresuid(&ru, &eu, &su) || getresgid(&rg, &eg, &sg) ||
-	    setgroups(gr->nr, gr->ids) || setresgid((gid_t)-1, cr->gid, (gid_t)-1) ||
-	    setresuid((uid_t)-1, cr->uid, (uid_t)-1)) {
-		pr_perror("unix socket %u: can't take uid %u gid %u for its SO_PEERCRED", id, cr->uid, cr->gid);
+	if (getgroups(nr, saved) < 0 || getresuid(&ru, &eu, &su) || getresgid(&rg, &eg, &sg))
 		return -errno;
+	if (setgroups(gr->nr, gr->ids) || setresgid((gid_t)-1, cr->gid, (gid_t)-1) ||
+	    setresuid((uid_t)-1, cr->uid, (uid_t)-1)) {
+		ret = -errno;
+		pr_perror("unix socket %u: can't take uid %u gid %u for its SO_PEERCRED", id, cr->uid, cr->gid);
+	} else {
+		ret = op(arg);
 	}
-	ret = op(arg);
+	/* back to its own, whatever happened */
 	if (setresuid((uid_t)-1, eu, (uid_t)-1) || setresgid((gid_t)-1, eg, (gid_t)-1) ||
 	    setgroups((size_t)nr, saved)) {
 		pr_perror("unix socket %u: can't take back uid %u gid %u", id, eu, eg);

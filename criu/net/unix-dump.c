@@ -19,8 +19,8 @@
  * (net/sockopt-check.c), an eBPF or locked filter, datagrams waiting in an
  * unconnected socket, a socket of other ids than its holder's filesystem
  * ids, SO_PEERCRED naming a process outside the tree or, on the two ends
- * of a pair, different processes or ids (a connection accepted from
- * another process), SO_PEERGROUPS other than the named process's groups.
+ * of a datagram pair, different processes or ids, SO_PEERGROUPS other than
+ * the named process's groups.
  *
  * The kernel tells state, name, peer and queue lengths through sock_diag
  * (net/sk-diag.c); queued data is read with MSG_PEEK from our copy of the
@@ -60,7 +60,8 @@ struct td_unix {
 	pid_t pid;
 	int fd;
 	bool pair_data; /* its queue was saved: it must be in a pair */
-	bool has_cred;	/* SO_PEERCRED names a process (pid in the tree's namespace) */
+	uint32_t type;
+	bool has_cred; /* SO_PEERCRED names a process (pid in the tree's namespace) */
 	uint32_t cred_pid, cred_uid, cred_gid;
 	pid_t cred_outside; /* SO_PEERCRED names this process, not of the tree */
 };
@@ -409,11 +410,12 @@ static void fill_entry(const struct td_sock_fd *f, const struct unix_diag_info *
 
 /* For the peer check once every task is dumped. */
 static void remember(struct td_ctx *c, const struct td_proc *p, const struct td_sock_fd *f, uint32_t peer,
-		     const SkUcredEntry *cred, pid_t cred_outside)
+		     uint32_t type, const SkUcredEntry *cred, pid_t cred_outside)
 {
 	struct td_unix *t = xzalloc(sizeof(*t));
 
 	t->cred_outside = cred_outside;
+	t->type = type;
 	if (cred) {
 		t->has_cred = true;
 		t->cred_pid = cred->pid;
@@ -488,7 +490,7 @@ int td_dump_unix(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 	ret = td_write_file_entry(c, &fe);
 	sk_opts_free(&o);
 	if (!ret)
-		remember(c, p, f, di->peer, u.peer_cred, cred_found < 0 ? uf.cred.pid : 0);
+		remember(c, p, f, di->peer, di->type, u.peer_cred, cred_found < 0 ? uf.cred.pid : 0);
 	return ret;
 }
 
@@ -527,12 +529,14 @@ int td_unix_check_peers(struct td_ctx *c)
 			       t->pid, t->fd, peer->fd, peer->pid);
 			return -EOPNOTSUPP;
 		}
-		/* restore makes a pair in one task: both ends name it */
-		if (t->has_cred != peer->has_cred || t->cred_pid != peer->cred_pid || t->cred_uid != peer->cred_uid ||
-		    t->cred_gid != peer->cred_gid) {
+		/* restore makes a pair (both ends name its maker), or a connection
+		 * (each end names its own), which a datagram socket has not */
+		if (t->has_cred != peer->has_cred ||
+		    (t->type == SOCK_DGRAM && (t->cred_pid != peer->cred_pid || t->cred_uid != peer->cred_uid ||
+					       t->cred_gid != peer->cred_gid))) {
 			pr_err("process %d: unix socket fd %d names process %u (uid %u gid %u) as its peer, and its "
-			       "peer fd %d of process %d names process %u (uid %u gid %u) (SO_PEERCRED: a connection "
-			       "accepted from another process or user): restore makes both ends in one process\n",
+			       "peer fd %d of process %d names process %u (uid %u gid %u) (SO_PEERCRED): restore can't "
+			       "make such a pair\n",
 			       t->pid, t->fd, t->cred_pid, t->cred_uid, t->cred_gid, peer->fd, peer->pid,
 			       peer->cred_pid, peer->cred_uid, peer->cred_gid);
 			pr_hint("dump the program once such connections are closed, or make them with socketpair(2)\n");

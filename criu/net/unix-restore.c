@@ -10,7 +10,9 @@
  * its path, the dumped socket's, is removed first) and listens; an
  * unconnected one is made, and bound if it was. The pair is made, and
  * listen(2) called, by a task of the pid and ids SO_PEERCRED named
- * (as_creator); every socket is given to its holder's fsuid and fsgid.
+ * (as_creator); a pair whose ends name different ones is a connection made
+ * through a listener of its own. Every socket is given to its holder's
+ * fsuid and fsgid.
  */
 #define LOG_PREFIX "restore: "
 
@@ -154,9 +156,10 @@ int unix_sk_link(struct rtree *t)
 			ret = -EINVAL;
 			break;
 		}
-		if (!same_cred(f->fe->usk->peer_cred, p->fe->usk->peer_cred)) {
-			pr_err("files.img: unix sockets %u and %u, a pair, name different peers (SO_PEERCRED): restore "
-			       "makes a pair in one task\n",
+		if (!!f->fe->usk->peer_cred != !!p->fe->usk->peer_cred ||
+		    (f->fe->usk->type == SOCK_DGRAM && !same_cred(f->fe->usk->peer_cred, p->fe->usk->peer_cred))) {
+			pr_err("files.img: unix sockets %u and %u, a pair, name different peers (SO_PEERCRED), which "
+			       "restore can't make\n",
 			       f->fe->id, p->fe->id);
 			ret = -EINVAL;
 			break;
@@ -322,6 +325,31 @@ static int make_listen(const void *arg)
 	return 0;
 }
 
+/* How a connection is made: the socket type, the listener's name, the slot of the connecting end. */
+struct connect_op {
+	int type, slot;
+	struct sockaddr_un name;
+	socklen_t name_len;
+};
+
+/* act: a socket connected to the listener, at its slot of the file table. */
+static int make_connect(const void *arg)
+{
+	const struct connect_op *co = arg;
+	int fd = socket(AF_UNIX, co->type | SOCK_CLOEXEC, 0), ret = 0;
+
+	if (fd < 0) {
+		pr_perror("socket");
+		return -errno;
+	}
+	if (connect(fd, (const struct sockaddr *)&co->name, co->name_len) < 0 || dup2(fd, co->slot) < 0) {
+		ret = -errno;
+		pr_perror("can't connect to the listener of a pair's connection");
+	}
+	close(fd);
+	return ret;
+}
+
 /* act: op as whoever SO_PEERCRED names (cr), with the groups that process has (SO_PEERGROUPS), or as criu for none. */
 static int as_named(struct rtree *t, const SkUcredEntry *cr, int (*op)(const void *arg), const void *arg, uint32_t id)
 {
@@ -454,12 +482,51 @@ static int bind_name(const struct rfile *f, int fd)
 	return ret;
 }
 
+/*
+ * A connection whose ends name different processes (SO_PEERCRED: the
+ * connecting end names whoever listened, the accepted end whoever
+ * connected): through a listener of its own (an autobound name) on which
+ * listen is called as f's, connect as its peer's; the accepted end is the
+ * peer's. Their names are that listener's, not the dumped ones.
+ */
+static int make_connection(struct rtree *t, struct rfile *f, const struct pair_op *po)
+{
+	const UnixSkEntry *u = f->fe->usk;
+	struct connect_op co = {.type = po->type, .slot = po->slot[0], .name_len = sizeof(co.name)};
+	int l = socket(AF_UNIX, po->type | SOCK_CLOEXEC, 0), fd_backlog[2] = {l, 1}, s, ret;
+
+	if (l < 0 || bind(l, (struct sockaddr *)&(struct sockaddr_un){.sun_family = AF_UNIX}, sizeof(sa_family_t)) ||
+	    getsockname(l, (struct sockaddr *)&co.name, &co.name_len)) {
+		ret = -errno;
+		pr_perror("unix socket %u: can't make a listener for its connection", f->fe->id);
+		if (l >= 0)
+			close(l);
+		return ret;
+	}
+	ret = as_named(t, u->peer_cred, make_listen, fd_backlog, f->fe->id);
+	if (!ret)
+		ret = as_named(t, f->sk_peer->fe->usk->peer_cred, make_connect, &co, f->fe->id);
+	if (!ret) {
+		s = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+		if (s < 0 || dup2(s, po->slot[1]) < 0) {
+			ret = -errno;
+			pr_perror("unix socket %u: can't accept its connection", f->fe->id);
+		}
+		if (s >= 0)
+			close(s);
+	}
+	close(l);
+	return ret;
+}
+
 /* A pair, both ends at their table slots, made by whom SO_PEERCRED names. */
 static int open_pair(struct rtree *t, struct rfile *f)
 {
 	const UnixSkEntry *u = f->fe->usk;
 	struct pair_op po = {.type = (int)u->type, .slot = {f->table_fd, f->sk_peer->table_fd}};
-	int ret = as_named(t, u->peer_cred, make_pair, &po, f->fe->id);
+	int ret = same_cred(u->peer_cred, f->sk_peer->fe->usk->peer_cred)
+			  ? as_named(t, u->peer_cred, make_pair, &po, f->fe->id)
+			  : make_connection(t, f, &po);
 
 	if (!ret)
 		ret = set_opts(f, po.slot[0]);

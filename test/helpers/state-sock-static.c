@@ -56,7 +56,9 @@
  *                   accepted in the process
  *   peercred-child  a pair and a listener a child made and handed over
  *   peercred-gone   the same, the child gone since (refused)
- *   peercred-accept-other  a child's connection accepted here (refused)
+ *   peercred-accept-other  a child's connection (as uid 1000) accepted here,
+ *                   and one this process made as uid 1000 for a moment:
+ *                   each end names the other side's maker
  *   peercred-groups-changed  a pair made with other groups than the
  *                   process has now (refused)
  * Binding to an address the namespace has not:
@@ -1469,26 +1471,38 @@ static void peercred_gone_setup(void)
 	child_made(false);
 }
 
-/* A child's connection to this process's listener, accepted here: the ends name different processes (refused). */
+/* A child's connection to this process's listener, accepted here: the ends name different processes. */
 static void peercred_accept_other_setup(void)
 {
 	struct sockaddr_un a;
 	socklen_t l;
-	int l_fd = abstract_listener("state-sock-pca", &a, &l);
+	int l_fd = abstract_listener("state-sock-pca", &a, &l), c2;
 
 	pc_child = fork();
 	if (pc_child < 0)
 		setup_failed("fork");
 	if (!pc_child) {
-		int c = socket(AF_UNIX, SOCK_STREAM, 0);
+		int c;
 
-		if (c < 0 || connect(c, (struct sockaddr *)&a, l))
+		if (setresgid(1001, 1001, 1001) || setresuid(1000, 1000, 1000) ||
+		    (c = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 || connect(c, (struct sockaddr *)&a, l))
 			_exit(2);
 		for (;;)
 			pause();
 	}
 	pc_add(accept(l_fd, NULL, NULL));
 	pc_add(l_fd);
+	/* and one made here, connected as uid 1000 for a moment: each end in this process */
+	c2 = sock(AF_UNIX, SOCK_STREAM);
+	if (setegid(1001) || seteuid(1000) || connect(c2, (struct sockaddr *)&a, l) || seteuid(0) || setegid(0))
+		setup_failed("connect as uid 1000");
+	pc_add(c2);
+	pc_add(accept(l_fd, NULL, NULL));
+	if (pc_seen[3].uid != 1000 || pc_seen[2].uid != 0)
+		setup_failed("the ends made here name uid %u and %u", pc_seen[2].uid, pc_seen[3].uid);
+	if (pc_seen[0].pid != pc_child || pc_seen[0].uid != 1000)
+		setup_failed("the accepted end names %d uid %u, not the child %d", pc_seen[0].pid, pc_seen[0].uid,
+			     pc_child);
 }
 
 /* ------------------------------------------------------------------------

@@ -23,8 +23,11 @@
  * datagrams corked and not sent (UDP_CORK, MSG_MORE: the kernel does not
  * give them back), a socket of another uid than its holder's, an option no
  * field carries set (net/sockopt-check.c), an eBPF or locked filter.
- * Datagrams waiting in a UDP socket are dropped, with a warning, as a
- * network may drop them.
+ * Datagrams waiting in a UDP socket are carried (sk-queues.img, each with
+ * its sender's address: restore sends them again from it), unless the
+ * socket is in a SO_REUSEPORT group, bound to a device other than lo, or
+ * IP_PKTINFO would show them changed;
+ * an error waiting to be reported (sk_err) is refused.
  */
 #define LOG_PREFIX "task-dump: "
 
@@ -37,6 +40,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <linux/sockios.h>
@@ -48,6 +52,7 @@
 #include "net/inet.h"
 #include "net/sk-family.h"
 #include "net/tcp.h"
+#include "net/unix.h"
 #include "net/sk-diag.h"
 #include "net/sockopt.h"
 #include "sk-inet.pb-c.h"
@@ -94,8 +99,8 @@ struct inet_state {
 	struct sockaddr_storage name, peer;
 	bool connected;
 	struct tcp_info ti; /* TCP */
-	int udp_queued;	    /* UDP: bytes of datagrams waiting */
 	uid_t owner;	    /* the socket's (its maker's fsuid, or whom it was given to) */
+	gid_t group;	    /* the same: its maker's fsgid */
 };
 
 /* Its options, as inet_sk_entry keeps them, and those it can't. */
@@ -134,6 +139,7 @@ static int read_state(const struct td_proc *p, const struct td_sock_fd *f, const
 		return -errno;
 	}
 	s->owner = st.st_uid;
+	s->group = st.st_gid;
 	s->connected = !getpeername(f->lfd, (struct sockaddr *)&s->peer, &pl);
 	if (getsockname(f->lfd, (struct sockaddr *)&s->name, &nl)) {
 		pr_perror("%s: getsockname", who);
@@ -141,8 +147,6 @@ static int read_state(const struct td_proc *p, const struct td_sock_fd *f, const
 	}
 	if (s->type == SOCK_STREAM)
 		return sk_get(f->lfd, IPPROTO_TCP, TCP_INFO, &s->ti, &tl, who);
-	if (ioctl(f->lfd, SIOCINQ, &s->udp_queued))
-		s->udp_queued = 0;
 	return 0;
 }
 
@@ -171,6 +175,13 @@ static int check_state(const struct td_ctx *c, const struct td_proc *p, const st
 		pr_err("process %d: fd %d is a socket of uid %u, and the process's filesystem uid is %u: restore "
 		       "would give it to uid %u\n",
 		       p->pid, f->fd, s->owner, p->status.uid[3], p->status.uid[3]);
+		pr_hint("dump the program once its sockets are its own (made under its uid, or given with fchown)\n");
+		return -EOPNOTSUPP;
+	}
+	if (s->group != p->status.gid[3]) {
+		pr_err("process %d: fd %d is a socket of gid %u, and the process's filesystem gid is %u: restore "
+		       "would give it to gid %u\n",
+		       p->pid, f->fd, s->group, p->status.gid[3], p->status.gid[3]);
 		pr_hint("dump the program once its sockets are its own (made under its uid, or given with fchown)\n");
 		return -EOPNOTSUPP;
 	}
@@ -270,6 +281,177 @@ static int read_corked(int fd, struct inet_opts *io)
 }
 
 /*
+ * decide, pure: the address restore sends a datagram from `from` to (its
+ * port aside): the socket's own, or for one bound to the wildcard the
+ * loopback of the sender's family (a v4-mapped sender's is IPv4's, written
+ * mapped for an IPv6 socket).
+ */
+static void queue_dst(const struct sockaddr_storage *name, const struct sockaddr_storage *from, uint8_t *dst,
+		      size_t *len)
+{
+	static const uint8_t any6[16], lo6[16] = {[15] = 1};
+	static const uint8_t mapped_lo[16] = {[10] = 0xff, [11] = 0xff, [12] = 127, [15] = 1};
+	const uint8_t lo4[4] = {127, 0, 0, 1};
+
+	if (name->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)name;
+
+		*len = 4;
+		memcpy(dst, in->sin_addr.s_addr ? (const uint8_t *)&in->sin_addr : lo4, 4);
+		return;
+	}
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)name;
+	const struct sockaddr_in6 *f6 = (const struct sockaddr_in6 *)from;
+	bool mapped = from->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&f6->sin6_addr);
+
+	*len = 16;
+	if (memcmp(&in6->sin6_addr, any6, 16))
+		memcpy(dst, &in6->sin6_addr, 16);
+	else
+		memcpy(dst, mapped ? mapped_lo : lo6, 16);
+}
+
+/*
+ * decide, pure: can restore send this datagram so that the task sees it
+ * as it was? With IP_PKTINFO (IPV6_RECVPKTINFO) it sees the address it was
+ * sent to and the interface it came in through: they must be what restore
+ * uses (queue_dst, and lo, whose index is 1 in every namespace).
+ */
+static bool queue_pktinfo_ok(struct msghdr *mh, const struct sockaddr_storage *name)
+{
+	uint8_t want[16];
+	size_t wlen;
+
+	queue_dst(name, (const struct sockaddr_storage *)mh->msg_name, want, &wlen);
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+			uint8_t mapped[16] = {[10] = 0xff, [11] = 0xff};
+
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			memcpy(mapped + 12, &pi.ipi_addr, 4);
+			if (pi.ipi_ifindex != 1 || memcmp(wlen == 4 ? (uint8_t *)&pi.ipi_addr : mapped, want, wlen))
+				return false;
+		}
+		if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			if (pi.ipi6_ifindex != 1 || wlen != 16 || memcmp(&pi.ipi6_addr, want, 16))
+				return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * act: the datagrams waiting in a UDP socket, each with its sender's
+ * address, peeked from SO_PEEK_OFF 0 on (the task still reads them after);
+ * *nr and *bytes what was found.
+ */
+static int peek_udp_queue(struct td_ctx *c, const struct td_sock_fd *f, const struct inet_state *s, bool pktinfo,
+			  uint32_t id, const char *who, size_t *nr, size_t *bytes)
+{
+	_cleanup_free_ char *buf = xmalloc(UDP_MAX_PAYLOAD);
+
+	for (;;) {
+		struct sockaddr_storage from;
+		char cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo)) * 4];
+		struct iovec iov = {.iov_base = buf, .iov_len = UDP_MAX_PAYLOAD};
+		struct msghdr mh = {.msg_name = &from,
+				    .msg_namelen = sizeof(from),
+				    .msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = cbuf,
+				    .msg_controllen = sizeof(cbuf)};
+		ssize_t n = recvmsg(f->lfd, &mh, MSG_PEEK | MSG_DONTWAIT);
+		int ret;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n < 0) {
+			pr_perror("%s: can't peek at the datagrams waiting in it", who);
+			return -errno;
+		}
+		if (mh.msg_flags & MSG_TRUNC) {
+			pr_err("%s: a datagram waiting in it is larger than %u bytes\n", who, UDP_MAX_PAYLOAD);
+			return -EOPNOTSUPP;
+		}
+		if (pktinfo && !queue_pktinfo_ok(&mh, &s->name)) {
+			pr_err("%s: a datagram waiting in it came in through another interface than lo or to another "
+			       "address than the socket's own, which IP_PKTINFO shows and restore can't make again\n",
+			       who);
+			pr_hint("dump the program once it has read the datagrams waiting in its UDP sockets\n");
+			return -EOPNOTSUPP;
+		}
+		ret = td_write_sk_packet(c, id, &from, mh.msg_namelen, buf, (size_t)n);
+		if (ret)
+			return ret;
+		(*nr)++;
+		*bytes += (size_t)n;
+	}
+}
+
+/*
+ * act: the datagrams waiting in a UDP socket into sk-queues.img, the
+ * socket's SO_PEEK_OFF put back as it was. A socket of a SO_REUSEPORT group
+ * is refused: restore could not say which socket of the group gets them.
+ */
+static int dump_udp_queue(struct td_ctx *c, const struct td_proc *p, const struct td_sock_fd *f,
+			  const struct inet_state *s, const struct inet_opts *io, uint32_t id, const char *who)
+{
+	struct pollfd pf = {.fd = f->lfd, .events = POLLIN};
+	size_t nr = 0, bytes = 0;
+	int off = -1, ret, put;
+	char b;
+
+	if (s->type != SOCK_DGRAM)
+		return 0;
+	/* an error waiting (sk_err) would be taken by a recv, and is not carried: poll sees it and leaves it */
+	if (poll(&pf, 1, 0) < 0) {
+		pr_perror("%s: can't poll it", who);
+		return -errno;
+	}
+	if (pf.revents & POLLERR) {
+		pr_err("process %d: UDP socket fd %d has an error waiting to be reported (such as ECONNREFUSED from "
+		       "an ICMP port unreachable), which can't be read without clearing it, nor carried\n",
+		       p->pid, f->fd);
+		pr_hint("dump the program once it has called its UDP sockets again\n");
+		return -EOPNOTSUPP;
+	}
+	if (recv(f->lfd, &b, 1, MSG_PEEK | MSG_DONTWAIT) < 0)
+		return 0;
+	/* restore sends them through lo, which a socket bound to another device does not hear */
+	if (io->ifname[0] && strcmp(io->ifname, "lo")) {
+		pr_err("process %d: UDP socket fd %d, bound to device %s, has datagrams waiting, which restore can "
+		       "only give back through lo\n",
+		       p->pid, f->fd, io->ifname);
+		pr_hint("dump the program once it has read the datagrams waiting in its UDP sockets\n");
+		return -EOPNOTSUPP;
+	}
+	if (io->o.so_reuseport) {
+		pr_err("process %d: UDP socket fd %d of a SO_REUSEPORT group has datagrams waiting, which restore "
+		       "can't give back to it alone\n",
+		       p->pid, f->fd);
+		pr_hint("dump the program once it has read the datagrams waiting in its UDP sockets\n");
+		return -EOPNOTSUPP;
+	}
+	ret = sk_get_int(f->lfd, SOL_SOCKET, SO_PEEK_OFF, &off, who);
+	if (ret >= 0)
+		ret = sk_set_int(f->lfd, SOL_SOCKET, SO_PEEK_OFF, 0, who, 0);
+	if (ret >= 0)
+		ret = peek_udp_queue(c, f, s, io->pktinfo, id, who, &nr, &bytes);
+	put = sk_set_int(f->lfd, SOL_SOCKET, SO_PEEK_OFF, off, who, 0);
+	if (ret >= 0 && put < 0)
+		ret = put;
+	if (ret >= 0)
+		pr_info("%s: %zu datagrams waiting (%zu bytes), carried\n", who, nr, bytes);
+	return ret < 0 ? ret : 0;
+}
+
+/*
  * act: the shutdown state. Poll tells that a socket is shut for reading;
  * that it is shut for writing only sock_diag does (or a send, which would
  * bind it), asked for the sockets of its port. It lists no socket that is
@@ -361,8 +543,6 @@ static int check_opts(const struct td_proc *p, const struct td_sock_fd *f, const
 		       f->fd);
 		return -EOPNOTSUPP;
 	}
-	if (s->type != SOCK_STREAM && s->udp_queued > 0)
-		pr_warn("process %d: UDP socket fd %d has datagrams waiting: they are dropped\n", p->pid, f->fd);
 	return 0;
 }
 
@@ -474,6 +654,8 @@ int td_dump_inet(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 		ret = sk_refuse_uncarried(f->lfd, ref, family, sk_state(&s), who);
 	if (ref >= 0)
 		close(ref);
+	if (ret >= 0)
+		ret = dump_udp_queue(c, p, f, &s, &io, id, who);
 	if (ret >= 0)
 		ret = write_entry(c, p, f, id, fown, &s, &io);
 	sk_opts_free(&io.o);

@@ -11,7 +11,9 @@
  * address can be taken), bound to its address and port, then listening
  * with its backlog, or connected (UDP) to its peer; an established TCP
  * connection in repair mode from the start, its state set by
- * net/tcp-restore.c. Last its shutdown state and its filter.
+ * net/tcp-restore.c; a UDP socket's waiting datagrams sent again from
+ * their senders (before it is connected). Last its shutdown state and its
+ * filter.
  */
 #define LOG_PREFIX "restore: "
 
@@ -27,6 +29,7 @@
 
 #include "net/inet.h"
 #include "net/tcp.h"
+#include "net/unix.h"
 #include "util/log.h"
 #include "net/sockopt.h"
 #include "task/rtree.h"
@@ -243,18 +246,156 @@ static int finish(int fd, const InetSkEntry *e, const struct inet_plan *pl, cons
 /*
  * A socket belongs to whoever made it (SO_REUSEPORT groups, owner matches
  * of netfilter go by it); criu makes it as root. It is given to the first
- * process, in tree order, that holds it: the one that made it, as a rule
+ * process, in tree order, that holds it (its fsuid and fsgid): the one that made it, as a rule
  * (a root master that made the listeners for its workers keeps them; dump
  * refuses a socket of another uid than its holder's). Before it is bound:
  * a SO_REUSEPORT group takes only sockets of its owner's.
  */
-static void own_socket(const struct rfile *f, int fd)
+static int own_socket(const struct rfile *f, int fd)
 {
 	const struct rproc *p = f->holder;
 	const CredsEntry *cr = p && p->core->thread_core ? p->core->thread_core->creds : NULL;
 
-	if (cr && cr->fsuid && fchown(fd, cr->fsuid, (gid_t)-1))
-		pr_warn("socket %u: can't give it to uid %u: %m\n", f->fe->id, cr->fsuid);
+	if (cr && fchown(fd, cr->fsuid, cr->fsgid)) {
+		pr_perror("socket %u: can't give it to uid %u gid %u", f->fe->id, cr->fsuid, cr->fsgid);
+		return -errno;
+	}
+	return 0;
+}
+
+/*
+ * decide, pure: where a waiting datagram goes again, from its dumped
+ * sender: *from the sender (a v4-mapped one as IPv4), *to the socket (its
+ * own address, or for one bound to the wildcard the loopback of the
+ * sender's family: net/inet-dump.c's queue_dst, which dump checked
+ * against IP_PKTINFO), both with the port 0 a raw socket wants.
+ */
+static void udp_route(const struct sk_packet *pk, const struct inet_plan *pl, struct sockaddr_storage *from,
+		      struct sockaddr_storage *to, uint16_t *sport, uint16_t *dport)
+{
+	const struct sockaddr_in6 *f6 = (const struct sockaddr_in6 *)&pk->addr;
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&pl->src;
+	bool v4 = pk->addr.ss_family == AF_INET || IN6_IS_ADDR_V4MAPPED(&f6->sin6_addr);
+
+	memset(from, 0, sizeof(*from));
+	memset(to, 0, sizeof(*to));
+	if (pk->addr.ss_family == AF_INET6 && v4) {
+		struct sockaddr_in *f4 = (struct sockaddr_in *)from, *t4 = (struct sockaddr_in *)to;
+
+		f4->sin_family = t4->sin_family = AF_INET;
+		memcpy(&f4->sin_addr, f6->sin6_addr.s6_addr + 12, 4);
+		*sport = ntohs(f6->sin6_port);
+		*dport = ntohs(s6->sin6_port);
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+			memcpy(&t4->sin_addr, s6->sin6_addr.s6_addr + 12, 4);
+		else
+			t4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		return;
+	}
+	memcpy(from, &pk->addr, pk->addr_len);
+	memcpy(to, &pl->src, pl->src_len);
+	if (v4) {
+		struct sockaddr_in *f4 = (struct sockaddr_in *)from, *t4 = (struct sockaddr_in *)to;
+
+		*sport = ntohs(f4->sin_port);
+		*dport = ntohs(t4->sin_port);
+		f4->sin_port = t4->sin_port = 0;
+		if (!t4->sin_addr.s_addr)
+			t4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		return;
+	}
+	struct sockaddr_in6 *fr6 = (struct sockaddr_in6 *)from, *t6 = (struct sockaddr_in6 *)to;
+
+	*sport = ntohs(fr6->sin6_port);
+	*dport = ntohs(t6->sin6_port);
+	fr6->sin6_port = t6->sin6_port = 0;
+	fr6->sin6_flowinfo = t6->sin6_flowinfo = 0;
+	if (IN6_IS_ADDR_UNSPECIFIED(&t6->sin6_addr))
+		t6->sin6_addr = in6addr_loopback;
+}
+
+/*
+ * act: one waiting datagram sent to the socket again from its dumped
+ * sender, through a raw socket that writes the UDP header itself: the
+ * sender's address need not be the namespace's (IP_TRANSPARENT), nor its
+ * port free. IPv6 wants the UDP checksum (the kernel's, IPV6_CHECKSUM);
+ * IPv4's may be 0, none.
+ */
+static int udp_send_as(const struct sk_packet *pk, const struct inet_plan *pl, uint8_t *buf, const char *who)
+{
+	struct sockaddr_storage from, to;
+	uint16_t sport, dport, ulen = (uint16_t)(pk->len + 8);
+	int one = 1, csum_off = 6, fd, ret = 0;
+	bool v6;
+
+	udp_route(pk, pl, &from, &to, &sport, &dport);
+	v6 = from.ss_family == AF_INET6;
+	fd = socket(from.ss_family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_UDP);
+	if (fd < 0) {
+		pr_perror("%s: can't make a raw socket to queue its datagrams again", who);
+		return -errno;
+	}
+	buf[0] = (uint8_t)(sport >> 8), buf[1] = (uint8_t)sport;
+	buf[2] = (uint8_t)(dport >> 8), buf[3] = (uint8_t)dport;
+	buf[4] = (uint8_t)(ulen >> 8), buf[5] = (uint8_t)ulen;
+	buf[6] = buf[7] = 0;
+	memcpy(buf + 8, pk->data, pk->len);
+	if (setsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_TRANSPARENT : IP_TRANSPARENT, &one, sizeof(one)) ||
+	    (v6 && setsockopt(fd, IPPROTO_IPV6, IPV6_CHECKSUM, &csum_off, sizeof(csum_off))) ||
+	    bind(fd, (struct sockaddr *)&from, v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) ||
+	    sendto(fd, buf, pk->len + 8, 0, (struct sockaddr *)&to,
+		   v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) != (ssize_t)(pk->len + 8)) {
+		ret = -errno;
+		pr_perror("%s: can't queue a datagram of %zu bytes again from its sender's address and port %u", who,
+			  pk->len, sport);
+	}
+	close(fd);
+	return ret;
+}
+
+/* act: how many datagrams wait in the socket now (peeked, SO_PEEK_OFF back off after). */
+static int udp_count(int fd, size_t *nr, const char *who)
+{
+	_cleanup_free_ char *buf = xmalloc(UDP_MAX_PAYLOAD);
+	int ret = sk_set_int(fd, SOL_SOCKET, SO_PEEK_OFF, 0, who, 0);
+
+	*nr = 0;
+	while (ret >= 0 && recv(fd, buf, UDP_MAX_PAYLOAD, MSG_PEEK | MSG_DONTWAIT) >= 0)
+		(*nr)++;
+	if (ret >= 0)
+		ret = sk_set_int(fd, SOL_SOCKET, SO_PEEK_OFF, -1, who, 0);
+	return ret < 0 ? ret : 0;
+}
+
+/*
+ * act: the datagrams that waited in a UDP socket, sent to it again in
+ * their order, each from its sender; then counted in it (loopback may
+ * take a moment), for a restore that would lose one fails.
+ */
+static int udp_refill(const struct rfile *f, int fd, const struct inet_plan *pl, const char *who)
+{
+	_cleanup_free_ uint8_t *buf = NULL;
+	size_t nr = 0;
+	int ret = 0;
+
+	if (!f->nr_sk_packets)
+		return 0;
+	buf = xmalloc(UDP_MAX_PAYLOAD + 8);
+	for (size_t i = 0; !ret && i < f->nr_sk_packets; i++)
+		ret = udp_send_as(&f->sk_packets[i], pl, buf, who);
+	for (int tries = 0; !ret && tries < 100; tries++) {
+		ret = udp_count(fd, &nr, who);
+		if (ret || nr >= f->nr_sk_packets)
+			break;
+		usleep(10000);
+	}
+	if (!ret && nr != f->nr_sk_packets) {
+		pr_err("%s: %zu datagrams waited in it, %zu came back (the socket's address unreachable over lo, "
+		       "its receive buffer, a device it is bound to?)\n",
+		       who, f->nr_sk_packets, nr);
+		ret = -EIO;
+	}
+	return ret;
 }
 
 /* act: the plan carried out on a new socket; its fd, or -errno. */
@@ -269,14 +410,18 @@ static int make_socket(const struct rfile *f, const struct inet_plan *pl)
 		return -errno;
 	}
 	snprintf(who, sizeof(who), "socket %u", e->id);
-	own_socket(f, fd);
-	ret = set_opts(fd, e, pl, who);
+	ret = own_socket(f, fd);
+	if (!ret)
+		ret = set_opts(fd, e, pl, who);
 	if (!ret && pl->repair)
 		ret = rtree_tcp_repair_on(fd, e->id);
 	if (!ret && pl->bind && bind(fd, (const struct sockaddr *)&pl->src, pl->src_len)) {
 		ret = -errno;
 		pr_perror("socket %u: can't bind it again to port %u", e->id, e->src_port);
 	}
+	/* before connect, which would take only its peer's, and the shutdown and filter (finish) */
+	if (!ret)
+		ret = udp_refill(f, fd, pl, who);
 	if (!ret && pl->listen && listen(fd, pl->backlog)) {
 		ret = -errno;
 		pr_perror("socket %u: can't listen again", e->id);

@@ -9,11 +9,18 @@
  *   path (whose socket file must still be the bound one) or an abstract
  *   name;
  * - an unconnected socket, bound or not, with nothing queued.
+ * Each with its owner (fstat: its holder's fsuid and fsgid, which restore
+ * gives it) and SO_PEERCRED's pid, euid and egid (SO_PEERGROUPS the named
+ * process's groups), which restore makes again (net/unix-restore.c).
  * The rest is refused with the reason: a peer outside the tree, a datagram
  * socket connected to one that is not connected back, connections waiting
  * to be accepted, descriptors in flight (SCM_RIGHTS), a relative or
  * deleted bound path, an option the images can't carry set
- * (net/sockopt-check.c), an eBPF or locked filter.
+ * (net/sockopt-check.c), an eBPF or locked filter, datagrams waiting in an
+ * unconnected socket, a socket of other ids than its holder's filesystem
+ * ids, SO_PEERCRED naming a process outside the tree or, on the two ends
+ * of a datagram pair, different processes or ids, SO_PEERGROUPS other than
+ * the named process's groups.
  *
  * The kernel tells state, name, peer and queue lengths through sock_diag
  * (net/sk-diag.c); queued data is read with MSG_PEEK from our copy of the
@@ -53,9 +60,13 @@ struct td_unix {
 	pid_t pid;
 	int fd;
 	bool pair_data; /* its queue was saved: it must be in a pair */
+	uint32_t type;
+	bool has_cred; /* SO_PEERCRED names a process (pid in the tree's namespace) */
+	uint32_t cred_pid, cred_uid, cred_gid;
+	pid_t cred_outside; /* SO_PEERCRED names this process, not of the tree */
 };
 
-static int write_packet(struct td_ctx *c, uint32_t id, const void *data, size_t len)
+int td_write_sk_packet(struct td_ctx *c, uint32_t id, const void *addr, size_t addr_len, const void *data, size_t len)
 {
 	SkPacketEntry e = SK_PACKET_ENTRY__INIT;
 
@@ -66,6 +77,11 @@ static int write_packet(struct td_ctx *c, uint32_t id, const void *data, size_t 
 	}
 	e.id_for = id;
 	e.length = (uint32_t)len;
+	if (addr_len) {
+		e.has_addr = true;
+		e.addr.data = (uint8_t *)addr;
+		e.addr.len = addr_len;
+	}
 	return img_write_entry_payload(c->sk_queues_img, &e.base, data, len);
 }
 
@@ -148,11 +164,11 @@ static int peek_queue(struct td_ctx *c, pid_t pid, int fd, int lfd, int type, ui
 			       PEEK_CHUNK);
 			return -EOPNOTSUPP;
 		}
-		ret = write_packet(c, id, buf, (size_t)n);
+		ret = td_write_sk_packet(c, id, NULL, 0, buf, (size_t)n);
 		if (ret)
 			return ret;
 	}
-	return type == SOCK_STREAM && len ? write_packet(c, id, buf, len) : 0;
+	return type == SOCK_STREAM && len ? td_write_sk_packet(c, id, NULL, 0, buf, len) : 0;
 }
 
 /* The queue saved with SO_PEEK_OFF put back as the task had it, whatever happened. */
@@ -202,19 +218,50 @@ static int check_bound_path(pid_t pid, int fd, const struct unix_diag_info *di, 
 	return 0;
 }
 
+/* act: how many datagrams wait in the socket (peeked from SO_PEEK_OFF 0 on, put back after); -1 if unknown. */
+static int count_queued(int lfd)
+{
+	_cleanup_free_ char *buf = xmalloc(PEEK_CHUNK);
+	int off = -1, zero = 0, n = 0;
+	socklen_t l = sizeof(off);
+
+	if (getsockopt(lfd, SOL_SOCKET, SO_PEEK_OFF, &off, &l) ||
+	    setsockopt(lfd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)))
+		return -1;
+	while (n < (1 << 20) && recv(lfd, buf, PEEK_CHUNK, MSG_PEEK | MSG_DONTWAIT) >= 0)
+		n++;
+	if (setsockopt(lfd, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off)))
+		return -1;
+	return n;
+}
+
 /* What the kernel (sock_diag) and the socket itself tell of a unix socket. */
 struct unix_facts {
 	struct unix_diag_info di;
 	bool queued_unconnected; /* an unconnected socket has data queued */
+	int nr_queued;		 /* how many datagrams (-1: can't tell) */
 	bool oob;		 /* a connected stream socket has an out-of-band byte pending */
+	uid_t uid;		 /* the socket inode's owner (its maker's fsuid and fsgid, or fchown's) */
+	gid_t gid;
+	struct ucred cred; /* SO_PEERCRED (pid in criu's namespace; 0: it names none) */
 };
 
 /* act: the socket's state, name, peer and queues, as far as the decision needs them. */
 static int read_facts(struct td_ctx *c, const struct td_proc *p, const struct td_sock_fd *f, struct unix_facts *u)
 {
+	struct stat st;
 	char b;
 	int ret;
 
+	if (fstat(f->lfd, &st)) {
+		pr_perror("process %d: can't stat unix socket fd %d", p->pid, f->fd);
+		return -errno;
+	}
+	u->uid = st.st_uid;
+	u->gid = st.st_gid;
+	ret = sk_get(f->lfd, SOL_SOCKET, SO_PEERCRED, &u->cred, &(socklen_t){sizeof(u->cred)}, "SO_PEERCRED");
+	if (ret < 0)
+		return ret;
 	if (c->unix_nl < 0) {
 		c->unix_nl = unix_diag_open(c->procs[0].pid);
 		if (c->unix_nl < 0)
@@ -230,6 +277,8 @@ static int read_facts(struct td_ctx *c, const struct td_proc *p, const struct td
 	 * an empty one would hide the rest, so ask the queue itself */
 	if (!u->di.peer && u->di.state != TCP_LISTEN)
 		u->queued_unconnected = recv(f->lfd, &b, 1, MSG_PEEK | MSG_DONTWAIT) >= 0;
+	if (u->queued_unconnected)
+		u->nr_queued = count_queued(f->lfd);
 	if (u->di.peer && u->di.type == SOCK_STREAM)
 		u->oob = recv(f->lfd, &b, 1, MSG_OOB | MSG_PEEK | MSG_DONTWAIT) == 1;
 	return 0;
@@ -255,8 +304,18 @@ static int check_facts(const struct td_proc *p, const struct td_sock_fd *f, cons
 		return -EOPNOTSUPP;
 	}
 	if (u->queued_unconnected) {
-		pr_err("process %d: unconnected unix socket fd %d has data queued, which can't be dumped yet\n", p->pid,
-		       f->fd);
+		pr_err("process %d: unconnected unix socket fd %d (socket:[%lu]) has %d datagrams queued, from other "
+		       "sockets, which can't be dumped yet\n",
+		       p->pid, f->fd, (unsigned long)f->ino, u->nr_queued);
+		pr_hint("dump the program once it has read the datagrams waiting in its unix sockets\n");
+		return -EOPNOTSUPP;
+	}
+	/* restore gives a socket to its holder's fsuid and fsgid (as stat shows them) */
+	if (u->uid != p->status.uid[3] || u->gid != p->status.gid[3]) {
+		pr_err("process %d: unix socket fd %d belongs to uid %u gid %u, and the process's filesystem ids are "
+		       "uid %u gid %u: restore would give it to those\n",
+		       p->pid, f->fd, u->uid, u->gid, p->status.uid[3], p->status.gid[3]);
+		pr_hint("dump the program once its sockets are its own (made under its ids, or given with fchown)\n");
 		return -EOPNOTSUPP;
 	}
 	if (di->peer == (uint32_t)f->ino) {
@@ -276,6 +335,64 @@ static int check_facts(const struct td_proc *p, const struct td_sock_fd *f, cons
 	return 0;
 }
 
+static int cmp_gid(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* act: are the groups SO_PEERGROUPS names (sorted) those of `now`? */
+static bool same_groups(int lfd, const struct proc_id_list *now)
+{
+	_cleanup_free_ uint32_t *g = NULL, *want = NULL;
+	socklen_t len = 0;
+
+	if (getsockopt(lfd, SOL_SOCKET, SO_PEERGROUPS, NULL, &len) && errno != ERANGE)
+		return false;
+	if (len / sizeof(*g) != now->nr)
+		return false;
+	if (!len)
+		return true;
+	g = xmalloc(len);
+	if (getsockopt(lfd, SOL_SOCKET, SO_PEERGROUPS, g, &len) || len / sizeof(*g) != now->nr)
+		return false;
+	want = xmalloc(len);
+	memcpy(want, now->ids, len);
+	qsort(g, now->nr, sizeof(*g), cmp_gid);
+	qsort(want, now->nr, sizeof(*want), cmp_gid);
+	return !memcmp(g, want, len);
+}
+
+/*
+ * SO_PEERCRED, as restore makes it again (a pair made, or listen called,
+ * by a task of that pid with those ids, and the groups the process has
+ * now, which SO_PEERGROUPS must name): the pid the tree's. 1 if it names a
+ * process of the tree, 0 if none, -1 if one outside the tree (refused once
+ * every socket is seen, after the peers' own reasons), -2 refused now.
+ */
+static int peer_cred(struct td_ctx *c, const struct td_sock_fd *f, const struct unix_facts *u, SkUcredEntry *e)
+{
+	const struct td_proc *named;
+
+	if (!u->cred.pid)
+		return 0;
+	named = hmap_get_int(&c->by_pid, (uint64_t)u->cred.pid);
+	if (!named)
+		return -1;
+	if (!same_groups(f->lfd, &named->status.groups)) {
+		pr_err("unix socket socket:[%lu] names process %d as its peer (SO_PEERCRED), with other supplementary "
+		       "groups (SO_PEERGROUPS) than the process has now, which restore gives it\n",
+		       (unsigned long)f->ino, u->cred.pid);
+		pr_hint("dump the program once its processes keep the groups they made their sockets with\n");
+		return -2;
+	}
+	e->pid = (uint32_t)named->vpid;
+	e->uid = u->cred.uid;
+	e->gid = u->cred.gid;
+	return 1;
+}
+
 /* The entry, from what was read (its pointers into di and o). */
 static void fill_entry(const struct td_sock_fd *f, const struct unix_diag_info *di, UnixSkEntry *u)
 {
@@ -292,10 +409,19 @@ static void fill_entry(const struct td_sock_fd *f, const struct unix_diag_info *
 }
 
 /* For the peer check once every task is dumped. */
-static void remember(struct td_ctx *c, const struct td_proc *p, const struct td_sock_fd *f, uint32_t peer)
+static void remember(struct td_ctx *c, const struct td_proc *p, const struct td_sock_fd *f, uint32_t peer,
+		     uint32_t type, const SkUcredEntry *cred, pid_t cred_outside)
 {
 	struct td_unix *t = xzalloc(sizeof(*t));
 
+	t->cred_outside = cred_outside;
+	t->type = type;
+	if (cred) {
+		t->has_cred = true;
+		t->cred_pid = cred->pid;
+		t->cred_uid = cred->uid;
+		t->cred_gid = cred->gid;
+	}
 	t->ino = (uint32_t)f->ino;
 	t->peer = peer;
 	t->pid = p->pid;
@@ -322,7 +448,9 @@ int td_dump_unix(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 	UnixSkEntry u = UNIX_SK_ENTRY__INIT;
 	SkOptsEntry o = SK_OPTS_ENTRY__INIT;
 	FilePermsEntry perms = FILE_PERMS_ENTRY__INIT;
+	SkUcredEntry cred = SK_UCRED_ENTRY__INIT;
 	struct unix_facts uf = {0};
+	int cred_found = 0;
 	const struct unix_diag_info *di = &uf.di;
 	char who[48];
 	int ret;
@@ -330,6 +458,12 @@ int td_dump_unix(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 	ret = read_facts(c, p, f, &uf);
 	if (!ret)
 		ret = check_facts(p, f, &uf);
+	if (!ret)
+		cred_found = peer_cred(c, f, &uf, &cred);
+	if (cred_found > 0)
+		u.peer_cred = &cred;
+	if (cred_found == -2)
+		ret = -EOPNOTSUPP;
 	/* a connected socket comes back from socketpair: its name is not used */
 	if (!ret && !di->peer && di->name_len && di->name[0] != '\0') {
 		ret = check_bound_path(p->pid, f->fd, di, &perms);
@@ -356,8 +490,22 @@ int td_dump_unix(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f
 	ret = td_write_file_entry(c, &fe);
 	sk_opts_free(&o);
 	if (!ret)
-		remember(c, p, f, di->peer);
+		remember(c, p, f, di->peer, di->type, u.peer_cred, cred_found < 0 ? uf.cred.pid : 0);
 	return ret;
+}
+
+/* A socket whose SO_PEERCRED names a process restore can't make: refused. */
+static int check_cred_outside(const struct td_unix *t)
+{
+	if (!t->cred_outside)
+		return 0;
+	pr_err("process %d: unix socket fd %d names process %d as its peer (SO_PEERCRED: the one that made the "
+	       "pair, listened or connected), which is not in the tree (gone, or outside it): restore can't name it "
+	       "again\n",
+	       t->pid, t->fd, t->cred_outside);
+	pr_hint("dump the tree that holds the process which made the socket, or a program that made its sockets "
+		"itself\n");
+	return -EOPNOTSUPP;
 }
 
 int td_unix_check_peers(struct td_ctx *c)
@@ -381,6 +529,23 @@ int td_unix_check_peers(struct td_ctx *c)
 			       t->pid, t->fd, peer->fd, peer->pid);
 			return -EOPNOTSUPP;
 		}
+		/* restore makes a pair (both ends name its maker), or a connection
+		 * (each end names its own), which a datagram socket has not */
+		if (t->has_cred != peer->has_cred ||
+		    (t->type == SOCK_DGRAM && (t->cred_pid != peer->cred_pid || t->cred_uid != peer->cred_uid ||
+					       t->cred_gid != peer->cred_gid))) {
+			pr_err("process %d: unix socket fd %d names process %u (uid %u gid %u) as its peer, and its "
+			       "peer fd %d of process %d names process %u (uid %u gid %u) (SO_PEERCRED): restore can't "
+			       "make such a pair\n",
+			       t->pid, t->fd, t->cred_pid, t->cred_uid, t->cred_gid, peer->fd, peer->pid,
+			       peer->cred_pid, peer->cred_uid, peer->cred_gid);
+			pr_hint("dump the program once such connections are closed, or make them with socketpair(2)\n");
+			return -EOPNOTSUPP;
+		}
+	}
+	hmap_for_each(&c->unix_socks, it) {
+		if (it.val && check_cred_outside(it.val))
+			return -EOPNOTSUPP;
 	}
 	return 0;
 }

@@ -2,26 +2,37 @@
  * Restore: unix sockets (net/unix-dump.c says which can be dumped).
  * Parse: each entry of a type, state and name restore can make; every
  * connected socket's peer a socket of the images connected back, of its
- * type; sk-queues.img's packets belong to such pairs.
+ * type; sk-queues.img's packets belong to such pairs, or are UDP
+ * datagrams with their senders (net/inet-restore.c sends them again).
  * Act, by the root in the new namespaces before it forks (the file table):
  * a pair is made with socketpair(2) and each side's queued packets sent to
  * it from the other; a listening socket is bound (a stale socket file at
  * its path, the dumped socket's, is removed first) and listens; an
- * unconnected one is made, and bound if it was.
+ * unconnected one is made, and bound if it was. The pair is made, and
+ * listen(2) called, by a task of the pid and ids SO_PEERCRED named
+ * (as_creator); a pair whose ends name different ones is a connection made
+ * through a listener of its own. Every socket is given to its holder's
+ * fsuid and fsgid.
  */
 #define LOG_PREFIX "restore: "
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "image/image.h"
+#include "net/inet.h"
 #include "net/unix.h"
 #include "util/log.h"
 #include "net/sockopt.h"
@@ -34,10 +45,25 @@
 #define TCP_CLOSE	7
 #define TCP_LISTEN	10
 
-struct sk_packet {
-	uint8_t *data;
-	size_t len;
-};
+/*
+ * decide, pure: may socket f have packet e? A connected unix socket (no
+ * sender), or a UDP one, whose datagram has a sender of its family.
+ */
+static bool queue_owner_ok(const struct rfile *f, const SkPacketEntry *e)
+{
+	const InetSkEntry *i = f ? f->fe->isk : NULL;
+	sa_family_t fam = 0;
+
+	if (f && f->fe->type == FD_TYPES__UNIXSK)
+		return f->sk_peer && !e->has_addr;
+	if (!f || f->fe->type != FD_TYPES__INETSK || !i || i->proto != IPPROTO_UDP || !e->has_addr ||
+	    e->addr.len < sizeof(sa_family_t) || e->addr.len > sizeof(struct sockaddr_storage) ||
+	    e->length > UDP_MAX_PAYLOAD)
+		return false;
+	memcpy(&fam, e->addr.data, sizeof(fam));
+	return fam == i->family &&
+	       e->addr.len >= (fam == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+}
 
 static int read_queues(struct rtree *t)
 {
@@ -55,8 +81,9 @@ static int read_queues(struct rtree *t)
 		struct rfile *f = rtree_file(t, e->id_for);
 		struct sk_packet *pk;
 
-		if (!f || f->fe->type != FD_TYPES__UNIXSK || !f->sk_peer) {
-			pr_err("sk-queues.img: data for socket %u, which is no connected unix socket of files.img\n",
+		if (!queue_owner_ok(f, e)) {
+			pr_err("sk-queues.img: data for socket %u, which is no connected unix socket nor UDP socket of "
+			       "files.img, or a UDP datagram without a sender of its family\n",
 			       e->id_for);
 			protobuf_c_message_free_unpacked(m, NULL);
 			ret = -EINVAL;
@@ -64,6 +91,11 @@ static int read_queues(struct rtree *t)
 		}
 		f->sk_packets = xrealloc(f->sk_packets, (f->nr_sk_packets + 1) * sizeof(*f->sk_packets));
 		pk = &f->sk_packets[f->nr_sk_packets++];
+		memset(pk, 0, sizeof(*pk));
+		if (e->has_addr) {
+			memcpy(&pk->addr, e->addr.data, e->addr.len);
+			pk->addr_len = (socklen_t)e->addr.len;
+		}
 		pk->len = r.payload_len;
 		pk->data = xmalloc(pk->len ? pk->len : 1);
 		memcpy(pk->data, r.payload, pk->len);
@@ -97,6 +129,11 @@ const FownEntry *unix_sk_fown(const FileEntry *fe)
 	return fe->usk ? fe->usk->fown : NULL;
 }
 
+static bool same_cred(const SkUcredEntry *a, const SkUcredEntry *b)
+{
+	return (!a && !b) || (a && b && a->pid == b->pid && a->uid == b->uid && a->gid == b->gid);
+}
+
 int unix_sk_link(struct rtree *t)
 {
 	struct hmap by_ino;
@@ -119,6 +156,14 @@ int unix_sk_link(struct rtree *t)
 			ret = -EINVAL;
 			break;
 		}
+		if (!!f->fe->usk->peer_cred != !!p->fe->usk->peer_cred ||
+		    (f->fe->usk->type == SOCK_DGRAM && !same_cred(f->fe->usk->peer_cred, p->fe->usk->peer_cred))) {
+			pr_err("files.img: unix sockets %u and %u, a pair, name different peers (SO_PEERCRED), which "
+			       "restore can't make\n",
+			       f->fe->id, p->fe->id);
+			ret = -EINVAL;
+			break;
+		}
 		f->sk_peer = p;
 	}
 	hmap_free(&by_ino);
@@ -136,12 +181,185 @@ void unix_sk_free(struct rtree *t)
 	}
 }
 
+/*
+ * A socket's inode belongs to its maker's fsuid and fsgid (stat shows
+ * them); criu makes it as root. It is given to its first holder's, as dump
+ * checked it was.
+ */
+static int own_socket(const struct rfile *f, int fd)
+{
+	const struct rproc *p = f->holder;
+	const CredsEntry *cr = p && p->core->thread_core ? p->core->thread_core->creds : NULL;
+
+	if (cr && fchown(fd, cr->fsuid, cr->fsgid)) {
+		pr_perror("unix socket %u: can't give it to uid %u gid %u", f->fe->id, cr->fsuid, cr->fsgid);
+		return -errno;
+	}
+	return 0;
+}
+
 static int set_opts(const struct rfile *f, int fd)
 {
 	char who[32];
+	int ret = own_socket(f, fd);
+
+	if (ret)
+		return ret;
 
 	snprintf(who, sizeof(who), "unix socket %u", f->fe->id);
 	return sk_opts_restore(fd, f->fe->usk->opts, who, 0);
+}
+
+/* The supplementary groups of the process SO_PEERCRED names (SO_PEERGROUPS). */
+struct creator_groups {
+	const gid_t *ids;
+	size_t nr;
+};
+
+/* act: op by the root itself, for a moment with the named ids and groups as its effective ones. */
+static int as_root_creator(const SkUcredEntry *cr, const struct creator_groups *gr, int (*op)(const void *arg),
+			   const void *arg, uint32_t id)
+{
+	_cleanup_free_ gid_t *saved = NULL;
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+	int nr = getgroups(0, NULL), ret;
+
+	if (nr < 0)
+		return -errno;
+	saved = xmalloc(((size_t)nr + 1) * sizeof(*saved));
+	if (getgroups(nr, saved) < 0 || getresuid(&ru, &eu, &su) || getresgid(&rg, &eg, &sg))
+		return -errno;
+	if (setgroups(gr->nr, gr->ids) || setresgid((gid_t)-1, cr->gid, (gid_t)-1) ||
+	    setresuid((uid_t)-1, cr->uid, (uid_t)-1)) {
+		ret = -errno;
+		pr_perror("unix socket %u: can't take uid %u gid %u for its SO_PEERCRED", id, cr->uid, cr->gid);
+	} else {
+		ret = op(arg);
+	}
+	/* back to its own, whatever happened */
+	if (setresuid((uid_t)-1, eu, (uid_t)-1) || setresgid((gid_t)-1, eg, (gid_t)-1) ||
+	    setgroups((size_t)nr, saved)) {
+		pr_perror("unix socket %u: can't take back uid %u gid %u", id, eu, eg);
+		return -errno;
+	}
+	return ret;
+}
+
+/*
+ * SO_PEERCRED names whoever made a pair, or called listen(2), as it was
+ * then (pid, euid, egid): the step `op` is taken by a task of the dumped
+ * pid with the dumped ids. The root, if that is its pid, for a moment with
+ * those as its effective ids; else a child of that pid (clone3 set_tid,
+ * the pid still free: no task of the tree is forked yet) sharing the file
+ * table, which ends once done and leaves the pid to the task forked later.
+ * The pid then names a task that is gone, as far as a pidfd goes.
+ */
+static int as_creator(const SkUcredEntry *cr, const struct creator_groups *gr, int (*op)(const void *arg),
+		      const void *arg, uint32_t id)
+{
+	pid_t tid = (pid_t)cr->pid;
+	long child;
+	int status;
+
+	if (tid == getpid())
+		return as_root_creator(cr, gr, op, arg, id);
+	struct clone_args a = {
+		.flags = CLONE_FILES,
+		.exit_signal = SIGCHLD,
+		.set_tid = (uint64_t)(uintptr_t)&tid,
+		.set_tid_size = 1,
+	};
+	child = sys_clone3(&a);
+	if (child < 0) {
+		pr_perror("unix socket %u: can't make it in a task of pid %d, which its SO_PEERCRED names", id, tid);
+		return -errno;
+	}
+	if (child == 0) {
+		if (setgroups(gr->nr, gr->ids) || setresgid(cr->gid, cr->gid, cr->gid) ||
+		    setresuid(cr->uid, cr->uid, cr->uid)) {
+			pr_perror("unix socket %u: can't take uid %u gid %u and %zu groups for its SO_PEERCRED", id,
+				  cr->uid, cr->gid, gr->nr);
+			_exit(1);
+		}
+		_exit(op(arg) ? 1 : 0);
+	}
+	if (waitpid((pid_t)child, &status, 0) < 0)
+		return -errno;
+	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -EIO;
+}
+
+/* What a pair is made as: its type, the table slots of its two ends. */
+struct pair_op {
+	int type, slot[2];
+};
+
+/* act: socketpair(2), the ends at their slots of the file table. */
+static int make_pair(const void *arg)
+{
+	const struct pair_op *po = arg;
+	int sv[2], ret = 0;
+
+	if (socketpair(AF_UNIX, po->type | SOCK_CLOEXEC, 0, sv) < 0) {
+		pr_perror("socketpair");
+		return -errno;
+	}
+	if (dup2(sv[0], po->slot[0]) < 0 || dup2(sv[1], po->slot[1]) < 0) {
+		ret = -errno;
+		pr_perror("socketpair: can't put the ends in the file table");
+	}
+	close(sv[0]);
+	close(sv[1]);
+	return ret;
+}
+
+/* act: listen(2) on the socket at *arg with its backlog at arg[1]. */
+static int make_listen(const void *arg)
+{
+	const int *fd_backlog = arg;
+
+	if (listen(fd_backlog[0], fd_backlog[1]) < 0) {
+		pr_perror("listen");
+		return -errno;
+	}
+	return 0;
+}
+
+/* How a connection is made: the socket type, the listener's name, the slot of the connecting end. */
+struct connect_op {
+	int type, slot;
+	struct sockaddr_un name;
+	socklen_t name_len;
+};
+
+/* act: a socket connected to the listener, at its slot of the file table. */
+static int make_connect(const void *arg)
+{
+	const struct connect_op *co = arg;
+	int fd = socket(AF_UNIX, co->type | SOCK_CLOEXEC, 0), ret = 0;
+
+	if (fd < 0) {
+		pr_perror("socket");
+		return -errno;
+	}
+	if (connect(fd, (const struct sockaddr *)&co->name, co->name_len) < 0 || dup2(fd, co->slot) < 0) {
+		ret = -errno;
+		pr_perror("can't connect to the listener of a pair's connection");
+	}
+	close(fd);
+	return ret;
+}
+
+/* act: op as whoever SO_PEERCRED names (cr), with the groups that process has (SO_PEERGROUPS), or as criu for none. */
+static int as_named(struct rtree *t, const SkUcredEntry *cr, int (*op)(const void *arg), const void *arg, uint32_t id)
+{
+	const struct rproc *p = cr ? rtree_proc(t, (pid_t)cr->pid) : NULL;
+	const CredsEntry *c = p && p->core->thread_core ? p->core->thread_core->creds : NULL;
+	struct creator_groups gr = {.ids = c ? c->groups : NULL, .nr = c ? c->n_groups : 0};
+
+	if (!cr)
+		return op(arg);
+	return as_creator(cr, &gr, op, arg, id);
 }
 
 /* f's queued packets, sent to it through its peer's end `from`. */
@@ -252,63 +470,104 @@ static int bind_name(const struct rfile *f, int fd)
 	if (!ret && dirfd >= 0 && u->file_perms) {
 		const char *base = strrchr(path, '/') + 1;
 
-		if (fchmodat(dirfd, base, u->file_perms->mode & 07777, 0) ||
-		    fchownat(dirfd, base, u->file_perms->uid, u->file_perms->gid, AT_SYMLINK_NOFOLLOW))
-			pr_warn("unix socket %u: can't give %s its dumped mode and owner: %m\n", f->fe->id, path);
+		if (fchownat(dirfd, base, u->file_perms->uid, u->file_perms->gid, AT_SYMLINK_NOFOLLOW) ||
+		    fchmodat(dirfd, base, u->file_perms->mode & 07777, 0)) {
+			ret = -errno;
+			pr_perror("unix socket %u: can't give %s its dumped mode %o and owner %u:%u", f->fe->id, path,
+				  u->file_perms->mode & 07777, u->file_perms->uid, u->file_perms->gid);
+		}
 	}
 	if (dirfd >= 0)
 		close(dirfd);
 	return ret;
 }
 
+/*
+ * A connection whose ends name different processes (SO_PEERCRED: the
+ * connecting end names whoever listened, the accepted end whoever
+ * connected): through a listener of its own (an autobound name) on which
+ * listen is called as f's, connect as its peer's; the accepted end is the
+ * peer's. Their names are that listener's, not the dumped ones.
+ */
+static int make_connection(struct rtree *t, struct rfile *f, const struct pair_op *po)
+{
+	const UnixSkEntry *u = f->fe->usk;
+	struct connect_op co = {.type = po->type, .slot = po->slot[0], .name_len = sizeof(co.name)};
+	int l = socket(AF_UNIX, po->type | SOCK_CLOEXEC, 0), fd_backlog[2] = {l, 1}, s, ret;
+
+	if (l < 0 || bind(l, (struct sockaddr *)&(struct sockaddr_un){.sun_family = AF_UNIX}, sizeof(sa_family_t)) ||
+	    getsockname(l, (struct sockaddr *)&co.name, &co.name_len)) {
+		ret = -errno;
+		pr_perror("unix socket %u: can't make a listener for its connection", f->fe->id);
+		if (l >= 0)
+			close(l);
+		return ret;
+	}
+	ret = as_named(t, u->peer_cred, make_listen, fd_backlog, f->fe->id);
+	if (!ret)
+		ret = as_named(t, f->sk_peer->fe->usk->peer_cred, make_connect, &co, f->fe->id);
+	if (!ret) {
+		s = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+		if (s < 0 || dup2(s, po->slot[1]) < 0) {
+			ret = -errno;
+			pr_perror("unix socket %u: can't accept its connection", f->fe->id);
+		}
+		if (s >= 0)
+			close(s);
+	}
+	close(l);
+	return ret;
+}
+
+/* A pair, both ends at their table slots, made by whom SO_PEERCRED names. */
+static int open_pair(struct rtree *t, struct rfile *f)
+{
+	const UnixSkEntry *u = f->fe->usk;
+	struct pair_op po = {.type = (int)u->type, .slot = {f->table_fd, f->sk_peer->table_fd}};
+	int ret = same_cred(u->peer_cred, f->sk_peer->fe->usk->peer_cred)
+			  ? as_named(t, u->peer_cred, make_pair, &po, f->fe->id)
+			  : make_connection(t, f, &po);
+
+	if (!ret)
+		ret = set_opts(f, po.slot[0]);
+	if (!ret)
+		ret = set_opts(f->sk_peer, po.slot[1]);
+	if (!ret)
+		ret = refill(f, po.slot[1]);
+	if (!ret)
+		ret = refill(f->sk_peer, po.slot[0]);
+	if (!ret)
+		ret = finish(f, po.slot[0]);
+	if (!ret)
+		ret = finish(f->sk_peer, po.slot[1]);
+	f->sk_made = !ret;
+	return ret;
+}
+
 int unix_sk_open(struct rtree *t, struct rfile *f)
 {
 	const UnixSkEntry *u = f->fe->usk;
-	int sv[2] = {-1, -1}, ret = 0;
+	int fd, ret = 0;
 
-	if (f->sk_peer) {
-		if (f->sk_peer->sk_made)
-			return 0; /* made with its peer */
-		if (socketpair(AF_UNIX, (int)u->type | SOCK_CLOEXEC, 0, sv) < 0) {
-			pr_perror("unix socket %u: socketpair", f->fe->id);
-			return -errno;
-		}
-		ret = set_opts(f, sv[0]);
-		if (!ret)
-			ret = set_opts(f->sk_peer, sv[1]);
-		if (!ret)
-			ret = refill(f, sv[1]);
-		if (!ret)
-			ret = refill(f->sk_peer, sv[0]);
-		if (!ret)
-			ret = finish(f, sv[0]);
-		if (!ret)
-			ret = finish(f->sk_peer, sv[1]);
-		if (!ret && dup2(sv[0], f->table_fd) < 0)
-			ret = -errno;
-		if (!ret && dup2(sv[1], f->sk_peer->table_fd) < 0)
-			ret = -errno;
-		close(sv[0]);
-		close(sv[1]);
-		f->sk_made = !ret;
-		return ret;
-	}
-	sv[0] = socket(AF_UNIX, (int)u->type | SOCK_CLOEXEC, 0);
-	if (sv[0] < 0) {
+	if (f->sk_peer)
+		return f->sk_peer->sk_made ? 0 : open_pair(t, f); /* made with its peer, or now */
+	fd = socket(AF_UNIX, (int)u->type | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
 		pr_perror("unix socket %u", f->fe->id);
 		return -errno;
 	}
-	ret = set_opts(f, sv[0]);
+	ret = set_opts(f, fd);
 	if (!ret && u->name.len)
-		ret = bind_name(f, sv[0]);
-	if (!ret && u->state == TCP_LISTEN && listen(sv[0], u->backlog ? (int)u->backlog : 128) < 0) {
-		pr_perror("unix socket %u: listen", f->fe->id);
-		ret = -errno;
+		ret = bind_name(f, fd);
+	if (!ret && u->state == TCP_LISTEN) {
+		int fd_backlog[2] = {fd, u->backlog ? (int)u->backlog : 128};
+
+		ret = as_named(t, u->peer_cred, make_listen, fd_backlog, f->fe->id);
 	}
 	if (!ret)
-		ret = finish(f, sv[0]);
-	if (!ret && dup2(sv[0], f->table_fd) < 0)
+		ret = finish(f, fd);
+	if (!ret && dup2(fd, f->table_fd) < 0)
 		ret = -errno;
-	close(sv[0]);
+	close(fd);
 	return ret;
 }

@@ -59,6 +59,27 @@ sock_case freebind-v4 same
 sock_case freebind-v6 same
 sock_case transparent "refused:IP_TRANSPARENT"
 
+# datagrams waiting to be read: carried, from their senders, or refused
+sock_case udp-queue-v4 same
+sock_case udp-queue-v6 same
+sock_case udp-queue-connected same
+sock_case udp-queue-reuseport "refused:SO_REUSEPORT group has datagrams waiting"
+sock_case udp-queue-pktinfo "refused:IP_PKTINFO"
+sock_case unix-dgram-queue "refused:has 2 datagrams queued"
+sock_case udp-error-pending "refused:error waiting to be reported"
+
+# owners: a socket's uid and gid, a bound path's mode and owner
+sock_case owner-user same
+sock_case owner-unix-other "refused:restore would give it to"
+sock_case owner-inet-group "refused:restore would give it to gid"
+
+# SO_PEERCRED: the process (ids, groups) that made a pair or listened, named again
+sock_case peercred-pair same
+sock_case peercred-child same
+sock_case peercred-gone "refused:which is not in the tree"
+sock_case peercred-accept-other same
+sock_case peercred-groups-changed "refused:SO_PEERGROUPS"
+
 left=$(leftover_tasks "$R")
 if [ -z "$left" ]; then ok no-leftover-tasks; else fail no-leftover-tasks "still running: $(echo $left)"; fi
 finish

@@ -34,6 +34,33 @@
  *                   a new socket of the user joins the group
  *   owner-other     a socket made under another fsuid than the process's
  *                   (refused: restore gives sockets to their holder's)
+ * Datagrams waiting to be read (each check peeks them all: sender, length,
+ * contents, IP_PKTINFO's interface and address, in order):
+ *   udp-queue-v4    bound to 0.0.0.0, IP_PKTINFO: from a port still in use,
+ *                   a 1-byte one, 60000 bytes, one from 10.123.0.9
+ *   udp-queue-v6    dual-stack: from ::1, fd00:123::9 and 127.0.0.1 (mapped)
+ *   udp-queue-connected  connected, one from its peer and one from before
+ *   udp-queue-reuseport  in a SO_REUSEPORT group (refused)
+ *   udp-queue-pktinfo    IP_PKTINFO shows a datagram to 127.0.0.2 (refused)
+ *   unix-dgram-queue     an unconnected unix datagram socket (refused)
+ *   udp-error-pending    ECONNREFUSED waiting to be reported (refused)
+ * Owners (fstat of each socket; the bound path's mode and owner):
+ *   owner-user      as uid 1000 gid 1001: a unix pair, a listener bound to a
+ *                   path of mode 0604, a unix datagram, a UDP, a TCP socket
+ *   owner-unix-other  a unix pair made under another fsgid (refused)
+ *   owner-inet-group  a UDP socket made under another fsgid (refused)
+ * SO_PEERCRED and SO_PEERGROUPS (pid, uid, gid, groups each end and
+ * listener names):
+ *   peercred-pair   as uid 1000 gid 1001, groups 1002 1003: stream, datagram
+ *                   and seqpacket pairs, a listener, a connection to it
+ *                   accepted in the process
+ *   peercred-child  a pair and a listener a child made and handed over
+ *   peercred-gone   the same, the child gone since (refused)
+ *   peercred-accept-other  a child's connection (as uid 1000) accepted here,
+ *                   and one this process made as uid 1000 for a moment:
+ *                   each end names the other side's maker
+ *   peercred-groups-changed  a pair made with other groups than the
+ *                   process has now (refused)
  * Binding to an address the namespace has not:
  *   freebind-v4     IP_FREEBIND, UDP and a TCP listener on 10.123.0.x
  *   freebind-v6     IPV6_FREEBIND, UDP on fd00:123::1
@@ -52,14 +79,17 @@
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/fsuid.h>
+#include <grp.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <linux/sockios.h>
 
 #include "statecheck.h"
@@ -764,11 +794,14 @@ static void reuseport_udp_setup(void)
 	if (child < 0)
 		setup_failed("fork");
 	if (child == 0) {
-		/* the child keeps the third, and reads nothing */
+		/* the child keeps the third, and reads what comes (a group's
+		 * socket with datagrams waiting is refused: udp-queue-reuseport) */
+		char b[8];
+
 		close(rp[0]);
 		close(rp[1]);
 		for (;;)
-			pause();
+			recv(rp[2], b, sizeof(b), 0);
 	}
 	close(rp[2]);
 	nr_watches = 2; /* the third is the child's */
@@ -905,6 +938,574 @@ static const char *owner_other_check(int round)
 }
 
 /* ------------------------------------------------------------------------
+ * Datagrams waiting to be read
+ */
+
+/* What one waiting datagram looks like to its reader. */
+struct dgram {
+	struct sockaddr_storage from;
+	socklen_t from_len;
+	size_t len;
+	unsigned sum;
+	int ifindex; /* with IP_PKTINFO / IPV6_RECVPKTINFO: where it came in, and to what */
+	uint8_t dst[16];
+};
+
+static struct dgram q_seen[16];
+static int q_nr, q_fd = -1, q_keep = -1;
+
+static unsigned sum_of(const uint8_t *b, size_t n)
+{
+	unsigned s = 7;
+
+	for (size_t i = 0; i < n; i++)
+		s = s * 31 + b[i];
+	return s;
+}
+
+/* Every datagram waiting in fd, peeked (SO_PEEK_OFF 0 on, off again after); how many, -1 on error. */
+static int peek_all(int fd, struct dgram *out, int max)
+{
+	static uint8_t buf[65536];
+	int n = 0, off = 0, none = -1;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off)))
+		return -1;
+	for (; n < max; n++) {
+		char cbuf[256];
+		struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+		struct msghdr mh = {.msg_name = &out[n].from,
+				    .msg_namelen = sizeof(out[n].from),
+				    .msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = cbuf,
+				    .msg_controllen = sizeof(cbuf)};
+		ssize_t got;
+
+		memset(&out[n], 0, sizeof(out[n]));
+		mh.msg_name = &out[n].from;
+		got = recvmsg(fd, &mh, MSG_PEEK | MSG_DONTWAIT);
+		if (got < 0)
+			break;
+		out[n].from_len = mh.msg_namelen;
+		out[n].len = (size_t)got;
+		out[n].sum = sum_of(buf, (size_t)got);
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+			if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+				struct in_pktinfo pi;
+
+				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+				out[n].ifindex = pi.ipi_ifindex;
+				memcpy(out[n].dst, &pi.ipi_addr, 4);
+			} else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
+				struct in6_pktinfo pi;
+
+				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+				out[n].ifindex = pi.ipi6_ifindex;
+				memcpy(out[n].dst, &pi.ipi6_addr, 16);
+			}
+		}
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &none, sizeof(none)))
+		return -1;
+	return n;
+}
+
+/* A datagram of len bytes (byte i is seed + i) to `to`, from a socket bound to `from` (its port; 0: any). */
+static void send_from(int family, const char *from, int fport, const char *to, int tport, size_t len, int seed)
+{
+	static uint8_t buf[65536];
+	struct sockaddr_storage f = {0}, t = {0};
+	socklen_t l = family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	int s = sock(family, SOCK_DGRAM), one = 1;
+
+	if (family == AF_INET) {
+		*(struct sockaddr_in *)&f = in4(from, fport);
+		*(struct sockaddr_in *)&t = in4(to, tport);
+	} else {
+		*(struct sockaddr_in6 *)&f = in6(from, fport);
+		*(struct sockaddr_in6 *)&t = in6(to, tport);
+	}
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)(seed + (int)i);
+	/* an address the namespace has not: as a transparent proxy would */
+	setsockopt(s, family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+		   family == AF_INET ? IP_TRANSPARENT : IPV6_TRANSPARENT, &one, sizeof(one));
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(s, (struct sockaddr *)&f, l))
+		setup_failed("bind the sender to %s port %d", from, fport);
+	if (sendto(s, buf, len, 0, (struct sockaddr *)&t, l) != (ssize_t)len)
+		setup_failed("send %zu bytes from %s to %s", len, from, to);
+	close(s);
+}
+
+/* A datagram "keep" from the kept socket, bound to 127.0.0.1 port `port`, to `tport`. */
+static void send_kept(int port, int tport)
+{
+	struct sockaddr_in t = in4("127.0.0.1", tport);
+
+	q_keep = sock(AF_INET, SOCK_DGRAM);
+	bind4(q_keep, "127.0.0.1", port);
+	if (sendto(q_keep, "keep", 4, 0, (struct sockaddr *)&t, sizeof(t)) != 4)
+		setup_failed("send from port %d", port);
+}
+
+/* Setup's last step: what waits now, each check wants it the same. */
+static void q_record(int min)
+{
+	usleep(50000);
+	q_nr = peek_all(q_fd, q_seen, 16);
+	if (q_nr < min)
+		setup_failed("only %d of %d datagrams wait", q_nr, min);
+}
+
+static const char *q_check(int round)
+{
+	struct dgram now[16];
+	int n = peek_all(q_fd, now, 16);
+	const char *why = check_watches();
+
+	if (why)
+		return why;
+	if (n != q_nr)
+		return bad("%d datagrams wait, %d waited", n, q_nr);
+	for (int i = 0; i < n; i++) {
+		const struct dgram *a = &now[i], *b = &q_seen[i];
+
+		if (a->len != b->len || a->sum != b->sum)
+			return bad("datagram %d: %zu bytes (sum %x), was %zu (sum %x)", i, a->len, a->sum, b->len,
+				   b->sum);
+		if (a->from_len != b->from_len || memcmp(&a->from, &b->from, a->from_len))
+			return bad("datagram %d: from another sender's address or port than it was", i);
+		if (a->ifindex != b->ifindex || memcmp(a->dst, b->dst, 16))
+			return bad("datagram %d: IP_PKTINFO says interface %d, was %d, or another address", i,
+				   a->ifindex, b->ifindex);
+	}
+	return NULL;
+}
+
+/* IPv4, bound to the wildcard, IP_PKTINFO on: from a port still in use,
+ * a 1-byte one, a large one, and one from an address the namespace has not. */
+static void udp_queue_v4_setup(void)
+{
+	lo_up();
+	q_fd = sock(AF_INET, SOCK_DGRAM);
+	SET(q_fd, IPPROTO_IP, IP_PKTINFO, 1);
+	bind4(q_fd, "0.0.0.0", 6070);
+	send_kept(6071, 6070);
+	send_from(AF_INET, "127.0.0.1", 6072, "127.0.0.1", 6070, 1, 0);
+	send_from(AF_INET, "127.0.0.1", 0, "127.0.0.1", 6070, 60000, 3);
+	send_from(AF_INET, "10.123.0.9", 7000, "127.0.0.1", 6070, 4, 'x');
+	q_record(4);
+}
+
+/* IPv6 and IPv4 (mapped) to one dual-stack socket; IPV6_RECVPKTINFO on. */
+static void udp_queue_v6_setup(void)
+{
+	lo_up();
+	q_fd = sock(AF_INET6, SOCK_DGRAM);
+	SET(q_fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
+	{
+		struct sockaddr_in6 a = in6("::", 6073);
+
+		if (bind(q_fd, (struct sockaddr *)&a, sizeof(a)))
+			setup_failed("bind [::]:6073");
+	}
+	send_from(AF_INET6, "::1", 6074, "::1", 6073, 7, 'b');
+	send_from(AF_INET6, "fd00:123::9", 7001, "::1", 6073, 3000, 'c');
+	send_from(AF_INET, "127.0.0.1", 6075, "127.0.0.1", 6073, 9, 'd');
+	q_record(3);
+}
+
+/* Connected to a peer now, with a datagram of another sender from before. */
+static void udp_queue_connected_setup(void)
+{
+	struct sockaddr_in peer = in4("127.0.0.1", 6077);
+
+	lo_up();
+	q_fd = sock(AF_INET, SOCK_DGRAM);
+	bind4(q_fd, "127.0.0.1", 6076);
+	send_from(AF_INET, "127.0.0.1", 6078, "127.0.0.1", 6076, 6, 'e');
+	if (connect(q_fd, (struct sockaddr *)&peer, sizeof(peer)))
+		setup_failed("connect");
+	send_kept(6077, 6076);
+	q_record(2);
+}
+
+/* In a SO_REUSEPORT group (refused: which socket gets them back?). */
+static void udp_queue_reuseport_setup(void)
+{
+	lo_up();
+	q_fd = sock(AF_INET, SOCK_DGRAM);
+	SET(q_fd, SOL_SOCKET, SO_REUSEPORT, 1);
+	bind4(q_fd, "127.0.0.1", 6079);
+	send_from(AF_INET, "127.0.0.1", 6080, "127.0.0.1", 6079, 3, 'g');
+	q_record(1);
+}
+
+/* IP_PKTINFO shows a datagram sent to 127.0.0.2, not restore's (refused). */
+static void udp_queue_pktinfo_setup(void)
+{
+	lo_up();
+	q_fd = sock(AF_INET, SOCK_DGRAM);
+	SET(q_fd, IPPROTO_IP, IP_PKTINFO, 1);
+	bind4(q_fd, "0.0.0.0", 6081);
+	send_from(AF_INET, "127.0.0.1", 6082, "127.0.0.2", 6081, 3, 'h');
+	q_record(1);
+}
+
+/* A connected UDP socket told its peer's port is closed (ICMP): ECONNREFUSED waits (refused). */
+static void udp_error_setup(void)
+{
+	struct sockaddr_in to = in4("127.0.0.1", 6083);
+	struct pollfd pf;
+
+	lo_up();
+	q_fd = sock(AF_INET, SOCK_DGRAM);
+	if (connect(q_fd, (struct sockaddr *)&to, sizeof(to)) || send(q_fd, "x", 1, 0) != 1)
+		setup_failed("send to a closed port");
+	usleep(50000);
+	pf = (struct pollfd){.fd = q_fd, .events = POLLIN};
+	if (poll(&pf, 1, 0) != 1 || !(pf.revents & POLLERR))
+		setup_failed("no error waits");
+}
+
+/* The error still waits (poll, which leaves it), and the next call returns it only then. */
+static const char *udp_error_check(int round)
+{
+	struct pollfd pf = {.fd = q_fd, .events = POLLIN};
+
+	if (poll(&pf, 1, 0) != 1 || !(pf.revents & POLLERR))
+		return bad("no error waits in the socket any more");
+	return NULL;
+}
+
+/* An unconnected unix datagram socket with datagrams of another's waiting (refused). */
+static void unix_dgram_queue_setup(void)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX, .sun_path = "\0state-sock-q"};
+	socklen_t l = offsetof(struct sockaddr_un, sun_path) + 13;
+
+	q_fd = sock(AF_UNIX, SOCK_DGRAM);
+	if (bind(q_fd, (struct sockaddr *)&a, l))
+		setup_failed("bind");
+	q_keep = sock(AF_UNIX, SOCK_DGRAM);
+	if (sendto(q_keep, "one", 3, 0, (struct sockaddr *)&a, l) != 3 ||
+	    sendto(q_keep, "two", 3, 0, (struct sockaddr *)&a, l) != 3)
+		setup_failed("sendto");
+	q_record(2);
+}
+
+/* ------------------------------------------------------------------------
+ * Owners: a socket inode's uid and gid (fstat), a bound path's mode and owner
+ */
+
+static int ou_fd[6];
+static struct stat ou_st[6], ou_path_st;
+static char ou_path[100];
+
+static void ou_record(int n)
+{
+	for (int i = 0; i < n; i++)
+		if (fstat(ou_fd[i], &ou_st[i]))
+			setup_failed("fstat");
+	if (ou_path[0] && stat(ou_path, &ou_path_st))
+		setup_failed("stat %s", ou_path);
+}
+
+/* As uid 1000, gid 1001: a unix pair, a listener bound to a path of mode
+ * 0604, an unconnected unix datagram socket, a UDP and a TCP socket. */
+static void owner_user_setup(void)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+
+	lo_up();
+	snprintf(ou_path, sizeof(ou_path), "%s/u.sock", outdir);
+	if (chmod(outdir, 0777) || setgroups(0, NULL) || setresgid(1001, 1001, 1001) || setresuid(1000, 1000, 1000))
+		setup_failed("become uid 1000 gid 1001");
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, ou_fd))
+		setup_failed("socketpair");
+	ou_fd[2] = sock(AF_UNIX, SOCK_STREAM);
+	memcpy(a.sun_path, ou_path, sizeof(ou_path));
+	if (bind(ou_fd[2], (struct sockaddr *)&a, sizeof(a)) || listen(ou_fd[2], 3) || chmod(ou_path, 0604))
+		setup_failed("listen at %s", ou_path);
+	ou_fd[3] = sock(AF_UNIX, SOCK_DGRAM);
+	ou_fd[4] = sock(AF_INET, SOCK_DGRAM);
+	bind4(ou_fd[4], "127.0.0.1", 6090);
+	ou_fd[5] = sock(AF_INET6, SOCK_STREAM);
+	ou_record(6);
+}
+
+static const char *owner_check(int round)
+{
+	struct stat st;
+
+	for (int i = 0; i < 6 && ou_fd[i] > 0; i++) {
+		if (fstat(ou_fd[i], &st))
+			return bad("fstat fd %d: %s", ou_fd[i], strerror(errno));
+		if (st.st_uid != ou_st[i].st_uid || st.st_gid != ou_st[i].st_gid)
+			return bad("socket fd %d belongs to %u:%u, was %u:%u", ou_fd[i], st.st_uid, st.st_gid,
+				   ou_st[i].st_uid, ou_st[i].st_gid);
+	}
+	if (!ou_path[0])
+		return NULL;
+	if (stat(ou_path, &st))
+		return bad("stat %s: %s", ou_path, strerror(errno));
+	if (st.st_uid != ou_path_st.st_uid || st.st_gid != ou_path_st.st_gid || st.st_mode != ou_path_st.st_mode)
+		return bad("%s is %u:%u mode %o, was %u:%u mode %o", ou_path, st.st_uid, st.st_gid, st.st_mode,
+			   ou_path_st.st_uid, ou_path_st.st_gid, ou_path_st.st_mode);
+	return NULL;
+}
+
+/* A unix pair made under another fsgid than the process's (refused). */
+static void owner_unix_other_setup(void)
+{
+	setfsgid(1001);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, ou_fd))
+		setup_failed("socketpair");
+	setfsgid(0);
+	ou_record(2);
+}
+
+/* A UDP socket made under another fsgid than the process's (refused). */
+static void owner_inet_group_setup(void)
+{
+	lo_up();
+	setfsgid(1001);
+	ou_fd[0] = sock(AF_INET, SOCK_DGRAM);
+	setfsgid(0);
+	ou_record(1);
+}
+
+/* ------------------------------------------------------------------------
+ * SO_PEERCRED: whom a pair's ends and a listener name (pid, uid, gid)
+ */
+
+static int pc_fd[12], pc_nr;
+static struct ucred pc_seen[12];
+static pid_t pc_child;
+
+static struct ucred peercred(int fd)
+{
+	struct ucred u = {.pid = -1};
+	socklen_t l = sizeof(u);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &u, &l))
+		u.pid = -1;
+	return u;
+}
+
+static char pc_groups[12][128];
+static void peergroups(int fd, char *out, size_t len);
+
+static void pc_add(int fd)
+{
+	peergroups(fd, pc_groups[pc_nr], sizeof(pc_groups[pc_nr]));
+	pc_fd[pc_nr] = fd;
+	pc_seen[pc_nr] = peercred(fd);
+	if (pc_seen[pc_nr++].pid <= 0)
+		setup_failed("SO_PEERCRED of fd %d names nobody", fd);
+}
+
+/* SO_PEERGROUPS, as a string */
+static void peergroups(int fd, char *out, size_t len)
+{
+	gid_t g[32];
+	socklen_t l = sizeof(g);
+	size_t o = 0;
+
+	out[0] = '\0';
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &l)) {
+		snprintf(out, len, "error %d", errno);
+		return;
+	}
+	for (size_t i = 0; i < l / sizeof(gid_t) && o + 12 < len; i++)
+		o += (size_t)snprintf(out + o, len - o, "%u ", g[i]);
+}
+
+static const char *pc_check(int round)
+{
+	char now[128];
+
+	for (int i = 0; i < pc_nr; i++) {
+		struct ucred u = peercred(pc_fd[i]), *w = &pc_seen[i];
+
+		if (u.pid != w->pid || u.uid != w->uid || u.gid != w->gid)
+			return bad("fd %d: SO_PEERCRED pid %d uid %u gid %u, was pid %d uid %u gid %u", pc_fd[i], u.pid,
+				   u.uid, u.gid, w->pid, w->uid, w->gid);
+		peergroups(pc_fd[i], now, sizeof(now));
+		if (strcmp(now, pc_groups[i]))
+			return bad("fd %d: SO_PEERGROUPS %s, was %s", pc_fd[i], now, pc_groups[i]);
+	}
+	return NULL;
+}
+
+/* An abstract-named listener, listening. */
+static int abstract_listener(const char *name, struct sockaddr_un *a, socklen_t *l)
+{
+	int fd = sock(AF_UNIX, SOCK_STREAM);
+
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	memcpy(a->sun_path + 1, name, strlen(name));
+	*l = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name));
+	if (bind(fd, (struct sockaddr *)a, *l) || listen(fd, 4))
+		setup_failed("listen at @%s", name);
+	return fd;
+}
+
+/* As uid 1000, gid 1001: stream, datagram and seqpacket pairs, a listener,
+ * and a connection to it accepted in the same process. */
+static void peercred_pair_setup(void)
+{
+	static const int types[3] = {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET};
+	struct sockaddr_un a;
+	socklen_t l;
+	int sv[2], l_fd, c;
+
+	static const gid_t groups[2] = {1003, 1002};
+
+	if (chmod(outdir, 0777) || setgroups(2, groups) || setresgid(1001, 1001, 1001) || setresuid(1000, 1000, 1000))
+		setup_failed("become uid 1000 gid 1001");
+	for (int i = 0; i < 3; i++) {
+		if (socketpair(AF_UNIX, types[i], 0, sv))
+			setup_failed("socketpair");
+		pc_add(sv[0]);
+		pc_add(sv[1]);
+	}
+	l_fd = abstract_listener("state-sock-pc", &a, &l);
+	pc_add(l_fd);
+	c = sock(AF_UNIX, SOCK_STREAM);
+	if (connect(c, (struct sockaddr *)&a, l))
+		setup_failed("connect");
+	pc_add(c);
+	pc_add(accept(l_fd, NULL, NULL));
+}
+
+/* A pair made with group 1002, the process's groups changed to 1003 since (refused). */
+static void peercred_groups_changed_setup(void)
+{
+	static const gid_t before = 1002, after = 1003;
+	int sv[2];
+
+	if (setgroups(1, &before) || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || setgroups(1, &after))
+		setup_failed("socketpair with group 1002");
+	pc_add(sv[0]);
+	pc_add(sv[1]);
+}
+
+/* fds over a unix socket, SCM_RIGHTS */
+static void pass_fds(int via, const int *fds, int n)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * 4)] = {0};
+	struct iovec iov = {.iov_base = "f", .iov_len = 1};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cbuf,
+			    .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)n)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n);
+	memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)n);
+	if (sendmsg(via, &mh, 0) != 1)
+		setup_failed("send fds");
+}
+
+static void take_fds(int via, int *fds, int n)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * 4)], b;
+	struct iovec iov = {.iov_base = &b, .iov_len = 1};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	struct cmsghdr *cm;
+
+	if (recvmsg(via, &mh, 0) != 1 || !(cm = CMSG_FIRSTHDR(&mh)) || cm->cmsg_type != SCM_RIGHTS)
+		setup_failed("receive fds");
+	memcpy(fds, CMSG_DATA(cm), sizeof(int) * (size_t)n);
+}
+
+/*
+ * A child makes a stream pair and a listener and hands them over; it stays
+ * (stay) or is gone (reaped) by the dump.
+ */
+static void child_made(bool stay)
+{
+	int via[2], fds[3];
+	struct sockaddr_un a;
+	socklen_t l;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, via))
+		setup_failed("socketpair");
+	pc_child = fork();
+	if (pc_child < 0)
+		setup_failed("fork");
+	if (!pc_child) {
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds))
+			_exit(2);
+		fds[2] = abstract_listener("state-sock-pcc", &a, &l);
+		pass_fds(via[1], fds, 3);
+		if (!stay)
+			_exit(0);
+		for (;;)
+			pause();
+	}
+	take_fds(via[0], fds, 3);
+	close(via[0]);
+	close(via[1]);
+	if (!stay && waitpid(pc_child, NULL, 0) != pc_child)
+		setup_failed("reap the child");
+	for (int i = 0; i < 3; i++)
+		pc_add(fds[i]);
+	if (pc_seen[0].pid != pc_child || pc_seen[2].pid != pc_child)
+		setup_failed("SO_PEERCRED names %d, not the child %d", pc_seen[0].pid, pc_child);
+}
+
+static void peercred_child_setup(void)
+{
+	child_made(true);
+}
+
+static void peercred_gone_setup(void)
+{
+	child_made(false);
+}
+
+/* A child's connection to this process's listener, accepted here: the ends name different processes. */
+static void peercred_accept_other_setup(void)
+{
+	struct sockaddr_un a;
+	socklen_t l;
+	int l_fd = abstract_listener("state-sock-pca", &a, &l), c2;
+
+	pc_child = fork();
+	if (pc_child < 0)
+		setup_failed("fork");
+	if (!pc_child) {
+		int c;
+
+		if (setresgid(1001, 1001, 1001) || setresuid(1000, 1000, 1000) ||
+		    (c = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 || connect(c, (struct sockaddr *)&a, l))
+			_exit(2);
+		for (;;)
+			pause();
+	}
+	pc_add(accept(l_fd, NULL, NULL));
+	pc_add(l_fd);
+	/* and one made here, connected as uid 1000 for a moment: each end in this process */
+	c2 = sock(AF_UNIX, SOCK_STREAM);
+	if (setegid(1001) || seteuid(1000) || connect(c2, (struct sockaddr *)&a, l) || seteuid(0) || setegid(0))
+		setup_failed("connect as uid 1000");
+	pc_add(c2);
+	pc_add(accept(l_fd, NULL, NULL));
+	if (pc_seen[3].uid != 1000 || pc_seen[2].uid != 0)
+		setup_failed("the ends made here name uid %u and %u", pc_seen[2].uid, pc_seen[3].uid);
+	if (pc_seen[0].pid != pc_child || pc_seen[0].uid != 1000)
+		setup_failed("the accepted end names %d uid %u, not the child %d", pc_seen[0].pid, pc_seen[0].uid,
+			     pc_child);
+}
+
+/* ------------------------------------------------------------------------
  * Binding to an address the namespace has not
  */
 
@@ -979,7 +1580,7 @@ static void transparent_setup(void)
 
 /* ------------------------------------------------------------------------ */
 
-static struct state_case cases[64] = {
+static struct state_case cases[96] = {
 	{"filter-udp", filter_udp_setup, filter_udp_check},
 	{"filter-unix", filter_unix_setup, filter_unix_check},
 	{"filter-tcp", filter_tcp_setup, filter_tcp_check},
@@ -1005,6 +1606,21 @@ static struct state_case cases[64] = {
 	{"freebind-v4", freebind_v4_setup, freebind_check},
 	{"freebind-v6", freebind_v6_setup, freebind_check},
 	{"transparent", transparent_setup, freebind_check},
+	{"udp-queue-v4", udp_queue_v4_setup, q_check},
+	{"udp-queue-v6", udp_queue_v6_setup, q_check},
+	{"udp-queue-connected", udp_queue_connected_setup, q_check},
+	{"udp-queue-reuseport", udp_queue_reuseport_setup, q_check},
+	{"udp-queue-pktinfo", udp_queue_pktinfo_setup, q_check},
+	{"unix-dgram-queue", unix_dgram_queue_setup, q_check},
+	{"udp-error-pending", udp_error_setup, udp_error_check},
+	{"owner-user", owner_user_setup, owner_check},
+	{"owner-unix-other", owner_unix_other_setup, owner_check},
+	{"owner-inet-group", owner_inet_group_setup, owner_check},
+	{"peercred-pair", peercred_pair_setup, pc_check},
+	{"peercred-child", peercred_child_setup, pc_check},
+	{"peercred-gone", peercred_gone_setup, pc_check},
+	{"peercred-accept-other", peercred_accept_other_setup, pc_check},
+	{"peercred-groups-changed", peercred_groups_changed_setup, pc_check},
 };
 
 /* refuse-NAME: nocarry's entry NAME */

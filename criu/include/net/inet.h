@@ -2,7 +2,8 @@
  * The IPv4/IPv6 socket kind of open file (file-kind.h): TCP listening,
  * unconnected or established (net/tcp.h), UDP. At dump (net/inet-dump.c)
  * what the socket tells of itself; at restore (net/inet-restore.c) the
- * socket made again, bound, listening or connected.
+ * socket made again, bound, listening or connected; a UDP socket's
+ * waiting datagrams carried (sk-queues.img, each with its sender).
  */
 #ifndef CRIU_NET_INET_H
 #define CRIU_NET_INET_H
@@ -10,6 +11,9 @@
 #include "files/file-kind.h"
 
 struct td_sock_fd;
+
+/* The largest datagram whose queue is carried (a UDP payload fits). */
+#define UDP_MAX_PAYLOAD 65536U
 
 /* dump (net/inet-dump.c): the socket families' op (net/sk-family.h);
  * established TCP with --tcp-established. */

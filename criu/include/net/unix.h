@@ -8,7 +8,17 @@
 #ifndef CRIU_NET_UNIX_H
 #define CRIU_NET_UNIX_H
 
+#include <sys/socket.h>
 #include "files/file-kind.h"
+
+/* A packet of sk-queues.img, kept for its socket (rfile.sk_packets): the
+ * data, and for a UDP datagram its sender (addr_len 0: none). */
+struct sk_packet {
+	uint8_t *data;
+	size_t len;
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+};
 
 struct td_sock_fd;
 
@@ -17,9 +27,13 @@ struct td_sock_fd;
 int td_dump_unix(struct td_ctx *c, struct td_proc *p, const struct td_sock_fd *f, int family, uint32_t id,
 		 FownEntry *fown);
 int td_unix_check_peers(struct td_ctx *c);
+/* One packet of socket `id`'s queue into sk-queues.img (opened on first
+ * need), with its sender's address (addr_len 0: none). */
+int td_write_sk_packet(struct td_ctx *c, uint32_t id, const void *addr, size_t addr_len, const void *data, size_t len);
 void td_unix_fini(struct td_ctx *c);
 
-/* restore (net/unix-restore.c) */
+/* restore (net/unix-restore.c); unix_sk_link reads sk-queues.img for
+ * unix and UDP sockets alike */
 int unix_sk_check(const FileEntry *fe);
 const FownEntry *unix_sk_fown(const FileEntry *fe);
 int unix_sk_link(struct rtree *t);

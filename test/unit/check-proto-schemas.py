@@ -39,6 +39,17 @@ DEFAULTS_421 = {
     ("criu_opts", 64): "IPTABLES",  # network_lock
 }
 
+# Fields of our own, where upstream has none: (message, number) -> why. Each
+# keeps upstream's images readable by both (an unknown field is skipped).
+OURS = {
+    ("sk_packet_entry", 3): "a UDP datagram's sender; upstream reserves 3 for it (a comment in sk-packet.proto)",
+    ("unix_sk_entry", 100): "SO_PEERCRED of a unix socket; far from upstream's numbers (it keeps 18 unused)",
+}
+
+OURS_MESSAGES = {
+    "sk_ucred_entry": "the type of unix_sk_entry.peer_cred (upstream names it in a comment only)",
+}
+
 # Differences from 4.2.1 that are waiting for a change elsewhere; each is
 # accepted while ours still has the old form, and reported once it is gone
 # so that the line can be removed.
@@ -140,13 +151,18 @@ def check_field(mname, f, u, w):
                 notes.append("pending: %s field %d is still %s (%s)" % (mname, f.number, f.name, pending))
             else:
                 error("%s field %d: ours %s, upstream 4.2.1 %s" % (mname, f.number, mine, w))
-    if u is None and w is None:
+    if u is None and w is None and (mname, f.number) in OURS:
+        notes.append("ours: %s.%s = %d (%s)" % (mname, f.name, f.number, OURS[(mname, f.number)]))
+    elif u is None and w is None:
         error("%s.%s = %d: not an upstream field" % (mname, f.name, f.number))
 
 
 fields = 0
 for mname, m in sorted(ours.items()):
     t317, t421 = p317.get(mname), u421.get(mname)
+    if t317 is None and t421 is None and mname in OURS_MESSAGES:
+        notes.append("ours: message %s (%s)" % (mname, OURS_MESSAGES[mname]))
+        continue
     if t317 is None and t421 is None:
         error("message %s: not in pycriu 3.17 nor upstream 4.2.1" % mname)
         continue

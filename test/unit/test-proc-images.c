@@ -305,6 +305,8 @@ static void strip_newer(ProtobufCMessage *m)
 		{"file_entry", "pidfd"},	   {"inet_sk_entry", "tcp_opts"},
 		{"ip_opts_entry", "pktinfo"},	   {"ip_opts_entry", "tos"},
 		{"ip_opts_entry", "ttl"},	   {"pagemap_entry", "nr_pages"},
+		/* ours (check-proto-schemas.py's OURS): crit 3.17 doesn't know them either */
+		{"unix_sk_entry", "peer_cred"},	   {"sk_packet_entry", "addr"},
 	};
 	const ProtobufCMessageDescriptor *d = m->descriptor;
 

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #define LOG_PREFIX "check: "
 #include "crtools.h"
@@ -40,6 +42,18 @@ static bool has_ns_pid(void)
 	size_t len;
 
 	return read_file_at(AT_FDCWD, "/proc/self/status", &status, &len) == 0 && strstr(status, "\nNSpid:");
+}
+
+static bool has_ipv6_freebind(void)
+{
+	int one = 1, sk = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	if (sk < 0)
+		return false;
+	ok = setsockopt(sk, IPPROTO_IPV6, 78 /* IPV6_FREEBIND */, &one, sizeof(one)) == 0;
+	close(sk);
+	return ok;
 }
 
 static bool has_timerfd_ticks(void)
@@ -88,7 +102,7 @@ static const struct upstream_feature upstream_features[] = {
 	{"move_mount_set_group", KF_MOVE_MOUNT_SET_GROUP, NULL, NULL},
 	{"openat2", KF_OPENAT2, NULL, NULL},
 	{"get_rseq_conf", KF_GET_RSEQ_CONF, NULL, NULL},
-	{"ipv6_freebind", -1, NULL, "IPV6_FREEBIND is not carried"},
+	{"ipv6_freebind", -1, has_ipv6_freebind, NULL},
 	{"pagemap_scan", KF_PAGEMAP_SCAN, NULL, NULL},
 	{"timer_cr_ids", KF_TIMER_RESTORE_IDS, NULL, NULL},
 	{"overlayfs_maps", -1, NULL, "criu does not check how overlayfs shows mapped files"},

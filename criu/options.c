@@ -10,6 +10,7 @@
 #include "util/log.h"
 #include "config-file.h"
 #include "options.h"
+#include "rpc/service.h"
 #include "util/util.h"
 
 static const char usage_text[] =
@@ -530,7 +531,10 @@ static int parse_vector(struct options *o, int argc, char **argv, int *rest)
 			return 1;
 		}
 		if (c == 'V') {
-			printf("Version: %s\n", CRIU_VERSION);
+			/* the interface level first, as upstream prints its version
+			 * (LXC and scripts parse this line); then what criu this is */
+			printf("Version: %d.%d\n", CRIU_IFACE_MAJOR, CRIU_IFACE_MINOR);
+			printf("Implementation: criu (this project) %s\n", CRIU_VERSION);
 			return 1;
 		}
 		if (c == '?' || c == ':') {

@@ -15,7 +15,8 @@
  *                criu gave none); criu's log says why
  *   -ECONNREFUSED criu could not be started or connected to (errno set)
  *   -ECOMM       sending or receiving a message failed (errno set)
- *   -EINVAL      criu does not serve this request
+ *   -EINVAL      no options (criu_init_opts not called), or criu could not
+ *                read the request (its reply was of type EMPTY)
  *   -EBADMSG     criu's answer was not what the request expects
  */
 #ifndef CRIU_LIBCRIU_H

@@ -6,7 +6,9 @@
 #define CRIU_RPC_SERVICE_H
 
 /* The upstream RPC/CLI interface level criu implements: what VERSION
- * replies and `criu --version` print, which runtimes gate features on
+ * replies and the first line of `criu --version` say (criu's own name and
+ * version come in VERSION's name and the second line), which runtimes
+ * gate features on
  * (runc: 3.0 for any checkpoint, 3.11 external netns, 3.14 cgroup v2
  * freezer, 3.15 external pid ns). A promise: raise it only with what the
  * level means. */

@@ -116,6 +116,59 @@ static void parse_attrs(const struct unix_diag_msg *m, size_t len, struct unix_d
 	}
 }
 
+/*
+ * One sock_diag request and its answer: sends `req` and reads messages of
+ * sequence `seq`, each SOCK_DIAG_BY_FAMILY one given to on_msg, until the
+ * end of a dump, an error, or on_msg says it is done (returns <= 0: that is
+ * the result). A request without NLM_F_DUMP ends with its one answer.
+ */
+static int diag_exchange(int nl, const void *req, size_t len, uint32_t seq,
+			 int (*on_msg)(const struct nlmsghdr *h, void *arg, bool last), void *arg)
+{
+	char buf[16384] __attribute__((aligned(8)));
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+	int n, ret;
+
+	if (sendto(nl, req, len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	for (;;) {
+		n = (int)recv(nl, buf, sizeof(buf), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		for (struct nlmsghdr *h = (void *)buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_seq != seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_DONE)
+				return on_msg(NULL, arg, true);
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(h);
+
+				return e->error ? e->error : on_msg(NULL, arg, true);
+			}
+			if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY && (ret = on_msg(h, arg, false)) <= 0)
+				return ret;
+		}
+	}
+}
+
+/* unix_diag_get's answer: the one message, or none (-ENOENT). */
+static int unix_diag_found(const struct nlmsghdr *h, void *arg, bool last)
+{
+	struct unix_diag_info *out = arg;
+	const struct unix_diag_msg *m;
+
+	if (last || h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+		return last ? -ENOENT : 1;
+	m = NLMSG_DATA(h);
+	out->ino = m->udiag_ino;
+	out->type = m->udiag_type;
+	out->state = m->udiag_state;
+	parse_attrs(m, h->nlmsg_len - NLMSG_HDRLEN, out);
+	return 0;
+}
+
 int unix_diag_get(int nl, uint32_t ino, struct unix_diag_info *out)
 {
 	struct {
@@ -131,38 +184,9 @@ int unix_diag_get(int nl, uint32_t ino, struct unix_diag_info *out)
 				    UDIAG_SHOW_VFS,
 		      .udiag_cookie = {~0U, ~0U}},
 	};
-	char buf[8192] __attribute__((aligned(8)));
-	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
-	int n;
 
 	memset(out, 0, sizeof(*out));
-	if (sendto(nl, &req, sizeof(req), 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return -errno;
-	for (;;) {
-		n = (int)recv(nl, buf, sizeof(buf), 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		for (struct nlmsghdr *h = (void *)buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
-			if (h->nlmsg_seq != ino)
-				continue;
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = NLMSG_DATA(h);
-
-				return e->error ? e->error : -ENOENT;
-			}
-			if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY && h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct unix_diag_msg))) {
-				const struct unix_diag_msg *m = NLMSG_DATA(h);
-
-				out->ino = m->udiag_ino;
-				out->type = m->udiag_type;
-				out->state = m->udiag_state;
-				parse_attrs(m, h->nlmsg_len - NLMSG_HDRLEN, out);
-				return 0;
-			}
-		}
-	}
+	return diag_exchange(nl, &req, sizeof(req), ino, unix_diag_found, out);
 }
 
 /* The INET_DIAG_SHUTDOWN of message m (len bytes), or 0 without one. */
@@ -184,6 +208,31 @@ static uint8_t inet_shutdown_attr(const struct inet_diag_msg *m, size_t len)
 	return 0;
 }
 
+struct inet_found {
+	uint32_t ino;
+	uint8_t *shutdown;
+	int found; /* -ENOENT until the socket is seen */
+};
+
+/* inet_diag_shutdown's answers: read on to the end of the dump, or the
+ * rest of it would be the next request's answer. */
+static int inet_diag_found(const struct nlmsghdr *h, void *arg, bool last)
+{
+	struct inet_found *f = arg;
+	const struct inet_diag_msg *m;
+
+	if (last)
+		return f->found;
+	if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(*m))) {
+		m = NLMSG_DATA(h);
+		if (m->idiag_inode == f->ino && f->found) {
+			*f->shutdown = inet_shutdown_attr(m, h->nlmsg_len - NLMSG_HDRLEN);
+			f->found = 0;
+		}
+	}
+	return 1;
+}
+
 int inet_diag_shutdown(int nl, int family, int proto, uint16_t port, uint32_t ino, uint8_t *shutdown)
 {
 	/* only the sockets of the local port: "port == P ? accept : reject" */
@@ -201,39 +250,8 @@ int inet_diag_shutdown(int nl, int family, int proto, uint16_t port, uint32_t in
 		.a = {.nla_len = NLA_HDRLEN + sizeof(req.op), .nla_type = INET_DIAG_REQ_BYTECODE},
 		.op = {{.code = INET_DIAG_BC_S_EQ, .yes = sizeof(req.op), .no = sizeof(req.op) + 4}, {.no = port}},
 	};
-	char buf[16384] __attribute__((aligned(8)));
-	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
-	int n, found = -ENOENT;
+	struct inet_found f = {.ino = ino, .shutdown = shutdown, .found = -ENOENT};
 
 	*shutdown = 0;
-	if (sendto(nl, &req, sizeof(req), 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return -errno;
-	for (;;) {
-		n = (int)recv(nl, buf, sizeof(buf), 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		for (struct nlmsghdr *h = (void *)buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
-			if (h->nlmsg_seq != ino)
-				continue;
-			if (h->nlmsg_type == NLMSG_DONE)
-				return found;
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = NLMSG_DATA(h);
-
-				return e->error ? e->error : found;
-			}
-			if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY &&
-			    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
-				const struct inet_diag_msg *m = NLMSG_DATA(h);
-
-				/* read on to the end: the rest of the dump would be the next answer's */
-				if (m->idiag_inode == ino && found) {
-					*shutdown = inet_shutdown_attr(m, h->nlmsg_len - NLMSG_HDRLEN);
-					found = 0;
-				}
-			}
-		}
-	}
+	return diag_exchange(nl, &req, sizeof(req), ino, inet_diag_found, &f);
 }

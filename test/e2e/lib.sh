@@ -259,6 +259,21 @@ leftover_tasks() {
 PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 
+# become_subreaper "$@" (at the top of a script, after sourcing lib.sh):
+# runs the script again as a child subreaper (prctl survives exec), so that
+# the orphans of the trees it dumps are reparented to it and reaped: a
+# zombie still holds its pid, which a restore with the same pids needs free.
+become_subreaper() {
+	[ -n "${CRIU_E2E_SUBREAPER:-}" ] && return 0
+	export CRIU_E2E_SUBREAPER=1
+	trap - EXIT
+	rm -f "$PIDLIST"
+	umount "$WORK" && rmdir "$WORK"
+	exec "$PY" -c 'import ctypes, os, sys
+ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+os.execv(sys.argv[1], sys.argv[1:])' "$BASH" "$0" "$@"
+}
+
 # --- state cases (test/helpers/state-*-static, built on statecheck.h) ---
 
 # state_rootfs: the busybox root the state cases of a script run in ($R).

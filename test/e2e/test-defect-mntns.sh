@@ -8,18 +8,7 @@
 # are there and its shell loop goes on counting.
 . "$(dirname "$0")/lib.sh"
 
-# This shell becomes a child subreaper (prctl survives exec), so that the
-# tree's orphans, killed by the dump, are reparented to it and reaped:
-# their pids are to be free for the restore.
-if [ -z "${CRIU_E2E_SUBREAPER:-}" ]; then
-	export CRIU_E2E_SUBREAPER=1
-	trap - EXIT
-	rm -f "$PIDLIST"
-	umount "$WORK" && rmdir "$WORK"
-	exec "$PY" -c 'import ctypes, os, sys
-ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-os.execv(sys.argv[1], sys.argv[1:])' "$BASH" "$0" "$@"
-fi
+become_subreaper "$@"
 
 R=$WORK/root
 make_rootfs "$R"

@@ -6,18 +6,7 @@
 # refused with a message, leaving nothing behind.
 . "$(dirname "$0")/lib.sh"
 
-# This shell becomes a child subreaper (prctl survives exec), so that the
-# tree's orphans are reparented to it and reaped: a zombie still counts as
-# a user of its session's pid, which restore needs free.
-if [ -z "${CRIU_E2E_SUBREAPER:-}" ]; then
-	export CRIU_E2E_SUBREAPER=1
-	trap - EXIT
-	rm -f "$PIDLIST"
-	umount "$WORK" && rmdir "$WORK"
-	exec "$PY" -c 'import ctypes, os, sys
-ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-os.execv(sys.argv[1], sys.argv[1:])' "$BASH" "$0" "$@"
-fi
+become_subreaper "$@"
 
 COUNT=$WORK/count
 num() { local v; v=$(cat "$1" 2>/dev/null) && [[ $v =~ ^[0-9]+$ ]] && echo "$v"; }

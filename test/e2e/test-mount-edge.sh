@@ -433,7 +433,11 @@ expect check-lists-features cond 'grep -qE "^clone3_set_tid +required +yes " <<<
 run_criu check --feature mnt_id
 expect check-one-feature cond '[ "$RC" -eq 0 ] && contains "$OUT" "mnt_id is supported"'
 run_criu check --feature no-such-feature
-expect check-unknown-feature cond '[ "$RC" -eq 1 ] && contains "$OUT" "network_lock_nftables"'
+expect check-unknown-feature cond '[ "$RC" -eq 1 ] && contains "$OUT" "criu check --feature list"'
+run_criu check --feature list
+expect check-feature-list cond '[ "$RC" -eq 0 ] && grep -qx "network_lock_nftables" <<<"$OUT" && grep -qx "uffd-noncoop" <<<"$OUT"'
+run_criu check --feature uffd-noncoop
+expect check-upstream-name-refused cond '[ "$RC" -eq 1 ] && contains "$OUT" "uffd-noncoop: not supported: criu has no lazy pages"'
 head -c 200 /dev/urandom >"$WORK/garbage.img"
 : >"$WORK/empty.img"
 printf '\x19\x43\x56\x54\x28\x39\x56\x55\xff\xff\xff\x0f' >"$WORK/huge-entry.img"

@@ -48,9 +48,16 @@ test/helpers/%-static: test/helpers/%-static.c test/helpers/outfile.h test/helpe
 test/helpers/%: test/helpers/%.c
 	$(CC) $(HELPER_CFLAGS) -o $@ $< -lpthread
 
-# Clients of libcriu: built against the library in the tree, found there at run time.
+# Clients of libcriu: built against the library in the tree, found there at
+# run time. Not workloads: with the library's sanitizers (check-asan), whose
+# runtime must come first in a program that loads it.
+LIBCRIU_CLIENT_CFLAGS = $(HELPER_CFLAGS) $(filter -fsanitize=%,$(CFLAGS))
+
 test/helpers/libcriu-%: test/helpers/libcriu-%.c include/criu.h lib/c/libcriu.so
-	$(CC) $(HELPER_CFLAGS) -Iinclude -o $@ $< -Llib/c -lcriu -Wl,-rpath,$(CURDIR)/lib/c -ldl
+	$(CC) $(LIBCRIU_CLIENT_CFLAGS) -Iinclude -o $@ $< -Llib/c -lcriu -Wl,-rpath,$(CURDIR)/lib/c -ldl
+
+test/helpers/dlsym-check: test/helpers/dlsym-check.c
+	$(CC) $(LIBCRIU_CLIENT_CFLAGS) -o $@ $< -ldl
 
 images/%.pb-c.c images/%.pb-c.h: images/%.proto
 	protoc-c --proto_path=images --c_out=images $<

@@ -166,8 +166,11 @@ int main(int argc, char **argv)
 C
 	flags=$(PKG_CONFIG_SYSROOT_DIR=$STAGE PKG_CONFIG_PATH=$STAGE/usr/lib/pkgconfig pkg-config --cflags --libs criu)
 	OUT="flags: $flags"
+	# a sanitized library (make check-asan) needs its runtime first in the program
+	san=
+	ldd "$LIB" 2>/dev/null | grep -q libasan && san="-fsanitize=address,undefined"
 	# shellcheck disable=SC2086
-	if cc -o "$WORK/prog" "$WORK/prog.c" $flags 2>"$WORK/cc.log"; then
+	if cc $san -o "$WORK/prog" "$WORK/prog.c" $flags 2>"$WORK/cc.log"; then
 		OUT=$(LD_LIBRARY_PATH=$STAGE/usr/lib "$WORK/prog" "$STAGE/usr/sbin/criu" 2>&1)
 		expect installed-libcriu-works [ "$OUT" = 30000 ]
 	else

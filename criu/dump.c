@@ -94,6 +94,19 @@ static void release_images(struct dump_ctx *d, int *ret)
 	hmap_free(&d->mnt_ids);
 }
 
+/* Seizing thawed the cgroup: one frozen before criu came is frozen again,
+ * and left so. True when it was. */
+static bool refreeze(struct dump_ctx *d)
+{
+	if (!d->has_freezer || !d->freezer.was_frozen)
+		return false;
+	d->freezer.was_frozen = false;
+	if (freezer_freeze(&d->freezer, d->opts->timeout))
+		pr_err("%s was frozen before the dump and could not be frozen again\n", d->freezer.path);
+	d->freezer.frozen = false; /* left frozen, as it was */
+	return true;
+}
+
 /* The tree runs on, as it was: after a failed dump, or with -R. */
 static void resume_tree(struct dump_ctx *d, struct seized_tree *t, struct page_release_journal *j, int ret)
 {
@@ -103,19 +116,15 @@ static void resume_tree(struct dump_ctx *d, struct seized_tree *t, struct page_r
 	 * can't be detached (it is no longer in its ptrace stop): the kernel
 	 * lets go of it, still frozen, when criu exits.
 	 */
-	if (d->has_freezer && d->freezer.was_frozen) {
-		d->freezer.was_frozen = false;
-		if (freezer_freeze(&d->freezer, d->opts->timeout))
-			pr_err("%s was frozen before the dump and could not be frozen again\n", d->freezer.path);
-		d->freezer.frozen = false; /* left frozen, as it was */
-		for (size_t i = 0; i < t->nr_threads; i++)
-			t->threads[i].hung = true;
-	}
 	tcp_repair_release(d, true);
 	/* memory given back while dumping returns first; page_release_undo
 	 * names each process that did not get all of it */
 	if (ret)
 		page_release_undo(j);
+	/* last before the release: undoing needs the tasks in their stops */
+	if (refreeze(d))
+		for (size_t i = 0; i < t->nr_threads; i++)
+			t->threads[i].hung = true;
 	release_tree(t);
 }
 
@@ -351,6 +360,7 @@ int cr_dump(const struct options *o)
 	t0 = monotonic_ns();
 	/* seize_tree says why it can't */
 	if (seize(&d, &tree)) {
+		refreeze(&d);
 		if (d.has_freezer)
 			freezer_close(&d.freezer);
 		close(d.imgs.dirfd);

@@ -59,6 +59,10 @@ struct options {
 	bool ext_mounts_auto;	       /* mnt[] or --ext-mount-map auto */
 	bool enable_external_sharing;  /* mnt[]:s, --enable-external-sharing */
 	bool enable_external_masters;  /* mnt[]:m, --enable-external-masters */
+	/* A key that names no mount is a warning, not an error: set for RPC,
+	 * where runtimes pass a key for every device and masked path they
+	 * may have bound (runc mknods devices when it can). */
+	bool ext_mount_keys_optional;
 
 	struct external_opt *externals;
 	size_t nr_externals;

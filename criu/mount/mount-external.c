@@ -113,6 +113,11 @@ static int match_explicit(struct mount_tree *t, const struct options *o)
 			continue;
 		}
 		m = mount_by_mountpoint(t, keys[i]);
+		if (!m && o->ext_mount_keys_optional) {
+			pr_info("'%s': no mount at %s in the container; the runtime's key is not used\n", e->spelling,
+				keys[i]);
+			continue;
+		}
 		if (!m) {
 			pr_err("'%s': no mount at %s in the container\n", e->spelling, keys[i]);
 			pr_hint("the key is a mountpoint as seen inside the container (as in /proc/PID/mountinfo, field 5); check for a typo\n");

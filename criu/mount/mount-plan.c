@@ -238,6 +238,8 @@ static int classify(struct mount_plan *p, const struct options *o, bool check_ho
 		const struct ext_mount_opt *e = &o->ext_mounts[i];
 		uintptr_t first = (uintptr_t)hmap_get_str(&mp.by_name, e->key);
 
+		if (first != i + 1 && o->ext_mount_keys_optional && !strcmp(o->ext_mounts[first - 1].val, e->val))
+			continue; /* a runtime repeating the same mapping */
 		if (first != i + 1) {
 			/* a later mapping of a name already mapped */
 			pr_err("name '%s' is mapped twice: '%s' and '%s'\n", e->key, o->ext_mounts[first - 1].spelling,
@@ -247,6 +249,11 @@ static int classify(struct mount_plan *p, const struct options *o, bool check_ho
 		}
 		if (mp.used[i])
 			continue;
+		if (o->ext_mount_keys_optional) {
+			pr_info("'%s': no mount in the image is named '%s'; the runtime's mapping is not used\n",
+				e->spelling, e->key);
+			continue;
+		}
 		pr_err("'%s': no mount in the image is named '%s'\n", e->spelling, e->key);
 		pr_hint("on restore the key is the name given at dump (mnt[/bar]:NAME); `criu show -f mountpoints-N.img -F mountpoint,ext_key` lists them\n");
 		errors++;

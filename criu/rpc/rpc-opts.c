@@ -222,6 +222,7 @@ int rpc_opts_apply(const CriuOpts *ro, enum criu_cmd cmd, pid_t client, struct o
 		}
 		o->tree_pid = ro->pid;
 	}
+	o->ext_mount_keys_optional = true;
 	o->leave_running = ro->has_leave_running && ro->leave_running;
 	o->tcp_established = ro->has_tcp_established && ro->tcp_established;
 	o->shell_job = ro->has_shell_job && ro->shell_job;

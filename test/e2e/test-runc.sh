@@ -1,67 +1,116 @@
 #!/bin/bash
-# End-to-end with a real client: Debian's runc drives criu over RPC
-# (`runc --criu ./criu/criu checkpoint`, criu swrk on a socketpair). runc
-# asks VERSION, then sends its CHECKPOINT request. criu does not honour
-# everything runc always sets yet (manage_cgroups, empty_ns), so today the
-# checkpoint must end in a clear refusal naming the option, in runc's
-# dump.log, with the container still running as it was. The container
-# (a busybox bundle with a host volume) is removed at the end.
+# Acceptance with a real client: Debian's runc 1.1.5 drives criu over RPC
+# (`runc --criu ./criu/criu checkpoint/restore`, criu swrk on a socketpair).
+#
+# The container is a busybox bundle with runc's default namespaces (pid,
+# net, ipc, uts, mount), runc's masked paths, a host volume at /vol, a
+# tmpfs at /tmp and stdio on pipes (runc carries pipes through
+# descriptors.json and inherit_fd; a file outside the container can't be).
+# Its shell counts in a loop into /tmp/count and /vol/out, with the name
+# read from /vol/name, while a TCP connection on its loopback carries a
+# second count.
+#
+# Checked on the restored container itself: it counts on from where it was
+# (same pid 1, same shell variables), /vol is the directory config.json
+# names at restore (the seed's mapping, through runc), /tmp kept its files,
+# masked paths are still masked, the container is in its cgroups, and the
+# TCP stream goes on with no number lost. Then --leave-running, and a second
+# restore of the same images under the same name, which must be refused
+# with nothing left behind.
 . "$(dirname "$0")/lib.sh"
 
 if ! command -v runc >/dev/null; then
 	skip runc "runc is not installed (Debian package runc)"
 	finish
 fi
+. "$(dirname "$0")/lib-runc.sh"
 
-B=$WORK/bundle
-CT=criu-e2e-runc-$$
-mkdir -p "$B/rootfs/bin" "$B/rootfs/vol" "$B/rootfs/tmp" "$B/rootfs/dev" "$WORK/vol"
-cp /bin/busybox "$B/rootfs/bin/"
-for a in sh cat usleep; do ln -sf busybox "$B/rootfs/bin/$a"; done
-echo from-host >"$WORK/vol/name"
-(cd "$B" && runc spec) || { fail runc-spec "runc spec failed"; finish; }
-"$PY" - "$B/config.json" "$WORK/vol" <<'PYEOF'
-import json, sys
-path, vol = sys.argv[1], sys.argv[2]
-c = json.load(open(path))
-c['process']['terminal'] = False
-c['process']['args'] = ['/bin/sh', '-c',
-    'n=0; while :; do n=$((n+1)); echo "$n $(cat /vol/name)" >/tmp/count; usleep 50000; done']
-c['root']['readonly'] = False
-c['mounts'].append({'destination': '/vol', 'type': 'bind', 'source': vol, 'options': ['rbind', 'rw']})
-json.dump(c, open(path, 'w'))
-PYEOF
-
-runc_cleanup() {
-	runc kill "$CT" KILL >/dev/null 2>&1
-	for _ in $(seq 50); do runc delete "$CT" >/dev/null 2>&1 && break; sleep 0.1; done
-	runc delete -f "$CT" >/dev/null 2>&1
-}
-trap 'runc_cleanup; cleanup' EXIT
-
-counting() {
-	local a b
-	a=$(cut -d' ' -f1 "$B/rootfs/tmp/count" 2>/dev/null)
-	sleep 0.3
-	b=$(cut -d' ' -f1 "$B/rootfs/tmp/count" 2>/dev/null)
-	[ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt "$a" ]
+checkpoint() { # NAME [runc checkpoint options]
+	local name=$1
+	shift
+	OUT=$(cd "$B" && runc --criu "$CRIU" checkpoint --image-path "$WORK/$name" --work-path "$WORK/$name-work" \
+		"$@" "$CT" 2>&1)
+	local rc=$?
+	OUT="$OUT; dump.log: $(grep -E 'Error|rpc:' "$WORK/$name-work/dump.log" 2>/dev/null)"
+	return $rc
 }
 
-if ! (cd "$B" && runc run -d "$CT" </dev/null >"$WORK/runc-run.log" 2>&1); then
-	skip runc-run "runc can't run a container here: $(tail -3 "$WORK/runc-run.log")"
+restore() { # NAME
+	local name=$1
+	(cd "$B" && : | runc --criu "$CRIU" restore -d --image-path "$WORK/$name" --work-path "$WORK/$name-work" \
+		"$CT" 2>&1 | cat >"$WORK/$name-restore.out") &
+	wait_until 20 runc_status_is "$CT" running || wait_until 10 test -s "$WORK/$name-restore.out"
+	OUT="$(cat "$WORK/$name-restore.out"); restore.log: $(grep -E 'Error' "$WORK/$name-work/restore.log" 2>/dev/null)"
+	runc_status_is "$CT" running
+}
+
+if ! runc_start "$CT"; then
+	skip runc-run "runc can't run a container here: $(tail -3 "$WORK/run-$CT.log")"
 	finish
 fi
-wait_until 10 test -s "$B/rootfs/tmp/count"
-expect runc-container-runs wait_until 5 counting
+wait_until 10 test -s "$WORK/vol/out"
+expect runc-container-counts wait_until 5 counting
+expect runc-container-tcp-flows wait_until 5 tcp_flowing
+PID1=$(runc_pid "$CT")
+CG_BEFORE=$(sed 's/^[0-9]*://' "/proc/$PID1/cgroup" | sort)
 
-OUT=$(cd "$B" && runc --criu "$CRIU" checkpoint --image-path "$WORK/img" --work-path "$WORK/work" "$CT" 2>&1)
-RC=$?
-OUT="$OUT; dump.log: $(cat "$WORK/work/dump.log" 2>/dev/null)"
-expect runc-checkpoint-reaches-criu test -s "$WORK/work/dump.log"
-expect runc-checkpoint-refused [ "$RC" -ne 0 ]
-expect runc-refusal-names-option grep -q "RPC option manage_cgroups is not supported" "$WORK/work/dump.log"
-expect runc-refused-container-still-running [ "$(runc state "$CT" 2>/dev/null | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["status"])')" = running ]
-expect runc-refused-container-counts-on wait_until 5 counting
-OUT=$(ls "$WORK/img" 2>/dev/null)
-expect runc-refusal-writes-no-images not test -e "$WORK/img/inventory.img"
+# --- checkpoint: the container stops, its images are complete ---
+expect runc-checkpoint checkpoint img --tcp-established
+N_AT_DUMP=$(cat "$WORK/vol/out")
+expect runc-checkpoint-stops-container not runc_status_is "$CT" running
+expect runc-checkpoint-writes-images test -s "$WORK/img/inventory.img"
+expect runc-checkpoint-writes-stats test -s "$WORK/img-work/stats-dump"
+expect runc-checkpoint-notifies-post-dump grep -q "notify: post-dump" "$WORK/img-work/dump.log"
+
+# --- restore with /vol moved to another host directory ---
+"$PY" - "$B/config.json" "$WORK/vol" "$WORK/vol2" <<'PYEOF'
+import json, sys
+path, old, new = sys.argv[1:4]
+c = json.load(open(path))
+for m in c['mounts']:
+    if m['source'] == old:
+        m['source'] = new
+json.dump(c, open(path, 'w'))
+PYEOF
+expect runc-restore restore img
+expect runc-restore-writes-stats test -s "$WORK/img-work/stats-restore"
+expect runc-restored-counts-on wait_until 5 counting
+N_AFTER=$(count_of)
+expect runc-restored-count-continues [ "${N_AFTER:-0}" -gt "${N_AT_DUMP:-0}" ]
+OUT=$(in_ct cat /tmp/count)
+expect runc-restored-reads-new-volume contains "$OUT" from-host2
+expect runc-restored-writes-new-volume wait_until 5 test -s "$WORK/vol2/out"
+OUT=$(in_ct cat /tmp/marker)
+expect runc-restored-tmpfs-kept-files [ "$OUT" = made-before ]
+OUT=$(in_ct stat -c '%F %t:%T' /proc/timer_list)
+expect runc-restored-masked-path-still-masked [ "$OUT" = "character special file 1:3" ]
+PID1=$(runc_pid "$CT")
+OUT=$(sed 's/^[0-9]*://' "/proc/$PID1/cgroup" | sort)
+expect runc-restored-in-same-cgroups [ "$OUT" = "$CG_BEFORE" ]
+OUT=$(in_ct cat /proc/1/cmdline | tr '\0' ' ')
+expect runc-restored-pid1-is-the-shell contains "$OUT" "/bin/sh -c"
+expect runc-restored-tcp-flows-on wait_until 5 tcp_flowing
+OUT=$(in_ct head -c 300 /tmp/tcp.log | tr '\n' ' ')
+expect runc-restored-tcp-stream-whole tcp_stream_whole
+
+# --- a second restore of the same images under the same name ---
+MNT_BEFORE=$(wc -l </proc/self/mountinfo)
+OUT=$(cd "$B" && : | runc --criu "$CRIU" restore -d --image-path "$WORK/img" --work-path "$WORK/img-work2" "$CT" 2>&1)
+expect runc-second-restore-refused [ $? -ne 0 ]
+expect runc-second-restore-first-counts-on wait_until 5 counting
+expect runc-second-restore-leaves-no-mounts [ "$(wc -l </proc/self/mountinfo)" = "$MNT_BEFORE" ]
+expect runc-second-restore-same-pid1 [ "$(runc_pid "$CT")" = "$PID1" ]
+
+# --- --leave-running: the container goes on; its images restore later ---
+expect runc-checkpoint-leave-running checkpoint img2 --leave-running --tcp-established
+expect runc-leave-running-still-running runc_status_is "$CT" running
+expect runc-leave-running-counts-on wait_until 5 counting
+expect runc-leave-running-tcp-flows-on wait_until 5 tcp_flowing
+N_AT_DUMP=$(cat "$WORK/vol2/out")
+runc_gone "$CT"
+expect runc-leave-running-restore restore img2
+expect runc-leave-running-restored-counts wait_until 5 counting
+N_AFTER=$(count_of)
+expect runc-leave-running-count-from-images [ "${N_AFTER:-0}" -gt 0 ]
+expect runc-leave-running-restored-tcp-whole tcp_stream_whole
 finish

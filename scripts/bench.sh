@@ -1,11 +1,12 @@
 #!/bin/bash
-# make bench: time criu on containers with 1,000 and 10,000 mounts, and on
-# a process with 1 GiB of memory.
-# Usage: scripts/bench.sh [mounts] [process]   (default: both sections)
+# make bench: time criu on containers with 1,000 and 10,000 mounts, on a
+# process with 1 GiB of memory, and under runc (checkpoint + restore of a
+# busybox container with a volume).
+# Usage: scripts/bench.sh [mounts] [process] [runc]   (default: all sections)
 # Everything runs in a private mount namespace (the sandbox) that dies with
 # the script. Mount figures are the median of 5 runs.
 set -u
-SECTIONS=${*:-mounts process}
+SECTIONS=${*:-mounts process runc}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 CRIU=$TOP/criu/criu
 if [ -z "${CRIU_BENCH_SANDBOX:-}" ]; then
@@ -16,7 +17,13 @@ WORK=$(mktemp -d /tmp/criu-bench.XXXXXX)
 mount -t tmpfs bench "$WORK"
 PIDLIST=$WORK.pids
 : >"$PIDLIST"
+RUNC_BENCH_CT=
 cleanup() {
+	if [ -n "$RUNC_BENCH_CT" ]; then
+		runc kill "$RUNC_BENCH_CT" KILL >/dev/null 2>&1
+		for _ in $(seq 50); do runc delete "$RUNC_BENCH_CT" >/dev/null 2>&1 && break; sleep 0.1; done
+		runc delete -f "$RUNC_BENCH_CT" >/dev/null 2>&1
+	fi
 	for p in $(cat "$PIDLIST"); do kill -KILL "$p" 2>/dev/null; done
 	for p in $(cat "$PIDLIST"); do while kill -0 "$p" 2>/dev/null; do sleep 0.05; done; done
 	rm -f "$PIDLIST"
@@ -264,10 +271,72 @@ bench_process() {
 	echo "targets: dump >= 1500 MB/s to /dev/shm, restore >= 2000 MB/s, criu's RSS < 64 MiB (upstream dumps ~200 MB/s to disk)"
 }
 
+# One of criu's statistics files as microseconds: FIELD=VALUE per line.
+stats_us() {
+	local f v
+	for f in $("$CRIU" show -f "$1" 2>/dev/null | tr -d '{}' | sed 's/: /=/g'); do
+		v=${f#*=}
+		[[ $f == *_time=0x* ]] && echo "${f%%=*}=$((16#${v#0x}))"
+	done
+}
+
+# runc checkpoint + restore of a busybox bundle with a host volume, run by
+# Debian's runc with criu over RPC; the share in criu from its statistics.
+bench_runc() {
+	local B=$WORK/rbundle CT=criu-bench-$$ i t0 t1 rc
+	if ! command -v runc >/dev/null; then
+		echo "runc: skipped (runc is not installed)"
+		return
+	fi
+	mkdir -p "$B/rootfs/bin" "$B/rootfs/vol" "$B/rootfs/tmp" "$B/rootfs/dev" "$WORK/rvol"
+	cp /bin/busybox "$B/rootfs/bin/"
+	for a in sh cat usleep; do ln -sf busybox "$B/rootfs/bin/$a"; done
+	(cd "$B" && runc spec)
+	python3 - "$B/config.json" "$WORK/rvol" <<'PYEOF'
+import json, sys
+path, vol = sys.argv[1], sys.argv[2]
+c = json.load(open(path))
+c['process']['terminal'] = False
+c['process']['args'] = ['/bin/sh', '-c', 'n=0; while :; do n=$((n+1)); echo $n >/vol/out; usleep 50000; done']
+c['root']['readonly'] = False
+c['mounts'].append({'destination': '/vol', 'type': 'bind', 'source': vol, 'options': ['rbind', 'rw']})
+json.dump(c, open(path, 'w'))
+PYEOF
+	RUNC_BENCH_CT=$CT
+	(cd "$B" && : | runc run -d "$CT" 2>&1 | cat >/dev/null) &
+	for _ in $(seq 100); do [ -s "$WORK/rvol/out" ] && break; sleep 0.05; done
+	: >"$WORK/rc" ; : >"$WORK/rr"; : >"$WORK/sc"; : >"$WORK/sr"
+	for i in 1 2 3 4 5; do
+		t0=$(now)
+		(cd "$B" && runc --criu "$CRIU" checkpoint --image-path "$WORK/rimg$i" --work-path "$WORK/rwork$i" "$CT") ||
+			{ echo "runc: checkpoint failed: $(grep Error "$WORK/rwork$i/dump.log" | head -3)"; return; }
+		t1=$(now)
+		echo "$t1 - $t0" | bc -l >>"$WORK/rc"
+		stats_us "$WORK/rwork$i/stats-dump" | awk -F= '/freezing_time|frozen_time/ {s += $2} END {printf "%.6f\n", s / 1e6}' >>"$WORK/sc"
+		t0=$(now)
+		rm -f "$WORK/rdone"
+		# runc's stdio are pipes, read by cat as long as the container
+		# lives; the time is when runc itself is done
+		(cd "$B" && : | { runc --criu "$CRIU" restore -d --image-path "$WORK/rimg$i" --work-path "$WORK/rwork$i" "$CT"
+			echo "$? $(now)" >"$WORK/rdone"; } 2>&1 | cat >/dev/null) &
+		for _ in $(seq 1000); do [ -s "$WORK/rdone" ] && break; sleep 0.01; done
+		read -r rc t1 <"$WORK/rdone" 2>/dev/null
+		[ "${rc:-1}" = 0 ] || { echo "runc: restore failed: $(grep Error "$WORK/rwork$i/restore.log" | head -3)"; return; }
+		echo "$t1 - $t0" | bc -l >>"$WORK/rr"
+		stats_us "$WORK/rwork$i/stats-restore" | awk -F= '/forking_time|restore_time/ {s += $2} END {printf "%.6f\n", s / 1e6}' >>"$WORK/sr"
+	done
+	printf "%-22s %-12s %-12s %s\n" "runc (median of 5)" "wall" "in criu" "(criu: frozen+freezing / forking+restore time from stats)"
+	printf "%-22s %-12s %-12s %.0f%%\n" "runc checkpoint" "$(printf '%.3f s' "$(median <"$WORK/rc")")" \
+		"$(printf '%.3f s' "$(median <"$WORK/sc")")" "$(echo "100 * $(median <"$WORK/sc") / $(median <"$WORK/rc")" | bc -l)"
+	printf "%-22s %-12s %-12s %.0f%%\n" "runc restore -d" "$(printf '%.3f s' "$(median <"$WORK/rr")")" \
+		"$(printf '%.3f s' "$(median <"$WORK/sr")")" "$(echo "100 * $(median <"$WORK/sr") / $(median <"$WORK/rr")" | bc -l)"
+}
+
 for section in $SECTIONS; do
 	case $section in
 	mounts) bench_mounts ;;
 	process) bench_process ;;
-	*) echo "unknown section $section (mounts, process)" >&2; exit 2 ;;
+	runc) bench_runc ;;
+	*) echo "unknown section $section (mounts, process, runc)" >&2; exit 2 ;;
 	esac
 done

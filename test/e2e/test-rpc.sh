@@ -69,6 +69,13 @@ expect rpc-notify-no-at-post-dump contains "$OUT" "stopped at post-dump: the ima
 expect rpc-notify-no-at-post-dump-images-kept test -e "$WORK/img-no-post/inventory.img"
 OUT="state $(awk '/^State/ {print $2}' /proc/$SPID/status 2>/dev/null)"
 expect rpc-notify-no-leaves-task-running [ "$OUT" = "state S" ]
+# the client dies while criu waits for its answer, the tree frozen
+mkdir -p "$WORK/img-gone"
+OUT=$("$CLIENT" "$CRIU" dump "$WORK/img-gone" "$SPID" notify-exit=post-dump 2>&1)
+released() { [ "$(awk '/^TracerPid/ {print $2}' /proc/$SPID/status)" = 0 ] && [ "$(awk '/^State/ {print $2}' /proc/$SPID/status)" = S ]; }
+expect rpc-client-gone-mid-dump-tree-released wait_until 10 released
+SWRK=$(sed -n 's/^criu \([0-9]*\).*/\1/p' <<<"$OUT")
+expect rpc-client-gone-mid-dump-criu-gone wait_until 10 not kill -0 "${SWRK:-1}"
 expect rpc-dump-writes-stats test -s "$WORK/img-notify/stats-dump"
 
 # 6. The same notifications reach --action-script programs, with the

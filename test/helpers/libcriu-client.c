@@ -11,7 +11,9 @@
  *   dump IMGDIR PID [OPT...]   criu_dump; OPT: leave-running, log=NAME,
  *                              ext=KEY:VAL, external=VALUE, notify,
  *                              notify-fail=ACTION (the callback says no
- *                              to ACTION), opt-file-locks, root=PATH
+ *                              to ACTION), notify-exit=ACTION (the client
+ *                              dies there, closing criu's socket mid-dump),
+ *                              opt-file-locks, root=PATH
  *   dump-local ...             the same through a criu_opts of its own
  *   restore IMGDIR [OPT...]    criu_restore_child (the root becomes this
  *                              program's child); OPT as for dump, and
@@ -32,11 +34,24 @@
 #include "criu.h"
 
 static const char *fail_action;
+static const char *exit_action; /* the client dies there: criu's socket closes mid-request */
 
 static int on_notify(char *action, criu_notify_arg_t na)
 {
 	printf("notify %s %d\n", action, criu_notify_pid(na));
 	fflush(stdout);
+	if (exit_action && !strcmp(action, exit_action)) {
+		char path[64], kids[256] = "";
+		FILE *f;
+
+		/* criu swrk is this program's only child */
+		snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+		f = fopen(path, "r");
+		if (f && fgets(kids, sizeof(kids), f))
+			printf("criu %s\n", kids);
+		fflush(stdout);
+		_exit(7);
+	}
 	return fail_action && !strcmp(action, fail_action) ? -1 : 0;
 }
 
@@ -64,6 +79,9 @@ static int add_opt(criu_opts *o, const char *a)
 		criu_local_set_notify_cb(o, on_notify);
 	else if (!strncmp(a, "notify-fail=", 12)) {
 		fail_action = a + 12;
+		criu_local_set_notify_cb(o, on_notify);
+	} else if (!strncmp(a, "notify-exit=", 12)) {
+		exit_action = a + 12;
 		criu_local_set_notify_cb(o, on_notify);
 	} else if (!strcmp(a, "opt-file-locks"))
 		criu_local_set_file_locks(o, true);
@@ -130,6 +148,9 @@ static int dump(const char *criu, int argc, char **argv, bool local, bool pre)
 				criu_set_notify_cb(on_notify);
 			else if (!strncmp(argv[i], "notify-fail=", 12)) {
 				fail_action = argv[i] + 12;
+				criu_set_notify_cb(on_notify);
+			} else if (!strncmp(argv[i], "notify-exit=", 12)) {
+				exit_action = argv[i] + 12;
 				criu_set_notify_cb(on_notify);
 			} else if (!strcmp(argv[i], "opt-file-locks"))
 				criu_set_file_locks(true);

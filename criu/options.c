@@ -66,8 +66,9 @@ static const char usage_text[] =
 	"  --assume-no-global-membarrier  dump on a kernel before 6.3, which can't tell\n"
 	"                           whether a process registered for global expedited\n"
 	"                           membarrier(2): take it that none did (else refused)\n"
-	"  --file-locks             refused: file locks aren't carried yet (a tree that\n"
-	"                           holds one is refused at dump)\n"
+	"  --file-locks             let dump take file locks: criu carries none yet, so\n"
+	"                           a tree that holds one is still refused (one that\n"
+	"                           holds none dumps as without the option)\n"
 	"  --pidfile FILE           write the root task's PID to FILE\n"
 	"  --timeout N              seconds to wait for the tree to freeze\n"
 	"  --freeze-cgroup PATH     dump: freeze the tree through its cgroup (v1 freezer or\n"
@@ -448,10 +449,10 @@ static int parse_one(struct options *o, int c, const char *arg)
 		o->auto_dedup = true;
 		return 0;
 	case OPT_FILE_LOCKS:
-		/* upstream's: dump and restore file locks. Not ignored: refused */
-		pr_err("--file-locks: criu can't carry file locks yet; a dump of a tree holding one is refused\n");
-		pr_hint("drop the option, and dump the program at a point where it holds no lock\n");
-		return -1;
+		/* upstream's permission to dump file locks. Runtimes pass it
+		 * for every container (LXC always); criu carries no lock yet,
+		 * and the dump refuses a tree that holds one whatever it says */
+		return 0;
 	case OPT_PIDFILE:
 		free(o->pidfile);
 		o->pidfile = xstrdup(arg);

@@ -60,6 +60,8 @@ static const struct {
 	{"link_remap", FOR_BOTH},	 /* likewise: nothing to link-remap */
 	{"force_irmap", FOR_BOTH},	 /* inotify watches are dumped by path in any case */
 	{"log_to_stderr", FOR_BOTH},	 /* errors always go to stderr as well */
+	/* a permission: a tree holding a lock is refused at dump anyway */
+	{"file_locks", FOR_BOTH},
 };
 
 static bool is_handled(const char *name, enum criu_cmd cmd)

@@ -45,8 +45,8 @@ echo data >"$WORK/not-a-dir"
 OUT=$(/usr/bin/python3 "$TOP/test/e2e/rpcraw.py" "$CRIU" not-dir "$WORK/not-a-dir" "$SPID" 2>&1)
 expect rpc-images-fd-not-dir contains "$OUT" "Not a directory"
 mkdir -p "$WORK/img-refused"
-OUT=$("$CLIENT" "$CRIU" dump "$WORK/img-refused" "$SPID" opt-file-locks 2>&1)
-expect rpc-unsupported-option-refused contains "$OUT" "RPC option file_locks is not supported"
+OUT=$("$CLIENT" "$CRIU" dump "$WORK/img-refused" "$SPID" opt-ext-unix-sk 2>&1)
+expect rpc-unsupported-option-refused contains "$OUT" "RPC option ext_unix_sk is not supported"
 expect rpc-unsupported-option-returns-ebade contains "$OUT" "dump failed -52"
 OUT=$("$CLIENT" "$CRIU" pre-dump "$WORK/img-refused" "$SPID" 2>&1)
 expect rpc-pre-dump-refused contains "$OUT" "criu does not serve PRE_DUMP requests"

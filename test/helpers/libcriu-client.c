@@ -13,7 +13,7 @@
  *                              notify-fail=ACTION (the callback says no
  *                              to ACTION), notify-exit=ACTION (the client
  *                              dies there, closing criu's socket mid-dump),
- *                              opt-file-locks, root=PATH
+ *                              opt-ext-unix-sk (an option criu refuses), root=PATH
  *   dump-local ...             the same through a criu_opts of its own
  *   restore IMGDIR [OPT...]    criu_restore_child (the root becomes this
  *                              program's child); OPT as for dump, and
@@ -83,8 +83,8 @@ static int add_opt(criu_opts *o, const char *a)
 	} else if (!strncmp(a, "notify-exit=", 12)) {
 		exit_action = a + 12;
 		criu_local_set_notify_cb(o, on_notify);
-	} else if (!strcmp(a, "opt-file-locks"))
-		criu_local_set_file_locks(o, true);
+	} else if (!strcmp(a, "opt-ext-unix-sk"))
+		criu_local_set_ext_unix_sk(o, true);
 	else {
 		fprintf(stderr, "unknown option %s\n", a);
 		return -1;
@@ -152,8 +152,8 @@ static int dump(const char *criu, int argc, char **argv, bool local, bool pre)
 			} else if (!strncmp(argv[i], "notify-exit=", 12)) {
 				exit_action = argv[i] + 12;
 				criu_set_notify_cb(on_notify);
-			} else if (!strcmp(argv[i], "opt-file-locks"))
-				criu_set_file_locks(true);
+			} else if (!strcmp(argv[i], "opt-ext-unix-sk"))
+				criu_set_ext_unix_sk(true);
 			else
 				return 2;
 		}

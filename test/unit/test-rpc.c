@@ -91,12 +91,12 @@ static int test_unsupported(void)
 	o.ghost_limit = 1;
 	o.has_leave_running = true;
 	o.leave_running = true;
-	o.has_file_locks = true; /* false is no request */
+	o.has_ext_unix_sk = true; /* false is no request */
 	CHECK(!rpc_opts_unsupported(&o, CMD_DUMP));
 
-	o.file_locks = true;
-	CHECK_STR(rpc_opts_unsupported(&o, CMD_DUMP), "file_locks");
-	o.file_locks = false;
+	o.ext_unix_sk = true;
+	CHECK_STR(rpc_opts_unsupported(&o, CMD_DUMP), "ext_unix_sk");
+	o.ext_unix_sk = false;
 	o.cpu_cap = 1;
 	CHECK_STR(rpc_opts_unsupported(&o, CMD_DUMP), "cpu_cap");
 	o.has_cpu_cap = false;

@@ -14,6 +14,8 @@
  *   refused   dump without orphan_pts_master: its result (must fail);
  *   kept      the tree still answers on the same terminal afterwards;
  *   dump      dump with orphan_pts_master, notifications on;
+ *   no-notify restore with orphan_pts_master but no notifications: its
+ *             result (must fail: nobody would get the master);
  *   notify    each notification of the restore, in order; for
  *             orphan-pts-master whether the callback found the master (a pty
  *             master, criu_get_orphan_pts_master_fd) and its index;
@@ -117,7 +119,7 @@ static int on_notify(char *action, criu_notify_arg_t na)
 	return 0;
 }
 
-static criu_opts *opts(const char *log, bool orphan)
+static criu_opts *opts(const char *log, bool orphan, bool notify)
 {
 	criu_opts *o;
 	int dir = open(imgdir, O_DIRECTORY);
@@ -129,7 +131,8 @@ static criu_opts *opts(const char *log, bool orphan)
 	criu_local_set_images_dir_fd(o, dir);
 	criu_local_set_log_level(o, 4);
 	criu_local_set_log_file(o, log);
-	criu_local_set_notify_cb(o, on_notify);
+	if (notify)
+		criu_local_set_notify_cb(o, on_notify);
 	if (orphan)
 		criu_local_set_orphan_pts_master(o, true);
 	return o;
@@ -193,7 +196,7 @@ int main(int argc, char **argv)
 	}
 	round_trip("before", master, "one");
 
-	o = opts("refused.log", false);
+	o = opts("refused.log", false, true);
 	criu_local_set_pid(o, pid);
 	ret = criu_local_dump(o);
 	criu_local_free_opts(o);
@@ -201,7 +204,7 @@ int main(int argc, char **argv)
 	round_trip("kept", master, "two");
 
 	tcgetattr(master, &before);
-	o = opts("dump.log", true);
+	o = opts("dump.log", true, true);
 	criu_local_set_pid(o, pid);
 	ret = criu_local_dump(o);
 	criu_local_free_opts(o);
@@ -210,7 +213,14 @@ int main(int argc, char **argv)
 		return 1;
 	close(master);
 
-	o = opts("restore.log", true);
+	/* nobody to receive the master: refused before anything is made */
+	o = opts("restore-no-notify.log", true, false);
+	criu_local_set_root(o, root);
+	ret = criu_local_restore_child(o);
+	criu_local_free_opts(o);
+	say("no-notify %d", ret);
+
+	o = opts("restore.log", true, true);
 	criu_local_set_root(o, root);
 	ret = criu_local_restore_child(o);
 	criu_local_free_opts(o);

@@ -173,7 +173,8 @@ static int write_tty_info(struct td_ctx *c, struct td_proc *p, const struct td_f
 		pr_err("process %d: fd %d is the terminal %s, the controlling terminal of session %u inside the tree; "
 		       "only a shell job's terminal (its session outside the tree) can be restored with -j\n",
 		       p->pid, f->fd, f->link, ti.sid);
-		pr_hint("a runtime that holds the terminal's master (runc, crun) dumps it with RPC orphan_pts_master\n");
+		pr_hint("a runtime that holds the terminal's master (runc, crun) dumps it with RPC "
+			"orphan_pts_master\n");
 		return -EOPNOTSUPP;
 	}
 	if (ioctl(f->lfd, TIOCGEXCL, &excl) < 0)
@@ -220,8 +221,7 @@ static const char *tty_refusal(const struct td_ctx *c, TtyType type)
 /* orphan_pts_master hands over one master, as upstream: one pty at most. */
 static int one_orphan_pty(struct td_ctx *c, struct td_proc *p, const struct td_fd *f)
 {
-	hmap_for_each(&c->ttys, it)
-	{
+	hmap_for_each(&c->ttys, it) {
 		if (major((dev_t)it.ikey) >= PTS_MAJOR_MIN && major((dev_t)it.ikey) <= PTS_MAJOR_MAX) {
 			pr_err("process %d: fd %d is the terminal %s, a second pty whose master is outside the tree; "
 			       "orphan_pts_master hands over one master: only one such terminal can be dumped\n",

@@ -261,7 +261,8 @@ int tty_orphan_take_ctty(const struct rtree *t, const struct rproc *p)
 		if (!tty_is_orphan(f) || f->tty->sid != (uint32_t)p->vpid || fcntl(f->table_fd, F_GETFD) < 0)
 			continue;
 		if (ioctl(f->table_fd, TIOCSCTTY, 0)) {
-			pr_perror("process %d: can't take pty %u back as its controlling terminal", p->vpid, f->tty->id);
+			pr_perror("process %d: can't take pty %u back as its controlling terminal", p->vpid,
+				  f->tty->id);
 			return -errno;
 		}
 		return 0;
@@ -337,7 +338,8 @@ int tty_orphan_fetch(struct rtree *t)
 			pidfd = (int)syscall(SYS_pidfd_open, t->procs[0].host_pid, 0);
 		ret = pidfd < 0 ? -errno : fetch_master(t, pidfd, f);
 		if (ret < 0)
-			pr_err("pty %u: can't take the new master from the root task: %s\n", f->tty->id, strerror(-ret));
+			pr_err("pty %u: can't take the new master from the root task: %s\n", f->tty->id,
+			       strerror(-ret));
 		else if (ret > 0)
 			ret = restore_fg_pgrp(t, f);
 	}

@@ -127,8 +127,8 @@ void tty_apply_params(int fd, const TtyInfoEntry *ti)
 static int orphan_check(const struct rfile *f, const struct options *o)
 {
 	if (!o->notify_hook) {
-		pr_err("file %u is a pty slave whose master was outside the tree: restore makes a new pty and hands its "
-		       "master over in the orphan-pts-master notification, which only an RPC client that set "
+		pr_err("file %u is a pty slave whose master was outside the tree: restore makes a new pty and hands "
+		       "its master over in the orphan-pts-master notification, which only an RPC client that set "
 		       "notify_scripts receives\n",
 		       f->fe->id);
 		pr_hint("set notify_scripts along with orphan_pts_master (runc does)\n");

@@ -114,7 +114,8 @@ static int on_notify(char *action, criu_notify_arg_t na)
 		return 0;
 	}
 	notified_fd = criu_get_orphan_pts_master_fd();
-	pty = notified_fd >= 0 && !fstat(notified_fd, &st) && S_ISCHR(st.st_mode) && !ioctl(notified_fd, TIOCGPTN, &idx);
+	pty = notified_fd >= 0 && !fstat(notified_fd, &st) && S_ISCHR(st.st_mode) &&
+	      !ioctl(notified_fd, TIOCGPTN, &idx);
 	say("notify %s master %d index %d", action, pty, idx);
 	return 0;
 }

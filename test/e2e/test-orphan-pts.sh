@@ -16,6 +16,7 @@
 
 HELPER=$TOP/test/helpers/libcriu-pty
 RECV=$TOP/test/helpers/console-recv.py
+alive() { [ -e "/proc/$1" ] && [ "$(field "$1" 3)" != Z ]; }
 field() { awk -v f="$2" '{sub(/.*\) /, ""); print $(f - 2)}' /proc/"$1"/stat 2>/dev/null; }
 # the tty_nr /proc/PID/stat shows for /dev/pts/N (major 136)
 pts_nr() { echo $((136 << 8 | ($1 & 255) | (($1 >> 8) << 20))); }
@@ -83,6 +84,11 @@ if [ -n "$RPID" ] && [ -e "/proc/$RPID" ]; then
 	expect restored-session-leader [ "$(field "$RPID" 6)" = "$RPID" ]
 	expect restored-controlling-tty [ "$(field "$RPID" 7)" = "$(pts_nr 0)" ]
 	expect restored-foreground [ "$(field "$RPID" 8)" = "$(field "$RPID" 5)" ]
+	# a terminal that controls a session inside the tree is no shell job's
+	run_criu dump -j -t "$RPID" -D "$WORK" -o dump-j.log
+	expect shell-job-own-session-refused [ "$RC" -ne 0 ]
+	expect shell-job-refusal-says-why contains "$OUT" "controlling terminal of session 1 inside the tree"
+	expect shell-job-refused-tree-runs alive "$RPID"
 fi
 # the helper first: the restored init is its child, reaped once it is gone
 stop_task "$HPID"

@@ -13,6 +13,9 @@
  *     dumped flags. The master waits in the table slot of the slave's path
  *     entry, which no descriptor uses (rtree.h's layout: it is closed with
  *     the rest of the slots at the end).
+ *     A slave bind-mounted elsewhere (runc's /dev/console) must exist
+ *     when the mounts are restored, earlier in the same process: that pty
+ *     is made then (tty_premake_pty), and its master taken here.
  *   session (each session leader, right after setsid(), before it forks):
  *     the terminal that controlled its session is its controlling terminal
  *     again (TIOCSCTTY), so that its children inherit it.

@@ -273,6 +273,7 @@ static int dump_stages(struct dump_ctx *d, struct seized_tree *tree, struct page
 	const struct options *o = d->opts;
 	struct task_dump_opts to = {
 		.shell_job = o->shell_job,
+		.orphan_pts_master = o->orphan_pts_master,
 		.tcp_established = o->tcp_established,
 		.assume_no_global_membarrier = o->assume_no_global_membarrier,
 		.release = o->release_memory ? j : NULL,

@@ -106,7 +106,8 @@ static int notify(const struct options *o, enum cr_action a, pid_t pid, int fd)
 		pr_err("the RPC client said no at %s\n", cr_action_name(a));
 		return -1;
 	}
-	return run_scripts(o, a, pid);
+	/* a descriptor is for the RPC client only, as upstream: no script could take it */
+	return fd >= 0 ? 0 : run_scripts(o, a, pid);
 }
 
 int cr_notify(const struct options *o, enum cr_action a, pid_t pid)

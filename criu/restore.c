@@ -21,6 +21,7 @@
 
 #define LOG_PREFIX "restore: "
 #include "crtools.h"
+#include "files/tty.h"
 #include "image/image.h"
 #include "image/stats.h"
 #include "notify.h"
@@ -448,7 +449,7 @@ static int before_resume(void *arg)
 {
 	struct restore_run *r = arg;
 
-	if (cr_notify(r->o, ACT_POST_RESTORE, r->pid))
+	if (tty_orphan_notify(&r->tree, r->o) || cr_notify(r->o, ACT_POST_RESTORE, r->pid))
 		return -ECANCELED;
 	if (r->ns.own[RNS_NET] && cr_notify(r->o, ACT_NET_UNLOCK, r->pid))
 		return -ECANCELED;

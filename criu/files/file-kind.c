@@ -119,7 +119,7 @@ const struct file_kind file_kinds[] = {
 		.open = signalfd_open,
 	},
 	{
-		/* -j only: criu's own terminal, opened on the host */
+		/* -j: criu's own terminal, opened on the host; orphan_pts_master: a new pty */
 		.type = FD_TYPES__TTY,
 		.name = "terminal",
 		.match = td_is_tty,
@@ -129,6 +129,7 @@ const struct file_kind file_kinds[] = {
 		.link = tty_link,
 		.inherit_name = tty_inherit_name,
 		.open_host = tty_open_host,
+		.open = tty_orphan_open,
 	},
 	{
 		.type = FD_TYPES__TIMERFD,

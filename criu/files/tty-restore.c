@@ -1,10 +1,10 @@
 /*
- * Restore: the terminals of a shell job (files/tty-dump.c): tty-info.img
- * read and checked (only a pty slave or /dev/tty, which -j connects to
- * criu's own terminal, can come back), then each terminal file opened by
- * criu on the host, before the namespaces, as a new open file of its own
- * terminal with the dumped flags; the dumped modes and window size put on
- * that terminal.
+ * Restore: the terminals of files/tty-dump.c: tty-info.img read and
+ * checked (only a pty slave or /dev/tty can come back). A shell job's (-j)
+ * terminal files are opened by criu on the host, before the namespaces, as
+ * new open files of criu's own terminal with the dumped flags, the dumped
+ * modes and window size put on that terminal. With RPC orphan_pts_master,
+ * a pty slave is made anew instead (files/tty-orphan.c).
  */
 #define LOG_PREFIX "restore: "
 
@@ -92,11 +92,11 @@ bool tty_inherit_name(const struct rfile *f, char *buf, size_t len)
 }
 
 /*
- * The dumped terminal's modes and window size onto criu's terminal, as
- * upstream does for a shell job: a full-screen program restored there
- * finds the terminal as it left it. Failures only warn.
+ * The dumped terminal's modes and window size onto the one restored in its
+ * place, as upstream does: a full-screen program restored there finds the
+ * terminal as it left it. Failures only warn.
  */
-static void apply_tty_params(int fd, const TtyInfoEntry *ti)
+void tty_apply_params(int fd, const TtyInfoEntry *ti)
 {
 	const TermiosEntry *te = ti->termios;
 	struct termios t;
@@ -112,21 +112,42 @@ static void apply_tty_params(int fd, const TtyInfoEntry *ti)
 		cfsetispeed(&t, te->c_ispeed);
 		cfsetospeed(&t, te->c_ospeed);
 		if (tcsetattr(fd, TCSANOW, &t))
-			pr_warn("-j: can't set the terminal's modes: %m\n");
+			pr_warn("terminal %u: can't set its modes: %m\n", ti->id);
 	}
 	if (ti->winsize) {
 		struct winsize w = {(unsigned short)ti->winsize->ws_row, (unsigned short)ti->winsize->ws_col,
 				    (unsigned short)ti->winsize->ws_xpixel, (unsigned short)ti->winsize->ws_ypixel};
 
 		if (ioctl(fd, TIOCSWINSZ, &w))
-			pr_warn("-j: can't set the terminal's window size: %m\n");
+			pr_warn("terminal %u: can't set its window size: %m\n", ti->id);
 	}
+}
+
+/* A pty slave made anew (files/tty-orphan.c) can be: its master has a receiver. */
+static int orphan_check(const struct rfile *f, const struct options *o)
+{
+	if (!o->notify_hook) {
+		pr_err("file %u is a pty slave whose master was outside the tree: restore makes a new pty and hands "
+		       "its master over in the orphan-pts-master notification, which only an RPC client that set "
+		       "notify_scripts receives\n",
+		       f->fe->id);
+		pr_hint("set notify_scripts along with orphan_pts_master (runc does)\n");
+		return -EINVAL;
+	}
+	if (!f->fe->tty->has_regf_id) {
+		pr_err("files.img: pty file %u has no slave path (regf_id): the images don't tell which devpts to make "
+		       "its new pty in\n",
+		       f->fe->id);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /*
  * A terminal file of a shell job (-j): a new open file of criu's own
  * terminal, its standard input's (or /dev/tty, criu's controlling
- * terminal, for a /dev/tty file), with the dumped flags.
+ * terminal, for a /dev/tty file), with the dumped flags. A pty slave with
+ * orphan_pts_master: nothing here, the root makes it (tty_orphan_open).
  */
 int tty_open_host(struct rfile *f, const struct options *o, int above)
 {
@@ -134,10 +155,13 @@ int tty_open_host(struct rfile *f, const struct options *o, int above)
 	int flags = (int)(f->fe->tty->flags & (O_ACCMODE | O_APPEND | O_NONBLOCK)), fd, moved;
 	char res[64];
 
+	if (o->orphan_pts_master && f->tty->type == TTY_TYPE__PTY)
+		return orphan_check(f, o);
 	tty_inherit_name(f, res, sizeof(res));
 	if (!o->shell_job) {
-		pr_err("file %u is a terminal (%s) of a shell job: restore with -j/--shell-job to connect it to criu's "
-		       "terminal, or give it with --inherit-fd fd[N]:%s\n",
+		pr_err("file %u is a terminal (%s) whose master was outside the tree: restore with -j/--shell-job to "
+		       "connect it to criu's terminal, give it with --inherit-fd fd[N]:%s, or (RPC) set "
+		       "orphan_pts_master to get a new pty whose master criu hands over\n",
 		       f->fe->id, f->tty->type == TTY_TYPE__CTTY ? "/dev/tty" : "a pty slave", res);
 		return -EOPNOTSUPP;
 	}
@@ -152,7 +176,7 @@ int tty_open_host(struct rfile *f, const struct options *o, int above)
 		pr_perror("-j: can't open criu's terminal (%s) for file %u", path, f->fe->id);
 		return -errno;
 	}
-	apply_tty_params(fd, f->tty);
+	tty_apply_params(fd, f->tty);
 	moved = fcntl(fd, F_DUPFD_CLOEXEC, above);
 	close(fd);
 	if (moved < 0) {

@@ -41,7 +41,8 @@ const char *cr_action_name(enum cr_action a);
  */
 int cr_notify(const struct options *o, enum cr_action a, pid_t pid);
 
-/* The same, handing `fd` to the RPC client (orphan-pts-master's pty master). */
+/* The same, handing `fd` to the RPC client (orphan-pts-master's pty
+ * master); the action scripts are not run for it, as upstream. */
 int cr_notify_fd(const struct options *o, enum cr_action a, int fd);
 
 #endif

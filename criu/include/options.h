@@ -46,6 +46,10 @@ struct options {
 	char *freeze_cgroup;	/* --freeze-cgroup PATH: freeze the tree through its cgroup to seize it */
 	bool restore_sibling; /* --restore-sibling, RPC rst_sibling: the root is criu's parent's child */
 	bool shell_job;
+	/* RPC orphan_pts_master: a pty slave whose master is outside the tree
+	 * is dumped; restore makes a new pair and hands the master to the
+	 * client (orphan-pts-master). No command line spelling, as upstream. */
+	bool orphan_pts_master;
 	bool auto_dedup; /* --auto-dedup: restore punches restored pages out of the images */
 	bool tcp_established; /* --tcp-established: dump established TCP connections (TCP_REPAIR) */
 	bool assume_no_global_membarrier; /* kernels < 6.3 can't tell that registration */

@@ -29,6 +29,7 @@
 #define LOG_PREFIX "mnt: "
 #include "mount/fstype.h"
 #include "mount/tmpfs.h"
+#include "files/tty.h"
 #include "util/log.h"
 #include "mount/mount-propagation.h"
 #include "mount/mount-restore.h"
@@ -378,6 +379,10 @@ static int make_bind(const struct rmount *m)
 		return steal_fd(&whole);
 	}
 	sub = open_below(whole, m->source_rel);
+	/* a pty slave whose master was outside (runc's /dev/console): made here */
+	if (sub < 0 && errno == ENOENT && m->source->e->fstype == FSTYPE__DEVPTS &&
+	    !tty_premake_pty(m->source->fd, m->source_rel))
+		sub = open_below(whole, m->source_rel);
 	if (sub < 0) {
 		pr_perror("%u:%s: %s not found in source mount %u", m->e->mnt_id, m->mountpoint, m->source_rel,
 			  m->source->e->mnt_id);

@@ -48,10 +48,8 @@ static const struct {
 	{"rst_sibling", FOR_RESTORE},
 	{"config_file", FOR_BOTH},
 	{"freeze_cgroup", FOR_DUMP},
+	{"orphan_pts_master", FOR_BOTH}, /* files/tty-*.c */
 	/* what criu does whatever they say: */
-	/* only a tree with a terminal outside it needs a new pty, and dump
-	 * refuses those (but a shell job's): nothing to do */
-	{"orphan_pts_master", FOR_BOTH},
 	/* criu reopens device files by their path; a missing one fails the
 	 * restore, it is never replaced by a look-alike */
 	{"evasive_devices", FOR_RESTORE},
@@ -228,6 +226,7 @@ int rpc_opts_apply(const CriuOpts *ro, enum criu_cmd cmd, pid_t client, struct o
 	o->leave_running = ro->has_leave_running && ro->leave_running;
 	o->tcp_established = ro->has_tcp_established && ro->tcp_established;
 	o->shell_job = ro->has_shell_job && ro->shell_job;
+	o->orphan_pts_master = ro->has_orphan_pts_master && ro->orphan_pts_master;
 	o->auto_dedup = ro->has_auto_dedup && ro->auto_dedup;
 	if (ro->has_timeout)
 		o->timeout = ro->timeout;

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "files/files-restore.h"
+#include "files/tty.h"
 #include "mem/cow-restore.h"
 #include "util/log.h"
 #include "task/rtree.h"
@@ -352,6 +353,9 @@ static void run_task(struct rtree *t, struct rproc *p)
 		pr_perror("process %d: setsid", p->vpid);
 	else if (p->new_pgrp && setpgid(0, 0) < 0)
 		pr_perror("process %d: setpgid", p->vpid);
+	/* its controlling terminal before its children: they inherit it */
+	if (p->new_session && tty_orphan_take_ctty(t, p))
+		task_fail(t, p);
 	/* in its own session or group first: a zombie keeps them (another's group: rtree_zombie_pgrps) */
 	if (p->zombie)
 		zombie_exit(p);
@@ -384,7 +388,10 @@ static void run_task(struct rtree *t, struct rproc *p)
 /* Every fd criu itself holds goes above the range the tasks use. */
 static int move_criu_fds(struct rtree *t, int ready_fd)
 {
-	int ret = rtree_move_fd(ready_fd, rtree_task_fd(t, RFD_READY));
+	int ret = tty_keep_premade(t);
+
+	if (!ret)
+		ret = rtree_move_fd(ready_fd, rtree_task_fd(t, RFD_READY));
 
 	if (!ret && dup2(t->imgs_dirfd, rtree_task_fd(t, RFD_IMGS)) < 0)
 		ret = -errno;

@@ -50,6 +50,8 @@ int td_parse_stat(const char *buf, size_t len, struct td_stat *st)
 	}
 	if (field <= 52)
 		return -EINVAL; /* kernels before 3.5 lack the last fields */
+	st->tty_nr = (uint32_t)v[6];
+	st->tpgid = (int32_t)v[7];
 	st->flags = (uint32_t)v[8];
 	st->start_code = v[25];
 	st->end_code = v[26];

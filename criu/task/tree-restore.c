@@ -20,6 +20,7 @@
 #include "util/log.h"
 #include "proc/proc-status.h"
 #include "files/files-restore.h"
+#include "files/tty.h"
 #include "net/tcp.h"
 #include "task/rtree.h"
 #include "ptrace/inject.h"
@@ -224,6 +225,8 @@ int rtree_restore(struct rtree *t, pid_t root, int ready_fd, uint64_t *frozen_ns
 			ret = restore_core(t, &t->procs[i]);
 	if (!ret)
 		ret = rtree_zombie_pgrps(t);
+	if (!ret)
+		ret = tty_orphan_fetch(t);
 	if (!ret)
 		ret = rtree_restore_fowns(t);
 	for (size_t i = 0; !ret && i < t->nr; i++)

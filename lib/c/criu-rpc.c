@@ -131,7 +131,12 @@ static int send_req(int sk, const CriuReq *req)
 	return n == (ssize_t)len ? 0 : -ECOMM;
 }
 
-/* Reads one response; an attached descriptor (orphan-pts-master) is kept. */
+/*
+ * Reads one response; an attached descriptor (orphan-pts-master's pty
+ * master) is kept for criu_get_orphan_pts_master_fd(), without
+ * close-on-exec as upstream's library receives it: it is the caller's to
+ * pass on. A descriptor that did not fit (MSG_CTRUNC) fails the read.
+ */
 static int recv_resp(int sk, CriuResp **resp)
 {
 	union {
@@ -160,7 +165,7 @@ static int recv_resp(int sk, CriuResp **resp)
 	iov.iov_base = buf;
 	iov.iov_len = len;
 	do
-		n = recvmsg(sk, &mh, MSG_CMSG_CLOEXEC);
+		n = recvmsg(sk, &mh, 0);
 	while (n < 0 && errno == EINTR);
 	for (cm = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL; cm; cm = CMSG_NXTHDR(&mh, cm))
 		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
@@ -171,6 +176,8 @@ static int recv_resp(int sk, CriuResp **resp)
 				close(orphan_pts_master_fd);
 			orphan_pts_master_fd = fd;
 		}
+	if (n > 0 && (mh.msg_flags & MSG_CTRUNC))
+		n = -1;
 	*resp = n == len ? criu_resp__unpack(NULL, n, buf) : NULL;
 	free(buf);
 	if (n != len)

@@ -58,6 +58,9 @@ struct task_dump_opts {
 	bool no_threads;
 	/* -j: terminals are the user's, restore connects them to its own. */
 	bool shell_job;
+	/* RPC orphan_pts_master: a pty slave whose master is outside the
+	 * tree is dumped, restore makes a new pair (files/tty-dump.c). */
+	bool orphan_pts_master;
 	/* --tcp-established: established TCP connections are dumped
 	 * (net/tcp-dump.c), not refused. */
 	bool tcp_established;
@@ -122,6 +125,8 @@ enum td_ns {
 /* The fields of /proc/PID/stat we use (numbers as in proc(5)). */
 struct td_stat {
 	char state;	      /* (3) */
+	uint32_t tty_nr;      /* (7) controlling terminal, encoded as the kernel's new_encode_dev */
+	int32_t tpgid;	      /* (8) its foreground process group (criu's pid namespace), -1: none */
 	uint32_t flags;	      /* (9) PF_* */
 	uint64_t start_code;  /* (26) */
 	uint64_t end_code;    /* (27) */

@@ -1,0 +1,374 @@
+/*
+ * Restore: a pty slave whose master was outside the tree (RPC
+ * orphan_pts_master: a container started with a terminal, its master held
+ * by the runtime; see files/tty-dump.c). The tree gets a new pty pair's
+ * slave, the client the master, in the orphan-pts-master notification.
+ *
+ *   open (the root, in the restored mount namespace, before it forks):
+ *     the first file of the terminal makes the pair, from the ptmx of the
+ *     devpts the dumped slave's path (regf_id) is in, at the dumped index
+ *     when it is free (else the lowest free one, with a warning), and puts
+ *     on it the dumped modes, window size and exclusive mode; each file of
+ *     the terminal is a new open file of that slave (TIOCGPTPEER) with its
+ *     dumped flags. The master waits in the table slot of the slave's path
+ *     entry, which no descriptor uses (rtree.h's layout: it is closed with
+ *     the rest of the slots at the end).
+ *     A slave bind-mounted elsewhere (runc's /dev/console) must exist
+ *     when the mounts are restored, earlier in the same process: that pty
+ *     is made then (tty_premake_pty), and its master taken here.
+ *   session (each session leader, right after setsid(), before it forks):
+ *     the terminal that controlled its session is its controlling terminal
+ *     again (TIOCSCTTY), so that its children inherit it.
+ *   fetch (from criu, every task seized and in its group): the master
+ *     copied from the root (pidfd_getfd), held in the path entry's host_fd;
+ *     the foreground group set again by the session leader (TIOCSPGRP).
+ *   notify (from criu, before post-restore): each master to the client.
+ *
+ * Upstream also hands over one master at most, and restores termios,
+ * window size, session and foreground group the same way.
+ */
+#define LOG_PREFIX "restore: "
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "files/tty.h"
+#include "notify.h"
+#include "options.h"
+#include "ptrace/inject.h"
+#include "task/rtree.h"
+#include "util/log.h"
+#include "util/util.h"
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+bool tty_is_orphan(const struct rfile *f)
+{
+	return f->fe->type == FD_TYPES__TTY && f->tty && f->tty->type == TTY_TYPE__PTY && f->host_fd < 0;
+}
+
+/* The path entry of an orphan pty file (its slave's path), or NULL. */
+static struct rfile *slave_path(const struct rtree *t, const struct rfile *f)
+{
+	struct rfile *r = f->fe->tty->has_regf_id ? rtree_file(t, f->fe->tty->regf_id) : NULL;
+
+	return r && r->fe->type == FD_TYPES__REG && r != f ? r : NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * In the root: the pair
+ */
+
+/* The master already made for f's terminal (by an earlier file of it), or -1. */
+static int made_master(const struct rtree *t, const struct rfile *f)
+{
+	for (const struct rfile *g = t->files; g < f; g++) {
+		const struct rfile *r;
+		int n;
+
+		if (!tty_is_orphan(g) || g->fe->tty->tty_info_id != f->fe->tty->tty_info_id)
+			continue;
+		r = slave_path(t, g);
+		if (r && !ioctl(r->table_fd, TIOCGPTN, &n))
+			return r->table_fd;
+	}
+	return -1;
+}
+
+/*
+ * A master of the devpts whose ptmx is `ptmx` (below dirfd), with index
+ * `want` if it is free: each open takes the lowest free index, so the ones
+ * below it are held until it comes. Else (taken, or too far up) the first
+ * one opened, or -1 when `exact`.
+ */
+static int open_ptmx_at(int dirfd, const char *ptmx, int want, bool exact)
+{
+	int fds[64], n = 0, got = -1, idx = -1;
+
+	while (n < (int)ARRAY_SIZE(fds)) {
+		int fd = openat(dirfd, ptmx, O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+		if (fd < 0) {
+			pr_perror("can't open %s for a new pty", ptmx);
+			break;
+		}
+		fds[n++] = fd;
+		if (ioctl(fd, TIOCGPTN, &idx)) {
+			pr_perror("%s: no pty index", ptmx);
+			break;
+		}
+		if (idx >= want)
+			break;
+	}
+	if (n && idx == want)
+		got = fds[--n];
+	else if (n && idx >= 0 && exact)
+		pr_err("pty index %d is taken in the devpts of %s\n", want, ptmx);
+	else if (n && idx >= 0) {
+		pr_warn("pty index %d is taken in the devpts of %s: the restored terminal is another one\n", want,
+			ptmx);
+		got = fds[0];
+		fds[0] = -1;
+	}
+	while (n > 0)
+		if (fds[--n] >= 0)
+			close(fds[n]);
+	return got;
+}
+
+/*
+ * A pty made while the mounts were restored, for a bind mount of its slave
+ * (runc binds the container's terminal on /dev/console), in this same
+ * process (the root): its master, kept for the terminal's first file.
+ */
+static struct {
+	int fd, index;
+	dev_t dev;
+} premade = {-1, -1, 0};
+
+int tty_premake_pty(int devpts, const char *name)
+{
+	const int unlock = 0;
+	struct stat st;
+	char *end;
+	long idx = strtol(name, &end, 10);
+	int fd;
+
+	if (!*name || *end || idx < 0 || idx > INT_MAX || premade.fd >= 0)
+		return -ENOENT;
+	if (fstat(devpts, &st))
+		return -errno;
+	fd = open_ptmx_at(devpts, "ptmx", (int)idx, true);
+	if (fd < 0)
+		return -ENOENT;
+	if (ioctl(fd, TIOCSPTLCK, &unlock)) {
+		pr_perror("can't unlock the new pty %ld", idx);
+		close(fd);
+		return -EIO;
+	}
+	pr_info("pty %ld made for a bind mount of its slave\n", idx);
+	premade.fd = fd;
+	premade.index = (int)idx;
+	premade.dev = st.st_dev;
+	return 0;
+}
+
+int tty_keep_premade(const struct rtree *t)
+{
+	int fd;
+
+	if (premade.fd < 0)
+		return 0;
+	/* past the slots placed before the file table, free until it is made */
+	fd = fcntl(premade.fd, F_DUPFD_CLOEXEC, rtree_task_fd(t, RFD_MAP));
+	if (fd < 0)
+		return -errno;
+	close(premade.fd);
+	premade.fd = fd;
+	return 0;
+}
+
+/* The master made for a bind mount, if it is of this devpts and index. */
+static int take_premade(const char *ptmx, int want)
+{
+	struct stat st;
+	int fd = premade.fd;
+
+	if (fd < 0 || premade.index != want || stat(ptmx, &st) || st.st_dev != premade.dev)
+		return -1;
+	premade.fd = -1;
+	return fd;
+}
+
+/* A new pty pair for f's terminal; its master at the slot of f's path entry. */
+static int make_pair(const struct rtree *t, const struct rfile *f)
+{
+	const struct rfile *r = slave_path(t, f);
+	char ptmx[PATH_MAX], *slash;
+	const int unlock = 0;
+	int master, idx;
+
+	if (!r) {
+		pr_err("files.img: pty file %u: its slave path entry %u is missing or not a path\n", f->fe->id,
+		       f->fe->tty->regf_id);
+		return -EINVAL;
+	}
+	snprintf(ptmx, sizeof(ptmx), "%s", r->fe->reg->name);
+	slash = strrchr(ptmx, '/');
+	if (!slash || (size_t)(slash - ptmx) + sizeof("/ptmx") > sizeof(ptmx)) {
+		pr_err("files.img: pty file %u: slave path %s is no devpts path\n", f->fe->id, r->fe->reg->name);
+		return -EINVAL;
+	}
+	strcpy(slash, "/ptmx");
+	master = take_premade(ptmx, f->tty->pty ? (int)f->tty->pty->index : 0);
+	if (master < 0)
+		master = open_ptmx_at(AT_FDCWD, ptmx, f->tty->pty ? (int)f->tty->pty->index : 0, false);
+	if (master < 0)
+		return -EIO;
+	if (ioctl(master, TIOCSPTLCK, &unlock) || ioctl(master, TIOCGPTN, &idx)) {
+		pr_perror("can't unlock the new pty of %s", ptmx);
+		close(master);
+		return -EIO;
+	}
+	pr_info("pty %u: new pair %s index %d (dumped: %u)\n", f->tty->id, ptmx, idx,
+		f->tty->pty ? f->tty->pty->index : 0);
+	return rtree_move_fd(master, r->table_fd);
+}
+
+int tty_orphan_open(struct rtree *t, struct rfile *f)
+{
+	int flags = (int)(f->fe->tty->flags & (O_ACCMODE | O_APPEND | O_NONBLOCK)), master, slave, ret;
+
+	if (!tty_is_orphan(f)) {
+		pr_err("file %u: terminal %u can't be restored here\n", f->fe->id, f->tty ? f->tty->id : 0);
+		return -EOPNOTSUPP;
+	}
+	master = made_master(t, f);
+	if (master < 0) {
+		ret = make_pair(t, f);
+		if (ret)
+			return ret;
+		master = slave_path(t, f)->table_fd;
+	}
+	slave = ioctl(master, TIOCGPTPEER, flags | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0) {
+		pr_perror("can't open the new pty's slave for file %u", f->fe->id);
+		return -errno;
+	}
+	tty_apply_params(slave, f->tty);
+	if (f->tty->exclusive && ioctl(slave, TIOCEXCL))
+		pr_warn("pty %u: can't make it exclusive: %m\n", f->tty->id);
+	return rtree_move_fd(slave, f->table_fd);
+}
+
+/* ------------------------------------------------------------------------
+ * In a session leader
+ */
+
+int tty_orphan_take_ctty(const struct rtree *t, const struct rproc *p)
+{
+	for (size_t i = 0; i < t->nr_files; i++) {
+		const struct rfile *f = &t->files[i];
+
+		if (!tty_is_orphan(f) || f->tty->sid != (uint32_t)p->vpid || fcntl(f->table_fd, F_GETFD) < 0)
+			continue;
+		if (ioctl(f->table_fd, TIOCSCTTY, 0)) {
+			pr_perror("process %d: can't take pty %u back as its controlling terminal", p->vpid,
+				  f->tty->id);
+			return -errno;
+		}
+		return 0;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * From criu
+ */
+
+/* The foreground group of f's terminal, set by its session leader. */
+static int restore_fg_pgrp(const struct rtree *t, const struct rfile *f)
+{
+	const struct rproc *leader = f->tty->sid ? rtree_proc(t, (pid_t)f->tty->sid) : NULL;
+	int32_t pgrp = (int32_t)f->tty->pgrp;
+
+	if (!leader || !pgrp || f->tty->pgrp == f->tty->sid)
+		return 0; /* none, or the leader's own group, which TIOCSCTTY gave */
+	if (leader->zombie || !leader->scratch) {
+		pr_warn("pty %u: its session leader %d is a zombie: the foreground group stays %u\n", f->tty->id,
+			leader->vpid, f->tty->sid);
+		return 0;
+	}
+	if (remote_write(leader->host_pid, leader->scratch, &pgrp, sizeof(pgrp)))
+		return -EIO;
+	return inject_call(leader->threads[0].st, "ioctl(TIOCSPGRP)", __NR_ioctl, f->table_fd, TIOCSPGRP,
+			   (long)leader->scratch, 0, 0, 0, NULL);
+}
+
+/* The master the root made for f's terminal, into its path entry's host_fd. */
+static int fetch_master(const struct rtree *t, int pidfd, const struct rfile *f)
+{
+	struct rfile *r = slave_path(t, f);
+	int fd, idx;
+
+	if (!r || r->host_fd >= 0)
+		return 0;
+	fd = (int)syscall(SYS_pidfd_getfd, pidfd, r->table_fd, 0);
+	if (fd < 0)
+		return errno == EBADF ? 0 : -errno; /* not the file that made it (unused) */
+	if (ioctl(fd, TIOCGPTN, &idx)) {
+		close(fd);
+		return 0;
+	}
+	r->host_fd = fd;
+	return 1;
+}
+
+/* Has f's terminal got its master copied? */
+static bool master_fetched(const struct rtree *t, const struct rfile *f)
+{
+	for (size_t i = 0; i < t->nr_files; i++) {
+		const struct rfile *g = &t->files[i], *r;
+
+		if (tty_is_orphan(g) && g->fe->tty->tty_info_id == f->fe->tty->tty_info_id && (r = slave_path(t, g)) &&
+		    r->host_fd >= 0)
+			return true;
+	}
+	return false;
+}
+
+int tty_orphan_fetch(struct rtree *t)
+{
+	int pidfd = -1, ret = 0;
+
+	for (size_t i = 0; !ret && i < t->nr_files; i++) {
+		const struct rfile *f = &t->files[i];
+
+		if (!tty_is_orphan(f) || !f->holder)
+			continue;
+		if (pidfd < 0)
+			pidfd = (int)syscall(SYS_pidfd_open, t->procs[0].host_pid, 0);
+		ret = pidfd < 0 ? -errno : fetch_master(t, pidfd, f);
+		if (ret < 0)
+			pr_err("pty %u: can't take the new master from the root task: %s\n", f->tty->id,
+			       strerror(-ret));
+		else if (ret > 0)
+			ret = restore_fg_pgrp(t, f);
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	for (size_t i = 0; !ret && i < t->nr_files; i++)
+		if (tty_is_orphan(&t->files[i]) && t->files[i].holder && !master_fetched(t, &t->files[i])) {
+			pr_err("pty %u: the root task holds no new master for it\n", t->files[i].tty->id);
+			ret = -EIO;
+		}
+	return ret;
+}
+
+int tty_orphan_notify(struct rtree *t, const struct options *o)
+{
+	for (size_t i = 0; i < t->nr_files; i++) {
+		struct rfile *f = &t->files[i], *r;
+		int ret;
+
+		if (!tty_is_orphan(f) || !(r = slave_path(t, f)) || r->host_fd < 0)
+			continue;
+		ret = cr_notify_fd(o, ACT_ORPHAN_PTS_MASTER, r->host_fd);
+		close(r->host_fd);
+		r->host_fd = -1;
+		if (ret)
+			return ret;
+	}
+	return 0;
+}

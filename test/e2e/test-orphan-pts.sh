@@ -1,0 +1,162 @@
+#!/bin/bash
+# End-to-end: a container whose terminal's master is held outside it (a
+# runtime's console socket), moved through checkpoint and restore with RPC
+# orphan_pts_master. The tree gets a new pty in its own devpts, as its
+# stdio and controlling terminal with the dumped modes, window size and
+# foreground group; the client gets the new master in the
+# orphan-pts-master notification.
+#  1. libcriu (test/helpers/libcriu-pty.c holds the master): dump without
+#     orphan_pts_master refused, the container untouched; dump and restore
+#     with it; the restored shell answers on the new master.
+#  2. runc: `runc run -d --console-socket`, checkpoint, `runc restore -d
+#     --console-socket`: the receiver (test/helpers/console-recv.py) gets
+#     the new master and talks to the restored process through it. Runs once
+#     criu accepts every option runc sets (skipped with the refusal before).
+. "$(dirname "$0")/lib.sh"
+
+HELPER=$TOP/test/helpers/libcriu-pty
+RECV=$TOP/test/helpers/console-recv.py
+alive() { [ -e "/proc/$1" ] && [ "$(field "$1" 3)" != Z ]; }
+field() { awk -v f="$2" '{sub(/.*\) /, ""); print $(f - 2)}' /proc/"$1"/stat 2>/dev/null; }
+# the tty_nr /proc/PID/stat shows for /dev/pts/N (major 136)
+pts_nr() { echo $((136 << 8 | ($1 & 255) | (($1 >> 8) << 20))); }
+# a line of the helper's output: "KEY ..."
+said() { grep -m1 "^$1 " "$LOG" 2>/dev/null; }
+# the helper's libcriu call of that step returned a failure
+failed_step() { local l; l=$(said "$1") && [ "$l" != "$1 0" ]; }
+# the job on the terminal: one answer a line, saying whether its stdin is a
+# terminal and the window size it sees
+JOB='echo ready; while read line; do echo "got $line tty=$([ -t 0 ] && echo yes || echo no) size=$(stty size)"; done'
+
+# --- 1. libcriu -------------------------------------------------------------
+R=$WORK/root
+make_rootfs "$R"
+for a in setsid stty usleep [; do ln -sf busybox "$R/bin/$a"; done
+mknod -m 666 "$R/dev/null" c 1 3
+mkdir -p "$R/dev/pts"
+ln -sf pts/ptmx "$R/dev/ptmx"
+echo "$JOB" >"$R/job.sh"
+# init waits for its terminal (made by the helper in its devpts), then is
+# the leader of a session that terminal controls
+if ! CPID=$(start_container "$R" 'mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "$ROOT/dev/pts"' \
+	'while [ ! -e /tmp/pty-ready ]; do usleep 50000; done
+	exec setsid -c /bin/sh /job.sh </dev/pts/0 >/dev/pts/0 2>&1'); then
+	fail libcriu-container "did not start"
+	finish
+fi
+IMG=$WORK/img
+mkdir -p "$IMG"
+LOG=$WORK/helper.out
+"$HELPER" "$CRIU" "$CPID" "$IMG" "$R" >"$LOG" 2>&1 &
+HPID=$!
+disown "$HPID" # killed at the end: no "Killed" notice
+echo "$HPID" >>"$PIDLIST"
+wait_until 60 grep -q "^done\|none" "$LOG"
+sleep 0.2
+OUT=$(cat "$LOG")
+expect libcriu-terminal-works contains "$(said before)" "got one tty=yes size=33 101"
+expect refused-without-option failed_step refused
+expect refusal-names-option grep -q "orphan_pts_master" "$IMG/refused.log"
+expect refused-tree-untouched contains "$(said kept)" "got two tty=yes size=33 101"
+expect dump-with-option [ "$(said dump)" = "dump 0" ]
+expect tree-gone-after-dump wait_until 5 gone "$CPID"
+if command -v crit >/dev/null; then
+	ti=$(crit decode -i "$IMG/tty-info.img" 2>&1)
+	expect crit-tty-session contains "$ti" '"sid": 1'
+	expect crit-tty-index contains "$ti" '"index": 0'
+else
+	skip crit-tty-info "crit is not installed"
+fi
+expect restore-without-notify-refused failed_step no-notify
+expect refusal-names-notify grep -q "notify_scripts" "$IMG/restore-no-notify.log"
+expect orphan-notified contains "$(said 'notify orphan-pts-master')" "master 1 index 0"
+order=$(grep '^notify ' "$LOG" | cut -d' ' -f2 | tr '\n' ' ')
+expect notify-order contains "$order" "post-setup-namespaces orphan-pts-master post-restore"
+RPID=$(said restore | cut -d' ' -f2)
+[[ $RPID =~ ^[1-9][0-9]*$ ]] || RPID=
+[ -n "$RPID" ] && echo "$RPID" >>"$PIDLIST"
+expect restore-with-option [ -n "$RPID" ]
+expect getter-is-notified-fd [ "$(said restored-master)" = "restored-master same-as-notified 1" ]
+expect termios-winsize-kept [ "$(said termios)" = "termios same 1 size 33 101" ]
+expect restored-talks-on-new-master contains "$(said after)" "got ping tty=yes size=33 101"
+if [ -n "$RPID" ] && [ -e "/proc/$RPID" ]; then
+	expect restored-stdin-same-pts [ "$(readlink /proc/"$RPID"/fd/0)" = /dev/pts/0 ]
+	expect restored-session-leader [ "$(field "$RPID" 6)" = "$RPID" ]
+	expect restored-controlling-tty [ "$(field "$RPID" 7)" = "$(pts_nr 0)" ]
+	expect restored-foreground [ "$(field "$RPID" 8)" = "$(field "$RPID" 5)" ]
+	# a terminal that controls a session inside the tree is no shell job's
+	run_criu dump -j -t "$RPID" -D "$WORK" -o dump-j.log
+	expect shell-job-own-session-refused [ "$RC" -ne 0 ]
+	expect shell-job-refusal-says-why contains "$OUT" "controlling terminal of session 1 inside the tree"
+	expect shell-job-refused-tree-runs alive "$RPID"
+fi
+# the helper first: the restored init is its child, reaped once it is gone
+stop_task "$HPID"
+[ -n "$RPID" ] && stop_task "$RPID"
+
+# --- 2. runc ----------------------------------------------------------------
+if ! command -v runc >/dev/null; then
+	skip runc "runc is not installed (Debian package runc)"
+	finish
+fi
+B=$WORK/bundle
+CT=criu-e2e-pty-$$
+mkdir -p "$B/rootfs/bin" "$B/rootfs/tmp"
+cp /bin/busybox "$B/rootfs/bin/"
+for a in sh stty [; do ln -sf busybox "$B/rootfs/bin/$a"; done
+(cd "$B" && runc spec) || { fail runc-spec "runc spec failed"; finish; }
+"$PY" - "$B/config.json" "$JOB" <<'PYEOF'
+import json, sys
+path, job = sys.argv[1], sys.argv[2]
+c = json.load(open(path))
+c['process']['terminal'] = True
+c['process']['args'] = ['/bin/sh', '-c', job]
+c['root']['readonly'] = False
+json.dump(c, open(path, 'w'))
+PYEOF
+RCPIDS=()
+runc_cleanup() {
+	runc kill "$CT" KILL >/dev/null 2>&1
+	for _ in $(seq 50); do runc delete "$CT" >/dev/null 2>&1 && break; sleep 0.1; done
+	runc delete -f "$CT" >/dev/null 2>&1
+	for p in "${RCPIDS[@]}"; do kill "$p" 2>/dev/null; done
+}
+trap 'runc_cleanup; cleanup' EXIT
+# the receiver: holds the master runc sends, sets 33x101 and echo off on the first
+"$PY" "$RECV" "$WORK/con1.sock" "$WORK/con1" --setup &
+RCPIDS+=($!)
+wait_until 5 test -S "$WORK/con1.sock"
+if ! (cd "$B" && runc run -d --console-socket "$WORK/con1.sock" "$CT" </dev/null >"$WORK/run.log" 2>&1); then
+	skip runc-run "runc can't run a container here: $(tail -3 "$WORK/run.log")"
+	finish
+fi
+expect runc-terminal-ready wait_until 10 grep -q ready "$WORK/con1"
+echo one >"$WORK/con1.in"
+expect runc-terminal-works wait_until 5 grep -q "got one tty=yes size=33 101" "$WORK/con1"
+ATTRS1=$(cat "$WORK/con1.attrs" 2>/dev/null)
+OUT=$(cd "$B" && runc --criu "$CRIU" checkpoint --image-path "$WORK/rimg" --work-path "$WORK/rwork" "$CT" 2>&1)
+RC=$?
+refused=$(grep -o "RPC option [a-z_]* is not supported[a-z ]*" "$WORK/rwork/dump.log" 2>/dev/null | head -1)
+if [ "$RC" -ne 0 ] && [ -n "$refused" ]; then
+	skip runc-checkpoint "criu does not take every option runc sets yet: $refused"
+	finish
+fi
+expect runc-checkpoint [ "$RC" -eq 0 ]
+"$PY" "$RECV" "$WORK/con2.sock" "$WORK/con2" &
+RCPIDS+=($!)
+wait_until 5 test -S "$WORK/con2.sock"
+OUT=$(cd "$B" && runc --criu "$CRIU" restore -d --console-socket "$WORK/con2.sock" --image-path "$WORK/rimg" \
+	--work-path "$WORK/rwork" "$CT" </dev/null 2>&1)
+RC=$?
+OUT="$OUT; restore.log: $(tail -5 "$WORK/rwork/restore.log" 2>/dev/null)"
+expect runc-restore [ "$RC" -eq 0 ]
+expect runc-new-master-received wait_until 5 test -s "$WORK/con2.attrs"
+expect runc-termios-winsize-kept [ "$(cat "$WORK/con2.attrs" 2>/dev/null)" = "$ATTRS1" ]
+echo ping >"$WORK/con2.in"
+expect runc-restored-talks-on-new-master wait_until 5 grep -q "got ping tty=yes size=33 101" "$WORK/con2"
+IPID=$(runc state "$CT" 2>/dev/null | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+if [ -n "$IPID" ] && [ -e "/proc/$IPID" ]; then
+	expect runc-restored-controlling-tty [ "$(field "$IPID" 7)" != 0 ]
+	expect runc-restored-foreground [ "$(field "$IPID" 8)" = "$(field "$IPID" 5)" ]
+fi
+finish

@@ -20,6 +20,7 @@
 #include "mem/page-release.h"
 #include "notify.h"
 #include "ptrace/seize.h"
+#include "task/pidns.h"
 #include "task/task-dump.h"
 #include "task/timens.h"
 #include "util/log.h"
@@ -292,6 +293,8 @@ static int dump_stages(struct dump_ctx *d, struct seized_tree *tree, struct page
 		ret = ipcns_dump(d);
 	if (!ret)
 		ret = netns_dump(d);
+	if (!ret)
+		ret = pidns_dump(d);
 	if (!ret)
 		ret = timens_dump(d);
 	if (!ret)

@@ -13,6 +13,7 @@ UNIT_DEPS_test-mm-dump := files/anon-dump files/anon-restore files/fd-dump files
 UNIT_DEPS_test-mount-plan := config-file image/image image/image-types mount/fstype mount/mount-image mount/mount-plan options task/ns-options util/hashmap util/log util/util
 UNIT_DEPS_test-mount-tree := config-file mount/fstype mount/mount-external mount/mount-tree options proc/mountinfo proc/proc-text task/ns-options util/hashmap util/log util/util
 UNIT_DEPS_test-mountinfo := proc/mountinfo proc/proc-text util/log util/util
+UNIT_DEPS_test-ns-plan := config-file options restore-plan rpc/rpc-opts task/ns-options util/log util/util
 UNIT_DEPS_test-options := config-file options task/ns-options util/log util/util
 UNIT_DEPS_test-page-release := mem/page-release ptrace/inject ptrace/regs ptrace/seize util/hashmap util/kerndat util/log util/util
 UNIT_DEPS_test-pagemap-image := mem/pagemap-image util/log

@@ -459,7 +459,8 @@ static int start_child(struct restore_run *r)
 	r->null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (pipe2(r->pipefd, O_CLOEXEC))
 		return -errno;
-	r->tree.criu_pid = getpid();
+	/* in an external pid namespace the root sees its parent, criu, as 0 */
+	r->tree.criu_pid = r->plan.pid_inherit ? 0 : getpid();
 	catch_stop_signals(); /* noted, in criu; the child sets them back (restore_child) */
 	if (root_tid) {
 		args.set_tid = (uint64_t)(uintptr_t)&root_tid;
@@ -509,7 +510,8 @@ static int start_child(struct restore_run *r)
 		if (timens_fd >= 0)
 			close(timens_fd);
 		close(r->pipefd[0]);
-		r->tree.host_mode = r->plan.host_pids;
+		/* an existing pid namespace: each task dies with its parent until restored */
+		r->tree.host_mode = r->plan.host_pids || r->plan.pid_inherit;
 		restore_child(&r->mounts, &r->mnt, &r->tree, r->pipefd[1], r->null, r->plan.host_mounts, r->join_fds);
 	}
 	ns_join_close(r->join_fds);
@@ -659,6 +661,9 @@ int cr_restore_tree(const struct options *o, pid_t *root)
 		ret = restore_plan_decide(&in, o, &r.plan);
 	if (!ret && r.plan.host_pids)
 		pr_info("no mount image: restoring the tree in criu's pid and mount namespaces, with its pids\n");
+	else if (!ret && r.plan.host_mounts && r.plan.pid_inherit)
+		pr_info("no mount image: restoring the tree in criu's mount namespace, in the external pid namespace, "
+			"with its pids\n");
 	else if (!ret && r.plan.host_mounts)
 		pr_info("no mount image: restoring the tree in criu's mount namespace, as pid 1 of a new pid "
 			"namespace\n");

@@ -10,6 +10,8 @@
 # refused with a clear message: a wrong inode (the tree runs on), no
 # --inherit-fd for the key, a --join-ns path that is no namespace or one
 # of another kind, a kind criu doesn't join (nothing is left behind).
+# (e) A tree in another's pid namespace (--external pid[INODE]:KEY) comes
+# back in it, with its pid there.
 . "$(dirname "$0")/lib.sh"
 
 R=$WORK/root
@@ -165,4 +167,53 @@ else
 	fail join-start "container did not start"
 fi
 stop_task "$HPID"
+
+# (e) --external pid[INODE]:KEY: a tree inside another's pid namespace (a
+# holder whose init reaps, as runc's pause does) comes back in it, with its
+# pid there, when --inherit-fd gives the namespace
+unshare --pid --fork --mount-proc bash -c 'while :; do sleep 1; done' </dev/null >/dev/null 2>&1 &
+U=$!
+disown "$U"
+echo "$U" >>"$PIDLIST"
+wait_until 5 eval '[ -n "$(cat /proc/$U/task/$U/children 2>/dev/null)" ]'
+PH=$(tr -d ' ' </proc/$U/task/$U/children)
+echo "$PH" >>"$PIDLIST" # the namespace's init: its tasks go with it
+nspid() { awk '/^NSpid:/ {print $NF}' /proc/"$1"/status; }
+nsenter --pid --target "$PH" -- setsid sh -c 'i=0; while :; do i=$((i+1)); echo $i >'"$WORK"'/count; sleep 0.1; done' \
+	</dev/null >/dev/null 2>&1 &
+N=$!
+disown "$N"
+echo "$N" >>"$PIDLIST"
+if wait_until 5 eval '[ -n "$(cat /proc/$N/task/$N/children 2>/dev/null)" ] && [ -s "$WORK/count" ]'; then
+	TP=$(tr -d ' ' </proc/$N/task/$N/children)
+	PINO=$(ino /proc/"$PH"/ns/pid)
+	VP=$(nspid "$TP")
+	run_criu dump -t "$TP" -D "$WORK/img-bad-pid" --external "pid[$((PINO + 1))]:extpid"
+	expect ext-pid-wrong-inode-refused contains "$OUT" "the tree's pid namespace is pid:[$PINO]"
+	expect ext-pid-wrong-inode-runs-on kill -0 "$TP"
+	run_criu dump -t "$TP" -D "$WORK/img-pid" --external "pid[$PINO]:extpid"
+	expect ext-pid-dump [ "$RC" -eq 0 ]
+	if command -v crit >/dev/null; then
+		expect ext-pid-crit contains "$(crit decode -i "$WORK/img-pid/pidns-1.img" 2>&1)" '"ext_key": "extpid"'
+	fi
+	wait_until 3 not kill -0 "$TP"
+	restore_ns "$WORK/img-pid"
+	expect ext-pid-no-fd-refused contains "$OUT" "--inherit-fd fd[N]:extpid"
+	exec 7</proc/"$PH"/ns/pid
+	if restore_ns "$WORK/img-pid" --inherit-fd "fd[7]:extpid"; then
+		ok ext-pid-restore
+		expect ext-pid-same-ns [ "$(ino /proc/"$RPID"/ns/pid)" = "$PINO" ]
+		expect ext-pid-same-pid [ "$(nspid "$RPID")" = "$VP" ]
+		c=$(cat "$WORK/count")
+		expect ext-pid-counts-on wait_until 5 eval '[ "$(cat "$WORK/count")" -gt "$c" ]'
+		stop_task "$RPID"
+	else
+		fail ext-pid-restore "$OUT"
+	fi
+	exec 7<&-
+else
+	fail ext-pid-start "the tree did not start in the holder's pid namespace"
+fi
+stop_task "$PH"
+stop_task "$U"
 finish

@@ -161,7 +161,7 @@ struct rtree {
 	int fd_base;
 	int imgs_dirfd;		     /* not owned */
 	int host_proc_fd;	     /* the host's /proc (O_PATH), -1 until opened */
-	bool host_mode;		     /* restored in criu's own pid namespace, not a new one */
+	bool host_mode;		     /* restored in an existing pid namespace (criu's, an external one) */
 	bool auto_dedup;	     /* --auto-dedup: restored pages are punched out of their image */
 	pid_t criu_pid;		     /* the restoring criu, the root's parent */
 	char *nodename, *domainname; /* utsns-1.img, NULL if none */

@@ -497,9 +497,9 @@ static int start_child(struct restore_run *r)
 		return -EIO;
 	}
 	if (r->pid < 0 && root_tid && errno == EEXIST) {
-		pr_err("pid %d, the root task's, is in use in the %s pid namespace; a tree restored in an existing pid "
-		       "namespace needs its pids free\n",
-		       root_tid, r->plan.pid_inherit ? "external" : "host's");
+		pr_err("pid %d, the root task's, is in use %s; a tree restored in %s pid namespace needs its pids free\n",
+		       root_tid, r->plan.pid_inherit ? "in the external pid namespace" : "here",
+		       r->plan.pid_inherit ? "an existing" : "the host's");
 		return -EEXIST;
 	}
 	if (r->pid < 0) {

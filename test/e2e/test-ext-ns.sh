@@ -5,7 +5,7 @@
 # restored with --inherit-fd fd[N]:KEY: it comes back in THAT namespace,
 # its listener answering there. (b) --empty-ns net: the namespace's devices
 # are not dumped, restore makes a new one left as upstream leaves it (lo
-# down). (c) --join-ns uts/ipc: the restored tree is in the joined
+# down). (c) --join-ns net/uts/ipc: the restored tree is in the joined
 # namespaces, whose hostname stays the joined one's. (d) Mistakes are
 # refused with a clear message: a wrong inode (the tree runs on), no
 # --inherit-fd for the key, a --join-ns path that is no namespace or one
@@ -125,6 +125,16 @@ else
 fi
 run_criu restore -D "$WORK/img-empty" --empty-ns ipc
 expect empty-ns-ipc-refused contains "$OUT" "only the network namespace can be restored empty"
+# --join-ns net: the tree goes into the runtime's namespace of (a), left as it is
+if restore_ns "$WORK/img-empty" --root "$R" --join-ns "net:$NS"; then
+	expect join-net-same [ "$(ino /proc/"$RPID"/ns/net)" = "$NSINO" ]
+	expect join-net-untouched eval 'nsenter --net="$NS" ip -o addr show ve0 | grep -q 10.77.0.1/24'
+	stop_task "$RPID"
+else
+	fail join-net "$OUT"
+fi
+restore_ns "$WORK/img-empty" --root "$R" --join-ns "net:$NS" --empty-ns net
+expect join-net-and-empty-refused contains "$OUT" "ask for two different network namespaces"
 
 # (c) --join-ns uts and ipc: namespaces held by another process
 unshare --uts --ipc sh -c 'hostname joined-host; exec sleep 1000' &

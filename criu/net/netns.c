@@ -226,6 +226,30 @@ int netns_apply(const NetDeviceEntry *lo)
 }
 
 /* The inode of task pid's network namespace (0 for "self"). */
+static int net_ino(pid_t pid, unsigned long *ino);
+
+int netns_lock_fd(const struct dump_ctx *d, int *fd)
+{
+	const struct external_opt *other;
+	unsigned long ino;
+	char path[64];
+	int ret = net_ino(d->pid, &ino);
+
+	*fd = -1;
+	if (ret)
+		return ret;
+	if (!(d->opts->empty_ns & CLONE_NEWNET) && !ns_external_key(d->opts, "net", ino, &other))
+		return 0; /* lo only (checked by netns_dump): nothing outside reaches it */
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", d->pid);
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0) {
+		pr_perror("can't open %s to lock the tree's connections in it", path);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* The inode of task pid's network namespace (0 for "self"). */
 static int net_ino(pid_t pid, unsigned long *ino)
 {
 	char path[64];

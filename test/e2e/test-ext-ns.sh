@@ -92,6 +92,62 @@ else
 	fail ext-net-start "the container's listener did not answer: $(cat "$WORK/container.log")"
 fi
 
+# (a2) --tcp-established in the runtime's namespace: a peer outside the tree
+# (the runtime's side) keeps its connection through dump and restore, even
+# when it sends while the tree is gone: the connection is locked in that
+# namespace (upstream locks it from inside too), not reset by its kernel
+cat >"$WORK/peer.py" <<'PYEOF'
+import os, socket, sys, time
+w = sys.argv[1]
+s = socket.create_connection(("10.77.0.1", 7778), timeout=5)
+s.sendall(b"a\n")
+print("first", s.recv(10), flush=True)
+open(w + "/peer-ready", "w").close()
+while not os.path.exists(w + "/peer-send"):
+    time.sleep(0.05)
+s.sendall(b"b\n")
+open(w + "/peer-sent", "w").close()
+s.settimeout(30)
+try:
+    print("second", s.recv(10), flush=True)
+except Exception as e:
+    print("error", e, flush=True)
+PYEOF
+unshare() { exec nsenter --net="$NS" -- /usr/bin/unshare "$@"; }
+CPID=$(start_container "$R" "$CLEAN" "$QUIET"'nc -ll -p 7778 -e /bin/cat')
+unset -f unshare
+if [ -n "$CPID" ] && ! command -v python3 >/dev/null; then
+	skip ext-net-tcp "no python3 for the peer"
+elif [ -n "$CPID" ]; then
+	sleep 0.3
+	nsenter --net="$NS" python3 "$WORK/peer.py" "$WORK" >"$WORK/peer.out" 2>&1 &
+	PEER=$!
+	if wait_until 5 test -e "$WORK/peer-ready"; then
+		run_criu dump -t "$CPID" -D "$WORK/img-tcp" --external "net[$NSINO]:extnet" --tcp-established
+		expect ext-net-tcp-dump [ "$RC" -eq 0 ]
+		wait_until 3 not kill -0 "$CPID"
+		touch "$WORK/peer-send"
+		wait_until 3 test -e "$WORK/peer-sent"
+		sleep 0.5 # an unlocked namespace would answer with a reset by now
+		exec 7<"$NS"
+		if restore_ns "$WORK/img-tcp" --root "$R" --inherit-fd "fd[7]:extnet"; then
+			ok ext-net-tcp-restore
+			wait "$PEER"
+			expect ext-net-tcp-peer-kept grep -qF "second b'b\n'" "$WORK/peer.out"
+			stop_task "$RPID"
+		else
+			fail ext-net-tcp-restore "$OUT"
+		fi
+		exec 7<&-
+	else
+		fail ext-net-tcp-peer "the peer did not connect: $(cat "$WORK/peer.out")"
+	fi
+	kill "$PEER" 2>/dev/null
+	stop_task "$CPID"
+else
+	fail ext-net-tcp-start "container did not start"
+fi
+
 # (b) --empty-ns net: a namespace with a veth and lo up, not dumped
 SETUP=$CLEAN'
 	ip link set lo up

@@ -234,10 +234,10 @@ struct restore_run {
 	struct restore_mnt_ctx mnt;
 	struct rtree tree;
 	InventoryEntry *inv;
-	struct restore_ns ns; /* the namespaces the tree had of its own */
-	struct ns_ext_images ext;	/* the ones that were someone else's */
-	struct restore_ns_plan nsp;	/* made, joined, inherited (restore_ns_plan) */
-	int join_fds[RNS_NR];		/* the ones entered, not made (task/ns-join.h) */
+	struct restore_ns ns;	    /* the namespaces the tree had of its own */
+	struct ns_ext_images ext;   /* the ones that were someone else's */
+	struct restore_ns_plan nsp; /* made, joined, inherited (restore_ns_plan) */
+	int join_fds[RNS_NR];	    /* the ones entered, not made (task/ns-join.h) */
 	char root_path[PATH_MAX];
 	int pipefd[2]; /* the child's status, then the tree's readiness */
 	int null;      /* /dev/null, for the placeholder */
@@ -497,7 +497,8 @@ static int start_child(struct restore_run *r)
 		return -EIO;
 	}
 	if (r->pid < 0 && root_tid && errno == EEXIST) {
-		pr_err("pid %d, the root task's, is in use %s; a tree restored in %s pid namespace needs its pids free\n",
+		pr_err("pid %d, the root task's, is in use %s; a tree restored in %s pid namespace needs its pids "
+		       "free\n",
 		       root_tid, r->plan.pid_inherit ? "in the external pid namespace" : "here",
 		       r->plan.pid_inherit ? "an existing" : "the host's");
 		return -EEXIST;

@@ -106,7 +106,7 @@ enum ns_action {
 };
 
 struct restore_ns_plan_inputs {
-	const struct restore_ns *ns;		/* the kinds the tree had of its own */
+	const struct restore_ns *ns;	       /* the kinds the tree had of its own */
 	const char *net_ext_key, *pid_ext_key; /* from netns-/pidns-<id>.img; NULL: none */
 	bool netns_conf;		       /* netns-<id>.img holds settings (upstream's sysctls) */
 	pid_t root_vpid;

@@ -57,8 +57,8 @@ int ns_ext_images_read(int imgs_dirfd, const struct restore_ns *ns, struct ns_ex
 		NetnsEntry *n = (NetnsEntry *)m;
 
 		e->net_key = n->ext_key ? xstrdup(n->ext_key) : NULL;
-		e->netns_conf = n->n_def_conf || n->n_all_conf || n->n_def_conf4 || n->n_all_conf4 ||
-				n->n_def_conf6 || n->n_all_conf6 || n->n_nsids || n->n_unix_conf || n->n_ipv4_sysctl;
+		e->netns_conf = n->n_def_conf || n->n_all_conf || n->n_def_conf4 || n->n_all_conf4 || n->n_def_conf6 ||
+				n->n_all_conf6 || n->n_nsids || n->n_unix_conf || n->n_ipv4_sysctl;
 		protobuf_c_message_free_unpacked(m, NULL);
 	}
 	if (!ret && ns->own[RNS_PID])

@@ -73,16 +73,17 @@ static int test_options_ok(void)
 	struct options o;
 	char said[1024];
 
-	CHECK(parse(&o, said, ARGS("--empty-ns", "net", "-J", "uts:/proc/1/ns/uts", "--join-ns", "ipc:42,", "restore")) ==
-	      0);
+	CHECK(parse(&o, said,
+		    ARGS("--empty-ns", "net", "-J", "uts:/proc/1/ns/uts", "--join-ns", "ipc:42,", "restore")) == 0);
 	CHECK(o.empty_ns == CLONE_NEWNET && o.nr_join_ns == 2);
 	CHECK_STR(o.join_ns[0].ns, "uts");
 	CHECK_STR(o.join_ns[0].path, "/proc/1/ns/uts");
 	CHECK_STR(o.join_ns[1].ns, "ipc");
 	CHECK_STR(o.join_ns[1].path, "42");
 	options_free(&o);
-	CHECK(parse(&o, said, ARGS("--external", "net[4026531992]:extRootNetNS", "--external", "pid[7]:p", "dump", "-t",
-				   "1")) == 0);
+	CHECK(parse(&o, said,
+		    ARGS("--external", "net[4026531992]:extRootNetNS", "--external", "pid[7]:p", "dump", "-t", "1")) ==
+	      0);
 	CHECK(o.nr_externals == 2);
 	CHECK_STR(o.externals[0].key, "4026531992");
 	CHECK_STR(o.externals[0].val, "extRootNetNS");
@@ -125,8 +126,8 @@ static int test_options_refused(void)
 		ret = parse(&o, said, argv);
 		options_free(&o);
 		if (ret != -1 || !strstr(said, refusals[i].says)) {
-			snprintf(unit_fail_msg, sizeof(unit_fail_msg), "%s: ret %d, said: %.300s", refusals[i].name, ret,
-				 said);
+			snprintf(unit_fail_msg, sizeof(unit_fail_msg), "%s: ret %d, said: %.300s", refusals[i].name,
+				 ret, said);
 			return 1;
 		}
 	}
@@ -220,12 +221,12 @@ static const struct plan_case plans[] = {
 	 .flags = CT},
 	{"join-net", true, .root_vpid = 1, .join_net = "/run/netns/x", .net = NSA_JOIN, .pid = NSA_CREATE, .flags = CT},
 	{"join-net-shared", false, .root_vpid = 1, .join_net = "77", .net = NSA_JOIN, .pid = NSA_CREATE, .flags = CT},
-	{"external-net", true, .net_key = "extRootNetNS", .root_vpid = 1, .inherit = "extRootNetNS",
-	 .net = NSA_INHERIT, .pid = NSA_CREATE, .flags = CT},
+	{"external-net", true, .net_key = "extRootNetNS", .root_vpid = 1, .inherit = "extRootNetNS", .net = NSA_INHERIT,
+	 .pid = NSA_CREATE, .flags = CT},
 	{"external-net-wins-over-empty", true, .net_key = "k", .root_vpid = 1, .empty_net = true, .inherit = "k",
 	 .net = NSA_INHERIT, .pid = NSA_CREATE, .flags = CT},
-	{"external-net-no-fd", true, .net_key = "extRootNetNS", .root_vpid = 1, .inherit = "pipe:[12]",
-	 .ret = -EINVAL, .says = "--inherit-fd fd[N]:extRootNetNS"},
+	{"external-net-no-fd", true, .net_key = "extRootNetNS", .root_vpid = 1, .inherit = "pipe:[12]", .ret = -EINVAL,
+	 .says = "--inherit-fd fd[N]:extRootNetNS"},
 	{"external-net-and-join", true, .net_key = "k", .root_vpid = 1, .join_net = "/x", .inherit = "k",
 	 .ret = -EINVAL, .says = "drop --join-ns net"},
 	{"join-and-empty", true, .root_vpid = 1, .empty_net = true, .join_net = "/x", .ret = -EINVAL,

@@ -20,6 +20,7 @@
 #include "mem/page-release.h"
 #include "notify.h"
 #include "ptrace/seize.h"
+#include "task/pidns.h"
 #include "task/task-dump.h"
 #include "task/timens.h"
 #include "util/log.h"
@@ -294,6 +295,8 @@ static int dump_stages(struct dump_ctx *d, struct seized_tree *tree, struct page
 	if (!ret)
 		ret = netns_dump(d);
 	if (!ret)
+		ret = pidns_dump(d);
+	if (!ret)
 		ret = timens_dump(d);
 	if (!ret)
 		ret = stop_requested();
@@ -344,6 +347,7 @@ int cr_dump(const struct options *o)
 		.opts = o,
 		.pid = o->tree_pid,
 		.mnt_ns_id = 1,
+		.lock_nsfd = -1,
 	};
 	struct seized_tree tree = {0};
 	struct task_dump_stats st = {0};
@@ -372,12 +376,16 @@ int cr_dump(const struct options *o)
 	if (own_netns(d.pid)) {
 		d.net_locked = true;
 		ret = cr_notify(o, ACT_NET_LOCK, 0) ? -ECANCELED : 0;
+		if (!ret)
+			ret = netns_lock_fd(&d, &d.lock_nsfd);
 	}
 	if (!ret)
 		ret = dump_stages(&d, &tree, &journal, &st);
 	frozen_ns = dump_end(&d, &tree, &journal, &ret, t0);
 	if (d.has_freezer)
 		freezer_close(&d.freezer);
+	if (d.lock_nsfd >= 0)
+		close(d.lock_nsfd);
 	pr_info("tasks frozen for %.3f s; %zu processes, %zu threads, %llu MiB of memory in %.3f s; %.3f s in all\n",
 		frozen_ns / 1e9, st.nr_processes, st.nr_threads, (unsigned long long)(st.pages_bytes >> 20),
 		st.pages_ns / 1e9, (monotonic_ns() - t0) / 1e9);

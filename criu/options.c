@@ -82,6 +82,16 @@ static const char usage_text[] =
 	"  -M, --ext-mount-map KEY:VAL | auto   older spelling of --external mnt[KEY]:VAL / mnt[]\n"
 	"  --enable-external-sharing  with auto: allow external shared mounts\n"
 	"  --enable-external-masters  with auto: allow external slave mounts\n"
+	"  --external net[INODE]:KEY / pid[INODE]:KEY  dump: the tree's network (pid)\n"
+	"                           namespace, net:[INODE], is someone else's: not dumped,\n"
+	"                           recorded as KEY; restore joins the one --inherit-fd\n"
+	"                           fd[N]:KEY gives\n"
+	"  --empty-ns net           dump: don't save the network namespace's devices,\n"
+	"                           addresses and routes (sockets are); restore: a new\n"
+	"                           network namespace, unconfigured (lo down)\n"
+	"  -J, --join-ns NS:PATH    restore: join the existing NS namespace (net, uts, ipc)\n"
+	"                           of the file PATH, or of pid PATH, instead of making one;\n"
+	"                           the dumped contents are not written into it\n"
 	"\n"
 	"Service options:\n"
 	"  --address PATH           the service's socket (default /var/run/criu_service.socket)\n"
@@ -112,6 +122,7 @@ enum {
 	OPT_RESTORE_SIBLING,
 	OPT_FREEZE_CGROUP,
 	OPT_FILE_LOCKS,
+	OPT_EMPTY_NS,
 };
 
 static const struct option long_opts[] = {
@@ -149,10 +160,12 @@ static const struct option long_opts[] = {
 	{ "restore-sibling", no_argument, NULL, OPT_RESTORE_SIBLING },
 	{ "freeze-cgroup", required_argument, NULL, OPT_FREEZE_CGROUP },
 	{ "file-locks", no_argument, NULL, OPT_FILE_LOCKS },
+	{ "empty-ns", required_argument, NULL, OPT_EMPTY_NS },
+	{ "join-ns", required_argument, NULL, 'J' },
 	{},
 };
 
-static const char short_opts[] = "D:t:o:v::Vhr:RdjM:f:F:W:";
+static const char short_opts[] = "D:t:o:v::Vhr:RdjM:f:F:W:J:";
 
 /* Strict decimal parse of an unsigned value in [min, max]. */
 static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
@@ -283,6 +296,8 @@ int parse_external(struct options *o, const char *arg)
 	e->kind = strndup(arg, open - arg);
 	e->key = strndup(open + 1, close - open - 1);
 	e->val = close[1] == ':' ? xstrdup(close + 2) : NULL;
+	if (check_ns_external(e->kind, e->key, e->val)) /* net[INODE]:KEY, pid[INODE]:KEY */
+		return -1; /* kept: options_free frees it */
 	return 0;
 }
 
@@ -377,6 +392,10 @@ static int parse_one_service(struct options *o, int c, const char *arg)
 		free(o->freeze_cgroup);
 		o->freeze_cgroup = xstrdup(arg);
 		return 0;
+	case OPT_EMPTY_NS:
+		return parse_empty_ns(o, arg);
+	case 'J':
+		return parse_join_ns(o, arg);
 	}
 	return -1;
 }
@@ -711,6 +730,12 @@ void options_free(struct options *o)
 	for (size_t i = 0; i < o->nr_inherit_fds; i++)
 		free(o->inherit_fds[i].res);
 	free(o->inherit_fds);
+	for (size_t i = 0; i < o->nr_join_ns; i++) {
+		free(o->join_ns[i].ns);
+		free(o->join_ns[i].path);
+		free(o->join_ns[i].extra);
+	}
+	free(o->join_ns);
 	for (size_t i = 0; i < o->nr_action_scripts; i++)
 		free(o->action_scripts[i]);
 	free(o->action_scripts);

@@ -18,6 +18,11 @@
  * A tree that shared criu's mount namespace comes back in it: in criu's pid
  * namespace too, or as pid 1 of a new one if it had its own.
  */
+static bool pid_inherited(const struct restore_inputs *in)
+{
+	return in->nsp && in->nsp->act[RNS_PID] == NSA_INHERIT;
+}
+
 static int decide_host(const struct restore_inputs *in, const struct options *o)
 {
 	if (!in->nr_procs) {
@@ -26,7 +31,7 @@ static int decide_host(const struct restore_inputs *in, const struct options *o)
 		       in->imgs_dir);
 		return -EINVAL;
 	}
-	if (in->has_pidns && in->root_vpid != 1) {
+	if (in->has_pidns && in->root_vpid != 1 && !pid_inherited(in)) {
 		pr_err("the root task of the images is pid %d of a pid namespace it did not start (its pid 1 was not "
 		       "dumped); only a tree whose root is pid 1 of its pid namespace can have that namespace "
 		       "restored\n",
@@ -54,7 +59,7 @@ static int decide_container(const struct restore_inputs *in, const struct option
 		pr_hint("add --root ROOTFS (the directory the container's / comes from)\n");
 		return -EINVAL;
 	}
-	if (in->nr_procs && in->has_pidns && in->root_vpid != 1) {
+	if (in->nr_procs && in->has_pidns && in->root_vpid != 1 && !pid_inherited(in)) {
 		pr_err("the root task of the images is pid %d of its pid namespace; only trees whose root is pid 1 "
 		       "of their own pid namespace (containers) can be restored\n",
 		       in->root_vpid);
@@ -70,13 +75,15 @@ static int decide_container(const struct restore_inputs *in, const struct option
  */
 static uint64_t clone_flags(const struct restore_inputs *in, bool host_mounts, bool host_pids)
 {
-	uint64_t f = (host_mounts ? 0 : CLONE_NEWNS) | (host_pids ? 0 : CLONE_NEWPID);
+	uint64_t f = (host_mounts ? 0 : CLONE_NEWNS) | (host_pids || pid_inherited(in) ? 0 : CLONE_NEWPID);
+	const struct restore_ns_plan *p = in->nsp;
 
-	if (!in->nr_procs || in->has_utsns)
+	/* a namespace joined or inherited is entered (setns), not made */
+	if ((!in->nr_procs || in->has_utsns) && !(p && p->act[RNS_UTS] == NSA_JOIN))
 		f |= CLONE_NEWUTS;
-	if (!in->nr_procs || in->has_ipcns)
+	if ((!in->nr_procs || in->has_ipcns) && !(p && p->act[RNS_IPC] == NSA_JOIN))
 		f |= CLONE_NEWIPC;
-	if (in->has_netns)
+	if (p ? p->act[RNS_NET] == NSA_CREATE || p->act[RNS_NET] == NSA_EMPTY : in->has_netns)
 		f |= CLONE_NEWNET;
 	return f;
 }
@@ -91,10 +98,11 @@ int restore_plan_decide(const struct restore_inputs *in, const struct options *o
 		return ret;
 	plan->host_mounts = host_mounts;
 	plan->host_pids = in->nr_procs && !in->has_pidns;
+	plan->pid_inherit = pid_inherited(in);
 	plan->placeholder = !in->nr_procs;
 	plan->mnt_ns_id = in->mnt_ns_id;
 	plan->clone_flags = clone_flags(in, plan->host_mounts, plan->host_pids);
-	plan->root_pid = plan->host_pids ? in->root_vpid : 0;
+	plan->root_pid = plan->host_pids || plan->pid_inherit ? in->root_vpid : 0;
 	return 0;
 }
 
@@ -181,6 +189,99 @@ int restore_ns_decide(const struct restore_ns_inputs *in, struct restore_ns *ns)
 	return 0;
 }
 
+/* The --join-ns of kind `ns`, or NULL. */
+static const char *joined(const struct options *o, const char *ns)
+{
+	for (size_t i = 0; i < o->nr_join_ns; i++)
+		if (!strcmp(o->join_ns[i].ns, ns))
+			return o->join_ns[i].path;
+	return NULL;
+}
+
+/* An external namespace's descriptor, from --inherit-fd fd[N]:KEY. */
+static int inherited(const struct options *o, const char *what, const char *key, int *fd)
+{
+	for (size_t i = 0; i < o->nr_inherit_fds; i++)
+		if (!strcmp(o->inherit_fds[i].res, key)) {
+			*fd = o->inherit_fds[i].fd;
+			return 0;
+		}
+	pr_err("the tree's %s namespace was external at dump, named %s: restore needs the namespace to put it in\n",
+	       what, key);
+	pr_hint("pass a descriptor of it: --inherit-fd fd[N]:%s (RPC inherit_fd {key: \"%s\", fd: N}), e.g. N "
+		"opened on /proc/PID/ns/%s\n",
+		key, key, what);
+	return -EINVAL;
+}
+
+/* The network namespace: external, joined, left empty, made, or criu's. */
+static int plan_net(const struct restore_ns_plan_inputs *in, const struct options *o, struct restore_ns_plan *p)
+{
+	const char *join = joined(o, "net");
+	bool empty = o->empty_ns & CLONE_NEWNET;
+
+	if (join && empty) {
+		pr_err("--join-ns net:%s and --empty-ns net ask for two different network namespaces\n", join);
+		pr_hint("drop one of them\n");
+		return -EINVAL;
+	}
+	if (in->net_ext_key && join) {
+		pr_err("--join-ns net:%s: the images say the tree's network namespace is the external one named "
+		       "%s, given with --inherit-fd\n",
+		       join, in->net_ext_key);
+		pr_hint("drop --join-ns net, and pass --inherit-fd fd[N]:%s\n", in->net_ext_key);
+		return -EINVAL;
+	}
+	if (in->net_ext_key) {
+		p->act[RNS_NET] = NSA_INHERIT;
+		return inherited(o, "net", in->net_ext_key, &p->fd[RNS_NET]);
+	}
+	if (join) {
+		p->act[RNS_NET] = NSA_JOIN;
+		p->path[RNS_NET] = join;
+	} else if (in->ns->own[RNS_NET]) {
+		p->act[RNS_NET] = empty ? NSA_EMPTY : NSA_CREATE;
+	}
+	if (p->act[RNS_NET] == NSA_CREATE && in->netns_conf) {
+		pr_err("netns-%u.img holds the network namespace's settings (sysctls), which criu can't restore\n",
+		       in->ns->id[RNS_NET]);
+		pr_hint("restore with --empty-ns net (a new, unconfigured namespace) or --join-ns net:PATH\n");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+int restore_ns_plan(const struct restore_ns_plan_inputs *in, const struct options *o, struct restore_ns_plan *p)
+{
+	static const struct {
+		enum restore_ns_kind k;
+		const char *name;
+	} joinable[] = {{RNS_UTS, "uts"}, {RNS_IPC, "ipc"}};
+
+	memset(p, 0, sizeof(*p));
+	for (int k = 0; k < RNS_NR; k++) {
+		p->act[k] = in->ns->own[k] ? NSA_CREATE : NSA_SHARE;
+		p->fd[k] = -1;
+	}
+	for (size_t i = 0; i < sizeof(joinable) / sizeof(joinable[0]); i++) {
+		p->path[joinable[i].k] = joined(o, joinable[i].name);
+		if (p->path[joinable[i].k])
+			p->act[joinable[i].k] = NSA_JOIN;
+	}
+	if (in->pid_ext_key) {
+		if (in->root_vpid == 1) {
+			pr_err("the tree's pid namespace was external (%s), yet its root task is that namespace's "
+			       "pid 1: restore can't make it there\n",
+			       in->pid_ext_key);
+			return -EINVAL;
+		}
+		p->act[RNS_PID] = NSA_INHERIT;
+		if (inherited(o, "pid", in->pid_ext_key, &p->fd[RNS_PID]))
+			return -EINVAL;
+	}
+	return plan_net(in, o, p);
+}
+
 /*
  * Kinds of image upstream CRIU writes that criu can't restore yet, by file
  * name: a prefix and a suffix, a number (the id) between them when both
@@ -190,8 +291,6 @@ static const struct {
 	const char *prefix, *suffix, *holds;
 } unsupported_images[] = {
 	{"userns-", ".img", "a user namespace's uid and gid maps"},
-	{"pidns-", ".img", "an external pid namespace"},
-	{"netns-", ".img", "a network namespace's settings"},
 	{"ifaddr-", ".img", "a network namespace's addresses"},
 	{"route-", ".img", "a network namespace's IPv4 routes"},
 	{"route6-", ".img", "a network namespace's IPv6 routes"},
@@ -252,4 +351,11 @@ const char *restore_image_unsupported(const char *name)
 		if (image_name_is(name, unsupported_images[i].prefix, unsupported_images[i].suffix))
 			return unsupported_images[i].holds;
 	return NULL;
+}
+
+bool restore_image_of_netns(const char *name)
+{
+	const char *holds = restore_image_unsupported(name);
+
+	return holds && !strncmp(holds, "a network namespace's", 21);
 }

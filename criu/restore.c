@@ -32,6 +32,7 @@
 #include "util/log.h"
 #include "mount/mount-restore.h"
 #include "restore-plan.h"
+#include "task/ns-join.h"
 #include "task/rtree.h"
 #include "task/timens.h"
 #include "util/syscalls.h"
@@ -100,7 +101,7 @@ static int check_inventory(const InventoryEntry *inv, const char *dir)
  * images of older dumps (which only their presence marks), and any image
  * that carries state criu can't restore, each named (-EOPNOTSUPP).
  */
-static int scan_images(int dirfd, const char *dir, struct restore_ns_inputs *in)
+static int scan_images(int dirfd, const char *dir, struct restore_ns_inputs *in, bool net_unconfigured)
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
@@ -118,7 +119,10 @@ static int scan_images(int dirfd, const char *dir, struct restore_ns_inputs *in)
 	while ((de = readdir(d))) {
 		const char *holds = restore_image_unsupported(de->d_name);
 
-		if (holds) {
+		if (holds && net_unconfigured && restore_image_of_netns(de->d_name)) {
+			pr_info("%s/%s: left alone, the network namespace is not configured by restore\n", dir,
+				de->d_name);
+		} else if (holds) {
 			pr_err("%s/%s holds %s, which criu can't restore yet\n", dir, de->d_name, holds);
 			bad++;
 		} else if (sscanf(de->d_name, "mountpoints-%u.im%c", &id, &tail) == 2 && tail == 'g') {
@@ -164,12 +168,21 @@ static int write_pidfile(const char *path, pid_t pid)
  * dumped pid. host_mounts: in criu's mount namespace, nothing to mount.
  */
 static int restore_child(struct mount_plan *p, struct restore_mnt_ctx *c, struct rtree *tree, int status_fd, int null,
-			 bool host_mounts)
+			 bool host_mounts, int *join_fds)
 {
 	/* criu gone (killed, crashed) before the tree is restored: this, its
 	 * init, goes too, and the pid namespace with it */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	release_stop_signals();
+	/* joined and external namespaces first: the IPC settings, lo and the
+	 * mounts (sysfs shows its mounter's network) go into the right ones */
+	if (ns_join_enter(join_fds)) {
+		int err = -1;
+
+		if (write(status_fd, &err, sizeof(err)) != sizeof(err))
+			_exit(1);
+		_exit(1);
+	}
 	/*
 	 * First, while the host's /proc is still there to write them through:
 	 * the IPC settings, the System V objects each with its id, and the
@@ -222,7 +235,10 @@ struct restore_run {
 	struct restore_mnt_ctx mnt;
 	struct rtree tree;
 	InventoryEntry *inv;
-	struct restore_ns ns; /* the namespaces the tree had of its own */
+	struct restore_ns ns;	    /* the namespaces the tree had of its own */
+	struct ns_ext_images ext;   /* the ones that were someone else's */
+	struct restore_ns_plan nsp; /* made, joined, inherited (restore_ns_plan) */
+	int join_fds[RNS_NR];	    /* the ones entered, not made (task/ns-join.h) */
 	char root_path[PATH_MAX];
 	int pipefd[2]; /* the child's status, then the tree's readiness */
 	int null;      /* /dev/null, for the placeholder */
@@ -250,6 +266,35 @@ static void reap_root(struct restore_run *r)
 		;
 }
 
+/* --empty-ns net or --join-ns net: the namespace's dumped configuration is not used. */
+static bool restore_net_unconfigured(const struct options *o)
+{
+	if (o->empty_ns & CLONE_NEWNET)
+		return true;
+	for (size_t i = 0; i < o->nr_join_ns; i++)
+		if (!strcmp(o->join_ns[i].ns, "net"))
+			return true;
+	return false;
+}
+
+/* Decide: which namespaces are made, joined, inherited (restore_ns_plan). */
+static int plan_namespaces(struct restore_run *r)
+{
+	struct restore_ns_plan_inputs in;
+	int ret = ns_ext_images_read(r->mnt.imgs_dirfd, &r->ns, &r->ext);
+
+	if (ret)
+		return ret;
+	in = (struct restore_ns_plan_inputs){
+		.ns = &r->ns,
+		.net_ext_key = r->ext.net_key,
+		.pid_ext_key = r->ext.pid_key,
+		.netns_conf = r->ext.netns_conf,
+		.root_vpid = r->tree.nr ? r->tree.procs[0].vpid : 0,
+	};
+	return restore_ns_plan(&in, r->o, &r->nsp);
+}
+
 /* Parse: the inventory, the process images, the namespaces they had. */
 static int restore_read(struct restore_run *r, struct restore_inputs *in)
 {
@@ -265,7 +310,7 @@ static int restore_read(struct restore_run *r, struct restore_inputs *in)
 	if (!ret)
 		ret = check_inventory(r->inv, o->imgs_dir);
 	if (!ret)
-		ret = scan_images(r->mnt.imgs_dirfd, o->imgs_dir, &nsin);
+		ret = scan_images(r->mnt.imgs_dirfd, o->imgs_dir, &nsin, restore_net_unconfigured(o));
 	if (!ret)
 		ret = rtree_read(r->mnt.imgs_dirfd, &r->tree);
 	if (ret)
@@ -273,10 +318,16 @@ static int restore_read(struct restore_run *r, struct restore_inputs *in)
 	nsin.root_ids = r->inv->root_ids;
 	nsin.task_ids = r->tree.nr ? r->tree.procs[0].ids : NULL;
 	ret = restore_ns_decide(&nsin, &r->ns);
+	if (!ret)
+		ret = plan_namespaces(r);
+	if (ret)
+		return ret;
+	/* the dumped contents go only into namespaces restore makes */
 	imgs = (struct rtree_ns_images){
-		.uts = r->ns.own[RNS_UTS] ? r->ns.id[RNS_UTS] : 0,
-		.ipc = r->ns.own[RNS_IPC] ? r->ns.id[RNS_IPC] : 0,
-		.net = r->ns.own[RNS_NET] ? r->ns.id[RNS_NET] : 0,
+		.uts = r->nsp.act[RNS_UTS] == NSA_CREATE ? r->ns.id[RNS_UTS] : 0,
+		.ipc = r->nsp.act[RNS_IPC] == NSA_CREATE ? r->ns.id[RNS_IPC] : 0,
+		.net = r->nsp.act[RNS_NET] == NSA_CREATE ? r->ns.id[RNS_NET] : 0,
+		.sysv_joined = r->nsp.act[RNS_IPC] == NSA_JOIN,
 		.timens = r->ns.new_timens,
 		.timens_id = r->ns.timens_id,
 		.root_cg_set = r->inv->has_root_cg_set ? r->inv->root_cg_set : 0,
@@ -297,6 +348,7 @@ static int restore_read(struct restore_run *r, struct restore_inputs *in)
 		.has_utsns = r->ns.own[RNS_UTS],
 		.has_ipcns = r->ns.own[RNS_IPC],
 		.has_netns = r->ns.own[RNS_NET],
+		.nsp = &r->nsp,
 	};
 	return ret;
 }
@@ -377,6 +429,24 @@ static int sibling_flags(struct clone_args *args, int *pidns_fd)
 	return 0;
 }
 
+/*
+ * An external pid namespace: criu's children are made in it (setns of a
+ * pid namespace changes the caller's children's only), and criu goes back
+ * to its own once the root exists (*pidns_fd, as for sibling_flags).
+ */
+static int enter_external_pidns(struct restore_run *r, int *pidns_fd)
+{
+	*pidns_fd = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+	if (*pidns_fd < 0 || setns(r->join_fds[RNS_PID], CLONE_NEWPID)) {
+		pr_perror("can't enter the external pid namespace");
+		if (*pidns_fd >= 0)
+			close(*pidns_fd);
+		*pidns_fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
 static int start_child(struct restore_run *r)
 {
 	int timens_fd, pidns_fd = -1;
@@ -390,7 +460,8 @@ static int start_child(struct restore_run *r)
 	r->null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (pipe2(r->pipefd, O_CLOEXEC))
 		return -errno;
-	r->tree.criu_pid = getpid();
+	/* in an external pid namespace the root sees its parent, criu, as 0 */
+	r->tree.criu_pid = r->plan.pid_inherit ? 0 : getpid();
 	catch_stop_signals(); /* noted, in criu; the child sets them back (restore_child) */
 	if (root_tid) {
 		args.set_tid = (uint64_t)(uintptr_t)&root_tid;
@@ -402,6 +473,10 @@ static int start_child(struct restore_run *r)
 	if (r->o->restore_sibling && sibling_flags(&args, &pidns_fd)) {
 		timens_end(timens_fd);
 		return -errno;
+	}
+	if (r->plan.pid_inherit && enter_external_pidns(r, &pidns_fd)) {
+		timens_end(timens_fd);
+		return -EIO;
 	}
 	args.flags |= CLONE_PIDFD;
 	args.pidfd = (uint64_t)(uintptr_t)&r->pidfd;
@@ -423,9 +498,10 @@ static int start_child(struct restore_run *r)
 		return -EIO;
 	}
 	if (r->pid < 0 && root_tid && errno == EEXIST) {
-		pr_err("pid %d, the root task's, is in use here; a tree restored in the host's pid namespace needs its "
-		       "pids free\n",
-		       root_tid);
+		pr_err("pid %d, the root task's, is in use %s; a tree restored in %s pid namespace needs its pids "
+		       "free\n",
+		       root_tid, r->plan.pid_inherit ? "in the external pid namespace" : "here",
+		       r->plan.pid_inherit ? "an existing" : "the host's");
 		return -EEXIST;
 	}
 	if (r->pid < 0) {
@@ -436,9 +512,11 @@ static int start_child(struct restore_run *r)
 		if (timens_fd >= 0)
 			close(timens_fd);
 		close(r->pipefd[0]);
-		r->tree.host_mode = r->plan.host_pids;
-		restore_child(&r->mounts, &r->mnt, &r->tree, r->pipefd[1], r->null, r->plan.host_mounts);
+		/* an existing pid namespace: each task dies with its parent until restored */
+		r->tree.host_mode = r->plan.host_pids || r->plan.pid_inherit;
+		restore_child(&r->mounts, &r->mnt, &r->tree, r->pipefd[1], r->null, r->plan.host_mounts, r->join_fds);
 	}
+	ns_join_close(r->join_fds);
 	close(r->pipefd[1]);
 	r->pipefd[1] = -1;
 	return 0;
@@ -548,6 +626,8 @@ static void restore_free(struct restore_run *r)
 	mount_restore_release(&r->mounts, &r->mnt);
 	mount_plan_free(&r->mounts);
 	rtree_free(&r->tree);
+	ns_join_close(r->join_fds);
+	ns_ext_images_free(&r->ext);
 	if (r->inv)
 		inventory_entry__free_unpacked(r->inv, NULL);
 	if (r->mnt.imgs_dirfd >= 0)
@@ -569,6 +649,7 @@ int cr_restore_tree(const struct options *o, pid_t *root)
 		.null = -1,
 		.pid = -1,
 		.pidfd = -1,
+		.join_fds = {-1, -1, -1, -1, -1, -1, -1, -1},
 		.t0 = monotonic_ns(),
 	};
 	struct restore_inputs in;
@@ -582,6 +663,9 @@ int cr_restore_tree(const struct options *o, pid_t *root)
 		ret = restore_plan_decide(&in, o, &r.plan);
 	if (!ret && r.plan.host_pids)
 		pr_info("no mount image: restoring the tree in criu's pid and mount namespaces, with its pids\n");
+	else if (!ret && r.plan.host_mounts && r.plan.pid_inherit)
+		pr_info("no mount image: restoring the tree in criu's mount namespace, in the external pid namespace, "
+			"with its pids\n");
 	else if (!ret && r.plan.host_mounts)
 		pr_info("no mount image: restoring the tree in criu's mount namespace, as pid 1 of a new pid "
 			"namespace\n");
@@ -589,6 +673,8 @@ int cr_restore_tree(const struct options *o, pid_t *root)
 		ret = prepare_mounts(&r);
 	if (!ret && r.tree.nr && rtree_open_host_files(&r.tree, o))
 		ret = -1;
+	if (!ret)
+		ret = ns_join_open(&r.nsp, r.join_fds);
 	if (!ret)
 		ret = start_child(&r);
 	if (!ret)

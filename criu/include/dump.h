@@ -48,6 +48,9 @@ struct dump_ctx {
 	size_t nr_repaired;
 	uint32_t *locked;
 	size_t nr_locked;
+	/* the tree's network namespace when it is the runtime's (--external
+	 * net[], --empty-ns net): its connections are locked in it; -1 */
+	int lock_nsfd;
 };
 
 int cr_dump(const struct options *o);
@@ -72,5 +75,9 @@ int ipcns_dump(struct dump_ctx *d);
 /* The root's own network namespace, accepted if it holds nothing but lo
  * (net/netns.c). */
 int netns_dump(struct dump_ctx *d);
+/* *fd: the tree's network namespace if its connections are to be locked
+ * in it (net/netns.c): a namespace of its own that is the runtime's; else
+ * -1. 0 or -errno, printed. */
+int netns_lock_fd(const struct dump_ctx *d, int *fd);
 
 #endif

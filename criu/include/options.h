@@ -71,6 +71,16 @@ struct options {
 	struct external_opt *externals;
 	size_t nr_externals;
 
+	/* Namespaces (task/ns-options.c): --empty-ns net (RPC empty_ns, only
+	 * CLONE_NEWNET), and --join-ns NS:PATH[,EXTRA] (restore) */
+	unsigned long empty_ns;
+	struct join_ns_opt {
+		char *ns;    /* "net", "uts", "ipc", "time" */
+		char *path;  /* a namespace file, or a pid: /proc/PID/ns/NS */
+		char *extra; /* upstream's user namespace uid,gid; NULL */
+	} *join_ns;
+	size_t nr_join_ns;
+
 	/* --inherit-fd fd[N]:RES (restore) */
 	struct inherit_fd_opt {
 		int fd;
@@ -117,5 +127,18 @@ int parse_config_file(struct options *o, const char *path);
 int parse_external(struct options *o, const char *arg);
 int parse_ext_mount_map(struct options *o, const char *arg);
 int parse_inherit_fd(struct options *o, const char *arg);
+
+/* task/ns-options.c: --empty-ns NS; --join-ns NS:PATH[,EXTRA] and RPC
+ * join_ns (add_join_ns); the check of an --external net[INODE]:KEY or
+ * pid[INODE]:KEY (0 for other kinds). 0 or -1, printed. */
+int parse_empty_ns(struct options *o, const char *arg);
+int parse_join_ns(struct options *o, const char *arg);
+int add_join_ns(struct options *o, const char *ns, const char *path, const char *extra);
+int check_ns_external(const char *kind, const char *key, const char *val);
+/* The KEY of every --external KIND[INODE]:KEY ("net", "pid") for inode
+ * `ino`: the first one, NULL if none; *other names a KIND[] external of
+ * another inode (a mismatch), or NULL. */
+const char *ns_external_key(const struct options *o, const char *kind, unsigned long ino,
+			    const struct external_opt **other);
 
 #endif

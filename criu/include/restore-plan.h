@@ -80,11 +80,48 @@ struct restore_ns {
  * would bring the tree back different.
  */
 const char *restore_image_unsupported(const char *name);
+/* Of those, the ones that hold a network namespace's configuration
+ * (addresses, routes, firewall rules), which a restore that doesn't
+ * configure the namespace (--empty-ns net, --join-ns net) leaves alone,
+ * as upstream does. */
+bool restore_image_of_netns(const char *name);
 
 /* 0 and *ns filled, or -errno with the reason printed (a user or cgroup
  * namespace of the tree's own: -EOPNOTSUPP; several mount images and no
  * root_ids: -EINVAL). */
 int restore_ns_decide(const struct restore_ns_inputs *in, struct restore_ns *ns);
+
+/*
+ * What restore does with each namespace kind of the root task
+ * (restore_ns_plan), from the images (which it had of its own, which were
+ * someone else's: an ext_key in netns-<id>.img or pidns-<id>.img) and the
+ * options (--empty-ns, --join-ns, --inherit-fd).
+ */
+enum ns_action {
+	NSA_SHARE,   /* criu's own, as the tree shared the dumping criu's */
+	NSA_CREATE,  /* a new one, with the dumped contents */
+	NSA_EMPTY,   /* a new one left unconfigured (--empty-ns net): lo down */
+	NSA_JOIN,    /* an existing one (--join-ns): its contents untouched */
+	NSA_INHERIT, /* an external one, by the descriptor --inherit-fd fd[N]:KEY gives */
+};
+
+struct restore_ns_plan_inputs {
+	const struct restore_ns *ns;	       /* the kinds the tree had of its own */
+	const char *net_ext_key, *pid_ext_key; /* from netns-/pidns-<id>.img; NULL: none */
+	bool netns_conf;		       /* netns-<id>.img holds settings (upstream's sysctls) */
+	pid_t root_vpid;
+};
+
+struct restore_ns_plan {
+	enum ns_action act[RNS_NR];
+	int fd[RNS_NR];		  /* NSA_INHERIT: criu's descriptor of the namespace */
+	const char *path[RNS_NR]; /* NSA_JOIN: the --join-ns file or pid (the options' string) */
+};
+
+/* 0 and *p filled, or -errno with the reason printed: a key with no
+ * --inherit-fd, two ways of naming one namespace, an external pid
+ * namespace whose root would be its pid 1, settings criu can't restore. */
+int restore_ns_plan(const struct restore_ns_plan_inputs *in, const struct options *o, struct restore_ns_plan *p);
 
 /* What the images hold, as far as the choice is concerned. */
 struct restore_inputs {
@@ -96,6 +133,9 @@ struct restore_inputs {
 	bool has_utsns;	      /* the tree had UTS, IPC, network namespaces of its own */
 	bool has_ipcns;
 	bool has_netns;
+	/* restore_ns_plan's choice; NULL: a new namespace for each kind the
+	 * tree had of its own, criu's for the others */
+	const struct restore_ns_plan *nsp;
 };
 
 struct restore_plan {
@@ -104,7 +144,8 @@ struct restore_plan {
 	bool placeholder;     /* no process tree: a task holds the new namespaces */
 	unsigned mnt_ns_id;   /* !host_mounts: mountpoints-<id>.img, built under --root */
 	uint64_t clone_flags; /* the namespaces the root task (or placeholder) is made in */
-	pid_t root_pid;	      /* host_pids: the pid the root task is made with; else 0 */
+	pid_t root_pid;	      /* host_pids or pid_inherit: the pid the root task is made with; else 0 */
+	bool pid_inherit;     /* made in an external pid namespace (nsp's NSA_INHERIT) */
 };
 
 /* 0 and *plan filled, or -errno with the reason printed (-EINVAL: the

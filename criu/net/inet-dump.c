@@ -607,7 +607,9 @@ static int write_entry(struct td_ctx *c, struct td_proc *p, const struct td_sock
 					   .src_port = ie.src_port,
 					   .dst_port = ie.dst_port};
 
-		ret = td_dump_tcp_stream(c, p, f, sock_in_netns(f->lfd, "/proc/self/ns/net") ? &lk : NULL);
+		/* a peer may be outside: criu's namespace, or the runtime's (locked in it) */
+		ret = td_dump_tcp_stream(
+			c, p, f, sock_in_netns(f->lfd, "/proc/self/ns/net") || c->d->lock_nsfd >= 0 ? &lk : NULL);
 		if (ret)
 			return ret;
 	}

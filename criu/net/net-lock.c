@@ -15,7 +15,11 @@
  * lets the peer see the connection gone.
  *
  * A tree in a network namespace of its own (lo only, net/netns.c) needs no
- * lock: nothing outside it can reach its sockets.
+ * lock: nothing outside it can reach its sockets. One whose namespace is
+ * the runtime's (--external net[], --empty-ns net: its devices may lead
+ * out, veths to the host) gets the same tables in that namespace (the
+ * _in variants: libnftables' child enters it first), as upstream locks
+ * such a namespace from inside.
  */
 #define LOG_PREFIX "net-lock: "
 
@@ -28,6 +32,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <sched.h>
 #include <nftables/libnftables.h>
 
 #include "util/kerndat.h"
@@ -57,7 +62,7 @@ static const char *addr_str(int family, const uint32_t *w, char *buf, size_t len
  * tree, down with it. 0; -ENOENT (said nothing) for a table that isn't
  * there, when quiet_enoent; -EPERM with nftables' reason, said.
  */
-static int run(const char *cmd, bool quiet_enoent)
+static int run(const char *cmd, bool quiet_enoent, int nsfd)
 {
 	char why[512] = "";
 	const char *more;
@@ -84,6 +89,10 @@ static int run(const char *cmd, bool quiet_enoent)
 		close(pfd[0]);
 		/* libnftables says why on stderr when it gives up: ours goes to the pipe */
 		dup2(pfd[1], STDERR_FILENO);
+		if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET)) {
+			dprintf(pfd[1], "can't enter the tree's network namespace: %s", strerror(errno));
+			_exit(6);
+		}
 		nft = nft_ctx_new(NFT_CTX_DEFAULT);
 		if (!nft)
 			_exit(4);
@@ -121,6 +130,11 @@ static int run(const char *cmd, bool quiet_enoent)
 
 int net_lock_tcp(const struct net_lock_conn *c)
 {
+	return net_lock_tcp_in(-1, c);
+}
+
+int net_lock_tcp_in(int nsfd, const struct net_lock_conn *c)
+{
 	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], cmd[1024];
 	bool v4a, v4b;
 	const char *ip;
@@ -145,10 +159,15 @@ int net_lock_tcp(const struct net_lock_conn *c)
 		 "add rule inet criu_tcp_%x out %s saddr %s %s daddr %s tcp sport %u tcp dport %u drop\n",
 		 c->ino, c->ino, c->ino, c->ino, ip, dst, ip, src, c->dst_port, c->src_port, c->ino, ip, src, ip, dst,
 		 c->src_port, c->dst_port);
-	return run(cmd, false);
+	return run(cmd, false, nsfd);
 }
 
 int net_unlock_tcp(const uint32_t *inos, size_t n)
+{
+	return net_unlock_tcp_in(-1, inos, n);
+}
+
+int net_unlock_tcp_in(int nsfd, const uint32_t *inos, size_t n)
 {
 	char one[64];
 	char *cmd;
@@ -161,13 +180,13 @@ int net_unlock_tcp(const uint32_t *inos, size_t n)
 	cmd = xmalloc(n * sizeof(one));
 	for (size_t i = 0; i < n; i++)
 		len += (size_t)snprintf(cmd + len, sizeof(one), "delete table inet criu_tcp_%x\n", inos[i]);
-	if (run(cmd, true)) {
+	if (run(cmd, true, nsfd)) {
 		/* one of them gone already (deleted by hand): the others one by one */
 		for (size_t i = 0; i < n; i++) {
 			int r;
 
 			snprintf(one, sizeof(one), "delete table inet criu_tcp_%x\n", inos[i]);
-			r = run(one, true);
+			r = run(one, true, nsfd);
 			if (r && r != -ENOENT)
 				ret = r;
 		}

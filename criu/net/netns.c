@@ -7,6 +7,14 @@
  * and sets lo the same way. Anything more (other devices, addresses,
  * IPv4 routes) is refused: it would come back missing. IPv6 routes, rules,
  * firewall rules and net.* sysctls are neither checked nor restored.
+ *
+ * A namespace that is someone else's is not looked into: one named
+ * external at dump (--external net[INODE]:KEY; runc does so for a
+ * container whose config gives a namespace path) goes into netns-1.img as
+ * its KEY only, and restore joins the one given for KEY (--inherit-fd);
+ * with --empty-ns net (runc sends it for every other container: its
+ * network is the runtime's business) nothing of it is saved and restore
+ * makes a new, unconfigured one (lo down, as upstream leaves it).
  */
 #define LOG_PREFIX "net: "
 
@@ -27,6 +35,7 @@
 #include <unistd.h>
 
 #include "dump.h"
+#include "options.h"
 #include "util/log.h"
 #include "net/netns.h"
 #include "util/util.h"
@@ -177,6 +186,8 @@ int netns_of_task(pid_t pid, bool *own, NetDeviceEntry *lo)
 
 int netns_check_image(const NetDeviceEntry *const *devs, size_t n)
 {
+	if (n == 0)
+		return 0; /* --empty-ns net at dump: nothing saved, nothing set */
 	if (n != 1 || devs[0]->type != ND_TYPE__LOOPBACK || strcmp(devs[0]->name, "lo")) {
 		pr_err("netdev-1.img: %zu devices, the first %s; only a namespace with nothing but lo can be restored\n",
 		       n, n ? devs[0]->name : "(none)");
@@ -214,14 +225,107 @@ int netns_apply(const NetDeviceEntry *lo)
 	return ret;
 }
 
-/* A network namespace of the task's own, if it holds nothing but lo. */
+/* The inode of task pid's network namespace (0 for "self"). */
+static int net_ino(pid_t pid, unsigned long *ino);
+
+int netns_lock_fd(const struct dump_ctx *d, int *fd)
+{
+	const struct external_opt *other;
+	unsigned long ino;
+	char path[64];
+	int ret = net_ino(d->pid, &ino);
+
+	*fd = -1;
+	if (ret)
+		return ret;
+	if (!(d->opts->empty_ns & CLONE_NEWNET) && !ns_external_key(d->opts, "net", ino, &other))
+		return 0; /* lo only (checked by netns_dump): nothing outside reaches it */
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", d->pid);
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0) {
+		pr_perror("can't open %s to lock the tree's connections in it", path);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* The inode of task pid's network namespace (0 for "self"). */
+static int net_ino(pid_t pid, unsigned long *ino)
+{
+	char path[64];
+	struct stat st;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/ns/net");
+	if (stat(path, &st)) {
+		pr_perror("can't stat %s", path);
+		return -errno;
+	}
+	*ino = (unsigned long)st.st_ino;
+	return 0;
+}
+
+/*
+ * --external net[INODE]:KEY: every one given must name the tree's
+ * namespace; *key is its KEY, or NULL when none was given.
+ */
+static int external_key(const struct dump_ctx *d, unsigned long ino, const char **key)
+{
+	const struct external_opt *other;
+
+	*key = ns_external_key(d->opts, "net", ino, &other);
+	if (other) {
+		pr_err("--external net[%s]:%s: the tree's network namespace is net:[%lu], not net:[%s]\n", other->key,
+		       other->val, ino, other->key);
+		pr_hint("give the inode `readlink /proc/%d/ns/net` shows\n", d->pid);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * The root's network namespace, when it is its own: external (its KEY in
+ * netns-1.img, nothing else: its owner keeps its configuration), left
+ * unsaved (--empty-ns net: an empty netdev-1.img, as upstream's dump
+ * leaves its image set empty), or saved if it holds nothing but lo.
+ * Sockets are dumped with the tasks' files in every case.
+ */
 int netns_dump(struct dump_ctx *d)
 {
 	NetDeviceEntry lo = NET_DEVICE_ENTRY__INIT;
+	NetnsEntry ns = NETNS_ENTRY__INIT;
+	unsigned long theirs, ours;
 	struct img_writer *w;
+	const char *key;
 	bool own;
-	int ret = netns_of_task(d->pid, &own, &lo);
+	int ret = net_ino(d->pid, &theirs);
 
+	if (!ret)
+		ret = net_ino(0, &ours);
+	if (!ret)
+		ret = external_key(d, theirs, &key);
+	if (ret)
+		return ret;
+	if (theirs == ours) {
+		if (key)
+			pr_info("--external net[%lu]: the tree shares criu's network namespace; restore puts it in the "
+				"restoring criu's\n",
+				theirs);
+		return 0;
+	}
+	if (key) {
+		pr_info("network namespace net:[%lu] is external: saved as %s, not dumped\n", theirs, key);
+		ns.ext_key = (char *)key;
+		w = img_set_new(&d->imgs, IMG_NETNS, 1);
+		return w ? img_write_entry(w, &ns.base) : -EIO;
+	}
+	if (d->opts->empty_ns & CLONE_NEWNET) {
+		pr_info("--empty-ns net: the devices, addresses and routes of net:[%lu] are not dumped\n", theirs);
+		return img_set_new(&d->imgs, IMG_NETDEV, 1) ? 0 : -EIO;
+	}
+	ret = netns_of_task(d->pid, &own, &lo);
 	if (ret || !own)
 		return ret;
 	w = img_set_new(&d->imgs, IMG_NETDEV, 1);

@@ -111,7 +111,7 @@ static int repair_copy(struct td_ctx *c, const struct td_sock_fd *f, const struc
 	int fd, reuse, ret;
 
 	if (lock) {
-		ret = net_lock_tcp(lock);
+		ret = net_lock_tcp_in(c->d->lock_nsfd, lock);
 		if (ret) {
 			pr_err("%s: can't lock its TCP connection (nftables); dump it with its peer in the tree, or in "
 			       "a network namespace of the tree's own\n",
@@ -265,7 +265,7 @@ void tcp_repair_release(struct dump_ctx *d, bool resume)
 	free(d->repaired);
 	d->repaired = NULL;
 	d->nr_repaired = 0;
-	if (resume && net_unlock_tcp(d->locked, d->nr_locked))
+	if (resume && net_unlock_tcp_in(d->lock_nsfd, d->locked, d->nr_locked))
 		pr_warn("the network locks of the tree's TCP connections could not all be lifted: nft delete table "
 			"inet criu_tcp_<socket inode> lets one through\n");
 	if (!resume && d->nr_locked)

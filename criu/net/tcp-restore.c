@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -276,11 +277,35 @@ static void resume_one(const struct rfile *f, int fd)
 }
 
 /*
+ * The locks lifted where dump made them: criu's network namespace, or the
+ * tree's when it is another (the runtime's, dumped as external or with
+ * --empty-ns; in a new empty one there is nothing to lift, and nft says
+ * so quietly).
+ */
+static int unlock_tcp(const struct rtree *t, const uint32_t *inos, size_t n)
+{
+	char path[64];
+	struct stat a, b;
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", t->procs[0].host_pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &a) || stat("/proc/self/ns/net", &b) || a.st_ino == b.st_ino) {
+		if (fd >= 0)
+			close(fd);
+		return net_unlock_tcp(inos, n);
+	}
+	ret = net_unlock_tcp_in(fd, inos, n);
+	close(fd);
+	return ret;
+}
+
+/*
  * In three steps, so that nothing fails once a connection is live: a copy
  * of every socket (pidfd_getfd from its first holder; a failure here
  * leaves all as dump left them); the locks lifted in one transaction
- * (when the tree shares criu's network namespace, as dump locked only
- * then); then each out of repair mode.
+ * (not for a tree in a lo-only namespace of its own, which dump doesn't
+ * lock); then each out of repair mode.
  */
 int rtree_tcp_resume(const struct rtree *t)
 {
@@ -307,7 +332,7 @@ int rtree_tcp_resume(const struct rtree *t)
 		}
 		inos[n++] = f->fe->isk->ino;
 	}
-	if (!ret && n && !t->netdev && net_unlock_tcp(inos, n))
+	if (!ret && n && !t->netdev && unlock_tcp(t, inos, n))
 		pr_warn("the network locks of these TCP connections could not all be lifted: nft delete table inet "
 			"criu_tcp_<socket inode> lets one through\n");
 	for (size_t i = 0, k = 0; !ret && i < t->nr_files; i++)

@@ -8,6 +8,7 @@
  */
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,8 @@ static const struct {
 	{"config_file", FOR_BOTH},
 	{"freeze_cgroup", FOR_DUMP},
 	{"orphan_pts_master", FOR_BOTH}, /* files/tty-*.c */
+	{"empty_ns", FOR_BOTH},
+	{"join_ns", FOR_RESTORE},
 	/* what criu does whatever they say: */
 	/* criu reopens device files by their path; a missing one fails the
 	 * restore, it is never replaced by a look-alike */
@@ -185,6 +188,22 @@ static int apply_externals(const CriuOpts *ro, struct options *o)
 	return 0;
 }
 
+/* empty_ns (CLONE_NEW* bits: only CLONE_NEWNET, as upstream) and join_ns. */
+static int apply_ns_opts(const CriuOpts *ro, struct options *o)
+{
+	if (ro->has_empty_ns && (ro->empty_ns & ~(uint32_t)CLONE_NEWNET)) {
+		pr_err("RPC empty_ns %#x: only the network namespace (CLONE_NEWNET, %#x) can be left empty\n",
+		       ro->empty_ns, (unsigned)CLONE_NEWNET);
+		return -1;
+	}
+	if (ro->has_empty_ns)
+		o->empty_ns = ro->empty_ns;
+	for (size_t i = 0; i < ro->n_join_ns; i++)
+		if (add_join_ns(o, ro->join_ns[i]->ns, ro->join_ns[i]->ns_file, ro->join_ns[i]->extra_opt))
+			return -1;
+	return 0;
+}
+
 /* The options a request set, in the log: what the client asked for. */
 static void log_set_fields(const CriuOpts *ro)
 {
@@ -238,7 +257,7 @@ int rpc_opts_apply(const CriuOpts *ro, enum criu_cmd cmd, pid_t client, struct o
 		free(o->freeze_cgroup);
 		o->freeze_cgroup = xstrdup(ro->freeze_cgroup);
 	}
-	if (apply_externals(ro, o) || apply_inherit_fds(ro, o))
+	if (apply_externals(ro, o) || apply_inherit_fds(ro, o) || apply_ns_opts(ro, o))
 		return -1;
 	/* the runtime's configuration file comes last and wins, as upstream;
 	 * a missing one is no error, a malformed one is */

@@ -696,7 +696,7 @@ static int read_netdev(struct rtree *t, unsigned id)
 
 	if (!ret)
 		ret = netns_check_image((const NetDeviceEntry *const *)v, n);
-	if (!ret)
+	if (!ret && n) /* none: --empty-ns net at dump, an unconfigured namespace */
 		t->netdev = (NetDeviceEntry *)v[0];
 	return ret;
 }
@@ -783,7 +783,7 @@ int rtree_read_ns(struct rtree *t, const struct rtree_ns_images *ns)
 		if (!ret)
 			t->timens = (TimensEntry *)m;
 	}
-	for (size_t i = 0; !ret && i < t->nr; i++)
+	for (size_t i = 0; !ret && !ns->sysv_joined && i < t->nr; i++)
 		ret = check_sysv_areas(t, &t->procs[i]);
 	return ret;
 }

@@ -21,5 +21,8 @@ int net_lock_tcp(const struct net_lock_conn *c);
  * again, in one transaction; a lock not there is no error. 0 or -errno,
  * printed. */
 int net_unlock_tcp(const uint32_t *inos, size_t n);
+/* The same in the network namespace of descriptor nsfd (-1: criu's). */
+int net_lock_tcp_in(int nsfd, const struct net_lock_conn *c);
+int net_unlock_tcp_in(int nsfd, const uint32_t *inos, size_t n);
 
 #endif

@@ -161,7 +161,7 @@ struct rtree {
 	int fd_base;
 	int imgs_dirfd;		     /* not owned */
 	int host_proc_fd;	     /* the host's /proc (O_PATH), -1 until opened */
-	bool host_mode;		     /* restored in criu's own pid namespace, not a new one */
+	bool host_mode;		     /* restored in an existing pid namespace (criu's, an external one) */
 	bool auto_dedup;	     /* --auto-dedup: restored pages are punched out of their image */
 	pid_t criu_pid;		     /* the restoring criu, the root's parent */
 	char *nodename, *domainname; /* utsns-1.img, NULL if none */
@@ -193,6 +193,7 @@ struct rtree_ns_images {
 	bool timens;
 	unsigned timens_id;
 	uint32_t root_cg_set; /* the dumping criu's cgroup set (inventory), 0: none said */
+	bool sysv_joined;     /* IPC namespace joined (--join-ns ipc): attached segments are its own */
 };
 int rtree_read_ns(struct rtree *t, const struct rtree_ns_images *ns);
 void rtree_free(struct rtree *t);

@@ -326,7 +326,8 @@ static int restore_read(struct restore_run *r, struct restore_inputs *in)
 	imgs = (struct rtree_ns_images){
 		.uts = r->nsp.act[RNS_UTS] == NSA_CREATE ? r->ns.id[RNS_UTS] : 0,
 		.ipc = r->nsp.act[RNS_IPC] == NSA_CREATE ? r->ns.id[RNS_IPC] : 0,
-		.net = r->nsp.act[RNS_NET] == NSA_CREATE ? r->ns.id[RNS_NET] : 0,
+		.net = r->nsp.act[RNS_NET] == NSA_CREATE || r->nsp.act[RNS_NET] == NSA_EMPTY ? r->ns.id[RNS_NET] : 0,
+		.net_lo_only = r->nsp.act[RNS_NET] == NSA_EMPTY,
 		.sysv_joined = r->nsp.act[RNS_IPC] == NSA_JOIN,
 		.timens = r->ns.new_timens,
 		.timens_id = r->ns.timens_id,

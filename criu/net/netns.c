@@ -13,8 +13,11 @@
  * container whose config gives a namespace path) goes into netns-1.img as
  * its KEY only, and restore joins the one given for KEY (--inherit-fd);
  * with --empty-ns net (runc sends it for every other container: its
- * network is the runtime's business) nothing of it is saved and restore
- * makes a new, unconfigured one (lo down, as upstream leaves it).
+ * network is the runtime's business) only lo's flags and MTU are saved,
+ * and restore makes a new namespace with lo as it was and nothing else.
+ * Upstream leaves lo down there, and neither runc nor containerd bring it
+ * up on restore, so connections on 127.0.0.1 broke (criu#590,
+ * containerd#4683): lo is every namespace's, not a device a runtime adds.
  */
 #define LOG_PREFIX "net: "
 
@@ -72,14 +75,32 @@ static int count_routes(void)
 	return n < 0 ? 0 : n;
 }
 
-/* In the child, inside the namespace. */
+/* lo's flags and MTU, in the namespace. */
+static void probe_lo(struct net_report *r)
+{
+	struct ifreq ifr = {0};
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
+		r->err = -errno;
+	} else {
+		r->flags = (uint16_t)ifr.ifr_flags;
+		if (ioctl(s, SIOCGIFMTU, &ifr) < 0)
+			r->err = -errno;
+		r->mtu = (uint32_t)ifr.ifr_mtu;
+	}
+	if (s >= 0)
+		close(s);
+}
+
+/* In the child, inside the namespace: is it lo only, and lo's state. */
 static void probe(struct net_report *r)
 {
 	struct if_nameindex *ifs = if_nameindex(), *i;
 	struct ifaddrs *addrs = NULL, *a;
-	struct ifreq ifr = {0};
 	size_t len = 0;
-	int s, routes;
+	int routes;
 
 	if (!ifs) {
 		r->err = -errno;
@@ -116,21 +137,10 @@ static void probe(struct net_report *r)
 		snprintf(r->why, sizeof(r->why), "%d IPv4 route%s", routes, routes > 1 ? "s" : "");
 		return;
 	}
-	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
-		r->err = -errno;
-	} else {
-		r->flags = (uint16_t)ifr.ifr_flags;
-		if (ioctl(s, SIOCGIFMTU, &ifr) < 0)
-			r->err = -errno;
-		r->mtu = (uint32_t)ifr.ifr_mtu;
-	}
-	if (s >= 0)
-		close(s);
+	probe_lo(r);
 }
 
-int netns_of_task(pid_t pid, bool *own, NetDeviceEntry *lo)
+int netns_of_task(pid_t pid, bool lo_only, bool *own, NetDeviceEntry *lo)
 {
 	struct net_report r = {0};
 	char path[64];
@@ -155,6 +165,8 @@ int netns_of_task(pid_t pid, bool *own, NetDeviceEntry *lo)
 		close(fds[0]);
 		if (fd < 0 || setns(fd, CLONE_NEWNET))
 			r.err = -errno;
+		else if (lo_only)
+			probe_lo(&r);
 		else
 			probe(&r);
 		_exit(write(fds[1], &r, sizeof(r)) == sizeof(r) ? 0 : 1);
@@ -288,8 +300,8 @@ static int external_key(const struct dump_ctx *d, unsigned long ino, const char 
 /*
  * The root's network namespace, when it is its own: external (its KEY in
  * netns-1.img, nothing else: its owner keeps its configuration), left
- * unsaved (--empty-ns net: an empty netdev-1.img, as upstream's dump
- * leaves its image set empty), or saved if it holds nothing but lo.
+ * unsaved but for lo (--empty-ns net: upstream's dump leaves its image
+ * set empty; lo's state is ours), or saved if it holds nothing but lo.
  * Sockets are dumped with the tasks' files in every case.
  */
 int netns_dump(struct dump_ctx *d)
@@ -321,11 +333,10 @@ int netns_dump(struct dump_ctx *d)
 		w = img_set_new(&d->imgs, IMG_NETNS, 1);
 		return w ? img_write_entry(w, &ns.base) : -EIO;
 	}
-	if (d->opts->empty_ns & CLONE_NEWNET) {
-		pr_info("--empty-ns net: the devices, addresses and routes of net:[%lu] are not dumped\n", theirs);
-		return img_set_new(&d->imgs, IMG_NETDEV, 1) ? 0 : -EIO;
-	}
-	ret = netns_of_task(d->pid, &own, &lo);
+	if (d->opts->empty_ns & CLONE_NEWNET)
+		pr_info("--empty-ns net: the devices, addresses and routes of net:[%lu] are not dumped, only lo's state\n",
+			theirs);
+	ret = netns_of_task(d->pid, d->opts->empty_ns & CLONE_NEWNET, &own, &lo);
 	if (ret || !own)
 		return ret;
 	w = img_set_new(&d->imgs, IMG_NETDEV, 1);

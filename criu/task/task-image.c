@@ -688,15 +688,30 @@ static int read_ipc_var(struct rtree *t, unsigned id)
 	return ret ? ret : sysv_read(t->imgs_dirfd, id, &t->sysv);
 }
 
-static int read_netdev(struct rtree *t, unsigned id)
+/*
+ * With --empty-ns net the runtime configures the namespace, but not its
+ * lo, which every namespace has and runtimes set up only when they create
+ * a container (runc, containerd): lo comes back as dumped, the rest is
+ * left to the runtime.
+ */
+static int read_netdev(struct rtree *t, unsigned id, bool lo_only)
 {
 	_cleanup_free_ ProtobufCMessage **v = NULL;
 	size_t n;
 	int ret = rtree_read_image(t, IMG_NETDEV, id, true, &v, &n);
 
+	if (!ret && lo_only) {
+		for (size_t i = 0; i < n; i++) {
+			const NetDeviceEntry *d = (const NetDeviceEntry *)v[i];
+
+			if (d->type == ND_TYPE__LOOPBACK && d->name && !strcmp(d->name, "lo"))
+				t->netdev = (NetDeviceEntry *)v[i];
+		}
+		return 0;
+	}
 	if (!ret)
 		ret = netns_check_image((const NetDeviceEntry *const *)v, n);
-	if (!ret && n) /* none: --empty-ns net at dump, an unconfigured namespace */
+	if (!ret && n) /* none: --empty-ns net at dump by an older criu or upstream */
 		t->netdev = (NetDeviceEntry *)v[0];
 	return ret;
 }
@@ -775,7 +790,7 @@ int rtree_read_ns(struct rtree *t, const struct rtree_ns_images *ns)
 	if (!ret && ns->ipc)
 		ret = read_ipc_var(t, ns->ipc);
 	if (!ret && ns->net)
-		ret = read_netdev(t, ns->net);
+		ret = read_netdev(t, ns->net, ns->net_lo_only);
 	if (!ret && ns->timens) {
 		ret = rtree_read_one(t, IMG_TIMENS, ns->timens_id, &m);
 		if (!ret)

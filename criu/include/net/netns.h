@@ -15,9 +15,9 @@
 /*
  * Task pid's network namespace: *own false when it is criu's; else lo's
  * entry (its strings static). -EOPNOTSUPP, printed, if the namespace holds
- * more than lo.
+ * more than lo, unless lo_only: then only lo is read (--empty-ns net).
  */
-int netns_of_task(pid_t pid, bool *own, NetDeviceEntry *lo);
+int netns_of_task(pid_t pid, bool lo_only, bool *own, NetDeviceEntry *lo);
 /* The devices of netdev-1.img: only lo is accepted. */
 int netns_check_image(const NetDeviceEntry *const *devs, size_t n);
 /* lo of the caller's (new) network namespace as `lo` says. */

@@ -193,6 +193,7 @@ struct rtree_ns_images {
 	bool timens;
 	unsigned timens_id;
 	uint32_t root_cg_set; /* the dumping criu's cgroup set (inventory), 0: none said */
+	bool net_lo_only;     /* --empty-ns net: of the namespace's devices, only lo is set again */
 	bool sysv_joined;     /* IPC namespace joined (--join-ns ipc): attached segments are its own */
 };
 int rtree_read_ns(struct rtree *t, const struct rtree_ns_images *ns);

@@ -10,6 +10,7 @@
 #include "util/log.h"
 #include "config-file.h"
 #include "options.h"
+#include "cgroup/cgroup.h"
 #include "rpc/service.h"
 #include "util/util.h"
 
@@ -73,6 +74,16 @@ static const char usage_text[] =
 	"  --freeze-cgroup PATH     dump: freeze the tree through its cgroup (v1 freezer or\n"
 	"                           v2) before seizing it, so a tree that forks fast is\n"
 	"                           caught whole; a cgroup frozen before stays frozen\n"
+	"  --manage-cgroups[=MODE]  restore: put the tasks back into their cgroups (the\n"
+	"                           default, mode soft): none (they must exist, no\n"
+	"                           settings written), props (must exist, settings\n"
+	"                           written), soft (missing ones made with their\n"
+	"                           settings), full (settings written into all), strict\n"
+	"                           (all made by criu), ignore (tasks stay in criu's)\n"
+	"  --cgroup-root [CTRL:]PATH  restore: the dumped root task's cgroup becomes PATH\n"
+	"                           in CTRL's hierarchy (\"cpu,cpuacct\", \"name=systemd\",\n"
+	"                           \"\" for v2), or in every one without CTRL; cgroups\n"
+	"                           below it follow. Repeatable\n"
 	"  --external mnt[KEY]:VAL  dump: KEY is a mountpoint in the container, VAL a name for it\n"
 	"                           restore: KEY is that name, VAL the host path to bind-mount\n"
 	"  --external mnt[]:FLAGS   dump: detect external bind mounts automatically;\n"
@@ -111,6 +122,8 @@ enum {
 	OPT_RESTORE_SIBLING,
 	OPT_FREEZE_CGROUP,
 	OPT_FILE_LOCKS,
+	OPT_MANAGE_CGROUPS,
+	OPT_CGROUP_ROOT,
 };
 
 static const struct option long_opts[] = {
@@ -148,6 +161,8 @@ static const struct option long_opts[] = {
 	{ "restore-sibling", no_argument, NULL, OPT_RESTORE_SIBLING },
 	{ "freeze-cgroup", required_argument, NULL, OPT_FREEZE_CGROUP },
 	{ "file-locks", no_argument, NULL, OPT_FILE_LOCKS },
+	{ "manage-cgroups", optional_argument, NULL, OPT_MANAGE_CGROUPS },
+	{ "cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT },
 	{},
 };
 
@@ -376,6 +391,27 @@ static int parse_one_service(struct options *o, int c, const char *arg)
 		free(o->freeze_cgroup);
 		o->freeze_cgroup = xstrdup(arg);
 		return 0;
+	case OPT_MANAGE_CGROUPS: {
+		enum cg_mode m = CG_MODE_SOFT;
+
+		if (arg && cg_mode_parse(arg, &m)) {
+			pr_err("--manage-cgroups=%s: unknown mode\n", arg);
+			pr_hint("the modes are none, props, soft (the default), full, strict and ignore\n");
+			return -1;
+		}
+		o->manage_cgroups = (int)m;
+		return 0;
+	}
+	case OPT_CGROUP_ROOT: {
+		char *ctrl, *path;
+
+		if (cg_root_parse(arg, &ctrl, &path))
+			return -1;
+		add_cg_root(o, ctrl, path);
+		free(ctrl);
+		free(path);
+		return 0;
+	}
 	}
 	return -1;
 }
@@ -512,6 +548,14 @@ void options_init(struct options *o)
 	memset(o, 0, sizeof(*o));
 	o->verbosity = DEFAULT_LOGLEVEL;
 	o->timeout = 10;
+	o->manage_cgroups = CG_MODE_DEFAULT;
+}
+
+void add_cg_root(struct options *o, const char *ctrl, const char *path)
+{
+	o->cg_roots = xrealloc(o->cg_roots, (o->nr_cg_roots + 1) * sizeof(*o->cg_roots));
+	o->cg_roots[o->nr_cg_roots].ctrl = ctrl ? xstrdup(ctrl) : NULL;
+	o->cg_roots[o->nr_cg_roots++].path = xstrdup(path);
 }
 
 /*
@@ -723,5 +767,10 @@ void options_free(struct options *o)
 	free(o->feature);
 	free(o->service_address);
 	free(o->freeze_cgroup);
+	for (size_t i = 0; i < o->nr_cg_roots; i++) {
+		free(o->cg_roots[i].ctrl);
+		free(o->cg_roots[i].path);
+	}
+	free(o->cg_roots);
 	memset(o, 0, sizeof(*o));
 }

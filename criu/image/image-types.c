@@ -38,6 +38,7 @@
 #include "timer.pb-c.h"
 #include "tcp-stream.pb-c.h"
 #include "timens.pb-c.h"
+#include "cgroup.pb-c.h"
 #include "stats.pb-c.h"
 
 /* A pipe_data_entry is followed by the `bytes` bytes that were in the pipe. */
@@ -171,6 +172,7 @@ static const struct img_type_desc img_types[IMG_NR] = {
 	IMG_ROW(TCP_STREAM, "tcp-stream-%x.img", 0x51465506U, &tcp_stream_entry__descriptor,
 		.payload_len = tcp_stream_payload_len),
 	IMG_ROW(TIMENS, "timens-%u.img", 0x43114433U, &timens_entry__descriptor),
+	IMG_ROW(CGROUP, "cgroup.img", 0x59383330U, &cgroup_entry__descriptor),
 	IMG_ROW(STATS_DUMP, "stats-dump", 0x57093306U, &stats_entry__descriptor, .service = true),
 	IMG_ROW(STATS_RESTORE, "stats-restore", 0x57093306U, &stats_entry__descriptor, .service = true),
 };

@@ -55,6 +55,7 @@ enum img_type {
 	IMG_IPCNS_MSG,	   /* ipcns-msg-<ns id>.img, ipc_msg_entry per queue, each followed by its messages */
 	IMG_TCP_STREAM,	   /* tcp-stream-<socket inode, hex>.img, one tcp_stream_entry and its queues */
 	IMG_TIMENS,	   /* timens-<ns id>.img, one timens_entry: the clocks at dump (id 0: criu's) */
+	IMG_CGROUP,	   /* cgroup.img, one cgroup_entry: the tree's cgroup sets and directories */
 	IMG_STATS_DUMP,	   /* stats-dump, a service image: a dump's timings (upstream); never read back */
 	IMG_STATS_RESTORE, /* stats-restore, the same for a restore (same magic) */
 	IMG_NR,

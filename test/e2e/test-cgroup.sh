@@ -243,6 +243,59 @@ if has cpu "$T" || [ -w "$CG/cpu/cgroup.procs" ]; then
 	restart
 fi
 
+# --- upstream CRIU 4.2 compatibility (a plain host tree, as upstream dumps
+# those here): its cgroup.img restored by criu, and the other way round ---
+UPSTREAM=${UPSTREAM_CRIU:-/opt/upstream-criu/criu}
+# cross NAME DUMPER RESTORER: a session in T with a sleeper in T/b, dumped
+# by one, its cgroups deleted, restored by the other
+cross() {
+	local name=$1 dumper=$2 restorer=$3 img=$WORK/img-$1 p s h
+	for h in "${HIERS[@]}"; do mkdir -p "$CG/$h/$T/b"; done
+	has pids "$T" && echo 42 >"$CG/pids/$T/b/pids.max"
+	p=$(
+		for h in "${HIERS[@]}"; do echo $BASHPID >"$CG/$h/$T/cgroup.procs"; done
+		# stdio and nothing else from the test's own tmpfs: upstream looks
+		# /dev/null's mount up and misses the sandbox's copy
+		: >"$WORK/cross-io"
+		for f in $(ls /proc/$BASHPID/fd); do [ "$f" -gt 2 ] && eval "exec $f>&-" 2>/dev/null; done
+		setsid sh -c 'sleep 100003 & while :; do sleep 0.2; done' <"$WORK/cross-io" >>"$WORK/cross-io" 2>&1 &
+		echo $!
+	)
+	echo "$p" >>"$PIDLIST"
+	wait_until 5 pgrep -s "$p" -f "^sleep 100003" >/dev/null
+	s=$(pgrep -s "$p" -f "^sleep 100003")
+	for h in "${HIERS[@]}"; do echo "$s" >"$CG/$h/$T/b/cgroup.procs"; done
+	mkdir -p "$img"
+	OUT=$("$dumper" dump -t "$p" -D "$img" -o dump.log 2>&1)
+	if [ $? -ne 0 ] || [ ! -s "$img/cgroup.img" ]; then
+		fail "$name-dump" "$(grep Error "$img/dump.log" | grep -v RLIMIT)"
+		return
+	fi
+	# the old session gone (zombies too), its cgroups with it
+	wait_until 10 bash -c "[ -z \"\$(ps -eo sid= | awk -v s=$p '\$1==s')\" ]"
+	remove_cgroups
+	OUT=$("$restorer" restore -D "$img" -d --pidfile "$img/pid" -o restore.log 2>&1)
+	if [ $? -ne 0 ]; then
+		fail "$name-restore" "$(grep Error "$img/restore.log" | grep -v RLIMIT)"
+		return
+	fi
+	p=$(cat "$img/pid")
+	echo "$p" >>"$PIDLIST"
+	s=$(pgrep -s "$p" -f "^sleep 100003")
+	expect "$name-root" in_cgroup "$p" "/$T"
+	expect "$name-child" in_cgroup "$s" "/$T/b"
+	if has pids "$T"; then expect "$name-props" [ "$(cat "$CG/pids/$T/b/pids.max")" = 42 ]; fi
+	kill -KILL "$s" "$p"
+	wait_until 5 not kill -0 "$p"
+	remove_cgroups
+}
+if [ -x "$UPSTREAM" ] && "$UPSTREAM" --version 2>/dev/null | grep -q "Version: 4"; then
+	cross upstream-dump "$UPSTREAM" "$CRIU"
+	cross upstream-restore "$CRIU" "$UPSTREAM"
+else
+	skip upstream-cgroup-img "no upstream CRIU 4.x at $UPSTREAM"
+fi
+
 # --- a cgroup namespace of the container's own ---------------------------
 if [ ! -e /proc/self/ns/cgroup ]; then
 	skip cgroupns "no cgroup namespaces in this kernel"

@@ -1,6 +1,6 @@
 # Generated-then-kept: the criu modules each unit test links (see the Makefile's unit rule).
 # After moving code: make all && scripts/unit-deps.py (prints these lines); the linker checks them.
-UNIT_DEPS_test-cgroup := cgroup/cgroup-plan cgroup/cgroup-props util/log util/util
+UNIT_DEPS_test-cgroup := cgroup/cgroup-plan cgroup/cgroup-props image/image image/image-types util/log util/util
 UNIT_DEPS_test-config-file := config-file util/log util/util
 UNIT_DEPS_test-fdinfo-anon := proc/fdinfo-anon proc/proc-fdinfo proc/proc-text util/log util/util
 UNIT_DEPS_test-file-kind := files/anon-dump files/anon-restore files/fd-dump files/file-kind files/inotify-dump files/inotify-restore files/memfd-file files/pipe-dump files/pipe-restore files/reg-dump files/reg-restore files/tty-dump files/tty-restore image/image image/image-set image/image-types mem/memfd-dump mem/page-restore mem/pagemap-image mem/shmem-dump mem/shmem-restore net/inet-dump net/inet-restore net/net-lock net/sk-diag net/sk-family net/sockopt net/sockopt-check net/tcp-dump net/tcp-restore net/unix-dump net/unix-restore proc/fdinfo-anon proc/mountinfo proc/proc-fdinfo proc/proc-text ptrace/inject ptrace/regs ptrace/seize task/proc-ref-dump task/rtree-util util/hashmap util/kerndat util/log util/util

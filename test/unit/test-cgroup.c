@@ -6,12 +6,14 @@
  * --manage-cgroups decisions, and how values read are kept.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "unit.h"
 #include "cgroup/cgroup-props.h"
 #include "cgroup/cgroup.h"
+#include "image/image.h"
 #include "util/log.h"
 
 /* What this machine's /proc/self/cgroup reads like: v1, a named one, v2. */
@@ -331,6 +333,47 @@ static int test_props(void)
 	return 0;
 }
 
+/* A cgroup.img upstream 4.2.1 wrote (fixtures/cgroup/README), read and re-rooted. */
+static int test_upstream_image(void)
+{
+	struct img_reader r;
+	ProtobufCMessage *m = NULL;
+	CgroupEntry *e;
+	const char *ctrls[] = {NULL}, *roots[] = {"/restored"};
+	struct cg_root_map map = {.ctrls = ctrls, .roots = roots, .n = 1};
+	CgControllerEntry *pids;
+	CgSetEntry *root, *child;
+
+	CHECK(img_reader_open(&r, AT_FDCWD, "test/unit/fixtures/cgroup/upstream-4.2.1-cgroup.img", IMG_CGROUP) == 0);
+	CHECK(img_read_entry(&r, &m) > 0);
+	img_reader_close(&r);
+	e = (CgroupEntry *)m;
+	CHECK(e->n_sets == 2 && cg_image_set(e, 1) == NULL); /* criu's own is left out */
+	root = cg_image_set(e, 2);
+	child = cg_image_set(e, 3);
+	CHECK(root && child && root->n_ctls == 10);
+	CHECK_STR(root->ctls[0]->name, ""); /* v2 first: sorted by name */
+	CHECK_STR(root->ctls[0]->path, "/cgtest-up/a");
+	pids = cg_image_controller(e, "pids");
+	CHECK(pids && pids->n_dirs == 1);
+	CHECK_STR(pids->dirs[0]->dir_name, "cgtest-up/a");
+	CHECK_STR(pids->dirs[0]->properties[0]->name, "pids.max");
+	CHECK_STR(pids->dirs[0]->properties[0]->value, "50");
+	CHECK_STR(pids->dirs[0]->children[0]->dir_name, "b");
+	CHECK(cg_image_controller(e, "name=systemd") != NULL);
+	CHECK(cg_image_controller(e, "") != NULL);
+
+	CHECK(cg_reroot_image(e, 2, &map) == 0);
+	CHECK_STR(root->ctls[0]->path, "/restored");
+	CHECK_STR(child->ctls[0]->path, "/restored/b"); /* v2: below the root's */
+	for (size_t i = 0; i < child->n_ctls; i++)
+		if (!strcmp(child->ctls[i]->name, "cpu")) /* the child was at / in cpu: the root's parent, so it stays */
+			CHECK_STR(child->ctls[i]->path, "/");
+	CHECK_STR(pids->dirs[0]->dir_name, "restored");
+	cgroup_entry__free_unpacked(e, NULL);
+	return 0;
+}
+
 static const struct unit_case cases[] = {
 	{"parse-proc-cgroup", test_parse},
 	{"parse-proc-cgroup-bad", test_parse_bad},
@@ -342,6 +385,7 @@ static const struct unit_case cases[] = {
 	{"reroot-image", test_reroot},
 	{"reroot-image-cgns", test_reroot_cgns},
 	{"props", test_props},
+	{"upstream-4.2-image", test_upstream_image},
 	{},
 };
 

@@ -271,6 +271,21 @@ static int dump_begin(struct dump_ctx *d, const struct options *o)
 	return 0;
 }
 
+/* The threads' cgroups, with --cgroup-root's subtrees. */
+static struct cg_dump *dump_cgroups_begin(struct dump_ctx *d)
+{
+	const struct options *o = d->opts;
+	_cleanup_free_ const char **ctrls = xzalloc((o->nr_cg_roots + 1) * sizeof(char *));
+	_cleanup_free_ const char **roots = xzalloc((o->nr_cg_roots + 1) * sizeof(char *));
+	struct cg_root_map map = {.ctrls = ctrls, .roots = roots, .n = o->nr_cg_roots};
+
+	for (size_t i = 0; i < o->nr_cg_roots; i++) {
+		ctrls[i] = o->cg_roots[i].ctrl;
+		roots[i] = o->cg_roots[i].path;
+	}
+	return cg_dump_new(d->pid, &map);
+}
+
 /* Every stage, in order; the first failure stops them. */
 static int dump_stages(struct dump_ctx *d, struct seized_tree *tree, struct page_release_journal *j,
 		       struct task_dump_stats *st)
@@ -289,7 +304,7 @@ static int dump_stages(struct dump_ctx *d, struct seized_tree *tree, struct page
 			"dies with criu if criu dies before the images are committed\n");
 	ret = dump_mounts(d);
 	if (!ret) {
-		d->cg = cg_dump_new(d->pid);
+		d->cg = dump_cgroups_begin(d);
 		ret = d->cg ? 0 : -EINVAL;
 	}
 	if (!ret)

@@ -40,6 +40,7 @@ struct cg_dset {
 struct cg_dump {
 	struct cg_members criu;	   /* criu's own paths: set 1 */
 	char **ns_root;		   /* per member of criu's list: the tree's namespace root, NULL: none */
+	const char **dump_root;	   /* per member of criu's list: --cgroup-root at dump, NULL: none */
 	struct hmap by_text;	   /* /proc text -> struct cg_dset * */
 	struct cg_dset **sets;	   /* by id - 1 */
 	size_t nr_sets;
@@ -165,7 +166,28 @@ static bool own_cgroup_ns(pid_t pid)
 	return !stat(path, &a) && !stat("/proc/self/ns/cgroup", &b) && a.st_ino != b.st_ino;
 }
 
-struct cg_dump *cg_dump_new(pid_t root_pid)
+/* --cgroup-root at dump: each names a hierarchy of criu's. */
+static int take_dump_roots(struct cg_dump *c, const struct cg_root_map *roots)
+{
+	c->dump_root = xzalloc((c->criu.n + 1) * sizeof(*c->dump_root));
+	for (size_t i = 0; roots && i < roots->n; i++) {
+		bool known = !roots->ctrls[i];
+
+		for (size_t k = 0; !known && k < c->criu.n; k++)
+			known = cg_name_matches(roots->ctrls[i], c->criu.v[k].name);
+		if (!known) {
+			pr_err("--cgroup-root %s:%s: \"%s\" names no cgroup hierarchy criu is in\n", roots->ctrls[i],
+			       roots->roots[i], roots->ctrls[i]);
+			pr_hint("give controllers as /proc/self/cgroup lists them, or no controller for all\n");
+			return -EINVAL;
+		}
+	}
+	for (size_t k = 0; roots && k < c->criu.n; k++)
+		c->dump_root[k] = cg_root_for(roots, c->criu.v[k].name);
+	return 0;
+}
+
+struct cg_dump *cg_dump_new(pid_t root_pid, const struct cg_root_map *roots)
 {
 	struct cg_dump *c = xzalloc(sizeof(*c));
 	char *text = read_proc_cgroup(getpid(), 0);
@@ -186,7 +208,7 @@ struct cg_dump *cg_dump_new(pid_t root_pid)
 		cg_parse_members(text, &copy);
 		add_set(c, text, &copy);
 	}
-	if (own_cgroup_ns(root_pid) && read_ns_prefixes(c, root_pid)) {
+	if (take_dump_roots(c, roots) || (own_cgroup_ns(root_pid) && read_ns_prefixes(c, root_pid))) {
 		cg_dump_free(c);
 		return NULL;
 	}
@@ -269,6 +291,7 @@ void cg_dump_free(struct cg_dump *c)
 		free(c->ns_root[i]);
 	cg_members_free(&c->criu);
 	free(c->ns_root);
+	free(c->dump_root);
 	free(c);
 }
 
@@ -432,9 +455,11 @@ static int dump_hierarchy(const struct cg_dump *c, size_t i, CgControllerEntry *
 	}
 	ce->has_is_threaded = true;
 	ce->is_threaded = name[0] != '\0'; /* v1: per-thread "tasks"; v2: threaded subtrees only */
-	paths = xmalloc(c->nr_sets * sizeof(*paths));
+	paths = xmalloc((c->nr_sets + 1) * sizeof(*paths));
 	for (size_t s = 1; s < c->nr_sets; s++)
 		paths[nr++] = c->sets[s]->m.v[i].path;
+	if (c->dump_root[i] && nr)
+		paths[nr++] = c->dump_root[i]; /* saved whole, with the tree's below it */
 	/* ancestors sort before their descendants */
 	qsort(paths, nr, sizeof(*paths), cmp_str);
 	walked = xzalloc((nr + 1) * sizeof(*walked));

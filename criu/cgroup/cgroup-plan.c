@@ -190,6 +190,32 @@ bool cg_ctrl_matches(const char *opt, char *const *cnames, size_t n)
 	return any;
 }
 
+bool cg_name_matches(const char *opt, const char *name)
+{
+	_cleanup_free_ char *copy = xstrdup(name);
+	char *names[64], *save = NULL;
+	size_t n = 0;
+
+	if (!name[0])
+		names[n++] = copy;
+	for (char *t = strtok_r(copy, ",", &save); t && n < 64; t = strtok_r(NULL, ",", &save))
+		names[n++] = t;
+	return cg_ctrl_matches(opt, names, n);
+}
+
+const char *cg_root_for(const struct cg_root_map *map, const char *name)
+{
+	const char *dflt = NULL;
+
+	for (size_t i = 0; i < map->n; i++) {
+		if (!map->ctrls[i])
+			dflt = map->roots[i];
+		else if (cg_name_matches(map->ctrls[i], name))
+			return map->roots[i];
+	}
+	return dflt;
+}
+
 int cg_root_parse(const char *arg, char **ctrl, char **path)
 {
 	const char *colon = strchr(arg, ':');
@@ -327,6 +353,37 @@ static void reroot_dirs(CgControllerEntry *c, const char *old_base, const char *
 	}
 }
 
+/*
+ * What takes the new root's place when there is no namespace: the topmost
+ * directory dump saved above the root task's cgroup (upstream's rule:
+ * the directory the tree was dumped from, which --cgroup-root at dump may
+ * have put above the root's own), the root's cgroup itself when none is.
+ * The longest such directory: a shorter one is a bare entry for a
+ * cgroup of the host's, such as "/".
+ */
+static char *top_dir_of(const CgControllerEntry *c, const char *path)
+{
+	const char *best = NULL;
+
+	for (size_t i = 0; i < c->n_dirs; i++) {
+		_cleanup_free_ char *abs = xmalloc(strlen(c->dirs[i]->dir_name) + 2);
+
+		abs[0] = '/';
+		strcpy(abs + 1, c->dirs[i]->dir_name);
+		if (path_is_under(path, abs) && (!best || strlen(c->dirs[i]->dir_name) > strlen(best)))
+			best = c->dirs[i]->dir_name;
+	}
+	if (!best)
+		return xstrdup(path);
+	{
+		char *r = xmalloc(strlen(best) + 2);
+
+		r[0] = '/';
+		strcpy(r + 1, best);
+		return r;
+	}
+}
+
 int cg_reroot_image(CgroupEntry *e, uint32_t root_set, const struct cg_root_map *map)
 {
 	CgSetEntry *rs = cg_image_set(e, root_set);
@@ -356,7 +413,7 @@ int cg_reroot_image(CgroupEntry *e, uint32_t root_set, const struct cg_root_map 
 			pr_err("cgroup.img: namespace prefix %u longer than path %s\n", rm->cgns_prefix, rm->path);
 			return -EINVAL;
 		}
-		old = prefixed ? strndup(rm->path, rm->cgns_prefix) : xstrdup(rm->path);
+		old = prefixed ? strndup(rm->path, rm->cgns_prefix) : top_dir_of(c, rm->path);
 		pr_info("hierarchy %s: %s becomes %s\n", rm->name[0] ? rm->name : "(v2)", old, nr);
 		reroot_members(e, rm->name, old, nr, prefixed);
 		reroot_dirs(c, old, nr);

@@ -107,17 +107,8 @@ static int check_roots(const struct cg_restore *c, const struct options *o)
 
 		for (size_t k = 0; !known && c->img && k < c->img->n_controllers; k++)
 			known = cg_ctrl_matches(ctrl, c->img->controllers[k]->cnames, c->img->controllers[k]->n_cnames);
-		for (size_t k = 0; !known && k < c->self.n; k++) {
-			char *copy = xstrdup(c->self.v[k].name), *save = NULL, *names[64];
-			size_t n = 0;
-
-			for (char *t = strtok_r(copy, ",", &save); t && n < 64; t = strtok_r(NULL, ",", &save))
-				names[n++] = t;
-			if (!c->self.v[k].name[0])
-				names[n++] = copy;
-			known = cg_ctrl_matches(ctrl, names, n);
-			free(copy);
-		}
+		for (size_t k = 0; !known && k < c->self.n; k++)
+			known = cg_name_matches(ctrl, c->self.v[k].name);
 		if (!known) {
 			pr_err("--cgroup-root %s:%s: \"%s\" names no cgroup hierarchy of the images or of this host\n",
 			       ctrl, o->cg_roots[i].path, ctrl);

@@ -12,7 +12,8 @@
 #    follow below it; a cgroup that exists gets its settings written;
 #  - soft into an existing cgroup: its settings are left as they are;
 #  - none with the cgroups missing, and a --cgroup-root naming no
-#    hierarchy: refused with a clear message, nothing made, no task left.
+#    hierarchy: refused with a clear message, nothing made, no task left
+#    (at dump: refused, the container runs on).
 # A container with a cgroup namespace of its own rooted at T reads the
 # same /proc/self/cgroup inside before and after, also restored under
 # another root. Every cgroup is removed at the end, also on failure.
@@ -169,6 +170,10 @@ if ! start 0; then
 	fail start "the container did not start in its cgroups"
 	finish
 fi
+run_criu dump -t "$CPID" -D "$WORK/img-bad" --cgroup-root nosuchcontroller:/x
+expect dump-bad-root-refused [ "$RC" -ne 0 ]
+expect dump-bad-root-message contains "$OUT" "names no cgroup hierarchy"
+expect dump-bad-root-runs-on wait_until 5 counting
 IMG=$WORK/img
 run_criu dump -t "$CPID" -D "$IMG"
 expect dump [ "$RC" -eq 0 ]

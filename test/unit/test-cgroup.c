@@ -286,6 +286,45 @@ static int test_reroot(void)
 	return 0;
 }
 
+/* Dumped with --cgroup-root /lxc (the tree in /lxc/ct): the directory
+ * saved above the root's cgroup is what the new root replaces. */
+static int test_reroot_dump_root(void)
+{
+	CgroupEntry *e = image(0);
+	const char *ctrls[] = {NULL}, *roots[] = {"/new"};
+	struct cg_root_map map = {.ctrls = ctrls, .roots = roots, .n = 1};
+
+	for (size_t i = 0; i < 2; i++) {
+		free(e->controllers[i]->dirs[0]->dir_name);
+		e->controllers[i]->dirs[0]->dir_name = strdup("lxc");
+		for (size_t s = 0; s < 2; s++) {
+			char *p = e->sets[s]->ctls[i]->path, *q = malloc(strlen(p) + 5);
+
+			sprintf(q, "/lxc%s", p);
+			free(p);
+			e->sets[s]->ctls[i]->path = q;
+		}
+	}
+	CHECK(cg_reroot_image(e, 2, &map) == 0);
+	CHECK_STR(cg_image_set(e, 2)->ctls[0]->path, "/new/ct");
+	CHECK_STR(cg_image_set(e, 3)->ctls[1]->path, "/new/ct/b");
+	CHECK_STR(e->controllers[1]->dirs[0]->dir_name, "new");
+	cgroup_entry__free_unpacked(e, NULL);
+
+	/* which root a hierarchy gets */
+	{
+		const char *c2[] = {NULL, "cpu", ""}, *r2[] = {"/d", "/c", "/v2"};
+		struct cg_root_map m2 = {.ctrls = c2, .roots = r2, .n = 3};
+
+		CHECK_STR(cg_root_for(&m2, "cpu,cpuacct"), "/c");
+		CHECK_STR(cg_root_for(&m2, "pids"), "/d");
+		CHECK_STR(cg_root_for(&m2, ""), "/v2");
+		m2.n = 0;
+		CHECK(cg_root_for(&m2, "pids") == NULL);
+	}
+	return 0;
+}
+
 /* In a cgroup namespace rooted at /ct, the namespace's root moves, and the
  * prefix becomes the new root's length. */
 static int test_reroot_cgns(void)
@@ -384,6 +423,7 @@ static const struct unit_case cases[] = {
 	{"manage-cgroups-modes", test_modes},
 	{"reroot-image", test_reroot},
 	{"reroot-image-cgns", test_reroot_cgns},
+	{"reroot-image-dump-root", test_reroot_dump_root},
 	{"props", test_props},
 	{"upstream-4.2-image", test_upstream_image},
 	{},

@@ -79,6 +79,9 @@ int cg_ns_prefix(const char *outer, const char *inner, uint32_t *prefix);
  * hierarchy whose controllers are `cnames` (every one of opt's among them)? */
 bool cg_ctrl_matches(const char *opt, char *const *cnames, size_t n);
 
+/* The same for a hierarchy named as /proc lists it ("cpu,cpuacct", "" for v2). */
+bool cg_name_matches(const char *opt, const char *name);
+
 /* --cgroup-root [CTRL:]PATH: *ctrl NULL for every hierarchy; 0 or -EINVAL after pr_err. */
 int cg_root_parse(const char *arg, char **ctrl, char **path);
 
@@ -88,8 +91,9 @@ char *cg_rebase(const char *path, const char *old_base, const char *new_base);
 
 /*
  * Re-roots an image's cgroups for restore: in each hierarchy, the root
- * task's cgroup (or, in its own cgroup namespace, the namespace's root)
- * becomes the --cgroup-root given for it (roots[i] for ctrls[i], ctrl
+ * task's cgroup (or the topmost directory dump saved above it; in its own
+ * cgroup namespace, the namespace's root) becomes the --cgroup-root given
+ * for it (roots[i] for ctrls[i], ctrl
  * NULL: the default), and every path at or below it follows; the
  * directories too. Paths elsewhere stay. 0 or -EINVAL after pr_err.
  */
@@ -99,6 +103,8 @@ struct cg_root_map {
 	size_t n;
 };
 int cg_reroot_image(CgroupEntry *e, uint32_t root_set, const struct cg_root_map *map);
+/* The root `map` gives hierarchy `name` (its own, else the default), or NULL. */
+const char *cg_root_for(const struct cg_root_map *map, const char *name);
 
 /* The hierarchy entry of the image that member name `name` lives in, or NULL. */
 CgControllerEntry *cg_image_controller(const CgroupEntry *e, const char *name);
@@ -110,8 +116,10 @@ CgSetEntry *cg_image_set(const CgroupEntry *e, uint32_t id);
  */
 struct cg_dump;
 /* Starts with criu's own set (1); the root's cgroup namespace's prefixes
- * are read when the root has one of its own. NULL after pr_err. */
-struct cg_dump *cg_dump_new(pid_t root_pid);
+ * are read when the root has one of its own. `roots` (--cgroup-root at
+ * dump, as upstream): per hierarchy, a cgroup above the tree's whose
+ * subtree is saved whole. NULL after pr_err. */
+struct cg_dump *cg_dump_new(pid_t root_pid, const struct cg_root_map *roots);
 /* The set of thread `tid` of process `pid` (criu's pid namespace). */
 int cg_dump_thread(struct cg_dump *c, pid_t pid, pid_t tid, uint32_t *set);
 /* The set criu itself is in, for inventory.root_cg_set. */

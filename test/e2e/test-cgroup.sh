@@ -248,6 +248,43 @@ if has cpu "$T" || [ -w "$CG/cpu/cgroup.procs" ]; then
 	restart
 fi
 
+# --- a thread in a cgroup of its own (v1 hierarchies move threads one by
+# one): the threads helper as pid 1 of a pid namespace, one thread in T/t --
+THREADS=$TOP/test/helpers/threads
+if [ -x "$THREADS" ] && has pids ""; then
+	mkdir -p "$CG/pids/$T/t"
+	(
+		echo $BASHPID >"$CG/pids/$T/cgroup.procs"
+		exec unshare --pid --fork -- "$THREADS" "$WORK" </dev/null >"$WORK/threads.out" 2>&1
+	) &
+	echo $! >>"$PIDLIST"
+	wait_until 5 bash -c "[ -n \"\$(cat /proc/$!/task/*/children 2>/dev/null)\" ]"
+	TP=$(cat /proc/$!/task/*/children | awk '{print $1}')
+	echo "$TP" >>"$PIDLIST"
+	wait_until 5 bash -c "[ \$(ls /proc/$TP/task | wc -l) -ge 5 ]"
+	TID=$(ls /proc/$TP/task | sort -n | sed -n 2p)
+	VTID=$(awk '/^NSpid/ {print $3}' /proc/$TP/task/$TID/status)
+	echo "$TID" >"$CG/pids/$T/t/tasks"
+	run_criu dump -t "$TP" -D "$WORK/img-thr"
+	expect thread-dump [ "$RC" -eq 0 ]
+	wait_until 5 not kill -0 "$TP"
+	remove_cgroups
+	if restore_ns "$WORK/img-thr"; then
+		tid=
+		for t in /proc/$RPID/task/*; do
+			[ "$(awk '/^NSpid/ {print $3}' "$t/status")" = "$VTID" ] && tid=${t##*/}
+		done
+		expect thread-process-cgroup grep -qx "[0-9]*:pids:/$T" /proc/$RPID/cgroup
+		expect thread-own-cgroup grep -qx "[0-9]*:pids:/$T/t" /proc/$RPID/task/$tid/cgroup
+		expect thread-others grep -qx "[0-9]*:pids:/$T" "$(ls -d /proc/$RPID/task/* | sort -t/ -k5 -n | tail -1)/cgroup"
+	else
+		fail thread-restore "criu said: $OUT"
+	fi
+	restart
+else
+	skip thread-cgroup "no threads helper (make all) or no pids hierarchy"
+fi
+
 # --- upstream CRIU 4.2 compatibility (a plain host tree, as upstream dumps
 # those here): its cgroup.img restored by criu, and the other way round ---
 UPSTREAM=${UPSTREAM_CRIU:-/opt/upstream-criu/criu}

@@ -38,11 +38,11 @@ struct cg_dset {
 };
 
 struct cg_dump {
-	struct cg_members criu;	   /* criu's own paths: set 1 */
-	char **ns_root;		   /* per member of criu's list: the tree's namespace root, NULL: none */
-	const char **dump_root;	   /* per member of criu's list: --cgroup-root at dump, NULL: none */
-	struct hmap by_text;	   /* /proc text -> struct cg_dset * */
-	struct cg_dset **sets;	   /* by id - 1 */
+	struct cg_members criu; /* criu's own paths: set 1 */
+	char **ns_root;		/* per member of criu's list: the tree's namespace root, NULL: none */
+	const char **dump_root; /* per member of criu's list: --cgroup-root at dump, NULL: none */
+	struct hmap by_text;	/* /proc text -> struct cg_dset * */
+	struct cg_dset **sets;	/* by id - 1 */
 	size_t nr_sets;
 };
 
@@ -134,8 +134,8 @@ static int read_ns_prefixes(struct cg_dump *c, pid_t root)
 				ret = cg_ns_prefix(o->path, in->path, &prefix);
 			if (!ret && prefix) {
 				c->ns_root[i] = strndup(o->path, prefix);
-				pr_info("the tree's cgroup namespace is rooted at %s in hierarchy \"%s\"\n", c->ns_root[i],
-					o->name);
+				pr_info("the tree's cgroup namespace is rooted at %s in hierarchy \"%s\"\n",
+					c->ns_root[i], o->name);
 			}
 		}
 	}

@@ -46,7 +46,8 @@ int cg_open_hierarchy(const char *name)
 		int err = errno;
 
 		pr_err("can't mount the cgroup hierarchy of \"%s\": %s\n", name[0] ? name : "(v2)", strerror(err));
-		pr_hint("the hierarchy must exist on this host with exactly these controllers (see /proc/self/cgroup)\n");
+		pr_hint("the hierarchy must exist on this host with exactly these controllers (see "
+			"/proc/self/cgroup)\n");
 		close(fs);
 		return -err;
 	}

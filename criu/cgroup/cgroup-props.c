@@ -12,8 +12,8 @@
 #include "cgroup/cgroup-props.h"
 #include "util/util.h"
 
-static const char *const cpu_props[] = {"cpu.shares", "cpu.cfs_period_us", "cpu.cfs_quota_us", "cpu.rt_period_us",
-					"cpu.rt_runtime_us", NULL};
+static const char *const cpu_props[] = {"cpu.shares",	    "cpu.cfs_period_us", "cpu.cfs_quota_us",
+					"cpu.rt_period_us", "cpu.rt_runtime_us", NULL};
 /* limit_in_bytes before memsw.limit_in_bytes: restore writes them in this order */
 static const char *const memory_props[] = {"memory.limit_in_bytes",
 					   "memory.memsw.limit_in_bytes",
@@ -45,21 +45,26 @@ static const char *const v1_global[] = {"cgroup.clone_children", "notify_on_rele
 
 /* v2: the interface files that hold settings, per controller */
 static const char *const v2_cpu[] = {"cpu.weight", "cpu.max", NULL};
-static const char *const v2_memory[] = {"memory.min",	   "memory.low",       "memory.high",
-					"memory.max",	   "memory.swap.max",  "memory.oom.group",
-					NULL};
+static const char *const v2_memory[] = {"memory.min",	   "memory.low",       "memory.high", "memory.max",
+					"memory.swap.max", "memory.oom.group", NULL};
 static const char *const v2_cpuset[] = {"cpuset.cpus", "cpuset.mems", "cpuset.cpus.partition", NULL};
 static const char *const v2_io[] = {"io.weight", NULL};
-static const char *const v2_global[] = {"cgroup.subtree_control", "cgroup.max.descendants", "cgroup.max.depth",
-					"cgroup.freeze", "cgroup.type", NULL};
+static const char *const v2_global[] = {
+	"cgroup.subtree_control", "cgroup.max.descendants", "cgroup.max.depth", "cgroup.freeze", "cgroup.type", NULL};
 
 static const struct {
 	const char *ctrl;
 	const char *const *v1, *const *v2;
 } table[] = {
-	{"cpu", cpu_props, v2_cpu},	     {"memory", memory_props, v2_memory}, {"cpuset", cpuset_props, v2_cpuset},
-	{"blkio", blkio_props, NULL},	     {"io", NULL, v2_io},		  {"net_cls", net_cls_props, NULL},
-	{"net_prio", net_prio_props, NULL}, {"pids", pids_props, pids_props}, {"devices", devices_props, NULL},
+	{"cpu", cpu_props, v2_cpu},
+	{"memory", memory_props, v2_memory},
+	{"cpuset", cpuset_props, v2_cpuset},
+	{"blkio", blkio_props, NULL},
+	{"io", NULL, v2_io},
+	{"net_cls", net_cls_props, NULL},
+	{"net_prio", net_prio_props, NULL},
+	{"pids", pids_props, pids_props},
+	{"devices", devices_props, NULL},
 };
 
 const char *const *cg_props_of(const char *ctrl, bool v2)

@@ -36,7 +36,7 @@
 #include "util/util.h"
 
 struct cg_restore {
-	CgroupEntry *img;	/* NULL: no cgroup.img */
+	CgroupEntry *img; /* NULL: no cgroup.img */
 	enum cg_mode mode;
 	uint32_t criu_set;	/* the dumping criu's set: the restoring criu's cgroups */
 	struct cg_members self; /* the restoring criu's own cgroups: the hierarchies */
@@ -44,7 +44,7 @@ struct cg_restore {
 	struct made {
 		size_t hier;
 		char *path;
-	} *made; /* the cgroups criu made, parents first */
+	} * made; /* the cgroups criu made, parents first */
 	size_t nr_made;
 };
 
@@ -411,8 +411,8 @@ static int prepare(struct cg_restore *c, int imgs_dirfd, const struct options *o
 	return ret;
 }
 
-int cg_restore_prepare(int imgs_dirfd, const struct options *o, uint32_t root_cg_set, uint32_t root_set,
-		       bool own_ns, struct cg_restore **out)
+int cg_restore_prepare(int imgs_dirfd, const struct options *o, uint32_t root_cg_set, uint32_t root_set, bool own_ns,
+		       struct cg_restore **out)
 {
 	struct cg_restore *c;
 	int ret;
@@ -469,6 +469,11 @@ static int move_to(const struct cg_restore *c, int proc_fd, pid_t criu_pid, size
 	char buf[4200], id[16];
 	_cleanup_close_ int fd = -1;
 	int n = snprintf(id, sizeof(id), "%d", who);
+
+	if (!c->mnt) { /* no cgroup.img: only criu's own cgroups, never left */
+		pr_err("no cgroup hierarchy was opened to move %d into %.*s\n", who, (int)len, path);
+		return -EINVAL;
+	}
 
 	if (snprintf(buf, sizeof(buf), "%d/fd/%d/%.*s/%s", criu_pid, c->mnt[h], (int)len, path, file) >=
 	    (int)sizeof(buf))
@@ -527,7 +532,8 @@ void cg_restore_undo(struct cg_restore *c)
 		int tries = 0, r;
 
 		/* the killed tasks may take a moment to leave it */
-		while ((r = unlinkat(c->mnt[m->hier], cg_rel(m->path), AT_REMOVEDIR)) && errno == EBUSY && tries++ < 300)
+		while ((r = unlinkat(c->mnt[m->hier], cg_rel(m->path), AT_REMOVEDIR)) && errno == EBUSY &&
+		       tries++ < 300)
 			nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
 		if (r && errno != ENOENT)
 			pr_warn("can't remove cgroup %s that criu made: %m\n", m->path);

@@ -53,10 +53,10 @@ static int test_parse(void)
 static int test_parse_bad(void)
 {
 	static const char *const bad[] = {
-		"pids:/a\n",	     /* no id */
-		"x:pids:/a\n",	     /* id not a number */
-		"1:pids\n",	     /* no path */
-		"1:pids:a\n",	     /* relative path */
+		"pids:/a\n",		  /* no id */
+		"x:pids:/a\n",		  /* id not a number */
+		"1:pids\n",		  /* no path */
+		"1:pids:a\n",		  /* relative path */
 		"1:pids:/a\n2:pids:/b\n", /* a hierarchy twice */
 		":pids:/a\n",
 	};
@@ -72,11 +72,11 @@ static int test_ns_prefix(void)
 	uint32_t p = 99;
 
 	CHECK(cg_ns_prefix("/ct/a", "/ct/a", &p) == 0 && p == 0); /* no namespace of its own */
-	CHECK(cg_ns_prefix("/ct/a", "/a", &p) == 0 && p == 3);	   /* namespace at /ct */
-	CHECK(cg_ns_prefix("/ct", "/", &p) == 0 && p == 3);	   /* the task is at the root */
+	CHECK(cg_ns_prefix("/ct/a", "/a", &p) == 0 && p == 3);	  /* namespace at /ct */
+	CHECK(cg_ns_prefix("/ct", "/", &p) == 0 && p == 3);	  /* the task is at the root */
 	CHECK(cg_ns_prefix("/x/ct/a/b", "/a/b", &p) == 0 && p == 5);
-	CHECK(cg_ns_prefix("/ct/a", "/b", &p) == -EINVAL);	   /* not its end */
-	CHECK(cg_ns_prefix("/ct/a", "/../b", &p) == -EINVAL);	   /* above the namespace */
+	CHECK(cg_ns_prefix("/ct/a", "/b", &p) == -EINVAL);    /* not its end */
+	CHECK(cg_ns_prefix("/ct/a", "/../b", &p) == -EINVAL); /* above the namespace */
 	CHECK(cg_ns_prefix("/a", "/x/a", &p) == -EINVAL);
 	return 0;
 }
@@ -129,11 +129,11 @@ static int test_rebase(void)
 {
 	char *p;
 
-#define REBASE(path, old, new, want)                      \
-	do {                                              \
-		p = cg_rebase(path, old, new);            \
-		CHECK_STR(p, want);                       \
-		free(p);                                  \
+#define REBASE(path, old, new, want)                                                                                   \
+	do {                                                                                                           \
+		p = cg_rebase(path, old, new);                                                                         \
+		CHECK_STR(p, want);                                                                                    \
+		free(p);                                                                                               \
 	} while (0)
 	REBASE("/ct/a", "/ct", "/new", "/new/a");
 	REBASE("/ct", "/ct", "/new", "/new");
@@ -258,8 +258,8 @@ static int test_reroot(void)
 	struct cg_root_map map = {.ctrls = ctrls, .roots = roots, .n = 2};
 
 	CHECK(cg_reroot_image(e, 2, &map) == 0);
-	CHECK_STR(cg_image_set(e, 2)->ctls[0]->path, "/new");  /* cpu: the default root */
-	CHECK_STR(cg_image_set(e, 2)->ctls[1]->path, "/p/q");  /* pids: its own */
+	CHECK_STR(cg_image_set(e, 2)->ctls[0]->path, "/new");	/* cpu: the default root */
+	CHECK_STR(cg_image_set(e, 2)->ctls[1]->path, "/p/q");	/* pids: its own */
 	CHECK_STR(cg_image_set(e, 3)->ctls[1]->path, "/p/q/b"); /* below it: follows */
 	CHECK_STR(e->controllers[0]->dirs[0]->dir_name, "new");
 	CHECK_STR(e->controllers[1]->dirs[0]->dir_name, "p/q");
@@ -406,7 +406,8 @@ static int test_upstream_image(void)
 	CHECK_STR(root->ctls[0]->path, "/restored");
 	CHECK_STR(child->ctls[0]->path, "/restored/b"); /* v2: below the root's */
 	for (size_t i = 0; i < child->n_ctls; i++)
-		if (!strcmp(child->ctls[i]->name, "cpu")) /* the child was at / in cpu: the root's parent, so it stays */
+		if (!strcmp(child->ctls[i]->name,
+			    "cpu")) /* the child was at / in cpu: the root's parent, so it stays */
 			CHECK_STR(child->ctls[i]->path, "/");
 	CHECK_STR(pids->dirs[0]->dir_name, "restored");
 	cgroup_entry__free_unpacked(e, NULL);

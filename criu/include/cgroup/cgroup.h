@@ -142,8 +142,8 @@ struct cg_restore;
  * (--manage-cgroups=ignore); -errno after pr_err, with every cgroup it
  * made removed again.
  */
-int cg_restore_prepare(int imgs_dirfd, const struct options *o, uint32_t root_cg_set, uint32_t root_set,
-		       bool own_ns, struct cg_restore **out);
+int cg_restore_prepare(int imgs_dirfd, const struct options *o, uint32_t root_cg_set, uint32_t root_set, bool own_ns,
+		       struct cg_restore **out);
 /* Can set `id` be entered (it is the restoring criu's own or in the image)? */
 bool cg_restore_has_set(const struct cg_restore *c, uint32_t id);
 /*

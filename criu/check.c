@@ -36,6 +36,11 @@ static bool has_time_ns(void)
 	return access("/proc/self/ns/time", F_OK) == 0;
 }
 
+static bool has_cgroup_ns(void)
+{
+	return access("/proc/self/ns/cgroup", F_OK) == 0;
+}
+
 static bool has_ns_pid(void)
 {
 	_cleanup_free_ char *status = NULL;
@@ -80,7 +85,7 @@ static const struct upstream_feature upstream_features[] = {
 	{"seccomp_suspend", KF_SECCOMP_SUSPEND, NULL, NULL},
 	{"seccomp_filters", KF_SECCOMP_FILTERS, NULL, NULL},
 	{"loginuid", -1, NULL, "the audit login uid is not carried"},
-	{"cgroupns", -1, NULL, "a cgroup namespace of the tree's own is refused at dump"},
+	{"cgroupns", -1, has_cgroup_ns, NULL},
 	{"autofs", -1, NULL, "autofs mounts are refused at dump"},
 	{"tcp_half_closed", -1, NULL, "TCP connections closing (half closed) are refused at dump"},
 	{"compat_cr", -1, NULL, "32-bit tasks are refused at dump"},

@@ -15,6 +15,7 @@
 #include "crtools.h"
 #include "dump.h"
 #include "inventory.pb-c.h"
+#include "cgroup/cgroup.h"
 #include "cgroup/freezer.h"
 #include "image/stats.h"
 #include "mem/page-release.h"
@@ -57,8 +58,8 @@ static char *run_id(void)
  * pstree.c:prepare_pstree_kobj_ids): root_ids, without which it refuses the
  * images; an empty plugins_entry, without which it enables every plugin it
  * has; the lock method; the run id. No lsmtype (no creds carry an LSM
- * profile) and no root_cg_set (no task carries a cg_set): upstream reads
- * their absence as "nothing to check or move".
+ * profile): upstream reads its absence as "nothing to check". root_cg_set
+ * is criu's own cgroup set: threads in it stay where the restoring criu is.
  */
 static int write_inventory(struct dump_ctx *d)
 {
@@ -80,6 +81,8 @@ static int write_inventory(struct dump_ctx *d)
 	inv.has_network_lock_method = true;
 	inv.network_lock_method = NETWORK_LOCK_SKIP;
 	inv.dump_criu_run_id = uuid;
+	inv.has_root_cg_set = d->cg != NULL;
+	inv.root_cg_set = d->cg ? cg_dump_criu_set(d->cg) : 0;
 	return img_write_entry(w, &inv.base);
 }
 
@@ -93,6 +96,8 @@ static void release_images(struct dump_ctx *d, int *ret)
 	d->sysv_refs = NULL;
 	d->nr_sysv_refs = 0;
 	hmap_free(&d->mnt_ids);
+	cg_dump_free(d->cg);
+	d->cg = NULL;
 }
 
 /* Seizing thawed the cgroup: one frozen before criu came is frozen again,
@@ -267,6 +272,21 @@ static int dump_begin(struct dump_ctx *d, const struct options *o)
 	return 0;
 }
 
+/* The threads' cgroups, with --cgroup-root's subtrees. */
+static struct cg_dump *dump_cgroups_begin(struct dump_ctx *d)
+{
+	const struct options *o = d->opts;
+	_cleanup_free_ const char **ctrls = xzalloc((o->nr_cg_roots + 1) * sizeof(char *));
+	_cleanup_free_ const char **roots = xzalloc((o->nr_cg_roots + 1) * sizeof(char *));
+	struct cg_root_map map = {.ctrls = ctrls, .roots = roots, .n = o->nr_cg_roots};
+
+	for (size_t i = 0; i < o->nr_cg_roots; i++) {
+		ctrls[i] = o->cg_roots[i].ctrl;
+		roots[i] = o->cg_roots[i].path;
+	}
+	return cg_dump_new(d->pid, &map);
+}
+
 /* Every stage, in order; the first failure stops them. */
 static int dump_stages(struct dump_ctx *d, struct seized_tree *tree, struct page_release_journal *j,
 		       struct task_dump_stats *st)
@@ -285,9 +305,14 @@ static int dump_stages(struct dump_ctx *d, struct seized_tree *tree, struct page
 		pr_info("--release-memory: each process's memory is released as it is dumped; from then on it "
 			"dies with criu if criu dies before the images are committed\n");
 	ret = dump_mounts(d);
-
+	if (!ret) {
+		d->cg = dump_cgroups_begin(d);
+		ret = d->cg ? 0 : -EINVAL;
+	}
 	if (!ret)
 		ret = dump_task_tree_opts(d, tree, &to, st);
+	if (!ret)
+		ret = cg_dump_write(d->cg, &d->imgs);
 	if (!ret)
 		ret = utsns_dump(d);
 	if (!ret)

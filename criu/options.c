@@ -10,6 +10,7 @@
 #include "util/log.h"
 #include "config-file.h"
 #include "options.h"
+#include "cgroup/cgroup.h"
 #include "rpc/service.h"
 #include "util/util.h"
 
@@ -74,6 +75,16 @@ static const char usage_text[] =
 	"  --freeze-cgroup PATH     dump: freeze the tree through its cgroup (v1 freezer or\n"
 	"                           v2) before seizing it, so a tree that forks fast is\n"
 	"                           caught whole; a cgroup frozen before stays frozen\n"
+	"  --manage-cgroups[=MODE]  restore: put the tasks back into their cgroups (the\n"
+	"                           default, mode soft): none (they must exist, no\n"
+	"                           settings written), props (must exist, settings\n"
+	"                           written), soft (missing ones made with their\n"
+	"                           settings), full (settings written into all), strict\n"
+	"                           (all made by criu), ignore (tasks stay in criu's)\n"
+	"  --cgroup-root [CTRL:]PATH  restore: the dumped root task's cgroup becomes PATH\n"
+	"                           in CTRL's hierarchy (\"cpu,cpuacct\", \"name=systemd\",\n"
+	"                           \"\" for v2), or in every one without CTRL; cgroups\n"
+	"                           below it follow. Repeatable\n"
 	"  --external mnt[KEY]:VAL  dump: KEY is a mountpoint in the container, VAL a name for it\n"
 	"                           restore: KEY is that name, VAL the host path to bind-mount\n"
 	"  --external mnt[]:FLAGS   dump: detect external bind mounts automatically;\n"
@@ -123,6 +134,8 @@ enum {
 	OPT_FREEZE_CGROUP,
 	OPT_FILE_LOCKS,
 	OPT_EMPTY_NS,
+	OPT_MANAGE_CGROUPS,
+	OPT_CGROUP_ROOT,
 };
 
 static const struct option long_opts[] = {
@@ -162,6 +175,8 @@ static const struct option long_opts[] = {
 	{ "file-locks", no_argument, NULL, OPT_FILE_LOCKS },
 	{ "empty-ns", required_argument, NULL, OPT_EMPTY_NS },
 	{ "join-ns", required_argument, NULL, 'J' },
+	{ "manage-cgroups", optional_argument, NULL, OPT_MANAGE_CGROUPS },
+	{ "cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT },
 	{},
 };
 
@@ -396,6 +411,10 @@ static int parse_one_service(struct options *o, int c, const char *arg)
 		return parse_empty_ns(o, arg);
 	case 'J':
 		return parse_join_ns(o, arg);
+	case OPT_MANAGE_CGROUPS:
+		return parse_manage_cgroups(o, arg);
+	case OPT_CGROUP_ROOT:
+		return parse_cgroup_root(o, arg);
 	}
 	return -1;
 }
@@ -532,6 +551,7 @@ void options_init(struct options *o)
 	memset(o, 0, sizeof(*o));
 	o->verbosity = DEFAULT_LOGLEVEL;
 	o->timeout = 10;
+	o->manage_cgroups = CG_MODE_DEFAULT;
 }
 
 /*
@@ -749,5 +769,10 @@ void options_free(struct options *o)
 	free(o->feature);
 	free(o->service_address);
 	free(o->freeze_cgroup);
+	for (size_t i = 0; i < o->nr_cg_roots; i++) {
+		free(o->cg_roots[i].ctrl);
+		free(o->cg_roots[i].path);
+	}
+	free(o->cg_roots);
 	memset(o, 0, sizeof(*o));
 }

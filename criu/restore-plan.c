@@ -168,11 +168,8 @@ int restore_ns_decide(const struct restore_ns_inputs *in, struct restore_ns *ns)
 		       ns->id[RNS_USER]);
 		return -EOPNOTSUPP;
 	}
-	if (ns->own[RNS_CGROUP]) {
-		pr_err("the tree had a cgroup namespace of its own, which criu can't restore yet (it would come "
-		       "back in criu's)\n");
-		return -EOPNOTSUPP;
-	}
+	/* a cgroup namespace of its own: made by the root task at its
+	 * cgroups' root (cgroup/cgroup.h), not by a clone flag */
 	/*
 	 * As upstream: a time namespace of the tree's own comes back with its
 	 * clocks; so does a tree that shared the dumping criu's, when its
@@ -300,7 +297,6 @@ static const struct {
 	{"nftables-", ".img", "a network namespace's nftables rules"},
 	{"netns-ct-", ".img", "a network namespace's conntrack entries"},
 	{"netns-exp-", ".img", "a network namespace's conntrack expectations"},
-	{"cgroup.img", NULL, "the tree's cgroups and their settings"},
 	{"ghost-file-", ".img", "the contents of deleted files still open"},
 	{"remap-fpath.img", NULL, "files open through paths since removed or moved"},
 	{"filelocks.img", NULL, "file locks"},

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 
 #define LOG_PREFIX "restore: "
+#include "cgroup/cgroup.h"
 #include "crtools.h"
 #include "files/tty.h"
 #include "image/image.h"
@@ -245,6 +246,7 @@ struct restore_run {
 	pid_t pid;     /* the root task, or the placeholder */
 	int pidfd;     /* of pid: with --restore-sibling it is not criu's child */
 	uint64_t t0, forked_ns;
+	struct cg_restore *cg; /* the cgroups made for the tree (cgroup/cgroup.h) */
 };
 
 /*
@@ -331,7 +333,6 @@ static int restore_read(struct restore_run *r, struct restore_inputs *in)
 		.sysv_joined = r->nsp.act[RNS_IPC] == NSA_JOIN,
 		.timens = r->ns.new_timens,
 		.timens_id = r->ns.timens_id,
-		.root_cg_set = r->inv->has_root_cg_set ? r->inv->root_cg_set : 0,
 	};
 	if (!ret && r->tree.nr)
 		ret = rtree_read_ns(&r->tree, &imgs);
@@ -351,6 +352,39 @@ static int restore_read(struct restore_run *r, struct restore_inputs *in)
 		.has_netns = r->ns.own[RNS_NET],
 		.nsp = &r->nsp,
 	};
+	return ret;
+}
+
+/*
+ * The tree's cgroups (--manage-cgroups, --cgroup-root): made before the
+ * tasks, which enter them first thing (task/fork.c); every set a thread
+ * names must be there.
+ */
+static int prepare_cgroups(struct restore_run *r)
+{
+	struct rtree *t = &r->tree;
+	uint32_t criu_set = r->inv->has_root_cg_set ? r->inv->root_cg_set : 0;
+	int ret;
+
+	if (!t->nr)
+		return 0;
+	ret = cg_restore_prepare(r->mnt.imgs_dirfd, r->o, criu_set, rproc_cg_set(&t->procs[0]), r->ns.own[RNS_CGROUP],
+				 &r->cg);
+	for (size_t i = 0; !ret && r->cg && i < t->nr; i++)
+		for (size_t k = 0; !ret && k < t->procs[i].nr_threads; k++) {
+			uint32_t set = rthread_cg_set(&t->procs[i].threads[k]);
+
+			if (cg_restore_has_set(r->cg, set))
+				continue;
+			pr_err("thread %d of process %d was in cgroup set %u, which cgroup.img does not hold\n",
+			       t->procs[i].threads[k].vtid, t->procs[i].vpid, set);
+			pr_hint("the images are incomplete; --manage-cgroups=ignore restores the tree in criu's "
+				"cgroups\n");
+			ret = -EINVAL;
+		}
+	t->cg = r->cg;
+	t->criu_cg_set = criu_set;
+	t->cg_own_ns = r->cg && r->ns.own[RNS_CGROUP];
 	return ret;
 }
 
@@ -629,6 +663,7 @@ static void restore_free(struct restore_run *r)
 	rtree_free(&r->tree);
 	ns_join_close(r->join_fds);
 	ns_ext_images_free(&r->ext);
+	cg_restore_free(r->cg);
 	if (r->inv)
 		inventory_entry__free_unpacked(r->inv, NULL);
 	if (r->mnt.imgs_dirfd >= 0)
@@ -677,9 +712,13 @@ int cr_restore_tree(const struct options *o, pid_t *root)
 	if (!ret)
 		ret = ns_join_open(&r.nsp, r.join_fds);
 	if (!ret)
+		ret = prepare_cgroups(&r);
+	if (!ret)
 		ret = start_child(&r);
 	if (!ret)
 		ret = restore_tree(&r, &frozen_ns);
+	if (ret)
+		cg_restore_undo(r.cg); /* the tasks are gone */
 	if (!ret)
 		ret = restore_wait_or_detach(&r, frozen_ns);
 	if (!ret && root)

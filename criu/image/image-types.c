@@ -39,6 +39,7 @@
 #include "tcp-stream.pb-c.h"
 #include "timens.pb-c.h"
 #include "pidns.pb-c.h"
+#include "cgroup.pb-c.h"
 #include "stats.pb-c.h"
 
 /* A pipe_data_entry is followed by the `bytes` bytes that were in the pipe. */
@@ -174,6 +175,7 @@ static const struct img_type_desc img_types[IMG_NR] = {
 	IMG_ROW(TIMENS, "timens-%u.img", 0x43114433U, &timens_entry__descriptor),
 	IMG_ROW(NETNS, "netns-%u.img", 0x55933752U, &netns_entry__descriptor),
 	IMG_ROW(PIDNS, "pidns-%u.img", 0x61157326U, &pidns_entry__descriptor),
+	IMG_ROW(CGROUP, "cgroup.img", 0x59383330U, &cgroup_entry__descriptor),
 	IMG_ROW(STATS_DUMP, "stats-dump", 0x57093306U, &stats_entry__descriptor, .service = true),
 	IMG_ROW(STATS_RESTORE, "stats-restore", 0x57093306U, &stats_entry__descriptor, .service = true),
 };

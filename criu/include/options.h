@@ -44,6 +44,15 @@ struct options {
 	bool leave_running;
 	bool restore_detached;
 	char *freeze_cgroup;	/* --freeze-cgroup PATH: freeze the tree through its cgroup to seize it */
+	/* restore: --manage-cgroups[=MODE] (RPC manage_cgroups, manage_cgroups_mode):
+	 * an enum cg_mode (cgroup/cgroup.h), CG_MODE_SOFT unless told */
+	int manage_cgroups;
+	/* restore: --cgroup-root [CTRL:]PATH (RPC cg_root), repeatable */
+	struct cg_root_opt {
+		char *ctrl; /* NULL: every hierarchy without one of its own */
+		char *path;
+	} *cg_roots;
+	size_t nr_cg_roots;
 	bool restore_sibling; /* --restore-sibling, RPC rst_sibling: the root is criu's parent's child */
 	bool shell_job;
 	/* RPC orphan_pts_master: a pty slave whose master is outside the tree
@@ -127,6 +136,11 @@ int parse_config_file(struct options *o, const char *path);
 int parse_external(struct options *o, const char *arg);
 int parse_ext_mount_map(struct options *o, const char *arg);
 int parse_inherit_fd(struct options *o, const char *arg);
+/* Adds one --cgroup-root (CTRL NULL: the default); the strings are copied. */
+/* cgroup/cgroup-plan.c: --cgroup-root, RPC cg_root; --manage-cgroups[=MODE] */
+void add_cg_root(struct options *o, const char *ctrl, const char *path);
+int parse_cgroup_root(struct options *o, const char *arg);
+int parse_manage_cgroups(struct options *o, const char *arg);
 
 /* task/ns-options.c: --empty-ns NS; --join-ns NS:PATH[,EXTRA] and RPC
  * join_ns (add_join_ns); the check of an --external net[INODE]:KEY or

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgroup/cgroup.h"
 #include "rpc/rpc-opts.h"
 #include "util/log.h"
 #include "util/util.h"
@@ -52,6 +53,9 @@ static const struct {
 	{"orphan_pts_master", FOR_BOTH}, /* files/tty-*.c */
 	{"empty_ns", FOR_BOTH},
 	{"join_ns", FOR_RESTORE},
+	{"manage_cgroups", FOR_BOTH},	   /* restore: soft or ignore; dump: cgroups are always saved */
+	{"manage_cgroups_mode", FOR_BOTH}, /* restore: the mode; dump: likewise always saved */
+	{"cg_root", FOR_RESTORE},
 	/* what criu does whatever they say: */
 	/* criu reopens device files by their path; a missing one fails the
 	 * restore, it is never replaced by a look-alike */
@@ -218,6 +222,34 @@ static void log_set_fields(const CriuOpts *ro)
 	pr_info("rpc: the request sets%s\n", line[0] ? line : " nothing");
 }
 
+/* As upstream: manage_cgroups says soft or ignore, manage_cgroups_mode
+ * (criu_cg_mode, the same numbers as enum cg_mode; DEFAULT is soft) wins. */
+static int apply_cgroups(const CriuOpts *ro, struct options *o)
+{
+	if (ro->has_manage_cgroups)
+		o->manage_cgroups = ro->manage_cgroups ? CG_MODE_SOFT : CG_MODE_IGNORE;
+	if (ro->has_manage_cgroups_mode) {
+		if (ro->manage_cgroups_mode == CRIU_CG_MODE__DEFAULT)
+			o->manage_cgroups = CG_MODE_DEFAULT;
+		else if ((unsigned)ro->manage_cgroups_mode <= CG_MODE_STRICT)
+			o->manage_cgroups = (int)ro->manage_cgroups_mode;
+		else {
+			pr_err("RPC manage_cgroups_mode %d is no criu_cg_mode\n", (int)ro->manage_cgroups_mode);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < ro->n_cg_root; i++) {
+		const CgroupRoot *r = ro->cg_root[i];
+
+		if (!r->path || r->path[0] != '/') {
+			pr_err("RPC cg_root %s: the cgroup path must be absolute\n", r->path ? r->path : "(none)");
+			return -1;
+		}
+		add_cg_root(o, r->ctrl, r->path);
+	}
+	return 0;
+}
+
 int rpc_opts_apply(const CriuOpts *ro, enum criu_cmd cmd, pid_t client, struct options *o)
 {
 	const char *bad;
@@ -257,6 +289,8 @@ int rpc_opts_apply(const CriuOpts *ro, enum criu_cmd cmd, pid_t client, struct o
 		free(o->freeze_cgroup);
 		o->freeze_cgroup = xstrdup(ro->freeze_cgroup);
 	}
+	if (apply_cgroups(ro, o))
+		return -1;
 	if (apply_externals(ro, o) || apply_inherit_fds(ro, o) || apply_ns_opts(ro, o))
 		return -1;
 	/* the runtime's configuration file comes last and wins, as upstream;

@@ -38,6 +38,7 @@
 #include "task/core-dump.h"
 #include "task/task-dump.h"
 #include "task/xsave.h"
+#include "cgroup/cgroup.h"
 #include "util/log.h"
 #include "util/util.h"
 
@@ -475,6 +476,11 @@ static int write_core(struct td_ctx *c, struct td_proc *p, struct process_state 
 	m->core.thread_info = &m->ti;
 	fill_thread_core(m, ts);
 	m->core.thread_core = &m->thc;
+	m->thc.has_cg_set = c->d->cg != NULL;
+	if (c->d->cg && cg_dump_thread(c->d->cg, p->pid, ts->t->tid, &m->thc.cg_set)) {
+		core_msg_free(m);
+		return -EINVAL;
+	}
 	if (leader) {
 		fill_task_core(m, p, ps);
 		m->core.tc = &m->tc;

@@ -31,6 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup/cgroup.h"
 #include "files/files-restore.h"
 #include "files/tty.h"
 #include "mem/cow-restore.h"
@@ -341,6 +342,35 @@ static void restore_loginuid(struct rtree *t, struct rproc *p)
 		close(fd);
 }
 
+/*
+ * The task into its cgroups, from its parent's (criu's for the root), and
+ * the root into a cgroup namespace of its own; first, so that its
+ * children and memory are in them from the start.
+ */
+static int enter_cgroups(struct rtree *t, struct rproc *p)
+{
+	const struct rproc *a = p->parent;
+	uint32_t to = rproc_cg_set(p);
+
+	while (a && !rproc_cg_set(a)) /* zombies carry none */
+		a = a->parent;
+	if (!t->cg)
+		return 0;
+	return cg_restore_enter(t->cg, rtree_task_fd(t, RFD_PROC), t->criu_pid, a ? rproc_cg_set(a) : t->criu_cg_set,
+				to ? to : (a ? rproc_cg_set(a) : t->criu_cg_set), 0, p == &t->procs[0] && t->cg_own_ns);
+}
+
+/* Threads in other cgroups than their process (v1, v2 threaded ones). */
+static int thread_cgroups(struct rtree *t, struct rproc *p)
+{
+	int ret = 0;
+
+	for (size_t i = 1; t->cg && !ret && i < p->nr_threads; i++)
+		ret = cg_restore_enter(t->cg, rtree_task_fd(t, RFD_PROC), t->criu_pid, rproc_cg_set(p),
+				       rthread_cg_set(&p->threads[i]), p->threads[i].vtid, false);
+	return ret;
+}
+
 static void run_task(struct rtree *t, struct rproc *p)
 {
 	int32_t v = p->vpid;
@@ -349,6 +379,8 @@ static void run_task(struct rtree *t, struct rproc *p)
 		pr_err("process %d came up as pid %d\n", p->vpid, getpid());
 		task_fail(t, p);
 	}
+	if (enter_cgroups(t, p))
+		task_fail(t, p);
 	if (p->new_session && setsid() < 0)
 		pr_perror("process %d: setsid", p->vpid);
 	else if (p->new_pgrp && setpgid(0, 0) < 0)
@@ -371,7 +403,7 @@ static void run_task(struct rtree *t, struct rproc *p)
 		_exit(1);
 	restore_loginuid(t, p);
 	/* the areas its children share with it first: they get them by the fork */
-	if (premap_fill(t, p) || fork_children(t, p, false) || make_threads(p))
+	if (premap_fill(t, p) || fork_children(t, p, false) || make_threads(p) || thread_cgroups(t, p))
 		task_fail(t, p);
 	/* the first task of an fd table fills it for those that share it */
 	if (!rproc_shares_files(p) &&

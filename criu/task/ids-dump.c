@@ -115,15 +115,16 @@ int td_ns_inode(pid_t pid, const char *name, uint64_t *ino)
 }
 
 /*
- * Restore recreates the mount, pid, uts, ipc and time namespaces of the
- * root, and a network namespace that holds nothing but lo (net/netns.c);
- * the others it shares with criu. A root with one of those of its own
- * would come back in criu's: refused.
+ * Restore recreates the mount, pid, uts, ipc, time and cgroup namespaces
+ * of the root (the cgroup one at the root of the tree's cgroups:
+ * cgroup/cgroup.h), and a network namespace that holds nothing but lo
+ * (net/netns.c); the user namespace it shares with criu. A root with one
+ * of its own would come back in criu's: refused.
  */
 static int check_shared_ns(const struct td_proc *root)
 {
-	static const int shared[] = {TD_NS_USER, TD_NS_CGROUP};
-	static const char *const what[] = {"user", "cgroup"};
+	static const int shared[] = {TD_NS_USER};
+	static const char *const what[] = {"user"};
 
 	for (size_t i = 0; i < ARRAY_SIZE(shared); i++) {
 		uint64_t theirs = 0, ours = 0;
@@ -134,8 +135,8 @@ static int check_shared_ns(const struct td_proc *root)
 		if (ret)
 			return ret;
 		if (theirs != ours) {
-			pr_err("process %d has a %s namespace of its own; only mount, pid, uts, ipc, time and (empty) "
-			       "network namespaces are recreated, so it can't be dumped yet\n",
+			pr_err("process %d has a %s namespace of its own; only mount, pid, uts, ipc, time, cgroup and "
+			       "(empty) network namespaces are recreated, so it can't be dumped yet\n",
 			       root->pid, what[i]);
 			return -EOPNOTSUPP;
 		}

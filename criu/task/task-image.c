@@ -717,32 +717,6 @@ static int read_netdev(struct rtree *t, unsigned id, bool lo_only)
 }
 
 /*
- * Upstream's cgroup sets: a thread's (or, in older images, its task's)
- * set other than the dumping criu's means cgroups to restore it in.
- */
-static int check_cg_sets(const struct rtree *t, uint32_t root_cg_set)
-{
-	for (size_t i = 0; i < t->nr; i++) {
-		const struct rproc *p = &t->procs[i];
-
-		for (size_t k = 0; k < p->nr_threads; k++) {
-			const CoreEntry *c = p->threads[k].core;
-			uint32_t cg = c->thread_core && c->thread_core->has_cg_set ? c->thread_core->cg_set
-				      : c->tc && c->tc->has_cg_set		    ? c->tc->cg_set
-										    : 0;
-
-			if (cg && cg != root_cg_set) {
-				pr_err("thread %d of process %d was in cgroup set %u, not the dumping criu's (%u): "
-				       "criu can't restore cgroups yet\n",
-				       p->threads[k].vtid, p->vpid, cg, root_cg_set);
-				return -EOPNOTSUPP;
-			}
-		}
-	}
-	return 0;
-}
-
-/*
  * Every live process in the root task's namespaces: restore recreates the
  * root's only, so a process of another (possible in upstream's images:
  * a nested pid namespace, an unshare) would come back in the root's.
@@ -775,10 +749,7 @@ static int check_same_ns(const struct rtree *t)
 int rtree_read_ns(struct rtree *t, const struct rtree_ns_images *ns)
 {
 	ProtobufCMessage *m;
-	int ret = check_cg_sets(t, ns->root_cg_set);
-
-	if (!ret)
-		ret = check_same_ns(t);
+	int ret = check_same_ns(t);
 
 	if (!ret && ns->uts) {
 		ret = rtree_read_one(t, IMG_UTSNS, ns->uts, &m);

@@ -353,6 +353,29 @@ static int check_everything(const struct options *o)
 	return 0;
 }
 
+static int check_cg_default(const struct options *o)
+{
+	CHECK(o->manage_cgroups == 3 /* CG_MODE_SOFT, upstream's default */ && o->nr_cg_roots == 0);
+	return 0;
+}
+
+static int check_cg_full_roots(const struct options *o)
+{
+	CHECK(o->manage_cgroups == 4 /* full */ && o->nr_cg_roots == 3);
+	CHECK(o->cg_roots[0].ctrl == NULL);
+	CHECK_STR(o->cg_roots[0].path, "/a");
+	CHECK_STR(o->cg_roots[1].ctrl, "cpu,cpuacct");
+	CHECK_STR(o->cg_roots[1].path, "/b");
+	CHECK_STR(o->cg_roots[2].ctrl, "");
+	return 0;
+}
+
+static int check_cg_ignore(const struct options *o)
+{
+	CHECK(o->manage_cgroups == 0);
+	return 0;
+}
+
 /* ------------------------------------------------- parse_options table */
 
 struct opt_case {
@@ -387,6 +410,16 @@ static const struct opt_case opt_cases[] = {
 	{ "dump-without-pid-hint", { "dump", "-D", "imgs" }, -1, 0, "add -t PID" },
 	{ "show-without-file", { "show" }, -1, 0, "show needs an image file" },
 	{ "show-without-file-hint", { "show", "-F", "root" }, -1, 0, "add -f FILE" },
+
+	/* cgroups */
+	{ "manage-cgroups-absent", { "restore" }, 0, CMD_RESTORE, NULL, check_cg_default },
+	{ "manage-cgroups-no-mode", { "restore", "--manage-cgroups" }, 0, CMD_RESTORE, NULL, check_cg_default },
+	{ "manage-cgroups-full-roots", { "restore", "--manage-cgroups=full", "--cgroup-root", "/a", "--cgroup-root",
+	  "cpu,cpuacct:/b", "--cgroup-root", ":/c" }, 0, CMD_RESTORE, NULL, check_cg_full_roots },
+	{ "manage-cgroups-ignore", { "restore", "--manage-cgroups=ignore" }, 0, CMD_RESTORE, NULL, check_cg_ignore },
+	{ "manage-cgroups-bad-mode", { "restore", "--manage-cgroups=loose" }, -1, 0, "unknown mode" },
+	{ "cgroup-root-relative", { "restore", "--cgroup-root", "cpu:b" }, -1, 0, "must be absolute" },
+	{ "cgroup-root-missing", { "restore", "--cgroup-root" }, -1, 0, "needs a value" },
 
 	/* -D */
 	{ "images-dir", { "-D", "/tmp/imgs", "restore" }, 0, CMD_RESTORE, NULL, check_imgs_dir },

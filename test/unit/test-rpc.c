@@ -12,6 +12,7 @@
 
 #include "unit.h"
 #include "rpc/rpc-msg.h"
+#include "cgroup/cgroup.h"
 #include "rpc/rpc-opts.h"
 #include "util/log.h"
 
@@ -153,6 +154,46 @@ static int test_apply(void)
 	return 0;
 }
 
+/* manage_cgroups (soft or ignore), manage_cgroups_mode (wins; criu_cg_mode
+ * numbers), cg_root (restore only), as upstream's cr-service.c maps them */
+static int test_apply_cgroups(void)
+{
+	CriuOpts ro = CRIU_OPTS__INIT;
+	CgroupRoot r1 = CGROUP_ROOT__INIT, r2 = CGROUP_ROOT__INIT;
+	CgroupRoot *roots[] = {&r1, &r2};
+	struct options o;
+
+	options_init(&o);
+	CHECK(o.manage_cgroups == CG_MODE_SOFT); /* upstream's default */
+	ro.has_manage_cgroups = true;
+	ro.manage_cgroups = false;
+	CHECK(rpc_opts_apply(&ro, CMD_RESTORE, 1, &o) == 0 && o.manage_cgroups == CG_MODE_IGNORE);
+	ro.manage_cgroups = true;
+	CHECK(rpc_opts_apply(&ro, CMD_RESTORE, 1, &o) == 0 && o.manage_cgroups == CG_MODE_SOFT);
+	ro.has_manage_cgroups_mode = true;
+	ro.manage_cgroups_mode = CRIU_CG_MODE__FULL;
+	CHECK(rpc_opts_apply(&ro, CMD_RESTORE, 1, &o) == 0 && o.manage_cgroups == CG_MODE_FULL);
+	ro.manage_cgroups_mode = CRIU_CG_MODE__DEFAULT;
+	CHECK(rpc_opts_apply(&ro, CMD_RESTORE, 1, &o) == 0 && o.manage_cgroups == CG_MODE_SOFT);
+	ro.manage_cgroups_mode = CRIU_CG_MODE__CG_NONE;
+	CHECK(rpc_opts_apply(&ro, CMD_RESTORE, 1, &o) == 0 && o.manage_cgroups == CG_MODE_NONE);
+	/* runc: criu's own cgroup per controller, "" for v2 */
+	r1.ctrl = (char *)"cpu,cpuacct";
+	r1.path = (char *)"/ct1";
+	r2.ctrl = (char *)"";
+	r2.path = (char *)"/ct1";
+	ro.n_cg_root = 2;
+	ro.cg_root = roots;
+	CHECK(!rpc_opts_unsupported(&ro, CMD_RESTORE));
+	CHECK_STR(rpc_opts_unsupported(&ro, CMD_DUMP), "cg_root");
+	CHECK(rpc_opts_apply(&ro, CMD_RESTORE, 1, &o) == 0 && o.nr_cg_roots == 2);
+	CHECK_STR(o.cg_roots[0].ctrl, "cpu,cpuacct");
+	CHECK_STR(o.cg_roots[1].ctrl, "");
+	CHECK_STR(o.cg_roots[1].path, "/ct1");
+	options_free(&o);
+	return 0;
+}
+
 static int test_apply_refuses(void)
 {
 	CriuOpts ro = CRIU_OPTS__INIT;
@@ -287,6 +328,7 @@ static const struct unit_case cases[] = {
 	{"rpc-type-names", test_type_names},
 	{"rpc-opts-unsupported", test_unsupported},
 	{"rpc-opts-apply", test_apply},
+	{"rpc-opts-apply-cgroups", test_apply_cgroups},
 	{"rpc-opts-apply-refuses", test_apply_refuses},
 	{"rpc-fuzz-corpus", test_fuzz_corpus},
 	{NULL, NULL},

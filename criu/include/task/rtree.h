@@ -176,6 +176,9 @@ struct rtree {
 	struct hmap memfd_by_inode;	/* memfd.img inode_id -> struct rshmem * */
 	uint64_t pages_bytes, pages_ns; /* statistics of mem/mm-restore.c */
 	uint64_t premap_start, premap_len; /* mem/cow-restore.h: the reservation, every task inherits */
+	const struct cg_restore *cg;	   /* cgroup/cgroup.h: where tasks go; NULL: they stay in criu's */
+	uint32_t criu_cg_set;		   /* the dumping criu's cgroup set: where the root starts */
+	bool cg_own_ns;			   /* the root makes a cgroup namespace of its own */
 	/* cleanup */
 	ProtobufCMessage **msgs;
 	size_t nr_msgs;
@@ -185,14 +188,11 @@ struct rtree {
  * no pstree.img (a mounts-only dump, t->nr == 0). */
 int rtree_read(int dirfd, struct rtree *t);
 /* The images of the namespaces the tree had of its own, by id (0: it
- * shared criu's, nothing to read), and the clocks to restore; tasks in
- * cgroups other than the dumping criu's are refused (criu doesn't restore
- * cgroups yet). */
+ * shared criu's, nothing to read), and the clocks to restore. */
 struct rtree_ns_images {
 	unsigned uts, ipc, net;
 	bool timens;
 	unsigned timens_id;
-	uint32_t root_cg_set; /* the dumping criu's cgroup set (inventory), 0: none said */
 	bool net_lo_only;     /* --empty-ns net: of the namespace's devices, only lo is set again */
 	bool sysv_joined;     /* IPC namespace joined (--join-ns ipc): attached segments are its own */
 };
@@ -259,6 +259,20 @@ static inline int rtree_move_fd(int fd, int to)
 static inline int rtree_task_fd(const struct rtree *t, int which)
 {
 	return t->fd_base + (int)t->nr_files + which;
+}
+
+/* The cgroup set of thread k of p in the images (0: none said, e.g. a zombie). */
+static inline uint32_t rthread_cg_set(const struct rthread *th)
+{
+	const CoreEntry *c = th->core;
+
+	if (c && c->thread_core && c->thread_core->has_cg_set)
+		return c->thread_core->cg_set;
+	return c && c->tc && c->tc->has_cg_set ? c->tc->cg_set : 0;
+}
+static inline uint32_t rproc_cg_set(const struct rproc *p)
+{
+	return p->nr_threads ? rthread_cg_set(&p->threads[0]) : 0;
 }
 
 /* p's own slot `which` (RFD_PAGES, RFD_EXE, RFD_MAP + i) in its fd table. */

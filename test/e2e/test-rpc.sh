@@ -21,7 +21,7 @@ expect libcriu-exports-only-criu-api [ -z "$OUT" ]
 
 # 2. VERSION, CHECK, FEATURE_CHECK through the library.
 OUT=$("$CLIENT" "$CRIU" version 2>&1)
-expect rpc-version contains "$OUT" "version 30000 at-least-3.0 1"
+expect rpc-version contains "$OUT" "version 40200 at-least-3.0 1"
 OUT=$("$CLIENT" "$CRIU" check 2>&1)
 expect rpc-check contains "$OUT" "check 0"
 OUT=$("$CLIENT" "$CRIU" features 2>&1)
@@ -102,7 +102,7 @@ wait_until 10 test -s "$WORK/service.pid"
 SVC=$(cat "$WORK/service.pid" 2>/dev/null)
 [ -n "$SVC" ] && echo "$SVC" >>"$PIDLIST"
 OUT=$("$CLIENT" "sk:$WORK/criu.sock" version 2>&1)
-expect service-version contains "$OUT" "version 30000"
+expect service-version contains "$OUT" "version 40200"
 OUT=$("$CLIENT" "sk:$WORK/criu.sock" check 2>&1)
 expect service-check-second-connection contains "$OUT" "check 0"
 if [ -n "$SVC" ]; then
@@ -179,7 +179,7 @@ C
 	# shellcheck disable=SC2086
 	if cc $san -o "$WORK/prog" "$WORK/prog.c" $flags 2>"$WORK/cc.log"; then
 		OUT=$(LD_LIBRARY_PATH=$STAGE/usr/lib "$WORK/prog" "$STAGE/usr/sbin/criu" 2>&1)
-		expect installed-libcriu-works [ "$OUT" = 30000 ]
+		expect installed-libcriu-works [ "$OUT" = 40200 ]
 	else
 		fail installed-libcriu-builds "$(cat "$WORK/cc.log") $OUT"
 	fi

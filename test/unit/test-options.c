@@ -490,7 +490,7 @@ static const struct opt_case opt_cases[] = {
 	{ "release-memory-help-says-risk", { "--help" }, 1, 0, "the tree dies\n" },
 
 	/* -V, -h: printed, nothing left to do */
-	{ "version", { "-V" }, 1, 0, "Version: 3.0\nImplementation: criu (this project) " },
+	{ "version", { "-V" }, 1, 0, "Version: 4.2\nImplementation: criu (this project) " },
 	{ "version-long", { "--version", "dump" }, 1, 0, "Version: " },
 	{ "help", { "-h" }, 1, 0, "Usage:" },
 	{ "help-long", { "--help" }, 1, 0, "--external mnt[KEY]:VAL" },

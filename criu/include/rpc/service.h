@@ -10,10 +10,12 @@
  * version come in VERSION's name and the second line), which runtimes
  * gate features on
  * (runc: 3.0 for any checkpoint, 3.11 external netns, 3.14 cgroup v2
- * freezer, 3.15 external pid ns). A promise: raise it only with what the
- * level means. */
-#define CRIU_IFACE_MAJOR 3
-#define CRIU_IFACE_MINOR 0
+ * freezer, 3.15 external pid ns; crun 3.15; Podman 3.11). A promise:
+ * raise it only with what the level means. 4.2: every option those
+ * runtimes send for their containers is honoured, and every one criu
+ * can't honour yet is refused by name, never ignored. */
+#define CRIU_IFACE_MAJOR 4
+#define CRIU_IFACE_MINOR 2
 
 /* One session on socket `sk`; returns the exit code for main(). */
 int cr_swrk(int sk);

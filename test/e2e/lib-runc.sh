@@ -14,7 +14,7 @@ CT=${CT:-criu-e2e-runc-$$}
 RUNC_CTS=()
 mkdir -p "$B/rootfs/bin" "$B/rootfs/vol" "$B/rootfs/tmp" "$B/rootfs/dev" "$WORK/vol" "$WORK/vol2"
 cp /bin/busybox "$B/rootfs/bin/"
-for a in sh cat usleep nc sleep awk head wc tail ls stat grep; do ln -sf busybox "$B/rootfs/bin/$a"; done
+for a in sh cat usleep nc sleep awk head wc tail ls stat grep ip; do ln -sf busybox "$B/rootfs/bin/$a"; done
 echo from-host >"$WORK/vol/name"
 echo from-host2 >"$WORK/vol2/name"
 (cd "$B" && runc spec) || { fail runc-spec "runc spec failed"; finish; }

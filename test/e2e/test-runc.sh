@@ -113,4 +113,42 @@ expect runc-leave-running-restored-counts wait_until 5 counting
 N_AFTER=$(count_of)
 expect runc-leave-running-count-from-images [ "${N_AFTER:-0}" -gt 0 ]
 expect runc-leave-running-restored-tcp-whole tcp_stream_whole
+runc_gone "$CT"
+
+# --- a network namespace the configuration names (a pod's, a CNI one) ---
+# runc then sends external net[INODE]:extRootNetNS at checkpoint and the
+# namespace as inherit_fd extRootNetNS at restore: the container must come
+# back in that very namespace, its configuration untouched.
+touch "$WORK/netns"
+if unshare --net="$WORK/netns" true && nsenter --net="$WORK/netns" sh -c \
+	'ip link set lo up && ip link add eth-crit type veth peer name eth-crit-p && ip addr add 10.78.9.1/24 dev eth-crit && ip link set eth-crit up'; then
+	"$PY" - "$B/config.json" "$WORK/netns" <<'PYEOF'
+import json, sys
+path, ns = sys.argv[1:3]
+c = json.load(open(path))
+for n in c['linux']['namespaces']:
+    if n['type'] == 'network':
+        n['path'] = ns
+json.dump(c, open(path, 'w'))
+PYEOF
+	NSINO=$(stat -L -c %i "$WORK/netns")
+	CT=$CT-netns
+	if runc_start "$CT"; then
+		expect runc-netns-container-in-it [ "$(stat -L -c %i "/proc/$(runc_pid "$CT")/ns/net")" = "$NSINO" ]
+		expect runc-netns-checkpoint checkpoint img-netns --tcp-established
+		expect runc-netns-external-in-log grep -q "is external: saved as extRootNetNS" "$WORK/img-netns-work/dump.log"
+		ns_has_address() { nsenter --net="$WORK/netns" ip -o addr show eth-crit | grep -q 10.78.9.1/24; }
+		expect runc-netns-namespace-outlives-dump ns_has_address
+		expect runc-netns-restore restore img-netns
+		expect runc-netns-restored-in-it [ "$(stat -L -c %i "/proc/$(runc_pid "$CT")/ns/net")" = "$NSINO" ]
+		OUT=$(in_ct ip -o addr show eth-crit)
+		expect runc-netns-restored-sees-its-address contains "$OUT" "10.78.9.1/24"
+		expect runc-netns-restored-counts-on wait_until 5 counting
+		expect runc-netns-restored-tcp-whole tcp_stream_whole
+	else
+		fail runc-netns-start "runc can't start a container in a named namespace: $(tail -3 "$WORK/run-$CT.log")"
+	fi
+else
+	skip runc-netns "can't make a named network namespace here"
+fi
 finish

@@ -275,16 +275,13 @@ static int dump_begin(struct dump_ctx *d, const struct options *o)
 /* The threads' cgroups, with --cgroup-root's subtrees. */
 static struct cg_dump *dump_cgroups_begin(struct dump_ctx *d)
 {
-	const struct options *o = d->opts;
-	_cleanup_free_ const char **ctrls = xzalloc((o->nr_cg_roots + 1) * sizeof(char *));
-	_cleanup_free_ const char **roots = xzalloc((o->nr_cg_roots + 1) * sizeof(char *));
-	struct cg_root_map map = {.ctrls = ctrls, .roots = roots, .n = o->nr_cg_roots};
+	struct cg_root_map map;
+	struct cg_dump *cg;
 
-	for (size_t i = 0; i < o->nr_cg_roots; i++) {
-		ctrls[i] = o->cg_roots[i].ctrl;
-		roots[i] = o->cg_roots[i].path;
-	}
-	return cg_dump_new(d->pid, &map);
+	cg_root_map_of(d->opts, &map);
+	cg = cg_dump_new(d->pid, &map);
+	cg_root_map_free(&map);
+	return cg;
 }
 
 /* Every stage, in order; the first failure stops them. */

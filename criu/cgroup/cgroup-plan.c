@@ -217,6 +217,25 @@ const char *cg_root_for(const struct cg_root_map *map, const char *name)
 	return dflt;
 }
 
+void cg_root_map_of(const struct options *o, struct cg_root_map *map)
+{
+	const char **ctrls = xzalloc((o->nr_cg_roots + 1) * sizeof(char *));
+	const char **roots = xzalloc((o->nr_cg_roots + 1) * sizeof(char *));
+
+	for (size_t i = 0; i < o->nr_cg_roots; i++) {
+		ctrls[i] = o->cg_roots[i].ctrl;
+		roots[i] = o->cg_roots[i].path;
+	}
+	*map = (struct cg_root_map){.ctrls = ctrls, .roots = roots, .n = o->nr_cg_roots};
+}
+
+void cg_root_map_free(struct cg_root_map *map)
+{
+	free((void *)map->ctrls);
+	free((void *)map->roots);
+	map->ctrls = map->roots = NULL;
+}
+
 void add_cg_root(struct options *o, const char *ctrl, const char *path)
 {
 	o->cg_roots = xrealloc(o->cg_roots, (o->nr_cg_roots + 1) * sizeof(*o->cg_roots));

@@ -122,15 +122,13 @@ static int check_roots(const struct cg_restore *c, const struct options *o)
 
 static int reroot(struct cg_restore *c, const struct options *o, uint32_t root_set)
 {
-	_cleanup_free_ const char **ctrls = xzalloc((o->nr_cg_roots + 1) * sizeof(char *));
-	_cleanup_free_ const char **roots = xzalloc((o->nr_cg_roots + 1) * sizeof(char *));
-	struct cg_root_map map = {.ctrls = ctrls, .roots = roots, .n = o->nr_cg_roots};
+	struct cg_root_map map;
+	int ret;
 
-	for (size_t i = 0; i < o->nr_cg_roots; i++) {
-		ctrls[i] = o->cg_roots[i].ctrl;
-		roots[i] = o->cg_roots[i].path;
-	}
-	return cg_reroot_image(c->img, root_set, &map);
+	cg_root_map_of(o, &map);
+	ret = cg_reroot_image(c->img, root_set, &map);
+	cg_root_map_free(&map);
+	return ret;
 }
 
 /* ------------------------------------------------------------------------

@@ -12,11 +12,13 @@ LOG.in are typed in (the file is removed once read).
 import array
 import fcntl
 import os
-import select
 import socket
 import struct
 import sys
 import termios
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ptyrun import pump  # noqa: E402
 
 
 def main():
@@ -43,24 +45,7 @@ def main():
                 % (ws[0], ws[1], t[0], t[1], t[2], t[3], bytes(
                     c if isinstance(c, int) else ord(c) for c in t[6]).hex()))
     os.rename(log + ".attrs.tmp", log + ".attrs")
-    out = open(log, "ab", buffering=0)
-    inp = log + ".in"
-    while True:
-        r, _, _ = select.select([master], [], [], 0.05)
-        if r:
-            try:
-                data = os.read(master, 4096)
-            except OSError:  # EIO: nobody holds the slave any more
-                break
-            if not data:
-                break
-            out.write(data)
-        if os.path.exists(inp):
-            with open(inp, "rb") as f:
-                data = f.read()
-            os.unlink(inp)
-            os.write(master, data)
-
+    pump(master, log)
 
 if __name__ == "__main__":
     main()

@@ -14,6 +14,28 @@ import sys
 import termios
 
 
+def pump(master, log):
+    """Copies what the terminal says to LOG, and LOG.in (when it appears)
+    to the terminal, until nobody holds its slave."""
+    out = open(log, "ab", buffering=0)
+    inp = log + ".in"
+    while True:
+        r, _, _ = select.select([master], [], [], 0.05)
+        if r:
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # EIO: the last holder of the slave closed it
+                break
+            if not data:
+                break
+            out.write(data)
+        if os.path.exists(inp):
+            with open(inp, "rb") as f:
+                data = f.read()
+            os.unlink(inp)
+            os.write(master, data)
+
+
 def main():
     log, cmd = sys.argv[1], sys.argv[2:]
     master, slave = os.openpty()
@@ -33,23 +55,7 @@ def main():
         f.write(name + "\n")
     with open(log + ".pid", "w") as f:
         f.write("%d\n" % pid)
-    out = open(log, "ab", buffering=0)
-    inp = log + ".in"
-    while True:
-        r, _, _ = select.select([master], [], [], 0.05)
-        if r:
-            try:
-                data = os.read(master, 4096)
-            except OSError:  # EIO: the last holder of the slave closed it
-                break
-            if not data:
-                break
-            out.write(data)
-        if os.path.exists(inp):
-            with open(inp, "rb") as f:
-                data = f.read()
-            os.unlink(inp)
-            os.write(master, data)
+    pump(master, log)
     try:
         os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:

@@ -103,6 +103,11 @@ struct cg_root_map {
 	size_t n;
 };
 int cg_reroot_image(CgroupEntry *e, uint32_t root_set, const struct cg_root_map *map);
+/* The --cgroup-root pairs of `o` as a map, pointing into `o`; its arrays
+ * go with cg_root_map_free(). */
+struct options;
+void cg_root_map_of(const struct options *o, struct cg_root_map *map);
+void cg_root_map_free(struct cg_root_map *map);
 /* The root `map` gives hierarchy `name` (its own, else the default), or NULL. */
 const char *cg_root_for(const struct cg_root_map *map, const char *name);
 

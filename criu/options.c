@@ -67,6 +67,11 @@ static const char usage_text[] =
 	"  --assume-no-global-membarrier  dump on a kernel before 6.3, which can't tell\n"
 	"                           whether a process registered for global expedited\n"
 	"                           membarrier(2): take it that none did (else refused)\n"
+	"  --link-remap, --force-irmap, --evasive-devices, --ghost-limit SIZE,\n"
+	"  --enable-fs FS[,FS]      upstream's; accepted: criu refuses deleted open\n"
+	"                           files, dumps inotify watches by path, reopens\n"
+	"                           devices by path and refuses a filesystem it can't\n"
+	"                           restore, whatever they say\n"
 	"  --file-locks             let dump take file locks: criu carries none yet, so\n"
 	"                           a tree that holds one is still refused (one that\n"
 	"                           holds none dumps as without the option)\n"
@@ -133,6 +138,8 @@ enum {
 	OPT_RESTORE_SIBLING,
 	OPT_FREEZE_CGROUP,
 	OPT_FILE_LOCKS,
+	OPT_DONE_ANYWAY,
+	OPT_DONE_ANYWAY_ARG,
 	OPT_EMPTY_NS,
 	OPT_MANAGE_CGROUPS,
 	OPT_CGROUP_ROOT,
@@ -173,6 +180,12 @@ static const struct option long_opts[] = {
 	{ "restore-sibling", no_argument, NULL, OPT_RESTORE_SIBLING },
 	{ "freeze-cgroup", required_argument, NULL, OPT_FREEZE_CGROUP },
 	{ "file-locks", no_argument, NULL, OPT_FILE_LOCKS },
+	/* upstream's, for what criu does (or refuses) anyway: LXC and runtimes pass them */
+	{ "link-remap", no_argument, NULL, OPT_DONE_ANYWAY },
+	{ "force-irmap", no_argument, NULL, OPT_DONE_ANYWAY },
+	{ "evasive-devices", no_argument, NULL, OPT_DONE_ANYWAY },
+	{ "ghost-limit", required_argument, NULL, OPT_DONE_ANYWAY_ARG },
+	{ "enable-fs", required_argument, NULL, OPT_DONE_ANYWAY_ARG },
 	{ "empty-ns", required_argument, NULL, OPT_EMPTY_NS },
 	{ "join-ns", required_argument, NULL, 'J' },
 	{ "manage-cgroups", optional_argument, NULL, OPT_MANAGE_CGROUPS },
@@ -486,10 +499,12 @@ static int parse_one(struct options *o, int c, const char *arg)
 	case OPT_AUTO_DEDUP:
 		o->auto_dedup = true;
 		return 0;
+	case OPT_DONE_ANYWAY:
+	case OPT_DONE_ANYWAY_ARG:
+	/* upstream's permission to dump file locks. Runtimes pass it for
+	 * every container (LXC always); criu carries no lock yet, and the
+	 * dump refuses a tree that holds one whatever it says */
 	case OPT_FILE_LOCKS:
-		/* upstream's permission to dump file locks. Runtimes pass it
-		 * for every container (LXC always); criu carries no lock yet,
-		 * and the dump refuses a tree that holds one whatever it says */
 		return 0;
 	case OPT_PIDFILE:
 		free(o->pidfile);

@@ -581,6 +581,11 @@ static const struct opt_case opt_cases[] = {
 	{ "value-for-flag", { "--help=x" }, -1, 0, "--help=x" },
 	/* a permission: a tree holding a lock is refused at dump anyway */
 	{ "file-locks-accepted", { "dump", "-t", "1", "--file-locks" }, 0, CMD_DUMP, NULL, NULL },
+	/* LXC's dump line: upstream's options for what criu does anyway */
+	{ "done-anyway-accepted", { "dump", "-t", "1", "--link-remap", "--force-irmap", "--evasive-devices",
+				    "--ghost-limit", "1M", "--enable-fs", "hugetlbfs", "--enable-fs=tracefs" },
+	  0, CMD_DUMP, NULL, NULL },
+	{ "ghost-limit-needs-value", { "dump", "-t", "1", "--ghost-limit" }, -1, 0, "ghost-limit" },
 	{},
 };
 /* clang-format on */

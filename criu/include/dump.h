@@ -27,10 +27,10 @@ struct dump_ctx {
 	pid_t pid;
 	struct img_set imgs; /* pending until every stage has succeeded */
 	unsigned mnt_ns_id;  /* 0: the task shares criu's mount namespace */
-	bool net_locked;
+	bool net_locked;	/* network-lock was told: network-unlock is due if the tree runs on */
 	bool has_freezer;	/* --freeze-cgroup: the cgroup below */
 	struct freezer freezer;
-	struct cg_dump *cg;	/* the threads' cgroup sets (cgroup/cgroup.h) */     /* network-lock was told: network-unlock is due if the tree runs on */
+	struct cg_dump *cg;	/* the threads' cgroup sets (cgroup/cgroup.h) */
 	struct hmap mnt_ids; /* the mount ids mountpoints-<mnt_ns_id>.img has */
 	/* The dumping criu's own ids in the tree's id space (task/ids-dump.c:
 	 * td_fill_root_ids), for inventory.img; set once the process stage

@@ -86,9 +86,9 @@ const char *restore_image_unsupported(const char *name);
  * as upstream does. */
 bool restore_image_of_netns(const char *name);
 
-/* 0 and *ns filled, or -errno with the reason printed (a user or cgroup
- * namespace of the tree's own: -EOPNOTSUPP; several mount images and no
- * root_ids: -EINVAL). */
+/* 0 and *ns filled, or -errno with the reason printed (a user namespace
+ * of the tree's own: -EOPNOTSUPP; several mount images and no root_ids:
+ * -EINVAL). */
 int restore_ns_decide(const struct restore_ns_inputs *in, struct restore_ns *ns);
 
 /*
@@ -100,7 +100,7 @@ int restore_ns_decide(const struct restore_ns_inputs *in, struct restore_ns *ns)
 enum ns_action {
 	NSA_SHARE,   /* criu's own, as the tree shared the dumping criu's */
 	NSA_CREATE,  /* a new one, with the dumped contents */
-	NSA_EMPTY,   /* a new one left unconfigured (--empty-ns net): lo down */
+	NSA_EMPTY,   /* a new one the runtime configures (--empty-ns net): lo as dumped, nothing else */
 	NSA_JOIN,    /* an existing one (--join-ns): its contents untouched */
 	NSA_INHERIT, /* an external one, by the descriptor --inherit-fd fd[N]:KEY gives */
 };

@@ -1,7 +1,7 @@
 /*
- * Seizing tasks with PTRACE_SEIZE + PTRACE_INTERRUPT, whole trees of them,
- * and reading their state through ptrace (regsets, signal mask and queues,
- * rseq configuration).
+ * Seizing tasks with PTRACE_SEIZE + PTRACE_INTERRUPT, whole trees of them
+ * (or, with --freeze-cgroup, every thread of a frozen cgroup). Their
+ * state is read through ptrace in ptrace/regs.c.
  *
  * What the kernel does for us, and why release is PTRACE_DETACH from the
  * PTRACE_INTERRUPT stop (seize_retrap() first puts a thread back there

@@ -283,6 +283,73 @@ int cg_root_parse(const char *arg, char **ctrl, char **path)
 	return 0;
 }
 
+/* A relative path of one or more components (slashes allowed only when
+ * `multi`), none of them empty, "." or "..". */
+static bool clean_rel(const char *p, bool multi)
+{
+	size_t n;
+
+	if (!p || !*p)
+		return false;
+	for (;; p += n + 1) {
+		n = strcspn(p, "/");
+		if (!n || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		if (!p[n])
+			return true;
+		if (!multi)
+			return false;
+	}
+}
+
+static int check_dir(const CgroupDirEntry *d, bool top, const char *hier)
+{
+	/* a path below its parent (upstream writes several components when
+	 * a directory in between was not saved); a top one may be the
+	 * hierarchy's root ("" or "/") */
+	if (!d->dir_name || (!(top && (!strcmp(d->dir_name, "/") || !d->dir_name[0])) &&
+			     !clean_rel(d->dir_name + (top && d->dir_name[0] == '/'), true))) {
+		pr_err("cgroup.img: hierarchy %s: directory name \"%s\" is not a clean path\n", hier,
+		       d->dir_name ? d->dir_name : "(none)");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < d->n_properties; i++)
+		if (!clean_rel(d->properties[i]->name, false) || !d->properties[i]->value) {
+			pr_err("cgroup.img: cgroup %s: property \"%s\" is not a file name\n", d->dir_name,
+			       d->properties[i]->name ? d->properties[i]->name : "(none)");
+			return -EINVAL;
+		}
+	for (size_t i = 0; i < d->n_children; i++)
+		if (check_dir(d->children[i], false, hier))
+			return -EINVAL;
+	return 0;
+}
+
+int cg_image_check(const CgroupEntry *e)
+{
+	for (size_t i = 0; e && i < e->n_controllers; i++) {
+		const CgControllerEntry *c = e->controllers[i];
+		const char *hier = c->n_cnames ? c->cnames[0] : "(none)";
+
+		for (size_t k = 0; k < c->n_dirs; k++)
+			if (check_dir(c->dirs[k], true, hier))
+				return -EINVAL;
+	}
+	for (size_t i = 0; e && i < e->n_sets; i++)
+		for (size_t k = 0; k < e->sets[i]->n_ctls; k++) {
+			const CgMemberEntry *m = e->sets[i]->ctls[k];
+
+			if (!m->path || m->path[0] != '/' || (m->path[1] && !clean_rel(m->path + 1, true)) ||
+			    (m->has_cgns_prefix && m->cgns_prefix > strlen(m->path))) {
+				pr_err("cgroup.img: set %u: %s path \"%s\" is not a clean absolute path%s\n",
+				       e->sets[i]->id, m->name, m->path ? m->path : "(none)",
+				       m->has_cgns_prefix ? " (or its namespace prefix is longer)" : "");
+				return -EINVAL;
+			}
+		}
+	return 0;
+}
+
 char *cg_rebase(const char *path, const char *old_base, const char *new_base)
 {
 	size_t lo = strlen(old_base), ln = strlen(new_base);

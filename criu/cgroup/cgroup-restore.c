@@ -65,7 +65,7 @@ static int read_image(int dirfd, CgroupEntry **out)
 	if (ret < 0)
 		return ret;
 	*out = (CgroupEntry *)m; /* NULL: an empty file, no sets */
-	return 0;
+	return cg_image_check(*out);
 }
 
 /* The hierarchy of self that image member or controller list `name` is. */

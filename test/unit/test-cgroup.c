@@ -16,6 +16,7 @@
 #include "cgroup/cgroup.h"
 #include "image/image.h"
 #include "util/log.h"
+#include "util/util.h"
 
 /* What this machine's /proc/self/cgroup reads like: v1, a named one, v2. */
 static const char hybrid[] = "9:name=systemd:/cg/a\n"
@@ -406,6 +407,7 @@ static int test_upstream_image(void)
 	CHECK(img_read_entry(&r, &m) > 0);
 	img_reader_close(&r);
 	e = (CgroupEntry *)m;
+	CHECK(cg_image_check(e) == 0);
 	CHECK(e->n_sets == 2 && cg_image_set(e, 1) == NULL); /* criu's own is left out */
 	root = cg_image_set(e, 2);
 	child = cg_image_set(e, 3);
@@ -433,6 +435,58 @@ static int test_upstream_image(void)
 	return 0;
 }
 
+/* A malformed cgroup.img can't lead restore outside the cgroups it names. */
+static int test_image_check(void)
+{
+	static const char *const bad_dirs[] = {"..", "ct/../x", "ct//x", ".", "ct/."};
+	static const char *const bad_props[] = {"../cpu.shares", "a/b", "..", ""};
+	static const char *const bad_paths[] = {"/ct/../..", "ct", "/ct//b", "/./ct", ""};
+	CgroupEntry *e = image(0);
+	CgroupPropEntry *p = malloc(sizeof(*p));
+	char *keep;
+
+	CHECK(cg_image_check(e) == 0);
+	CHECK(cg_image_check(NULL) == 0);
+	e->controllers[0]->dirs[0]->children = malloc(sizeof(CgroupDirEntry *));
+	e->controllers[0]->dirs[0]->children[0] = dir("a/b");
+	e->controllers[0]->dirs[0]->n_children = 1;
+	CHECK(cg_image_check(e) == 0); /* upstream writes paths of several components */
+	quiet();
+	for (size_t i = 0; i < ARRAY_SIZE(bad_dirs); i++) {
+		keep = e->controllers[0]->dirs[0]->children[0]->dir_name;
+		e->controllers[0]->dirs[0]->children[0]->dir_name = (char *)bad_dirs[i];
+		CHECK(cg_image_check(e) == -EINVAL);
+		e->controllers[0]->dirs[0]->children[0]->dir_name = keep;
+	}
+	cgroup_prop_entry__init(p);
+	p->value = strdup("1");
+	e->controllers[1]->dirs[0]->properties = malloc(sizeof(p));
+	e->controllers[1]->dirs[0]->properties[0] = p;
+	e->controllers[1]->dirs[0]->n_properties = 1;
+	p->name = strdup("pids.max");
+	CHECK(cg_image_check(e) == 0);
+	keep = p->name;
+	for (size_t i = 0; i < ARRAY_SIZE(bad_props); i++) {
+		p->name = (char *)bad_props[i];
+		CHECK(cg_image_check(e) == -EINVAL);
+	}
+	p->name = keep;
+	for (size_t i = 0; i < ARRAY_SIZE(bad_paths); i++) {
+		keep = e->sets[1]->ctls[1]->path;
+		e->sets[1]->ctls[1]->path = (char *)bad_paths[i];
+		CHECK(cg_image_check(e) == -EINVAL);
+		e->sets[1]->ctls[1]->path = keep;
+	}
+	e->sets[0]->ctls[0]->has_cgns_prefix = true;
+	e->sets[0]->ctls[0]->cgns_prefix = 4; /* "/ct" is 3 long */
+	CHECK(cg_image_check(e) == -EINVAL);
+	e->sets[0]->ctls[0]->cgns_prefix = 3;
+	CHECK(cg_image_check(e) == 0);
+	loud();
+	cgroup_entry__free_unpacked(e, NULL);
+	return 0;
+}
+
 static const struct unit_case cases[] = {
 	{"parse-proc-cgroup", test_parse},
 	{"parse-proc-cgroup-bad", test_parse_bad},
@@ -446,6 +500,7 @@ static const struct unit_case cases[] = {
 	{"reroot-image-dump-root", test_reroot_dump_root},
 	{"props", test_props},
 	{"upstream-4.2-image", test_upstream_image},
+	{"image-check", test_image_check},
 	{},
 };
 

@@ -113,6 +113,12 @@ const char *cg_root_for(const struct cg_root_map *map, const char *name);
 
 /* The hierarchy entry of the image that member name `name` lives in, or NULL. */
 CgControllerEntry *cg_image_controller(const CgroupEntry *e, const char *name);
+/* Refuses (-EINVAL, printed) a cgroup.img whose names could lead outside
+ * the cgroups it describes: a "." or ".." component or an empty one in a
+ * directory or member path, a property name that is not a plain file
+ * name, a namespace prefix longer than its path. Restore trusts nothing
+ * of the image before this. */
+int cg_image_check(const CgroupEntry *e);
 /* The set entry with id `id`, or NULL. */
 CgSetEntry *cg_image_set(const CgroupEntry *e, uint32_t id);
 

@@ -5,7 +5,9 @@
  * layout: sets of members, controllers with their directory trees), the
  * --manage-cgroups decisions, and how values read are kept.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -487,6 +489,48 @@ static int test_image_check(void)
 	return 0;
 }
 
+/* The fuzz target's seeds (test/fuzz/corpus/cgroup-img/), through the
+ * same steps: decoded, checked, re-rooted; the upstream one is accepted. */
+static int test_corpus(void)
+{
+	const char *dir = "test/fuzz/corpus/cgroup-img";
+	const char *ctrls[] = {NULL}, *roots[] = {"/restored"};
+	struct cg_root_map map = {.ctrls = ctrls, .roots = roots, .n = 1};
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0, accepted = 0;
+
+	CHECK(d != NULL);
+	quiet();
+	while ((de = readdir(d))) {
+		char path[512];
+		struct img_reader r;
+		ProtobufCMessage *m = NULL;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		n++;
+		if (img_reader_open(&r, AT_FDCWD, path, IMG_CGROUP))
+			continue;
+		if (img_read_entry(&r, &m) > 0 && m) {
+			CgroupEntry *e = (CgroupEntry *)m;
+
+			if (!cg_image_check(e)) {
+				accepted++;
+				if (e->n_sets && !cg_reroot_image(e, e->sets[0]->id, &map))
+					CHECK(cg_image_check(e) == 0);
+			}
+			protobuf_c_message_free_unpacked(m, NULL);
+		}
+		img_reader_close(&r);
+	}
+	closedir(d);
+	loud();
+	CHECK(n > 0 && accepted > 0);
+	return 0;
+}
+
 static const struct unit_case cases[] = {
 	{"parse-proc-cgroup", test_parse},
 	{"parse-proc-cgroup-bad", test_parse_bad},
@@ -501,6 +545,7 @@ static const struct unit_case cases[] = {
 	{"props", test_props},
 	{"upstream-4.2-image", test_upstream_image},
 	{"image-check", test_image_check},
+	{"fuzz-corpus", test_corpus},
 	{},
 };
 

@@ -127,6 +127,7 @@ const struct file_kind file_kinds[] = {
 		.check = tty_check,
 		.fown = tty_fown,
 		.link = tty_link,
+		.resolve = tty_resolve,
 		.inherit_name = tty_inherit_name,
 		.open_host = tty_open_host,
 		.open = tty_orphan_open,

@@ -85,6 +85,43 @@ int tty_link(struct rtree *t)
 	return ret;
 }
 
+/*
+ * A pty file's slave path entry (regf_id, as upstream writes it: an entry
+ * of its own) is where restore keeps the new pty's master
+ * (files/tty-orphan.c). An entry a descriptor uses would become that
+ * master (a process's regular file turned into a terminal), and one another
+ * terminal names would lose that terminal's master: both refused.
+ */
+int tty_resolve(const struct rtree *t, const struct rfile *f)
+{
+	const TtyFileEntry *tf = f->fe->tty;
+	const struct rfile *r = tf->has_regf_id ? rtree_file(t, tf->regf_id) : NULL;
+
+	if (!r || r == f || r->fe->type != FD_TYPES__REG)
+		return 0; /* none: a pty restored from it says so (tty-orphan.c) */
+	if (r->holder) {
+		pr_err("files.img: pty file %u names path entry %u (%s) as its slave's path, which fd %d of process %d "
+		       "uses too: restore keeps the new pty's master in that entry's place, and that descriptor would "
+		       "become the master\n",
+		       f->fe->id, r->fe->id, r->fe->reg->name, r->holder_fd, r->holder->vpid);
+		pr_hint("the images are damaged or were not written by a dump: dump the tree again\n");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < t->nr_files; i++) {
+		const FileEntry *g = t->files[i].fe;
+
+		if (g->type == FD_TYPES__TTY && g->tty->has_regf_id && g->tty->regf_id == tf->regf_id &&
+		    g->tty->tty_info_id != tf->tty_info_id) {
+			pr_err("files.img: pty files %u and %u, of different terminals (%u, %u), name the same slave "
+			       "path entry %u: one terminal's master would replace the other's\n",
+			       f->fe->id, g->id, tf->tty_info_id, g->tty->tty_info_id, tf->regf_id);
+			pr_hint("the images are damaged or were not written by a dump: dump the tree again\n");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 bool tty_inherit_name(const struct rfile *f, char *buf, size_t len)
 {
 	snprintf(buf, len, "tty[%x:%x]", f->tty->rdev, f->tty->has_dev ? f->tty->dev : 0);

@@ -6,7 +6,9 @@
  * - each kind's pure check op refuses an entry lacking its description
  *   ("lacks its description") and takes a minimal sane one;
  * - at dump, at most one kind claims any descriptor, and the one
- *   expected: descriptors of every kind, and of what no kind takes.
+ *   expected: descriptors of every kind, and of what no kind takes;
+ * - a pty file's slave path entry shared with a descriptor or another
+ *   terminal is refused (the terminal kind's resolve op).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +26,7 @@
 #include "net/sk-family.h"
 #include "sk-inet.pb-c.h"
 #include "sk-unix.pb-c.h"
+#include "task/rtree.h"
 #include "util/log.h"
 
 static char logpath[64];
@@ -286,6 +289,67 @@ static int test_match(void)
 	return 0;
 }
 
+/*
+ * A pty file's slave path entry (regf_id) holds the new master at restore:
+ * one a descriptor also uses, or another terminal names, is refused by
+ * the kind's resolve op; its own unused entry is taken.
+ */
+static int tty_resolve_case(bool used, bool shared, const char *want)
+{
+	FileEntry fe[3] = {FILE_ENTRY__INIT, FILE_ENTRY__INIT, FILE_ENTRY__INIT};
+	TtyFileEntry tty[2] = {TTY_FILE_ENTRY__INIT, TTY_FILE_ENTRY__INIT};
+	RegFileEntry reg = REG_FILE_ENTRY__INIT;
+	struct rfile files[3] = {0};
+	struct rproc holder = {.vpid = 42};
+	struct rtree t = {.files = files, .nr_files = 3};
+	char *log;
+	int ret;
+
+	reg.name = "/dev/pts/0";
+	for (int i = 0; i < 2; i++) {
+		fe[i].id = 10 + (uint32_t)i;
+		fe[i].type = FD_TYPES__TTY;
+		fe[i].tty = &tty[i];
+		tty[i].has_regf_id = true;
+		tty[i].regf_id = shared || !i ? 12 : 13;
+		tty[i].tty_info_id = (uint32_t)i + 1;
+	}
+	fe[2].id = 12;
+	fe[2].type = FD_TYPES__REG;
+	fe[2].reg = &reg;
+	hmap_init(&t.file_by_id);
+	for (int i = 0; i < 3; i++) {
+		files[i].fe = &fe[i];
+		hmap_put_int(&t.file_by_id, fe[i].id, &files[i]);
+	}
+	if (used) {
+		files[2].holder = &holder;
+		files[2].holder_fd = 5;
+	}
+	log_capture();
+	ret = file_kind_get(FD_TYPES__TTY)->resolve(&t, &files[0]);
+	log = log_captured();
+	hmap_free(&t.file_by_id);
+	if ((want ? ret != -EINVAL || !strstr(log, want) : ret != 0)) {
+		snprintf(unit_fail_msg, sizeof(unit_fail_msg), "used %d shared %d: %d, said: %.300s", used, shared, ret,
+			 log);
+		free(log);
+		return 1;
+	}
+	free(log);
+	return 0;
+}
+
+static int test_tty_slave_path(void)
+{
+	CHECK(file_kind_get(FD_TYPES__TTY)->resolve != NULL);
+	if (tty_resolve_case(false, false, NULL))
+		return 1;
+	if (tty_resolve_case(true, false, "which fd 5 of process 42 uses too"))
+		return 1;
+	return tty_resolve_case(false, true, "of different terminals (1, 2), name the same slave path entry 12");
+}
+
 static const struct unit_case cases[] = {
 	{"file_kind_complete", test_complete},
 	{"file_kind_socket_families", test_socket_families},
@@ -293,6 +357,7 @@ static const struct unit_case cases[] = {
 	{"file_kind_check_socket_without_opts", test_check_socket_without_opts},
 	{"file_kind_check_accepts", test_check_accepts},
 	{"file_kind_match", test_match},
+	{"file_kind_tty_slave_path", test_tty_slave_path},
 	{},
 };
 

@@ -18,6 +18,8 @@ int td_dump_tty(struct td_ctx *c, struct td_proc *p, const struct td_fd *f, uint
 int tty_check(const FileEntry *fe);
 const FownEntry *tty_fown(const FileEntry *fe);
 int tty_link(struct rtree *t);
+/* A pty file's slave path entry used by no descriptor and no other terminal. */
+int tty_resolve(const struct rtree *t, const struct rfile *f);
 bool tty_inherit_name(const struct rfile *f, char *buf, size_t len);
 int tty_open_host(struct rfile *f, const struct options *o, int above);
 /* The dumped modes and window size onto terminal fd; failures only warn. */

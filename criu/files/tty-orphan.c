@@ -7,8 +7,9 @@
  *   open (the root, in the restored mount namespace, before it forks):
  *     the first file of the terminal makes the pair, from the ptmx of the
  *     devpts the dumped slave's path (regf_id) is in, at the dumped index
- *     when it is free (else the lowest free one, with a warning), and puts
- *     on it the dumped modes, window size and exclusive mode; each file of
+ *     (taken by someone else: the restore fails, as upstream's, rather
+ *     than give the tree another terminal), and puts on it the dumped
+ *     modes, window size and exclusive mode; each file of
  *     the terminal is a new open file of that slave (TIOCGPTPEER) with its
  *     dumped flags. The master waits in the table slot of the slave's path
  *     entry, which no descriptor uses (rtree.h's layout: it is closed with
@@ -29,6 +30,7 @@
  */
 #define LOG_PREFIX "restore: "
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -37,6 +39,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
@@ -86,44 +89,177 @@ static int made_master(const struct rtree *t, const struct rfile *f)
 	return -1;
 }
 
+/* Unix98 pty slaves: majors 136 to 143, 256 minors each (tty-dump.c) */
+static dev_t pts_rdev(int index)
+{
+	return makedev(136 + (unsigned)index / 256, (unsigned)index % 256);
+}
+
+/* From the fdinfo of `fd` of process `pid`: is it a file open for I/O (no
+ * O_PATH), and its pty index if it is a pty master (else -1)? */
+static bool fd_tty_index(int proc_fd, const char *pid, const char *fd, int *idx)
+{
+	char path[600], line[128];
+	unsigned flags = O_PATH;
+	FILE *f;
+	int dfd;
+
+	*idx = -1;
+	snprintf(path, sizeof(path), "%s/fdinfo/%s", pid, fd);
+	dfd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
+	f = dfd >= 0 ? fdopen(dfd, "re") : NULL;
+	if (!f) {
+		if (dfd >= 0)
+			close(dfd);
+		return false;
+	}
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "flags: %o", &flags) != 1 && sscanf(line, "tty-index: %d", idx) != 1)
+			continue;
+	fclose(f);
+	return !(flags & O_PATH);
+}
+
+/* Has process `pid` pty `index` of the devpts `dev` open (its slave, or its
+ * master through that devpts' ptmx)? An O_PATH descriptor holds no pty. */
+static bool holds_pty(int proc_fd, const char *pid, dev_t dev, int index)
+{
+	char path[320];
+	struct dirent *de;
+	bool held = false;
+	int dfd;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/fd", pid);
+	dfd = openat(proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return false;
+	}
+	while (!held && (de = readdir(d))) {
+		struct stat st;
+		int idx;
+
+		if (de->d_name[0] == '.' || fstatat(dirfd(d), de->d_name, &st, 0) || !S_ISCHR(st.st_mode) ||
+		    st.st_dev != dev || (st.st_rdev != pts_rdev(index) && st.st_rdev != makedev(5, 2)))
+			continue;
+		held = fd_tty_index(proc_fd, pid, de->d_name, &idx) && (st.st_rdev == pts_rdev(index) || idx == index);
+	}
+	closedir(d);
+	return held;
+}
+
+/* "PID (comm)" of the first processes that hold pty `index` of the devpts
+ * `dev`, as the host's /proc shows them; "" if none is seen. */
+static void pty_holders(int proc_fd, dev_t dev, int index, char *buf, size_t size)
+{
+	int dfd = proc_fd >= 0 ? openat(proc_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	struct dirent *de;
+	size_t len = 0;
+	int found = 0;
+
+	buf[0] = '\0';
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
+	while (found < 4 && len < size && (de = readdir(d))) {
+		char comm[32] = "?", path[320];
+		int cfd;
+		ssize_t n;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9' || !holds_pty(proc_fd, de->d_name, dev, index))
+			continue;
+		snprintf(path, sizeof(path), "%s/comm", de->d_name);
+		cfd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
+		n = cfd >= 0 ? read(cfd, comm, sizeof(comm) - 1) : -1;
+		if (cfd >= 0)
+			close(cfd);
+		comm[n > 0 ? n - (comm[n - 1] == '\n') : 1] = '\0';
+		len += (size_t)snprintf(buf + len, size - len, "%s%s (%s)", found++ ? ", " : "", de->d_name, comm);
+	}
+	closedir(d);
+}
+
+/* kernel.pty.max, the host's bound on pty indexes, or INT_MAX if unknown. */
+static int pty_max(int proc_fd)
+{
+	char buf[32] = "";
+	int fd = proc_fd >= 0 ? openat(proc_fd, "sys/kernel/pty/max", O_RDONLY | O_CLOEXEC) : -1;
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	long max = n > 0 ? strtol(buf, NULL, 10) : 0;
+
+	if (fd >= 0)
+		close(fd);
+	return max > 0 && max < INT_MAX ? (int)max : INT_MAX;
+}
+
+/* Pty `want` of the devpts of `ptmx` is someone else's: said, with who. */
+static void report_taken(int proc_fd, const char *ptmx, dev_t dev, int want)
+{
+	char who[512];
+
+	pty_holders(proc_fd, dev, want, who, sizeof(who));
+	pr_err("pty %d of the devpts of %s, the terminal the tree had, is in use by %s: on another index the tree "
+	       "would find another terminal than the one it had open\n",
+	       want, ptmx, who[0] ? who : "a process this /proc does not show");
+	pr_hint("close that terminal (or stop what holds it) and restore again; a container restored with a devpts "
+		"of its own (a new instance, as runtimes mount it) has every index free\n");
+}
+
 /*
  * A master of the devpts whose ptmx is `ptmx` (below dirfd), with index
- * `want` if it is free: each open takes the lowest free index, so the ones
- * below it are held until it comes. Else (taken, or too far up) the first
- * one opened, or -1 when `exact`.
+ * `want`: each open takes the lowest free index, so the ones below it are
+ * held until it comes (at most want + 1 opens). -1, said why, when it is
+ * taken or beyond the devpts' reach: the tree gets its own terminal back
+ * or none, never another one. proc_fd: the host's /proc, to name holders.
  */
-static int open_ptmx_at(int dirfd, const char *ptmx, int want, bool exact)
+static int open_ptmx_at(int dirfd, const char *ptmx, int want, int proc_fd)
 {
-	int fds[64], n = 0, got = -1, idx = -1;
+	_cleanup_free_ int *fds = NULL;
+	int n = 0, got = -1, idx = -1, max = pty_max(proc_fd);
+	struct stat st;
 
-	while (n < (int)ARRAY_SIZE(fds)) {
+	if (fstatat(dirfd, ptmx, &st, 0)) {
+		pr_perror("can't find %s for a new pty", ptmx);
+		return -1;
+	}
+	if (want < 0 || want >= max) {
+		pr_err("pty %d can't be made in the devpts of %s: kernel.pty.max is %d\n", want, ptmx, max);
+		pr_hint("raise /proc/sys/kernel/pty/max above %d and restore again\n", want);
+		return -1;
+	}
+	fds = xmalloc(((size_t)want + 1) * sizeof(*fds));
+	while (n <= want) {
 		int fd = openat(dirfd, ptmx, O_RDWR | O_NOCTTY | O_CLOEXEC);
 
 		if (fd < 0) {
-			pr_perror("can't open %s for a new pty", ptmx);
+			pr_perror("can't open %s for a new pty (pty %d wanted, %d below it held)", ptmx, want, n);
+			if (errno == ENOSPC)
+				pr_hint("the devpts' max= mount option or kernel.pty.max is below %d\n", want + 1);
+			else if (errno == EMFILE)
+				pr_hint("raise the open files limit above %d\n", want + 64);
 			break;
 		}
 		fds[n++] = fd;
 		if (ioctl(fd, TIOCGPTN, &idx)) {
 			pr_perror("%s: no pty index", ptmx);
+			idx = -1;
 			break;
 		}
 		if (idx >= want)
 			break;
 	}
-	if (n && idx == want)
+	if (idx == want)
 		got = fds[--n];
-	else if (n && idx >= 0 && exact)
-		pr_err("pty index %d is taken in the devpts of %s\n", want, ptmx);
-	else if (n && idx >= 0) {
-		pr_warn("pty index %d is taken in the devpts of %s: the restored terminal is another one\n", want,
-			ptmx);
-		got = fds[0];
-		fds[0] = -1;
-	}
+	else if (idx > want)
+		report_taken(proc_fd, ptmx, st.st_dev, want);
 	while (n > 0)
-		if (fds[--n] >= 0)
-			close(fds[n]);
+		close(fds[--n]);
 	return got;
 }
 
@@ -149,7 +285,7 @@ int tty_premake_pty(int devpts, const char *name)
 		return -ENOENT;
 	if (fstat(devpts, &st))
 		return -errno;
-	fd = open_ptmx_at(devpts, "ptmx", (int)idx, true);
+	fd = open_ptmx_at(devpts, "ptmx", (int)idx, -1);
 	if (fd < 0)
 		return -ENOENT;
 	if (ioctl(fd, TIOCSPTLCK, &unlock)) {
@@ -213,7 +349,7 @@ static int make_pair(const struct rtree *t, const struct rfile *f)
 	strcpy(slash, "/ptmx");
 	master = take_premade(ptmx, f->tty->pty ? (int)f->tty->pty->index : 0);
 	if (master < 0)
-		master = open_ptmx_at(AT_FDCWD, ptmx, f->tty->pty ? (int)f->tty->pty->index : 0, false);
+		master = open_ptmx_at(AT_FDCWD, ptmx, f->tty->pty ? (int)f->tty->pty->index : 0, t->host_proc_fd);
 	if (master < 0)
 		return -EIO;
 	if (ioctl(master, TIOCSPTLCK, &unlock) || ioctl(master, TIOCGPTN, &idx)) {

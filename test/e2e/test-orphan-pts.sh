@@ -8,6 +8,10 @@
 #  1. libcriu (test/helpers/libcriu-pty.c holds the master): dump without
 #     orphan_pts_master refused, the container untouched; dump and restore
 #     with it; the restored shell answers on the new master.
+#  1b. same with the container's /dev/pts the host's devpts (an external
+#     mount): a restore while the dumped index is taken there is refused,
+#     naming the holder, and leaves nothing; once freed the tree gets that
+#     very index back.
 #  2. runc: `runc run -d --console-socket`, checkpoint, `runc restore -d
 #     --console-socket`: the receiver (test/helpers/console-recv.py) gets
 #     the new master and talks to the restored process through it. Runs once
@@ -38,9 +42,10 @@ ln -sf pts/ptmx "$R/dev/ptmx"
 echo "$JOB" >"$R/job.sh"
 # init waits for its terminal (made by the helper in its devpts), then is
 # the leader of a session that terminal controls
+INIT='while [ ! -e /tmp/pty-ready ]; do usleep 50000; done
+	exec setsid -c /bin/sh /job.sh </dev/pts/0 >/dev/pts/0 2>&1'
 if ! CPID=$(start_container "$R" 'mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "$ROOT/dev/pts"' \
-	'while [ ! -e /tmp/pty-ready ]; do usleep 50000; done
-	exec setsid -c /bin/sh /job.sh </dev/pts/0 >/dev/pts/0 2>&1'); then
+	"$INIT"); then
 	fail libcriu-container "did not start"
 	finish
 fi
@@ -93,6 +98,48 @@ fi
 # the helper first: the restored init is its child, reaped once it is gone
 stop_task "$HPID"
 [ -n "$RPID" ] && stop_task "$RPID"
+
+# --- 1b. libcriu, the host's devpts: the dumped index taken ------------------
+rm -f "$R/tmp/pty-ready"
+PTS=$WORK/pts
+mkdir -p "$PTS"
+mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "$PTS"
+if ! CPID=$(start_container "$R" "mount --bind $PTS \"\$ROOT/dev/pts\"" "$INIT"); then
+	fail ext-container "did not start"
+	finish
+fi
+IMG=$WORK/img-ext
+mkdir -p "$IMG"
+LOG=$WORK/helper-ext.out
+"$HELPER" "$CRIU" "$CPID" "$IMG" "$R" "$PTS" >"$LOG" 2>&1 &
+HPID=$!
+disown "$HPID"
+echo "$HPID" >>"$PIDLIST"
+wait_until 60 grep -q "^done\|none" "$LOG"
+sleep 0.2
+OUT=$(cat "$LOG")
+expect ext-dump [ "$(said dump)" = "dump 0" ]
+# the helper still holds the old master: index 0 of that devpts is taken
+expect ext-held-refused contains "$(said held)" "held -"
+expect ext-held-nothing-left contains "$(said held)" "tasks 0 mounts-same 1"
+OUT=$(cat "$IMG/restore-held.log" 2>/dev/null)
+expect ext-held-says-index contains "$OUT" "pty 0 of the devpts of /dev/pts/ptmx, the terminal the tree had, is in use"
+expect ext-held-says-holder contains "$OUT" "in use by $HPID (libcriu-pty)"
+OUT=$(cat "$LOG")
+expect ext-orphan-notified contains "$(said 'notify orphan-pts-master')" "master 1 index 0"
+RPID=$(said restore | cut -d' ' -f2)
+[[ $RPID =~ ^[1-9][0-9]*$ ]] || RPID=
+[ -n "$RPID" ] && echo "$RPID" >>"$PIDLIST"
+expect ext-restore-once-freed [ -n "$RPID" ]
+expect ext-restored-talks contains "$(said after)" "got ping tty=yes size=33 101"
+if [ -n "$RPID" ] && [ -e "/proc/$RPID" ]; then
+	expect ext-restored-same-index [ "$(readlink /proc/"$RPID"/fd/0)" = /dev/pts/0 ]
+	expect ext-restored-same-devpts [ "$(stat -L -c %d /proc/"$RPID"/fd/0)" = "$(stat -c %d "$PTS")" ]
+fi
+stop_task "$HPID"
+[ -n "$RPID" ] && stop_task "$RPID"
+
+umount "$PTS"
 
 # --- 2. runc ----------------------------------------------------------------
 if ! command -v runc >/dev/null; then

@@ -1,5 +1,5 @@
 /*
- * libcriu-pty CRIU PID IMGDIR ROOT: a client of libcriu (include/criu.h)
+ * libcriu-pty CRIU PID IMGDIR ROOT [PTS]: a client of libcriu (include/criu.h)
  * that holds the terminal of a container, as a runtime's console socket
  * does, and moves it through a checkpoint and restore with
  * orphan_pts_master (test/e2e/test-orphan-pts.sh runs it).
@@ -14,6 +14,13 @@
  *   refused   dump without orphan_pts_master: its result (must fail);
  *   kept      the tree still answers on the same terminal afterwards;
  *   dump      dump with orphan_pts_master, notifications on;
+ *   held      (PTS given: the container's /dev/pts is that devpts of the
+ *             host, dumped as external mount "pts" and mapped back to it)
+ *             restore while this program still holds the old master, so
+ *             that the dumped index is taken in that same devpts: its
+ *             result (must fail), the tasks it left (live children of this
+ *             program once the dead are reaped) and whether the mount table
+ *             is the same as before; then the old master is closed;
  *   no-notify restore with orphan_pts_master but no notifications: its
  *             result (must fail: nobody would get the master);
  *   notify    each notification of the restore, in order; for
@@ -35,13 +42,14 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "criu.h"
 
-static const char *criu_bin, *imgdir, *root;
+static const char *criu_bin, *imgdir, *root, *ext_pts;
 static int notified_fd = -1;
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -136,6 +144,10 @@ static criu_opts *opts(const char *log, bool orphan, bool notify)
 		criu_local_set_notify_cb(o, on_notify);
 	if (orphan)
 		criu_local_set_orphan_pts_master(o, true);
+	if (ext_pts && strcmp(log, "refused.log") && strcmp(log, "dump.log"))
+		criu_local_add_ext_mount(o, "pts", ext_pts);
+	else if (ext_pts)
+		criu_local_add_external(o, "mnt[/dev/pts]:pts");
 	return o;
 }
 
@@ -167,6 +179,51 @@ static int open_master(pid_t pid)
 	return master;
 }
 
+static char *read_all(const char *path)
+{
+	static char buf[1 << 16];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return strdup(buf);
+}
+
+/* Live children of this program, once the exited ones are reaped. */
+static int live_children(void)
+{
+	char path[64], *kids, *p;
+	int n = 0;
+
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+	kids = read_all(path);
+	for (p = strtok(kids, " \n"); p; p = strtok(NULL, " \n"))
+		n++;
+	free(kids);
+	return n;
+}
+
+/* Restore while the old master holds the dumped index in the same devpts. */
+static void restore_held(int master)
+{
+	char *before = read_all("/proc/self/mountinfo"), *after;
+	criu_opts *o = opts("restore-held.log", true, true);
+	int ret;
+
+	criu_local_set_root(o, root);
+	ret = criu_local_restore_child(o);
+	criu_local_free_opts(o);
+	after = read_all("/proc/self/mountinfo");
+	say("held %d tasks %d mounts-same %d", ret, live_children(), !strcmp(before, after));
+	free(before);
+	free(after);
+	close(master);
+}
+
 static bool same_modes(const struct termios *a, const struct termios *b)
 {
 	return a->c_iflag == b->c_iflag && a->c_oflag == b->c_oflag && a->c_cflag == b->c_cflag &&
@@ -182,14 +239,15 @@ int main(int argc, char **argv)
 	pid_t pid;
 	int master, ret;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: %s CRIU PID IMGDIR ROOT\n", argv[0]);
+	if (argc != 5 && argc != 6) {
+		fprintf(stderr, "usage: %s CRIU PID IMGDIR ROOT [PTS]\n", argv[0]);
 		return 2;
 	}
 	criu_bin = argv[1];
 	pid = atoi(argv[2]);
 	imgdir = argv[3];
 	root = argv[4];
+	ext_pts = argc > 5 ? argv[5] : NULL;
 	master = open_master(pid);
 	if (!read_line(master, "ready", line, sizeof(line))) {
 		say("ready none");
@@ -212,7 +270,10 @@ int main(int argc, char **argv)
 	say("dump %d", ret);
 	if (ret)
 		return 1;
-	close(master);
+	if (ext_pts)
+		restore_held(master);
+	else
+		close(master);
 
 	/* nobody to receive the master: refused before anything is made */
 	o = opts("restore-no-notify.log", true, false);

@@ -199,6 +199,7 @@ static int restore_child(struct mount_plan *p, struct restore_mnt_ctx *c, struct
 	if (!ret && tree->netdev)
 		ret = netns_apply(tree->netdev);
 
+	c->tree = tree;
 	if (!ret && !host_mounts)
 		ret = mount_restore_build(p, c);
 

@@ -16,7 +16,9 @@
  *     the rest of the slots at the end).
  *     A slave bind-mounted elsewhere (runc's /dev/console) must exist
  *     when the mounts are restored, earlier in the same process: that pty
- *     is made then (tty_premake_pty), and its master taken here.
+ *     is made then (tty_premake_pty), only for the terminal of an orphan
+ *     file of that index and devpts, and its master taken here; one left
+ *     untaken fails the restore (tty_premade_taken).
  *   session (each session leader, right after setsid(), before it forks):
  *     the terminal that controlled its session is its controlling terminal
  *     again (TIOCSCTTY), so that its children inherit it.
@@ -264,16 +266,47 @@ static int open_ptmx_at(int dirfd, const char *ptmx, int want, int proc_fd)
 }
 
 /*
- * A pty made while the mounts were restored, for a bind mount of its slave
- * (runc binds the container's terminal on /dev/console), in this same
- * process (the root): its master, kept for the terminal's first file.
+ * Ptys made while the mounts were restored, for bind mounts of their
+ * slaves (runc binds the container's terminal on /dev/console), in this
+ * same process (the root): only for the terminal of an orphan pty file of
+ * that index and devpts, whose first file takes the master.
  */
-static struct {
+struct premade {
 	int fd, index;
 	dev_t dev;
-} premade = {-1, -1, 0};
+};
+static struct premade *premades;
+static size_t nr_premades;
 
-int tty_premake_pty(int devpts, const char *name)
+/* The device of the devpts that holds slave path `path`, or 0. */
+static dev_t devpts_of(const char *path)
+{
+	char dir[PATH_MAX], *slash;
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return 0;
+	*(slash == dir ? slash + 1 : slash) = '\0';
+	return stat(dir, &st) ? 0 : st.st_dev;
+}
+
+/* Is pty `index` of the devpts `dev` the terminal of an orphan pty file
+ * some descriptor uses (so that its master is taken)? */
+static bool orphan_wants(const struct rtree *t, dev_t dev, int index)
+{
+	for (size_t i = 0; t && i < t->nr_files; i++) {
+		const struct rfile *f = &t->files[i], *r;
+
+		if (tty_is_orphan(f) && f->holder && f->tty->pty && f->tty->pty->index == (uint32_t)index &&
+		    (r = slave_path(t, f)) && devpts_of(r->fe->reg->name) == dev)
+			return true;
+	}
+	return false;
+}
+
+int tty_premake_pty(const struct rtree *t, int devpts, const char *name)
 {
 	const int unlock = 0;
 	struct stat st;
@@ -281,37 +314,46 @@ int tty_premake_pty(int devpts, const char *name)
 	long idx = strtol(name, &end, 10);
 	int fd;
 
-	if (!*name || *end || idx < 0 || idx > INT_MAX || premade.fd >= 0)
+	if (!*name || *end || idx < 0 || idx > INT_MAX || fstat(devpts, &st) || !orphan_wants(t, st.st_dev, (int)idx))
 		return -ENOENT;
-	if (fstat(devpts, &st))
-		return -errno;
-	fd = open_ptmx_at(devpts, "ptmx", (int)idx, -1);
+	fd = open_ptmx_at(devpts, "ptmx", (int)idx, t->host_proc_fd);
 	if (fd < 0)
-		return -ENOENT;
+		return -EEXIST;
 	if (ioctl(fd, TIOCSPTLCK, &unlock)) {
 		pr_perror("can't unlock the new pty %ld", idx);
 		close(fd);
 		return -EIO;
 	}
 	pr_info("pty %ld made for a bind mount of its slave\n", idx);
-	premade.fd = fd;
-	premade.index = (int)idx;
-	premade.dev = st.st_dev;
+	premades = xrealloc(premades, (nr_premades + 1) * sizeof(*premades));
+	premades[nr_premades++] = (struct premade){fd, (int)idx, st.st_dev};
 	return 0;
 }
 
 int tty_keep_premade(const struct rtree *t)
 {
-	int fd;
+	for (size_t i = 0; i < nr_premades; i++) {
+		/* past the slots placed before the file table, free until it is made */
+		int fd = premades[i].fd < 0 ? -1 : fcntl(premades[i].fd, F_DUPFD_CLOEXEC, rtree_task_fd(t, RFD_MAP));
 
-	if (premade.fd < 0)
-		return 0;
-	/* past the slots placed before the file table, free until it is made */
-	fd = fcntl(premade.fd, F_DUPFD_CLOEXEC, rtree_task_fd(t, RFD_MAP));
-	if (fd < 0)
-		return -errno;
-	close(premade.fd);
-	premade.fd = fd;
+		if (premades[i].fd >= 0 && fd < 0)
+			return -errno;
+		if (fd >= 0)
+			close(premades[i].fd);
+		premades[i].fd = fd;
+	}
+	return 0;
+}
+
+int tty_premade_taken(void)
+{
+	for (size_t i = 0; i < nr_premades; i++)
+		if (premades[i].fd >= 0) {
+			pr_err("pty %d, made for a bind mount of its slave, is the terminal of no file of the tree: "
+			       "the bind would be of a dead pty\n",
+			       premades[i].index);
+			return -EIO;
+		}
 	return 0;
 }
 
@@ -319,12 +361,13 @@ int tty_keep_premade(const struct rtree *t)
 static int take_premade(const char *ptmx, int want)
 {
 	struct stat st;
-	int fd = premade.fd;
 
-	if (fd < 0 || premade.index != want || stat(ptmx, &st) || st.st_dev != premade.dev)
+	if (!nr_premades || stat(ptmx, &st))
 		return -1;
-	premade.fd = -1;
-	return fd;
+	for (size_t i = 0; i < nr_premades; i++)
+		if (premades[i].fd >= 0 && premades[i].index == want && premades[i].dev == st.st_dev)
+			return steal_fd(&premades[i].fd);
+	return -1;
 }
 
 /* A new pty pair for f's terminal; its master at the slot of f's path entry. */

@@ -357,12 +357,24 @@ static int open_below(int dfd, const char *rel)
 	return fd;
 }
 
+/* The slave of a devpts bind's source is missing: no terminal of the tree
+ * makes that pty (restore gives no bind of a dead pty, nor of another one). */
+static int missing_pty(const struct rmount *m)
+{
+	pr_err("%u:%s: binds %s of devpts mount %u (%s), a pty slave no terminal of the tree makes: restore makes "
+	       "such a pty only with RPC orphan_pts_master, for a pty of the tree of that index (a container's "
+	       "console, whose master the runtime held)\n",
+	       m->e->mnt_id, m->mountpoint, m->source_rel, m->source->e->mnt_id, m->source->mountpoint);
+	pr_hint("restore with orphan_pts_master set (runc restore --console-socket does), as the tree was dumped\n");
+	return -ENOENT;
+}
+
 /* A clone of the source mount alone (no submounts), then of the path below
  * it: walking the path can't cross into another mount or follow a symlink. */
-static int make_bind(const struct rmount *m)
+static int make_bind(const struct rmount *m, const struct rtree *tree)
 {
 	_cleanup_close_ int whole = -1, sub = -1;
-	int mfd;
+	int mfd, ret;
 
 	if (m->source->fd < 0) {
 		pr_err("%u:%s: source mount %u is not available\n", m->e->mnt_id, m->mountpoint, m->source->e->mnt_id);
@@ -380,9 +392,14 @@ static int make_bind(const struct rmount *m)
 	}
 	sub = open_below(whole, m->source_rel);
 	/* a pty slave whose master was outside (runc's /dev/console): made here */
-	if (sub < 0 && errno == ENOENT && m->source->e->fstype == FSTYPE__DEVPTS &&
-	    !tty_premake_pty(m->source->fd, m->source_rel))
+	if (sub < 0 && errno == ENOENT && m->source->e->fstype == FSTYPE__DEVPTS) {
+		ret = tty_premake_pty(tree, m->source->fd, m->source_rel);
+		if (ret == -ENOENT)
+			return missing_pty(m);
+		if (ret)
+			return ret;
 		sub = open_below(whole, m->source_rel);
+	}
 	if (sub < 0) {
 		pr_perror("%u:%s: %s not found in source mount %u", m->e->mnt_id, m->mountpoint, m->source_rel,
 			  m->source->e->mnt_id);
@@ -484,17 +501,17 @@ static int set_attrs(const struct rmount *m, int mfd)
 	return 0;
 }
 
-static int restore_one(struct rmount *m, int imgs_dirfd)
+static int restore_one(struct rmount *m, const struct restore_mnt_ctx *c)
 {
 	_cleanup_close_ int target = -1;
 	int mfd, ret;
 
 	switch (m->kind) {
 	case RM_FRESH:
-		mfd = make_fresh(m, imgs_dirfd);
+		mfd = make_fresh(m, c->imgs_dirfd);
 		break;
 	case RM_BIND:
-		mfd = make_bind(m);
+		mfd = make_bind(m, c->tree);
 		break;
 	case RM_EXTERNAL:
 		mfd = steal_fd(&m->fd);
@@ -552,7 +569,7 @@ int mount_restore_build(struct mount_plan *p, struct restore_mnt_ctx *c)
 	for (size_t i = 0; i < p->nr; i++) {
 		struct rmount *m = p->order[i];
 
-		ret = restore_one(m, c->imgs_dirfd);
+		ret = restore_one(m, c);
 		if (ret)
 			return ret;
 		if (!m->keep_fd && m->fd >= 0) {

@@ -468,7 +468,7 @@ void rtree_fork_root(struct rtree *t, int ready_fd)
 		pr_perror("can't set the host name to %s", t->nodename);
 		task_fail(t, root);
 	}
-	if (rtree_open_file_table(t))
+	if (rtree_open_file_table(t) || tty_premade_taken())
 		task_fail(t, root);
 	run_task(t, root);
 }

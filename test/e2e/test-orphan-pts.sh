@@ -7,11 +7,15 @@
 # orphan-pts-master notification.
 #  1. libcriu (test/helpers/libcriu-pty.c holds the master): dump without
 #     orphan_pts_master refused, the container untouched; dump and restore
-#     with it; the restored shell answers on the new master.
+#     with it; the restored shell answers on the new master, and the
+#     container's /dev/console, a bind of its slave, is that new pty.
 #  1b. same with the container's /dev/pts the host's devpts (an external
 #     mount): a restore while the dumped index is taken there is refused,
 #     naming the holder, and leaves nothing; once freed the tree gets that
 #     very index back.
+#  1c. a /dev/console bind of a pty no process of the tree has open,
+#     restored without orphan_pts_master: refused, naming it, nothing left
+#     (no bind of a dead pty).
 #  2. runc: `runc run -d --console-socket`, checkpoint, `runc restore -d
 #     --console-socket`: the receiver (test/helpers/console-recv.py) gets
 #     the new master and talks to the restored process through it. Runs once
@@ -37,12 +41,15 @@ R=$WORK/root
 make_rootfs "$R"
 for a in setsid stty usleep [; do ln -sf busybox "$R/bin/$a"; done
 mknod -m 666 "$R/dev/null" c 1 3
+touch "$R/dev/console"
 mkdir -p "$R/dev/pts"
 ln -sf pts/ptmx "$R/dev/ptmx"
 echo "$JOB" >"$R/job.sh"
-# init waits for its terminal (made by the helper in its devpts), then is
-# the leader of a session that terminal controls
+# init waits for its terminal (made by the helper in its devpts), binds its
+# slave on /dev/console as runc does, then is the leader of a session that
+# terminal controls
 INIT='while [ ! -e /tmp/pty-ready ]; do usleep 50000; done
+	mount --bind /dev/pts/0 /dev/console
 	exec setsid -c /bin/sh /job.sh </dev/pts/0 >/dev/pts/0 2>&1'
 if ! CPID=$(start_container "$R" 'mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "$ROOT/dev/pts"' \
 	"$INIT"); then
@@ -89,6 +96,10 @@ if [ -n "$RPID" ] && [ -e "/proc/$RPID" ]; then
 	expect restored-session-leader [ "$(field "$RPID" 6)" = "$RPID" ]
 	expect restored-controlling-tty [ "$(field "$RPID" 7)" = "$(pts_nr 0)" ]
 	expect restored-foreground [ "$(field "$RPID" 8)" = "$(field "$RPID" 5)" ]
+	# /dev/console is a bind of the new pty's slave, alive (a dead one refuses opens)
+	expect restored-console-is-new-pty [ "$(stat -L -c %d:%t:%T /proc/"$RPID"/fd/0)" = \
+		"$(stat -c %d:%t:%T /proc/"$RPID"/root/dev/console)" ]
+	expect restored-console-alive sh -c "echo >/proc/$RPID/root/dev/console"
 	# a terminal that controls a session inside the tree is no shell job's
 	run_criu dump -j -t "$RPID" -D "$WORK" -o dump-j.log
 	expect shell-job-own-session-refused [ "$RC" -ne 0 ]
@@ -104,7 +115,10 @@ rm -f "$R/tmp/pty-ready"
 PTS=$WORK/pts
 mkdir -p "$PTS"
 mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "$PTS"
-if ! CPID=$(start_container "$R" "mount --bind $PTS \"\$ROOT/dev/pts\"" "$INIT"); then
+# no /dev/console bind here: the host's devpts, it would be an external mount of a slave
+if ! CPID=$(start_container "$R" "mount --bind $PTS \"\$ROOT/dev/pts\"" \
+	'while [ ! -e /tmp/pty-ready ]; do usleep 50000; done
+	exec setsid -c /bin/sh /job.sh </dev/pts/0 >/dev/pts/0 2>&1'); then
 	fail ext-container "did not start"
 	finish
 fi
@@ -139,6 +153,33 @@ fi
 stop_task "$HPID"
 [ -n "$RPID" ] && stop_task "$RPID"
 
+# --- 1c. a /dev/console bind of a pty the tree does not use ---------------
+rm -f "$R/tmp/pty-ready"
+if CPID=$(start_container "$R" 'mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "$ROOT/dev/pts"' \
+	'while [ ! -e /dev/pts/0 ]; do usleep 50000; done
+	mount --bind /dev/pts/0 /dev/console
+	touch /tmp/bound
+	while :; do sleep 1; done'); then
+	# the master held outside (a runtime's), no process of the tree has the slave open
+	exec 7<>"/proc/$CPID/root/dev/pts/ptmx"
+	wait_until 10 test -e "/proc/$CPID/root/tmp/bound"
+	IMG=$WORK/img-console
+	run_criu dump -t "$CPID" -D "$IMG" -o dump.log
+	expect console-dump [ "$RC" -eq 0 ]
+	stop_task "$CPID"
+	exec 7>&-
+	before=$(host_mounts)
+	restore_ns "$IMG" --root "$R" -o restore.log
+	expect console-restore-refused [ "$RC" -ne 0 ]
+	OUT=$(cat "$IMG/restore.log" 2>/dev/null)
+	expect console-refusal-names-option contains "$OUT" "a pty slave no terminal of the tree makes: restore makes such a pty only with RPC orphan_pts_master"
+	expect console-nothing-mounted [ "$(host_mounts)" = "$before" ]
+	expect console-no-task [ -z "$(leftover_tasks "$R")" ]
+	[ -n "$RPID" ] && stop_task "$RPID"
+	rm -f "$R/tmp/bound"
+else
+	fail console-container "did not start"
+fi
 umount "$PTS"
 
 # --- 2. runc ----------------------------------------------------------------

@@ -35,11 +35,16 @@ int tty_orphan_open(struct rtree *t, struct rfile *f);
 int tty_orphan_take_ctty(const struct rtree *t, const struct rproc *p);
 /* mount/mount-restore.c, in the root: a bind mount's source is the missing
  * slave `name` of the devpts mount `devpts` (runc's /dev/console): makes
- * that pty (0, or -ENOENT when it can't), its master kept for the
- * terminal's first file. tty_keep_premade(): that master past the fds the
- * file table is about to close or reuse (task/fork.c). */
-int tty_premake_pty(int devpts, const char *name);
+ * that pty, its master kept for the terminal's first file, if it is the
+ * terminal of an orphan pty file of t (restore with orphan_pts_master)
+ * with that index and devpts. 0: made; -ENOENT: no such terminal, nothing
+ * said (the caller says it); else failed, said why (the index taken...).
+ * tty_keep_premade(): those masters past the fds the file table is about
+ * to close or reuse (task/fork.c). tty_premade_taken(): after the file
+ * table, every one of them taken (else the bind is of a dead pty). */
+int tty_premake_pty(const struct rtree *t, int devpts, const char *name);
 int tty_keep_premade(const struct rtree *t);
+int tty_premade_taken(void);
 /* From criu, every task seized and in its group (task/tree-restore.c):
  * each new master copied from the root, foreground groups set again. */
 int tty_orphan_fetch(struct rtree *t);

@@ -15,6 +15,7 @@
 #include "options.h"
 
 struct fs_ops;
+struct rtree;
 
 enum rmount_kind {
 	RM_ROOT,     /* from --root */
@@ -93,6 +94,9 @@ struct restore_mnt_ctx {
 	int imgs_dirfd;
 	int root_fd;	 /* detached clone of --root */
 	const char *root_path;
+	/* the tree to restore (NULL: none): a bind of a pty slave is made
+	 * only for one of its terminals (files/tty.h tty_premake_pty) */
+	const struct rtree *tree;
 };
 /* Opens the detached clones of --root and of every host path (before the new
  * namespace exists, so a failure leaves no trace). */

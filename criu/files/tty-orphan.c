@@ -425,9 +425,16 @@ int tty_orphan_open(struct rtree *t, struct rfile *f)
 		pr_perror("can't open the new pty's slave for file %u", f->fe->id);
 		return -errno;
 	}
-	tty_apply_params(slave, f->tty);
-	if (f->tty->exclusive && ioctl(slave, TIOCEXCL))
-		pr_warn("pty %u: can't make it exclusive: %m\n", f->tty->id);
+	/* the tree's terminal as it was, or no restore: none of it only warns */
+	ret = tty_apply_params(slave, f->tty);
+	if (!ret && f->tty->exclusive && ioctl(slave, TIOCEXCL)) {
+		pr_perror("pty %u: can't make it exclusive again", f->tty->id);
+		ret = -errno;
+	}
+	if (ret) {
+		close(slave);
+		return ret;
+	}
 	return rtree_move_fd(slave, f->table_fd);
 }
 
@@ -437,17 +444,28 @@ int tty_orphan_open(struct rtree *t, struct rfile *f)
 
 int tty_orphan_take_ctty(const struct rtree *t, const struct rproc *p)
 {
+	const struct rfile *missed = NULL;
+
 	for (size_t i = 0; i < t->nr_files; i++) {
 		const struct rfile *f = &t->files[i];
 
-		if (!tty_is_orphan(f) || f->tty->sid != (uint32_t)p->vpid || fcntl(f->table_fd, F_GETFD) < 0)
+		if (!tty_is_orphan(f) || f->tty->sid != (uint32_t)p->vpid)
 			continue;
+		if (fcntl(f->table_fd, F_GETFD) < 0) {
+			missed = f; /* not opened (no descriptor uses it): another file of it may be */
+			continue;
+		}
 		if (ioctl(f->table_fd, TIOCSCTTY, 0)) {
 			pr_perror("process %d: can't take pty %u back as its controlling terminal", p->vpid,
 				  f->tty->id);
 			return -errno;
 		}
 		return 0;
+	}
+	if (missed) {
+		pr_err("process %d: pty %u controlled its session, and no open file of it is here to take it back\n",
+		       p->vpid, missed->tty->id);
+		return -EIO;
 	}
 	return 0;
 }

@@ -131,14 +131,19 @@ bool tty_inherit_name(const struct rfile *f, char *buf, size_t len)
 /*
  * The dumped terminal's modes and window size onto the one restored in its
  * place, as upstream does: a full-screen program restored there finds the
- * terminal as it left it. Failures only warn.
+ * terminal as it left it. 0, or -errno once said (a shell job's caller,
+ * whose terminal is the user's own, only warns).
  */
-void tty_apply_params(int fd, const TtyInfoEntry *ti)
+int tty_apply_params(int fd, const TtyInfoEntry *ti)
 {
 	const TermiosEntry *te = ti->termios;
 	struct termios t;
 
-	if (te && !tcgetattr(fd, &t)) {
+	if (te && tcgetattr(fd, &t)) {
+		pr_perror("terminal %u: can't read its modes", ti->id);
+		return -errno;
+	}
+	if (te) {
 		t.c_iflag = te->c_iflag;
 		t.c_oflag = te->c_oflag;
 		t.c_cflag = te->c_cflag;
@@ -148,16 +153,21 @@ void tty_apply_params(int fd, const TtyInfoEntry *ti)
 			t.c_cc[i] = (cc_t)te->c_cc[i];
 		cfsetispeed(&t, te->c_ispeed);
 		cfsetospeed(&t, te->c_ospeed);
-		if (tcsetattr(fd, TCSANOW, &t))
-			pr_warn("terminal %u: can't set its modes: %m\n", ti->id);
+		if (tcsetattr(fd, TCSANOW, &t)) {
+			pr_perror("terminal %u: can't set its modes", ti->id);
+			return -errno;
+		}
 	}
 	if (ti->winsize) {
 		struct winsize w = {(unsigned short)ti->winsize->ws_row, (unsigned short)ti->winsize->ws_col,
 				    (unsigned short)ti->winsize->ws_xpixel, (unsigned short)ti->winsize->ws_ypixel};
 
-		if (ioctl(fd, TIOCSWINSZ, &w))
-			pr_warn("terminal %u: can't set its window size: %m\n", ti->id);
+		if (ioctl(fd, TIOCSWINSZ, &w)) {
+			pr_perror("terminal %u: can't set its window size", ti->id);
+			return -errno;
+		}
 	}
+	return 0;
 }
 
 /* A pty slave made anew (files/tty-orphan.c) can be: its master has a receiver. */
@@ -213,7 +223,8 @@ int tty_open_host(struct rfile *f, const struct options *o, int above)
 		pr_perror("-j: can't open criu's terminal (%s) for file %u", path, f->fe->id);
 		return -errno;
 	}
-	tty_apply_params(fd, f->tty);
+	if (tty_apply_params(fd, f->tty))
+		pr_warn("-j: terminal %u: criu's terminal keeps its own modes or window size\n", f->tty->id);
 	moved = fcntl(fd, F_DUPFD_CLOEXEC, above);
 	close(fd);
 	if (moved < 0) {

@@ -15,7 +15,7 @@
  * path (regf_id, no descriptor uses it) for orphan ptys, which restore
  * recreates in that path's devpts; each terminal one tty_info_entry in
  * tty-info.img with what the kernel tells of it: termios, window size,
- * exclusive mode, and the session it controls and its foreground process
+ * exclusive mode, locked modes, and the session it controls and its foreground process
  * group (from /proc/PID/stat's tty_nr and tpgid of the tree's processes:
  * TIOCGSID/TIOCGPGRP answer only a member of that session).
  *
@@ -131,34 +131,47 @@ static void tty_session(const struct td_ctx *c, dev_t rdev, uint32_t *sid, uint3
 	}
 }
 
-static void get_termios(int lfd, TermiosEntry *tio, uint32_t *cc, TtyInfoEntry *ti)
+static void fill_termios(const struct termios *t, TermiosEntry *tio, uint32_t *cc)
+{
+	tio->c_iflag = t->c_iflag;
+	tio->c_oflag = t->c_oflag;
+	tio->c_cflag = t->c_cflag;
+	tio->c_lflag = t->c_lflag;
+	tio->c_line = t->c_line;
+	tio->c_ispeed = cfgetispeed(t);
+	tio->c_ospeed = cfgetospeed(t);
+	for (int i = 0; i < NCCS; i++)
+		cc[i] = t->c_cc[i];
+	tio->n_c_cc = NCCS;
+	tio->c_cc = cc;
+}
+
+/* The modes, and the locked ones (TIOCGLCKTRMIOS: which bits nobody but
+ * CAP_SYS_ADMIN may change; upstream's termios_locked). */
+static void get_termios(int lfd, TermiosEntry *tio, uint32_t *cc, TermiosEntry *lck, uint32_t *lcc, TtyInfoEntry *ti)
 {
 	struct termios t;
 
-	if (tcgetattr(lfd, &t))
-		return;
-	tio->c_iflag = t.c_iflag;
-	tio->c_oflag = t.c_oflag;
-	tio->c_cflag = t.c_cflag;
-	tio->c_lflag = t.c_lflag;
-	tio->c_line = t.c_line;
-	tio->c_ispeed = cfgetispeed(&t);
-	tio->c_ospeed = cfgetospeed(&t);
-	for (int i = 0; i < NCCS; i++)
-		cc[i] = t.c_cc[i];
-	tio->n_c_cc = NCCS;
-	tio->c_cc = cc;
-	ti->termios = tio;
+	if (!tcgetattr(lfd, &t)) {
+		fill_termios(&t, tio, cc);
+		ti->termios = tio;
+	}
+	/* the kernel's struct termios is a prefix of the C library's */
+	memset(&t, 0, sizeof(t));
+	if (!ioctl(lfd, TIOCGLCKTRMIOS, &t)) {
+		fill_termios(&t, lck, lcc);
+		ti->termios_locked = lck;
+	}
 }
 
 static int write_tty_info(struct td_ctx *c, struct td_proc *p, const struct td_fd *f, TtyType type, uint32_t id)
 {
 	TtyInfoEntry ti = TTY_INFO_ENTRY__INIT;
-	TermiosEntry tio = TERMIOS_ENTRY__INIT;
+	TermiosEntry tio = TERMIOS_ENTRY__INIT, lck = TERMIOS_ENTRY__INIT;
 	WinsizeEntry ws = WINSIZE_ENTRY__INIT;
 	TtyPtyEntry pty = TTY_PTY_ENTRY__INIT;
 	const struct stat *st = &f->st;
-	uint32_t cc[NCCS];
+	uint32_t cc[NCCS], lcc[NCCS];
 	struct winsize w;
 	int excl = 0;
 
@@ -193,7 +206,7 @@ static int write_tty_info(struct td_ctx *c, struct td_proc *p, const struct td_f
 		ti.pty = &pty;
 	}
 	if (type != TTY_TYPE__CTTY)
-		get_termios(f->lfd, &tio, cc, &ti);
+		get_termios(f->lfd, &tio, cc, &lck, lcc, &ti);
 	if (type != TTY_TYPE__CTTY && !ioctl(f->lfd, TIOCGWINSZ, &w)) {
 		ws.ws_row = w.ws_row;
 		ws.ws_col = w.ws_col;

@@ -9,7 +9,7 @@
  *     devpts the dumped slave's path (regf_id) is in, at the dumped index
  *     (taken by someone else: the restore fails, as upstream's, rather
  *     than give the tree another terminal), and puts on it the dumped
- *     modes, window size and exclusive mode; each file of
+ *     modes, locked modes, window size and exclusive mode; each file of
  *     the terminal is a new open file of that slave (TIOCGPTPEER) with its
  *     dumped flags. The master waits in the table slot of the slave's path
  *     entry, which no descriptor uses (rtree.h's layout: it is closed with
@@ -427,6 +427,8 @@ int tty_orphan_open(struct rtree *t, struct rfile *f)
 	}
 	/* the tree's terminal as it was, or no restore: none of it only warns */
 	ret = tty_apply_params(slave, f->tty);
+	if (!ret)
+		ret = tty_apply_locked(slave, f->tty);
 	if (!ret && f->tty->exclusive && ioctl(slave, TIOCEXCL)) {
 		pr_perror("pty %u: can't make it exclusive again", f->tty->id);
 		ret = -errno;

@@ -170,6 +170,36 @@ int tty_apply_params(int fd, const TtyInfoEntry *ti)
 	return 0;
 }
 
+/*
+ * The dumped locked modes (TIOCSLCKTRMIOS, CAP_SYS_ADMIN) onto a pty made
+ * anew, as upstream: a program that relied on them finds them again. None
+ * locked (the default) needs nothing, nor the privilege.
+ */
+int tty_apply_locked(int fd, const TtyInfoEntry *ti)
+{
+	const TermiosEntry *te = ti->termios_locked;
+	struct termios t;
+	bool any = false;
+
+	if (!te)
+		return 0;
+	memset(&t, 0, sizeof(t));
+	t.c_iflag = te->c_iflag;
+	t.c_oflag = te->c_oflag;
+	t.c_cflag = te->c_cflag;
+	t.c_lflag = te->c_lflag;
+	t.c_line = (cc_t)te->c_line;
+	for (size_t i = 0; i < te->n_c_cc && i < NCCS; i++)
+		t.c_cc[i] = (cc_t)te->c_cc[i];
+	for (size_t i = 0; i < sizeof(t) && !any; i++)
+		any = ((const unsigned char *)&t)[i] != 0;
+	if (any && ioctl(fd, TIOCSLCKTRMIOS, &t)) {
+		pr_perror("terminal %u: can't lock its modes again", ti->id);
+		return -errno;
+	}
+	return 0;
+}
+
 /* A pty slave made anew (files/tty-orphan.c) can be: its master has a receiver. */
 static int orphan_check(const struct rfile *f, const struct options *o)
 {

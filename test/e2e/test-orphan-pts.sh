@@ -90,6 +90,7 @@ RPID=$(said restore | cut -d' ' -f2)
 expect restore-with-option [ -n "$RPID" ]
 expect getter-is-notified-fd [ "$(said restored-master)" = "restored-master same-as-notified 1" ]
 expect termios-winsize-kept [ "$(said termios)" = "termios same 1 size 33 101" ]
+expect locked-modes-kept [ "$(said locked)" = "locked ixon 1" ]
 expect restored-talks-on-new-master contains "$(said after)" "got ping tty=yes size=33 101"
 if [ -n "$RPID" ] && [ -e "/proc/$RPID" ]; then
 	expect restored-stdin-same-pts [ "$(readlink /proc/"$RPID"/fd/0)" = /dev/pts/0 ]

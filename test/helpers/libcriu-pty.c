@@ -9,7 +9,8 @@
  * "ready" and, for each line it reads, "got LINE tty=yes|no size=ROWS COLS".
  * This program, step by step, printing one "KEY VALUE..." line each:
  *   master    the pty made in the container's devpts (/proc/PID/root/
- *             dev/pts/ptmx), its window size 33x101, echo off, VERASE ^H;
+ *             dev/pts/ptmx), its window size 33x101, echo off, VERASE ^H,
+ *             IXON locked (TIOCSLCKTRMIOS on its slave);
  *   before    a line's round trip through the terminal;
  *   refused   dump without orphan_pts_master: its result (must fail);
  *   kept      the tree still answers on the same terminal afterwards;
@@ -28,6 +29,7 @@
  *             master, criu_get_orphan_pts_master_fd) and its index;
  *   restore   criu_restore_child with orphan_pts_master: the root's pid;
  *   termios   the new master's modes and window size, same as dumped?
+ *   locked    the new slave's locked modes: IXON alone, as dumped?
  *   after     a line's round trip through the new master;
  * then "done", and it holds the new master (the restored tree's terminal)
  * until it is killed.
@@ -49,8 +51,15 @@
 
 #include "criu.h"
 
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
 static const char *criu_bin, *imgdir, *root, *ext_pts;
 static int notified_fd = -1;
+/* the old pty's slave, opened to lock its modes: kept open with the master
+ * (a slave closed before the container opens it hangs the master up) */
+static int old_slave = -1;
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
@@ -171,6 +180,13 @@ static int open_master(pid_t pid)
 		say("master none tcsetattr %s", strerror(errno));
 		exit(1);
 	}
+	memset(&t, 0, sizeof(t));
+	t.c_iflag = IXON;
+	old_slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (old_slave < 0 || ioctl(old_slave, TIOCSLCKTRMIOS, &t)) {
+		say("master none lock %s", strerror(errno));
+		exit(1);
+	}
 	snprintf(path, sizeof(path), "/proc/%d/root/tmp/pty-ready", (int)pid);
 	fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
 	if (fd >= 0)
@@ -222,6 +238,7 @@ static void restore_held(int master)
 	free(before);
 	free(after);
 	close(master);
+	close(old_slave);
 }
 
 static bool same_modes(const struct termios *a, const struct termios *b)
@@ -270,10 +287,12 @@ int main(int argc, char **argv)
 	say("dump %d", ret);
 	if (ret)
 		return 1;
-	if (ext_pts)
+	if (ext_pts) {
 		restore_held(master);
-	else
+	} else {
 		close(master);
+		close(old_slave);
+	}
 
 	/* nobody to receive the master: refused before anything is made */
 	o = opts("restore-no-notify.log", true, false);
@@ -296,6 +315,16 @@ int main(int argc, char **argv)
 	ioctl(master, TIOCGWINSZ, &ws);
 	say("termios same %d size %d %d", !tcgetattr(master, &after) && same_modes(&before, &after), ws.ws_row,
 	    ws.ws_col);
+	{
+		struct termios l;
+		int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+		memset(&l, 0, sizeof(l));
+		say("locked ixon %d", slave >= 0 && !ioctl(slave, TIOCGLCKTRMIOS, &l) && l.c_iflag == IXON &&
+					      !l.c_oflag && !l.c_cflag && !l.c_lflag);
+		if (slave >= 0)
+			close(slave);
+	}
 	round_trip("after", master, "ping");
 	say("done");
 	for (;;)

@@ -24,6 +24,8 @@ bool tty_inherit_name(const struct rfile *f, char *buf, size_t len);
 int tty_open_host(struct rfile *f, const struct options *o, int above);
 /* The dumped modes and window size onto terminal fd: 0, or -errno once said. */
 int tty_apply_params(int fd, const TtyInfoEntry *ti);
+/* The dumped locked modes onto a pty made anew: 0, or -errno once said. */
+int tty_apply_locked(int fd, const TtyInfoEntry *ti);
 
 /* files/tty-orphan.c. A TTY file whose pty restore makes anew (no -j, no --inherit-fd). */
 bool tty_is_orphan(const struct rfile *f);

@@ -484,6 +484,19 @@ static int test_image_check(void)
 	CHECK(cg_image_check(e) == -EINVAL);
 	e->sets[0]->ctls[0]->cgns_prefix = 3;
 	CHECK(cg_image_check(e) == 0);
+	e->sets[0]->ctls[0]->cgns_prefix = 2; /* "/c" of "/ct": half a name */
+	CHECK(cg_image_check(e) == -EINVAL);
+	e->sets[0]->ctls[0]->cgns_prefix = 1; /* the hierarchy's root */
+	CHECK(cg_image_check(e) == 0);
+	e->sets[0]->ctls[0]->cgns_prefix = 0;
+	CHECK(cg_image_check(e) == 0);
+	keep = e->sets[0]->ctls[0]->path;
+	e->sets[0]->ctls[0]->path = (char *)"/machine.slice/libpod-abc/x";
+	e->sets[0]->ctls[0]->cgns_prefix = 24; /* "/machine.slice/libpod-ab" */
+	CHECK(cg_image_check(e) == -EINVAL);
+	e->sets[0]->ctls[0]->cgns_prefix = 25; /* "/machine.slice/libpod-abc" */
+	CHECK(cg_image_check(e) == 0);
+	e->sets[0]->ctls[0]->path = keep;
 	loud();
 	cgroup_entry__free_unpacked(e, NULL);
 	return 0;

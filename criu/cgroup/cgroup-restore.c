@@ -219,7 +219,8 @@ static int set_perms(int dir, const char *name, const CgroupPerms *p)
 	return 0;
 }
 
-static int apply_dir(int dir, const CgroupDirEntry *d, const struct cg_dir_plan *plan, const char *path)
+static int apply_dir(int dir, const CgroupDirEntry *d, const struct cg_dir_plan *plan, const char *hier,
+		     const char *path)
 {
 	int ret = plan->perms ? set_perms(dir, ".", d->dir_perms) : 0;
 
@@ -230,6 +231,14 @@ static int apply_dir(int dir, const CgroupDirEntry *d, const struct cg_dir_plan 
 	for (size_t i = 0; i < d->n_properties; i++) {
 		const CgroupPropEntry *p = d->properties[i];
 
+		/* a file dump never saves here (cgroup.kill, release_agent, ...): untouched */
+		if (!cg_prop_restorable(hier, p->name)) {
+			if (plan->perms || plan->props)
+				pr_warn("cgroup.img: %s/%s is no setting dump saves in hierarchy \"%s\": left as it "
+					"is\n",
+					path, p->name, hier[0] ? hier : "(v2)");
+			continue;
+		}
 		if (plan->perms && (ret = set_perms(dir, p->name, p->perms))) {
 			pr_err("can't give %s/%s its owner and mode: %s\n", path, p->name, strerror(-ret));
 			return ret;
@@ -331,7 +340,7 @@ static int restore_dir(struct cg_restore *c, size_t h, const CgroupDirEntry *d, 
 		ret = make_parents(c, h, path) ?: make_one(c, h, path);
 	if (!ret) {
 		dir = openat(c->mnt[h], cg_rel(path), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		ret = dir < 0 ? -errno : apply_dir(dir, d, &plan, path);
+		ret = dir < 0 ? -errno : apply_dir(dir, d, &plan, c->self.v[h].name, path);
 	}
 	for (size_t i = 0; !ret && i < d->n_children; i++)
 		ret = restore_dir(c, h, d->children[i], path);

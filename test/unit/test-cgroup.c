@@ -394,6 +394,34 @@ static int test_props(void)
 	return 0;
 }
 
+/* Restore writes only what dump saves for the hierarchy. */
+static int test_prop_restorable(void)
+{
+	static const char *const never[] = {"cgroup.kill",	   "cgroup.threads", "memory.reclaim",
+					    "memory.force_empty", "release_agent",  "cgroup.events",
+					    "cgroup.stat",	   "",		     "cpu.shares.x"};
+
+	CHECK(cg_prop_restorable("cpu,cpuacct", "cpu.shares"));
+	CHECK(cg_prop_restorable("cpu,cpuacct", "notify_on_release"));
+	CHECK(cg_prop_restorable("pids", "pids.max"));
+	CHECK(cg_prop_restorable("devices", "devices.list"));
+	CHECK(!cg_prop_restorable("pids", "cpu.shares")); /* another hierarchy's */
+	CHECK(!cg_prop_restorable("cpuset", "cpu.shares")); /* "cpu" is no controller of "cpuset" */
+	CHECK(!cg_prop_restorable("name=systemd", "pids.max"));
+	CHECK(cg_prop_restorable("name=systemd", "cgroup.clone_children"));
+	CHECK(cg_prop_restorable("", "cgroup.subtree_control"));
+	CHECK(cg_prop_restorable("", "cgroup.type"));
+	CHECK(cg_prop_restorable("", "memory.max") && cg_prop_restorable("", "io.weight"));
+	CHECK(!cg_prop_restorable("", "cpu.shares"));	     /* v1 only */
+	CHECK(!cg_prop_restorable("", "notify_on_release")); /* v1 only */
+	CHECK(!cg_prop_restorable("memory", "memory.max"));  /* v2 only */
+	for (size_t i = 0; i < ARRAY_SIZE(never); i++) {
+		CHECK(!cg_prop_restorable("", never[i]));
+		CHECK(!cg_prop_restorable("cpu,cpuacct,memory,cpuset,pids,devices,blkio", never[i]));
+	}
+	return 0;
+}
+
 /* A cgroup.img upstream 4.2.1 wrote (fixtures/cgroup/README), read and re-rooted. */
 static int test_upstream_image(void)
 {
@@ -556,6 +584,7 @@ static const struct unit_case cases[] = {
 	{"reroot-image-cgns", test_reroot_cgns},
 	{"reroot-image-dump-root", test_reroot_dump_root},
 	{"props", test_props},
+	{"prop-restorable", test_prop_restorable},
 	{"upstream-4.2-image", test_upstream_image},
 	{"image-check", test_image_check},
 	{"fuzz-corpus", test_corpus},

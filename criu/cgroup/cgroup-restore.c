@@ -171,7 +171,7 @@ static int write_subtree_control(int dir, const char *val)
 	if (cg_read_at(dir, "cgroup.subtree_control", &cur))
 		return -errno;
 	for (char *t = strtok_r(cur, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
-		if (!strstr(val, t) && off + strlen(t) + 2 < sizeof(buf))
+		if (!cg_word_in(val, t) && off + strlen(t) + 2 < sizeof(buf))
 			off += (size_t)snprintf(buf + off, sizeof(buf) - off, "-%s ", t);
 	for (char *t = strtok_r(want, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
 		if (off + strlen(t) + 2 < sizeof(buf))

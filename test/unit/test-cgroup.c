@@ -394,6 +394,21 @@ static int test_props(void)
 	return 0;
 }
 
+/* cgroup.subtree_control's words, whole: "cpu" is not in "cpuset". */
+static int test_word_in(void)
+{
+	CHECK(!cg_word_in("cpuset io", "cpu"));
+	CHECK(!cg_word_in("cpuset\n", "cpu"));
+	CHECK(!cg_word_in("xcpu", "cpu"));
+	CHECK(cg_word_in("cpuset cpu", "cpu"));
+	CHECK(cg_word_in("cpu", "cpu"));
+	CHECK(cg_word_in("io memory pids\n", "pids"));
+	CHECK(cg_word_in("  io   memory", "memory"));
+	CHECK(!cg_word_in("", "cpu"));
+	CHECK(!cg_word_in("cpu", ""));
+	return 0;
+}
+
 /* Restore writes only what dump saves for the hierarchy. */
 static int test_prop_restorable(void)
 {
@@ -585,6 +600,7 @@ static const struct unit_case cases[] = {
 	{"reroot-image-dump-root", test_reroot_dump_root},
 	{"props", test_props},
 	{"prop-restorable", test_prop_restorable},
+	{"word-in", test_word_in},
 	{"upstream-4.2-image", test_upstream_image},
 	{"image-check", test_image_check},
 	{"fuzz-corpus", test_corpus},

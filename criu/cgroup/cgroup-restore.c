@@ -183,7 +183,8 @@ static int write_prop(int dir, const CgroupPropEntry *p)
 {
 	_cleanup_free_ char *cur = NULL, *now = NULL;
 
-	if (cg_prop_is_member_list(p->name) || cg_prop_is_freeze(p->name))
+	/* cgroup.type: written first of all, by write_type */
+	if (cg_prop_is_member_list(p->name) || cg_prop_is_freeze(p->name) || !strcmp(p->name, "cgroup.type"))
 		return 0;
 	if (!strcmp(p->name, "devices.list"))
 		return write_devices(dir, p->value);
@@ -204,6 +205,34 @@ static int write_prop(int dir, const CgroupPropEntry *p)
 		return ret;
 	}
 	return p->value[0] ? write_at(dir, p->name, p->value, strlen(p->value)) : 0;
+}
+
+/*
+ * v2 cgroup.type: only "threaded" can be written (and must be, before the
+ * controller files, which a threaded cgroup offers differently); a parent
+ * becomes "domain threaded" by it, which the kernel refuses as a value
+ * (EINVAL), as it does "domain invalid". "domain" is what mkdir makes.
+ */
+static int write_type(int dir, const CgroupDirEntry *d, const char *hier, const char *path)
+{
+	for (size_t i = 0; !hier[0] && i < d->n_properties; i++) {
+		const CgroupPropEntry *p = d->properties[i];
+		_cleanup_free_ char *cur = NULL, *now = NULL;
+		int ret;
+
+		if (strcmp(p->name, "cgroup.type") || strcmp(p->value, "threaded"))
+			continue;
+		if (!cg_read_at(dir, p->name, &cur) && (now = cg_prop_value(p->name, cur)) && !strcmp(now, "threaded"))
+			return 0;
+		ret = write_at(dir, p->name, p->value, strlen(p->value));
+		if (ret) {
+			pr_err("can't make cgroup %s threaded: %s\n", path, strerror(-ret));
+			pr_hint("a threaded cgroup's parent must have no domain controller enabled in its "
+				"cgroup.subtree_control\n");
+		}
+		return ret;
+	}
+	return 0;
 }
 
 static int set_perms(int dir, const char *name, const CgroupPerms *p)
@@ -228,6 +257,8 @@ static int apply_dir(int dir, const CgroupDirEntry *d, const struct cg_dir_plan 
 		pr_err("can't give cgroup %s its owner and mode: %s\n", path, strerror(-ret));
 		return ret;
 	}
+	if (plan->props && (ret = write_type(dir, d, hier, path)))
+		return ret;
 	for (size_t i = 0; i < d->n_properties; i++) {
 		const CgroupPropEntry *p = d->properties[i];
 

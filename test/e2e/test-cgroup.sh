@@ -285,6 +285,49 @@ else
 	skip thread-cgroup "no threads helper (make all) or no pids hierarchy"
 fi
 
+# --- a v2 threaded subtree: the process in T (which becomes "domain
+# threaded"), one thread in the threaded T/t; restore makes T/t threaded
+# again (the kernel refuses "domain threaded" as a value) --------------
+if [ -x "$THREADS" ] && has unified ""; then
+	mkdir -p "$CG/unified/$T/t"
+	(
+		echo $BASHPID >"$CG/unified/$T/cgroup.procs"
+		exec unshare --pid --fork -- "$THREADS" "$WORK" </dev/null >"$WORK/threads2.out" 2>&1
+	) &
+	echo $! >>"$PIDLIST"
+	wait_until 5 bash -c "[ -n \"\$(cat /proc/$!/task/*/children 2>/dev/null)\" ]"
+	TP=$(cat /proc/$!/task/*/children | awk '{print $1}')
+	echo "$TP" >>"$PIDLIST"
+	wait_until 5 bash -c "[ \$(ls /proc/$TP/task | wc -l) -ge 5 ]"
+	TID=$(ls /proc/$TP/task | sort -n | sed -n 2p)
+	VTID=$(awk '/^NSpid/ {print $3}' /proc/$TP/task/$TID/status)
+	if echo threaded >"$CG/unified/$T/t/cgroup.type" && echo "$TID" >"$CG/unified/$T/t/cgroup.threads"; then
+		run_criu dump -t "$TP" -D "$WORK/img-thr2"
+		expect threaded-dump [ "$RC" -eq 0 ]
+		wait_until 5 not kill -0 "$TP"
+		remove_cgroups
+		if restore_ns "$WORK/img-thr2"; then
+			ok threaded-restore
+			tid=
+			for t in /proc/$RPID/task/*; do
+				[ "$(awk '/^NSpid/ {print $3}' "$t/status")" = "$VTID" ] && tid=${t##*/}
+			done
+			expect threaded-type [ "$(cat "$CG/unified/$T/t/cgroup.type")" = threaded ]
+			expect threaded-parent-type [ "$(cat "$CG/unified/$T/cgroup.type")" = "domain threaded" ]
+			expect threaded-process grep -qx "0::/$T" /proc/$RPID/cgroup
+			expect threaded-thread grep -qx "0::/$T/t" /proc/$RPID/task/$tid/cgroup
+		else
+			fail threaded-restore "criu said: $OUT"
+		fi
+	else
+		skip threaded "this kernel's v2 hierarchy has no threaded cgroups"
+		kill -KILL "$TP"
+	fi
+	restart
+else
+	skip threaded "no threads helper (make all) or no v2 hierarchy"
+fi
+
 # --- upstream CRIU 4.2 compatibility (a plain host tree, as upstream dumps
 # those here): its cgroup.img restored by criu, and the other way round ---
 UPSTREAM=${UPSTREAM_CRIU:-/opt/upstream-criu/criu}

@@ -384,7 +384,7 @@ static int prepare_cgroups(struct restore_run *r)
 		}
 	t->cg = r->cg;
 	t->criu_cg_set = criu_set;
-	t->cg_own_ns = r->cg && r->ns.own[RNS_CGROUP];
+	t->cg_own_ns = r->ns.own[RNS_CGROUP]; /* also with --manage-cgroups=ignore: never dropped */
 	return ret;
 }
 

@@ -458,7 +458,7 @@ int cg_restore_prepare(int imgs_dirfd, const struct options *o, uint32_t root_cg
 	*out = NULL;
 	if (o->manage_cgroups == CG_MODE_IGNORE) {
 		pr_info("--manage-cgroups=ignore: the tasks stay in criu's cgroups%s\n",
-			own_ns ? " and its cgroup namespace" : "");
+			own_ns ? "; the tree's cgroup namespace is made at them" : "");
 		return 0;
 	}
 	c = xzalloc(sizeof(*c));
@@ -528,13 +528,26 @@ static int move_to(const struct cg_restore *c, int proc_fd, pid_t criu_pid, size
 	return 0;
 }
 
+static int make_cgns(void)
+{
+	int err;
+
+	if (!unshare(CLONE_NEWCGROUP))
+		return 0;
+	err = errno;
+	pr_perror("can't make the tree's cgroup namespace");
+	return -err;
+}
+
 int cg_restore_enter(const struct cg_restore *c, int proc_fd, pid_t criu_pid, uint32_t from, uint32_t to, pid_t tid,
 		     bool unshare_ns)
 {
 	const char *file = tid ? NULL : "cgroup.procs";
 	int ret = 0;
 
-	if (!c || !to || (from == to && !unshare_ns))
+	if (!c || !to) /* no cgroups to enter: the namespace (if any) where the task is, criu's */
+		return unshare_ns ? make_cgns() : 0;
+	if (from == to && !unshare_ns)
 		return 0;
 	/* the namespace's root first, then the namespace, then the rest */
 	for (size_t h = 0; unshare_ns && !ret && h < c->self.n; h++) {
@@ -544,10 +557,8 @@ int cg_restore_enter(const struct cg_restore *c, int proc_fd, pid_t criu_pid, ui
 		if (p && prefix)
 			ret = move_to(c, proc_fd, criu_pid, h, p, prefix, "cgroup.procs", 0);
 	}
-	if (!ret && unshare_ns && unshare(CLONE_NEWCGROUP)) {
-		ret = -errno;
-		pr_perror("can't make the tree's cgroup namespace");
-	}
+	if (!ret && unshare_ns)
+		ret = make_cgns();
 	for (size_t h = 0; !ret && h < c->self.n; h++) {
 		uint32_t prefix, fprefix;
 		const char *p = set_path(c, to, h, &prefix), *f = from ? set_path(c, from, h, &fprefix) : NULL;

@@ -354,8 +354,7 @@ static int enter_cgroups(struct rtree *t, struct rproc *p)
 
 	while (a && !rproc_cg_set(a)) /* zombies carry none */
 		a = a->parent;
-	if (!t->cg)
-		return 0;
+	/* t->cg NULL (--manage-cgroups=ignore): the root's namespace is still made */
 	return cg_restore_enter(t->cg, rtree_task_fd(t, RFD_PROC), t->criu_pid, a ? rproc_cg_set(a) : t->criu_cg_set,
 				to ? to : (a ? rproc_cg_set(a) : t->criu_cg_set), 0, p == &t->procs[0] && t->cg_own_ns);
 }

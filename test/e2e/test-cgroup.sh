@@ -420,4 +420,18 @@ else
 	fail cgns-new-root "criu said: $OUT"
 fi
 restart
+at_ns_root() { # PID: sees itself at its cgroup namespace's root in every test hierarchy
+	local v
+	v=$(inside "$1")
+	[ -n "$v" ] && ! grep -qv ':/$' <<<"$v"
+}
+# ignore: the tasks stay in criu's cgroups, the namespace is made there
+if rst "$IMG2" --manage-cgroups=ignore; then
+	expect cgns-ignore-own-ns [ "$(readlink /proc/$RPID/ns/cgroup)" != "$(readlink /proc/self/ns/cgroup)" ]
+	expect cgns-ignore-root-view at_ns_root "$RPID"
+	expect cgns-ignore-nothing-made bash -c "! ls -d $CG/*/$T 2>/dev/null | grep -q ."
+else
+	fail cgns-ignore "criu said: $OUT"
+fi
+restart
 finish

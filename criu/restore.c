@@ -497,6 +497,8 @@ static int start_child(struct restore_run *r)
 		return -errno;
 	/* in an external pid namespace the root sees its parent, criu, as 0 */
 	r->tree.criu_pid = r->plan.pid_inherit ? 0 : getpid();
+	/* the tasks open criu's hierarchy mounts as /proc/<criu>/fd/N: never 0 */
+	r->tree.criu_host_pid = getpid();
 	catch_stop_signals(); /* noted, in criu; the child sets them back (restore_child) */
 	if (root_tid) {
 		args.set_tid = (uint64_t)(uintptr_t)&root_tid;

@@ -328,6 +328,46 @@ else
 	skip threaded "no threads helper (make all) or no v2 hierarchy"
 fi
 
+# --- into an external pid namespace (--external pid[INODE]:KEY): the
+# tree there in T/a, restored into it, moved into T/a again (the tasks
+# reach criu's hierarchy mounts through /proc/<criu's host pid>) --------
+unshare --pid --fork --mount-proc bash -c 'while :; do sleep 1; done' </dev/null >/dev/null 2>&1 &
+U=$!
+disown "$U"
+echo "$U" >>"$PIDLIST"
+wait_until 5 eval '[ -n "$(cat /proc/$U/task/$U/children 2>/dev/null)" ]'
+PH=$(tr -d ' ' </proc/$U/task/$U/children)
+echo "$PH" >>"$PIDLIST"
+for h in "${HIERS[@]}"; do mkdir -p "$CG/$h/$T/a"; done
+nsenter --pid --target "$PH" -- setsid sh -c 'while :; do sleep 0.1; done' </dev/null >/dev/null 2>&1 &
+NS=$!
+disown "$NS"
+echo "$NS" >>"$PIDLIST"
+if wait_until 5 eval '[ -n "$(cat /proc/$NS/task/$NS/children 2>/dev/null)" ]'; then
+	TP=$(tr -d ' ' </proc/$NS/task/$NS/children)
+	for h in "${HIERS[@]}"; do echo "$TP" >"$CG/$h/$T/a/cgroup.procs"; done
+	PINO=$(stat -L -c %i /proc/"$PH"/ns/pid)
+	run_criu dump -t "$TP" -D "$WORK/img-extpid" --external "pid[$PINO]:extpid"
+	expect extpid-dump [ "$RC" -eq 0 ]
+	wait_until 3 not kill -0 "$TP"
+	remove_cgroups
+	exec 7</proc/"$PH"/ns/pid
+	if restore_ns "$WORK/img-extpid" --inherit-fd "fd[7]:extpid"; then
+		ok extpid-restore
+		expect extpid-same-ns [ "$(stat -L -c %i /proc/"$RPID"/ns/pid)" = "$PINO" ]
+		expect extpid-cgroup in_cgroup "$RPID" "/$T/a"
+	else
+		fail extpid-restore "criu said: $OUT"
+	fi
+	exec 7<&-
+	restart
+else
+	fail extpid-start "the tree did not start in the holder's pid namespace"
+fi
+stop_task "$PH"
+stop_task "$U"
+remove_cgroups
+
 # --- upstream CRIU 4.2 compatibility (a plain host tree, as upstream dumps
 # those here): its cgroup.img restored by criu, and the other way round ---
 UPSTREAM=${UPSTREAM_CRIU:-/opt/upstream-criu/criu}

@@ -206,6 +206,11 @@ expect none-missing-message contains "$OUT" "is missing"
 expect none-nothing-made bash -c "! ls -d $CG/*/$T 2>/dev/null | grep -q ."
 rst "$IMG" --manage-cgroups=bogus
 expect bad-mode-refused contains "$OUT" "unknown mode"
+# a --pidfile that can't be written: the tree killed, the cgroups made removed
+run_criu restore -D "$IMG" -d --root "$R" --pidfile "$WORK/no-such-dir/pid"
+expect bad-pidfile-refused [ "$RC" -ne 0 ]
+expect bad-pidfile-nothing-left bash -c "! ls -d $CG/*/$T 2>/dev/null | grep -q ."
+expect bad-pidfile-no-task bash -c "! pgrep -f 'sleep 10000[12]' >/dev/null"
 restart
 
 # --- full under a new root: existing cgroups get their settings too -----

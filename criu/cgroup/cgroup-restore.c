@@ -32,6 +32,7 @@
 #include "cgroup/cgroup.h"
 #include "image/image.h"
 #include "options.h"
+#include "util/hashmap.h"
 #include "util/log.h"
 #include "util/util.h"
 
@@ -40,6 +41,7 @@ struct cg_restore {
 	enum cg_mode mode;
 	uint32_t criu_set;	/* the dumping criu's set: the restoring criu's cgroups */
 	struct cg_members self; /* the restoring criu's own cgroups: the hierarchies */
+	struct hmap set_by_id;	/* id -> CgSetEntry * of img: a lookup per thread and hierarchy */
 	int *mnt;		/* per hierarchy of self: criu's mount of it */
 	struct made {
 		size_t hier;
@@ -441,6 +443,9 @@ static int prepare(struct cg_restore *c, int imgs_dirfd, const struct options *o
 		ret = check_roots(c, o);
 	if (ret || !c->img)
 		return ret;
+	for (size_t i = 0; i < c->img->n_sets; i++) /* the first of an id, as cg_image_set */
+		if (!hmap_get_int(&c->set_by_id, c->img->sets[i]->id))
+			hmap_put_int(&c->set_by_id, c->img->sets[i]->id, c->img->sets[i]);
 	ret = reroot(c, o, root_set);
 	if (!ret)
 		ret = open_mounts(c);
@@ -462,6 +467,7 @@ int cg_restore_prepare(int imgs_dirfd, const struct options *o, uint32_t root_cg
 		return 0;
 	}
 	c = xzalloc(sizeof(*c));
+	hmap_init(&c->set_by_id);
 	c->mode = (enum cg_mode)o->manage_cgroups;
 	c->criu_set = root_cg_set;
 	ret = prepare(c, imgs_dirfd, o, root_set);
@@ -476,7 +482,7 @@ int cg_restore_prepare(int imgs_dirfd, const struct options *o, uint32_t root_cg
 
 bool cg_restore_has_set(const struct cg_restore *c, uint32_t id)
 {
-	return !id || id == c->criu_set || (c->img && cg_image_set(c->img, id));
+	return !id || id == c->criu_set || hmap_get_int(&c->set_by_id, id);
 }
 
 /* ------------------------------------------------------------------------
@@ -491,7 +497,7 @@ static const char *set_path(const struct cg_restore *c, uint32_t id, size_t h, u
 	*prefix = 0;
 	if (id == c->criu_set)
 		return c->self.v[h].path;
-	s = c->img ? cg_image_set(c->img, id) : NULL;
+	s = hmap_get_int(&c->set_by_id, id);
 	for (size_t k = 0; s && k < s->n_ctls; k++)
 		if (!strcmp(s->ctls[k]->name, c->self.v[h].name)) {
 			*prefix = s->ctls[k]->has_cgns_prefix ? s->ctls[k]->cgns_prefix : 0;
@@ -605,6 +611,7 @@ void cg_restore_free(struct cg_restore *c)
 			close(c->mnt[i]);
 	free(c->mnt);
 	cg_members_free(&c->self);
+	hmap_free(&c->set_by_id);
 	if (c->img)
 		cgroup_entry__free_unpacked(c->img, NULL);
 	free(c);

@@ -580,15 +580,20 @@ int cg_restore_enter(const struct cg_restore *c, int proc_fd, pid_t criu_pid, ui
 
 void cg_restore_undo(struct cg_restore *c)
 {
+	struct timespec now;
+	time_t deadline;
+
 	if (!c)
 		return;
+	/* the killed tasks may take a moment to leave: 3 s for them all, not per cgroup */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	deadline = now.tv_sec + 3;
 	for (size_t i = c->nr_made; i-- > 0;) {
 		const struct made *m = &c->made[i];
-		int tries = 0, r;
+		int r;
 
-		/* the killed tasks may take a moment to leave it */
 		while ((r = unlinkat(c->mnt[m->hier], cg_rel(m->path), AT_REMOVEDIR)) && errno == EBUSY &&
-		       tries++ < 300)
+		       !clock_gettime(CLOCK_MONOTONIC, &now) && now.tv_sec < deadline)
 			nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
 		if (r && errno != ENOENT)
 			pr_warn("can't remove cgroup %s that criu made: %m\n", m->path);

@@ -355,8 +355,9 @@ static int enter_cgroups(struct rtree *t, struct rproc *p)
 	while (a && !rproc_cg_set(a)) /* zombies carry none */
 		a = a->parent;
 	/* t->cg NULL (--manage-cgroups=ignore): the root's namespace is still made */
-	return cg_restore_enter(t->cg, rtree_task_fd(t, RFD_PROC), t->criu_host_pid, a ? rproc_cg_set(a) : t->criu_cg_set,
-				to ? to : (a ? rproc_cg_set(a) : t->criu_cg_set), 0, p == &t->procs[0] && t->cg_own_ns);
+	return cg_restore_enter(t->cg, rtree_task_fd(t, RFD_PROC), t->criu_host_pid,
+				a ? rproc_cg_set(a) : t->criu_cg_set, to ? to : (a ? rproc_cg_set(a) : t->criu_cg_set),
+				0, p == &t->procs[0] && t->cg_own_ns);
 }
 
 /* Threads in other cgroups than their process (v1, v2 threaded ones). */

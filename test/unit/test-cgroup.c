@@ -412,15 +412,15 @@ static int test_word_in(void)
 /* Restore writes only what dump saves for the hierarchy. */
 static int test_prop_restorable(void)
 {
-	static const char *const never[] = {"cgroup.kill",	   "cgroup.threads", "memory.reclaim",
-					    "memory.force_empty", "release_agent",  "cgroup.events",
-					    "cgroup.stat",	   "",		     "cpu.shares.x"};
+	static const char *const never[] = {"cgroup.kill",   "cgroup.threads", "memory.reclaim", "memory.force_empty",
+					    "release_agent", "cgroup.events",  "cgroup.stat",	 "",
+					    "cpu.shares.x"};
 
 	CHECK(cg_prop_restorable("cpu,cpuacct", "cpu.shares"));
 	CHECK(cg_prop_restorable("cpu,cpuacct", "notify_on_release"));
 	CHECK(cg_prop_restorable("pids", "pids.max"));
 	CHECK(cg_prop_restorable("devices", "devices.list"));
-	CHECK(!cg_prop_restorable("pids", "cpu.shares")); /* another hierarchy's */
+	CHECK(!cg_prop_restorable("pids", "cpu.shares"));   /* another hierarchy's */
 	CHECK(!cg_prop_restorable("cpuset", "cpu.shares")); /* "cpu" is no controller of "cpuset" */
 	CHECK(!cg_prop_restorable("name=systemd", "pids.max"));
 	CHECK(cg_prop_restorable("name=systemd", "cgroup.clone_children"));

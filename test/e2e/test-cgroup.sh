@@ -227,6 +227,39 @@ else
 fi
 restart
 
+# --- a crafted cgroup.img naming cgroup.kill: never written, even into an
+# existing cgroup with --manage-cgroups=full (it would kill what is there) --
+if [ -w "$CG/unified/cgroup.procs" ] && command -v crit >/dev/null; then
+	CR=$WORK/img-crafted
+	cp -a "$IMG" "$CR"
+	crit decode -i "$IMG/cgroup.img" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for c in d["entries"][0]["controllers"]:
+    if c.get("cnames") == [""]:
+        for x in c.get("dirs", []):
+            x.setdefault("properties", []).append({"name": "cgroup.kill", "value": "1"})
+json.dump(d, sys.stdout)' | crit encode -o "$CR/cgroup.img"
+	mkdir -p "$CG/unified/$N"
+	sleep 100009 </dev/null >/dev/null 2>&1 &
+	VICTIM=$!
+	disown "$VICTIM"
+	echo "$VICTIM" >>"$PIDLIST"
+	echo "$VICTIM" >"$CG/unified/$N/cgroup.procs"
+	if rst "$CR" --manage-cgroups=full --cgroup-root "/$N"; then
+		ok crafted-kill-restore
+		expect crafted-kill-warned contains "$OUT" "cgroup.kill is no setting dump saves"
+		expect crafted-kill-victim-alive kill -0 "$VICTIM"
+		expect crafted-kill-tree-alive kill -0 "$RPID"
+	else
+		fail crafted-kill-restore "criu said: $OUT"
+	fi
+	kill -KILL "$VICTIM" 2>/dev/null
+	restart
+else
+	skip crafted-kill "no writable v2 hierarchy or no crit"
+fi
+
 # --- soft into an existing cgroup: its settings stay ---------------------
 for h in "${HIERS[@]}"; do mkdir -p "$CG/$h/$N/a"; done
 if has pids "$N"; then

@@ -385,7 +385,7 @@ static int prepare_cgroups(struct restore_run *r)
 		}
 	t->cg = r->cg;
 	t->criu_cg_set = criu_set;
-	t->cg_own_ns = r->cg && r->ns.own[RNS_CGROUP];
+	t->cg_own_ns = r->ns.own[RNS_CGROUP]; /* also with --manage-cgroups=ignore: never dropped */
 	return ret;
 }
 
@@ -498,6 +498,8 @@ static int start_child(struct restore_run *r)
 		return -errno;
 	/* in an external pid namespace the root sees its parent, criu, as 0 */
 	r->tree.criu_pid = r->plan.pid_inherit ? 0 : getpid();
+	/* the tasks open criu's hierarchy mounts as /proc/<criu>/fd/N: never 0 */
+	r->tree.criu_host_pid = getpid();
 	catch_stop_signals(); /* noted, in criu; the child sets them back (restore_child) */
 	if (root_tid) {
 		args.set_tid = (uint64_t)(uintptr_t)&root_tid;
@@ -615,7 +617,18 @@ static void write_restore_stats(const struct restore_run *r)
 		close(dirfd);
 }
 
-/* The tree runs: --pidfile, then -d, or wait for the root as its parent. */
+/* --pidfile: a tree restored without it is killed (the caller could not find it). */
+static int write_root_pidfile(struct restore_run *r)
+{
+	if (!r->o->pidfile || !write_pidfile(r->o->pidfile, r->pid))
+		return 0;
+	rtree_kill(&r->tree);
+	kill(r->pid, SIGKILL);
+	reap_root(r);
+	return -1;
+}
+
+/* The tree runs: -d, or wait for the root as its parent. */
 static int restore_wait_or_detach(struct restore_run *r, uint64_t frozen_ns)
 {
 	const struct options *o = r->o;
@@ -626,12 +639,6 @@ static int restore_wait_or_detach(struct restore_run *r, uint64_t frozen_ns)
 	if (t->nr)
 		pr_info("restored %zu processes; memory: %llu MiB in %.3f s; tasks frozen for %.3f s\n", t->nr,
 			(unsigned long long)(t->pages_bytes >> 20), t->pages_ns / 1e9, frozen_ns / 1e9);
-	if (o->pidfile && write_pidfile(o->pidfile, r->pid)) {
-		rtree_kill(t);
-		kill(r->pid, SIGKILL);
-		reap_root(r);
-		return -1;
-	}
 	if (cr_notify(o, ACT_POST_RESUME, r->pid))
 		pr_warn("post-resume said no, but the tree runs already: it is left running\n");
 	write_restore_stats(r);
@@ -718,8 +725,10 @@ int cr_restore_tree(const struct options *o, pid_t *root)
 		ret = start_child(&r);
 	if (!ret)
 		ret = restore_tree(&r, &frozen_ns);
+	if (!ret)
+		ret = write_root_pidfile(&r);
 	if (ret)
-		cg_restore_undo(r.cg); /* the tasks are gone */
+		cg_restore_undo(r.cg); /* every failure after prepare_cgroups: the tasks are gone */
 	if (!ret)
 		ret = restore_wait_or_detach(&r, frozen_ns);
 	if (!ret && root)

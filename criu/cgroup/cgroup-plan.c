@@ -325,6 +325,19 @@ static int check_dir(const CgroupDirEntry *d, bool top, const char *hier)
 	return 0;
 }
 
+/*
+ * A namespace prefix is the namespace's root: a whole cgroup of the path,
+ * never part of a name ("/ct" of "/ct/a", not "/c"). 0 and 1 are the
+ * hierarchy's root ("/"); dump (cg_ns_prefix) writes nothing else that
+ * does not end at a '/' or at the path's end.
+ */
+static bool prefix_fits(const char *path, uint32_t prefix)
+{
+	size_t len = strlen(path);
+
+	return prefix <= 1 || (prefix <= len && (path[prefix] == '/' || path[prefix] == '\0'));
+}
+
 int cg_image_check(const CgroupEntry *e)
 {
 	for (size_t i = 0; e && i < e->n_controllers; i++) {
@@ -340,10 +353,10 @@ int cg_image_check(const CgroupEntry *e)
 			const CgMemberEntry *m = e->sets[i]->ctls[k];
 
 			if (!m->path || m->path[0] != '/' || (m->path[1] && !clean_rel(m->path + 1, true)) ||
-			    (m->has_cgns_prefix && m->cgns_prefix > strlen(m->path))) {
+			    (m->has_cgns_prefix && !prefix_fits(m->path, m->cgns_prefix))) {
 				pr_err("cgroup.img: set %u: %s path \"%s\" is not a clean absolute path%s\n",
 				       e->sets[i]->id, m->name, m->path ? m->path : "(none)",
-				       m->has_cgns_prefix ? " (or its namespace prefix is longer)" : "");
+				       m->has_cgns_prefix ? " (or its namespace prefix is no whole cgroup of it)" : "");
 				return -EINVAL;
 			}
 		}

@@ -80,6 +80,53 @@ const char *const *cg_props_global(bool v2)
 	return v2 ? v2_global : v1_global;
 }
 
+static bool in_list(const char *const *list, const char *name)
+{
+	for (; list && *list; list++)
+		if (!strcmp(*list, name))
+			return true;
+	return false;
+}
+
+bool cg_prop_restorable(const char *hier, const char *name)
+{
+	size_t len;
+
+	if (in_list(cg_props_global(!hier[0]), name))
+		return true;
+	if (!hier[0]) { /* v2: any controller may be enabled in the cgroup */
+		for (size_t i = 0; i < ARRAY_SIZE(table); i++)
+			if (in_list(table[i].v2, name))
+				return true;
+		return false;
+	}
+	for (const char *c = hier; *c; c += len + (c[len] == ',')) {
+		char ctrl[64];
+
+		len = strcspn(c, ",");
+		if (len && len < sizeof(ctrl)) {
+			memcpy(ctrl, c, len);
+			ctrl[len] = '\0';
+			if (in_list(cg_props_of(ctrl, false), name))
+				return true;
+		}
+	}
+	return false;
+}
+
+bool cg_word_in(const char *list, const char *word)
+{
+	size_t wl = strlen(word), len;
+
+	for (const char *s = list; wl && *s; s += len) {
+		s += strspn(s, " \n");
+		len = strcspn(s, " \n");
+		if (len == wl && !memcmp(s, word, wl))
+			return true;
+	}
+	return false;
+}
+
 bool cg_prop_is_member_list(const char *name)
 {
 	return !strcmp(name, "cgroup.procs") || !strcmp(name, "tasks");

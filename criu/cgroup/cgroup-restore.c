@@ -32,6 +32,7 @@
 #include "cgroup/cgroup.h"
 #include "image/image.h"
 #include "options.h"
+#include "util/hashmap.h"
 #include "util/log.h"
 #include "util/util.h"
 
@@ -40,6 +41,7 @@ struct cg_restore {
 	enum cg_mode mode;
 	uint32_t criu_set;	/* the dumping criu's set: the restoring criu's cgroups */
 	struct cg_members self; /* the restoring criu's own cgroups: the hierarchies */
+	struct hmap set_by_id;	/* id -> CgSetEntry * of img: a lookup per thread and hierarchy */
 	int *mnt;		/* per hierarchy of self: criu's mount of it */
 	struct made {
 		size_t hier;
@@ -171,7 +173,7 @@ static int write_subtree_control(int dir, const char *val)
 	if (cg_read_at(dir, "cgroup.subtree_control", &cur))
 		return -errno;
 	for (char *t = strtok_r(cur, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
-		if (!strstr(val, t) && off + strlen(t) + 2 < sizeof(buf))
+		if (!cg_word_in(val, t) && off + strlen(t) + 2 < sizeof(buf))
 			off += (size_t)snprintf(buf + off, sizeof(buf) - off, "-%s ", t);
 	for (char *t = strtok_r(want, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
 		if (off + strlen(t) + 2 < sizeof(buf))
@@ -183,7 +185,8 @@ static int write_prop(int dir, const CgroupPropEntry *p)
 {
 	_cleanup_free_ char *cur = NULL, *now = NULL;
 
-	if (cg_prop_is_member_list(p->name) || cg_prop_is_freeze(p->name))
+	/* cgroup.type: written first of all, by write_type */
+	if (cg_prop_is_member_list(p->name) || cg_prop_is_freeze(p->name) || !strcmp(p->name, "cgroup.type"))
 		return 0;
 	if (!strcmp(p->name, "devices.list"))
 		return write_devices(dir, p->value);
@@ -206,6 +209,34 @@ static int write_prop(int dir, const CgroupPropEntry *p)
 	return p->value[0] ? write_at(dir, p->name, p->value, strlen(p->value)) : 0;
 }
 
+/*
+ * v2 cgroup.type: only "threaded" can be written (and must be, before the
+ * controller files, which a threaded cgroup offers differently); a parent
+ * becomes "domain threaded" by it, which the kernel refuses as a value
+ * (EINVAL), as it does "domain invalid". "domain" is what mkdir makes.
+ */
+static int write_type(int dir, const CgroupDirEntry *d, const char *hier, const char *path)
+{
+	for (size_t i = 0; !hier[0] && i < d->n_properties; i++) {
+		const CgroupPropEntry *p = d->properties[i];
+		_cleanup_free_ char *cur = NULL, *now = NULL;
+		int ret;
+
+		if (strcmp(p->name, "cgroup.type") || strcmp(p->value, "threaded"))
+			continue;
+		if (!cg_read_at(dir, p->name, &cur) && (now = cg_prop_value(p->name, cur)) && !strcmp(now, "threaded"))
+			return 0;
+		ret = write_at(dir, p->name, p->value, strlen(p->value));
+		if (ret) {
+			pr_err("can't make cgroup %s threaded: %s\n", path, strerror(-ret));
+			pr_hint("a threaded cgroup's parent must have no domain controller enabled in its "
+				"cgroup.subtree_control\n");
+		}
+		return ret;
+	}
+	return 0;
+}
+
 static int set_perms(int dir, const char *name, const CgroupPerms *p)
 {
 	struct stat st;
@@ -219,7 +250,8 @@ static int set_perms(int dir, const char *name, const CgroupPerms *p)
 	return 0;
 }
 
-static int apply_dir(int dir, const CgroupDirEntry *d, const struct cg_dir_plan *plan, const char *path)
+static int apply_dir(int dir, const CgroupDirEntry *d, const struct cg_dir_plan *plan, const char *hier,
+		     const char *path)
 {
 	int ret = plan->perms ? set_perms(dir, ".", d->dir_perms) : 0;
 
@@ -227,9 +259,19 @@ static int apply_dir(int dir, const CgroupDirEntry *d, const struct cg_dir_plan 
 		pr_err("can't give cgroup %s its owner and mode: %s\n", path, strerror(-ret));
 		return ret;
 	}
+	if (plan->props && (ret = write_type(dir, d, hier, path)))
+		return ret;
 	for (size_t i = 0; i < d->n_properties; i++) {
 		const CgroupPropEntry *p = d->properties[i];
 
+		/* a file dump never saves here (cgroup.kill, release_agent, ...): untouched */
+		if (!cg_prop_restorable(hier, p->name)) {
+			if (plan->perms || plan->props)
+				pr_warn("cgroup.img: %s/%s is no setting dump saves in hierarchy \"%s\": left as it "
+					"is\n",
+					path, p->name, hier[0] ? hier : "(v2)");
+			continue;
+		}
 		if (plan->perms && (ret = set_perms(dir, p->name, p->perms))) {
 			pr_err("can't give %s/%s its owner and mode: %s\n", path, p->name, strerror(-ret));
 			return ret;
@@ -331,7 +373,7 @@ static int restore_dir(struct cg_restore *c, size_t h, const CgroupDirEntry *d, 
 		ret = make_parents(c, h, path) ?: make_one(c, h, path);
 	if (!ret) {
 		dir = openat(c->mnt[h], cg_rel(path), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		ret = dir < 0 ? -errno : apply_dir(dir, d, &plan, path);
+		ret = dir < 0 ? -errno : apply_dir(dir, d, &plan, c->self.v[h].name, path);
 	}
 	for (size_t i = 0; !ret && i < d->n_children; i++)
 		ret = restore_dir(c, h, d->children[i], path);
@@ -401,6 +443,9 @@ static int prepare(struct cg_restore *c, int imgs_dirfd, const struct options *o
 		ret = check_roots(c, o);
 	if (ret || !c->img)
 		return ret;
+	for (size_t i = 0; i < c->img->n_sets; i++) /* the first of an id, as cg_image_set */
+		if (!hmap_get_int(&c->set_by_id, c->img->sets[i]->id))
+			hmap_put_int(&c->set_by_id, c->img->sets[i]->id, c->img->sets[i]);
 	ret = reroot(c, o, root_set);
 	if (!ret)
 		ret = open_mounts(c);
@@ -418,10 +463,11 @@ int cg_restore_prepare(int imgs_dirfd, const struct options *o, uint32_t root_cg
 	*out = NULL;
 	if (o->manage_cgroups == CG_MODE_IGNORE) {
 		pr_info("--manage-cgroups=ignore: the tasks stay in criu's cgroups%s\n",
-			own_ns ? " and its cgroup namespace" : "");
+			own_ns ? "; the tree's cgroup namespace is made at them" : "");
 		return 0;
 	}
 	c = xzalloc(sizeof(*c));
+	hmap_init(&c->set_by_id);
 	c->mode = (enum cg_mode)o->manage_cgroups;
 	c->criu_set = root_cg_set;
 	ret = prepare(c, imgs_dirfd, o, root_set);
@@ -436,7 +482,7 @@ int cg_restore_prepare(int imgs_dirfd, const struct options *o, uint32_t root_cg
 
 bool cg_restore_has_set(const struct cg_restore *c, uint32_t id)
 {
-	return !id || id == c->criu_set || (c->img && cg_image_set(c->img, id));
+	return !id || id == c->criu_set || hmap_get_int(&c->set_by_id, id);
 }
 
 /* ------------------------------------------------------------------------
@@ -451,7 +497,7 @@ static const char *set_path(const struct cg_restore *c, uint32_t id, size_t h, u
 	*prefix = 0;
 	if (id == c->criu_set)
 		return c->self.v[h].path;
-	s = c->img ? cg_image_set(c->img, id) : NULL;
+	s = hmap_get_int(&c->set_by_id, id);
 	for (size_t k = 0; s && k < s->n_ctls; k++)
 		if (!strcmp(s->ctls[k]->name, c->self.v[h].name)) {
 			*prefix = s->ctls[k]->has_cgns_prefix ? s->ctls[k]->cgns_prefix : 0;
@@ -488,13 +534,26 @@ static int move_to(const struct cg_restore *c, int proc_fd, pid_t criu_pid, size
 	return 0;
 }
 
+static int make_cgns(void)
+{
+	int err;
+
+	if (!unshare(CLONE_NEWCGROUP))
+		return 0;
+	err = errno;
+	pr_perror("can't make the tree's cgroup namespace");
+	return -err;
+}
+
 int cg_restore_enter(const struct cg_restore *c, int proc_fd, pid_t criu_pid, uint32_t from, uint32_t to, pid_t tid,
 		     bool unshare_ns)
 {
 	const char *file = tid ? NULL : "cgroup.procs";
 	int ret = 0;
 
-	if (!c || !to || (from == to && !unshare_ns))
+	if (!c || !to) /* no cgroups to enter: the namespace (if any) where the task is, criu's */
+		return unshare_ns ? make_cgns() : 0;
+	if (from == to && !unshare_ns)
 		return 0;
 	/* the namespace's root first, then the namespace, then the rest */
 	for (size_t h = 0; unshare_ns && !ret && h < c->self.n; h++) {
@@ -504,10 +563,8 @@ int cg_restore_enter(const struct cg_restore *c, int proc_fd, pid_t criu_pid, ui
 		if (p && prefix)
 			ret = move_to(c, proc_fd, criu_pid, h, p, prefix, "cgroup.procs", 0);
 	}
-	if (!ret && unshare_ns && unshare(CLONE_NEWCGROUP)) {
-		ret = -errno;
-		pr_perror("can't make the tree's cgroup namespace");
-	}
+	if (!ret && unshare_ns)
+		ret = make_cgns();
 	for (size_t h = 0; !ret && h < c->self.n; h++) {
 		uint32_t prefix, fprefix;
 		const char *p = set_path(c, to, h, &prefix), *f = from ? set_path(c, from, h, &fprefix) : NULL;
@@ -523,15 +580,20 @@ int cg_restore_enter(const struct cg_restore *c, int proc_fd, pid_t criu_pid, ui
 
 void cg_restore_undo(struct cg_restore *c)
 {
+	struct timespec now;
+	time_t deadline;
+
 	if (!c)
 		return;
+	/* the killed tasks may take a moment to leave: 3 s for them all, not per cgroup */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	deadline = now.tv_sec + 3;
 	for (size_t i = c->nr_made; i-- > 0;) {
 		const struct made *m = &c->made[i];
-		int tries = 0, r;
+		int r;
 
-		/* the killed tasks may take a moment to leave it */
 		while ((r = unlinkat(c->mnt[m->hier], cg_rel(m->path), AT_REMOVEDIR)) && errno == EBUSY &&
-		       tries++ < 300)
+		       !clock_gettime(CLOCK_MONOTONIC, &now) && now.tv_sec < deadline)
 			nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
 		if (r && errno != ENOENT)
 			pr_warn("can't remove cgroup %s that criu made: %m\n", m->path);
@@ -554,6 +616,7 @@ void cg_restore_free(struct cg_restore *c)
 			close(c->mnt[i]);
 	free(c->mnt);
 	cg_members_free(&c->self);
+	hmap_free(&c->set_by_id);
 	if (c->img)
 		cgroup_entry__free_unpacked(c->img, NULL);
 	free(c);

@@ -354,10 +354,10 @@ static int enter_cgroups(struct rtree *t, struct rproc *p)
 
 	while (a && !rproc_cg_set(a)) /* zombies carry none */
 		a = a->parent;
-	if (!t->cg)
-		return 0;
-	return cg_restore_enter(t->cg, rtree_task_fd(t, RFD_PROC), t->criu_pid, a ? rproc_cg_set(a) : t->criu_cg_set,
-				to ? to : (a ? rproc_cg_set(a) : t->criu_cg_set), 0, p == &t->procs[0] && t->cg_own_ns);
+	/* t->cg NULL (--manage-cgroups=ignore): the root's namespace is still made */
+	return cg_restore_enter(t->cg, rtree_task_fd(t, RFD_PROC), t->criu_host_pid,
+				a ? rproc_cg_set(a) : t->criu_cg_set, to ? to : (a ? rproc_cg_set(a) : t->criu_cg_set),
+				0, p == &t->procs[0] && t->cg_own_ns);
 }
 
 /* Threads in other cgroups than their process (v1, v2 threaded ones). */
@@ -366,7 +366,7 @@ static int thread_cgroups(struct rtree *t, struct rproc *p)
 	int ret = 0;
 
 	for (size_t i = 1; t->cg && !ret && i < p->nr_threads; i++)
-		ret = cg_restore_enter(t->cg, rtree_task_fd(t, RFD_PROC), t->criu_pid, rproc_cg_set(p),
+		ret = cg_restore_enter(t->cg, rtree_task_fd(t, RFD_PROC), t->criu_host_pid, rproc_cg_set(p),
 				       rthread_cg_set(&p->threads[i]), p->threads[i].vtid, false);
 	return ret;
 }

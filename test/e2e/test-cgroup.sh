@@ -206,6 +206,11 @@ expect none-missing-message contains "$OUT" "is missing"
 expect none-nothing-made bash -c "! ls -d $CG/*/$T 2>/dev/null | grep -q ."
 rst "$IMG" --manage-cgroups=bogus
 expect bad-mode-refused contains "$OUT" "unknown mode"
+# a --pidfile that can't be written: the tree killed, the cgroups made removed
+run_criu restore -D "$IMG" -d --root "$R" --pidfile "$WORK/no-such-dir/pid"
+expect bad-pidfile-refused [ "$RC" -ne 0 ]
+expect bad-pidfile-nothing-left bash -c "! ls -d $CG/*/$T 2>/dev/null | grep -q ."
+expect bad-pidfile-no-task bash -c "! pgrep -f 'sleep 10000[12]' >/dev/null"
 restart
 
 # --- full under a new root: existing cgroups get their settings too -----
@@ -221,6 +226,39 @@ else
 	fail restore-full-new-root "criu said: $OUT"
 fi
 restart
+
+# --- a crafted cgroup.img naming cgroup.kill: never written, even into an
+# existing cgroup with --manage-cgroups=full (it would kill what is there) --
+if [ -w "$CG/unified/cgroup.procs" ] && command -v crit >/dev/null; then
+	CR=$WORK/img-crafted
+	cp -a "$IMG" "$CR"
+	crit decode -i "$IMG/cgroup.img" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for c in d["entries"][0]["controllers"]:
+    if c.get("cnames") == [""]:
+        for x in c.get("dirs", []):
+            x.setdefault("properties", []).append({"name": "cgroup.kill", "value": "1"})
+json.dump(d, sys.stdout)' | crit encode -o "$CR/cgroup.img"
+	mkdir -p "$CG/unified/$N"
+	sleep 100009 </dev/null >/dev/null 2>&1 &
+	VICTIM=$!
+	disown "$VICTIM"
+	echo "$VICTIM" >>"$PIDLIST"
+	echo "$VICTIM" >"$CG/unified/$N/cgroup.procs"
+	if rst "$CR" --manage-cgroups=full --cgroup-root "/$N"; then
+		ok crafted-kill-restore
+		expect crafted-kill-warned contains "$OUT" "cgroup.kill is no setting dump saves"
+		expect crafted-kill-victim-alive kill -0 "$VICTIM"
+		expect crafted-kill-tree-alive kill -0 "$RPID"
+	else
+		fail crafted-kill-restore "criu said: $OUT"
+	fi
+	kill -KILL "$VICTIM" 2>/dev/null
+	restart
+else
+	skip crafted-kill "no writable v2 hierarchy or no crit"
+fi
 
 # --- soft into an existing cgroup: its settings stay ---------------------
 for h in "${HIERS[@]}"; do mkdir -p "$CG/$h/$N/a"; done
@@ -284,6 +322,89 @@ if [ -x "$THREADS" ] && has pids ""; then
 else
 	skip thread-cgroup "no threads helper (make all) or no pids hierarchy"
 fi
+
+# --- a v2 threaded subtree: the process in T (which becomes "domain
+# threaded"), one thread in the threaded T/t; restore makes T/t threaded
+# again (the kernel refuses "domain threaded" as a value) --------------
+if [ -x "$THREADS" ] && has unified ""; then
+	mkdir -p "$CG/unified/$T/t"
+	(
+		echo $BASHPID >"$CG/unified/$T/cgroup.procs"
+		exec unshare --pid --fork -- "$THREADS" "$WORK" </dev/null >"$WORK/threads2.out" 2>&1
+	) &
+	echo $! >>"$PIDLIST"
+	wait_until 5 bash -c "[ -n \"\$(cat /proc/$!/task/*/children 2>/dev/null)\" ]"
+	TP=$(cat /proc/$!/task/*/children | awk '{print $1}')
+	echo "$TP" >>"$PIDLIST"
+	wait_until 5 bash -c "[ \$(ls /proc/$TP/task | wc -l) -ge 5 ]"
+	TID=$(ls /proc/$TP/task | sort -n | sed -n 2p)
+	VTID=$(awk '/^NSpid/ {print $3}' /proc/$TP/task/$TID/status)
+	if echo threaded >"$CG/unified/$T/t/cgroup.type" && echo "$TID" >"$CG/unified/$T/t/cgroup.threads"; then
+		run_criu dump -t "$TP" -D "$WORK/img-thr2"
+		expect threaded-dump [ "$RC" -eq 0 ]
+		wait_until 5 not kill -0 "$TP"
+		remove_cgroups
+		if restore_ns "$WORK/img-thr2"; then
+			ok threaded-restore
+			tid=
+			for t in /proc/$RPID/task/*; do
+				[ "$(awk '/^NSpid/ {print $3}' "$t/status")" = "$VTID" ] && tid=${t##*/}
+			done
+			expect threaded-type [ "$(cat "$CG/unified/$T/t/cgroup.type")" = threaded ]
+			expect threaded-parent-type [ "$(cat "$CG/unified/$T/cgroup.type")" = "domain threaded" ]
+			expect threaded-process grep -qx "0::/$T" /proc/$RPID/cgroup
+			expect threaded-thread grep -qx "0::/$T/t" /proc/$RPID/task/$tid/cgroup
+		else
+			fail threaded-restore "criu said: $OUT"
+		fi
+	else
+		skip threaded "this kernel's v2 hierarchy has no threaded cgroups"
+		kill -KILL "$TP"
+	fi
+	restart
+else
+	skip threaded "no threads helper (make all) or no v2 hierarchy"
+fi
+
+# --- into an external pid namespace (--external pid[INODE]:KEY): the
+# tree there in T/a, restored into it, moved into T/a again (the tasks
+# reach criu's hierarchy mounts through /proc/<criu's host pid>) --------
+unshare --pid --fork --mount-proc bash -c 'while :; do sleep 1; done' </dev/null >/dev/null 2>&1 &
+U=$!
+disown "$U"
+echo "$U" >>"$PIDLIST"
+wait_until 5 eval '[ -n "$(cat /proc/$U/task/$U/children 2>/dev/null)" ]'
+PH=$(tr -d ' ' </proc/$U/task/$U/children)
+echo "$PH" >>"$PIDLIST"
+for h in "${HIERS[@]}"; do mkdir -p "$CG/$h/$T/a"; done
+nsenter --pid --target "$PH" -- setsid sh -c 'while :; do sleep 0.1; done' </dev/null >/dev/null 2>&1 &
+NS=$!
+disown "$NS"
+echo "$NS" >>"$PIDLIST"
+if wait_until 5 eval '[ -n "$(cat /proc/$NS/task/$NS/children 2>/dev/null)" ]'; then
+	TP=$(tr -d ' ' </proc/$NS/task/$NS/children)
+	for h in "${HIERS[@]}"; do echo "$TP" >"$CG/$h/$T/a/cgroup.procs"; done
+	PINO=$(stat -L -c %i /proc/"$PH"/ns/pid)
+	run_criu dump -t "$TP" -D "$WORK/img-extpid" --external "pid[$PINO]:extpid"
+	expect extpid-dump [ "$RC" -eq 0 ]
+	wait_until 3 not kill -0 "$TP"
+	remove_cgroups
+	exec 7</proc/"$PH"/ns/pid
+	if restore_ns "$WORK/img-extpid" --inherit-fd "fd[7]:extpid"; then
+		ok extpid-restore
+		expect extpid-same-ns [ "$(stat -L -c %i /proc/"$RPID"/ns/pid)" = "$PINO" ]
+		expect extpid-cgroup in_cgroup "$RPID" "/$T/a"
+	else
+		fail extpid-restore "criu said: $OUT"
+	fi
+	exec 7<&-
+	restart
+else
+	fail extpid-start "the tree did not start in the holder's pid namespace"
+fi
+stop_task "$PH"
+stop_task "$U"
+remove_cgroups
 
 # --- upstream CRIU 4.2 compatibility (a plain host tree, as upstream dumps
 # those here): its cgroup.img restored by criu, and the other way round ---
@@ -375,6 +496,20 @@ if rst "$IMG2" --cgroup-root "/$N"; then
 	expect cgns-new-root-a-view [ "$(inside "$(sleeper "$RPID" 100001)")" = "$BEFORE_A" ]
 else
 	fail cgns-new-root "criu said: $OUT"
+fi
+restart
+at_ns_root() { # PID: sees itself at its cgroup namespace's root in every test hierarchy
+	local v
+	v=$(inside "$1")
+	[ -n "$v" ] && ! grep -qv ':/$' <<<"$v"
+}
+# ignore: the tasks stay in criu's cgroups, the namespace is made there
+if rst "$IMG2" --manage-cgroups=ignore; then
+	expect cgns-ignore-own-ns [ "$(readlink /proc/$RPID/ns/cgroup)" != "$(readlink /proc/self/ns/cgroup)" ]
+	expect cgns-ignore-root-view at_ns_root "$RPID"
+	expect cgns-ignore-nothing-made bash -c "! ls -d $CG/*/$T 2>/dev/null | grep -q ."
+else
+	fail cgns-ignore "criu said: $OUT"
 fi
 restart
 finish

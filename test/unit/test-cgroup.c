@@ -394,6 +394,49 @@ static int test_props(void)
 	return 0;
 }
 
+/* cgroup.subtree_control's words, whole: "cpu" is not in "cpuset". */
+static int test_word_in(void)
+{
+	CHECK(!cg_word_in("cpuset io", "cpu"));
+	CHECK(!cg_word_in("cpuset\n", "cpu"));
+	CHECK(!cg_word_in("xcpu", "cpu"));
+	CHECK(cg_word_in("cpuset cpu", "cpu"));
+	CHECK(cg_word_in("cpu", "cpu"));
+	CHECK(cg_word_in("io memory pids\n", "pids"));
+	CHECK(cg_word_in("  io   memory", "memory"));
+	CHECK(!cg_word_in("", "cpu"));
+	CHECK(!cg_word_in("cpu", ""));
+	return 0;
+}
+
+/* Restore writes only what dump saves for the hierarchy. */
+static int test_prop_restorable(void)
+{
+	static const char *const never[] = {"cgroup.kill",   "cgroup.threads", "memory.reclaim", "memory.force_empty",
+					    "release_agent", "cgroup.events",  "cgroup.stat",	 "",
+					    "cpu.shares.x"};
+
+	CHECK(cg_prop_restorable("cpu,cpuacct", "cpu.shares"));
+	CHECK(cg_prop_restorable("cpu,cpuacct", "notify_on_release"));
+	CHECK(cg_prop_restorable("pids", "pids.max"));
+	CHECK(cg_prop_restorable("devices", "devices.list"));
+	CHECK(!cg_prop_restorable("pids", "cpu.shares"));   /* another hierarchy's */
+	CHECK(!cg_prop_restorable("cpuset", "cpu.shares")); /* "cpu" is no controller of "cpuset" */
+	CHECK(!cg_prop_restorable("name=systemd", "pids.max"));
+	CHECK(cg_prop_restorable("name=systemd", "cgroup.clone_children"));
+	CHECK(cg_prop_restorable("", "cgroup.subtree_control"));
+	CHECK(cg_prop_restorable("", "cgroup.type"));
+	CHECK(cg_prop_restorable("", "memory.max") && cg_prop_restorable("", "io.weight"));
+	CHECK(!cg_prop_restorable("", "cpu.shares"));	     /* v1 only */
+	CHECK(!cg_prop_restorable("", "notify_on_release")); /* v1 only */
+	CHECK(!cg_prop_restorable("memory", "memory.max"));  /* v2 only */
+	for (size_t i = 0; i < ARRAY_SIZE(never); i++) {
+		CHECK(!cg_prop_restorable("", never[i]));
+		CHECK(!cg_prop_restorable("cpu,cpuacct,memory,cpuset,pids,devices,blkio", never[i]));
+	}
+	return 0;
+}
+
 /* A cgroup.img upstream 4.2.1 wrote (fixtures/cgroup/README), read and re-rooted. */
 static int test_upstream_image(void)
 {
@@ -484,6 +527,19 @@ static int test_image_check(void)
 	CHECK(cg_image_check(e) == -EINVAL);
 	e->sets[0]->ctls[0]->cgns_prefix = 3;
 	CHECK(cg_image_check(e) == 0);
+	e->sets[0]->ctls[0]->cgns_prefix = 2; /* "/c" of "/ct": half a name */
+	CHECK(cg_image_check(e) == -EINVAL);
+	e->sets[0]->ctls[0]->cgns_prefix = 1; /* the hierarchy's root */
+	CHECK(cg_image_check(e) == 0);
+	e->sets[0]->ctls[0]->cgns_prefix = 0;
+	CHECK(cg_image_check(e) == 0);
+	keep = e->sets[0]->ctls[0]->path;
+	e->sets[0]->ctls[0]->path = (char *)"/machine.slice/libpod-abc/x";
+	e->sets[0]->ctls[0]->cgns_prefix = 24; /* "/machine.slice/libpod-ab" */
+	CHECK(cg_image_check(e) == -EINVAL);
+	e->sets[0]->ctls[0]->cgns_prefix = 25; /* "/machine.slice/libpod-abc" */
+	CHECK(cg_image_check(e) == 0);
+	e->sets[0]->ctls[0]->path = keep;
 	loud();
 	cgroup_entry__free_unpacked(e, NULL);
 	return 0;
@@ -543,6 +599,8 @@ static const struct unit_case cases[] = {
 	{"reroot-image-cgns", test_reroot_cgns},
 	{"reroot-image-dump-root", test_reroot_dump_root},
 	{"props", test_props},
+	{"prop-restorable", test_prop_restorable},
+	{"word-in", test_word_in},
 	{"upstream-4.2-image", test_upstream_image},
 	{"image-check", test_image_check},
 	{"fuzz-corpus", test_corpus},

@@ -161,7 +161,9 @@ bool cg_restore_has_set(const struct cg_restore *c, uint32_t id);
  * In a task, before it forks: moves the calling task (tid 0) or thread
  * `tid` (of the calling process, as its pid namespace names it) from set
  * `from` into set `to`; for the root task of a tree with a cgroup
- * namespace of its own (`unshare_ns`), the namespace is made at its root.
+ * namespace of its own (`unshare_ns`), the namespace is made at its root;
+ * with `c` NULL (--manage-cgroups=ignore) or no set to enter (`to` 0), at
+ * the cgroups the task is in (criu's): never left out.
  * `proc_fd` is the host's /proc, `criu_pid` the restoring criu (whose
  * descriptors of the hierarchies are used). 0 or -errno after pr_err.
  */

@@ -159,11 +159,12 @@ struct rtree {
 	void *pipes_data; /* the raw reader of pipes-data.img, owned */
 	void *fifo_data;  /* likewise for fifo-data.img */
 	int fd_base;
-	int imgs_dirfd;		     /* not owned */
-	int host_proc_fd;	     /* the host's /proc (O_PATH), -1 until opened */
-	bool host_mode;		     /* restored in an existing pid namespace (criu's, an external one) */
-	bool auto_dedup;	     /* --auto-dedup: restored pages are punched out of their image */
-	pid_t criu_pid;		     /* the restoring criu, the root's parent */
+	int imgs_dirfd;	     /* not owned */
+	int host_proc_fd;    /* the host's /proc (O_PATH), -1 until opened */
+	bool host_mode;	     /* restored in an existing pid namespace (criu's, an external one) */
+	bool auto_dedup;     /* --auto-dedup: restored pages are punched out of their image */
+	pid_t criu_pid;	     /* the restoring criu, the root's parent, as the root sees it (0: outside its pid ns) */
+	pid_t criu_host_pid; /* the restoring criu in host_proc_fd's /proc: its cgroup mounts' fds */
 	char *nodename, *domainname; /* utsns-1.img, NULL if none */
 	IpcVarEntry *ipc_var;	     /* ipcns-var-1.img, NULL if none */
 	struct sysv_objs sysv;	     /* ipcns-{shm,sem,msg}-1.img (ipc-sysv.h) */

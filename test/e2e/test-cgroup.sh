@@ -110,7 +110,11 @@ make_rootfs "$R"
 ln -sf busybox "$R/bin/usleep"
 mknod -m 666 "$R/dev/null" c 1 3
 # init counts; two sleepers to be put in a and b
-PROG='exec </dev/null >/dev/null 2>&1; (exec sleep 100001) & (exec sleep 100002) & n=0; while :; do n=$((n+1)); echo $n >/tmp/count; usleep 50000; done'
+# the sleepers' durations are this run's own, so that no other test's
+# processes are taken for them
+SA=$((2000000 + ($$ % 1000000) * 2))
+SB=$((SA + 1))
+PROG='exec </dev/null >/dev/null 2>&1; (exec sleep '$SA') & (exec sleep '$SB') & n=0; while :; do n=$((n+1)); echo $n >/tmp/count; usleep 50000; done'
 
 # the init's children running sleep N
 sleeper() { # INIT N
@@ -120,7 +124,7 @@ sleeper() { # INIT N
 	done
 }
 
-has_sleepers() { [ -n "$(sleeper "$1" 100001)" ] && [ -n "$(sleeper "$1" 100002)" ]; }
+has_sleepers() { [ -n "$(sleeper "$1" "$SA")" ] && [ -n "$(sleeper "$1" "$SB")" ]; }
 
 # start CGNS: a container in T (own cgroup namespace there if CGNS=1),
 # its sleepers in T/a and T/b; sets CPID
@@ -135,8 +139,8 @@ start() {
 	) || return 1
 	wait_until 10 test -s "$R/tmp/count" || return 1
 	wait_until 5 has_sleepers "$CPID" || return 1
-	S1=$(sleeper "$CPID" 100001)
-	S2=$(sleeper "$CPID" 100002)
+	S1=$(sleeper "$CPID" "$SA")
+	S2=$(sleeper "$CPID" "$SB")
 	for h in "${HIERS[@]}"; do
 		echo "$S1" >"$CG/$h/$T/a/cgroup.procs" && echo "$S2" >"$CG/$h/$T/b/cgroup.procs" || return 1
 	done
@@ -151,8 +155,8 @@ counting() {
 # placed NAME ROOTPID PREFIX: the restored tree's tasks are in PREFIX, PREFIX/a, PREFIX/b
 placed() {
 	local s1 s2
-	s1=$(sleeper "$2" 100001)
-	s2=$(sleeper "$2" 100002)
+	s1=$(sleeper "$2" "$SA")
+	s2=$(sleeper "$2" "$SB")
 	expect "$1" bash -c "[ -n '$s1' ] && [ -n '$s2' ]" &&
 		expect "$1-root" in_cgroup "$2" "/$3" &&
 		expect "$1-a" in_cgroup "$s1" "/$3/a" &&
@@ -199,7 +203,7 @@ rst "$IMG" --cgroup-root nosuchcontroller:/x
 expect bad-root-refused [ "$RC" -ne 0 ]
 expect bad-root-message contains "$OUT" "names no cgroup hierarchy"
 expect bad-root-nothing-made bash -c "! ls -d $CG/*/$T 2>/dev/null | grep -q ."
-expect bad-root-no-task bash -c "! pgrep -f 'sleep 10000[12]' >/dev/null"
+expect bad-root-no-task bash -c "! pgrep -f '^sleep ($SA|$SB)\$' >/dev/null"
 rst "$IMG" --manage-cgroups=none
 expect none-missing-refused [ "$RC" -ne 0 ]
 expect none-missing-message contains "$OUT" "is missing"
@@ -210,7 +214,7 @@ expect bad-mode-refused contains "$OUT" "unknown mode"
 run_criu restore -D "$IMG" -d --root "$R" --pidfile "$WORK/no-such-dir/pid"
 expect bad-pidfile-refused [ "$RC" -ne 0 ]
 expect bad-pidfile-nothing-left bash -c "! ls -d $CG/*/$T 2>/dev/null | grep -q ."
-expect bad-pidfile-no-task bash -c "! pgrep -f 'sleep 10000[12]' >/dev/null"
+expect bad-pidfile-no-task bash -c "! pgrep -f '^sleep ($SA|$SB)\$' >/dev/null"
 restart
 
 # --- full under a new root: existing cgroups get their settings too -----
@@ -277,7 +281,7 @@ fi
 # --- a per-controller root (cpu only): the others stay where they were ---
 if has cpu "$T" || [ -w "$CG/cpu/cgroup.procs" ]; then
 	if rst "$IMG" --cgroup-root "cpu:/$N"; then
-		s1=$(sleeper "$RPID" 100001)
+		s1=$(sleeper "$RPID" "$SA")
 		expect cpu-root-moved grep -qx "[0-9]*:cpu:/$N/a" /proc/$s1/cgroup
 		expect cpu-root-others grep -qx "[0-9]*:pids:/$T/a" /proc/$s1/cgroup
 	else
@@ -485,7 +489,7 @@ if rst "$IMG2"; then
 	placed cgns "$RPID" "$T"
 	expect cgns-own-ns [ "$(readlink /proc/$RPID/ns/cgroup)" != "$(readlink /proc/self/ns/cgroup)" ]
 	expect cgns-same-root-view [ "$(inside "$RPID")" = "$BEFORE_ROOT" ]
-	expect cgns-same-a-view [ "$(inside "$(sleeper "$RPID" 100001)")" = "$BEFORE_A" ]
+	expect cgns-same-a-view [ "$(inside "$(sleeper "$RPID" "$SA")")" = "$BEFORE_A" ]
 else
 	fail cgns-restore "criu said: $OUT"
 fi
@@ -493,7 +497,7 @@ restart
 if rst "$IMG2" --cgroup-root "/$N"; then
 	placed cgns-new-root "$RPID" "$N"
 	expect cgns-new-root-view [ "$(inside "$RPID")" = "$BEFORE_ROOT" ]
-	expect cgns-new-root-a-view [ "$(inside "$(sleeper "$RPID" 100001)")" = "$BEFORE_A" ]
+	expect cgns-new-root-a-view [ "$(inside "$(sleeper "$RPID" "$SA")")" = "$BEFORE_A" ]
 else
 	fail cgns-new-root "criu said: $OUT"
 fi

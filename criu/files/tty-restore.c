@@ -128,6 +128,18 @@ bool tty_inherit_name(const struct rfile *f, char *buf, size_t len)
 	return true;
 }
 
+/* The modes an image entry gives, onto `t` (speeds apart). */
+static void termios_from_entry(struct termios *t, const TermiosEntry *te)
+{
+	t->c_iflag = te->c_iflag;
+	t->c_oflag = te->c_oflag;
+	t->c_cflag = te->c_cflag;
+	t->c_lflag = te->c_lflag;
+	t->c_line = (cc_t)te->c_line;
+	for (size_t i = 0; i < te->n_c_cc && i < NCCS; i++)
+		t->c_cc[i] = (cc_t)te->c_cc[i];
+}
+
 /*
  * The dumped terminal's modes and window size onto the one restored in its
  * place, as upstream does: a full-screen program restored there finds the
@@ -144,13 +156,7 @@ int tty_apply_params(int fd, const TtyInfoEntry *ti)
 		return -errno;
 	}
 	if (te) {
-		t.c_iflag = te->c_iflag;
-		t.c_oflag = te->c_oflag;
-		t.c_cflag = te->c_cflag;
-		t.c_lflag = te->c_lflag;
-		t.c_line = (cc_t)te->c_line;
-		for (size_t i = 0; i < te->n_c_cc && i < NCCS; i++)
-			t.c_cc[i] = (cc_t)te->c_cc[i];
+		termios_from_entry(&t, te);
 		cfsetispeed(&t, te->c_ispeed);
 		cfsetospeed(&t, te->c_ospeed);
 		if (tcsetattr(fd, TCSANOW, &t)) {
@@ -184,13 +190,7 @@ int tty_apply_locked(int fd, const TtyInfoEntry *ti)
 	if (!te)
 		return 0;
 	memset(&t, 0, sizeof(t));
-	t.c_iflag = te->c_iflag;
-	t.c_oflag = te->c_oflag;
-	t.c_cflag = te->c_cflag;
-	t.c_lflag = te->c_lflag;
-	t.c_line = (cc_t)te->c_line;
-	for (size_t i = 0; i < te->n_c_cc && i < NCCS; i++)
-		t.c_cc[i] = (cc_t)te->c_cc[i];
+	termios_from_entry(&t, te);
 	for (size_t i = 0; i < sizeof(t) && !any; i++)
 		any = ((const unsigned char *)&t)[i] != 0;
 	if (any && ioctl(fd, TIOCSLCKTRMIOS, &t)) {

@@ -131,6 +131,18 @@ if CPID=$(start_container "$R" 'mount --bind '"$WORK/vol-a"' "$ROOT/vol"' "$PROG
 	expect rpc-dump-log-in-images-dir test -s "$WORK/img/dump.log"
 	expect rpc-dump-ended-tree gone "$CPID"
 	dumped=$(cut -d' ' -f1 "$R/tmp/count")
+	# the client says no while the tree is being restored: the tree is
+	# killed, nothing stays mounted, and the images restore afterwards
+	# the tree counts into $R/tmp/count whenever it runs
+	count_still() { local a b; a=$(cat "$R/tmp/count"); sleep 0.5; b=$(cat "$R/tmp/count"); [ "$a" = "$b" ]; }
+	MNT_BEFORE=$(host_mounts)
+	for stage in setup-namespaces post-restore; do
+		OUT=$("$CLIENT" "$CRIU" restore "$WORK/img" "root=$R" "ext=/vol:$WORK/vol-b" "notify-fail=$stage" \
+			log=restore-no.log 2>&1)
+		expect "rpc-restore-no-at-$stage" contains "$OUT" "said no at $stage"
+		expect "rpc-restore-no-at-$stage-no-task" count_still
+		expect "rpc-restore-no-at-$stage-no-mounts" [ "$(host_mounts)" = "$MNT_BEFORE" ]
+	done
 	OUT=$("$CLIENT" "$CRIU" restore "$WORK/img" "root=$R" "ext=/vol:$WORK/vol-b" notify log=restore.log \
 		"pidfile=$WORK/rpc-rpid" 2>&1)
 	RPID=$(cat "$WORK/rpc-rpid" 2>/dev/null)

@@ -70,24 +70,20 @@ in_ct() {
 }
 count_of() { in_ct cat /tmp/count | cut -d' ' -f1; }
 
-counting() {
+# grows CMD...: the number CMD prints is larger 0.3 s later.
+grows() {
 	local a b
-	a=$(count_of)
+	a=$("$@")
 	sleep 0.3
-	b=$(count_of)
+	b=$("$@")
 	[ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt "$a" ]
 }
+counting() { grows count_of; }
 
 # The TCP stream is the numbers 1, 2, 3 ... with none lost, none twice.
 tcp_stream_whole() {
 	in_ct awk 'NR != $1 { bad = 1 } END { exit bad || NR < 2 }' /tmp/tcp.log
 }
 tcp_lines() { in_ct wc -l /tmp/tcp.log | awk '{print $1}'; }
-tcp_flowing() {
-	local a b
-	a=$(tcp_lines)
-	sleep 0.3
-	b=$(tcp_lines)
-	[ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt "$a" ]
-}
+tcp_flowing() { grows tcp_lines; }
 

@@ -96,6 +96,19 @@ start_container() {
 	echo "$child"
 }
 
+# start_pidns_holder: a pid namespace whose init reaps (as runc's pause
+# does), for trees put into an external pid namespace. Sets U (the
+# unshare) and PH (the namespace's init, which takes its tasks along).
+start_pidns_holder() {
+	unshare --pid --fork --mount-proc bash -c 'while :; do sleep 1; done' </dev/null >/dev/null 2>&1 &
+	U=$!
+	disown "$U"
+	echo "$U" >>"$PIDLIST"
+	wait_until 5 eval '[ -n "$(cat /proc/$U/task/$U/children 2>/dev/null)" ]'
+	PH=$(tr -d ' ' </proc/$U/task/$U/children)
+	echo "$PH" >>"$PIDLIST"
+}
+
 # Runs criu, capturing stdout+stderr in $OUT and the exit code in $RC.
 run_criu() {
 	OUT=$("$CRIU" "$@" 2>&1)

@@ -290,14 +290,14 @@ if has cpu "$T" || [ -w "$CG/cpu/cgroup.procs" ]; then
 	restart
 fi
 
-# --- a thread in a cgroup of its own (v1 hierarchies move threads one by
-# one): the threads helper as pid 1 of a pid namespace, one thread in T/t --
-THREADS=$TOP/test/helpers/threads
-if [ -x "$THREADS" ] && has pids ""; then
-	mkdir -p "$CG/pids/$T/t"
+# start_threads HIER NAME: the threads helper as pid 1 of a pid namespace,
+# in cgroup T of hierarchy HIER (T/t made): TP its pid, TID its second
+# thread, VTID that thread's id inside the namespace.
+start_threads() {
+	mkdir -p "$CG/$1/$T/t"
 	(
-		echo $BASHPID >"$CG/pids/$T/cgroup.procs"
-		exec unshare --pid --fork -- "$THREADS" "$WORK" </dev/null >"$WORK/threads.out" 2>&1
+		echo $BASHPID >"$CG/$1/$T/cgroup.procs"
+		exec unshare --pid --fork -- "$THREADS" "$WORK" </dev/null >"$WORK/$2.out" 2>&1
 	) &
 	echo $! >>"$PIDLIST"
 	wait_until 5 bash -c "[ -n \"\$(cat /proc/$!/task/*/children 2>/dev/null)\" ]"
@@ -306,16 +306,27 @@ if [ -x "$THREADS" ] && has pids ""; then
 	wait_until 5 bash -c "[ \$(ls /proc/$TP/task | wc -l) -ge 5 ]"
 	TID=$(ls /proc/$TP/task | sort -n | sed -n 2p)
 	VTID=$(awk '/^NSpid/ {print $3}' /proc/$TP/task/$TID/status)
+}
+# The restored RPID's thread whose id in its namespace is VTID.
+restored_tid() {
+	local t
+	for t in /proc/$RPID/task/*; do
+		[ "$(awk '/^NSpid/ {print $3}' "$t/status")" = "$VTID" ] && echo "${t##*/}"
+	done
+}
+
+# --- a thread in a cgroup of its own (v1 hierarchies move threads one by
+# one): the threads helper as pid 1 of a pid namespace, one thread in T/t --
+THREADS=$TOP/test/helpers/threads
+if [ -x "$THREADS" ] && has pids ""; then
+	start_threads pids threads
 	echo "$TID" >"$CG/pids/$T/t/tasks"
 	run_criu dump -t "$TP" -D "$WORK/img-thr"
 	expect thread-dump [ "$RC" -eq 0 ]
 	wait_until 5 not kill -0 "$TP"
 	remove_cgroups
 	if restore_ns "$WORK/img-thr"; then
-		tid=
-		for t in /proc/$RPID/task/*; do
-			[ "$(awk '/^NSpid/ {print $3}' "$t/status")" = "$VTID" ] && tid=${t##*/}
-		done
+		tid=$(restored_tid)
 		expect thread-process-cgroup grep -qx "[0-9]*:pids:/$T" /proc/$RPID/cgroup
 		expect thread-own-cgroup grep -qx "[0-9]*:pids:/$T/t" /proc/$RPID/task/$tid/cgroup
 		expect thread-others grep -qx "[0-9]*:pids:/$T" "$(ls -d /proc/$RPID/task/* | sort -t/ -k5 -n | tail -1)/cgroup"
@@ -331,18 +342,7 @@ fi
 # threaded"), one thread in the threaded T/t; restore makes T/t threaded
 # again (the kernel refuses "domain threaded" as a value) --------------
 if [ -x "$THREADS" ] && has unified ""; then
-	mkdir -p "$CG/unified/$T/t"
-	(
-		echo $BASHPID >"$CG/unified/$T/cgroup.procs"
-		exec unshare --pid --fork -- "$THREADS" "$WORK" </dev/null >"$WORK/threads2.out" 2>&1
-	) &
-	echo $! >>"$PIDLIST"
-	wait_until 5 bash -c "[ -n \"\$(cat /proc/$!/task/*/children 2>/dev/null)\" ]"
-	TP=$(cat /proc/$!/task/*/children | awk '{print $1}')
-	echo "$TP" >>"$PIDLIST"
-	wait_until 5 bash -c "[ \$(ls /proc/$TP/task | wc -l) -ge 5 ]"
-	TID=$(ls /proc/$TP/task | sort -n | sed -n 2p)
-	VTID=$(awk '/^NSpid/ {print $3}' /proc/$TP/task/$TID/status)
+	start_threads unified threads2
 	if echo threaded >"$CG/unified/$T/t/cgroup.type" && echo "$TID" >"$CG/unified/$T/t/cgroup.threads"; then
 		run_criu dump -t "$TP" -D "$WORK/img-thr2"
 		expect threaded-dump [ "$RC" -eq 0 ]
@@ -350,10 +350,7 @@ if [ -x "$THREADS" ] && has unified ""; then
 		remove_cgroups
 		if restore_ns "$WORK/img-thr2"; then
 			ok threaded-restore
-			tid=
-			for t in /proc/$RPID/task/*; do
-				[ "$(awk '/^NSpid/ {print $3}' "$t/status")" = "$VTID" ] && tid=${t##*/}
-			done
+			tid=$(restored_tid)
 			expect threaded-type [ "$(cat "$CG/unified/$T/t/cgroup.type")" = threaded ]
 			expect threaded-parent-type [ "$(cat "$CG/unified/$T/cgroup.type")" = "domain threaded" ]
 			expect threaded-process grep -qx "0::/$T" /proc/$RPID/cgroup
@@ -373,13 +370,7 @@ fi
 # --- into an external pid namespace (--external pid[INODE]:KEY): the
 # tree there in T/a, restored into it, moved into T/a again (the tasks
 # reach criu's hierarchy mounts through /proc/<criu's host pid>) --------
-unshare --pid --fork --mount-proc bash -c 'while :; do sleep 1; done' </dev/null >/dev/null 2>&1 &
-U=$!
-disown "$U"
-echo "$U" >>"$PIDLIST"
-wait_until 5 eval '[ -n "$(cat /proc/$U/task/$U/children 2>/dev/null)" ]'
-PH=$(tr -d ' ' </proc/$U/task/$U/children)
-echo "$PH" >>"$PIDLIST"
+start_pidns_holder
 for h in "${HIERS[@]}"; do mkdir -p "$CG/$h/$T/a"; done
 nsenter --pid --target "$PH" -- setsid sh -c 'while :; do sleep 0.1; done' </dev/null >/dev/null 2>&1 &
 NS=$!

@@ -240,13 +240,7 @@ stop_task "$HPID"
 # (e) --external pid[INODE]:KEY: a tree inside another's pid namespace (a
 # holder whose init reaps, as runc's pause does) comes back in it, with its
 # pid there, when --inherit-fd gives the namespace
-unshare --pid --fork --mount-proc bash -c 'while :; do sleep 1; done' </dev/null >/dev/null 2>&1 &
-U=$!
-disown "$U"
-echo "$U" >>"$PIDLIST"
-wait_until 5 eval '[ -n "$(cat /proc/$U/task/$U/children 2>/dev/null)" ]'
-PH=$(tr -d ' ' </proc/$U/task/$U/children)
-echo "$PH" >>"$PIDLIST" # the namespace's init: its tasks go with it
+start_pidns_holder
 nspid() { awk '/^NSpid:/ {print $NF}' /proc/"$1"/status; }
 nsenter --pid --target "$PH" -- setsid sh -c 'i=0; while :; do i=$((i+1)); echo $i >'"$WORK"'/count; sleep 0.1; done' \
 	</dev/null >/dev/null 2>&1 &

@@ -163,6 +163,18 @@ static int write_pidfile(const char *path, pid_t pid)
 	return 0;
 }
 
+/* The namespaces the builder made, for the tasks (task/rtree-mntns.c). */
+static int tree_take_mntns(const struct mount_plan *p, struct rtree *t)
+{
+	int ret = 0;
+
+	for (size_t k = 0; k < p->nr_ns && !ret; k++)
+		ret = rtree_add_mntns(t, p->ns[k].id, p->ns[k].fd, p->ns[k].root_fd);
+	for (size_t i = 0; i < p->nr && !ret && p->nr_ns > 1; i++)
+		rtree_mnt_in_ns(t, p->mounts[i].e->mnt_id, p->mounts[i].ns);
+	return ret;
+}
+
 /*
  * In the child: pid 1 of the new namespaces, or (host mode: a tree dumped
  * from criu's own pid and mount namespaces) the root task itself, with its
@@ -202,6 +214,8 @@ static int restore_child(struct mount_plan *p, struct restore_mnt_ctx *c, struct
 	c->tree = tree;
 	if (!ret && !host_mounts)
 		ret = mount_restore_build(p, c);
+	if (!ret && !host_mounts && tree->nr)
+		ret = tree_take_mntns(p, tree);
 
 	if (!host_mounts)
 		mount_restore_release(p, c);
@@ -389,19 +403,60 @@ static int prepare_cgroups(struct restore_run *r)
 	return ret;
 }
 
-/* The mount namespace to build: --root, the mount image, its plan, and
+/*
+ * The mount namespaces to make: the root task's, then every other one a
+ * live task of the tree is in, in the order the tasks name them. With no
+ * mount image (the tree shared criu's), every task must have shared it.
+ */
+static int tree_mnt_namespaces(const struct restore_run *r, unsigned **ids, size_t *nr)
+{
+	const struct rtree *t = &r->tree;
+
+	*ids = xmalloc((t->nr + 1) * sizeof(**ids));
+	*nr = 0;
+	if (!r->plan.host_mounts)
+		(*ids)[(*nr)++] = r->plan.mnt_ns_id;
+	for (size_t i = 0; i < t->nr; i++) {
+		const TaskKobjIdsEntry *ids_i = t->procs[i].ids, *root = t->procs[0].ids;
+		size_t k = 0;
+
+		if (t->procs[i].zombie || !ids_i || !ids_i->has_mnt_ns_id || !root || !root->has_mnt_ns_id ||
+		    ids_i->mnt_ns_id == root->mnt_ns_id)
+			continue;
+		if (r->plan.host_mounts) {
+			pr_err("process %d is in mount namespace %u, the root task in criu's: the images hold no mounts "
+			       "for it\n",
+			       t->procs[i].vpid, ids_i->mnt_ns_id);
+			pr_hint("the images are damaged or not criu's: a tree whose root shares the dumping criu's mount "
+				"namespace can't have others\n");
+			return -EINVAL;
+		}
+		while (k < *nr && (*ids)[k] != ids_i->mnt_ns_id)
+			k++;
+		if (k == *nr)
+			(*ids)[(*nr)++] = ids_i->mnt_ns_id;
+	}
+	return 0;
+}
+
+/* The mount namespaces to build: --root, the mount images, their plan, and
  * the detached clones of --root and the host paths. */
 static int prepare_mounts(struct restore_run *r)
 {
 	const struct options *o = r->o;
+	_cleanup_free_ unsigned *ids = NULL;
+	size_t nr_ids;
 	int ret;
 
+	ret = tree_mnt_namespaces(r, &ids, &nr_ids);
+	if (ret || r->plan.host_mounts)
+		return ret;
 	if (!realpath(o->root, r->root_path)) {
 		pr_perror("--root %s", o->root);
 		return -errno;
 	}
 	r->mnt.root_path = r->root_path;
-	ret = mount_image_read(r->mnt.imgs_dirfd, r->plan.mnt_ns_id, &r->mounts);
+	ret = mount_images_read(r->mnt.imgs_dirfd, ids, nr_ids, &r->mounts);
 	if (ret)
 		return ret;
 	if (mount_plan_decide(&r->mounts, o, true))
@@ -713,7 +768,7 @@ int cr_restore_tree(const struct options *o, pid_t *root)
 	else if (!ret && r.plan.host_mounts)
 		pr_info("no mount image: restoring the tree in criu's mount namespace, as pid 1 of a new pid "
 			"namespace\n");
-	if (!ret && !r.plan.host_mounts)
+	if (!ret)
 		ret = prepare_mounts(&r);
 	if (!ret && r.tree.nr && rtree_open_host_files(&r.tree, o))
 		ret = -1;

@@ -55,18 +55,25 @@ static int validate_entry(struct mount_plan *p, struct rmount *m)
 	return 0;
 }
 
+/* Each mount below its parent, in its own namespace's image; one root per namespace. */
 static int link_entries(struct mount_plan *p)
 {
 	for (size_t i = 0; i < p->nr; i++) {
 		struct rmount *m = &p->mounts[i];
 		struct rmount *parent = hmap_get_int(&p->by_id, m->e->parent_mnt_id);
+		struct rmntns *ns = &p->ns[m->ns];
 
 		if (parent == m)
 			parent = NULL;
+		if (parent && parent->ns != m->ns) {
+			pr_err("image entry %u:%s of mountpoints-%u.img has its parent %u in mountpoints-%u.img\n",
+			       m->e->mnt_id, m->mountpoint, ns->id, parent->e->mnt_id, p->ns[parent->ns].id);
+			return -EINVAL;
+		}
 		if (!parent) {
-			if (p->root) {
-				pr_err("image has two root mounts: %u:%s and %u:%s\n", p->root->e->mnt_id,
-				       p->root->mountpoint, m->e->mnt_id, m->mountpoint);
+			if (ns->root) {
+				pr_err("mountpoints-%u.img has two root mounts: %u:%s and %u:%s\n", ns->id,
+				       ns->root->e->mnt_id, ns->root->mountpoint, m->e->mnt_id, m->mountpoint);
 				return -EINVAL;
 			}
 			if (strcmp(m->mountpoint, "/")) {
@@ -74,7 +81,7 @@ static int link_entries(struct mount_plan *p)
 				       m->mountpoint, m->e->parent_mnt_id);
 				return -EINVAL;
 			}
-			p->root = m;
+			ns->root = m;
 			continue;
 		}
 		if (!path_is_under(m->mountpoint, parent->mountpoint)) {
@@ -89,18 +96,52 @@ static int link_entries(struct mount_plan *p)
 			parent->first_child = m;
 		parent->last_child = m;
 	}
-	if (!p->root) {
-		pr_err("image has no root mount\n");
-		return -EINVAL;
+	for (size_t k = 0; k < p->nr_ns; k++)
+		if (!p->ns[k].root) {
+			pr_err("mountpoints-%u.img has no root mount\n", p->ns[k].id);
+			return -EINVAL;
+		}
+	p->root = p->ns[0].root;
+	return 0;
+}
+
+/* The namespaces of the entries, in order; an id seen again after another
+ * one is an inconsistent input. */
+static int split_namespaces(struct mount_plan *p, const unsigned *ns_of)
+{
+	for (size_t i = 0; i < p->nr; i++) {
+		unsigned id = ns_of ? ns_of[i] : 1;
+
+		if (p->nr_ns && p->ns[p->nr_ns - 1].id == id) {
+			p->mounts[i].ns = (unsigned)p->nr_ns - 1;
+			continue;
+		}
+		if (mount_plan_ns_index(p, id) >= 0) {
+			pr_err("mount namespace %u is given twice\n", id);
+			return -EINVAL;
+		}
+		p->ns = xrealloc(p->ns, (p->nr_ns + 1) * sizeof(*p->ns));
+		p->ns[p->nr_ns] = (struct rmntns){.id = id, .fd = -1, .root_fd = -1};
+		p->mounts[i].ns = (unsigned)p->nr_ns++;
 	}
 	return 0;
 }
 
-int mount_plan_from_entries(struct mount_plan *p, MntEntry **entries, size_t nr)
+int mount_plan_ns_index(const struct mount_plan *p, unsigned id)
+{
+	for (size_t k = 0; k < p->nr_ns; k++)
+		if (p->ns[k].id == id)
+			return (int)k;
+	return -1;
+}
+
+int mount_plan_from_entries(struct mount_plan *p, MntEntry **entries, const unsigned *ns_of, size_t nr)
 {
 	int ret = 0;
 
 	memset(p, 0, sizeof(*p));
+	p->cur_ns = -1;
+	p->base_fd = -1;
 	p->nr = nr;
 	p->mounts = xzalloc((nr ? nr : 1) * sizeof(*p->mounts));
 	for (size_t i = 0; i < nr; i++) {
@@ -113,6 +154,7 @@ int mount_plan_from_entries(struct mount_plan *p, MntEntry **entries, size_t nr)
 		pr_err("mount image has no entries\n");
 		return -EINVAL;
 	}
+	ret = split_namespaces(p, ns_of);
 	for (size_t i = 0; i < nr && !ret; i++)
 		ret = validate_entry(p, &p->mounts[i]);
 	if (!ret)
@@ -120,37 +162,54 @@ int mount_plan_from_entries(struct mount_plan *p, MntEntry **entries, size_t nr)
 	return ret;
 }
 
-int mount_image_read(int dirfd, unsigned ns_id, struct mount_plan *p)
+/* Appends the entries of mountpoints-<id>.img. */
+static int read_one_image(int dirfd, unsigned id, MntEntry ***entries, unsigned **ns_of, size_t *nr, size_t *cap)
 {
 	struct img_reader r;
 	char name[64];
-	MntEntry **entries = NULL;
-	size_t nr = 0, cap = 0;
 	ProtobufCMessage *msg;
+	size_t first = *nr;
 	int ret;
 
-	snprintf(name, sizeof(name), "mountpoints-%u.img", ns_id);
+	snprintf(name, sizeof(name), "mountpoints-%u.img", id);
 	ret = img_reader_open(&r, dirfd, name, IMG_MNTS);
 	if (ret)
 		return ret;
 	while ((ret = img_read_entry(&r, &msg)) > 0) {
-		if (nr == cap) {
-			cap = cap ? cap * 2 : 256;
-			entries = xrealloc(entries, cap * sizeof(*entries));
+		if (*nr == *cap) {
+			*cap = *cap ? *cap * 2 : 256;
+			*entries = xrealloc(*entries, *cap * sizeof(**entries));
+			*ns_of = xrealloc(*ns_of, *cap * sizeof(**ns_of));
 		}
-		entries[nr++] = (MntEntry *)msg;
+		(*entries)[*nr] = (MntEntry *)msg;
+		(*ns_of)[(*nr)++] = id;
 	}
 	img_reader_close(&r);
-	if (ret < 0) {
+	if (!ret && *nr == first) {
+		pr_err("%s has no entries\n", name);
+		ret = -EINVAL;
+	}
+	return ret < 0 ? ret : 0;
+}
+
+int mount_images_read(int dirfd, const unsigned *ids, size_t nr_ids, struct mount_plan *p)
+{
+	MntEntry **entries = NULL;
+	_cleanup_free_ unsigned *ns_of = NULL;
+	size_t nr = 0, cap = 0;
+	int ret = 0;
+
+	for (size_t k = 0; k < nr_ids && !ret; k++)
+		ret = read_one_image(dirfd, ids[k], &entries, &ns_of, &nr, &cap);
+	if (ret) {
 		for (size_t i = 0; i < nr; i++)
 			mnt_entry__free_unpacked(entries[i], NULL);
 		free(entries);
+		memset(p, 0, sizeof(*p));
+		p->base_fd = -1;
 		return ret;
 	}
-	p->ns_id = ns_id;
-	ret = mount_plan_from_entries(p, entries, nr);
-	p->ns_id = ns_id;
-	return ret;
+	return mount_plan_from_entries(p, entries, ns_of, nr);
 }
 
 void mount_plan_free(struct mount_plan *p)
@@ -170,10 +229,20 @@ void mount_plan_free(struct mount_plan *p)
 	for (size_t i = 0; i < p->nr_keys; i++)
 		free(p->keys[i]);
 	free(p->keys);
+	for (size_t k = 0; k < p->nr_ns; k++) {
+		if (p->ns[k].fd >= 0)
+			close(p->ns[k].fd);
+		if (p->ns[k].root_fd >= 0)
+			close(p->ns[k].root_fd);
+	}
+	if (p->nr_ns && p->base_fd >= 0) /* a plan never read is all zeros */
+		close(p->base_fd);
+	free(p->ns);
 	free(p->mounts);
 	free(p->order);
 	hmap_free(&p->by_id);
 	hmap_free(&p->by_sb_root);
 	hmap_free(&p->group_sizes);
 	memset(p, 0, sizeof(*p));
+	p->base_fd = -1;
 }

@@ -290,7 +290,11 @@ static int order_plan(struct mount_plan *p)
 		}
 	}
 	p->order = xmalloc((p->nr + 1) * sizeof(*p->order));
-	push(stack, &sp, p->root);
+	/* the roots of the namespaces not bound from another mount, the root
+	 * task's on top: each namespace is begun with its root */
+	for (size_t k = p->nr_ns; k-- > 0;)
+		if (p->ns[k].root->pending == 0)
+			push(stack, &sp, p->ns[k].root);
 	while (sp) {
 		struct rmount *m = stack[--sp], *over = NULL;
 		size_t nk = 0;
@@ -401,9 +405,14 @@ char *mount_plan_format(const struct mount_plan *p)
 	for (size_t i = 0; p->order && i < p->nr; i++) {
 		const struct rmount *m = p->order[i];
 		char line[8192];
-		int n = snprintf(line, sizeof(line), "%u %s %s", m->e->mnt_id, m->mountpoint, kind_name(m->kind));
+		int n = p->nr_ns > 1 ? snprintf(line, sizeof(line), "ns%u ", p->ns[m->ns].id) : 0;
 
-		if (m->kind == RM_BIND)
+		n += snprintf(line + n, sizeof(line) - n, "%u %s %s", m->e->mnt_id, m->mountpoint, kind_name(m->kind));
+
+		if (m->kind == RM_BIND && m->source->ns != m->ns)
+			n += snprintf(line + n, sizeof(line) - n, " from=ns%u:%u rel=%s", p->ns[m->source->ns].id,
+				      m->source->e->mnt_id, *m->source_rel ? m->source_rel : ".");
+		else if (m->kind == RM_BIND)
 			n += snprintf(line + n, sizeof(line) - n, " from=%u rel=%s", m->source->e->mnt_id,
 				      *m->source_rel ? m->source_rel : ".");
 		if (m->kind == RM_EXTERNAL)
@@ -411,6 +420,12 @@ char *mount_plan_format(const struct mount_plan *p)
 				      m->ext_name ? "" : " (autodetected)");
 		if (m->kind == RM_FRESH)
 			n += snprintf(line + n, sizeof(line) - n, " fs=%s", m->fs->name);
+		if (m->e->has_shared_id && m->e->shared_id)
+			n += snprintf(line + n, sizeof(line) - n, " shared=%u%s", m->e->shared_id,
+				      m->host_group ? "(host)" : m->group_leader ? "(leader)" : "");
+		if (m->e->has_master_id && m->e->master_id)
+			n += snprintf(line + n, sizeof(line) - n, " master=%u%s", m->e->master_id,
+				      m->master_outside ? "(outside)" : "");
 		n += snprintf(line + n, sizeof(line) - n, "\n");
 		if (len + n + 1 > cap) {
 			cap = (cap + n) * 2;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #define LOG_PREFIX "mnt: "
+#include "mount/mntns-restore.h"
 #include "mount/mount-propagation.h"
 #include "util/hashmap.h"
 #include "util/log.h"
@@ -30,7 +31,22 @@ static bool has_master(const struct rmount *m)
 	return m->e->has_master_id && m->e->master_id;
 }
 
-/* Makes `to` a peer of `from` (MOVE_MOUNT_SET_GROUP). */
+/* Sets the propagation of an attached mount, from its own namespace (the
+ * kernel changes it only there). */
+static int set_propagation_in_ns(struct mount_plan *p, struct rmount *m, unsigned long how, const char *what)
+{
+	int ret = mntns_enter(p, m->ns);
+
+	if (ret)
+		return ret;
+	if (mount_set_propagation(m->fd, how)) {
+		pr_perror("%u:%s: can't make it %s", m->e->mnt_id, m->mountpoint, what);
+		return -errno;
+	}
+	return 0;
+}
+
+/* Makes `to` a peer of `from` (MOVE_MOUNT_SET_GROUP; they may be in two namespaces). */
 static int set_group(struct rmount *from, struct rmount *to)
 {
 	if (sys_move_mount(from->fd, "", to->fd, "",
@@ -143,6 +159,7 @@ struct peer_group {
 };
 
 struct groups {
+	struct mount_plan *p; /* whose namespaces the builder enters */
 	struct hmap by_id;
 	struct peer_group *all;
 	size_t nr;
@@ -165,10 +182,9 @@ static int establish_group(struct groups *gs, struct peer_group *g)
 	ret = make_slave_of(gs, g->leader);
 	if (ret)
 		return ret;
-	if (mount_set_propagation(g->leader->fd, MS_SHARED)) {
-		pr_perror("%u:%s: can't make it shared", g->leader->e->mnt_id, g->leader->mountpoint);
-		return -errno;
-	}
+	ret = set_propagation_in_ns(gs->p, g->leader, MS_SHARED, "shared");
+	if (ret)
+		return ret;
 	for (size_t i = 0; i < g->nr; i++) {
 		if (g->members[i] == g->leader)
 			continue;
@@ -200,11 +216,7 @@ static int make_slave_of(struct groups *gs, struct rmount *m)
 	if (ret)
 		return ret;
 	ret = set_group(master->leader, m);
-	if (!ret && mount_set_propagation(m->fd, MS_SLAVE)) {
-		pr_perror("%u:%s: can't make it a slave", m->e->mnt_id, m->mountpoint);
-		return -errno;
-	}
-	return ret;
+	return ret ? ret : set_propagation_in_ns(gs->p, m, MS_SLAVE, "a slave");
 }
 
 /* Peer groups of the image; an external mount that was a peer of a host
@@ -251,6 +263,7 @@ int mount_restore_propagation(struct mount_plan *p)
 	struct groups gs;
 	int ret = 0;
 
+	gs.p = p;
 	collect_groups(p, &gs);
 	for (size_t i = 0; i < gs.nr && !ret; i++)
 		ret = establish_group(&gs, &gs.all[i]);
@@ -263,10 +276,8 @@ int mount_restore_propagation(struct mount_plan *p)
 	for (size_t i = 0; i < p->nr && !ret; i++) {
 		struct rmount *m = &p->mounts[i];
 
-		if ((m->e->flags & MS_UNBINDABLE) && mount_set_propagation(m->fd, MS_UNBINDABLE)) {
-			pr_perror("%u:%s: can't make it unbindable", m->e->mnt_id, m->mountpoint);
-			ret = -errno;
-		}
+		if (m->e->flags & MS_UNBINDABLE)
+			ret = set_propagation_in_ns(p, m, MS_UNBINDABLE, "unbindable");
 	}
 	hmap_free(&gs.by_id);
 	free(gs.all);

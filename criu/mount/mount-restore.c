@@ -31,6 +31,7 @@
 #include "mount/tmpfs.h"
 #include "files/tty.h"
 #include "util/log.h"
+#include "mount/mntns-restore.h"
 #include "mount/mount-propagation.h"
 #include "mount/mount-restore.h"
 #include "util/syscalls.h"
@@ -41,7 +42,7 @@
 static int ensure_fd_limit(const struct mount_plan *p)
 {
 	struct rlimit rl;
-	size_t need = 64;
+	size_t need = 64 + 2 * p->nr_ns;
 
 	for (size_t i = 0; i < p->nr; i++)
 		need += p->mounts[i].keep_fd || p->mounts[i].kind == RM_EXTERNAL;
@@ -156,21 +157,11 @@ void mount_restore_release(struct mount_plan *p, struct restore_mnt_ctx *c)
 
 /* Enter the container root: attach the root clone, pivot_root into it and
  * drop the old root, so that "/" is the container's from now on. */
-static int enter_root(struct restore_mnt_ctx *c)
+static int enter_root(struct mount_plan *p, struct restore_mnt_ctx *c)
 {
-	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL)) {
-		pr_perror("can't make the new namespace a slave of criu's");
-		return -errno;
-	}
-	if (sys_move_mount(c->root_fd, "", AT_FDCWD, c->root_path, MOVE_MOUNT_F_EMPTY_PATH)) {
-		pr_perror("can't attach the root clone at %s", c->root_path);
-		return -errno;
-	}
-	if (chdir(c->root_path) || sys_pivot_root(".", ".") || umount2(".", MNT_DETACH) || chdir("/")) {
-		pr_perror("can't pivot_root into %s", c->root_path);
-		return -errno;
-	}
-	return 0;
+	int ret = mntns_begin(p);
+
+	return ret ? ret : mntns_attach_root(c->root_fd, c->root_path);
 }
 
 /* Superblock options "a=1,b" -> fsconfig calls. */
@@ -501,32 +492,43 @@ static int set_attrs(const struct rmount *m, int mfd)
 	return 0;
 }
 
-static int restore_one(struct rmount *m, const struct restore_mnt_ctx *c)
+/* The mount, detached: a clone made in its source's namespace (the kernel
+ * clones only there), a new filesystem, or the host path's clone. */
+static int make_mount(struct mount_plan *p, struct rmount *m, const struct restore_mnt_ctx *c)
+{
+	int ret;
+
+	switch (m->kind) {
+	case RM_FRESH:
+		return make_fresh(m, c->imgs_dirfd);
+	case RM_BIND:
+		ret = mntns_enter(p, m->source->ns);
+		return ret ? ret : make_bind(m, c->tree);
+	case RM_EXTERNAL:
+		return steal_fd(&m->fd);
+	default:
+		return 0;
+	}
+}
+
+static int restore_one(struct mount_plan *p, struct rmount *m, const struct restore_mnt_ctx *c)
 {
 	_cleanup_close_ int target = -1;
 	int mfd, ret;
 
-	switch (m->kind) {
-	case RM_FRESH:
-		mfd = make_fresh(m, c->imgs_dirfd);
-		break;
-	case RM_BIND:
-		mfd = make_bind(m, c->tree);
-		break;
-	case RM_EXTERNAL:
-		mfd = steal_fd(&m->fd);
-		break;
-	default:
+	if (m->kind == RM_ROOT)
 		return 0;
-	}
+	mfd = make_mount(p, m, c);
 	if (mfd < 0)
 		return mfd;
 	m->fd = mfd;
-	if (m->kind != RM_FRESH) {
+	ret = mntns_enter(p, m->ns);
+	if (!ret && m->kind != RM_FRESH)
 		ret = set_attrs(m, mfd);
-		if (ret)
-			return ret;
-	}
+	if (ret)
+		return ret;
+	if (!m->parent) /* the root of another namespace: made with it */
+		return mntns_create(p, m->ns, mfd, c->root_path);
 	target = open_target(m, mfd);
 	if (target < 0)
 		return target;
@@ -546,6 +548,8 @@ static int restore_readonly(struct mount_plan *p)
 
 		if (!(m->e->flags & MS_RDONLY))
 			continue;
+		if (mntns_enter(p, m->ns))
+			return -EIO;
 		if (sys_mount_setattr(m->fd, "", AT_EMPTY_PATH, &attr)) {
 			pr_perror("%u:%s: can't make it read-only", m->e->mnt_id, m->mountpoint);
 			return -errno;
@@ -560,7 +564,7 @@ int mount_restore_build(struct mount_plan *p, struct restore_mnt_ctx *c)
 
 	for (size_t i = 0; i < p->nr; i++)
 		p->mounts[i].keep_fd |= !!(p->mounts[i].e->flags & MS_RDONLY);
-	ret = enter_root(c);
+	ret = enter_root(p, c);
 	if (ret)
 		return ret;
 	p->root->fd = steal_fd(&c->root_fd);
@@ -569,7 +573,7 @@ int mount_restore_build(struct mount_plan *p, struct restore_mnt_ctx *c)
 	for (size_t i = 0; i < p->nr; i++) {
 		struct rmount *m = p->order[i];
 
-		ret = restore_one(m, c);
+		ret = restore_one(p, m, c);
 		if (ret)
 			return ret;
 		if (!m->keep_fd && m->fd >= 0) {
@@ -583,6 +587,10 @@ int mount_restore_build(struct mount_plan *p, struct restore_mnt_ctx *c)
 	if (!ret)
 		ret = mount_rejoin_host_groups(p);
 	if (!ret)
+		ret = mntns_end(p);
+	if (!ret && p->nr_ns > 1)
+		pr_info("restored %zu mounts in %zu mount namespaces\n", p->nr, p->nr_ns);
+	else if (!ret)
 		pr_info("restored %zu mounts\n", p->nr);
 	return ret;
 }

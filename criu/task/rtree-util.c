@@ -73,3 +73,14 @@ int rtree_read_one(struct rtree *t, enum img_type type, unsigned id, ProtobufCMe
 	*msg = v[0];
 	return 0;
 }
+
+int rtree_fd_above(const struct rtree *t)
+{
+	int above = rtree_task_fd(t, RFD_MAP) + 64;
+
+	for (size_t i = 0; i < t->nr; i++)
+		if (t->procs[i].mm &&
+		    (int)t->procs[i].mm->n_vmas + rtree_proc_fd(t, &t->procs[i], RFD_MAP) + 64 > above)
+			above = (int)t->procs[i].mm->n_vmas + rtree_proc_fd(t, &t->procs[i], RFD_MAP) + 64;
+	return above;
+}

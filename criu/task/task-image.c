@@ -605,12 +605,8 @@ int rtree_read(int dirfd, struct rtree *t)
 
 int rtree_open_host_files(struct rtree *t, const struct options *o)
 {
-	int above = rtree_task_fd(t, RFD_MAP) + 64;
+	int above = rtree_fd_above(t);
 
-	for (size_t i = 0; i < t->nr; i++)
-		if (t->procs[i].mm &&
-		    (int)t->procs[i].mm->n_vmas + rtree_proc_fd(t, &t->procs[i], RFD_MAP) + 64 > above)
-			above = (int)t->procs[i].mm->n_vmas + rtree_proc_fd(t, &t->procs[i], RFD_MAP) + 64;
 	{
 		int fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
 
@@ -635,6 +631,7 @@ int rtree_open_host_files(struct rtree *t, const struct options *o)
 
 void rtree_free(struct rtree *t)
 {
+	rtree_free_mntns(t);
 	rtree_free_files(t);
 	rtree_free_shmem(t);
 	sysv_free(&t->sysv);
@@ -717,9 +714,11 @@ static int read_netdev(struct rtree *t, unsigned id, bool lo_only)
 }
 
 /*
- * Every live process in the root task's namespaces: restore recreates the
- * root's only, so a process of another (possible in upstream's images:
- * a nested pid namespace, an unshare) would come back in the root's.
+ * Every live process in the root task's namespaces, but for mount ones:
+ * restore recreates the root's only, so a process of another (possible in
+ * upstream's images: a nested pid namespace, an unshare) would come back in
+ * the root's. Each mount namespace is recreated (restore.c checks that each
+ * task's has its image).
  */
 static int check_same_ns(const struct rtree *t)
 {
@@ -730,7 +729,7 @@ static int check_same_ns(const struct rtree *t)
 
 		if (!p || t->procs[i].zombie)
 			continue;
-		for (int k = 0; k < KNS_NR; k++) {
+		for (int k = KNS_MNT + 1; k < KNS_NR; k++) {
 			uint32_t a, b;
 
 			kobj_ns_id(r, (enum kobj_ns)k, &a);

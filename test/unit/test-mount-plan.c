@@ -71,7 +71,7 @@ static int plan(const char **specs, const char *args, char **out)
 	if (parse_options(argc, argv, &o))
 		abort();
 	log_init(-1, "/dev/null");
-	ret = mount_plan_from_entries(&p, entries, n);
+	ret = mount_plan_from_entries(&p, entries, NULL, n);
 	if (ret == 0)
 		ret = mount_plan_decide(&p, &o, false);
 	else

@@ -26,6 +26,7 @@ enum rmount_kind {
 
 struct rmount {
 	MntEntry *e; /* owned by the plan */
+	unsigned ns; /* its namespace: index in mount_plan.ns */
 	const char *mountpoint; /* normalized, absolute */
 	const struct fs_ops *fs;
 
@@ -55,24 +56,44 @@ struct rmount {
 	bool keep_fd;		 /* needed after everything is mounted (propagation) */
 };
 
+/*
+ * One mount namespace of the tree (mountpoints-<id>.img). ns[0] is the root
+ * task's; the others are made beside it, each from a copy of criu's
+ * namespace with only its own root mount left (mount/mntns-restore.c).
+ */
+struct rmntns {
+	unsigned id;	     /* the image's, as the tasks' ids name it */
+	struct rmount *root; /* the mount at its "/" */
+	int fd;		     /* act: the namespace (/proc/self/ns/mnt), -1 until made */
+	int root_fd;	     /* act: its root directory (O_PATH), -1 until made */
+};
+
 struct mount_plan {
-	struct rmount *mounts; /* image order */
+	struct rmount *mounts; /* image order: each namespace's in turn, ns[0]'s first */
 	size_t nr;
-	struct rmount *root;
+	struct rmount *root; /* ns[0].root */
+	struct rmntns *ns;
+	size_t nr_ns;
+	int cur_ns;  /* act: the namespace the builder is in (-1: none of ours yet) */
+	int base_fd; /* act, several namespaces: a private copy of criu's, where each is begun */
 	struct rmount **order; /* the order mounts are made in */
 	struct hmap by_id;
 	struct hmap by_sb_root; /* "dev:root" -> first mount with that root */
 	char **keys;
 	size_t nr_keys;
 	struct hmap group_sizes; /* shared_id -> number of mounts in that peer group */
-	unsigned ns_id;
 };
 
-/* parse: reads and validates mountpoints-<ns_id>.img from dirfd. Malformed
- * images are rejected with an error naming the entry. */
-int mount_image_read(int dirfd, unsigned ns_id, struct mount_plan *p);
-/* Same from already-unpacked entries (tests); takes ownership of them. */
-int mount_plan_from_entries(struct mount_plan *p, MntEntry **entries, size_t nr);
+/* parse: reads and validates mountpoints-<id>.img of every id in `ids`
+ * (ids[0] the root task's) from dirfd, as one plan. Malformed images are
+ * rejected with an error naming the entry; mount ids are unique across them. */
+int mount_images_read(int dirfd, const unsigned *ids, size_t nr_ids, struct mount_plan *p);
+/* Same from already-unpacked entries (tests); takes ownership of them.
+ * ns_of[i] is entry i's namespace id (NULL: all in one, id 1); each
+ * namespace's entries are together, the root task's first. */
+int mount_plan_from_entries(struct mount_plan *p, MntEntry **entries, const unsigned *ns_of, size_t nr);
+/* The index in p->ns of namespace `id`, or -1. */
+int mount_plan_ns_index(const struct mount_plan *p, unsigned id);
 void mount_plan_free(struct mount_plan *p);
 
 /* decide: classifies, maps external mounts with the options, orders the

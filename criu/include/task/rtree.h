@@ -55,6 +55,7 @@
 #include "mm.pb-c.h"
 #include "pagemap.pb-c.h"
 #include "pstree.pb-c.h"
+#include "regfile.pb-c.h"
 #include "ptrace/seize.h"
 #include "sk-opts.pb-c.h"
 #include "tcp-stream.pb-c.h"
@@ -180,6 +181,12 @@ struct rtree {
 	const struct cg_restore *cg;	   /* cgroup/cgroup.h: where tasks go; NULL: they stay in criu's */
 	uint32_t criu_cg_set;		   /* the dumping criu's cgroup set: where the root starts */
 	bool cg_own_ns;			   /* the root makes a cgroup namespace of its own */
+	/* the tree's mount namespaces, once built (task/rtree-mntns.c); none
+	 * but ns 0, the root's, with a single one */
+	struct rtree_mntns *mntns;
+	size_t nr_mntns;
+	struct hmap mntns_of_mnt; /* mnt_id -> index + 1 in mntns */
+	int cur_mntns;		  /* the one this task is in */
 	/* cleanup */
 	ProtobufCMessage **msgs;
 	size_t nr_msgs;
@@ -205,6 +212,8 @@ void rtree_free(struct rtree *t);
  * that containers without their own still get them. */
 struct options;
 int rtree_open_host_files(struct rtree *t, const struct options *o);
+/* The first fd above every one the tasks' layout uses, for criu's own. */
+int rtree_fd_above(const struct rtree *t);
 /* mem/shmem-restore.c: the shared memory objects the mm images name, read
  * (parse); made and filled at fds from `above` up (act, before fork); the
  * fd of one; freed. */
@@ -288,6 +297,26 @@ static inline bool rproc_shares_files(const struct rproc *p)
 	return p->parent && !p->zombie && !p->parent->zombie && p->ids && p->parent->ids &&
 	       p->ids->files_id == p->parent->ids->files_id;
 }
+
+/*
+ * Mount namespaces (task/rtree-mntns.c), act. The builder hands over each
+ * namespace (id, descriptor, root directory; the descriptors are moved
+ * above every fd the tasks use, and closed with them) and which namespace
+ * each mount is in; the tree's root is in namespace 0.
+ */
+struct rtree_mntns {
+	uint32_t id; /* as the tasks' ids name it */
+	int fd;	     /* /proc/.../ns/mnt */
+	int root_fd; /* its "/" (O_PATH) */
+};
+int rtree_add_mntns(struct rtree *t, uint32_t id, int fd, int root_fd);
+void rtree_mnt_in_ns(struct rtree *t, uint32_t mnt_id, size_t ns_index);
+/* p enters its own mount namespace if its parent's is another one. */
+int rtree_enter_mntns(struct rtree *t, const struct rproc *p);
+/* Opens the path of a regular file entry: from the root of its mount's
+ * namespace when that is not the caller's, else as open(2) would. */
+int rtree_open_path(const struct rtree *t, const RegFileEntry *r, int flags);
+void rtree_free_mntns(struct rtree *t);
 
 /* act, in the new namespaces: called by the root task (pid 1, already in
  * the restored mount namespace). Forks the whole tree; each task reports on

@@ -1,0 +1,101 @@
+/*
+ * Act: the tree's mount namespaces, for its tasks. The mount builder (the
+ * root task, before it forks: mount/mount-restore.c) hands them over; each
+ * task that was in another namespace than its parent enters its own right
+ * after fork, before its children, threads and files (setns needs an fs
+ * of its own, which a task forked without CLONE_FS has). Files are opened
+ * by the root for the whole tree, so a file of a mount of another
+ * namespace is opened from that namespace's root.
+ */
+#define LOG_PREFIX "restore: "
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "task/rtree.h"
+#include "util/log.h"
+#include "util/syscalls.h"
+#include "util/util.h"
+
+int rtree_add_mntns(struct rtree *t, uint32_t id, int fd, int root_fd)
+{
+	int above = rtree_fd_above(t);
+	struct rtree_mntns *ns;
+
+	if (!t->nr_mntns)
+		hmap_init(&t->mntns_of_mnt);
+	t->mntns = xrealloc(t->mntns, (t->nr_mntns + 1) * sizeof(*t->mntns));
+	ns = &t->mntns[t->nr_mntns++];
+	ns->id = id;
+	ns->fd = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, above) : -1;
+	ns->root_fd = fcntl(root_fd, F_DUPFD_CLOEXEC, above);
+	if ((fd >= 0 && ns->fd < 0) || ns->root_fd < 0) {
+		pr_perror("can't keep mount namespace %u for the tasks", id);
+		return -errno;
+	}
+	return 0;
+}
+
+void rtree_mnt_in_ns(struct rtree *t, uint32_t mnt_id, size_t ns_index)
+{
+	hmap_put_int(&t->mntns_of_mnt, mnt_id, (void *)(uintptr_t)(ns_index + 1));
+}
+
+static int mntns_index(const struct rtree *t, uint32_t id)
+{
+	for (size_t k = 0; k < t->nr_mntns; k++)
+		if (t->mntns[k].id == id)
+			return (int)k;
+	return -1;
+}
+
+int rtree_enter_mntns(struct rtree *t, const struct rproc *p)
+{
+	int k;
+
+	if (t->nr_mntns <= 1 || !p->ids || !p->ids->has_mnt_ns_id)
+		return 0;
+	k = mntns_index(t, p->ids->mnt_ns_id);
+	if (k < 0) {
+		pr_err("process %d: its mount namespace %u was not restored\n", p->vpid, p->ids->mnt_ns_id);
+		return -EINVAL;
+	}
+	if (k == t->cur_mntns)
+		return 0;
+	if (setns(t->mntns[k].fd, CLONE_NEWNS)) {
+		pr_perror("process %d: can't enter mount namespace %u", p->vpid, p->ids->mnt_ns_id);
+		return -errno;
+	}
+	t->cur_mntns = k;
+	return 0;
+}
+
+int rtree_open_path(const struct rtree *t, const RegFileEntry *r, int flags)
+{
+	uintptr_t k = 0;
+
+	if (t->nr_mntns > 1 && r->has_mnt_id && r->mnt_id >= 0)
+		k = (uintptr_t)hmap_get_int(&t->mntns_of_mnt, (uint32_t)r->mnt_id);
+	if (!k || (int)k - 1 == t->cur_mntns)
+		return open(r->name, flags);
+	/* "/" of that namespace: absolute names and ".." stay in it */
+	return sys_openat2(t->mntns[k - 1].root_fd, r->name, flags, RESOLVE_IN_ROOT);
+}
+
+void rtree_free_mntns(struct rtree *t)
+{
+	for (size_t k = 0; k < t->nr_mntns; k++) {
+		if (t->mntns[k].fd >= 0)
+			close(t->mntns[k].fd);
+		if (t->mntns[k].root_fd >= 0)
+			close(t->mntns[k].root_fd);
+	}
+	if (t->nr_mntns)
+		hmap_free(&t->mntns_of_mnt);
+	free(t->mntns);
+	t->mntns = NULL;
+	t->nr_mntns = 0;
+}

@@ -522,12 +522,13 @@ static int restore_one(struct mount_plan *p, struct rmount *m, const struct rest
 	if (mfd < 0)
 		return mfd;
 	m->fd = mfd;
-	ret = mntns_enter(p, m->ns);
+	/* the root of another namespace: still detached, the namespace is made with it */
+	ret = m->parent ? mntns_enter(p, m->ns) : 0;
 	if (!ret && m->kind != RM_FRESH)
 		ret = set_attrs(m, mfd);
 	if (ret)
 		return ret;
-	if (!m->parent) /* the root of another namespace: made with it */
+	if (!m->parent)
 		return mntns_create(p, m->ns, mfd, c->root_path);
 	target = open_target(m, mfd);
 	if (target < 0)

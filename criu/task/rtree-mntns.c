@@ -85,6 +85,16 @@ int rtree_open_path(const struct rtree *t, const RegFileEntry *r, int flags)
 	return sys_openat2(t->mntns[k - 1].root_fd, r->name, flags, RESOLVE_IN_ROOT);
 }
 
+int rtree_proc_ns_root(const struct rtree *t, const struct rproc *p)
+{
+	int k;
+
+	if (t->nr_mntns <= 1 || !p || !p->ids || !p->ids->has_mnt_ns_id)
+		return AT_FDCWD;
+	k = mntns_index(t, p->ids->mnt_ns_id);
+	return k < 0 || k == t->cur_mntns ? AT_FDCWD : t->mntns[k].root_fd;
+}
+
 void rtree_free_mntns(struct rtree *t)
 {
 	for (size_t k = 0; k < t->nr_mntns; k++) {

@@ -316,6 +316,9 @@ int rtree_enter_mntns(struct rtree *t, const struct rproc *p);
 /* Opens the path of a regular file entry: from the root of its mount's
  * namespace when that is not the caller's, else as open(2) would. */
 int rtree_open_path(const struct rtree *t, const RegFileEntry *r, int flags);
+/* The root directory of p's mount namespace if that is not the caller's,
+ * else AT_FDCWD (paths p named resolve from there). */
+int rtree_proc_ns_root(const struct rtree *t, const struct rproc *p);
 void rtree_free_mntns(struct rtree *t);
 
 /* act, in the new namespaces: called by the root task (pid 1, already in

@@ -355,3 +355,34 @@ bool restore_image_of_netns(const char *name)
 
 	return holds && !strncmp(holds, "a network namespace's", 21);
 }
+
+int restore_mntns_order(const struct restore_task_mntns *tasks, size_t nr, bool host_mounts, unsigned root_id,
+			unsigned *ids, size_t *nr_ids)
+{
+	const TaskKobjIdsEntry *root = nr ? tasks[0].ids : NULL;
+
+	*nr_ids = 0;
+	if (!host_mounts)
+		ids[(*nr_ids)++] = root_id;
+	for (size_t i = 1; i < nr; i++) {
+		const TaskKobjIdsEntry *t = tasks[i].ids;
+		size_t k = 0;
+
+		if (tasks[i].zombie || !t || !t->has_mnt_ns_id || !root || !root->has_mnt_ns_id ||
+		    t->mnt_ns_id == root->mnt_ns_id)
+			continue;
+		if (host_mounts) {
+			pr_err("process %d is in mount namespace %u, the root task in criu's: the images hold no mounts "
+			       "for it\n",
+			       tasks[i].vpid, t->mnt_ns_id);
+			pr_hint("the images are damaged or not criu's: a tree whose root shares the dumping criu's mount "
+				"namespace can't have others\n");
+			return -EINVAL;
+		}
+		while (k < *nr_ids && ids[k] != t->mnt_ns_id)
+			k++;
+		if (k == *nr_ids)
+			ids[(*nr_ids)++] = t->mnt_ns_id;
+	}
+	return 0;
+}

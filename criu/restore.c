@@ -403,40 +403,16 @@ static int prepare_cgroups(struct restore_run *r)
 	return ret;
 }
 
-/*
- * The mount namespaces to make: the root task's, then every other one a
- * live task of the tree is in, in the order the tasks name them. With no
- * mount image (the tree shared criu's), every task must have shared it.
- */
+/* The mount namespaces to make (restore_mntns_order). */
 static int tree_mnt_namespaces(const struct restore_run *r, unsigned **ids, size_t *nr)
 {
 	const struct rtree *t = &r->tree;
+	_cleanup_free_ struct restore_task_mntns *tasks = xzalloc((t->nr + 1) * sizeof(*tasks));
 
+	for (size_t i = 0; i < t->nr; i++)
+		tasks[i] = (struct restore_task_mntns){t->procs[i].vpid, t->procs[i].zombie, t->procs[i].ids};
 	*ids = xmalloc((t->nr + 1) * sizeof(**ids));
-	*nr = 0;
-	if (!r->plan.host_mounts)
-		(*ids)[(*nr)++] = r->plan.mnt_ns_id;
-	for (size_t i = 0; i < t->nr; i++) {
-		const TaskKobjIdsEntry *ids_i = t->procs[i].ids, *root = t->procs[0].ids;
-		size_t k = 0;
-
-		if (t->procs[i].zombie || !ids_i || !ids_i->has_mnt_ns_id || !root || !root->has_mnt_ns_id ||
-		    ids_i->mnt_ns_id == root->mnt_ns_id)
-			continue;
-		if (r->plan.host_mounts) {
-			pr_err("process %d is in mount namespace %u, the root task in criu's: the images hold no mounts "
-			       "for it\n",
-			       t->procs[i].vpid, ids_i->mnt_ns_id);
-			pr_hint("the images are damaged or not criu's: a tree whose root shares the dumping criu's mount "
-				"namespace can't have others\n");
-			return -EINVAL;
-		}
-		while (k < *nr && (*ids)[k] != ids_i->mnt_ns_id)
-			k++;
-		if (k == *nr)
-			(*ids)[(*nr)++] = ids_i->mnt_ns_id;
-	}
-	return 0;
+	return restore_mntns_order(tasks, t->nr, r->plan.host_mounts, r->plan.mnt_ns_id, *ids, nr);
 }
 
 /* The mount namespaces to build: --root, the mount images, their plan, and

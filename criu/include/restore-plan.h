@@ -152,4 +152,19 @@ struct restore_plan {
  * options don't fit the images; -EOPNOTSUPP: images that can't be restored). */
 int restore_plan_decide(const struct restore_inputs *in, const struct options *o, struct restore_plan *plan);
 
+/*
+ * The mount namespaces to make, in order: the root's (root_id, 0 with
+ * host_mounts), then every other one a live task is in, as the tasks name
+ * them (task_kobj_ids_entry.mnt_ns_id), each once. A task in a namespace of
+ * its own under a tree that shares criu's has no image to come from:
+ * -EINVAL, printed. *ids has room for nr + 1.
+ */
+struct restore_task_mntns {
+	pid_t vpid;
+	bool zombie; /* exits at once: no namespace */
+	const TaskKobjIdsEntry *ids;
+};
+int restore_mntns_order(const struct restore_task_mntns *tasks, size_t nr, bool host_mounts, unsigned root_id,
+			unsigned *ids, size_t *nr_ids);
+
 #endif

@@ -286,7 +286,28 @@ static int test_unsupported_images(void)
 	return 0;
 }
 
+/* every mount namespace a live task is in, the root's first, each once */
+static int test_mntns_order(void)
+{
+	TaskKobjIdsEntry a = ids(1, 1, 1, 1, 1, 1, 1), b = ids(1, 1, 1, 1, 3, 1, 1), c = ids(1, 1, 1, 1, 2, 1, 1),
+			 d = ids(1, 1, 1, 1, 7, 1, 1);
+	struct restore_task_mntns t[] = {{1, false, &a}, {2, false, &b}, {3, false, &c}, {4, false, &b},
+					 {5, true, &d},	 {6, false, &a}};
+	unsigned out[7];
+	size_t n;
+
+	log_init(-1, "/dev/null");
+	CHECK(restore_mntns_order(t, 6, false, 1, out, &n) == 0);
+	CHECK(n == 3 && out[0] == 1 && out[1] == 3 && out[2] == 2); /* the zombie's 7 is not made */
+	CHECK(restore_mntns_order(t, 1, false, 1, out, &n) == 0 && n == 1 && out[0] == 1);
+	CHECK(restore_mntns_order(t, 1, true, 0, out, &n) == 0 && n == 0); /* a host tree */
+	CHECK(restore_mntns_order(t, 6, true, 0, out, &n) == -EINVAL);	    /* nested under a host tree */
+	log_init(LOG_WARN, NULL);
+	return 0;
+}
+
 static const struct unit_case ns_cases[] = {
+	{"mntns-order", test_mntns_order},
 	{"ns-upstream-fixture", test_ns_upstream_fixture},
 	{"ns-own-all", test_ns_own_all},
 	{"ns-user-refused", test_ns_user_refused},

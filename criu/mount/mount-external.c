@@ -35,8 +35,8 @@ bool ext_key_parse(const char *key, pid_t *vpid, char *out, size_t outlen)
 	if (strncmp(p, "/proc/", 6))
 		return ext_key_normalize(key, out, outlen);
 	digits = p += 6;
-	while (*p >= '0' && *p <= '9' && v <= INT_MAX)
-		v = v * 10 + (unsigned long)(*p++ - '0');
+	for (; *p >= '0' && *p <= '9'; p++)
+		v = v > INT_MAX ? v : v * 10 + (unsigned long)(*p - '0');
 	if (p == digits || strncmp(p, "/root", 5) || (p[5] != '\0' && p[5] != '/'))
 		return ext_key_normalize(key, out, outlen); /* a path that only starts like one */
 	if (v == 0 || v > INT_MAX || *digits == '0')

@@ -42,7 +42,8 @@ struct dump_ctx {
 	struct freezer freezer;
 	struct cg_dump *cg;	/* the threads' cgroup sets (cgroup/cgroup.h) */
 	struct hmap mnt_ids; /* the mount ids every mountpoints-<id>.img has */
-	/* The tree's mount namespaces (none when the root shares criu's). */
+	/* The tree's mount namespaces, the root's first (dump_mntns_scan); one
+	 * that is criu's own when the root shares it (no mount image then). */
 	struct dump_mntns *mntns;
 	size_t nr_mntns;
 	struct hmap mntns_by_ino;  /* inode -> id */

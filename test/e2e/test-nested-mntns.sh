@@ -142,6 +142,18 @@ ids2=$(shown "$img/ids-$V.img" mnt_ns_id)
 inv=$(shown "$img/inventory.img" root_ids)
 expect dump-ids-root-ns1 [ "$(field mnt_ns_id "$ids1")" = 0x1 ]
 expect dump-ids-nested-ns2 [ "$(field mnt_ns_id "$ids2")" = 0x2 ]
+# every process: the nested shell and its children in 2, the others in 1
+ids_right() {
+	local pid ppid want got bad=""
+	while read -r pid ppid; do
+		pid=$((pid)) ppid=$((ppid)) want=1
+		{ [ "$pid" -eq "$V" ] || [ "$ppid" -eq "$V" ]; } && want=2
+		got=$(field mnt_ns_id "$(shown "$img/ids-$pid.img" mnt_ns_id)")
+		[ "$((got))" -eq "$want" ] || bad="$bad $pid:$got"
+	done < <(shown "$img/pstree.img" pid,ppid | sed 's/pid: //; s/ppid: //')
+	[ -z "$bad" ] || { echo "wrong mnt_ns_id:$bad" >&2; return 1; }
+}
+expect dump-ids-every-process ids_right
 expect dump-root-ids-criu-ns cond '[ "$(field mnt_ns_id "$inv")" = 0x3 ]'
 e1=$(entry "$img/mountpoints-1.img" /ext1)
 n1=$(entry "$img/mountpoints-2.img" /ext1)

@@ -41,7 +41,7 @@ struct dump_ctx {
 	bool has_freezer;	/* --freeze-cgroup: the cgroup below */
 	struct freezer freezer;
 	struct cg_dump *cg;	/* the threads' cgroup sets (cgroup/cgroup.h) */
-	struct hmap mnt_ids; /* the mount ids every mountpoints-<id>.img has */
+	struct hmap mnt_ids;	/* the mount ids every mountpoints-<id>.img has */
 	/* The tree's mount namespaces, the root's first (dump_mntns_scan); one
 	 * that is criu's own when the root shares it (no mount image then). */
 	struct dump_mntns *mntns;

@@ -50,8 +50,7 @@ struct mount *mount_by_sb_root(const struct mount_tree *t, uint32_t s_dev, const
 	return sb_root_lookup(&t->by_sb_root, s_dev, root, rootlen);
 }
 
-struct mount *mount_forest_by_sb_root(const struct mount_forest *f, uint32_t s_dev, const char *root,
-				      size_t rootlen)
+struct mount *mount_forest_by_sb_root(const struct mount_forest *f, uint32_t s_dev, const char *root, size_t rootlen)
 {
 	return sb_root_lookup(&f->by_sb_root, s_dev, root, rootlen);
 }

@@ -221,8 +221,7 @@ static int tree_vpid(pid_t pid, pid_t *vpid)
 }
 
 /* Restore makes nested mount namespaces under the root's, which comes from --root. */
-static int check_mntns_place(const struct dump_ctx *d, pid_t pid, pid_t vpid, uint32_t id, uint64_t ino,
-			     uint64_t self)
+static int check_mntns_place(const struct dump_ctx *d, pid_t pid, pid_t vpid, uint32_t id, uint64_t ino, uint64_t self)
 {
 	if (id != 1 && d->mntns[0].ino == self) {
 		pr_err("process %d (%d in the tree) is in a mount namespace of its own, while the tree's root %d "
@@ -313,8 +312,7 @@ static int assign_mntns_id(struct td_ctx *c, struct td_proc *p, struct hmap *ns,
 		*next = (uint32_t)c->d->nr_mntns;
 		if (p->ns_id[TD_NS_MNT])
 			return 0;
-		pr_err("process %d (%d in the tree) is in a mount namespace the scan did not find\n", p->pid,
-		       p->vpid);
+		pr_err("process %d (%d in the tree) is in a mount namespace the scan did not find\n", p->pid, p->vpid);
 		return -EINVAL;
 	}
 	if (p->ns_id[TD_NS_MNT] == 1)

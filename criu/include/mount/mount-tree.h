@@ -94,13 +94,14 @@ struct mount *mount_by_sb_root(const struct mount_tree *t, uint32_t s_dev, const
  * do. The trees stay the caller's.
  */
 struct mount_forest {
-	struct mount_tree *trees;  /* trees[i] is namespace i + 1; trees[0] the root's */
+	struct mount_tree *trees; /* trees[i] is namespace i + 1; trees[0] the root's */
 	size_t nr;
-	struct hmap by_sb_root;	   /* "s_dev:root" -> first mount: namespaces in order, each in preorder */
-	char **sb_root_keys;	   /* owned keys of by_sb_root */
+	struct hmap by_sb_root; /* "s_dev:root" -> first mount: namespaces in order, each in preorder */
+	char **sb_root_keys;	/* owned keys of by_sb_root */
 	size_t nr_keys;
 	struct hmap by_peer_group; /* shared_id -> first member (xpeer_next: the others, in the same order) */
-	const struct hmap *ns_by_vpid; /* a pid as the tree numbers it -> its namespace id (the caller's; may be NULL) */
+	/* a pid as the tree numbers it -> its namespace id (the caller's; may be NULL) */
+	const struct hmap *ns_by_vpid;
 };
 
 /* Indexes trees[0..nr) (each built by mount_tree_build) and sets each
@@ -109,8 +110,7 @@ void mount_forest_index(struct mount_forest *f, struct mount_tree *trees, size_t
 /* Frees the index, not the trees. */
 void mount_forest_fini(struct mount_forest *f);
 /* The first mount of any namespace whose superblock is s_dev and root `root`. */
-struct mount *mount_forest_by_sb_root(const struct mount_forest *f, uint32_t s_dev, const char *root,
-				      size_t rootlen);
+struct mount *mount_forest_by_sb_root(const struct mount_forest *f, uint32_t s_dev, const char *root, size_t rootlen);
 /* The first member of peer group `id` in any namespace (then xpeer_next), or NULL. */
 struct mount *mount_forest_peer_group(const struct mount_forest *f, uint32_t id);
 

@@ -164,6 +164,23 @@ static int make_auto_external(struct mount *m, const struct mount_tree *host)
 	return 1;
 }
 
+/* A key that names no mount of namespace `t`: is there one in another? */
+static void hint_other_ns(const struct mount_forest *f, const struct mount_tree *t, const char *mp)
+{
+	for (size_t i = 0; i < f->nr; i++) {
+		const struct mount *m = &f->trees[i] == t ? NULL : mount_by_mountpoint(&f->trees[i], mp);
+		char key[PATH_MAX + 32];
+
+		if (!m)
+			continue;
+		key_of(m, key, sizeof(key));
+		pr_hint("%s is a mount of %s: name it with --external mnt[%s]:NAME\n", mp,
+			m->tree->ns_id <= 1 ? "the root's mount namespace" : "another mount namespace", key);
+		return;
+	}
+	pr_hint("the key is a mountpoint as seen inside the container (as in /proc/PID/mountinfo, field 5); check for a typo\n");
+}
+
 /* Explicit keys: each must be absolute, unique, and match a mount. */
 static int match_explicit(const struct mount_forest *f, const struct options *o)
 {
@@ -208,7 +225,7 @@ static int match_explicit(const struct mount_forest *f, const struct options *o)
 		if (!m) {
 			pr_err("'%s': no mount at %s in the container%s\n", e->spelling, mp,
 			       vpid ? " as that process sees it" : "");
-			pr_hint("the key is a mountpoint as seen inside the container (as in /proc/PID/mountinfo, field 5); check for a typo\n");
+			hint_other_ns(f, t, mp);
 			errors++;
 			continue;
 		}

@@ -127,7 +127,8 @@ expect refused-no-such-mount cond '[ "$RC" -ne 0 ] && contains "$OUT" "no mount 
 running_as_before refused-no-such-mount-running
 # /ext2 is not a mount of the root's namespace: the plain key names that one
 run_criu dump -t "$CPID" -D "$img" --external 'mnt[/ext1]:e1' --external 'mnt[/ext2]:e2'
-expect refused-plain-key-names-root-ns cond '[ "$RC" -ne 0 ] && contains "$OUT" "no mount at /ext2 in the container"'
+expect refused-plain-key-names-root-ns cond '[ "$RC" -ne 0 ] && contains "$OUT" "no mount at /ext2 in the container" &&
+	contains "$OUT" "name it with --external mnt[/proc/$V/root/ext2]:NAME"'
 expect refused-no-images cond '[ ! -e "$img/inventory.img" ] && ! ls "$img"/mountpoints-*.img >/dev/null 2>&1'
 
 ############################################################################

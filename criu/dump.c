@@ -96,6 +96,7 @@ static void release_images(struct dump_ctx *d, int *ret)
 	d->sysv_refs = NULL;
 	d->nr_sysv_refs = 0;
 	hmap_free(&d->mnt_ids);
+	dump_mntns_free(d);
 	cg_dump_free(d->cg);
 	d->cg = NULL;
 }
@@ -301,7 +302,10 @@ static int dump_stages(struct dump_ctx *d, struct seized_tree *tree, struct page
 	if (o->release_memory)
 		pr_info("--release-memory: each process's memory is released as it is dumped; from then on it "
 			"dies with criu if criu dies before the images are committed\n");
-	ret = dump_mounts(d);
+	/* the mount namespaces first: the mount stage writes one image each */
+	ret = dump_mntns_scan(d, tree);
+	if (!ret)
+		ret = dump_mounts(d);
 	if (!ret) {
 		d->cg = dump_cgroups_begin(d);
 		ret = d->cg ? 0 : -EINVAL;

@@ -1,12 +1,13 @@
 #!/bin/bash
 # make bench: time criu on containers with 1,000 and 10,000 mounts, on a
 # process with 1 GiB of memory, and under runc (checkpoint + restore of a
-# busybox container with a volume).
-# Usage: scripts/bench.sh [mounts] [process] [runc]   (default: all sections)
+# busybox container with a volume); mount namespaces: 10 of 1,000 mounts
+# each against 10,000 mounts in one.
+# Usage: scripts/bench.sh [mounts] [mntns] [process] [runc]   (default: all sections)
 # Everything runs in a private mount namespace (the sandbox) that dies with
 # the script. Mount figures are the median of 5 runs.
 set -u
-SECTIONS=${*:-mounts process runc}
+SECTIONS=${*:-mounts mntns process runc}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 CRIU=$TOP/criu/criu
 if [ -z "${CRIU_BENCH_SANDBOX:-}" ]; then
@@ -36,11 +37,14 @@ trap cleanup EXIT
 now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-# A container whose mounts are 90% binds inside it and 10% external binds.
+# A container whose mounts are 90% binds inside it and 10% external binds;
+# PROGRAM (busybox sh) is its init, by default a sleep loop.
 start() {
-	local n=$1 root=$WORK/root$1
-	mkdir -p "$root"/{bin,data,m,e,oldroot} "$WORK/vol$n"
+	local n=$1 root=$WORK/root$1 prog=${2:-"while :; do sleep 1; done"}
+	mkdir -p "$root"/{bin,data,m,e,oldroot,dev} "$WORK/vol$n"
+	[ -e "$root/dev/null" ] || mknod -m 666 "$root/dev/null" c 1 3 # the stdin of background jobs
 	cp /bin/busybox "$root/bin/"
+	cp "$TOP/test/helpers/unshare-mnt-static" "$root/bin/unshare-mnt"
 	ln -sf busybox "$root/bin/sh"
 	for c in sleep umount mount; do ln -sf busybox "$root/bin/$c"; done
 	ROOT=$root unshare --mount --pid --fork -- bash -c '
@@ -49,7 +53,7 @@ start() {
 		'"$TOP"'/test/helpers/mkmounts "$ROOT/data" "$ROOT/m" '"$((n * 9 / 10))"' > '"$WORK"'/kernel'"$n"'.a
 		'"$TOP"'/test/helpers/mkmounts '"$WORK"'/vol'"$n"' "$ROOT/e" '"$((n / 10))"' > '"$WORK"'/kernel'"$n"'.b
 		cd "$ROOT"; pivot_root . oldroot; umount -l /oldroot
-		exec /bin/sh -c "while :; do sleep 1; done"' >/dev/null 2>&1 &
+		exec /bin/sh -c "$0"' "$prog" >/dev/null 2>&1 &
 	local u=$!
 	echo "$u" >>"$PIDLIST"
 	for _ in $(seq 1 400); do
@@ -94,6 +98,63 @@ bench_mounts() {
 		"$(echo "${T[10000]} / ${T[1000]}" | bc -l)"
 	printf "restore 10000/1000: %.1fx; restore / bare kernel loop at 10,000: %.2fx (target <= 1.5x; upstream ~7 s vs 1.5 s)\n" \
 		"$(echo "${R[10000]} / ${R[1000]}" | bc -l)" "$(echo "${R[10000]} / ${K[10000]}" | bc -l)"
+}
+
+# dump_median PID: the median of 5 dumps (-R, mounts autodetected), in s
+dump_median() {
+	for i in 1 2 3 4 5; do
+		rm -rf "$WORK/img"
+		a=$(now)
+		"$CRIU" dump -R -t "$1" -D "$WORK/img" --external 'mnt[]' >/dev/null 2>&1 || { echo "dump failed" >&2; exit 1; }
+		b=$(now)
+		echo "$b - $a" | bc -l
+	done | median
+}
+
+# mntns_count PID: how many mount namespaces the tree of PID has
+mntns_count() {
+	local p
+	for p in $(tree "$1"); do readlink "/proc/$p/ns/mnt"; done | sort -u | wc -l
+}
+tree() {
+	local c
+	echo "$1"
+	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do tree "$c"; done
+}
+
+# --- mntns: the 1,000-mount container whose init started 9 more shells,
+# N-1 of them after `unshare -m --propagation unchanged` (test/helpers/
+# unshare-mnt-static): N namespaces of 1,000 mounts, one image each; against
+# the 10,000-mount container with the same 10 shells in its one namespace,
+# so that only the mounts differ.
+shells() { # shells N: the init's program, N-1 of the 9 shells in namespaces of their own
+	echo "i=1; while [ \$i -le 9 ]; do if [ \$i -lt $1 ]; then unshare-mnt sh -c 'while :; do sleep 1; done' &
+		else sh -c 'while :; do sleep 1; done' & fi; i=\$((i + 1)); done; while :; do sleep 1; done"
+}
+bench_mntns() {
+	local n pid one
+	declare -A D
+	if [ ! -x "$TOP/test/helpers/unshare-mnt-static" ]; then
+		echo "mntns: test/helpers/unshare-mnt-static missing (make all)"
+		return 1
+	fi
+	echo
+	printf "%-34s %-12s %s\n" "mount namespaces (10 shells each)" "criu dump" "(median of 5)"
+	for n in 1 5 10; do
+		pid=$(start 1000 "$(shells $n)")
+		for _ in $(seq 1 200); do [ "$(mntns_count "$pid")" -ge "$n" ] && break; sleep 0.05; done
+		[ "$(mntns_count "$pid")" -eq "$n" ] || { echo "mntns: $n namespaces did not start"; return 1; }
+		D[$n]=$(dump_median "$pid")
+		printf "%-34s %-12s\n" "$n x 1,000 mounts" "$(printf '%.3f s' "${D[$n]}")"
+		kill -KILL "$pid"
+	done
+	pid=$(start 10000 "$(shells 1)")
+	one=$(dump_median "$pid")
+	kill -KILL "$pid"
+	printf "%-34s %-12s\n" "1 x 10,000 mounts" "$(printf '%.3f s' "$one")"
+	# what namespaces 2.. add over the first: linear when 4 cost 4/9 of 9
+	printf "dump 10 namespaces x 1,000 / 10,000 in one: %.2fx (target <= 1.5x); the 4 namespaces beyond the first / the 9: %.2fx (linear: 0.44x)\n" \
+		"$(echo "${D[10]} / $one" | bc -l)" "$(echo "(${D[5]} - ${D[1]}) / (${D[10]} - ${D[1]})" | bc -l)"
 }
 
 # --- process: 1 GiB of touched anonymous memory (test/helpers/memtest-static)
@@ -335,8 +396,9 @@ PYEOF
 for section in $SECTIONS; do
 	case $section in
 	mounts) bench_mounts ;;
+	mntns) bench_mntns ;;
 	process) bench_process ;;
 	runc) bench_runc ;;
-	*) echo "unknown section $section (mounts, process, runc)" >&2; exit 2 ;;
+	*) echo "unknown section $section (mounts, mntns, process, runc)" >&2; exit 2 ;;
 	esac
 done

@@ -189,12 +189,14 @@ static int write_reg(struct td_ctx *c, const struct reg_info *ri)
 	re.fown = ri->fown ? ri->fown : &none;
 	re.name = (char *)ri->name;
 	/*
-	 * The mount it was opened on, when it is one of the mount image: a
-	 * descriptor inherited from before the tree's mount namespace was
-	 * made (a container's stdio) names a mount of another. Upstream's
-	 * restore looks the id up among the dumped mounts (and stops on a
-	 * BUG when it is not there); without one (-1) it opens the path
-	 * from the tree's root, where dump found the file.
+	 * The mount it was opened on, when it is one of the mount images
+	 * (of any of the tree's mount namespaces: mount ids are unique
+	 * across them, and restore opens the file from the root of that
+	 * mount's namespace): a descriptor inherited from before the tree's
+	 * mount namespace was made (a container's stdio) names a mount of
+	 * another. Upstream's restore looks the id up among the dumped
+	 * mounts (and stops on a BUG when it is not there); without one (-1)
+	 * it opens the path from the tree's root, where dump found the file.
 	 */
 	re.has_mnt_id = !c->d->mnt_ns_id || hmap_get_int(&c->d->mnt_ids, (uint64_t)(uint32_t)ri->mnt_id);
 	re.mnt_id = ri->mnt_id;

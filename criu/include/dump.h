@@ -22,6 +22,16 @@ struct sysv_ref {
 	uint64_t start, id, size;
 };
 
+/* A mount namespace of the tree (dump_mntns_scan). */
+struct dump_mntns {
+	uint32_t id;  /* 1: the root's, then by first appearance in the tree walk */
+	uint64_t ino; /* of /proc/PID/ns/mnt */
+	pid_t pid;    /* its first process, in criu's pid namespace: its mountinfo and root are read */
+	pid_t vpid;   /* the same as the tree numbers it */
+};
+
+struct seized_tree;
+
 struct dump_ctx {
 	const struct options *opts;
 	pid_t pid;
@@ -31,7 +41,13 @@ struct dump_ctx {
 	bool has_freezer;	/* --freeze-cgroup: the cgroup below */
 	struct freezer freezer;
 	struct cg_dump *cg;	/* the threads' cgroup sets (cgroup/cgroup.h) */
-	struct hmap mnt_ids; /* the mount ids mountpoints-<mnt_ns_id>.img has */
+	struct hmap mnt_ids;	/* the mount ids every mountpoints-<id>.img has */
+	/* The tree's mount namespaces, the root's first (dump_mntns_scan); one
+	 * that is criu's own when the root shares it (no mount image then). */
+	struct dump_mntns *mntns;
+	size_t nr_mntns;
+	struct hmap mntns_by_ino;  /* inode -> id */
+	struct hmap mntns_by_vpid; /* a process as the tree numbers it -> its namespace's id */
 	/* The dumping criu's own ids in the tree's id space (task/ids-dump.c:
 	 * td_fill_root_ids), for inventory.img; set once the process stage
 	 * has given the tree its ids. */
@@ -66,7 +82,16 @@ void tcp_repair_release(struct dump_ctx *d, bool resume);
  * (task-dump.h), each with its kind. Each writes its images into d->imgs;
  * 0 or -errno, printed.
  */
-/* The mounts (mount/mount-dump.c). */
+/*
+ * Before the mounts (task/ids-dump.c): the mount namespace of every process
+ * of the seized tree, numbered by first appearance (the root's is 1), one
+ * process of each kept to read it through. Refused: nested namespaces under
+ * a root in criu's own (there is no --root for them), a process in criu's
+ * own under a root in another. td_assign_ids takes the ids from here.
+ */
+int dump_mntns_scan(struct dump_ctx *d, const struct seized_tree *t);
+void dump_mntns_free(struct dump_ctx *d);
+/* The mounts of every namespace dump_mntns_scan found (mount/mount-dump.c). */
 int dump_mounts(struct dump_ctx *d);
 /* The root's own UTS namespace, if it has one (task/uts.c). */
 int utsns_dump(struct dump_ctx *d);

@@ -59,25 +59,6 @@ static int read_mount_tree(pid_t pid, struct mount_tree *t)
 	return ret;
 }
 
-/* Does the task live in a mount namespace of its own? */
-static int task_has_own_mntns(pid_t pid, bool *own)
-{
-	struct stat self, task;
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", pid);
-	if (stat(path, &task)) {
-		pr_perror("can't stat %s (is PID %d alive?)", path, pid);
-		return -errno;
-	}
-	if (stat("/proc/self/ns/mnt", &self)) {
-		pr_perror("can't stat /proc/self/ns/mnt");
-		return -errno;
-	}
-	*own = task.st_ino != self.st_ino || task.st_dev != self.st_dev;
-	return 0;
-}
-
 /*
  * Opens a mountpoint of the task's namespace through /proc/PID/root. The
  * walk is confined to the task's root and follows no symlinks, so a
@@ -121,7 +102,7 @@ static bool is_mount_root_fd(int fd, const struct mount *m)
  * sure it really is the same file as the container's mount root (same device
  * and inode), so restore binds back exactly what was there.
  */
-static int verify_auto_host_paths(const struct dump_ctx *d, const struct mount_tree *t)
+static int verify_auto_host_paths(pid_t pid, const struct mount_tree *t)
 {
 	int errors = 0;
 
@@ -131,7 +112,7 @@ static int verify_auto_host_paths(const struct dump_ctx *d, const struct mount_t
 
 		if (m->kind != MNT_EXTERNAL || !m->ext_auto || m->hidden)
 			continue;
-		fd = open_in_task_root(d->pid, m->mi->mountpoint, O_PATH);
+		fd = open_in_task_root(pid, m->mi->mountpoint, O_PATH);
 		if (fd < 0 || !is_mount_root_fd(fd, m) || fstat(fd, &cont))
 			continue; /* can't see it from outside: trust the mountinfo match */
 		if (stat(m->ext_host_path, &host) || host.st_ino != cont.st_ino || host.st_dev != cont.st_dev) {
@@ -213,7 +194,7 @@ static void fill_entry(MntEntry *e, const struct mount *m, char **opts_rest, cha
 
 static int write_mount_image(struct dump_ctx *d, const struct mount_tree *t)
 {
-	struct img_writer *w = img_set_new(&d->imgs, IMG_MNTS, d->mnt_ns_id);
+	struct img_writer *w = img_set_new(&d->imgs, IMG_MNTS, t->ns_id);
 
 	if (!w)
 		return -EIO;
@@ -307,8 +288,12 @@ static int archive_in_task_ns(pid_t pid, const struct mount *m, int out_fd)
 	return 0;
 }
 
-/* One archive per tmpfs superblock, read through a clone of its root mount. */
-static int dump_tmpfs_contents(struct dump_ctx *d, const struct mount_tree *t)
+/*
+ * One archive per tmpfs superblock across namespaces, read through a clone
+ * of its root mount, in the namespace of the first mount of it with root
+ * "/" (classification makes every other one a bind of that one).
+ */
+static int dump_tmpfs_contents(struct dump_ctx *d, pid_t pid, const struct mount_tree *t)
 {
 	for_each_mount(t, m) {
 		struct img_writer *w;
@@ -319,7 +304,7 @@ static int dump_tmpfs_contents(struct dump_ctx *d, const struct mount_tree *t)
 		w = img_set_new(&d->imgs, IMG_TMPFS_DEV, m->s_dev);
 		if (!w)
 			return -EIO;
-		ret = archive_in_task_ns(d->pid, m, w->fd);
+		ret = archive_in_task_ns(pid, m, w->fd);
 		if (ret)
 			return ret;
 		pr_info("saved contents of %u:%s\n", m->mi->mnt_id, m->mi->mountpoint);
@@ -327,46 +312,81 @@ static int dump_tmpfs_contents(struct dump_ctx *d, const struct mount_tree *t)
 	return 0;
 }
 
+/* Each namespace's tree, read through its first process. */
+static int read_namespaces(const struct dump_ctx *d, struct mount_tree *trees)
+{
+	for (size_t i = 0; i < d->nr_mntns; i++) {
+		int ret = read_mount_tree(d->mntns[i].pid, &trees[i]);
+
+		if (ret)
+			return ret;
+		trees[i].ns_id = d->mntns[i].id;
+		trees[i].ns_vpid = d->mntns[i].vpid;
+	}
+	return 0;
+}
+
+/* The decided trees: checked against the system, then written. */
+static int write_namespaces(struct dump_ctx *d, const struct mount_tree *trees)
+{
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < d->nr_mntns; i++)
+		ret = verify_auto_host_paths(d->mntns[i].pid, &trees[i]);
+	for (size_t i = 0; !ret && i < d->nr_mntns; i++) {
+		if (log_get_level() >= LOG_DEBUG) {
+			_cleanup_free_ char *s = mount_tree_format(&trees[i]);
+			pr_debug("mount tree of namespace %u (task %d):\n%s", trees[i].ns_id, d->mntns[i].pid, s);
+		}
+		ret = write_mount_image(d, &trees[i]);
+	}
+	for (size_t i = 0; !ret && i < d->nr_mntns; i++)
+		ret = dump_tmpfs_contents(d, d->mntns[i].pid, &trees[i]);
+	for (size_t i = 0; !ret && i < d->nr_mntns; i++)
+		pr_info("dumped %zu mounts of mount namespace %u (task %d)\n", trees[i].nr, trees[i].ns_id,
+			d->mntns[i].pid);
+	return ret;
+}
+
 int dump_mounts(struct dump_ctx *d)
 {
-	struct mount_tree t = {}, host = {};
-	bool own_ns = false;
+	struct mount_forest f = {.ns_by_vpid = &d->mntns_by_vpid};
+	struct mount_tree *trees, host = {};
+	struct stat self;
 	int ret;
 
-	ret = task_has_own_mntns(d->pid, &own_ns);
-	if (ret)
-		return ret;
-	if (!own_ns) {
+	if (!d->nr_mntns) {
+		pr_err("the mount namespaces of the tree were not scanned\n");
+		return -EINVAL;
+	}
+	if (stat("/proc/self/ns/mnt", &self)) {
+		pr_perror("can't stat /proc/self/ns/mnt");
+		return -errno;
+	}
+	if (d->mntns[0].ino == self.st_ino) {
 		pr_info("task %d shares criu's mount namespace: no mount image\n", d->pid);
 		d->mnt_ns_id = 0;
 		return 0;
 	}
-	ret = read_mount_tree(d->pid, &t);
-	if (ret)
-		goto out;
-	/* criu's own namespace: where autodetected mounts come from, and which
-	 * peer groups reach outside the container */
-	ret = read_mount_tree(0, &host);
-	if (ret)
-		goto out;
-	if (mount_classify(&t, d->opts, &host)) {
-		ret = -EINVAL;
-		goto out;
-	}
-	ret = verify_auto_host_paths(d, &t);
-	if (ret)
-		goto out;
-	if (log_get_level() >= LOG_DEBUG) {
-		_cleanup_free_ char *s = mount_tree_format(&t);
-		pr_debug("mount tree of task %d:\n%s", d->pid, s);
-	}
-	ret = write_mount_image(d, &t);
+	d->mnt_ns_id = d->mntns[0].id;
+	trees = xzalloc(d->nr_mntns * sizeof(*trees));
+	ret = read_namespaces(d, trees);
+	/* criu's own namespace, read once: where autodetected mounts come
+	 * from, and which peer groups reach outside the container */
 	if (!ret)
-		ret = dump_tmpfs_contents(d, &t);
+		ret = read_mount_tree(0, &host);
+	if (!ret) {
+		mount_forest_index(&f, trees, d->nr_mntns);
+		if (mount_classify_forest(&f, d->opts, &host))
+			ret = -EINVAL;
+	}
 	if (!ret)
-		pr_info("dumped %zu mounts of task %d\n", t.nr, d->pid);
-out:
-	mount_tree_free(&t);
+		ret = write_namespaces(d, trees);
+	mount_forest_fini(&f);
+	for (size_t i = 0; i < d->nr_mntns; i++)
+		if (trees[i].mounts)
+			mount_tree_free(&trees[i]);
+	free(trees);
 	if (host.mounts)
 		mount_tree_free(&host);
 	return ret;

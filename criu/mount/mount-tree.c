@@ -32,17 +32,77 @@ static char *sb_root_key(uint32_t s_dev, const char *root, size_t rootlen)
 	return key;
 }
 
-struct mount *mount_by_sb_root(const struct mount_tree *t, uint32_t s_dev, const char *root, size_t rootlen)
+static struct mount *sb_root_lookup(const struct hmap *map, uint32_t s_dev, const char *root, size_t rootlen)
 {
 	char buf[4096 + 16];
 	int n = snprintf(buf, 16, "%x:", s_dev);
 
 	if (rootlen >= sizeof(buf) - n) {
 		_cleanup_free_ char *key = sb_root_key(s_dev, root, rootlen);
-		return hmap_get_str(&t->by_sb_root, key);
+		return hmap_get_str(map, key);
 	}
 	memcpy(buf + n, root, rootlen);
-	return hmap_get_strn(&t->by_sb_root, buf, n + rootlen);
+	return hmap_get_strn(map, buf, n + rootlen);
+}
+
+struct mount *mount_by_sb_root(const struct mount_tree *t, uint32_t s_dev, const char *root, size_t rootlen)
+{
+	return sb_root_lookup(&t->by_sb_root, s_dev, root, rootlen);
+}
+
+struct mount *mount_forest_by_sb_root(const struct mount_forest *f, uint32_t s_dev, const char *root, size_t rootlen)
+{
+	return sb_root_lookup(&f->by_sb_root, s_dev, root, rootlen);
+}
+
+struct mount *mount_forest_peer_group(const struct mount_forest *f, uint32_t id)
+{
+	return hmap_get_int(&f->by_peer_group, id);
+}
+
+/*
+ * One pass over every mount of every namespace, in namespace order and
+ * preorder within each: the first mount of each "s_dev:root" (bind sources
+ * come from the root's namespace first) and each peer group's members.
+ */
+void mount_forest_index(struct mount_forest *f, struct mount_tree *trees, size_t nr)
+{
+	struct hmap tails; /* shared_id -> the last member seen */
+	size_t total = 0;
+
+	f->trees = trees;
+	f->nr = nr;
+	for (size_t i = 0; i < nr; i++)
+		total += trees[i].nr;
+	f->sb_root_keys = xzalloc((total ? total : 1) * sizeof(char *));
+	f->nr_keys = 0;
+	hmap_init(&tails);
+	for (size_t i = 0; i < nr; i++) {
+		for_each_mount(&trees[i], m) {
+			const char *root = m->mi->root;
+			struct mount *tail;
+
+			if (!mount_forest_by_sb_root(f, m->s_dev, root, strlen(root))) {
+				f->sb_root_keys[f->nr_keys] = sb_root_key(m->s_dev, root, strlen(root));
+				hmap_put_str(&f->by_sb_root, f->sb_root_keys[f->nr_keys++], m);
+			}
+			if (!m->mi->shared_id)
+				continue;
+			/* members chain in walk order: the head is the first one */
+			tail = hmap_put_int(&tails, m->mi->shared_id, m);
+			if (tail)
+				tail->xpeer_next = m;
+			else
+				hmap_put_int(&f->by_peer_group, m->mi->shared_id, m);
+		}
+	}
+	hmap_free(&tails);
+	for (size_t i = 0; i < nr; i++) {
+		for_each_mount(&trees[i], m) {
+			if (m->mi->master_id)
+				m->master_outside = !mount_forest_peer_group(f, m->mi->master_id);
+		}
+	}
 }
 
 const char *mount_kind_name(enum mount_kind k)
@@ -245,6 +305,7 @@ int mount_tree_build(struct mount_tree *t, struct mountinfo_table *table)
 		size_t mplen = strlen(e->mountpoint);
 
 		m->mi = e;
+		m->tree = t;
 		m->s_dev = KDEV_MAKE(e->major, e->minor);
 		m->fs = fs_ops_lookup(e->fstype);
 		/* the kernel appends "//deleted" to mountpoints whose dentry is gone */
@@ -274,6 +335,16 @@ int mount_tree_build(struct mount_tree *t, struct mountinfo_table *table)
 	index_groups(t);
 	mark_hidden(t);
 	return 0;
+}
+
+void mount_forest_fini(struct mount_forest *f)
+{
+	for (size_t i = 0; i < f->nr_keys; i++)
+		free(f->sb_root_keys[i]);
+	free(f->sb_root_keys);
+	hmap_free(&f->by_sb_root);
+	hmap_free(&f->by_peer_group);
+	memset(f, 0, sizeof(*f));
 }
 
 void mount_tree_free(struct mount_tree *t)

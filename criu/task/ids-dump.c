@@ -20,6 +20,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "ptrace/seize.h"
 #include "task/task-dump.h"
 #include "util/hashmap.h"
 #include "util/log.h"
@@ -203,6 +204,125 @@ static int check_time_for_children(const struct td_proc *p, uint64_t time_ino)
 	return 0;
 }
 
+/* The pid of a process as the tree numbers it (the last of NSpid). */
+static int tree_vpid(pid_t pid, pid_t *vpid)
+{
+	struct proc_status st;
+	int ret = td_read_status(pid, 0, &st);
+
+	if (!ret && !st.nspid.nr) {
+		pr_err("process %d: /proc/%d/status has no NSpid (kernel older than 4.1?)\n", pid, pid);
+		ret = -EOPNOTSUPP;
+	}
+	if (!ret)
+		*vpid = (pid_t)st.nspid.ids[st.nspid.nr - 1];
+	proc_status_free(&st);
+	return ret;
+}
+
+/* Restore makes nested mount namespaces under the root's, which comes from --root. */
+static int check_mntns_place(const struct dump_ctx *d, pid_t pid, pid_t vpid, uint32_t id, uint64_t ino, uint64_t self)
+{
+	if (id != 1 && d->mntns[0].ino == self) {
+		pr_err("process %d (%d in the tree) is in a mount namespace of its own, while the tree's root %d "
+		       "shares criu's: nested mount namespaces are dumped only under a root with its own\n",
+		       pid, vpid, d->pid);
+		pr_hint("run the tree's root in a mount namespace of its own with its own root (unshare -m, then "
+			"pivot_root or a bind-mounted root), as containers do\n");
+		return -EOPNOTSUPP;
+	}
+	if (id != 1 && ino == self) {
+		pr_err("process %d (%d in the tree) is in criu's own mount namespace, while the tree's root %d has "
+		       "one of its own: restore can't put a process back into the host's mounts\n",
+		       pid, vpid, d->pid);
+		pr_hint("dump a tree whose processes all live in the container's mount namespaces\n");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+int dump_mntns_scan(struct dump_ctx *d, const struct seized_tree *t)
+{
+	struct hmap seen; /* pid -> non-NULL once looked at */
+	uint64_t self = 0;
+	int ret = td_ns_inode(getpid(), "mnt", &self);
+
+	hmap_init(&seen);
+	hmap_init(&d->mntns_by_ino);
+	hmap_init(&d->mntns_by_vpid);
+	/* processes in their order of first appearance, as td_assign_ids walks them */
+	for (size_t i = 0; !ret && i < t->nr_threads; i++) {
+		pid_t pid = t->threads[i].pid, vpid = 0;
+		uint64_t ino = 0;
+		uint32_t id;
+
+		if (hmap_put_int(&seen, (uint64_t)pid, (void *)1))
+			continue;
+		ret = td_ns_inode(pid, "mnt", &ino);
+		if (!ret)
+			ret = tree_vpid(pid, &vpid);
+		if (ret)
+			break;
+		id = (uint32_t)(uintptr_t)hmap_get_int(&d->mntns_by_ino, ino);
+		if (!id) {
+			id = (uint32_t)d->nr_mntns + 1;
+			d->mntns = xrealloc(d->mntns, (d->nr_mntns + 1) * sizeof(*d->mntns));
+			d->mntns[d->nr_mntns++] = (struct dump_mntns){.id = id, .ino = ino, .pid = pid, .vpid = vpid};
+			hmap_put_int(&d->mntns_by_ino, ino, (void *)(uintptr_t)id);
+			ret = check_mntns_place(d, pid, vpid, id, ino, self);
+		}
+		hmap_put_int(&d->mntns_by_vpid, (uint64_t)vpid, (void *)(uintptr_t)id);
+	}
+	hmap_free(&seen);
+	if (!ret && d->nr_mntns > 1)
+		pr_info("the tree has %zu mount namespaces\n", d->nr_mntns);
+	return ret;
+}
+
+void dump_mntns_free(struct dump_ctx *d)
+{
+	free(d->mntns);
+	d->mntns = NULL;
+	d->nr_mntns = 0;
+	hmap_free(&d->mntns_by_ino);
+	hmap_free(&d->mntns_by_vpid);
+}
+
+/* The id dump_mntns_scan gave the mount namespace `ino`, or a new one when
+ * it did not run (dump_task_tree alone). */
+static uint32_t mntns_id(const struct td_ctx *c, struct hmap *ns, uint32_t *next, uint64_t ino)
+{
+	uint32_t id;
+
+	if (c->d->nr_mntns)
+		return (uint32_t)(uintptr_t)hmap_get_int(&c->d->mntns_by_ino, ino);
+	id = (uint32_t)(uintptr_t)hmap_get_int(ns, ino);
+	if (!id) {
+		id = ++*next;
+		hmap_put_int(ns, ino, (void *)(uintptr_t)id);
+	}
+	return id;
+}
+
+/* A process's mount namespace id: nested ones are dumped when the scan ran. */
+static int assign_mntns_id(struct td_ctx *c, struct td_proc *p, struct hmap *ns, uint32_t *next, uint64_t ino)
+{
+	p->ns_id[TD_NS_MNT] = mntns_id(c, ns, next, ino);
+	if (c->d->nr_mntns) {
+		*next = (uint32_t)c->d->nr_mntns;
+		if (p->ns_id[TD_NS_MNT])
+			return 0;
+		pr_err("process %d (%d in the tree) is in a mount namespace the scan did not find\n", p->pid, p->vpid);
+		return -EINVAL;
+	}
+	if (p->ns_id[TD_NS_MNT] == 1)
+		return 0;
+	pr_err("process %d (%d in the tree) is in a mnt namespace of its own, not the root's: nested namespaces "
+	       "can't be dumped without the mount stage\n",
+	       p->pid, p->vpid);
+	return -EOPNOTSUPP;
+}
+
 int td_assign_ids(struct td_ctx *c)
 {
 	struct kcmp_set sets[4] = {{.type = KCMP_VM}, {.type = KCMP_FILES}, {.type = KCMP_FS}, {.type = KCMP_SIGHAND}};
@@ -249,12 +369,16 @@ int td_assign_ids(struct td_ctx *c)
 				continue;
 			if (i == 0)
 				c->root_ns_ino[k] = ino;
+			if (k == TD_NS_MNT) {
+				ret = assign_mntns_id(c, p, &ns[k], &ns_next[k], ino);
+				continue;
+			}
 			p->ns_id[k] = (uint32_t)(uintptr_t)hmap_get_int(&ns[k], ino);
 			if (!p->ns_id[k]) {
 				p->ns_id[k] = ++ns_next[k];
 				hmap_put_int(&ns[k], ino, (void *)(uintptr_t)p->ns_id[k]);
 			}
-			/* restore recreates the root's namespaces only */
+			/* restore recreates the root's namespaces only, and nested mount ones */
 			if (p->ns_id[k] != 1) {
 				pr_err("process %d (%d in the tree) is in a %s namespace of its own, not the root's: "
 				       "nested namespaces can't be dumped yet\n",

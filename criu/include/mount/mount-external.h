@@ -7,6 +7,8 @@
 #define CRIU_MOUNT_EXTERNAL_H
 
 #include "mount/mount-tree.h"
+#include <sys/types.h>
+
 #include "options.h"
 
 /* The ext_key upstream writes for autodetected external mounts; their host
@@ -21,6 +23,15 @@
  * number of problems (0: every mount has a plan).
  */
 int mount_classify(struct mount_tree *t, const struct options *o, const struct mount_tree *host);
+/*
+ * The same over every mount namespace of a dump, indexed (mount_forest_index,
+ * with ns_by_vpid filled for /proc/<vpid>/root keys). A mount of a nested
+ * namespace binds from the first mount of any namespace with a root that
+ * contains its own (the root's namespace first); a bind, across namespaces,
+ * of an autodetected external mount is autodetected itself. Only the root's
+ * root mount is MNT_ROOT.
+ */
+int mount_classify_forest(struct mount_forest *f, const struct options *o, const struct mount_tree *host);
 
 /* For a bind of (part of) an explicitly mapped external mount: that mount.
  * Such binds are written with the same name, so restore binds them from the
@@ -30,5 +41,13 @@ const struct mount *mount_named_external_origin(const struct mount *m);
 /* Normalizes a mountpoint KEY as users type it ("/bar/" -> "/bar"); returns
  * false when it is not an absolute path. Writes into `out` (PATH_MAX). */
 bool ext_key_normalize(const char *key, char *out, size_t outlen);
+/*
+ * A dump key: "/mp" names a mount of the root's namespace (*vpid = 0);
+ * "/proc/<vpid>/root/mp" (or "/proc/<vpid>/root" for its root) one of the
+ * mount namespace of process <vpid> as the container numbers it. The
+ * mountpoint goes normalized into `out`. False: not an absolute path, or
+ * a pid that is no pid (0, leading zeros, too big).
+ */
+bool ext_key_parse(const char *key, pid_t *vpid, char *out, size_t outlen);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "util/hashmap.h"
 #include "proc/mountinfo.h"
@@ -24,8 +25,11 @@ enum mount_kind {
 	MNT_EXTERNAL, /* its root lies outside the namespace: from the host */
 };
 
+struct mount_tree;
+
 struct mount {
 	struct mountinfo_entry *mi; /* owned by the tree's table */
+	const struct mount_tree *tree; /* the namespace it is in */
 	uint32_t s_dev;		    /* kernel-encoded st_dev (KDEV_MAKE) */
 	const struct fs_ops *fs;
 	bool deleted;	   /* mountpoint was "//deleted" */
@@ -39,6 +43,7 @@ struct mount {
 
 	struct mount *sb_next;	   /* next mount of the same superblock */
 	struct mount *peer_next;   /* next mount of the same shared peer group */
+	struct mount *xpeer_next;  /* the same across namespaces (struct mount_forest) */
 	struct mount *overmount;   /* a child mounted right on top of this one */
 	bool hidden;		   /* this mount or an ancestor is overmounted */
 
@@ -48,11 +53,13 @@ struct mount {
 	const char *ext_key;	     /* MNT_EXTERNAL: name in the image (explicit) */
 	bool ext_auto;		     /* MNT_EXTERNAL: autodetected */
 	char *ext_host_path;	     /* MNT_EXTERNAL, autodetected: where it is on the host */
-	bool master_outside;	     /* master_id names no peer group of the namespace */
+	bool master_outside;	     /* master_id names no peer group of any dumped namespace */
 	bool shared_outside;	     /* its peer group has members in criu's namespace (the host) */
 };
 
 struct mount_tree {
+	uint32_t ns_id; /* its mount namespace's id in the dump: 1 the root's (0 in tests: 1) */
+	pid_t ns_vpid;	/* a process of it as the tree numbers it (hints), 0: the root's */
 	struct mountinfo_table table;
 	struct mount *mounts; /* array, in mountinfo order */
 	size_t nr;
@@ -80,6 +87,32 @@ struct mount *mount_by_id(const struct mount_tree *t, uint32_t id);
 struct mount *mount_by_mountpoint(const struct mount_tree *t, const char *mountpoint);
 /* The first mount in preorder whose superblock is s_dev and root is `root`. */
 struct mount *mount_by_sb_root(const struct mount_tree *t, uint32_t s_dev, const char *root, size_t rootlen);
+
+/*
+ * Every mount namespace of a dump and the index across them, built once so
+ * that deciding on n namespaces of m mounts costs what n * m mounts in one
+ * do. The trees stay the caller's.
+ */
+struct mount_forest {
+	struct mount_tree *trees; /* trees[i] is namespace i + 1; trees[0] the root's */
+	size_t nr;
+	struct hmap by_sb_root; /* "s_dev:root" -> first mount: namespaces in order, each in preorder */
+	char **sb_root_keys;	/* owned keys of by_sb_root */
+	size_t nr_keys;
+	struct hmap by_peer_group; /* shared_id -> first member (xpeer_next: the others, in the same order) */
+	/* a pid as the tree numbers it -> its namespace id (the caller's; may be NULL) */
+	const struct hmap *ns_by_vpid;
+};
+
+/* Indexes trees[0..nr) (each built by mount_tree_build) and sets each
+ * mount's master_outside across them. */
+void mount_forest_index(struct mount_forest *f, struct mount_tree *trees, size_t nr);
+/* Frees the index, not the trees. */
+void mount_forest_fini(struct mount_forest *f);
+/* The first mount of any namespace whose superblock is s_dev and root `root`. */
+struct mount *mount_forest_by_sb_root(const struct mount_forest *f, uint32_t s_dev, const char *root, size_t rootlen);
+/* The first member of peer group `id` in any namespace (then xpeer_next), or NULL. */
+struct mount *mount_forest_peer_group(const struct mount_forest *f, uint32_t id);
 
 #define for_each_mount(t, m) for (struct mount *m = (t)->first_in_order; m; m = m->next_in_order)
 

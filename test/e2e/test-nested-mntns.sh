@@ -22,8 +22,9 @@ ROOTFS=$WORK/root
 make_rootfs "$ROOTFS"
 # busybox's unshare can't keep the propagation (--propagation unchanged fails)
 cp "$TOP/test/helpers/unshare-mnt-static" "$ROOTFS/bin/unshare-mnt"
+cp "$TOP/test/helpers/unixlisten-static" "$ROOTFS/bin/unixlisten"
 mknod -m 666 "$ROOTFS/dev/null" c 1 3 # the stdin of background jobs
-mkdir -p "$ROOTFS"/{shared,s2,ext1,ext2} "$WORK/H1" "$WORK/H2"
+mkdir -p "$ROOTFS"/{shared,s2,ext1,ext2,priv} "$WORK/H1" "$WORK/H2"
 echo h1 >"$WORK/H1/f"
 echo h2 >"$WORK/H2/f"
 img=$WORK/img
@@ -35,7 +36,7 @@ SETUP='
 	mount --bind '"$WORK"'/H2 "$ROOT/ext2"'
 # the container init: the nested namespace first, then /ext2 goes from its own
 PROG='rm -f /tmp/nested-ready /tmp/ct-ready
-unshare-mnt sh -c "mount --make-slave /s2 && exec 5</ext2/f && echo >/tmp/nested-ready && while :; do sleep 1; done" &
+unshare-mnt sh -c "mount --make-slave /s2 && mount -t tmpfs priv /priv && { unixlisten /priv/sock </dev/null & } && exec 5</ext2/f && while [ ! -S /priv/sock ]; do sleep 0.1; done && echo >/tmp/nested-ready && while :; do sleep 1; done" &
 while [ ! -e /tmp/nested-ready ]; do sleep 0.1; done
 umount /ext2 && echo >/tmp/ct-ready
 while :; do sleep 1; done'
@@ -171,8 +172,8 @@ expect dump-s2-slave-across cond '[ -n "$(field shared_id "$t1")" ] && [ "$(fiel
 ids_all=$(cat <(shown "$img/mountpoints-1.img" mnt_id) <(shown "$img/mountpoints-2.img" mnt_id) | grep -o 'mnt_id: [^ ]*')
 expect dump-mnt-ids-unique [ "$(sort <<<"$ids_all" | uniq -d | wc -l)" -eq 0 ]
 expect dump-nested-root-first cond 'shown "$img/mountpoints-2.img" mountpoint | head -n 1 | grep -q "mountpoint: /\$"'
-# the tmpfs of /shared is archived once, though both namespaces mount it
-expect dump-one-tmpfs-archive-per-sb [ "$(ls "$img"/tmpfs-dev-*.img | wc -l)" -eq 2 ]
+# the tmpfs of /shared is archived once, though both namespaces mount it (with /s2 and /priv: 3)
+expect dump-one-tmpfs-archive-per-sb [ "$(ls "$img"/tmpfs-dev-*.img | wc -l)" -eq 3 ]
 
 # Dump with autodetection
 rm -rf "$img-auto"
@@ -187,6 +188,7 @@ running_as_before dump-auto-running
 # the tree: a bash whose child is in a namespace of its own
 bash -c "unshare -m --propagation unchanged sleep 1001 & wait" </dev/null >/dev/null 2>&1 &
 HT=$!
+disown "$HT"
 echo "$HT" >>"$PIDLIST"
 wait_until 5 eval 'c=$(cat /proc/$HT/task/*/children 2>/dev/null); [ -n "$c" ] && [ "$(mntns $c)" != "$(mntns $$)" ]'
 run_criu dump -R -t "$HT" -D "$img-host"
@@ -198,6 +200,15 @@ stop_task "$HT"
 # Restore
 stop_task "$CPID"
 H2INO=$(stat -c %d:%i "$WORK/H2/f")
+# a failure while the nested namespace is built (e2, a directory, mapped to
+# a file): nothing is left mounted or running
+before=$(host_mounts)
+echo x >"$WORK/afile"
+run_criu restore -D "$img" -d --root "$ROOTFS" --external "mnt[e1]:$WORK/H1" --external "mnt[e2]:$WORK/afile"
+expect restore-fails-in-nested cond '[ "$RC" -ne 0 ] && contains "$OUT" "/ext2"'
+expect restore-fails-nothing-mounted cond '[ "$(host_mounts)" = "$before" ]'
+expect restore-fails-nothing-running cond '[ -z "$(pgrep -f unixlisten)" ]'
+
 if restore_ns "$img" --root "$ROOTFS" --external "mnt[e1]:$WORK/H1" --external "mnt[e2]:$WORK/H2"; then
 	ok restore
 else
@@ -208,6 +219,8 @@ if [ -n "${RPID:-}" ] && kill -0 "$RPID" 2>/dev/null && RN=$(nested_of "$RPID");
 	same_mounts restore-root-ns-mounts "$WORK/ns1.mi" "$RPID"
 	same_mounts restore-nested-ns-mounts "$WORK/ns2.mi" "$RN"
 	expect restore-ext2-open cond '[ "$(readlink /proc/$RN/fd/5)" = /ext2/f ] && [ "$(stat -L -c %d:%i /proc/$RN/fd/5)" = "$H2INO" ]'
+	# the service's socket (PrivateTmp-like /priv): bound in its own namespace's /priv again
+	expect restore-socket-in-nested-ns cond '[ "$(stat -c %F /proc/$RN/root/priv/sock)" = socket ] && [ ! -e "$ROOTFS/priv/sock" ]'
 	expect restore-ext1-is-h1 cond '[ "$(cat /proc/$RN/root/ext1/f)" = h1 ] && [ "$(cat /proc/$RPID/root/ext1/f)" = h1 ]'
 	propagates restore-shared-root-to-nested "$RPID" "$RN" /shared yes
 	propagates restore-shared-nested-to-root "$RN" "$RPID" /shared yes

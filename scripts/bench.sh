@@ -111,6 +111,22 @@ dump_median() {
 	done | median
 }
 
+# restore_median ROOT: the median of 5 restores of $WORK/img under ROOT, in s
+restore_median() {
+	local r
+	for i in 1 2 3 4 5; do
+		rm -f "$WORK/rpid"
+		a=$(now)
+		"$CRIU" restore -D "$WORK/img" --root "$1" --external 'mnt[]' -d --pidfile "$WORK/rpid" \
+			>/dev/null 2>&1 || { echo "restore failed" >&2; exit 1; }
+		b=$(now)
+		echo "$b - $a" | bc -l
+		r=$(cat "$WORK/rpid")
+		kill -KILL "$r"
+		while kill -0 "$r" 2>/dev/null; do sleep 0.01; done
+	done | median
+}
+
 # mntns_count PID: how many mount namespaces the tree of PID has
 mntns_count() {
 	local p
@@ -132,29 +148,35 @@ shells() { # shells N: the init's program, N-1 of the 9 shells in namespaces of 
 		else sh -c 'while :; do sleep 1; done' & fi; i=\$((i + 1)); done; while :; do sleep 1; done"
 }
 bench_mntns() {
-	local n pid one
-	declare -A D
+	local n pid one rone
+	declare -A D R
 	if [ ! -x "$TOP/test/helpers/unshare-mnt-static" ]; then
 		echo "mntns: test/helpers/unshare-mnt-static missing (make all)"
 		return 1
 	fi
 	echo
-	printf "%-34s %-12s %s\n" "mount namespaces (10 shells each)" "criu dump" "(median of 5)"
+	printf "%-34s %-12s %-12s %s\n" "mount namespaces (10 shells each)" "criu dump" "criu restore" "(median of 5)"
 	for n in 1 5 10; do
 		pid=$(start 1000 "$(shells $n)")
 		for _ in $(seq 1 200); do [ "$(mntns_count "$pid")" -ge "$n" ] && break; sleep 0.05; done
 		[ "$(mntns_count "$pid")" -eq "$n" ] || { echo "mntns: $n namespaces did not start"; return 1; }
 		D[$n]=$(dump_median "$pid")
-		printf "%-34s %-12s\n" "$n x 1,000 mounts" "$(printf '%.3f s' "${D[$n]}")"
 		kill -KILL "$pid"
+		while kill -0 "$pid" 2>/dev/null; do sleep 0.01; done
+		R[$n]=$(restore_median "$WORK/root1000")
+		printf "%-34s %-12s %-12s\n" "$n x 1,000 mounts" "$(printf '%.3f s' "${D[$n]}")" "$(printf '%.3f s' "${R[$n]}")"
 	done
 	pid=$(start 10000 "$(shells 1)")
 	one=$(dump_median "$pid")
 	kill -KILL "$pid"
-	printf "%-34s %-12s\n" "1 x 10,000 mounts" "$(printf '%.3f s' "$one")"
+	while kill -0 "$pid" 2>/dev/null; do sleep 0.01; done
+	rone=$(restore_median "$WORK/root10000")
+	printf "%-34s %-12s %-12s\n" "1 x 10,000 mounts" "$(printf '%.3f s' "$one")" "$(printf '%.3f s' "$rone")"
 	# what namespaces 2.. add over the first: linear when 4 cost 4/9 of 9
 	printf "dump 10 namespaces x 1,000 / 10,000 in one: %.2fx (target <= 1.5x); the 4 namespaces beyond the first / the 9: %.2fx (linear: 0.44x)\n" \
 		"$(echo "${D[10]} / $one" | bc -l)" "$(echo "(${D[5]} - ${D[1]}) / (${D[10]} - ${D[1]})" | bc -l)"
+	# restore: the 20 processes' part (forking, seizing, ~1 s here) is the same in every row
+	printf "restore 10 namespaces x 1,000 / 10,000 in one: %.2fx (target <= 1.5x)\n" "$(echo "${R[10]} / $rone" | bc -l)"
 }
 
 # --- process: 1 GiB of touched anonymous memory (test/helpers/memtest-static)

@@ -182,7 +182,8 @@ int rtree_open_file_table(struct rtree *t)
 		if (f->host_fd >= 0)
 			ret = rtree_move_fd(f->host_fd, f->table_fd);
 		else if (kind && kind->open)
-			ret = kind->open(t, f);
+			/* paths as its holder sees them: in its mount namespace */
+			ret = rtree_enter_mntns(t, f->holder) ?: kind->open(t, f);
 		else {
 			pr_err("file %u: type %d can't be restored\n", f->fe->id, f->fe->type);
 			ret = -EOPNOTSUPP;
@@ -190,7 +191,7 @@ int rtree_open_file_table(struct rtree *t)
 		if (ret)
 			return ret;
 	}
-	return 0;
+	return rtree_enter_mntns(t, &t->procs[0]); /* the root's own again */
 }
 
 /*

@@ -52,25 +52,30 @@ static int mntns_index(const struct rtree *t, uint32_t id)
 	return -1;
 }
 
+static int enter_index(struct rtree *t, int k, const struct rproc *p)
+{
+	if (k == t->cur_mntns)
+		return 0;
+	if (setns(t->mntns[k].fd, CLONE_NEWNS)) {
+		pr_perror("process %d: can't enter mount namespace %u", p ? p->vpid : 0, t->mntns[k].id);
+		return -errno;
+	}
+	t->cur_mntns = k;
+	return 0;
+}
+
 int rtree_enter_mntns(struct rtree *t, const struct rproc *p)
 {
 	int k;
 
-	if (t->nr_mntns <= 1 || !p->ids || !p->ids->has_mnt_ns_id)
-		return 0;
+	if (t->nr_mntns <= 1 || !p || !p->ids || !p->ids->has_mnt_ns_id)
+		return t->nr_mntns > 1 ? enter_index(t, 0, p) : 0;
 	k = mntns_index(t, p->ids->mnt_ns_id);
 	if (k < 0) {
 		pr_err("process %d: its mount namespace %u was not restored\n", p->vpid, p->ids->mnt_ns_id);
 		return -EINVAL;
 	}
-	if (k == t->cur_mntns)
-		return 0;
-	if (setns(t->mntns[k].fd, CLONE_NEWNS)) {
-		pr_perror("process %d: can't enter mount namespace %u", p->vpid, p->ids->mnt_ns_id);
-		return -errno;
-	}
-	t->cur_mntns = k;
-	return 0;
+	return enter_index(t, k, p);
 }
 
 int rtree_open_path(const struct rtree *t, const RegFileEntry *r, int flags)

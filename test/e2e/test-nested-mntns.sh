@@ -36,7 +36,7 @@ SETUP='
 	mount --bind '"$WORK"'/H2 "$ROOT/ext2"'
 # the container init: the nested namespace first, then /ext2 goes from its own
 PROG='rm -f /tmp/nested-ready /tmp/ct-ready
-unshare-mnt sh -c "mount --make-slave /s2 && mount -t tmpfs priv /priv && { unixlisten /priv/sock </dev/null & } && exec 5</ext2/f && while [ ! -S /priv/sock ]; do sleep 0.1; done && echo >/tmp/nested-ready && while :; do sleep 1; done" &
+unshare-mnt sh -c "mount --make-slave /s2 && mount -t tmpfs priv /priv && { unixlisten /priv/sock </dev/null & } && busybox mkfifo /priv/fifo && exec 6<>/priv/fifo && exec 5</ext2/f && while [ ! -S /priv/sock ]; do sleep 0.1; done && echo >/tmp/nested-ready && while :; do sleep 1; done" &
 while [ ! -e /tmp/nested-ready ]; do sleep 0.1; done
 umount /ext2 && echo >/tmp/ct-ready
 while :; do sleep 1; done'
@@ -221,6 +221,7 @@ if [ -n "${RPID:-}" ] && kill -0 "$RPID" 2>/dev/null && RN=$(nested_of "$RPID");
 	expect restore-ext2-open cond '[ "$(readlink /proc/$RN/fd/5)" = /ext2/f ] && [ "$(stat -L -c %d:%i /proc/$RN/fd/5)" = "$H2INO" ]'
 	# the service's socket (PrivateTmp-like /priv): bound in its own namespace's /priv again
 	expect restore-socket-in-nested-ns cond '[ "$(stat -c %F /proc/$RN/root/priv/sock)" = socket ] && [ ! -e "$ROOTFS/priv/sock" ]'
+	expect restore-fifo-in-nested-ns cond '[ "$(stat -L -c %d:%i /proc/$RN/fd/6)" = "$(stat -c %d:%i /proc/$RN/root/priv/fifo)" ]'
 	expect restore-ext1-is-h1 cond '[ "$(cat /proc/$RN/root/ext1/f)" = h1 ] && [ "$(cat /proc/$RPID/root/ext1/f)" = h1 ]'
 	propagates restore-shared-root-to-nested "$RPID" "$RN" /shared yes
 	propagates restore-shared-nested-to-root "$RN" "$RPID" /shared yes

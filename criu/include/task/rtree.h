@@ -311,7 +311,9 @@ struct rtree_mntns {
 };
 int rtree_add_mntns(struct rtree *t, uint32_t id, int fd, int root_fd);
 void rtree_mnt_in_ns(struct rtree *t, uint32_t mnt_id, size_t ns_index);
-/* p enters its own mount namespace if its parent's is another one. */
+/* The caller (a task of the tree) enters p's mount namespace unless it is
+ * in it (p NULL, or without ids: the root's). A task enters its own after
+ * fork; the root, while it opens the file table, each holder's in turn. */
 int rtree_enter_mntns(struct rtree *t, const struct rproc *p);
 /* Opens the path of a regular file entry: from the root of its mount's
  * namespace when that is not the caller's, else as open(2) would. */

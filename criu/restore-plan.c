@@ -368,8 +368,14 @@ int restore_mntns_order(const struct restore_task_mntns *tasks, size_t nr, bool 
 		const TaskKobjIdsEntry *t = tasks[i].ids;
 		size_t k = 0;
 
-		if (tasks[i].zombie || !t || !t->has_mnt_ns_id || !root || !root->has_mnt_ns_id ||
-		    t->mnt_ns_id == root->mnt_ns_id)
+		if (tasks[i].zombie || !t || !t->has_mnt_ns_id)
+			continue;
+		if (!root || !root->has_mnt_ns_id) {
+			pr_err("process %d names mount namespace %u, the root task none: the images are inconsistent\n",
+			       tasks[i].vpid, t->mnt_ns_id);
+			return -EINVAL;
+		}
+		if (t->mnt_ns_id == root->mnt_ns_id)
 			continue;
 		if (host_mounts) {
 			pr_err("process %d is in mount namespace %u, the root task in criu's: the images hold no mounts "

@@ -170,8 +170,6 @@ static int tree_take_mntns(const struct mount_plan *p, struct rtree *t)
 
 	for (size_t k = 0; k < p->nr_ns && !ret; k++)
 		ret = rtree_add_mntns(t, p->ns[k].id, p->ns[k].fd, p->ns[k].root_fd);
-	for (size_t i = 0; i < p->nr && !ret && p->nr_ns > 1; i++)
-		rtree_mnt_in_ns(t, p->mounts[i].e->mnt_id, p->mounts[i].ns);
 	return ret;
 }
 

@@ -74,7 +74,7 @@ int reg_open(struct rtree *t, struct rfile *f)
 	int flags = (int)(r->flags & ~(uint32_t)(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_CLOEXEC));
 	int fd;
 
-	fd = rtree_open_path(t, r, flags | O_CLOEXEC);
+	fd = open(r->name, flags | O_CLOEXEC);
 	if (fd < 0) {
 		pr_perror("can't reopen %s (file %u)", r->name, f->fe->id);
 		return -errno;

@@ -28,6 +28,10 @@ struct dump_mntns {
 	uint64_t ino; /* of /proc/PID/ns/mnt */
 	pid_t pid;    /* its first process, in criu's pid namespace: its mountinfo and root are read */
 	pid_t vpid;   /* the same as the tree numbers it */
+	/* its root directory (mount id, device, inode): the root task's own for
+	 * the root's namespace, the namespace's "/" for the others; every
+	 * process of the namespace has it as its root */
+	uint64_t root_mnt, root_dev, root_ino;
 };
 
 struct seized_tree;

@@ -141,7 +141,7 @@ int mount_plan_from_entries(struct mount_plan *p, MntEntry **entries, const unsi
 
 	memset(p, 0, sizeof(*p));
 	p->cur_ns = -1;
-	p->base_fd = -1;
+	p->base_fd = p->proc_fd = -1;
 	p->nr = nr;
 	p->mounts = xzalloc((nr ? nr : 1) * sizeof(*p->mounts));
 	for (size_t i = 0; i < nr; i++) {
@@ -206,7 +206,7 @@ int mount_images_read(int dirfd, const unsigned *ids, size_t nr_ids, struct moun
 			mnt_entry__free_unpacked(entries[i], NULL);
 		free(entries);
 		memset(p, 0, sizeof(*p));
-		p->base_fd = -1;
+		p->base_fd = p->proc_fd = -1;
 		return ret;
 	}
 	return mount_plan_from_entries(p, entries, ns_of, nr);
@@ -237,6 +237,8 @@ void mount_plan_free(struct mount_plan *p)
 	}
 	if (p->nr_ns && p->base_fd >= 0) /* a plan never read is all zeros */
 		close(p->base_fd);
+	if (p->nr_ns && p->proc_fd >= 0)
+		close(p->proc_fd);
 	free(p->ns);
 	free(p->mounts);
 	free(p->order);
@@ -244,5 +246,5 @@ void mount_plan_free(struct mount_plan *p)
 	hmap_free(&p->by_sb_root);
 	hmap_free(&p->group_sizes);
 	memset(p, 0, sizeof(*p));
-	p->base_fd = -1;
+	p->base_fd = p->proc_fd = -1;
 }

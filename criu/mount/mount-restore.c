@@ -159,9 +159,9 @@ void mount_restore_release(struct mount_plan *p, struct restore_mnt_ctx *c)
  * drop the old root, so that "/" is the container's from now on. */
 static int enter_root(struct mount_plan *p, struct restore_mnt_ctx *c)
 {
-	int ret = mntns_begin(p);
+	int ret = mntns_begin(p, c->root_path);
 
-	return ret ? ret : mntns_attach_root(c->root_fd, c->root_path);
+	return ret ? ret : mntns_attach_root(c->root_fd, mntns_root_slot(p, c->root_path));
 }
 
 /* Superblock options "a=1,b" -> fsconfig calls. */
@@ -529,7 +529,7 @@ static int restore_one(struct mount_plan *p, struct rmount *m, const struct rest
 	if (ret)
 		return ret;
 	if (!m->parent)
-		return mntns_create(p, m->ns, mfd, c->root_path);
+		return mntns_create(p, m->ns, mfd);
 	target = open_target(m, mfd);
 	if (target < 0)
 		return target;

@@ -423,35 +423,19 @@ static bool stale_socket(int dirfd, const char *base, const char *path)
 	return stale;
 }
 
-/* bind(2) of a path name in another mount namespace: from its directory,
- * by its last component (bind has no at-form). */
-static int bind_in_dir(int fd, int dirfd, const char *base)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	_cleanup_close_ int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	int ret;
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", base);
-	if (cwd < 0 || fchdir(dirfd))
-		return -1;
-	ret = bind(fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(base) + 1));
-	if (fchdir(cwd))
-		ret = -1;
-	return ret;
-}
-
 /*
- * Binds to the dumped name, as the holder's mount namespace sees it. For a
- * path: the socket file the dumped socket left there is removed first (only
- * a stale socket, reached without following symlinks), and the new one gets
- * the dumped mode and owner.
+ * Binds to the dumped name (in the holder's mount namespace, which the root
+ * is in while it opens the holder's files). For a path: the socket file the
+ * dumped socket left there is removed first (only a stale socket, reached
+ * without following symlinks), and the new one gets the dumped mode and
+ * owner.
  */
-static int bind_name(const struct rtree *t, const struct rfile *f, int fd)
+static int bind_name(const struct rfile *f, int fd)
 {
 	const UnixSkEntry *u = f->fe->usk;
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char path[sizeof(sa.sun_path) + 1], *slash;
-	int dirfd = -1, ret = 0, ns_root = rtree_proc_ns_root(t, f->holder);
+	int dirfd = -1, ret = 0;
 
 	memcpy(sa.sun_path, u->name.data, u->name.len);
 	if (u->name.data[0] == '/') {
@@ -462,8 +446,8 @@ static int bind_name(const struct rtree *t, const struct rfile *f, int fd)
 		slash = strrchr(path, '/');
 		*slash = '\0';
 		base = slash + 1;
-		dirfd = sys_openat2(ns_root, path[0] ? path : "/", O_PATH | O_DIRECTORY | O_CLOEXEC,
-				    RESOLVE_NO_SYMLINKS | (ns_root != AT_FDCWD ? RESOLVE_IN_ROOT : 0));
+		dirfd = sys_openat2(AT_FDCWD, path[0] ? path : "/", O_PATH | O_DIRECTORY | O_CLOEXEC,
+				    RESOLVE_NO_SYMLINKS);
 		*slash = '/';
 		if (dirfd < 0) {
 			pr_perror("unix socket %u: can't reach the directory of %s (without symlinks)", f->fe->id,
@@ -481,9 +465,7 @@ static int bind_name(const struct rtree *t, const struct rfile *f, int fd)
 			unlinkat(dirfd, base, 0);
 		}
 	}
-	if (ns_root != AT_FDCWD && dirfd >= 0 ? bind_in_dir(fd, dirfd, strrchr(path, '/') + 1) < 0
-					      : bind(fd, (struct sockaddr *)&sa,
-						     (socklen_t)(offsetof(struct sockaddr_un, sun_path) + u->name.len)) < 0) {
+	if (bind(fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + u->name.len)) < 0) {
 		ret = -errno;
 		pr_perror("unix socket %u: can't bind to its name", f->fe->id);
 	}
@@ -578,7 +560,7 @@ int unix_sk_open(struct rtree *t, struct rfile *f)
 	}
 	ret = set_opts(f, fd);
 	if (!ret && u->name.len)
-		ret = bind_name(t, f, fd);
+		ret = bind_name(f, fd);
 	if (!ret && u->state == TCP_LISTEN) {
 		int fd_backlog[2] = {fd, u->backlog ? (int)u->backlog : 128};
 

@@ -76,9 +76,9 @@ static int install_fds(struct rtree *t, struct rproc *p)
  * from the file, not the images, so it must be the file of the dump. The
  * size is what the images can tell (upstream also writes a build id).
  */
-static int open_mapped(const struct rtree *t, const RegFileEntry *r, int flags, int slot, const char *what)
+static int open_mapped(const RegFileEntry *r, int flags, int slot, const char *what)
 {
-	int fd = rtree_open_path(t, r, flags | O_CLOEXEC);
+	int fd = open(r->name, flags | O_CLOEXEC);
 	struct stat st;
 
 	if (fd < 0) {
@@ -137,7 +137,7 @@ static int open_mm_fds(struct rtree *t, struct rproc *p)
 			       p->mm->exe_file_id);
 			return -EINVAL;
 		} else {
-			ret = open_mapped(t, f->fe->reg, O_RDONLY, rtree_proc_fd(t, p, RFD_EXE), "executable");
+			ret = open_mapped(f->fe->reg, O_RDONLY, rtree_proc_fd(t, p, RFD_EXE), "executable");
 		}
 	}
 	for (size_t i = 0; !ret && i < p->mm->n_vmas; i++) {
@@ -170,7 +170,7 @@ static int open_mm_fds(struct rtree *t, struct rproc *p)
 			       (unsigned long long)v->start, (unsigned long long)v->shmid);
 			return -EINVAL;
 		}
-		ret = open_mapped(t, f->fe->reg, mapped_file_mode(v), rtree_proc_fd(t, p, RFD_MAP) + (int)i, "mapped file");
+		ret = open_mapped(f->fe->reg, mapped_file_mode(v), rtree_proc_fd(t, p, RFD_MAP) + (int)i, "mapped file");
 	}
 	return ret;
 }
@@ -310,11 +310,14 @@ static int open_sharers_mm_fds(struct rtree *t, struct rproc *p)
 
 	for (size_t i = 0; !ret && i < p->nr_children; i++)
 		if (rproc_shares_files(p->children[i])) {
-			ret = open_mm_fds(t, p->children[i]);
+			/* its mappings' paths are as its own mount namespace has them */
+			ret = rtree_enter_mntns(t, p->children[i]);
+			if (!ret)
+				ret = open_mm_fds(t, p->children[i]);
 			if (!ret)
 				ret = open_sharers_mm_fds(t, p->children[i]);
 		}
-	return ret;
+	return ret ? ret : rtree_enter_mntns(t, p);
 }
 
 /*

@@ -16,7 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -241,6 +244,121 @@ static int check_mntns_place(const struct dump_ctx *d, pid_t pid, pid_t vpid, ui
 	return 0;
 }
 
+/* The root directory at `path`: mount id, device, inode. */
+static int root_identity(int dirfd, const char *path, uint64_t id[3])
+{
+	struct statx stx;
+
+	if (statx(dirfd, path, AT_EMPTY_PATH, STATX_INO | STATX_MNT_ID, &stx) || !(stx.stx_mask & STATX_MNT_ID)) {
+		pr_perror("can't statx %s", path);
+		return -errno ? -errno : -EIO;
+	}
+	id[0] = stx.stx_mnt_id;
+	id[1] = ((uint64_t)stx.stx_dev_major << 32) | stx.stx_dev_minor;
+	id[2] = stx.stx_ino;
+	return 0;
+}
+
+/* The "/" of the mount namespace of `pid`: a child enters it (setns gives
+ * it the namespace's root) and says what it is. */
+static int mntns_root_identity(pid_t pid, uint64_t id[3])
+{
+	char path[64];
+	int pfd[2], status;
+	ssize_t n = -1;
+	pid_t child;
+	_cleanup_close_ int nsfd = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", pid);
+	nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0 || pipe2(pfd, O_CLOEXEC)) {
+		pr_perror("can't open %s", path);
+		return -errno;
+	}
+	child = fork();
+	if (child == 0) {
+		uint64_t got[3];
+
+		close(pfd[0]);
+		_exit(setns(nsfd, CLONE_NEWNS) || root_identity(AT_FDCWD, "/", got) ||
+			      write(pfd[1], got, sizeof(got)) != sizeof(got)
+		      ? 1
+		      : 0);
+	}
+	close(pfd[1]);
+	if (child > 0) {
+		n = read(pfd[0], id, 3 * sizeof(*id));
+		waitpid(child, &status, 0);
+	}
+	close(pfd[0]);
+	if (n != 3 * sizeof(*id)) {
+		pr_err("can't find the root of the mount namespace of process %d\n", pid);
+		return -EIO;
+	}
+	return 0;
+}
+
+/*
+ * Every process has its namespace's root as its own: restore puts each
+ * process at the root of its namespace, and its files' names (as dump
+ * checks them, from its root) are opened from there. A chrooted process
+ * would come back at the namespace's root, holding other files.
+ */
+static int check_process_root(const struct dump_mntns *ns, pid_t pid, pid_t vpid)
+{
+	char path[64];
+	uint64_t id[3];
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/root", pid);
+	ret = root_identity(AT_FDCWD, path, id);
+	if (ret)
+		return ret;
+	if (id[0] == ns->root_mnt && id[1] == ns->root_dev && id[2] == ns->root_ino)
+		return 0;
+	pr_err("process %d (%d in the tree) has a root directory of its own (chroot) below %s: a chrooted process "
+	       "can't be dumped yet (restore would put it back at that root, with its files looked up there)\n",
+	       pid, vpid, ns->id == 1 ? "the container's root" : "the root of its mount namespace");
+	pr_hint("dump it once it has left its chroot, or run it in a mount namespace of its own with pivot_root\n");
+	return -EOPNOTSUPP;
+}
+
+/* A thread that unshared its own mount namespace (a clone without CLONE_FS):
+ * restore makes threads in their process's. */
+static int check_thread_mntns(const struct seized_thread *th, uint64_t process_ino)
+{
+	uint64_t ino = 0;
+	int ret;
+
+	if (th->tid == th->pid)
+		return 0;
+	ret = td_ns_inode(th->tid, "mnt", &ino);
+	if (ret || ino == process_ino)
+		return ret;
+	pr_err("thread %d of process %d is in a mount namespace of its own: threads come back in their process's, "
+	       "so it can't be dumped yet\n",
+	       th->tid, th->pid);
+	return -EOPNOTSUPP;
+}
+
+/* The namespace's first process: what its root is, and checked */
+static int new_mntns(struct dump_ctx *d, struct dump_mntns *ns, uint64_t self)
+{
+	uint64_t id[3];
+	char path[64];
+	int ret = check_mntns_place(d, ns->pid, ns->vpid, ns->id, ns->ino, self);
+
+	snprintf(path, sizeof(path), "/proc/%d/root", ns->pid);
+	if (!ret)
+		ret = ns->id == 1 ? root_identity(AT_FDCWD, path, id) : mntns_root_identity(ns->pid, id);
+	if (!ret) {
+		ns->root_mnt = id[0];
+		ns->root_dev = id[1];
+		ns->root_ino = id[2];
+	}
+	return ret;
+}
+
 int dump_mntns_scan(struct dump_ctx *d, const struct seized_tree *t)
 {
 	struct hmap seen; /* pid -> non-NULL once looked at */
@@ -256,9 +374,13 @@ int dump_mntns_scan(struct dump_ctx *d, const struct seized_tree *t)
 		uint64_t ino = 0;
 		uint32_t id;
 
-		if (hmap_put_int(&seen, (uint64_t)pid, (void *)1))
+		if (hmap_get_int(&seen, (uint64_t)pid)) {
+			ret = check_thread_mntns(&t->threads[i], (uint64_t)(uintptr_t)hmap_get_int(&seen, (uint64_t)pid));
 			continue;
+		}
 		ret = td_ns_inode(pid, "mnt", &ino);
+		if (!ret)
+			hmap_put_int(&seen, (uint64_t)pid, (void *)(uintptr_t)ino);
 		if (!ret)
 			ret = tree_vpid(pid, &vpid);
 		if (ret)
@@ -269,8 +391,12 @@ int dump_mntns_scan(struct dump_ctx *d, const struct seized_tree *t)
 			d->mntns = xrealloc(d->mntns, (d->nr_mntns + 1) * sizeof(*d->mntns));
 			d->mntns[d->nr_mntns++] = (struct dump_mntns){.id = id, .ino = ino, .pid = pid, .vpid = vpid};
 			hmap_put_int(&d->mntns_by_ino, ino, (void *)(uintptr_t)id);
-			ret = check_mntns_place(d, pid, vpid, id, ino, self);
+			ret = new_mntns(d, &d->mntns[id - 1], self);
 		}
+		if (!ret)
+			ret = check_process_root(&d->mntns[id - 1], pid, vpid);
+		if (!ret)
+			ret = check_thread_mntns(&t->threads[i], ino);
 		hmap_put_int(&d->mntns_by_vpid, (uint64_t)vpid, (void *)(uintptr_t)id);
 	}
 	hmap_free(&seen);

@@ -4,8 +4,10 @@
  * task that was in another namespace than its parent enters its own right
  * after fork, before its children, threads and files (setns needs an fs
  * of its own, which a task forked without CLONE_FS has). Files are opened
- * by the root for the whole tree, so a file of a mount of another
- * namespace is opened from that namespace's root.
+ * by the root for the whole tree, each in its holder's namespace, where
+ * dump checked that its name leads to it (the mount it was opened on may be
+ * of the namespace the holder left when it unshared, where the name may now
+ * lead elsewhere).
  */
 #define LOG_PREFIX "restore: "
 
@@ -25,8 +27,6 @@ int rtree_add_mntns(struct rtree *t, uint32_t id, int fd, int root_fd)
 	int above = rtree_fd_above(t);
 	struct rtree_mntns *ns;
 
-	if (!t->nr_mntns)
-		hmap_init(&t->mntns_of_mnt);
 	t->mntns = xrealloc(t->mntns, (t->nr_mntns + 1) * sizeof(*t->mntns));
 	ns = &t->mntns[t->nr_mntns++];
 	ns->id = id;
@@ -37,11 +37,6 @@ int rtree_add_mntns(struct rtree *t, uint32_t id, int fd, int root_fd)
 		return -errno;
 	}
 	return 0;
-}
-
-void rtree_mnt_in_ns(struct rtree *t, uint32_t mnt_id, size_t ns_index)
-{
-	hmap_put_int(&t->mntns_of_mnt, mnt_id, (void *)(uintptr_t)(ns_index + 1));
 }
 
 static int mntns_index(const struct rtree *t, uint32_t id)
@@ -78,28 +73,6 @@ int rtree_enter_mntns(struct rtree *t, const struct rproc *p)
 	return enter_index(t, k, p);
 }
 
-int rtree_open_path(const struct rtree *t, const RegFileEntry *r, int flags)
-{
-	uintptr_t k = 0;
-
-	if (t->nr_mntns > 1 && r->has_mnt_id && r->mnt_id >= 0)
-		k = (uintptr_t)hmap_get_int(&t->mntns_of_mnt, (uint32_t)r->mnt_id);
-	if (!k || (int)k - 1 == t->cur_mntns)
-		return open(r->name, flags);
-	/* "/" of that namespace: absolute names and ".." stay in it */
-	return sys_openat2(t->mntns[k - 1].root_fd, r->name, flags, RESOLVE_IN_ROOT);
-}
-
-int rtree_proc_ns_root(const struct rtree *t, const struct rproc *p)
-{
-	int k;
-
-	if (t->nr_mntns <= 1 || !p || !p->ids || !p->ids->has_mnt_ns_id)
-		return AT_FDCWD;
-	k = mntns_index(t, p->ids->mnt_ns_id);
-	return k < 0 || k == t->cur_mntns ? AT_FDCWD : t->mntns[k].root_fd;
-}
-
 void rtree_free_mntns(struct rtree *t)
 {
 	for (size_t k = 0; k < t->nr_mntns; k++) {
@@ -108,8 +81,6 @@ void rtree_free_mntns(struct rtree *t)
 		if (t->mntns[k].root_fd >= 0)
 			close(t->mntns[k].root_fd);
 	}
-	if (t->nr_mntns)
-		hmap_free(&t->mntns_of_mnt);
 	free(t->mntns);
 	t->mntns = NULL;
 	t->nr_mntns = 0;

@@ -24,7 +24,10 @@ make_rootfs "$ROOTFS"
 cp "$TOP/test/helpers/unshare-mnt-static" "$ROOTFS/bin/unshare-mnt"
 cp "$TOP/test/helpers/unixlisten-static" "$ROOTFS/bin/unixlisten"
 mknod -m 666 "$ROOTFS/dev/null" c 1 3 # the stdin of background jobs
-mkdir -p "$ROOTFS"/{shared,s2,ext1,ext2,priv} "$WORK/H1" "$WORK/H2"
+mkdir -p "$ROOTFS"/{shared,s2,ext1,ext2,priv,x} "$WORK/H1" "$WORK/H2"
+# /x/f: opened before the unshare, so on a mount of the root's namespace,
+# which then covers /x: the nested process's file is the real one still
+echo real >"$ROOTFS/x/f"
 echo h1 >"$WORK/H1/f"
 echo h2 >"$WORK/H2/f"
 img=$WORK/img
@@ -36,9 +39,11 @@ SETUP='
 	mount --bind '"$WORK"'/H2 "$ROOT/ext2"'
 # the container init: the nested namespace first, then /ext2 goes from its own
 PROG='rm -f /tmp/nested-ready /tmp/ct-ready
+exec 7</x/f
 unshare-mnt sh -c "mount --make-slave /s2 && mount -t tmpfs priv /priv && { unixlisten /priv/sock </dev/null & } && busybox mkfifo /priv/fifo && exec 6<>/priv/fifo && exec 5</ext2/f && while [ ! -S /priv/sock ]; do sleep 0.1; done && echo >/tmp/nested-ready && while :; do sleep 1; done" &
+exec 7<&-
 while [ ! -e /tmp/nested-ready ]; do sleep 0.1; done
-umount /ext2 && echo >/tmp/ct-ready
+mount -t tmpfs decoy /x && echo decoy >/x/f && umount /ext2 && echo >/tmp/ct-ready
 while :; do sleep 1; done'
 
 # cond 'SHELL CONDITION': for expect, so that "a && b" is checked as a whole
@@ -172,8 +177,8 @@ expect dump-s2-slave-across cond '[ -n "$(field shared_id "$t1")" ] && [ "$(fiel
 ids_all=$(cat <(shown "$img/mountpoints-1.img" mnt_id) <(shown "$img/mountpoints-2.img" mnt_id) | grep -o 'mnt_id: [^ ]*')
 expect dump-mnt-ids-unique [ "$(sort <<<"$ids_all" | uniq -d | wc -l)" -eq 0 ]
 expect dump-nested-root-first cond 'shown "$img/mountpoints-2.img" mountpoint | head -n 1 | grep -q "mountpoint: /\$"'
-# the tmpfs of /shared is archived once, though both namespaces mount it (with /s2 and /priv: 3)
-expect dump-one-tmpfs-archive-per-sb [ "$(ls "$img"/tmpfs-dev-*.img | wc -l)" -eq 3 ]
+# the tmpfs of /shared is archived once, though both namespaces mount it (with /s2, /priv and /x: 4)
+expect dump-one-tmpfs-archive-per-sb [ "$(ls "$img"/tmpfs-dev-*.img | wc -l)" -eq 4 ]
 
 # Dump with autodetection
 rm -rf "$img-auto"
@@ -195,6 +200,26 @@ run_criu dump -R -t "$HT" -D "$img-host"
 expect refused-nested-under-host cond '[ "$RC" -ne 0 ] && contains "$OUT" "shares criu'"'"'s: nested mount namespaces are dumped only under a root with its own"'
 expect refused-nested-under-host-running kill -0 "$HT"
 stop_task "$HT"
+
+############################################################################
+# A chrooted process (below the container's root, or below its nested
+# namespace's) would come back at its namespace's root: refused
+R2=$WORK/root2
+make_rootfs "$R2"
+cp "$TOP/test/helpers/unshare-mnt-static" "$R2/bin/unshare-mnt"
+make_rootfs "$R2/jail"
+mknod -m 666 "$R2/dev/null" c 1 3 # the stdin of background jobs
+for where in container nested; do
+	jailed='chroot /jail /bin/sh -c "while :; do sleep 1; done"'
+	[ "$where" = nested ] && jailed="unshare-mnt $jailed"
+	C2=$(start_container "$R2" "" "$jailed & while :; do sleep 1; done") || { fail "chroot-$where-start" "no container"; continue; }
+	wait_until 5 eval '[ -n "$(cat /proc/$C2/task/*/children 2>/dev/null)" ]'
+	sleep 0.3
+	run_criu dump -R -t "$C2" -D "$img-chroot"
+	expect "refused-chroot-$where" cond '[ "$RC" -ne 0 ] && contains "$OUT" "has a root directory of its own (chroot)"'
+	expect "refused-chroot-$where-running" kill -0 "$C2"
+	stop_task "$C2"
+done
 
 ############################################################################
 # Restore
@@ -222,6 +247,7 @@ if [ -n "${RPID:-}" ] && kill -0 "$RPID" 2>/dev/null && RN=$(nested_of "$RPID");
 	# the service's socket (PrivateTmp-like /priv): bound in its own namespace's /priv again
 	expect restore-socket-in-nested-ns cond '[ "$(stat -c %F /proc/$RN/root/priv/sock)" = socket ] && [ ! -e "$ROOTFS/priv/sock" ]'
 	expect restore-fifo-in-nested-ns cond '[ "$(stat -L -c %d:%i /proc/$RN/fd/6)" = "$(stat -c %d:%i /proc/$RN/root/priv/fifo)" ]'
+	expect restore-file-opened-before-unshare cond '[ "$(cat /proc/$RN/fd/7)" = real ] && [ "$(cat /proc/$RPID/root/x/f)" = decoy ]'
 	expect restore-ext1-is-h1 cond '[ "$(cat /proc/$RN/root/ext1/f)" = h1 ] && [ "$(cat /proc/$RPID/root/ext1/f)" = h1 ]'
 	propagates restore-shared-root-to-nested "$RPID" "$RN" /shared yes
 	propagates restore-shared-nested-to-root "$RN" "$RPID" /shared yes

@@ -302,6 +302,8 @@ static int test_mntns_order(void)
 	CHECK(restore_mntns_order(t, 1, false, 1, out, &n) == 0 && n == 1 && out[0] == 1);
 	CHECK(restore_mntns_order(t, 1, true, 0, out, &n) == 0 && n == 0); /* a host tree */
 	CHECK(restore_mntns_order(t, 6, true, 0, out, &n) == -EINVAL);	    /* nested under a host tree */
+	a.has_mnt_ns_id = false;
+	CHECK(restore_mntns_order(t, 6, false, 1, out, &n) == -EINVAL); /* others name one, the root none */
 	log_init(LOG_WARN, NULL);
 	return 0;
 }

@@ -18,12 +18,15 @@
  * drops the old root: "/" is that mount from now on. */
 int mntns_attach_root(int mfd, const char *root_path);
 /* Before anything is mounted, in the builder's new namespace (a copy of
- * criu's): everything slave of criu's; with several namespaces, keeps that
- * copy as the base each one is begun from and begins ns[0]'s. */
-int mntns_begin(struct mount_plan *p);
+ * criu's): everything slave of criu's; with several namespaces, makes the
+ * base each one is begun from (a tmpfs, pivoted into at root_path) and
+ * begins ns[0]'s. */
+int mntns_begin(struct mount_plan *p, const char *root_path);
+/* Where ns[0]'s root mount is attached (then pivoted into). */
+const char *mntns_root_slot(const struct mount_plan *p, const char *root_path);
 /* Makes namespace k from the base with `mfd` (detached, its root mount) as
  * its root; the builder is in it afterwards. */
-int mntns_create(struct mount_plan *p, unsigned k, int mfd, const char *root_path);
+int mntns_create(struct mount_plan *p, unsigned k, int mfd);
 /* Moves the builder into namespace k (no-op if there). */
 int mntns_enter(struct mount_plan *p, unsigned k);
 /* Once every mount is made: the builder back in ns[0], the base dropped. */

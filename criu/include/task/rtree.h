@@ -185,8 +185,7 @@ struct rtree {
 	 * but ns 0, the root's, with a single one */
 	struct rtree_mntns *mntns;
 	size_t nr_mntns;
-	struct hmap mntns_of_mnt; /* mnt_id -> index + 1 in mntns */
-	int cur_mntns;		  /* the one this task is in */
+	int cur_mntns; /* the one this task is in */
 	/* cleanup */
 	ProtobufCMessage **msgs;
 	size_t nr_msgs;
@@ -301,8 +300,8 @@ static inline bool rproc_shares_files(const struct rproc *p)
 /*
  * Mount namespaces (task/rtree-mntns.c), act. The builder hands over each
  * namespace (id, descriptor, root directory; the descriptors are moved
- * above every fd the tasks use, and closed with them) and which namespace
- * each mount is in; the tree's root is in namespace 0.
+ * above every fd the tasks use, and closed with them); the tree's root is in
+ * namespace 0.
  */
 struct rtree_mntns {
 	uint32_t id; /* as the tasks' ids name it */
@@ -310,17 +309,10 @@ struct rtree_mntns {
 	int root_fd; /* its "/" (O_PATH) */
 };
 int rtree_add_mntns(struct rtree *t, uint32_t id, int fd, int root_fd);
-void rtree_mnt_in_ns(struct rtree *t, uint32_t mnt_id, size_t ns_index);
 /* The caller (a task of the tree) enters p's mount namespace unless it is
  * in it (p NULL, or without ids: the root's). A task enters its own after
  * fork; the root, while it opens the file table, each holder's in turn. */
 int rtree_enter_mntns(struct rtree *t, const struct rproc *p);
-/* Opens the path of a regular file entry: from the root of its mount's
- * namespace when that is not the caller's, else as open(2) would. */
-int rtree_open_path(const struct rtree *t, const RegFileEntry *r, int flags);
-/* The root directory of p's mount namespace if that is not the caller's,
- * else AT_FDCWD (paths p named resolve from there). */
-int rtree_proc_ns_root(const struct rtree *t, const struct rproc *p);
 void rtree_free_mntns(struct rtree *t);
 
 /* act, in the new namespaces: called by the root task (pid 1, already in

@@ -33,3 +33,4 @@ UNIT_DEPS_test-sockopt := net/sockopt util/kerndat util/log util/util
 UNIT_DEPS_test-stats := image/image image/image-types image/stats util/log util/util
 UNIT_DEPS_test-timens-restore := image/image image/image-set image/image-types proc/proc-text proc/proc-timens task/timens-dump task/timens-restore util/hashmap util/log util/util
 UNIT_DEPS_test-tmpfs := mount/tmpfs-dump mount/tmpfs-restore util/hashmap util/kerndat util/log util/util
+UNIT_DEPS_test-userns := task/userns-map util/log util/util

@@ -85,6 +85,9 @@ static uint64_t clone_flags(const struct restore_inputs *in, bool host_mounts, b
 		f |= CLONE_NEWIPC;
 	if (p ? p->act[RNS_NET] == NSA_CREATE || p->act[RNS_NET] == NSA_EMPTY : in->has_netns)
 		f |= CLONE_NEWNET;
+	/* with the others: they are made in it, owned by it (task/userns.h) */
+	if (in->has_userns)
+		f |= CLONE_NEWUSER;
 	return f;
 }
 
@@ -163,9 +166,17 @@ int restore_ns_decide(const struct restore_ns_inputs *in, struct restore_ns *ns)
 		ret = decide_by_images(in, ns);
 	if (ret)
 		return ret;
-	if (ns->own[RNS_USER]) {
-		pr_err("the tree had a user namespace of its own (userns-%u.img), which criu can't restore yet\n",
-		       ns->id[RNS_USER]);
+	/*
+	 * A user namespace of the tree's own is made with the root, and the
+	 * tree's other namespaces in it (task/userns.h). The time namespace
+	 * is the exception: criu makes it before the root, so it would be
+	 * criu's, giving the tree's root power over its clocks it never had
+	 * (and none over one it had).
+	 */
+	if (ns->own[RNS_USER] && ns->own[RNS_TIME]) {
+		pr_err("the tree had a time namespace of its own in its user namespace (timens-%u.img, "
+		       "userns-%u.img): criu can't restore a time namespace owned by the tree yet\n",
+		       ns->id[RNS_TIME], ns->id[RNS_USER]);
 		return -EOPNOTSUPP;
 	}
 	/* a cgroup namespace of its own: made by the root task at its
@@ -287,7 +298,6 @@ int restore_ns_plan(const struct restore_ns_plan_inputs *in, const struct option
 static const struct {
 	const char *prefix, *suffix, *holds;
 } unsupported_images[] = {
-	{"userns-", ".img", "a user namespace's uid and gid maps"},
 	{"ifaddr-", ".img", "a network namespace's addresses"},
 	{"route-", ".img", "a network namespace's IPv4 routes"},
 	{"route6-", ".img", "a network namespace's IPv6 routes"},

@@ -36,6 +36,7 @@
 #include "task/ns-join.h"
 #include "task/rtree.h"
 #include "task/timens.h"
+#include "task/userns.h"
 #include "util/syscalls.h"
 #include "util/util.h"
 
@@ -248,6 +249,8 @@ struct restore_run {
 	int pidfd;     /* of pid: with --restore-sibling it is not criu's child */
 	uint64_t t0, forked_ns;
 	struct cg_restore *cg; /* the cgroups made for the tree (cgroup/cgroup.h) */
+	struct userns_info *userns; /* the tree's own user namespace (task/userns.h); NULL: criu's */
+	struct userns_clone uclone;
 };
 
 /*
@@ -321,6 +324,11 @@ static int restore_read(struct restore_run *r, struct restore_inputs *in)
 	nsin.root_ids = r->inv->root_ids;
 	nsin.task_ids = r->tree.nr ? r->tree.procs[0].ids : NULL;
 	ret = restore_ns_decide(&nsin, &r->ns);
+	if (!ret && r->ns.own[RNS_USER]) {
+		r->userns = xzalloc(sizeof(*r->userns));
+		ret = userns_read(r->mnt.imgs_dirfd, r->ns.id[RNS_USER], r->userns);
+		userns_tree_set(ret ? NULL : r->userns); /* its ids: the mounts' options */
+	}
 	if (!ret)
 		ret = plan_namespaces(r);
 	if (ret)
@@ -351,6 +359,7 @@ static int restore_read(struct restore_run *r, struct restore_inputs *in)
 		.has_utsns = r->ns.own[RNS_UTS],
 		.has_ipcns = r->ns.own[RNS_IPC],
 		.has_netns = r->ns.own[RNS_NET],
+		.has_userns = r->userns != NULL,
 		.nsp = &r->nsp,
 	};
 	return ret;
@@ -483,6 +492,21 @@ static int enter_external_pidns(struct restore_run *r, int *pidns_fd)
 	return 0;
 }
 
+/* criu's side of the root's user namespace: criu's euid back, the maps
+ * written (task/userns.h); a root without them is killed. Keeps errno. */
+static void finish_userns_clone(struct restore_run *r)
+{
+	int err = errno;
+
+	if (userns_clone_parent(r->userns, &r->uclone, r->pid, r->mnt.imgs_dirfd) && r->pid > 0) {
+		kill(r->pid, SIGKILL); /* it never ran: it waits for its maps first */
+		reap_root(r);
+		r->pid = -1;
+		err = EPERM;
+	}
+	errno = err;
+}
+
 static int start_child(struct restore_run *r)
 {
 	int timens_fd, pidns_fd = -1;
@@ -518,8 +542,14 @@ static int start_child(struct restore_run *r)
 	}
 	args.flags |= CLONE_PIDFD;
 	args.pidfd = (uint64_t)(uintptr_t)&r->pidfd;
+	if (r->userns && userns_clone_begin(r->userns, &r->uclone)) {
+		timens_end(timens_fd);
+		return -EPERM;
+	}
 	r->forked_ns = monotonic_ns();
 	r->pid = sys_clone3(&args);
+	if (r->pid != 0 && r->userns)
+		finish_userns_clone(r);
 	if (r->pid != 0 && pidns_fd >= 0 && setns(pidns_fd, CLONE_NEWPID)) {
 		pr_perror("can't go back to criu's pid namespace");
 		if (r->pid > 0)
@@ -552,6 +582,8 @@ static int start_child(struct restore_run *r)
 		close(r->pipefd[0]);
 		/* an existing pid namespace: each task dies with its parent until restored */
 		r->tree.host_mode = r->plan.host_pids || r->plan.pid_inherit;
+		if (r->userns && userns_clone_child(r->userns, &r->uclone, r->mnt.imgs_dirfd))
+			_exit(1); /* criu sees the status pipe close */
 		restore_child(&r->mounts, &r->mnt, &r->tree, r->pipefd[1], r->null, r->plan.host_mounts, r->join_fds);
 	}
 	ns_join_close(r->join_fds);
@@ -672,6 +704,8 @@ static void restore_free(struct restore_run *r)
 	ns_join_close(r->join_fds);
 	ns_ext_images_free(&r->ext);
 	cg_restore_free(r->cg);
+	userns_tree_set(NULL);
+	free(r->userns);
 	if (r->inv)
 		inventory_entry__free_unpacked(r->inv, NULL);
 	if (r->mnt.imgs_dirfd >= 0)

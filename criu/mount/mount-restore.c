@@ -33,6 +33,7 @@
 #include "util/log.h"
 #include "mount/mount-propagation.h"
 #include "mount/mount-restore.h"
+#include "task/userns.h"
 #include "util/syscalls.h"
 #include "util/util.h"
 
@@ -198,6 +199,27 @@ static int config_options(int fsfd, const struct rmount *m, const char *opts)
 	return 0;
 }
 
+/*
+ * In the tree's own user namespace (task/userns.h) a new superblock is
+ * the namespace's, made by the root inside, which gives ids in the
+ * namespace's terms: uid= and gid= (a tmpfs root's owner), which
+ * mountinfo shows in the initial namespace's, are converted.
+ */
+static int config_fresh_options(int fsfd, const struct rmount *m)
+{
+	_cleanup_free_ char *opts = NULL;
+
+	if (!userns_tree() || !m->e->options)
+		return config_options(fsfd, m, m->e->options);
+	opts = userns_mount_options(userns_tree(), m->e->options);
+	if (!opts) {
+		pr_err("%u:%s: its options can't be given inside the tree's user namespace\n", m->e->mnt_id,
+		       m->mountpoint);
+		return -EINVAL;
+	}
+	return config_options(fsfd, m, opts);
+}
+
 static unsigned mount_attrs(unsigned long flags)
 {
 	unsigned a = 0;
@@ -294,7 +316,7 @@ static int make_fresh(const struct rmount *m, int imgs_dirfd)
 		pr_perror("%u:%s: bad source '%s'", m->e->mnt_id, m->mountpoint, m->e->source);
 		return -errno;
 	}
-	ret = config_options(fsfd, m, m->e->options);
+	ret = config_fresh_options(fsfd, m);
 	if (ret)
 		return ret;
 	/* a filesystem we fill (tmpfs) is made read-only once it is filled */
@@ -508,7 +530,8 @@ static int restore_one(struct rmount *m, const struct restore_mnt_ctx *c)
 
 	switch (m->kind) {
 	case RM_FRESH:
-		mfd = make_fresh(m, c->imgs_dirfd);
+		/* made before the root switch (premake_revealing) or now */
+		mfd = m->fd >= 0 ? steal_fd(&m->fd) : make_fresh(m, c->imgs_dirfd);
 		break;
 	case RM_BIND:
 		mfd = make_bind(m, c->tree);
@@ -554,13 +577,41 @@ static int restore_readonly(struct mount_plan *p)
 	return 0;
 }
 
+/*
+ * In the tree's own user namespace (task/userns.h), the kernel lets a
+ * new proc or sysfs be mounted only while one of the initial namespace's,
+ * fully visible, is in the mount namespace (mount_too_revealing): the
+ * old root's, until the root switch. They are made before it, attached
+ * in order after (restore_one).
+ */
+static int premake_revealing(struct mount_plan *p, const struct restore_mnt_ctx *c)
+{
+	if (!userns_tree())
+		return 0;
+	for (size_t i = 0; i < p->nr; i++) {
+		struct rmount *m = &p->mounts[i];
+
+		if (m->kind != RM_FRESH || (strcmp(m->fs->name, "proc") && strcmp(m->fs->name, "sysfs")))
+			continue;
+		m->fd = make_fresh(m, c->imgs_dirfd);
+		if (m->fd < 0) {
+			pr_hint("a proc or sysfs of a user namespace can be made only where one of the host's is "
+				"fully visible: criu's own mount namespace must have them\n");
+			return m->fd;
+		}
+	}
+	return 0;
+}
+
 int mount_restore_build(struct mount_plan *p, struct restore_mnt_ctx *c)
 {
 	int ret;
 
 	for (size_t i = 0; i < p->nr; i++)
 		p->mounts[i].keep_fd |= !!(p->mounts[i].e->flags & MS_RDONLY);
-	ret = enter_root(c);
+	ret = premake_revealing(p, c);
+	if (!ret)
+		ret = enter_root(c);
 	if (ret)
 		return ret;
 	p->root->fd = steal_fd(&c->root_fd);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "task/userns.h"
+#include "util/log.h"
 #include "util/util.h"
 
 /* One number of a map line: decimal digits, at most UINT32_MAX. */
@@ -254,4 +255,37 @@ int userns_uid_strict(uint32_t host_uid, uint32_t *ns_uid)
 int userns_gid_strict(uint32_t host_gid, uint32_t *ns_gid)
 {
 	return strict(tree_ns ? &tree_ns->gid : NULL, host_gid, ns_gid);
+}
+
+char *userns_mount_options(const struct userns_info *u, const char *opts)
+{
+	/* "uid=0" at the shortest, "uid=4294967295" at the longest */
+	size_t len = 3 * strlen(opts), off = 0;
+	char *out = xzalloc(len + 1);
+	const char *p = opts;
+
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		bool is_uid = !strncmp(p, "uid=", 4), is_gid = !strncmp(p, "gid=", 4);
+
+		if (is_uid || is_gid) {
+			char *end;
+			unsigned long host = strtoul(p + 4, &end, 10);
+			uint32_t v = host > UINT32_MAX ? USERNS_NO_ID
+						       : userns_map_down(is_uid ? &u->uid : &u->gid, (uint32_t)host);
+
+			if (end != p + n || v == USERNS_NO_ID) {
+				pr_err("mount option %.*s: the tree's user namespace maps no such id\n", (int)n, p);
+				free(out);
+				return NULL;
+			}
+			off += (size_t)snprintf(out + off, len + 1 - off, "%s%cid=%u", off ? "," : "", p[0], v);
+		} else {
+			off += (size_t)snprintf(out + off, len + 1 - off, "%s%.*s", off ? "," : "", (int)n, p);
+		}
+		p += n;
+		while (*p == ',')
+			p++;
+	}
+	return out;
 }

@@ -103,16 +103,36 @@ int userns_dump(struct dump_ctx *d);
 /* The dump is over: ids are criu's again. */
 void userns_dump_end(void);
 
-/*
- * Restore. userns_read: userns-<id>.img into *u; 0 or -errno, printed.
- * userns_write_maps: by criu (root in the initial namespace), the maps and
- * setgroups of the new namespace the task pid is the first of, before it
- * does anything else. userns_enter_creds: in that task, once they are
- * written: ids 0 inside, no supplementary groups (as the namespace's
- * creator is first; the dumped creds come later, per task).
- */
+/* Restore: userns-<id>.img into *u; 0 or -errno, printed. */
 int userns_read(int imgs_dirfd, uint32_t id, struct userns_info *u);
-int userns_write_maps(pid_t pid, const struct userns_info *u);
-int userns_enter_creds(const struct userns_info *u);
+
+/*
+ * Around the root's clone (criu's restore.c start_child): begin, before
+ * it, takes the dumped owner's euid (a user namespace is owned by its
+ * creator's euid; criu keeps its capabilities) and makes the socket the
+ * root waits on. In criu, parent() takes criu's euid back and, if the
+ * clone made pid, writes the maps and sends the root the images directory
+ * idmapped through its namespace (images are root's, no one's inside);
+ * in the root, child() waits for it, puts it in place of imgs_dirfd and
+ * takes ids 0 inside. 0 or -errno, printed.
+ */
+struct userns_clone {
+	int sync[2];
+	bool euid_changed;
+	uid_t euid;
+	int securebits;
+};
+int userns_clone_begin(const struct userns_info *u, struct userns_clone *c);
+int userns_clone_parent(const struct userns_info *u, struct userns_clone *c, pid_t pid, int imgs_dirfd);
+int userns_clone_child(const struct userns_info *u, struct userns_clone *c, int imgs_dirfd);
+
+/*
+ * Mount options for a filesystem made inside the tree's namespace (a
+ * tmpfs, whose uid= and gid= the kernel shows in the initial namespace's
+ * ids and takes in the mounter's): uid=N and gid=N (host ids) as the
+ * namespace sees them; the rest as they are. The caller frees the result;
+ * NULL (and why, printed) if an id is not mapped.
+ */
+char *userns_mount_options(const struct userns_info *u, const char *opts);
 
 #endif

@@ -275,7 +275,7 @@ char *userns_mount_options(const struct userns_info *u, const char *opts)
 						       : userns_map_down(is_uid ? &u->uid : &u->gid, (uint32_t)host);
 
 			if (end != p + n || v == USERNS_NO_ID) {
-				pr_err("mount option %.*s: the tree's user namespace maps no such id\n", (int)n, p);
+				pr_err("mount option %.*s: not an id the tree's user namespace maps\n", (int)n, p);
 				free(out);
 				return NULL;
 			}

@@ -4,6 +4,7 @@
  * tree's converters the dump stages use.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -157,6 +158,32 @@ static int test_tree(void)
 	return 0;
 }
 
+static int test_mount_options(void)
+{
+	struct userns_info u = {
+		.uid = {.nr = 2, .e = {{0, 100000, 65536}, {70000, 5, 1}}},
+		.gid = {.nr = 1, .e = {{0, 200000, 65536}}},
+	};
+	char *s;
+
+	s = userns_mount_options(&u, "rw,mode=755,uid=100000,gid=201000,size=1024k");
+	CHECK_STR(s, "rw,mode=755,uid=0,gid=1000,size=1024k");
+	free(s);
+	/* an id that gets longer inside */
+	s = userns_mount_options(&u, "uid=5");
+	CHECK_STR(s, "uid=70000");
+	free(s);
+	s = userns_mount_options(&u, "nr_inodes=0");
+	CHECK_STR(s, "nr_inodes=0");
+	free(s);
+	/* not mapped, or not a number: refused */
+	CHECK(userns_mount_options(&u, "mode=700,uid=0") == NULL);
+	CHECK(userns_mount_options(&u, "gid=100000") == NULL);
+	CHECK(userns_mount_options(&u, "uid=1x") == NULL);
+	CHECK(userns_mount_options(&u, "uid=99999999999") == NULL);
+	return 0;
+}
+
 static const struct unit_case cases[] = {
 	{"userns-map-parse", test_parse},
 	{"userns-map-parse-refused", test_parse_refused},
@@ -165,6 +192,7 @@ static const struct unit_case cases[] = {
 	{"userns-map-format", test_format},
 	{"userns-entry", test_entry},
 	{"userns-tree-ids", test_tree},
+	{"userns-mount-options", test_mount_options},
 	{},
 };
 UNIT_MAIN(cases)

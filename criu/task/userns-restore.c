@@ -137,6 +137,7 @@ static int owner_begin(const struct userns_info *u, struct userns_clone *c)
 	c->euid_changed = true;
 	c->euid = e;
 	c->securebits = bits;
+	c->dumpable = prctl(PR_GET_DUMPABLE);
 	return 0;
 }
 
@@ -149,6 +150,9 @@ static int owner_end(struct userns_clone *c)
 		pr_perror("can't take back criu's euid %u", c->euid);
 		return -errno;
 	}
+	/* an id change made criu undumpable: its /proc files root's only */
+	if (c->dumpable > 0)
+		prctl(PR_SET_DUMPABLE, c->dumpable, 0, 0, 0);
 	return 0;
 }
 

@@ -120,7 +120,7 @@ struct userns_clone {
 	int sync[2];
 	bool euid_changed;
 	uid_t euid;
-	int securebits;
+	int securebits, dumpable;
 };
 int userns_clone_begin(const struct userns_info *u, struct userns_clone *c);
 int userns_clone_parent(const struct userns_info *u, struct userns_clone *c, pid_t pid, int imgs_dirfd);

@@ -13,7 +13,8 @@
 # files keep their owners; the counters and the memory go on. Once with
 # setgroups allowed, once denied. A nested user namespace and a namespace
 # the tree's user namespace doesn't own are refused at dump, the tree left
-# running.
+# running. A host directory bound in from inside comes back (cloned by
+# criu, attached inside).
 . "$(dirname "$0")/lib.sh"
 
 H=$TOP/test/helpers
@@ -71,11 +72,12 @@ try_host_write() {
 }
 
 # start_userns_ct SETGROUPS PROGRAM [OWNER]: the container, its user
-# namespace made by uid OWNER (default 0); sets U (unshare) and C (its init)
+# namespace made by uid OWNER (default 0), the host's CT_EXT (if set) bound
+# on its /ext from inside; sets U (unshare) and C (its init)
 start_userns_ct() {
 	local sg=$1 prog=$2 owner=${3:-0} clear=--keep-groups
 	[ "$sg" = allow ] && clear=--clear-groups
-	ROOT=$R setpriv --reuid "$owner" --regid "$owner" --keep-groups unshare --user --keep-caps --mount --pid --fork --setgroups "$sg" -- bash -c '
+	ROOT=$R EXT=${CT_EXT:-} setpriv --reuid "$owner" --regid "$owner" --keep-groups unshare --user --keep-caps --mount --pid --fork --setgroups "$sg" -- bash -c '
 		while [ -z "$(cat /proc/self/uid_map)" ]; do sleep 0.02; done
 		exec setpriv --reuid 0 --regid 0 '"$clear"' bash -c "
 			set -e
@@ -85,6 +87,7 @@ start_userns_ct() {
 			echo own >\"\$ROOT/tmp/own\"
 			chown 1000:1000 \"\$ROOT/tmp/own\"
 			mount -t proc proc \"\$ROOT/proc\"
+			[ -z \"\$EXT\" ] || mount --bind \"\$EXT\" \"\$ROOT/ext\"
 			cd \"\$ROOT\"
 			pivot_root . oldroot
 			/bin/umount -l /oldroot
@@ -122,7 +125,9 @@ run_case() {
 	make_rootfs "$R"
 	ln -sf busybox "$R/bin/umount"
 	mknod -m 666 "$R/dev/null" c 1 3
-	mkdir -p "$R/out" "$R/data"
+	mkdir -p "$R/out" "$R/data" "$R/ext" "$WORK/ext-$sg"
+	echo ext >"$WORK/ext-$sg/e"
+	chown -R 100000:100000 "$WORK/ext-$sg"
 	cp "$H/credhold-static" "$R/credhold"
 	cp "$H/memtest-static" "$R/memtest"
 	echo data >"$R/data/f"
@@ -134,7 +139,7 @@ run_case() {
 	chmod 666 "$R/hostfile"
 	chmod 644 "$R/hostfile"
 
-	if ! start_userns_ct "$sg" "$PROG" "$owner"; then
+	if ! CT_EXT=$WORK/ext-$sg start_userns_ct "$sg" "$PROG" "$owner"; then
 		fail "$n-start" "the container did not start: $(cat "$WORK/container.log")"
 		return
 	fi
@@ -160,13 +165,14 @@ run_case() {
 	verified "$n-memory-before"
 	cnt0=$(count "$R/out/s0")
 
-	run_criu dump -t "$C" -D "$WORK/img-$sg"
+	run_criu dump -t "$C" -D "$WORK/img-$sg" --external 'mnt[/ext]:ext'
+
 	expect "$n-dump" [ "$RC" -eq 0 ]
 	expect "$n-dump-userns-image" test -s "$WORK/img-$sg/userns-1.img"
 	wait_until 5 not kill -0 "$C"
 	stop_task "$U"
 
-	if ! restore_ns "$WORK/img-$sg" --root "$R"; then
+	if ! restore_ns "$WORK/img-$sg" --root "$R" --external "mnt[ext]:$WORK/ext-$sg"; then
 		fail "$n-restore" "rc $RC: $OUT"
 		return
 	fi
@@ -194,6 +200,8 @@ run_case() {
 	expect "$n-owners" [ "$(ls -ln "$R/data/f" /proc/"$RPID"/root/tmp/own | awk '{print $3, $4, $NF}' | sed "s|/proc/$RPID/root||")" = "$pre_ls" ]
 	OUT="$(awk '$5 == "/tmp" {print $NF}' /proc/"$RPID"/mountinfo) vs $pre_tmp"
 	expect "$n-tmpfs-options" [ "$(awk '$5 == "/tmp" {print $NF}' /proc/"$RPID"/mountinfo)" = "$pre_tmp" ]
+	OUT=$(cat /proc/"$RPID"/root/ext/e 2>&1)
+	expect "$n-host-bind" [ "$OUT" = ext ]
 	OUT="$(try_host_write)"
 	expect "$n-still-no-host-write" [ "$OUT" = "denied wrote" ]
 	expect "$n-hostfile-untouched" [ "$(cat "$R/hostfile")" = host ]

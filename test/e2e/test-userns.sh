@@ -78,7 +78,11 @@ start_userns_ct() {
 	local sg=$1 prog=$2 owner=${3:-0} clear=--keep-groups
 	[ "$sg" = allow ] && clear=--clear-groups
 	ROOT=$R EXT=${CT_EXT:-} setpriv --reuid "$owner" --regid "$owner" --keep-groups unshare --user --keep-caps --mount --pid --fork --setgroups "$sg" -- bash -c '
-		while [ -z "$(cat /proc/self/uid_map)" ]; do sleep 0.02; done
+		n=0
+		while [ -z "$(cat /proc/self/uid_map)" ]; do
+			n=$((n + 1)) && [ $n -lt 250 ] || exit 1
+			sleep 0.02
+		done
 		exec setpriv --reuid 0 --regid 0 '"$clear"' bash -c "
 			set -e
 			mount --make-rprivate /
@@ -98,9 +102,11 @@ start_userns_ct() {
 	# its own once unshare(1) has made it: before, the map would be ours
 	wait_until 5 own_userns "$U" || return 1
 	echo "0 100000 65536" >/proc/"$U"/uid_map && echo "0 100000 65536" >/proc/"$U"/gid_map || return 1
-	wait_until 10 eval '[ -n "$(kids "$U")" ] && [ "$(readlink /proc/$(kids "$U")/root)" = / ]' || return 1
+	wait_until 5 eval '[ -n "$(kids "$U")" ]'
 	C=$(kids "$U")
-	echo "$C" >>"$PIDLIST"
+	# the init of the container's pid namespace: killing unshare(1) leaves it
+	[ -n "$C" ] && echo "$C" >>"$PIDLIST"
+	wait_until 10 eval '[ "$(readlink /proc/$C/root)" = / ]' 
 }
 
 # The container's root task: starts the helpers, then on /out/try tries the two writes.
@@ -240,10 +246,14 @@ N=$!
 echo "$N" >>"$PIDLIST"
 wait_until 5 eval '[ -n "$(kids "$(kids "$N")")" ] && own_userns "$(kids "$N")"'
 S=$(kids "$(kids "$N")")
+# in no pid namespace of their own: each goes only when killed
+echo "$(kids "$N")" >>"$PIDLIST"
+echo "$S" >>"$PIDLIST"
 echo 0 100000 65536 >/proc/"$(kids "$N")"/uid_map
 run_criu dump -t "$S" -D "$WORK/img-netns"
 expect userns-foreign-netns-refused [ "$RC" -ne 0 ]
 expect userns-foreign-netns-says-why contains "$OUT" "net namespace is its own but is not owned by its user namespace"
 expect userns-foreign-netns-runs-on kill -0 "$S"
+stop_task "$S"
 stop_task "$N"
 finish

@@ -166,19 +166,6 @@ int restore_ns_decide(const struct restore_ns_inputs *in, struct restore_ns *ns)
 		ret = decide_by_images(in, ns);
 	if (ret)
 		return ret;
-	/*
-	 * A user namespace of the tree's own is made with the root, and the
-	 * tree's other namespaces in it (task/userns.h). The time namespace
-	 * is the exception: criu makes it before the root, so it would be
-	 * criu's, giving the tree's root power over its clocks it never had
-	 * (and none over one it had).
-	 */
-	if (ns->own[RNS_USER] && ns->own[RNS_TIME]) {
-		pr_err("the tree had a time namespace of its own in its user namespace (timens-%u.img, "
-		       "userns-%u.img): criu can't restore a time namespace owned by the tree yet\n",
-		       ns->id[RNS_TIME], ns->id[RNS_USER]);
-		return -EOPNOTSUPP;
-	}
 	/* a cgroup namespace of its own: made by the root task at its
 	 * cgroups' root (cgroup/cgroup.h), not by a clone flag */
 	/*

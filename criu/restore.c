@@ -433,7 +433,8 @@ static int start_timens(const struct restore_run *r)
 {
 	int fd;
 
-	if (!r->tree.timens)
+	/* one of the tree's user namespace's is made by its root (task/userns.h) */
+	if (!r->tree.timens || r->uclone.timens)
 		return -ENOSYS;
 	fd = timens_begin(r->tree.timens);
 	if (fd == -ENOSYS && r->ns.own[RNS_TIME]) {
@@ -529,6 +530,7 @@ static int start_child(struct restore_run *r)
 		args.set_tid = (uint64_t)(uintptr_t)&root_tid;
 		args.set_tid_size = 1;
 	}
+	r->uclone.timens = r->userns && r->ns.own[RNS_TIME] ? r->tree.timens : NULL;
 	timens_fd = start_timens(r);
 	if (timens_fd < 0 && timens_fd != -ENOSYS)
 		return timens_fd;

@@ -86,9 +86,8 @@ const char *restore_image_unsupported(const char *name);
  * as upstream does. */
 bool restore_image_of_netns(const char *name);
 
-/* 0 and *ns filled, or -errno with the reason printed (a time namespace
- * of the tree's own in a user namespace of its own: -EOPNOTSUPP; several mount images and no root_ids:
- * -EINVAL). */
+/* 0 and *ns filled, or -errno with the reason printed (several mount
+ * images and no root_ids: -EINVAL). */
 int restore_ns_decide(const struct restore_ns_inputs *in, struct restore_ns *ns);
 
 /*

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <linux/mount.h>
 #include <linux/securebits.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include "image/image.h"
+#include "task/timens.h"
 #include "task/userns.h"
 #include "util/log.h"
 #include "util/syscalls.h"
@@ -246,6 +248,46 @@ int userns_clone_begin(const struct userns_info *u, struct userns_clone *c)
 	return ret;
 }
 
+/*
+ * A time namespace of the tree's own is its user namespace's: the root
+ * makes it once it has ids there, criu sets its offsets from outside (as
+ * it does for its own, timens_begin) and the root enters it.
+ */
+static int set_child_clocks(struct userns_clone *c, pid_t pid)
+{
+	char msg = 0;
+	int ret;
+
+	if (read(c->sync[1], &msg, 1) != 1 || msg != 't') {
+		pr_err("the root task could not make the tree's time namespace\n");
+		return -EIO;
+	}
+	ret = timens_set_offsets(pid, c->timens);
+	msg = 'g';
+	if (!ret && write(c->sync[1], &msg, 1) != 1)
+		ret = -EIO;
+	return ret;
+}
+
+static int enter_own_clocks(struct userns_clone *c)
+{
+	_cleanup_close_ int fd = -1;
+	char msg = 't';
+
+	if (unshare(CLONE_NEWTIME)) {
+		pr_perror("can't make the tree's time namespace");
+		return -errno;
+	}
+	if (write(c->sync[0], &msg, 1) != 1 || read(c->sync[0], &msg, 1) != 1 || msg != 'g')
+		return -ECANCELED; /* criu said why */
+	fd = open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWTIME)) {
+		pr_perror("can't enter the tree's time namespace");
+		return -errno;
+	}
+	return 0;
+}
+
 int userns_clone_parent(const struct userns_info *u, struct userns_clone *c, pid_t pid, int imgs_dirfd)
 {
 	int ret = owner_end(c), dir = -1;
@@ -261,6 +303,8 @@ int userns_clone_parent(const struct userns_info *u, struct userns_clone *c, pid
 	/* the root goes on only with its maps: without, it sees the socket close */
 	if (!ret && pid > 0)
 		ret = send_fd(c->sync[1], dir);
+	if (!ret && pid > 0 && c->timens)
+		ret = set_child_clocks(c, pid);
 	if (dir >= 0)
 		close(dir);
 	close(c->sync[1]);
@@ -270,19 +314,25 @@ int userns_clone_parent(const struct userns_info *u, struct userns_clone *c, pid
 
 int userns_clone_child(const struct userns_info *u, struct userns_clone *c, int imgs_dirfd)
 {
-	int dir;
+	int dir, ret;
 
 	close(c->sync[1]);
 	dir = recv_fd(c->sync[0]);
-	close(c->sync[0]);
-	if (dir < 0)
+	if (dir < 0) {
+		close(c->sync[0]);
 		return dir; /* criu said why */
+	}
 	/* the same number: every reader of the images has it already */
 	if (dup3(dir, imgs_dirfd, O_CLOEXEC) < 0) {
 		pr_perror("can't take the idmapped images directory");
 		close(dir);
+		close(c->sync[0]);
 		return -errno;
 	}
 	close(dir);
-	return enter_creds(u);
+	ret = enter_creds(u);
+	if (!ret && c->timens)
+		ret = enter_own_clocks(c);
+	close(c->sync[0]);
+	return ret;
 }

@@ -11,7 +11,8 @@
 # seen from outside and from inside; the tasks hold no capability over
 # the host (a host-owned file they can't write before, they can't after);
 # files keep their owners; the counters and the memory go on. Once with
-# setgroups allowed, once denied. A nested user namespace and a namespace
+# setgroups allowed, once denied and with a time namespace made in the
+# user namespace. A nested user namespace and a namespace
 # the tree's user namespace doesn't own are refused at dump, the tree left
 # running. A host directory bound in from inside comes back (cloned by
 # criu, attached inside).
@@ -42,7 +43,7 @@ ino = os.fstat(u).st_ino
 owner = struct.unpack("I", fcntl.ioctl(u, NS_GET_OWNER_UID, b"\0" * 4))[0]
 parent = os.fstat(fcntl.ioctl(u, NS_GET_PARENT)).st_ino
 out = ["owner=%d" % owner, "parent-is-ours=%d" % (parent == os.stat("/proc/self/ns/user").st_ino)]
-for k in ("mnt", "pid"):
+for k in ("mnt", "pid", "time"):
     fd = os.open("/proc/%s/ns/%s" % (pid, k), os.O_RDONLY)
     out.append("%s-owned=%d" % (k, os.fstat(fcntl.ioctl(fd, NS_GET_USERNS)).st_ino == ino))
 print(" ".join(out))
@@ -61,6 +62,8 @@ by_name() { # PARENT ARGV0-SUFFIX: the child of PARENT running it
 		case "$(tr '\0' ' ' </proc/"$k"/cmdline 2>/dev/null)" in "$2"*) echo "$k" ;; esac
 	done
 }
+mono_in() { nsenter -t "$1" -T "$PY" -c "import time; print(time.clock_gettime(time.CLOCK_MONOTONIC))"; }
+mono_here() { "$PY" -c "import time; print(time.clock_gettime(time.CLOCK_MONOTONIC))"; }
 count() { awk '{print $2}' "$1" 2>/dev/null; }
 # try_host_write: the container's root task tries to append to /hostfile
 # (the host's root's) and to write /data/mine (its own root's); says
@@ -73,11 +76,12 @@ try_host_write() {
 
 # start_userns_ct SETGROUPS PROGRAM [OWNER]: the container, its user
 # namespace made by uid OWNER (default 0), the host's CT_EXT (if set) bound
-# on its /ext from inside; sets U (unshare) and C (its init)
+# on its /ext from inside, CT_TIME more unshare(1) options (its own time
+# namespace); sets U (unshare) and C (its init)
 start_userns_ct() {
 	local sg=$1 prog=$2 owner=${3:-0} clear=--keep-groups
 	[ "$sg" = allow ] && clear=--clear-groups
-	ROOT=$R EXT=${CT_EXT:-} setpriv --reuid "$owner" --regid "$owner" --keep-groups unshare --user --keep-caps --mount --pid --fork --setgroups "$sg" -- bash -c '
+	ROOT=$R EXT=${CT_EXT:-} setpriv --reuid "$owner" --regid "$owner" --keep-groups unshare ${CT_TIME:-} --user --keep-caps --mount --pid --fork --setgroups "$sg" -- bash -c '
 		n=0
 		while [ -z "$(cat /proc/self/uid_map)" ]; do
 			n=$((n + 1)) && [ $n -lt 250 ] || exit 1
@@ -125,7 +129,7 @@ while :; do
 done'
 
 run_case() {
-	local sg=$1 owner=$2 n="userns-$1" before_ns before_map before_sg c0 c1000 cm pre_c0 pre_c1000 pre_in0 pre_in1000 pre_ls
+	local sg=$1 owner=$2 time=${3:-} n="userns-$1" before_ns before_map before_sg c0 c1000 cm pre_c0 pre_c1000 pre_in0 pre_in1000 pre_ls
 	R=$WORK/root-$sg
 	ROUND=0
 	make_rootfs "$R"
@@ -145,7 +149,7 @@ run_case() {
 	chmod 666 "$R/hostfile"
 	chmod 644 "$R/hostfile"
 
-	if ! CT_EXT=$WORK/ext-$sg start_userns_ct "$sg" "$PROG" "$owner"; then
+	if ! CT_EXT=$WORK/ext-$sg CT_TIME=$time start_userns_ct "$sg" "$PROG" "$owner"; then
 		fail "$n-start" "the container did not start: $(cat "$WORK/container.log")"
 		return
 	fi
@@ -193,6 +197,11 @@ run_case() {
 	OUT="$(ns_info "$RPID") vs $before_ns"
 	expect "$n-owner-and-ns-owned" [ "$(ns_info "$RPID")" = "$before_ns" ]
 	expect "$n-ns-owned-by-new-userns" contains "$before_ns" "owner=$owner parent-is-ours=1 mnt-owned=1 pid-owned=1"
+	if [ -n "$time" ]; then
+		expect "$n-timens-owned-by-new-userns" contains "$before_ns" "time-owned=1"
+		OUT="tree $(mono_in "$RPID"), host $(mono_here)"
+		expect "$n-timens-a-day-ahead" "$PY" -c "import sys; sys.exit(0 if abs(float(sys.argv[1]) - float(sys.argv[2]) - 86400) < 60 else 1)" "$(mono_in "$RPID")" "$(mono_here)"
+	fi
 	expect "$n-new-userns" [ "$(readlink /proc/"$RPID"/ns/user)" != "$(readlink /proc/self/ns/user)" ]
 	OUT="$(creds "$RPID") vs $pre_root"
 	expect "$n-root-creds" [ "$(creds "$RPID")" = "$pre_root" ]
@@ -217,9 +226,14 @@ run_case() {
 	stop_task "$RPID"
 }
 
-# as LXC started by root; as rootless Podman, its namespace made by uid 1000
+# as LXC started by root; as rootless Podman, its namespace made by uid
+# 1000, with a time namespace of its own too, a day ahead
 run_case allow 0
-run_case deny 1000
+if [ -e /proc/self/ns/time ]; then
+	run_case deny 1000 "--time --monotonic 86400 --boottime 86400"
+else
+	run_case deny 1000
+fi
 
 # Refused at dump, the tree left running: a task in a user namespace
 # nested in the tree's; a network namespace the tree's user namespace

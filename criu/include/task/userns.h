@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "timens.pb-c.h"
 #include "userns.pb-c.h"
 
 #define USERNS_MAX_EXTENTS 340 /* the kernel's UID_GID_MAP_MAX_EXTENTS */
@@ -117,6 +118,10 @@ int userns_read(int imgs_dirfd, uint32_t id, struct userns_info *u);
  * takes ids 0 inside. 0 or -errno, printed.
  */
 struct userns_clone {
+	/* the clocks of a time namespace of the tree's own, which the root
+	 * makes in the new user namespace (criu sets its offsets); NULL:
+	 * the time namespace criu made or its own */
+	const TimensEntry *timens;
 	int sync[2];
 	bool euid_changed;
 	uid_t euid;

@@ -15,6 +15,12 @@
  * Dump: task/userns-dump.c; restore: task/userns-restore.c; the maps and
  * the id conversion: task/userns-map.c (pure, but for the tree's maps the
  * dump stages convert with).
+ *
+ * Not carried yet: which mounts were locked (MNT_LOCKED and the
+ * MNT_LOCK_* flags the kernel sets on mounts copied into a less
+ * privileged namespace; mountinfo doesn't show them). The restored
+ * container's mounts are made by criu or by its root inside, unlocked:
+ * its root may unmount or remount them where it could not before.
  */
 #ifndef CRIU_TASK_USERNS_H
 #define CRIU_TASK_USERNS_H
@@ -67,15 +73,18 @@ uint32_t userns_map_down(const struct userns_map *m, uint32_t outside);
 /* An id of the namespace in its parent; USERNS_NO_ID if unmapped. */
 uint32_t userns_map_up(const struct userns_map *m, uint32_t inside);
 
-/* Between the image and userns_info. The entry's arrays point into e_buf,
- * which the caller keeps while the entry is used (userns_entry_free). */
+/* Between the image and userns_info. userns_to_entry allocates the
+ * entry's extents, userns_entry_free frees them. userns_from_entry checks
+ * the maps as the kernel would (-EINVAL, why in err). */
 void userns_to_entry(const struct userns_info *u, UsernsEntry *e);
 void userns_entry_free(UsernsEntry *e);
 int userns_from_entry(const UsernsEntry *e, struct userns_info *u, char *err, size_t errlen);
 
 /*
- * The dumped tree's namespace, for the dump stages that write ids: set by
- * userns_dump_begin(), NULL (the default) when the tree shares criu's. The
+ * The tree's namespace, for the code that writes or reads ids: set by
+ * userns_dump_begin() at dump, by restore once it has read the image (the
+ * mounts' options, the groups check of task/core-restore.c); NULL (the
+ * default) when the tree shares criu's. The
  * converters give the id as the tree's namespace sees it: the id itself
  * without one; an id it doesn't map shows as the kernel shows it inside
  * (-1 stays -1, any other is USERNS_OVERFLOW_ID).

@@ -248,7 +248,7 @@ struct restore_run {
 	pid_t pid;     /* the root task, or the placeholder */
 	int pidfd;     /* of pid: with --restore-sibling it is not criu's child */
 	uint64_t t0, forked_ns;
-	struct cg_restore *cg; /* the cgroups made for the tree (cgroup/cgroup.h) */
+	struct cg_restore *cg;	    /* the cgroups made for the tree (cgroup/cgroup.h) */
 	struct userns_info *userns; /* the tree's own user namespace (task/userns.h); NULL: criu's */
 	struct userns_clone uclone;
 };

@@ -108,8 +108,8 @@ int userns_map_check(const struct userns_map *m, char *err, size_t errlen)
 			uint32_t n2 = x->lower_first < y->lower_first ? x->count : y->count;
 
 			if (overlap(x->first, y->first, n1) || overlap(x->lower_first, y->lower_first, n2)) {
-				snprintf(err, errlen, "extents %u %u %u and %u %u %u overlap", y->first,
-					 y->lower_first, y->count, x->first, x->lower_first, x->count);
+				snprintf(err, errlen, "extents %u %u %u and %u %u %u overlap", y->first, y->lower_first,
+					 y->count, x->first, x->lower_first, x->count);
 				return -EINVAL;
 			}
 		}

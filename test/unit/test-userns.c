@@ -100,12 +100,13 @@ static int test_format(void)
 
 static int test_entry(void)
 {
+	struct userns_info back;
 	struct userns_info u = {
 		.uid = {.nr = 1, .e = {{0, 100000, 65536}}},
 		.gid = {.nr = 2, .e = {{0, 100000, 1000}, {1000, 200000, 5}}},
 		.setgroups_deny = true,
 		.owner_uid = 1000,
-	}, back;
+	};
 	UsernsEntry e;
 	char err[128];
 

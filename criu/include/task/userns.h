@@ -33,7 +33,7 @@
 #include "timens.pb-c.h"
 #include "userns.pb-c.h"
 
-#define USERNS_MAX_EXTENTS 340 /* the kernel's UID_GID_MAP_MAX_EXTENTS */
+#define USERNS_MAX_EXTENTS 340	      /* the kernel's UID_GID_MAP_MAX_EXTENTS */
 #define USERNS_NO_ID	   UINT32_MAX /* (uid_t)-1: no id, or none the namespace maps */
 #define USERNS_OVERFLOW_ID 65534      /* what the kernel shows for an unmapped id (overflowuid's default) */
 

@@ -199,27 +199,6 @@ static int config_options(int fsfd, const struct rmount *m, const char *opts)
 	return 0;
 }
 
-/*
- * In the tree's own user namespace (task/userns.h) a new superblock is
- * the namespace's, made by the root inside, which gives ids in the
- * namespace's terms: uid= and gid= (a tmpfs root's owner), which
- * mountinfo shows in the initial namespace's, are converted.
- */
-static int config_fresh_options(int fsfd, const struct rmount *m)
-{
-	_cleanup_free_ char *opts = NULL;
-
-	if (!userns_tree() || !m->e->options)
-		return config_options(fsfd, m, m->e->options);
-	opts = userns_mount_options(userns_tree(), m->e->options);
-	if (!opts) {
-		pr_err("%u:%s: its options can't be given inside the tree's user namespace\n", m->e->mnt_id,
-		       m->mountpoint);
-		return -EINVAL;
-	}
-	return config_options(fsfd, m, opts);
-}
-
 static unsigned mount_attrs(unsigned long flags)
 {
 	unsigned a = 0;
@@ -316,7 +295,8 @@ static int make_fresh(const struct rmount *m, int imgs_dirfd)
 		pr_perror("%u:%s: bad source '%s'", m->e->mnt_id, m->mountpoint, m->e->source);
 		return -errno;
 	}
-	ret = config_fresh_options(fsfd, m);
+	/* in a user namespace of the tree's own, ids in its terms: made inside */
+	ret = config_options(fsfd, m, m->e->options);
 	if (ret)
 		return ret;
 	/* a filesystem we fill (tmpfs) is made read-only once it is filled */

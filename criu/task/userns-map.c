@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "task/userns.h"
-#include "util/log.h"
 #include "util/util.h"
 
 /* One number of a map line: decimal digits, at most UINT32_MAX. */
@@ -275,7 +274,6 @@ char *userns_mount_options(const struct userns_info *u, const char *opts)
 						       : userns_map_down(is_uid ? &u->uid : &u->gid, (uint32_t)host);
 
 			if (end != p + n || v == USERNS_NO_ID) {
-				pr_err("mount option %.*s: not an id the tree's user namespace maps\n", (int)n, p);
 				free(out);
 				return NULL;
 			}

@@ -110,7 +110,8 @@ start_userns_ct() {
 	C=$(kids "$U")
 	# the init of the container's pid namespace: killing unshare(1) leaves it
 	[ -n "$C" ] && echo "$C" >>"$PIDLIST"
-	wait_until 10 eval '[ "$(readlink /proc/$C/root)" = / ]' 
+	# pivoted and exec'd: no more of the host's bash
+	wait_until 10 eval '[ "$(readlink /proc/$C/root)" = / ] && [ "$(readlink /proc/$C/exe)" = /bin/busybox ]' 
 }
 
 # The container's root task: starts the helpers, then on /out/try tries the two writes.

@@ -141,11 +141,10 @@ int userns_clone_parent(const struct userns_info *u, struct userns_clone *c, pid
 int userns_clone_child(const struct userns_info *u, struct userns_clone *c, int imgs_dirfd);
 
 /*
- * Mount options for a filesystem made inside the tree's namespace (a
- * tmpfs, whose uid= and gid= the kernel shows in the initial namespace's
- * ids and takes in the mounter's): uid=N and gid=N (host ids) as the
- * namespace sees them; the rest as they are. The caller frees the result;
- * NULL (and why, printed) if an id is not mapped.
+ * Mount options as the tree's namespace sees them: uid=N and gid=N (a
+ * tmpfs's owner, which criu reads in its own, the host's, ids) converted,
+ * the rest as they are. The caller frees the result; NULL if an id is not
+ * mapped (or not a number).
  */
 char *userns_mount_options(const struct userns_info *u, const char *opts);
 

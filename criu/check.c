@@ -41,6 +41,13 @@ static bool has_cgroup_ns(void)
 	return access("/proc/self/ns/cgroup", F_OK) == 0;
 }
 
+/* a user namespace of the tree's own: restore reads the images through an
+ * idmapped mount (task/userns.h), mount_setattr's */
+static bool has_user_ns(void)
+{
+	return access("/proc/self/ns/user", F_OK) == 0 && kdat_has(KF_MOUNT_SETATTR);
+}
+
 static bool has_ns_pid(void)
 {
 	_cleanup_free_ char *status = NULL;
@@ -80,7 +87,7 @@ static const struct upstream_feature upstream_features[] = {
 	{"timerfd", -1, has_timerfd_ticks, NULL},
 	{"tun", -1, NULL, "tun/tap devices are refused at dump"},
 	{"tun_ns", -1, NULL, "tun/tap devices are refused at dump"},
-	{"userns", -1, NULL, "a user namespace of the tree's own is refused at dump"},
+	{"userns", -1, has_user_ns, NULL},
 	{"fdinfo_lock", -1, NULL, "file locks are not carried (a tree holding locks is refused)"},
 	{"seccomp_suspend", KF_SECCOMP_SUSPEND, NULL, NULL},
 	{"seccomp_filters", KF_SECCOMP_FILTERS, NULL, NULL},

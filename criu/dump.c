@@ -24,6 +24,7 @@
 #include "task/pidns.h"
 #include "task/task-dump.h"
 #include "task/timens.h"
+#include "task/userns.h"
 #include "util/log.h"
 #include "util/util.h"
 
@@ -302,8 +303,11 @@ static int dump_stages(struct dump_ctx *d, struct seized_tree *tree, struct page
 	if (o->release_memory)
 		pr_info("--release-memory: each process's memory is released as it is dumped; from then on it "
 			"dies with criu if criu dies before the images are committed\n");
-	/* the mount namespaces first: the mount stage writes one image each */
-	ret = dump_mntns_scan(d, tree);
+	/* first: the ids every later stage writes are the tree's namespace's */
+	ret = userns_dump_begin(d->pid);
+	/* the mount namespaces: the mount stage writes one image each */
+	if (!ret)
+		ret = dump_mntns_scan(d, tree);
 	if (!ret)
 		ret = dump_mounts(d);
 	if (!ret) {
@@ -324,6 +328,8 @@ static int dump_stages(struct dump_ctx *d, struct seized_tree *tree, struct page
 		ret = pidns_dump(d);
 	if (!ret)
 		ret = timens_dump(d);
+	if (!ret)
+		ret = userns_dump(d);
 	if (!ret)
 		ret = stop_requested();
 	if (!ret)
@@ -407,6 +413,7 @@ int cr_dump(const struct options *o)
 	}
 	if (!ret)
 		ret = dump_stages(&d, &tree, &journal, &st);
+	userns_dump_end();
 	frozen_ns = dump_end(&d, &tree, &journal, &ret, t0);
 	if (d.has_freezer)
 		freezer_close(&d.freezer);

@@ -85,6 +85,9 @@ static uint64_t clone_flags(const struct restore_inputs *in, bool host_mounts, b
 		f |= CLONE_NEWIPC;
 	if (p ? p->act[RNS_NET] == NSA_CREATE || p->act[RNS_NET] == NSA_EMPTY : in->has_netns)
 		f |= CLONE_NEWNET;
+	/* with the others: they are made in it, owned by it (task/userns.h) */
+	if (in->has_userns)
+		f |= CLONE_NEWUSER;
 	return f;
 }
 
@@ -163,11 +166,6 @@ int restore_ns_decide(const struct restore_ns_inputs *in, struct restore_ns *ns)
 		ret = decide_by_images(in, ns);
 	if (ret)
 		return ret;
-	if (ns->own[RNS_USER]) {
-		pr_err("the tree had a user namespace of its own (userns-%u.img), which criu can't restore yet\n",
-		       ns->id[RNS_USER]);
-		return -EOPNOTSUPP;
-	}
 	/* a cgroup namespace of its own: made by the root task at its
 	 * cgroups' root (cgroup/cgroup.h), not by a clone flag */
 	/*
@@ -248,8 +246,38 @@ static int plan_net(const struct restore_ns_plan_inputs *in, const struct option
 	return 0;
 }
 
+/*
+ * The root, made in the tree's own user namespace, enters joined and
+ * external namespaces itself (task/ns-join.h): it has no power over one
+ * that namespace doesn't own. The pid namespace is criu's to enter.
+ */
+static int check_joined_in_userns(const struct restore_ns_plan_inputs *in, const struct restore_ns_plan *p)
+{
+	static const struct {
+		enum restore_ns_kind k;
+		const char *name;
+	} entered[] = {{RNS_NET, "net"}, {RNS_UTS, "uts"}, {RNS_IPC, "ipc"}};
+
+	if (!in->ns->own[RNS_USER])
+		return 0;
+	for (size_t i = 0; i < sizeof(entered) / sizeof(entered[0]); i++) {
+		if (p->act[entered[i].k] != NSA_JOIN && p->act[entered[i].k] != NSA_INHERIT)
+			continue;
+		pr_err("the tree had a user namespace of its own: its %s namespace can't be joined or inherited, "
+		       "only made in it\n",
+		       entered[i].name);
+		pr_hint("drop --join-ns %s (or the --inherit-fd of the external one): criu makes the namespaces of "
+			"such a tree in its user namespace\n",
+			entered[i].name);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
 int restore_ns_plan(const struct restore_ns_plan_inputs *in, const struct options *o, struct restore_ns_plan *p)
 {
+	int ret;
+
 	static const struct {
 		enum restore_ns_kind k;
 		const char *name;
@@ -276,7 +304,8 @@ int restore_ns_plan(const struct restore_ns_plan_inputs *in, const struct option
 		if (inherited(o, "pid", in->pid_ext_key, &p->fd[RNS_PID]))
 			return -EINVAL;
 	}
-	return plan_net(in, o, p);
+	ret = plan_net(in, o, p);
+	return ret ? ret : check_joined_in_userns(in, p);
 }
 
 /*
@@ -287,7 +316,6 @@ int restore_ns_plan(const struct restore_ns_plan_inputs *in, const struct option
 static const struct {
 	const char *prefix, *suffix, *holds;
 } unsupported_images[] = {
-	{"userns-", ".img", "a user namespace's uid and gid maps"},
 	{"ifaddr-", ".img", "a network namespace's addresses"},
 	{"route-", ".img", "a network namespace's IPv4 routes"},
 	{"route6-", ".img", "a network namespace's IPv6 routes"},

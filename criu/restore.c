@@ -36,6 +36,7 @@
 #include "task/ns-join.h"
 #include "task/rtree.h"
 #include "task/timens.h"
+#include "task/userns.h"
 #include "util/syscalls.h"
 #include "util/util.h"
 
@@ -163,16 +164,6 @@ static int write_pidfile(const char *path, pid_t pid)
 	return 0;
 }
 
-/* The namespaces the builder made, for the tasks (task/rtree-mntns.c). */
-static int tree_take_mntns(const struct mount_plan *p, struct rtree *t)
-{
-	int ret = 0;
-
-	for (size_t k = 0; k < p->nr_ns && !ret; k++)
-		ret = rtree_add_mntns(t, p->ns[k].id, p->ns[k].fd, p->ns[k].root_fd);
-	return ret;
-}
-
 /*
  * In the child: pid 1 of the new namespaces, or (host mode: a tree dumped
  * from criu's own pid and mount namespaces) the root task itself, with its
@@ -213,7 +204,7 @@ static int restore_child(struct mount_plan *p, struct restore_mnt_ctx *c, struct
 	if (!ret && !host_mounts)
 		ret = mount_restore_build(p, c);
 	if (!ret && !host_mounts && tree->nr)
-		ret = tree_take_mntns(p, tree);
+		ret = rtree_take_mntns(tree, p);
 
 	if (!host_mounts)
 		mount_restore_release(p, c);
@@ -259,7 +250,9 @@ struct restore_run {
 	pid_t pid;     /* the root task, or the placeholder */
 	int pidfd;     /* of pid: with --restore-sibling it is not criu's child */
 	uint64_t t0, forked_ns;
-	struct cg_restore *cg; /* the cgroups made for the tree (cgroup/cgroup.h) */
+	struct cg_restore *cg;	    /* the cgroups made for the tree (cgroup/cgroup.h) */
+	struct userns_info *userns; /* the tree's own user namespace (task/userns.h); NULL: criu's */
+	struct userns_clone uclone;
 };
 
 /*
@@ -333,6 +326,11 @@ static int restore_read(struct restore_run *r, struct restore_inputs *in)
 	nsin.root_ids = r->inv->root_ids;
 	nsin.task_ids = r->tree.nr ? r->tree.procs[0].ids : NULL;
 	ret = restore_ns_decide(&nsin, &r->ns);
+	if (!ret && r->ns.own[RNS_USER]) {
+		r->userns = xzalloc(sizeof(*r->userns));
+		ret = userns_read(r->mnt.imgs_dirfd, r->ns.id[RNS_USER], r->userns);
+		userns_tree_set(ret ? NULL : r->userns); /* its ids: the mounts' options */
+	}
 	if (!ret)
 		ret = plan_namespaces(r);
 	if (ret)
@@ -363,6 +361,7 @@ static int restore_read(struct restore_run *r, struct restore_inputs *in)
 		.has_utsns = r->ns.own[RNS_UTS],
 		.has_ipcns = r->ns.own[RNS_IPC],
 		.has_netns = r->ns.own[RNS_NET],
+		.has_userns = r->userns != NULL,
 		.nsp = &r->nsp,
 	};
 	return ret;
@@ -453,7 +452,8 @@ static int start_timens(const struct restore_run *r)
 {
 	int fd;
 
-	if (!r->tree.timens)
+	/* one of the tree's user namespace's is made by its root (task/userns.h) */
+	if (!r->tree.timens || r->uclone.timens)
 		return -ENOSYS;
 	fd = timens_begin(r->tree.timens);
 	if (fd == -ENOSYS && r->ns.own[RNS_TIME]) {
@@ -512,6 +512,21 @@ static int enter_external_pidns(struct restore_run *r, int *pidns_fd)
 	return 0;
 }
 
+/* criu's side of the root's user namespace: criu's euid back, the maps
+ * written (task/userns.h); a root without them is killed. Keeps errno. */
+static void finish_userns_clone(struct restore_run *r)
+{
+	int err = errno;
+
+	if (userns_clone_parent(r->userns, &r->uclone, r->pid, r->mnt.imgs_dirfd) && r->pid > 0) {
+		kill(r->pid, SIGKILL); /* it never ran: it waits for its maps first */
+		reap_root(r);
+		r->pid = -1;
+		err = EPERM;
+	}
+	errno = err;
+}
+
 static int start_child(struct restore_run *r)
 {
 	int timens_fd, pidns_fd = -1;
@@ -534,6 +549,7 @@ static int start_child(struct restore_run *r)
 		args.set_tid = (uint64_t)(uintptr_t)&root_tid;
 		args.set_tid_size = 1;
 	}
+	r->uclone.timens = r->userns && r->ns.own[RNS_TIME] ? r->tree.timens : NULL;
 	timens_fd = start_timens(r);
 	if (timens_fd < 0 && timens_fd != -ENOSYS)
 		return timens_fd;
@@ -547,8 +563,18 @@ static int start_child(struct restore_run *r)
 	}
 	args.flags |= CLONE_PIDFD;
 	args.pidfd = (uint64_t)(uintptr_t)&r->pidfd;
+	if (r->userns && userns_clone_begin(r->userns, &r->uclone)) {
+		if (pidns_fd >= 0 && setns(pidns_fd, CLONE_NEWPID))
+			pr_perror("can't go back to criu's pid namespace");
+		if (pidns_fd >= 0)
+			close(pidns_fd);
+		timens_end(timens_fd);
+		return -EPERM;
+	}
 	r->forked_ns = monotonic_ns();
 	r->pid = sys_clone3(&args);
+	if (r->pid != 0 && r->userns)
+		finish_userns_clone(r);
 	if (r->pid != 0 && pidns_fd >= 0 && setns(pidns_fd, CLONE_NEWPID)) {
 		pr_perror("can't go back to criu's pid namespace");
 		if (r->pid > 0)
@@ -581,6 +607,8 @@ static int start_child(struct restore_run *r)
 		close(r->pipefd[0]);
 		/* an existing pid namespace: each task dies with its parent until restored */
 		r->tree.host_mode = r->plan.host_pids || r->plan.pid_inherit;
+		if (r->userns && userns_clone_child(r->userns, &r->uclone, r->mnt.imgs_dirfd))
+			_exit(1); /* criu sees the status pipe close */
 		restore_child(&r->mounts, &r->mnt, &r->tree, r->pipefd[1], r->null, r->plan.host_mounts, r->join_fds);
 	}
 	ns_join_close(r->join_fds);
@@ -701,6 +729,8 @@ static void restore_free(struct restore_run *r)
 	ns_join_close(r->join_fds);
 	ns_ext_images_free(&r->ext);
 	cg_restore_free(r->cg);
+	userns_tree_set(NULL);
+	free(r->userns);
 	if (r->inv)
 		inventory_entry__free_unpacked(r->inv, NULL);
 	if (r->mnt.imgs_dirfd >= 0)

@@ -34,6 +34,7 @@
 #include "task/task-dump.h"
 #include "util/log.h"
 #include "util/util.h"
+#include "task/userns.h"
 
 #ifndef F_GETOWNER_UIDS
 #define F_GETOWNER_UIDS 17
@@ -153,8 +154,8 @@ static int read_fown(const struct td_ctx *c, pid_t pid, const struct td_fd *f, F
 		pr_perror("process %d: can't read the owner's uids of fd %d", pid, f->fd);
 		return -errno;
 	}
-	fo->uid = uids[0];
-	fo->euid = uids[1];
+	fo->uid = userns_uid(uids[0]); /* as the tree's user namespace sees them */
+	fo->euid = userns_uid(uids[1]);
 	return 0;
 }
 

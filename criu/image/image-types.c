@@ -29,6 +29,7 @@
 #include "fifo.pb-c.h"
 #include "sa.pb-c.h"
 #include "creds.pb-c.h"
+#include "userns.pb-c.h"
 #include "utsns.pb-c.h"
 #include "ipc-var.pb-c.h"
 #include "memfd.pb-c.h"
@@ -176,6 +177,7 @@ static const struct img_type_desc img_types[IMG_NR] = {
 	IMG_ROW(NETNS, "netns-%u.img", 0x55933752U, &netns_entry__descriptor),
 	IMG_ROW(PIDNS, "pidns-%u.img", 0x61157326U, &pidns_entry__descriptor),
 	IMG_ROW(CGROUP, "cgroup.img", 0x59383330U, &cgroup_entry__descriptor),
+	IMG_ROW(USERNS, "userns-%u.img", 0x55474906U, &userns_entry__descriptor),
 	IMG_ROW(STATS_DUMP, "stats-dump", 0x57093306U, &stats_entry__descriptor, .service = true),
 	IMG_ROW(STATS_RESTORE, "stats-restore", 0x57093306U, &stats_entry__descriptor, .service = true),
 };

@@ -86,9 +86,8 @@ const char *restore_image_unsupported(const char *name);
  * as upstream does. */
 bool restore_image_of_netns(const char *name);
 
-/* 0 and *ns filled, or -errno with the reason printed (a user namespace
- * of the tree's own: -EOPNOTSUPP; several mount images and no root_ids:
- * -EINVAL). */
+/* 0 and *ns filled, or -errno with the reason printed (several mount
+ * images and no root_ids: -EINVAL). */
 int restore_ns_decide(const struct restore_ns_inputs *in, struct restore_ns *ns);
 
 /*
@@ -133,6 +132,7 @@ struct restore_inputs {
 	bool has_utsns;	      /* the tree had UTS, IPC, network namespaces of its own */
 	bool has_ipcns;
 	bool has_netns;
+	bool has_userns; /* a user namespace of its own: the root is made in a new one */
 	/* restore_ns_plan's choice; NULL: a new namespace for each kind the
 	 * tree had of its own, criu's for the others */
 	const struct restore_ns_plan *nsp;

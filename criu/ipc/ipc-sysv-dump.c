@@ -40,6 +40,7 @@
 #include "ipc/ipc-sysv.h"
 #include "util/log.h"
 #include "util/util.h"
+#include "task/userns.h"
 
 #define PAGE_SZ 4096U
 
@@ -59,10 +60,11 @@
 static void fill_desc(IpcDescEntry *d, const struct ipc_perm *p, int id, uint32_t mode_mask)
 {
 	d->key = (uint32_t)p->__key;
-	d->uid = p->uid;
-	d->gid = p->gid;
-	d->cuid = p->cuid;
-	d->cgid = p->cgid;
+	/* as the tree's user namespace sees them (criu reads the host's) */
+	d->uid = userns_uid(p->uid);
+	d->gid = userns_gid(p->gid);
+	d->cuid = userns_uid(p->cuid);
+	d->cgid = userns_gid(p->cgid);
 	d->mode = p->mode & mode_mask;
 	d->id = (uint32_t)id;
 }

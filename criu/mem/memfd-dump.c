@@ -28,6 +28,7 @@
 #include "task/task-dump.h"
 #include "util/kerndat.h"
 #include "util/util.h"
+#include "task/userns.h"
 
 #ifndef F_GET_SEALS
 #define F_GET_SEALS 1034
@@ -89,8 +90,8 @@ static int dump_inode(struct td_ctx *c, struct td_proc *p, const struct td_memfd
 		return -errno;
 	}
 	e.name = name;
-	e.uid = st->st_uid;
-	e.gid = st->st_gid;
+	e.uid = userns_uid(st->st_uid); /* as the tree's user namespace sees them */
+	e.gid = userns_gid(st->st_gid);
 	e.size = (uint64_t)st->st_size;
 	e.shmid = (uint32_t)st->st_ino;
 	e.seals = (uint32_t)seals;

@@ -23,6 +23,7 @@
 #include "mount/mount-tree.h"
 #include "util/syscalls.h"
 #include "util/util.h"
+#include "task/userns.h"
 
 static int read_mount_tree(pid_t pid, struct mount_tree *t)
 {
@@ -125,6 +126,33 @@ static int verify_auto_host_paths(pid_t pid, const struct mount_tree *t)
 	return errors ? -EINVAL : 0;
 }
 
+/*
+ * In a user namespace of the tree's own (task/userns.h), options that
+ * name ids (a tmpfs's uid= and gid=, which criu reads as the host's) as
+ * the namespace sees them, as upstream's images hold them: restore makes
+ * the filesystem inside. A new one's owner the namespace doesn't map
+ * can't be made there: refused.
+ */
+static int options_in_userns(MntEntry *e, const struct mount *m, char **opts_rest)
+{
+	char *conv;
+
+	if (!userns_tree() || !e->options || (!strstr(e->options, "uid=") && !strstr(e->options, "gid=")))
+		return 0;
+	conv = userns_mount_options(userns_tree(), e->options);
+	if (!conv && m->kind == MNT_FRESH) {
+		pr_err("%u:%s: its owner is no one in the tree's user namespace: restore can't make it there\n",
+		       m->mi->mnt_id, m->mi->mountpoint);
+		return -EOPNOTSUPP;
+	}
+	if (!conv)
+		return 0; /* cloned, not made: the options are not used */
+	free(*opts_rest);
+	*opts_rest = conv;
+	e->options = conv;
+	return 0;
+}
+
 static void fill_entry(MntEntry *e, const struct mount *m, char **opts_rest, char **namebuf)
 {
 	const struct mountinfo_entry *mi = m->mi;
@@ -204,6 +232,9 @@ static int write_mount_image(struct dump_ctx *d, const struct mount_tree *t)
 		int ret;
 
 		fill_entry(&e, m, &rest, &name);
+		ret = options_in_userns(&e, m, &rest);
+		if (ret)
+			return ret;
 		hmap_put_int(&d->mnt_ids, e.mnt_id, (void *)1);
 		ret = img_write_entry(w, &e.base);
 		if (ret)

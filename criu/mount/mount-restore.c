@@ -34,6 +34,7 @@
 #include "mount/mntns-restore.h"
 #include "mount/mount-propagation.h"
 #include "mount/mount-restore.h"
+#include "task/userns.h"
 #include "util/syscalls.h"
 #include "util/util.h"
 
@@ -285,6 +286,7 @@ static int make_fresh(const struct rmount *m, int imgs_dirfd)
 		pr_perror("%u:%s: bad source '%s'", m->e->mnt_id, m->mountpoint, m->e->source);
 		return -errno;
 	}
+	/* in a user namespace of the tree's own, ids in its terms: made inside */
 	ret = config_options(fsfd, m, m->e->options);
 	if (ret)
 		return ret;
@@ -500,7 +502,8 @@ static int make_mount(struct mount_plan *p, struct rmount *m, const struct resto
 
 	switch (m->kind) {
 	case RM_FRESH:
-		return make_fresh(m, c->imgs_dirfd);
+		/* made before the root switch (premake_revealing) or now */
+		return m->fd >= 0 ? steal_fd(&m->fd) : make_fresh(m, c->imgs_dirfd);
 	case RM_BIND:
 		ret = mntns_enter(p, m->source->ns);
 		return ret ? ret : make_bind(m, c->tree);
@@ -559,13 +562,41 @@ static int restore_readonly(struct mount_plan *p)
 	return 0;
 }
 
+/*
+ * In the tree's own user namespace (task/userns.h), the kernel lets a
+ * new proc or sysfs be mounted only while one of the initial namespace's,
+ * fully visible, is in the mount namespace (mount_too_revealing): the
+ * old root's, until the root switch. They are made before it, attached
+ * in order after (restore_one).
+ */
+static int premake_revealing(struct mount_plan *p, const struct restore_mnt_ctx *c)
+{
+	if (!userns_tree())
+		return 0;
+	for (size_t i = 0; i < p->nr; i++) {
+		struct rmount *m = &p->mounts[i];
+
+		if (m->kind != RM_FRESH || (strcmp(m->fs->name, "proc") && strcmp(m->fs->name, "sysfs")))
+			continue;
+		m->fd = make_fresh(m, c->imgs_dirfd);
+		if (m->fd < 0) {
+			pr_hint("a proc or sysfs of a user namespace can be made only where one of the host's is "
+				"fully visible: criu's own mount namespace must have them\n");
+			return m->fd;
+		}
+	}
+	return 0;
+}
+
 int mount_restore_build(struct mount_plan *p, struct restore_mnt_ctx *c)
 {
 	int ret;
 
 	for (size_t i = 0; i < p->nr; i++)
 		p->mounts[i].keep_fd |= !!(p->mounts[i].e->flags & MS_RDONLY);
-	ret = enter_root(p, c);
+	ret = premake_revealing(p, c);
+	if (!ret)
+		ret = enter_root(p, c);
 	if (ret)
 		return ret;
 	p->root->fd = steal_fd(&c->root_fd);

@@ -30,6 +30,7 @@
 #include <archive_entry.h>
 
 #include "mount/tmpfs.h"
+#include "task/userns.h"
 #include "util/hashmap.h"
 #include "util/log.h"
 #include "util/util.h"
@@ -105,8 +106,10 @@ static void entry_fill(struct arc *c, const struct statx *st, unsigned int type)
 	archive_entry_copy_pathname(e, c->path);
 	archive_entry_set_filetype(e, type);
 	archive_entry_set_perm(e, st->stx_mode & 07777);
-	archive_entry_set_uid(e, st->stx_uid);
-	archive_entry_set_gid(e, st->stx_gid);
+	/* as the tree's user namespace sees them, if it has one (upstream's
+	 * tar runs in it): restore extracts there */
+	archive_entry_set_uid(e, userns_uid(st->stx_uid));
+	archive_entry_set_gid(e, userns_gid(st->stx_gid));
 	archive_entry_set_mtime(e, st->stx_mtime.tv_sec, st->stx_mtime.tv_nsec);
 	archive_entry_set_atime(e, st->stx_atime.tv_sec, st->stx_atime.tv_nsec);
 	archive_entry_set_size(e, 0);

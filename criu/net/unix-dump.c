@@ -48,6 +48,7 @@
 #include "sk-packet.pb-c.h"
 #include "task/task-dump.h"
 #include "util/util.h"
+#include "task/userns.h"
 
 #define TCP_ESTABLISHED 1
 #define TCP_CLOSE	7
@@ -213,8 +214,8 @@ static int check_bound_path(pid_t pid, int fd, const struct unix_diag_info *di, 
 		return -EOPNOTSUPP;
 	}
 	perms->mode = st.st_mode & 07777;
-	perms->uid = st.st_uid;
-	perms->gid = st.st_gid;
+	perms->uid = userns_uid(st.st_uid); /* as the tree's user namespace sees them */
+	perms->gid = userns_gid(st.st_gid);
 	return 0;
 }
 
@@ -388,8 +389,8 @@ static int peer_cred(struct td_ctx *c, const struct td_sock_fd *f, const struct 
 		return -2;
 	}
 	e->pid = (uint32_t)named->vpid;
-	e->uid = u->cred.uid;
-	e->gid = u->cred.gid;
+	e->uid = userns_uid(u->cred.uid);
+	e->gid = userns_gid(u->cred.gid);
 	return 1;
 }
 

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "task/core-dump.h"
+#include "task/userns.h"
 #include "task/task-dump.h"
 #include "task/xsave.h"
 #include "cgroup/cgroup.h"
@@ -130,6 +131,7 @@ struct core_msg {
 	TaskRlimitsEntry rl;
 	RlimitEntry rle[PROC_LIMITS_NR], *rlp[PROC_LIMITS_NR];
 	SaEntry sa[NR_SIGACTIONS], *sap[NR_SIGACTIONS];
+	uint32_t *groups; /* the groups in the tree's user namespace, if not criu's */
 };
 
 static void core_msg_free(struct core_msg *m)
@@ -142,6 +144,7 @@ static void core_msg_free(struct core_msg *m)
 	free(m->si_s);
 	free(m->si_pp);
 	free(m->si_sp);
+	free(m->groups);
 	free(m);
 }
 
@@ -282,6 +285,45 @@ static void fill_creds(struct core_msg *m, const struct thread_state *ts)
 	c->no_new_privs = s->no_new_privs;
 	c->n_groups = s->groups.nr;
 	c->groups = s->groups.ids;
+}
+
+/*
+ * Ids as the tree's user namespace sees them (task/userns.h), when it has
+ * one: /proc showed criu's. A thread's ids are mapped in its namespace
+ * unless it came in by setns with ids of the outside, which restore
+ * could not give it back.
+ */
+static int creds_in_userns(struct core_msg *m, pid_t tid)
+{
+	CredsEntry *c = &m->creds;
+	uint32_t *uids[4] = {&c->uid, &c->euid, &c->suid, &c->fsuid};
+	uint32_t *gids[4] = {&c->gid, &c->egid, &c->sgid, &c->fsgid};
+	uint32_t host = 0;
+	int ret = 0;
+
+	if (!userns_tree())
+		return 0;
+	for (int k = 0; !ret && k < 4; k++) {
+		host = *uids[k];
+		ret = userns_uid_strict(host, uids[k]);
+	}
+	for (int k = 0; !ret && k < 4; k++) {
+		host = *gids[k];
+		ret = userns_gid_strict(host, gids[k]);
+	}
+	/* supplementary groups from outside (setgroups deny, or rootless
+	 * runtimes) show as the overflow gid inside, as here */
+	m->groups = xzalloc((c->n_groups ? c->n_groups : 1) * sizeof(*m->groups));
+	for (size_t i = 0; i < c->n_groups; i++)
+		m->groups[i] = userns_gid(c->groups[i]);
+	c->groups = m->groups;
+	if (ret) {
+		pr_err("thread %d has id %u, which its user namespace doesn't map (it entered the namespace with "
+		       "setns): restore can't give it back\n",
+		       tid, host);
+		return -EOPNOTSUPP;
+	}
+	return 0;
 }
 
 static void fill_thread_core(struct core_msg *m, const struct thread_state *ts)
@@ -427,7 +469,7 @@ static void fill_task_core(struct core_msg *m, const struct td_proc *p, const st
 	fill_sigqueue(&m->sigq_s, ps->shared, ps->nr_shared, &m->si_s, &m->si_sp);
 	tc->signals_s = &m->sigq_s;
 	tc->has_loginuid = ps->has_loginuid;
-	tc->loginuid = ps->loginuid;
+	tc->loginuid = userns_uid(ps->loginuid);
 	tc->has_oom_score_adj = true;
 	tc->oom_score_adj = ps->oom_score_adj;
 	fill_sigactions(m, ps);
@@ -476,6 +518,10 @@ static int write_core(struct td_ctx *c, struct td_proc *p, struct process_state 
 	m->core.thread_info = &m->ti;
 	fill_thread_core(m, ts);
 	m->core.thread_core = &m->thc;
+	if (creds_in_userns(m, ts->t->tid)) {
+		core_msg_free(m);
+		return -EOPNOTSUPP;
+	}
 	m->thc.has_cg_set = c->d->cg != NULL;
 	if (c->d->cg && cg_dump_thread(c->d->cg, p->pid, ts->t->tid, &m->thc.cg_set)) {
 		core_msg_free(m);

@@ -39,6 +39,7 @@
 #include "ptrace/inject.h"
 #include "util/log.h"
 #include "task/rtree.h"
+#include "task/userns.h"
 #include "util/kerndat.h"
 #include "task/xsave.h"
 #include "util/util.h"
@@ -303,6 +304,60 @@ static int raise_ambient(struct seized_thread *st, const CredsEntry *c)
  *      stay);
  *   7. no_new_privs, for good.
  */
+/*
+ * The thread has the dumped supplementary groups already, as its user
+ * namespace sees them (task/userns.h): then none are set. In a user
+ * namespace with setgroups denied none can be: the tasks keep the groups
+ * they came in with from outside (criu's, as the dumped ones came from
+ * whoever made the namespace), which show as the overflow gid inside.
+ */
+static bool groups_already(pid_t tid, const CredsEntry *c)
+{
+	_cleanup_free_ char *buf = NULL;
+	char path[64], *line, *p;
+	size_t len, n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	if (read_file_at(AT_FDCWD, path, &buf, &len) < 0 || !(line = strstr(buf, "\nGroups:")))
+		return false;
+	p = line + 8;
+	while (*p && *p != '\n') {
+		char *end;
+		unsigned long g = strtoul(p, &end, 10);
+
+		if (end == p)
+			break;
+		if (n >= c->n_groups || userns_gid((uint32_t)g) != c->groups[n])
+			return false;
+		n++;
+		p = end;
+		while (*p == ' ' || *p == '\t')
+			p++;
+	}
+	return n == c->n_groups;
+}
+
+static int restore_groups(struct rproc *p, struct seized_thread *st, const CredsEntry *c)
+{
+	const struct userns_info *u = userns_tree();
+	int ret;
+
+	if (groups_already(st->tid, c))
+		return 0;
+	if (u && u->setgroups_deny) {
+		pr_err("process %d: its supplementary groups can't be set: setgroups is denied in its user namespace, "
+		       "and criu's own differ from the dumped ones as the namespace sees them\n",
+		       p->vpid);
+		pr_hint("run criu restore with the supplementary groups of whoever made the namespace\n");
+		return -EPERM;
+	}
+	ret = remote_write(st->pid, p->scratch, c->groups, c->n_groups * sizeof(uint32_t));
+	if (!ret)
+		ret = inject_call(st, "setgroups", __NR_setgroups, (long)c->n_groups, (long)p->scratch, 0, 0, 0, 0,
+				  NULL);
+	return ret;
+}
+
 static int restore_creds(struct rproc *p, struct seized_thread *st, const CredsEntry *c)
 {
 	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
@@ -321,12 +376,8 @@ static int restore_creds(struct rproc *p, struct seized_thread *st, const CredsE
 	if (!ret)
 		ret = set_secbits(st, (c->secbits & ~(SECBIT_ALL_LOCKS | SECBIT_NO_AMB_RAISE_BIT)) |
 					      SECBIT_NO_SETUID_FIXUP_BIT);
-	if (!ret) {
-		ret = remote_write(st->pid, p->scratch, c->groups, c->n_groups * sizeof(uint32_t));
-		if (!ret)
-			ret = inject_call(st, "setgroups", __NR_setgroups, (long)c->n_groups, (long)p->scratch, 0, 0, 0,
-					  0, NULL);
-	}
+	if (!ret)
+		ret = restore_groups(p, st, c);
 	if (!ret)
 		ret = inject_call(st, "setresgid", __NR_setresgid, c->gid, c->egid, c->sgid, 0, 0, 0, NULL);
 	if (!ret)

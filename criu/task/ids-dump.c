@@ -25,6 +25,7 @@
 
 #include "ptrace/seize.h"
 #include "task/task-dump.h"
+#include "task/userns.h"
 #include "util/hashmap.h"
 #include "util/log.h"
 #include "util/util.h"
@@ -121,29 +122,27 @@ int td_ns_inode(pid_t pid, const char *name, uint64_t *ino)
 /*
  * Restore recreates the mount, pid, uts, ipc, time and cgroup namespaces
  * of the root (the cgroup one at the root of the tree's cgroups:
- * cgroup/cgroup.h), and a network namespace that holds nothing but lo
- * (net/netns.c); the user namespace it shares with criu. A root with one
- * of its own would come back in criu's: refused.
+ * cgroup/cgroup.h), a network namespace that holds nothing but lo
+ * (net/netns.c), and a user namespace of the root's own, one level below
+ * criu's, owning the others (task/userns.h). That one is read and checked
+ * before the ids (userns_dump_begin): its ids are in every image. A root
+ * whose namespace was not taken there (a caller that skipped that stage)
+ * would come back in criu's: refused.
  */
 static int check_shared_ns(const struct td_proc *root)
 {
-	static const int shared[] = {TD_NS_USER};
-	static const char *const what[] = {"user"};
+	uint64_t theirs = 0, ours = 0;
+	int ret = td_ns_inode(root->pid, ns_names[TD_NS_USER], &theirs);
 
-	for (size_t i = 0; i < ARRAY_SIZE(shared); i++) {
-		uint64_t theirs = 0, ours = 0;
-		int ret = td_ns_inode(root->pid, ns_names[shared[i]], &theirs);
-
-		if (!ret)
-			ret = td_ns_inode(getpid(), ns_names[shared[i]], &ours);
-		if (ret)
-			return ret;
-		if (theirs != ours) {
-			pr_err("process %d has a %s namespace of its own; only mount, pid, uts, ipc, time, cgroup and "
-			       "(empty) network namespaces are recreated, so it can't be dumped yet\n",
-			       root->pid, what[i]);
-			return -EOPNOTSUPP;
-		}
+	if (!ret)
+		ret = td_ns_inode(getpid(), ns_names[TD_NS_USER], &ours);
+	if (ret)
+		return ret;
+	if (theirs != ours && !userns_tree()) {
+		pr_err("process %d has a user namespace of its own, which this dump did not read: it can't be "
+		       "dumped this way\n",
+		       root->pid);
+		return -EOPNOTSUPP;
 	}
 	return 0;
 }

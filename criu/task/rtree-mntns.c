@@ -17,12 +17,13 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "mount/mount-restore.h"
 #include "task/rtree.h"
 #include "util/log.h"
 #include "util/syscalls.h"
 #include "util/util.h"
 
-int rtree_add_mntns(struct rtree *t, uint32_t id, int fd, int root_fd)
+static int add_mntns(struct rtree *t, uint32_t id, int fd, int root_fd)
 {
 	int above = rtree_fd_above(t);
 	struct rtree_mntns *ns;
@@ -37,6 +38,15 @@ int rtree_add_mntns(struct rtree *t, uint32_t id, int fd, int root_fd)
 		return -errno;
 	}
 	return 0;
+}
+
+int rtree_take_mntns(struct rtree *t, const struct mount_plan *p)
+{
+	int ret = 0;
+
+	for (size_t k = 0; k < p->nr_ns && !ret; k++)
+		ret = add_mntns(t, p->ns[k].id, p->ns[k].fd, p->ns[k].root_fd);
+	return ret;
 }
 
 static int mntns_index(const struct rtree *t, uint32_t id)

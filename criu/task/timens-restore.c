@@ -63,17 +63,18 @@ static int offset_line(char *buf, size_t len, const char *clock, int64_t off)
 	return snprintf(buf, len, "%s %" PRId64 " %" PRId64 "\n", clock, sec, nsec);
 }
 
-static int write_offsets(const TimensEntry *e, const struct proc_timens_offsets *own)
+static int write_offsets(const char *who, const TimensEntry *e, const struct proc_timens_offsets *own)
 {
 	int64_t mono, boot;
-	char buf[128];
+	char buf[128], path[64];
 	int n, fd, ret = 0;
 
 	timens_offsets(e, now_ns(CLOCK_MONOTONIC), now_ns(CLOCK_BOOTTIME), offset_ns(own->monotonic),
 		       offset_ns(own->boottime), &mono, &boot);
 	n = offset_line(buf, sizeof(buf), "monotonic", mono);
 	n += offset_line(buf + n, sizeof(buf) - (size_t)n, "boottime", boot);
-	fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%s/timens_offsets", who);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, buf, (size_t)n) != n) {
 		ret = -errno;
 		pr_perror("can't set the offsets of the tree's time namespace (%.*s)", n - 1, buf);
@@ -110,7 +111,7 @@ int timens_begin(const TimensEntry *e)
 		close(own);
 		return ret;
 	}
-	ret = write_offsets(e, &own_off);
+	ret = write_offsets("self", e, &own_off);
 	if (ret) {
 		timens_end(own);
 		return ret;
@@ -130,4 +131,14 @@ int timens_end(int own_ns_fd)
 	}
 	close(own_ns_fd);
 	return ret;
+}
+
+int timens_set_offsets(pid_t pid, const TimensEntry *e)
+{
+	struct proc_timens_offsets own_off;
+	char who[16];
+	int ret = timens_read_offsets("self", &own_off);
+
+	snprintf(who, sizeof(who), "%d", pid);
+	return ret ? ret : write_offsets(who, e, &own_off);
 }

@@ -44,6 +44,8 @@ DEFAULTS_421 = {
 OURS = {
     ("sk_packet_entry", 3): "a UDP datagram's sender; upstream reserves 3 for it (a comment in sk-packet.proto)",
     ("unix_sk_entry", 100): "SO_PEERCRED of a unix socket; far from upstream's numbers (it keeps 18 unused)",
+    ("userns_entry", 1001): "setgroups deny of a user namespace (upstream restores it allowed)",
+    ("userns_entry", 1002): "the owner's uid of a user namespace (upstream gives it criu's euid)",
 }
 
 OURS_MESSAGES = {

@@ -197,6 +197,7 @@ static int test_rpc(void)
 struct plan_case {
 	const char *name;
 	bool own_net, own_uts, own_ipc; /* the tree's own, besides mount and pid */
+	bool own_user;
 	const char *net_key, *pid_key;	/* ext_key in netns-1.img, pidns-1.img */
 	bool netns_conf;
 	pid_t root_vpid;
@@ -214,6 +215,19 @@ struct plan_case {
 #define CT (CLONE_NEWNS | CLONE_NEWPID)
 
 static const struct plan_case plans[] = {
+	/* a user namespace of the tree's own: the others made in it, none entered by its root */
+	{"userns-own-net", true, .own_user = true, .root_vpid = 1, .net = NSA_CREATE, .pid = NSA_CREATE,
+	 .flags = CT | CLONE_NEWNET | CLONE_NEWUSER},
+	{"userns-empty-net", true, .own_user = true, .root_vpid = 1, .empty_net = true, .net = NSA_EMPTY,
+	 .pid = NSA_CREATE, .flags = CT | CLONE_NEWNET | CLONE_NEWUSER},
+	{"userns-join-net", true, .own_user = true, .root_vpid = 1, .join_net = "/run/netns/x", .ret = -EOPNOTSUPP,
+	 .says = "its net namespace can't be joined or inherited"},
+	{"userns-external-net", true, .own_user = true, .net_key = "k", .root_vpid = 1, .inherit = "k",
+	 .ret = -EOPNOTSUPP, .says = "drop --join-ns net"},
+	{"userns-join-ipc", false, false, true, .own_user = true, .root_vpid = 1, .join_ipc = "9", .ret = -EOPNOTSUPP,
+	 .says = "its ipc namespace can't be joined"},
+	{"userns-external-pid", false, .own_user = true, .pid_key = "p", .root_vpid = 12, .inherit = "p",
+	 .pid = NSA_INHERIT, .flags = CLONE_NEWNS | CLONE_NEWUSER},
 	{"own-net-made", true, .root_vpid = 1, .net = NSA_CREATE, .pid = NSA_CREATE, .flags = CT | CLONE_NEWNET},
 	{"empty-ns", true, .root_vpid = 1, .empty_net = true, .net = NSA_EMPTY, .pid = NSA_CREATE,
 	 .flags = CT | CLONE_NEWNET},
@@ -271,6 +285,7 @@ static int do_plan(void *a)
 	ns.own[RNS_NET] = c->own_net;
 	ns.own[RNS_UTS] = c->own_uts;
 	ns.own[RNS_IPC] = c->own_ipc;
+	ns.own[RNS_USER] = c->own_user;
 	for (int k = 0; k < RNS_NR; k++)
 		ns.id[k] = ns.own[k] ? 1 : 0;
 	o.empty_ns = c->empty_net ? CLONE_NEWNET : 0;
@@ -297,6 +312,7 @@ static int do_plan(void *a)
 				     .has_utsns = c->own_uts,
 				     .has_ipcns = c->own_ipc,
 				     .has_netns = c->own_net,
+				     .has_userns = c->own_user,
 				     .nsp = x->p};
 	return restore_plan_decide(&ri, &o, x->rp);
 }

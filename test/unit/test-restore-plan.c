@@ -53,6 +53,14 @@ static const struct plan_case cases[] = {
 	 false,
 	 CONTAINER | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET,
 	 0},
+	{"container-own-userns",
+	 {.mnt_ns_id = 1, .nr_procs = 2, .root_vpid = 1, .has_pidns = true, .has_ipcns = true, .has_userns = true},
+	 "/rootfs",
+	 0,
+	 false,
+	 false,
+	 CONTAINER | CLONE_NEWIPC | CLONE_NEWUSER,
+	 0},
 	{"mounts-only-placeholder",
 	 {.mnt_ns_id = 7},
 	 "/rootfs",
@@ -227,13 +235,18 @@ static int test_ns_own_all(void)
 	return 0;
 }
 
-static int test_ns_user_refused(void)
+/* a user namespace of the tree's own comes back, with a time namespace of its own in it too */
+static int test_ns_user(void)
 {
-	TaskKobjIdsEntry root = ids(1, 1, 1, 1, 1, 2, 1), task = ids(1, 1, 1, 1, 1, 3, 1);
-	struct restore_ns_inputs in = {.root_ids = &root, .task_ids = &task};
+	TaskKobjIdsEntry root = ids(2, 2, 2, 2, 2, 2, 1), task = ids(1, 1, 1, 1, 1, 1, 1);
+	struct restore_ns_inputs in = {.root_ids = &root, .task_ids = &task, .has_timens0 = true};
 	struct restore_ns ns;
 
-	CHECK(restore_ns_decide(&in, &ns) == -EOPNOTSUPP);
+	CHECK(restore_ns_decide(&in, &ns) == 0);
+	CHECK(ns.own[RNS_USER] && ns.id[RNS_USER] == 1 && ns.own[RNS_MNT] && !ns.own[RNS_TIME]);
+	CHECK(ns.new_timens && ns.timens_id == 0); /* criu's clocks, in a namespace criu's userns owns, as before */
+	root.time_ns_id = 2;
+	CHECK(restore_ns_decide(&in, &ns) == 0 && ns.own[RNS_TIME] && ns.new_timens && ns.timens_id == 1);
 	return 0;
 }
 
@@ -271,13 +284,13 @@ static int test_ns_by_images(void)
 
 static int test_unsupported_images(void)
 {
-	static const char *const refused[] = {"userns-11.img", "ghost-file-1a.img",
+	static const char *const refused[] = {"ghost-file-1a.img",
 					      "filelocks.img", "ifaddr-2.img", "tmpfs-33.tar.gz.img",
 					      "rlimit-1.img"};
 	static const char *const fine[] = {"stats-dump",   "tmpfs-dev-46.tar.gz.img",
 					   "timens-0.img", "pages-1.img",
 					   "irmap-cache",  "cpuinfo.img",
-					   "core-1.img",   "userns-x.img", "cgroup.img"};
+					   "core-1.img",   "userns-x.img", "cgroup.img", "userns-11.img"};
 
 	for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++)
 		CHECK(restore_image_unsupported(refused[i]) != NULL);
@@ -312,7 +325,7 @@ static const struct unit_case ns_cases[] = {
 	{"mntns-order", test_mntns_order},
 	{"ns-upstream-fixture", test_ns_upstream_fixture},
 	{"ns-own-all", test_ns_own_all},
-	{"ns-user-refused", test_ns_user_refused},
+	{"ns-user", test_ns_user},
 	{"ns-cgroup-own", test_ns_cgroup_own},
 	{"ns-older-images", test_ns_by_images},
 	{"images-unsupported", test_unsupported_images},

@@ -58,6 +58,7 @@ enum img_type {
 	IMG_NETNS,	   /* netns-<ns id>.img, one netns_entry (criu: only an external one's ext_key) */
 	IMG_PIDNS,	   /* pidns-<ns id>.img, one pidns_entry: an external pid namespace's ext_key */
 	IMG_CGROUP,	   /* cgroup.img, one cgroup_entry: the tree's cgroup sets and directories */
+	IMG_USERNS,	   /* userns-<ns id>.img, one userns_entry: a user namespace's maps */
 	IMG_STATS_DUMP,	   /* stats-dump, a service image: a dump's timings (upstream); never read back */
 	IMG_STATS_RESTORE, /* stats-restore, the same for a restore (same magic) */
 	IMG_NR,

@@ -308,7 +308,8 @@ struct rtree_mntns {
 	int fd;	     /* /proc/.../ns/mnt */
 	int root_fd; /* its "/" (O_PATH) */
 };
-int rtree_add_mntns(struct rtree *t, uint32_t id, int fd, int root_fd);
+struct mount_plan;
+int rtree_take_mntns(struct rtree *t, const struct mount_plan *p);
 /* The caller (a task of the tree) enters p's mount namespace unless it is
  * in it (p NULL, or without ids: the root's). A task enters its own after
  * fork; the root, while it opens the file table, each holder's in turn. */

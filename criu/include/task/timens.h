@@ -11,6 +11,7 @@
 #define CRIU_TASK_TIMENS_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "dump.h"
 #include "proc/proc-timens.h"
@@ -38,6 +39,11 @@ int timens_dump(struct dump_ctx *d);
  * (printed). -ENOSYS: the kernel has no time namespaces (nothing changed).
  */
 int timens_begin(const TimensEntry *e);
+/* The offsets of the time namespace task pid made for its children and
+ * has not entered yet (one owned by the tree's user namespace, made by
+ * its root: task/userns.h), as timens_begin sets criu's. 0 or -errno,
+ * printed. */
+int timens_set_offsets(pid_t pid, const TimensEntry *e);
 /* Children made from now on are in criu's own time namespace again. */
 int timens_end(int own_ns_fd);
 

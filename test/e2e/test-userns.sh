@@ -10,7 +10,9 @@
 # namespaces are owned by the new user namespace; the creds are the same,
 # seen from outside and from inside; the tasks hold no capability over
 # the host (a host-owned file they can't write before, they can't after);
-# files keep their owners; the counters and the memory go on. Once with
+# files keep their owners; the counters and the memory go on; a service in
+# a mount namespace of its own (unshared inside) has it again, owned by the
+# new user namespace, with its own tmpfs. Once with
 # setgroups allowed, once denied and with a time namespace made in the
 # user namespace. A nested user namespace and a namespace
 # the tree's user namespace doesn't own are refused at dump, the tree left
@@ -59,11 +61,12 @@ kids() { tr -s ' ' '\n' </proc/"$1"/task/"$1"/children 2>/dev/null | sed '/^$/d'
 by_name() { # PARENT ARGV0-SUFFIX: the child of PARENT running it
 	local k
 	for k in $(kids "$1"); do
-		case "$(tr '\0' ' ' </proc/"$k"/cmdline 2>/dev/null)" in "$2"*) echo "$k" ;; esac
+		case "$(tr '\0' ' ' 2>/dev/null </proc/"$k"/cmdline)" in "$2"*) echo "$k" ;; esac
 	done
 }
 mono_in() { nsenter -t "$1" -T "$PY" -c "import time; print(time.clock_gettime(time.CLOCK_MONOTONIC))"; }
 mono_here() { "$PY" -c "import time; print(time.clock_gettime(time.CLOCK_MONOTONIC))"; }
+cond() { eval "$1"; }
 count() { awk '{print $2}' "$1" 2>/dev/null; }
 # try_host_write: the container's root task tries to append to /hostfile
 # (the host's root's) and to write /data/mine (its own root's); says
@@ -102,6 +105,7 @@ start_userns_ct() {
 			exec /bin/sh -c \"\$0\"
 		" "$0"' "$prog" </dev/null >"$WORK/container.log" 2>&1 &
 	U=$!
+	disown "$U"
 	echo "$U" >>"$PIDLIST"
 	# its own once unshare(1) has made it: before, the map would be ours
 	wait_until 5 own_userns "$U" || return 1
@@ -116,6 +120,7 @@ start_userns_ct() {
 
 # The container's root task: starts the helpers, then on /out/try tries the two writes.
 PROG='exec </dev/null >/dev/null 2>&1
+/unshare-mnt sh -c "mkdir -p /tmp/p && mount -t tmpfs nested /tmp/p && echo n >/tmp/p/f && exec 5</tmp/p/f && while :; do sleep 1; done" &
 /credhold /out/s0 &
 /credhold /out/s1000 -u 1000 &
 /memtest /out 8 2 1 &
@@ -141,6 +146,7 @@ run_case() {
 	chown -R 100000:100000 "$WORK/ext-$sg"
 	cp "$H/credhold-static" "$R/credhold"
 	cp "$H/memtest-static" "$R/memtest"
+	cp "$H/unshare-mnt-static" "$R/unshare-mnt"
 	echo data >"$R/data/f"
 	chown -R 100000:100000 "$R"
 	chown 101000:101000 "$R/data/f"
@@ -169,6 +175,8 @@ run_case() {
 	pre_in0=$(creds_inside "$C" "$c0") pre_in1000=$(creds_inside "$C" "$c1000")
 	pre_ls=$(ls -ln "$R/data/f" /proc/"$C"/root/tmp/own | awk '{print $3, $4, $NF}' | sed "s|/proc/$C/root||")
 	pre_tmp=$(awk '$5 == "/tmp" {print $NF}' /proc/"$C"/mountinfo)
+	nn=$(by_name "$C" "sh -c mkdir")
+	expect "$n-setup-nested-mntns" cond '[ -n "$nn" ] && [ "$(readlink /proc/$nn/ns/mnt)" != "$(readlink /proc/$C/ns/mnt)" ]' 
 	OUT="inside: $pre_in1000"
 	expect "$n-setup-uid1000-inside" contains "$pre_in1000" "Uid: 1000 1000 1000 1000"
 	OUT="$(try_host_write)"
@@ -224,6 +232,12 @@ run_case() {
 	OUT="count $(count "$R/out/s0") after $cnt0"
 	expect "$n-counter-goes-on" wait_until 5 eval '[ "$(count "$R/out/s0")" -gt "$cnt0" ]'
 	verified "$n-memory-after"
+	# the service in a mount namespace of its own (systemd's PrivateTmp in an unprivileged container)
+	nn=$(by_name "$RPID" "sh -c mkdir")
+	OUT="nested $nn: $(readlink /proc/$nn/ns/mnt 2>&1) root $(readlink /proc/$RPID/ns/mnt); $(ns_info "$nn" 2>&1)"
+	expect "$n-nested-mntns" cond '[ -n "$nn" ] && [ "$(readlink /proc/$nn/ns/mnt)" != "$(readlink /proc/$RPID/ns/mnt)" ]'
+	expect "$n-nested-mntns-owned" contains "$(ns_info "$nn" 2>&1)" "owner=$owner parent-is-ours=1 mnt-owned=1"
+	expect "$n-nested-tmpfs" cond '[ "$(cat /proc/$nn/fd/5)" = n ] && [ "$(cat /proc/$nn/root/tmp/p/f)" = n ] && [ ! -e /proc/$RPID/root/tmp/p/f ]'
 	stop_task "$RPID"
 }
 

@@ -9,11 +9,12 @@
 become_subreaper "$@"
 
 COUNT=$WORK/count
-num() { local v; v=$(cat "$1" 2>/dev/null) && [[ $v =~ ^[0-9]+$ ]] && echo "$v"; }
+# the loop appends 1, 2, 3...: the last line is where it is
+num() { local v; v=$(tail -n 1 "$1" 2>/dev/null) && [[ $v =~ ^[0-9]+$ ]] && echo "$v"; }
 stat_field() { awk -v f="$2" '{sub(/.*\) /, ""); print $(f - 2)}' /proc/"$1"/stat 2>/dev/null; }
 
 # the tree: a session of its own (setsid), a bash loop and its sleeps
-setsid bash -c 'i=0; while :; do i=$((i+1)); echo $i >"$0"; sleep 0.1; done' "$COUNT" </dev/null >/dev/null 2>&1 &
+setsid bash -c 'i=0; while :; do i=$((i+1)); echo $i >>"$0"; sleep 0.1; done' "$COUNT" </dev/null >/dev/null 2>&1 &
 P=$!
 echo "$P" >>"$PIDLIST"
 disown "$P" # bash still reaps it, without a word about the killed job
@@ -43,11 +44,13 @@ if [ "$RC" -eq 0 ]; then
 	expect host-same-pidns [ "$(readlink /proc/"$RPID"/ns/pid)" = "$(readlink /proc/self/ns/pid)" ]
 	expect host-same-mntns [ "$(readlink /proc/"$RPID"/ns/mnt)" = "$(readlink /proc/self/ns/mnt)" ]
 	if wait_until 5 eval '[ "$(num "$COUNT")" -gt "$DUMPED" ]'; then
-		first=$(num "$COUNT")
-		if [ "$first" -le $((DUMPED + 3)) ]; then
+		# on from where it was: every number once, in order, however
+		# late this shell looks (a restart would write 1 again)
+		last=$(num "$COUNT")
+		if [ "$(head -n "$last" "$COUNT")" = "$(seq 1 "$last")" ]; then
 			ok host-continues
 		else
-			fail host-continues "counter at $first after restore, dumped at $DUMPED"
+			fail host-continues "the counter's numbers are not 1..$last once each (dumped at $DUMPED): $(head -n "$last" "$COUNT" | tr '\n' ' ')"
 		fi
 	else
 		fail host-continues "counter stays at $(num "$COUNT") (dumped at $DUMPED)"

@@ -406,10 +406,12 @@ int restore_mntns_order(const struct restore_task_mntns *tasks, size_t nr, bool 
 		if (t->mnt_ns_id == root->mnt_ns_id)
 			continue;
 		if (host_mounts) {
-			pr_err("process %d is in mount namespace %u, the root task in criu's: the images hold no mounts "
+			pr_err("process %d is in mount namespace %u, the root task in criu's: the images hold no "
+			       "mounts "
 			       "for it\n",
 			       tasks[i].vpid, t->mnt_ns_id);
-			pr_hint("the images are damaged or not criu's: a tree whose root shares the dumping criu's mount "
+			pr_hint("the images are damaged or not criu's: a tree whose root shares the dumping criu's "
+				"mount "
 				"namespace can't have others\n");
 			return -EINVAL;
 		}

@@ -142,7 +142,8 @@ static struct mount_tree *key_tree(const struct mount_forest *f, const struct ex
 	if (ns && ns <= f->nr)
 		return &f->trees[ns - 1];
 	pr_err("'%s': there is no process %d in the dumped tree\n", e->spelling, (int)vpid);
-	pr_hint("in mnt[/proc/PID/root/MOUNTPOINT], PID is a process of the tree as the container numbers it (the last field of NSpid in /proc/PID/status), one that lives in the mount namespace to name\n");
+	pr_hint("in mnt[/proc/PID/root/MOUNTPOINT], PID is a process of the tree as the container numbers it (the last "
+		"field of NSpid in /proc/PID/status), one that lives in the mount namespace to name\n");
 	return NULL;
 }
 
@@ -156,10 +157,12 @@ static int make_auto_external(struct mount *m, const struct mount_tree *host)
 	m->ext_host_path = host ? host_path_of(host, m) : NULL;
 	if (m->ext_host_path)
 		return 0;
-	pr_err("%u:%s%s doesn't have a proper root mount, and its root %s on device %u:%u is not visible on the host either\n",
+	pr_err("%u:%s%s doesn't have a proper root mount, and its root %s on device %u:%u is not visible on the host "
+	       "either\n",
 	       m->mi->mnt_id, m->mi->mountpoint, where(m), m->mi->root, KDEV_MAJOR(m->s_dev), KDEV_MINOR(m->s_dev));
 	key_of(m, key, sizeof(key));
-	pr_hint("autodetection needs the same filesystem mounted in criu's namespace; map it explicitly with --external mnt[%s]:NAME\n",
+	pr_hint("autodetection needs the same filesystem mounted in criu's namespace; map it explicitly with "
+		"--external mnt[%s]:NAME\n",
 		key);
 	return 1;
 }
@@ -178,7 +181,8 @@ static void hint_other_ns(const struct mount_forest *f, const struct mount_tree 
 			m->tree->ns_id <= 1 ? "the root's mount namespace" : "another mount namespace", key);
 		return;
 	}
-	pr_hint("the key is a mountpoint as seen inside the container (as in /proc/PID/mountinfo, field 5); check for a typo\n");
+	pr_hint("the key is a mountpoint as seen inside the container (as in /proc/PID/mountinfo, field 5); check for "
+		"a typo\n");
 }
 
 /* Explicit keys: each must be absolute, unique, and match a mount. */
@@ -199,7 +203,9 @@ static int match_explicit(const struct mount_forest *f, const struct options *o)
 
 		if (!ext_key_parse(e->key, &vpid, mp, sizeof(mp))) {
 			pr_err("external mount key '%s' (from '%s') is not an absolute path\n", e->key, e->spelling);
-			pr_hint("on dump the key is the mountpoint as seen inside the container, e.g. --external mnt[/bar]:barmount, or mnt[/proc/PID/root/bar]:NAME for the mount namespace of the container's process PID\n");
+			pr_hint("on dump the key is the mountpoint as seen inside the container, e.g. --external "
+				"mnt[/bar]:barmount, or mnt[/proc/PID/root/bar]:NAME for the mount namespace of the "
+				"container's process PID\n");
 			errors++;
 			continue;
 		}
@@ -290,7 +296,8 @@ static int classify_tree(const struct mount_forest *f, struct mount_tree *t, con
 			continue;
 		}
 		if (m->root_deleted) {
-			pr_err("%u:%s%s: the directory it was bound from (%s) has been deleted, so it can't be restored\n",
+			pr_err("%u:%s%s: the directory it was bound from (%s) has been deleted, so it can't be "
+			       "restored\n",
 			       m->mi->mnt_id, m->mi->mountpoint, where(m), m->mi->root);
 			pr_hint("unmount it in the container, or re-create the mount from an existing directory\n");
 			errors++;
@@ -309,7 +316,8 @@ static int classify_tree(const struct mount_forest *f, struct mount_tree *t, con
 			continue;
 		}
 		if (!o->ext_mounts_auto) {
-			pr_err("%u:%s%s doesn't have a proper root mount\n", m->mi->mnt_id, m->mi->mountpoint, where(m));
+			pr_err("%u:%s%s doesn't have a proper root mount\n", m->mi->mnt_id, m->mi->mountpoint,
+			       where(m));
 			hint_unresolved(m);
 			errors++;
 			continue;
@@ -329,7 +337,8 @@ static int autodetect_cross_ns_binds(const struct mount_forest *f, const struct 
 	int errors = 0;
 
 	for (size_t i = 1; i < f->nr; i++) {
-		for_each_mount(&f->trees[i], m) {
+		for_each_mount(&f->trees[i], m)
+		{
 			const struct mount *origin = m;
 
 			if (m->kind != MNT_BIND || m->bind_source->tree == m->tree)

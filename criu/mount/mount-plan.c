@@ -422,7 +422,9 @@ char *mount_plan_format(const struct mount_plan *p)
 			n += snprintf(line + n, sizeof(line) - n, " fs=%s", m->fs->name);
 		if (m->e->has_shared_id && m->e->shared_id)
 			n += snprintf(line + n, sizeof(line) - n, " shared=%u%s", m->e->shared_id,
-				      m->host_group ? "(host)" : m->group_leader ? "(leader)" : "");
+				      m->host_group	? "(host)"
+				      : m->group_leader ? "(leader)"
+							: "");
 		if (m->e->has_master_id && m->e->master_id)
 			n += snprintf(line + n, sizeof(line) - n, " master=%u%s", m->e->master_id,
 				      m->master_outside ? "(outside)" : "");

@@ -78,7 +78,8 @@ void mount_forest_index(struct mount_forest *f, struct mount_tree *trees, size_t
 	f->nr_keys = 0;
 	hmap_init(&tails);
 	for (size_t i = 0; i < nr; i++) {
-		for_each_mount(&trees[i], m) {
+		for_each_mount(&trees[i], m)
+		{
 			const char *root = m->mi->root;
 			struct mount *tail;
 
@@ -98,7 +99,8 @@ void mount_forest_index(struct mount_forest *f, struct mount_tree *trees, size_t
 	}
 	hmap_free(&tails);
 	for (size_t i = 0; i < nr; i++) {
-		for_each_mount(&trees[i], m) {
+		for_each_mount(&trees[i], m)
+		{
 			if (m->mi->master_id)
 				m->master_outside = !mount_forest_peer_group(f, m->mi->master_id);
 		}

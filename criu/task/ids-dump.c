@@ -280,9 +280,9 @@ static int mntns_root_identity(pid_t pid, uint64_t id[3])
 
 		close(pfd[0]);
 		_exit(setns(nsfd, CLONE_NEWNS) || root_identity(AT_FDCWD, "/", got) ||
-			      write(pfd[1], got, sizeof(got)) != sizeof(got)
-		      ? 1
-		      : 0);
+				      write(pfd[1], got, sizeof(got)) != sizeof(got)
+			      ? 1
+			      : 0);
 	}
 	close(pfd[1]);
 	if (child > 0) {
@@ -374,7 +374,8 @@ int dump_mntns_scan(struct dump_ctx *d, const struct seized_tree *t)
 		uint32_t id;
 
 		if (hmap_get_int(&seen, (uint64_t)pid)) {
-			ret = check_thread_mntns(&t->threads[i], (uint64_t)(uintptr_t)hmap_get_int(&seen, (uint64_t)pid));
+			ret = check_thread_mntns(&t->threads[i],
+						 (uint64_t)(uintptr_t)hmap_get_int(&seen, (uint64_t)pid));
 			continue;
 		}
 		ret = td_ns_inode(pid, "mnt", &ino);

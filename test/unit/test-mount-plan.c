@@ -14,6 +14,7 @@
 #include "mount/mount-restore.h"
 #include "options.h"
 #include "unit.h"
+#include "unit-mntplan.h"
 #include "util/util.h"
 
 static MntEntry *entry(const char *spec)
@@ -55,10 +56,7 @@ static MntEntry *entry(const char *spec)
  * (or -1 when the image is rejected) and the plan text in *out. */
 static int plan(const char **specs, const char *args, char **out)
 {
-	struct mount_plan p;
-	struct options o;
-	char *argv[32] = { "criu", "restore" }, *copy = xstrdup(args);
-	int argc = 2, n = 0, ret;
+	int n = 0;
 	MntEntry **entries;
 
 	while (specs[n])
@@ -66,34 +64,8 @@ static int plan(const char **specs, const char *args, char **out)
 	entries = xmalloc(n * sizeof(*entries));
 	for (int i = 0; i < n; i++)
 		entries[i] = entry(specs[i]);
-	for (char *t = strtok(copy, " "); t; t = strtok(NULL, " "))
-		argv[argc++] = t;
-	if (parse_options(argc, argv, &o))
-		abort();
-	log_init(-1, "/dev/null");
-	ret = mount_plan_from_entries(&p, entries, NULL, n);
-	if (ret == 0)
-		ret = mount_plan_decide(&p, &o, false);
-	else
-		ret = -1;
-	log_init(LOG_WARN, NULL);
-	*out = ret == 0 ? mount_plan_format(&p) : xstrdup("");
-	mount_plan_free(&p);
-	options_free(&o);
-	free(copy);
-	return ret;
+	return plan_entries(entries, NULL, n, args, out);
 }
-
-#define EXPECT_PLAN(specs, args, want)                    \
-	do {                                              \
-		char *got;                                \
-		CHECK(plan(specs, args, &got) == 0);      \
-		int _d = strcmp(got, want);               \
-		if (_d)                                   \
-			fprintf(stderr, "got:\n%s", got); \
-		free(got);                                \
-		CHECK(_d == 0);                           \
-	} while (0)
 
 static const char *seed[] = {
 	"23 20 / /root 3 ext4",

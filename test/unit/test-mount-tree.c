@@ -240,8 +240,8 @@ static int test_key_normalize(void)
  * slave of a host group lives), classified together with NAME.opts;
  * process 1 is in namespace 1, process 7 in namespace 2.
  */
-static int run_forest(const char *name, struct mount_tree trees[2], struct mount_tree *host,
-		      struct mount_forest *f, struct hmap *vpids, char **out)
+static int run_forest(const char *name, struct mount_tree trees[2], struct mount_tree *host, struct mount_forest *f,
+		      struct hmap *vpids, char **out)
 {
 	char path[512], logpath[] = "/tmp/criu-unit-log.XXXXXX";
 	const char *ext[2] = {"ns1", "ns2"};
@@ -427,8 +427,9 @@ static double classify_ms(size_t nr_ns, size_t per_ns)
 		/* each namespace a copy: binds of the root fs and tmpfs, same superblocks */
 		len += sprintf(buf + len, "%u 0 8:1 /c / rw - ext4 /dev/sda1 rw\n", base + 1);
 		for (size_t i = 2; i <= per_ns; i++)
-			len += sprintf(buf + len, i % 2 ? "%u %u 0:%zu / /n%zu rw shared:%zu - tmpfs t rw\n"
-							: "%u %u 8:1 /c/d%zu /b%zu rw shared:%zu - ext4 /dev/sda1 rw\n",
+			len += sprintf(buf + len,
+				       i % 2 ? "%u %u 0:%zu / /n%zu rw shared:%zu - tmpfs t rw\n"
+					     : "%u %u 8:1 /c/d%zu /b%zu rw shared:%zu - ext4 /dev/sda1 rw\n",
 				       base + (unsigned)i, base + 1, i, i, i);
 		if (build_tree(buf, &trees[n]))
 			return -1;
@@ -507,25 +508,25 @@ static int test_key_parse(void)
 }
 
 static const struct unit_case cases[] = {
-	{ "tree-seed-unmapped", test_seed },
-	{ "tree-seed-mapped", test_seed_mapped },
-	{ "tree-seed-legacy-map", test_seed_legacy },
-	{ "tree-seed-autodetect", test_seed_auto },
-	{ "tree-seed-typo-and-duplicate", test_seed_typo },
-	{ "tree-docker", test_docker },
-	{ "tree-overmount", test_overmount },
-	{ "tree-sharing-refused", test_sharing },
-	{ "tree-sharing-allowed", test_sharing_allowed },
-	{ "tree-subdir-of-external", test_subdir },
-	{ "tree-errors", test_tree_errors },
-	{ "tree-10000-mounts", test_ten_thousand },
-	{ "ext-key-normalize", test_key_normalize },
-	{ "ext-key-parse-proc-root", test_key_parse },
-	{ "forest-nested-named", test_nested },
-	{ "forest-nested-autodetect", test_nested_auto },
-	{ "forest-nested-key-errors", test_nested_keys },
-	{ "forest-of-one-as-before", test_forest_of_one },
-	{ "forest-10x1000-as-10000", test_forest_linear },
+	{"tree-seed-unmapped", test_seed},
+	{"tree-seed-mapped", test_seed_mapped},
+	{"tree-seed-legacy-map", test_seed_legacy},
+	{"tree-seed-autodetect", test_seed_auto},
+	{"tree-seed-typo-and-duplicate", test_seed_typo},
+	{"tree-docker", test_docker},
+	{"tree-overmount", test_overmount},
+	{"tree-sharing-refused", test_sharing},
+	{"tree-sharing-allowed", test_sharing_allowed},
+	{"tree-subdir-of-external", test_subdir},
+	{"tree-errors", test_tree_errors},
+	{"tree-10000-mounts", test_ten_thousand},
+	{"ext-key-normalize", test_key_normalize},
+	{"ext-key-parse-proc-root", test_key_parse},
+	{"forest-nested-named", test_nested},
+	{"forest-nested-autodetect", test_nested_auto},
+	{"forest-nested-key-errors", test_nested_keys},
+	{"forest-of-one-as-before", test_forest_of_one},
+	{"forest-10x1000-as-10000", test_forest_linear},
 	{},
 };
 

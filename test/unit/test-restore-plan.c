@@ -284,13 +284,13 @@ static int test_ns_by_images(void)
 
 static int test_unsupported_images(void)
 {
-	static const char *const refused[] = {"ghost-file-1a.img",
-					      "filelocks.img", "ifaddr-2.img", "tmpfs-33.tar.gz.img",
-					      "rlimit-1.img"};
+	static const char *const refused[] = {"ghost-file-1a.img", "filelocks.img", "ifaddr-2.img",
+					      "tmpfs-33.tar.gz.img", "rlimit-1.img"};
 	static const char *const fine[] = {"stats-dump",   "tmpfs-dev-46.tar.gz.img",
 					   "timens-0.img", "pages-1.img",
 					   "irmap-cache",  "cpuinfo.img",
-					   "core-1.img",   "userns-x.img", "cgroup.img", "userns-11.img"};
+					   "core-1.img",   "userns-x.img",
+					   "cgroup.img",   "userns-11.img"};
 
 	for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++)
 		CHECK(restore_image_unsupported(refused[i]) != NULL);
@@ -304,8 +304,8 @@ static int test_mntns_order(void)
 {
 	TaskKobjIdsEntry a = ids(1, 1, 1, 1, 1, 1, 1), b = ids(1, 1, 1, 1, 3, 1, 1), c = ids(1, 1, 1, 1, 2, 1, 1),
 			 d = ids(1, 1, 1, 1, 7, 1, 1);
-	struct restore_task_mntns t[] = {{1, false, &a}, {2, false, &b}, {3, false, &c}, {4, false, &b},
-					 {5, true, &d},	 {6, false, &a}};
+	struct restore_task_mntns t[] = {{1, false, &a}, {2, false, &b}, {3, false, &c},
+					 {4, false, &b}, {5, true, &d},	 {6, false, &a}};
 	unsigned out[7];
 	size_t n;
 
@@ -314,7 +314,7 @@ static int test_mntns_order(void)
 	CHECK(n == 3 && out[0] == 1 && out[1] == 3 && out[2] == 2); /* the zombie's 7 is not made */
 	CHECK(restore_mntns_order(t, 1, false, 1, out, &n) == 0 && n == 1 && out[0] == 1);
 	CHECK(restore_mntns_order(t, 1, true, 0, out, &n) == 0 && n == 0); /* a host tree */
-	CHECK(restore_mntns_order(t, 6, true, 0, out, &n) == -EINVAL);	    /* nested under a host tree */
+	CHECK(restore_mntns_order(t, 6, true, 0, out, &n) == -EINVAL);	   /* nested under a host tree */
 	a.has_mnt_ns_id = false;
 	CHECK(restore_mntns_order(t, 6, false, 1, out, &n) == -EINVAL); /* others name one, the root none */
 	log_init(LOG_WARN, NULL);

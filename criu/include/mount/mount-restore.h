@@ -74,9 +74,9 @@ struct mount_plan {
 	struct rmount *root; /* ns[0].root */
 	struct rmntns *ns;
 	size_t nr_ns;
-	int cur_ns;  /* act: the namespace the builder is in (-1: none of ours yet) */
-	int base_fd; /* act, several namespaces: where each is begun (mount/mntns-restore.c) */
-	int proc_fd; /* act, several namespaces: criu's /proc */
+	int cur_ns;	       /* act: the namespace the builder is in (-1: none of ours yet) */
+	int base_fd;	       /* act, several namespaces: where each is begun (mount/mntns-restore.c) */
+	int proc_fd;	       /* act, several namespaces: criu's /proc */
 	struct rmount **order; /* the order mounts are made in */
 	struct hmap by_id;
 	struct hmap by_sb_root; /* "dev:root" -> first mount with that root */

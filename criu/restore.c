@@ -563,7 +563,7 @@ static int start_child(struct restore_run *r)
 	}
 	args.flags |= CLONE_PIDFD;
 	args.pidfd = (uint64_t)(uintptr_t)&r->pidfd;
-	if (r->userns && userns_clone_begin(r->userns, &r->uclone)) {
+	if (r->userns && userns_clone_begin(r->userns, &r->uclone, r->tree.nr ? r->tree.procs[0].core : NULL)) {
 		if (pidns_fd >= 0 && setns(pidns_fd, CLONE_NEWPID))
 			pr_perror("can't go back to criu's pid namespace");
 		if (pidns_fd >= 0)

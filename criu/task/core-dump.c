@@ -311,11 +311,13 @@ static int creds_in_userns(struct core_msg *m, pid_t tid)
 		host = *gids[k];
 		ret = userns_gid_strict(host, gids[k]);
 	}
-	/* supplementary groups from outside (setgroups deny, or rootless
-	 * runtimes) show as the overflow gid inside, as here */
+	/* a supplementary group the namespace doesn't map (one from outside)
+	 * would be written as the overflow gid, a real group inside: refused */
 	m->groups = xzalloc((c->n_groups ? c->n_groups : 1) * sizeof(*m->groups));
-	for (size_t i = 0; i < c->n_groups; i++)
-		m->groups[i] = userns_gid(c->groups[i]);
+	for (size_t i = 0; !ret && i < c->n_groups; i++) {
+		host = c->groups[i];
+		ret = userns_gid_strict(host, &m->groups[i]);
+	}
 	c->groups = m->groups;
 	if (ret) {
 		pr_err("thread %d has id %u, which its user namespace doesn't map (it entered the namespace with "

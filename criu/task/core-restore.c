@@ -313,6 +313,7 @@ static int raise_ambient(struct seized_thread *st, const CredsEntry *c)
  */
 static bool groups_already(pid_t tid, const CredsEntry *c)
 {
+	const struct userns_info *u = userns_tree();
 	_cleanup_free_ char *buf = NULL;
 	char path[64], *line, *p;
 	size_t len, n = 0;
@@ -327,6 +328,9 @@ static bool groups_already(pid_t tid, const CredsEntry *c)
 
 		if (end == p)
 			break;
+		/* a group the namespace doesn't map is no dumped one (it shows as the overflow gid) */
+		if (u && userns_map_down(&u->gid, (uint32_t)g) == USERNS_NO_ID)
+			return false;
 		if (n >= c->n_groups || userns_gid((uint32_t)g) != c->groups[n])
 			return false;
 		n++;
@@ -763,11 +767,12 @@ int restore_finish(struct rtree *t, struct rproc *p)
 		ret = inject_call(p->threads[i].st, "prctl(PR_SET_PDEATHSIG)", __NR_prctl, PR_SET_PDEATHSIG,
 				  tc->has_pdeath_sig ? tc->pdeath_sig : 0, 0, 0, 0, 0, NULL);
 	}
+	/* criu's descriptors gone before it may be dumpable (ptrace, pidfd_getfd by others) */
+	if (!ret)
+		ret = inject_call(st, "close_range", __NR_close_range, t->fd_base, ~0U, 0, 0, 0, 0, NULL);
 	if (!ret && p->mm && p->mm->has_dumpable)
 		ret = inject_call(st, "prctl(PR_SET_DUMPABLE)", __NR_prctl, PR_SET_DUMPABLE, p->mm->dumpable, 0, 0, 0,
 				  0, NULL);
-	if (!ret)
-		ret = inject_call(st, "close_range", __NR_close_range, t->fd_base, ~0U, 0, 0, 0, 0, NULL);
 	if (!ret && p->scratch)
 		ret = inject_call(st, "munmap", __NR_munmap, (long)p->scratch, RSCRATCH_SIZE, 0, 0, 0, 0, NULL);
 	p->scratch = 0;

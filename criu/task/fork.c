@@ -37,6 +37,7 @@
 #include "mem/cow-restore.h"
 #include "util/log.h"
 #include "task/rtree.h"
+#include "task/userns.h"
 #include "util/syscalls.h"
 #include "util/util.h"
 #include "image/vma-status.h"
@@ -325,24 +326,29 @@ static int open_sharers_mm_fds(struct rtree *t, struct rproc *p)
  * CAP_AUDIT_CONTROL): through the host's /proc, as the new namespace may
  * have none. A failure only warns: the task keeps criu's.
  */
-static void restore_loginuid(struct rtree *t, struct rproc *p)
+static int restore_loginuid(struct rtree *t, struct rproc *p)
 {
 	const TaskCoreEntry *tc = p->core->tc;
 	char buf[16];
 	int fd, n;
 
 	if (!tc->has_loginuid)
-		return;
-	fd = openat(rtree_task_fd(t, RFD_PROC), "self/loginuid", O_RDWR | O_CLOEXEC);
-	if (fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0 && strtoul(buf, NULL, 10) == tc->loginuid) {
-		close(fd);
-		return;
-	}
-	n = snprintf(buf, sizeof(buf), "%u", tc->loginuid);
-	if (fd < 0 || pwrite(fd, buf, (size_t)n, 0) != n)
-		pr_warn("process %d: can't set its loginuid to %u (%m); it keeps criu's\n", p->vpid, tc->loginuid);
+		return 0;
+	/* read-only first: a task of a user namespace is undumpable here, its /proc files root's */
+	fd = openat(rtree_task_fd(t, RFD_PROC), "self/loginuid", O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -1 : (int)read(fd, buf, sizeof(buf) - 1);
 	if (fd >= 0)
 		close(fd);
+	if (n > 0 && (buf[n] = '\0', strtoul(buf, NULL, 10) == tc->loginuid))
+		return 0;
+	fd = openat(rtree_task_fd(t, RFD_PROC), "self/loginuid", O_WRONLY | O_CLOEXEC);
+	n = snprintf(buf, sizeof(buf), "%u", tc->loginuid);
+	if (fd < 0 || pwrite(fd, buf, (size_t)n, 0) != n)
+		pr_warn("process %d: can't set its loginuid to %u (%m); it keeps %s\n", p->vpid, tc->loginuid,
+			userns_tree() ? "the one it was forked with" : "criu's");
+	if (fd >= 0)
+		close(fd);
+	return 0;
 }
 
 /*

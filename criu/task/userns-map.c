@@ -202,6 +202,17 @@ int userns_from_entry(const UsernsEntry *e, struct userns_info *u, char *err, si
 	if (extents_in(e->uid_map, e->n_uid_map, &u->uid, "uid_map", err, errlen) ||
 	    extents_in(e->gid_map, e->n_gid_map, &u->gid, "gid_map", err, errlen))
 		return -EINVAL;
+	/* an image is input: it must not hand the host's root to the tree */
+	if (userns_map_down(&u->uid, 0) != USERNS_NO_ID || userns_map_down(&u->gid, 0) != USERNS_NO_ID) {
+		snprintf(err, errlen, "its maps give the host's root (uid or gid 0) to the namespace, which an "
+				      "unprivileged container never has");
+		return -EINVAL;
+	}
+	/* the tasks take ids 0 inside first: a namespace without them can't be entered */
+	if (userns_map_up(&u->uid, 0) == USERNS_NO_ID || userns_map_up(&u->gid, 0) == USERNS_NO_ID) {
+		snprintf(err, errlen, "its maps have no root (uid or gid 0 inside), which criu needs to restore in it");
+		return -EOPNOTSUPP;
+	}
 	u->setgroups_deny = e->has_setgroups_deny && e->setgroups_deny;
 	/* upstream's images: the namespace is criu's (root's), as its restore makes it */
 	u->owner_uid = e->has_owner_uid ? e->owner_uid : 0;

@@ -112,8 +112,12 @@ static int enter_creds(const struct userns_info *u)
 		pr_perror("can't take ids 0 in the tree's user namespace");
 		return -errno;
 	}
-	/* changing ids made it undumpable: its /proc files would not be its own */
-	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+	/*
+	 * Changing ids made it undumpable, and so it stays (its children too)
+	 * until the last restore step sets the dumped flag: while it holds
+	 * criu's descriptors, the namespace's owner, who has CAP_SYS_PTRACE in
+	 * it, must not be able to ptrace it or take them with pidfd_getfd.
+	 */
 	return 0;
 }
 
@@ -127,6 +131,7 @@ static int owner_begin(const struct userns_info *u, struct userns_clone *c)
 		return -errno;
 	if (e == u->owner_uid)
 		return 0;
+	c->dumpable = prctl(PR_GET_DUMPABLE); /* before the change resets it */
 	bits = prctl(PR_GET_SECUREBITS);
 	/* without it, leaving euid 0 would clear criu's effective capabilities */
 	if (bits < 0 || prctl(PR_SET_SECUREBITS, bits | SECBIT_NO_SETUID_FIXUP) ||
@@ -139,7 +144,6 @@ static int owner_begin(const struct userns_info *u, struct userns_clone *c)
 	c->euid_changed = true;
 	c->euid = e;
 	c->securebits = bits;
-	c->dumpable = prctl(PR_GET_DUMPABLE);
 	return 0;
 }
 
@@ -167,7 +171,9 @@ static int owner_end(struct userns_clone *c)
  */
 static int idmapped_images(pid_t pid, int imgs_dirfd)
 {
-	struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP};
+	/* the tasks read it, nothing more */
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+					      MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC};
 	_cleanup_close_ int tree = -1, ns = -1;
 	char path[64];
 	int dir;
@@ -231,16 +237,107 @@ static int recv_fd(int sock)
 	return fd;
 }
 
-int userns_clone_begin(const struct userns_info *u, struct userns_clone *c)
+/*
+ * The tasks inherit criu's loginuid, and in a user namespace a task can
+ * set its own only while it is unset (changing a set one needs
+ * CAP_AUDIT_CONTROL in the initial namespace): criu's is unset around the
+ * clone, as upstream does, and put back after. Failing that, each task
+ * that can't take its dumped one fails the restore (task/fork.c).
+ */
+static void loginuid_unset(struct userns_clone *c)
 {
+	_cleanup_close_ int fd = open("/proc/self/loginuid", O_RDWR | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, c->loginuid, sizeof(c->loginuid) - 1);
+
+	c->loginuid[0] = '\0';
+	if (n <= 0 || !strncmp(c->loginuid, "4294967295", 10))
+		return;
+	c->loginuid[n] = '\0';
+	if (pwrite(fd, "4294967295", 10, 0) != 10) {
+		pr_warn("can't unset criu's loginuid for the tree's user namespace: %m\n");
+		c->loginuid[0] = '\0';
+	}
+}
+
+static void loginuid_back(struct userns_clone *c)
+{
+	_cleanup_close_ int fd = -1;
+
+	if (!c->loginuid[0])
+		return;
+	fd = open("/proc/self/loginuid", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, c->loginuid, strcspn(c->loginuid, "\n")) < 0)
+		pr_warn("can't set criu's loginuid back to %s: %m\n", c->loginuid);
+	c->loginuid[0] = '\0';
+}
+
+/*
+ * With setgroups denied, no one in the namespace can set supplementary
+ * groups: the tasks have those they are forked with. criu takes the
+ * dumped ones (as host gids) for the clone and its own back after.
+ */
+static int groups_for_clone(const struct userns_info *u, struct userns_clone *c)
+{
+	_cleanup_free_ gid_t *want = NULL;
+
+	c->nr_criu_groups = -1;
+	if (!u->setgroups_deny)
+		return 0;
+	want = xzalloc((c->nr_groups + 1) * sizeof(*want));
+	for (size_t i = 0; i < c->nr_groups; i++) {
+		uint32_t h = userns_map_up(&u->gid, c->groups[i]);
+
+		if (h == USERNS_NO_ID) {
+			pr_err("supplementary group %u of the tree is not in its namespace's gid map\n", c->groups[i]);
+			return -EINVAL;
+		}
+		want[i] = (gid_t)h;
+	}
+	c->nr_criu_groups = getgroups(0, NULL);
+	c->criu_groups = xzalloc(((size_t)(c->nr_criu_groups > 0 ? c->nr_criu_groups : 0) + 1) * sizeof(gid_t));
+	if (c->nr_criu_groups < 0 || getgroups(c->nr_criu_groups, c->criu_groups) != c->nr_criu_groups ||
+	    setgroups(c->nr_groups, want)) {
+		pr_perror("can't take the tree's supplementary groups for its user namespace");
+		c->nr_criu_groups = -1;
+		return -errno;
+	}
+	return 0;
+}
+
+static void groups_back(struct userns_clone *c)
+{
+	if (c->nr_criu_groups >= 0 && setgroups((size_t)c->nr_criu_groups, c->criu_groups))
+		pr_perror("can't take criu's supplementary groups back");
+	c->nr_criu_groups = -1;
+	free(c->criu_groups);
+	c->criu_groups = NULL;
+}
+
+int userns_clone_begin(const struct userns_info *u, struct userns_clone *c, const CoreEntry *root_core)
+{
+	const CredsEntry *cr = root_core && root_core->thread_core ? root_core->thread_core->creds : NULL;
 	int ret;
+
+	c->groups = cr ? cr->groups : NULL;
+	c->nr_groups = cr ? cr->n_groups : 0;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->sync)) {
 		pr_perror("can't make a socket pair");
 		return -errno;
 	}
+	ret = groups_for_clone(u, c);
+	if (ret) {
+		groups_back(c);
+		close(c->sync[0]);
+		close(c->sync[1]);
+		c->sync[0] = c->sync[1] = -1;
+		return ret;
+	}
+	loginuid_unset(c);
 	ret = owner_begin(u, c);
 	if (ret) {
+		loginuid_back(c);
+		groups_back(c);
 		close(c->sync[0]);
 		close(c->sync[1]);
 		c->sync[0] = c->sync[1] = -1;
@@ -291,6 +388,9 @@ static int enter_own_clocks(struct userns_clone *c)
 int userns_clone_parent(const struct userns_info *u, struct userns_clone *c, pid_t pid, int imgs_dirfd)
 {
 	int ret = owner_end(c), dir = -1;
+
+	loginuid_back(c);
+	groups_back(c);
 
 	close(c->sync[0]);
 	c->sync[0] = -1;

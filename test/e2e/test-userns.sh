@@ -82,9 +82,12 @@ try_host_write() {
 # on its /ext from inside, CT_TIME more unshare(1) options (its own time
 # namespace); sets U (unshare) and C (its init)
 start_userns_ct() {
-	local sg=$1 prog=$2 owner=${3:-0} clear=--keep-groups
+	local sg=$1 prog=$2 owner=${3:-0} clear=--keep-groups outer=--keep-groups
 	[ "$sg" = allow ] && clear=--clear-groups
-	ROOT=$R EXT=${CT_EXT:-} setpriv --reuid "$owner" --regid "$owner" --keep-groups unshare ${CT_TIME:-} --user --keep-caps --mount --pid --fork --setgroups "$sg" -- bash -c '
+	# setgroups denied: the tasks keep the groups the namespace was made
+	# with, here one the namespace maps (1000 inside)
+	[ "$sg" = deny ] && outer="--groups 101000"
+	ROOT=$R EXT=${CT_EXT:-} setpriv --reuid "$owner" --regid "$owner" $outer unshare ${CT_TIME:-} --user --keep-caps --mount --pid --fork --setgroups "$sg" -- bash -c '
 		n=0
 		while [ -z "$(cat /proc/self/uid_map)" ]; do
 			n=$((n + 1)) && [ $n -lt 250 ] || exit 1

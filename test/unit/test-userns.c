@@ -120,6 +120,16 @@ static int test_entry(void)
 	e.has_setgroups_deny = e.has_owner_uid = false;
 	CHECK(userns_from_entry(&e, &back, err, sizeof(err)) == 0);
 	CHECK(!back.setgroups_deny && back.owner_uid == 0);
+	/* crafted: the host's root given to the namespace, or no root inside */
+	e.uid_map[0]->lower_first = 0;
+	CHECK(userns_from_entry(&e, &back, err, sizeof(err)) == -EINVAL);
+	CHECK(strstr(err, "host's root") != NULL);
+	e.uid_map[0]->lower_first = 100000;
+	e.uid_map[0]->first = 1;
+	e.uid_map[0]->count = 65535;
+	CHECK(userns_from_entry(&e, &back, err, sizeof(err)) == -EOPNOTSUPP);
+	e.uid_map[0]->first = 0;
+	e.uid_map[0]->count = 65536;
 	/* a map the kernel would refuse */
 	e.gid_map[1]->first = 999;
 	CHECK(userns_from_entry(&e, &back, err, sizeof(err)) == -EINVAL);

@@ -30,6 +30,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core.pb-c.h"
 #include "timens.pb-c.h"
 #include "userns.pb-c.h"
 
@@ -135,8 +136,16 @@ struct userns_clone {
 	bool euid_changed;
 	uid_t euid;
 	int securebits, dumpable;
+	char loginuid[16]; /* criu's, unset around the clone ("": it was unset already) */
+	/* with setgroups denied: the root's dumped supplementary groups (as the
+	 * namespace sees them), which criu takes for the clone to hand down */
+	const uint32_t *groups;
+	size_t nr_groups;
+	gid_t *criu_groups; /* criu's own meanwhile, to take back */
+	int nr_criu_groups; /* -1: not taken */
 };
-int userns_clone_begin(const struct userns_info *u, struct userns_clone *c);
+/* root_core: the root task's (its supplementary groups), or NULL */
+int userns_clone_begin(const struct userns_info *u, struct userns_clone *c, const CoreEntry *root_core);
 int userns_clone_parent(const struct userns_info *u, struct userns_clone *c, pid_t pid, int imgs_dirfd);
 int userns_clone_child(const struct userns_info *u, struct userns_clone *c, int imgs_dirfd);
 

@@ -305,6 +305,14 @@ int restore_ns_plan(const struct restore_ns_plan_inputs *in, const struct option
 			return -EINVAL;
 	}
 	ret = plan_net(in, o, p);
+	if (!ret && in->ns->own[RNS_USER] && o->restore_sibling) {
+		/* criu's own unshare(CLONE_NEWPID) would make it outside the user namespace */
+		pr_err("the tree had a user namespace of its own: --restore-sibling (RPC rst_sibling) would make its "
+		       "pid namespace outside it, where the tree can't mount its /proc\n");
+		pr_hint("restore it as criu's child (criu restore -d); runc and crun always ask for rst_sibling, "
+			"which such a tree can't have yet\n");
+		return -EOPNOTSUPP;
+	}
 	return ret ? ret : check_joined_in_userns(in, p);
 }
 

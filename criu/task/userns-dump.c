@@ -172,6 +172,41 @@ static int read_owner(int fd, uint32_t *uid)
 	return 0;
 }
 
+/*
+ * What restore can't make, refused while the tree still runs: a namespace
+ * without root inside (the tasks take ids 0 there first, as bubblewrap's
+ * and Flatpak's one-id maps have none), a host root in the maps, a tree in
+ * criu's pid namespace (its tasks would be forked with their pids by a
+ * process of the new user namespace, which has no power over criu's).
+ */
+static int check_restorable(pid_t root, const struct userns_info *u)
+{
+	char self[64] = "", theirs[64] = "", path[64];
+
+	if (userns_map_up(&u->uid, 0) == USERNS_NO_ID || userns_map_up(&u->gid, 0) == USERNS_NO_ID) {
+		pr_err("process %d's user namespace maps no root (uid or gid 0 inside): restore takes those ids in "
+		       "it first, so it can't be dumped yet\n",
+		       root);
+		return -EOPNOTSUPP;
+	}
+	if (userns_map_down(&u->uid, 0) != USERNS_NO_ID || userns_map_down(&u->gid, 0) != USERNS_NO_ID) {
+		pr_err("process %d's user namespace maps the host's root (uid or gid 0): restore never gives it to a "
+		       "namespace, so it can't be dumped\n",
+		       root);
+		return -EOPNOTSUPP;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", root);
+	if (readlink(path, theirs, sizeof(theirs) - 1) > 0 && readlink("/proc/self/ns/pid", self, sizeof(self) - 1) > 0 &&
+	    !strncmp(theirs, self, sizeof(self))) {
+		pr_err("process %d has a user namespace of its own but shares criu's pid namespace: its tasks can't "
+		       "be given their pids back from inside the user namespace, so it can't be dumped yet\n",
+		       root);
+		pr_hint("run it with a pid namespace of its own (unshare --pid), as container runtimes do\n");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
 int userns_dump_begin(pid_t root)
 {
 	char path[64];
@@ -207,6 +242,8 @@ int userns_dump_begin(pid_t root)
 		ret = read_setgroups(root, &u.setgroups_deny);
 	if (!ret)
 		ret = read_owner(fd, &u.owner_uid);
+	if (!ret)
+		ret = check_restorable(root, &u);
 	if (ret)
 		return ret;
 	dumped = u;

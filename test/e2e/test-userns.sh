@@ -288,4 +288,36 @@ expect userns-foreign-netns-says-why contains "$OUT" "net namespace is its own b
 expect userns-foreign-netns-runs-on kill -0 "$S"
 stop_task "$S"
 stop_task "$N"
+
+# A namespace with no root inside (bubblewrap's and Flatpak's one-id map),
+# and one in criu's pid namespace: restore could not make them: refused at
+# dump, running on
+for what in noroot hostpid; do
+	if [ $what = noroot ]; then
+		unshare --user --pid --fork sleep 1000 </dev/null >/dev/null 2>&1 &
+	else
+		unshare --user sleep 1000 </dev/null >/dev/null 2>&1 &
+	fi
+	N=$!
+	disown "$N"
+	echo "$N" >>"$PIDLIST"
+	wait_until 5 own_userns "$N"
+	if [ $what = noroot ]; then
+		echo "1000 101000 1" >/proc/"$N"/uid_map && echo "1000 101000 1" >/proc/"$N"/gid_map
+		wait_until 5 eval '[ -n "$(kids "$N")" ]'
+		S=$(kids "$N")
+		echo "$S" >>"$PIDLIST"
+		says="maps no root"
+	else
+		echo "0 100000 65536" >/proc/"$N"/uid_map && echo "0 100000 65536" >/proc/"$N"/gid_map
+		S=$N
+		says="shares criu's pid namespace"
+	fi
+	run_criu dump -t "$S" -D "$WORK/img-$what"
+	expect "userns-$what-refused" [ "$RC" -ne 0 ]
+	expect "userns-$what-says-why" contains "$OUT" "$says"
+	expect "userns-$what-runs-on" kill -0 "$S"
+	stop_task "$S"
+	stop_task "$N"
+done
 finish

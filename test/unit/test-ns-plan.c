@@ -202,7 +202,7 @@ struct plan_case {
 	bool netns_conf;
 	pid_t root_vpid;
 	/* options */
-	bool empty_net;
+	bool empty_net, sibling;
 	const char *join_net, *join_uts, *join_ipc;
 	const char *inherit; /* KEY of --inherit-fd fd[0]:KEY */
 	/* expected */
@@ -226,6 +226,8 @@ static const struct plan_case plans[] = {
 	 .ret = -EOPNOTSUPP, .says = "drop --join-ns net"},
 	{"userns-join-ipc", false, false, true, .own_user = true, .root_vpid = 1, .join_ipc = "9", .ret = -EOPNOTSUPP,
 	 .says = "its ipc namespace can't be joined"},
+	{"userns-sibling", true, .own_user = true, .root_vpid = 1, .sibling = true, .ret = -EOPNOTSUPP,
+	 .says = "--restore-sibling (RPC rst_sibling) would make its pid namespace outside it"},
 	{"userns-external-pid", false, .own_user = true, .pid_key = "p", .root_vpid = 12, .inherit = "p",
 	 .pid = NSA_INHERIT, .flags = CLONE_NEWNS | CLONE_NEWUSER},
 	{"own-net-made", true, .root_vpid = 1, .net = NSA_CREATE, .pid = NSA_CREATE, .flags = CT | CLONE_NEWNET},
@@ -289,6 +291,7 @@ static int do_plan(void *a)
 	for (int k = 0; k < RNS_NR; k++)
 		ns.id[k] = ns.own[k] ? 1 : 0;
 	o.empty_ns = c->empty_net ? CLONE_NEWNET : 0;
+	o.restore_sibling = c->sibling;
 	if (c->join_net)
 		js[nj++] = (struct join_ns_opt){(char *)"net", (char *)c->join_net, NULL};
 	if (c->join_uts)

@@ -275,6 +275,7 @@ fi
 
 unshare --net --fork -- unshare --user --keep-caps --fork sleep 1000 </dev/null >/dev/null 2>&1 &
 N=$!
+disown "$N"
 echo "$N" >>"$PIDLIST"
 wait_until 5 eval '[ -n "$(kids "$(kids "$N")")" ] && own_userns "$(kids "$N")"'
 S=$(kids "$(kids "$N")")

@@ -77,7 +77,7 @@ static int make_base(struct mount_plan *p, const char *root_path)
 		return -errno;
 	}
 	mfd = sys_fsmount(fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
-	if (mfd < 0 || mkdirat(mfd, BASE_SLOT + 1, 0700)) {
+	if (mfd < 0 || mkdirat(mfd, &BASE_SLOT[1], 0700)) {
 		pr_perror("can't make the base of the mount namespaces");
 		return -errno;
 	}

@@ -7,10 +7,13 @@
  * the rejection of inconsistent sets of images. Entries:
  *   "NS ID PARENT MOUNTPOINT ROOT DEV FSTYPE [ext=NAME] [shared=N] [master=N] [internal]"
  */
+#include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "image/image.h"
 #include "mount/fstype.h"
 #include "util/log.h"
 #include "mount/mount-restore.h"
@@ -189,7 +192,78 @@ static int test_single(void)
 	return 0;
 }
 
+/*
+ * Real images: the fuzz target's seeds (test/fuzz/corpus/mntns-plan/, records
+ * "u8 namespace id, u32 length, a mountpoints image file"), dumped from a
+ * container and its unshare -m copy: the pair plans (each namespace begun
+ * with its root, the nested /ext1 from e1's host path, /ext2 named e2), and
+ * the root's image alone too; every other corpus file is replayed for crashes.
+ */
+static int plan_records(const uint8_t *d, size_t size, const char *args, char **out)
+{
+	MntEntry **e = xmalloc(4096 * sizeof(*e));
+	unsigned *ns = xmalloc(4096 * sizeof(*ns));
+	size_t n = 0, off = 0;
+	int ret;
+
+	while (off + 5 <= size) {
+		struct img_reader r;
+		ProtobufCMessage *m;
+		uint32_t len;
+
+		memcpy(&len, d + off + 1, 4);
+		if (len > size - off - 5 || img_reader_open_mem(&r, d + off + 5, len, "mnt", IMG_MNTS) < 0)
+			break;
+		while (n < 4096 && img_read_entry(&r, &m) > 0) {
+			e[n] = (MntEntry *)m;
+			ns[n++] = d[off];
+		}
+		img_reader_close(&r);
+		off += 5 + (size_t)len;
+	}
+	ret = plan_entries(e, ns, (int)n, args, out);
+	free(ns);
+	return ret;
+}
+
+static int test_corpus(void)
+{
+	const char *dir = "test/fuzz/corpus/mntns-plan";
+	DIR *dh = opendir(dir);
+	struct dirent *de;
+	int planned = 0;
+
+	CHECK(dh != NULL);
+	while ((de = readdir(dh))) {
+		char path[512], *got = NULL;
+		uint8_t *buf;
+		size_t len;
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		f = fopen(path, "rb");
+		CHECK(f != NULL);
+		buf = xmalloc(1 << 20);
+		len = fread(buf, 1, 1 << 20, f);
+		fclose(f);
+		if (plan_records(buf, len, "--external mnt[e1]:/h1 --external mnt[e2]:/h2", &got) == 0 &&
+		    !strcmp(de->d_name, "nested-two")) {
+			CHECK(strstr(got, "ns2 ") && strstr(got, " /ext1 external host=/h1") &&
+			      strstr(got, " /ext2 external host=/h2"));
+			planned++;
+		}
+		free(got);
+		free(buf);
+	}
+	closedir(dh);
+	CHECK(planned == 1);
+	return 0;
+}
+
 static const struct unit_case cases[] = {
+	{"mntns-plan-dumped-images", test_corpus},
 	{"mntns-plan-copy", test_copy},
 	{"mntns-plan-across", test_across},
 	{"mntns-plan-fresh-root", test_fresh_root},

@@ -11,6 +11,7 @@
 
 #define LOG_PREFIX "restore: "
 #include "restore-plan.h"
+#include "util/hashmap.h"
 #include "pstree.pb-c.h"
 #include "util/log.h"
 
@@ -396,37 +397,40 @@ int restore_mntns_order(const struct restore_task_mntns *tasks, size_t nr, bool 
 			unsigned *ids, size_t *nr_ids)
 {
 	const TaskKobjIdsEntry *root = nr ? tasks[0].ids : NULL;
+	struct hmap seen; /* ids listed */
+	int ret = 0;
 
+	hmap_init(&seen);
 	*nr_ids = 0;
-	if (!host_mounts)
+	if (!host_mounts) {
 		ids[(*nr_ids)++] = root_id;
-	for (size_t i = 1; i < nr; i++) {
+		hmap_put_int(&seen, root_id, (void *)1);
+	}
+	for (size_t i = 1; i < nr && !ret; i++) {
 		const TaskKobjIdsEntry *t = tasks[i].ids;
-		size_t k = 0;
 
 		if (tasks[i].zombie || !t || !t->has_mnt_ns_id)
 			continue;
 		if (!root || !root->has_mnt_ns_id) {
 			pr_err("process %d names mount namespace %u, the root task none: the images are inconsistent\n",
 			       tasks[i].vpid, t->mnt_ns_id);
-			return -EINVAL;
+			ret = -EINVAL;
+			break;
 		}
 		if (t->mnt_ns_id == root->mnt_ns_id)
 			continue;
 		if (host_mounts) {
-			pr_err("process %d is in mount namespace %u, the root task in criu's: the images hold no "
-			       "mounts "
+			pr_err("process %d is in mount namespace %u, the root task in criu's: the images hold no mounts "
 			       "for it\n",
 			       tasks[i].vpid, t->mnt_ns_id);
-			pr_hint("the images are damaged or not criu's: a tree whose root shares the dumping criu's "
-				"mount "
+			pr_hint("the images are damaged or not criu's: a tree whose root shares the dumping criu's mount "
 				"namespace can't have others\n");
-			return -EINVAL;
+			ret = -EINVAL;
+			break;
 		}
-		while (k < *nr_ids && ids[k] != t->mnt_ns_id)
-			k++;
-		if (k == *nr_ids)
+		if (!hmap_put_int(&seen, t->mnt_ns_id, (void *)1))
 			ids[(*nr_ids)++] = t->mnt_ns_id;
 	}
-	return 0;
+	hmap_free(&seen);
+	return ret;
 }

@@ -28,6 +28,9 @@ static int add_mntns(struct rtree *t, uint32_t id, int fd, int root_fd)
 	int above = rtree_fd_above(t);
 	struct rtree_mntns *ns;
 
+	if (!t->nr_mntns)
+		hmap_init(&t->mntns_by_id);
+	hmap_put_int(&t->mntns_by_id, id, (void *)(uintptr_t)(t->nr_mntns + 1));
 	t->mntns = xrealloc(t->mntns, (t->nr_mntns + 1) * sizeof(*t->mntns));
 	ns = &t->mntns[t->nr_mntns++];
 	ns->id = id;
@@ -51,10 +54,7 @@ int rtree_take_mntns(struct rtree *t, const struct mount_plan *p)
 
 static int mntns_index(const struct rtree *t, uint32_t id)
 {
-	for (size_t k = 0; k < t->nr_mntns; k++)
-		if (t->mntns[k].id == id)
-			return (int)k;
-	return -1;
+	return (int)(uintptr_t)hmap_get_int(&t->mntns_by_id, id) - 1;
 }
 
 static int enter_index(struct rtree *t, int k, const struct rproc *p)
@@ -91,6 +91,8 @@ void rtree_free_mntns(struct rtree *t)
 		if (t->mntns[k].root_fd >= 0)
 			close(t->mntns[k].root_fd);
 	}
+	if (t->nr_mntns)
+		hmap_free(&t->mntns_by_id);
 	free(t->mntns);
 	t->mntns = NULL;
 	t->nr_mntns = 0;

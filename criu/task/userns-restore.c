@@ -98,12 +98,9 @@ static int write_maps(pid_t pid, const struct userns_info *u)
 
 static int enter_creds(const struct userns_info *u)
 {
-	if (userns_map_up(&u->uid, 0) == USERNS_NO_ID || userns_map_up(&u->gid, 0) == USERNS_NO_ID) {
-		pr_err("the tree's user namespace maps no root (uid or gid 0): criu can't restore in it\n");
-		return -EOPNOTSUPP;
-	}
-	/* with setgroups denied, criu's supplementary groups stay, as the
-	 * tree's came from outside too (core-restore.c checks them) */
+	/* a root inside is mapped (userns_from_entry refuses images without);
+	 * with setgroups denied, the groups criu took for the clone stay
+	 * (groups_for_clone; core-restore.c checks them) */
 	if (!u->setgroups_deny && setgroups(0, NULL)) {
 		pr_perror("can't drop the supplementary groups in the tree's user namespace");
 		return -errno;

@@ -185,7 +185,8 @@ struct rtree {
 	 * but ns 0, the root's, with a single one */
 	struct rtree_mntns *mntns;
 	size_t nr_mntns;
-	int cur_mntns; /* the one this task is in */
+	struct hmap mntns_by_id; /* id -> index + 1 in mntns */
+	int cur_mntns;		 /* the one this task is in */
 	/* cleanup */
 	ProtobufCMessage **msgs;
 	size_t nr_msgs;
